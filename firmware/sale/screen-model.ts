@@ -1,0 +1,49 @@
+// The screen model: everything a display draws. The first six fields are exactly the contract's
+// `sim/{terminalId}/screen` payload; `view` carries what a full display shows beyond that.
+import type { KeyName } from '../ledger/schemas.ts';
+
+export type ScreenName = 'idle' | 'basket' | 'tap' | 'confirm' | 'result' | 'balance' | 'void' | 'report' | 'error';
+
+export interface BasketLine { sku: string; name: string; unitPrice: number; qty: number }
+export interface ScreenBasket { items: BasketLine[]; total: number }
+export interface ScreenCard { name: string; balance: number; photo: string | null }
+/** `reason` is the ledger's or the terminal's own refusal reason; null when approved. */
+export interface ScreenResult { status: 'approved' | 'declined'; reason: string | null; balance: number | null; txId: string | null }
+
+export interface CatalogPageItem { key: string; sku: string; name: string; price: number }
+export interface ReportView {
+  date: string;
+  sales: number; salesTotal: number;
+  offlineSales: number; offlineTotal: number;
+  voids: number; voidsTotal: number;
+  declined: number;
+  queue: number;
+}
+export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean }
+
+export interface ScreenView {
+  lang: 'da' | 'en';
+  clubId: string;
+  terminalId: string;
+  /** Sales and voids not yet answered by the ledger. */
+  queue: number;
+  reader: 'ready' | 'unplugged';
+  catalog: { page: number; pages: number; items: CatalogPageItem[] } | null;
+  report: ReportView | null;
+  void: VoidView | null;
+  /** Keys the cashier can press now, with a short label each, in display order. */
+  hints: { key: KeyName | string; label: string }[];
+  /** True while an approval is being decided (Enter was pressed on confirm). */
+  busy: boolean;
+  errorKind: 'reader' | 'config' | 'broker' | 'storage' | null;
+}
+
+export interface ScreenModel {
+  screen: ScreenName;
+  basket: ScreenBasket | null;
+  card: ScreenCard | null;
+  result: ScreenResult | null;
+  message: string;
+  online: boolean;
+  view: ScreenView;
+}

@@ -1,0 +1,53 @@
+// One interface per device. Firmware talks only to these; real (hal/pi) and simulated (hal/sim)
+// drivers implement them, and only code under hal/ imports a hardware library.
+import type { TypedEmitter } from './emitter.ts';
+import type { KeyName } from '../firmware/ledger/schemas.ts';
+import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+
+export type { KeyName, ScreenModel };
+
+export interface Device {
+  /** Acquires the hardware. Must not throw for a device that is merely absent: report it by event. */
+  start(): Promise<void>;
+  /** Releases the hardware and leaves every output off. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export type CardReaderEvents = {
+  /** A card came into the field; `uid` is upper-case hex of 4, 7 or 10 bytes. Once per tap. */
+  card: [uid: string];
+  /** The card left the field. */
+  removed: [];
+  attached: [];
+  detached: [];
+  /** A read that failed (card pulled away mid-read, USB timeout…): no UID, nothing changes. */
+  error: [err: Error];
+};
+export interface CardReader extends Device, TypedEmitter<CardReaderEvents> {
+  readonly attached: boolean;
+}
+
+export type Led = 'green' | 'red' | 'yellow' | 'off';
+export type BuzzerPattern = 'tap' | 'approve' | 'decline' | 'error';
+export interface IndicatorState { led: Led; buzzer: BuzzerPattern | null }
+export interface Indicators extends Device {
+  /** Shows a LED colour and plays a buzzer pattern; a new call cancels a running pattern. Never blocks. */
+  show(state: IndicatorState): void;
+}
+
+export type KeypadEvents = { key: [key: KeyName] };
+export interface Keypad extends Device, TypedEmitter<KeypadEvents> {}
+
+export interface Display extends Device {
+  draw(model: ScreenModel): void;
+}
+
+/** Looks up stored photo bytes by SHA-256 (the display never reads the journal itself). */
+export type PhotoLookup = (sha256: string) => Promise<Buffer | null>;
+
+export interface Hardware {
+  reader: CardReader;
+  indicators: Indicators;
+  keypad: Keypad;
+  display: Display;
+}
