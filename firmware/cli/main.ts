@@ -1,0 +1,62 @@
+// `klubkort` command line: run, sim, status, forward, ledger (simulator admin), selftest.
+import { ConfigError } from '../config/load.ts';
+import { configFromArgs } from './args.ts';
+import { startDaemon, handleSignals } from './daemon.ts';
+import { askControl } from '../control/socket.ts';
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: klubkort <command> [options]
+  run --config FILE                      run the terminal daemon from a config file
+  run --sim --headless --broker URL --terminal-id ID --club-id ID --data-dir DIR
+                                         run with simulated hardware (flags override the file)
+  sim [--port N] [--headless]            broker, reference ledger and a simulated terminal together
+  status --data-dir DIR                  the running daemon's state, queue and last sync
+  forward --data-dir DIR                 send the unanswered queue to the ledger now
+  ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run': {
+      let cfg;
+      try {
+        cfg = configFromArgs(rest);
+      } catch (e) {
+        if (e instanceof ConfigError) { process.stderr.write(`klubkort: ${e.message}\n`); return 78; }
+        throw e;
+      }
+      const d = await startDaemon(cfg);
+      handleSignals(d);
+      return -1; // keep running
+    }
+    case 'sim': {
+      const { runSim } = await import('../../sim/run.ts');
+      return runSim(rest);
+    }
+    case 'status':
+    case 'forward': {
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
+      const dir = values['data-dir'] ?? '/var/lib/klubkort';
+      try {
+        const r = await askControl(dir, cmd);
+        process.stdout.write(JSON.stringify(r.data ?? r, null, 2) + '\n');
+        return r.ok ? 0 : 1;
+      } catch (e) {
+        process.stderr.write(`klubkort: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'ledger': {
+      const { runAdmin } = await import('../../sim/admin.ts');
+      return runAdmin(rest);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE + '\n');
+      return cmd === undefined ? 64 : 0;
+    default:
+      process.stderr.write(`klubkort: unknown command ${cmd}\n${USAGE}\n`);
+      return 64;
+  }
+}

@@ -1,0 +1,29 @@
+// Reads and validates the config file; every problem becomes one readable message.
+import { readFileSync } from 'node:fs';
+import { TerminalConfig, type TerminalConfigInput } from './schema.ts';
+
+export class ConfigError extends Error {}
+
+export function parseConfig(input: unknown, source = 'config'): TerminalConfig {
+  const r = TerminalConfig.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+  throw new ConfigError(`${source} is not valid:\n${issues}`);
+}
+
+export function loadConfigFile(path: string, overrides: Partial<TerminalConfigInput> = {}): TerminalConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  return parseConfig({ ...json, ...overrides }, `config file ${path}`);
+}

@@ -1,0 +1,44 @@
+// The terminal's one config file: schema, defaults and the derived type.
+import { z } from 'zod';
+import { ClubId, TerminalId, NonNegOre, ITEM_PRICE_CEILING } from '../ledger/schemas.ts';
+
+export const BrokerConfig = z.object({
+  url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port'),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** PEM file paths for TLS: CA of the broker, and this terminal's client certificate and key. */
+  caFile: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+}).strict();
+
+export const OfflineLimits = z.object({
+  perCardLimit: NonNegOre.default(10000),
+  terminalLimit: NonNegOre.default(300000),
+  maxAgeSeconds: z.number().int().nonnegative().default(86400),
+}).strict();
+
+export const TerminalConfig = z.object({
+  terminalId: TerminalId,
+  clubId: ClubId,
+  broker: BrokerConfig,
+  dataDir: z.string().min(1),
+  /** `sim`: simulated devices driven over the sim topics; `pi`: ACR122U + GPIO. */
+  hardware: z.enum(['sim', 'pi']).default('sim'),
+  /** No TUI: the screen exists only as the sim `screen` topic. */
+  headless: z.boolean().default(false),
+  lang: z.enum(['da', 'en']).default('da'),
+  sale: z.object({
+    maxPurchase: NonNegOre.max(1_000_000).default(ITEM_PRICE_CEILING - 1),
+    replyTimeoutMs: z.number().int().min(100).max(60000).default(2000),
+    resultScreenMs: z.number().int().min(500).max(60000).default(4000),
+  }).strict().default({ maxPurchase: ITEM_PRICE_CEILING - 1, replyTimeoutMs: 2000, resultScreenMs: 4000 }),
+  offline: OfflineLimits.default({ perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }),
+  /** Answered sales older than this are deleted from the journal. */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).strict();
+
+export type TerminalConfig = z.infer<typeof TerminalConfig>;
+export type TerminalConfigInput = z.input<typeof TerminalConfig>;

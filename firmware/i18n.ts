@@ -1,0 +1,45 @@
+// Texts the state machine puts in the screen model's `message`. Danish by default.
+export type Lang = 'da' | 'en';
+
+const texts = {
+  idle: { da: 'Vælg varer', en: 'Select items' },
+  basket: { da: 'Enter: betal med kort · Esc: ryd', en: 'Enter: pay by card · Esc: clear' },
+  tap: { da: 'Hold kortet op til læseren', en: 'Tap the card on the reader' },
+  confirm: { da: 'Er det det rigtige barn? Enter: godkend · Esc: fortryd', en: 'Is this the right child? Enter: approve · Esc: cancel' },
+  confirmNoPhoto: { da: 'Intet foto — tjek barnet! Enter: godkend · Esc: fortryd', en: 'No photo — check the child! Enter: approve · Esc: cancel' },
+  busy: { da: 'Et øjeblik…', en: 'One moment…' },
+  approved: { da: 'Godkendt', en: 'Approved' },
+  approvedOffline: { da: 'Godkendt (offline)', en: 'Approved (offline)' },
+  declined: { da: 'Afvist', en: 'Declined' },
+  balance: { da: 'Saldo', en: 'Balance' },
+  voidPrompt: { da: 'Annullér sidste salg? Enter: annullér · Esc: tilbage', en: 'Void the last sale? Enter: void · Esc: back' },
+  voidNone: { da: 'Intet salg at annullere', en: 'No sale to void' },
+  voided: { da: 'Salget er annulleret', en: 'Sale voided' },
+  report: { da: 'Dagens rapport · Esc: tilbage', en: "Today's report · Esc: back" },
+  readerError: { da: 'Kortlæseren er ikke tilsluttet', en: 'The card reader is not connected' },
+  itemTooExpensive: { da: 'Varen kan ikke sælges her (200 kr eller mere)', en: 'This item cannot be sold here (200 kr or more)' },
+  overMaxPurchase: { da: 'Købet overstiger grænsen pr. køb', en: 'The purchase exceeds the limit per sale' },
+  forwarding: { da: 'Sender køen til hovedbogen…', en: 'Forwarding the queue to the ledger…' },
+  readError: { da: 'Kortet blev ikke læst — prøv igen', en: 'The card was not read — try again' },
+} as const satisfies Record<string, Record<Lang, string>>;
+
+export type TextKey = keyof typeof texts;
+
+const reasons: Record<string, Record<Lang, string>> = {
+  insufficient_funds: { da: 'Ikke penge nok på kortet', en: 'Not enough money on the card' },
+  blocked: { da: 'Kortet er spærret', en: 'The card is blocked' },
+  unknown_card: { da: 'Ukendt kort', en: 'Unknown card' },
+  limit: { da: 'Over grænsen', en: 'Over the limit' },
+  reversed: { da: 'Tilbageført', en: 'Reversed' },
+  invalid: { da: 'Ugyldigt køb', en: 'Invalid sale' },
+  offline_limit: { da: 'Offline-grænsen er nået', en: 'Offline limit reached' },
+  stale: { da: 'Offline for længe — kortdata er for gamle', en: 'Offline too long — card data too old' },
+};
+
+export function text(lang: Lang, key: TextKey): string {
+  return texts[key][lang];
+}
+
+export function reasonText(lang: Lang, reason: string): string {
+  return reasons[reason]?.[lang] ?? reason;
+}

@@ -1,0 +1,112 @@
+// Cached card records, photos, catalog and the ledger's per-terminal config.
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from './db.ts';
+import type { CardRecord, Catalog, TerminalConfigMsg } from '../ledger/schemas.ts';
+import { MAX_PHOTO_BYTES } from '../ledger/schemas.ts';
+
+interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
+
+const toRecord = (r: CardRow): CardRecord => ({
+  cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
+  balance: r.balance, version: r.version, updatedAt: r.updated_at,
+});
+
+export type PhotoCheck = 'ok' | 'too_large' | 'hash_mismatch' | 'not_an_image';
+
+/** JPEG or PNG by magic bytes, within the contract's size, matching its SHA-256 name. */
+export function checkPhoto(sha: string, bytes: Buffer): PhotoCheck {
+  if (bytes.length > MAX_PHOTO_BYTES) return 'too_large';
+  const png = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const jpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (!png && !jpeg) return 'not_an_image';
+  return createHash('sha256').update(bytes).digest('hex') === sha ? 'ok' : 'hash_mismatch';
+}
+
+export class CardCache {
+  constructor(private readonly db: Db) {}
+
+  async get(uid: string): Promise<CardRecord | null> {
+    const r = await this.db.read((q) => q.get<CardRow>('SELECT * FROM cards WHERE uid = ?', [uid]));
+    return r ? toRecord(r) : null;
+  }
+
+  /** Stores a record only if its version is higher than the cached one; says whether it did. */
+  put(c: CardRecord): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [c.cardUid]);
+      const r = await q.run(
+        `INSERT INTO cards (uid, holder_id, name, photo, status, balance, version, updated_at) VALUES (?,?,?,?,?,?,?,?)
+         ON CONFLICT(uid) DO UPDATE SET holder_id=excluded.holder_id, name=excluded.name, photo=excluded.photo,
+           status=excluded.status, balance=excluded.balance, version=excluded.version, updated_at=excluded.updated_at
+         WHERE excluded.version > cards.version`,
+        [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt]);
+      // A photo the card no longer uses goes with the old record (photos arriving before their card are kept).
+      if (r.changes > 0 && before?.photo !== c.photo) await dropPhotoIfUnused(q, before?.photo);
+      return r.changes > 0;
+    });
+  }
+
+  /**
+   * A closed card: erase its record, its photo (unless another card uses it) and the UID from
+   * its sales. Outbox entries keep the UID: they are money the ledger must still book.
+   */
+  async close(uid: string): Promise<boolean> {
+    const existed = await this.db.tx(async (q) => {
+      const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
+      const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
+      await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);
+      await dropPhotoIfUnused(q, before?.photo);
+      return r.changes > 0;
+    });
+    // secure_delete zeroes freed pages; the checkpoint moves them out of the WAL file too.
+    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return existed;
+  }
+
+  async count(): Promise<number> {
+    return (await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')))!.n;
+  }
+
+  async putPhoto(sha: string, bytes: Buffer): Promise<void> {
+    await this.db.tx((q) => q.run('INSERT OR REPLACE INTO photos (sha, bytes) VALUES (?, ?)', [sha, bytes]));
+  }
+
+  async deletePhoto(sha: string): Promise<void> {
+    await this.db.tx((q) => q.run('DELETE FROM photos WHERE sha = ?', [sha]));
+    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  }
+
+  async photo(sha: string): Promise<Buffer | null> {
+    const r = await this.db.read((q) => q.get<{ bytes: Buffer }>('SELECT bytes FROM photos WHERE sha = ?', [sha]));
+    return r?.bytes ?? null;
+  }
+
+  async catalog(): Promise<Catalog | null> {
+    const r = await this.db.read((q) => q.get<{ version: number; items: string }>('SELECT version, items FROM catalog WHERE id = 1'));
+    return r ? { version: r.version, items: JSON.parse(r.items) } : null;
+  }
+
+  /** Keeps the catalog with the highest version. */
+  putCatalog(c: Catalog): Promise<boolean> {
+    return this.db.tx(async (q) => (await q.run(
+      `INSERT INTO catalog (id, version, items) VALUES (1, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET version=excluded.version, items=excluded.items WHERE excluded.version > catalog.version`,
+      [c.version, JSON.stringify(c.items)])).changes > 0);
+  }
+
+  async ledgerConfig(): Promise<TerminalConfigMsg | null> {
+    const r = await this.db.read((q) => q.get<{ json: string }>('SELECT json FROM ledger_config WHERE id = 1'));
+    return r ? JSON.parse(r.json) : null;
+  }
+
+  async putLedgerConfig(c: TerminalConfigMsg | null): Promise<void> {
+    await this.db.tx((q) => c
+      ? q.run('INSERT OR REPLACE INTO ledger_config (id, json) VALUES (1, ?)', [JSON.stringify(c)])
+      : q.run('DELETE FROM ledger_config'));
+  }
+}
+
+/** Deletes `sha` unless a cached card still names it. */
+async function dropPhotoIfUnused(q: Queryable, sha: string | null | undefined): Promise<void> {
+  if (sha) await q.run('DELETE FROM photos WHERE sha = ? AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = ?)', [sha, sha]);
+}

@@ -1,0 +1,72 @@
+// Numbered migrations, applied in order at start; `user_version` records the last one applied.
+// Never edit a released migration: add the next number.
+import type { Db } from '../db.ts';
+
+export const migrations: string[] = [
+  // 1: card cache, photos, catalog, ledger config, sales, outbox, meta
+  `
+  CREATE TABLE cards (
+    uid TEXT PRIMARY KEY,
+    holder_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    photo TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active','blocked')),
+    balance INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE photos (sha TEXT PRIMARY KEY, bytes BLOB NOT NULL);
+  CREATE TABLE catalog (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, items TEXT NOT NULL);
+  CREATE TABLE ledger_config (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+  -- Every sale this terminal made. card_uid is nulled when the card is closed; the row then only
+  -- feeds the day's report.
+  CREATE TABLE sales (
+    tx_id TEXT PRIMARY KEY,
+    card_uid TEXT,
+    items TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    offline INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending','approved','declined')),
+    reason TEXT,
+    answered INTEGER NOT NULL DEFAULT 0,
+    result_version INTEGER,
+    voided_by TEXT
+  );
+  CREATE INDEX sales_card ON sales (card_uid, status, answered);
+  CREATE INDEX sales_created ON sales (created_at);
+  -- Every tx message until the ledger's answer to it is stored (the journal, not MQTT.js's
+  -- in-memory queue, is the source of truth).
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tx_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL CHECK (type IN ('sale','void','reversal')),
+    offline INTEGER NOT NULL DEFAULT 0,
+    card_uid TEXT,
+    total INTEGER NOT NULL DEFAULT 0,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE voids (
+    tx_id TEXT PRIMARY KEY,
+    voids TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending','approved','declined')),
+    reason TEXT
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
+
+export async function migrate(db: Db): Promise<number> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  let version = row?.user_version ?? 0;
+  for (; version < migrations.length; version++) {
+    await db.tx(async (q) => {
+      await q.exec(migrations[version]!);
+      await q.exec(`PRAGMA user_version = ${version + 1}`);
+    });
+  }
+  return version;
+}

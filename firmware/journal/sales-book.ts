@@ -1,0 +1,204 @@
+// This terminal's sales, voids and the outbox of tx messages. Every method that changes money
+// state is one transaction, durable when its promise resolves.
+import type { Db, Queryable } from './db.ts';
+import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../ledger/schemas.ts';
+import type { DayReport, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
+
+interface SaleRow {
+  tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
+  status: SaleStatus; reason: string | null; answered: number; result_version: number | null; voided_by: string | null;
+}
+const toSale = (r: SaleRow): StoredSale => ({
+  txId: r.tx_id, cardUid: r.card_uid, items: JSON.parse(r.items), total: r.total, createdAt: r.created_at,
+  offline: r.offline === 1, status: r.status, reason: r.reason, answered: r.answered === 1,
+  resultVersion: r.result_version, voidedBy: r.voided_by,
+});
+
+/** What a stored result settled, for the caller to act on (e.g. wake a waiting sale). */
+export type Settled =
+  | { kind: 'sale'; txId: string; offline: boolean; status: 'approved' | 'declined'; reason: string | null; balance: number | null }
+  | { kind: 'void' | 'reversal'; txId: string; status: 'approved' | 'declined' };
+
+/** Why a result changed nothing. */
+export type Ignored = 'no_entry' | 'type_mismatch' | 'stale_online_answer';
+
+async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total: number): Promise<void> {
+  const offline = msg.type === 'sale' && msg.offline ? 1 : 0;
+  // Replacing keeps the txId's first place in the queue, so the ledger still sees tx in order.
+  await q.run(
+    `INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at) VALUES (?,?,?,?,?,?,?)
+     ON CONFLICT(tx_id) DO UPDATE SET type=excluded.type, offline=excluded.offline, payload=excluded.payload`,
+    [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt]);
+}
+
+async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid): Promise<void> {
+  await q.run(
+    `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason) VALUES (?,?,?,?,?,?,?,?)
+     ON CONFLICT(tx_id) DO UPDATE SET offline=excluded.offline, status=excluded.status, reason=excluded.reason`,
+    [msg.txId, cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, reason]);
+}
+
+export class SalesBook {
+  constructor(private readonly db: Db) {}
+
+  /** An online sale about to be sent: kept so that a restart can resolve it with a reversal. */
+  beginOnline(msg: SaleMsg): Promise<void> {
+    return this.db.tx(async (q) => {
+      await insertSale(q, msg, 'pending', null);
+      await putOutbox(q, msg, msg.cardUid, msg.total);
+    });
+  }
+
+  /**
+   * Approves a sale on the terminal's own authority (no connection, or no answer in time) and
+   * queues it with `offline: true`. Returns false when the ledger's answer to the online attempt
+   * was stored first: then that answer stands.
+   */
+  approveOffline(msg: SaleMsg): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const existing = await q.get<{ status: SaleStatus }>('SELECT status FROM sales WHERE tx_id = ?', [msg.txId]);
+      if (existing && existing.status !== 'pending') return false;
+      await insertSale(q, msg, 'approved', null);
+      await putOutbox(q, msg, msg.cardUid, msg.total);
+      return true;
+    });
+  }
+
+  /** Declines an online sale that got no answer; a reversal makes sure the ledger books nothing. */
+  declineAndReverse(txId: string, reason: string, reversal: ReversalMsg): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const r = await q.run("UPDATE sales SET status = 'declined', reason = ? WHERE tx_id = ? AND status = 'pending'", [reason, txId]);
+      if (r.changes === 0) return false;
+      await putOutbox(q, reversal, null, 0);
+      return true;
+    });
+  }
+
+  /** A refusal decided by the terminal before anything was sent: kept for the day's report only, without the card. */
+  async recordRefusal(msg: SaleMsg, reason: string): Promise<void> {
+    await this.db.tx((q) => insertSale(q, msg, 'declined', reason, null));
+  }
+
+  recordVoid(msg: VoidMsg, total: number): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const r = await q.run("UPDATE sales SET voided_by = ? WHERE tx_id = ? AND status = 'approved' AND voided_by IS NULL", [msg.txId, msg.voids]);
+      if (r.changes === 0) return false;
+      await q.run("INSERT INTO voids (tx_id, voids, total, created_at, status) VALUES (?,?,?,?,'pending')", [msg.txId, msg.voids, total, msg.createdAt]);
+      await putOutbox(q, msg, msg.cardUid, total);
+      return true;
+    });
+  }
+
+  /**
+   * Stores the ledger's answer and removes its outbox entry in one transaction. A repeated,
+   * late or mismatched answer changes nothing.
+   */
+  settle(res: ResultMsg): Promise<Settled | Ignored> {
+    return this.db.tx(async (q): Promise<Settled | Ignored> => {
+      const entry = await q.get<{ type: string; offline: number }>('SELECT type, offline FROM outbox WHERE tx_id = ?', [res.txId]);
+      if (!entry) return 'no_entry';
+      if (entry.type !== res.type) return 'type_mismatch';
+      if (entry.type === 'sale' && (entry.offline === 1) !== (res.offline === true)) return 'stale_online_answer';
+      await q.run('DELETE FROM outbox WHERE tx_id = ?', [res.txId]);
+      if (res.type === 'sale') {
+        // An offline sale was handed over already: it stays approved whatever the answer says.
+        const status = entry.offline === 1 ? 'approved' : res.status;
+        await q.run('UPDATE sales SET status = ?, reason = ?, answered = 1, result_version = ? WHERE tx_id = ?',
+          [status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null, res.txId]);
+        return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
+      }
+      if (res.type === 'void') {
+        await q.run('UPDATE voids SET status = ?, reason = ? WHERE tx_id = ?', [res.status, res.reason ?? null, res.txId]);
+        // A declined void leaves the sale voidable again.
+        if (res.status === 'declined') await q.run('UPDATE sales SET voided_by = NULL WHERE voided_by = ?', [res.txId]);
+      }
+      return { kind: res.type, txId: res.txId, status: res.status };
+    });
+  }
+
+  /**
+   * After a restart, an online sale still unanswered was never shown approved: resolve it with a
+   * reversal (contract). Returns how many were resolved.
+   */
+  reverseUnansweredOnline(now: string, terminalId: string): Promise<number> {
+    return this.db.tx(async (q) => {
+      const rows = await q.all<{ tx_id: string }>("SELECT tx_id FROM outbox WHERE type = 'sale' AND offline = 0");
+      for (const { tx_id } of rows) {
+        await q.run("UPDATE sales SET status = 'declined', reason = 'reversed' WHERE tx_id = ?", [tx_id]);
+        await putOutbox(q, { type: 'reversal', txId: tx_id, terminalId, createdAt: now }, null, 0);
+      }
+      return rows.length;
+    });
+  }
+
+  async outbox(): Promise<OutboxEntry[]> {
+    const rows = await this.db.read((q) => q.all<{ seq: number; tx_id: string; type: TxMsg['type']; offline: number; payload: string }>(
+      'SELECT seq, tx_id, type, offline, payload FROM outbox ORDER BY seq'));
+    return rows.map((r) => ({ seq: r.seq, txId: r.tx_id, type: r.type, offline: r.offline === 1, message: JSON.parse(r.payload) }));
+  }
+
+  /** Sales and voids not yet answered (the contract's `queue`). */
+  async queueLength(): Promise<number> {
+    return (await this.db.read((q) => q.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE type IN ('sale','void')")))!.n;
+  }
+
+  /**
+   * Money of `uid`'s sales that the ledger's record does not show yet: approved and unanswered,
+   * or answered with a card version above the record's.
+   */
+  async unbooked(uid: string, recordVersion: number): Promise<number> {
+    const r = await this.db.read((q) => q.get<{ s: number | null }>(
+      `SELECT sum(total) AS s FROM sales WHERE card_uid = ? AND status = 'approved'
+         AND (answered = 0 OR result_version > ?)`, [uid, recordVersion]));
+    return r?.s ?? 0;
+  }
+
+  /** Offline-approved sales not yet answered: for one card, and for the whole terminal. */
+  async offlineExposure(uid: string): Promise<{ card: number; terminal: number }> {
+    const r = await this.db.read((q) => q.get<{ card: number | null; terminal: number | null }>(
+      `SELECT sum(CASE WHEN card_uid = ? THEN total END) AS card, sum(total) AS terminal
+         FROM sales WHERE status = 'approved' AND offline = 1 AND answered = 0`, [uid]));
+    return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
+  }
+
+  async sale(txId: string): Promise<StoredSale | null> {
+    const r = await this.db.read((q) => q.get<SaleRow>('SELECT * FROM sales WHERE tx_id = ?', [txId]));
+    return r ? toSale(r) : null;
+  }
+
+  /** The newest approved, not voided sale since `sinceIso` (what a cashier may void). */
+  async lastVoidable(sinceIso: string): Promise<StoredSale | null> {
+    const r = await this.db.read((q) => q.get<SaleRow>(
+      `SELECT * FROM sales WHERE status = 'approved' AND voided_by IS NULL AND card_uid IS NOT NULL AND created_at >= ?
+       ORDER BY created_at DESC, rowid DESC LIMIT 1`, [sinceIso]));
+    return r ? toSale(r) : null;
+  }
+
+  async report(sinceIso: string): Promise<DayReport> {
+    return this.db.read(async (q) => {
+      const s = (await q.get<Record<string, number | null>>(
+        `SELECT sum(status = 'approved') AS sales, sum(CASE WHEN status = 'approved' THEN total END) AS salesTotal,
+                sum(status = 'approved' AND offline = 1) AS offlineSales,
+                sum(CASE WHEN status = 'approved' AND offline = 1 THEN total END) AS offlineTotal,
+                sum(status = 'declined') AS declined
+           FROM sales WHERE created_at >= ?`, [sinceIso]))!;
+      const v = (await q.get<Record<string, number | null>>(
+        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND created_at >= ?", [sinceIso]))!;
+      const n = (x: number | null | undefined) => x ?? 0;
+      return {
+        sales: n(s.sales), salesTotal: n(s.salesTotal), offlineSales: n(s.offlineSales), offlineTotal: n(s.offlineTotal),
+        voids: n(v.voids), voidsTotal: n(v.voidsTotal), declined: n(s.declined),
+      };
+    });
+  }
+
+  /** Deletes answered sales and voids older than the retention period; unanswered ones stay. */
+  purgeOlderThan(beforeIso: string): Promise<number> {
+    return this.db.tx(async (q) => {
+      const a = await q.run(`DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
+                               AND tx_id NOT IN (SELECT tx_id FROM outbox)`, [beforeIso]);
+      await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
+      return a.changes;
+    });
+  }
+}

@@ -1,0 +1,36 @@
+// Records the journal keeps. Sales and voids are this terminal's own; cards, photos, catalog and
+// config are the ledger's, cached.
+import type { SaleLine, TxMsg, DeclineReason } from '../ledger/schemas.ts';
+
+export type SaleStatus = 'pending' | 'approved' | 'declined';
+/** The ledger's reasons plus the terminal's own offline refusals. */
+export type RefusalReason = DeclineReason | 'offline_limit' | 'stale';
+
+export interface StoredSale {
+  txId: string;
+  cardUid: string | null;
+  items: SaleLine[];
+  total: number;
+  createdAt: string;
+  offline: boolean;
+  status: SaleStatus;
+  reason: string | null;
+  answered: boolean;
+  resultVersion: number | null;
+  voidedBy: string | null;
+}
+
+export interface OutboxEntry {
+  seq: number;
+  txId: string;
+  type: TxMsg['type'];
+  offline: boolean;
+  message: TxMsg;
+}
+
+export interface DayReport {
+  sales: number; salesTotal: number;
+  offlineSales: number; offlineTotal: number;
+  voids: number; voidsTotal: number;
+  declined: number;
+}

@@ -1,0 +1,145 @@
+// The terminal's MQTT connection to the ledger: persistent session, QoS 1, retained status with a
+// will, and every inbound payload validated before anyone sees it.
+import { readFileSync } from 'node:fs';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import { TypedEmitter } from '../../hal/emitter.ts';
+import type { Logger } from '../log.ts';
+import { maskUid } from '../log.ts';
+import { topics, parseClubTopic, parseTerminalTopic } from './topics.ts';
+import {
+  CardRecord, Catalog, ResultMsg, TerminalConfigMsg, CARD_UID, SHA256_HEX, parsePayload,
+  type TxMsg, type StatusMsg,
+} from './schemas.ts';
+import type { TerminalConfig } from '../config/schema.ts';
+
+export type LinkEvents = {
+  connected: [];
+  disconnected: [];
+  /** A card record, or null: the card is closed. */
+  card: [uid: string, record: CardRecord | null];
+  /** Photo bytes as received (checked by the sync), or null: delete. */
+  photo: [sha: string, bytes: Buffer | null];
+  catalog: [catalog: Catalog];
+  config: [config: TerminalConfigMsg | null];
+  result: [result: ResultMsg];
+};
+
+export interface LinkCounters { received: number; rejected: number; rejectedBy: Record<string, number> }
+
+export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, will?: StatusMsg): IClientOptions {
+  const b = cfg.broker;
+  const read = (f?: string) => (f ? readFileSync(f) : undefined);
+  return {
+    clientId: cfg.terminalId,
+    clean: false, // persistent session: the broker queues results while we are away
+    protocolVersion: 4,
+    keepalive: 15,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+    resubscribe: false, // we subscribe on every connect ourselves (also gets retained records anew)
+    username: b.username,
+    password: b.password,
+    ca: read(b.caFile),
+    cert: read(b.certFile),
+    key: read(b.keyFile),
+    rejectUnauthorized: b.rejectUnauthorized,
+    will: will && { topic: topics.status(cfg.terminalId), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+  };
+}
+
+export class LedgerLink extends TypedEmitter<LinkEvents> {
+  #client: MqttClient | null = null;
+  readonly counters: LinkCounters = { received: 0, rejected: 0, rejectedBy: {} };
+
+  constructor(private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>, private readonly log: Logger) { super(); }
+
+  get connected(): boolean { return this.#client?.connected ?? false; }
+
+  start(): void {
+    const { terminalId, clubId } = this.cfg;
+    const client = mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' }));
+    this.#client = client;
+    client.on('connect', () => {
+      this.log.info({ broker: this.cfg.broker.url }, 'connected to broker');
+      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId)], { qos: 1 }, (err) => {
+        if (err) this.log.warn({ err: err.message }, 'subscribe failed');
+      });
+      this.emit('connected');
+    });
+    client.on('close', () => { if (!client.connected) this.emit('disconnected'); });
+    client.on('offline', () => this.log.info('broker unreachable; selling offline'));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'broker connection error'));
+    client.on('message', (topic, payload) => this.#route(topic, payload));
+  }
+
+  async stop(): Promise<void> {
+    const c = this.#client;
+    this.#client = null;
+    if (!c) return;
+    if (c.connected) await this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true).catch(() => undefined);
+    await c.endAsync().catch(() => undefined);
+  }
+
+  /** Publishes a tx message; false when not connected (the outbox keeps it for the next connection). */
+  sendTx(msg: TxMsg): Promise<boolean> {
+    if (!this.connected) return Promise.resolve(false);
+    return this.#publish(topics.tx(this.cfg.terminalId), JSON.stringify(msg), false).then(() => true, () => false);
+  }
+
+  publishStatus(status: StatusMsg): Promise<boolean> {
+    if (!this.connected) return Promise.resolve(false);
+    return this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(status), true).then(() => true, () => false);
+  }
+
+  /** Drops the connection now (tests, technicians); it reconnects by itself. */
+  reconnect(): void { this.#client?.reconnect(); }
+
+  #publish(topic: string, payload: string, retain: boolean): Promise<void> {
+    const c = this.#client;
+    if (!c) return Promise.reject(new Error('not started'));
+    return new Promise((resolve, reject) => c.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  #reject(kind: string, topic: string, error: string): void {
+    this.counters.rejected++;
+    this.counters.rejectedBy[kind] = (this.counters.rejectedBy[kind] ?? 0) + 1;
+    // The topic may carry a card UID: log it masked.
+    this.log.warn({ kind, topic: topic.replace(/[0-9A-F]{8,20}$/, (u) => maskUid(u)), error }, 'rejected inbound message');
+  }
+
+  #route(topic: string, payload: Buffer): void {
+    this.counters.received++;
+    const { clubId, terminalId } = this.cfg;
+    const club = parseClubTopic(topic);
+    if (club) {
+      if (club.club !== clubId) return this.#reject(club.kind, topic, 'another club');
+      if (club.kind === 'card') {
+        if (!CARD_UID.test(club.uid)) return this.#reject('card', topic, 'malformed UID in topic');
+        if (payload.length === 0) return void this.emit('card', club.uid, null);
+        const r = parsePayload(CardRecord, payload);
+        if (!r.ok) return this.#reject('card', topic, r.error);
+        if (r.value.cardUid !== club.uid) return this.#reject('card', topic, 'cardUid differs from topic');
+        return void this.emit('card', club.uid, r.value);
+      }
+      if (club.kind === 'photo') {
+        if (!SHA256_HEX.test(club.sha)) return this.#reject('photo', topic, 'malformed hash in topic');
+        return void this.emit('photo', club.sha, payload.length === 0 ? null : payload);
+      }
+      const r = parsePayload(Catalog, payload);
+      if (!r.ok) return this.#reject('catalog', topic, r.error);
+      return void this.emit('catalog', r.value);
+    }
+    if (parseTerminalTopic(topic, 'results') === terminalId) {
+      const r = parsePayload(ResultMsg, payload);
+      if (!r.ok) return this.#reject('result', topic, r.error);
+      return void this.emit('result', r.value);
+    }
+    if (parseTerminalTopic(topic, 'config') === terminalId) {
+      if (payload.length === 0) return void this.emit('config', null);
+      const r = parsePayload(TerminalConfigMsg, payload);
+      if (!r.ok) return this.#reject('config', topic, r.error);
+      return void this.emit('config', r.value);
+    }
+    this.#reject('unknown', topic, 'unexpected topic');
+  }
+}

@@ -1,0 +1,133 @@
+// Decides an approved-by-the-cashier sale: online by the ledger when connected, else (or when the
+// ledger does not answer in time) by the offline rules. Every decision is durable in the journal
+// before it is returned, so the screen never says approved for a sale that is not on disk.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.ts';
+import { maskUid } from '../log.ts';
+import type { Journal } from '../journal/journal.ts';
+import type { Settled } from '../journal/sales-book.ts';
+import type { LedgerSync } from '../ledger/sync.ts';
+import type { SaleMsg } from '../ledger/schemas.ts';
+import { basketTotal, checkBasket, decideOffline, availableMoney, type OfflineLimits } from '../rules/authorise.ts';
+import type { BasketLine, ScreenResult } from './screen-model.ts';
+import type { CardView } from './types.ts';
+
+export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
+
+export interface AuthoriserDeps {
+  terminalId: string;
+  clubId: string;
+  journal: Journal;
+  sync: LedgerSync;
+  /** Publishes the outbox now (no-op when offline). */
+  forward: () => void;
+  connected: () => boolean;
+  /** Seconds since the last live broker connection ended (0 while connected). */
+  offlineForSeconds: () => number;
+  limits: () => { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number };
+  now: () => Date;
+  log: Logger;
+}
+
+export class Authoriser {
+  constructor(private readonly d: AuthoriserDeps) {}
+
+  /** Looks a card up as the sale sees it, with the money available now. */
+  async cardView(uid: string): Promise<CardView | null> {
+    const rec = await this.d.journal.cards.get(uid);
+    if (!rec) return null;
+    const unbooked = await this.d.journal.sales.unbooked(uid, rec.version);
+    return { uid, name: rec.name, photo: rec.photo, available: availableMoney(rec, unbooked) };
+  }
+
+  async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
+    const { journal, log } = this.d;
+    const limits = this.d.limits();
+    const msg: SaleMsg = {
+      type: 'sale', txId: randomUUID(), terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: card.uid,
+      items: lines.map((l) => ({ ...l })), total: basketTotal(lines), createdAt: this.d.now().toISOString(), offline: false,
+    };
+    // Checked again here, not only when items were added: the limit may have changed since.
+    if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
+    const rec = await journal.cards.get(card.uid);
+    if (!rec) return this.#refuse(msg, 'unknown_card', null);
+    if (rec.status !== 'active') return this.#refuse(msg, 'blocked', card);
+
+    if (!this.d.connected()) return this.#offline(msg, card, false);
+
+    await journal.sales.beginOnline(msg);
+    const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);
+    this.d.forward();
+    const settled = await answer;
+    if (settled) {
+      log.info({ tx: msg.txId, card: maskUid(card.uid), status: settled.status }, 'sale decided by the ledger');
+      return this.#fromSettled(msg, settled, card);
+    }
+    log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
+    return this.#offline(msg, card, true);
+  }
+
+  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean): Promise<Decided> {
+    const { journal, log } = this.d;
+    const rec = await journal.cards.get(card.uid);
+    const msg: SaleMsg = { ...sale, offline: true };
+    const decision = decideOffline({
+      card: rec,
+      total: msg.total,
+      unbooked: rec ? await journal.sales.unbooked(card.uid, rec.version) : 0,
+      exposure: await journal.sales.offlineExposure(card.uid),
+      limits: this.d.limits().offline,
+      offlineForSeconds: this.d.offlineForSeconds(),
+    });
+    if (decision.ok) {
+      if (!(await journal.sales.approveOffline(msg))) return this.#storedAnswer(msg, card);
+      log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
+      this.d.forward();
+      return { result: await this.#result(msg, 'approved', null, card), card: await this.cardView(card.uid) ?? card, offline: true };
+    }
+    if (!triedOnline) return this.#refuse(msg, decision.reason, card);
+    const reversed = await journal.sales.declineAndReverse(msg.txId, decision.reason,
+      { type: 'reversal', txId: msg.txId, terminalId: msg.terminalId, createdAt: this.d.now().toISOString() });
+    if (!reversed) return this.#storedAnswer(msg, card);
+    log.info({ tx: msg.txId, reason: decision.reason }, 'sale declined offline; reversal queued');
+    this.d.forward();
+    return { result: { status: 'declined', reason: decision.reason, balance: card.available, txId: msg.txId }, card, offline: true };
+  }
+
+  /** The ledger's answer won the race against the timeout: it stands. */
+  async #storedAnswer(msg: SaleMsg, card: CardView): Promise<Decided> {
+    const s = await this.d.journal.sales.sale(msg.txId);
+    const status = s?.status === 'approved' ? 'approved' : 'declined';
+    return { result: await this.#result(msg, status, s?.reason ?? null, card), card: await this.cardView(card.uid) ?? card, offline: false };
+  }
+
+  async #fromSettled(msg: SaleMsg, s: Settled, card: CardView): Promise<Decided> {
+    const reason = s.kind === 'sale' ? s.reason : null;
+    return { result: await this.#result(msg, s.status, reason, card), card: await this.cardView(card.uid) ?? card, offline: false };
+  }
+
+  async #result(msg: SaleMsg, status: 'approved' | 'declined', reason: string | null, card: CardView): Promise<ScreenResult> {
+    const now = await this.cardView(card.uid);
+    return { status, reason: status === 'declined' ? reason ?? 'invalid' : null, balance: now?.available ?? null, txId: msg.txId };
+  }
+
+  /** A refusal the terminal decides alone: nothing is sent, the attempt is kept for the report. */
+  async #refuse(msg: SaleMsg, reason: string, card: CardView | null): Promise<Decided> {
+    await this.d.journal.sales.recordRefusal(msg, reason);
+    this.d.log.info({ reason }, 'sale refused by the terminal');
+    return { result: { status: 'declined', reason, balance: card?.available ?? null, txId: null }, card, offline: false };
+  }
+
+  #waitFor(txId: string, ms: number): Promise<Settled | null> {
+    return new Promise((resolve) => {
+      const onSettled = (s: Settled) => {
+        if (s.txId !== txId) return;
+        clearTimeout(timer);
+        this.d.sync.off('settled', onSettled);
+        resolve(s);
+      };
+      const timer = setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
+      this.d.sync.on('settled', onSettled);
+    });
+  }
+}

@@ -1,0 +1,144 @@
+// Runs the sale state machine: turns device and ledger happenings into events, performs the
+// effects the pure transitions ask for, and draws every new state on the display.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.ts';
+import type { Hardware, KeyName } from '../../hal/types.ts';
+import type { Journal } from '../journal/journal.ts';
+import type { CatalogItem } from '../ledger/schemas.ts';
+import type { Authoriser } from './authoriser.ts';
+import { transition, initialState } from './machine.ts';
+import { toScreenModel, type TerminalStatus } from './screen.ts';
+import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
+import type { ScreenModel } from './screen-model.ts';
+
+export interface ControllerDeps {
+  hw: Hardware;
+  journal: Journal;
+  authoriser: Authoriser;
+  status: () => TerminalStatus;
+  maxPurchase: () => number;
+  resultScreenMs: number;
+  /** Forces a forward of the outbox (technician key). */
+  forward: () => void;
+  now: () => Date;
+  log: Logger;
+}
+
+export class SaleController {
+  #state: SaleState = initialState();
+  #catalog: readonly CatalogItem[] = [];
+  #readerAttached = false;
+  #timer: NodeJS.Timeout | null = null;
+  #last: ScreenModel | null = null;
+
+  constructor(private readonly d: ControllerDeps) {}
+
+  get state(): SaleState { return this.#state; }
+  get screen(): ScreenModel | null { return this.#last; }
+
+  setCatalog(items: readonly CatalogItem[]): void { this.#catalog = items; this.render(); }
+
+  setReaderAttached(attached: boolean): void {
+    if (this.#readerAttached === attached) return;
+    this.#readerAttached = attached;
+    if (!attached) this.d.hw.indicators.show({ led: 'red', buzzer: 'error' });
+    else if (this.#state.screen === 'idle') this.d.hw.indicators.show({ led: 'off', buzzer: null });
+    this.render();
+  }
+
+  onKey(key: KeyName): void { this.dispatch({ type: 'key', key }); }
+
+  async onCard(uid: string): Promise<void> {
+    this.dispatch({ type: 'tap', lookup: await this.#lookup(uid) });
+  }
+
+  /** The ledger changed a card: refresh or refuse the one on the confirm screen. */
+  async onCardChanged(uid: string): Promise<void> {
+    const s = this.#state;
+    if (s.screen !== 'confirm' || s.card.uid !== uid) return;
+    const lookup = await this.#lookup(uid);
+    this.dispatch({ type: 'cardChanged', lookup: lookup.ok || lookup.card ? lookup : { ...lookup, card: { ...s.card } } });
+  }
+
+  dispatch(ev: SaleEvent): void {
+    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
+    const { state, effects } = transition(this.#state, ev, ctx);
+    if (state !== this.#state && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    this.#state = state;
+    for (const e of effects) this.#run(e);
+    this.render();
+  }
+
+  /** Draws the current state; called on every change of state or terminal status. */
+  render(): void {
+    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
+    this.#last = toScreenModel(this.#state, ctx, this.d.status());
+    try {
+      this.d.hw.display.draw(this.#last);
+    } catch (err) {
+      this.d.log.error({ err: (err as Error).message }, 'display failed to draw');
+    }
+  }
+
+  stop(): void { if (this.#timer) clearTimeout(this.#timer); }
+
+  async #lookup(uid: string): Promise<TapLookup> {
+    const card = await this.d.authoriser.cardView(uid);
+    if (!card) return { ok: false, reason: 'unknown_card', card: null };
+    const rec = await this.d.journal.cards.get(uid);
+    return rec?.status === 'active' ? { ok: true, card } : { ok: false, reason: 'blocked', card };
+  }
+
+  #run(e: Effect): void {
+    const fail = (what: string) => (err: Error) => this.d.log.error({ err: err.message }, `${what} failed`);
+    switch (e.type) {
+      case 'indicate': return this.d.hw.indicators.show({ led: e.led, buzzer: e.buzzer });
+      case 'resetAfter':
+        this.#timer = setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
+        return;
+      case 'forward': return this.d.forward();
+      case 'authorise':
+        this.d.authoriser.authorise(e.lines, e.card)
+          .then((d) => this.dispatch({ type: 'decided', ...d }))
+          .catch((err: Error) => {
+            // Nothing durable was approved: the cashier sees a decline, never a false approval.
+            fail('authorisation')(err);
+            this.dispatch({ type: 'decided', result: { status: 'declined', reason: 'invalid', balance: null, txId: null }, card: e.card, offline: false });
+          });
+        return;
+      case 'loadVoid':
+        this.d.journal.sales.lastVoidable(this.#dayStart())
+          .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false } }))
+          .catch(fail('loading the last sale'));
+        return;
+      case 'void':
+        this.#void(e.txId).catch(fail('void'));
+        return;
+      case 'loadReport':
+        this.d.journal.sales.report(this.#dayStart())
+          .then((r) => this.dispatch({ type: 'reportLoaded', report: { ...r, date: this.#dayStart().slice(0, 10), queue: this.d.status().queue } }))
+          .catch(fail('loading the report'));
+        return;
+    }
+  }
+
+  async #void(saleTxId: string): Promise<void> {
+    const { journal } = this.d;
+    const sale = await journal.sales.sale(saleTxId);
+    if (!sale || !sale.cardUid) return this.dispatch({ type: 'voidLoaded', sale: null });
+    const st = this.d.status();
+    const msg = { type: 'void' as const, txId: randomUUID(), voids: saleTxId, terminalId: st.terminalId, clubId: st.clubId, cardUid: sale.cardUid, createdAt: this.d.now().toISOString() };
+    const ok = await journal.sales.recordVoid(msg, sale.total);
+    this.d.log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
+    this.d.forward();
+    this.dispatch({ type: 'voided', result: ok
+      ? { status: 'approved', reason: null, balance: null, txId: msg.txId }
+      : { status: 'declined', reason: 'invalid', balance: null, txId: null } });
+  }
+
+  /** Local midnight as an ISO instant: the "day" of the report and of voidable sales. */
+  #dayStart(): string {
+    const d = this.d.now();
+    return new Date(d.getFullYear(), d.getMonth(), d.getDate()).toISOString();
+  }
+}

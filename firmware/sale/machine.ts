@@ -1,0 +1,149 @@
+// Pure transitions of the sale state machine: (state, event, context) → (state, effects).
+import type { KeyName, CatalogItem } from '../ledger/schemas.ts';
+import { checkBasket } from '../rules/authorise.ts';
+import type { BasketLine } from './screen-model.ts';
+import { PAGE_SIZE, type Effect, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
+
+export interface Step { state: SaleState; effects: Effect[] }
+
+export const initialState = (): SaleState => ({ screen: 'idle', lines: [], page: 0, notice: null });
+
+const stay = (state: SaleState): Step => ({ state, effects: [] });
+const off: Effect = { type: 'indicate', led: 'off', buzzer: null };
+
+export const pageCount = (catalog: readonly unknown[]): number => Math.max(1, Math.ceil(catalog.length / PAGE_SIZE));
+
+/** The reader is gone: the screen shows the error and only clearing the basket is possible. */
+export const readerBlocksSelling = (s: SaleState, ctx: SaleContext): boolean =>
+  !ctx.readerAttached && (s.screen === 'idle' || s.screen === 'basket' || s.screen === 'tap');
+
+export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): Step {
+  switch (ev.type) {
+    case 'key': return onKey(state, ev.key, ctx);
+    case 'tap': return onTap(state, ev.lookup, ctx);
+    case 'decided':
+      if (state.screen !== 'confirm' || !state.busy) return stay(state);
+      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
+    case 'cardChanged':
+      // A card blocked or closed while the cashier looks at it is refused at once.
+      if (state.screen !== 'confirm' || state.busy || state.card.uid !== lookupUid(ev.lookup)) return stay(state);
+      if (ev.lookup.ok) return stay({ ...state, card: ev.lookup.card });
+      return refuse(ev.lookup, ctx);
+    case 'voidLoaded':
+      return state.screen === 'void' ? stay({ screen: 'void', sale: ev.sale }) : stay(state);
+    case 'voided':
+      if (state.screen !== 'void') return stay(state);
+      return showResult({ screen: 'result', result: ev.result, card: null, offline: false, voided: true }, ctx);
+    case 'reportLoaded':
+      return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
+    case 'timeout':
+      return state.screen === 'result' || state.screen === 'balance' ? toIdle() : stay(state);
+  }
+}
+
+function lookupUid(l: TapLookup): string | undefined { return l.card?.uid; }
+
+function toIdle(): Step { return { state: initialState(), effects: [off] }; }
+
+function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleContext): Step {
+  const ok = state.result.status === 'approved';
+  return {
+    state,
+    effects: [
+      { type: 'indicate', led: ok ? 'green' : 'red', buzzer: ok ? 'approve' : 'decline' },
+      { type: 'resetAfter', ms: ctx.resultScreenMs },
+    ],
+  };
+}
+
+/** Blocked, closed or unknown: refused before confirm, nothing sent to the ledger. */
+function refuse(l: Extract<TapLookup, { ok: false }>, ctx: SaleContext): Step {
+  return showResult({
+    screen: 'result',
+    result: { status: 'declined', reason: l.reason, balance: null, txId: null },
+    card: l.card, offline: false, voided: false,
+  }, ctx);
+}
+
+function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
+  if (readerBlocksSelling(state, ctx)) return stay(state);
+  const hasBasket = (state.screen === 'basket' || state.screen === 'tap') && state.lines.length > 0;
+  // A tap where no sale is going on shows the balance.
+  const balanceScreens = state.screen === 'idle' || state.screen === 'result' || state.screen === 'balance';
+  if (!hasBasket && !balanceScreens) return stay(state);
+  if (!lookup.ok) return refuse(lookup, ctx);
+  const tapped: Effect = { type: 'indicate', led: 'yellow', buzzer: 'tap' };
+  if (!hasBasket) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
+  const b = state as Extract<SaleState, { screen: 'basket' | 'tap' }>;
+  return { state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false }, effects: [tapped] };
+}
+
+function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
+  if (readerBlocksSelling(state, ctx)) {
+    return key === 'escape' && state.screen !== 'idle' ? toIdle() : stay(state);
+  }
+  switch (state.screen) {
+    case 'idle':
+    case 'basket':
+      return onBasketKey(state, key, ctx);
+    case 'tap':
+      return key === 'escape' ? stay({ ...state, screen: 'basket', notice: null }) : stay(state);
+    case 'confirm':
+      if (state.busy) return stay(state);
+      if (key === 'enter') return { state: { ...state, busy: true }, effects: [{ type: 'authorise', lines: state.lines, card: state.card }] };
+      if (key === 'escape') return { state: { screen: 'basket', lines: state.lines, page: state.page, notice: null }, effects: [off] };
+      return stay(state);
+    case 'result':
+    case 'balance':
+      return toIdle();
+    case 'void':
+      if (key === 'escape') return toIdle();
+      if (key === 'enter' && state.sale && !state.sale.voided) return { state, effects: [{ type: 'void', txId: state.sale.txId }] };
+      return stay(state);
+    case 'report':
+      return key === 'escape' || key === 'enter' ? toIdle() : stay(state);
+  }
+}
+
+function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, key: KeyName, ctx: SaleContext): Step {
+  const pages = pageCount(ctx.catalog);
+  const page = Math.min(state.page, pages - 1);
+  const withLines = (lines: BasketLine[]): Step => stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
+  if (/^[1-9]$/.test(key)) {
+    const item = ctx.catalog[page * PAGE_SIZE + Number(key) - 1];
+    if (!item) return stay(state);
+    const lines = addItem(state.lines, item);
+    const check = checkBasket(lines, ctx.maxPurchase);
+    if (check !== 'ok') {
+      return { state: { ...state, notice: check === 'item_too_expensive' ? 'itemTooExpensive' : 'overMaxPurchase' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+    }
+    return withLines(lines);
+  }
+  switch (key) {
+    case 'up': return stay({ ...state, page: (page + pages - 1) % pages });
+    case 'down': return stay({ ...state, page: (page + 1) % pages });
+    case 'backspace': return withLines(removeLast(state.lines));
+    case 'escape': return state.lines.length ? toIdle() : stay({ ...state, notice: null });
+    case 'enter': return state.lines.length ? stay({ screen: 'tap', lines: state.lines, page, notice: null }) : stay(state);
+    case 'f2': return state.screen === 'idle' ? { state: { screen: 'void', sale: null }, effects: [{ type: 'loadVoid' }] } : stay(state);
+    case 'f3': return state.screen === 'idle' ? { state: { screen: 'report', report: emptyReport() }, effects: [{ type: 'loadReport' }] } : stay(state);
+    case 'f5': return { state, effects: [{ type: 'forward' }] };
+    default: return stay(state);
+  }
+}
+
+/** Adds one of `item`; repeated presses of the same key raise the last line's quantity. */
+export function addItem(lines: readonly BasketLine[], item: CatalogItem): BasketLine[] {
+  const last = lines[lines.length - 1];
+  if (last && last.sku === item.sku && last.unitPrice === item.price) return [...lines.slice(0, -1), { ...last, qty: last.qty + 1 }];
+  return [...lines, { sku: item.sku, name: item.name, unitPrice: item.price, qty: 1 }];
+}
+
+/** Backspace undoes the last item added. */
+export function removeLast(lines: readonly BasketLine[]): BasketLine[] {
+  const last = lines[lines.length - 1];
+  if (!last) return [];
+  return last.qty > 1 ? [...lines.slice(0, -1), { ...last, qty: last.qty - 1 }] : lines.slice(0, -1);
+}
+
+const emptyReport = () => ({ date: '', sales: 0, salesTotal: 0, offlineSales: 0, offlineTotal: 0, voids: 0, voidsTotal: 0, declined: 0, queue: 0 });

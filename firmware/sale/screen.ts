@@ -1,0 +1,81 @@
+// Projects the sale state (plus terminal status) onto the screen model every display draws.
+import { text, reasonText, type Lang, type TextKey } from '../i18n.ts';
+import { basketTotal } from '../rules/authorise.ts';
+import { pageCount, readerBlocksSelling } from './machine.ts';
+import { PAGE_SIZE, type CardView, type SaleContext, type SaleState } from './types.ts';
+import type { ScreenCard, ScreenModel, ScreenView, BasketLine } from './screen-model.ts';
+
+export interface TerminalStatus {
+  lang: Lang;
+  clubId: string;
+  terminalId: string;
+  online: boolean;
+  queue: number;
+}
+
+const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo } : null);
+const basket = (lines: BasketLine[]) => ({ items: lines.map((l) => ({ ...l })), total: basketTotal(lines) });
+
+type Hint = ScreenView['hints'][number];
+const HINTS: Record<string, { da: string; en: string }> = {
+  pay: { da: 'Betal', en: 'Pay' }, clear: { da: 'Ryd', en: 'Clear' }, undo: { da: 'Fortryd vare', en: 'Undo item' },
+  pages: { da: 'Side', en: 'Page' }, approve: { da: 'Godkend', en: 'Approve' }, cancel: { da: 'Fortryd', en: 'Cancel' },
+  back: { da: 'Tilbage', en: 'Back' }, void: { da: 'Annullér', en: 'Void' }, lastSale: { da: 'Sidste salg', en: 'Last sale' },
+  report: { da: 'Rapport', en: 'Report' }, forward: { da: 'Send kø', en: 'Forward queue' }, items: { da: 'Vare', en: 'Item' },
+};
+const hints = (lang: Lang, ...pairs: [string, keyof typeof HINTS][]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+
+export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus): ScreenModel {
+  const t = (k: TextKey) => text(st.lang, k);
+  const view: ScreenView = {
+    lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
+    reader: ctx.readerAttached ? 'ready' : 'unplugged',
+    catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
+  };
+  const base = { basket: null, card: null, result: null, online: st.online, view };
+
+  if (readerBlocksSelling(s, ctx)) {
+    return { ...base, screen: 'error', message: t('readerError'), view: { ...view, errorKind: 'reader', hints: hints(st.lang, ['escape', 'clear']) } };
+  }
+  switch (s.screen) {
+    case 'idle':
+    case 'basket': {
+      const pages = pageCount(ctx.catalog);
+      const page = Math.min(s.page, pages - 1);
+      const items = ctx.catalog.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)
+        .map((it, i) => ({ key: String(i + 1), sku: it.sku, name: it.name, price: it.price }));
+      const h = s.screen === 'idle'
+        ? hints(st.lang, ['1-9', 'items'], ['up/down', 'pages'], ['f2', 'lastSale'], ['f3', 'report'], ['f5', 'forward'])
+        : hints(st.lang, ['1-9', 'items'], ['enter', 'pay'], ['backspace', 'undo'], ['escape', 'clear'], ['up/down', 'pages']);
+      return {
+        ...base, screen: s.screen, basket: s.screen === 'basket' ? basket(s.lines) : null,
+        message: t(s.notice ?? (s.screen === 'idle' ? 'idle' : 'basket')),
+        view: { ...view, catalog: { page: page + 1, pages, items }, hints: h },
+      };
+    }
+    case 'tap':
+      return { ...base, screen: 'tap', basket: basket(s.lines), message: t('tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
+    case 'confirm':
+      return {
+        ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),
+        message: t(s.busy ? 'busy' : s.card.photo ? 'confirm' : 'confirmNoPhoto'),
+        view: { ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'approve'], ['escape', 'cancel']) },
+      };
+    case 'result': {
+      const r = s.result;
+      const msg = r.status === 'approved'
+        ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'approved')
+        : `${t('declined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
+      return { ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg };
+    }
+    case 'balance':
+      return { ...base, screen: 'balance', card: card(s.card), message: t('balance') };
+    case 'void':
+      return {
+        ...base, screen: 'void', message: t(s.sale ? 'voidPrompt' : 'voidNone'),
+        view: { ...view, void: s.sale, hints: s.sale ? hints(st.lang, ['enter', 'void'], ['escape', 'back']) : hints(st.lang, ['escape', 'back']) },
+      };
+    case 'report':
+      return { ...base, screen: 'report', message: t('report'), view: { ...view, report: { ...s.report, queue: st.queue }, hints: hints(st.lang, ['escape', 'back']) } };
+  }
+}

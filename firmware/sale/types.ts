@@ -1,0 +1,58 @@
+// The sale state machine's states, events and effects. Transitions (machine.ts) are pure; the
+// controller performs the effects (journal, ledger, indicators, timers) and feeds events back.
+import type { KeyName, CatalogItem } from '../ledger/schemas.ts';
+import type { BasketLine, ScreenResult, ReportView, VoidView } from './screen-model.ts';
+import type { BuzzerPattern, Led } from '../../hal/types.ts';
+import type { TextKey } from '../i18n.ts';
+
+/** A card as the sale sees it: `uid` is used for the sale only and never displayed. */
+export interface CardView { uid: string; name: string; photo: string | null; available: number }
+
+interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null }
+
+export type SaleState =
+  | ({ screen: 'idle' } & Basket)
+  | ({ screen: 'basket' } & Basket)
+  | ({ screen: 'tap' } & Basket)
+  | ({ screen: 'confirm'; card: CardView; busy: boolean } & Basket)
+  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean }
+  | { screen: 'balance'; card: CardView }
+  | { screen: 'void'; sale: VoidView | null }
+  | { screen: 'report'; report: ReportView };
+
+/** A tapped card after the controller looked it up: a refusal, or a card that may pay. */
+export type TapLookup =
+  | { ok: true; card: CardView }
+  | { ok: false; reason: 'blocked' | 'unknown_card'; card: CardView | null };
+
+export type SaleEvent =
+  | { type: 'key'; key: KeyName }
+  | { type: 'tap'; lookup: TapLookup }
+  | { type: 'decided'; result: ScreenResult; card: CardView | null; offline: boolean }
+  | { type: 'voidLoaded'; sale: VoidView | null }
+  | { type: 'voided'; result: ScreenResult }
+  | { type: 'reportLoaded'; report: ReportView }
+  /** The result/balance screen's time is up. */
+  | { type: 'timeout' }
+  /** The card on the confirm screen changed at the ledger (blocked, closed, topped up). */
+  | { type: 'cardChanged'; lookup: TapLookup };
+
+export type Effect =
+  | { type: 'indicate'; led: Led; buzzer: BuzzerPattern | null }
+  | { type: 'authorise'; lines: BasketLine[]; card: CardView }
+  | { type: 'loadVoid' }
+  | { type: 'void'; txId: string }
+  | { type: 'loadReport' }
+  | { type: 'forward' }
+  /** Sends `timeout` after the given time unless another transition happens first. */
+  | { type: 'resetAfter'; ms: number };
+
+/** What transitions read but do not own. */
+export interface SaleContext {
+  catalog: readonly CatalogItem[];
+  maxPurchase: number;
+  resultScreenMs: number;
+  readerAttached: boolean;
+}
+
+export const PAGE_SIZE = 9;

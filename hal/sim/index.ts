@@ -1,0 +1,18 @@
+// Simulated hardware: every device on one MQTT connection to the simulator topics.
+import type { IClientOptions } from 'mqtt';
+import type { Hardware } from '../types.ts';
+import type { Logger } from '../../firmware/log.ts';
+import { SimBus } from './bus.ts';
+import { SimReader, SimKeypad, HeadlessDisplay, SimIndicators } from './devices.ts';
+
+export function createSimHardware(o: { brokerUrl: string; terminalId: string; log: Logger; mqtt?: IClientOptions }): Hardware & { bus: SimBus } {
+  const log = o.log.child({ part: 'sim-hw' });
+  const bus = new SimBus(o.brokerUrl, `${o.terminalId}-sim`, log, o.mqtt);
+  return {
+    bus,
+    reader: new SimReader(bus, o.terminalId, log),
+    keypad: new SimKeypad(bus, o.terminalId, log),
+    display: new HeadlessDisplay(bus, o.terminalId),
+    indicators: new SimIndicators(bus, o.terminalId),
+  };
+}

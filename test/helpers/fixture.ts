@@ -1,0 +1,59 @@
+// Builds a whole test world on loopback: embedded broker, reference ledger with the demo club,
+// and terminals with simulated hardware and their own SQLite journals in a temp dir.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
+import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
+import { demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { Terminal } from '../../firmware/terminal.ts';
+import { parseConfig } from '../../firmware/config/load.ts';
+import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
+import { createLogger } from '../../firmware/log.ts';
+import { createSimHardware } from '../../hal/sim/index.ts';
+import { SimClient } from './sim-client.ts';
+import { logSink } from './log-sink.ts';
+
+export interface World {
+  dir: string;
+  broker: EmbeddedBroker;
+  ledger: Ledger;
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+}
+
+export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = {}): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-test-'));
+  const broker = await startBroker();
+  const url = opts.brokerUrl ?? broker.url;
+  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
+  const stops: (() => Promise<void>)[] = [];
+  t.teardown(async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await ledger.stop().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir, broker, ledger,
+    async startTerminal(id = 'kasse-1', cfg = {}) {
+      const config = parseConfig({
+        terminalId: id, clubId: DEMO_CLUB_ID, broker: { url }, dataDir: join(dir, id), hardware: 'sim', headless: true,
+        logLevel: 'debug', ...cfg,
+      });
+      const log = createLogger({ level: 'debug', destination: logSink(id) });
+      const sim = await SimClient.connect(url, id);
+      const hardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
+      const terminal = await Terminal.start({ config, hardware, log });
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        await terminal.stop();
+        await sim.close();
+      };
+      stops.push(stop);
+      return { terminal, sim, stop };
+    },
+  };
+}

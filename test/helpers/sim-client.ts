@@ -1,0 +1,63 @@
+// Drives a simulated terminal the way any outside tool would: only through the contract's topics.
+import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '../../firmware/ledger/topics.ts';
+import type { ScreenModel } from '../../firmware/sale/screen-model.ts';
+import type { KeyName, TxMsg, ResultMsg } from '../../firmware/ledger/schemas.ts';
+
+export interface Indication { led: string; buzzer: string | null }
+
+export class SimClient {
+  screen: ScreenModel | null = null;
+  readonly screens: ScreenModel[] = [];
+  readonly indications: Indication[] = [];
+  readonly tx: TxMsg[] = [];
+  readonly results: ResultMsg[] = [];
+  #waiters = new Set<() => void>();
+
+  private constructor(private readonly client: MqttClient, readonly terminalId: string) {}
+
+  static async connect(url: string, terminalId: string): Promise<SimClient> {
+    const client = await mqtt.connectAsync(url, { clientId: `test-${terminalId}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 200 });
+    const s = new SimClient(client, terminalId);
+    client.on('message', (topic, payload) => {
+      if (payload.length === 0) return;
+      const v = JSON.parse(payload.toString());
+      if (topic === topics.simScreen(terminalId)) { s.screen = v; s.screens.push(v); }
+      else if (topic === topics.simIndicators(terminalId)) s.indications.push(v);
+      else if (topic === topics.tx(terminalId)) s.tx.push(v);
+      else if (topic === topics.results(terminalId)) s.results.push(v);
+      for (const w of s.#waiters) w();
+    });
+    await client.subscribeAsync([topics.simScreen(terminalId), topics.simIndicators(terminalId), topics.tx(terminalId), topics.results(terminalId)], { qos: 1 });
+    return s;
+  }
+
+  /** Resolves when `pred` holds (checked on every message); rejects after `ms` with what was seen. */
+  waitFor<T>(pred: () => T | undefined | null | false, what: string, ms = 15000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        let v: T | undefined | null | false;
+        try { v = pred(); } catch { v = undefined; }
+        if (v) { cleanup(); resolve(v); }
+      };
+      const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for ${what}; screen: ${JSON.stringify(this.screen && { screen: this.screen.screen, message: this.screen.message, result: this.screen.result })}`)); }, ms);
+      const cleanup = () => { clearTimeout(timer); this.#waiters.delete(check); };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  waitScreen(name: ScreenModel['screen'], extra: (s: ScreenModel) => boolean = () => true, ms?: number): Promise<ScreenModel> {
+    return this.waitFor(() => (this.screen?.screen === name && extra(this.screen) ? this.screen : undefined), `screen ${name}`, ms);
+  }
+
+  async publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+  key(key: KeyName): Promise<void> { return this.publish(topics.simKeys(this.terminalId), JSON.stringify({ key })); }
+  async keys(...ks: KeyName[]): Promise<void> { for (const k of ks) await this.key(k); }
+  tap(uid: string): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action: 'tap', uid })); }
+  reader(action: 'remove' | 'unplug' | 'plug'): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action })); }
+
+  close(): Promise<void> { return this.client.endAsync(); }
+}
