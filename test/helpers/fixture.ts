@@ -22,6 +22,7 @@ export interface World {
   startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
+/** `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one. */
 export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-test-'));
   const broker = await startBroker();

@@ -1,0 +1,97 @@
+// `npm run sim`: embedded broker, reference ledger with the demo club, and one terminal with
+// simulated hardware — on the cashier TUI in this terminal, or headless on the sim topics.
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import mqtt from 'mqtt';
+import { startBroker, type EmbeddedBroker } from './broker.ts';
+import { startLedger } from './ledger/ledger.ts';
+import { demoClub, demoChildren, DEMO_CLUB_ID } from './demo-club.ts';
+import { parseConfig } from '../firmware/config/load.ts';
+import { startDaemon } from '../firmware/cli/daemon.ts';
+import { createLogger } from '../firmware/log.ts';
+import { topics } from '../firmware/ledger/topics.ts';
+import { FanoutDisplay, MergedKeypad } from '../hal/fanout.ts';
+
+export async function runSim(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '1883' },
+      headless: { type: 'boolean', default: false },
+      'data-dir': { type: 'string', default: 'data/sim' },
+      'terminal-id': { type: 'string', default: 'kasse-1' },
+      lang: { type: 'string', default: 'da' },
+    },
+  });
+  const dataDir = resolve(values['data-dir']);
+  mkdirSync(dataDir, { recursive: true });
+  const say = (s: string) => { if (values.headless) process.stdout.write(s + '\n'); };
+  const logStream = values.headless ? undefined : createWriteStream(join(dataDir, 'sim.log'), { flags: 'a' });
+
+  const broker = await startOnFreePort(Number(values.port));
+  const ledger = await startLedger({
+    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub()],
+    logger: createLogger({ name: 'ledger', destination: logStream }),
+  });
+  const terminalId = values['terminal-id'];
+  const cfg = parseConfig({
+    terminalId, clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dataDir, terminalId),
+    hardware: 'sim', headless: values.headless, lang: values.lang,
+  }, 'simulator settings');
+
+  // The TUI's sim panel acts through the same sim topics an outside tool would use.
+  const panelClient = values.headless ? null : await mqtt.connectAsync(broker.url, { clientId: `${terminalId}-panel` });
+  const reader = (msg: object) => void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
+  let plugged = true;
+  let ledgerUp = true;
+
+  const daemon = await startDaemon(cfg, {
+    logFile: values.headless ? undefined : join(dataDir, 'klubkort.log'),
+    decorate: values.headless ? undefined : async (hw) => {
+      const { createConsole } = await import('../firmware/ui/console.ts');
+      const { display, keypad } = createConsole({
+        lang: cfg.lang,
+        onQuit: () => void stop(),
+        photos: (sha) => daemon.terminal.journal.cards.photo(sha),
+        simPanel: {
+          cards: demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
+          tap: (uid) => reader({ action: 'tap', uid }),
+          remove: () => reader({ action: 'remove' }),
+          togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
+          toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
+        },
+      });
+      return { ...hw, display: new FanoutDisplay([hw.display, display]), keypad: new MergedKeypad([hw.keypad, keypad]) };
+    },
+  });
+
+  say(`klubkort simulator: broker ${broker.url}, club ${DEMO_CLUB_ID}, terminal ${terminalId}`);
+  say(`  drive it:  mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simKeys(terminalId)} -m '{"key":"1"}'`);
+  say(`             mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoChildren()[0]!.uid}"}'`);
+  say(`  watch it:  mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t '${topics.simScreen(terminalId)}'`);
+  say(`  parents' portal:  npx klubkort ledger --broker ${broker.url} topup ${demoChildren()[0]!.uid} 50`);
+
+  const stop = async () => {
+    await daemon.stop().catch(() => undefined);
+    await panelClient?.endAsync().catch(() => undefined);
+    await ledger.stop().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  return -1;
+}
+
+/** The default port may be taken (a local mosquitto): then any free one, said out loud. */
+async function startOnFreePort(port: number): Promise<EmbeddedBroker> {
+  try {
+    return await startBroker({ port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    const b = await startBroker({ port: 0 });
+    process.stderr.write(`port ${port} is in use; the embedded broker listens on ${b.port}\n`);
+    return b;
+  }
+}
