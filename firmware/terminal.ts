@@ -54,7 +54,7 @@ export class Terminal {
     this.journal = journal;
     this.link = new LedgerLink(config, log.child({ part: 'link' }));
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
-    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }));
+    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs);
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
@@ -113,6 +113,7 @@ export class Terminal {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#purge) clearInterval(this.#purge);
     this.controller.stop();
+    this.forwarder.stop();
     if (this.link.connected) await this.#markOnline();
     await this.link.stop();
     await this.sync.idle();

@@ -11,7 +11,6 @@ import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger } from '../firmware/log.ts';
 import { topics } from '../firmware/ledger/topics.ts';
-import { FanoutDisplay, MergedKeypad } from '../hal/fanout.ts';
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -48,21 +47,13 @@ export async function runSim(argv: string[]): Promise<number> {
 
   const daemon = await startDaemon(cfg, {
     logFile: values.headless ? undefined : join(dataDir, 'klubkort.log'),
-    decorate: values.headless ? undefined : async (hw) => {
-      const { createConsole } = await import('../firmware/ui/console.ts');
-      const { display, keypad } = createConsole({
-        lang: cfg.lang,
-        onQuit: () => void stop(),
-        photos: (sha) => daemon.terminal.journal.cards.photo(sha),
-        simPanel: {
-          cards: demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
-          tap: (uid) => reader({ action: 'tap', uid }),
-          remove: () => reader({ action: 'remove' }),
-          togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
-          toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
-        },
-      });
-      return { ...hw, display: new FanoutDisplay([hw.display, display]), keypad: new MergedKeypad([hw.keypad, keypad]) };
+    onQuit: () => void stop(),
+    simPanel: values.headless ? undefined : {
+      cards: demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
+      tap: (uid) => reader({ action: 'tap', uid }),
+      remove: () => reader({ action: 'remove' }),
+      togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
+      toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
     },
   });
 

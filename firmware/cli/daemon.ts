@@ -1,19 +1,15 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
-import { createWriteStream } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Terminal } from '../terminal.ts';
 import { serveControl } from '../control/socket.ts';
-import type { Hardware } from '../../hal/types.ts';
-import { createSimHardware } from '../../hal/sim/index.ts';
+import { createHardware, type HardwareOptions } from './hardware.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
 
-export interface DaemonOptions {
-  /** Extra devices layered on the configured ones (the simulator's TUI). */
-  decorate?: (hw: Hardware, log: Logger) => Promise<Hardware> | Hardware;
+export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
   logFile?: string;
 }
@@ -22,20 +18,25 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const logFile = opts.logFile ?? (cfg.headless ? undefined : join(cfg.dataDir, 'klubkort.log'));
   const log = createLogger({ level: cfg.logLevel, destination: logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined });
-  let hw = await createHardware(cfg, log);
-  if (opts.decorate) hw = await opts.decorate(hw, log);
-  const terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+  let terminal: Terminal | null = null;
+  const hw = await createHardware(cfg, log, {
+    ...opts,
+    // The console draws photos from the journal, which opens with the terminal below.
+    photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
+  });
+  terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+  const t = terminal;
   const control = await serveControl(cfg.dataDir, async (cmd) => {
-    if (cmd === 'forward') await terminal.forwardNow();
-    return terminal.snapshot();
+    if (cmd === 'forward') await t.forwardNow();
+    return t.snapshot();
   });
   let stopping: Promise<void> | null = null;
   return {
-    terminal, log,
+    terminal: t, log,
     stop() {
       stopping ??= (async () => {
         control.close();
-        await terminal.stop();
+        await t.stop();
         log.info('terminal stopped');
       })();
       return stopping;
@@ -43,16 +44,11 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   };
 }
 
-async function createHardware(cfg: TerminalConfig, log: Logger): Promise<Hardware> {
-  if (cfg.hardware === 'sim') return createSimHardware({ brokerUrl: cfg.broker.url, terminalId: cfg.terminalId, log });
-  throw new Error('hardware "pi" is not available in this build');
-}
-
-/** SIGTERM/SIGINT stop the daemon cleanly (outputs off, journal closed); bad luck elsewhere is logged. */
-export function handleSignals(d: Daemon): void {
+/** SIGTERM/SIGINT stop the daemon cleanly (outputs off, journal closed); stray rejections are logged. */
+export function handleSignals(d: Daemon, onStopped: () => void = () => process.exit(0)): void {
   const stop = (sig: string) => {
     d.log.info({ sig }, 'stopping');
-    d.stop().then(() => process.exit(0), () => process.exit(1));
+    d.stop().then(onStopped, () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

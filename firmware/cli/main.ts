@@ -25,7 +25,14 @@ export async function main(argv: string[]): Promise<number> {
         if (e instanceof ConfigError) { process.stderr.write(`klubkort: ${e.message}\n`); return 78; }
         throw e;
       }
-      const d = await startDaemon(cfg);
+      let d;
+      try {
+        d = await startDaemon(cfg);
+      } catch (e) {
+        // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
+        if ((e as Error).name === 'PiHardwareError') { process.stderr.write(`klubkort: ${(e as Error).message}\n`); return 69; }
+        throw e;
+      }
       handleSignals(d);
       return -1; // keep running
     }

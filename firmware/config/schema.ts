@@ -1,6 +1,8 @@
 // The terminal's one config file: schema, defaults and the derived type.
 import { z } from 'zod';
 import { ClubId, TerminalId, NonNegOre, ITEM_PRICE_CEILING } from '../ledger/schemas.ts';
+// Only the schema (zod): the Pi drivers themselves are imported when `hardware` is "pi".
+import { PiHardwareConfig } from '../../hal/pi/config.ts';
 
 export const BrokerConfig = z.object({
   url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port'),
@@ -26,6 +28,8 @@ export const TerminalConfig = z.object({
   dataDir: z.string().min(1),
   /** `sim`: simulated devices driven over the sim topics; `pi`: ACR122U + GPIO. */
   hardware: z.enum(['sim', 'pi']).default('sim'),
+  /** Pins, GPIO driver, reader and keypad settings of a Raspberry Pi terminal. */
+  pi: PiHardwareConfig.default(PiHardwareConfig.parse({})),
   /** No TUI: the screen exists only as the sim `screen` topic. */
   headless: z.boolean().default(false),
   lang: z.enum(['da', 'en']).default('da'),
@@ -35,6 +39,10 @@ export const TerminalConfig = z.object({
     resultScreenMs: z.number().int().min(500).max(60000).default(4000),
   }).strict().default({ maxPurchase: ITEM_PRICE_CEILING - 1, replyTimeoutMs: 2000, resultScreenMs: 4000 }),
   offline: OfflineLimits.default({ perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }),
+  outbox: z.object({
+    /** An entry still unanswered this long after it was sent is sent again (same txId). */
+    resendAfterMs: z.number().int().min(200).max(3_600_000).default(15000),
+  }).strict().default({ resendAfterMs: 15000 }),
   /** Answered sales older than this are deleted from the journal. */
   retentionDays: z.number().int().min(1).max(3650).default(90),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -49,6 +49,8 @@ export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, 
 
 export class LedgerLink extends TypedEmitter<LinkEvents> {
   #client: MqttClient | null = null;
+  /** mqtt.js emits `close` after every failed reconnect attempt too: report only real transitions. */
+  #up = false;
   readonly counters: LinkCounters = { received: 0, rejected: 0, rejectedBy: {} };
 
   constructor(private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>, private readonly log: Logger) { super(); }
@@ -64,9 +66,14 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId)], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
       });
+      this.#up = true;
       this.emit('connected');
     });
-    client.on('close', () => { if (!client.connected) this.emit('disconnected'); });
+    client.on('close', () => {
+      if (!this.#up) return;
+      this.#up = false;
+      this.emit('disconnected');
+    });
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'broker connection error'));
     client.on('message', (topic, payload) => this.#route(topic, payload));
@@ -77,7 +84,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     this.#client = null;
     if (!c) return;
     if (c.connected) await this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true).catch(() => undefined);
-    await c.endAsync().catch(() => undefined);
+    // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
+    await c.endAsync(!c.connected).catch(() => undefined);
   }
 
   /** Publishes a tx message; false when not connected (the outbox keeps it for the next connection). */

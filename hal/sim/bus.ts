@@ -29,7 +29,8 @@ export class SimBus {
     if (--this.#users > 0 || !this.#client) return;
     const c = this.#client;
     this.#client = null;
-    await c.endAsync().catch(() => undefined);
+    // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
+    await c.endAsync(!c.connected).catch(() => undefined);
   }
 
   subscribe(topic: string, handler: (payload: Buffer) => void): void {

@@ -19,7 +19,7 @@ export interface World {
   dir: string;
   broker: EmbeddedBroker;
   ledger: Ledger;
-  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
 /** `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one. */
@@ -27,7 +27,7 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = 
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-test-'));
   const broker = await startBroker();
   const url = opts.brokerUrl ?? broker.url;
-  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
+  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'debug', destination: logSink('ledger') }).child({ test: t.title.slice(0, 40) }) });
   const stops: (() => Promise<void>)[] = [];
   t.teardown(async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -37,13 +37,13 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = 
   });
   return {
     dir, broker, ledger,
-    async startTerminal(id = 'kasse-1', cfg = {}) {
+    async startTerminal(id = 'kasse-1', cfg = {}, opts = {}) {
       const config = parseConfig({
         terminalId: id, clubId: DEMO_CLUB_ID, broker: { url }, dataDir: join(dir, id), hardware: 'sim', headless: true,
         logLevel: 'debug', ...cfg,
       });
-      const log = createLogger({ level: 'debug', destination: logSink(id) });
-      const sim = await SimClient.connect(url, id);
+      const log = createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });
+      const sim = await SimClient.connect(url, id, !opts.brokerDown);
       const hardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
       const terminal = await Terminal.start({ config, hardware, log });
       let stopped = false;

@@ -1,7 +1,7 @@
 // A real mosquitto on a loopback port that tests can stop and start under a terminal. With
 // persistence on, retained records and persistent sessions survive a restart, as on a club's broker.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,11 +32,13 @@ async function waitPort(port: number, ms = 10000): Promise<void> {
 
 export async function startMosquitto(extraConf = ''): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-mosq-'));
+  // Started as root, mosquitto drops to its own user: it must still write its persistence file here.
+  chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest none', extraConf,
+    'autosave_interval 1', 'log_dest file ' + join(dir, 'mosquitto.log'), extraConf,
   ].join('\n') + '\n');
   let proc: ChildProcess | null = null;
   const m: Mosquitto = {

@@ -16,19 +16,23 @@ export class SimClient {
 
   private constructor(private readonly client: MqttClient, readonly terminalId: string) {}
 
-  static async connect(url: string, terminalId: string): Promise<SimClient> {
-    const client = await mqtt.connectAsync(url, { clientId: `test-${terminalId}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 200 });
+  /** `wait: false` returns at once (the broker may be down); subscriptions follow every connect. */
+  static async connect(url: string, terminalId: string, wait = true): Promise<SimClient> {
+    const client = mqtt.connect(url, { clientId: `test-${terminalId}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 200 });
     const s = new SimClient(client, terminalId);
+    const subscribed = new Promise<void>((resolve) => client.on('connect', () => {
+      client.subscribe([topics.simScreen(terminalId), topics.simIndicators(terminalId), topics.tx(terminalId), topics.results(terminalId)], { qos: 1 }, () => resolve());
+    }));
     client.on('message', (topic, payload) => {
-      if (payload.length === 0) return;
-      const v = JSON.parse(payload.toString());
+      let v;
+      try { v = JSON.parse(payload.toString()); } catch { return; } // tests publish garbage on purpose
       if (topic === topics.simScreen(terminalId)) { s.screen = v; s.screens.push(v); }
       else if (topic === topics.simIndicators(terminalId)) s.indications.push(v);
       else if (topic === topics.tx(terminalId)) s.tx.push(v);
       else if (topic === topics.results(terminalId)) s.results.push(v);
       for (const w of s.#waiters) w();
     });
-    await client.subscribeAsync([topics.simScreen(terminalId), topics.simIndicators(terminalId), topics.tx(terminalId), topics.results(terminalId)], { qos: 1 });
+    if (wait) await subscribed;
     return s;
   }
 
@@ -59,5 +63,5 @@ export class SimClient {
   tap(uid: string): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action: 'tap', uid })); }
   reader(action: 'remove' | 'unplug' | 'plug'): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action })); }
 
-  close(): Promise<void> { return this.client.endAsync(); }
+  close(): Promise<void> { return this.client.endAsync(!this.client.connected); }
 }

@@ -1,0 +1,42 @@
+// Picks the hardware drivers for a config, loading only the chosen ones (a machine without the Pi
+// libraries runs the simulator), and adds the cashier console unless headless.
+import type { TerminalConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { CardReader, Display, Hardware, Indicators, Keypad, PhotoLookup } from '../../hal/types.ts';
+import { FanoutDisplay, MergedKeypad } from '../../hal/fanout.ts';
+import type { SimPanelActions } from '../ui/console.ts';
+
+export interface HardwareOptions {
+  photos: PhotoLookup;
+  /** The simulator's letter-key panel on the console. */
+  simPanel?: SimPanelActions;
+  onQuit?: () => void;
+}
+
+interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
+
+export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
+  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log);
+  if (!cfg.headless) {
+    const { createConsole } = await import('../ui/console.ts');
+    const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map });
+    d.displays.push(c.display);
+    d.keypads.push(c.keypad);
+  }
+  // A headless Pi has neither: the fan-outs of nothing draw nothing and emit no key.
+  return { reader: d.reader, indicators: d.indicators, display: new FanoutDisplay(d.displays), keypad: new MergedKeypad(d.keypads) };
+}
+
+async function simDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+  const { createSimHardware } = await import('../../hal/sim/index.ts');
+  const hw = createSimHardware({ brokerUrl: cfg.broker.url, terminalId: cfg.terminalId, log });
+  return { reader: hw.reader, indicators: hw.indicators, displays: [hw.display], keypads: [hw.keypad] };
+}
+
+async function piDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+  const pi = await import('../../hal/pi/index.ts');
+  const { reader, indicators } = await pi.createPiHardware(cfg.pi, { log: log.child({ part: 'pi' }) });
+  // LEDs and buzzer off even when the process ends without stop() (an uncaught error).
+  pi.switchOffOnExit(indicators);
+  return { reader, indicators, displays: [], keypads: [] };
+}

@@ -1,0 +1,105 @@
+// `klubkort selftest`: walks a technician through the terminal's devices and prints a pass/fail
+// table. Devices come in started; the caller stops them. LEDs and buzzer cannot report whether
+// they lit or sounded, so they pass when driven and the technician watches and listens.
+import type { CardReader, Indicators } from '../../hal/types.ts';
+import { maskUid } from '../log.ts';
+
+export const MIN_DISPLAY = { cols: 60, rows: 20 } as const;
+
+export interface SelftestDeps {
+  reader: CardReader;
+  indicators: Indicators;
+  /** Null when there is no terminal to draw on. */
+  displaySize: () => { cols: number; rows: number } | null;
+  /** Null when the broker answers, else why not. */
+  checkBroker: () => Promise<string | null>;
+  out: (line: string) => void;
+  waitCardMs?: number;
+  /** How long each LED stays lit and the buzzer check lasts. */
+  stepMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Check { name: string; ok: boolean; detail: string }
+type Outcome = [ok: boolean, detail: string];
+
+export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const stepMs = deps.stepMs ?? 700;
+  const checks: Check[] = [];
+  const check = async (name: string, run: () => Outcome | Promise<Outcome>) => {
+    let outcome: Outcome;
+    try {
+      outcome = await run();
+    } catch (err) {
+      outcome = [false, (err as Error).message];
+    }
+    checks.push({ name, ok: outcome[0], detail: outcome[1] });
+  };
+
+  for (const led of ['green', 'red', 'yellow'] as const) {
+    await check(`LED ${led}`, async () => {
+      deps.out(`LED ${led} on`);
+      deps.indicators.show({ led, buzzer: null });
+      await sleep(stepMs);
+      return [true, 'driven: check it lit'];
+    });
+  }
+  await check('buzzer', async () => {
+    deps.out('buzzer: two beeps');
+    deps.indicators.show({ led: 'off', buzzer: 'approve' });
+    await sleep(stepMs);
+    return [true, 'driven: check it beeped twice'];
+  });
+  await check('card reader', async () => {
+    const outcome = await waitForCard(deps.reader, deps.waitCardMs ?? 15000, deps.out);
+    if (outcome[0]) deps.indicators.show({ led: 'green', buzzer: 'tap' });
+    return outcome;
+  });
+  try {
+    deps.indicators.show({ led: 'off', buzzer: null });
+  } catch {
+    // Already reported by the LED checks.
+  }
+  await check('display', () => {
+    const size = deps.displaySize();
+    if (!size) return [false, 'no terminal to draw on'];
+    const ok = size.cols >= MIN_DISPLAY.cols && size.rows >= MIN_DISPLAY.rows;
+    return [ok, `${size.cols}×${size.rows}${ok ? '' : `, at least ${MIN_DISPLAY.cols}×${MIN_DISPLAY.rows} needed`}`];
+  });
+  await check('broker', async () => {
+    const problem = await deps.checkBroker();
+    return problem === null ? [true, 'connected'] : [false, problem];
+  });
+
+  const width = Math.max(...checks.map((c) => c.name.length));
+  deps.out('');
+  for (const c of checks) deps.out(`${c.name.padEnd(width)}  ${c.ok ? 'PASS' : 'FAIL'}  ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok).length;
+  deps.out(failed === 0 ? 'selftest passed' : `selftest failed: ${failed} of ${checks.length} checks`);
+  return failed === 0;
+}
+
+/** Waits for one readable tap; read errors are shown and the wait goes on. */
+function waitForCard(reader: CardReader, ms: number, out: (line: string) => void): Promise<Outcome> {
+  out(`tap a card on the reader within ${ms / 1000} s${reader.attached ? '' : ' (no reader attached yet)'}`);
+  return new Promise((resolve) => {
+    let lastError: string | null = null;
+    const onCard = (uid: string) => finish([true, `card ${maskUid(uid)}`]);
+    const onError = (err: Error) => {
+      lastError = err.message;
+      out(`read failed (${err.message}): tap again`);
+    };
+    const timer = setTimeout(() => finish([false, lastError
+      ? `no readable card (last error: ${lastError})`
+      : `no card within ${ms / 1000} s${reader.attached ? '' : ', no reader attached'}`]), ms);
+    function finish(outcome: Outcome) {
+      clearTimeout(timer);
+      reader.off('card', onCard);
+      reader.off('error', onError);
+      resolve(outcome);
+    }
+    reader.on('card', onCard);
+    reader.on('error', onError);
+  });
+}

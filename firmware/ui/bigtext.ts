@@ -1,0 +1,69 @@
+// Large text for what a cashier reads at arm's length (totals, the verdict, "tap card"): a 5-pixel
+// high font drawn with half blocks, three rows tall, so it fits even the smallest screen.
+import { Canvas, type Rect, type Style } from './canvas.ts';
+
+// '#' = pixel. Most glyphs are 3 wide; M, N, W, Æ, Ø need more to stay readable.
+const FONT: Record<string, string[]> = {
+  '0': ['###', '# #', '# #', '# #', '###'], '1': [' # ', '## ', ' # ', ' # ', '###'],
+  '2': ['###', '  #', '###', '#  ', '###'], '3': ['###', '  #', ' ##', '  #', '###'],
+  '4': ['# #', '# #', '###', '  #', '  #'], '5': ['###', '#  ', '###', '  #', '###'],
+  '6': ['###', '#  ', '###', '# #', '###'], '7': ['###', '  #', '  #', '  #', '  #'],
+  '8': ['###', '# #', '###', '# #', '###'], '9': ['###', '# #', '###', '  #', '###'],
+  ',': ['  ', '  ', '  ', ' #', '# '], '.': [' ', ' ', ' ', ' ', '#'], ':': [' ', '#', ' ', '#', ' '],
+  '-': ['   ', '   ', '###', '   ', '   '], '!': ['#', '#', '#', ' ', '#'], ' ': ['  ', '  ', '  ', '  ', '  '],
+  A: ['###', '# #', '###', '# #', '# #'], B: ['## ', '# #', '## ', '# #', '## '], C: ['###', '#  ', '#  ', '#  ', '###'],
+  D: ['## ', '# #', '# #', '# #', '## '], E: ['###', '#  ', '## ', '#  ', '###'], F: ['###', '#  ', '## ', '#  ', '#  '],
+  G: ['###', '#  ', '# #', '# #', '###'], H: ['# #', '# #', '###', '# #', '# #'], I: ['###', ' # ', ' # ', ' # ', '###'],
+  J: ['  #', '  #', '  #', '# #', '###'], K: ['# #', '# #', '## ', '# #', '# #'], L: ['#  ', '#  ', '#  ', '#  ', '###'],
+  M: ['#   #', '## ##', '# # #', '#   #', '#   #'], N: ['#  #', '## #', '# ##', '#  #', '#  #'],
+  O: ['###', '# #', '# #', '# #', '###'], P: ['###', '# #', '###', '#  ', '#  '], Q: ['###', '# #', '# #', '###', '  #'],
+  R: ['## ', '# #', '## ', '# #', '# #'], S: ['###', '#  ', '###', '  #', '###'], T: ['###', ' # ', ' # ', ' # ', ' # '],
+  U: ['# #', '# #', '# #', '# #', '###'], V: ['# #', '# #', '# #', '# #', ' # '],
+  W: ['#   #', '#   #', '# # #', '## ##', '#   #'], X: ['# #', '# #', ' # ', '# #', '# #'], Y: ['# #', '# #', ' # ', ' # ', ' # '],
+  Z: ['###', '  #', ' # ', '#  ', '###'],
+  Æ: ['####', '# # ', '### ', '# # ', '# ##'], Ø: ['####', '#  #', '# ##', '## #', '####'], Å: [' # ', '###', '# #', '###', '# #'],
+};
+
+export const BIG_ROWS = 3;
+
+const glyphs = (s: string): string[][] | null => {
+  const gs = Array.from(s.toUpperCase()).map((c) => FONT[c]);
+  return gs.every((g) => g !== undefined) ? (gs as string[][]) : null;
+};
+
+/** Cells a text takes in the big font (glyphs plus one column between them); null if it has no glyph. */
+export function bigWidth(s: string): number | null {
+  const gs = glyphs(s);
+  return gs ? gs.reduce((n, g) => n + g[0]!.length, 0) + Math.max(0, gs.length - 1) : null;
+}
+
+/** The text as three rows of half blocks, or null when a character has no glyph. */
+export function bigText(s: string): string[] | null {
+  const gs = glyphs(s);
+  if (!gs) return null;
+  const px = [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]!).join(' '));
+  const out: string[] = [];
+  for (let r = 0; r < BIG_ROWS; r++) {
+    const top = px[2 * r]!, bottom = px[2 * r + 1] ?? '';
+    out.push(Array.from(top, (t, x) => {
+      const b = bottom[x] === '#';
+      return t === '#' ? (b ? '█' : '▀') : b ? '▄' : ' ';
+    }).join(''));
+  }
+  return out;
+}
+
+/**
+ * Draws a text big and centred in the rect from row `y` when it fits, else as one bold line;
+ * returns the rows used.
+ */
+export function drawBig(c: Canvas, r: Rect, y: number, s: string, st: Style = {}): number {
+  const rows = bigText(s);
+  const w = bigWidth(s);
+  if (rows && w !== null && w <= r.w && y + BIG_ROWS <= r.y + r.h) {
+    rows.forEach((row, i) => c.centre(r, y + i, row, st));
+    return BIG_ROWS;
+  }
+  c.centre(r, y, s, { ...st, bold: true });
+  return 1;
+}

@@ -1,0 +1,71 @@
+// The one blessed screen the display and the keypad share: created by whichever starts first,
+// destroyed (terminal restored) by whichever stops first.
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+
+/** What blessed reports for a key press (the fields the mapping reads). */
+export interface KeyPress { name?: string; full?: string; sequence?: string; ctrl?: boolean; meta?: boolean; shift?: boolean }
+/** Returns true when it took the key, so later handlers do not see it. */
+export type KeyHandler = (ch: string | undefined, key: KeyPress) => boolean;
+
+export interface ConsoleOptions { input?: NodeJS.ReadStream; output?: NodeJS.WriteStream; onQuit?: () => void }
+
+export class ConsoleScreen {
+  #screen: Widgets.Screen | null = null;
+  #box: Widgets.BoxElement | null = null;
+  readonly #keyHandlers: KeyHandler[] = [];
+  readonly #resizeHandlers: (() => void)[] = [];
+
+  constructor(private readonly opts: ConsoleOptions = {}) {}
+
+  get started(): boolean { return this.#screen !== null; }
+  get size(): { cols: number; rows: number } {
+    return { cols: Number(this.#screen?.width ?? 0), rows: Number(this.#screen?.height ?? 0) };
+  }
+
+  onKey(fn: KeyHandler): void { this.#keyHandlers.push(fn); }
+  onResize(fn: () => void): void { this.#resizeHandlers.push(fn); }
+
+  start(): void {
+    if (this.#screen) return;
+    const screen = blessed.screen({
+      smartCSR: true, fullUnicode: true, forceUnicode: true, warnings: false, title: 'klubkort',
+      ...(this.opts.input ? { input: this.opts.input } : {}),
+      ...(this.opts.output ? { output: this.opts.output } : {}),
+    });
+    // blessed turns on application keypad mode, in which a USB numeric keypad's digits arrive as
+    // escape sequences blessed drops; normal mode makes them plain digits again.
+    screen.program.put.keypad_local();
+    // Always UTF-8: blessed's VT100 line-drawing (ACS) substitutes would turn '·' into '~'.
+    screen.tput.brokenACS = true;
+    const box = blessed.box({ top: 0, left: 0, width: '100%', height: '100%', tags: false, wrap: false });
+    screen.append(box);
+    screen.on('keypress', (ch: string | undefined, key: KeyPress | undefined) => {
+      const k = key ?? {};
+      // Raw mode swallows Ctrl-C: hand it to onQuit, or turn it back into the signal.
+      if (k.ctrl && k.name === 'c') {
+        if (this.opts.onQuit) this.opts.onQuit();
+        else process.kill(process.pid, 'SIGINT');
+        return;
+      }
+      for (const h of this.#keyHandlers) if (h(ch, k)) return;
+    });
+    screen.on('resize', () => { for (const fn of this.#resizeHandlers) fn(); });
+    this.#screen = screen;
+    this.#box = box;
+  }
+
+  /** Shows a frame given as SGR-coloured rows exactly as wide as the screen. */
+  show(rows: string[]): void {
+    if (!this.#screen || !this.#box) return;
+    this.#box.setContent(rows.join('\n'));
+    this.#screen.render();
+  }
+
+  stop(): void {
+    const screen = this.#screen;
+    this.#screen = null;
+    this.#box = null;
+    screen?.destroy();
+  }
+}

@@ -1,0 +1,112 @@
+// confirm, balance and result: the child's photo large beside name and money, and the verdict.
+import { COLORS, cols, inset, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
+import { BIG_ROWS, drawBig } from './bigtext.ts';
+import { drawPhoto, photoCellSize } from './photo.ts';
+import { formatKr, shortTxId } from './format.ts';
+import { keyCap, labels, reasonLabel, type Lang } from './labels.ts';
+import { drawTotal } from './screens-sale.ts';
+import type { DrawContext, ScreenRenderer } from './draw-context.ts';
+import type { ScreenCard, ScreenModel } from '../sale/screen-model.ts';
+
+/** Wrapped text centred in the rect from row y; returns the rows used. */
+function centredLines(c: Canvas, r: Rect, y: number, text: string, st: Style): number {
+  const lines = wrap(text, r.w).slice(0, Math.max(0, r.y + r.h - y));
+  lines.forEach((s, i) => c.centre(r, y + i, s, st));
+  return lines.length;
+}
+
+/** A warning that fills the photo box: nothing must look like "a photo is coming". */
+function photoWarning(c: Canvas, box: Rect, text: string): void {
+  c.fill(box, { bg: COLORS.errBg });
+  const inner = inset(box, 1);
+  const lines = wrap(text, inner.w);
+  const top = box.y + Math.max(0, Math.floor((box.h - lines.length - BIG_ROWS - 1) / 2));
+  const y = top + drawBig(c, inner, top, '!', { fg: COLORS.yellow, bold: true }) + 1;
+  centredLines(c, inner, y, text, { fg: COLORS.white, bold: true });
+}
+
+/** The photo box on the left (as large as the photo allows), the rest of the body for the text. */
+function cardLayout(c: Canvas, body: Rect, card: ScreenCard, ctx: DrawContext, lang: Lang): Rect {
+  const l = labels(lang);
+  const state = card.photo ? ctx.photo(card.photo) : null;
+  const maxW = Math.floor(body.w * 0.55);
+  // A portrait 3:4 box until the photo's real shape is known.
+  const shape = state?.kind === 'ready' ? state.img : { width: 3, height: 4 };
+  const boxW = Math.min(maxW, photoCellSize(shape, maxW - 2, body.h).cols + 2);
+  const [box, info] = cols(body, boxW, 2);
+  c.fill(box, { bg: COLORS.photoBg });
+  if (state === null) photoWarning(c, box, l.noPhoto.toUpperCase());
+  else if (state.kind === 'missing') photoWarning(c, box, l.photoMissing.toUpperCase());
+  else if (state.kind === 'loading') c.centre(box, box.y + Math.floor(box.h / 2), l.photoLoading, { fg: COLORS.grey });
+  else drawPhoto(c, inset(box, 1), state.img);
+  return info;
+}
+
+function drawName(c: Canvas, r: Rect, name: string): number {
+  const lines = wrap(name, r.w).slice(0, 2);
+  lines.forEach((s, i) => c.text(r.x, r.y + i, s, { bold: true, fg: COLORS.white }));
+  return lines.length;
+}
+
+/** The keys the cashier can press now as coloured buttons, one a row, from the bottom up. */
+function drawButtons(c: Canvas, r: Rect, m: ScreenModel): void {
+  const l = labels(m.view.lang);
+  const bottom = r.y + r.h;
+  if (m.view.busy) {
+    c.fill({ ...r, y: bottom - 1, h: 1 }, { bg: COLORS.yellow });
+    c.centre(r, bottom - 1, l.working, { fg: COLORS.black, bold: true });
+    return;
+  }
+  const hints = m.view.hints.slice(-Math.max(0, Math.floor((r.h + 1) / 2)));
+  hints.forEach((h, i) => {
+    const y = bottom - (hints.length - i) * 2 + 1;
+    const bg = h.key === 'enter' ? COLORS.okBg : h.key === 'escape' ? COLORS.errBg : COLORS.panel;
+    c.fill({ ...r, y, h: 1 }, { bg });
+    c.text(r.x + 1, y, `${keyCap(h.key)}  ${h.label}`, { fg: COLORS.white, bold: true }, r.w - 2);
+  });
+}
+
+export const drawConfirm: ScreenRenderer = (c, body, m, ctx) => {
+  if (!m.card) return;
+  const lang = m.view.lang;
+  const l = labels(lang);
+  const info = cardLayout(c, body, m.card, ctx, lang);
+  let y = info.y + drawName(c, info, m.card.name) + 1;
+  const total = m.basket?.total ?? 0;
+  const after = m.card.balance - total;
+  const lines: [string, number, Style][] = [
+    [l.balance, m.card.balance, { fg: COLORS.grey }],
+    [l.afterSale, after, { fg: after < 0 ? COLORS.red : COLORS.grey, bold: after < 0 }],
+  ];
+  // The total is big only if the money lines and the buttons still fit below it.
+  const below = lines.length + 2 * Math.max(1, m.view.hints.length);
+  y += drawTotal(c, { ...info, h: info.h - below }, y, l.total, total, lang) + 1;
+  for (const [label, amount, st] of lines) c.spread(info, y++, label, formatKr(amount, lang), st);
+  drawButtons(c, { ...info, y: y + 1, h: info.y + info.h - y - 1 }, m);
+};
+
+export const drawBalance: ScreenRenderer = (c, body, m, ctx) => {
+  if (!m.card) return;
+  const lang = m.view.lang;
+  const info = cardLayout(c, body, m.card, ctx, lang);
+  const y = info.y + drawName(c, info, m.card.name) + 1;
+  drawTotal(c, info, y, labels(lang).balance, m.card.balance, lang, m.card.balance < 0 ? COLORS.red : COLORS.green);
+};
+
+export const drawResult: ScreenRenderer = (c, body, m) => {
+  const r = m.result;
+  if (!r) return;
+  const lang = m.view.lang;
+  const l = labels(lang);
+  const ok = r.status === 'approved';
+  c.fill(body, { bg: ok ? COLORS.okBg : COLORS.errBg, fg: COLORS.white });
+  const lines: string[] = [];
+  if (!ok) lines.push(reasonLabel(lang, r.reason ?? 'invalid'));
+  if (m.card) lines.push(m.card.name);
+  if (r.balance !== null) lines.push(`${l.newBalance}: ${formatKr(r.balance, lang)}`);
+  if (r.txId) lines.push(`${l.ref} ${shortTxId(r.txId)}`);
+  const inner = inset(body, 1);
+  let y = body.y + Math.max(0, Math.floor((body.h - BIG_ROWS - 1 - lines.length) / 2));
+  y += drawBig(c, inner, y, ok ? l.approved : l.declined, { fg: COLORS.white, bold: true }) + 1;
+  lines.forEach((s, i) => { y += centredLines(c, inner, y, s, { fg: COLORS.white, bold: i === 0 }); });
+};

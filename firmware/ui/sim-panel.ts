@@ -1,0 +1,95 @@
+// The simulator's own controls on the cashier screen (only for `npm run sim`): letter keys, which
+// are never cashier keys, tap a demo child's card, pull it away, unplug the reader, cut the ledger.
+import { COLORS, fit, width, type Canvas, type Rect } from './canvas.ts';
+import { labels, type Labels, type Lang } from './labels.ts';
+import type { Overlay } from './draw-context.ts';
+import type { KeyPress } from './console-screen.ts';
+
+export interface SimPanelActions {
+  cards: { uid: string; label: string }[];
+  tap(uid: string): void;
+  remove(): void;
+  togglePlug(): void;
+  toggleLedger(): void;
+}
+
+export class SimPanel implements Overlay {
+  readonly rows = 1;
+  #open = false;
+  #selected = 0;
+  /** The last thing done, shown on the panel's line as feedback. */
+  #note: ((l: Labels) => string) | null = null;
+
+  constructor(private readonly actions: SimPanelActions, private readonly changed: () => void) {}
+
+  get open(): boolean { return this.#open; }
+
+  /**
+   * Takes the panel's letters (k, r, u, l) and, while the list is open, every key (so a digit
+   * picks a child instead of adding an item). Returns true when the key was the panel's.
+   */
+  handle(ch: string | undefined, key: KeyPress): boolean {
+    const cards = this.actions.cards;
+    const name = key.name ?? ch ?? '';
+    if (this.#open) {
+      if (ch !== undefined && /^[1-9]$/.test(ch) && Number(ch) <= cards.length) this.#tap(Number(ch) - 1);
+      else if (name === 'up') this.#selected = Math.max(0, this.#selected - 1);
+      else if (name === 'down') this.#selected = Math.min(cards.length - 1, this.#selected + 1);
+      else if (name === 'enter' && cards.length > 0) this.#tap(this.#selected);
+      else if (name === 'escape' || name === 'k') this.#open = false;
+      this.changed();
+      return true;
+    }
+    switch (key.ctrl || key.meta ? '' : name) {
+      case 'k': this.#open = true; this.#selected = Math.min(this.#selected, Math.max(0, cards.length - 1)); break;
+      case 'r': this.actions.remove(); this.#note = (l) => l.simRemove; break;
+      case 'u': this.actions.togglePlug(); this.#note = (l) => l.simPlug; break;
+      case 'l': this.actions.toggleLedger(); this.#note = (l) => l.simLedger; break;
+      default: return false;
+    }
+    this.changed();
+    return true;
+  }
+
+  #tap(i: number): void {
+    const card = this.actions.cards[i];
+    this.#open = false;
+    if (!card) return;
+    this.#selected = i;
+    this.#note = (l) => `${l.simTap}: ${card.label}`;
+    this.actions.tap(card.uid);
+  }
+
+  draw(c: Canvas, area: Rect, body: Rect, lang: Lang): void {
+    const l = labels(lang);
+    c.fill(area, { bg: COLORS.blue, fg: COLORS.black, bold: false });
+    const help = `${l.sim}  k ${l.simTap} · r ${l.simRemove} · u ${l.simPlug} · l ${l.simLedger}`;
+    const done = this.#note ? `${l.simDid}: ${this.#note(l)}` : '';
+    // The help comes first; the feedback only where both fit.
+    const note = width(help) + width(done) + 4 <= area.w ? done : '';
+    c.spread({ ...area, x: area.x + 1, w: area.w - 2 }, area.y, help, note, { fg: COLORS.black }, { fg: COLORS.black, bold: true });
+    if (this.#open) this.#drawList(c, body, lang);
+  }
+
+  #drawList(c: Canvas, body: Rect, lang: Lang): void {
+    const l = labels(lang);
+    const cards = this.actions.cards;
+    const w = Math.min(body.w, 46), h = Math.min(body.h, cards.length + 3);
+    const box: Rect = { x: body.x + Math.floor((body.w - w) / 2), y: body.y + Math.floor((body.h - h) / 2), w, h };
+    c.fill(box, { bg: COLORS.panel, fg: COLORS.white, bold: false });
+    c.text(box.x, box.y, `┌${'─'.repeat(w - 2)}┐`, { fg: COLORS.blue });
+    c.text(box.x, box.y + h - 1, `└${'─'.repeat(w - 2)}┘`, { fg: COLORS.blue });
+    for (let y = box.y + 1; y < box.y + h - 1; y++) { c.put(box.x, y, '│', { fg: COLORS.blue }); c.put(box.x + w - 1, y, '│', { fg: COLORS.blue }); }
+    const inner: Rect = { x: box.x + 2, y: box.y + 1, w: w - 4, h: h - 2 };
+    c.text(inner.x, inner.y, fit(`${l.simPick} (Esc: ${l.simClose})`, inner.w), { bold: true, fg: COLORS.white });
+    const rows = inner.h - 1;
+    const first = Math.max(0, Math.min(this.#selected - rows + 1, cards.length - rows));
+    cards.slice(first, first + rows).forEach((card, i) => {
+      const n = first + i;
+      const sel = n === this.#selected;
+      const y = inner.y + 1 + i;
+      if (sel) c.fill({ ...inner, y, h: 1 }, { bg: COLORS.blue });
+      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
+    });
+  }
+}

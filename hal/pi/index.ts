@@ -1,0 +1,80 @@
+// Real drivers for a Raspberry Pi terminal: ACR122U reader over pcscd, LEDs and buzzer on GPIO.
+// The keypad is the UI's tty (see hal/keypad-map.ts) and the display its terminal, so neither is here.
+import { createLogger, type Logger } from '../../firmware/log.ts';
+import type { PiHardwareConfig } from './config.ts';
+import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './acr122u-reader.ts';
+import { checkGpio, openOutputPins, type GpioModules } from './gpio.ts';
+import { GpioIndicators } from './gpio-indicators.ts';
+import { PiHardwareError } from './load.ts';
+import type { Timers } from './timers.ts';
+
+export { PiHardwareConfig, type PiHardwareConfigInput } from './config.ts';
+export { Acr122uReader } from './acr122u-reader.ts';
+export { GpioIndicators, switchOffOnExit } from './gpio-indicators.ts';
+export { mapKey } from '../keypad-map.ts';
+export { PiHardwareError };
+
+/** Everything the drivers reach outside the process; tests replace these with fakes. */
+export interface PiDeps {
+  log?: Logger;
+  timers?: Timers;
+  importNfcPcsc?: () => Promise<NfcPcscModule>;
+  createNfc?: NfcFactory;
+  pcscdAvailable?: () => Promise<boolean>;
+  gpioModules?: Partial<GpioModules>;
+  /** Stands for /sys/class/gpio. */
+  sysfsRoot?: string;
+}
+
+export interface PiHardware {
+  reader: Acr122uReader;
+  indicators: GpioIndicators;
+}
+
+export interface PiPrerequisites {
+  ok: boolean;
+  /** Each names what to install or change; any of them stops createPiHardware. */
+  errors: string[];
+  /** Conditions the drivers recover from by themselves once fixed (pcscd not running yet). */
+  warnings: string[];
+}
+
+export async function checkPiPrerequisites(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<PiPrerequisites> {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  try {
+    await loadNfcPcsc(deps.importNfcPcsc ?? importNfcPcsc);
+  } catch (err) {
+    errors.push((err as Error).message);
+  }
+  if (!(await (deps.pcscdAvailable ?? probePcscd)())) {
+    warnings.push(`pcscd is not running (no ${PCSCD_SOCKET}): apt-get install pcscd && systemctl enable --now pcscd.socket`);
+  }
+  const gpio = await checkGpio({ driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules });
+  if (gpio) errors.push(gpio);
+  return { ok: errors.length === 0, errors, warnings };
+}
+
+/**
+ * Builds the Pi drivers, not yet started. Throws a PiHardwareError whose message lists every
+ * missing prerequisite, for the daemon to print and exit with.
+ */
+export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<PiHardware> {
+  const log = deps.log ?? createLogger({ name: 'hal-pi' });
+  const pre = await checkPiPrerequisites(cfg, deps);
+  for (const w of pre.warnings) log.warn(w);
+  if (!pre.ok) throw new PiHardwareError(pre.errors.join('\n'));
+  const reader = new Acr122uReader({
+    readerName: cfg.reader.name,
+    createNfc: deps.createNfc ?? nfcFactory(deps.importNfcPcsc),
+    pcscdAvailable: deps.pcscdAvailable,
+    timers: deps.timers,
+    log: log.child({ dev: 'reader' }),
+  });
+  const indicators = new GpioIndicators({
+    open: () => openOutputPins(cfg.gpio.pins, { driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules, log }),
+    timers: deps.timers,
+    log: log.child({ dev: 'indicators' }),
+  });
+  return { reader, indicators };
+}

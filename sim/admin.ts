@@ -1,0 +1,123 @@
+// `klubkort ledger …`: a person plays the parents' portal against a running simulator by sending
+// admin commands to its reference ledger over MQTT.
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { CardRecord } from '../firmware/ledger/schemas.ts';
+import { DEMO_CLUB_ID } from './demo-club.ts';
+import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
+
+const USAGE = `usage: klubkort ledger [--broker URL] [--club ID] <command>
+  topup <uid> <kr>     add money, e.g. 50 or 12,50
+  block <uid>          block a card
+  unblock <uid>        unblock a card
+  close <uid>          close a card (its terminals erase it)
+  list                 the club's cards`;
+
+const REPLY_TIMEOUT_MS = 5000;
+
+export interface AdminIo { out: (line: string) => void; err: (line: string) => void }
+
+const stdio: AdminIo = {
+  out: (l) => void process.stdout.write(l + '\n'),
+  err: (l) => void process.stderr.write(l + '\n'),
+};
+
+/** "50", "12,50" or "12.5" kroner → øre; null if it is not a positive amount with at most 2 decimals. */
+export function parseKroner(text: string): number | null {
+  const m = /^(\d{1,7})(?:[.,](\d{1,2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const ore = Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+  return ore > 0 ? ore : null;
+}
+
+export function formatKroner(ore: number): string {
+  const sign = ore < 0 ? '-' : '';
+  const abs = Math.abs(ore);
+  return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')} kr`;
+}
+
+const cardLine = (c: CardRecord) =>
+  `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}  ${c.name}`;
+
+/** Builds the command from the arguments, or returns the usage error. */
+function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 'id'> | string {
+  const [cmd, uid, amount, ...extra] = positionals;
+  if (extra.length > 0) return 'too many arguments';
+  switch (cmd) {
+    case 'list':
+      return uid === undefined ? { cmd, clubId } : 'list takes no arguments';
+    case 'block': case 'unblock': case 'close':
+      return uid !== undefined && amount === undefined ? { cmd, clubId, uid: uid.toUpperCase() } : `${cmd} takes one <uid>`;
+    case 'topup': {
+      if (uid === undefined || amount === undefined) return 'topup takes <uid> <kr>';
+      const ore = parseKroner(amount);
+      return ore === null ? `not an amount of kroner: ${amount}` : { cmd, clubId, uid: uid.toUpperCase(), amount: ore };
+    }
+    default:
+      return cmd === undefined ? 'no command' : `unknown command: ${cmd}`;
+  }
+}
+
+/** Sends one command and waits for its reply. */
+async function send(brokerUrl: string, command: AdminCommand): Promise<AdminReply> {
+  const client = await mqtt.connectAsync(brokerUrl, {
+    clientId: `klubkort-admin-${command.id.slice(0, 8)}`, clean: true, reconnectPeriod: 0, connectTimeout: REPLY_TIMEOUT_MS,
+  });
+  try {
+    const reply = new Promise<AdminReply>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply from the ledger (is the simulator running?)')), REPLY_TIMEOUT_MS);
+      client.on('message', (_topic, payload) => {
+        let r: ReturnType<typeof AdminReply.safeParse>;
+        try { r = AdminReply.safeParse(JSON.parse(payload.toString('utf8'))); } catch { return; }
+        if (r.success && r.data.id === command.id) { clearTimeout(timer); resolve(r.data); }
+      });
+    });
+    await client.subscribeAsync(ADMIN_REPLY_TOPIC, { qos: 1 });
+    await client.publishAsync(ADMIN_TOPIC, JSON.stringify(command), { qos: 1 });
+    return await reply;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** The CLI: prints the ledger's reply and returns the exit code (0 done, 1 refused or failed). */
+export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true,
+      options: { broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, club: { type: 'string', default: DEMO_CLUB_ID } },
+    });
+  } catch (e) {
+    io.err(`${(e as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  const command = commandFrom(parsed.positionals, parsed.values.club);
+  if (typeof command === 'string') {
+    io.err(`${command}\n${USAGE}`);
+    return 1;
+  }
+  let reply: AdminReply;
+  try {
+    reply = await send(parsed.values.broker, { id: randomUUID(), ...command });
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  if (!reply.ok) {
+    io.err(`refused: ${reply.error ?? 'unknown error'}`);
+    return 1;
+  }
+  const cards = CardRecord.array().safeParse(reply.data);
+  const card = CardRecord.safeParse(reply.data);
+  if (cards.success) {
+    if (cards.data.length === 0) io.out('no cards');
+    for (const c of cards.data) io.out(cardLine(c));
+  } else if (card.success) {
+    io.out(cardLine(card.data));
+  } else {
+    io.out(`ok: ${command.cmd} ${command.uid ?? ''}`.trimEnd());
+  }
+  return 0;
+}

@@ -1,0 +1,48 @@
+// The simulator's demo club: a youth club café and five children covering the cases a cashier meets
+// (plenty of money, a little, almost none, none, a blocked card, a card without a photo).
+import type { Catalog } from '../firmware/ledger/schemas.ts';
+import type { CardSeed, ClubSeed } from './ledger/types.ts';
+import { portraitPng } from './photos.ts';
+
+export const DEMO_CLUB_ID = 'demo-klub';
+
+// More than 9 items, so the terminal's catalog pages are used; all below the 200 kr item ceiling.
+const CATALOG: Catalog = {
+  version: 1,
+  items: [
+    { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' },
+    { sku: 'kakao', name: 'Kakao', price: 1000, category: 'drikke' },
+    { sku: 'vand', name: 'Vand', price: 600, category: 'drikke' },
+    { sku: 'toast', name: 'Toast', price: 1500, category: 'mad' },
+    { sku: 'sandwich', name: 'Sandwich', price: 2500, category: 'mad' },
+    { sku: 'frugt', name: 'Frugt', price: 500, category: 'mad' },
+    { sku: 'kage', name: 'Kage', price: 1200, category: 'mad' },
+    { sku: 'is', name: 'Is', price: 1000, category: 'slik' },
+    { sku: 'popcorn', name: 'Popcorn', price: 700, category: 'slik' },
+    { sku: 'slikpose', name: 'Slikpose', price: 2000, category: 'slik' },
+    { sku: 'vaerkstedssaet', name: 'Værkstedssæt', price: 15000, category: 'værksted' },
+  ],
+};
+
+interface DemoChild extends Omit<CardSeed, 'photo'> { withPhoto: boolean; note: string }
+
+const CHILDREN: DemoChild[] = [
+  { cardUid: '04A23B5C7D2E80', holderId: 'demo-0001', name: 'Freja Nielsen', balance: 15000, withPhoto: true, note: '150 kr' },
+  { cardUid: '8E3F2A10', holderId: 'demo-0002', name: 'Oliver Jensen', balance: 4250, withPhoto: true, note: '42,50 kr' },
+  { cardUid: '04C7D8E9F0A181', holderId: 'demo-0003', name: 'Ida Hansen', balance: 500, withPhoto: true, note: '5 kr' },
+  { cardUid: 'B72C9D41', holderId: 'demo-0004', name: 'Noah Pedersen', balance: 0, withPhoto: false, note: '0 kr, intet foto' },
+  { cardUid: '5A1E6F03', holderId: 'demo-0005', name: 'Alma Larsen', balance: 8000, status: 'blocked', withPhoto: true, note: 'spærret' },
+];
+
+/** The demo children, for "tap this child's card" in the simulator and the tests. */
+export function demoChildren(): { uid: string; name: string; note: string }[] {
+  return CHILDREN.map((c) => ({ uid: c.cardUid, name: c.name, note: c.note }));
+}
+
+export function demoClub(): ClubSeed {
+  return {
+    clubId: DEMO_CLUB_ID,
+    catalog: structuredClone(CATALOG),
+    cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitPng(card.holderId) : null })),
+  };
+}

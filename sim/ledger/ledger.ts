@@ -1,0 +1,329 @@
+// The reference ledger as an MQTT service: publishes the retained club state, books tx messages
+// (booking.ts) and answers them, plus technician hooks and admin commands for tests and the simulator.
+// Everything that changes state runs one job at a time, so a card's records go out in version order.
+import type { IClientOptions } from 'mqtt';
+import type { Db, Queryable } from '../../firmware/journal/db.ts';
+import {
+  Catalog, TerminalConfigMsg, TxMsg, parsePayload, type CardRecord,
+} from '../../firmware/ledger/schemas.ts';
+import { parseTerminalTopic, topics } from '../../firmware/ledger/topics.ts';
+import { createLogger, maskUid, type Logger } from '../../firmware/log.ts';
+import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminCommand, type AdminReply } from './admin-protocol.ts';
+import { applyToCard, bookTx } from './booking.ts';
+import { MqttLink } from './link.ts';
+import { changedCard } from './rules.ts';
+import { insertCard, seedClubs } from './seed.ts';
+import * as store from './store.ts';
+import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry } from './types.ts';
+
+export type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry };
+
+export interface LedgerOptions {
+  brokerUrl: string;
+  dbPath: string;
+  /** Seed: only clubs and cards not in the database yet are added. */
+  clubs?: ClubSeed[];
+  logger?: Logger;
+  /** Passed to mqtt.js; `clientId` defaults to `ledger-sim`. The session is always persistent. */
+  mqttOptions?: IClientOptions;
+}
+
+export interface Ledger {
+  readonly counters: Readonly<LedgerCounters>;
+  /** Hooks resolve once the change is committed and, while connected, the broker has its records. */
+  topUp(clubId: string, uid: string, amount: number): Promise<CardRecord>;
+  block(clubId: string, uid: string): Promise<CardRecord>;
+  unblock(clubId: string, uid: string): Promise<CardRecord>;
+  /** Deletes the card; empty retained payloads on its topic and on its photo's if no other card shows it. */
+  closeCard(clubId: string, uid: string): Promise<void>;
+  addCard(clubId: string, card: CardSeed): Promise<CardRecord>;
+  setCatalog(clubId: string, catalog: Catalog): Promise<void>;
+  setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): Promise<void>;
+  /** The current record (committed state), or null if there is no such card. */
+  card(clubId: string, uid: string): CardRecord | null;
+  cards(clubId: string): CardRecord[];
+  /** Sale debits (0 or 1) or void refunds booked under this txId; a reversal's refund is not counted. */
+  bookings(txId: string): number;
+  /** Every money movement booked for a tx message, in order (top-ups are not tx bookings). */
+  history(): LedgerEntry[];
+  /** Disconnects; the broker keeps the session, so tx messages sent meanwhile arrive on resume(). */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Sends each result this long after booking it (a slow ledger); later messages do not wait. */
+  setReplyDelay(ms: number): void;
+  /** Sends every result twice (a duplicating network). */
+  setDuplicateResults(on: boolean): void;
+  stop(): Promise<void>;
+}
+
+const now = () => new Date().toISOString();
+
+class ReferenceLedger implements Ledger {
+  readonly counters: LedgerCounters = { accepted: 0, rejected: 0 };
+  readonly #db: Db;
+  readonly #log: Logger;
+  readonly #link: MqttLink;
+  #chain: Promise<unknown> = Promise.resolve();
+  #outstanding = new Set<Promise<void>>();
+  // Committed state mirrored in memory, so tests and the simulator can read it synchronously.
+  readonly #cards = new Map<string, CardRecord>();
+  readonly #entries: LedgerEntry[] = [];
+  #replyDelay = 0;
+  readonly #delayed = new Set<NodeJS.Timeout>();
+  #duplicateResults = false;
+  #stopped = false;
+
+  constructor(db: Db, opts: LedgerOptions) {
+    this.#db = db;
+    this.#log = (opts.logger ?? createLogger()).child({ part: 'ledger-sim' });
+    this.#link = new MqttLink(
+      opts.brokerUrl,
+      { clientId: 'ledger-sim', ...opts.mqttOptions },
+      [topics.tx('+'), ADMIN_TOPIC],
+      (topic, payload) => this.#serial(() => this.#onMessage(topic, payload)),
+      this.#log,
+      () => void this.#serial(() => this.#publishAll()),
+    );
+  }
+
+  async start(): Promise<void> {
+    for (const c of await store.listCards(this.#db)) this.#mirror(c.clubId, c.card);
+    this.#entries.push(...(await store.listEntries(this.#db)));
+    // Queued before connecting, so the state goes out ahead of any answer to a queued tx.
+    await this.#serial(() => this.#publishAll());
+    await this.#link.open();
+    await this.#settled();
+  }
+
+  /** Runs jobs one at a time. A job never waits for the broker: it would hold up the inbound stream. */
+  #serial<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(job);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  #publish(topic: string, payload: Buffer | string, retain: boolean): void {
+    const p = this.#link.publish(topic, payload, retain);
+    this.#outstanding.add(p);
+    void p.then(() => this.#outstanding.delete(p));
+  }
+
+  /** Waits until the broker has everything published so far (not while paused: that waits for resume). */
+  async #settled(): Promise<void> {
+    if (this.#link.isOpen) await Promise.all(this.#outstanding);
+  }
+
+  async #hook<T>(job: () => Promise<T>): Promise<T> {
+    const out = await this.#serial(job);
+    await this.#settled();
+    return out;
+  }
+
+  /** Records a committed card change in the mirror and publishes it (retained). */
+  #cardChanged(clubId: string, card: CardRecord): void {
+    this.#mirror(clubId, card);
+    this.#publish(topics.card(clubId, card.cardUid), JSON.stringify(card), true);
+  }
+
+  #mirror(clubId: string, card: CardRecord): void {
+    this.#cards.set(`${clubId}/${card.cardUid}`, card);
+  }
+
+  async #publishAll(): Promise<void> {
+    const q = this.#db;
+    for (const p of await store.listPhotos(q)) this.#publish(topics.photo(p.club_id, p.sha), p.bytes, true);
+    for (const c of await store.listCards(q)) this.#publish(topics.card(c.clubId, c.card.cardUid), JSON.stringify(c.card), true);
+    for (const c of await store.listCatalogs(q)) this.#publish(topics.catalog(c.clubId), JSON.stringify(c.catalog), true);
+    for (const t of await store.listTerminalConfigs(q)) this.#publish(topics.config(t.terminalId), JSON.stringify(t.config), true);
+  }
+
+  async #onMessage(topic: string, payload: Buffer): Promise<void> {
+    if (this.#stopped) throw new Error('ledger stopped'); // left unacknowledged for the next start
+    if (topic === ADMIN_TOPIC) return this.#onAdmin(payload);
+    const terminalId = parseTerminalTopic(topic, 'tx');
+    if (terminalId !== null) return this.#onTx(terminalId, payload);
+  }
+
+  async #onTx(terminalId: string, payload: Buffer): Promise<void> {
+    const parsed = parsePayload(TxMsg, payload);
+    const error = parsed.ok ? (parsed.value.terminalId === terminalId ? null : 'terminalId differs from topic') : parsed.error;
+    if (!parsed.ok || error !== null) {
+      this.counters.rejected++;
+      this.#log.warn({ terminalId: terminalId.slice(0, 64), error }, 'tx rejected');
+      return;
+    }
+    const msg = parsed.value;
+    this.counters.accepted++;
+    const outcome = await this.#db.tx((q) => bookTx(q, msg, now()));
+    this.#entries.push(...outcome.entries);
+    // The card record first: the result names its version. Records are never delayed, so the
+    // retained record of a card only ever goes up in version.
+    for (const c of outcome.changed) this.#cardChanged(c.clubId, c.card);
+    const result = JSON.stringify(outcome.result);
+    const copies = this.#duplicateResults ? 2 : 1;
+    this.#later(() => { for (let i = 0; i < copies; i++) this.#publish(topics.results(terminalId), result, false); });
+    const r = outcome.result;
+    this.#log.info({
+      txId: msg.txId, type: msg.type, terminalId, card: 'cardUid' in msg ? maskUid(msg.cardUid) : undefined,
+      status: r.status, reason: r.reason,
+    }, 'tx answered');
+  }
+
+  /** Runs `send` after the reply delay; later messages are booked and answered meanwhile. */
+  #later(send: () => void): void {
+    if (this.#replyDelay <= 0) return send();
+    const timer = setTimeout(() => { this.#delayed.delete(timer); send(); }, this.#replyDelay);
+    this.#delayed.add(timer);
+  }
+
+  async #onAdmin(payload: Buffer): Promise<void> {
+    let id = '';
+    let cmdName: string | undefined;
+    let reply: Omit<AdminReply, 'id'>;
+    try {
+      const raw: unknown = JSON.parse(payload.toString('utf8'));
+      if (raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'string') id = raw.id;
+      const cmd = AdminCommand.safeParse(raw);
+      if (!cmd.success) throw new Error(`bad command: ${cmd.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
+      cmdName = cmd.data.cmd;
+      reply = { ok: true, data: await this.#runAdmin(cmd.data) };
+    } catch (err) {
+      reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    this.#log.info({ id, cmd: cmdName, ok: reply.ok, error: reply.error }, 'admin command');
+    this.#publish(ADMIN_REPLY_TOPIC, JSON.stringify({ id, ...reply }), false);
+  }
+
+  async #runAdmin(c: AdminCommand): Promise<unknown> {
+    if (c.cmd === 'list') return this.cards(c.clubId);
+    if (c.uid === undefined) throw new Error('uid missing');
+    switch (c.cmd) {
+      case 'topup':
+        if (c.amount === undefined) throw new Error('amount missing');
+        return this.#topUp(c.clubId, c.uid, c.amount);
+      case 'block': return this.#setStatus(c.clubId, c.uid, 'blocked');
+      case 'unblock': return this.#setStatus(c.clubId, c.uid, 'active');
+      case 'close': await this.#close(c.clubId, c.uid); return { cardUid: c.uid };
+    }
+  }
+
+  // --- state changes; each runs inside a job ---
+
+  async #existing(q: Queryable, clubId: string, uid: string): Promise<CardRecord> {
+    const card = await store.getCard(q, clubId, uid);
+    if (!card) throw new Error('unknown card');
+    return card;
+  }
+
+  async #topUp(clubId: string, uid: string, amount: number): Promise<CardRecord> {
+    if (!Number.isSafeInteger(amount) || amount <= 0) throw new Error('amount must be a positive integer of øre');
+    const after = await this.#db.tx(async (q) => {
+      const card = await this.#existing(q, clubId, uid);
+      const at = now();
+      await store.addTopUp(q, clubId, uid, amount, at);
+      return applyToCard(q, clubId, card, amount, at);
+    });
+    this.#cardChanged(clubId, after);
+    return after;
+  }
+
+  async #setStatus(clubId: string, uid: string, status: CardRecord['status']): Promise<CardRecord> {
+    const card = await this.#db.tx(async (q) => {
+      const before = await this.#existing(q, clubId, uid);
+      if (before.status === status) return null;
+      const after = changedCard(before, { status }, now());
+      await store.putCard(q, clubId, after);
+      return after;
+    });
+    if (!card) return this.#existing(this.#db, clubId, uid);
+    this.#cardChanged(clubId, card);
+    return card;
+  }
+
+  async #close(clubId: string, uid: string): Promise<void> {
+    const droppedPhoto = await this.#db.tx(async (q) => {
+      const card = await this.#existing(q, clubId, uid);
+      await store.deleteCard(q, clubId, card);
+      return card.photo !== null && (await store.dropPhotoIfUnused(q, clubId, card.photo)) ? card.photo : null;
+    });
+    this.#cards.delete(`${clubId}/${uid}`);
+    this.#publish(topics.card(clubId, uid), '', true);
+    if (droppedPhoto) this.#publish(topics.photo(clubId, droppedPhoto), '', true);
+  }
+
+  // --- Ledger ---
+
+  topUp(clubId: string, uid: string, amount: number) { return this.#hook(() => this.#topUp(clubId, uid, amount)); }
+  block(clubId: string, uid: string) { return this.#hook(() => this.#setStatus(clubId, uid, 'blocked')); }
+  unblock(clubId: string, uid: string) { return this.#hook(() => this.#setStatus(clubId, uid, 'active')); }
+  closeCard(clubId: string, uid: string) { return this.#hook(() => this.#close(clubId, uid)); }
+
+  addCard(clubId: string, seed: CardSeed): Promise<CardRecord> {
+    return this.#hook(async () => {
+      const { card, newPhoto } = await this.#db.tx((q) => insertCard(q, clubId, seed, now()));
+      if (newPhoto) this.#publish(topics.photo(clubId, card.photo!), seed.photo!, true);
+      this.#cardChanged(clubId, card);
+      return card;
+    });
+  }
+
+  setCatalog(clubId: string, catalog: Catalog): Promise<void> {
+    const valid = Catalog.parse(catalog);
+    return this.#hook(async () => {
+      await this.#db.tx(async (q) => { await store.addClub(q, clubId); await store.putCatalog(q, clubId, valid); });
+      this.#publish(topics.catalog(clubId), JSON.stringify(valid), true);
+    });
+  }
+
+  setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): Promise<void> {
+    const valid = TerminalConfigMsg.parse(cfg);
+    return this.#hook(async () => {
+      await this.#db.tx((q) => store.putTerminalConfig(q, terminalId, valid));
+      this.#publish(topics.config(terminalId), JSON.stringify(valid), true);
+    });
+  }
+
+  card(clubId: string, uid: string): CardRecord | null { return this.#cards.get(`${clubId}/${uid}`) ?? null; }
+  cards(clubId: string): CardRecord[] {
+    return [...this.#cards].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, card]) => card);
+  }
+  bookings(txId: string): number {
+    return this.#entries.filter((e) => e.txId === txId && e.type !== 'reversal').length;
+  }
+  history(): LedgerEntry[] { return [...this.#entries]; }
+
+  async pause(): Promise<void> {
+    await this.#serial(async () => undefined);
+    await this.#link.close();
+  }
+
+  async resume(): Promise<void> {
+    await this.#link.open();
+    await this.#settled();
+  }
+
+  setReplyDelay(ms: number): void { this.#replyDelay = Math.max(0, ms); }
+  setDuplicateResults(on: boolean): void { this.#duplicateResults = on; }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#serial(async () => { this.#stopped = true; });
+    for (const timer of this.#delayed) clearTimeout(timer); // those answers are lost, as in a crash
+    await this.#link.close();
+    this.#link.discardPending();
+    await this.#db.close();
+  }
+}
+
+export async function startLedger(opts: LedgerOptions): Promise<Ledger> {
+  const db = await store.openStore(opts.dbPath);
+  try {
+    await seedClubs(db, opts.clubs ?? [], now());
+    const ledger = new ReferenceLedger(db, opts);
+    await ledger.start();
+    return ledger;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,108 @@
+// Booking decisions of the reference ledger as pure functions (contract v1, "Terminal → ledger").
+// They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
+import { ITEM_PRICE_CEILING } from '../../firmware/ledger/schemas.ts';
+import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../firmware/ledger/schemas.ts';
+
+/** Contract default when the terminal has no `config` with its own maxPurchase. */
+export const DEFAULT_MAX_PURCHASE = ITEM_PRICE_CEILING - 1;
+
+/** What the ledger holds about one sale txId. */
+export interface SaleState {
+  terminalId: string;
+  clubId: string;
+  cardUid: string;
+  total: number;
+  /** How the money moved: by an online decision, by an offline report, or not at all (declined). */
+  booked: 'online' | 'offline' | null;
+  /** The answer a repeat of this sale gets. */
+  answer: ResultMsg;
+  voidedBy: string | null;
+}
+
+/** Everything stored under one txId: the sale it names, and the answers to a reversal or void with that txId. */
+export interface TxIdState {
+  sale: SaleState | null;
+  reversal: ResultMsg | null;
+  void: ResultMsg | null;
+}
+
+export type Decision =
+  | { kind: 'repeat'; answer: ResultMsg }
+  | { kind: 'decline'; reason: DeclineReason }
+  /** Approve; `moveMoney` false only for a reversal with nothing left to undo. */
+  | { kind: 'approve'; moveMoney: boolean };
+
+const decline = (reason: DeclineReason): Decision => ({ kind: 'decline', reason });
+const repeat = (answer: ResultMsg): Decision => ({ kind: 'repeat', answer });
+
+const isFinal = (s: TxIdState) => s.reversal?.status === 'approved';
+
+/** A well-formed sale whose content the ledger will not book, whatever the card. */
+export function saleContentProblem(msg: SaleMsg, ctx: { clubKnown: boolean; maxPurchase: number }): DeclineReason | null {
+  if (!ctx.clubKnown) return 'invalid';
+  if (msg.items.some((l) => l.unitPrice >= ITEM_PRICE_CEILING)) return 'invalid';
+  if (msg.items.reduce((sum, l) => sum + l.unitPrice * l.qty, 0) !== msg.total) return 'invalid';
+  if (msg.total > ctx.maxPurchase) return 'limit';
+  return null;
+}
+
+export function decideSale(
+  msg: SaleMsg,
+  s: TxIdState,
+  ctx: { clubKnown: boolean; maxPurchase: number; card: Pick<CardRecord, 'status' | 'balance'> | null },
+): Decision {
+  if (isFinal(s)) return decline('reversed');
+  if (s.void) return decline('invalid'); // the txId already names a void
+  // The one exception to "same answer again": the terminal approved it offline after our decline.
+  if (s.sale && !(msg.offline && s.sale.booked === null)) return repeat({ ...s.sale.answer, offline: msg.offline });
+  const problem = saleContentProblem(msg, ctx);
+  if (problem) return decline(problem);
+  // Goods already handed over: booked whatever the card's state (a closed card's debt is still recorded).
+  if (msg.offline) return { kind: 'approve', moveMoney: true };
+  if (!ctx.card) return decline('unknown_card');
+  if (ctx.card.status === 'blocked') return decline('blocked');
+  if (ctx.card.balance < msg.total) return decline('insufficient_funds');
+  return { kind: 'approve', moveMoney: true };
+}
+
+export function decideReversal(msg: ReversalMsg, s: TxIdState): Decision {
+  if (s.reversal) return repeat(s.reversal);
+  if (s.void) return decline('invalid');
+  const sale = s.sale;
+  if (sale && sale.terminalId !== msg.terminalId) return decline('invalid');
+  // Offline sales are never reversed: the goods were handed over; a cashier uses a void.
+  if (sale?.booked === 'offline') return decline('invalid');
+  // Approved also for an unknown or declined txId: it becomes final either way.
+  return { kind: 'approve', moveMoney: sale?.booked === 'online' && sale.voidedBy === null };
+}
+
+export function decideVoid(
+  msg: VoidMsg,
+  self: TxIdState,
+  target: { sale: SaleState | null; reversed: boolean },
+  cardKnown: boolean,
+): Decision {
+  if (self.void) return repeat(self.void);
+  if (self.sale || self.reversal || msg.voids === msg.txId) return decline('invalid');
+  const sale = target.sale;
+  if (!sale || sale.booked === null || target.reversed || sale.voidedBy !== null) return decline('invalid');
+  if (sale.clubId !== msg.clubId || sale.cardUid !== msg.cardUid) return decline('invalid');
+  if (!cardKnown) return decline('unknown_card');
+  return { kind: 'approve', moveMoney: true };
+}
+
+/** The record after a change: every change of a card bumps its version by one. */
+export function changedCard(card: CardRecord, change: { balanceDelta?: number; status?: CardRecord['status'] }, now: string): CardRecord {
+  return {
+    ...card,
+    balance: card.balance + (change.balanceDelta ?? 0),
+    status: change.status ?? card.status,
+    version: card.version + 1,
+    updatedAt: now,
+  };
+}
+
+/** Adds the card's balance and version to an answer when the card is known. */
+export function withCard(answer: ResultMsg, card: CardRecord | null): ResultMsg {
+  return card ? { ...answer, balance: card.balance, cardVersion: card.version } : answer;
+}

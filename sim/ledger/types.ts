@@ -1,0 +1,45 @@
+// Records the reference ledger is seeded with and reports back.
+import type { Catalog, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
+
+/** A card as the technician or the seed hands it over; the ledger names the photo by its SHA-256. */
+export interface CardSeed {
+  cardUid: string;
+  holderId: string;
+  name: string;
+  balance: number;
+  status?: 'active' | 'blocked';
+  /** PNG or JPEG bytes, or null for a card without a photo. */
+  photo: Buffer | null;
+}
+
+export interface ClubSeed {
+  clubId: string;
+  catalog: Catalog;
+  cards: CardSeed[];
+  /** Per-terminal config published on `terminals/{id}/config`. */
+  terminalConfigs?: Record<string, TerminalConfigMsg>;
+}
+
+/** One movement of money booked for a tx message. */
+export interface LedgerEntry {
+  seq: number;
+  at: string;
+  type: 'sale' | 'reversal' | 'void';
+  /** The sale's txId (sale, reversal) or the void's own txId (void). */
+  txId: string;
+  /** For a void: the txId of the sale it refunds. */
+  ref: string | null;
+  clubId: string;
+  cardUid: string;
+  /** Change of the balance in øre: negative for a sale. */
+  amount: number;
+  offline: boolean;
+  terminalId: string;
+}
+
+export interface LedgerCounters {
+  /** Well-formed tx messages (answered, approved or declined). */
+  accepted: number;
+  /** Payloads that broke the contract: logged, not answered, no state change. */
+  rejected: number;
+}

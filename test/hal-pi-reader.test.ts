@@ -1,0 +1,436 @@
+// The ACR122U driver against fakes of nfc-pcsc's NFC and Reader objects that behave as the library
+// does (events in, calls out, its synchronous throws and swallowed connect errors), on a manual clock.
+import test from 'ava';
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { Acr122uReader, BEEPER_OFF, parseUidResponse, type Acr122uReaderOptions } from '../hal/pi/acr122u-reader.ts';
+import { ManualTimers } from '../hal/pi/timers.ts';
+import { createLogger } from '../firmware/log.ts';
+
+const OK = Buffer.from([0x90, 0x00]);
+const ATR_14443_3 = Buffer.from('3b8f8001804f0ca000000306030001000000006a', 'hex');
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+/** nfc-pcsc's Reader as seen from outside. */
+class FakeReader extends EventEmitter {
+  autoProcessing = true;
+  card: { atr: Buffer; standard: string } | null = null;
+  connection: { mode: string } | null = null;
+  calls: string[] = [];
+  closed = false;
+  /** Bytes the card answers GET DATA with (UID + status), or a pending answer. */
+  uidAnswer: Buffer | Promise<Buffer> = OK;
+  controlAnswer: () => Promise<Buffer> = async () => OK;
+  constructor(readonly name = 'ACS ACR122U PICC Interface 00 00') { super(); }
+
+  connect(mode = 'CONNECT_MODE_CARD') {
+    this.calls.push(`connect ${mode}`);
+    this.connection = { mode };
+    return Promise.resolve(this.connection);
+  }
+  disconnect() {
+    if (!this.connection) throw new Error('Reader in not connected. No need for disconnecting.');
+    this.calls.push('disconnect');
+    this.connection = null;
+    return Promise.resolve(true);
+  }
+  transmit(data: Buffer, _max: number): Promise<Buffer> {
+    if (!this.card || !this.connection) throw new Error('No card or connection available.');
+    this.calls.push(`transmit ${data.toString('hex')}`);
+    return data.equals(BEEPER_OFF) ? Promise.resolve(OK) : Promise.resolve(this.uidAnswer);
+  }
+  control(data: Buffer, _max: number): Promise<Buffer> {
+    if (!this.connection) throw new Error('No connection available.');
+    this.calls.push(`control ${data.toString('hex')}`);
+    return this.controlAnswer();
+  }
+  close() { this.closed = true; }
+
+  // What the library does on a PC/SC status change:
+  /** A card enters the field: it connects, then emits 'card' (autoProcessing off). */
+  async insert(uidHex: string | null) {
+    if (uidHex !== null) this.uidAnswer = Buffer.concat([Buffer.from(uidHex, 'hex'), OK]);
+    this.card = { atr: ATR_14443_3, standard: 'TAG_ISO_14443_3' };
+    await this.connect();
+    if (!this.autoProcessing) this.emit('card', { ...this.card });
+  }
+  /** A card enters and leaves before the connect completes: the library swallows the error. */
+  insertFailingConnect() { this.card = { atr: ATR_14443_3, standard: 'TAG_ISO_14443_3' }; }
+  remove() {
+    if (this.card) this.emit('card.off', { ...this.card });
+    this.card = null;
+    this.connection = null;
+  }
+  unplug() { this.emit('end'); }
+}
+
+class FakeNfc extends EventEmitter {
+  closed = false;
+  close() { this.closed = true; }
+  plug(r: FakeReader) { this.emit('reader', r); }
+}
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+function setup(opts: Acr122uReaderOptions = {}) {
+  const timers = new ManualTimers();
+  const nfcs: FakeNfc[] = [];
+  const state = { pcscd: true };
+  let logs = '';
+  const sink = new Writable({ write(chunk, _enc, cb) { logs += String(chunk); cb(); } });
+  const reader = new Acr122uReader({
+    timers,
+    log: createLogger({ level: 'debug', destination: sink }),
+    createNfc: () => { const n = new FakeNfc(); nfcs.push(n); return n; },
+    pcscdAvailable: async () => state.pcscd,
+    ...opts,
+  });
+  const events: string[] = [];
+  reader.on('card', (uid) => events.push(`card ${uid}`));
+  reader.on('removed', () => events.push('removed'));
+  reader.on('attached', () => events.push('attached'));
+  reader.on('detached', () => events.push('detached'));
+  reader.on('error', (err) => events.push(`error ${err.message}`));
+  const nfc = () => nfcs[nfcs.length - 1];
+  /** Starts with one reader plugged in and its beeper setup done. */
+  const startWithReader = async (r = new FakeReader()) => {
+    await reader.start();
+    nfc().plug(r);
+    await flush();
+    events.length = 0;
+    r.calls.length = 0;
+    return r;
+  };
+  return { reader, timers, nfcs, nfc, state, events, logs: () => logs, startWithReader };
+}
+
+test('a tap gives one card event with the UID in upper-case hex, then removed', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await r.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(s.events, ['card 04A1B2C3']);
+  t.deepEqual(r.calls, ['connect CONNECT_MODE_CARD', 'transmit ffca000000']);
+  r.remove();
+  s.timers.advance(300);
+  t.deepEqual(s.events, ['card 04A1B2C3', 'removed']);
+  t.true(s.reader.attached);
+});
+
+test('4, 7 and 10 byte UIDs are read; logs carry only masked UIDs', async (t) => {
+  const s = setup({ removeDebounceMs: 0 });
+  const r = await s.startWithReader();
+  for (const uid of ['deadbeef', '04112233445566', '04112233445566778899']) {
+    await r.insert(uid);
+    await flush();
+    r.remove();
+  }
+  t.deepEqual(s.events.filter((e) => e !== 'removed'), ['card DEADBEEF', 'card 04112233445566', 'card 04112233445566778899']);
+  t.is(s.events.filter((e) => e === 'removed').length, 3);
+  await flush();
+  t.true(s.logs().includes('"****BEEF"'));
+  t.false(/DEADBEEF|04112233445566/i.test(s.logs()));
+});
+
+test('a card resting on the reader is one tap, even when the field flickers', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await r.insert('04a1b2c3');
+  await flush();
+  // The library reports the same card again without a card.off: ignored.
+  r.emit('card', { ...r.card });
+  await flush();
+  // The card drops out of the field for a moment and is read again.
+  r.remove();
+  s.timers.advance(100);
+  await r.insert('04a1b2c3');
+  await flush();
+  s.timers.advance(60_000);
+  t.deepEqual(s.events, ['card 04A1B2C3']);
+  r.remove();
+  s.timers.advance(300);
+  t.deepEqual(s.events, ['card 04A1B2C3', 'removed']);
+});
+
+test('another card right after one is a new tap, and the first one is reported removed', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await r.insert('04a1b2c3');
+  await flush();
+  r.remove();
+  await r.insert('04d4e5f6');
+  await flush();
+  t.deepEqual(s.events, ['card 04A1B2C3', 'removed', 'card 04D4E5F6']);
+});
+
+test('a card pulled away mid-read gives one error and no UID', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  const answer = deferred<Buffer>();
+  r.uidAnswer = answer.promise;
+  await r.insert(null);
+  r.remove();
+  answer.reject(new Error('An error occurred while transmitting.'));
+  await flush();
+  s.timers.advance(1000);
+  t.deepEqual(s.events, ['error An error occurred while transmitting.']);
+
+  // Even when the answer comes after the card.off, its UID is not reported.
+  const late = deferred<Buffer>();
+  r.uidAnswer = late.promise;
+  await r.insert(null);
+  r.remove();
+  late.resolve(Buffer.from('04a1b2c39000', 'hex'));
+  await flush();
+  s.timers.advance(1000);
+  t.deepEqual(s.events.slice(1), ['error card left the field during the read']);
+});
+
+test('a card gone before the library could connect gives an error (the library swallows it)', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  r.insertFailingConnect();
+  r.remove();
+  t.deepEqual(s.events, ['error card left the field before it could be read']);
+});
+
+test('malformed, half or refused UIDs are errors, never a card', async (t) => {
+  const s = setup({ removeDebounceMs: 0 });
+  const r = await s.startWithReader();
+  for (const answer of ['0102030405' + '9000', '010203' + '9000', '6300', '90']) {
+    r.uidAnswer = Buffer.from(answer, 'hex');
+    await r.insert(null);
+    await flush();
+    r.remove();
+  }
+  t.deepEqual(s.events, [
+    'error UID of 5 bytes (4, 7 or 10 expected)',
+    'error UID of 3 bytes (4, 7 or 10 expected)',
+    'error UID read refused (status 6300)',
+    'error UID read refused (status 90)',
+  ]);
+  t.throws(() => parseUidResponse(Buffer.from('9000', 'hex')), { message: 'UID of 0 bytes (4, 7 or 10 expected)' });
+});
+
+test('a read the reader never answers (USB timeout) is an error; the next tap works', async (t) => {
+  const s = setup({ readTimeoutMs: 2000 });
+  const r = await s.startWithReader();
+  r.uidAnswer = new Promise<Buffer>(() => undefined);
+  await r.insert(null);
+  s.timers.advance(2000);
+  await flush();
+  t.deepEqual(s.events, ['error UID read: no answer from the reader within 2000 ms (USB timeout?)']);
+  r.remove();
+  s.timers.advance(1000);
+  await r.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(s.events.slice(1), ['card 04A1B2C3']);
+});
+
+test('the ACR122U beeper is switched off when the reader attaches', async (t) => {
+  const s = setup();
+  await s.reader.start();
+  const r = new FakeReader();
+  s.nfc().plug(r);
+  await flush();
+  t.false(r.autoProcessing);
+  t.deepEqual(r.calls, ['connect CONNECT_MODE_DIRECT', 'control ff00520000', 'disconnect']);
+  t.deepEqual(s.events, ['attached']);
+});
+
+test('without escape commands, the beeper is switched off through the first card instead', async (t) => {
+  const s = setup();
+  await s.reader.start();
+  const r = new FakeReader();
+  r.controlAnswer = () => Promise.reject(new Error('SCardControl error: Transaction failed.(0x80100016)'));
+  s.nfc().plug(r);
+  await flush();
+  r.calls.length = 0;
+  await r.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(r.calls, ['connect CONNECT_MODE_CARD', 'transmit ffca000000', 'transmit ff00520000']);
+  t.deepEqual(s.events, ['attached', 'card 04A1B2C3']);
+});
+
+test('a card already on the reader when it attaches is read after the beeper setup', async (t) => {
+  const s = setup();
+  await s.reader.start();
+  const r = new FakeReader();
+  const control = deferred<Buffer>();
+  r.controlAnswer = () => control.promise;
+  s.nfc().plug(r);
+  await r.insert('04a1b2c3'); // connects while the beeper setup holds the connection
+  control.resolve(OK);
+  await flush();
+  t.deepEqual(s.events, ['attached', 'card 04A1B2C3']);
+});
+
+test('an unplugged reader is detached, and found again when plugged back', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await r.insert('04a1b2c3');
+  await flush();
+  r.unplug();
+  t.deepEqual(s.events, ['card 04A1B2C3', 'removed', 'detached']);
+  t.false(s.reader.attached);
+  t.true(r.closed);
+  t.true(s.nfcs[0].closed);
+  // A fresh context is opened after a backoff, and picks up the reader when it comes back.
+  s.timers.advance(1000);
+  await flush();
+  t.is(s.nfcs.length, 2);
+  s.nfc().plug(new FakeReader());
+  await flush();
+  t.deepEqual(s.events.slice(3), ['attached']);
+  t.true(s.reader.attached);
+});
+
+test('no reader at boot: detached after a while, attached when it shows up', async (t) => {
+  const s = setup({ readerWaitMs: 3000 });
+  await s.reader.start();
+  t.deepEqual(s.events, []);
+  s.timers.advance(3000);
+  t.deepEqual(s.events, ['detached']);
+  s.nfc().plug(new FakeReader());
+  await flush();
+  t.deepEqual(s.events, ['detached', 'attached']);
+});
+
+test('start() without pcscd does not throw or block: detached, then recovers when pcscd comes up', async (t) => {
+  const s = setup({ retryMinMs: 1000, retryMaxMs: 4000 });
+  s.state.pcscd = false;
+  await s.reader.start();
+  t.deepEqual(s.events, ['detached']);
+  t.is(s.nfcs.length, 0, 'NFC is never constructed while pcscd is absent');
+  s.timers.advance(1000 + 2000);
+  await flush();
+  t.is(s.nfcs.length, 0);
+  s.state.pcscd = true;
+  s.timers.advance(4000);
+  await flush();
+  t.is(s.nfcs.length, 1);
+  s.nfc().plug(new FakeReader());
+  await flush();
+  t.deepEqual(s.events, ['detached', 'attached']);
+});
+
+test('a pcscd failure drops the context and a new one is made once pcscd is back', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  s.state.pcscd = false;
+  s.nfc().emit('error', new Error('SCardGetStatusChange error: RPC transport error.(0x80100013)'));
+  t.deepEqual(s.events, ['detached']);
+  t.true(s.nfcs[0].closed);
+  t.true(r.closed);
+  // Late events from the dead context change nothing.
+  r.emit('error', new Error('SCardGetStatusChange error'));
+  await r.insert('04a1b2c3').catch(() => undefined);
+  await flush();
+  t.deepEqual(s.events, ['detached']);
+  s.timers.advance(1000);
+  await flush();
+  t.is(s.nfcs.length, 1);
+  s.state.pcscd = true;
+  s.timers.advance(2000);
+  await flush();
+  t.is(s.nfcs.length, 2);
+  const r2 = new FakeReader();
+  s.nfc().plug(r2);
+  await flush();
+  await r2.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(s.events, ['detached', 'attached', 'card 04A1B2C3']);
+});
+
+test('a failing NFC constructor is retried, not thrown', async (t) => {
+  let calls = 0;
+  const s = setup({ createNfc: () => { calls++; throw new Error('SCardEstablishContext error'); } });
+  await s.reader.start();
+  t.deepEqual(s.events, ['detached']);
+  s.timers.advance(1000);
+  await flush();
+  t.is(calls, 2);
+});
+
+test('reader.name picks the reader; others are ignored', async (t) => {
+  const s = setup({ readerName: 'acr122' });
+  await s.reader.start();
+  const other = new FakeReader('Yubico YubiKey OTP+FIDO+CCID 00 00');
+  s.nfc().plug(other);
+  await flush();
+  t.deepEqual(s.events, []);
+  t.true(other.autoProcessing);
+  s.nfc().plug(new FakeReader());
+  await flush();
+  t.deepEqual(s.events, ['attached']);
+});
+
+test('a second reader waits on standby and takes over when the first is unplugged', async (t) => {
+  const s = setup();
+  const first = await s.startWithReader();
+  const second = new FakeReader('ACS ACR122U PICC Interface 01 00');
+  s.nfc().plug(second);
+  await flush();
+  first.unplug();
+  await flush();
+  await second.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(s.events, ['card 04A1B2C3']);
+  t.is(s.nfcs.length, 1);
+});
+
+test('stop() releases the context, readers and timers; late events are ignored', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await r.insert('04a1b2c3');
+  await flush();
+  await s.reader.stop();
+  t.true(r.closed);
+  t.true(s.nfc().closed);
+  t.is(s.timers.pending, 0);
+  r.remove();
+  r.unplug();
+  s.nfc().emit('error', new Error('late'));
+  s.timers.advance(60_000);
+  t.deepEqual(s.events, ['card 04A1B2C3']);
+  t.false(s.reader.attached);
+  await s.reader.stop();
+  // Starts again after a stop.
+  await s.reader.start();
+  t.is(s.nfcs.length, 2);
+});
+
+test('stop() during a pcscd wait cancels the retry', async (t) => {
+  const s = setup();
+  s.state.pcscd = false;
+  await s.reader.start();
+  await s.reader.stop();
+  t.is(s.timers.pending, 0);
+  s.state.pcscd = true;
+  s.timers.advance(60_000);
+  await flush();
+  t.is(s.nfcs.length, 0);
+});
+
+test('a throwing listener or an error nobody listens to does not crash the driver', async (t) => {
+  const timers = new ManualTimers();
+  const nfc = new FakeNfc();
+  const reader = new Acr122uReader({ timers, log: createLogger({ level: 'silent' }), createNfc: () => nfc, pcscdAvailable: async () => true });
+  reader.on('card', () => { throw new Error('listener bug'); });
+  await reader.start();
+  const r = new FakeReader();
+  nfc.plug(r);
+  await flush();
+  await r.insert('04a1b2c3');
+  await flush();
+  r.remove();
+  r.insertFailingConnect();
+  t.notThrows(() => r.remove()); // 'error' with no listener
+  await reader.stop();
+});

@@ -1,0 +1,188 @@
+import test from 'ava';
+import { PNG } from 'pngjs';
+import { renderFrame, MIN_COLS, MIN_ROWS } from '../firmware/ui/frame.ts';
+import { bigText } from '../firmware/ui/bigtext.ts';
+import { SimPanel, type SimPanelActions } from '../firmware/ui/sim-panel.ts';
+import type { DrawContext } from '../firmware/ui/draw-context.ts';
+import type { PhotoState } from '../firmware/ui/photo-cache.ts';
+import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+import { demoModels, PHOTO_SHA } from './fixtures/ui/models.ts';
+import { facePng } from './fixtures/ui/face.ts';
+
+const png = PNG.sync.read(facePng());
+const ready: PhotoState = { kind: 'ready', img: { width: png.width, height: png.height, data: new Uint8Array(png.data) } };
+const ctx = (over: Partial<DrawContext> = {}): DrawContext =>
+  ({ lang: 'da', now: new Date(2026, 10, 24, 14, 5), photo: (sha) => (sha === PHOTO_SHA ? ready : { kind: 'missing' }), ...over });
+const draw = (m: ScreenModel | null, w = 80, h = 24, c: Partial<DrawContext> = {}) => {
+  const canvas = renderFrame(m, w, h, ctx(c));
+  return { text: canvas.plain().join('\n'), plain: canvas.plain(), sgr: canvas.lines().join('\n') };
+};
+const big = (s: string) => bigText(s)![0]!;
+const SIZES: [number, number][] = [[MIN_COLS, MIN_ROWS], [60, 20], [80, 24], [100, 30]];
+
+test('every screen, both languages, every size: exactly the screen size, message and status shown', (t) => {
+  for (const lang of ['da', 'en'] as const) {
+    for (const [name, m] of Object.entries(demoModels(lang))) {
+      for (const [w, h] of SIZES) {
+        const { plain, text, sgr } = draw(m, w, h);
+        t.is(plain.length, h, `${name} ${w}×${h}`);
+        for (const row of plain) t.is(Array.from(row).length, w, `${name} ${w}×${h}: ${row}`);
+        t.true(text.includes(m.message.split(' ').slice(0, 3).join(' ')), `${name} ${w}×${h} message`);
+        t.true(text.includes(m.online ? 'Online' : 'Offline'), `${name} status`);
+        t.is(sgr.split('\n').length, h);
+        t.notRegex(sgr, /\x1b\[(?![\d;]*m)/, 'only SGR codes');
+      }
+    }
+  }
+});
+
+test('idle: club, clock, reader, queue, the catalog page with its hotkeys', (t) => {
+  const { text } = draw(demoModels('da').idle!);
+  for (const s of ['demo-klubben', '14:05', 'Læser: klar', 'Kø: 2', 'Side 1/2', '1 Sodavand', '10,00 kr', '9 Is', 'F2', 'Sidste salg']) t.true(text.includes(s), s);
+  t.true(text.includes(big('14:05')));
+  const unplugged = draw({ ...demoModels('en').idle!, online: false, view: { ...demoModels('en').idle!.view, reader: 'unplugged' } }).text;
+  for (const s of ['Reader: unplugged', '● Offline', 'kr 10.00']) t.true(unplugged.includes(s), s);
+});
+
+test('basket: lines with quantities, the total with øre (big when there is room)', (t) => {
+  const m = demoModels('da').basket!;
+  const wide = draw(m).text;
+  for (const s of ['2× Sodavand', '20,00 kr', '1× Chokoladebar', '3 varer', 'I alt']) t.true(wide.includes(s), s);
+  t.true(wide.includes(big('28,00 kr')));
+  t.true(draw(m, MIN_COLS, MIN_ROWS).text.includes('28,00 kr'));
+  const many = { ...m, basket: { total: 9900, items: Array.from({ length: 20 }, (_, i) => ({ sku: `s${i}`, name: `Vare ${i}`, unitPrice: 100, qty: 1 })) } };
+  const t2 = draw(many).text;
+  t.true(t2.includes('Vare 19'), 'the newest line stays visible');
+  t.regex(t2, /… \+\d+/);
+});
+
+test('tap: the big prompt and the total', (t) => {
+  const { text } = draw(demoModels('da').tap!);
+  t.true(text.includes(big('HOLD KORTET OP')));
+  t.true(text.includes(big('28,00 kr')));
+  t.true(draw(demoModels('en').tap!).text.includes(big('TAP CARD')));
+});
+
+test('confirm: the photo large, name, balance, total, after-sale, what Enter and Esc do', (t) => {
+  const { plain, text } = draw(demoModels('da').confirm!);
+  // The photo box: half blocks over most of the body's height, on the left.
+  const photoRows = plain.filter((r) => (r.slice(0, 30).match(/▀/g) ?? []).length >= 20);
+  t.true(photoRows.length >= 15, `photo rows: ${photoRows.length}`);
+  for (const s of ['Ida Sørensen', 'Saldo', '45,00 kr', 'Efter køb', '17,00 kr', 'Enter  Godkend', 'Esc  Fortryd']) t.true(text.includes(s), s);
+  t.true(text.includes(big('28,00 kr')));
+  const busy = draw(demoModels('da').confirmBusy!).text;
+  t.true(busy.includes('Arbejder…'));
+  t.false(busy.includes('Godkend'));
+  const loading = draw(demoModels('da').confirm!, 80, 24, { photo: () => ({ kind: 'loading' }) }).text;
+  t.true(loading.includes('Henter foto…'));
+  t.false(loading.includes('▀▀▀▀'));
+});
+
+test('confirm without a photo, or with one that cannot be had: a clear warning instead', (t) => {
+  const none = draw(demoModels('da').confirmNoPhoto!);
+  t.true(none.text.includes('INTET FOTO — TJEK BARNET'));
+  t.false(none.text.includes('▀▀▀▀'));
+  t.regex(none.sgr, /48;5;124m/);
+  t.true(draw(demoModels('en').confirmNoPhoto!).text.includes('NO PHOTO — CHECK THE CHILD'));
+  const small = draw(demoModels('da').confirmNoPhoto!, MIN_COLS, MIN_ROWS).plain.join(' ').replace(/\s+/g, ' ');
+  t.true(small.includes('INTET FOTO') && small.includes('TJEK'), small);
+  const missing = draw(demoModels('da').confirm!, 80, 24, { photo: () => ({ kind: 'missing' }) }).text;
+  t.true(missing.includes('FOTO MANGLER — TJEK BARNET'));
+  const negative = draw(demoModels('da').confirmNoPhoto!).text;
+  t.true(negative.includes('-16,00 kr'));
+});
+
+test('result: approved green with new balance and short txId; declined red with the reason translated', (t) => {
+  const ok = draw(demoModels('da').approved!);
+  t.true(ok.text.includes(big('GODKENDT')));
+  for (const s of ['Ida Sørensen', 'Ny saldo: 17,00 kr', 'Ref. 3F2A9C1E']) t.true(ok.text.includes(s), s);
+  t.regex(ok.sgr, /48;5;28m/);
+  const no = draw(demoModels('en').declined!);
+  t.true(no.text.includes(big('DECLINED')));
+  t.true(no.text.includes('Not enough money on the card'));
+  t.regex(no.sgr, /48;5;124m/);
+  t.false(no.text.includes('Ref.'), 'no txId for a refusal that sent nothing');
+  const reasons: Record<string, string> = {
+    insufficient_funds: 'Ikke penge nok på kortet', blocked: 'Kortet er spærret', unknown_card: 'Ukendt kort', limit: 'Over grænsen',
+    reversed: 'Tilbageført', invalid: 'Ugyldigt køb', offline_limit: 'Offline-grænsen er nået', stale: 'Offline for længe',
+  };
+  const d = demoModels('da').declined!;
+  for (const [reason, text] of Object.entries(reasons)) {
+    t.true(draw({ ...d, result: { ...d.result!, reason } }).text.includes(text), reason);
+  }
+});
+
+test('balance: photo, name and the balance big', (t) => {
+  const { text } = draw(demoModels('da').balance!);
+  t.true(text.includes('Ida Sørensen'));
+  t.true(text.includes(big('45,00 kr')));
+  t.true(text.includes('▀▀▀▀'));
+});
+
+test('void: the last sale with Enter=void, Esc=back; already voided; nothing to void', (t) => {
+  const m = demoModels('da').void!;
+  const { text } = draw(m);
+  for (const s of ['Sidste salg', 'Ref. 3F2A9C1E', '2× Sodavand', 'Enter', 'Annullér', 'Esc', 'Tilbage']) t.true(text.includes(s), s);
+  t.true(draw({ ...m, view: { ...m.view, void: { ...m.view.void!, voided: true } } }).text.includes('Allerede annulleret'));
+  t.true(draw({ ...m, view: { ...m.view, void: null } }).text.includes('Intet salg at annullere'));
+});
+
+test('report and error screens', (t) => {
+  const r = draw(demoModels('da').report!).text;
+  for (const s of ['Dagens rapport — 24.11.2026', 'Salg', '42', '512,50 kr', 'Heraf offline', 'Annulleringer', 'Afviste', 'Venter på hovedbogen']) t.true(r.includes(s), s);
+  const e = demoModels('en').error!;
+  t.true(draw(e).text.includes('Plug the card reader in again.'));
+  t.true(draw(e).text.includes(big('ERROR')));
+  for (const [kind, title] of [['broker', 'No connection to the server'], ['config', 'Configuration problem'], ['storage', 'Storage problem']] as const) {
+    t.true(draw({ ...e, view: { ...e.view, errorKind: kind } }).text.includes(title), kind);
+  }
+});
+
+test('a terminal below the minimum shows what it needs instead of a garbled screen', (t) => {
+  for (const [w, h] of [[MIN_COLS - 1, MIN_ROWS], [MIN_COLS, MIN_ROWS - 1], [30, 10]]) {
+    const joined = draw(demoModels('da').confirm!, w, h).plain.map((r) => r.trim()).join(' ');
+    t.true(joined.includes('Terminalen er for lille') && joined.includes('50×16'), joined);
+  }
+  t.notThrows(() => draw(demoModels('en').idle!, 3, 1));
+  t.notThrows(() => draw(null, 0, 0));
+});
+
+test('ledger text never reaches the terminal as control codes', (t) => {
+  const m = demoModels('da').confirm!;
+  const { sgr, text } = draw({ ...m, card: { ...m.card!, name: 'Ida\x1b[2J\x07 Sørensen' } });
+  t.false(sgr.includes('\x1b[2J'));
+  t.false(sgr.includes('\x07'));
+  t.regex(text, /Ida \[2J\s+Sørensen/);
+});
+
+test('sim panel: one help line, letters act, the list takes every key while open', (t) => {
+  const did: string[] = [];
+  const actions: SimPanelActions = {
+    cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5E6F7', label: 'Oliver Hansen' }],
+    tap: (uid) => did.push(`tap ${uid}`), remove: () => did.push('remove'), togglePlug: () => did.push('plug'), toggleLedger: () => did.push('ledger'),
+  };
+  let changes = 0;
+  const panel = new SimPanel(actions, () => changes++);
+  const idle = demoModels('da').idle!;
+  const frame = () => draw(idle, 80, 24, { overlay: panel }).plain;
+  t.regex(frame()[23]!, /SIM {2}k tap kort · r fjern kort · u læser ud\/ind · l hovedbog af\/på/);
+  t.false(panel.handle('1', {}), 'a digit is the cashier\'s while the list is closed');
+  t.true(panel.handle('r', { name: 'r' }));
+  t.true(panel.handle('u', { name: 'u' }));
+  t.true(panel.handle('l', { name: 'l' }));
+  t.true(panel.handle('k', { name: 'k' }));
+  t.true(panel.open);
+  const list = frame().join('\n');
+  t.true(list.includes('1  Ida Sørensen') && list.includes('2  Oliver Hansen'));
+  t.true(panel.handle(undefined, { name: 'down' }));
+  t.true(panel.handle('\r', { name: 'enter' }));
+  t.false(panel.open);
+  panel.handle('k', { name: 'k' });
+  t.true(panel.handle('1', {}));
+  t.deepEqual(did, ['remove', 'plug', 'ledger', 'tap 04D5E6F7', 'tap 04A1B2C3']);
+  t.true(draw(idle, 100, 30, { overlay: panel }).plain[29]!.includes('Udført: tap kort: Ida Sørensen'), 'feedback where it fits');
+  panel.handle('k', { name: 'k' });
+  t.true(panel.handle(undefined, { name: 'escape' }));
+  t.false(panel.open);
+  t.true(changes >= 8);
+});
