@@ -1,11 +1,9 @@
 // The real console in a real terminal: the harness runs in a detached tmux session, and the test
 // reads the screen with capture-pane and types with send-keys.
 import test from 'ava';
-import { bigText } from '../firmware/ui/bigtext.ts';
 import { TmuxHarness } from './fixtures/ui/tmux.ts';
 
-// A big text's middle row, as capture-pane gives it (trailing blanks trimmed).
-const big = (s: string) => bigText(s)![1]!.trimEnd();
+import { big, photoRows } from './fixtures/ui/screen-text.ts';
 
 function harness(t: { teardown(fn: () => void): void }, opts: ConstructorParameters<typeof TmuxHarness>[0]): TmuxHarness {
   const h = new TmuxHarness(opts);
@@ -14,8 +12,6 @@ function harness(t: { teardown(fn: () => void): void }, opts: ConstructorParamet
   return h;
 }
 
-/** Rows of the left photo box that are mostly half blocks. */
-const photoRows = (screen: string) => screen.split('\n').filter((r) => (Array.from(r).slice(0, 30).join('').match(/▀/g) ?? []).length >= 20).length;
 
 const SCREENS: [string, string[]][] = [
   ['idle', ['demo-klubben', 'Læser: klar', 'Kø: 2', '1 Sodavand', '10,00 kr', 'Side 1/2', 'Vælg varer']],
