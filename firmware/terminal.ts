@@ -148,7 +148,7 @@ export class Terminal {
     hardware.reader.on('card', (uid) => void controller.onCard(uid).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
     hardware.reader.on('attached', () => controller.setReaderAttached(true));
     hardware.reader.on('detached', () => { log.warn('card reader detached'); controller.setReaderAttached(false); });
-    hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); hardware.indicators.show({ led: 'red', buzzer: 'error' }); });
+    hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });
 
     await hardware.display.start();
     await hardware.indicators.start();

@@ -92,3 +92,12 @@ test('screen model has exactly the contract fields plus view', (t) => {
   t.regex(m.message, /No photo/);
   t.false(JSON.stringify(m).includes(card.uid));
 });
+
+test('a card pulled away mid-read is told to the cashier and changes nothing else', (t) => {
+  const tap = run(keys('1', 'enter')).state;
+  const { state, effects } = transition(tap, { type: 'readError' }, ctx());
+  t.like(state, { screen: 'tap', notice: 'readError' });
+  t.deepEqual(effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
+  t.regex(toScreenModel(state, ctx(), { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0 }).message, /ikke læst/);
+  t.is(transition(state, { type: 'tap', lookup: { ok: true, card } }, ctx()).state.screen, 'confirm');
+});

@@ -21,6 +21,9 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
   switch (ev.type) {
     case 'key': return onKey(state, ev.key, ctx);
     case 'tap': return onTap(state, ev.lookup, ctx);
+    case 'readError':
+      if (state.screen !== 'tap' && state.screen !== 'basket' && state.screen !== 'idle') return stay(state);
+      return { state: { ...state, notice: 'readError' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
     case 'decided':
       if (state.screen !== 'confirm' || !state.busy) return stay(state);
       return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);

@@ -54,7 +54,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
       };
     }
     case 'tap':
-      return { ...base, screen: 'tap', basket: basket(s.lines), message: t('tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
+      return { ...base, screen: 'tap', basket: basket(s.lines), message: t(s.notice ?? 'tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
     case 'confirm':
       return {
         ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),

@@ -28,6 +28,8 @@ export type TapLookup =
 export type SaleEvent =
   | { type: 'key'; key: KeyName }
   | { type: 'tap'; lookup: TapLookup }
+  /** The reader saw a card but could not read it (pulled away mid-read, bad UID). */
+  | { type: 'readError' }
   | { type: 'decided'; result: ScreenResult; card: CardView | null; offline: boolean }
   | { type: 'voidLoaded'; sale: VoidView | null }
   | { type: 'voided'; result: ScreenResult }
