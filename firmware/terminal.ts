@@ -132,6 +132,7 @@ export class Terminal {
     this.#queue = await journal.sales.queueLength();
     controller.setCatalog((await journal.cards.catalog())?.items ?? []);
     await this.#purgeOld();
+    await controller.recoverResult();
 
     this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? [])));
     this.sync.on('configChanged', (c) => { this.#ledgerConfig = c; controller.render(); });

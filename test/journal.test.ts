@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { Journal } from '../firmware/journal/journal.ts';
 import { checkPhoto } from '../firmware/journal/card-cache.ts';
+import { migrations } from '../firmware/journal/migrations/index.ts';
 import type { CardRecord, SaleMsg } from '../firmware/ledger/schemas.ts';
 
 async function open(t: import('ava').ExecutionContext) {
@@ -21,7 +22,7 @@ test('migrations set WAL, synchronous=FULL and secure_delete', async (t) => {
   t.is((await j.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode, 'wal');
   t.is((await j.db.get<{ synchronous: number }>('PRAGMA synchronous'))!.synchronous, 2);
   t.is((await j.db.get<{ secure_delete: number }>('PRAGMA secure_delete'))!.secure_delete, 1);
-  t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, 1);
+  t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
 });
 
 test('the card cache never takes an equal or lower version', async (t) => {

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { Terminal } from '../terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
+import { createNotifier } from '../systemd/notify.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
 
@@ -30,13 +31,18 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
     if (cmd === 'forward') await t.forwardNow();
     return t.snapshot();
   });
+  // systemd (Type=notify): serving from here; a no-op outside systemd.
+  const notifier = createNotifier(log);
+  notifier.ready(`terminal ${cfg.terminalId}`);
   let stopping: Promise<void> | null = null;
   return {
     terminal: t, log,
     stop() {
       stopping ??= (async () => {
+        notifier.stopping();
         control.close();
         await t.stop();
+        notifier.close();
         log.info('terminal stopped');
       })();
       return stopping;

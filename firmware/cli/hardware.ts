@@ -13,7 +13,7 @@ export interface HardwareOptions {
   onQuit?: () => void;
 }
 
-interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
+export interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
 
 export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
   const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log);
@@ -27,13 +27,13 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
   return { reader: d.reader, indicators: d.indicators, display: new FanoutDisplay(d.displays), keypad: new MergedKeypad(d.keypads) };
 }
 
-async function simDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+export async function simDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
   const { createSimHardware } = await import('../../hal/sim/index.ts');
   const hw = createSimHardware({ brokerUrl: cfg.broker.url, terminalId: cfg.terminalId, log });
   return { reader: hw.reader, indicators: hw.indicators, displays: [hw.display], keypads: [hw.keypad] };
 }
 
-async function piDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+export async function piDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
   const pi = await import('../../hal/pi/index.ts');
   const { reader, indicators } = await pi.createPiHardware(cfg.pi, { log: log.child({ part: 'pi' }) });
   // LEDs and buzzer off even when the process ends without stop() (an uncaught error).

@@ -1,18 +1,22 @@
-// `klubkort` command line: run, sim, status, forward, ledger (simulator admin), selftest.
+// `klubkort` command line: run, sim, status, forward, ledger (simulator admin), provision, selftest.
 import { ConfigError } from '../config/load.ts';
 import { configFromArgs } from './args.ts';
 import { startDaemon, handleSignals } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
 import { parseArgs } from 'node:util';
+import { formatStatus } from './status-format.ts';
+import type { TerminalSnapshot } from '../terminal.ts';
 
 const USAGE = `usage: klubkort <command> [options]
   run --config FILE                      run the terminal daemon from a config file
   run --sim --headless --broker URL --terminal-id ID --club-id ID --data-dir DIR
                                          run with simulated hardware (flags override the file)
   sim [--port N] [--headless]            broker, reference ledger and a simulated terminal together
-  status --data-dir DIR                  the running daemon's state, queue and last sync
+  status [--data-dir DIR] [--json]       the running daemon's state, queue, last sync and reader
   forward --data-dir DIR                 send the unanswered queue to the ledger now
-  ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)`;
+  ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)
+  provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
+  selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -42,16 +46,25 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'status':
     case 'forward': {
-      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
       const dir = values['data-dir'] ?? '/var/lib/klubkort';
       try {
         const r = await askControl(dir, cmd);
-        process.stdout.write(JSON.stringify(r.data ?? r, null, 2) + '\n');
+        const readable = r.ok && !values.json && r.data !== undefined;
+        process.stdout.write((readable ? formatStatus(r.data as TerminalSnapshot) : JSON.stringify(r.data ?? r, null, 2)) + '\n');
         return r.ok ? 0 : 1;
       } catch (e) {
         process.stderr.write(`klubkort: ${(e as Error).message}\n`);
         return 1;
       }
+    }
+    case 'provision': {
+      const { provisionCommand } = await import('./provision.ts');
+      return provisionCommand(rest);
+    }
+    case 'selftest': {
+      const { selftestCommand } = await import('./selftest-cmd.ts');
+      return selftestCommand(rest);
     }
     case 'ledger': {
       const { runAdmin } = await import('../../sim/admin.ts');

@@ -6,9 +6,21 @@ export class ConfigError extends Error {}
 
 export function parseConfig(input: unknown, source = 'config'): TerminalConfig {
   const r = TerminalConfig.safeParse(input);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-  throw new ConfigError(`${source} is not valid:\n${issues}`);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    throw new ConfigError(`${source} is not valid:\n${issues}`);
+  }
+  // Read now, so a missing certificate is a config error and not a crash at the first connect.
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    const file = r.data.broker[key];
+    if (file === undefined) continue;
+    try {
+      readFileSync(file);
+    } catch (e) {
+      throw new ConfigError(`${source} is not valid:\n  broker.${key}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+  }
+  return r.data;
 }
 
 export function loadConfigFile(path: string, overrides: Partial<TerminalConfigInput> = {}): TerminalConfig {

@@ -4,8 +4,19 @@ import { ClubId, TerminalId, NonNegOre, ITEM_PRICE_CEILING } from '../ledger/sch
 // Only the schema (zod): the Pi drivers themselves are imported when `hardware` is "pi".
 import { PiHardwareConfig } from '../../hal/pi/config.ts';
 
+/** A URL mqtt.js can connect to: the regex alone let `mqtt://host:99999` through to crash at start. */
+function connectableUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.hostname !== '' && u.port !== '0';
+  } catch {
+    return false;
+  }
+}
+
 export const BrokerConfig = z.object({
-  url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port'),
+  url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
+    .refine(connectableUrl, 'must be mqtt://host:port or mqtts://host:port with a host and a port from 1 to 65535'),
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   /** PEM file paths for TLS: CA of the broker, and this terminal's client certificate and key. */

@@ -16,6 +16,9 @@ export class Journal {
     // personal data is overwritten, not just unlinked from the b-tree.
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     await migrate(db);
+    // An erasure committed just before a power cut may still have the erased bytes in the WAL's
+    // older frames: move everything into the database file and empty the WAL now.
+    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return new Journal(db, new CardCache(db), new SalesBook(db));
   }
 

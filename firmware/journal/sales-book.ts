@@ -31,11 +31,12 @@ async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total
     [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt]);
 }
 
-async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid): Promise<void> {
+/** `shown`: 0 until the cashier has seen the result (a refusal is shown as it is recorded). */
+async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid, shown = 0): Promise<void> {
   await q.run(
-    `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason) VALUES (?,?,?,?,?,?,?,?)
+    `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown) VALUES (?,?,?,?,?,?,?,?,?)
      ON CONFLICT(tx_id) DO UPDATE SET offline=excluded.offline, status=excluded.status, reason=excluded.reason`,
-    [msg.txId, cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, reason]);
+    [msg.txId, cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, reason, shown]);
 }
 
 export class SalesBook {
@@ -76,7 +77,18 @@ export class SalesBook {
 
   /** A refusal decided by the terminal before anything was sent: kept for the day's report only, without the card. */
   async recordRefusal(msg: SaleMsg, reason: string): Promise<void> {
-    await this.db.tx((q) => insertSale(q, msg, 'declined', reason, null));
+    await this.db.tx((q) => insertSale(q, msg, 'declined', reason, null, 1));
+  }
+
+  /** The cashier has seen this sale's result, and so every earlier one (one sale at a time). */
+  async markShown(txId: string): Promise<void> {
+    await this.db.tx((q) => q.run('UPDATE sales SET shown = 1 WHERE shown = 0 AND rowid <= (SELECT rowid FROM sales WHERE tx_id = ?)', [txId]));
+  }
+
+  /** The newest decided sale whose result the cashier never saw: the terminal went down first. */
+  async lastUnshown(): Promise<StoredSale | null> {
+    const r = await this.db.read((q) => q.get<SaleRow>("SELECT * FROM sales WHERE shown = 0 AND status != 'pending' ORDER BY rowid DESC LIMIT 1"));
+    return r ? toSale(r) : null;
   }
 
   recordVoid(msg: VoidMsg, total: number): Promise<boolean> {
@@ -193,12 +205,15 @@ export class SalesBook {
   }
 
   /** Deletes answered sales and voids older than the retention period; unanswered ones stay. */
-  purgeOlderThan(beforeIso: string): Promise<number> {
-    return this.db.tx(async (q) => {
+  async purgeOlderThan(beforeIso: string): Promise<number> {
+    const { sales, voids } = await this.db.tx(async (q) => {
       const a = await q.run(`DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
                                AND tx_id NOT IN (SELECT tx_id FROM outbox)`, [beforeIso]);
-      await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
-      return a.changes;
+      const v = await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
+      return { sales: a.changes, voids: v.changes };
     });
+    // As for a closed card: the deleted rows' bytes (card UIDs) leave the database file and WAL now.
+    if (sales + voids > 0) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return sales;
   }
 }

@@ -6,6 +6,7 @@ import { TypedEmitter } from '../../hal/emitter.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from './topics.ts';
+import { noDelay } from './no-delay.ts';
 import {
   CardRecord, Catalog, ResultMsg, TerminalConfigMsg, CARD_UID, SHA256_HEX, parsePayload,
   type TxMsg, type StatusMsg,
@@ -47,6 +48,14 @@ export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, 
   };
 }
 
+/**
+ * A rejected topic fit for the log. It may carry a card UID anywhere, in any case, or whatever a
+ * broken publisher put there (a name): every segment but `keep` is masked, hex to its last 4 digits.
+ */
+export function loggableTopic(topic: string, keep: ReadonlySet<string>): string {
+  return topic.split('/').map((s) => (keep.has(s) ? s : /^[0-9A-Fa-f]+$/.test(s) ? maskUid(s) : `<${s.length} chars>`)).join('/');
+}
+
 export class LedgerLink extends TypedEmitter<LinkEvents> {
   #client: MqttClient | null = null;
   /** mqtt.js emits `close` after every failed reconnect attempt too: report only real transitions. */
@@ -59,7 +68,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
-    const client = mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' }));
+    const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' })));
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: this.cfg.broker.url }, 'connected to broker');
@@ -81,9 +90,10 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   async stop(): Promise<void> {
     const c = this.#client;
-    this.#client = null;
     if (!c) return;
+    // A clean stop says offline itself (the will only speaks for an unclean end).
     if (c.connected) await this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true).catch(() => undefined);
+    this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
     await c.endAsync(!c.connected).catch(() => undefined);
   }
@@ -111,8 +121,12 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   #reject(kind: string, topic: string, error: string): void {
     this.counters.rejected++;
     this.counters.rejectedBy[kind] = (this.counters.rejectedBy[kind] ?? 0) + 1;
-    // The topic may carry a card UID: log it masked.
-    this.log.warn({ kind, topic: topic.replace(/[0-9A-F]{8,20}$/, (u) => maskUid(u)), error }, 'rejected inbound message');
+    this.log.warn({ kind, topic: loggableTopic(topic, this.#ownWords), error }, 'rejected inbound message');
+  }
+
+  /** The contract's words and this terminal's ids: what loggableTopic keeps. */
+  get #ownWords(): ReadonlySet<string> {
+    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'results', 'config', this.cfg.clubId, this.cfg.terminalId]);
   }
 
   #route(topic: string, payload: Buffer): void {

@@ -20,7 +20,7 @@ export type SyncEvents = {
 
 export class LedgerSync extends TypedEmitter<SyncEvents> {
   #chain: Promise<void> = Promise.resolve();
-  readonly counters = { photosDropped: 0, staleRecords: 0, ignoredResults: 0 };
+  readonly counters = { photosDropped: 0, staleRecords: 0, staleCatalogs: 0, ignoredResults: 0 };
 
   constructor(link: LedgerLink, journal: Journal, private readonly log: Logger) {
     super();
@@ -45,6 +45,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     }));
     link.on('catalog', (c) => this.#serial(async () => {
       if (await journal.cards.putCatalog(c)) this.emit('catalogChanged');
+      else this.counters.staleCatalogs++;
     }));
     link.on('config', (c) => this.#serial(async () => {
       await journal.cards.putLedgerConfig(c);

@@ -62,9 +62,12 @@ export class SaleController {
 
   dispatch(ev: SaleEvent): void {
     const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
-    const { state, effects } = transition(this.#state, ev, ctx);
-    if (state !== this.#state && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    const prev = this.#state;
+    const { state, effects } = transition(prev, ev, ctx);
+    if (state !== prev && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
     this.#state = state;
+    // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
+    if (state !== prev) this.#seen(prev);
     for (const e of effects) this.#run(e);
     this.render();
   }
@@ -80,7 +83,33 @@ export class SaleController {
     }
   }
 
-  stop(): void { if (this.#timer) clearTimeout(this.#timer); }
+  /** Stopped on purpose (not a power cut): the result on the screen has been seen. */
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#seen(this.#state);
+  }
+
+  /**
+   * After a restart: shows the result of the last sale again if the cashier never saw it (the
+   * terminal went down between committing the decision and drawing it), so that what was
+   * approved is what the cashier saw approved.
+   */
+  async recoverResult(): Promise<void> {
+    const sale = await this.d.journal.sales.lastUnshown();
+    if (!sale) return;
+    const card = sale.cardUid ? await this.d.authoriser.cardView(sale.cardUid) : null;
+    const status = sale.status === 'approved' ? 'approved' : 'declined';
+    this.d.log.info({ tx: sale.txId, status }, 'result of the sale before the restart shown again');
+    this.dispatch({
+      type: 'recovered', card, offline: sale.offline,
+      result: { status, reason: status === 'declined' ? sale.reason ?? 'invalid' : null, balance: card?.available ?? null, txId: sale.txId },
+    });
+  }
+
+  #seen(s: SaleState): void {
+    if (s.screen !== 'result' || s.voided || !s.result.txId) return;
+    this.d.journal.sales.markShown(s.result.txId).catch((err: Error) => this.d.log.error({ err: err.message }, 'marking a result seen failed'));
+  }
 
   async #lookup(uid: string): Promise<TapLookup> {
     const card = await this.d.authoriser.cardView(uid);

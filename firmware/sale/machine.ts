@@ -41,6 +41,9 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
     case 'timeout':
       return state.screen === 'result' || state.screen === 'balance' ? toIdle() : stay(state);
+    case 'recovered':
+      if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
+      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
   }
 }
 

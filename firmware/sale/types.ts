@@ -37,7 +37,9 @@ export type SaleEvent =
   /** The result/balance screen's time is up. */
   | { type: 'timeout' }
   /** The card on the confirm screen changed at the ledger (blocked, closed, topped up). */
-  | { type: 'cardChanged'; lookup: TapLookup };
+  | { type: 'cardChanged'; lookup: TapLookup }
+  /** After a restart: the last sale's result, decided on disk but never seen by the cashier. */
+  | { type: 'recovered'; result: ScreenResult; card: CardView | null; offline: boolean };
 
 export type Effect =
   | { type: 'indicate'; led: Led; buzzer: BuzzerPattern | null }

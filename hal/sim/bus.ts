@@ -2,6 +2,7 @@
 // link: sim topics exist only on a simulator's broker, never on a club's).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../../firmware/log.ts';
+import { noDelay } from '../../firmware/ledger/no-delay.ts';
 
 export class SimBus {
   #client: MqttClient | null = null;
@@ -15,7 +16,7 @@ export class SimBus {
   /** Reference-counted: the first device to start connects, the last to stop disconnects. */
   start(): void {
     if (this.#users++ > 0) return;
-    const c = mqtt.connect(this.url, { ...this.opts, clientId: this.clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 5000 });
+    const c = noDelay(mqtt.connect(this.url, { ...this.opts, clientId: this.clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 5000 }));
     this.#client = c;
     c.on('connect', () => {
       for (const t of this.#handlers.keys()) c.subscribe(t, { qos: 1 });

@@ -3,6 +3,7 @@
 // handler succeeded, so a message the ledger did not book is delivered again.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../firmware/log.ts';
+import { noDelay } from '../../firmware/ledger/no-delay.ts';
 
 interface Pending { topic: string; payload: Buffer | string; retain: boolean; settle: () => void }
 
@@ -44,7 +45,7 @@ export class MqttLink {
 
   async open(): Promise<void> {
     if (this.#client) return;
-    const client = mqtt.connect(this.url, { ...this.options, clean: false, manualConnect: true });
+    const client = noDelay(mqtt.connect(this.url, { ...this.options, clean: false, manualConnect: true }));
     let ready!: () => void;
     const connected = new Promise<void>((r) => (ready = r));
     // Queued messages arrive right after CONNACK; they wait until the pending publishes went first.

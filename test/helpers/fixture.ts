@@ -10,7 +10,7 @@ import { demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 import { Terminal } from '../../firmware/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
 import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
-import { createLogger } from '../../firmware/log.ts';
+import { createLogger, type Logger } from '../../firmware/log.ts';
 import { createSimHardware } from '../../hal/sim/index.ts';
 import { SimClient } from './sim-client.ts';
 import { logSink } from './log-sink.ts';
@@ -19,7 +19,8 @@ export interface World {
   dir: string;
   broker: EmbeddedBroker;
   ledger: Ledger;
-  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+  /** `log`: the terminal's logger (default: debug level into the suite's log sink); `now`: its clock. */
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; now?: () => Date }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
 /** `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one. */
@@ -42,10 +43,10 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = 
         terminalId: id, clubId: DEMO_CLUB_ID, broker: { url }, dataDir: join(dir, id), hardware: 'sim', headless: true,
         logLevel: 'debug', ...cfg,
       });
-      const log = createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });
+      const log = opts.log ?? createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });
       const sim = await SimClient.connect(url, id, !opts.brokerDown);
       const hardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
-      const terminal = await Terminal.start({ config, hardware, log });
+      const terminal = await Terminal.start({ config, hardware, log, now: opts.now });
       let stopped = false;
       const stop = async () => {
         if (stopped) return;

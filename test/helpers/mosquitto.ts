@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 export interface Mosquitto { port: number; url: string; start(): Promise<void>; stop(): Promise<void>; close(): Promise<void> }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as net.AddressInfo).port;
@@ -31,15 +31,20 @@ async function waitPort(port: number, ms = 10000): Promise<void> {
 }
 
 export async function startMosquitto(extraConf = ''): Promise<Mosquitto> {
+  return startMosquittoConf((dir, port) => [
+    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
+    'autosave_interval 1', 'log_dest file ' + join(dir, 'mosquitto.log'), extraConf,
+  ].join('\n') + '\n');
+}
+
+/** A mosquitto with the whole config from `build`, given its temp dir and a free port to listen on (waited for). */
+export async function startMosquittoConf(build: (dir: string, port: number) => string): Promise<Mosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-mosq-'));
   // Started as root, mosquitto drops to its own user: it must still write its persistence file here.
   chmodSync(dir, 0o777);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest file ' + join(dir, 'mosquitto.log'), extraConf,
-  ].join('\n') + '\n');
+  writeFileSync(conf, build(dir, port));
   let proc: ChildProcess | null = null;
   const m: Mosquitto = {
     port,

@@ -1,6 +1,7 @@
 // Drives a simulated terminal the way any outside tool would: only through the contract's topics.
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../firmware/ledger/topics.ts';
+import { noDelay } from '../../firmware/ledger/no-delay.ts';
 import type { ScreenModel } from '../../firmware/sale/screen-model.ts';
 import type { KeyName, TxMsg, ResultMsg } from '../../firmware/ledger/schemas.ts';
 
@@ -18,7 +19,7 @@ export class SimClient {
 
   /** `wait: false` returns at once (the broker may be down); subscriptions follow every connect. */
   static async connect(url: string, terminalId: string, wait = true): Promise<SimClient> {
-    const client = mqtt.connect(url, { clientId: `test-${terminalId}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 200 });
+    const client = noDelay(mqtt.connect(url, { clientId: `test-${terminalId}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 200 }));
     const s = new SimClient(client, terminalId);
     const subscribed = new Promise<void>((resolve) => client.on('connect', () => {
       client.subscribe([topics.simScreen(terminalId), topics.simIndicators(terminalId), topics.tx(terminalId), topics.results(terminalId)], { qos: 1 }, () => resolve());

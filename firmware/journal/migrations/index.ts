@@ -57,6 +57,11 @@ export const migrations: string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // 2: whether the cashier has seen a sale's result; one decided but never seen (power cut between
+  // commit and screen) is shown again after the restart. Rows from before count as seen.
+  `
+  ALTER TABLE sales ADD COLUMN shown INTEGER NOT NULL DEFAULT 1;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<number> {

@@ -1,0 +1,59 @@
+// A big club for the sync and memory cases: card records and photos published retained, as the
+// ledger does, straight from a bench client (seeding 10,000 cards through the reference ledger
+// would time the ledger, not the terminal).
+import { PNG } from 'pngjs';
+import mqtt from 'mqtt';
+import type { CardRecord } from '../firmware/ledger/schemas.ts';
+import { topics } from '../firmware/ledger/topics.ts';
+import { sha256Hex } from '../sim/photos.ts';
+
+export const BIG_CLUB = 'bench-klub';
+
+/** A 7-byte UID per index: `04` and 12 hex digits. */
+export const benchUid = (i: number): string => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
+
+/**
+ * A PNG of ~30 KB, like a school portrait as JPEG: 100×100 pixels of seeded noise, which does
+ * not compress. (Drawing 1,000 real portraits would take minutes.)
+ */
+export function noisePhoto(seed: number): Buffer {
+  const png = new PNG({ width: 100, height: 100 });
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < png.data.length; i++) {
+    // xorshift32: deterministic per seed.
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    png.data[i] = (i & 3) === 3 ? 255 : x & 0xff;
+  }
+  return PNG.sync.write(png, { colorType: 2 });
+}
+
+export interface BigClub { cards: CardRecord[]; photos: Map<string, Buffer> }
+
+/** `cards` records; the first `photos` of them have a photo of their own. */
+export function bigClub(cards: number, photos: number): BigClub {
+  const bytes = new Map<string, Buffer>();
+  const updatedAt = new Date().toISOString();
+  const records = Array.from({ length: cards }, (_, i): CardRecord => {
+    let photo: string | null = null;
+    if (i < photos) {
+      const png = noisePhoto(i + 1);
+      photo = sha256Hex(png);
+      bytes.set(photo, png);
+    }
+    return { cardUid: benchUid(i), holderId: `bench-${i}`, name: `Barn ${i}`, photo, status: 'active', balance: 10_000, version: 1, updatedAt };
+  });
+  return { cards: records, photos: bytes };
+}
+
+/** Publishes the club retained, QoS 1, photos first (as the ledger does); resolves when the broker has all. */
+export async function publishClub(url: string, club: BigClub, clubId = BIG_CLUB): Promise<void> {
+  const c = await mqtt.connectAsync(url, { clientId: `bench-publisher-${process.pid}` });
+  try {
+    const sent: Promise<unknown>[] = [];
+    for (const [sha, png] of club.photos) sent.push(c.publishAsync(topics.photo(clubId, sha), png, { qos: 1, retain: true }));
+    for (const card of club.cards) sent.push(c.publishAsync(topics.card(clubId, card.cardUid), JSON.stringify(card), { qos: 1, retain: true }));
+    await Promise.all(sent);
+  } finally {
+    await c.endAsync();
+  }
+}

@@ -1,0 +1,107 @@
+// What the cashier waits for: tap → confirm screen, and Enter → approved, online through the
+// broker and the reference ledger, then offline with the ledger link down. Each is timed twice:
+// through the sim topics as any MQTT client sees it (publish → retained screen received), and in
+// the process (device event → display.draw of the screen).
+import { join } from 'node:path';
+import { startLedger } from '../sim/ledger/ledger.ts';
+import { demoClub, demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { until } from '../test/helpers/until.ts';
+import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+import { latency, msSince, now, type Figure } from './stats.ts';
+import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
+
+const WARMUP = Number(process.env.WARMUP ?? 20);
+const RUNS = Number(process.env.RUNS ?? 300);
+/** References for context: a contactless card payment's tap→result budget, a school canteen system. */
+const TAP_REFS = [{ to: 'of 500 ms contactless budget', ms: 500 }, { to: 'of 3 s canteen system', ms: 3000 }];
+
+interface Samples { tapMqtt: number[]; tapProc: number[]; enterMqtt: number[]; enterProc: number[] }
+
+const isConfirm = (m: ScreenModel) => m.screen === 'confirm' && !m.view.busy;
+const isApproved = (m: ScreenModel) => m.screen === 'result' && m.result?.status === 'approved';
+
+/** One sale from the idle screen; pushes its timings unless it is a warm-up run. */
+async function sale(b: BenchTerminal, uid: string, s: Samples | null): Promise<void> {
+  const { sim, probe } = b;
+  await sim.key('1');
+  await sim.key('enter');
+  await sim.waitScreen('tap');
+
+  // The screen message is timed as it arrives, not when the publish's PUBACK returns.
+  const confirmDrawn = probe.nextDraw(isConfirm);
+  const confirmSeen = sim.waitFor(() => (sim.screen && isConfirm(sim.screen) ? now() : undefined), 'confirm');
+  const tapAt = now();
+  await sim.tap(uid);
+  const confirmAt = await confirmSeen;
+  const tapDraw = await confirmDrawn;
+
+  const approvedDrawn = probe.nextDraw(isApproved);
+  const approvedSeen = sim.waitFor(() => (sim.screen && isApproved(sim.screen) ? now() : undefined), 'approved');
+  const enterAt = now();
+  await sim.key('enter');
+  const approvedAt = await approvedSeen;
+  const enterDraw = await approvedDrawn;
+  if (s) {
+    s.tapMqtt.push(msSince(tapAt, confirmAt));
+    s.tapProc.push(msSince(probe.lastCardAt, tapDraw));
+    s.enterMqtt.push(msSince(enterAt, approvedAt));
+    s.enterProc.push(msSince(probe.lastKeyAt, enterDraw));
+  }
+  await sim.key('escape');
+  await sim.waitScreen('idle');
+}
+
+async function series(b: BenchTerminal, uid: string): Promise<Samples> {
+  const s: Samples = { tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [] };
+  for (let i = 0; i < WARMUP; i++) await sale(b, uid, null);
+  for (let i = 0; i < RUNS; i++) await sale(b, uid, s);
+  return s;
+}
+
+export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]> {
+  return using(async (defer) => {
+    // Two brokers: the devices stay reachable while the ledger link is cut.
+    const simBroker = await startBenchBroker();
+    defer(() => simBroker.close());
+    const linkBroker = await startBenchBroker();
+    defer(() => linkBroker.close());
+    const ledger = await startLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: log.logger('ledger') });
+    let ledgerUp = true;
+    defer(async () => { if (ledgerUp) await ledger.stop(); });
+    // A child with a photo and money for every run; caps high enough that offline never refuses.
+    const uid = demoChildren()[0]!.uid;
+    const record = await ledger.topUp(DEMO_CLUB_ID, uid, 100_000_000);
+    const b = await startBenchTerminal({
+      dir, id: 'bench-sale', clubId: DEMO_CLUB_ID, linkUrl: linkBroker.url, simUrl: simBroker.url, log,
+      cfg: { offline: { perCardLimit: 100_000_000, terminalLimit: 100_000_000, maxAgeSeconds: 86400 } },
+    });
+    defer(() => b.stop());
+    const { terminal, sim } = b;
+    await sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
+    await until(async () => {
+      const c = await terminal.journal.cards.get(uid);
+      return c !== null && c.version >= record.version && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
+    }, 'card and photo cached');
+
+    const online = await series(b, uid);
+    await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'online sales answered');
+
+    // The ledger and its broker go away: the link is down and the terminal decides alone.
+    ledgerUp = false;
+    await ledger.stop();
+    await linkBroker.close();
+    await sim.waitScreen('idle', (m) => !m.online);
+    const offline = await series(b, uid);
+
+    const inProc = 'in-process: device event → display.draw';
+    return [
+      latency('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, 50, TAP_REFS),
+      latency('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, 50, TAP_REFS, inProc),
+      latency('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, 30),
+      latency('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, 30, [], inProc),
+      latency('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, 5, [],
+        'includes the MQTT round trip of the sim keys and screen topics'),
+      latency('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, 5, [], inProc),
+    ];
+  });
+}

@@ -1,0 +1,110 @@
+// The pieces a bench case is built from: brokers, a log file, and an in-process terminal whose
+// devices are probed, so a case can time both what an MQTT client sees and what the firmware did.
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startBroker } from '../sim/broker.ts';
+import { Terminal } from '../firmware/terminal.ts';
+import { parseConfig } from '../firmware/config/load.ts';
+import type { TerminalConfigInput } from '../firmware/config/schema.ts';
+import { createLogger, type Logger } from '../firmware/log.ts';
+import { createSimHardware } from '../hal/sim/index.ts';
+import type { Display, Hardware, ScreenModel } from '../hal/types.ts';
+import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { SimClient } from '../test/helpers/sim-client.ts';
+import { now } from './stats.ts';
+
+export interface Broker { url: string; close(): Promise<void> }
+
+/** Which broker the bench runs on: mosquitto (what a club runs) when installed, else the embedded aedes. */
+export const BROKER_KIND = (() => {
+  try {
+    execFileSync('mosquitto', ['-h'], { stdio: 'ignore' });
+  } catch (e) {
+    // `mosquitto -h` exits non-zero after printing its help: only a missing binary means absent.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'aedes (embedded)';
+  }
+  return 'mosquitto';
+})();
+
+export async function startBenchBroker(): Promise<Broker> {
+  if (BROKER_KIND !== 'mosquitto') return startBroker();
+  // Persistence as on a club's broker, saved rarely so the save does not compete with the figures;
+  // no Nagle wait on the broker's side of the small request/response packets.
+  const m = await startMosquitto('autosave_interval 3600\nset_tcp_nodelay true');
+  return { url: m.url, close: () => m.close() };
+}
+
+/** Bench logs go to a file at the production level (info): logging is part of the cost. */
+export class BenchLog {
+  readonly #stream: WriteStream;
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.#stream = createWriteStream(join(dir, 'bench.log'), { flags: 'a' });
+  }
+  logger(part: string): Logger { return createLogger({ level: 'info', destination: this.#stream }).child({ bench: part }); }
+  close(): Promise<void> { return new Promise((r) => this.#stream.end(() => r())); }
+}
+
+/**
+ * In-process probes on a terminal's devices: when the last key and card event reached the
+ * firmware, and the first draw that matches what a case waits for.
+ */
+export class Probe {
+  lastKeyAt = 0n;
+  lastCardAt = 0n;
+  #waiters: { pred: (m: ScreenModel) => boolean; resolve: (at: bigint) => void }[] = [];
+
+  /** Wraps `hw`; call before Terminal.start so these listeners run before the firmware's. */
+  wrap(hw: Hardware): Hardware {
+    hw.keypad.on('key', () => { this.lastKeyAt = now(); });
+    hw.reader.on('card', () => { this.lastCardAt = now(); });
+    const inner = hw.display;
+    const display: Display = {
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      draw: (m) => { this.#drawn(m, now()); inner.draw(m); },
+    };
+    return { ...hw, display };
+  }
+
+  /** Resolves with the time of the next draw for which `pred` holds. */
+  nextDraw(pred: (m: ScreenModel) => boolean): Promise<bigint> {
+    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
+  }
+
+  #drawn(m: ScreenModel, at: bigint): void {
+    this.#waiters = this.#waiters.filter((w) => (w.pred(m) ? (w.resolve(at), false) : true));
+  }
+}
+
+export interface BenchTerminal { terminal: Terminal; sim: SimClient; probe: Probe; stop(): Promise<void> }
+
+/**
+ * A terminal in this process with simulated devices. `simUrl` may name another broker than the
+ * ledger link's, so a case can take the link down while still driving the devices.
+ */
+export async function startBenchTerminal(o: {
+  dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput>;
+}): Promise<BenchTerminal> {
+  const simUrl = o.simUrl ?? o.linkUrl;
+  const config = parseConfig({
+    terminalId: o.id, clubId: o.clubId, broker: { url: o.linkUrl }, dataDir: join(o.dir, o.id), hardware: 'sim', headless: true, ...o.cfg,
+  });
+  const log = o.log.logger(o.id);
+  const sim = await SimClient.connect(simUrl, o.id);
+  const probe = new Probe();
+  const hardware = probe.wrap(createSimHardware({ brokerUrl: simUrl, terminalId: o.id, log }));
+  const terminal = await Terminal.start({ config, hardware, log });
+  return { terminal, sim, probe, async stop() { await terminal.stop(); await sim.close(); } };
+}
+
+/** Runs `body` with resources that are closed in reverse order however it ends. */
+export async function using<T>(body: (defer: (close: () => Promise<unknown>) => void) => Promise<T>): Promise<T> {
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    return await body((c) => closers.push(c));
+  } finally {
+    for (const c of closers.reverse()) await c().catch((e: Error) => process.stderr.write(`bench cleanup: ${e.message}\n`));
+  }
+}

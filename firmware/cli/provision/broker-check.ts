@@ -1,0 +1,101 @@
+// Connects to the broker once with a terminal's settings (mqttOptions, so exactly the TLS and login
+// the daemon will use) and says in plain words why it failed. Also looks for the club's retained
+// catalog: that it arrives shows the broker lets this identity read its club.
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { mqttOptions } from '../../ledger/link.ts';
+import { topics } from '../../ledger/topics.ts';
+import type { TerminalConfig } from '../../config/schema.ts';
+
+export interface BrokerCheck {
+  /** Null when connected, else why not. */
+  problem: string | null;
+  /** Connected, but something looks wrong. */
+  warning: string | null;
+}
+
+export interface BrokerCheckOptions {
+  timeoutMs?: number;
+  /** How long to wait for the club's retained catalog; 0: do not look. */
+  catalogWaitMs?: number;
+}
+
+type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>;
+
+export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise<BrokerCheck> {
+  const timeoutMs = o.timeoutMs ?? 8000;
+  let options: IClientOptions;
+  try {
+    options = mqttOptions(cfg);
+  } catch (e) {
+    return { problem: `cannot read a TLS file: ${(e as Error).message}`, warning: null };
+  }
+  // Its own client id and a clean session: the terminal's persistent session stays untouched, and
+  // a running daemon is not thrown off.
+  const client = mqtt.connect(cfg.broker.url, {
+    ...options,
+    clientId: `${cfg.terminalId}-check-${randomBytes(3).toString('hex')}`,
+    clean: true, will: undefined, reconnectPeriod: 0, connectTimeout: timeoutMs,
+  });
+  const problem = await new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(`no answer from ${hostOf(cfg.broker.url)} within ${timeoutMs / 1000} s`), timeoutMs + 500);
+    const done = (p: string | null) => { clearTimeout(timer); resolve(p); };
+    client.once('connect', () => done(null));
+    client.once('error', (err) => done(explain(err, cfg.broker.url)));
+    client.once('close', () => done(`${hostOf(cfg.broker.url)} closed the connection before accepting it${isTls(cfg.broker.url)
+      ? ': it may not accept this client certificate' : ' (a TLS port? then use mqtts://)'}`));
+  });
+  const catalogWaitMs = o.catalogWaitMs ?? 3000;
+  const warning = problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
+  await client.endAsync(true).catch(() => undefined);
+  return { problem, warning };
+}
+
+async function catalogWarning(client: mqtt.MqttClient, clubId: string, ms: number): Promise<string | null> {
+  const got = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    client.on('message', (topic) => { if (topic === topics.catalog(clubId)) { clearTimeout(timer); resolve(true); } });
+  });
+  try {
+    await client.subscribeAsync(topics.catalog(clubId), { qos: 1 });
+  } catch (e) {
+    return `cannot subscribe to the club's topics: ${(e as Error).message}`;
+  }
+  return (await got) ? null
+    : `no catalog for club ${clubId} arrived within ${ms / 1000} s: check the club id, that the ledger has published this club, and that the broker's ACL gives this terminal the club`;
+}
+
+const isTls = (url: string) => /^(mqtts|wss):/.test(url);
+
+function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (isTls(url) ? '8883' : '1883')}`;
+  } catch {
+    return url;
+  }
+}
+
+const TLS_CA = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
+/** The technician's reading of a connect error (a socket, TLS or CONNACK error). */
+export function explain(err: Error & { code?: string | number }, url: string): string {
+  const host = hostOf(url);
+  const code = err.code;
+  if (code === 4) return 'the broker refused the username or password';
+  if (code === 5) return 'the broker refused this terminal: not authorised (wrong credentials or certificate)';
+  if (typeof code === 'number') return `the broker refused the connection: ${err.message}`;
+  if (code === 'ECONNREFUSED') return `nothing listens at ${host} (connection refused)`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host ${host.replace(/:\d+$/, '')} not found (DNS)`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${host} cannot be reached (${code})`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return `${host} dropped the connection: ${isTls(url) ? 'not its TLS port, or it does not accept this client certificate' : 'a TLS port? then use mqtts://'}`;
+  }
+  if (code && TLS_CA.has(code)) return `the broker's certificate is not signed by the CA file given (${code})`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the broker's certificate is not made out for ${host.replace(/:\d+$/, '')}`;
+  if (code === 'CERT_HAS_EXPIRED') return "the broker's certificate has expired";
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return `${host} does not speak TLS on this port (use mqtt:// or the TLS port)`;
+  if (/CERTIFICATE_REQUIRED/.test(String(code))) return 'the broker requires a client certificate';
+  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(String(code))) return 'the broker rejects this client certificate (not from its CA?)';
+  return `${err.message}${code ? ` (${code})` : ''}`;
+}

@@ -1,0 +1,89 @@
+// sd_notify for the daemon under systemd (Type=notify): READY=1 once serving, WATCHDOG=1 every
+// WATCHDOG_USEC/2, STOPPING=1 on stop; nothing at all when NOTIFY_SOCKET is unset.
+//
+// NOTIFY_SOCKET is a unix *datagram* socket, which Node cannot open (node:dgram is UDP only,
+// node:net is stream only). The alternatives: the `sd-notify` npm package needs a native build;
+// running `systemd-notify` per message races systemd, which looks up a short-lived sender's cgroup
+// after it has exited and then drops the message. So one long-lived python3 helper (present on
+// Raspberry Pi OS) forwards each line written to its stdin as one datagram. It sends nothing by
+// itself: the pings come from a timer on this process's event loop, so a blocked loop stops them
+// and systemd restarts the service. The helper is not the main process: the unit needs
+// NotifyAccess=all. It exits when our end of the pipe closes, also when we crash.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../log.ts';
+
+export interface Notifier {
+  /** True when messages go to systemd (NOTIFY_SOCKET set). */
+  readonly active: boolean;
+  /** READY=1, and the watchdog pings start if systemd asked for them. */
+  ready(status?: string): void;
+  stopping(): void;
+  /** Stops the pings and lets the helper exit. */
+  close(): void;
+}
+
+// One JSON string per line in, one datagram out; "@name" is an abstract socket address.
+const HELPER = `
+import json, os, socket, sys
+addr = os.environ["NOTIFY_SOCKET"]
+if addr.startswith("@"):
+    addr = "\\0" + addr[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+while True:
+    line = sys.stdin.buffer.readline()
+    if not line:
+        break
+    try:
+        s.sendto(json.loads(line).encode(), addr)
+    except Exception as e:
+        print("sd_notify failed: %s" % e, file=sys.stderr, flush=True)
+`;
+
+/** The ping interval systemd asked for, in ms, or null (no watchdog, or it is meant for another process). */
+export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid = process.pid): number | null {
+  const usec = Number(env.WATCHDOG_USEC);
+  if (!Number.isSafeInteger(usec) || usec <= 0) return null;
+  if (env.WATCHDOG_PID !== undefined && Number(env.WATCHDOG_PID) !== pid) return null;
+  return Math.max(1, Math.floor(usec / 2000));
+}
+
+const inactive: Notifier = { active: false, ready() {}, stopping() {}, close() {} };
+
+export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env): Notifier {
+  const socket = env.NOTIFY_SOCKET;
+  if (!socket) return inactive;
+  const interval = watchdogIntervalMs(env);
+  let helper: ChildProcess | null = spawn('python3', ['-c', HELPER], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { NOTIFY_SOCKET: socket, PATH: env.PATH ?? '/usr/bin:/bin' },
+  });
+  helper.on('error', (err) => {
+    log.error({ err: err.message }, 'sd_notify helper (python3) could not run: systemd gets no READY or watchdog pings');
+    helper = null;
+  });
+  helper.on('exit', (code) => { if (helper) log.error({ code }, 'sd_notify helper exited'); helper = null; });
+  helper.stdin!.on('error', () => undefined); // reported by 'exit'
+  createInterface({ input: helper.stderr! }).on('line', (line) => log.warn({ helper: line }, 'sd_notify'));
+  let timer: NodeJS.Timeout | null = null;
+
+  const send = (msg: string) => { helper?.stdin?.write(JSON.stringify(msg) + '\n'); };
+  return {
+    active: true,
+    ready(status) {
+      send(status ? `READY=1\nSTATUS=${status}` : 'READY=1');
+      if (interval === null || timer) return;
+      log.info({ intervalMs: interval }, 'systemd watchdog pings on');
+      // Not unref'd on purpose: it must keep firing as long as the loop runs.
+      timer = setInterval(() => send('WATCHDOG=1'), interval);
+    },
+    stopping() { send('STOPPING=1'); },
+    close() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      const h = helper;
+      helper = null;
+      h?.stdin?.end();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs or upgrades klubkort on a Raspberry Pi OS / Debian terminal, from this checkout:
+#   sudo systemd/install.sh            packages, user, app in /opt/klubkort, units, then start
+#   systemd/install.sh --root DIR      only lay the files out under DIR (an image, a test): no
+#                                      packages, user, npm or systemctl, which are printed instead
+# Re-runnable: an upgrade replaces /opt/klubkort and the units, and never touches /etc/klubkort
+# (config, certificates) or /var/lib/klubkort (the journal of sales).
+set -euo pipefail
+umask 022
+
+root=''
+if [[ ${1:-} == --root ]]; then
+  root=${2:?--root needs a directory}
+  root=$(cd "$root" && pwd)
+  shift 2
+fi
+[[ $# -eq 0 ]] || { echo "usage: install.sh [--root DIR]" >&2; exit 64; }
+src=$(cd "$(dirname "$0")/.." && pwd)
+app=/opt/klubkort
+# What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo).
+app_items=(bin firmware hal sim types docs systemd package.json package-lock.json README.md)
+packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3)
+
+say() { echo "install: $*"; }
+die() { echo "install: $*" >&2; exit 1; }
+# Runs a step that changes the machine itself; with --root it is only printed.
+machine() {
+  if [[ -n $root ]]; then say "skipped (--root): $*"; else "$@"; fi
+}
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+install_packages() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  # A Node.js 20+ already there (e.g. from NodeSource) stays; else Debian's own, if it is new enough.
+  if (($(node_major) < 20)); then
+    local candidate
+    candidate=$(apt-cache policy nodejs | awk '/Candidate:/ { print $2 }')
+    candidate=${candidate#*:}
+    if [[ ! $candidate =~ ^[0-9]+ ]] || ((${candidate%%.*} < 20)); then
+      die "klubkort needs Node.js 20 or later; installed: $(node --version 2>/dev/null || echo none), Debian's package: ${candidate:-none}.
+Debian 12 (bookworm) ships 18. Install 20 from NodeSource, then run this script again:
+  curl -fsSL https://deb.nodesource.com/setup_20.x | sudo bash - && sudo apt-get install -y nodejs"
+    fi
+    apt-get install -y nodejs npm
+  fi
+  apt-get install -y "${packages[@]}"
+}
+
+create_user() {
+  getent group gpio >/dev/null || groupadd --system gpio
+  if id klubkort >/dev/null 2>&1; then
+    usermod -aG gpio klubkort
+  else
+    useradd --system --home-dir /var/lib/klubkort --no-create-home --shell /usr/sbin/nologin --groups gpio klubkort
+  fi
+}
+
+# The kernel's NFC driver may hold the reader since boot (the blacklist covers reboots); not loaded is fine.
+unload_nfc_drivers() {
+  modprobe -r pn533_usb pn533 nfc 2>/dev/null || true
+}
+
+# The app goes to a staging directory first, with its node_modules, and replaces the old one only
+# when complete: a failed upgrade leaves the running version in place.
+install_app() {
+  local stage=$root$app.new
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  for item in "${app_items[@]}"; do
+    [[ -e $src/$item ]] && cp -R "$src/$item" "$stage/"
+  done
+  if [[ -n $root ]]; then
+    say "skipped (--root): npm ci --omit=dev in $app"
+  else
+    (cd "$stage" && npm ci --omit=dev --no-audit --no-fund) || { rm -rf "$stage"; die "npm ci failed; $app is unchanged"; }
+  fi
+  rm -rf "$root$app.old"
+  if [[ -d $root$app ]]; then mv "$root$app" "$root$app.old"; fi
+  mv "$stage" "$root$app"
+  rm -rf "$root$app.old"
+  mkdir -p "$root/usr/local/bin"
+  ln -sfn "$app/bin/klubkort.js" "$root/usr/local/bin/klubkort"
+}
+
+install_system_files() {
+  install -D -m 0644 "$src/systemd/blacklist-pn533.conf" "$root/etc/modprobe.d/blacklist-pn533.conf"
+  install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
+  install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
+  # Kept as they are on an upgrade; systemd creates and owns them too (ConfigurationDirectory=, StateDirectory=).
+  install -d -m 0755 "$root/etc/klubkort"
+  install -d -m 0700 "$root/var/lib/klubkort"
+}
+
+if [[ -z $root && $EUID -ne 0 ]]; then die "run as root (sudo), or with --root DIR"; fi
+machine install_packages
+machine create_user
+install_app
+install_system_files
+machine chown klubkort:klubkort /var/lib/klubkort
+machine unload_nfc_drivers
+machine systemctl daemon-reload
+# tty1 is the cashier's screen, not a login prompt.
+machine systemctl mask getty@tty1.service autovt@tty1.service
+machine systemctl enable --now pcscd.socket
+machine systemctl enable klubkort.service
+if [[ -f $root/etc/klubkort/config.json ]]; then
+  machine systemctl restart klubkort.service
+  say "done: klubkort (re)started; 'klubkort status' shows how it is"
+else
+  say "done: now run 'sudo klubkort provision', then 'sudo systemctl start klubkort'"
+fi

@@ -1,0 +1,128 @@
+// The deployment files, checked by the tools that judge them: systemd-analyze for the unit,
+// shellcheck for the scripts, and install.sh run (twice) into a temp root.
+import test from 'ava';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+
+const SYSTEMD = join(process.cwd(), 'systemd');
+const files = (ext: string) => readdirSync(SYSTEMD).filter((f) => f.endsWith(ext)).map((f) => join(SYSTEMD, f));
+
+function tempDir(t: import('ava').ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-deploy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** key → every value it is given, from the unit's [section]. */
+function unitSection(text: string, section: string): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  let inside = false;
+  for (const line of text.split('\n')) {
+    if (/^\[.*\]$/.test(line)) { inside = line === `[${section}]`; continue; }
+    const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (inside && kv) m.set(kv[1]!, [...(m.get(kv[1]!) ?? []), kv[2]!]);
+  }
+  return m;
+}
+
+test('systemd-analyze verify finds nothing to complain about in the units', (t) => {
+  const dir = tempDir(t);
+  for (const unit of files('.service')) {
+    let text = readFileSync(unit, 'utf8');
+    // verify insists the program exists; on a machine without Node at /usr/bin the copy points at ours.
+    const program = /^ExecStart=[-@:+!]*(\S+)/m.exec(text)![1]!;
+    if (!existsSync(program)) text = text.replace(/^(ExecStart=[-@:+!]*)\S+/m, `$1${process.execPath}`);
+    const copy = join(dir, unit.split('/').pop()!);
+    writeFileSync(copy, text);
+    const r = spawnSync('systemd-analyze', ['verify', copy], { encoding: 'utf8' });
+    t.is(r.error, undefined, 'systemd-analyze is installed (Debian package systemd)');
+    t.is(r.status, 0, r.stderr);
+    t.is((r.stdout + r.stderr).trim(), '', `${unit}: no warnings`);
+  }
+});
+
+test('the service is what the deployment needs: notify + watchdog, restart, user, tty1, hardening', (t) => {
+  const text = readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8');
+  const s = unitSection(text, 'Service');
+  const u = unitSection(text, 'Unit');
+  const one = (k: string) => s.get(k)?.join(' ');
+  t.like(Object.fromEntries([...s].map(([k, v]) => [k, v.join(' ')])), {
+    Type: 'notify', NotifyAccess: 'all', WatchdogSec: '30', Restart: 'always', RestartSec: '2',
+    User: 'klubkort', Group: 'klubkort', SupplementaryGroups: 'gpio', StateDirectory: 'klubkort', ConfigurationDirectory: 'klubkort',
+    TTYPath: '/dev/tty1', StandardInput: 'tty-force', StandardOutput: 'tty', TTYReset: 'yes', TTYVHangup: 'yes',
+    NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', ProtectKernelTunables: 'yes',
+    ProtectKernelModules: 'yes', LockPersonality: 'yes', RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6',
+  });
+  t.false(s.has('MemoryDenyWriteExecute'), "V8's JIT needs W+X memory");
+  t.regex(one('ExecStart')!, / run --config \/etc\/klubkort\/config\.json$/);
+  t.regex(one('Environment')!, /\bTERM=linux\b/);
+  t.true(s.get('DeviceAllow')!.includes('/dev/tty1 rw'));
+  t.regex(u.get('After')!.join(' '), /network-online\.target.*pcscd\.socket/);
+  t.regex(u.get('Wants')!.join(' '), /pcscd\.socket/);
+  t.regex(u.get('Conflicts')!.join(' '), /getty@tty1\.service/);
+});
+
+test('shellcheck passes every script', (t) => {
+  const scripts = files('.sh');
+  t.true(scripts.length >= 4);
+  const r = spawnSync('shellcheck', ['-x', ...scripts], { encoding: 'utf8', cwd: SYSTEMD });
+  t.is(r.error, undefined, 'shellcheck is installed (Debian package shellcheck)');
+  t.is(r.status, 0, r.stdout + r.stderr);
+});
+
+test('the polkit rule lets the klubkort user (and root) use pcscd, nobody else', (t) => {
+  let rule: ((action: { id: string }, subject: { user: string }) => unknown) | null = null;
+  const polkit = { Result: { YES: 'yes' }, addRule: (f: typeof rule) => { rule = f; } };
+  runInNewContext(readFileSync(join(SYSTEMD, '50-klubkort-pcscd.rules'), 'utf8'), { polkit });
+  const ask = (id: string, user: string) => rule!({ id: `org.debian.pcsc-lite.${id}` }, { user });
+  t.is(ask('access_pcsc', 'klubkort'), 'yes');
+  t.is(ask('access_card', 'klubkort'), 'yes');
+  t.is(ask('access_pcsc', 'root'), 'yes');
+  t.is(ask('access_pcsc', 'pi'), undefined, 'others: the package default');
+});
+
+/** path → type, mode and content (or link target) of everything under `root`. */
+function snapshot(root: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(join(root, rel)).sort()) {
+    const p = join(rel, name);
+    const st = lstatSync(join(root, p));
+    const mode = (st.mode & 0o7777).toString(8);
+    if (st.isSymbolicLink()) out[p] = `link ${readlinkSync(join(root, p))}`;
+    else if (st.isDirectory()) { out[p] = `dir ${mode}`; Object.assign(out, snapshot(root, p)); }
+    else out[p] = `file ${mode} ${createHash('sha256').update(readFileSync(join(root, p))).digest('hex')}`;
+  }
+  return out;
+}
+
+test('install.sh --root lays the files out, the same on a second run, keeping config and journal', (t) => {
+  const root = tempDir(t);
+  const run = () => execFileSync(join(SYSTEMD, 'install.sh'), ['--root', root], { encoding: 'utf8' });
+  const out = run();
+  t.regex(out, /skipped \(--root\): npm ci/);
+  t.regex(out, /skipped \(--root\): systemctl mask getty@tty1\.service autovt@tty1\.service/);
+  const first = snapshot(root);
+  t.is(readFileSync(join(root, 'etc/systemd/system/klubkort.service'), 'utf8'), readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'));
+  t.regex(readFileSync(join(root, 'etc/modprobe.d/blacklist-pn533.conf'), 'utf8'), /^blacklist pn533_usb\nblacklist pn533\nblacklist nfc$/m);
+  t.truthy(first['etc/polkit-1/rules.d/50-klubkort-pcscd.rules']);
+  t.truthy(first['opt/klubkort/bin/klubkort.js']);
+  t.truthy(first['opt/klubkort/firmware/cli/main.ts']);
+  t.truthy(first['opt/klubkort/package-lock.json'], 'npm ci needs the lock file');
+  t.is(first['usr/local/bin/klubkort'], 'link /opt/klubkort/bin/klubkort.js');
+  t.is(first['etc/klubkort'], 'dir 755');
+  t.is(first['var/lib/klubkort'], 'dir 700');
+  t.false(Object.keys(first).some((p) => p.includes('node_modules') || p.startsWith('opt/klubkort/test')));
+
+  // What a terminal has made of itself since: an upgrade must not touch it.
+  writeFileSync(join(root, 'etc/klubkort/config.json'), '{"terminalId":"kasse-1"}\n', { mode: 0o600 });
+  mkdirSync(join(root, 'var/lib/klubkort/photos'));
+  writeFileSync(join(root, 'var/lib/klubkort/journal.db'), 'sales');
+  const withState = snapshot(root);
+  t.regex(run(), /skipped \(--root\): systemctl restart klubkort\.service/, 'a provisioned terminal is restarted');
+  t.deepEqual(snapshot(root), withState);
+  t.false(existsSync(join(root, 'opt/klubkort.new')) || existsSync(join(root, 'opt/klubkort.old')));
+});

@@ -1,0 +1,39 @@
+// A cashier at an in-process terminal: keys and taps go straight to its controller, so a sale
+// works while the broker (which carries the simulator topics) is down.
+import type { Terminal } from '../../firmware/terminal.ts';
+import type { KeyName } from '../../firmware/ledger/schemas.ts';
+import type { ScreenModel } from '../../firmware/sale/screen-model.ts';
+import { until } from './until.ts';
+
+/**
+ * Rings up `keys` for the card `uid`, confirms, and returns the result screen the cashier saw
+ * (a refusal on tap included), leaving the terminal idle again.
+ */
+export async function sellDirect(terminal: Terminal, keys: KeyName[], uid: string, ms = 30000): Promise<ScreenModel> {
+  const c = terminal.controller;
+  const screen = () => c.state.screen;
+  if (screen() !== 'idle') throw new Error(`the terminal is not idle but on ${screen()}`);
+  for (const k of keys) c.onKey(k);
+  c.onKey('enter');
+  await c.onCard(uid);
+  if (screen() === 'confirm') {
+    c.onKey('enter');
+    await until(() => screen() === 'result', 'the sale decided', ms);
+  }
+  const shown = c.screen!;
+  // result → idle; a sale stuck on tap or basket is emptied too
+  for (let i = 0; i < 3 && screen() !== 'idle'; i++) c.onKey('escape');
+  return shown;
+}
+
+/** Voids the terminal's last sale (F2, Enter) and returns the result screen; the terminal ends idle. */
+export async function voidLast(terminal: Terminal, ms = 30000): Promise<ScreenModel> {
+  const c = terminal.controller;
+  c.onKey('f2');
+  await until(() => c.state.screen === 'void' && c.state.sale, 'the last sale loaded', ms);
+  c.onKey('enter');
+  await until(() => c.state.screen === 'result', 'the void decided', ms);
+  const shown = c.screen!;
+  c.onKey('escape');
+  return shown;
+}
