@@ -3,15 +3,15 @@
 // through the sim topics as any MQTT client sees it (publish → retained screen received), and in
 // the process (device event → display.draw of the screen).
 import { join } from 'node:path';
-import { startLedger } from '../sim/ledger/ledger.ts';
-import { demoClub, demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { until } from '../test/helpers/until.ts';
 import type { ScreenModel } from '../firmware/sale/screen-model.ts';
 import { latency, msSince, now, type Figure } from './stats.ts';
 import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
+import { spawnLedger } from './ledger-process.ts';
 
-const WARMUP = Number(process.env.WARMUP ?? 20);
-const RUNS = Number(process.env.RUNS ?? 300);
+const WARMUP = 20;
+const RUNS = 300;
 /** References for context: a contactless card payment's tap→result budget, a school canteen system. */
 const TAP_REFS = [{ to: 'of 500 ms contactless budget', ms: 500 }, { to: 'of 3 s canteen system', ms: 3000 }];
 
@@ -65,12 +65,11 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     defer(() => simBroker.close());
     const linkBroker = await startBenchBroker();
     defer(() => linkBroker.close());
-    const ledger = await startLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: log.logger('ledger') });
-    let ledgerUp = true;
-    defer(async () => { if (ledgerUp) await ledger.stop(); });
     // A child with a photo and money for every run; caps high enough that offline never refuses.
     const uid = demoChildren()[0]!.uid;
-    const record = await ledger.topUp(DEMO_CLUB_ID, uid, 100_000_000);
+    const topUp = 100_000_000;
+    const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), topUp: { uid, amount: topUp } });
+    defer(() => ledger.stop());
     const b = await startBenchTerminal({
       dir, id: 'bench-sale', clubId: DEMO_CLUB_ID, linkUrl: linkBroker.url, simUrl: simBroker.url, log,
       cfg: { offline: { perCardLimit: 100_000_000, terminalLimit: 100_000_000, maxAgeSeconds: 86400 } },
@@ -80,14 +79,13 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     await sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
     await until(async () => {
       const c = await terminal.journal.cards.get(uid);
-      return c !== null && c.version >= record.version && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
+      return c !== null && c.balance >= topUp && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
     }, 'card and photo cached');
 
     const online = await series(b, uid);
     await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'online sales answered');
 
     // The ledger and its broker go away: the link is down and the terminal decides alone.
-    ledgerUp = false;
     await ledger.stop();
     await linkBroker.close();
     await sim.waitScreen('idle', (m) => !m.online);

@@ -29,9 +29,11 @@ export const BROKER_KIND = (() => {
 
 export async function startBenchBroker(): Promise<Broker> {
   if (BROKER_KIND !== 'mosquitto') return startBroker();
-  // Persistence as on a club's broker, saved rarely so the save does not compete with the figures;
-  // no Nagle wait on the broker's side of the small request/response packets.
-  const m = await startMosquitto('autosave_interval 3600\nset_tcp_nodelay true');
+  // Persistence as on a club's broker, saved rarely so the save does not compete with the figures.
+  // set_tcp_nodelay: no Nagle wait on the broker's side of the small request/response packets.
+  // max_queued_messages: mosquitto's default (1000) silently drops the retained records past it
+  // when a fresh terminal subscribes to a club of 10,000 cards; 0 is no limit.
+  const m = await startMosquitto(['autosave_interval 3600', 'set_tcp_nodelay true', 'max_queued_messages 0'].join('\n'));
   return { url: m.url, close: () => m.close() };
 }
 
@@ -96,15 +98,31 @@ export async function startBenchTerminal(o: {
   const probe = new Probe();
   const hardware = probe.wrap(createSimHardware({ brokerUrl: simUrl, terminalId: o.id, log }));
   const terminal = await Terminal.start({ config, hardware, log });
-  return { terminal, sim, probe, async stop() { await terminal.stop(); await sim.close(); } };
+  let stopped: Promise<void> | null = null;
+  return { terminal, sim, probe, stop: () => (stopped ??= terminal.stop().then(() => sim.close())) };
+}
+
+/** Every resource open now, newest last: closed by `using`, or by closeAll on a signal. */
+const open: (() => Promise<unknown>)[] = [];
+
+async function close(closers: (() => Promise<unknown>)[]): Promise<void> {
+  for (const c of closers.reverse()) {
+    const i = open.indexOf(c);
+    if (i < 0) continue; // closed already (a signal came while the case was closing)
+    open.splice(i, 1);
+    await c().catch((e: Error) => process.stderr.write(`bench cleanup: ${e.message}\n`));
+  }
 }
 
 /** Runs `body` with resources that are closed in reverse order however it ends. */
 export async function using<T>(body: (defer: (close: () => Promise<unknown>) => void) => Promise<T>): Promise<T> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    return await body((c) => closers.push(c));
+    return await body((c) => { closers.push(c); open.push(c); });
   } finally {
-    for (const c of closers.reverse()) await c().catch((e: Error) => process.stderr.write(`bench cleanup: ${e.message}\n`));
+    await close(closers);
   }
 }
+
+/** Stops every broker, ledger and terminal still open (an interrupted run leaves no process behind). */
+export const closeAll = (): Promise<void> => close([...open]);

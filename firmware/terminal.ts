@@ -134,7 +134,7 @@ export class Terminal {
     await this.#purgeOld();
     await controller.recoverResult();
 
-    this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? [])));
+    this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? []), () => undefined));
     this.sync.on('configChanged', (c) => { this.#ledgerConfig = c; controller.render(); });
     this.sync.on('cardChanged', (uid) => void controller.onCardChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'card refresh failed')));
     this.sync.on('queueChanged', () => void this.#refreshQueue());
@@ -184,7 +184,9 @@ export class Terminal {
   }
 
   async #refreshQueue(): Promise<void> {
-    const q = await this.journal.sales.queueLength();
+    // Timers and ledger events call this unawaited, also while stop() closes the journal: a read
+    // that fails then changes nothing (it was an unhandled rejection).
+    const q = await this.journal.sales.queueLength().catch(() => this.#queue);
     if (q === this.#queue) return;
     this.#queue = q;
     this.controller.render();

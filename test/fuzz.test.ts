@@ -1,6 +1,8 @@
 // Bad input: over ten thousand malformed and hostile payloads on every topic a terminal listens
 // to, for an in-process terminal and a `klubkort run` child process at once. Both stay up, their
 // journals and screens do not change, and every payload is counted where it was refused.
+// Packet size: aedes has no limit (nor has mosquitto's max_packet_size by default), so nothing needs
+// raising and the 10 MB photo reaches both terminals whole: they must drop it themselves.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +100,11 @@ test(`${N} malformed and hostile payloads on every subscribed topic: the daemon 
   const sync0 = { ...terminal.sync.counters };
   const sim0 = simRejected;
   const simLog0 = countIn(daemon.logFile, SIM_REJECTED);
+  // A reconnect (keepalive lost on a loaded machine) brings every retained record again: stale.
+  let reconnects = 0;
+  terminal.link.on('connected', () => reconnects++);
+  const retained = cards.length + cards.filter((c) => c.photo).length + 1;
+  const expectedNow = () => ({ ...expected, staleRecord: expected.staleRecord + reconnects * cards.length, staleCatalog: expected.staleCatalog + reconnects });
 
   const t0 = Date.now();
   for (const p of [...payloads, ...forKasse2]) await sim.publish(p.topic, p.payload);
@@ -111,10 +118,11 @@ test(`${N} malformed and hostile payloads on every subscribed topic: the daemon 
     ignoredResult: terminal.sync.counters.ignoredResults - sync0.ignoredResults,
     sim: simRejected - sim0,
   });
-  await until(async () => { await terminal.sync.idle(); return JSON.stringify(counted()) === JSON.stringify(expected); }, 'every payload counted', 120_000)
-    .catch(() => t.deepEqual(counted(), expected));
-  t.deepEqual(counted(), expected);
-  t.is(terminal.link.counters.received - link0.received, payloads.length - expected.sim, 'every ledger-topic payload reached the link, nothing else did');
+  await until(async () => { await terminal.sync.idle(); return JSON.stringify(counted()) === JSON.stringify(expectedNow()); }, 'every payload counted', 120_000)
+    .catch(() => t.deepEqual(counted(), expectedNow()));
+  t.deepEqual(counted(), expectedNow());
+  t.is(terminal.link.counters.received - link0.received, payloads.length - expected.sim + reconnects * retained, 'every ledger-topic payload reached the link, nothing else did');
+  if (reconnects) t.log(`kasse-1 reconnected ${reconnects}× during the run`);
   await until(async () => (await daemon.status()).rejected - before2.status.rejected === expected2.link, 'kasse-2 counted', 120_000)
     .catch(async () => t.is((await daemon.status()).rejected - before2.status.rejected, expected2.link));
   await until(() => countIn(daemon.logFile, SIM_REJECTED) - simLog0 === expected2.sim, 'kasse-2 logged the simulator rejections', 30_000)

@@ -6,7 +6,7 @@ import { world, type World } from './helpers/fixture.ts';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.ts';
 import { until } from './helpers/until.ts';
 import { sellDirect } from './helpers/cashier.ts';
-import { audit, auditLine, journalSales, problems, type SeenResult } from './helpers/audit.ts';
+import { audit, auditLine, journalSales, problems, topUp, type SeenResult } from './helpers/audit.ts';
 import { rng, sleep, type Rng } from './helpers/random.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import type { KeyName } from '../firmware/ledger/schemas.ts';
@@ -73,15 +73,12 @@ test('broker and ledger outages during two terminals\' sales: the ledger books e
 
   const start = new Map(demoChildren().map((d) => [d.uid, w.ledger.card(C, d.uid)!.balance]));
   const topUps = new Map<string, number>();
-  const topUp = async (uid: string, amount: number) => {
-    await w.ledger.topUp(C, uid, amount);
-    topUps.set(uid, (topUps.get(uid) ?? 0) + amount);
-  };
+  const give = (uid: string, amount: number) => topUp(w.ledger, C, topUps, uid, amount);
   // Two children with money for most of the stream; the others decline for want of it.
-  for (const d of demoChildren().slice(0, 2)) await topUp(d.uid, SALES_PER_TERMINAL * 1000);
+  for (const d of demoChildren().slice(0, 2)) await give(d.uid, SALES_PER_TERMINAL * 1000);
 
   let selling = terminals.length;
-  const outages = chaos(r, mq, w, () => selling === 0, topUp);
+  const outages = chaos(r, mq, w, () => selling === 0, give);
   const seen: SeenResult[] = [];
   let offlineApproved = 0;
   await Promise.all(terminals.map(async ({ terminal }) => {

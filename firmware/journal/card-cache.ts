@@ -67,8 +67,12 @@ export class CardCache {
     return (await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')))!.n;
   }
 
+  /**
+   * Stores a checked photo. Named by its SHA-256, a stored photo is already these bytes: every
+   * reconnect delivers all retained photos again, and rewriting them cost megabytes of WAL each time.
+   */
   async putPhoto(sha: string, bytes: Buffer): Promise<void> {
-    await this.db.tx((q) => q.run('INSERT OR REPLACE INTO photos (sha, bytes) VALUES (?, ?)', [sha, bytes]));
+    await this.db.tx((q) => q.run('INSERT OR IGNORE INTO photos (sha, bytes) VALUES (?, ?)', [sha, bytes]));
   }
 
   async deletePhoto(sha: string): Promise<void> {

@@ -6,6 +6,11 @@ import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
 
+/** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
+const WINDOW = 200;
+
+const allSent = async (sends: Promise<boolean>[]): Promise<boolean> => (await Promise.all(sends)).every(Boolean);
+
 export class Forwarder {
   /** When each entry was sent on the current connection, by txId and form (a sale re-sent offline is new). */
   #sent = new Map<string, number>();
@@ -33,17 +38,29 @@ export class Forwarder {
   async #drain(): Promise<void> {
     do {
       this.#again = false;
+      if (!this.link.connected) return; // the next connection sends everything
       const entries = await this.journal.sales.outbox();
       const live = new Set<string>();
+      let window: Promise<boolean>[] = [];
       for (const e of entries) {
         const key = `${e.txId}:${e.type}:${e.offline}`;
         live.add(key);
         const sentAt = this.#sent.get(key);
         if (sentAt !== undefined && this.now() - sentAt < this.resendAfterMs) continue;
-        if (!(await this.link.sendTx(e.message))) return; // offline: the next connection sends it
+        // Published in outbox order without waiting for each PUBACK (a round trip each made a long
+        // queue take minutes); MQTT keeps the order of one client's QoS 1 messages.
         this.#sent.set(key, this.now());
+        window.push(this.link.sendTx(e.message).then((ok) => {
+          if (!ok) this.#sent.delete(key);
+          return ok;
+        }));
         this.log.debug({ tx: e.txId, type: e.type, offline: e.offline, resend: sentAt !== undefined }, 'tx sent');
+        if (window.length >= WINDOW) {
+          if (!(await allSent(window))) return; // offline: the next connection sends it
+          window = [];
+        }
       }
+      if (!(await allSent(window))) return;
       for (const k of this.#sent.keys()) if (!live.has(k)) this.#sent.delete(k);
     } while (this.#again);
   }

@@ -66,6 +66,15 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   get connected(): boolean { return this.#client?.connected ?? false; }
 
+  #hold: () => Promise<void> | null = () => null;
+
+  /**
+   * Flow control: while `hold` returns a promise, no further inbound message is read or
+   * acknowledged (the socket, then the broker, wait). A fresh terminal is sent every retained
+   * record and photo of its club at once; without this all of them sat in memory together.
+   */
+  throttle(hold: () => Promise<void> | null): void { this.#hold = hold; }
+
   start(): void {
     const { terminalId, clubId } = this.cfg;
     const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' })));
@@ -86,6 +95,12 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'broker connection error'));
     client.on('message', (topic, payload) => this.#route(topic, payload));
+    // Reads (and acknowledges) the next inbound message only once the consumer has room.
+    client.handleMessage = (_packet, done) => {
+      const wait = this.#hold();
+      if (wait) void wait.then(() => done(), () => done());
+      else done();
+    };
   }
 
   async stop(): Promise<void> {

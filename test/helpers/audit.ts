@@ -35,6 +35,12 @@ export interface Audit {
   balanceErrors: string[];
 }
 
+/** Tops a card up at the ledger and adds the amount to `topUps` (the audit's expected balances). */
+export async function topUp(ledger: Ledger, clubId: string, topUps: Map<string, number>, uid: string, amount: number): Promise<void> {
+  await ledger.topUp(clubId, uid, amount);
+  topUps.set(uid, (topUps.get(uid) ?? 0) + amount);
+}
+
 export async function journalSales(db: Queryable): Promise<SaleRecord[]> {
   const rows = await db.all<{ tx_id: string; card_uid: string | null; total: number; status: string }>(
     'SELECT tx_id, card_uid, total, status FROM sales');

@@ -19,7 +19,7 @@ import { SimClient } from './sim-client.ts';
 import { DaemonProcess, readJournal } from './daemon-process.ts';
 import { until } from './until.ts';
 import { logSink } from './log-sink.ts';
-import { audit, journalSales, type Audit, type SeenResult } from './audit.ts';
+import { audit, journalSales, topUp, type Audit, type SeenResult } from './audit.ts';
 import { rng, sleep, type Rng } from './random.ts';
 
 const C = DEMO_CLUB_ID;
@@ -69,7 +69,7 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
     const world: CrashWorld = { ledger, sim, r, topUps: new Map(), dataDir: join(dir, TERMINAL), brokerUrl: broker.url };
     const start = new Map(cardsOf(ledger).map((c) => [c.cardUid, c.balance]));
     // Two children with plenty of money, the rest as seeded: a little, almost none, none, blocked.
-    for (const uid of [...start.keys()].slice(0, 2)) await topUp(world, uid, 50000);
+    for (const uid of [...start.keys()].slice(0, 2)) await topUp(ledger, C, world.topUps, uid, 50000);
 
     const killsAt: Record<KillAt, number> = { startup: 0, enter: 0, soon: 0, busy: 0, result: 0 };
     let sales = 0;
@@ -87,7 +87,7 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
       await daemon.kill();
       kills++;
       killsAt[at]++;
-      if (r.chance(0.15)) await topUp(world, r.pick([...start.keys()].slice(0, 3)), r.int(1, 40) * 100);
+      if (r.chance(0.15)) await topUp(ledger, C, world.topUps, r.pick([...start.keys()].slice(0, 3)), r.int(1, 40) * 100);
       if (kills % 25 === 0) progress(`kills=${kills} sales=${sales} (${Math.round((Date.now() - t0) / 1000)} s)`);
     }
 
@@ -124,11 +124,6 @@ function pickWeighted<T>(r: Rng, choices: readonly [T, number][]): T {
   let x = r.next() * choices.reduce((s, [, w]) => s + w, 0);
   for (const [v, w] of choices) if ((x -= w) < 0) return v;
   return choices[choices.length - 1]![0];
-}
-
-async function topUp(w: CrashWorld, uid: string, amount: number): Promise<void> {
-  await w.ledger.topUp(C, uid, amount);
-  w.topUps.set(uid, (w.topUps.get(uid) ?? 0) + amount);
 }
 
 async function restart(w: CrashWorld, old: DaemonProcess | null): Promise<DaemonProcess> {
