@@ -4,9 +4,8 @@
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { Journal } from '../firmware/journal/journal.ts';
 import { topics } from '../firmware/ledger/topics.ts';
-import { benchSale } from './journal-rate.ts';
+import { benchSale, fillJournal } from './journal-rate.ts';
 import { spawnLedger } from './ledger-process.ts';
 import { msSince, now, type Figure } from './stats.ts';
 import { startBenchBroker, startBenchTerminal, using, type BenchLog } from './world.ts';
@@ -17,18 +16,6 @@ const LIMIT_MS = 120_000;
 
 const uids = demoChildren().map((c) => c.uid);
 const sale = (i: number, terminalId: string) => benchSale(uids[i % uids.length]!, terminalId, DEMO_CLUB_ID);
-
-/** Queues the sales straight into the terminal's journal, spread over the demo children. */
-async function queueSales(dataDir: string): Promise<void> {
-  const j = await Journal.open(dataDir);
-  try {
-    // Set-up, not measured: without fsyncs it takes seconds instead of a minute.
-    await j.db.exec('PRAGMA synchronous = OFF');
-    for (let i = 0; i < QUEUED; i++) if (!(await j.sales.approveOffline(sale(i, TERMINAL)))) throw new Error('sale not queued');
-  } finally {
-    await j.close();
-  }
-}
 
 /** Resolves after `n` calls of the returned tick, or rejects after LIMIT_MS. */
 function countTo(n: number, what: string): { tick: () => void; done: Promise<void> } {
@@ -64,7 +51,7 @@ export async function forwardQueue(dir: string, log: BenchLog): Promise<Figure[]
     defer(() => broker.close());
     const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-forward.log') });
     defer(() => ledger.stop());
-    await queueSales(join(dir, TERMINAL));
+    await fillJournal(join(dir, TERMINAL), QUEUED, (i) => sale(i, TERMINAL), false);
 
     const t0 = now();
     const b = await startBenchTerminal({ dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: broker.url, log });

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { Journal } from '../firmware/journal/journal.ts';
 import type { SaleMsg } from '../firmware/ledger/schemas.ts';
-import { latency, msSince, now, type Figure } from './stats.ts';
+import { latency, median, msSince, now, type Figure } from './stats.ts';
 
-const SALES = 3000;
+const SALES = 2000;
 const WARMUP = 200;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 export function benchSale(cardUid: string, terminalId = 'bench-journal', clubId = 'bench-klub'): SaleMsg {
   return {
@@ -17,6 +17,30 @@ export function benchSale(cardUid: string, terminalId = 'bench-journal', clubId 
     items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }, { sku: 'kakao', name: 'Kakao', unitPrice: 1000, qty: 1 }],
     createdAt: new Date().toISOString(),
   };
+}
+
+/**
+ * Fills a terminal's journal before a case, outside any measurement (so without fsyncs): `n`
+ * sales approved offline, and answered by the ledger when `answered` (a journal's history).
+ */
+export async function fillJournal(dataDir: string, n: number, sale: (i: number) => SaleMsg, answered: boolean): Promise<void> {
+  const j = await Journal.open(dataDir);
+  try {
+    await j.db.exec('PRAGMA synchronous = OFF');
+    let last = '';
+    for (let i = 0; i < n; i++) {
+      const s = sale(i);
+      if (!(await j.sales.approveOffline(s))) throw new Error('sale not stored');
+      if (answered && typeof (await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', offline: true, cardVersion: 1 })) === 'string') {
+        throw new Error('answer not stored');
+      }
+      last = s.txId;
+    }
+    // History the cashier saw long ago.
+    if (answered && last) await j.sales.markShown(last);
+  } finally {
+    await j.close();
+  }
 }
 
 interface Rate { perSecond: number; ms: number[] }
@@ -64,24 +88,26 @@ async function bareRate(path: string): Promise<Rate> {
 }
 
 export async function journalThroughput(dir: string): Promise<Figure[]> {
-  // Alternated rounds, best of each: both see the same disk and the same neighbours.
+  // Alternated rounds, each pair seeing the same disk and neighbours; medians over the rounds.
   const journal: Rate[] = [];
   const bare: Rate[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     bare.push(await bareRate(join(dir, `bare-${r}.db`)));
     journal.push(await journalRate(join(dir, `journal-${r}`)));
   }
-  const j = Math.max(...journal.map((x) => x.perSecond));
-  const b = Math.max(...bare.map((x) => x.perSecond));
+  const j = median(journal.map((x) => x.perSecond));
+  const b = median(bare.map((x) => x.perSecond));
+  const ratio = median(journal.map((x, r) => x.perSecond / bare[r]!.perSecond));
+  const rounds = `median of ${ROUNDS} alternated rounds of ${SALES}`;
   return [
     {
       ...latency('bare_commit', 'bare SQLite: one fsync\'d 1-insert transaction', bare.flatMap((x) => x.ms), Infinity),
       target: undefined, met: undefined, note: 'the disk\'s floor under every durable step below (all rounds)',
     },
-    { id: 'bare_sqlite_rate', label: 'bare SQLite: fsync\'d 1-insert transactions per second', unit: '/s', value: b, note: `best of ${ROUNDS} rounds of ${SALES}` },
+    { id: 'bare_sqlite_rate', label: 'bare SQLite: fsync\'d 1-insert transactions per second', unit: '/s', value: b, note: rounds },
     {
       id: 'journal_sales_rate', label: 'durable sales per second (SalesBook.approveOffline)', unit: '/s', value: j,
-      target: '≥ 80% of bare SQLite', met: j >= 0.8 * b, ratios: [{ to: 'of bare SQLite', ratio: j / b }], note: `best of ${ROUNDS} rounds of ${SALES}`,
+      target: '≥ 80% of bare SQLite', met: ratio >= 0.8, ratios: [{ to: 'of bare SQLite (median of the rounds\' ratios)', ratio }], note: rounds,
     },
   ];
 }

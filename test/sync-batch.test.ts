@@ -31,8 +31,8 @@ async function setup(t: import('ava').ExecutionContext) {
   sync.on('settled', (s) => events.push(`settled ${s.txId}`));
   sync.on('queueChanged', () => events.push('queue'));
   let commits = 0;
-  const exec = j.db.exec.bind(j.db);
-  j.db.exec = (sql: string) => { if (sql === 'COMMIT') commits++; return exec(sql); };
+  const run = j.db.run.bind(j.db);
+  j.db.run = (sql, params) => { if (sql === 'COMMIT') commits++; return run(sql, params); };
   t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
   return { j, link, sync, events, commits: () => commits };
 }

@@ -12,6 +12,8 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+interface Prepared { ready: Map<string, sqlite3.Statement>; pending: Map<string, Promise<sqlite3.Statement>> }
+
 /** Distinct SQL texts kept prepared; the code has a few dozen, so this only bounds a mistake (past it, statements are prepared per call and finalized by the GC). */
 const MAX_PREPARED = 256;
 
@@ -22,11 +24,11 @@ export class Db implements Queryable {
    * Prepared statements by SQL text: preparing and finalizing cost more than running a small
    * statement (≈ 100 µs → 35 µs for a lookup by key), and a sale runs a dozen of them.
    */
-  #prepared: Map<string, Promise<sqlite3.Statement>>;
+  #prepared: Prepared;
   /** True on the view `batch` hands out: its tx() and read() run inside the batch's transaction. */
   #joined: boolean;
 
-  private constructor(db: sqlite3.Database, prepared = new Map<string, Promise<sqlite3.Statement>>(), joined = false) {
+  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false) {
     this.#db = db;
     this.#prepared = prepared;
     this.#joined = joined;
@@ -39,7 +41,7 @@ export class Db implements Queryable {
   }
 
   run(sql: string, params: Param[] = []): Promise<{ changes: number; lastID: number }> {
-    return this.#statement(sql).then((st) => new Promise((resolve, reject) => {
+    return this.#with(sql, (st) => new Promise((resolve, reject) => {
       st.run(params, function (err) {
         if (err) reject(err); else resolve({ changes: this.changes, lastID: this.lastID });
       });
@@ -50,7 +52,7 @@ export class Db implements Queryable {
     return (await this.all<T>(sql, params))[0];
   }
   all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    return this.#statement(sql).then((st) => new Promise((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
+    return this.#with(sql, (st) => new Promise((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
   }
   exec(sql: string): Promise<void> {
     return new Promise((resolve, reject) => this.#db.exec(sql, (err) => (err ? reject(err) : resolve())));
@@ -63,10 +65,10 @@ export class Db implements Queryable {
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
     const next = this.#queue.then(async () => {
-      await this.exec('BEGIN IMMEDIATE');
+      await this.run('BEGIN IMMEDIATE');
       try {
         const out = await fn(this);
-        await this.exec('COMMIT');
+        await this.run('COMMIT');
         return out;
       } catch (e) {
         await this.exec('ROLLBACK').catch(() => undefined);
@@ -98,25 +100,33 @@ export class Db implements Queryable {
   close(): Promise<void> {
     if (this.#joined) throw new Error('close() on a batch view');
     return this.#queue.then(async () => {
-      const stmts = await Promise.allSettled(this.#prepared.values());
-      this.#prepared.clear();
-      await Promise.all(stmts.map((r) => r.status === 'fulfilled' && new Promise<void>((resolve) => r.value.finalize(() => resolve()))));
+      await Promise.allSettled(this.#prepared.pending.values());
+      const stmts = [...this.#prepared.ready.values()];
+      this.#prepared.ready.clear();
+      await Promise.all(stmts.map((st) => new Promise<void>((resolve) => st.finalize(() => resolve()))));
       await new Promise<void>((resolve, reject) => this.#db.close((err) => (err ? reject(err) : resolve())));
     });
   }
 
-  /** The prepared statement for `sql`; one that fails to prepare is not kept (its callers get the error). */
-  #statement(sql: string): Promise<sqlite3.Statement> {
-    let st = this.#prepared.get(sql);
-    if (!st) {
-      st = new Promise((resolve, reject) => {
-        const s = this.#db.prepare(sql, (err) => (err ? reject(err) : resolve(s)));
+  /** Runs `use` with the prepared statement for `sql` (at once when it is ready: no extra promise hop). */
+  #with<T>(sql: string, use: (st: sqlite3.Statement) => Promise<T>): Promise<T> {
+    const ready = this.#prepared.ready.get(sql);
+    return ready ? use(ready) : this.#prepare(sql).then(use);
+  }
+
+  /** Prepares `sql` once; a statement that fails to prepare is not kept (its callers get the error). */
+  #prepare(sql: string): Promise<sqlite3.Statement> {
+    const { ready, pending } = this.#prepared;
+    let p = pending.get(sql);
+    if (!p) {
+      p = new Promise((resolve, reject) => {
+        const st = this.#db.prepare(sql, (err) => (err ? reject(err) : resolve(st)));
       });
-      if (this.#prepared.size < MAX_PREPARED) {
-        this.#prepared.set(sql, st);
-        st.catch(() => this.#prepared.delete(sql));
+      if (ready.size + pending.size < MAX_PREPARED) {
+        pending.set(sql, p);
+        p.then((st) => { ready.set(sql, st); pending.delete(sql); }, () => pending.delete(sql));
       }
     }
-    return st;
+    return p;
   }
 }

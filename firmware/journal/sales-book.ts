@@ -31,12 +31,17 @@ async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total
     [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt]);
 }
 
-/** `shown`: 0 until the cashier has seen the result (a refusal is shown as it is recorded). */
-async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid, shown = 0): Promise<void> {
-  await q.run(
+/**
+ * `shown`: 0 until the cashier has seen the result (a refusal is shown as it is recorded).
+ * `overPendingOnly`: an existing row is changed only while it is pending. Says whether a row was written.
+ */
+async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid, shown = 0,
+  overPendingOnly = false): Promise<boolean> {
+  const r = await q.run(
     `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown) VALUES (?,?,?,?,?,?,?,?,?)
-     ON CONFLICT(tx_id) DO UPDATE SET offline=excluded.offline, status=excluded.status, reason=excluded.reason`,
+     ON CONFLICT(tx_id) DO UPDATE SET offline=excluded.offline, status=excluded.status, reason=excluded.reason${overPendingOnly ? " WHERE sales.status = 'pending'" : ''}`,
     [msg.txId, cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, reason, shown]);
+  return r.changes > 0;
 }
 
 export class SalesBook {
@@ -57,9 +62,8 @@ export class SalesBook {
    */
   approveOffline(msg: SaleMsg): Promise<boolean> {
     return this.db.tx(async (q) => {
-      const existing = await q.get<{ status: SaleStatus }>('SELECT status FROM sales WHERE tx_id = ?', [msg.txId]);
-      if (existing && existing.status !== 'pending') return false;
-      await insertSale(q, msg, 'approved', null);
+      // Checked by the write itself, not by a look-up first: one statement less on every sale.
+      if (!(await insertSale(q, msg, 'approved', null, msg.cardUid, 0, true))) return false;
       await putOutbox(q, msg, msg.cardUid, msg.total);
       return true;
     });
@@ -165,11 +169,16 @@ export class SalesBook {
     return r?.s ?? 0;
   }
 
-  /** Offline-approved sales not yet answered: for one card, and for the whole terminal. */
+  /**
+   * Offline-approved sales not yet answered: for one card, and for the whole terminal. Found
+   * through the outbox (an unanswered sale is there until its answer is stored): scanning months
+   * of answered sales for them took milliseconds on every offline sale.
+   */
   async offlineExposure(uid: string): Promise<{ card: number; terminal: number }> {
     const r = await this.db.read((q) => q.get<{ card: number | null; terminal: number | null }>(
-      `SELECT sum(CASE WHEN card_uid = ? THEN total END) AS card, sum(total) AS terminal
-         FROM sales WHERE status = 'approved' AND offline = 1 AND answered = 0`, [uid]));
+      `SELECT sum(CASE WHEN s.card_uid = ? THEN s.total END) AS card, sum(s.total) AS terminal
+         FROM outbox o JOIN sales s ON s.tx_id = o.tx_id
+        WHERE o.type = 'sale' AND o.offline = 1 AND s.status = 'approved' AND s.offline = 1 AND s.answered = 0`, [uid]));
     return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
   }
 

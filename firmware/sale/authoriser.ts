@@ -7,7 +7,7 @@ import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
-import type { SaleMsg } from '../ledger/schemas.ts';
+import type { CardRecord, SaleMsg } from '../ledger/schemas.ts';
 import { basketTotal, checkBasket, decideOffline, availableMoney, type OfflineLimits } from '../rules/authorise.ts';
 import type { BasketLine, ScreenResult } from './screen-model.ts';
 import type { CardView } from './types.ts';
@@ -53,7 +53,7 @@ export class Authoriser {
     if (!rec) return this.#refuse(msg, 'unknown_card', null);
     if (rec.status !== 'active') return this.#refuse(msg, 'blocked', card);
 
-    if (!this.d.connected()) return this.#offline(msg, card, false);
+    if (!this.d.connected()) return this.#offline(msg, card, false, rec);
 
     await journal.sales.beginOnline(msg);
     const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);
@@ -67,9 +67,10 @@ export class Authoriser {
     return this.#offline(msg, card, true);
   }
 
-  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean): Promise<Decided> {
+  /** `known`: the record just read (not after waiting for the ledger: it may have changed meanwhile). */
+  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean, known?: CardRecord): Promise<Decided> {
     const { journal, log } = this.d;
-    const rec = await journal.cards.get(card.uid);
+    const rec = known ?? await journal.cards.get(card.uid);
     const msg: SaleMsg = { ...sale, offline: true };
     const decision = decideOffline({
       card: rec,
@@ -83,7 +84,7 @@ export class Authoriser {
       if (!(await journal.sales.approveOffline(msg))) return this.#storedAnswer(msg, card);
       log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
       this.d.forward();
-      return { result: await this.#result(msg, 'approved', null, card), card: await this.cardView(card.uid) ?? card, offline: true };
+      return this.#decided(msg, 'approved', null, card, true);
     }
     if (!triedOnline) return this.#refuse(msg, decision.reason, card);
     const reversed = await journal.sales.declineAndReverse(msg.txId, decision.reason,
@@ -98,17 +99,21 @@ export class Authoriser {
   async #storedAnswer(msg: SaleMsg, card: CardView): Promise<Decided> {
     const s = await this.d.journal.sales.sale(msg.txId);
     const status = s?.status === 'approved' ? 'approved' : 'declined';
-    return { result: await this.#result(msg, status, s?.reason ?? null, card), card: await this.cardView(card.uid) ?? card, offline: false };
+    return this.#decided(msg, status, s?.reason ?? null, card, false);
   }
 
   async #fromSettled(msg: SaleMsg, s: Settled, card: CardView): Promise<Decided> {
     const reason = s.kind === 'sale' ? s.reason : null;
-    return { result: await this.#result(msg, s.status, reason, card), card: await this.cardView(card.uid) ?? card, offline: false };
+    return this.#decided(msg, s.status, reason, card, false);
   }
 
-  async #result(msg: SaleMsg, status: 'approved' | 'declined', reason: string | null, card: CardView): Promise<ScreenResult> {
+  /** The decision as the cashier sees it, with the card's money after it (looked up once, not per field). */
+  async #decided(msg: SaleMsg, status: 'approved' | 'declined', reason: string | null, card: CardView, offline: boolean): Promise<Decided> {
     const now = await this.cardView(card.uid);
-    return { status, reason: status === 'declined' ? reason ?? 'invalid' : null, balance: now?.available ?? null, txId: msg.txId };
+    return {
+      result: { status, reason: status === 'declined' ? reason ?? 'invalid' : null, balance: now?.available ?? null, txId: msg.txId },
+      card: now ?? card, offline,
+    };
   }
 
   /** A refusal the terminal decides alone: nothing is sent, the attempt is kept for the report. */
