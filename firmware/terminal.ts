@@ -12,6 +12,7 @@ import { Authoriser } from './sale/authoriser.ts';
 import { SaleController } from './sale/controller.ts';
 import type { TerminalStatus } from './sale/screen.ts';
 import { FIRMWARE_VERSION } from './version.ts';
+import { within } from './within.ts';
 
 const LAST_ONLINE = 'last_online_at';
 const HEARTBEAT_MS = 60_000;
@@ -116,7 +117,7 @@ export class Terminal {
     this.forwarder.stop();
     if (this.link.connected) await this.#markOnline();
     await this.link.stop();
-    await this.sync.idle();
+    if (!(await within(this.sync.idle(), 3000))) this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
     await Promise.allSettled([hardware.reader.stop(), hardware.keypad.stop(), hardware.indicators.stop(), hardware.display.stop()]);
     await this.journal.close();
   }

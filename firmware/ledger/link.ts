@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { TypedEmitter } from '../../hal/emitter.ts';
+import { within } from '../within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from './topics.ts';
@@ -107,10 +108,10 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const c = this.#client;
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
-    if (c.connected) await this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true).catch(() => undefined);
+    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true), 1000);
     this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
-    await c.endAsync(!c.connected).catch(() => undefined);
+    if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
   }
 
   /** Publishes a tx message; false when not connected (the outbox keeps it for the next connection). */

@@ -2,6 +2,7 @@
 // link: sim topics exist only on a simulator's broker, never on a club's).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../../firmware/log.ts';
+import { within } from '../../firmware/within.ts';
 import { noDelay } from '../../firmware/ledger/no-delay.ts';
 
 export class SimBus {
@@ -31,7 +32,7 @@ export class SimBus {
     const c = this.#client;
     this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
-    await c.endAsync(!c.connected).catch(() => undefined);
+    if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
   }
 
   subscribe(topic: string, handler: (payload: Buffer) => void): void {
