@@ -17,8 +17,9 @@ fi
 [[ $# -eq 0 ]] || { echo "usage: install.sh [--root DIR]" >&2; exit 64; }
 src=$(cd "$(dirname "$0")/.." && pwd)
 app=/opt/klubkort
-# What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo).
-app_items=(bin firmware hal sim types docs systemd package.json package-lock.json README.md)
+# What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo), and
+# the build script that `npm ci` runs (prepare) to make dist/, the bundle the daemon runs.
+app_items=(bin firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
 packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3)
 
 say() { echo "install: $*"; }
@@ -68,7 +69,7 @@ install_app() {
   rm -rf "$stage"
   mkdir -p "$stage"
   for item in "${app_items[@]}"; do
-    [[ -e $src/$item ]] && cp -R "$src/$item" "$stage/"
+    [[ -e $src/$item ]] && mkdir -p "$(dirname "$stage/$item")" && cp -R "$src/$item" "$stage/$item"
   done
   if [[ -n $root ]]; then
     say "skipped (--root): npm ci --omit=dev in $app"

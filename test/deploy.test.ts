@@ -8,25 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 
-const SYSTEMD = join(process.cwd(), 'systemd');
+import { SYSTEMD_DIR as SYSTEMD, unitSection } from './helpers/unit-file.ts';
+
 const files = (ext: string) => readdirSync(SYSTEMD).filter((f) => f.endsWith(ext)).map((f) => join(SYSTEMD, f));
 
 function tempDir(t: import('ava').ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-deploy-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** key → every value it is given, from the unit's [section]. */
-function unitSection(text: string, section: string): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  let inside = false;
-  for (const line of text.split('\n')) {
-    if (/^\[.*\]$/.test(line)) { inside = line === `[${section}]`; continue; }
-    const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
-    if (inside && kv) m.set(kv[1]!, [...(m.get(kv[1]!) ?? []), kv[2]!]);
-  }
-  return m;
 }
 
 test('systemd-analyze verify finds nothing to complain about in the units', (t) => {
@@ -112,6 +101,8 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   t.truthy(first['opt/klubkort/bin/klubkort.js']);
   t.truthy(first['opt/klubkort/firmware/cli/main.ts']);
   t.truthy(first['opt/klubkort/package-lock.json'], 'npm ci needs the lock file');
+  t.truthy(first['opt/klubkort/scripts/build.ts'], 'npm ci builds dist/ with it (prepare)');
+  t.false(Object.keys(first).some((p) => p.startsWith('opt/klubkort/dist')), 'dist/ is built on the terminal, not copied');
   t.is(first['usr/local/bin/klubkort'], 'link /opt/klubkort/bin/klubkort.js');
   t.is(first['etc/klubkort'], 'dir 755');
   t.is(first['var/lib/klubkort'], 'dir 700');

@@ -9,6 +9,7 @@ import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
 import { askControl } from '../../firmware/control/socket.ts';
 import type { TerminalSnapshot } from '../../firmware/terminal.ts';
 import { LOG_DIR } from './log-sink.ts';
+import { serviceLaunch, type Launch } from './unit-file.ts';
 
 export const KLUBKORT_BIN = join(process.cwd(), 'bin', 'klubkort.js');
 
@@ -19,6 +20,8 @@ export interface DaemonSpec {
   dataDir: string;
   /** More settings, written to a config file passed with --config (the flags still name the ids). */
   config?: Partial<TerminalConfigInput>;
+  /** Node's flags and environment; by default the systemd unit's, so every test runs the daemon as a terminal does. */
+  launch?: Launch;
 }
 
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
@@ -31,8 +34,9 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => { this.#exit = { code, signal }; resolve(this.#exit); }));
   }
 
-  /** `node bin/klubkort.js run --config … --sim --headless --broker … --terminal-id … --club-id … --data-dir …` */
+  /** `node <the unit's flags> bin/klubkort.js run --config … --sim --headless --broker … --terminal-id … --club-id … --data-dir …` */
   static spawn(spec: DaemonSpec): DaemonProcess {
+    const launch = spec.launch ?? serviceLaunch();
     mkdirSync(spec.dataDir, { recursive: true });
     mkdirSync(LOG_DIR, { recursive: true });
     const configFile = join(spec.dataDir, '..', `${spec.terminalId}.config.json`);
@@ -42,9 +46,9 @@ export class DaemonProcess {
     }));
     const logFile = join(LOG_DIR, `child-${spec.terminalId}-${process.pid}.log`);
     const fd = openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [KLUBKORT_BIN, 'run', '--config', configFile, '--sim', '--headless',
+    const proc = spawn(process.execPath, [...launch.nodeArgs, KLUBKORT_BIN, 'run', '--config', configFile, '--sim', '--headless',
       '--broker', spec.brokerUrl, '--terminal-id', spec.terminalId, '--club-id', spec.clubId, '--data-dir', spec.dataDir],
-    { stdio: ['ignore', fd, fd] });
+    { stdio: ['ignore', fd, fd], env: { ...process.env, ...launch.env } });
     closeSync(fd);
     return new DaemonProcess(proc, spec, logFile);
   }
