@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { Journal } from '../firmware/journal/journal.ts';
 import { checkPhoto } from '../firmware/journal/card-cache.ts';
-import { migrations } from '../firmware/journal/migrations/index.ts';
+import { migrate, migrations } from '../firmware/journal/migrations/index.ts';
+import { Db } from '../firmware/journal/db.ts';
 import type { CardRecord, SaleMsg } from '../firmware/ledger/schemas.ts';
 
 async function open(t: import('ava').ExecutionContext) {
@@ -23,6 +24,56 @@ test('migrations set WAL, synchronous=FULL and secure_delete', async (t) => {
   t.is((await j.db.get<{ synchronous: number }>('PRAGMA synchronous'))!.synchronous, 2);
   t.is((await j.db.get<{ secure_delete: number }>('PRAGMA secure_delete'))!.secure_delete, 1);
   t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
+});
+
+test('a journal from before migration 3 keeps its queue, in order, and sells on with the one-statement write', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // A v2 journal with three queued sales (the outbox's AUTOINCREMENT numbers them 1–3), the
+  // middle one answered meanwhile, so the queue has a gap.
+  const old = await Db.open(join(dir, 'journal.db'));
+  for (const sql of migrations.slice(0, 2)) await old.exec(sql);
+  await old.exec('PRAGMA user_version = 2');
+  const queued = [sale({ offline: true }), sale({ offline: true }), sale({ offline: true })];
+  for (const s of queued) {
+    await old.run("INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, shown) VALUES (?,?,?,?,?,1,'approved',1)",
+      [s.txId, s.cardUid, JSON.stringify(s.items), s.total, s.createdAt]);
+    await old.run("INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at) VALUES (?,'sale',1,?,?,?,?)",
+      [s.txId, s.cardUid, s.total, JSON.stringify(s), s.createdAt]);
+  }
+  await old.run('DELETE FROM outbox WHERE tx_id = ?', [queued[1]!.txId]);
+  await old.run('UPDATE sales SET answered = 1, result_version = 9 WHERE tx_id = ?', [queued[1]!.txId]);
+  await old.close();
+
+  const j = await Journal.open(dir);
+  t.teardown(() => j.close().catch(() => undefined));
+  t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
+  t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId]);
+  // Unanswered (0 and 2) through the outbox, answered above the record's version (1) through the index.
+  t.is(await j.sales.unbooked('04A1B2C3', 8), 3 * 800);
+  t.is(await j.sales.unbooked('04A1B2C3', 9), 2 * 800);
+  const next = sale({ offline: true });
+  t.true(await j.sales.approveOffline(next));
+  t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId, next.txId], 'a new sale queues last');
+  t.is(await migrate(j.db), migrations.length, 'nothing left to apply');
+});
+
+test('a sale is written with its outbox entry or not at all; a pending online row is switched, a decided one is not', async (t) => {
+  const { j } = await open(t);
+  const online = sale();
+  await j.sales.beginOnline(online);
+  t.like(await j.sales.sale(online.txId), { status: 'pending', offline: false });
+  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.offline]), [[online.txId, false]]);
+  t.true(await j.sales.approveOffline({ ...online, offline: true }));
+  t.like(await j.sales.sale(online.txId), { status: 'approved', offline: true });
+  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.offline]), [[online.txId, true]], 'the same entry, now offline');
+  // The outbox half failing (no payload) after the sale row went in leaves neither row.
+  const bad = sale({ offline: true });
+  await t.throwsAsync(() => j.db.writeOne(
+    "INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending) VALUES (?,?,?,?,?,1,'approved',NULL,1)",
+    [bad.txId, bad.cardUid, '[]', 800, bad.createdAt]), { message: /NOT NULL constraint failed: outbox.payload/ });
+  t.is(await j.sales.sale(bad.txId), null);
+  t.is((await j.sales.outbox()).length, 1);
 });
 
 test('the card cache never takes an equal or lower version', async (t) => {

@@ -64,7 +64,7 @@ export class Db implements Queryable {
    */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
-    const next = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       await this.run('BEGIN IMMEDIATE');
       try {
         const out = await fn(this);
@@ -75,6 +75,21 @@ export class Db implements Queryable {
         throw e;
       }
     });
+  }
+
+  /**
+   * One statement as its own transaction (SQLite's autocommit: all of it or nothing, and with WAL
+   * + FULL on disk when it returns), queued like tx(). A thread-pool round trip costs about as much
+   * as a small statement, so a write that fits one statement saves the two of BEGIN and COMMIT.
+   */
+  writeOne(sql: string, params: Param[] = []): Promise<{ changes: number; lastID: number }> {
+    if (this.#joined) return this.run(sql, params);
+    return this.#enqueue(() => this.run(sql, params));
+  }
+
+  /** Runs `job` after every write queued before it. */
+  #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(job);
     this.#queue = next.catch(() => undefined);
     return next;
   }

@@ -31,28 +31,20 @@ async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total
     [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt]);
 }
 
-/**
- * `shown`: 0 until the cashier has seen the result (a refusal is shown as it is recorded).
- * `overPendingOnly`: an existing row is changed only while it is pending. Says whether a row was written.
- */
-async function insertSale(q: Queryable, msg: SaleMsg, status: SaleStatus, reason: string | null, cardUid: string | null = msg.cardUid, shown = 0,
-  overPendingOnly = false): Promise<boolean> {
-  const r = await q.run(
-    `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown) VALUES (?,?,?,?,?,?,?,?,?)
-     ON CONFLICT(tx_id) DO UPDATE SET offline=excluded.offline, status=excluded.status, reason=excluded.reason${overPendingOnly ? " WHERE sales.status = 'pending'" : ''}`,
-    [msg.txId, cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, reason, shown]);
-  return r.changes > 0;
+/** A sale and its outbox entry in one statement (migration 3); see `sale_entry_insert` for when each is written. */
+function writeSaleEntry(db: Db, msg: SaleMsg, status: 'pending' | 'approved', onlyOverPending: boolean) {
+  return db.writeOne(
+    `INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending)
+     VALUES (?,?,?,?,?,?,?,?,?)`,
+    [msg.txId, msg.cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, JSON.stringify(msg), onlyOverPending ? 1 : 0]);
 }
 
 export class SalesBook {
   constructor(private readonly db: Db) {}
 
   /** An online sale about to be sent: kept so that a restart can resolve it with a reversal. */
-  beginOnline(msg: SaleMsg): Promise<void> {
-    return this.db.tx(async (q) => {
-      await insertSale(q, msg, 'pending', null);
-      await putOutbox(q, msg, msg.cardUid, msg.total);
-    });
+  async beginOnline(msg: SaleMsg): Promise<void> {
+    await writeSaleEntry(this.db, msg, 'pending', false);
   }
 
   /**
@@ -60,13 +52,11 @@ export class SalesBook {
    * queues it with `offline: true`. Returns false when the ledger's answer to the online attempt
    * was stored first: then that answer stands.
    */
-  approveOffline(msg: SaleMsg): Promise<boolean> {
-    return this.db.tx(async (q) => {
-      // Checked by the write itself, not by a look-up first: one statement less on every sale.
-      if (!(await insertSale(q, msg, 'approved', null, msg.cardUid, 0, true))) return false;
-      await putOutbox(q, msg, msg.cardUid, msg.total);
-      return true;
-    });
+  async approveOffline(msg: SaleMsg): Promise<boolean> {
+    await writeSaleEntry(this.db, msg, 'approved', true);
+    // Read after the commit (no fsync): it is ours if it stands approved offline.
+    const r = await this.db.read((q) => q.get<{ status: SaleStatus; offline: number }>('SELECT status, offline FROM sales WHERE tx_id = ?', [msg.txId]));
+    return r?.status === 'approved' && r.offline === 1;
   }
 
   /** Declines an online sale that got no answer; a reversal makes sure the ledger books nothing. */
@@ -81,7 +71,10 @@ export class SalesBook {
 
   /** A refusal decided by the terminal before anything was sent: kept for the day's report only, without the card. */
   async recordRefusal(msg: SaleMsg, reason: string): Promise<void> {
-    await this.db.tx((q) => insertSale(q, msg, 'declined', reason, null, 1));
+    await this.db.writeOne(
+      `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown) VALUES (?,?,?,?,?,?,'declined',?,1)
+       ON CONFLICT(tx_id) DO NOTHING`,
+      [msg.txId, null, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, reason]);
   }
 
   /** The cashier has seen this sale's result, and so every earlier one (one sale at a time). */
@@ -163,9 +156,13 @@ export class SalesBook {
    * or answered with a card version above the record's.
    */
   async unbooked(uid: string, recordVersion: number): Promise<number> {
-    const r = await this.db.read((q) => q.get<{ s: number | null }>(
-      `SELECT sum(total) AS s FROM sales WHERE card_uid = ? AND status = 'approved'
-         AND (answered = 0 OR result_version > ?)`, [uid, recordVersion]));
+    // An unanswered sale is in the outbox until its answer is stored; answered ones are indexed.
+    const r = await this.db.read((q) => q.get<{ s: number }>(
+      `SELECT (SELECT coalesce(sum(s.total), 0) FROM outbox o JOIN sales s ON s.tx_id = o.tx_id
+                WHERE o.card_uid = ? AND o.type = 'sale' AND s.status = 'approved' AND s.answered = 0)
+            + (SELECT coalesce(sum(total), 0) FROM sales
+                WHERE card_uid = ? AND answered = 1 AND status = 'approved' AND result_version > ?) AS s`,
+      [uid, uid, recordVersion]));
     return r?.s ?? 0;
   }
 
@@ -191,7 +188,7 @@ export class SalesBook {
   async lastVoidable(sinceIso: string): Promise<StoredSale | null> {
     const r = await this.db.read((q) => q.get<SaleRow>(
       `SELECT * FROM sales WHERE status = 'approved' AND voided_by IS NULL AND card_uid IS NOT NULL AND created_at >= ?
-       ORDER BY created_at DESC, rowid DESC LIMIT 1`, [sinceIso]));
+       ORDER BY rowid DESC LIMIT 1`, [sinceIso]));
     return r ? toSale(r) : null;
   }
 
