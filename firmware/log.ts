@@ -13,3 +13,15 @@ export function createLogger(opts: { level?: string; name?: string; destination?
 export function maskUid(uid: string): string {
   return uid.length <= 4 ? '****' : '*'.repeat(uid.length - 4) + uid.slice(-4);
 }
+
+/** A URL as logged: a password in it (mqtt://user:secret@host) is replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}

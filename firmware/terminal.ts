@@ -2,7 +2,7 @@
 // passed in, so a test builds a whole terminal with simulated devices and a temporary journal.
 import type { Logger } from './log.ts';
 import type { TerminalConfig } from './config/schema.ts';
-import type { Hardware } from '../hal/types.ts';
+import { stopHardware, type Hardware } from '../hal/types.ts';
 import { Journal } from './journal/journal.ts';
 import { LedgerLink } from './ledger/link.ts';
 import { LedgerSync } from './ledger/sync.ts';
@@ -118,7 +118,7 @@ export class Terminal {
     if (this.link.connected) await this.#markOnline();
     await this.link.stop();
     if (!(await within(this.sync.idle(), 3000))) this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
-    await Promise.allSettled([hardware.reader.stop(), hardware.keypad.stop(), hardware.indicators.stop(), hardware.display.stop()]);
+    await stopHardware(hardware);
     await this.journal.close();
   }
 

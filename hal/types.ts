@@ -51,3 +51,8 @@ export interface Hardware {
   keypad: Keypad;
   display: Display;
 }
+
+/** Stops every device (outputs off, reader released); one failing does not keep the others running. */
+export async function stopHardware(hw: Hardware): Promise<void> {
+  await Promise.allSettled([hw.reader.stop(), hw.keypad.stop(), hw.indicators.stop(), hw.display.stop()]);
+}

@@ -30,10 +30,14 @@ test('run --config: retained status online with version and queue, status and fo
 
   const dataDir = join(dir, 'terminal');
   const cfgFile = join(dir, 'config.json');
-  writeFileSync(cfgFile, JSON.stringify({ terminalId: 'kasse-cli', clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir, hardware: 'sim', headless: true }));
+  // Credentials in the URL (the embedded broker takes any): the log must not repeat the password.
+  const url = broker.url.replace('mqtt://', 'mqtt://kasse-cli:hemmeligt@');
+  writeFileSync(cfgFile, JSON.stringify({ terminalId: 'kasse-cli', clubId: DEMO_CLUB_ID, broker: { url }, dataDir, hardware: 'sim', headless: true }));
+  let stderr = '';
   const start = () => {
     const child = spawn(process.execPath, [BIN, 'run', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.pipe(logSink('cli'), { end: false });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     return child;
   };
 
@@ -53,6 +57,8 @@ test('run --config: retained status online with version and queue, status and fo
   child.kill('SIGTERM');
   t.is(await exited, 0);
   await until(() => statuses.some((s) => s.state === 'offline'), 'offline after SIGTERM');
+  t.regex(stderr, /"broker":"mqtt:\/\/kasse-cli:\*\*\*@127\.0\.0\.1:\d+","msg":"connected to broker"/);
+  t.notRegex(stderr, /hemmeligt/);
 
   // SIGKILL: the broker publishes the will
   child = start();

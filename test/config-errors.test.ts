@@ -1,7 +1,7 @@
 // Broken config files: `klubkort run --config FILE` says what is wrong in one message (no stack
 // trace), starts nothing, and exits with 78 (EX_CONFIG) so systemd does not restart it in a loop.
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/daemon-process.ts';
@@ -15,6 +15,7 @@ const valid = { terminalId: 'kasse-1', clubId: 'demo-klub', broker: { url: 'mqtt
 /** [what, file contents (or a path to pass as it is), what the message must say] */
 const cases: [string, string | { path: string }, RegExp][] = [
   ['not JSON', '{"terminalId": "kasse-1",', /is not valid JSON/],
+  ['not JSON near a password', '{"broker": {"url": "mqtt://kasse:hemmeligt@broker:1883"}, "dataDir": data}', /is not valid JSON: Unexpected token/],
   ['an empty file', '', /is not valid JSON/],
   ['JSON but no object', '["kasse-1"]', /must hold a JSON object/],
   ['a wrong type', JSON.stringify({ ...valid, terminalId: 5 }), /terminalId: .*expected string/],
@@ -51,6 +52,30 @@ for (const [what, contents, says] of cases) {
     t.notRegex(r.stderr, /^\s+at /m, 'no stack trace');
     t.true(r.stderr.includes(file), 'it names the file');
     t.false(existsSync(dataDir), 'nothing was started');
+    t.notRegex(r.stderr, /hemmeligt/, 'no password quoted from the file');
+  });
+}
+
+/** [what, how to spoil the data directory, what the message must say] */
+const dataDirCases: [string, (dir: string) => string, RegExp][] = [
+  ['a file where the data directory should be', (d) => { writeFileSync(join(d, 'file'), 'x'); return join(d, 'file'); }, /data directory .* is not usable \((ENOTDIR|EEXIST)\)/],
+  ['a data directory under a file', (d) => { writeFileSync(join(d, 'file'), 'x'); return join(d, 'file', 'data'); }, /data directory .* is not usable \(ENOTDIR\)/],
+  ['a journal that is not a database', (d) => { mkdirSync(join(d, 'data')); writeFileSync(join(d, 'data', 'journal.db'), 'sales, but not SQLite '.repeat(200)); return join(d, 'data'); },
+    /the journal in .* cannot be opened \(SQLITE_NOTADB.*\); it is left as it is/],
+];
+
+for (const [what, spoil, says] of dataDirCases) {
+  test(`${what}: one clear message, exit code 73, the journal untouched`, async (t) => {
+    const sub = mkdtempSync(join(dir, 'datadir-'));
+    const bad = spoil(sub);
+    const journal = join(bad, 'journal.db');
+    const before = existsSync(journal) ? readFileSync(journal) : null;
+    const r = await runCli(['run', '--sim', '--headless', '--broker', 'mqtt://127.0.0.1:1', '--terminal-id', 'kasse-1', '--club-id', 'demo-klub', '--data-dir', bad]);
+    t.is(r.code, 73, r.stderr);
+    t.regex(r.stderr, says);
+    t.is(r.stderr.match(/^klubkort: /gm)?.length, 1, 'exactly one message');
+    t.notRegex(r.stderr, /^\s+at /m, 'no stack trace');
+    if (before) t.deepEqual(readFileSync(journal), before, 'the journal file is as it was');
   });
 }
 

@@ -1,11 +1,12 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Terminal } from '../terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
+import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
@@ -15,8 +16,20 @@ export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> 
   logFile?: string;
 }
 
+/** The data directory or the journal in it cannot be used: a message for the technician, exit 73 (EX_CANTCREAT). */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+const problem = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
 export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {}): Promise<Daemon> {
-  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+    accessSync(cfg.dataDir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${problem(e)}): it must be a directory the daemon can write`);
+  }
   const logFile = opts.logFile ?? (cfg.headless ? undefined : join(cfg.dataDir, 'klubkort.log'));
   const log = createLogger({ level: cfg.logLevel, destination: logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined });
   let terminal: Terminal | null = null;
@@ -25,7 +38,14 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
     // The console draws photos from the journal, which opens with the terminal below.
     photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
   });
-  terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+  try {
+    terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+  } catch (e) {
+    await stopHardware(hw);
+    // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
+    if (/^SQLITE_/.test(problem(e))) throw new DataDirError(`the journal in ${cfg.dataDir} cannot be opened (${(e as Error).message}); it is left as it is`);
+    throw e;
+  }
   const t = terminal;
   const control = await serveControl(cfg.dataDir, async (cmd) => {
     if (cmd === 'forward') await t.forwardNow();

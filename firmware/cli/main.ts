@@ -1,7 +1,7 @@
 // `klubkort` command line: run, sim, status, forward, ledger (simulator admin), provision, selftest.
 import { ConfigError } from '../config/load.ts';
 import { configFromArgs } from './args.ts';
-import { startDaemon, handleSignals } from './daemon.ts';
+import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
 import { parseArgs } from 'node:util';
 import { formatStatus } from './status-format.ts';
@@ -35,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       } catch (e) {
         // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
         if ((e as Error).name === 'PiHardwareError') { process.stderr.write(`klubkort: ${(e as Error).message}\n`); return 69; }
+        if (e instanceof DataDirError) { process.stderr.write(`klubkort: ${e.message}\n`); return 73; }
         throw e;
       }
       handleSignals(d);

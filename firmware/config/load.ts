@@ -34,7 +34,10 @@ export function loadConfigFile(path: string, overrides: Partial<TerminalConfigIn
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+    // V8 quotes the text around the error ('…"url": "mqtt://u:secret@…" is not valid JSON'): a
+    // password must not reach the journal through it.
+    const why = (e as Error).message.replace(/,?\s*(\.\.\.)?".*$/s, '');
+    throw new ConfigError(`config file ${path} is not valid JSON: ${why}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${path} must hold a JSON object`);
   return parseConfig({ ...json, ...overrides }, `config file ${path}`);

@@ -27,11 +27,17 @@ export class Forwarder {
 
   stop(): void { clearInterval(this.#timer); }
 
-  /** Sends what is not sent on this connection or is overdue; `force` sends everything again. */
+  /**
+   * Sends what is not sent on this connection or is overdue; `force` sends everything again.
+   * Never rejects (callers fire and forget): a journal that fails (closed at stop) is logged, and
+   * the entries go on the next call.
+   */
   forward(force = false): Promise<void> {
     if (force) this.#sent.clear();
     if (this.#running) { this.#again = true; return this.#running; }
-    this.#running = this.#drain().finally(() => { this.#running = null; });
+    this.#running = this.#drain()
+      .catch((err: Error) => this.log.error({ err: err.message }, 'forwarding the outbox failed'))
+      .finally(() => { this.#running = null; });
     return this.#running;
   }
 

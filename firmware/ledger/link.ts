@@ -5,7 +5,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { TypedEmitter } from '../../hal/emitter.ts';
 import { within } from '../within.ts';
 import type { Logger } from '../log.ts';
-import { maskUid } from '../log.ts';
+import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from './topics.ts';
 import { noDelay } from './no-delay.ts';
 import {
@@ -81,7 +81,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' })));
     this.#client = client;
     client.on('connect', () => {
-      this.log.info({ broker: this.cfg.broker.url }, 'connected to broker');
+      this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
       client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId)], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
       });

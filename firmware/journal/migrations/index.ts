@@ -67,6 +67,7 @@ export const migrations: string[] = [
   //   through the small outbox), and a sale is answered outside the cashier's wait.
   // - sales_created served the day's report and the purge, both rare scans; the last voidable
   //   sale is the newest row.
+  // - sales_unshown: marking a result seen scanned every sale (2.8 ms at 20k rows).
   // - outbox.seq without AUTOINCREMENT: max(seq)+1 still orders the queue (rows only leave it),
   //   and sqlite_sequence is no longer written on every sale.
   // And a sale with its outbox entry in ONE statement (Db.writeOne): each statement is a
@@ -77,6 +78,8 @@ export const migrations: string[] = [
   DROP INDEX sales_card;
   DROP INDEX sales_created;
   CREATE INDEX sales_card_answered ON sales (card_uid, result_version) WHERE answered = 1;
+  -- The few sales whose result the cashier has not seen yet: marking one seen scanned every sale.
+  CREATE INDEX sales_unshown ON sales (shown) WHERE shown = 0;
   CREATE TABLE outbox_new (
     seq INTEGER PRIMARY KEY,
     tx_id TEXT NOT NULL UNIQUE,

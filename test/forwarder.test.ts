@@ -1,0 +1,43 @@
+// The forwarder is fired and forgotten from timers and events, so a failing journal (closed while
+// the daemon stops) must end in a log line, never in an unhandled rejection that kills the daemon.
+import test from 'ava';
+import { PassThrough } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import { Forwarder } from '../firmware/ledger/forwarder.ts';
+import { createLogger } from '../firmware/log.ts';
+import type { Journal } from '../firmware/journal/journal.ts';
+import type { LedgerLink } from '../firmware/ledger/link.ts';
+
+test('a journal that fails while forwarding is logged; forward() resolves and the next call works', async (t) => {
+  const lines: string[] = [];
+  const out = new PassThrough();
+  out.on('data', (b: Buffer) => lines.push(...b.toString().trim().split('\n')));
+  let fail = true;
+  const sent: string[] = [];
+  const link = Object.assign(new EventEmitter(), { connected: true, sendTx: async (m: { txId: string }) => { sent.push(m.txId); return true; } });
+  const journal = {
+    sales: {
+      outbox: async () => {
+        if (fail) throw new Error('SQLITE_MISUSE: Database is closed');
+        return [{ seq: 1, txId: 'tx-1', type: 'sale', offline: true, message: { txId: 'tx-1' } }];
+      },
+    },
+  };
+  const f = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'error', destination: out }), 60_000);
+  t.teardown(() => f.stop());
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => process.off('unhandledRejection', onUnhandled));
+
+  link.emit('connected'); // fire and forget, as the link's event does
+  await f.forward();
+  await new Promise((r) => setImmediate(r));
+  t.deepEqual(unhandled, []);
+  t.true(lines.some((l) => l.includes('forwarding the outbox failed') && l.includes('Database is closed')), lines.join('\n'));
+  t.deepEqual(sent, []);
+
+  fail = false;
+  await f.forward();
+  t.deepEqual(sent, ['tx-1']);
+});
