@@ -1,5 +1,6 @@
 // Structured logs. Personal data never goes in: names and photos are not logged at all, and a
 // card UID is logged only through maskUid().
+import { createWriteStream, renameSync, statSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -24,4 +25,17 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparsable URL)';
   }
+}
+
+/** Past this size at start, the log file becomes `<file>.1` (replacing the one before) and a new one begins. */
+export const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
+
+/** A log file for when the console owns the terminal; kept to two files of about `maxBytes`, turned over at start. */
+export function openLogFile(path: string, maxBytes = LOG_FILE_MAX_BYTES): NodeJS.WritableStream {
+  try {
+    if (statSync(path).size > maxBytes) renameSync(path, `${path}.1`);
+  } catch {
+    // no file yet
+  }
+  return createWriteStream(path, { flags: 'a', mode: 0o600 });
 }

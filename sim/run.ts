@@ -2,14 +2,14 @@
 // simulated hardware — on the cashier TUI in this terminal, or headless on the sim topics.
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
 import { startLedger } from './ledger/ledger.ts';
 import { demoClub, demoChildren, DEMO_CLUB_ID } from './demo-club.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
-import { createLogger } from '../firmware/log.ts';
+import { createLogger, openLogFile } from '../firmware/log.ts';
 import { topics } from '../firmware/ledger/topics.ts';
 
 export async function runSim(argv: string[]): Promise<number> {
@@ -26,7 +26,7 @@ export async function runSim(argv: string[]): Promise<number> {
   const dataDir = resolve(values['data-dir']);
   mkdirSync(dataDir, { recursive: true });
   const say = (s: string) => { if (values.headless) process.stdout.write(s + '\n'); };
-  const logStream = values.headless ? undefined : createWriteStream(join(dataDir, 'sim.log'), { flags: 'a' });
+  const logStream = values.headless ? undefined : openLogFile(join(dataDir, 'sim.log'));
 
   const broker = await startOnFreePort(Number(values.port));
   const ledger = await startLedger({
@@ -46,7 +46,6 @@ export async function runSim(argv: string[]): Promise<number> {
   let ledgerUp = true;
 
   const daemon = await startDaemon(cfg, {
-    logFile: values.headless ? undefined : join(dataDir, 'klubkort.log'),
     onQuit: () => void stop(),
     simPanel: values.headless ? undefined : {
       cards: demoChildren().map((c) => ({ uid: c.uid, label: c.name })),

@@ -1,8 +1,8 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
-import { accessSync, constants, createWriteStream, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminalConfig } from '../config/schema.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, openLogFile, type Logger } from '../log.ts';
 import { Terminal } from '../terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
@@ -30,8 +30,10 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   } catch (e) {
     throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${problem(e)}): it must be a directory the daemon can write`);
   }
-  const logFile = opts.logFile ?? (cfg.headless ? undefined : join(cfg.dataDir, 'klubkort.log'));
-  const log = createLogger({ level: cfg.logLevel, destination: logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined });
+  // Log lines on the cashier's screen would garble it: with the console on a terminal that is also
+  // stderr, they go to a file. Under systemd stderr is the journal (which rotates), not the tty.
+  const logFile = opts.logFile ?? (!cfg.headless && process.stderr.isTTY ? join(cfg.dataDir, 'klubkort.log') : undefined);
+  const log = createLogger({ level: cfg.logLevel, destination: logFile ? openLogFile(logFile) : undefined });
   let terminal: Terminal | null = null;
   const hw = await createHardware(cfg, log, {
     ...opts,
