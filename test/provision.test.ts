@@ -175,6 +175,27 @@ test('--yes on a tty: nothing is asked, and the selftest runs on the configured 
   t.is(JSON.parse(readFileSync(config, 'utf8')).terminalId, 'kasse-3');
 });
 
+test('--password-file: the password comes from the file, never from the command line', async (t) => {
+  const dir = tempDir(t);
+  const config = join(dir, 'config.json');
+  const secret = join(dir, 'mqtt-password');
+  writeFileSync(secret, 'kodeord-7\n', { mode: 0o600 });
+  const args = ['--config', config, '--yes', '--skip-selftest', '--terminal-id', 'kasse-7', '--club-id', 'demo-klub', '--broker', broker.url,
+    '--username', 'kasse-7', '--password-file', secret, '--hardware', 'sim', '--data-dir', join(dir, 'data')];
+  const tty = Tty.run(t, args);
+  t.is(await tty.exit, 0, tty.text);
+  t.like(JSON.parse(readFileSync(config, 'utf8')).broker, { username: 'kasse-7', password: 'kodeord-7' });
+  t.false(args.join(' ').includes('kodeord-7'));
+  t.false(tty.text.includes('kodeord-7'), 'not printed');
+
+  const both = Tty.run(t, [...args, '--password', 'x']);
+  t.is(await both.exit, 64);
+  t.regex(both.text, /give --password or --password-file, not both/);
+  const missing = Tty.run(t, args.map((a) => (a === secret ? join(dir, 'nope') : a)));
+  t.is(await missing.exit, 65);
+  t.regex(missing.text, /--password-file: cannot read .*nope \(ENOENT\)/);
+});
+
 test('--yes: a bad or missing value exits non-zero with a clear message and writes nothing', async (t) => {
   const dir = tempDir(t);
   const config = join(dir, 'config.json');

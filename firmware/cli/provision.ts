@@ -2,6 +2,7 @@
 // value not given as a flag, with the existing config's value as the default, validates each on
 // the spot, proves the broker settings by connecting, writes the file atomically (0600), runs the
 // selftest and prints a summary (never the password).
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { X509Certificate } from 'node:crypto';
@@ -29,6 +30,7 @@ const OPTIONS = {
   broker: { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
+  'password-file': { type: 'string' },
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -43,10 +45,12 @@ const OPTIONS = {
 } as const;
 
 const USAGE = `usage: klubkort provision [--config FILE] [--terminal-id ID] [--club-id ID] [--broker URL]
-         [--ca FILE] [--cert FILE] [--key FILE] [--username U] [--password P] [--lang da|en]
+         [--ca FILE] [--cert FILE] [--key FILE] [--username U] [--password-file FILE] [--lang da|en]
          [--hardware pi|sim] [--pins green=17,red=27,yellow=22,buzzer=23] [--data-dir DIR]
          [--yes] [--skip-selftest] [--skip-broker-check]
 Asks for every value not given (Enter keeps the value in brackets); --yes asks nothing.
+The password is asked for hidden, or read from the first line of --password-file (--password P
+works too, but every user on the machine sees it in ps).
 The config file defaults to ${DEFAULT_CONFIG}.`;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -60,6 +64,15 @@ export async function provisionCommand(argv: string[]): Promise<number> {
     return 64;
   }
   if (flags.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (flags['password-file'] !== undefined) {
+    if (flags.password !== undefined) { process.stderr.write('klubkort provision: give --password or --password-file, not both\n'); return 64; }
+    try {
+      flags = { ...flags, password: readFileSync(flags['password-file'], 'utf8').split(/\r?\n/)[0] };
+    } catch (e) {
+      process.stderr.write(`klubkort provision: --password-file: cannot read ${flags['password-file']} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      return 65;
+    }
+  }
   const out = (line: string) => process.stdout.write(line + '\n');
   const p = !flags.yes && process.stdin.isTTY ? ttyPrompter() : silentPrompter(out);
   try {
