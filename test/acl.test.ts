@@ -5,13 +5,12 @@
 // client may not read, so each refusal is shown by absence next to a positive control on the same
 // connection.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { startMosquittoConf, freePort, type Mosquitto } from './helpers/mosquitto.ts';
+import mqtt from 'mqtt';
+import { Identity, makePki, sh, startTlsBroker, tlsFiles, SYSTEMD, type TlsBroker } from './helpers/tls-broker.ts';
 import { SimClient } from './helpers/sim-client.ts';
 import { until } from './helpers/until.ts';
 import { logSink } from './helpers/log-sink.ts';
@@ -23,56 +22,21 @@ import { createLogger } from '../firmware/log.ts';
 import { createSimHardware } from '../hal/sim/index.ts';
 import { topics } from '../firmware/ledger/topics.ts';
 
-const SYSTEMD = join(process.cwd(), 'systemd');
 const OTHER_CLUB = 'other-klub';
 
-interface World { dir: string; broker: Mosquitto; tlsUrl: string; plainUrl: string; ledger: Ledger }
+interface World extends TlsBroker { dir: string; ledger: Ledger }
 let w: World;
 
-/** The example config with this test's paths and port; each directive replaced must be in the example. */
-function brokerConf(dir: string, tlsPort: number, plainPort: number, stateDir: string): string {
-  let conf = readFileSync(join(SYSTEMD, 'mosquitto/klubkort.conf'), 'utf8');
-  const swap = (directive: string, value: string) => {
-    const line = new RegExp(`^${directive} .*$`, 'm');
-    if (!line.test(conf)) throw new Error(`the example config has no ${directive} line`);
-    conf = conf.replace(line, `${directive} ${value}`);
-  };
-  swap('listener', `${tlsPort} 127.0.0.1`);
-  swap('cafile', join(dir, 'ca/ca.crt'));
-  swap('certfile', join(dir, 'ca/broker.crt'));
-  swap('keyfile', join(dir, 'ca/broker.key'));
-  swap('acl_file', join(dir, 'klubkort.acl'));
-  // Test-only second listener, anonymous and unrestricted: the simulated devices and the test's
-  // observer use the sim topics there (per_listener_settings keeps the ACL to the TLS listener).
-  return conf + [
-    '', `listener ${plainPort} 127.0.0.1`, 'allow_anonymous true',
-    'persistence true', `persistence_location ${stateDir}/`, `log_dest file ${join(stateDir, 'mosquitto.log')}`, '',
-  ].join('\n');
-}
-
-const sh = (script: string, ...args: string[]) => execFileSync(join(SYSTEMD, script), args, { encoding: 'utf8' });
-
 test.before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'klubkort-acl-'));
-  sh('make-ca.sh', join(dir, 'ca'), '127.0.0.1', 'localhost');
-  copyFileSync(join(SYSTEMD, 'mosquitto/klubkort.acl'), join(dir, 'klubkort.acl'));
-  for (const [t, c] of [['kasse-1', DEMO_CLUB_ID], ['kasse-2', DEMO_CLUB_ID], ['kasse-9', OTHER_CLUB]] as const) {
-    sh('issue-terminal-cert.sh', '--acl', join(dir, 'klubkort.acl'), join(dir, 'ca'), t, c, join(dir, t));
-  }
-  // mosquitto reads these after dropping root to its own user (only in this throw-away dir).
-  chmodSync(dir, 0o755);
-  chmodSync(join(dir, 'ca'), 0o755);
-  chmodSync(join(dir, 'ca/broker.key'), 0o644);
-  const tlsPort = await freePort();
-  const broker = await startMosquittoConf((stateDir, plainPort) => brokerConf(dir, tlsPort, plainPort, stateDir));
-  const tlsUrl = `mqtts://127.0.0.1:${tlsPort}`;
+  const dir = makePki([['kasse-1', DEMO_CLUB_ID], ['kasse-2', DEMO_CLUB_ID], ['kasse-9', OTHER_CLUB]]);
+  const b = await startTlsBroker(dir);
   const ledger = await startLedger({
-    brokerUrl: tlsUrl, dbPath: join(dir, 'ledger.db'),
+    brokerUrl: b.tlsUrl, dbPath: join(dir, 'ledger.db'),
     clubs: [demoClub(), { clubId: OTHER_CLUB, catalog: { version: 1, items: [{ sku: 'x', name: 'X', price: 100, category: 'c' }] }, cards: [] }],
     logger: createLogger({ level: 'debug', destination: logSink('ledger') }),
-    mqttOptions: { ca: readFileSync(join(dir, 'ca/ca.crt')), cert: readFileSync(join(dir, 'ca/ledger.crt')), key: readFileSync(join(dir, 'ca/ledger.key')) },
+    mqttOptions: tlsFiles(dir, 'ledger'),
   });
-  w = { dir, broker, tlsUrl, plainUrl: broker.url, ledger };
+  w = { ...b, dir, ledger };
 });
 
 test.after.always(async () => {
@@ -80,28 +44,6 @@ test.after.always(async () => {
   await w?.broker.close();
   if (w) rmSync(w.dir, { recursive: true, force: true });
 });
-
-/** An MQTT client with a terminal's certificate, recording what it receives. */
-class Identity {
-  readonly got: { topic: string; payload: string }[] = [];
-  private constructor(readonly client: MqttClient) {
-    client.on('message', (topic, payload) => this.got.push({ topic, payload: payload.toString() }));
-  }
-
-  static async connect(terminalId: string): Promise<Identity> {
-    const f = (n: string) => readFileSync(join(w.dir, terminalId, n));
-    const client = await mqtt.connectAsync(w.tlsUrl, {
-      clientId: `probe-${terminalId}-${randomUUID().slice(0, 6)}`, protocolVersion: 4, reconnectPeriod: 0,
-      ca: f('ca.pem'), cert: f(`${terminalId}.crt`), key: f(`${terminalId}.key`),
-    });
-    return new Identity(client);
-  }
-
-  received(topic: string): string[] { return this.got.filter((m) => m.topic === topic).map((m) => m.payload); }
-  async publish(topic: string, payload: string, retain = false) { await this.client.publishAsync(topic, payload, { qos: 1, retain }); }
-  async subscribe(...t: string[]) { await this.client.subscribeAsync(t, { qos: 1 }); }
-  close() { return this.client.endAsync(); }
-}
 
 const reversal = (terminalId: string) => ({ type: 'reversal', txId: randomUUID(), terminalId, createdAt: new Date().toISOString() });
 
@@ -134,7 +76,7 @@ test.serial('a terminal with its certificate and the ledger with its own: a sale
 });
 
 test.serial("a terminal cannot publish to another terminal's tx: the ledger never sees it", async (t) => {
-  const probe = await Identity.connect('kasse-2');
+  const probe = await Identity.connect(w, 'kasse-2');
   t.teardown(() => probe.close());
   await probe.subscribe(topics.results('kasse-2'));
   const before = w.ledger.counters.accepted;
@@ -148,8 +90,8 @@ test.serial("a terminal cannot publish to another terminal's tx: the ledger neve
 });
 
 test.serial('a terminal cannot write under clubs/: a retained card record it publishes does not appear', async (t) => {
-  const probe = await Identity.connect('kasse-2');
-  const reader = await Identity.connect('kasse-1'); // a terminal of the same club, which may read clubs/demo-klub/#
+  const probe = await Identity.connect(w, 'kasse-2');
+  const reader = await Identity.connect(w, 'kasse-1'); // a terminal of the same club, which may read clubs/demo-klub/#
   t.teardown(async () => { await probe.close(); await reader.close(); });
   const uid = 'DEADBEEF';
   const fake = { cardUid: uid, holderId: 'x', name: 'Forged', photo: null, status: 'active', balance: 1_000_000, version: 999, updatedAt: new Date().toISOString() };
@@ -168,9 +110,9 @@ test.serial('a terminal cannot write under clubs/: a retained card record it pub
 });
 
 test.serial("a terminal cannot read another terminal's results, nor another club", async (t) => {
-  const probe = await Identity.connect('kasse-2');
-  const other = await Identity.connect('kasse-1');
-  const foreign = await Identity.connect('kasse-9');
+  const probe = await Identity.connect(w, 'kasse-2');
+  const other = await Identity.connect(w, 'kasse-1');
+  const foreign = await Identity.connect(w, 'kasse-9');
   t.teardown(async () => { await probe.close(); await other.close(); await foreign.close(); });
   await probe.subscribe(topics.results('kasse-1'), topics.clubAll(OTHER_CLUB), topics.results('kasse-2'));
   await other.subscribe(topics.results('kasse-1'));

@@ -1,7 +1,7 @@
 // A real mosquitto on a loopback port that tests can stop and start under a terminal. With
 // persistence on, retained records and persistent sessions survive a restart, as on a club's broker.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,18 +16,36 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitPort(port: number, ms = 10000): Promise<void> {
+async function waitPort(port: number, exited: Promise<never>, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
+    const ok = await Promise.race([exited, new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
       s.once('connect', () => { s.destroy(); resolve(true); });
       s.once('error', () => resolve(false));
-    });
+    })]);
     if (ok) return;
     if (Date.now() > end) throw new Error(`mosquitto did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
   }
+}
+
+/** Rejects when `proc` ends (or cannot be spawned) with what mosquitto said: its stderr and the end of its log file. */
+function exitOf(proc: ChildProcess, conf: string): Promise<never> {
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const logFile = readFileSync(conf, 'utf8').match(/^log_dest file (.+)$/m)?.[1];
+  const why = () => {
+    let log = '';
+    try { log = logFile ? readFileSync(logFile, 'utf8').slice(-2000) : ''; } catch { /* not written yet */ }
+    return [stderr.trim(), log.trim()].filter(Boolean).join('\n') || '(no output)';
+  };
+  const exited = new Promise<never>((_, reject) => {
+    proc.once('error', (err) => reject(new Error(`cannot start mosquitto: ${err.message}`)));
+    proc.once('exit', (code, signal) => reject(new Error(`mosquitto -c ${conf} exited (${signal ?? code}):\n${why()}`)));
+  });
+  exited.catch(() => undefined); // only a start that is waiting for the port cares
+  return exited;
 }
 
 export async function startMosquitto(extraConf = ''): Promise<Mosquitto> {
@@ -50,13 +68,16 @@ export async function startMosquittoConf(build: (dir: string, port: number) => s
     port,
     url: `mqtt://127.0.0.1:${port}`,
     async start() {
-      proc = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-      await waitPort(port);
+      // stderr is read (and kept short) so that a broker that refuses its config fails the start
+      // with mosquitto's own words at once, instead of a wait for a port nobody opens.
+      const p = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      proc = p;
+      await waitPort(port, exitOf(p, conf));
     },
     async stop() {
       const p = proc;
       proc = null;
-      if (!p || p.exitCode !== null) return;
+      if (!p || p.exitCode !== null || p.signalCode !== null) return; // already gone (a killed one has no exit code)
       await new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGTERM'); });
     },
     async close() { await m.stop(); rmSync(dir, { recursive: true, force: true }); },
