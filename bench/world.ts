@@ -1,6 +1,6 @@
 // The pieces a bench case is built from: brokers, a log file, and an in-process terminal whose
 // devices are probed, so a case can time both what an MQTT client sees and what the firmware did.
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startBroker } from '../sim/broker.ts';
@@ -29,11 +29,12 @@ export const BROKER_KIND = (() => {
 
 export async function startBenchBroker(): Promise<Broker> {
   if (BROKER_KIND !== 'mosquitto') return startBroker();
-  // Persistence as on a club's broker, saved rarely so the save does not compete with the figures.
-  // set_tcp_nodelay: no Nagle wait on the broker's side of the small request/response packets.
-  // max_queued_messages: mosquitto's default (1000) silently drops the retained records past it
-  // when a fresh terminal subscribes to a club of 10,000 cards; 0 is no limit.
-  const m = await startMosquitto(['autosave_interval 3600', 'set_tcp_nodelay true', 'max_queued_messages 0'].join('\n'));
+  // Persistence as on a club's broker, saved rarely so the save does not compete with the figures;
+  // queue limits and TCP_NODELAY as in the example production config (without its TLS and ACL).
+  const example = readFileSync(join(process.cwd(), 'systemd/mosquitto/klubkort.conf'), 'utf8');
+  const tuning = example.match(/^(max_queued_messages|max_queued_bytes|set_tcp_nodelay) .*$/gm) ?? [];
+  if (tuning.length !== 3) throw new Error('systemd/mosquitto/klubkort.conf: queue limits or set_tcp_nodelay missing');
+  const m = await startMosquitto(['autosave_interval 3600', ...tuning].join('\n'));
   return { url: m.url, close: () => m.close() };
 }
 
