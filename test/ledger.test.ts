@@ -9,6 +9,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { PNG } from 'pngjs';
 import { startBroker, type EmbeddedBroker } from '../sim/broker.ts';
 import { startLedger, type ClubSeed, type Ledger } from '../sim/ledger/ledger.ts';
+import { seedClubs } from '../sim/ledger/seed.ts';
+import * as store from '../sim/ledger/store.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { portraitPng, sha256Hex } from '../sim/photos.ts';
 import { runAdmin } from '../sim/admin.ts';
@@ -348,6 +350,54 @@ test('duplicate and delayed results: every answer is sent twice and still booked
   const [a, b] = await w.term.waitFor(() => w.term.results(s.txId).length >= 2 && w.term.results(s.txId), 'two answers');
   t.deepEqual(a, b);
   t.is(w.ledger.bookings(s.txId), 1);
+});
+
+test('bookings read what hooks and earlier bookings committed, also after a restart', async (t) => {
+  const w = await world(t);
+  const elsewhere = () => sale(RICH, [line(500)], { clubId: 'ny-klub', offline: true });
+  t.like(await w.term.ask(elsewhere()), { status: 'declined', reason: 'invalid' }, 'unknown club');
+  await w.ledger.setCatalog('ny-klub', { version: 1, items: [] });
+  t.is((await w.term.ask(elsewhere())).status, 'approved', 'the club is known now (the card is not: only recorded)');
+  const config = testClub().terminalConfigs![T]!;
+  await w.ledger.setTerminalConfig(T, { ...config, maxPurchase: 400 });
+  t.like(await w.term.ask(sale(RICH, [line(500)])), { status: 'declined', reason: 'limit' });
+  await w.ledger.setTerminalConfig(T, config);
+  const s = sale(RICH, [line(1000)]);
+  t.like(await w.term.ask(s), { status: 'approved', balance: 9000, cardVersion: 2 });
+  await w.ledger.stop();
+  const again = await w.start();
+  t.like(await w.term.ask(voidOf(s)), { status: 'approved', balance: 10000, cardVersion: 3 }, 'voids the sale booked before');
+  t.deepEqual(again.history().map((e) => [e.seq, e.type]), [[1, 'sale'], [2, 'sale'], [3, 'void']]);
+});
+
+test('a booking is written whole or not at all, and only onto the card version it was decided on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'klubkort-ledger-'));
+  const db = await store.openStore(join(dir, 'ledger.db'));
+  t.teardown(async () => { await db.close(); await rm(dir, { recursive: true, force: true }); });
+  await seedClubs(db, [testClub()], new Date().toISOString());
+  const card = (await store.getCard(db, CLUB, RICH))!;
+  const booking = (before: CardRecord): store.Booking => {
+    const s = sale(RICH, [line(800)]);
+    const after = { ...before, balance: before.balance - 800, version: before.version + 1 };
+    const answer = ResultMsg.parse({ txId: s.txId, type: 'sale', status: 'approved', balance: after.balance, cardVersion: after.version, offline: false });
+    return {
+      stored: { in: 'sales', txId: s.txId, terminalId: T, answer, sale: { clubId: CLUB, cardUid: RICH, total: 800, items: s.items, createdAt: s.createdAt, booked: 'online' } },
+      moved: {
+        entry: { seq: 1, at: s.createdAt, type: 'sale', txId: s.txId, ref: null, clubId: CLUB, cardUid: RICH, amount: -800, offline: false, terminalId: T },
+        card: { before, after },
+      },
+    };
+  };
+  const stale = booking({ ...card, version: card.version - 1 });
+  await t.throwsAsync(store.putBooking(db, stale), { message: /card changed under a booking/ });
+  t.deepEqual(await store.listEntries(db), [], 'no entry');
+  t.deepEqual(await store.getTxIdState(db, stale.stored!.txId), { sale: null, reversal: null, void: null }, 'no answer stored');
+  t.deepEqual(await store.getCard(db, CLUB, RICH), card);
+  const b = booking(card);
+  await store.putBooking(db, b);
+  t.deepEqual(await store.listEntries(db), [b.moved!.entry]);
+  t.like((await store.getTxIdState(db, b.stored!.txId)).sale, { booked: 'online', total: 800, answer: b.stored!.answer, voidedBy: null });
+  t.deepEqual(await store.getCard(db, CLUB, RICH), b.moved!.card!.after);
 });
 
 test('admin commands over MQTT top up, block and list like the parents portal', async (t) => {

@@ -1,8 +1,14 @@
-// Books one tx message: reads the state, asks rules.ts, writes the outcome. Run inside one SQLite
-// transaction; the caller publishes the changed cards and then the result only after the commit.
+// Books one tx message: reads the state, asks rules.ts, writes the outcome with at most one statement
+// (store.putBooking). Outside a transaction that statement commits by itself, so with WAL and
+// synchronous=FULL the booking is durable when bookTx resolves; the caller publishes the changed cards
+// and then the result only after that. Cards, clubs, terminal configs and entry numbers come from the
+// committed mirror, a txId's state from SQLite only when something was ever stored under it: a new
+// sale is one statement and one round trip through the thread pool. The reads and the write are not
+// one transaction: run one booking at a time, with nothing else writing the store meanwhile.
 import type { Queryable } from '../../firmware/journal/db.ts';
 import type { CardRecord, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../firmware/ledger/schemas.ts';
-import { DEFAULT_MAX_PURCHASE, changedCard, decideReversal, decideSale, decideVoid, withCard, type Decision } from './rules.ts';
+import { DEFAULT_MAX_PURCHASE, changedCard, decideReversal, decideSale, decideVoid, withCard, type Decision, type TxIdState } from './rules.ts';
+import type { Committed } from './mirror.ts';
 import * as store from './store.ts';
 import type { LedgerEntry } from './types.ts';
 
@@ -10,13 +16,18 @@ export interface ChangedCard { clubId: string; card: CardRecord }
 /** The answer, the cards it changed (to publish before it) and the money it moved. */
 export interface Outcome { result: ResultMsg; changed: ChangedCard[]; entries: LedgerEntry[] }
 
-export function bookTx(q: Queryable, msg: TxMsg, now: string): Promise<Outcome> {
+/** `known` must be the state committed before this booking began. */
+export function bookTx(q: Queryable, known: Committed, msg: TxMsg, now: string): Promise<Outcome> {
   switch (msg.type) {
-    case 'sale': return bookSale(q, msg, now);
-    case 'reversal': return bookReversal(q, msg, now);
-    case 'void': return bookVoid(q, msg, now);
+    case 'sale': return bookSale(q, known, msg, now);
+    case 'reversal': return bookReversal(q, known, msg, now);
+    case 'void': return bookVoid(q, known, msg, now);
   }
 }
+
+const NOTHING_STORED: Readonly<TxIdState> = Object.freeze({ sale: null, reversal: null, void: null });
+const txIdState = async (q: Queryable, known: Committed, txId: string): Promise<TxIdState> =>
+  (known.txIdSeen(txId) ? store.getTxIdState(q, txId) : NOTHING_STORED);
 
 /** Changes a card's balance and version and stores it. */
 export async function applyToCard(q: Queryable, clubId: string, card: CardRecord, delta: number, now: string): Promise<CardRecord> {
@@ -25,77 +36,83 @@ export async function applyToCard(q: Queryable, clubId: string, card: CardRecord
   return after;
 }
 
-/** Records the entry and moves its money on the card if the card still exists (a closed card's debt is only recorded). */
-async function book(q: Queryable, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null) {
-  const entry = await store.addEntry(q, e);
-  const after = card ? await applyToCard(q, e.clubId, card, e.amount, e.at) : null;
-  return { after, entry, changed: after ? [{ clubId: e.clubId, card: after }] : [] };
+type Moved = NonNullable<store.Booking['moved']>;
+
+/** The entry, and the move of its money on the card if the card still exists (a closed card's debt is only recorded). */
+function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null): Moved {
+  const entry = { seq: known.nextEntrySeq(), ...e };
+  return { entry, card: card && { before: card, after: changedCard(card, { balanceDelta: e.amount }, e.at) } };
 }
 
-type Booked = Awaited<ReturnType<typeof book>> | null;
-const outcome = (result: ResultMsg, b: Booked): Outcome => ({ result, changed: b?.changed ?? [], entries: b ? [b.entry] : [] });
-const unchanged = (result: ResultMsg): Outcome => outcome(result, null);
+/** Writes what is to be stored and moved (one statement, or none) and gives the outcome. */
+async function write(q: Queryable, result: ResultMsg, b: store.Booking): Promise<Outcome> {
+  if (b.stored || b.moved) await store.putBooking(q, b);
+  const m = b.moved;
+  return { result, changed: m?.card ? [{ clubId: m.entry.clubId, card: m.card.after }] : [], entries: m ? [m.entry] : [] };
+}
+
+const unchanged = (result: ResultMsg): Outcome => ({ result, changed: [], entries: [] });
+/** The card to name in an answer: after the move, or as it is. */
+const cardAfter = (m: Moved | null, card: CardRecord | null) => (m ? m.card?.after ?? null : card);
 /** The answer to a reversal or void: approved, or declined with the decision's reason. */
 const answerTo = (base: Pick<ResultMsg, 'txId' | 'type'>, d: Decision): ResultMsg =>
   (d.kind === 'decline' ? { ...base, status: 'declined', reason: d.reason } : { ...base, status: 'approved' });
 
-async function bookSale(q: Queryable, msg: SaleMsg, now: string): Promise<Outcome> {
-  const state = await store.getTxIdState(q, msg.txId);
-  const card = await store.getCard(q, msg.clubId, msg.cardUid);
+async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, now: string): Promise<Outcome> {
+  const state = await txIdState(q, known, msg.txId);
+  const card = known.card(msg.clubId, msg.cardUid);
   const d = decideSale(msg, state, {
-    clubKnown: await store.clubExists(q, msg.clubId),
-    maxPurchase: (await store.getTerminalConfig(q, msg.terminalId))?.maxPurchase ?? DEFAULT_MAX_PURCHASE,
+    clubKnown: known.clubKnown(msg.clubId),
+    maxPurchase: known.terminalConfig(msg.terminalId)?.maxPurchase ?? DEFAULT_MAX_PURCHASE,
     card,
   });
   if (d.kind === 'repeat') return unchanged(d.answer);
   const base = { txId: msg.txId, type: 'sale' as const, offline: msg.offline };
-  const saleRow = {
-    txId: msg.txId, terminalId: msg.terminalId, clubId: msg.clubId, cardUid: msg.cardUid,
-    total: msg.total, items: msg.items, createdAt: msg.createdAt,
-  };
+  const stored = (answer: ResultMsg, booked: store.StoredSale['booked']) => ({
+    in: 'sales' as const, txId: msg.txId, terminalId: msg.terminalId, answer,
+    sale: { clubId: msg.clubId, cardUid: msg.cardUid, total: msg.total, items: msg.items, createdAt: msg.createdAt, booked },
+  });
   if (d.kind === 'decline') {
     const result = withCard({ ...base, status: 'declined', reason: d.reason }, card);
     // Only the first answer is kept; a txId that names a void is not turned into a sale.
-    if (!state.sale && !state.void) await store.putSale(q, { ...saleRow, booked: null, answer: result });
-    return unchanged(result);
+    return write(q, result, { stored: !state.sale && !state.void ? stored(result, null) : null, moved: null });
   }
-  const b = await book(q, {
+  const moved = move(known, {
     at: now, type: 'sale', txId: msg.txId, ref: null, clubId: msg.clubId, cardUid: msg.cardUid,
     amount: -msg.total, offline: msg.offline, terminalId: msg.terminalId,
   }, card);
-  const result = withCard({ ...base, status: 'approved' }, b.after);
-  await store.putSale(q, { ...saleRow, booked: msg.offline ? 'offline' : 'online', answer: result });
-  return outcome(result, b);
+  const result = withCard({ ...base, status: 'approved' }, cardAfter(moved, card));
+  return write(q, result, { stored: stored(result, msg.offline ? 'offline' : 'online'), moved });
 }
 
-async function bookReversal(q: Queryable, msg: ReversalMsg, now: string): Promise<Outcome> {
-  const state = await store.getTxIdState(q, msg.txId);
+async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, now: string): Promise<Outcome> {
+  const state = await txIdState(q, known, msg.txId);
   const d = decideReversal(msg, state);
   if (d.kind === 'repeat') return unchanged(d.answer);
   const sale = state.sale;
-  const card = sale ? await store.getCard(q, sale.clubId, sale.cardUid) : null;
-  const b = d.kind === 'approve' && d.moveMoney && sale ? await book(q, {
+  const card = sale ? known.card(sale.clubId, sale.cardUid) : null;
+  const moved = d.kind === 'approve' && d.moveMoney && sale ? move(known, {
     at: now, type: 'reversal', txId: msg.txId, ref: null, clubId: sale.clubId, cardUid: sale.cardUid,
     amount: sale.total, offline: false, terminalId: msg.terminalId,
   }, card) : null;
-  const result = withCard(answerTo({ txId: msg.txId, type: 'reversal' }, d), b ? b.after : card);
-  await store.putReversal(q, msg.txId, msg.terminalId, result);
-  return outcome(result, b);
+  const result = withCard(answerTo({ txId: msg.txId, type: 'reversal' }, d), cardAfter(moved, card));
+  return write(q, result, { stored: { in: 'reversals', txId: msg.txId, terminalId: msg.terminalId, answer: result }, moved });
 }
 
-async function bookVoid(q: Queryable, msg: VoidMsg, now: string): Promise<Outcome> {
-  const self = await store.getTxIdState(q, msg.txId);
-  const target = await store.getTxIdState(q, msg.voids);
-  const card = await store.getCard(q, msg.clubId, msg.cardUid);
+async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, now: string): Promise<Outcome> {
+  const self = await txIdState(q, known, msg.txId);
+  const target = await txIdState(q, known, msg.voids);
+  const card = known.card(msg.clubId, msg.cardUid);
   const d = decideVoid(msg, self, { sale: target.sale, reversed: target.reversal?.status === 'approved' }, card !== null);
   if (d.kind === 'repeat') return unchanged(d.answer);
-  const b = d.kind === 'approve' && target.sale ? await book(q, {
+  // Its entry (ref: the sale) also marks the sale voided.
+  const moved = d.kind === 'approve' && target.sale ? move(known, {
     at: now, type: 'void', txId: msg.txId, ref: msg.voids, clubId: msg.clubId, cardUid: msg.cardUid,
     amount: target.sale.total, offline: false, terminalId: msg.terminalId,
   }, card) : null;
-  if (b) await store.markVoided(q, msg.voids, msg.txId);
-  const result = withCard(answerTo({ txId: msg.txId, type: 'void' }, d), b ? b.after : card);
+  const result = withCard(answerTo({ txId: msg.txId, type: 'void' }, d), cardAfter(moved, card));
   // A txId that already names a sale or reversal keeps that meaning; the decline is not stored.
-  if (!self.sale && !self.reversal) await store.putVoid(q, msg.txId, msg.voids, msg.terminalId, result);
-  return outcome(result, b);
+  const stored = !self.sale && !self.reversal
+    ? { in: 'voids' as const, txId: msg.txId, terminalId: msg.terminalId, answer: result, voids: msg.voids } : null;
+  return write(q, result, { stored, moved });
 }

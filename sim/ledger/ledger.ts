@@ -11,6 +11,7 @@ import { createLogger, maskUid, type Logger } from '../../firmware/log.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminCommand, type AdminReply } from './admin-protocol.ts';
 import { applyToCard, bookTx } from './booking.ts';
 import { MqttLink } from './link.ts';
+import { Mirror } from './mirror.ts';
 import { changedCard } from './rules.ts';
 import { insertCard, seedClubs } from './seed.ts';
 import * as store from './store.ts';
@@ -65,16 +66,16 @@ class ReferenceLedger implements Ledger {
   readonly #link: MqttLink;
   #chain: Promise<unknown> = Promise.resolve();
   #outstanding = new Set<Promise<void>>();
-  // Committed state mirrored in memory, so tests and the simulator can read it synchronously.
-  readonly #cards = new Map<string, CardRecord>();
-  readonly #entries: LedgerEntry[] = [];
+  // Committed state mirrored in memory (see mirror.ts); every change to it follows a commit.
+  readonly #mirror: Mirror;
   #replyDelay = 0;
   readonly #delayed = new Set<NodeJS.Timeout>();
   #duplicateResults = false;
   #stopped = false;
 
-  constructor(db: Db, opts: LedgerOptions) {
+  constructor(db: Db, mirror: Mirror, opts: LedgerOptions) {
     this.#db = db;
+    this.#mirror = mirror;
     this.#log = (opts.logger ?? createLogger()).child({ part: 'ledger-sim' });
     this.#link = new MqttLink(
       opts.brokerUrl,
@@ -87,8 +88,6 @@ class ReferenceLedger implements Ledger {
   }
 
   async start(): Promise<void> {
-    for (const c of await store.listCards(this.#db)) this.#mirror(c.clubId, c.card);
-    this.#entries.push(...(await store.listEntries(this.#db)));
     // Queued before connecting, so the state goes out ahead of any answer to a queued tx.
     await this.#serial(() => this.#publishAll());
     await this.#link.open();
@@ -121,12 +120,8 @@ class ReferenceLedger implements Ledger {
 
   /** Records a committed card change in the mirror and publishes it (retained). */
   #cardChanged(clubId: string, card: CardRecord): void {
-    this.#mirror(clubId, card);
+    this.#mirror.setCard(clubId, card);
     this.#publish(topics.card(clubId, card.cardUid), JSON.stringify(card), true);
-  }
-
-  #mirror(clubId: string, card: CardRecord): void {
-    this.#cards.set(`${clubId}/${card.cardUid}`, card);
   }
 
   async #publishAll(): Promise<void> {
@@ -154,8 +149,10 @@ class ReferenceLedger implements Ledger {
     }
     const msg = parsed.value;
     this.counters.accepted++;
-    const outcome = await this.#db.tx((q) => bookTx(q, msg, now()));
-    this.#entries.push(...outcome.entries);
+    // One statement, committed when it returns (see booking.ts); jobs run one at a time, as it needs.
+    const outcome = await bookTx(this.#db, this.#mirror, msg, now());
+    this.#mirror.addTxId(msg.txId); // whatever was stored under it, it is committed now
+    this.#mirror.addEntries(outcome.entries);
     // The card record first: the result names its version. Records are never delayed, so the
     // retained record of a card only ever goes up in version.
     for (const c of outcome.changed) this.#cardChanged(c.clubId, c.card);
@@ -246,7 +243,7 @@ class ReferenceLedger implements Ledger {
       await store.deleteCard(q, clubId, card);
       return card.photo !== null && (await store.dropPhotoIfUnused(q, clubId, card.photo)) ? card.photo : null;
     });
-    this.#cards.delete(`${clubId}/${uid}`);
+    this.#mirror.deleteCard(clubId, uid);
     this.#publish(topics.card(clubId, uid), '', true);
     if (droppedPhoto) this.#publish(topics.photo(clubId, droppedPhoto), '', true);
   }
@@ -262,6 +259,7 @@ class ReferenceLedger implements Ledger {
     return this.#hook(async () => {
       const { card, newPhoto } = await this.#db.tx((q) => insertCard(q, clubId, seed, now()));
       if (newPhoto) this.#publish(topics.photo(clubId, card.photo!), seed.photo!, true);
+      this.#mirror.addClub(clubId);
       this.#cardChanged(clubId, card);
       return card;
     });
@@ -271,6 +269,7 @@ class ReferenceLedger implements Ledger {
     const valid = Catalog.parse(catalog);
     return this.#hook(async () => {
       await this.#db.tx(async (q) => { await store.addClub(q, clubId); await store.putCatalog(q, clubId, valid); });
+      this.#mirror.addClub(clubId);
       this.#publish(topics.catalog(clubId), JSON.stringify(valid), true);
     });
   }
@@ -279,18 +278,17 @@ class ReferenceLedger implements Ledger {
     const valid = TerminalConfigMsg.parse(cfg);
     return this.#hook(async () => {
       await this.#db.tx((q) => store.putTerminalConfig(q, terminalId, valid));
+      this.#mirror.setTerminalConfig(terminalId, valid);
       this.#publish(topics.config(terminalId), JSON.stringify(valid), true);
     });
   }
 
-  card(clubId: string, uid: string): CardRecord | null { return this.#cards.get(`${clubId}/${uid}`) ?? null; }
-  cards(clubId: string): CardRecord[] {
-    return [...this.#cards].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, card]) => card);
-  }
+  card(clubId: string, uid: string): CardRecord | null { return this.#mirror.card(clubId, uid); }
+  cards(clubId: string): CardRecord[] { return this.#mirror.cards(clubId); }
   bookings(txId: string): number {
-    return this.#entries.filter((e) => e.txId === txId && e.type !== 'reversal').length;
+    return this.#mirror.entries().filter((e) => e.txId === txId && e.type !== 'reversal').length;
   }
-  history(): LedgerEntry[] { return [...this.#entries]; }
+  history(): LedgerEntry[] { return [...this.#mirror.entries()]; }
 
   async pause(): Promise<void> {
     await this.#serial(async () => undefined);
@@ -319,7 +317,7 @@ export async function startLedger(opts: LedgerOptions): Promise<Ledger> {
   const db = await store.openStore(opts.dbPath);
   try {
     await seedClubs(db, opts.clubs ?? [], now());
-    const ledger = new ReferenceLedger(db, opts);
+    const ledger = new ReferenceLedger(db, await Mirror.load(db), opts);
     await ledger.start();
     return ledger;
   } catch (err) {

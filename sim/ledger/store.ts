@@ -1,5 +1,6 @@
 // The reference ledger's own SQLite: cards, photos, catalogs, terminal configs, every answered txId
-// and every movement of money. Functions take a Queryable so a caller can group them in one transaction.
+// and every movement of money. Functions take a Queryable so a caller can group them in one transaction;
+// a booking is written by a single statement (putBooking), which is a transaction of its own.
 import { Db, type Queryable } from '../../firmware/journal/db.ts';
 import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
 import type { SaleState, TxIdState } from './rules.ts';
@@ -35,6 +36,35 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS topups (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, club_id TEXT NOT NULL, card_uid TEXT NOT NULL, amount INTEGER NOT NULL
   );
+  -- Inserting a row here books one tx message: the trigger writes all it changed, so a booking is one
+  -- statement, atomic and (in autocommit) durable when it returns, instead of BEGIN, up to four
+  -- writes and COMMIT, each a round trip through the thread pool. A group of null columns writes nothing.
+  -- A view holds no data: it and its trigger are made anew at each open, so they always match this code.
+  DROP VIEW IF EXISTS bookings;
+  CREATE VIEW bookings AS SELECT
+    NULL AS stored_in, NULL AS tx_id, NULL AS terminal_id, NULL AS answer, -- the row stored under tx_id
+    NULL AS club_id, NULL AS card_uid, NULL AS total, NULL AS items, NULL AS created_at, NULL AS booked, -- a sale's
+    NULL AS voids, -- a void's target
+    NULL AS e_seq, NULL AS e_at, NULL AS e_type, NULL AS e_tx_id, NULL AS e_ref, NULL AS e_club_id, NULL AS e_card_uid,
+    NULL AS e_amount, NULL AS e_offline, NULL AS e_terminal_id, -- the money moved
+    NULL AS c_uid, NULL AS c_balance, NULL AS c_version, NULL AS c_updated_at, NULL AS c_prev_version -- its card after the move
+  WHERE 0;
+  CREATE TRIGGER book INSTEAD OF INSERT ON bookings BEGIN
+    INSERT INTO entries (seq, at, type, tx_id, ref, club_id, card_uid, amount, offline, terminal_id)
+      SELECT NEW.e_seq, NEW.e_at, NEW.e_type, NEW.e_tx_id, NEW.e_ref, NEW.e_club_id, NEW.e_card_uid, NEW.e_amount, NEW.e_offline, NEW.e_terminal_id
+      WHERE NEW.e_seq IS NOT NULL;
+    -- Only from the version the booking was decided on: it read the ledger's mirror, which must equal this table.
+    UPDATE cards SET balance = NEW.c_balance, version = NEW.c_version, updated_at = NEW.c_updated_at
+      WHERE NEW.c_uid IS NOT NULL AND club_id = NEW.e_club_id AND uid = NEW.c_uid AND version = NEW.c_prev_version;
+    SELECT RAISE(ABORT, 'card changed under a booking') WHERE NEW.c_uid IS NOT NULL AND changes() = 0;
+    UPDATE sales SET voided_by = NEW.e_tx_id WHERE NEW.e_type = 'void' AND tx_id = NEW.e_ref;
+    -- OR REPLACE: an offline report replaces the stored decline of its online attempt.
+    INSERT OR REPLACE INTO sales (tx_id, terminal_id, club_id, card_uid, total, items, created_at, booked, answer, voided_by)
+      SELECT NEW.tx_id, NEW.terminal_id, NEW.club_id, NEW.card_uid, NEW.total, NEW.items, NEW.created_at, NEW.booked, NEW.answer, NULL
+      WHERE NEW.stored_in = 'sales';
+    INSERT INTO reversals (tx_id, terminal_id, answer) SELECT NEW.tx_id, NEW.terminal_id, NEW.answer WHERE NEW.stored_in = 'reversals';
+    INSERT INTO voids (tx_id, voids, terminal_id, answer) SELECT NEW.tx_id, NEW.voids, NEW.terminal_id, NEW.answer WHERE NEW.stored_in = 'voids';
+  END;
 `;
 
 export async function openStore(path: string): Promise<Db> {
@@ -58,8 +88,8 @@ export async function addClub(q: Queryable, clubId: string): Promise<void> {
   await q.run('INSERT OR IGNORE INTO clubs (club_id) VALUES (?)', [clubId]);
 }
 
-export async function clubExists(q: Queryable, clubId: string): Promise<boolean> {
-  return (await q.get('SELECT 1 FROM clubs WHERE club_id = ?', [clubId])) !== undefined;
+export async function listClubs(q: Queryable): Promise<string[]> {
+  return (await q.all<{ club_id: string }>('SELECT club_id FROM clubs')).map((r) => r.club_id);
 }
 
 export async function getCard(q: Queryable, clubId: string, uid: string): Promise<CardRecord | null> {
@@ -125,11 +155,6 @@ export async function listCatalogs(q: Queryable): Promise<{ clubId: string; cata
   return rows.map((r) => ({ clubId: r.club_id, catalog: JSON.parse(r.json) as Catalog }));
 }
 
-export async function getTerminalConfig(q: Queryable, terminalId: string): Promise<TerminalConfigMsg | null> {
-  const r = await q.get<{ json: string }>('SELECT json FROM terminal_configs WHERE terminal_id = ?', [terminalId]);
-  return r ? (JSON.parse(r.json) as TerminalConfigMsg) : null;
-}
-
 export async function putTerminalConfig(q: Queryable, terminalId: string, cfg: TerminalConfigMsg, onlyIfMissing = false): Promise<void> {
   await q.run(`INSERT OR ${onlyIfMissing ? 'IGNORE' : 'REPLACE'} INTO terminal_configs (terminal_id, json) VALUES (?,?)`, [terminalId, JSON.stringify(cfg)]);
 }
@@ -141,57 +166,65 @@ export async function listTerminalConfigs(q: Queryable): Promise<{ terminalId: s
 
 // --- answered txIds ---
 
-interface SaleRow { terminal_id: string; club_id: string; card_uid: string; total: number; booked: 'online' | 'offline' | null; answer: string; voided_by: string | null }
-
-export async function getSale(q: Queryable, txId: string): Promise<SaleState | null> {
-  const r = await q.get<SaleRow>('SELECT * FROM sales WHERE tx_id = ?', [txId]);
-  return r ? {
-    terminalId: r.terminal_id, clubId: r.club_id, cardUid: r.card_uid, total: r.total,
-    booked: r.booked, answer: JSON.parse(r.answer) as ResultMsg, voidedBy: r.voided_by,
-  } : null;
+interface TxIdRow {
+  terminal_id: string | null; club_id: string; card_uid: string; total: number; booked: 'online' | 'offline' | null;
+  sale_answer: string; voided_by: string | null; reversal_answer: string | null; void_answer: string | null;
 }
 
-/** Everything the ledger holds under one txId. */
+/** Everything the ledger holds under one txId, in one statement (each is a thread-pool round trip). */
 export async function getTxIdState(q: Queryable, txId: string): Promise<TxIdState> {
-  const answerOf = async (table: 'reversals' | 'voids') => {
-    const r = await q.get<{ answer: string }>(`SELECT answer FROM ${table} WHERE tx_id = ?`, [txId]);
-    return r ? (JSON.parse(r.answer) as ResultMsg) : null;
+  // One row always: the txId itself, with what each table holds under it (nulls where nothing).
+  const r = (await q.get<TxIdRow>(
+    `SELECT s.terminal_id, s.club_id, s.card_uid, s.total, s.booked, s.answer AS sale_answer, s.voided_by,
+       r.answer AS reversal_answer, v.answer AS void_answer
+     FROM (SELECT ? AS tx_id) k LEFT JOIN sales s USING (tx_id) LEFT JOIN reversals r USING (tx_id) LEFT JOIN voids v USING (tx_id)`,
+    [txId],
+  ))!;
+  const answer = (json: string | null) => (json === null ? null : (JSON.parse(json) as ResultMsg));
+  // terminal_id is NOT NULL in sales: null here means no sale row joined.
+  const sale: SaleState | null = r.terminal_id === null ? null : {
+    terminalId: r.terminal_id, clubId: r.club_id, cardUid: r.card_uid, total: r.total,
+    booked: r.booked, answer: answer(r.sale_answer)!, voidedBy: r.voided_by,
   };
-  return { sale: await getSale(q, txId), reversal: await answerOf('reversals'), void: await answerOf('voids') };
+  return { sale, reversal: answer(r.reversal_answer), void: answer(r.void_answer) };
 }
 
-export async function putSale(q: Queryable, s: {
-  txId: string; terminalId: string; clubId: string; cardUid: string; total: number; items: unknown; createdAt: string;
-  booked: 'online' | 'offline' | null; answer: ResultMsg;
-}): Promise<void> {
-  await q.run(
-    `INSERT OR REPLACE INTO sales (tx_id, terminal_id, club_id, card_uid, total, items, created_at, booked, answer, voided_by)
-     VALUES (?,?,?,?,?,?,?,?,?,NULL)`,
-    [s.txId, s.terminalId, s.clubId, s.cardUid, s.total, JSON.stringify(s.items), s.createdAt, s.booked, JSON.stringify(s.answer)],
-  );
+/** Every txId something is stored under. */
+export async function listTxIds(q: Queryable): Promise<string[]> {
+  const rows = await q.all<{ tx_id: string }>('SELECT tx_id FROM sales UNION ALL SELECT tx_id FROM reversals UNION ALL SELECT tx_id FROM voids');
+  return rows.map((r) => r.tx_id);
 }
 
-export async function markVoided(q: Queryable, saleTxId: string, voidTxId: string): Promise<void> {
-  await q.run('UPDATE sales SET voided_by = ? WHERE tx_id = ?', [voidTxId, saleTxId]);
+/** Everything one tx message changes (booking.ts decides it). */
+export interface Booking {
+  /** The row stored under the message's txId, as the answer a repeat gets; null: nothing is stored. */
+  stored:
+    | { in: 'sales'; txId: string; terminalId: string; answer: ResultMsg; sale: StoredSale }
+    | { in: 'reversals'; txId: string; terminalId: string; answer: ResultMsg }
+    | { in: 'voids'; txId: string; terminalId: string; answer: ResultMsg; voids: string }
+    | null;
+  /** The money moved (a void's also marks its sale voided), and the card before and after it (null: no record to change). */
+  moved: { entry: LedgerEntry; card: { before: CardRecord; after: CardRecord } | null } | null;
 }
+export interface StoredSale { clubId: string; cardUid: string; total: number; items: unknown; createdAt: string; booked: 'online' | 'offline' | null }
 
-export async function putReversal(q: Queryable, txId: string, terminalId: string, answer: ResultMsg): Promise<void> {
-  await q.run('INSERT INTO reversals (tx_id, terminal_id, answer) VALUES (?,?,?)', [txId, terminalId, JSON.stringify(answer)]);
-}
-
-export async function putVoid(q: Queryable, txId: string, voids: string, terminalId: string, answer: ResultMsg): Promise<void> {
-  await q.run('INSERT INTO voids (tx_id, voids, terminal_id, answer) VALUES (?,?,?,?)', [txId, voids, terminalId, JSON.stringify(answer)]);
+/** Writes a booking with one statement: outside a transaction it is its own, durable when this resolves. */
+export async function putBooking(q: Queryable, b: Booking): Promise<void> {
+  const s = b.stored;
+  const sale = s?.in === 'sales' ? s.sale : null;
+  const e = b.moved?.entry;
+  const c = b.moved?.card;
+  await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?)', [
+    s?.in ?? null, s?.txId ?? null, s?.terminalId ?? null, s ? JSON.stringify(s.answer) : null,
+    sale?.clubId ?? null, sale?.cardUid ?? null, sale?.total ?? null, sale ? JSON.stringify(sale.items) : null, sale?.createdAt ?? null, sale?.booked ?? null,
+    s?.in === 'voids' ? s.voids : null,
+    e?.seq ?? null, e?.at ?? null, e?.type ?? null, e?.txId ?? null, e?.ref ?? null, e?.clubId ?? null, e?.cardUid ?? null,
+    e?.amount ?? null, e ? (e.offline ? 1 : 0) : null, e?.terminalId ?? null,
+    c?.after.cardUid ?? null, c?.after.balance ?? null, c?.after.version ?? null, c?.after.updatedAt ?? null, c?.before.version ?? null,
+  ]);
 }
 
 // --- money movements ---
-
-export async function addEntry(q: Queryable, e: Omit<LedgerEntry, 'seq'>): Promise<LedgerEntry> {
-  const r = await q.run(
-    'INSERT INTO entries (at, type, tx_id, ref, club_id, card_uid, amount, offline, terminal_id) VALUES (?,?,?,?,?,?,?,?,?)',
-    [e.at, e.type, e.txId, e.ref, e.clubId, e.cardUid, e.amount, e.offline ? 1 : 0, e.terminalId],
-  );
-  return { seq: r.lastID, ...e };
-}
 
 export async function addTopUp(q: Queryable, clubId: string, uid: string, amount: number, at: string): Promise<void> {
   await q.run('INSERT INTO topups (at, club_id, card_uid, amount) VALUES (?,?,?,?)', [at, clubId, uid, amount]);

@@ -1,0 +1,59 @@
+// The ledger's committed state kept in memory: tests and the simulator read it synchronously, and a
+// booking reads it instead of asking SQLite (each statement is a round trip through the thread pool).
+// Loaded from the store at start and changed only after a change committed; since the ledger runs one
+// job at a time and is the store's only writer, inside a job it equals the database.
+import type { Queryable } from '../../firmware/journal/db.ts';
+import type { CardRecord, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
+import * as store from './store.ts';
+import type { LedgerEntry } from './types.ts';
+
+/** What a booking reads from committed state. */
+export interface Committed {
+  card(clubId: string, uid: string): CardRecord | null;
+  clubKnown(clubId: string): boolean;
+  terminalConfig(terminalId: string): TerminalConfigMsg | null;
+  /** False only if no sale, reversal or void was ever stored under this txId: then there is nothing to read. */
+  txIdSeen(txId: string): boolean;
+  /** The seq the next money movement gets (entries are never deleted: one above the last). */
+  nextEntrySeq(): number;
+}
+
+const cardKey = (clubId: string, uid: string) => `${clubId}/${uid}`;
+
+export class Mirror implements Committed {
+  readonly #cards = new Map<string, CardRecord>();
+  readonly #clubs = new Set<string>();
+  readonly #configs = new Map<string, TerminalConfigMsg>();
+  readonly #txIds = new Set<string>();
+  readonly #entries: LedgerEntry[] = [];
+
+  static async load(q: Queryable): Promise<Mirror> {
+    const m = new Mirror();
+    for (const c of await store.listCards(q)) m.setCard(c.clubId, c.card);
+    for (const clubId of await store.listClubs(q)) m.addClub(clubId);
+    for (const t of await store.listTerminalConfigs(q)) m.setTerminalConfig(t.terminalId, t.config);
+    for (const txId of await store.listTxIds(q)) m.addTxId(txId);
+    m.#entries.push(...(await store.listEntries(q)));
+    return m;
+  }
+
+  card(clubId: string, uid: string): CardRecord | null { return this.#cards.get(cardKey(clubId, uid)) ?? null; }
+  /** The club's cards in the order they were first mirrored (the seed's order after a start). */
+  cards(clubId: string): CardRecord[] {
+    return [...this.#cards].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, card]) => card);
+  }
+  clubKnown(clubId: string): boolean { return this.#clubs.has(clubId); }
+  terminalConfig(terminalId: string): TerminalConfigMsg | null { return this.#configs.get(terminalId) ?? null; }
+  txIdSeen(txId: string): boolean { return this.#txIds.has(txId); }
+  nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
+  /** Every money movement for a tx message, in order. */
+  entries(): readonly LedgerEntry[] { return this.#entries; }
+
+  // --- only after the change committed ---
+  setCard(clubId: string, card: CardRecord): void { this.#cards.set(cardKey(clubId, card.cardUid), card); }
+  deleteCard(clubId: string, uid: string): void { this.#cards.delete(cardKey(clubId, uid)); }
+  addClub(clubId: string): void { this.#clubs.add(clubId); }
+  setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): void { this.#configs.set(terminalId, cfg); }
+  addTxId(txId: string): void { this.#txIds.add(txId); }
+  addEntries(entries: LedgerEntry[]): void { this.#entries.push(...entries); }
+}
