@@ -8,6 +8,7 @@ import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
+import { errorCode } from '../error-code.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
 
@@ -21,14 +22,12 @@ export class DataDirError extends Error {
   override name = 'DataDirError';
 }
 
-const problem = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-
 export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {}): Promise<Daemon> {
   try {
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     accessSync(cfg.dataDir, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${problem(e)}): it must be a directory the daemon can write`);
+    throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${errorCode(e)}): it must be a directory the daemon can write`);
   }
   // Log lines on the cashier's screen would garble it: with the console on a terminal that is also
   // stderr, they go to a file. Under systemd stderr is the journal (which rotates), not the tty.
@@ -45,7 +44,7 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
-    if (/^SQLITE_/.test(problem(e))) throw new DataDirError(`the journal in ${cfg.dataDir} cannot be opened (${(e as Error).message}); it is left as it is`);
+    if (/^SQLITE_/.test(errorCode(e))) throw new DataDirError(`the journal in ${cfg.dataDir} cannot be opened (${(e as Error).message}); it is left as it is`);
     throw e;
   }
   const t = terminal;

@@ -18,6 +18,7 @@ import {
 import { checkCaFile, checkCertFile, checkKeyFile, commonName, describeCert } from './provision/pem.ts';
 import { Aborted, silentPrompter, ttyPrompter, type Prompter } from './provision/prompt.ts';
 import { DEFAULT_CONFIG, selftestForConfig } from './selftest-cmd.ts';
+import { errorCode } from '../error-code.ts';
 
 /** The user the daemon runs as (klubkort.service): it must be able to read what we write. */
 const DAEMON_USER = 'klubkort';
@@ -69,7 +70,7 @@ export async function provisionCommand(argv: string[]): Promise<number> {
     try {
       flags = { ...flags, password: readFileSync(flags['password-file'], 'utf8').split(/\r?\n/)[0] };
     } catch (e) {
-      process.stderr.write(`klubkort provision: --password-file: cannot read ${flags['password-file']} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      process.stderr.write(`klubkort provision: --password-file: cannot read ${flags['password-file']} (${errorCode(e)})\n`);
       return 65;
     }
   }

@@ -1,6 +1,7 @@
 // Reads and validates the config file; every problem becomes one readable message.
 import { readFileSync } from 'node:fs';
 import { TerminalConfig, type TerminalConfigInput } from './schema.ts';
+import { errorCode } from '../error-code.ts';
 
 export class ConfigError extends Error {}
 
@@ -17,7 +18,7 @@ export function parseConfig(input: unknown, source = 'config'): TerminalConfig {
     try {
       readFileSync(file);
     } catch (e) {
-      throw new ConfigError(`${source} is not valid:\n  broker.${key}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new ConfigError(`${source} is not valid:\n  broker.${key}: cannot read ${file}: ${errorCode(e)}`);
     }
   }
   return r.data;
@@ -28,7 +29,7 @@ export function loadConfigFile(path: string, overrides: Partial<TerminalConfigIn
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigError(`cannot read config file ${path}: ${errorCode(e)}`);
   }
   let json: unknown;
   try {

@@ -2,6 +2,7 @@
 // with mode 0600, and place the TLS files next to it, owned by the daemon's user.
 import { chmodSync, chownSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { errorCode } from '../../error-code.ts';
 
 export class ConfigFileError extends Error {}
 
@@ -14,7 +15,7 @@ export function readRawConfig(path: string): RawConfig | null {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ConfigFileError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigFileError(`cannot read ${path}: ${errorCode(e)}`);
   }
   let json: unknown;
   try {
@@ -61,7 +62,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new ConfigFileError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigFileError(`cannot write ${path}: ${errorCode(e)}`);
   }
   const dfd = openSync(dir, 'r');
   try { fsyncSync(dfd); } finally { closeSync(dfd); }
@@ -87,7 +88,7 @@ export function placeNextToConfig(src: string, configPath: string, name: string,
   try {
     bytes = readFileSync(src);
   } catch (e) {
-    throw new ConfigFileError(`cannot read ${src}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new ConfigFileError(`cannot read ${src}: ${errorCode(e)}`);
   }
   writeFileAtomic(dest, bytes, mode, owner);
   return dest;
