@@ -3,8 +3,8 @@
 // would time the ledger, not the terminal).
 import { PNG } from 'pngjs';
 import mqtt from 'mqtt';
-import type { CardRecord } from '../firmware/ledger/schemas.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import type { CardRecord } from '../contract/index.ts';
+import { topics } from '../contract/index.ts';
 import { sha256Hex } from '../sim/photos.ts';
 
 export const BIG_CLUB = 'bench-klub';

@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { DaemonProcess } from '../test/helpers/daemon-process.ts';
 import { until } from '../test/helpers/until.ts';
 import { serviceLaunch } from '../test/helpers/unit-file.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 import { bigClub, publishClub, BIG_CLUB } from './club.ts';
 import { CARDS, PHOTOS } from './card-sync.ts';
 import { median, msSince, now, type Figure } from './stats.ts';

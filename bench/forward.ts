@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 import { benchSale, fillJournal } from './journal-rate.ts';
 import { spawnLedger } from './ledger-process.ts';
 import { msSince, now, type Figure } from './stats.ts';

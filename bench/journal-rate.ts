@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { Journal } from '../firmware/journal/journal.ts';
-import type { SaleMsg } from '../firmware/ledger/schemas.ts';
+import type { SaleMsg } from '../contract/index.ts';
 import { latency, median, msSince, now, type Figure } from './stats.ts';
 
 const SALES = 2000;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { until } from '../test/helpers/until.ts';
-import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+import type { ScreenModel } from '../contract/index.ts';
 import { latency, msSince, now, type Figure } from './stats.ts';
 import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
 import { spawnLedger } from './ledger-process.ts';

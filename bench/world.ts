@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'no
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startBroker } from '../sim/broker.ts';
-import { Terminal } from '../firmware/terminal.ts';
+import { Terminal } from '../firmware/terminal/terminal.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 import { createLogger, type Logger } from '../firmware/log.ts';

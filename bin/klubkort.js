@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
-const SOURCES = ['firmware', 'hal', 'sim'];
+const SOURCES = ['contract', 'hal', 'firmware', 'sim', 'bin'];
 
 function mtime(url) {
   try { return statSync(url).mtimeMs; } catch { return -1; }
@@ -30,7 +30,7 @@ if (fresh && !process.env.KLUBKORT_FROM_SOURCE) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('../firmware/cli/main.ts'));
+  ({ main } = await import('./commands.ts'));
 }
 const code = await main(process.argv.slice(2));
 if (code >= 0) process.exit(code);

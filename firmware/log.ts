@@ -1,19 +1,7 @@
-// Structured logs. Personal data never goes in: names and photos are not logged at all, and a
-// card UID is logged only through maskUid().
+// The daemon's logs: the logger and UID mask of hal/log.ts, plus URL redaction and the log file.
 import { createWriteStream, renameSync, statSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
 
-export type { Logger };
-
-export function createLogger(opts: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
-  const level = opts.level ?? process.env.KLUBKORT_LOG_LEVEL ?? 'info';
-  return pino({ level, name: opts.name ?? 'klubkort', base: undefined }, (opts.destination ?? pino.destination(2)) as pino.DestinationStream);
-}
-
-/** Keeps the last 4 hex digits, enough for a technician to tell cards apart, not to clone one. */
-export function maskUid(uid: string): string {
-  return uid.length <= 4 ? '****' : '*'.repeat(uid.length - 4) + uid.slice(-4);
-}
+export { createLogger, maskUid, type Logger } from '../hal/log.ts';
 
 /** A URL as logged: a password in it (mqtt://user:secret@host) is replaced by ***. */
 export function redactUrl(url: string): string {

@@ -1,10 +1,9 @@
 // One interface per device. Firmware talks only to these; real (hal/pi) and simulated (hal/sim)
 // drivers implement them, and only code under hal/ imports a hardware library.
 import type { TypedEmitter } from './emitter.ts';
-import type { KeyName } from '../firmware/ledger/schemas.ts';
-import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+import type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState } from '../contract/index.ts';
 
-export type { KeyName, ScreenModel };
+export type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState };
 
 export interface Device {
   /** Acquires the hardware. Must not throw for a device that is merely absent: report it by event. */
@@ -27,9 +26,6 @@ export interface CardReader extends Device, TypedEmitter<CardReaderEvents> {
   readonly attached: boolean;
 }
 
-export type Led = 'green' | 'red' | 'yellow' | 'off';
-export type BuzzerPattern = 'tap' | 'approve' | 'decline' | 'error';
-export interface IndicatorState { led: Led; buzzer: BuzzerPattern | null }
 export interface Indicators extends Device {
   /** Shows a LED colour and plays a buzzer pattern; a new call cancels a running pattern. Never blocks. */
   show(state: IndicatorState): void;

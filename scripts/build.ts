@@ -8,7 +8,7 @@ const outdir = new URL('../dist/', import.meta.url).pathname;
 // Chunk names carry hashes: old ones would pile up.
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [new URL('../firmware/cli/main.ts', import.meta.url).pathname],
+  entryPoints: { main: new URL('../bin/commands.ts', import.meta.url).pathname },
   outdir,
   bundle: true,
   splitting: true,

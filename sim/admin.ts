@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { CardRecord } from '../firmware/ledger/schemas.ts';
+import { CardRecord } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
 

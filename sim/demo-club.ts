@@ -1,6 +1,6 @@
 // The simulator's demo club: a youth club café and five children covering the cases a cashier meets
 // (plenty of money, a little, almost none, none, a blocked card, a card without a photo).
-import type { Catalog } from '../firmware/ledger/schemas.ts';
+import type { Catalog } from '../contract/index.ts';
 import type { CardSeed, ClubSeed } from './ledger/types.ts';
 import { portraitPng } from './photos.ts';
 

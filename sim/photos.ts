@@ -3,9 +3,7 @@
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
 
-export function sha256Hex(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex');
-}
+export { sha256Hex } from '../contract/index.ts';
 
 type Rgb = readonly [number, number, number];
 

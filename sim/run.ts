@@ -10,7 +10,7 @@ import { demoClub, demoChildren, DEMO_CLUB_ID } from './demo-club.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger, openLogFile } from '../firmware/log.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 
 export async function runSim(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -19,7 +19,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 app=/opt/klubkort
 # What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo), and
 # the build script that `npm ci` runs (prepare) to make dist/, the bundle the daemon runs.
-app_items=(bin firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
+app_items=(bin contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
 packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3)
 
 say() { echo "install: $*"; }

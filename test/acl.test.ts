@@ -16,11 +16,11 @@ import { until } from './helpers/until.ts';
 import { logSink } from './helpers/log-sink.ts';
 import { startLedger, type Ledger } from '../sim/ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { Terminal } from '../firmware/terminal.ts';
+import { Terminal } from '../firmware/terminal/terminal.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { createLogger } from '../firmware/log.ts';
 import { createSimHardware } from '../hal/sim/index.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 
 const OTHER_CLUB = 'other-klub';
 

@@ -13,12 +13,12 @@ const run = promisify(execFile);
 function project(t: import('ava').ExecutionContext): { dir: string; which: () => Promise<string> } {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-bin-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const d of ['bin', 'dist', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'dist', 'contract', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(join(process.cwd(), 'bin/klubkort.js'), join(dir, 'bin/klubkort.js'));
   symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
   const main = (what: string) => `export async function main(argv: string[]): Promise<number> { process.stdout.write('${what} ' + argv.join(' ')); return 0; }\n`;
-  writeFileSync(join(dir, 'firmware/cli/main.ts'), main('sources'));
+  writeFileSync(join(dir, 'bin/commands.ts'), main('sources'));
   writeFileSync(join(dir, 'dist/main.js'), main('bundle').replace(/: string\[\]|: Promise<number>/g, ''));
   return { dir, which: async () => (await run(process.execPath, [join(dir, 'bin/klubkort.js'), 'status'], { env: { ...process.env, KLUBKORT_FROM_SOURCE: '' } })).stdout };
 }
@@ -30,13 +30,13 @@ const age = (path: string, secondsAgo: number) => {
 
 test('the bundle runs when it is newer than the sources, with the arguments', async (t) => {
   const p = project(t);
-  age(join(p.dir, 'firmware/cli/main.ts'), 60);
+  age(join(p.dir, 'bin/commands.ts'), 60);
   t.is(await p.which(), 'bundle status');
 });
 
 test('a source edited after the build (any folder, any depth) runs the sources instead', async (t) => {
   const p = project(t);
-  age(join(p.dir, 'firmware/cli/main.ts'), 60);
+  age(join(p.dir, 'bin/commands.ts'), 60);
   age(join(p.dir, 'dist/main.js'), 30);
   writeFileSync(join(p.dir, 'hal/edited.ts'), 'export {};\n');
   t.is(await p.which(), 'sources status');

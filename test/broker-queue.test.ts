@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { Identity, makePki, startTlsBroker, type TlsBroker } from './helpers/tls-broker.ts';
 import { until } from './helpers/until.ts';
-import { parseClubTopic, topics } from '../firmware/ledger/topics.ts';
+import { parseClubTopic, topics } from '../contract/index.ts';
 
 const CLUB = 'queue-klub';
 const TERMINAL = 'kasse-q';

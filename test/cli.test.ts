@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import { startBroker } from '../sim/broker.ts';
 import { startLedger } from '../sim/ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 import { createLogger } from '../firmware/log.ts';
 import { FIRMWARE_VERSION } from '../firmware/version.ts';
 import { logSink } from './helpers/log-sink.ts';

@@ -1,7 +1,7 @@
 // `klubkort status` as a technician reads it: labelled lines from the daemon's snapshot.
 import test from 'ava';
 import { formatAge, formatStatus } from '../firmware/cli/status-format.ts';
-import type { TerminalSnapshot } from '../firmware/terminal.ts';
+import type { TerminalSnapshot } from '../firmware/terminal/terminal.ts';
 
 const now = new Date('2026-11-24T12:00:00.000Z');
 const snap = (over: Partial<TerminalSnapshot>): TerminalSnapshot => ({

@@ -100,6 +100,7 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   t.truthy(first['etc/polkit-1/rules.d/50-klubkort-pcscd.rules']);
   t.truthy(first['opt/klubkort/bin/klubkort.js']);
   t.truthy(first['opt/klubkort/firmware/cli/main.ts']);
+  t.truthy(first['opt/klubkort/contract/index.ts']);
   t.truthy(first['opt/klubkort/package-lock.json'], 'npm ci needs the lock file');
   t.truthy(first['opt/klubkort/scripts/build.ts'], 'npm ci builds dist/ with it (prepare)');
   t.false(Object.keys(first).some((p) => p.startsWith('opt/klubkort/dist')), 'dist/ is built on the terminal, not copied');

@@ -6,7 +6,7 @@ import { startMosquitto, type Mosquitto } from './helpers/mosquitto.ts';
 import { until } from './helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import type { SimClient } from './helpers/sim-client.ts';
-import type { Terminal } from '../firmware/terminal.ts';
+import type { Terminal } from '../firmware/terminal/terminal.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 
 const C = DEMO_CLUB_ID;

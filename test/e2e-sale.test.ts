@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { world, type World } from './helpers/fixture.ts';
 import { until } from './helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { topics } from '../firmware/ledger/topics.ts';
-import type { CardRecord } from '../firmware/ledger/schemas.ts';
+import { topics } from '../contract/index.ts';
+import type { CardRecord } from '../contract/index.ts';
 import type { SimClient } from './helpers/sim-client.ts';
-import type { Terminal } from '../firmware/terminal.ts';
+import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
 

@@ -18,7 +18,7 @@ import { hostilePayloads, hugePhoto, type Expect, type Hostile } from './helpers
 import { createLogger } from '../firmware/log.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
-import type { Terminal } from '../firmware/terminal.ts';
+import type { Terminal } from '../firmware/terminal/terminal.ts';
 import type { Queryable } from '../firmware/journal/db.ts';
 
 const C = DEMO_CLUB_ID;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { Journal } from '../firmware/journal/journal.ts';
 import { checkPhoto } from '../firmware/journal/card-cache.ts';
-import { migrate, migrations } from '../firmware/journal/migrations/index.ts';
+import { migrate, migrations } from '../firmware/journal/migrations.ts';
 import { Db } from '../firmware/journal/db.ts';
-import type { CardRecord, SaleMsg } from '../firmware/ledger/schemas.ts';
+import type { CardRecord, SaleMsg } from '../contract/index.ts';
 
 async function open(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));

@@ -14,8 +14,8 @@ import * as store from '../sim/ledger/store.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { portraitPng, sha256Hex } from '../sim/photos.ts';
 import { runAdmin } from '../sim/admin.ts';
-import { CARD_UID, CardRecord, Catalog, ITEM_PRICE_CEILING, ResultMsg, type SaleLine } from '../firmware/ledger/schemas.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { CARD_UID, CardRecord, Catalog, ITEM_PRICE_CEILING, ResultMsg, type SaleLine } from '../contract/index.ts';
+import { topics } from '../contract/index.ts';
 import { createLogger } from '../firmware/log.ts';
 
 const CLUB = 'test-klub';

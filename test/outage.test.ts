@@ -9,9 +9,9 @@ import { sellDirect } from './helpers/cashier.ts';
 import { audit, auditLine, journalSales, problems, topUp, type SeenResult } from './helpers/audit.ts';
 import { rng, sleep, type Rng } from './helpers/random.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import type { KeyName } from '../firmware/ledger/schemas.ts';
+import type { KeyName } from '../contract/index.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
-import type { Terminal } from '../firmware/terminal.ts';
+import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
 const SALES_PER_TERMINAL = Number(process.env.KLUBKORT_OUTAGE_SALES ?? 50);

@@ -10,8 +10,8 @@ import { until } from './helpers/until.ts';
 import { sellDirect, voidLast } from './helpers/cashier.ts';
 import { Journal } from '../firmware/journal/journal.ts';
 import { demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import type { SaleMsg } from '../firmware/ledger/schemas.ts';
-import type { Terminal } from '../firmware/terminal.ts';
+import type { SaleMsg } from '../contract/index.ts';
+import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
 const DAY = 86400_000;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto, type Mosquitto } from './helpers/mosquitto.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 
 let broker: Mosquitto;
 test.before(async () => {

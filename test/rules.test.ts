@@ -1,6 +1,6 @@
 import test from 'ava';
 import { decideOffline, checkBasket, type OfflineInput } from '../firmware/rules/authorise.ts';
-import type { CardRecord } from '../firmware/ledger/schemas.ts';
+import type { CardRecord } from '../contract/index.ts';
 
 const card: CardRecord = { cardUid: '04A1B2C3', holderId: 'h', name: 'n', photo: null, status: 'active', balance: 5000, version: 1, updatedAt: '2026-11-24T09:00:00.000Z' };
 const base: OfflineInput = { card, total: 1000, unbooked: 0, exposure: { card: 0, terminal: 0 }, limits: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }, offlineForSeconds: 10 };

@@ -2,7 +2,7 @@ import test from 'ava';
 import { transition, initialState, addItem, removeLast } from '../firmware/sale/machine.ts';
 import { toScreenModel } from '../firmware/sale/screen.ts';
 import type { SaleContext, SaleState, SaleEvent, CardView } from '../firmware/sale/types.ts';
-import type { CatalogItem, KeyName } from '../firmware/ledger/schemas.ts';
+import type { CatalogItem, KeyName } from '../contract/index.ts';
 
 const catalog: CatalogItem[] = Array.from({ length: 11 }, (_, i) => ({ sku: `s${i + 1}`, name: `Vare ${i + 1}`, price: (i + 1) * 100, category: 'x' }));
 const ctx = (over: Partial<SaleContext> = {}): SaleContext => ({ catalog, maxPurchase: 19999, resultScreenMs: 3000, readerAttached: true, ...over });

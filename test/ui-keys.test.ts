@@ -1,6 +1,6 @@
 import test from 'ava';
 import { keyFromBlessed as mapKey } from '../firmware/ui/tty-keypad.ts';
-import { KEY_NAMES, type KeyName } from '../firmware/ledger/schemas.ts';
+import { KEY_NAMES, type KeyName } from '../contract/index.ts';
 
 test('digits, Enter, Esc, Backspace, arrows and F1–F12 become contract key names', (t) => {
   for (const d of '0123456789') t.is(mapKey(d, { sequence: d }), d as KeyName);

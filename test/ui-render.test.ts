@@ -5,7 +5,7 @@ import { bigText } from '../firmware/ui/bigtext.ts';
 import { SimPanel, type SimPanelActions } from '../firmware/ui/sim-panel.ts';
 import type { DrawContext } from '../firmware/ui/draw-context.ts';
 import type { PhotoState } from '../firmware/ui/photo-cache.ts';
-import type { ScreenModel } from '../firmware/sale/screen-model.ts';
+import type { ScreenModel } from '../contract/index.ts';
 import { demoModels, PHOTO_SHA } from './fixtures/ui/models.ts';
 import { facePng } from './fixtures/ui/face.ts';
 

@@ -15,7 +15,7 @@ import { DaemonProcess } from './helpers/daemon-process.ts';
 import { hostilePayloads } from './helpers/hostile.ts';
 import { rng } from './helpers/random.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import { topics } from '../firmware/ledger/topics.ts';
+import { topics } from '../contract/index.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 
 const C = DEMO_CLUB_ID;

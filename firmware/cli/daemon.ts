@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, openLogFile, type Logger } from '../log.ts';
-import { Terminal } from '../terminal.ts';
+import { Terminal } from '../terminal/terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';

@@ -1,13 +1,14 @@
-// `klubkort` command line: run, sim, status, forward, ledger (simulator admin), provision, selftest.
+// The terminal's own commands: run, status, forward, provision, selftest. `bin/commands.ts` adds the
+// simulator's (sim, ledger), so that firmware never imports sim/.
 import { ConfigError } from '../config/load.ts';
 import { configFromArgs } from './args.ts';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
 import { parseArgs } from 'node:util';
 import { formatStatus } from './status-format.ts';
-import type { TerminalSnapshot } from '../terminal.ts';
+import type { TerminalSnapshot } from '../terminal/terminal.ts';
 
-const USAGE = `usage: klubkort <command> [options]
+export const USAGE = `usage: klubkort <command> [options]
   run --config FILE                      run the terminal daemon from a config file
   run --sim --headless --broker URL --terminal-id ID --club-id ID --data-dir DIR
                                          run with simulated hardware (flags override the file)
@@ -18,7 +19,7 @@ const USAGE = `usage: klubkort <command> [options]
   provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
   selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker`;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], usage = USAGE): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': {
@@ -40,10 +41,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       handleSignals(d);
       return -1; // keep running
-    }
-    case 'sim': {
-      const { runSim } = await import('../../sim/run.ts');
-      return runSim(rest);
     }
     case 'status':
     case 'forward': {
@@ -67,17 +64,13 @@ export async function main(argv: string[]): Promise<number> {
       const { selftestCommand } = await import('./selftest-cmd.ts');
       return selftestCommand(rest);
     }
-    case 'ledger': {
-      const { runAdmin } = await import('../../sim/admin.ts');
-      return runAdmin(rest);
-    }
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(USAGE + '\n');
+      process.stdout.write(usage + '\n');
       return cmd === undefined ? 64 : 0;
     default:
-      process.stderr.write(`klubkort: unknown command ${cmd}\n${USAGE}\n`);
+      process.stderr.write(`klubkort: unknown command ${cmd}\n${usage}\n`);
       return 64;
   }
 }

@@ -1,5 +1,5 @@
 // `klubkort status` for a technician: the daemon's snapshot as labelled lines (--json keeps the raw form).
-import type { TerminalSnapshot } from '../terminal.ts';
+import type { TerminalSnapshot } from '../terminal/terminal.ts';
 
 /** "now", "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
 export function formatAge(ms: number): string {

@@ -1,8 +1,9 @@
 // The terminal's one config file: schema, defaults and the derived type.
 import { z } from 'zod';
-import { ClubId, TerminalId, NonNegOre, ITEM_PRICE_CEILING } from '../ledger/schemas.ts';
+import { ClubId, TerminalId, NonNegOre, CONTRACT_DEFAULTS as D } from '../../contract/index.ts';
 // Only the schema (zod): the Pi drivers themselves are imported when `hardware` is "pi".
 import { PiHardwareConfig } from '../../hal/pi/config.ts';
+import { isTimeZone } from '../rules/local-day.ts';
 
 /** A URL mqtt.js can connect to: the regex alone let `mqtt://host:99999` through to crash at start. */
 function connectableUrl(s: string): boolean {
@@ -27,9 +28,9 @@ export const BrokerConfig = z.object({
 }).strict();
 
 export const OfflineLimits = z.object({
-  perCardLimit: NonNegOre.default(10000),
-  terminalLimit: NonNegOre.default(300000),
-  maxAgeSeconds: z.number().int().nonnegative().default(86400),
+  perCardLimit: NonNegOre.default(D.offline.perCardLimit),
+  terminalLimit: NonNegOre.default(D.offline.terminalLimit),
+  maxAgeSeconds: z.number().int().nonnegative().default(D.offline.maxAgeSeconds),
 }).strict();
 
 export const TerminalConfig = z.object({
@@ -40,20 +41,24 @@ export const TerminalConfig = z.object({
   /** `sim`: simulated devices driven over the sim topics; `pi`: ACR122U + GPIO. */
   hardware: z.enum(['sim', 'pi']).default('sim'),
   /** Pins, GPIO driver, reader and keypad settings of a Raspberry Pi terminal. */
-  pi: PiHardwareConfig.default(PiHardwareConfig.parse({})),
+  pi: PiHardwareConfig.prefault({}),
   /** No TUI: the screen exists only as the sim `screen` topic. */
   headless: z.boolean().default(false),
   lang: z.enum(['da', 'en']).default('da'),
   sale: z.object({
-    maxPurchase: NonNegOre.max(1_000_000).default(ITEM_PRICE_CEILING - 1),
-    replyTimeoutMs: z.number().int().min(100).max(60000).default(2000),
+    maxPurchase: NonNegOre.max(1_000_000).default(D.maxPurchase),
+    replyTimeoutMs: z.number().int().min(100).max(60000).default(D.replyTimeoutMs),
     resultScreenMs: z.number().int().min(500).max(60000).default(4000),
-  }).strict().default({ maxPurchase: ITEM_PRICE_CEILING - 1, replyTimeoutMs: 2000, resultScreenMs: 4000 }),
-  offline: OfflineLimits.default({ perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }),
+  }).strict().prefault({}),
+  offline: OfflineLimits.prefault({}),
   outbox: z.object({
     /** An entry still unanswered this long after it was sent is sent again (same txId). */
     resendAfterMs: z.number().int().min(200).max(3_600_000).default(15000),
-  }).strict().default({ resendAfterMs: 15000 }),
+  }).strict().prefault({}),
+  /** The club's time zone: "today" (report, parents' daily limits) is its local date. */
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Copenhagen').default(D.timeZone),
+  /** Without a key or a tap this long, the signed-in cashier is signed out. */
+  cashierIdleMinutes: z.number().int().min(1).max(24 * 60).default(D.cashierIdleMinutes),
   /** Answered sales older than this are deleted from the journal. */
   retentionDays: z.number().int().min(1).max(3650).default(90),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

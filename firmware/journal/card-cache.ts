@@ -1,8 +1,7 @@
 // Cached card records, photos, catalog and the ledger's per-terminal config.
-import { createHash } from 'node:crypto';
 import type { Db, Queryable } from './db.ts';
-import type { CardRecord, Catalog, TerminalConfigMsg } from '../ledger/schemas.ts';
-import { MAX_PHOTO_BYTES } from '../ledger/schemas.ts';
+import type { CardRecord, Catalog, TerminalConfigMsg } from '../../contract/index.ts';
+import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 
 interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
 
@@ -19,7 +18,7 @@ export function checkPhoto(sha: string, bytes: Buffer): PhotoCheck {
   const png = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   const jpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   if (!png && !jpeg) return 'not_an_image';
-  return createHash('sha256').update(bytes).digest('hex') === sha ? 'ok' : 'hash_mismatch';
+  return sha256Hex(bytes) === sha ? 'ok' : 'hash_mismatch';
 }
 
 export class CardCache {

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Db } from './db.ts';
-import { migrate } from './migrations/index.ts';
+import { migrate } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
 

@@ -1,7 +1,7 @@
 // This terminal's sales, voids and the outbox of tx messages. Every method that changes money
 // state is one transaction, durable when its promise resolves.
 import type { Db, Queryable } from './db.ts';
-import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../ledger/schemas.ts';
+import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../contract/index.ts';
 import type { DayReport, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 
 interface SaleRow {

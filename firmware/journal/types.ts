@@ -1,10 +1,9 @@
 // Records the journal keeps. Sales and voids are this terminal's own; cards, photos, catalog and
 // config are the ledger's, cached.
-import type { SaleLine, TxMsg, DeclineReason } from '../ledger/schemas.ts';
+import type { SaleLine, TxMsg } from '../../contract/index.ts';
+
 
 export type SaleStatus = 'pending' | 'approved' | 'declined';
-/** The ledger's reasons plus the terminal's own offline refusals. */
-export type RefusalReason = DeclineReason | 'offline_limit' | 'stale';
 
 export interface StoredSale {
   txId: string;

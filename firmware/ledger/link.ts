@@ -3,15 +3,15 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { TypedEmitter } from '../../hal/emitter.ts';
-import { within } from '../within.ts';
+import { within } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
-import { topics, parseClubTopic, parseTerminalTopic } from './topics.ts';
-import { noDelay } from './no-delay.ts';
+import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
+import { noDelay } from '../../hal/mqtt-no-delay.ts';
 import {
   CardRecord, Catalog, ResultMsg, TerminalConfigMsg, CARD_UID, SHA256_HEX, parsePayload,
   type TxMsg, type StatusMsg,
-} from './schemas.ts';
+} from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 
 export type LinkEvents = {

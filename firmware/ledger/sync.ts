@@ -10,7 +10,7 @@ import type { Journal } from '../journal/journal.ts';
 import { CardCache, checkPhoto } from '../journal/card-cache.ts';
 import { SalesBook, type Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
-import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from './schemas.ts';
+import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../contract/index.ts';
 
 export type SyncEvents = {
   cardChanged: [uid: string];

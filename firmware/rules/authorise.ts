@@ -1,7 +1,6 @@
 // Authorisation rules as pure functions: what may be sold, and what the terminal may approve on
 // its own while the ledger cannot answer.
-import { ITEM_PRICE_CEILING, type CardRecord } from '../ledger/schemas.ts';
-import type { RefusalReason } from '../journal/types.ts';
+import { ITEM_PRICE_CEILING, type CardRecord, type RefusalReason } from '../../contract/index.ts';
 
 export interface Line { unitPrice: number; qty: number }
 

@@ -7,9 +7,9 @@ import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
-import type { CardRecord, SaleMsg } from '../ledger/schemas.ts';
+import type { CardRecord, SaleMsg } from '../../contract/index.ts';
 import { basketTotal, checkBasket, decideOffline, availableMoney, type OfflineLimits } from '../rules/authorise.ts';
-import type { BasketLine, ScreenResult } from './screen-model.ts';
+import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }

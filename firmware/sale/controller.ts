@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { Hardware, KeyName } from '../../hal/types.ts';
 import type { Journal } from '../journal/journal.ts';
-import type { CatalogItem } from '../ledger/schemas.ts';
+import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
-import type { ScreenModel } from './screen-model.ts';
+import type { ScreenModel } from '../../contract/index.ts';
 
 export interface ControllerDeps {
   hw: Hardware;

@@ -1,7 +1,7 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
-import type { KeyName, CatalogItem } from '../ledger/schemas.ts';
+import type { KeyName, CatalogItem } from '../../contract/index.ts';
 import { checkBasket } from '../rules/authorise.ts';
-import type { BasketLine } from './screen-model.ts';
+import type { BasketLine } from '../../contract/index.ts';
 import { PAGE_SIZE, type Effect, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
 
 export interface Step { state: SaleState; effects: Effect[] }

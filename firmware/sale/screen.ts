@@ -3,7 +3,7 @@ import { text, reasonText, type Lang, type TextKey } from '../i18n.ts';
 import { basketTotal } from '../rules/authorise.ts';
 import { pageCount, readerBlocksSelling } from './machine.ts';
 import { PAGE_SIZE, type CardView, type SaleContext, type SaleState } from './types.ts';
-import type { ScreenCard, ScreenModel, ScreenView, BasketLine } from './screen-model.ts';
+import type { ScreenCard, ScreenModel, ScreenView, BasketLine } from '../../contract/index.ts';
 
 export interface TerminalStatus {
   lang: Lang;

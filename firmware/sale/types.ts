@@ -1,7 +1,7 @@
 // The sale state machine's states, events and effects. Transitions (machine.ts) are pure; the
 // controller performs the effects (journal, ledger, indicators, timers) and feeds events back.
-import type { KeyName, CatalogItem } from '../ledger/schemas.ts';
-import type { BasketLine, ScreenResult, ReportView, VoidView } from './screen-model.ts';
+import type { KeyName, CatalogItem } from '../../contract/index.ts';
+import type { BasketLine, ScreenResult, ReportView, VoidView } from '../../contract/index.ts';
 import type { BuzzerPattern, Led } from '../../hal/types.ts';
 import type { TextKey } from '../i18n.ts';
 

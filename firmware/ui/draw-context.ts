@@ -2,7 +2,7 @@
 import type { Canvas, Rect } from './canvas.ts';
 import type { Lang } from './labels.ts';
 import type { PhotoState } from './photo-cache.ts';
-import type { ScreenModel } from '../sale/screen-model.ts';
+import type { ScreenModel } from '../../contract/index.ts';
 
 export interface DrawContext {
   /** Used until the first model arrives (a model carries its own `view.lang`). */

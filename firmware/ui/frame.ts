@@ -7,7 +7,7 @@ import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
 import { drawBalance, drawConfirm, drawResult } from './screens-card.ts';
 import { drawError, drawReport, drawVoid } from './screens-admin.ts';
 import type { DrawContext, ScreenRenderer } from './draw-context.ts';
-import type { ScreenModel, ScreenName } from '../sale/screen-model.ts';
+import type { ScreenModel, ScreenName } from '../../contract/index.ts';
 
 /** Below this the catalog's nine lines or the photo no longer fit. */
 export const MIN_COLS = 50;

@@ -1,7 +1,7 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
 import { reasonText, type Lang } from '../i18n.ts';
-import type { ScreenView } from '../sale/screen-model.ts';
+import type { ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 

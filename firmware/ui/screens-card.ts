@@ -6,7 +6,7 @@ import { formatKr, shortTxId } from './format.ts';
 import { keyCap, labels, reasonLabel, type Lang } from './labels.ts';
 import { drawTotal } from './screens-sale.ts';
 import type { DrawContext, ScreenRenderer } from './draw-context.ts';
-import type { ScreenCard, ScreenModel } from '../sale/screen-model.ts';
+import type { ScreenCard, ScreenModel } from '../../contract/index.ts';
 
 /** Wrapped text centred in the rect from row y; returns the rows used. */
 function centredLines(c: Canvas, r: Rect, y: number, text: string, st: Style): number {

@@ -4,7 +4,7 @@ import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { formatClock, formatKr } from './format.ts';
 import { labels, type Lang } from './labels.ts';
 import type { ScreenRenderer } from './draw-context.ts';
-import type { ScreenBasket, ScreenView } from '../sale/screen-model.ts';
+import type { ScreenBasket, ScreenView } from '../../contract/index.ts';
 
 const bold = { bold: true } as const;
 

@@ -5,8 +5,8 @@ import { createConnection } from 'node:net';
 import type { NFC, Reader } from 'nfc-pcsc';
 import { TypedEmitter } from '../emitter.ts';
 import type { CardReader, CardReaderEvents } from '../types.ts';
-import { CARD_UID } from '../../firmware/ledger/schemas.ts';
-import { createLogger, maskUid, type Logger } from '../../firmware/log.ts';
+import { CARD_UID } from '../../contract/index.ts';
+import { createLogger, maskUid, type Logger } from '../log.ts';
 import { loadOptional, type NativePackage } from './load.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
 

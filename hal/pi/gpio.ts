@@ -3,7 +3,7 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../../firmware/log.ts';
+import type { Logger } from '../log.ts';
 import type { PinConfig } from './config.ts';
 import { loadOptional, PiHardwareError } from './load.ts';
 

@@ -1,6 +1,6 @@
 // Real drivers for a Raspberry Pi terminal: ACR122U reader over pcscd, LEDs and buzzer on GPIO.
 // The keypad is the UI's tty (see hal/keypad-map.ts) and the display its terminal, so neither is here.
-import { createLogger, type Logger } from '../../firmware/log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { PiHardwareConfig } from './config.ts';
 import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './acr122u-reader.ts';
 import { checkGpio, openOutputPins, type GpioModules } from './gpio.ts';

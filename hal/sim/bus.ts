@@ -1,9 +1,9 @@
 // The simulated devices' own MQTT connection to the simulator topics (kept apart from the ledger
 // link: sim topics exist only on a simulator's broker, never on a club's).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import type { Logger } from '../../firmware/log.ts';
-import { within } from '../../firmware/within.ts';
-import { noDelay } from '../../firmware/ledger/no-delay.ts';
+import type { Logger } from '../log.ts';
+import { within } from '../within.ts';
+import { noDelay } from '../mqtt-no-delay.ts';
 
 export class SimBus {
   #client: MqttClient | null = null;

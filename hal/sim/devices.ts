@@ -2,9 +2,9 @@
 // simulator control topics, so any MQTT client can operate a simulated terminal.
 import { TypedEmitter } from '../emitter.ts';
 import type { CardReader, CardReaderEvents, Display, Indicators, IndicatorState, Keypad, KeypadEvents, ScreenModel } from '../types.ts';
-import type { Logger } from '../../firmware/log.ts';
-import { topics } from '../../firmware/ledger/topics.ts';
-import { SimReaderMsg, SimKeyMsg, parsePayload } from '../../firmware/ledger/schemas.ts';
+import type { Logger } from '../log.ts';
+import { topics } from '../../contract/index.ts';
+import { SimReaderMsg, SimKeyMsg, parsePayload } from '../../contract/index.ts';
 import type { SimBus } from './bus.ts';
 
 function listen<T>(bus: SimBus, topic: string, schema: Parameters<typeof parsePayload<T>>[0], log: Logger, fn: (v: T) => void): void {

@@ -1,7 +1,7 @@
 // Admin commands of the simulator's ledger (a stand-in for the parents' portal). Deliberately outside
 // the contract's `klubkort/v1/` prefix: no terminal ever sees or sends these.
 import { z } from 'zod';
-import { CardUid, ClubId, Ore } from '../../firmware/ledger/schemas.ts';
+import { CardUid, ClubId, Ore } from '../../contract/index.ts';
 
 export const ADMIN_TOPIC = 'klubkort-sim/ledger/admin';
 export const ADMIN_REPLY_TOPIC = 'klubkort-sim/ledger/admin/reply';

@@ -6,7 +6,7 @@
 // sale is one statement and one round trip through the thread pool. The reads and the write are not
 // one transaction: run one booking at a time, with nothing else writing the store meanwhile.
 import type { Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../firmware/ledger/schemas.ts';
+import type { CardRecord, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../contract/index.ts';
 import { DEFAULT_MAX_PURCHASE, changedCard, decideReversal, decideSale, decideVoid, withCard, type Decision, type TxIdState } from './rules.ts';
 import type { Committed } from './mirror.ts';
 import * as store from './store.ts';

@@ -5,8 +5,8 @@ import type { IClientOptions } from 'mqtt';
 import type { Db, Queryable } from '../../firmware/journal/db.ts';
 import {
   Catalog, TerminalConfigMsg, TxMsg, parsePayload, type CardRecord,
-} from '../../firmware/ledger/schemas.ts';
-import { parseTerminalTopic, topics } from '../../firmware/ledger/topics.ts';
+} from '../../contract/index.ts';
+import { parseTerminalTopic, topics } from '../../contract/index.ts';
 import { createLogger, maskUid, type Logger } from '../../firmware/log.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminCommand, type AdminReply } from './admin-protocol.ts';
 import { applyToCard, bookTx } from './booking.ts';

@@ -3,7 +3,7 @@
 // Loaded from the store at start and changed only after a change committed; since the ledger runs one
 // job at a time and is the store's only writer, inside a job it equals the database.
 import type { Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
+import type { CardRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import * as store from './store.ts';
 import type { LedgerEntry } from './types.ts';
 

@@ -1,10 +1,10 @@
 // Booking decisions of the reference ledger as pure functions (contract v1, "Terminal → ledger").
 // They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
-import { ITEM_PRICE_CEILING } from '../../firmware/ledger/schemas.ts';
-import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../firmware/ledger/schemas.ts';
+import { ITEM_PRICE_CEILING, CONTRACT_DEFAULTS } from '../../contract/index.ts';
+import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../contract/index.ts';
 
 /** Contract default when the terminal has no `config` with its own maxPurchase. */
-export const DEFAULT_MAX_PURCHASE = ITEM_PRICE_CEILING - 1;
+export const DEFAULT_MAX_PURCHASE = CONTRACT_DEFAULTS.maxPurchase;
 
 /** What the ledger holds about one sale txId. */
 export interface SaleState {

@@ -1,8 +1,7 @@
 // Puts clubs and cards into the store. Idempotent: a seed only adds what is not there yet, so a
 // restarted ledger keeps its balances and a closed card stays closed.
 import type { Db, Queryable } from '../../firmware/journal/db.ts';
-import { CardRecord, Catalog, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
-import { sha256Hex } from '../photos.ts';
+import { CardRecord, Catalog, TerminalConfigMsg, sha256Hex } from '../../contract/index.ts';
 import * as store from './store.ts';
 import type { CardSeed, ClubSeed } from './types.ts';
 

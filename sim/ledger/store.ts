@@ -2,7 +2,7 @@
 // and every movement of money. Functions take a Queryable so a caller can group them in one transaction;
 // a booking is written by a single statement (putBooking), which is a transaction of its own.
 import { Db, type Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
+import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../contract/index.ts';
 import type { SaleState, TxIdState } from './rules.ts';
 import type { LedgerEntry } from './types.ts';
 

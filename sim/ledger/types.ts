@@ -1,5 +1,5 @@
 // Records the reference ledger is seeded with and reports back.
-import type { Catalog, TerminalConfigMsg } from '../../firmware/ledger/schemas.ts';
+import type { Catalog, TerminalConfigMsg } from '../../contract/index.ts';
 
 /** A card as the technician or the seed hands it over; the ledger names the photo by its SHA-256. */
 export interface CardSeed {

@@ -1,8 +1,8 @@
 // A cashier at an in-process terminal: keys and taps go straight to its controller, so a sale
 // works while the broker (which carries the simulator topics) is down.
-import type { Terminal } from '../../firmware/terminal.ts';
-import type { KeyName } from '../../firmware/ledger/schemas.ts';
-import type { ScreenModel } from '../../firmware/sale/screen-model.ts';
+import type { Terminal } from '../../firmware/terminal/terminal.ts';
+import type { KeyName } from '../../contract/index.ts';
+import type { ScreenModel } from '../../contract/index.ts';
 import { until } from './until.ts';
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
 import { askControl } from '../../firmware/control/socket.ts';
-import type { TerminalSnapshot } from '../../firmware/terminal.ts';
+import type { TerminalSnapshot } from '../../firmware/terminal/terminal.ts';
 import { LOG_DIR } from './log-sink.ts';
 import { serviceLaunch, type Launch } from './unit-file.ts';
 

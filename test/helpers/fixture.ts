@@ -7,7 +7,7 @@ import type { ExecutionContext } from 'ava';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
 import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
-import { Terminal } from '../../firmware/terminal.ts';
+import { Terminal } from '../../firmware/terminal/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
 import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
 import { createLogger, type Logger } from '../../firmware/log.ts';

@@ -2,8 +2,8 @@
 // terminal must do with it: reject it at the link, or apply nothing and count why (a stale record,
 // a photo that fails its checks, a result that settles nothing). None of them may change state.
 import { createHash, randomUUID } from 'node:crypto';
-import { topics } from '../../firmware/ledger/topics.ts';
-import type { CardRecord, Catalog } from '../../firmware/ledger/schemas.ts';
+import { topics } from '../../contract/index.ts';
+import type { CardRecord, Catalog } from '../../contract/index.ts';
 import type { Rng } from './random.ts';
 
 /** Where a payload must end up. */

@@ -1,9 +1,9 @@
 // Drives a simulated terminal the way any outside tool would: only through the contract's topics.
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics } from '../../firmware/ledger/topics.ts';
-import { noDelay } from '../../firmware/ledger/no-delay.ts';
-import type { ScreenModel } from '../../firmware/sale/screen-model.ts';
-import type { KeyName, TxMsg, ResultMsg } from '../../firmware/ledger/schemas.ts';
+import { topics } from '../../contract/index.ts';
+import { noDelay } from '../../hal/mqtt-no-delay.ts';
+import type { ScreenModel } from '../../contract/index.ts';
+import type { KeyName, TxMsg, ResultMsg } from '../../contract/index.ts';
 
 export interface Indication { led: string; buzzer: string | null }
 

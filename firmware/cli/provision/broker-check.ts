@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { mqttOptions } from '../../ledger/link.ts';
-import { topics } from '../../ledger/topics.ts';
+import { topics } from '../../../contract/index.ts';
 import type { TerminalConfig } from '../../config/schema.ts';
 
 export interface BrokerCheck {

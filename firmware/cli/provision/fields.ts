@@ -2,7 +2,7 @@
 // schema's enums and URL rule, GPIO pins as "green=17,red=27,…".
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { CLUB_ID, TERMINAL_ID } from '../../ledger/schemas.ts';
+import { CLUB_ID, TERMINAL_ID } from '../../../contract/index.ts';
 import { BrokerConfig } from '../../config/schema.ts';
 import { PiHardwareConfig } from '../../../hal/pi/config.ts';
 

@@ -1,6 +1,7 @@
-// The screen model: everything a display draws. The first six fields are exactly the contract's
-// `sim/{terminalId}/screen` payload; `view` carries what a full display shows beyond that.
-import type { KeyName } from '../ledger/schemas.ts';
+// Contract § Simulator control, `screen`: the screen model, everything a display draws. The first
+// six fields are exactly the contract's `sim/{terminalId}/screen` payload; `view` carries what a
+// full display shows beyond that.
+import type { KeyName } from './simulator.ts';
 
 export type ScreenName = 'idle' | 'basket' | 'tap' | 'confirm' | 'result' | 'balance' | 'void' | 'report' | 'error';
 

@@ -1,18 +1,18 @@
 // The terminal: config → journal → ledger link → sale controller → hardware. Every dependency is
 // passed in, so a test builds a whole terminal with simulated devices and a temporary journal.
-import type { Logger } from './log.ts';
-import type { TerminalConfig } from './config/schema.ts';
-import { stopHardware, type Hardware } from '../hal/types.ts';
-import { Journal } from './journal/journal.ts';
-import { LedgerLink } from './ledger/link.ts';
-import { LedgerSync } from './ledger/sync.ts';
-import { Forwarder } from './ledger/forwarder.ts';
-import type { TerminalConfigMsg } from './ledger/schemas.ts';
-import { Authoriser } from './sale/authoriser.ts';
-import { SaleController } from './sale/controller.ts';
-import type { TerminalStatus } from './sale/screen.ts';
-import { FIRMWARE_VERSION } from './version.ts';
-import { within } from './within.ts';
+import type { Logger } from '../log.ts';
+import type { TerminalConfig } from '../config/schema.ts';
+import { stopHardware, type Hardware } from '../../hal/types.ts';
+import { Journal } from '../journal/journal.ts';
+import { LedgerLink } from '../ledger/link.ts';
+import { LedgerSync } from '../ledger/sync.ts';
+import { Forwarder } from '../ledger/forwarder.ts';
+import type { TerminalConfigMsg } from '../../contract/index.ts';
+import { Authoriser } from '../sale/authoriser.ts';
+import { SaleController } from '../sale/controller.ts';
+import type { TerminalStatus } from '../sale/screen.ts';
+import { FIRMWARE_VERSION } from '../version.ts';
+import { within } from '../../hal/within.ts';
 
 const LAST_ONLINE = 'last_online_at';
 const HEARTBEAT_MS = 60_000;

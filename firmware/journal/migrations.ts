@@ -1,6 +1,6 @@
 // Numbered migrations, applied in order at start; `user_version` records the last one applied.
 // Never edit a released migration: add the next number.
-import type { Db } from '../db.ts';
+import type { Db } from './db.ts';
 
 export const migrations: string[] = [
   // 1: card cache, photos, catalog, ledger config, sales, outbox, meta

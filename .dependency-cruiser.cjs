@@ -1,0 +1,57 @@
+// The layers, bottom to top: contract → hal → firmware → sim → bin (test, bench and scripts may
+// import any of them). An import may only point down or stay in its own layer; no module cycles.
+// test/architecture.test.ts runs this rule set and adds the check for cycles between folders.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'contract-imports-nothing',
+      comment: 'contract/ mirrors ../shared/protocol.md and is the bottom: it imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^contract/' },
+      to: { path: '^(hal|firmware|sim|bin|test|bench|scripts)/' },
+    },
+    {
+      name: 'hal-only-contract',
+      comment: 'hal/ (device drivers) imports only contract/ and itself.',
+      severity: 'error',
+      from: { path: '^hal/' },
+      to: { path: '^(firmware|sim|bin|test|bench|scripts)/' },
+    },
+    {
+      name: 'firmware-not-sim',
+      comment: 'firmware/ (the daemon) never imports sim/ or the entry points above it.',
+      severity: 'error',
+      from: { path: '^firmware/' },
+      to: { path: '^(sim|bin|test|bench|scripts)/' },
+    },
+    {
+      name: 'sim-not-above',
+      comment: 'sim/ builds on firmware, hal and contract, never on the entry points or tests.',
+      severity: 'error',
+      from: { path: '^sim/' },
+      to: { path: '^(bin|test|bench|scripts)/' },
+    },
+    {
+      name: 'no-circular',
+      comment: 'No module cycles.',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'Every relative import resolves (a typo would hide an edge from these rules).',
+      severity: 'error',
+      from: { path: '^(contract|hal|firmware|sim|bin)/' },
+      to: { couldNotResolve: true, path: '^[.]' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist)/' },
+    parser: 'swc',
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
+  },
+};

@@ -1,0 +1,19 @@
+// `klubkort` command line: the terminal's commands (firmware/cli) and the simulator's (sim, ledger).
+// It sits above both layers so that firmware never imports sim/.
+import { main as terminalMain, USAGE } from '../firmware/cli/main.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'sim': {
+      const { runSim } = await import('../sim/run.ts');
+      return runSim(rest);
+    }
+    case 'ledger': {
+      const { runAdmin } = await import('../sim/admin.ts');
+      return runAdmin(rest);
+    }
+    default:
+      return terminalMain(argv, USAGE);
+  }
+}
