@@ -1,0 +1,247 @@
+// The PC/SC side of the reader driver: a context on pcscd (through nfc-pcsc), the readers it
+// reports, which one taps come from, and starting over with backoff when pcscd or the reader goes.
+// It knows nothing of cards beyond passing the active reader's card / card.off on.
+import { createConnection } from 'node:net';
+import type { NFC, Reader } from 'nfc-pcsc';
+import { TypedEmitter } from '../emitter.ts';
+import type { Logger } from '../log.ts';
+import { loadOptional, type NativePackage } from './load.ts';
+import type { TimerHandle, Timers } from './timers.ts';
+
+/** What is used of nfc-pcsc's Reader; a fake implements just this. */
+export type NfcReaderLike = Pick<Reader, 'name' | 'autoProcessing' | 'on' | 'connect' | 'disconnect' | 'transmit' | 'control' | 'close'>;
+/** What is used of nfc-pcsc's NFC (the PC/SC context). */
+export type NfcLike = Pick<NFC, 'close'> & {
+  on(event: 'reader', fn: (reader: NfcReaderLike) => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+};
+export type NfcFactory = () => NfcLike | Promise<NfcLike>;
+
+export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+export const NFC_PCSC: NativePackage = { pkg: 'nfc-pcsc', addon: '@pokusew/pcsclite', apt: 'libpcsclite-dev pcscd' };
+
+export type NfcPcscModule = typeof import('nfc-pcsc');
+export const importNfcPcsc = (): Promise<NfcPcscModule> => import('nfc-pcsc');
+export const loadNfcPcsc = (importer = importNfcPcsc) => loadOptional(NFC_PCSC, importer);
+
+/** Creates PC/SC contexts. No logger is passed: nfc-pcsc's debug output carries whole UIDs. */
+export const nfcFactory = (importer = importNfcPcsc): NfcFactory => async () => new (await loadNfcPcsc(importer)).NFC();
+
+/**
+ * True when pcscd accepts a connection on its socket. `new NFC()` retries forever, blocking the
+ * event loop, while pcscd is absent; a stale socket file left by a crashed pcscd fails this too.
+ */
+export function probePcscd(path = PCSCD_SOCKET, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ path });
+    const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+export function closeQuietly(x: { close(): void }): void {
+  try {
+    x.close();
+  } catch {
+    // Already closed, or pcscd is gone: nothing left to release.
+  }
+}
+
+/** Exponential backoff of one retry at a time. */
+class Backoff {
+  #attempt = 0;
+  #timer: TimerHandle | null = null;
+  constructor(private readonly timers: Timers, private readonly minMs: number, private readonly maxMs: number) {}
+  schedule(fn: () => void): void {
+    this.cancel();
+    const ms = Math.min(this.maxMs, this.minMs * 2 ** this.#attempt++);
+    this.#timer = this.timers.setTimeout(() => { this.#timer = null; fn(); }, ms);
+  }
+  cancel(): void {
+    if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+  reset(): void { this.#attempt = 0; }
+}
+
+export type PcscSessionEvents = {
+  /** `r` is now the reader taps come from (found, or took over from one unplugged). */
+  active: [r: NfcReaderLike];
+  /** The active reader is gone (unplugged, context lost, stopped); another may follow. */
+  inactive: [r: NfcReaderLike];
+  /** No reader to read from: pcscd is down, no context, or none found in time. */
+  detached: [];
+  card: [r: NfcReaderLike];
+  cardOff: [r: NfcReaderLike];
+};
+
+export interface PcscSessionOptions {
+  /** Case-insensitive substring of the PC/SC reader name; the first reader found when absent. */
+  readerName?: string;
+  createNfc: NfcFactory;
+  pcscdAvailable: () => Promise<boolean>;
+  timers: Timers;
+  log: Logger;
+  /** After the context is up, how long to wait for a reader before reporting `detached`. */
+  readerWaitMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export class PcscSession extends TypedEmitter<PcscSessionEvents> {
+  readonly #o: PcscSessionOptions;
+  readonly #readerName: string | undefined;
+  readonly #backoff: Backoff;
+  #running = false;
+  /** Bumped by stop(): async work of an earlier run sees it and drops its result. */
+  #gen = 0;
+  #nfc: NfcLike | null = null;
+  #active: NfcReaderLike | null = null;
+  #standby: NfcReaderLike[] = [];
+  #waitTimer: TimerHandle | null = null;
+  #pcscdDownLogged = false;
+
+  constructor(o: PcscSessionOptions) {
+    super();
+    this.#o = o;
+    this.#readerName = o.readerName?.toLowerCase();
+    this.#backoff = new Backoff(o.timers, o.retryMinMs, o.retryMaxMs);
+  }
+
+  get active(): NfcReaderLike | null { return this.#active; }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    await this.#connect(++this.#gen);
+  }
+
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#gen++;
+    this.#backoff.cancel();
+    this.#teardown();
+    this.#backoff.reset();
+  }
+
+  // --- PC/SC context: create, lose, retry ---
+
+  async #connect(gen: number): Promise<void> {
+    const up = await this.#o.pcscdAvailable().catch(() => false);
+    if (gen !== this.#gen) return;
+    if (!up) {
+      if (!this.#pcscdDownLogged) this.#o.log.warn(`pcscd is not running (no ${PCSCD_SOCKET}): waiting for it`);
+      this.#pcscdDownLogged = true;
+      this.#lost();
+      return;
+    }
+    let nfc: NfcLike;
+    try {
+      nfc = await this.#o.createNfc();
+    } catch (err) {
+      this.#o.log.error({ err: (err as Error).message }, 'could not open a PC/SC context');
+      this.#lost();
+      return;
+    }
+    if (gen !== this.#gen) {
+      closeQuietly(nfc);
+      return;
+    }
+    this.#pcscdDownLogged = false;
+    this.#nfc = nfc;
+    nfc.on('reader', (r) => this.#onReader(nfc, r));
+    nfc.on('error', (err) => this.#onNfcError(nfc, err));
+    this.#waitTimer = this.#o.timers.setTimeout(() => {
+      this.#waitTimer = null;
+      if (this.#active) return;
+      this.#o.log.warn('no card reader found: check the USB cable, `pcsc_scan`, and that pn533_usb is blacklisted (docs/hardware.md)');
+      this.emit('detached');
+    }, this.#o.readerWaitMs);
+  }
+
+  /** No reader now: say so, drop what is left of the context, and try again after a backoff. */
+  #lost(): void {
+    this.emit('detached');
+    this.#teardown();
+    const gen = this.#gen;
+    this.#backoff.schedule(() => void this.#connect(gen));
+  }
+
+  /** pcscd stopped or restarted: its monitoring has ended, so start over with a new context. */
+  #onNfcError(nfc: NfcLike, err: Error): void {
+    if (nfc !== this.#nfc) return;
+    this.#o.log.warn({ err: err.message }, 'PC/SC context failed (pcscd stopped?): reconnecting');
+    this.#teardown();
+    this.#lost();
+  }
+
+  /** Drops the context and its readers. Listeners stay: a late 'error' with none would throw. */
+  #teardown(): void {
+    if (this.#waitTimer !== null) this.#o.timers.clearTimeout(this.#waitTimer);
+    this.#waitTimer = null;
+    this.#dropActive();
+    for (const r of this.#standby) closeQuietly(r);
+    this.#standby = [];
+    if (this.#nfc) closeQuietly(this.#nfc);
+    this.#nfc = null;
+  }
+
+  // --- readers ---
+
+  #onReader(nfc: NfcLike, r: NfcReaderLike): void {
+    if (nfc !== this.#nfc) return;
+    if (this.#readerName && !r.name.toLowerCase().includes(this.#readerName)) {
+      this.#o.log.info({ reader: r.name }, 'ignoring a reader whose name does not match reader.name');
+      return;
+    }
+    // Read the UID ourselves: works for ISO 14443-3 and -4 cards alike, needs no AID, and
+    // avoids the library's error paths that swallow or half-report a failed read.
+    r.autoProcessing = false;
+    r.on('card', () => { if (r === this.#active) this.emit('card', r); });
+    r.on('card.off', () => { if (r === this.#active) this.emit('cardOff', r); });
+    r.on('error', (err) => this.#o.log.warn({ reader: r.name, err: err.message }, 'reader error'));
+    r.on('end', () => this.#onReaderEnd(r));
+    if (this.#active) {
+      this.#o.log.info({ reader: r.name }, 'a second reader is kept on standby');
+      this.#standby.push(r);
+      return;
+    }
+    this.#activate(r);
+  }
+
+  #activate(r: NfcReaderLike): void {
+    this.#active = r;
+    this.#backoff.reset();
+    if (this.#waitTimer !== null) this.#o.timers.clearTimeout(this.#waitTimer);
+    this.#waitTimer = null;
+    this.#o.log.info({ reader: r.name }, 'card reader attached');
+    this.emit('active', r);
+  }
+
+  #onReaderEnd(r: NfcReaderLike): void {
+    const i = this.#standby.indexOf(r);
+    if (i >= 0) this.#standby.splice(i, 1);
+    if (r !== this.#active) return;
+    this.#o.log.warn({ reader: r.name }, 'card reader gone');
+    this.#dropActive();
+    const next = this.#standby.shift();
+    if (next) {
+      this.#activate(next);
+      return;
+    }
+    // A fresh context finds the reader again if it is still plugged in (its monitor can end on a
+    // USB error alone), and otherwise waits for it to be plugged back.
+    this.#lost();
+  }
+
+  #dropActive(): void {
+    const r = this.#active;
+    if (!r) return;
+    this.#active = null;
+    this.emit('inactive', r);
+    closeQuietly(r);
+  }
+}
