@@ -12,9 +12,22 @@ export interface Device {
   stop(): Promise<void>;
 }
 
+/** Contract 1.1 § Genuine cards: what one read of a `sun` card's NDEF file mirrored. */
+export interface SunRead {
+  /** The mirrored UID, upper-case hex (7 bytes); may differ from the tapped one on a forged card. */
+  uid: string;
+  /** The mirrored SDM read counter (big-endian hex on the card). */
+  ctr: number;
+  /** 16 upper-case hex: the truncated SDM MAC. */
+  cmac: string;
+}
+
+/** One tap: the UID, and the SUN when the card's NDEF file carried one (null: none, e.g. a UID card or a clone). */
+export interface CardTap { uid: string; sun: SunRead | null }
+
 export type CardReaderEvents = {
   /** A card came into the field; `uid` is upper-case hex of 4, 7 or 10 bytes. Once per tap. */
-  card: [uid: string];
+  card: [tap: CardTap];
   /** The card left the field. */
   removed: [];
   attached: [];

@@ -92,7 +92,7 @@ function setup(opts: Acr122uReaderOptions = {}) {
     ...opts,
   });
   const events: string[] = [];
-  reader.on('card', (uid) => events.push(`card ${uid}`));
+  reader.on('card', (tap) => events.push(`card ${tap.uid}`));
   reader.on('removed', () => events.push('removed'));
   reader.on('attached', () => events.push('attached'));
   reader.on('detached', () => events.push('detached'));

@@ -8,7 +8,7 @@ class FakeReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   attached = true;
   async start() {}
   async stop() {}
-  tap(uid: string) { this.emit('card', uid); }
+  tap(uid: string) { this.emit('card', { uid, sun: null }); }
   fail(message: string) { this.emit('error', new Error(message)); }
 }
 

@@ -1,7 +1,7 @@
 // `klubkort selftest`: walks a technician through the terminal's devices and prints a pass/fail
 // table. Devices come in started; the caller stops them. LEDs and buzzer cannot report whether
 // they lit or sounded, so they pass when driven and the technician watches and listens.
-import type { CardReader, Indicators } from '../../hal/types.ts';
+import type { CardReader, CardTap, Indicators } from '../../hal/types.ts';
 import { maskUid } from '../log.ts';
 
 export const MIN_DISPLAY = { cols: 60, rows: 20 } as const;
@@ -85,7 +85,7 @@ function waitForCard(reader: CardReader, ms: number, out: (line: string) => void
   out(`tap a card on the reader within ${ms / 1000} s${reader.attached ? '' : ' (no reader attached yet)'}`);
   return new Promise((resolve) => {
     let lastError: string | null = null;
-    const onCard = (uid: string) => finish([true, `card ${maskUid(uid)}`]);
+    const onCard = (tap: CardTap) => finish([true, `card ${maskUid(tap.uid)}${tap.sun ? ' (SUN read)' : ''}`]);
     const onError = (err: Error) => {
       lastError = err.message;
       out(`read failed (${err.message}): tap again`);

@@ -147,7 +147,7 @@ export class Terminal {
     this.link.on('disconnected', () => { void this.#markOnline(); controller.render(); });
 
     hardware.keypad.on('key', (k) => controller.onKey(k));
-    hardware.reader.on('card', (uid) => void controller.onCard(uid).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
+    hardware.reader.on('card', (tap) => void controller.onCard(tap.uid).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
     hardware.reader.on('attached', () => controller.setReaderAttached(true));
     hardware.reader.on('detached', () => { log.warn('card reader detached'); controller.setReaderAttached(false); });
     hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });

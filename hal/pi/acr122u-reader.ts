@@ -170,7 +170,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
 
   #onTapCard(uid: string): void {
     this.#log.info({ uid: maskUid(uid) }, 'card');
-    this.#emitSafe('card', uid);
+    this.#emitSafe('card', { uid, sun: null });
     const r = this.#session.active;
     if (!this.#beeperOnNextCard || !r) return;
     this.#beeperOnNextCard = false;

@@ -28,7 +28,7 @@ export class SimReader extends TypedEmitter<CardReaderEvents> implements CardRea
         case 'tap':
           if (!this.#attached) return;
           this.#present = true;
-          return this.emit('card', m.uid);
+          return this.emit('card', { uid: m.uid, sun: m.sun ? { uid: m.sun.uid ?? m.uid, ctr: m.sun.ctr, cmac: m.sun.cmac } : null });
         case 'remove':
           if (this.#present) { this.#present = false; this.emit('removed'); }
           return;
