@@ -1,7 +1,7 @@
 import test from 'ava';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { fitSize, resample, thumbnail, xterm256, photoCellSize, drawPhoto, type Rgba } from '../firmware/ui/photo.ts';
+import { fitSize, resample, xterm256, photoCellSize, drawPhoto, type Rgba } from '../firmware/ui/photo.ts';
 import { PhotoCache, PhotoDecoder, type PhotoState } from '../firmware/ui/photo-cache.ts';
 import { Canvas } from '../firmware/ui/canvas.ts';
 import { facePng } from './fixtures/ui/face.ts';
@@ -25,17 +25,13 @@ test('a cell is 1×2 pixels: a 3:4 portrait in a 40×20-cell box is 30 cells wid
   t.deepEqual(photoCellSize({ width: 400, height: 300 }, 40, 20), { cols: 40, rows: 15 });
 });
 
-test('resampling averages blocks; alpha is laid over black; thumbnails never enlarge', (t) => {
+test('resampling averages blocks; alpha is laid over black', (t) => {
   const img = solid(4, 2, [0, 0, 0]);
   img.data.set([200, 100, 0, 255], 0); // one of the first block's four pixels
   const r = resample(img, 2, 1);
   t.deepEqual([...r.data.slice(0, 4)], [50, 25, 0, 255]);
   t.deepEqual([...r.data.slice(4, 8)], [0, 0, 0, 255]);
   t.deepEqual([...resample(solid(1, 1, [255, 255, 255], 0), 1, 1).data], [0, 0, 0, 255]);
-  const small = solid(50, 60, [1, 2, 3]);
-  t.is(thumbnail(small, 200), small);
-  const big = thumbnail(solid(1000, 500, [1, 2, 3]), 200);
-  t.deepEqual([big.width, big.height], [200, 100]);
 });
 
 test('xterm-256 colours: cube for colours, grey ramp for greys', (t) => {

@@ -4,6 +4,7 @@ import type { Display, PhotoLookup, ScreenModel } from '../../hal/types.ts';
 import type { ConsoleScreen } from './console-screen.ts';
 import type { Overlay } from './draw-context.ts';
 import type { Lang } from './labels.ts';
+import type { Logger } from '../log.ts';
 import { PhotoCache } from './photo-cache.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
@@ -12,6 +13,8 @@ export interface BlessedDisplayOptions {
   lang: Lang;
   photos: PhotoLookup;
   overlay?: Overlay;
+  /** Photo refusals (reason and size only). */
+  log?: Pick<Logger, 'warn'>;
   /** For tests: the clock shown. */
   now?: () => Date;
 }
@@ -25,7 +28,7 @@ export class BlessedDisplay implements Display {
   #ticker: NodeJS.Timeout | null = null;
 
   constructor(private readonly console: ConsoleScreen, private readonly opts: BlessedDisplayOptions) {
-    this.#photos = new PhotoCache(opts.photos, () => this.redraw());
+    this.#photos = new PhotoCache(opts.photos, () => this.redraw(), opts.log ? { log: opts.log } : {});
     this.#now = opts.now ?? (() => new Date());
     console.onResize(() => this.redraw());
   }

@@ -5,6 +5,7 @@ import { ConsoleScreen } from './console-screen.ts';
 import { SimPanel, type SimPanelActions } from './sim-panel.ts';
 import { TtyKeypad } from './tty-keypad.ts';
 import type { Lang } from './labels.ts';
+import type { Logger } from '../log.ts';
 
 export type { SimPanelActions };
 export { BlessedDisplay, TtyKeypad };
@@ -21,6 +22,7 @@ export interface ConsoleOptions {
   keyMap?: Readonly<Record<string, KeyName>>;
   /** Called for Ctrl-C (raw mode swallows the signal); without it the process gets a SIGINT. */
   onQuit?: () => void;
+  log?: Pick<Logger, 'warn'>;
 }
 
 /** A display and a keypad sharing one screen: start() of either opens it, stop() of either restores the tty. */
@@ -34,6 +36,6 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
   // The panel sees keys first: letters are its own, and every key while its list is open.
   const panel = opts.simPanel ? new SimPanel(opts.simPanel, () => display?.redraw()) : undefined;
   if (panel) screen.onKey((ch, key) => panel.handle(ch, key));
-  display = new BlessedDisplay(screen, { lang: opts.lang, photos: opts.photos, ...(panel ? { overlay: panel } : {}) });
+  display = new BlessedDisplay(screen, { lang: opts.lang, photos: opts.photos, ...(panel ? { overlay: panel } : {}), ...(opts.log ? { log: opts.log } : {}) });
   return { display, keypad: new TtyKeypad(screen, opts.keyMap) };
 }

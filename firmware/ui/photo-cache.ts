@@ -1,31 +1,41 @@
-// Fetches and decodes photos off the drawing path: bytes come from the PhotoLookup, JPEG/PNG
-// decoding runs in a worker thread (jpeg-js is synchronous and a 256 KiB photo takes long enough
-// on a Pi to stall key handling), and the small result is kept by SHA-256 until the next idle.
+// Fetches and decodes photos off the drawing path. Photos are hostile until decoded safely: the
+// header is checked first (image-header.ts), decoding runs in a worker thread with a heap cap and a
+// deadline, a newer photo cancels an older decode, and only a thumbnail comes back. What is kept is
+// keyed by SHA-256 until the next idle.
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type { PhotoLookup } from '../../hal/types.ts';
-import { thumbnail, type Rgba } from './photo.ts';
+import type { Logger } from '../log.ts';
+import { resample, type Rgba } from './photo.ts';
+import { checkImage, IMAGE_LIMITS, ImageRefused, type ImageLimits } from './image-header.ts';
 
 export type PhotoState = { kind: 'loading' } | { kind: 'ready'; img: Rgba } | { kind: 'missing' };
 
-/** Largest side kept after decoding: more than any console's photo box needs. */
-const THUMB_SIDE = 200;
+/** Largest side kept after decoding: a photo box of 480 pixels high and more (sixel, framebuffer). */
+export const THUMB_SIDE = 640;
 
 // Plain CommonJS run with `eval`, so the worker needs no TypeScript loader (bin/klubkort.js
-// registers tsx for the main thread only). Library paths come resolved from here.
+// registers tsx for the main thread only). Library paths come resolved from here; the resampler
+// is photo.ts's own function, passed as source, so the thumbnail is the same on either thread.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { PNG } = require(workerData.pngjs);
 const jpeg = require(workerData.jpegjs);
-parentPort.on('message', ({ id, bytes }) => {
+const resample = ${resample.toString()};
+parentPort.on('message', ({ id, bytes, maxSide, maxPixels }) => {
   try {
-    const buf = Buffer.from(bytes);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let img;
     if (buf[0] === 0x89 && buf[1] === 0x50) img = PNG.sync.read(buf);
-    else if (buf[0] === 0xff && buf[1] === 0xd8) img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 25, maxMemoryUsageInMB: 256 });
+    else if (buf[0] === 0xff && buf[1] === 0xd8) img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 128 });
     else throw new Error('neither PNG nor JPEG');
-    const data = new Uint8Array(img.data);
-    parentPort.postMessage({ id, width: img.width, height: img.height, data }, [data.buffer]);
+    let out = { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+    if (out.width > maxSide || out.height > maxSide) {
+      const s = Math.min(maxSide / out.width, maxSide / out.height);
+      out = resample(out, Math.max(1, Math.round(out.width * s)), Math.max(1, Math.round(out.height * s)));
+    }
+    const data = out.data.byteOffset === 0 && out.data.byteLength === out.data.buffer.byteLength ? out.data : out.data.slice();
+    parentPort.postMessage({ id, width: out.width, height: out.height, data }, [data.buffer]);
   } catch (e) {
     parentPort.postMessage({ id, error: String((e && e.message) || e) });
   }
@@ -33,53 +43,120 @@ parentPort.on('message', ({ id, bytes }) => {
 
 type Reply = { id: number; width: number; height: number; data: Uint8Array; error?: undefined } | { id: number; error: string };
 
-/** One lazily started decoder thread; it does not keep the process alive. */
+/** A decode that a newer one replaced; not a fault of the photo. */
+export class DecodeCancelled extends Error {
+  constructor() { super('cancelled by a newer photo'); }
+}
+
+export interface DecoderOptions {
+  limits?: ImageLimits;
+  /** Side of the thumbnail returned. */
+  maxSide?: number;
+  /** The worker's V8 heap cap (old generation); past it the worker dies and the photo is refused. */
+  heapMb?: number;
+  /** A decode still running after this is stopped and the photo refused. */
+  timeoutMs?: number;
+}
+
+interface Job { id: number; resolve: (img: Rgba) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+
+/**
+ * One decoder thread, one photo at a time: a new decode cancels the one running (the worker is
+ * ended, so a slow hostile photo never delays the next child's).
+ */
 export class PhotoDecoder {
   #worker: Worker | null = null;
+  #job: Job | null = null;
   #next = 1;
-  readonly #pending = new Map<number, { resolve: (img: Rgba) => void; reject: (e: Error) => void }>();
+  readonly #limits: ImageLimits;
+  readonly #maxSide: number;
+  readonly #heapMb: number;
+  readonly #timeoutMs: number;
 
+  constructor(o: DecoderOptions = {}) {
+    this.#limits = o.limits ?? IMAGE_LIMITS;
+    this.#maxSide = o.maxSide ?? THUMB_SIDE;
+    this.#heapMb = o.heapMb ?? 96;
+    this.#timeoutMs = o.timeoutMs ?? 10_000;
+  }
+
+  /** Rejects with ImageRefused (checked before decoding, or the decoder gave up) or DecodeCancelled. */
   decode(bytes: Uint8Array): Promise<Rgba> {
+    try {
+      checkImage(bytes, this.#limits);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    this.cancel();
     const w = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      w.postMessage({ id, bytes });
+      const timer = setTimeout(() => this.#fail(new ImageRefused('timeout', `still decoding after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      timer.unref();
+      this.#job = { id, resolve, reject, timer };
+      w.postMessage({ id, bytes, maxSide: this.#maxSide, maxPixels: this.#limits.maxPixels });
     });
   }
 
+  /** Stops the decode under way, if any (its promise rejects with DecodeCancelled). */
+  cancel(): void {
+    if (this.#job) this.#fail(new DecodeCancelled());
+  }
+
   async close(): Promise<void> {
+    this.cancel();
     const w = this.#worker;
     this.#worker = null;
     if (w) await w.terminate();
   }
 
+  /** Ends the running job with `e`; the worker goes with it (it may be stuck in the decode). */
+  #fail(e: Error): void {
+    const job = this.#job;
+    this.#job = null;
+    if (job) { clearTimeout(job.timer); job.reject(e); }
+    const w = this.#worker;
+    this.#worker = null;
+    if (w) void w.terminate();
+  }
+
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const req = createRequire(import.meta.url);
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { pngjs: req.resolve('pngjs'), jpegjs: req.resolve('jpeg-js') } });
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { pngjs: req.resolve('pngjs'), jpegjs: req.resolve('jpeg-js') },
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
+    });
     w.unref();
     w.on('message', (m: Reply) => {
-      const p = this.#pending.get(m.id);
-      this.#pending.delete(m.id);
-      if (m.error !== undefined) p?.reject(new Error(m.error));
-      else p?.resolve({ width: m.width, height: m.height, data: m.data });
+      const job = this.#job;
+      if (!job || job.id !== m.id) return;
+      this.#job = null;
+      clearTimeout(job.timer);
+      if (m.error !== undefined) job.reject(new ImageRefused('decode_failed', m.error));
+      else job.resolve({ width: m.width, height: m.height, data: m.data });
     });
-    const fail = (e: Error) => {
-      if (this.#worker === w) this.#worker = null;
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
+    const gone = (e: Error) => {
+      if (this.#worker !== w) return;
+      this.#worker = null;
+      const job = this.#job;
+      this.#job = null;
+      if (job) { clearTimeout(job.timer); job.reject(e); }
     };
-    w.on('error', fail);
-    w.on('exit', (code) => fail(new Error(`photo decoder exited (${code})`)));
+    w.on('error', (e: Error & { code?: string }) =>
+      gone(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ImageRefused('memory', `decoder passed its ${this.#heapMb} MB heap`) : new ImageRefused('decode_failed', e.message)));
+    w.on('exit', (code) => gone(new ImageRefused('decode_failed', `photo decoder exited (${code})`)));
     this.#worker = w;
     return w;
   }
 }
 
-export interface PhotoCacheOptions {
+export interface PhotoCacheOptions extends DecoderOptions {
   /** How long a missing or undecodable photo is shown as missing before it is looked up again. */
   retryMs?: number;
+  /** Refusals are logged here with their reason and size only: never whose photo it is. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -89,13 +166,16 @@ export interface PhotoCacheOptions {
 export class PhotoCache {
   // `retry` marks a missing photo due for another lookup, done when it is next asked for.
   readonly #entries = new Map<string, { state: PhotoState; retry: boolean }>();
-  readonly #decoder = new PhotoDecoder();
+  readonly #decoder: PhotoDecoder;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #retryMs: number;
+  readonly #log: Pick<Logger, 'warn'> | undefined;
   #generation = 0;
 
   constructor(private readonly lookup: PhotoLookup, private readonly onChange: () => void, opts: PhotoCacheOptions = {}) {
     this.#retryMs = opts.retryMs ?? 3000;
+    this.#log = opts.log;
+    this.#decoder = new PhotoDecoder(opts);
   }
 
   get(sha: string): PhotoState {
@@ -104,14 +184,15 @@ export class PhotoCache {
     // A retried photo stays 'missing' on screen while it is looked up again: no flicker.
     const entry = { state: hit?.state ?? { kind: 'loading' as const }, retry: false };
     this.#entries.set(sha, entry);
-    void this.#load(sha, this.#generation);
+    void this.#load(sha, entry, this.#generation);
     return entry.state;
   }
 
-  /** Forgets every decoded photo: a child's face stays in memory only while a sale needs it. */
+  /** Forgets every decoded photo (and stops a decode): a child's face stays in memory only while a sale needs it. */
   clear(): void {
     this.#generation++;
     this.#entries.clear();
+    this.#decoder.cancel();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
@@ -121,18 +202,30 @@ export class PhotoCache {
     await this.#decoder.close();
   }
 
-  async #load(sha: string, gen: number): Promise<void> {
+  async #load(sha: string, asked: { state: PhotoState }, gen: number): Promise<void> {
     let state: PhotoState;
+    // A refused photo is refused for good (the bytes of a SHA-256 never change): no retry.
+    let retry = true;
     try {
       const bytes = await this.lookup(sha);
-      state = bytes && bytes.length > 0 ? { kind: 'ready', img: thumbnail(await this.#decoder.decode(bytes), THUMB_SIDE) } : { kind: 'missing' };
-    } catch {
+      if (gen !== this.#generation || this.#entries.get(sha) !== asked) return;
+      state = bytes && bytes.length > 0 ? { kind: 'ready', img: await this.#decoder.decode(bytes) } : { kind: 'missing' };
+    } catch (e) {
+      if (e instanceof DecodeCancelled) {
+        // A newer photo took the decoder: asked again, this one starts over.
+        if (this.#entries.get(sha) === asked) this.#entries.delete(sha);
+        return;
+      }
+      if (e instanceof ImageRefused) {
+        this.#log?.warn({ reason: e.reason, detail: e.message }, 'photo refused; shown as no photo');
+        retry = false;
+      }
       state = { kind: 'missing' };
     }
     if (gen !== this.#generation) return;
     const entry = { state, retry: false };
     this.#entries.set(sha, entry);
-    if (state.kind === 'missing') {
+    if (state.kind === 'missing' && retry) {
       // The photo may not have been synced yet: look again if it is still wanted.
       const t = setTimeout(() => {
         this.#timers.delete(t);

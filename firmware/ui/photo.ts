@@ -36,13 +36,6 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
   return { width: tw, height: th, data: out };
 }
 
-/** Shrinks to fit maxSide×maxSide (never enlarges): what the cache keeps of a decoded photo. */
-export function thumbnail(img: Rgba, maxSide: number): Rgba {
-  if (img.width <= maxSide && img.height <= maxSide) return img;
-  const { w, h } = fitSize(img.width, img.height, maxSide, maxSide);
-  return resample(img, w, h);
-}
-
 const LEVELS = [0, 95, 135, 175, 215, 255];
 const nearestLevel = (v: number): number => {
   let best = 0;
