@@ -20,7 +20,10 @@ app=/opt/klubkort
 # What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo), and
 # the build script that `npm ci` runs (prepare) to make dist/, the bundle the daemon runs.
 app_items=(bin contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
-packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3)
+# cage + foot (+ seatd, a font): the kiosk the cashier screen runs in, with the photo as sixel pixels.
+packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3 cage foot seatd fonts-dejavu-core)
+# gpio: LEDs and buzzer; video (seatd's group), render, input: the kiosk's display, GPU and keypad.
+groups=(gpio video render input)
 
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }
@@ -49,11 +52,14 @@ Debian 12 (bookworm) ships 18. Install 20 from NodeSource, then run this script 
 }
 
 create_user() {
-  getent group gpio >/dev/null || groupadd --system gpio
+  local g
+  for g in "${groups[@]}"; do getent group "$g" >/dev/null || groupadd --system "$g"; done
+  local list
+  list=$(IFS=,; echo "${groups[*]}")
   if id klubkort >/dev/null 2>&1; then
-    usermod -aG gpio klubkort
+    usermod -aG "$list" klubkort
   else
-    useradd --system --home-dir /var/lib/klubkort --no-create-home --shell /usr/sbin/nologin --groups gpio klubkort
+    useradd --system --home-dir /var/lib/klubkort --no-create-home --shell /usr/sbin/nologin --groups "$list" klubkort
   fi
 }
 
@@ -104,6 +110,8 @@ machine systemctl daemon-reload
 # tty1 is the cashier's screen, not a login prompt.
 machine systemctl mask getty@tty1.service autovt@tty1.service
 machine systemctl enable --now pcscd.socket
+# seatd gives the kiosk (cage) the display and input devices without a login session.
+machine systemctl enable --now seatd.service
 machine systemctl enable klubkort.service
 if [[ -f $root/etc/klubkort/config.json ]]; then
   machine systemctl restart klubkort.service

@@ -41,15 +41,22 @@ test('the service is what the deployment needs: notify + watchdog, restart, user
   const one = (k: string) => s.get(k)?.join(' ');
   t.like(Object.fromEntries([...s].map(([k, v]) => [k, v.join(' ')])), {
     Type: 'notify', NotifyAccess: 'all', WatchdogSec: '30', Restart: 'always', RestartSec: '2',
-    User: 'klubkort', Group: 'klubkort', SupplementaryGroups: 'gpio', StateDirectory: 'klubkort', ConfigurationDirectory: 'klubkort',
+    User: 'klubkort', Group: 'klubkort', SupplementaryGroups: 'gpio video render input', StateDirectory: 'klubkort', ConfigurationDirectory: 'klubkort',
     TTYPath: '/dev/tty1', StandardInput: 'tty-force', StandardOutput: 'tty', TTYReset: 'yes', TTYVHangup: 'yes',
     NoNewPrivileges: 'yes', ProtectSystem: 'strict', ProtectHome: 'yes', PrivateTmp: 'yes', ProtectKernelTunables: 'yes',
-    ProtectKernelModules: 'yes', LockPersonality: 'yes', RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6',
+    ProtectKernelModules: 'yes', LockPersonality: 'yes', RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6 AF_NETLINK',
+    RuntimeDirectory: 'klubkort',
   });
   t.false(s.has('MemoryDenyWriteExecute'), "V8's JIT needs W+X memory");
   t.regex(one('ExecStart')!, / run --config \/etc\/klubkort\/config\.json$/);
   t.regex(one('Environment')!, /\bTERM=linux\b/);
   t.true(s.get('DeviceAllow')!.includes('/dev/tty1 rw'));
+  // The kiosk: cage shows foot full screen on tty1, foot runs the daemon; DRM, input and fb0 allowed.
+  t.regex(one('ExecStart')!, /^\/usr\/bin\/cage -d -s -- \/usr\/bin\/foot --config=\/opt\/klubkort\/systemd\/foot\.ini \/usr\/bin\/node /);
+  t.true(existsSync(join(SYSTEMD, 'foot.ini')));
+  for (const d of ['char-drm rw', 'char-input rw', '/dev/fb0 rw']) t.true(s.get('DeviceAllow')!.includes(d), d);
+  t.regex(one('Environment')!, /\bXDG_RUNTIME_DIR=\/run\/klubkort\b/);
+  t.regex(u.get('Wants')!.join(' '), /seatd\.service/);
   t.regex(u.get('After')!.join(' '), /network-online\.target.*pcscd\.socket/);
   t.regex(u.get('Wants')!.join(' '), /pcscd\.socket/);
   t.regex(u.get('Conflicts')!.join(' '), /getty@tty1\.service/);
@@ -94,6 +101,7 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   const out = run();
   t.regex(out, /skipped \(--root\): npm ci/);
   t.regex(out, /skipped \(--root\): systemctl mask getty@tty1\.service autovt@tty1\.service/);
+  t.regex(out, /skipped \(--root\): systemctl enable --now seatd\.service/);
   const first = snapshot(root);
   t.is(readFileSync(join(root, 'etc/systemd/system/klubkort.service'), 'utf8'), readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'));
   t.regex(readFileSync(join(root, 'etc/modprobe.d/blacklist-pn533.conf'), 'utf8'), /^blacklist pn533_usb\nblacklist pn533\nblacklist nfc$/m);

@@ -30,5 +30,8 @@ export function serviceLaunch(unit = join(SYSTEMD_DIR, 'klubkort.service')): Lau
     const eq = assignment.indexOf('=');
     if (eq > 0) env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
   }
-  return { nodeArgs: argv.slice(1, script), env };
+  // Node may run inside the kiosk (cage … foot … node): its flags are those after the node binary.
+  const node = argv.findIndex((a) => /(^|\/)node$/.test(a));
+  if (node < 0 || node > script) throw new Error(`${unit}: ExecStart runs bin/klubkort.js without node`);
+  return { nodeArgs: argv.slice(node + 1, script), env };
 }
