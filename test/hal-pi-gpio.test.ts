@@ -84,7 +84,7 @@ test('the GPIO base is read from the header chip: 512 on Pi 4 / kernel 6.6, 571 
   await t.throwsAsync(resolveGpioBase('auto', await sysfs([{ base: 0, label: 'a', ngpio: 8 }, { base: 8, label: 'b', ngpio: 8 }])), {
     instanceOf: PiHardwareError, message: /cannot tell which GPIO chip.*gpiochip0 "a".*set gpio\.base/,
   });
-  await t.throwsAsync(resolveGpioBase('auto', '/nonexistent/gpio'), { message: /^GPIO not accessible: not a Raspberry Pi or user not in group gpio/ });
+  await t.throwsAsync(resolveGpioBase('auto', '/nonexistent/gpio'), { message: /^GPIO not accessible: not a Raspberry Pi or user not in group gpio \(no \/nonexistent\/gpio: a kernel without GPIO sysfs, e\.g\. Raspberry Pi OS Trixie; set pi\.gpio\.driver to "auto" or "gpiod"\)$/ });
 });
 
 test('onoff: pins are BCM numbers plus the base, opened as outputs already off', async (t) => {
@@ -143,7 +143,7 @@ test('rpi-gpio: BCM mode, outputs set up off, writes in order, destroy after the
 test('rpi-gpio cannot use a GPIO base and says so; its cpuinfo error is reported', async (t) => {
   const root = await sysfs(PI4_KERNEL_66);
   await t.throwsAsync(openOutputPins(pins, { driver: 'rpi-gpio', base: 'auto', sysfsRoot: root, modules: { rpiGpio: fakeRpiGpio().rpiGpio } }), {
-    message: 'rpi-gpio cannot drive GPIO lines numbered from 512 (kernel 6.6+): set gpio.driver to "onoff"',
+    message: 'rpi-gpio cannot drive GPIO lines numbered from 512 (kernel 6.6 and later): it exports BCM numbers unchanged, which only works where the base is 0; set pi.gpio.driver to "auto" (or "gpiod", "onoff")',
   });
   const old = await sysfs(PI3_OLD_KERNEL);
   await t.throwsAsync(openOutputPins(pins, { driver: 'rpi-gpio', base: 0, sysfsRoot: old, modules: { rpiGpio: fakeRpiGpio('Unable to match Revision in /proc/cpuinfo: processor : 0').rpiGpio } }), {
@@ -252,7 +252,8 @@ test('the exit hook switches everything off; it can be removed', async (t) => {
 });
 
 test('a failing pin write is logged, not thrown into the sale', async (t) => {
-  const failing = { write: () => { throw new Error('EIO: i/o error, write'); }, close: () => undefined };
+  const fail = () => { throw new Error('EIO: i/o error, write'); };
+  const failing = { write: fail, writeSync: fail, close: () => undefined };
   const ind = new GpioIndicators({ open: async () => ({ green: failing, red: failing, yellow: failing, buzzer: failing }), timers: new ManualTimers() });
   await ind.start();
   t.notThrows(() => ind.show({ led: 'green', buzzer: 'tap' }));

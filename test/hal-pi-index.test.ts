@@ -12,7 +12,7 @@ import { createLogger } from '../firmware/log.ts';
 test('config defaults fill the whole pi section', (t) => {
   t.deepEqual(PiHardwareConfig.parse({}), {
     gpio: {
-      driver: 'onoff',
+      driver: 'auto',
       base: 'auto',
       pins: {
         green: { pin: 17, activeLow: false },
@@ -79,7 +79,7 @@ test('keypad overrides from the config win over the defaults', (t) => {
 
 // --- prerequisites ---
 
-const cfg = PiHardwareConfig.parse({ gpio: { base: 0 } });
+const cfg = PiHardwareConfig.parse({ gpio: { driver: 'onoff', base: 0 } });
 const onoffOk = async (): Promise<OnoffModule> => ({ Gpio: Object.assign(class { writeSync() {} unexport() {} }, { accessible: true }) });
 const onoffNotPi = async (): Promise<OnoffModule> => ({ Gpio: Object.assign(class { writeSync() {} unexport() {} }, { accessible: false }) });
 const nfcOk = async () => ({ NFC: class extends EventEmitter { close() {} } }) as unknown as NfcPcscModule;

@@ -15,8 +15,9 @@ const pin = (n: number) => PinConfig.prefault({ pin: n });
 
 export const PiHardwareConfig = z.object({
   gpio: z.object({
-    driver: z.enum(['onoff', 'rpi-gpio']).default('onoff'),
-    /** First sysfs number of the header's GPIO chip: 0 on old kernels, 512 or more on kernel 6.6+. */
+    /** "auto": sysfs (onoff) where the kernel has it, else the GPIO character device (gpiod tools). */
+    driver: z.enum(['auto', 'gpiod', 'onoff', 'rpi-gpio']).default('auto'),
+    /** Sysfs drivers only: first sysfs number of the header's GPIO chip (0 before kernel 6.6, 512 or more since). */
     base: z.union([z.number().int().min(0), z.literal('auto')]).default('auto'),
     pins: z.object({
       green: pin(17),

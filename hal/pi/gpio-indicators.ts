@@ -53,7 +53,13 @@ export class GpioIndicators implements Indicators {
   allOff(): void {
     this.#cancelPattern();
     if (!this.#pins) return;
-    for (const pin of Object.values(this.#pins)) this.#write(pin, false);
+    for (const pin of Object.values(this.#pins)) {
+      try {
+        pin.writeSync(false);
+      } catch (err) {
+        this.#deps.log?.warn({ err: (err as Error).message }, 'GPIO write failed');
+      }
+    }
   }
 
   async stop(): Promise<void> {
@@ -99,7 +105,7 @@ export class GpioIndicators implements Indicators {
 
 /**
  * Leaves LEDs and buzzer off however the process ends (process.exit, a crash). 'exit' runs only
- * synchronous code, which the onoff driver is. A SIGTERM handler of the composition root should
+ * synchronous code: onoff writes synchronously, the gpiod driver runs a one-shot gpioset. A SIGTERM handler of the composition root should
  * still call stop(). Returns a function that removes the hook.
  */
 export function switchOffOnExit(indicators: Pick<GpioIndicators, 'allOff'>, proc: Pick<NodeJS.Process, 'once' | 'off'> = process): () => void {
