@@ -1,5 +1,6 @@
 import test from 'ava';
-import { decideOffline, checkBasket, type OfflineInput } from '../firmware/rules/authorise.ts';
+import { checkBasket } from '../firmware/rules/authorise.ts';
+import { decideOffline, type OfflineInput } from '../firmware/rules/offline.ts';
 import type { CardRecord } from '../contract/index.ts';
 
 const card: CardRecord = { cardUid: '04A1B2C3', holderId: 'h', name: 'n', photo: null, status: 'active', balance: 5000, version: 1, updatedAt: '2026-11-24T09:00:00.000Z' };

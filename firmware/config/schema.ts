@@ -4,6 +4,7 @@ import { ClubId, TerminalId, NonNegOre, CONTRACT_DEFAULTS as D } from '../../con
 // Only the schema (zod): the Pi drivers themselves are imported when `hardware` is "pi".
 import { PiHardwareConfig } from '../../hal/pi/config.ts';
 import { isTimeZone } from '../rules/local-day.ts';
+import { OfflineLimitsConfig } from '../rules/offline.ts';
 
 /** A URL mqtt.js can connect to: the regex alone let `mqtt://host:99999` through to crash at start. */
 function connectableUrl(s: string): boolean {
@@ -27,11 +28,6 @@ export const BrokerConfig = z.object({
   rejectUnauthorized: z.boolean().default(true),
 }).strict();
 
-export const OfflineLimits = z.object({
-  perCardLimit: NonNegOre.default(D.offline.perCardLimit),
-  terminalLimit: NonNegOre.default(D.offline.terminalLimit),
-  maxAgeSeconds: z.number().int().nonnegative().default(D.offline.maxAgeSeconds),
-}).strict();
 
 export const TerminalConfig = z.object({
   terminalId: TerminalId,
@@ -50,7 +46,7 @@ export const TerminalConfig = z.object({
     replyTimeoutMs: z.number().int().min(100).max(60000).default(D.replyTimeoutMs),
     resultScreenMs: z.number().int().min(500).max(60000).default(4000),
   }).strict().prefault({}),
-  offline: OfflineLimits.prefault({}),
+  offline: OfflineLimitsConfig.prefault({}),
   outbox: z.object({
     /** An entry still unanswered this long after it was sent is sent again (same txId). */
     resendAfterMs: z.number().int().min(200).max(3_600_000).default(15000),

@@ -7,8 +7,10 @@ import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
-import type { CardRecord, SaleMsg } from '../../contract/index.ts';
-import { basketTotal, checkBasket, decideOffline, availableMoney, type OfflineLimits } from '../rules/authorise.ts';
+import type { CardRecord, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import { basketTotal, checkBasket, availableMoney } from '../rules/authorise.ts';
+import { decideOffline } from '../rules/offline.ts';
+import type { Limits } from '../rules/effective-limits.ts';
 import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
 
@@ -24,7 +26,7 @@ export interface AuthoriserDeps {
   connected: () => boolean;
   /** Seconds since the last live broker connection ended (0 while connected). */
   offlineForSeconds: () => number;
-  limits: () => { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number };
+  limits: () => Limits;
   now: () => Date;
   log: Logger;
 }
@@ -65,6 +67,21 @@ export class Authoriser {
     }
     log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
     return this.#offline(msg, card, true);
+  }
+
+  /**
+   * Voids one approved sale of this terminal: the void is queued (durable) before the result says
+   * so. Null when there is no such sale (any more) to void.
+   */
+  async voidSale(saleTxId: string): Promise<ScreenResult | null> {
+    const { journal, log } = this.d;
+    const sale = await journal.sales.sale(saleTxId);
+    if (!sale || !sale.cardUid) return null;
+    const msg: VoidMsg = { type: 'void', txId: randomUUID(), voids: saleTxId, terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: sale.cardUid, createdAt: this.d.now().toISOString() };
+    const ok = await journal.sales.recordVoid(msg, sale.total);
+    log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
+    this.d.forward();
+    return ok ? { status: 'approved', reason: null, balance: null, txId: msg.txId } : { status: 'declined', reason: 'invalid', balance: null, txId: null };
   }
 
   /** `known`: the record just read (not after waiting for the ledger: it may have changed meanwhile). */

@@ -1,11 +1,11 @@
 // Runs the sale state machine: turns device and ledger happenings into events, performs the
 // effects the pure transitions ask for, and draws every new state on the display.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { Hardware, KeyName } from '../../hal/types.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
+import type { BusinessDay } from '../rules/business-day.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
@@ -20,7 +20,8 @@ export interface ControllerDeps {
   resultScreenMs: number;
   /** Forces a forward of the outbox (technician key). */
   forward: () => void;
-  now: () => Date;
+  /** The day the report and the last sale belong to. */
+  businessDay: () => BusinessDay;
   log: Logger;
 }
 
@@ -38,13 +39,7 @@ export class SaleController {
 
   setCatalog(items: readonly CatalogItem[]): void { this.#catalog = items; this.render(); }
 
-  setReaderAttached(attached: boolean): void {
-    if (this.#readerAttached === attached) return;
-    this.#readerAttached = attached;
-    if (!attached) this.d.hw.indicators.show({ led: 'red', buzzer: 'error' });
-    else if (this.#state.screen === 'idle') this.d.hw.indicators.show({ led: 'off', buzzer: null });
-    this.render();
-  }
+  setReaderAttached(attached: boolean): void { this.dispatch({ type: 'reader', attached }); }
 
   onKey(key: KeyName): void { this.dispatch({ type: 'key', key }); }
 
@@ -64,6 +59,8 @@ export class SaleController {
     const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
     const prev = this.#state;
     const { state, effects } = transition(prev, ev, ctx);
+    // A fact of the device, read by the next transitions and the screen.
+    if (ev.type === 'reader') this.#readerAttached = ev.attached;
     if (state !== prev && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
@@ -136,38 +133,22 @@ export class SaleController {
           });
         return;
       case 'loadVoid':
-        this.d.journal.sales.lastVoidable(this.#dayStart())
+        this.d.journal.sales.lastVoidable(this.d.businessDay().since)
           .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false } }))
           .catch(fail('loading the last sale'));
         return;
       case 'void':
-        this.#void(e.txId).catch(fail('void'));
+        this.d.authoriser.voidSale(e.txId)
+          .then((result) => this.dispatch(result ? { type: 'voided', result } : { type: 'voidLoaded', sale: null }))
+          .catch(fail('void'));
         return;
-      case 'loadReport':
-        this.d.journal.sales.report(this.#dayStart())
-          .then((r) => this.dispatch({ type: 'reportLoaded', report: { ...r, date: this.#dayStart().slice(0, 10), queue: this.d.status().queue } }))
+      case 'loadReport': {
+        const day = this.d.businessDay();
+        this.d.journal.sales.report(day.since)
+          .then((r) => this.dispatch({ type: 'reportLoaded', report: { ...r, date: day.date, queue: this.d.status().queue } }))
           .catch(fail('loading the report'));
         return;
+      }
     }
-  }
-
-  async #void(saleTxId: string): Promise<void> {
-    const { journal } = this.d;
-    const sale = await journal.sales.sale(saleTxId);
-    if (!sale || !sale.cardUid) return this.dispatch({ type: 'voidLoaded', sale: null });
-    const st = this.d.status();
-    const msg = { type: 'void' as const, txId: randomUUID(), voids: saleTxId, terminalId: st.terminalId, clubId: st.clubId, cardUid: sale.cardUid, createdAt: this.d.now().toISOString() };
-    const ok = await journal.sales.recordVoid(msg, sale.total);
-    this.d.log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
-    this.d.forward();
-    this.dispatch({ type: 'voided', result: ok
-      ? { status: 'approved', reason: null, balance: null, txId: msg.txId }
-      : { status: 'declined', reason: 'invalid', balance: null, txId: null } });
-  }
-
-  /** Local midnight as an ISO instant: the "day" of the report and of voidable sales. */
-  #dayStart(): string {
-    const d = this.d.now();
-    return new Date(d.getFullYear(), d.getMonth(), d.getDate()).toISOString();
   }
 }

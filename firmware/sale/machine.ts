@@ -21,6 +21,11 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
   switch (ev.type) {
     case 'key': return onKey(state, ev.key, ctx);
     case 'tap': return onTap(state, ev.lookup, ctx);
+    case 'reader':
+      // Pulled out: red and the error sound; back in: the lights go off where nothing else shows.
+      if (ev.attached === ctx.readerAttached) return stay(state);
+      if (!ev.attached) return { state, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+      return { state, effects: state.screen === 'idle' ? [off] : [] };
     case 'readError':
       if (state.screen !== 'tap' && state.screen !== 'basket' && state.screen !== 'idle') return stay(state);
       return { state: { ...state, notice: 'readError' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };

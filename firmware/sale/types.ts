@@ -28,6 +28,8 @@ export type TapLookup =
 export type SaleEvent =
   | { type: 'key'; key: KeyName }
   | { type: 'tap'; lookup: TapLookup }
+  /** The reader was plugged in or pulled out. */
+  | { type: 'reader'; attached: boolean }
   /** The reader saw a card but could not read it (pulled away mid-read, bad UID). */
   | { type: 'readError' }
   | { type: 'decided'; result: ScreenResult; card: CardView | null; offline: boolean }

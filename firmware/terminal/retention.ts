@@ -1,0 +1,26 @@
+// Retention: answered sales and voids older than `retentionDays` leave the journal, at start and
+// every few hours (unanswered ones stay until the ledger answers them).
+import type { Logger } from '../log.ts';
+import type { Journal } from '../journal/journal.ts';
+
+const EVERY_MS = 6 * 3600_000;
+
+export class Retention {
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly journal: Journal, private readonly days: number, private readonly now: () => Date, private readonly log: Logger) {}
+
+  /** Deletes what is due now, then again every few hours. */
+  async start(): Promise<void> {
+    await this.purge();
+    this.#timer = setInterval(() => void this.purge(), EVERY_MS);
+  }
+
+  stop(): void { if (this.#timer) clearInterval(this.#timer); }
+
+  async purge(): Promise<void> {
+    const before = new Date(this.now().getTime() - this.days * 86400_000).toISOString();
+    const n = await this.journal.sales.purgeOlderThan(before).catch(() => 0);
+    if (n) this.log.info({ deleted: n }, 'old answered sales deleted');
+  }
+}

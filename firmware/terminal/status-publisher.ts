@@ -1,0 +1,52 @@
+// The terminal's retained status (contract § Terminal status) and the queue count the screen shows:
+// published at every connection and whenever the number of unanswered sales and voids changes.
+import type { Journal } from '../journal/journal.ts';
+import type { LedgerLink } from '../ledger/link.ts';
+import type { LedgerSync } from '../ledger/sync.ts';
+import { FIRMWARE_VERSION } from '../version.ts';
+
+/** The queue is counted again this often, whatever else happened. */
+const RECOUNT_MS = 60_000;
+
+export class StatusPublisher {
+  #queue = 0;
+  #since = '';
+  #timer: NodeJS.Timeout | null = null;
+  readonly #onConnected = (): void => { this.#since = this.now().toISOString(); void this.publish(); };
+  readonly #onQueueChanged = (): void => void this.refresh();
+
+  /** `changed`: the queue count changed (the screen shows it). */
+  constructor(private readonly link: LedgerLink, private readonly sync: LedgerSync, private readonly journal: Journal,
+    private readonly now: () => Date, private readonly changed: () => void) {}
+
+  get queue(): number { return this.#queue; }
+
+  /** Counts the queue and follows the connection and the ledger's answers from now on. */
+  async start(): Promise<void> {
+    this.#queue = await this.journal.sales.queueLength();
+    this.link.on('connected', this.#onConnected);
+    this.sync.on('queueChanged', this.#onQueueChanged);
+    this.#timer = setInterval(this.#onQueueChanged, RECOUNT_MS);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.link.off('connected', this.#onConnected);
+    this.sync.off('queueChanged', this.#onQueueChanged);
+  }
+
+  /** Counts the queue again; a changed count is shown and published. */
+  async refresh(): Promise<void> {
+    // Timers and ledger events call this unawaited, also while stop() closes the journal: a read
+    // that fails then changes nothing (it was an unhandled rejection).
+    const q = await this.journal.sales.queueLength().catch(() => this.#queue);
+    if (q === this.#queue) return;
+    this.#queue = q;
+    this.changed();
+    await this.publish();
+  }
+
+  async publish(): Promise<void> {
+    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue });
+  }
+}
