@@ -13,6 +13,7 @@ export function sha256Hex(bytes: Buffer): string {
 export const MAX_PHOTO_BYTES = 256 * 1024;
 /** Largest roster payload the contract allows. */
 export const MAX_ROSTER_BYTES = 256 * 1024;
+/** A parent's note: at most 200 characters (code points, not UTF-16 units: an emoji is one). */
 export const MAX_NOTE_CHARS = 200;
 
 /** A local calendar day, `YYYY-MM-DD`. */
@@ -23,7 +24,7 @@ export const CardRules = z.object({
   dailyLimit: NonNegOre.nullable().optional(),
   blockedCategories: z.array(z.string().max(64)).max(100).optional(),
   /** Personal data like the name: shown to the cashier, never logged, erased with the card. */
-  note: z.string().max(MAX_NOTE_CHARS).nullable().optional(),
+  note: z.string().refine((n) => [...n].length <= MAX_NOTE_CHARS, `at most ${MAX_NOTE_CHARS} characters`).nullable().optional(),
 });
 export type CardRules = z.infer<typeof CardRules>;
 

@@ -7,7 +7,10 @@ export type ScreenName = 'idle' | 'basket' | 'tap' | 'confirm' | 'result' | 'bal
 
 export interface BasketLine { sku: string; name: string; unitPrice: number; qty: number }
 export interface ScreenBasket { items: BasketLine[]; total: number }
-export interface ScreenCard { name: string; balance: number; photo: string | null }
+/** 1.1: `note` is the parent's note (control characters stripped), null when none. */
+export interface ScreenCard { name: string; balance: number; photo: string | null; note?: string | null }
+/** 1.1: the signed-in cashier, or null. */
+export interface ScreenCashier { name: string; role: 'cashier' | 'lead' }
 /** `reason` is the ledger's or the terminal's own refusal reason; null when approved. */
 export interface ScreenResult { status: 'approved' | 'declined'; reason: string | null; balance: number | null; txId: string | null }
 
@@ -46,5 +49,7 @@ export interface ScreenModel {
   result: ScreenResult | null;
   message: string;
   online: boolean;
+  /** 1.1: always set by the terminal (null when nobody is signed in); optional for hand-made models. */
+  cashier?: ScreenCashier | null;
   view: ScreenView;
 }

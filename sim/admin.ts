@@ -3,16 +3,30 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { CardRecord } from '../contract/index.ts';
+import { CardRecord, StaffRecord, StaffRole } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
 
-const USAGE = `usage: klubkort ledger [--broker URL] [--club ID] <command>
-  topup <uid> <kr>     add money, e.g. 50 or 12,50
-  block <uid>          block a card
-  unblock <uid>        unblock a card
-  close <uid>          close a card (its terminals erase it)
-  list                 the club's cards`;
+export const USAGE = `usage: klubkort ledger [--broker URL] [--club ID] <command>
+The parents' portal and the club office of the simulator's reference ledger.
+
+Cards (parents' portal):
+  topup <uid> <kr>                      add money, e.g. 50 or 12,50
+  block <uid>                           block a card
+  unblock <uid>                         unblock a card
+  close <uid>                           close a card (its terminals erase it)
+  list                                  the club's cards, with their rules
+Parents' rules (contract 1.1):
+  limit <uid> <kr>|none                 daily spending limit, e.g. 30; none clears it
+  block-category <uid> <category>       refuse items of that catalog category (e.g. slik)
+  unblock-category <uid> <category>     allow it again
+  note <uid> <text…>|none               note for the cashier (at most 200 characters, e.g. an allergy)
+Staff cards (club office):
+  staff-add <uid> <staffId> cashier|lead <name…>   a card that signs a cashier in and out
+  staff-remove <uid>                    remove it (its terminals erase it)
+  staff                                 the club's staff cards
+
+Options: --broker mqtt://127.0.0.1:1883 (the simulator's broker), --club ${DEMO_CLUB_ID}, --help`;
 
 const REPLY_TIMEOUT_MS = 5000;
 
@@ -23,12 +37,12 @@ const stdio: AdminIo = {
   err: (l) => void process.stderr.write(l + '\n'),
 };
 
-/** "50", "12,50" or "12.5" kroner → øre; null if it is not a positive amount with at most 2 decimals. */
-export function parseKroner(text: string): number | null {
+/** "50", "12,50" or "12.5" kroner → øre; null if it is not a positive amount (or 0 with `zero`) with at most 2 decimals. */
+export function parseKroner(text: string, zero = false): number | null {
   const m = /^(\d{1,7})(?:[.,](\d{1,2}))?$/.exec(text.trim());
   if (!m) return null;
   const ore = Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
-  return ore > 0 ? ore : null;
+  return ore > 0 || (zero && ore === 0) ? ore : null;
 }
 
 export function formatKroner(ore: number): string {
@@ -37,22 +51,61 @@ export function formatKroner(ore: number): string {
   return `${sign}${Math.floor(abs / 100)},${String(abs % 100).padStart(2, '0')} kr`;
 }
 
+function rulesText(c: CardRecord): string {
+  const r = c.rules;
+  const parts = [
+    r?.dailyLimit != null ? `limit ${formatKroner(r.dailyLimit)}/day` : '',
+    r?.blockedCategories?.length ? `blocked: ${r.blockedCategories.join(',')}` : '',
+    c.spent ? `spent ${c.spent.day} ${formatKroner(c.spent.total)}` : '',
+    r?.note ? `note: ${r.note}` : '',
+  ].filter(Boolean);
+  return parts.length ? `  [${parts.join('; ')}]` : '';
+}
+
 const cardLine = (c: CardRecord) =>
-  `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}  ${c.name}`;
+  `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}  ${c.name}${rulesText(c)}`;
+const staffLine = (s: StaffRecord) => `${s.cardUid.padEnd(14)}  ${s.role.padEnd(7)}  ${s.staffId.padEnd(12)}  v${s.version}  ${s.name}`;
 
 /** Builds the command from the arguments, or returns the usage error. */
 function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 'id'> | string {
-  const [cmd, uid, amount, ...extra] = positionals;
+  const [cmd, rawUid, ...rest] = positionals;
+  const uid = rawUid?.toUpperCase();
+  switch (cmd) {
+    case 'limit': {
+      if (uid === undefined || rest.length !== 1) return 'limit takes <uid> <kr>|none';
+      const ore = rest[0] === 'none' ? null : parseKroner(rest[0]!, true);
+      return ore === null && rest[0] !== 'none' ? `not an amount of kroner: ${rest[0]}` : { cmd: 'rules', clubId, uid, rules: { dailyLimit: ore } };
+    }
+    case 'block-category': case 'unblock-category':
+      if (uid === undefined || rest.length !== 1) return `${cmd} takes <uid> <category>`;
+      return { cmd: 'rules', clubId, uid, rules: cmd === 'block-category' ? { block: [rest[0]!] } : { unblock: [rest[0]!] } };
+    case 'note': {
+      if (uid === undefined || rest.length === 0) return 'note takes <uid> <text…>|none';
+      const note = rest.join(' ');
+      return { cmd: 'rules', clubId, uid, rules: { note: note === 'none' ? null : note } };
+    }
+    case 'staff-add': {
+      const [staffId, role, ...name] = rest;
+      const r = StaffRole.safeParse(role);
+      if (uid === undefined || staffId === undefined || !r.success || name.length === 0) return 'staff-add takes <uid> <staffId> cashier|lead <name…>';
+      return { cmd, clubId, uid, staff: { staffId, role: r.data, name: name.join(' ') } };
+    }
+    case 'staff-remove':
+      return uid !== undefined && rest.length === 0 ? { cmd, clubId, uid } : 'staff-remove takes one <uid>';
+    case 'staff':
+      return uid === undefined ? { cmd: 'staff-list', clubId } : 'staff takes no arguments';
+  }
+  const [amount, ...extra] = rest;
   if (extra.length > 0) return 'too many arguments';
   switch (cmd) {
     case 'list':
       return uid === undefined ? { cmd, clubId } : 'list takes no arguments';
     case 'block': case 'unblock': case 'close':
-      return uid !== undefined && amount === undefined ? { cmd, clubId, uid: uid.toUpperCase() } : `${cmd} takes one <uid>`;
+      return uid !== undefined && amount === undefined ? { cmd, clubId, uid } : `${cmd} takes one <uid>`;
     case 'topup': {
       if (uid === undefined || amount === undefined) return 'topup takes <uid> <kr>';
       const ore = parseKroner(amount);
-      return ore === null ? `not an amount of kroner: ${amount}` : { cmd, clubId, uid: uid.toUpperCase(), amount: ore };
+      return ore === null ? `not an amount of kroner: ${amount}` : { cmd, clubId, uid, amount: ore };
     }
     default:
       return cmd === undefined ? 'no command' : `unknown command: ${cmd}`;
@@ -87,11 +140,18 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
   try {
     parsed = parseArgs({
       args: argv, allowPositionals: true,
-      options: { broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, club: { type: 'string', default: DEMO_CLUB_ID } },
+      options: {
+        broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, club: { type: 'string', default: DEMO_CLUB_ID },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (e) {
     io.err(`${(e as Error).message}\n${USAGE}`);
     return 1;
+  }
+  if (parsed.values.help || parsed.positionals[0] === 'help') {
+    io.out(USAGE);
+    return 0;
   }
   const command = commandFrom(parsed.positionals, parsed.values.club);
   if (typeof command === 'string') {
@@ -111,7 +171,14 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
   }
   const cards = CardRecord.array().safeParse(reply.data);
   const card = CardRecord.safeParse(reply.data);
-  if (cards.success) {
+  const staff = StaffRecord.array().safeParse(reply.data);
+  const one = StaffRecord.safeParse(reply.data);
+  if (command.cmd === 'staff-list' && staff.success) {
+    if (staff.data.length === 0) io.out('no staff cards');
+    for (const s of staff.data) io.out(staffLine(s));
+  } else if (one.success) {
+    io.out(staffLine(one.data));
+  } else if (cards.success) {
     if (cards.data.length === 0) io.out('no cards');
     for (const c of cards.data) io.out(cardLine(c));
   } else if (card.success) {

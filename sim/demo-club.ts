@@ -1,7 +1,8 @@
-// The simulator's demo club: a youth club café and five children covering the cases a cashier meets
-// (plenty of money, a little, almost none, none, a blocked card, a card without a photo).
+// The simulator's demo club: a youth club café and seven children covering the cases a cashier meets
+// (plenty of money, a little, almost none, none, a blocked card, a card without a photo; 1.1: a
+// daily limit, a blocked category with a parent's note), and two staff cards (a cashier, a lead).
 import type { Catalog } from '../contract/index.ts';
-import type { CardSeed, ClubSeed } from './ledger/types.ts';
+import type { CardSeed, ClubSeed, StaffSeed } from './ledger/types.ts';
 import { portraitPng } from './photos.ts';
 
 export const DEMO_CLUB_ID = 'demo-klub';
@@ -32,7 +33,21 @@ const CHILDREN: DemoChild[] = [
   { cardUid: '04C7D8E9F0A181', holderId: 'demo-0003', name: 'Ida Hansen', balance: 500, withPhoto: true, note: '5 kr' },
   { cardUid: 'B72C9D41', holderId: 'demo-0004', name: 'Noah Pedersen', balance: 0, withPhoto: false, note: '0 kr, intet foto' },
   { cardUid: '5A1E6F03', holderId: 'demo-0005', name: 'Alma Larsen', balance: 8000, status: 'blocked', withPhoto: true, note: 'spærret' },
+  { cardUid: '04E1A2B3C4D5E6', holderId: 'demo-0006', name: 'Emil Madsen', balance: 20000, withPhoto: true, note: 'højst 30 kr om dagen',
+    rules: { dailyLimit: 3000, blockedCategories: [], note: null } },
+  { cardUid: '04F1A2B3C4D5E6', holderId: 'demo-0007', name: 'Sofie Poulsen', balance: 10000, withPhoto: true, note: 'ingen slik, note',
+    rules: { dailyLimit: null, blockedCategories: ['slik'], note: 'Nøddeallergi — ingen nødder' } },
 ];
+
+const STAFF: StaffSeed[] = [
+  { cardUid: '04AA0000000C01', staffId: 'mette', name: 'Mette Kristensen', role: 'cashier' },
+  { cardUid: '04AA0000000D01', staffId: 'lars', name: 'Lars Holm', role: 'lead' },
+];
+
+/** The demo staff cards, for "tap the cashier's card" in the simulator and the tests. */
+export function demoStaff(): StaffSeed[] {
+  return STAFF.map((s) => ({ ...s }));
+}
 
 /** The demo children, for "tap this child's card" in the simulator and the tests. */
 export function demoChildren(): { uid: string; name: string; note: string }[] {
@@ -44,5 +59,6 @@ export function demoClub(): ClubSeed {
     clubId: DEMO_CLUB_ID,
     catalog: structuredClone(CATALOG),
     cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitPng(card.holderId) : null })),
+    staff: demoStaff(),
   };
 }

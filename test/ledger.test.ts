@@ -133,7 +133,7 @@ test('on start the ledger publishes every card, photo, catalog and terminal conf
   const late = await Terminal.connect(w.broker.url); // subscribes after start: sees only what is retained
   t.teardown(() => late.close());
   const club = testClub();
-  await late.waitFor(() => late.received.length >= 3 + 2 + 1 + 1, 'retained state');
+  await late.waitFor(() => late.received.length >= 3 + 2 + 1 + 1 + 1, 'retained state (cards, photos, catalog, config, roster)');
   const byTopic = new Map(late.received.map((m) => [m.topic, m.payload]));
   for (const seed of club.cards) {
     const rec = CardRecord.parse(JSON.parse(byTopic.get(topics.card(CLUB, seed.cardUid))!.toString()));
@@ -383,7 +383,7 @@ test('a booking is written whole or not at all, and only onto the card version i
     return {
       stored: { in: 'sales', txId: s.txId, terminalId: T, answer, sale: { clubId: CLUB, cardUid: RICH, total: 800, items: s.items, createdAt: s.createdAt, booked: 'online' } },
       moved: {
-        entry: { seq: 1, at: s.createdAt, type: 'sale', txId: s.txId, ref: null, clubId: CLUB, cardUid: RICH, amount: -800, offline: false, terminalId: T },
+        entry: { seq: 1, at: s.createdAt, type: 'sale', txId: s.txId, ref: null, clubId: CLUB, cardUid: RICH, amount: -800, offline: false, terminalId: T, cashierId: null },
         card: { before, after },
       },
     };
@@ -429,17 +429,21 @@ test('portraits are deterministic PNGs of a few KB that differ per child', (t) =
   t.is(sha256Hex(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-test('the demo club has a paged catalog under 200 kr and five children covering the cases', async (t) => {
+test('the demo club has a paged catalog under 200 kr, seven children covering the cases, a cashier and a lead', async (t) => {
   const club = demoClub();
   t.is(club.clubId, DEMO_CLUB_ID);
   t.true(club.catalog.items.length > 9);
   t.true(club.catalog.items.every((i) => i.price < ITEM_PRICE_CEILING));
-  t.is(club.cards.length, 5);
+  t.is(club.cards.length, 7);
   t.true(club.cards.every((c) => CARD_UID.test(c.cardUid)));
+  t.truthy(club.cards.find((c) => c.rules?.dailyLimit));
+  t.truthy(club.cards.find((c) => c.rules?.blockedCategories?.length && c.rules.note));
+  t.deepEqual(club.staff?.map((s) => s.role).sort(), ['cashier', 'lead']);
   t.is(club.cards.filter((c) => c.status === 'blocked').length, 1);
   t.is(club.cards.filter((c) => c.photo === null).length, 1);
-  t.is(new Set(club.cards.flatMap((c) => (c.photo ? [sha256Hex(c.photo)] : []))).size, 4);
+  t.is(new Set(club.cards.flatMap((c) => (c.photo ? [sha256Hex(c.photo)] : []))).size, 6);
   t.deepEqual(demoChildren().map((c) => c.uid), club.cards.map((c) => c.cardUid));
   const w = await world(t, [club]);
-  t.is(w.ledger.cards(DEMO_CLUB_ID).length, 5);
+  t.is(w.ledger.cards(DEMO_CLUB_ID).length, 7);
+  t.is(w.ledger.staff(DEMO_CLUB_ID).length, 2);
 });

@@ -16,12 +16,15 @@ export interface ChangedCard { clubId: string; card: CardRecord }
 /** The answer, the cards it changed (to publish before it) and the money it moved. */
 export interface Outcome { result: ResultMsg; changed: ChangedCard[]; entries: LedgerEntry[] }
 
+/** When a booking happens: the ledger's clock, and the club's local day by it (1.1 `spent`, daily limits). */
+export interface BookingTime { now: string; today: string }
+
 /** `known` must be the state committed before this booking began. */
-export function bookTx(q: Queryable, known: Committed, msg: TxMsg, now: string): Promise<Outcome> {
+export function bookTx(q: Queryable, known: Committed, msg: TxMsg, at: BookingTime): Promise<Outcome> {
   switch (msg.type) {
-    case 'sale': return bookSale(q, known, msg, now);
-    case 'reversal': return bookReversal(q, known, msg, now);
-    case 'void': return bookVoid(q, known, msg, now);
+    case 'sale': return bookSale(q, known, msg, at);
+    case 'reversal': return bookReversal(q, known, msg, at);
+    case 'void': return bookVoid(q, known, msg, at);
   }
 }
 
@@ -38,11 +41,19 @@ export async function applyToCard(q: Queryable, clubId: string, card: CardRecord
 
 type Moved = NonNullable<store.Booking['moved']>;
 
-/** The entry, and the move of its money on the card if the card still exists (a closed card's debt is only recorded). */
-function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null): Moved {
+/**
+ * The entry, and the move of its money on the card if the card still exists (a closed card's debt is
+ * only recorded). `spent`: the money counted into the card's spending of `today` (1.1).
+ */
+function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null, spent: { today: string; amount: number } | null): Moved {
   const entry = { seq: known.nextEntrySeq(), ...e };
-  return { entry, card: card && { before: card, after: changedCard(card, { balanceDelta: e.amount }, e.at) } };
+  const change = spent && spent.amount !== 0 ? { balanceDelta: e.amount, spentDelta: spent } : { balanceDelta: e.amount };
+  return { entry, card: card && { before: card, after: changedCard(card, change, e.at) } };
 }
+
+/** Money given back for a sale leaves today's spending only if the sale was booked today. */
+const refundSpent = (known: Committed, saleTxId: string, amount: number, today: string) =>
+  (known.saleBookedDay(saleTxId) === today ? { today, amount: -amount } : null);
 
 /** Writes what is to be stored and moved (one statement, or none) and gives the outcome. */
 async function write(q: Queryable, result: ResultMsg, b: store.Booking): Promise<Outcome> {
@@ -58,13 +69,13 @@ const cardAfter = (m: Moved | null, card: CardRecord | null) => (m ? m.card?.aft
 const answerTo = (base: Pick<ResultMsg, 'txId' | 'type'>, d: Decision): ResultMsg =>
   (d.kind === 'decline' ? { ...base, status: 'declined', reason: d.reason } : { ...base, status: 'approved' });
 
-async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, now: string): Promise<Outcome> {
+async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, today }: BookingTime): Promise<Outcome> {
   const state = await txIdState(q, known, msg.txId);
   const card = known.card(msg.clubId, msg.cardUid);
   const d = decideSale(msg, state, {
     clubKnown: known.clubKnown(msg.clubId),
     maxPurchase: known.terminalConfig(msg.terminalId)?.maxPurchase ?? DEFAULT_MAX_PURCHASE,
-    card,
+    card, today, categoryOf: (sku) => known.categoryOf(msg.clubId, sku),
   });
   if (d.kind === 'repeat') return unchanged(d.answer);
   const base = { txId: msg.txId, type: 'sale' as const, offline: msg.offline };
@@ -79,13 +90,13 @@ async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, now: strin
   }
   const moved = move(known, {
     at: now, type: 'sale', txId: msg.txId, ref: null, clubId: msg.clubId, cardUid: msg.cardUid,
-    amount: -msg.total, offline: msg.offline, terminalId: msg.terminalId,
-  }, card);
+    amount: -msg.total, offline: msg.offline, terminalId: msg.terminalId, cashierId: msg.cashierId ?? null,
+  }, card, { today, amount: msg.total });
   const result = withCard({ ...base, status: 'approved' }, cardAfter(moved, card));
   return write(q, result, { stored: stored(result, msg.offline ? 'offline' : 'online'), moved });
 }
 
-async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, now: string): Promise<Outcome> {
+async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, { now, today }: BookingTime): Promise<Outcome> {
   const state = await txIdState(q, known, msg.txId);
   const d = decideReversal(msg, state);
   if (d.kind === 'repeat') return unchanged(d.answer);
@@ -93,13 +104,13 @@ async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, no
   const card = sale ? known.card(sale.clubId, sale.cardUid) : null;
   const moved = d.kind === 'approve' && d.moveMoney && sale ? move(known, {
     at: now, type: 'reversal', txId: msg.txId, ref: null, clubId: sale.clubId, cardUid: sale.cardUid,
-    amount: sale.total, offline: false, terminalId: msg.terminalId,
-  }, card) : null;
+    amount: sale.total, offline: false, terminalId: msg.terminalId, cashierId: null,
+  }, card, refundSpent(known, msg.txId, sale.total, today)) : null;
   const result = withCard(answerTo({ txId: msg.txId, type: 'reversal' }, d), cardAfter(moved, card));
   return write(q, result, { stored: { in: 'reversals', txId: msg.txId, terminalId: msg.terminalId, answer: result }, moved });
 }
 
-async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, now: string): Promise<Outcome> {
+async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, { now, today }: BookingTime): Promise<Outcome> {
   const self = await txIdState(q, known, msg.txId);
   const target = await txIdState(q, known, msg.voids);
   const card = known.card(msg.clubId, msg.cardUid);
@@ -108,8 +119,8 @@ async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, now: strin
   // Its entry (ref: the sale) also marks the sale voided.
   const moved = d.kind === 'approve' && target.sale ? move(known, {
     at: now, type: 'void', txId: msg.txId, ref: msg.voids, clubId: msg.clubId, cardUid: msg.cardUid,
-    amount: target.sale.total, offline: false, terminalId: msg.terminalId,
-  }, card) : null;
+    amount: target.sale.total, offline: false, terminalId: msg.terminalId, cashierId: msg.cashierId ?? null,
+  }, card, refundSpent(known, msg.voids, target.sale.total, today)) : null;
   const result = withCard(answerTo({ txId: msg.txId, type: 'void' }, d), cardAfter(moved, card));
   // A txId that already names a sale or reversal keeps that meaning; the decline is not stored.
   const stored = !self.sale && !self.reversal

@@ -4,8 +4,9 @@
 import type { IClientOptions } from 'mqtt';
 import type { Db, Queryable } from '../../firmware/journal/db.ts';
 import {
-  Catalog, TerminalConfigMsg, TxMsg, parsePayload, type CardRecord,
+  CardRules, Catalog, CONTRACT_DEFAULTS, TerminalConfigMsg, TxMsg, parsePayload, type CardRecord, type Roster, type StaffRecord,
 } from '../../contract/index.ts';
+import { localDay } from '../../firmware/rules/local-day.ts';
 import { parseTerminalTopic, topics } from '../../contract/index.ts';
 import { createLogger, maskUid, type Logger } from '../../firmware/log.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminCommand, type AdminReply } from './admin-protocol.ts';
@@ -13,11 +14,19 @@ import { applyToCard, bookTx } from './booking.ts';
 import { MqttLink } from './link.ts';
 import { Mirror } from './mirror.ts';
 import { changedCard } from './rules.ts';
-import { insertCard, seedClubs } from './seed.ts';
+import { insertCard, insertStaff, seedClubs } from './seed.ts';
 import * as store from './store.ts';
-import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry } from './types.ts';
+import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed } from './types.ts';
 
-export type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry };
+export type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed };
+
+/** 1.1: a change of the parents' rules; an absent field stays as it is. */
+export interface RulesChange {
+  dailyLimit?: number | null;
+  block?: string[];
+  unblock?: string[];
+  note?: string | null;
+}
 
 export interface LedgerOptions {
   brokerUrl: string;
@@ -27,6 +36,10 @@ export interface LedgerOptions {
   logger?: Logger;
   /** Passed to mqtt.js; `clientId` defaults to `ledger-sim`. The session is always persistent. */
   mqttOptions?: IClientOptions;
+  /** 1.1: the club's time zone, for its local day (`spent`, daily limits); default Europe/Copenhagen. */
+  timeZone?: string;
+  /** The ledger's clock (tests inject one to cross midnight). */
+  now?: () => Date;
 }
 
 export interface Ledger {
@@ -38,6 +51,13 @@ export interface Ledger {
   /** Deletes the card; empty retained payloads on its topic and on its photo's if no other card shows it. */
   closeCard(clubId: string, uid: string): Promise<void>;
   addCard(clubId: string, card: CardSeed): Promise<CardRecord>;
+  /** 1.1: the parents' portal changes a card's rules or note. */
+  setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord>;
+  /** 1.1: the club office adds or removes a staff card; the roster follows. */
+  addStaff(clubId: string, staff: StaffSeed): Promise<StaffRecord>;
+  removeStaff(clubId: string, uid: string): Promise<void>;
+  staff(clubId: string): StaffRecord[];
+  roster(clubId: string): Roster | null;
   setCatalog(clubId: string, catalog: Catalog): Promise<void>;
   setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): Promise<void>;
   /** The current record (committed state), or null if there is no such card. */
@@ -57,8 +77,6 @@ export interface Ledger {
   stop(): Promise<void>;
 }
 
-const now = () => new Date().toISOString();
-
 class ReferenceLedger implements Ledger {
   readonly counters: LedgerCounters = { accepted: 0, rejected: 0 };
   readonly #db: Db;
@@ -72,8 +90,12 @@ class ReferenceLedger implements Ledger {
   readonly #delayed = new Set<NodeJS.Timeout>();
   #duplicateResults = false;
   #stopped = false;
+  readonly #clock: () => Date;
+  readonly #timeZone: string;
 
   constructor(db: Db, mirror: Mirror, opts: LedgerOptions) {
+    this.#clock = opts.now ?? (() => new Date());
+    this.#timeZone = opts.timeZone ?? CONTRACT_DEFAULTS.timeZone;
     this.#db = db;
     this.#mirror = mirror;
     this.#log = (opts.logger ?? createLogger()).child({ part: 'ledger-sim' });
@@ -93,6 +115,8 @@ class ReferenceLedger implements Ledger {
     await this.#link.open();
     await this.#settled();
   }
+
+  #now(): string { return this.#clock().toISOString(); }
 
   /** Runs jobs one at a time. A job never waits for the broker: it would hold up the inbound stream. */
   #serial<T>(job: () => Promise<T>): Promise<T> {
@@ -128,6 +152,11 @@ class ReferenceLedger implements Ledger {
     const q = this.#db;
     for (const p of await store.listPhotos(q)) this.#publish(topics.photo(p.club_id, p.sha), p.bytes, true);
     for (const c of await store.listCards(q)) this.#publish(topics.card(c.clubId, c.card.cardUid), JSON.stringify(c.card), true);
+    for (const s of await store.listStaff(q)) this.#publish(topics.staff(s.clubId, s.staff.cardUid), JSON.stringify(s.staff), true);
+    for (const clubId of await store.listClubs(q)) {
+      const r = await store.getRoster(q, clubId);
+      if (r) this.#publish(topics.roster(clubId), JSON.stringify(r), true);
+    }
     for (const c of await store.listCatalogs(q)) this.#publish(topics.catalog(c.clubId), JSON.stringify(c.catalog), true);
     for (const t of await store.listTerminalConfigs(q)) this.#publish(topics.config(t.terminalId), JSON.stringify(t.config), true);
   }
@@ -150,7 +179,8 @@ class ReferenceLedger implements Ledger {
     const msg = parsed.value;
     this.counters.accepted++;
     // One statement, committed when it returns (see booking.ts); jobs run one at a time, as it needs.
-    const outcome = await bookTx(this.#db, this.#mirror, msg, now());
+    const at = this.#clock();
+    const outcome = await bookTx(this.#db, this.#mirror, msg, { now: at.toISOString(), today: localDay(at, this.#timeZone) });
     this.#mirror.addTxId(msg.txId); // whatever was stored under it, it is committed now
     this.#mirror.addEntries(outcome.entries);
     // The card record first: the result names its version. Records are never delayed, so the
@@ -162,7 +192,7 @@ class ReferenceLedger implements Ledger {
     const r = outcome.result;
     this.#log.info({
       txId: msg.txId, type: msg.type, terminalId, card: 'cardUid' in msg ? maskUid(msg.cardUid) : undefined,
-      status: r.status, reason: r.reason,
+      status: r.status, reason: r.reason, cashier: msg.type !== 'reversal' ? msg.cashierId ?? null : undefined,
     }, 'tx answered');
   }
 
@@ -193,8 +223,14 @@ class ReferenceLedger implements Ledger {
 
   async #runAdmin(c: AdminCommand): Promise<unknown> {
     if (c.cmd === 'list') return this.cards(c.clubId);
+    if (c.cmd === 'staff-list') return this.staff(c.clubId);
     if (c.uid === undefined) throw new Error('uid missing');
     switch (c.cmd) {
+      case 'rules': return this.#setRules(c.clubId, c.uid, c.rules ?? {});
+      case 'staff-add':
+        if (!c.staff) throw new Error('staff missing');
+        return this.#addStaff(c.clubId, { cardUid: c.uid, ...c.staff });
+      case 'staff-remove': await this.#removeStaff(c.clubId, c.uid); return { cardUid: c.uid };
       case 'topup':
         if (c.amount === undefined) throw new Error('amount missing');
         return this.#topUp(c.clubId, c.uid, c.amount);
@@ -216,7 +252,7 @@ class ReferenceLedger implements Ledger {
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new Error('amount must be a positive integer of øre');
     const after = await this.#db.tx(async (q) => {
       const card = await this.#existing(q, clubId, uid);
-      const at = now();
+      const at = this.#now();
       await store.addTopUp(q, clubId, uid, amount, at);
       return applyToCard(q, clubId, card, amount, at);
     });
@@ -228,7 +264,7 @@ class ReferenceLedger implements Ledger {
     const card = await this.#db.tx(async (q) => {
       const before = await this.#existing(q, clubId, uid);
       if (before.status === status) return null;
-      const after = changedCard(before, { status }, now());
+      const after = changedCard(before, { status }, this.#now());
       await store.putCard(q, clubId, after);
       return after;
     });
@@ -246,6 +282,54 @@ class ReferenceLedger implements Ledger {
     this.#mirror.deleteCard(clubId, uid);
     this.#publish(topics.card(clubId, uid), '', true);
     if (droppedPhoto) this.#publish(topics.photo(clubId, droppedPhoto), '', true);
+    await this.#rosterChanged(clubId);
+  }
+
+  /** 1.1: the roster goes out after every change of who is on it. */
+  async #rosterChanged(clubId: string): Promise<void> {
+    const roster = await this.#db.tx((q) => store.bumpRoster(q, clubId, this.#now()));
+    this.#mirror.setRoster(clubId, roster);
+    this.#publish(topics.roster(clubId), JSON.stringify(roster), true);
+  }
+
+  async #setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord> {
+    const after = await this.#db.tx(async (q) => {
+      const card = await this.#existing(q, clubId, uid);
+      const r = card.rules ?? {};
+      const blocked = new Set(r.blockedCategories ?? []);
+      for (const c of change.block ?? []) blocked.add(c);
+      for (const c of change.unblock ?? []) blocked.delete(c);
+      const rules = CardRules.parse({
+        dailyLimit: change.dailyLimit !== undefined ? change.dailyLimit : r.dailyLimit ?? null,
+        blockedCategories: [...blocked],
+        note: change.note !== undefined ? change.note : r.note ?? null,
+      });
+      const next = changedCard(card, { rules }, this.#now());
+      await store.putCard(q, clubId, next);
+      return next;
+    });
+    this.#cardChanged(clubId, after);
+    return after;
+  }
+
+  async #addStaff(clubId: string, seed: StaffSeed): Promise<StaffRecord> {
+    const staff = await this.#db.tx((q) => insertStaff(q, clubId, seed, this.#now()));
+    this.#mirror.addClub(clubId);
+    this.#mirror.setStaff(clubId, staff);
+    this.#publish(topics.staff(clubId, staff.cardUid), JSON.stringify(staff), true);
+    await this.#rosterChanged(clubId);
+    return staff;
+  }
+
+  async #removeStaff(clubId: string, uid: string): Promise<void> {
+    await this.#db.tx(async (q) => {
+      const staff = await store.getStaff(q, clubId, uid);
+      if (!staff) throw new Error('unknown staff card');
+      await store.deleteStaff(q, clubId, staff);
+    });
+    this.#mirror.deleteStaff(clubId, uid);
+    this.#publish(topics.staff(clubId, uid), '', true);
+    await this.#rosterChanged(clubId);
   }
 
   // --- Ledger ---
@@ -257,10 +341,11 @@ class ReferenceLedger implements Ledger {
 
   addCard(clubId: string, seed: CardSeed): Promise<CardRecord> {
     return this.#hook(async () => {
-      const { card, newPhoto } = await this.#db.tx((q) => insertCard(q, clubId, seed, now()));
+      const { card, newPhoto } = await this.#db.tx((q) => insertCard(q, clubId, seed, this.#now()));
       if (newPhoto) this.#publish(topics.photo(clubId, card.photo!), seed.photo!, true);
       this.#mirror.addClub(clubId);
       this.#cardChanged(clubId, card);
+      await this.#rosterChanged(clubId);
       return card;
     });
   }
@@ -270,6 +355,7 @@ class ReferenceLedger implements Ledger {
     return this.#hook(async () => {
       await this.#db.tx(async (q) => { await store.addClub(q, clubId); await store.putCatalog(q, clubId, valid); });
       this.#mirror.addClub(clubId);
+      this.#mirror.setCatalog(clubId, valid);
       this.#publish(topics.catalog(clubId), JSON.stringify(valid), true);
     });
   }
@@ -282,6 +368,12 @@ class ReferenceLedger implements Ledger {
       this.#publish(topics.config(terminalId), JSON.stringify(valid), true);
     });
   }
+
+  setRules(clubId: string, uid: string, change: RulesChange) { return this.#hook(() => this.#setRules(clubId, uid, change)); }
+  addStaff(clubId: string, staff: StaffSeed) { return this.#hook(() => this.#addStaff(clubId, staff)); }
+  removeStaff(clubId: string, uid: string) { return this.#hook(() => this.#removeStaff(clubId, uid)); }
+  staff(clubId: string): StaffRecord[] { return this.#mirror.staffOf(clubId); }
+  roster(clubId: string): Roster | null { return this.#mirror.roster(clubId); }
 
   card(clubId: string, uid: string): CardRecord | null { return this.#mirror.card(clubId, uid); }
   cards(clubId: string): CardRecord[] { return this.#mirror.cards(clubId); }
@@ -315,9 +407,11 @@ class ReferenceLedger implements Ledger {
 
 export async function startLedger(opts: LedgerOptions): Promise<Ledger> {
   const db = await store.openStore(opts.dbPath);
+  const clock = opts.now ?? (() => new Date());
+  const timeZone = opts.timeZone ?? CONTRACT_DEFAULTS.timeZone;
   try {
-    await seedClubs(db, opts.clubs ?? [], now());
-    const ledger = new ReferenceLedger(db, await Mirror.load(db), opts);
+    await seedClubs(db, opts.clubs ?? [], clock().toISOString());
+    const ledger = new ReferenceLedger(db, await Mirror.load(db, (iso) => localDay(new Date(iso), timeZone)), opts);
     await ledger.start();
     return ledger;
   } catch (err) {

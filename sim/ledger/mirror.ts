@@ -3,7 +3,7 @@
 // Loaded from the store at start and changed only after a change committed; since the ledger runs one
 // job at a time and is the store's only writer, inside a job it equals the database.
 import type { Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, TerminalConfigMsg } from '../../contract/index.ts';
+import type { CardRecord, Catalog, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import * as store from './store.ts';
 import type { LedgerEntry } from './types.ts';
 
@@ -16,6 +16,10 @@ export interface Committed {
   txIdSeen(txId: string): boolean;
   /** The seq the next money movement gets (entries are never deleted: one above the last). */
   nextEntrySeq(): number;
+  /** 1.1: the category the club's catalog gives a sku, or null when it is not in the catalog. */
+  categoryOf(clubId: string, sku: string): string | null;
+  /** 1.1: the local day (`YYYY-MM-DD` in the ledger's time zone) a sale txId's debit was booked, or null. */
+  saleBookedDay(txId: string): string | null;
 }
 
 const cardKey = (clubId: string, uid: string) => `${clubId}/${uid}`;
@@ -26,14 +30,26 @@ export class Mirror implements Committed {
   readonly #configs = new Map<string, TerminalConfigMsg>();
   readonly #txIds = new Set<string>();
   readonly #entries: LedgerEntry[] = [];
+  readonly #categories = new Map<string, Map<string, string>>();
+  readonly #saleDays = new Map<string, string>();
+  readonly #staff = new Map<string, StaffRecord>();
+  readonly #rosters = new Map<string, Roster>();
 
-  static async load(q: Queryable): Promise<Mirror> {
-    const m = new Mirror();
+  constructor(private readonly dayOf: (iso: string) => string) {}
+
+  static async load(q: Queryable, dayOf: (iso: string) => string): Promise<Mirror> {
+    const m = new Mirror(dayOf);
+    for (const c of await store.listCatalogs(q)) m.setCatalog(c.clubId, c.catalog);
+    for (const s of await store.listStaff(q)) m.setStaff(s.clubId, s.staff);
+    for (const clubId of await store.listClubs(q)) {
+      const r = await store.getRoster(q, clubId);
+      if (r) m.setRoster(clubId, r);
+    }
     for (const c of await store.listCards(q)) m.setCard(c.clubId, c.card);
     for (const clubId of await store.listClubs(q)) m.addClub(clubId);
     for (const t of await store.listTerminalConfigs(q)) m.setTerminalConfig(t.terminalId, t.config);
     for (const txId of await store.listTxIds(q)) m.addTxId(txId);
-    m.#entries.push(...(await store.listEntries(q)));
+    m.addEntries(await store.listEntries(q));
     return m;
   }
 
@@ -46,6 +62,11 @@ export class Mirror implements Committed {
   terminalConfig(terminalId: string): TerminalConfigMsg | null { return this.#configs.get(terminalId) ?? null; }
   txIdSeen(txId: string): boolean { return this.#txIds.has(txId); }
   nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
+  categoryOf(clubId: string, sku: string): string | null { return this.#categories.get(clubId)?.get(sku) ?? null; }
+  saleBookedDay(txId: string): string | null { return this.#saleDays.get(txId) ?? null; }
+  staff(clubId: string, uid: string): StaffRecord | null { return this.#staff.get(cardKey(clubId, uid)) ?? null; }
+  staffOf(clubId: string): StaffRecord[] { return [...this.#staff].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, s]) => s); }
+  roster(clubId: string): Roster | null { return this.#rosters.get(clubId) ?? null; }
   /** Every money movement for a tx message, in order. */
   entries(): readonly LedgerEntry[] { return this.#entries; }
 
@@ -55,5 +76,12 @@ export class Mirror implements Committed {
   addClub(clubId: string): void { this.#clubs.add(clubId); }
   setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): void { this.#configs.set(terminalId, cfg); }
   addTxId(txId: string): void { this.#txIds.add(txId); }
-  addEntries(entries: LedgerEntry[]): void { this.#entries.push(...entries); }
+  addEntries(entries: LedgerEntry[]): void {
+    this.#entries.push(...entries);
+    for (const e of entries) if (e.type === 'sale') this.#saleDays.set(e.txId, this.dayOf(e.at));
+  }
+  setCatalog(clubId: string, c: Catalog): void { this.#categories.set(clubId, new Map(c.items.map((i) => [i.sku, i.category]))); }
+  setStaff(clubId: string, s: StaffRecord): void { this.#staff.set(cardKey(clubId, s.cardUid), s); }
+  deleteStaff(clubId: string, uid: string): void { this.#staff.delete(cardKey(clubId, uid)); }
+  setRoster(clubId: string, r: Roster): void { this.#rosters.set(clubId, r); }
 }

@@ -2,6 +2,7 @@
 // They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
 import { ITEM_PRICE_CEILING, CONTRACT_DEFAULTS } from '../../contract/index.ts';
 import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import { checkParentRules, spentAfter, spentInRecord } from '../../firmware/rules/parents.ts';
 
 /** Contract default when the terminal has no `config` with its own maxPurchase. */
 export const DEFAULT_MAX_PURCHASE = CONTRACT_DEFAULTS.maxPurchase;
@@ -46,11 +47,16 @@ export function saleContentProblem(msg: SaleMsg, ctx: { clubKnown: boolean; maxP
   return null;
 }
 
-export function decideSale(
-  msg: SaleMsg,
-  s: TxIdState,
-  ctx: { clubKnown: boolean; maxPurchase: number; card: Pick<CardRecord, 'status' | 'balance'> | null },
-): Decision {
+export interface SaleContext {
+  clubKnown: boolean;
+  maxPurchase: number;
+  card: Pick<CardRecord, 'status' | 'balance' | 'rules' | 'spent'> | null;
+  /** 1.1: the club's local day by the ledger's own clock, and the catalog's category of a sku (null: not in it). */
+  today: string;
+  categoryOf: (sku: string) => string | null;
+}
+
+export function decideSale(msg: SaleMsg, s: TxIdState, ctx: SaleContext): Decision {
   if (isFinal(s)) return decline('reversed');
   if (s.void) return decline('invalid'); // the txId already names a void
   // The one exception to "same answer again": the terminal approved it offline after our decline.
@@ -61,6 +67,10 @@ export function decideSale(
   if (msg.offline) return { kind: 'approve', moveMoney: true };
   if (!ctx.card) return decline('unknown_card');
   if (ctx.card.status === 'blocked') return decline('blocked');
+  // 1.1: the parents' rules, with the ledger's own count of the day (offline sales are booked whatever).
+  const lines = msg.items.map((l) => ({ ...l, category: ctx.categoryOf(l.sku) }));
+  const refusal = checkParentRules(ctx.card.rules, lines, spentInRecord(ctx.card.spent, ctx.today));
+  if (refusal) return decline(refusal.reason);
   if (ctx.card.balance < msg.total) return decline('insufficient_funds');
   return { kind: 'approve', moveMoney: true };
 }
@@ -91,15 +101,27 @@ export function decideVoid(
   return { kind: 'approve', moveMoney: true };
 }
 
+export interface CardChange {
+  balanceDelta?: number;
+  status?: CardRecord['status'];
+  /** 1.1: money booked on the card today (`today`), counted into `spent`. */
+  spentDelta?: { today: string; amount: number };
+  /** 1.1: the parents' new rules (undefined: unchanged; an empty object after clearing keeps no field). */
+  rules?: CardRecord['rules'];
+}
+
 /** The record after a change: every change of a card bumps its version by one. */
-export function changedCard(card: CardRecord, change: { balanceDelta?: number; status?: CardRecord['status'] }, now: string): CardRecord {
-  return {
+export function changedCard(card: CardRecord, change: CardChange, now: string): CardRecord {
+  const after: CardRecord = {
     ...card,
     balance: card.balance + (change.balanceDelta ?? 0),
     status: change.status ?? card.status,
     version: card.version + 1,
     updatedAt: now,
   };
+  if (change.spentDelta) after.spent = spentAfter(card, change.spentDelta.today, change.spentDelta.amount);
+  if (change.rules !== undefined) after.rules = change.rules;
+  return after;
 }
 
 /** Adds the card's balance and version to an answer when the card is known. */

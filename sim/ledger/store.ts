@@ -2,7 +2,7 @@
 // and every movement of money. Functions take a Queryable so a caller can group them in one transaction;
 // a booking is written by a single statement (putBooking), which is a transaction of its own.
 import { Db, type Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../contract/index.ts';
+import type { CardRecord, CardRules, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import type { SaleState, TxIdState } from './rules.ts';
 import type { LedgerEntry } from './types.ts';
 
@@ -12,9 +12,17 @@ const SCHEMA = `
     club_id TEXT NOT NULL, uid TEXT NOT NULL, holder_id TEXT NOT NULL, name TEXT NOT NULL, photo TEXT,
     status TEXT NOT NULL CHECK (status IN ('active','blocked')), balance INTEGER NOT NULL,
     version INTEGER NOT NULL, updated_at TEXT NOT NULL,
+    rules TEXT, spent_day TEXT, spent_total INTEGER,
     PRIMARY KEY (club_id, uid)
   );
-  -- Last version of a closed card: a seed does not bring it back, and a card re-added later
+  -- 1.1: staff cards (never pay) and the roster's version per club.
+  CREATE TABLE IF NOT EXISTS staff (
+    club_id TEXT NOT NULL, uid TEXT NOT NULL, staff_id TEXT NOT NULL, name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('cashier','lead')), version INTEGER NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (club_id, uid)
+  );
+  CREATE TABLE IF NOT EXISTS rosters (club_id TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+  -- Last version of a closed card (or removed staff card): a seed does not bring it back, and a card re-added later
   -- continues above it so no terminal mistakes the new record for an old one.
   CREATE TABLE IF NOT EXISTS closed_cards (club_id TEXT NOT NULL, uid TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (club_id, uid));
   CREATE TABLE IF NOT EXISTS photos (club_id TEXT NOT NULL, sha TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (club_id, sha));
@@ -31,7 +39,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, type TEXT NOT NULL CHECK (type IN ('sale','reversal','void')),
     tx_id TEXT NOT NULL, ref TEXT, club_id TEXT NOT NULL, card_uid TEXT NOT NULL, amount INTEGER NOT NULL,
-    offline INTEGER NOT NULL, terminal_id TEXT NOT NULL
+    offline INTEGER NOT NULL, terminal_id TEXT NOT NULL, cashier_id TEXT
   );
   CREATE TABLE IF NOT EXISTS topups (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, club_id TEXT NOT NULL, card_uid TEXT NOT NULL, amount INTEGER NOT NULL
@@ -46,15 +54,17 @@ const SCHEMA = `
     NULL AS club_id, NULL AS card_uid, NULL AS total, NULL AS items, NULL AS created_at, NULL AS booked, -- a sale's
     NULL AS voids, -- a void's target
     NULL AS e_seq, NULL AS e_at, NULL AS e_type, NULL AS e_tx_id, NULL AS e_ref, NULL AS e_club_id, NULL AS e_card_uid,
-    NULL AS e_amount, NULL AS e_offline, NULL AS e_terminal_id, -- the money moved
-    NULL AS c_uid, NULL AS c_balance, NULL AS c_version, NULL AS c_updated_at, NULL AS c_prev_version -- its card after the move
+    NULL AS e_amount, NULL AS e_offline, NULL AS e_terminal_id, NULL AS e_cashier_id, -- the money moved
+    NULL AS c_uid, NULL AS c_balance, NULL AS c_version, NULL AS c_updated_at, NULL AS c_prev_version, -- its card after the move
+    NULL AS c_spent_day, NULL AS c_spent_total
   WHERE 0;
   CREATE TRIGGER book INSTEAD OF INSERT ON bookings BEGIN
-    INSERT INTO entries (seq, at, type, tx_id, ref, club_id, card_uid, amount, offline, terminal_id)
-      SELECT NEW.e_seq, NEW.e_at, NEW.e_type, NEW.e_tx_id, NEW.e_ref, NEW.e_club_id, NEW.e_card_uid, NEW.e_amount, NEW.e_offline, NEW.e_terminal_id
+    INSERT INTO entries (seq, at, type, tx_id, ref, club_id, card_uid, amount, offline, terminal_id, cashier_id)
+      SELECT NEW.e_seq, NEW.e_at, NEW.e_type, NEW.e_tx_id, NEW.e_ref, NEW.e_club_id, NEW.e_card_uid, NEW.e_amount, NEW.e_offline, NEW.e_terminal_id, NEW.e_cashier_id
       WHERE NEW.e_seq IS NOT NULL;
     -- Only from the version the booking was decided on: it read the ledger's mirror, which must equal this table.
-    UPDATE cards SET balance = NEW.c_balance, version = NEW.c_version, updated_at = NEW.c_updated_at
+    UPDATE cards SET balance = NEW.c_balance, version = NEW.c_version, updated_at = NEW.c_updated_at,
+        spent_day = NEW.c_spent_day, spent_total = NEW.c_spent_total
       WHERE NEW.c_uid IS NOT NULL AND club_id = NEW.e_club_id AND uid = NEW.c_uid AND version = NEW.c_prev_version;
     SELECT RAISE(ABORT, 'card changed under a booking') WHERE NEW.c_uid IS NOT NULL AND changes() = 0;
     UPDATE sales SET voided_by = NEW.e_tx_id WHERE NEW.e_type = 'void' AND tx_id = NEW.e_ref;
@@ -67,21 +77,38 @@ const SCHEMA = `
   END;
 `;
 
+/** Columns 1.1 added to tables a 1.0 simulator's ledger.db already has (CREATE IF NOT EXISTS keeps the old ones). */
+const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
+  ['cards', 'rules', 'TEXT'], ['cards', 'spent_day', 'TEXT'], ['cards', 'spent_total', 'INTEGER'], ['entries', 'cashier_id', 'TEXT'],
+];
+
 export async function openStore(path: string): Promise<Db> {
   const db = await Db.open(path);
   // FULL: a COMMIT returns only once the WAL is on disk, so an answer is never sent for a lost booking.
   await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
-  await db.exec(SCHEMA);
+  const tables = SCHEMA.slice(0, SCHEMA.indexOf('DROP VIEW'));
+  await db.exec(tables);
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const cols = await db.all<{ name: string }>(`PRAGMA table_info(${table})`);
+    if (!cols.some((c) => c.name === column)) await db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
+  await db.exec(SCHEMA.slice(SCHEMA.indexOf('DROP VIEW')));
   return db;
 }
 
 // --- clubs, cards, photos ---
 
-interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
+interface CardRow {
+  uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
+  rules: string | null; spent_day: string | null; spent_total: number | null;
+}
 
+/** A 1.1 field the card does not have is left out of the record (absent: no rule). */
 const toCard = (r: CardRow): CardRecord => ({
   cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
   balance: r.balance, version: r.version, updatedAt: r.updated_at,
+  ...(r.rules ? { rules: JSON.parse(r.rules) as CardRules } : {}),
+  ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
 });
 
 export async function addClub(q: Queryable, clubId: string): Promise<void> {
@@ -105,10 +132,13 @@ export async function listCards(q: Queryable): Promise<{ clubId: string; card: C
 /** Inserts or updates the whole record (an update keeps the row, so listings keep the seed's order). */
 export async function putCard(q: Queryable, clubId: string, c: CardRecord): Promise<void> {
   await q.run(
-    `INSERT INTO cards (club_id, uid, holder_id, name, photo, status, balance, version, updated_at) VALUES (?,?,?,?,?,?,?,?,?)
+    `INSERT INTO cards (club_id, uid, holder_id, name, photo, status, balance, version, updated_at, rules, spent_day, spent_total)
+     VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
      ON CONFLICT (club_id, uid) DO UPDATE SET holder_id = excluded.holder_id, name = excluded.name, photo = excluded.photo,
-       status = excluded.status, balance = excluded.balance, version = excluded.version, updated_at = excluded.updated_at`,
-    [clubId, c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt],
+       status = excluded.status, balance = excluded.balance, version = excluded.version, updated_at = excluded.updated_at,
+       rules = excluded.rules, spent_day = excluded.spent_day, spent_total = excluded.spent_total`,
+    [clubId, c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
+      c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null],
   );
 }
 
@@ -121,6 +151,49 @@ export async function closedVersion(q: Queryable, clubId: string, uid: string): 
 export async function deleteCard(q: Queryable, clubId: string, c: CardRecord): Promise<void> {
   await q.run('DELETE FROM cards WHERE club_id = ? AND uid = ?', [clubId, c.cardUid]);
   await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [clubId, c.cardUid, c.version]);
+}
+
+// --- staff cards and rosters (1.1) ---
+
+interface StaffRow { club_id: string; uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }
+const toStaff = (r: StaffRow): StaffRecord => ({ cardUid: r.uid, staffId: r.staff_id, name: r.name, role: r.role, version: r.version, updatedAt: r.updated_at });
+
+export async function getStaff(q: Queryable, clubId: string, uid: string): Promise<StaffRecord | null> {
+  const r = await q.get<StaffRow>('SELECT * FROM staff WHERE club_id = ? AND uid = ?', [clubId, uid]);
+  return r ? toStaff(r) : null;
+}
+
+export async function listStaff(q: Queryable): Promise<{ clubId: string; staff: StaffRecord }[]> {
+  const rows = await q.all<StaffRow>('SELECT * FROM staff ORDER BY club_id, rowid');
+  return rows.map((r) => ({ clubId: r.club_id, staff: toStaff(r) }));
+}
+
+export async function putStaff(q: Queryable, clubId: string, s: StaffRecord): Promise<void> {
+  await q.run(
+    `INSERT OR REPLACE INTO staff (club_id, uid, staff_id, name, role, version, updated_at) VALUES (?,?,?,?,?,?,?)`,
+    [clubId, s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt]);
+}
+
+/** Removes a staff card; its version is kept like a closed card's, so a UID given out again continues above it. */
+export async function deleteStaff(q: Queryable, clubId: string, s: StaffRecord): Promise<void> {
+  await q.run('DELETE FROM staff WHERE club_id = ? AND uid = ?', [clubId, s.cardUid]);
+  await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [clubId, s.cardUid, s.version]);
+}
+
+/** Raises the club's roster version and gives the roster as it is now (cards and staff in the tables). */
+export async function bumpRoster(q: Queryable, clubId: string, now: string): Promise<Roster> {
+  await q.run(
+    `INSERT INTO rosters (club_id, version, updated_at) VALUES (?, 1, ?)
+     ON CONFLICT (club_id) DO UPDATE SET version = rosters.version + 1, updated_at = excluded.updated_at`, [clubId, now]);
+  return (await getRoster(q, clubId))!;
+}
+
+export async function getRoster(q: Queryable, clubId: string): Promise<Roster | null> {
+  const r = await q.get<{ version: number; updated_at: string }>('SELECT version, updated_at FROM rosters WHERE club_id = ?', [clubId]);
+  if (!r) return null;
+  const cards = (await q.all<{ uid: string }>('SELECT uid FROM cards WHERE club_id = ? ORDER BY uid', [clubId])).map((x) => x.uid);
+  const staff = (await q.all<{ uid: string }>('SELECT uid FROM staff WHERE club_id = ? ORDER BY uid', [clubId])).map((x) => x.uid);
+  return { version: r.version, updatedAt: r.updated_at, cards, staff };
 }
 
 export async function putPhoto(q: Queryable, clubId: string, sha: string, bytes: Buffer): Promise<void> {
@@ -214,13 +287,14 @@ export async function putBooking(q: Queryable, b: Booking): Promise<void> {
   const sale = s?.in === 'sales' ? s.sale : null;
   const e = b.moved?.entry;
   const c = b.moved?.card;
-  await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?)', [
+  await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?)', [
     s?.in ?? null, s?.txId ?? null, s?.terminalId ?? null, s ? JSON.stringify(s.answer) : null,
     sale?.clubId ?? null, sale?.cardUid ?? null, sale?.total ?? null, sale ? JSON.stringify(sale.items) : null, sale?.createdAt ?? null, sale?.booked ?? null,
     s?.in === 'voids' ? s.voids : null,
     e?.seq ?? null, e?.at ?? null, e?.type ?? null, e?.txId ?? null, e?.ref ?? null, e?.clubId ?? null, e?.cardUid ?? null,
-    e?.amount ?? null, e ? (e.offline ? 1 : 0) : null, e?.terminalId ?? null,
+    e?.amount ?? null, e ? (e.offline ? 1 : 0) : null, e?.terminalId ?? null, e?.cashierId ?? null,
     c?.after.cardUid ?? null, c?.after.balance ?? null, c?.after.version ?? null, c?.after.updatedAt ?? null, c?.before.version ?? null,
+    c?.after.spent?.day ?? null, c?.after.spent?.total ?? null,
   ]);
 }
 
@@ -230,12 +304,15 @@ export async function addTopUp(q: Queryable, clubId: string, uid: string, amount
   await q.run('INSERT INTO topups (at, club_id, card_uid, amount) VALUES (?,?,?,?)', [at, clubId, uid, amount]);
 }
 
-interface EntryRow { seq: number; at: string; type: LedgerEntry['type']; tx_id: string; ref: string | null; club_id: string; card_uid: string; amount: number; offline: number; terminal_id: string }
+interface EntryRow {
+  seq: number; at: string; type: LedgerEntry['type']; tx_id: string; ref: string | null; club_id: string; card_uid: string;
+  amount: number; offline: number; terminal_id: string; cashier_id: string | null;
+}
 
 export async function listEntries(q: Queryable): Promise<LedgerEntry[]> {
   const rows = await q.all<EntryRow>('SELECT * FROM entries ORDER BY seq');
   return rows.map((r) => ({
     seq: r.seq, at: r.at, type: r.type, txId: r.tx_id, ref: r.ref, clubId: r.club_id, cardUid: r.card_uid,
-    amount: r.amount, offline: r.offline === 1, terminalId: r.terminal_id,
+    amount: r.amount, offline: r.offline === 1, terminalId: r.terminal_id, cashierId: r.cashier_id,
   }));
 }

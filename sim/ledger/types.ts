@@ -1,5 +1,5 @@
 // Records the reference ledger is seeded with and reports back.
-import type { Catalog, TerminalConfigMsg } from '../../contract/index.ts';
+import type { CardRules, Catalog, StaffRole, TerminalConfigMsg } from '../../contract/index.ts';
 
 /** A card as the technician or the seed hands it over; the ledger names the photo by its SHA-256. */
 export interface CardSeed {
@@ -10,12 +10,18 @@ export interface CardSeed {
   status?: 'active' | 'blocked';
   /** PNG or JPEG bytes, or null for a card without a photo. */
   photo: Buffer | null;
+  /** 1.1: the parents' rules. */
+  rules?: CardRules;
 }
+
+/** 1.1: a staff card as the club office hands it over. */
+export interface StaffSeed { cardUid: string; staffId: string; name: string; role: StaffRole }
 
 export interface ClubSeed {
   clubId: string;
   catalog: Catalog;
   cards: CardSeed[];
+  staff?: StaffSeed[];
   /** Per-terminal config published on `terminals/{id}/config`. */
   terminalConfigs?: Record<string, TerminalConfigMsg>;
 }
@@ -35,6 +41,8 @@ export interface LedgerEntry {
   amount: number;
   offline: boolean;
   terminalId: string;
+  /** 1.1: the signed-in cashier's staffId the tx message carried (null: nobody, or a 1.0 terminal). */
+  cashierId: string | null;
 }
 
 export interface LedgerCounters {
