@@ -32,6 +32,8 @@ export interface ScreenView {
   /** Sales and voids not yet answered by the ledger. */
   queue: number;
   reader: 'ready' | 'unplugged';
+  /** Where the yes/no feedback goes: the LEDs and buzzer ('ok'), else the reader's own LED and beeper, else only the screen. */
+  indicators: 'ok' | 'reader' | 'screen';
   catalog: { page: number; pages: number; items: CatalogPageItem[] } | null;
   report: ReportView | null;
   void: VoidView | null;

@@ -39,9 +39,19 @@ export interface CardReader extends Device, TypedEmitter<CardReaderEvents> {
   readonly attached: boolean;
 }
 
+/** LEDs and buzzer that could not be driven: selling goes on with feedback elsewhere. */
+export interface IndicatorFault {
+  /** What is missing and how to fix it (English, for the log, `klubkort status` and the selftest). */
+  problem: string;
+  /** Where the feedback goes instead: the card reader's own LED and beeper, or only the screen. */
+  fallback: 'reader' | 'screen';
+}
+
 export interface Indicators extends Device {
   /** Shows a LED colour and plays a buzzer pattern; a new call cancels a running pattern. Never blocks. */
   show(state: IndicatorState): void;
+  /** Set by start() when the LEDs and buzzer are missing; absent or null when they work. */
+  readonly fault?: IndicatorFault | null;
 }
 
 export type KeypadEvents = { key: [key: KeyName] };

@@ -6,7 +6,7 @@ import type { TerminalSnapshot } from '../firmware/terminal/terminal.ts';
 const now = new Date('2026-11-24T12:00:00.000Z');
 const snap = (over: Partial<TerminalSnapshot>): TerminalSnapshot => ({
   terminalId: 'kasse-1', online: true, queue: 0, lastOnlineAt: '2026-11-24T11:59:30.000Z', reader: 'ready',
-  screen: 'idle', rejected: 0, cards: 5, ...over,
+  indicators: null, screen: 'idle', rejected: 0, cards: 5, ...over,
 });
 
 test('online, nothing queued', (t) => {
@@ -16,6 +16,7 @@ test('online, nothing queued', (t) => {
     'queue      empty: the ledger has answered everything',
     'last sync  connected to the broker now',
     'reader     ready',
+    'lights     LEDs and buzzer ready',
     'screen     idle',
     'cards      5 cached',
     'rejected   0 inbound message(s) broke the contract',
@@ -29,6 +30,13 @@ test('offline with a queue and the reader unplugged: how long ago, and what wait
   t.regex(text, /^last sync  offline; last connected 2 h 5 min ago \(2026-11-24T09:55:00\.000Z\)$/m);
   t.regex(text, /^reader {5}UNPLUGGED or not found$/m);
   t.regex(formatStatus(snap({ online: false, lastOnlineAt: null }), now), /^last sync  never connected to the broker$/m);
+});
+
+test('missing LEDs and buzzer: where the feedback goes instead, and why', (t) => {
+  const problem = 'the gpiod tools are not installed (no gpioset): apt-get install gpiod';
+  t.regex(formatStatus(snap({ indicators: { problem, fallback: 'reader' } }), now),
+    /^lights {5}LEDs and buzzer MISSING, feedback on the screen and the reader's LED and beeper: the gpiod tools are not installed \(no gpioset\): apt-get install gpiod$/m);
+  t.regex(formatStatus(snap({ indicators: { problem, fallback: 'screen' } }), now), /^lights {5}LEDs and buzzer MISSING, feedback on the screen only: /m);
 });
 
 test('ages read naturally', (t) => {

@@ -7,6 +7,10 @@ import { keyToken, mapKey } from '../hal/keypad-map.ts';
 import type { OnoffModule } from '../hal/pi/gpio.ts';
 import type { NfcPcscModule } from '../hal/pi/acr122u-reader.ts';
 import { ManualTimers } from '../hal/pi/timers.ts';
+import { GpioIndicators } from '../hal/pi/gpio-indicators.ts';
+import { PiIndicators } from '../hal/pi/pi-indicators.ts';
+import { ledBuzzerCommand, type ReaderSignal } from '../hal/pi/acr122u-led.ts';
+import type { IndicatorState } from '../hal/types.ts';
 import { createLogger } from '../firmware/log.ts';
 
 test('config defaults fill the whole pi section', (t) => {
@@ -95,7 +99,7 @@ const deps = (over: PiDeps): PiDeps => ({
 });
 
 test('all there: no errors, no warnings', async (t) => {
-  t.deepEqual(await checkPiPrerequisites(cfg, deps({})), { ok: true, errors: [], warnings: [] });
+  t.deepEqual(await checkPiPrerequisites(cfg, deps({})), { ok: true, errors: [], warnings: [], gpio: null });
 });
 
 test('nfc-pcsc not installed, or its native part broken: the message names the packages', async (t) => {
@@ -113,12 +117,47 @@ test('pcscd not running is a warning: the reader waits for it', async (t) => {
   t.deepEqual(pre.warnings, ['pcscd is not running (no /run/pcscd/pcscd.comm): apt-get install pcscd && systemctl enable --now pcscd.socket']);
 });
 
-test('createPiHardware on a machine without the libraries throws one clear message', async (t) => {
+test('createPiHardware without the reader library throws one clear message; missing GPIO is not in it', async (t) => {
   const err = await t.throwsAsync(createPiHardware(cfg, deps({ importNfcPcsc: nfcMissing, gpioModules: { onoff: onoffNotPi } })), { instanceOf: PiHardwareError });
-  t.is(err?.message, [
-    'nfc-pcsc is not installed: apt-get install libpcsclite-dev pcscd && npm install',
-    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)',
-  ].join('\n'));
+  t.is(err?.message, 'nfc-pcsc is not installed: apt-get install libpcsclite-dev pcscd && npm install');
+  t.is((await checkPiPrerequisites(cfg, deps({ gpioModules: { onoff: onoffNotPi } }))).gpio,
+    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)');
+});
+
+test('missing GPIO never stops selling: the indicators start anyway, say why, and speak through the reader', async (t) => {
+  const hw = await createPiHardware(cfg, deps({ gpioModules: { onoff: onoffNotPi }, createNfc: () => Object.assign(new EventEmitter(), { close() {} }) }));
+  await t.notThrowsAsync(hw.indicators.start());
+  t.deepEqual(hw.indicators.fault, {
+    problem: 'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)',
+    fallback: typeof (hw.reader as unknown as Partial<ReaderSignal>).signal === 'function' ? 'reader' : 'screen',
+  });
+  t.notThrows(() => hw.indicators.show({ led: 'green', buzzer: 'approve' }));
+  await hw.indicators.stop();
+
+  // With a reader that offers its LED and beeper, the feedback goes there.
+  const sent: IndicatorState[] = [];
+  const gpio = new GpioIndicators({ open: async () => { throw new PiHardwareError('no GPIO here'); } });
+  const ind = new PiIndicators(gpio, { signal: async (s) => { sent.push(s); } });
+  await ind.start();
+  t.deepEqual(ind.fault, { problem: 'no GPIO here', fallback: 'reader' });
+  ind.show({ led: 'red', buzzer: 'decline' });
+  t.deepEqual(sent, [{ led: 'red', buzzer: 'decline' }]);
+  const failing = new PiIndicators(gpio, { signal: () => Promise.reject(new Error('no reader')) });
+  await failing.start();
+  t.notThrows(() => failing.show({ led: 'green', buzzer: 'tap' }), 'a reader that does not answer changes nothing');
+  t.is((await (async () => { const s = new PiIndicators(gpio, {}); await s.start(); return s.fault?.fallback; })()), 'screen');
+});
+
+test("the ACR122U's LED and buzzer command (FF 00 40): colours as final states, beeps as T1 repetitions", (t) => {
+  const hex = (s: IndicatorState) => ledBuzzerCommand(s).toString('hex');
+  t.is(hex({ led: 'green', buzzer: null }), 'ff00400e0400000000');
+  t.is(hex({ led: 'red', buzzer: null }), 'ff00400d0400000000');
+  t.is(hex({ led: 'yellow', buzzer: null }), 'ff00400f0400000000', 'red and green: amber');
+  t.is(hex({ led: 'off', buzzer: null }), 'ff00400c0400000000');
+  t.is(hex({ led: 'yellow', buzzer: 'tap' }), 'ff00400f0401000101', 'one 100 ms beep');
+  t.is(hex({ led: 'green', buzzer: 'approve' }), 'ff00400e0401010201', 'two short beeps');
+  t.is(hex({ led: 'red', buzzer: 'decline' }), 'ff00400d0407000101', 'one 700 ms beep');
+  t.is(hex({ led: 'red', buzzer: 'error' }), 'ff00400d0401010301', 'three short beeps');
 });
 
 test('createPiHardware builds a reader and indicators that start and stop', async (t) => {

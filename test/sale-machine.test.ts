@@ -78,14 +78,14 @@ test('an unplugged reader shows the error screen and blocks selling', (t) => {
   const c = ctx({ readerAttached: false });
   const s = run(keys('1'), c).state;
   t.is(s.screen, 'idle');
-  const m = toScreenModel(s, c, { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0 });
+  const m = toScreenModel(s, c, { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' });
   t.is(m.screen, 'error');
   t.is(m.view.errorKind, 'reader');
 });
 
 test('screen model has exactly the contract fields plus view', (t) => {
   const s = run([...keys('1', '2', 'enter'), { type: 'tap', lookup: { ok: true, card } }]).state;
-  const m = toScreenModel(s, ctx(), { lang: 'en', clubId: 'c', terminalId: 't', online: false, queue: 3 });
+  const m = toScreenModel(s, ctx(), { lang: 'en', clubId: 'c', terminalId: 't', online: false, queue: 3, indicators: 'ok' });
   t.deepEqual(Object.keys(m).sort(), ['basket', 'card', 'message', 'online', 'result', 'screen', 'view']);
   t.deepEqual(m.basket, { items: [{ sku: 's1', name: 'Vare 1', unitPrice: 100, qty: 1 }, { sku: 's2', name: 'Vare 2', unitPrice: 200, qty: 1 }], total: 300 });
   t.deepEqual(m.card, { name: 'Ida', balance: 5000, photo: null });
@@ -98,6 +98,6 @@ test('a card pulled away mid-read is told to the cashier and changes nothing els
   const { state, effects } = transition(tap, { type: 'readError' }, ctx());
   t.like(state, { screen: 'tap', notice: 'readError' });
   t.deepEqual(effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
-  t.regex(toScreenModel(state, ctx(), { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0 }).message, /ikke læst/);
+  t.regex(toScreenModel(state, ctx(), { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' }).message, /ikke læst/);
   t.is(transition(state, { type: 'tap', lookup: { ok: true, card } }, ctx()).state.screen, 'confirm');
 });

@@ -44,6 +44,14 @@ test('idle: club, clock, reader, queue, the catalog page with its hotkeys', (t) 
   for (const s of ['Reader: unplugged', '● Offline', 'kr 10.00']) t.true(unplugged.includes(s), s);
 });
 
+test('the status bar says when the LEDs and buzzer are missing, and only then', (t) => {
+  const idle = (lang: 'da' | 'en', indicators: 'ok' | 'reader' | 'screen') => draw({ ...demoModels(lang).idle!, view: { ...demoModels(lang).idle!.view, indicators } }).text;
+  t.false(idle('da', 'ok').includes('Lys/lyd'));
+  t.true(idle('da', 'reader').includes('Lys/lyd: kun læserens'));
+  t.true(idle('da', 'screen').includes('Lys/lyd: mangler'));
+  t.true(idle('en', 'screen').includes('Lights/buzzer: missing'));
+});
+
 test('basket: lines with quantities, the total with øre (big when there is room)', (t) => {
   const m = demoModels('da').basket!;
   const wide = draw(m).text;

@@ -5,18 +5,21 @@ import type { Logger } from '../log.ts';
 import type { CardReader, Display, Hardware, Indicators, Keypad, PhotoLookup } from '../../hal/types.ts';
 import { FanoutDisplay, MergedKeypad } from '../../hal/fanout.ts';
 import type { SimPanelActions } from '../ui/console.ts';
+import type { PiDeps } from '../../hal/pi/index.ts';
 
 export interface HardwareOptions {
   photos: PhotoLookup;
   /** The simulator's letter-key panel on the console. */
   simPanel?: SimPanelActions;
   onQuit?: () => void;
+  /** Stand-ins for what the Pi drivers reach outside the process (tests). */
+  pi?: PiDeps;
 }
 
 export interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
 
 export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
-  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log);
+  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log, o.pi);
   if (!cfg.headless) {
     const { createConsole } = await import('../ui/console.ts');
     const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map, log: log.child({ part: 'ui' }) });
@@ -33,9 +36,9 @@ export async function simDevices(cfg: TerminalConfig, log: Logger): Promise<Devi
   return { reader: hw.reader, indicators: hw.indicators, displays: [hw.display], keypads: [hw.keypad] };
 }
 
-export async function piDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+export async function piDevices(cfg: TerminalConfig, log: Logger, deps: PiDeps = {}): Promise<Devices> {
   const pi = await import('../../hal/pi/index.ts');
-  const { reader, indicators } = await pi.createPiHardware(cfg.pi, { log: log.child({ part: 'pi' }) });
+  const { reader, indicators } = await pi.createPiHardware(cfg.pi, { ...deps, log: log.child({ part: 'pi' }) });
   // LEDs and buzzer off even when the process ends without stop() (an uncaught error).
   pi.switchOffOnExit(indicators);
   return { reader, indicators, displays: [], keypads: [] };

@@ -13,6 +13,13 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
 }
 
+/** What `klubkort status` says of the LEDs and buzzer. */
+function indicatorsLine(f: TerminalSnapshot['indicators']): string {
+  if (!f) return 'LEDs and buzzer ready';
+  const instead = f.fallback === 'reader' ? "the screen and the reader's LED and beeper" : 'the screen only';
+  return `LEDs and buzzer MISSING, feedback on ${instead}: ${f.problem}`;
+}
+
 export function formatStatus(s: TerminalSnapshot, now: Date = new Date()): string {
   const last = s.lastOnlineAt === null ? null : Date.parse(s.lastOnlineAt);
   const sync = s.online
@@ -24,6 +31,7 @@ export function formatStatus(s: TerminalSnapshot, now: Date = new Date()): strin
     ['queue', s.queue === 0 ? 'empty: the ledger has answered everything' : `${s.queue} sale(s)/void(s) waiting for the ledger's answer`],
     ['last sync', sync],
     ['reader', s.reader === 'ready' ? 'ready' : 'UNPLUGGED or not found'],
+    ['lights', indicatorsLine(s.indicators)],
     ['screen', s.screen ?? '(none yet)'],
     ['cards', `${s.cards} cached`],
     ['rejected', `${s.rejected} inbound message(s) broke the contract`],

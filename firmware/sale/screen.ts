@@ -11,6 +11,7 @@ export interface TerminalStatus {
   terminalId: string;
   online: boolean;
   queue: number;
+  indicators: ScreenView['indicators'];
 }
 
 const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo } : null);
@@ -29,7 +30,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
   const t = (k: TextKey) => text(st.lang, k);
   const view: ScreenView = {
     lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
-    reader: ctx.readerAttached ? 'ready' : 'unplugged',
+    reader: ctx.readerAttached ? 'ready' : 'unplugged', indicators: st.indicators,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
   const base = { basket: null, card: null, result: null, online: st.online, view };

@@ -3,7 +3,7 @@
 // test builds a whole terminal with simulated devices and a temporary journal.
 import type { Logger } from '../log.ts';
 import type { TerminalConfig } from '../config/schema.ts';
-import { stopHardware, type Hardware } from '../../hal/types.ts';
+import { stopHardware, type Hardware, type IndicatorFault } from '../../hal/types.ts';
 import { Journal } from '../journal/journal.ts';
 import { LedgerLink } from '../ledger/link.ts';
 import { LedgerSync } from '../ledger/sync.ts';
@@ -32,6 +32,8 @@ export interface TerminalSnapshot {
   queue: number;
   lastOnlineAt: string | null;
   reader: 'ready' | 'unplugged';
+  /** Null while the LEDs and buzzer work; else what is missing and where the feedback goes instead. */
+  indicators: IndicatorFault | null;
   screen: string | null;
   rejected: number;
   cards: number;
@@ -101,6 +103,7 @@ export class Terminal {
       terminalId: this.d.config.terminalId, online: this.link.connected, queue: this.status.queue,
       lastOnlineAt: this.offlineClock.lastOnlineAt,
       reader: this.d.hardware.reader.attached ? 'ready' : 'unplugged',
+      indicators: this.d.hardware.indicators.fault ?? null,
       screen: this.controller.screen?.screen ?? null,
       rejected: this.link.counters.rejected, cards: await this.journal.cards.count(),
     };
@@ -164,6 +167,7 @@ export class Terminal {
 
   #status(): TerminalStatus {
     const c = this.d.config;
-    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online: this.link.connected, queue: this.status.queue };
+    const indicators = this.d.hardware.indicators.fault?.fallback ?? 'ok';
+    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online: this.link.connected, queue: this.status.queue, indicators };
   }
 }

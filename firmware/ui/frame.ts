@@ -53,6 +53,8 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${ready ? l.readerReady : l.readerUnplugged}`, ready ? COLORS.grey : COLORS.red, !ready);
+  // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
+  if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
   const id = m.view.terminalId;
   if (x + width(id) < c.w) c.text(c.w - width(id) - 1, y, id, { fg: COLORS.dim });
 }

@@ -7,6 +7,7 @@ export type { Lang };
 
 const da = {
   online: 'Online', offline: 'Offline', queue: 'Kø', reader: 'Læser', readerReady: 'klar', readerUnplugged: 'ikke tilsluttet',
+  indicators: 'Lys/lyd', indicatorsReader: 'kun læserens', indicatorsScreen: 'mangler',
   items: 'Varer', page: 'Side', noItems: 'Ingen varer endnu', basket: 'Kurv', basketEmpty: 'Kurven er tom', total: 'I alt',
   itemCount: 'varer', pickItems: 'Tryk 1–9 for at vælge en vare', tapForBalance: 'Hold et kort op for at se saldoen',
   tapTitle: 'HOLD KORTET OP', balance: 'Saldo', afterSale: 'Efter køb', newBalance: 'Ny saldo', ref: 'Ref.',
@@ -27,6 +28,7 @@ export type Labels = { readonly [K in keyof typeof da]: string };
 
 const en: Labels = {
   online: 'Online', offline: 'Offline', queue: 'Queue', reader: 'Reader', readerReady: 'ready', readerUnplugged: 'unplugged',
+  indicators: 'Lights/buzzer', indicatorsReader: "reader's only", indicatorsScreen: 'missing',
   items: 'Items', page: 'Page', noItems: 'No items yet', basket: 'Basket', basketEmpty: 'The basket is empty', total: 'Total',
   itemCount: 'items', pickItems: 'Press 1–9 to pick an item', tapForBalance: 'Tap a card to see its balance',
   tapTitle: 'TAP CARD', balance: 'Balance', afterSale: 'After sale', newBalance: 'New balance', ref: 'Ref.',

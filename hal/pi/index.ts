@@ -3,14 +3,18 @@
 import { createLogger, type Logger } from '../log.ts';
 import type { PiHardwareConfig } from './config.ts';
 import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './acr122u-reader.ts';
-import { checkGpio, openOutputPins, type GpioModules } from './gpio.ts';
+import { checkGpio, openOutputPins, type GpioModules, type GpioOptions } from './gpio.ts';
+import type { GpiodRunner } from './gpio-gpiod.ts';
 import { GpioIndicators } from './gpio-indicators.ts';
+import { PiIndicators } from './pi-indicators.ts';
+import type { ReaderSignal } from './acr122u-led.ts';
 import { PiHardwareError } from './load.ts';
 import type { Timers } from './timers.ts';
 
 export { PiHardwareConfig, type PiHardwareConfigInput } from './config.ts';
 export { Acr122uReader } from './acr122u-reader.ts';
 export { GpioIndicators, switchOffOnExit } from './gpio-indicators.ts';
+export { PiIndicators } from './pi-indicators.ts';
 export { mapKey } from '../keypad-map.ts';
 export { PiHardwareError };
 
@@ -24,11 +28,15 @@ export interface PiDeps {
   gpioModules?: Partial<GpioModules>;
   /** Stands for /sys/class/gpio. */
   sysfsRoot?: string;
+  /** Stands for running Debian's gpiod tools. */
+  gpiod?: GpiodRunner;
+  /** Stands for /dev (gpiochip*). */
+  devRoot?: string;
 }
 
 export interface PiHardware {
   reader: Acr122uReader;
-  indicators: GpioIndicators;
+  indicators: PiIndicators;
 }
 
 export interface PiPrerequisites {
@@ -37,7 +45,15 @@ export interface PiPrerequisites {
   errors: string[];
   /** Conditions the drivers recover from by themselves once fixed (pcscd not running yet). */
   warnings: string[];
+  /** Why the LEDs and buzzer cannot be driven, or null. Never stops selling (PiIndicators). */
+  gpio: string | null;
 }
+
+/** The GPIO driver's options for this config and these deps. */
+export const gpioOptions = (cfg: PiHardwareConfig, deps: PiDeps): GpioOptions => ({
+  driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules,
+  gpiod: deps.gpiod, devRoot: deps.devRoot, log: deps.log,
+});
 
 export async function checkPiPrerequisites(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<PiPrerequisites> {
   const errors: string[] = [];
@@ -50,20 +66,21 @@ export async function checkPiPrerequisites(cfg: PiHardwareConfig, deps: PiDeps =
   if (!(await (deps.pcscdAvailable ?? probePcscd)())) {
     warnings.push(`pcscd is not running (no ${PCSCD_SOCKET}): apt-get install pcscd && systemctl enable --now pcscd.socket`);
   }
-  const gpio = await checkGpio({ driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules });
-  if (gpio) errors.push(gpio);
-  return { ok: errors.length === 0, errors, warnings };
+  const gpio = await checkGpio(gpioOptions(cfg, deps));
+  return { ok: errors.length === 0, errors, warnings, gpio };
 }
 
 /**
  * Builds the Pi drivers, not yet started. Throws a PiHardwareError whose message lists every
- * missing prerequisite, for the daemon to print and exit with.
+ * missing prerequisite of the reader, for the daemon to print and exit with; missing GPIO is
+ * logged and the indicators fall back to the reader's LED and beeper (PiIndicators).
  */
 export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<PiHardware> {
   const log = deps.log ?? createLogger({ name: 'hal-pi' });
   const pre = await checkPiPrerequisites(cfg, deps);
   for (const w of pre.warnings) log.warn(w);
   if (!pre.ok) throw new PiHardwareError(pre.errors.join('\n'));
+  if (pre.gpio) log.warn({ err: pre.gpio }, 'GPIO LEDs and buzzer not available');
   const reader = new Acr122uReader({
     readerName: cfg.reader.name,
     createNfc: deps.createNfc ?? nfcFactory(deps.importNfcPcsc),
@@ -71,10 +88,12 @@ export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {})
     timers: deps.timers,
     log: log.child({ dev: 'reader' }),
   });
-  const indicators = new GpioIndicators({
-    open: () => openOutputPins(cfg.gpio.pins, { driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules, log }),
+  const gpio = new GpioIndicators({
+    open: () => openOutputPins(cfg.gpio.pins, { ...gpioOptions(cfg, deps), log }),
     timers: deps.timers,
     log: log.child({ dev: 'indicators' }),
   });
+  // The reader speaks with its own LED and beeper where its driver offers ReaderSignal.
+  const indicators = new PiIndicators(gpio, reader as Partial<ReaderSignal>, log.child({ dev: 'indicators' }));
   return { reader, indicators };
 }
