@@ -2,10 +2,10 @@
 // per sale), against a bare sqlite3 loop of one fsync'd insert per transaction on the same disk.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { Journal } from '../firmware/journal/journal.ts';
 import type { SaleMsg } from '../contract/index.ts';
 import { latency, median, msSince, now, type Figure } from './stats.ts';
+import { BareInsert } from './floor.ts';
 
 const SALES = 2000;
 const WARMUP = 200;
@@ -67,23 +67,13 @@ async function journalRate(dir: string): Promise<Rate> {
   }
 }
 
-/** The floor under any journal: BEGIN; one prepared INSERT of a sale-sized row; COMMIT — straight on sqlite3. */
+/** The floor under any journal: a bare fsync'd insert of a sale-sized row, straight on sqlite3. */
 async function bareRate(path: string): Promise<Rate> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(d)));
-  });
-  const exec = (sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve())));
+  const bare = await BareInsert.open(path);
   try {
-    await exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
-    const stmt = db.prepare('INSERT INTO t (payload) VALUES (?)');
-    const insert = (payload: string) => new Promise<void>((resolve, reject) => stmt.run([payload], (err) => (err ? reject(err) : resolve())));
-    return await rate(SALES, async () => {
-      await exec('BEGIN IMMEDIATE');
-      await insert(JSON.stringify(benchSale('04A23B5C7D2E80')));
-      await exec('COMMIT');
-    }).finally(() => new Promise((resolve) => stmt.finalize(resolve)));
+    return await rate(SALES, () => bare.once(JSON.stringify(benchSale('04A23B5C7D2E80'))));
   } finally {
-    await new Promise<void>((resolve) => db.close(() => resolve()));
+    await bare.close();
   }
 }
 

@@ -7,27 +7,29 @@ import { join } from 'node:path';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { until } from '../test/helpers/until.ts';
 import type { ScreenModel } from '../contract/index.ts';
-import { latency, msSince, now, type Figure } from './stats.ts';
+import { latency, latencyVsFloor, msSince, now, type Figure } from './stats.ts';
+import { BareInsert } from './floor.ts';
 import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
 import { spawnLedger } from './ledger-process.ts';
 import { benchSale, fillJournal } from './journal-rate.ts';
 import { benchUid } from './club.ts';
 
 const WARMUP = 20;
-const RUNS = 300;
+const RUNS = Number(process.env.BENCH_RUNS ?? 300);
 /** Answered sales already in the journal: about 90 days (the retention) of a busy club, over 200 children. */
 const HISTORY = 20_000;
 const TERMINAL = 'bench-sale';
 /** References for context: a contactless card payment's tap→result budget, a school canteen system. */
 const TAP_REFS = [{ to: 'of 500 ms contactless budget', ms: 500 }, { to: 'of 3 s canteen system', ms: 3000 }];
 
-interface Samples { tapMqtt: number[]; tapProc: number[]; enterMqtt: number[]; enterProc: number[] }
+/** `floor`: a bare fsync'd insert after each sale, so the floor sees the same moment as the sale. */
+interface Samples { tapMqtt: number[]; tapProc: number[]; enterMqtt: number[]; enterProc: number[]; floor: number[] }
 
 const isConfirm = (m: ScreenModel) => m.screen === 'confirm' && !m.view.busy;
 const isApproved = (m: ScreenModel) => m.screen === 'result' && m.result?.status === 'approved';
 
 /** One sale from the idle screen; pushes its timings unless it is a warm-up run. */
-async function sale(b: BenchTerminal, uid: string, s: Samples | null): Promise<void> {
+async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples | null): Promise<void> {
   const { sim, probe } = b;
   await sim.key('1');
   await sim.key('enter');
@@ -59,12 +61,14 @@ async function sale(b: BenchTerminal, uid: string, s: Samples | null): Promise<v
   // collector's work on them would land in the terminal's figures (same process).
   sim.screens.length = 0;
   sim.indications.length = 0;
+  const floor = await bare.once(JSON.stringify(benchSale(uid)));
+  s?.floor.push(floor);
 }
 
-async function series(b: BenchTerminal, uid: string): Promise<Samples> {
-  const s: Samples = { tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [] };
-  for (let i = 0; i < WARMUP; i++) await sale(b, uid, null);
-  for (let i = 0; i < RUNS; i++) await sale(b, uid, s);
+async function series(b: BenchTerminal, uid: string, bare: BareInsert): Promise<Samples> {
+  const s: Samples = { tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [], floor: [] };
+  for (let i = 0; i < WARMUP; i++) await sale(b, uid, bare, null);
+  for (let i = 0; i < RUNS; i++) await sale(b, uid, bare, s);
   return s;
 }
 
@@ -87,30 +91,36 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     });
     defer(() => b.stop());
     const { terminal, sim } = b;
+    const bare = await BareInsert.open(join(dir, 'bare.db'));
+    defer(() => bare.close());
     await sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
     await until(async () => {
       const c = await terminal.journal.cards.get(uid);
       return c !== null && c.balance >= topUp && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
     }, 'card and photo cached');
 
-    const online = await series(b, uid);
+    const online = await series(b, uid, bare);
     await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'online sales answered');
 
     // The ledger and its broker go away: the link is down and the terminal decides alone.
     await ledger.stop();
     await linkBroker.close();
     await sim.waitScreen('idle', (m) => !m.online);
-    const offline = await series(b, uid);
+    const offline = await series(b, uid, bare);
 
     const inProc = 'in-process: device event → display.draw';
+    const on = { name: 'bare fsync\'d insert (same series)', samples: online.floor };
+    const off = { name: 'bare fsync\'d insert (same series)', samples: offline.floor };
     return [
-      latency('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, 50, TAP_REFS),
-      latency('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, 50, TAP_REFS, inProc),
-      latency('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, 30),
-      latency('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, 30, [], inProc),
-      latency('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, 5, [],
+      { ...latency('bare_insert_online', 'bare SQLite: one fsync\'d insert, between the online sales', online.floor, Infinity), target: undefined, met: undefined },
+      latencyVsFloor('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, on, { p99: 50 }, TAP_REFS),
+      latencyVsFloor('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, on, { p99: 30 }, TAP_REFS, inProc),
+      latencyVsFloor('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, on, { p99: 30 }),
+      latencyVsFloor('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, on, { p99: 25 }, [], inProc),
+      { ...latency('bare_insert_offline', 'bare SQLite: one fsync\'d insert, between the offline sales', offline.floor, Infinity), target: undefined, met: undefined },
+      latencyVsFloor('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, off, { p50: 3, p99: 4 }, [],
         'includes the MQTT round trip of the sim keys and screen topics'),
-      latency('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, 5, [], inProc),
+      latencyVsFloor('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, off, { p50: 1.5, p99: 2 }, [], inProc),
     ];
   });
 }

@@ -46,7 +46,37 @@ export function formatFigure(f: Figure): string {
   const value = f.p99 !== undefined ? `p50 ${num(f.value)} ${f.unit}  p99 ${num(f.p99)} ${f.unit}` : `${num(f.value)} ${f.unit}`;
   const parts = [f.label.padEnd(58), value.padEnd(28)];
   if (f.target) parts.push(`target ${f.target} ${f.met ? 'met' : 'MISSED'}`);
-  for (const r of f.ratios ?? []) parts.push(`${r.ratio < 0.1 ? r.ratio.toFixed(3) : r.ratio.toFixed(2)}× ${r.to}`);
+  for (const r of f.ratios ?? []) parts.push(formatRatio(r));
   if (f.samples) parts.push(`n=${f.samples}`);
   return parts.join('  ');
 }
+
+const x = (r: number): string => (r < 0.1 ? r.toFixed(3) : r.toFixed(2));
+
+/**
+ * A latency judged against a floor measured in the same run (the same disk, the same neighbours):
+ * a busy machine slows both, so it does not flip the verdict. `max` holds the largest ratios allowed.
+ */
+export function latencyVsFloor(id: string, label: string, samples: readonly number[],
+  floor: { name: string; samples: readonly number[] }, max: { p50?: number; p99: number },
+  refs: { to: string; ms: number }[] = [], note?: string): Figure {
+  const f = latency(id, label, samples, Infinity, refs, note);
+  const p50 = f.value / median(floor.samples);
+  const p99 = f.p99! / percentile(floor.samples, 99);
+  const met = p99 <= max.p99 && (max.p50 === undefined || p50 <= max.p50);
+  const target = [max.p50 !== undefined ? `p50 ≤ ${max.p50}×` : '', `p99 ≤ ${max.p99}×`].filter(Boolean).join(', ') + ` ${floor.name}`;
+  return {
+    ...f, target, met,
+    ratios: [{ to: `(p50) of ${floor.name}`, ratio: p50 }, { to: `(p99) of ${floor.name}`, ratio: p99 }, ...(f.ratios ?? [])],
+  };
+}
+
+/** A duration judged against the same work's floor measured in the same run. */
+export function durationVsFloor(id: string, label: string, seconds: number, floor: { name: string; seconds: number },
+  max: number, note?: string): Figure {
+  const ratio = seconds / floor.seconds;
+  return { id, label, unit: 's', value: seconds, target: `≤ ${max}× ${floor.name}`, met: ratio <= max, ratios: [{ to: `of ${floor.name}`, ratio }], note };
+}
+
+/** "1.23× of …" as printed. */
+export const formatRatio = (r: { to: string; ratio: number }): string => `${x(r.ratio)}× ${r.to}`;

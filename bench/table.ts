@@ -1,7 +1,7 @@
 // `node --import tsx bench/table.ts [results.json]`: the README's Benchmarks table, from a results file.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from './stats.ts';
+import { formatRatio, type Figure } from './stats.ts';
 import type { Machine } from './machine.ts';
 
 interface Results { ranAt: string; seconds: number; loadAverage?: { before: number; after: number }; machine: Machine; figures: Figure[] }
@@ -13,7 +13,7 @@ export function markdownTable(r: Results): string {
   const rows = r.figures.map((f) => {
     const value = f.p99 !== undefined ? `${n(f.value)} / ${n(f.p99)} ${f.unit}` : `${n(f.value)} ${f.unit}`;
     const target = f.target ? `${f.target}: ${f.met ? 'met' : '**missed**'}` : '';
-    const ratios = (f.ratios ?? []).map((x) => `${x.ratio < 0.1 ? x.ratio.toFixed(3) : x.ratio.toFixed(2)}× ${x.to}`).join('; ');
+    const ratios = (f.ratios ?? []).map(formatRatio).join('; ');
     return `| ${f.label} | ${value} | ${target} | ${[ratios, f.note].filter(Boolean).join('; ')} |`;
   });
   return [

@@ -38,7 +38,7 @@ type Inbound =
  * Most messages in one transaction. It bounds how long a sale's journal read waits behind a
  * burst of records (≈ 15 ms), while a burst still costs one fsync per this many records.
  */
-const MAX_BATCH = 200;
+export const MAX_BATCH = 200;
 
 /** Least time between two queueChanged events (the queue count on screen and in the status). */
 const QUEUE_TELL_MS = 100;
