@@ -113,12 +113,13 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     const off = { name: 'bare fsync\'d insert (same series)', samples: offline.floor };
     return [
       { ...latency('bare_insert_online', 'bare SQLite: one fsync\'d insert, between the online sales', online.floor, Infinity), target: undefined, met: undefined },
-      latencyVsFloor('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, on, { p99: 50 }, TAP_REFS),
-      latencyVsFloor('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, on, { p99: 30 }, TAP_REFS, inProc),
-      latencyVsFloor('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, on, { p99: 30 }),
-      latencyVsFloor('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, on, { p99: 25 }, [], inProc),
+      latencyVsFloor('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, on, { p99: 5 }, TAP_REFS),
+      latencyVsFloor('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, on, { p99: 3 }, TAP_REFS, inProc),
+      latencyVsFloor('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, on, { p99: 10 }, [],
+        'three fsyncs in a row (terminal, ledger, terminal) and four broker hops'),
+      latencyVsFloor('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, on, { p99: 10 }, [], inProc),
       { ...latency('bare_insert_offline', 'bare SQLite: one fsync\'d insert, between the offline sales', offline.floor, Infinity), target: undefined, met: undefined },
-      latencyVsFloor('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, off, { p50: 3, p99: 4 }, [],
+      latencyVsFloor('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, off, { p50: 2.5, p99: 3 }, [],
         'includes the MQTT round trip of the sim keys and screen topics'),
       latencyVsFloor('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, off, { p50: 1.5, p99: 2 }, [], inProc),
     ];

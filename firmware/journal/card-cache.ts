@@ -3,9 +3,9 @@ import type { Db, Queryable } from './db.ts';
 import type { CardRecord, Catalog, TerminalConfigMsg } from '../../contract/index.ts';
 import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 
-interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
+export interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
 
-const toRecord = (r: CardRow): CardRecord => ({
+export const toRecord = (r: CardRow): CardRecord => ({
   cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
   balance: r.balance, version: r.version, updatedAt: r.updated_at,
 });

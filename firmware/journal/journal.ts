@@ -5,6 +5,7 @@ import { Db } from './db.ts';
 import { migrate } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
+import { readCardMoney, type CardMoney } from './card-money.ts';
 
 export class Journal {
   private constructor(readonly db: Db, readonly cards: CardCache, readonly sales: SalesBook) {}
@@ -21,6 +22,9 @@ export class Journal {
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return new Journal(db, new CardCache(db), new SalesBook(db));
   }
+
+  /** A card's record with its unbooked money and the offline exposure, in one read. */
+  cardMoney(uid: string): Promise<CardMoney | null> { return readCardMoney(this.db, uid); }
 
   async meta(key: string): Promise<string | null> {
     const r = await this.db.read((q) => q.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]));

@@ -39,6 +39,27 @@ function writeSaleEntry(db: Db, msg: SaleMsg, status: 'pending' | 'approved', on
     [msg.txId, msg.cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, JSON.stringify(msg), onlyOverPending ? 1 : 0]);
 }
 
+/*
+ * The outbox holds a `sale` entry until its answer is stored (answer and removal are one step), and
+ * an entry is `offline` exactly when the sale stands approved offline: an online sale is pending
+ * until answered, and one declined at the timeout becomes a `reversal`. So the offline-approved,
+ * unanswered sales are read from the outbox alone (its rows carry card and total), without a join
+ * to `sales` per entry: that join was most of an offline approval's read.
+ */
+
+/** Offline-approved, unanswered totals as columns `card` (of the card `uid`) and `terminal`. */
+export const EXPOSURE_SQL = (uid: string): string =>
+  `coalesce(sum(CASE WHEN card_uid = ${uid} THEN total END), 0) AS card, coalesce(sum(total), 0) AS terminal
+     FROM outbox WHERE type = 'sale' AND offline = 1`;
+
+/**
+ * Money of a card's sales that its record does not show yet, given its offline-approved unanswered
+ * total `pending`: those, plus the ones answered with a card version above the record's.
+ */
+export const UNBOOKED_SQL = (pending: string, uid: string, version: string): string =>
+  `(${pending} + (SELECT coalesce(sum(total), 0) FROM sales
+      WHERE card_uid = ${uid} AND answered = 1 AND status = 'approved' AND result_version > ${version}))`;
+
 export class SalesBook {
   constructor(private readonly db: Db) {}
 
@@ -50,10 +71,12 @@ export class SalesBook {
   /**
    * Approves a sale on the terminal's own authority (no connection, or no answer in time) and
    * queues it with `offline: true`. Returns false when the ledger's answer to the online attempt
-   * was stored first: then that answer stands.
+   * was stored first: then that answer stands. `fresh`: the txId was never sent online.
    */
-  async approveOffline(msg: SaleMsg): Promise<boolean> {
+  async approveOffline(msg: SaleMsg, fresh = false): Promise<boolean> {
     await writeSaleEntry(this.db, msg, 'approved', true);
+    // A txId never sent online cannot have an answer: nothing to read back (it was a third of the wait).
+    if (fresh) return true;
     // Read after the commit (no fsync): it is ours if it stands approved offline.
     const r = await this.db.read((q) => q.get<{ status: SaleStatus; offline: number }>('SELECT status, offline FROM sales WHERE tx_id = ?', [msg.txId]));
     return r?.status === 'approved' && r.offline === 1;
@@ -156,13 +179,8 @@ export class SalesBook {
    * or answered with a card version above the record's.
    */
   async unbooked(uid: string, recordVersion: number): Promise<number> {
-    // An unanswered sale is in the outbox until its answer is stored; answered ones are indexed.
     const r = await this.db.read((q) => q.get<{ s: number }>(
-      `SELECT (SELECT coalesce(sum(s.total), 0) FROM outbox o JOIN sales s ON s.tx_id = o.tx_id
-                WHERE o.card_uid = ? AND o.type = 'sale' AND s.status = 'approved' AND s.answered = 0)
-            + (SELECT coalesce(sum(total), 0) FROM sales
-                WHERE card_uid = ? AND answered = 1 AND status = 'approved' AND result_version > ?) AS s`,
-      [uid, uid, recordVersion]));
+      `SELECT ${UNBOOKED_SQL('e.card', '?', '?')} AS s FROM (SELECT ${EXPOSURE_SQL('?')}) e`, [uid, recordVersion, uid]));
     return r?.s ?? 0;
   }
 
@@ -172,10 +190,7 @@ export class SalesBook {
    * of answered sales for them took milliseconds on every offline sale.
    */
   async offlineExposure(uid: string): Promise<{ card: number; terminal: number }> {
-    const r = await this.db.read((q) => q.get<{ card: number | null; terminal: number | null }>(
-      `SELECT sum(CASE WHEN s.card_uid = ? THEN s.total END) AS card, sum(s.total) AS terminal
-         FROM outbox o JOIN sales s ON s.tx_id = o.tx_id
-        WHERE o.type = 'sale' AND o.offline = 1 AND s.status = 'approved' AND s.offline = 1 AND s.answered = 0`, [uid]));
+    const r = await this.db.read((q) => q.get<{ card: number; terminal: number }>(`SELECT ${EXPOSURE_SQL('?')}`, [uid]));
     return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
+import type { CardMoney } from '../journal/card-money.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import type { CardRecord, SaleMsg, VoidMsg } from '../../contract/index.ts';
@@ -15,6 +16,9 @@ import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
+
+const toView = (m: CardMoney): CardView =>
+  ({ uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked) });
 
 export interface AuthoriserDeps {
   terminalId: string;
@@ -36,10 +40,14 @@ export class Authoriser {
 
   /** Looks a card up as the sale sees it, with the money available now. */
   async cardView(uid: string): Promise<CardView | null> {
-    const rec = await this.d.journal.cards.get(uid);
-    if (!rec) return null;
-    const unbooked = await this.d.journal.sales.unbooked(uid, rec.version);
-    return { uid, name: rec.name, photo: rec.photo, available: availableMoney(rec, unbooked) };
+    const m = await this.d.journal.cardMoney(uid);
+    return m && toView(m);
+  }
+
+  /** The card as the sale sees it, with its record (for its status). */
+  async lookup(uid: string): Promise<{ card: CardView; record: CardRecord } | null> {
+    const m = await this.d.journal.cardMoney(uid);
+    return m && { card: toView(m), record: m.record };
   }
 
   async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
@@ -51,11 +59,11 @@ export class Authoriser {
     };
     // Checked again here, not only when items were added: the limit may have changed since.
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
-    const rec = await journal.cards.get(card.uid);
-    if (!rec) return this.#refuse(msg, 'unknown_card', null);
-    if (rec.status !== 'active') return this.#refuse(msg, 'blocked', card);
+    const money = await journal.cardMoney(card.uid);
+    if (!money) return this.#refuse(msg, 'unknown_card', null);
+    if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
 
-    if (!this.d.connected()) return this.#offline(msg, card, false, rec);
+    if (!this.d.connected()) return this.#offline(msg, card, false, money);
 
     await journal.sales.beginOnline(msg);
     const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);
@@ -84,32 +92,36 @@ export class Authoriser {
     return ok ? { status: 'approved', reason: null, balance: null, txId: msg.txId } : { status: 'declined', reason: 'invalid', balance: null, txId: null };
   }
 
-  /** `known`: the record just read (not after waiting for the ledger: it may have changed meanwhile). */
-  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean, known?: CardRecord): Promise<Decided> {
+  /** `known`: what was just read (not after waiting for the ledger: it may have changed meanwhile). */
+  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean, known?: CardMoney): Promise<Decided> {
     const { journal, log } = this.d;
-    const rec = known ?? await journal.cards.get(card.uid);
+    const money = known ?? await journal.cardMoney(card.uid);
     const msg: SaleMsg = { ...sale, offline: true };
     const decision = decideOffline({
-      card: rec,
+      card: money?.record ?? null,
       total: msg.total,
-      unbooked: rec ? await journal.sales.unbooked(card.uid, rec.version) : 0,
-      exposure: await journal.sales.offlineExposure(card.uid),
+      unbooked: money?.unbooked ?? 0,
+      exposure: money?.exposure ?? { card: 0, terminal: 0 },
       limits: this.d.limits().offline,
       offlineForSeconds: this.d.offlineForSeconds(),
     });
-    if (decision.ok) {
-      if (!(await journal.sales.approveOffline(msg))) return this.#storedAnswer(msg, card);
+    if (decision.ok && money) {
+      if (!(await journal.sales.approveOffline(msg, !triedOnline))) return this.#storedAnswer(msg, card);
       log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
       this.d.forward();
-      return this.#decided(msg, 'approved', null, card, true);
+      // The money after it follows from what was read: no second read after the fsync.
+      const after = toView({ ...money, unbooked: money.unbooked + msg.total });
+      return { result: { status: 'approved', reason: null, balance: after.available, txId: msg.txId }, card: after, offline: true };
     }
-    if (!triedOnline) return this.#refuse(msg, decision.reason, card);
-    const reversed = await journal.sales.declineAndReverse(msg.txId, decision.reason,
+    // (decideOffline never approves without a card: `ok` here is only a type's possibility)
+    const reason = decision.ok ? 'unknown_card' : decision.reason;
+    if (!triedOnline) return this.#refuse(msg, reason, card);
+    const reversed = await journal.sales.declineAndReverse(msg.txId, reason,
       { type: 'reversal', txId: msg.txId, terminalId: msg.terminalId, createdAt: this.d.now().toISOString() });
     if (!reversed) return this.#storedAnswer(msg, card);
-    log.info({ tx: msg.txId, reason: decision.reason }, 'sale declined offline; reversal queued');
+    log.info({ tx: msg.txId, reason }, 'sale declined offline; reversal queued');
     this.d.forward();
-    return { result: { status: 'declined', reason: decision.reason, balance: card.available, txId: msg.txId }, card, offline: true };
+    return { result: { status: 'declined', reason, balance: card.available, txId: msg.txId }, card, offline: true };
   }
 
   /** The ledger's answer won the race against the timeout: it stands. */

@@ -65,8 +65,9 @@ export class SaleController {
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
     if (state !== prev) this.#seen(prev);
-    for (const e of effects) this.#run(e);
+    // The screen first: the cashier waits for it; LEDs, buzzer and journal work follow at once.
     this.render();
+    for (const e of effects) this.#run(e);
   }
 
   /** Draws the current state; called on every change of state or terminal status. */
@@ -109,10 +110,9 @@ export class SaleController {
   }
 
   async #lookup(uid: string): Promise<TapLookup> {
-    const card = await this.d.authoriser.cardView(uid);
-    if (!card) return { ok: false, reason: 'unknown_card', card: null };
-    const rec = await this.d.journal.cards.get(uid);
-    return rec?.status === 'active' ? { ok: true, card } : { ok: false, reason: 'blocked', card };
+    const found = await this.d.authoriser.lookup(uid);
+    if (!found) return { ok: false, reason: 'unknown_card', card: null };
+    return found.record.status === 'active' ? { ok: true, card: found.card } : { ok: false, reason: 'blocked', card: found.card };
   }
 
   #run(e: Effect): void {
