@@ -87,6 +87,12 @@ export class Db implements Queryable {
     return this.#enqueue(() => this.run(sql, params));
   }
 
+  /** Like writeOne, for a statement with RETURNING: the rows it returned. */
+  writeRows<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
+    if (this.#joined) return this.all<T>(sql, params);
+    return this.#enqueue(() => this.all<T>(sql, params));
+  }
+
   /** Runs `job` after every write queued before it. */
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(job);

@@ -103,6 +103,15 @@ export const migrations: string[] = [
       ON CONFLICT(tx_id) DO UPDATE SET type = excluded.type, offline = excluded.offline, payload = excluded.payload;
   END;
   `,
+  // 4: a card record stored in ONE statement (the sync stores 10,000 at a fresh terminal; reading
+  // the old photo first made it two thread-pool round trips each): a photo the card no longer uses
+  // goes with the old record by trigger (photos that arrived before their card are kept).
+  `
+  CREATE TRIGGER cards_photo_unused AFTER UPDATE OF photo ON cards
+    WHEN OLD.photo IS NOT NULL AND OLD.photo IS NOT NEW.photo BEGIN
+    DELETE FROM photos WHERE sha = OLD.photo AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = OLD.photo);
+  END;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<number> {
