@@ -1,9 +1,12 @@
 // Cached card records, photos, catalog and the ledger's per-terminal config.
 import type { Db, Param, Queryable } from './db.ts';
-import type { CardRecord, Catalog, TerminalConfigMsg } from '../../contract/index.ts';
+import type { CardRecord, CardRules, Catalog, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 
-export interface CardRow { uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string }
+export interface CardRow {
+  uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
+  rules: string | null; spent_day: string | null; spent_total: number | null;
+}
 
 /** Rows per multi-row statement: a few sizes only, so a few statement texts stay prepared. */
 const CHUNK_SIZES = [64, 16, 4, 1];
@@ -16,13 +19,23 @@ function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
 }
 
 /** The cards table's columns, and a record's values for them in that order. */
-const CARD_COLUMNS = ['uid', 'holder_id', 'name', 'photo', 'status', 'balance', 'version', 'updated_at'] as const;
-const cardValues = (c: CardRecord): Param[] => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt];
+const CARD_COLUMNS = ['uid', 'holder_id', 'name', 'photo', 'status', 'balance', 'version', 'updated_at', 'rules', 'spent_day', 'spent_total'] as const;
+const cardValues = (c: CardRecord): Param[] => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
+  c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null];
+/** VALUES names its columns column1…: the UID is the first, updatedAt the eighth. */
+const V_UID = 'column1';
+const V_UPDATED_AT = 'column8';
 
+/** 1.1 fields the record did not have stay absent (absent: no rule). */
 export const toRecord = (r: CardRow): CardRecord => ({
   cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
   balance: r.balance, version: r.version, updatedAt: r.updated_at,
+  ...(r.rules !== null ? { rules: JSON.parse(r.rules) as CardRules } : {}),
+  ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
 });
+
+interface StaffRow { uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }
+const toStaff = (r: StaffRow): StaffRecord => ({ cardUid: r.uid, staffId: r.staff_id, name: r.name, role: r.role, version: r.version, updatedAt: r.updated_at });
 
 export type PhotoCheck = 'ok' | 'too_large' | 'hash_mismatch' | 'not_an_image';
 
@@ -62,7 +75,10 @@ export class CardCache {
   async #putChunk(records: readonly CardRecord[]): Promise<boolean[]> {
     const row = `(${CARD_COLUMNS.map(() => '?').join(',')})`;
     const stored = await this.db.writeRows<{ uid: string }>(
-      `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) VALUES ${records.map(() => row).join(',')}
+      // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept (1.1).
+      `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) SELECT * FROM (VALUES ${records.map(() => row).join(',')}) v
+       WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE v.${V_UPDATED_AT} < r.updated_at
+         AND NOT EXISTS (SELECT 1 FROM roster_members m WHERE m.list = 'cards' AND m.uid = v.${V_UID}))
        ON CONFLICT(uid) DO UPDATE SET ${CARD_COLUMNS.filter((c) => c !== 'uid').map((c) => `${c}=excluded.${c}`).join(', ')}
        WHERE excluded.version > cards.version RETURNING uid`,
       records.flatMap(cardValues));
@@ -81,16 +97,76 @@ export class CardCache {
    * its sales. Outbox entries keep the UID: they are money the ledger must still book.
    */
   async close(uid: string): Promise<boolean> {
-    const existed = await this.db.tx(async (q) => {
-      const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
-      const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
-      await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);
-      await dropPhotoIfUnused(q, before?.photo);
-      return r.changes > 0;
-    });
+    const existed = await this.db.tx((q) => eraseCard(q, uid));
     // secure_delete zeroes freed pages; the checkpoint moves them out of the WAL file too.
     await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return existed;
+  }
+
+  // --- 1.1: staff cards and the roster ---
+
+  async staff(uid: string): Promise<StaffRecord | null> {
+    const r = await this.db.read((q) => q.get<StaffRow>('SELECT * FROM staff WHERE uid = ?', [uid]));
+    return r ? toStaff(r) : null;
+  }
+
+  /** Stores a staff record only if its version is higher than the cached one; says whether it did. */
+  putStaff(s: StaffRecord): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      if (await leftOffRoster(q, s.cardUid, s.updatedAt, 'staff')) return false;
+      const r = await q.run(
+        `INSERT INTO staff (uid, staff_id, name, role, version, updated_at) VALUES (?,?,?,?,?,?)
+         ON CONFLICT(uid) DO UPDATE SET staff_id=excluded.staff_id, name=excluded.name, role=excluded.role,
+           version=excluded.version, updated_at=excluded.updated_at
+         WHERE excluded.version > staff.version`,
+        [s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt]);
+      return r.changes > 0;
+    });
+  }
+
+  /** A removed staff card: erased like a closed card. */
+  async removeStaff(uid: string): Promise<boolean> {
+    const existed = await this.db.tx(async (q) => (await q.run('DELETE FROM staff WHERE uid = ?', [uid])).changes > 0);
+    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return existed;
+  }
+
+  async roster(): Promise<Roster | null> {
+    return this.db.read(async (q) => {
+      const r = await q.get<{ version: number; updated_at: string }>('SELECT version, updated_at FROM roster WHERE id = 1');
+      if (!r) return null;
+      const members = await q.all<{ list: 'cards' | 'staff'; uid: string }>('SELECT list, uid FROM roster_members');
+      const of = (list: string) => members.filter((m) => m.list === list).map((m) => m.uid);
+      return { version: r.version, updatedAt: r.updated_at, cards: of('cards'), staff: of('staff') };
+    });
+  }
+
+  /**
+   * Keeps a newer roster and erases, as if closed, every cached card and staff card not on it whose
+   * record is older than it. Returns the erased UIDs, or null when the roster was not newer.
+   */
+  async applyRoster(roster: Roster): Promise<{ cards: string[]; staff: string[] } | null> {
+    const erased = await this.db.tx(async (q) => {
+      const r = await q.run(
+        `INSERT INTO roster (id, version, updated_at) VALUES (1, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET version=excluded.version, updated_at=excluded.updated_at
+         WHERE excluded.version > roster.version`, [roster.version, roster.updatedAt]);
+      if (r.changes === 0) return null;
+      await q.run('DELETE FROM roster_members');
+      for (const uid of new Set(roster.cards)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('cards', ?)", [uid]);
+      for (const uid of new Set(roster.staff)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('staff', ?)", [uid]);
+      // ISO 8601 UTC with milliseconds: string order is time order.
+      const missing = async (table: 'cards' | 'staff') => (await q.all<{ uid: string }>(
+        `SELECT uid FROM ${table} WHERE updated_at < ? AND uid NOT IN (SELECT uid FROM roster_members WHERE list = ?)`,
+        [roster.updatedAt, table])).map((x) => x.uid);
+      const cards = await missing('cards');
+      const staff = await missing('staff');
+      for (const uid of cards) await eraseCard(q, uid);
+      for (const uid of staff) await q.run('DELETE FROM staff WHERE uid = ?', [uid]);
+      return { cards, staff };
+    });
+    if (erased && erased.cards.length + erased.staff.length > 0) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return erased;
   }
 
   async count(): Promise<number> {
@@ -145,6 +221,22 @@ export class CardCache {
       ? q.run('INSERT OR REPLACE INTO ledger_config (id, json) VALUES (1, ?)', [JSON.stringify(c)])
       : q.run('DELETE FROM ledger_config'));
   }
+}
+
+/** Erases a card's record, its photo (unless another card uses it) and its UID from its sales. */
+async function eraseCard(q: Queryable, uid: string): Promise<boolean> {
+  const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
+  const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
+  await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);
+  await dropPhotoIfUnused(q, before?.photo);
+  return r.changes > 0;
+}
+
+/** True when the newest roster is newer than a record of `uid` made at `updatedAt` and does not list it. */
+async function leftOffRoster(q: Queryable, uid: string, updatedAt: string, list: 'cards' | 'staff'): Promise<boolean> {
+  const r = await q.get<{ updated_at: string }>('SELECT updated_at FROM roster WHERE id = 1');
+  if (!r || updatedAt >= r.updated_at) return false;
+  return (await q.get('SELECT 1 FROM roster_members WHERE list = ? AND uid = ?', [list, uid])) === undefined;
 }
 
 /** Deletes `sha` unless a cached card still names it. */

@@ -112,6 +112,40 @@ export const migrations: string[] = [
     DELETE FROM photos WHERE sha = OLD.photo AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = OLD.photo);
   END;
   `,
+  // 5: contract 1.1, parents' rules and cashiers. The card's rules (with the parent's note: personal
+  // data, erased with the row) and the ledger's spending of the day; staff cards (never pay); the
+  // newest roster, which erases cached cards and staff cards missing from it; the cashier on each
+  // sale and void, for who may void what and the per-cashier report.
+  `
+  ALTER TABLE cards ADD COLUMN rules TEXT;
+  ALTER TABLE cards ADD COLUMN spent_day TEXT;
+  ALTER TABLE cards ADD COLUMN spent_total INTEGER;
+  CREATE TABLE staff (
+    uid TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('cashier','lead')),
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE roster (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+  CREATE TABLE roster_members (list TEXT NOT NULL CHECK (list IN ('cards','staff')), uid TEXT NOT NULL, PRIMARY KEY (list, uid)) WITHOUT ROWID;
+  ALTER TABLE sales ADD COLUMN cashier_id TEXT;
+  ALTER TABLE voids ADD COLUMN cashier_id TEXT;
+  DROP TRIGGER sale_entry_insert;
+  DROP VIEW sale_entry;
+  CREATE VIEW sale_entry AS
+    SELECT tx_id, card_uid, items, total, created_at, offline, status, '' AS payload, 0 AS only_over_pending, cashier_id FROM sales WHERE 0;
+  CREATE TRIGGER sale_entry_insert INSTEAD OF INSERT ON sale_entry BEGIN
+    INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown, cashier_id)
+      VALUES (NEW.tx_id, NEW.card_uid, NEW.items, NEW.total, NEW.created_at, NEW.offline, NEW.status, NULL, 0, NEW.cashier_id)
+      ON CONFLICT(tx_id) DO UPDATE SET offline = excluded.offline, status = excluded.status, reason = NULL
+      WHERE NOT NEW.only_over_pending OR sales.status = 'pending';
+    INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at)
+      SELECT NEW.tx_id, 'sale', NEW.offline, NEW.card_uid, NEW.total, NEW.payload, NEW.created_at WHERE changes() > 0
+      ON CONFLICT(tx_id) DO UPDATE SET type = excluded.type, offline = excluded.offline, payload = excluded.payload;
+  END;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<number> {

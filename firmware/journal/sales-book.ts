@@ -7,11 +7,12 @@ import type { DayReport, OutboxEntry, StoredSale, SaleStatus } from './types.ts'
 interface SaleRow {
   tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
   status: SaleStatus; reason: string | null; answered: number; result_version: number | null; voided_by: string | null;
+  cashier_id: string | null;
 }
 const toSale = (r: SaleRow): StoredSale => ({
   txId: r.tx_id, cardUid: r.card_uid, items: JSON.parse(r.items), total: r.total, createdAt: r.created_at,
   offline: r.offline === 1, status: r.status, reason: r.reason, answered: r.answered === 1,
-  resultVersion: r.result_version, voidedBy: r.voided_by,
+  resultVersion: r.result_version, voidedBy: r.voided_by, cashierId: r.cashier_id ?? null,
 });
 
 /** What a stored result settled, for the caller to act on (e.g. wake a waiting sale). */
@@ -34,9 +35,9 @@ async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total
 /** A sale and its outbox entry in one statement (migration 3); see `sale_entry_insert` for when each is written. */
 function writeSaleEntry(db: Db, msg: SaleMsg, status: 'pending' | 'approved', onlyOverPending: boolean) {
   return db.writeOne(
-    `INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending)
-     VALUES (?,?,?,?,?,?,?,?,?)`,
-    [msg.txId, msg.cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, JSON.stringify(msg), onlyOverPending ? 1 : 0]);
+    `INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending, cashier_id)
+     VALUES (?,?,?,?,?,?,?,?,?,?)`,
+    [msg.txId, msg.cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, JSON.stringify(msg), onlyOverPending ? 1 : 0, msg.cashierId ?? null]);
 }
 
 /*
@@ -115,7 +116,7 @@ export class SalesBook {
     return this.db.tx(async (q) => {
       const r = await q.run("UPDATE sales SET voided_by = ? WHERE tx_id = ? AND status = 'approved' AND voided_by IS NULL", [msg.txId, msg.voids]);
       if (r.changes === 0) return false;
-      await q.run("INSERT INTO voids (tx_id, voids, total, created_at, status) VALUES (?,?,?,?,'pending')", [msg.txId, msg.voids, total, msg.createdAt]);
+      await q.run("INSERT INTO voids (tx_id, voids, total, created_at, status, cashier_id) VALUES (?,?,?,?,'pending',?)", [msg.txId, msg.voids, total, msg.createdAt, msg.cashierId ?? null]);
       await putOutbox(q, msg, msg.cardUid, total);
       return true;
     });
@@ -205,6 +206,37 @@ export class SalesBook {
       `SELECT * FROM sales WHERE status = 'approved' AND voided_by IS NULL AND card_uid IS NOT NULL AND created_at >= ?
        ORDER BY rowid DESC LIMIT 1`, [sinceIso]));
     return r ? toSale(r) : null;
+  }
+
+  /**
+   * 1.1: the total of `uid`'s sales created since `sinceIso` (today's local midnight) that this
+   * terminal approved and that are not yet in the record: the rule of available money, for today.
+   */
+  async unbookedSince(uid: string, recordVersion: number, sinceIso: string): Promise<number> {
+    // Approved and unanswered = offline sales in the outbox (see EXPOSURE_SQL); answered ones are indexed.
+    const r = await this.db.read((q) => q.get<{ s: number }>(
+      `SELECT (SELECT coalesce(sum(total), 0) FROM outbox WHERE type = 'sale' AND offline = 1 AND card_uid = ? AND created_at >= ?)
+            + (SELECT coalesce(sum(total), 0) FROM sales
+                WHERE card_uid = ? AND answered = 1 AND status = 'approved' AND result_version > ? AND created_at >= ?) AS s`,
+      [uid, sinceIso, uid, recordVersion, sinceIso]));
+    return r?.s ?? 0;
+  }
+
+  /** Where the sales and voids of a sign-in begin: rows after these are since then (row order, not the wall clock). */
+  async mark(): Promise<{ sale: number; void: number }> {
+    const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v'));
+    return { sale: r?.s ?? 0, void: r?.v ?? 0 };
+  }
+
+  /** 1.1: one cashier's approved sales, voids and their total since `mark` (the sign-in). */
+  async cashierReport(cashierId: string, mark: { sale: number; void: number }): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
+    return this.db.read(async (q) => {
+      const s = (await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]))!;
+      const v = (await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]))!;
+      return { sales: s.n, salesTotal: s.t ?? 0, voids: v.n, voidsTotal: v.t ?? 0 };
+    });
   }
 
   async report(sinceIso: string): Promise<DayReport> {

@@ -9,7 +9,7 @@ import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
 import { noDelay } from '../../hal/mqtt-no-delay.ts';
 import {
-  CardRecord, Catalog, ResultMsg, TerminalConfigMsg, CARD_UID, SHA256_HEX, parsePayload,
+  CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
   type TxMsg, type StatusMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
@@ -22,6 +22,10 @@ export type LinkEvents = {
   /** Photo bytes as received (checked by the sync), or null: delete. */
   photo: [sha: string, bytes: Buffer | null];
   catalog: [catalog: Catalog];
+  /** 1.1: a staff card, or null: removed. */
+  staff: [uid: string, record: StaffRecord | null];
+  /** 1.1: the roster of every card and staff card the ledger keeps. */
+  roster: [roster: Roster];
   config: [config: TerminalConfigMsg | null];
   result: [result: ResultMsg];
 };
@@ -142,7 +146,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   /** The contract's words and this terminal's ids: what loggableTopic keeps. */
   get #ownWords(): ReadonlySet<string> {
-    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'results', 'config', this.cfg.clubId, this.cfg.terminalId]);
+    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', this.cfg.clubId, this.cfg.terminalId]);
   }
 
   #route(topic: string, payload: Buffer): void {
@@ -158,6 +162,21 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
         if (!r.ok) return this.#reject('card', topic, r.error);
         if (r.value.cardUid !== club.uid) return this.#reject('card', topic, 'cardUid differs from topic');
         return void this.emit('card', club.uid, r.value);
+      }
+      if (club.kind === 'staff') {
+        // A staff record that breaks the schema is rejected whole: logged by path only, counted, nothing changes.
+        if (!CARD_UID.test(club.uid)) return this.#reject('staff', topic, 'malformed UID in topic');
+        if (payload.length === 0) return void this.emit('staff', club.uid, null);
+        const r = parsePayload(StaffRecord, payload);
+        if (!r.ok) return this.#reject('staff', topic, r.error);
+        if (r.value.cardUid !== club.uid) return this.#reject('staff', topic, 'cardUid differs from topic');
+        return void this.emit('staff', club.uid, r.value);
+      }
+      if (club.kind === 'roster') {
+        if (payload.length > MAX_ROSTER_BYTES) return this.#reject('roster', topic, 'larger than 256 KiB');
+        const r = parsePayload(Roster, payload);
+        if (!r.ok) return this.#reject('roster', topic, r.error);
+        return void this.emit('roster', r.value);
       }
       if (club.kind === 'photo') {
         if (!SHA256_HEX.test(club.sha)) return this.#reject('photo', topic, 'malformed hash in topic');

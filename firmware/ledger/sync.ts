@@ -10,10 +10,12 @@ import type { Journal } from '../journal/journal.ts';
 import { CardCache, checkPhoto } from '../journal/card-cache.ts';
 import { SalesBook, type Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
-import type { CardRecord, Catalog, ResultMsg, TerminalConfigMsg } from '../../contract/index.ts';
+import type { CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 
 export type SyncEvents = {
   cardChanged: [uid: string];
+  /** 1.1: a staff card was added, changed or erased. */
+  staffChanged: [uid: string];
   catalogChanged: [];
   configChanged: [config: TerminalConfigMsg | null];
   settled: [settled: Settled];
@@ -31,6 +33,8 @@ type Inbound =
   | { kind: 'card'; uid: string; record: CardRecord | null }
   | { kind: 'photo'; sha: string; bytes: Buffer | null }
   | { kind: 'catalog'; catalog: Catalog }
+  | { kind: 'staff'; uid: string; record: StaffRecord | null }
+  | { kind: 'roster'; roster: Roster }
   | { kind: 'config'; config: TerminalConfigMsg | null }
   | { kind: 'result'; result: ResultMsg };
 
@@ -56,10 +60,11 @@ function runOf(batch: Inbound[], i: number): Inbound[] {
 }
 
 /** Closing a card and deleting a photo end with a WAL checkpoint, which cannot run inside a transaction. */
-const alone = (m: Inbound): boolean => (m.kind === 'card' && m.record === null) || (m.kind === 'photo' && m.bytes === null);
+const alone = (m: Inbound): boolean => ((m.kind === 'card' || m.kind === 'staff') && m.record === null)
+  || (m.kind === 'photo' && m.bytes === null) || m.kind === 'roster';
 
 export class LedgerSync extends TypedEmitter<SyncEvents> {
-  readonly counters = { photosDropped: 0, staleRecords: 0, staleCatalogs: 0, ignoredResults: 0 };
+  readonly counters = { photosDropped: 0, staleRecords: 0, staleCatalogs: 0, ignoredResults: 0, staleStaff: 0, staleRosters: 0, rosterErased: 0 };
   #inbox: Inbound[] = [];
   /** Resolved when the inbox has room again: the link holds further messages until then. */
   #room: Promise<void> | null = null;
@@ -72,6 +77,8 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.on('card', (uid, record) => this.#receive({ kind: 'card', uid, record }));
     link.on('photo', (sha, bytes) => this.#receive({ kind: 'photo', sha, bytes }));
     link.on('catalog', (catalog) => this.#receive({ kind: 'catalog', catalog }));
+    link.on('staff', (uid, record) => this.#receive({ kind: 'staff', uid, record }));
+    link.on('roster', (roster) => this.#receive({ kind: 'roster', roster }));
     link.on('config', (config) => this.#receive({ kind: 'config', config }));
     link.on('result', (result) => this.#receive({ kind: 'result', result }));
     link.throttle(() => (this.#inbox.length >= MAX_BATCH ? (this.#room ??= new Promise((resolve) => { this.#roomMade = resolve; })) : null));
@@ -203,6 +210,27 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       case 'photo':
         if (m.bytes === null) return cards.deletePhoto(m.sha);
         return this.#putPhotos([{ kind: 'photo', sha: m.sha, bytes: m.bytes }], cards, told);
+      case 'staff':
+        if (m.record === null) {
+          if (await cards.removeStaff(m.uid)) told.push(() => this.log.info({ card: maskUid(m.uid) }, 'staff card removed: erased'));
+        } else if (!(await cards.putStaff(m.record))) {
+          told.push(() => { this.counters.staleStaff++; });
+          return;
+        }
+        told.push(() => this.emit('staffChanged', m.uid));
+        return;
+      case 'roster': {
+        const erased = await cards.applyRoster(m.roster);
+        if (!erased) { told.push(() => { this.counters.staleRosters++; }); return; }
+        told.push(() => {
+          const n = erased.cards.length + erased.staff.length;
+          this.counters.rosterErased += n;
+          if (n) this.log.info({ cards: erased.cards.length, staff: erased.staff.length, version: m.roster.version }, 'not on the roster: erased');
+          for (const uid of erased.cards) this.emit('cardChanged', uid);
+          for (const uid of erased.staff) this.emit('staffChanged', uid);
+        });
+        return;
+      }
       case 'catalog':
         if (await cards.putCatalog(m.catalog)) told.push(() => this.emit('catalogChanged'));
         else told.push(() => { this.counters.staleCatalogs++; });
