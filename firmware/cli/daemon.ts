@@ -9,12 +9,15 @@ import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
 import { errorCode } from '../error-code.ts';
+import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
 
 export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
   logFile?: string;
+  /** Why the data directory would not survive a reboot, or null (default: read /proc/self/mountinfo). */
+  storageCheck?: (dir: string) => string | null;
 }
 
 /** The data directory or the journal in it cannot be used: a message for the technician, exit 73 (EX_CANTCREAT). */
@@ -29,6 +32,9 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   } catch (e) {
     throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${errorCode(e)}): it must be a directory the daemon can write`);
   }
+  // A terminal's journal holds money; a simulator's may live in a tmpfs /tmp.
+  const volatile = cfg.hardware === 'pi' ? (opts.storageCheck ?? checkDataDirStorage)(cfg.dataDir) : null;
+  if (volatile) throw new DataDirError(`refusing to keep the journal of sales where a reboot erases it: ${volatile}; ${VOLATILE_FIX}`);
   // Log lines on the cashier's screen would garble it: with the console on a terminal that is also
   // stderr, they go to a file. Under systemd stderr is the journal (which rotates), not the tty.
   const logFile = opts.logFile ?? (!cfg.headless && process.stderr.isTTY ? join(cfg.dataDir, 'klubkort.log') : undefined);
