@@ -8,7 +8,7 @@ export const ADMIN_REPLY_TOPIC = 'klubkort-sim/ledger/admin/reply';
 
 export const AdminCommand = z.object({
   id: z.string().min(1).max(64),
-  cmd: z.enum(['topup', 'block', 'unblock', 'close', 'list', 'rules', 'staff-add', 'staff-remove', 'staff-list']),
+  cmd: z.enum(['topup', 'block', 'unblock', 'close', 'list', 'rules', 'staff-add', 'staff-remove', 'staff-list', 'auth']),
   clubId: ClubId,
   uid: CardUid.optional(),
   amount: Ore.positive().optional(),
@@ -19,6 +19,8 @@ export const AdminCommand = z.object({
     unblock: z.array(z.string().min(1).max(64)).optional(),
     note: CardRules.shape.note,
   }).optional(),
+  /** 1.1 `auth`: the card's kind (`sun` once its NTAG 424 DNA is personalised). */
+  auth: z.enum(['uid', 'sun']).optional(),
   /** 1.1 `staff-add`. */
   staff: StaffRecord.pick({ staffId: true, name: true, role: true }).optional(),
 });

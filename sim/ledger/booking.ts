@@ -7,7 +7,8 @@
 // one transaction: run one booking at a time, with nothing else writing the store meanwhile.
 import type { Queryable } from '../../firmware/journal/db.ts';
 import type { CardRecord, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../contract/index.ts';
-import { DEFAULT_MAX_PURCHASE, changedCard, decideReversal, decideSale, decideVoid, withCard, type Decision, type TxIdState } from './rules.ts';
+import { checkSun, sunOutcome, type SunKeys } from './card-auth.ts';
+import { DEFAULT_MAX_PURCHASE, changedCard, type CardChange, decideReversal, decideSale, decideVoid, withCard, type Decision, type TxIdState } from './rules.ts';
 import type { Committed } from './mirror.ts';
 import * as store from './store.ts';
 import type { LedgerEntry } from './types.ts';
@@ -20,9 +21,10 @@ export interface Outcome { result: ResultMsg; changed: ChangedCard[]; entries: L
 export interface BookingTime { now: string; today: string }
 
 /** `known` must be the state committed before this booking began. */
-export function bookTx(q: Queryable, known: Committed, msg: TxMsg, at: BookingTime): Promise<Outcome> {
+/** `sunKeys`: the ledger's key material for `sun` cards (null: none configured, no `sun` card verifies). */
+export function bookTx(q: Queryable, known: Committed, msg: TxMsg, at: BookingTime, sunKeys: SunKeys | null = null): Promise<Outcome> {
   switch (msg.type) {
-    case 'sale': return bookSale(q, known, msg, at);
+    case 'sale': return bookSale(q, known, msg, at, sunKeys);
     case 'reversal': return bookReversal(q, known, msg, at);
     case 'void': return bookVoid(q, known, msg, at);
   }
@@ -45,9 +47,9 @@ type Moved = NonNullable<store.Booking['moved']>;
  * The entry, and the move of its money on the card if the card still exists (a closed card's debt is
  * only recorded). `spent`: the money counted into the card's spending of `today` (1.1).
  */
-function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null, spent: { today: string; amount: number } | null): Moved {
+function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null, spent: { today: string; amount: number } | null, extra: CardChange = {}): Moved {
   const entry = { seq: known.nextEntrySeq(), ...e };
-  const change = spent && spent.amount !== 0 ? { balanceDelta: e.amount, spentDelta: spent } : { balanceDelta: e.amount };
+  const change = { ...extra, ...(spent && spent.amount !== 0 ? { balanceDelta: e.amount, spentDelta: spent } : { balanceDelta: e.amount }) };
   return { entry, card: card && { before: card, after: changedCard(card, change, e.at) } };
 }
 
@@ -69,10 +71,12 @@ const cardAfter = (m: Moved | null, card: CardRecord | null) => (m ? m.card?.aft
 const answerTo = (base: Pick<ResultMsg, 'txId' | 'type'>, d: Decision): ResultMsg =>
   (d.kind === 'decline' ? { ...base, status: 'declined', reason: d.reason } : { ...base, status: 'approved' });
 
-async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, today }: BookingTime): Promise<Outcome> {
+async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, today }: BookingTime, sunKeys: SunKeys | null): Promise<Outcome> {
   const state = await txIdState(q, known, msg.txId);
   const card = known.card(msg.clubId, msg.cardUid);
+  const sun = checkSun(card, msg.cardAuth, sunKeys);
   const d = decideSale(msg, state, {
+    sun,
     clubKnown: known.clubKnown(msg.clubId),
     maxPurchase: known.terminalConfig(msg.terminalId)?.maxPurchase ?? DEFAULT_MAX_PURCHASE,
     card, today, categoryOf: (sku) => known.categoryOf(msg.clubId, sku),
@@ -91,7 +95,7 @@ async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, tod
   const moved = move(known, {
     at: now, type: 'sale', txId: msg.txId, ref: null, clubId: msg.clubId, cardUid: msg.cardUid,
     amount: -msg.total, offline: msg.offline, terminalId: msg.terminalId, cashierId: msg.cashierId ?? null,
-  }, card, { today, amount: msg.total });
+  }, card, { today, amount: msg.total }, sunOutcome(sun, msg.cardAuth));
   const result = withCard({ ...base, status: 'approved' }, cardAfter(moved, card));
   return write(q, result, { stored: stored(result, msg.offline ? 'offline' : 'online'), moved });
 }

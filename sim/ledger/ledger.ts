@@ -16,6 +16,7 @@ import { Mirror } from './mirror.ts';
 import { changedCard } from './rules.ts';
 import { insertCard, insertStaff, seedClubs } from './seed.ts';
 import * as store from './store.ts';
+import type { SunKeys } from './card-auth.ts';
 import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed } from './types.ts';
 
 export type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed };
@@ -40,6 +41,8 @@ export interface LedgerOptions {
   timeZone?: string;
   /** The ledger's clock (tests inject one to cross midnight). */
   now?: () => Date;
+  /** 1.1: the master key and system id `sun` cards are diversified from (card-auth.ts); without it no `sun` card verifies. */
+  sun?: SunKeys;
 }
 
 export interface Ledger {
@@ -51,6 +54,8 @@ export interface Ledger {
   /** Deletes the card; empty retained payloads on its topic and on its photo's if no other card shows it. */
   closeCard(clubId: string, uid: string): Promise<void>;
   addCard(clubId: string, card: CardSeed): Promise<CardRecord>;
+  /** 1.1: the card is now (or again) a `sun` card, e.g. after the desk personalised its NTAG 424 DNA; sunCounter starts at 0. */
+  setAuth(clubId: string, uid: string, auth: 'uid' | 'sun'): Promise<CardRecord>;
   /** 1.1: the parents' portal changes a card's rules or note. */
   setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord>;
   /** 1.1: the club office adds or removes a staff card; the roster follows. */
@@ -92,10 +97,12 @@ class ReferenceLedger implements Ledger {
   #stopped = false;
   readonly #clock: () => Date;
   readonly #timeZone: string;
+  readonly #sunKeys: SunKeys | null;
 
   constructor(db: Db, mirror: Mirror, opts: LedgerOptions) {
     this.#clock = opts.now ?? (() => new Date());
     this.#timeZone = opts.timeZone ?? CONTRACT_DEFAULTS.timeZone;
+    this.#sunKeys = opts.sun ?? null;
     this.#db = db;
     this.#mirror = mirror;
     this.#log = (opts.logger ?? createLogger()).child({ part: 'ledger-sim' });
@@ -180,7 +187,7 @@ class ReferenceLedger implements Ledger {
     this.counters.accepted++;
     // One statement, committed when it returns (see booking.ts); jobs run one at a time, as it needs.
     const at = this.#clock();
-    const outcome = await bookTx(this.#db, this.#mirror, msg, { now: at.toISOString(), today: localDay(at, this.#timeZone) });
+    const outcome = await bookTx(this.#db, this.#mirror, msg, { now: at.toISOString(), today: localDay(at, this.#timeZone) }, this.#sunKeys);
     this.#mirror.addTxId(msg.txId); // whatever was stored under it, it is committed now
     this.#mirror.addEntries(outcome.entries);
     // The card record first: the result names its version. Records are never delayed, so the
@@ -234,6 +241,9 @@ class ReferenceLedger implements Ledger {
       case 'topup':
         if (c.amount === undefined) throw new Error('amount missing');
         return this.#topUp(c.clubId, c.uid, c.amount);
+      case 'auth':
+        if (!c.auth) throw new Error('auth missing');
+        return this.#setAuth(c.clubId, c.uid, c.auth);
       case 'block': return this.#setStatus(c.clubId, c.uid, 'blocked');
       case 'unblock': return this.#setStatus(c.clubId, c.uid, 'active');
       case 'close': await this.#close(c.clubId, c.uid); return { cardUid: c.uid };
@@ -271,6 +281,20 @@ class ReferenceLedger implements Ledger {
     if (!card) return this.#existing(this.#db, clubId, uid);
     this.#cardChanged(clubId, card);
     return card;
+  }
+
+  async #setAuth(clubId: string, uid: string, auth: 'uid' | 'sun'): Promise<CardRecord> {
+    if (auth === 'sun' && !/^[0-9A-F]{14}$/.test(uid)) throw new Error('a sun card (NTAG 424 DNA) has a 7-byte UID');
+    const after = await this.#db.tx(async (q) => {
+      const card = await this.#existing(q, clubId, uid);
+      const { auth: _a, sunCounter: _s, ...rest } = changedCard(card, {}, this.#now());
+      // A card already `sun` keeps its counter: the chip's never goes back.
+      const next: CardRecord = auth === 'sun' ? { ...rest, auth, sunCounter: card.auth === 'sun' ? card.sunCounter ?? 0 : 0 } : { ...rest, auth };
+      await store.putCard(q, clubId, next);
+      return next;
+    });
+    this.#cardChanged(clubId, after);
+    return after;
   }
 
   async #close(clubId: string, uid: string): Promise<void> {
@@ -369,6 +393,7 @@ class ReferenceLedger implements Ledger {
     });
   }
 
+  setAuth(clubId: string, uid: string, auth: 'uid' | 'sun') { return this.#hook(() => this.#setAuth(clubId, uid, auth)); }
   setRules(clubId: string, uid: string, change: RulesChange) { return this.#hook(() => this.#setRules(clubId, uid, change)); }
   addStaff(clubId: string, staff: StaffSeed) { return this.#hook(() => this.#addStaff(clubId, staff)); }
   removeStaff(clubId: string, uid: string) { return this.#hook(() => this.#removeStaff(clubId, uid)); }

@@ -2,6 +2,7 @@
 // They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
 import { ITEM_PRICE_CEILING, CONTRACT_DEFAULTS } from '../../contract/index.ts';
 import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import type { SunCheck } from './card-auth.ts';
 import { checkParentRules, spentAfter, spentInRecord } from '../../firmware/rules/parents.ts';
 
 /** Contract default when the terminal has no `config` with its own maxPurchase. */
@@ -53,6 +54,8 @@ export interface SaleContext {
   card: Pick<CardRecord, 'status' | 'balance' | 'rules' | 'spent'> | null;
   /** 1.1: the club's local day by the ledger's own clock, and the catalog's category of a sku (null: not in it). */
   today: string;
+  /** 1.1: the check of the sale's SUN (card-auth.ts); `none` for a `uid` card. */
+  sun?: SunCheck;
   categoryOf: (sku: string) => string | null;
 }
 
@@ -66,6 +69,8 @@ export function decideSale(msg: SaleMsg, s: TxIdState, ctx: SaleContext): Decisi
   // Goods already handed over: booked whatever the card's state (a closed card's debt is still recorded).
   if (msg.offline) return { kind: 'approve', moveMoney: true };
   if (!ctx.card) return decline('unknown_card');
+  // 1.1: a `sun` card that did not prove itself is not the card (a clone, a replay, a forged cmac).
+  if (ctx.sun === 'fail') return decline('card_auth');
   if (ctx.card.status === 'blocked') return decline('blocked');
   // 1.1: the parents' rules, with the ledger's own count of the day (offline sales are booked whatever).
   const lines = msg.items.map((l) => ({ ...l, category: ctx.categoryOf(l.sku) }));
@@ -108,6 +113,8 @@ export interface CardChange {
   spentDelta?: { today: string; amount: number };
   /** 1.1: the parents' new rules (undefined: unchanged; an empty object after clearing keeps no field). */
   rules?: CardRecord['rules'];
+  /** 1.1: a SUN counter the ledger accepted (never lowers the record's). */
+  sunCounter?: number;
 }
 
 /** The record after a change: every change of a card bumps its version by one. */
@@ -121,6 +128,7 @@ export function changedCard(card: CardRecord, change: CardChange, now: string): 
   };
   if (change.spentDelta) after.spent = spentAfter(card, change.spentDelta.today, change.spentDelta.amount);
   if (change.rules !== undefined) after.rules = change.rules;
+  if (change.sunCounter !== undefined) after.sunCounter = Math.max(card.sunCounter ?? 0, change.sunCounter);
   return after;
 }
 

@@ -20,6 +20,7 @@ export async function insertCard(q: Queryable, clubId: string, seed: CardSeed, n
     status: seed.status ?? 'active', balance: seed.balance,
     version: await firstVersion(q, clubId, seed.cardUid), updatedAt: now,
     ...(seed.rules ? { rules: seed.rules } : {}),
+    ...(seed.auth === 'sun' ? { auth: 'sun', sunCounter: 0 } : {}),
   });
   await store.addClub(q, clubId);
   await store.putCard(q, clubId, card);

@@ -12,7 +12,7 @@ const SCHEMA = `
     club_id TEXT NOT NULL, uid TEXT NOT NULL, holder_id TEXT NOT NULL, name TEXT NOT NULL, photo TEXT,
     status TEXT NOT NULL CHECK (status IN ('active','blocked')), balance INTEGER NOT NULL,
     version INTEGER NOT NULL, updated_at TEXT NOT NULL,
-    rules TEXT, spent_day TEXT, spent_total INTEGER,
+    rules TEXT, spent_day TEXT, spent_total INTEGER, auth TEXT, sun_counter INTEGER,
     PRIMARY KEY (club_id, uid)
   );
   -- 1.1: staff cards (never pay) and the roster's version per club.
@@ -56,7 +56,7 @@ const SCHEMA = `
     NULL AS e_seq, NULL AS e_at, NULL AS e_type, NULL AS e_tx_id, NULL AS e_ref, NULL AS e_club_id, NULL AS e_card_uid,
     NULL AS e_amount, NULL AS e_offline, NULL AS e_terminal_id, NULL AS e_cashier_id, -- the money moved
     NULL AS c_uid, NULL AS c_balance, NULL AS c_version, NULL AS c_updated_at, NULL AS c_prev_version, -- its card after the move
-    NULL AS c_spent_day, NULL AS c_spent_total
+    NULL AS c_spent_day, NULL AS c_spent_total, NULL AS c_status, NULL AS c_sun_counter
   WHERE 0;
   CREATE TRIGGER book INSTEAD OF INSERT ON bookings BEGIN
     INSERT INTO entries (seq, at, type, tx_id, ref, club_id, card_uid, amount, offline, terminal_id, cashier_id)
@@ -64,7 +64,8 @@ const SCHEMA = `
       WHERE NEW.e_seq IS NOT NULL;
     -- Only from the version the booking was decided on: it read the ledger's mirror, which must equal this table.
     UPDATE cards SET balance = NEW.c_balance, version = NEW.c_version, updated_at = NEW.c_updated_at,
-        spent_day = NEW.c_spent_day, spent_total = NEW.c_spent_total
+        spent_day = NEW.c_spent_day, spent_total = NEW.c_spent_total,
+        status = COALESCE(NEW.c_status, status), sun_counter = NEW.c_sun_counter
       WHERE NEW.c_uid IS NOT NULL AND club_id = NEW.e_club_id AND uid = NEW.c_uid AND version = NEW.c_prev_version;
     SELECT RAISE(ABORT, 'card changed under a booking') WHERE NEW.c_uid IS NOT NULL AND changes() = 0;
     UPDATE sales SET voided_by = NEW.e_tx_id WHERE NEW.e_type = 'void' AND tx_id = NEW.e_ref;
@@ -80,6 +81,7 @@ const SCHEMA = `
 /** Columns 1.1 added to tables a 1.0 simulator's ledger.db already has (CREATE IF NOT EXISTS keeps the old ones). */
 const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
   ['cards', 'rules', 'TEXT'], ['cards', 'spent_day', 'TEXT'], ['cards', 'spent_total', 'INTEGER'], ['entries', 'cashier_id', 'TEXT'],
+  ['cards', 'auth', 'TEXT'], ['cards', 'sun_counter', 'INTEGER'],
 ];
 
 export async function openStore(path: string): Promise<Db> {
@@ -101,6 +103,7 @@ export async function openStore(path: string): Promise<Db> {
 interface CardRow {
   uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
   rules: string | null; spent_day: string | null; spent_total: number | null;
+  auth: 'uid' | 'sun' | null; sun_counter: number | null;
 }
 
 /** A 1.1 field the card does not have is left out of the record (absent: no rule). */
@@ -109,6 +112,8 @@ const toCard = (r: CardRow): CardRecord => ({
   balance: r.balance, version: r.version, updatedAt: r.updated_at,
   ...(r.rules ? { rules: JSON.parse(r.rules) as CardRules } : {}),
   ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
+  ...(r.auth ? { auth: r.auth } : {}),
+  ...(r.auth === 'sun' ? { sunCounter: r.sun_counter ?? 0 } : {}),
 });
 
 export async function addClub(q: Queryable, clubId: string): Promise<void> {
@@ -132,13 +137,14 @@ export async function listCards(q: Queryable): Promise<{ clubId: string; card: C
 /** Inserts or updates the whole record (an update keeps the row, so listings keep the seed's order). */
 export async function putCard(q: Queryable, clubId: string, c: CardRecord): Promise<void> {
   await q.run(
-    `INSERT INTO cards (club_id, uid, holder_id, name, photo, status, balance, version, updated_at, rules, spent_day, spent_total)
-     VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+    `INSERT INTO cards (club_id, uid, holder_id, name, photo, status, balance, version, updated_at, rules, spent_day, spent_total, auth, sun_counter)
+     VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
      ON CONFLICT (club_id, uid) DO UPDATE SET holder_id = excluded.holder_id, name = excluded.name, photo = excluded.photo,
        status = excluded.status, balance = excluded.balance, version = excluded.version, updated_at = excluded.updated_at,
-       rules = excluded.rules, spent_day = excluded.spent_day, spent_total = excluded.spent_total`,
+       rules = excluded.rules, spent_day = excluded.spent_day, spent_total = excluded.spent_total,
+       auth = excluded.auth, sun_counter = excluded.sun_counter`,
     [clubId, c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
-      c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null],
+      c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null, c.auth ?? null, c.sunCounter ?? null],
   );
 }
 
@@ -287,14 +293,14 @@ export async function putBooking(q: Queryable, b: Booking): Promise<void> {
   const sale = s?.in === 'sales' ? s.sale : null;
   const e = b.moved?.entry;
   const c = b.moved?.card;
-  await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?)', [
+  await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?)', [
     s?.in ?? null, s?.txId ?? null, s?.terminalId ?? null, s ? JSON.stringify(s.answer) : null,
     sale?.clubId ?? null, sale?.cardUid ?? null, sale?.total ?? null, sale ? JSON.stringify(sale.items) : null, sale?.createdAt ?? null, sale?.booked ?? null,
     s?.in === 'voids' ? s.voids : null,
     e?.seq ?? null, e?.at ?? null, e?.type ?? null, e?.txId ?? null, e?.ref ?? null, e?.clubId ?? null, e?.cardUid ?? null,
     e?.amount ?? null, e ? (e.offline ? 1 : 0) : null, e?.terminalId ?? null, e?.cashierId ?? null,
     c?.after.cardUid ?? null, c?.after.balance ?? null, c?.after.version ?? null, c?.after.updatedAt ?? null, c?.before.version ?? null,
-    c?.after.spent?.day ?? null, c?.after.spent?.total ?? null,
+    c?.after.spent?.day ?? null, c?.after.spent?.total ?? null, c?.after.status ?? null, c?.after.sunCounter ?? null,
   ]);
 }
 

@@ -12,6 +12,8 @@ export interface CardSeed {
   photo: Buffer | null;
   /** 1.1: the parents' rules. */
   rules?: CardRules;
+  /** 1.1: `sun` for a personalised NTAG 424 DNA (its sunCounter starts at 0); default `uid`. */
+  auth?: 'uid' | 'sun';
 }
 
 /** 1.1: a staff card as the club office hands it over. */
