@@ -25,13 +25,19 @@ export interface ReportView {
 }
 export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean }
 
+/**
+ * The card reader as the cashier sees it: `not_answering` while it is on USB but silent (the
+ * terminal is healing it), `replug` once healing failed and only pulling the plug helps.
+ */
+export type ReaderStatus = 'ready' | 'unplugged' | 'not_answering' | 'replug';
+
 export interface ScreenView {
   lang: 'da' | 'en';
   clubId: string;
   terminalId: string;
   /** Sales and voids not yet answered by the ledger. */
   queue: number;
-  reader: 'ready' | 'unplugged';
+  reader: ReaderStatus;
   /** Where the yes/no feedback goes: the LEDs and buzzer ('ok'), else the reader's own LED and beeper, else only the screen. */
   indicators: 'ok' | 'reader' | 'screen';
   catalog: { page: number; pages: number; items: CatalogPageItem[] } | null;

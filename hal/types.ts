@@ -1,9 +1,9 @@
 // One interface per device. Firmware talks only to these; real (hal/pi) and simulated (hal/sim)
 // drivers implement them, and only code under hal/ imports a hardware library.
 import type { TypedEmitter } from './emitter.ts';
-import type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState } from '../contract/index.ts';
+import type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState, ReaderStatus } from '../contract/index.ts';
 
-export type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState };
+export type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState, ReaderStatus };
 
 export interface Device {
   /** Acquires the hardware. Must not throw for a device that is merely absent: report it by event. */
@@ -32,11 +32,15 @@ export type CardReaderEvents = {
   removed: [];
   attached: [];
   detached: [];
+  /** `status` changed (after `attached` / `detached`, before the `card` of a read that answered). */
+  status: [status: ReaderStatus];
   /** A read that failed (card pulled away mid-read, USB timeout…): no UID, nothing changes. */
   error: [err: Error];
 };
 export interface CardReader extends Device, TypedEmitter<CardReaderEvents> {
   readonly attached: boolean;
+  /** `ready` only while the reader is there and answers; the status bar shows it. */
+  readonly status: ReaderStatus;
 }
 
 /** LEDs and buzzer that could not be driven: selling goes on with feedback elsewhere. */

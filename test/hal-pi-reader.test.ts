@@ -81,7 +81,7 @@ const flush = () => new Promise<void>((r) => setImmediate(r));
 function setup(opts: Acr122uReaderOptions = {}) {
   const timers = new ManualTimers();
   const nfcs: FakeNfc[] = [];
-  const state = { pcscd: true };
+  const state = { pcscd: true, usb: null as boolean | null, restarts: 0, restartFails: false };
   let logs = '';
   const sink = new Writable({ write(chunk, _enc, cb) { logs += String(chunk); cb(); } });
   const reader = new Acr122uReader({
@@ -89,6 +89,8 @@ function setup(opts: Acr122uReaderOptions = {}) {
     log: createLogger({ level: 'debug', destination: sink }),
     createNfc: () => { const n = new FakeNfc(); nfcs.push(n); return n; },
     pcscdAvailable: async () => state.pcscd,
+    usbPresent: async () => state.usb,
+    restartPcscd: async () => { state.restarts++; if (state.restartFails) throw new Error('Interactive authentication required.'); },
     ...opts,
   });
   const events: string[] = [];
@@ -97,6 +99,8 @@ function setup(opts: Acr122uReaderOptions = {}) {
   reader.on('attached', () => events.push('attached'));
   reader.on('detached', () => events.push('detached'));
   reader.on('error', (err) => events.push(`error ${err.message}`));
+  const statuses: string[] = [];
+  reader.on('status', (st) => statuses.push(st));
   const nfc = () => nfcs[nfcs.length - 1];
   /** Starts with one reader plugged in and its beeper setup done. */
   const startWithReader = async (r = new FakeReader()) => {
@@ -107,7 +111,7 @@ function setup(opts: Acr122uReaderOptions = {}) {
     r.calls.length = 0;
     return r;
   };
-  return { reader, timers, nfcs, nfc, state, events, logs: () => logs, startWithReader };
+  return { reader, timers, nfcs, nfc, state, events, statuses, logs: () => logs, startWithReader };
 }
 
 test('a tap gives one card event with the UID in upper-case hex, then removed', async (t) => {
@@ -433,4 +437,133 @@ test('a throwing listener or an error nobody listens to does not crash the drive
   r.insertFailingConnect();
   t.notThrows(() => r.remove()); // 'error' with no listener
   await reader.stop();
+});
+
+// --- a reader that heals ---
+
+const HUNG = () => new Promise<Buffer>(() => undefined);
+/** A tap whose UID read the reader never answers, timed out. */
+async function hungTap(s: ReturnType<typeof setup>, r: FakeReader) {
+  r.uidAnswer = HUNG();
+  await r.insert(null);
+  s.timers.advance(2000);
+  await flush();
+  r.remove();
+}
+
+test('timeouts in a row: not answering, context rebuilt, then pcscd restarted and a re-plug asked for; an answer is ready again', async (t) => {
+  const s = setup();
+  s.state.restartFails = true;
+  const r = await s.startWithReader();
+  t.is(s.reader.status, 'ready');
+  await hungTap(s, r);
+  t.is(s.reader.status, 'not_answering', 'one timeout: the status bar no longer says ready');
+  t.is(s.nfcs.length, 1);
+  await hungTap(s, r);
+  await hungTap(s, r);
+  t.is(s.nfcs.length, 2, 'the third timeout in a row rebuilds the PC/SC context');
+  t.true(s.nfcs[0].closed);
+  t.true(r.closed);
+  t.is(s.reader.status, 'not_answering');
+
+  // The reader is back in the new context but still hangs, its beeper setup included.
+  const again = new FakeReader();
+  again.controlAnswer = HUNG;
+  s.nfc().plug(again);
+  await flush();
+  s.timers.advance(2000);
+  await flush();
+  t.is(s.reader.status, 'not_answering', 'in PC/SC again is not ready while it does not answer');
+  await hungTap(s, again);
+  await hungTap(s, again);
+  t.is(s.state.restarts, 1, 'rebuilding did not help: pcscd is restarted');
+  t.is(s.reader.status, 'replug');
+  await flush();
+  t.true(s.logs().includes('could not restart pcscd'), 'a failing restart is logged, nothing thrown');
+  t.is(s.nfcs.length, 3, 'and a fresh context looks for the reader once more');
+
+  // The cashier re-plugged it: it answers, and all is well without a restart of anything.
+  const fresh = new FakeReader();
+  s.nfc().plug(fresh);
+  await flush();
+  t.is(s.reader.status, 'ready');
+  await fresh.insert('04a1b2c3');
+  await flush();
+  t.deepEqual(s.statuses, ['ready', 'not_answering', 'replug', 'ready']);
+  t.is(s.events.filter((e) => e.startsWith('card')).at(-1), 'card 04A1B2C3');
+  t.is(s.events.filter((e) => e.includes('no answer from the reader')).length, 5, 'each timeout of a read is still a failed read (the beeper setup\'s is not a tap)');
+});
+
+test('an answer between timeouts starts the count again; a refused read is an answer', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await hungTap(s, r);
+  await hungTap(s, r);
+  r.uidAnswer = Buffer.from('6300', 'hex');
+  await r.insert(null);
+  await flush();
+  r.remove();
+  t.is(s.reader.status, 'ready');
+  await hungTap(s, r);
+  await hungTap(s, r);
+  t.is(s.nfcs.length, 1);
+  t.is(s.state.restarts, 0);
+});
+
+test('on USB but missing from PC/SC for 30 s: context rebuilt; 30 s more: pcscd restarted, re-plug asked; a re-plug heals', async (t) => {
+  const s = setup({ usbPollMs: 5000, missingMs: 30_000 });
+  s.state.usb = true;
+  await s.reader.start();
+  t.is(s.reader.status, 'not_answering', 'plugged in but not in PC/SC is not "unplugged"');
+  s.timers.advance(29_999);
+  await flush();
+  t.is(s.nfcs.length, 1);
+  s.timers.advance(1);
+  await flush();
+  t.is(s.nfcs.length, 2, 'the context is rebuilt');
+  t.is(s.state.restarts, 0);
+  s.timers.advance(30_000);
+  await flush();
+  t.is(s.state.restarts, 1, 'still missing: pcscd is restarted');
+  t.is(s.reader.status, 'replug');
+  // Pulled out: unplugged. Plugged back and found: ready.
+  s.state.usb = false;
+  s.timers.advance(5000);
+  await flush();
+  t.is(s.reader.status, 'unplugged');
+  s.state.usb = true;
+  s.timers.advance(5000);
+  await flush();
+  s.nfc().plug(new FakeReader());
+  await flush();
+  t.is(s.reader.status, 'ready');
+  t.deepEqual(s.statuses, ['not_answering', 'replug', 'unplugged', 'not_answering', 'ready']);
+});
+
+test('a reader neither in PC/SC nor on USB is unplugged, and nothing is restarted for it', async (t) => {
+  const s = setup();
+  s.state.usb = false;
+  await s.reader.start();
+  s.timers.advance(300_000);
+  await flush();
+  t.is(s.reader.status, 'unplugged');
+  t.is(s.nfcs.length, 1);
+  t.is(s.state.restarts, 0);
+  // Without a sysfs view (null), PC/SC alone is believed, as before.
+  const u = setup();
+  await u.reader.start();
+  u.timers.advance(300_000);
+  await flush();
+  t.is(u.reader.status, 'unplugged');
+  t.is(u.state.restarts, 0);
+});
+
+test('an error from a reader the config skips (a YubiKey) is logged, never thrown', async (t) => {
+  const s = setup({ readerName: 'acr122' });
+  await s.reader.start();
+  const other = new FakeReader('Yubico YubiKey OTP+FIDO+CCID 00 00');
+  s.nfc().plug(other);
+  await flush();
+  t.notThrows(() => other.emit('error', new Error('SCardConnect error')));
+  t.deepEqual(s.events, []);
 });

@@ -6,6 +6,7 @@ import { runSelftest, type SelftestDeps } from '../firmware/cli/selftest.ts';
 
 class FakeReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   attached = true;
+  get status() { return this.attached ? 'ready' as const : 'unplugged' as const; }
   async start() {}
   async stop() {}
   tap(uid: string) { this.emit('card', { uid, sun: null }); }

@@ -5,10 +5,11 @@
 // nfc-pcsc is imported only when the first context is created; everything it touches is injected,
 // so tests drive fakes of its NFC and Reader objects on a manual clock.
 import { TypedEmitter } from '../emitter.ts';
-import type { CardReader, CardReaderEvents } from '../types.ts';
+import type { CardReader, CardReaderEvents, ReaderStatus } from '../types.ts';
 import { createLogger, maskUid, type Logger } from '../log.ts';
 import { BEEPER_OFF, call, checkReaderAnswer, GET_UID, parseUidResponse, sendEscape } from './acr122u-commands.ts';
 import { nfcFactory, PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
+import { ReaderHealer } from './reader-healer.ts';
 import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from './tap-machine.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
 
@@ -33,10 +34,28 @@ export interface Acr122uReaderOptions {
   retryMaxMs?: number;
   /** A card that leaves and comes back within this time is the same tap (RF flicker). */
   removeDebounceMs?: number;
+  /** This many reader timeouts in a row rebuild the PC/SC context (3). */
+  timeoutsToHeal?: number;
+  /** The ACR122U on USB but missing from PC/SC this long rebuilds the context (30 s). */
+  missingMs?: number;
+  /** Is the ACR122U on USB? sysfs (/sys/bus/usb/devices) by default; null: cannot tell. */
+  usbPresent?: () => Promise<boolean | null>;
+  usbPollMs?: number;
+  /** `systemctl restart pcscd.service` by default. */
+  restartPcscd?: () => Promise<void>;
 }
+
+/** The reader did not answer in time: a hung USB transfer or pcscd, not a card pulled away. */
+export class ReaderTimeout extends Error {
+  override name = 'ReaderTimeout';
+}
+
+/** Silence counts against the reader's health; any answer, even a refusal, for it. */
+const healthOf = (err: unknown) => (err instanceof ReaderTimeout ? { type: 'timeout' } as const : { type: 'answered' } as const);
 
 export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   readonly #session: PcscSession;
+  readonly #healer: ReaderHealer;
   readonly #timers: Timers;
   readonly #log: Logger;
   readonly #readTimeoutMs: number;
@@ -66,19 +85,32 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       retryMinMs: opts.retryMinMs ?? 1000,
       retryMaxMs: opts.retryMaxMs ?? 10000,
     });
+    this.#healer = new ReaderHealer({
+      timers: this.#timers,
+      log: this.#log,
+      rebuild: () => this.#session.rebuild(),
+      restartPcscd: opts.restartPcscd,
+      usbPresent: opts.usbPresent,
+      usbPollMs: opts.usbPollMs,
+      timeoutsToHeal: opts.timeoutsToHeal,
+      missingMs: opts.missingMs,
+      onStatus: (st) => this.#emitSafe('status', st),
+    });
     this.#session.on('active', (r) => this.#onActive(r));
     this.#session.on('inactive', () => this.#onInactive());
-    this.#session.on('detached', () => this.#markDetached());
+    this.#session.on('detached', () => { this.#markDetached(); this.#healer.dispatch({ type: 'absent' }); });
     this.#session.on('card', (r) => this.#dispatch({ type: 'cardIn' }, r));
     this.#session.on('cardOff', (r) => this.#dispatch({ type: 'cardOff' }, r));
   }
 
   get attached(): boolean { return this.#state === 'attached'; }
+  get status(): ReaderStatus { return this.#healer.status; }
 
   /** Never throws: a missing pcscd or reader is reported by `detached` and retried. */
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
+    await this.#healer.start();
     await this.#session.start();
   }
 
@@ -88,6 +120,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     // Stopping is not the card leaving: no `removed` on the way out.
     this.#tap = { ...initialTapState(), reads: this.#tap.reads };
     this.#cancelDebounce();
+    this.#healer.stop();
     this.#session.stop();
     this.#state = 'unknown';
   }
@@ -96,6 +129,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
 
   #onActive(r: NfcReaderLike): void {
     this.#markAttached();
+    this.#healer.dispatch({ type: 'present' });
     const op: Promise<void> = this.#beeperOff(r).finally(() => { if (this.#beeperOp === op) this.#beeperOp = null; });
     this.#beeperOp = op;
   }
@@ -104,6 +138,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   #onInactive(): void {
     this.#beeperOnNextCard = false;
     this.#dispatch({ type: 'lost' });
+    this.#healer.dispatch({ type: 'absent' });
   }
 
   /**
@@ -116,7 +151,9 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       await sendEscape(r, BEEPER_OFF, 'beeper setup', (p, what) => this.#timed(p, what));
       this.#beeperOnNextCard = false;
       this.#log.info('reader beeper switched off');
+      this.#healthFrom(r, { type: 'answered' });
     } catch (err) {
+      this.#healthFrom(r, healthOf(err));
       this.#beeperOnNextCard = true;
       this.#log.warn({ err: (err as Error).message }, 'could not switch the reader beeper off by escape command: trying again with the first card');
     }
@@ -162,10 +199,19 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       }
       uid = parseUidResponse(await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read'));
     } catch (err) {
+      // The failed read is reported before healing drops this reader.
       this.#dispatch({ type: 'readFailed', read, err: err as Error }, r);
+      this.#healthFrom(r, healthOf(err));
       return;
     }
+    // Before the tap machine: the status says ready before the card is reported.
+    this.#healthFrom(r, { type: 'answered' });
     this.#dispatch({ type: 'readDone', read, uid }, r);
+  }
+
+  /** What a reader's answer or silence says of its health, if it is still the active one. */
+  #healthFrom(r: NfcReaderLike, ev: { type: 'answered' | 'timeout' }): void {
+    if (r === this.#session.active) this.#healer.dispatch(ev);
   }
 
   #onTapCard(uid: string): void {
@@ -210,7 +256,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
 
   #timed<T>(p: Promise<T>, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = this.#timers.setTimeout(() => reject(new Error(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`)), this.#readTimeoutMs);
+      const t = this.#timers.setTimeout(() => reject(new ReaderTimeout(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`)), this.#readTimeoutMs);
       p.then((v) => { this.#timers.clearTimeout(t); resolve(v); }, (e: unknown) => { this.#timers.clearTimeout(t); reject(e as Error); });
     });
   }

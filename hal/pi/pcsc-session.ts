@@ -127,6 +127,17 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     this.#backoff.reset();
   }
 
+  /** Drops the context and opens a new one now (a reader that stopped answering, or went missing). */
+  rebuild(): void {
+    if (!this.#running) return;
+    this.#o.log.warn('rebuilding the PC/SC context');
+    this.#backoff.cancel();
+    this.#backoff.reset();
+    this.#teardown();
+    // A new generation: a connect still under way from before drops its context.
+    void this.#connect(++this.#gen);
+  }
+
   // --- PC/SC context: create, lose, retry ---
 
   async #connect(gen: number): Promise<void> {
@@ -195,6 +206,8 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     if (nfc !== this.#nfc) return;
     if (this.#readerName && !r.name.toLowerCase().includes(this.#readerName)) {
       this.#o.log.info({ reader: r.name }, 'ignoring a reader whose name does not match reader.name');
+      // An EventEmitter's 'error' with no listener throws, out of nfc-pcsc and the daemon.
+      r.on('error', (err) => this.#o.log.debug({ reader: r.name, err: err.message }, 'error on an ignored reader'));
       return;
     }
     // Read the UID ourselves: works for ISO 14443-3 and -4 cards alike, needs no AID, and

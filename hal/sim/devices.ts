@@ -1,7 +1,7 @@
 // Simulated card reader, keypad, display and indicators, driven and observed over the contract's
 // simulator control topics, so any MQTT client can operate a simulated terminal.
 import { TypedEmitter } from '../emitter.ts';
-import type { CardReader, CardReaderEvents, Display, Indicators, IndicatorState, Keypad, KeypadEvents, ScreenModel } from '../types.ts';
+import type { CardReader, CardReaderEvents, ReaderStatus, Display, Indicators, IndicatorState, Keypad, KeypadEvents, ScreenModel } from '../types.ts';
 import type { Logger } from '../log.ts';
 import { topics } from '../../contract/index.ts';
 import { SimReaderMsg, SimKeyMsg, parsePayload } from '../../contract/index.ts';
@@ -20,6 +20,12 @@ export class SimReader extends TypedEmitter<CardReaderEvents> implements CardRea
   #present = false;
   constructor(private readonly bus: SimBus, private readonly terminalId: string, private readonly log: Logger) { super(); }
   get attached(): boolean { return this.#attached; }
+  get status(): ReaderStatus { return this.#attached ? 'ready' : 'unplugged'; }
+
+  #emitAttachment(): void {
+    this.emit(this.#attached ? 'attached' : 'detached');
+    this.emit('status', this.status);
+  }
 
   async start(): Promise<void> {
     this.bus.start();
@@ -36,14 +42,14 @@ export class SimReader extends TypedEmitter<CardReaderEvents> implements CardRea
           if (!this.#attached) return;
           this.#attached = false;
           this.#present = false;
-          return this.emit('detached');
+          return this.#emitAttachment();
         case 'plug':
           if (this.#attached) return;
           this.#attached = true;
-          return this.emit('attached');
+          return this.#emitAttachment();
       }
     });
-    this.emit('attached');
+    this.#emitAttachment();
   }
   async stop(): Promise<void> { await this.bus.stop(); }
 }
