@@ -17,6 +17,8 @@ const texts = {
   voided: { da: 'Salget er annulleret', en: 'Sale voided' },
   report: { da: 'Dagens rapport · Esc: tilbage', en: "Today's report · Esc: back" },
   readerError: { da: 'Kortlæseren er ikke tilsluttet', en: 'The card reader is not connected' },
+  readerNotAnswering: { da: 'Kortlæseren svarer ikke — kassen genstarter den', en: 'The card reader is not answering — the terminal is restarting it' },
+  readerReplug: { da: 'Kortlæseren svarer ikke: tag stikket ud, og sæt det i igen', en: 'The card reader is not answering: unplug it and plug it in again' },
   itemTooExpensive: { da: 'Varen kan ikke sælges her (200 kr eller mere)', en: 'This item cannot be sold here (200 kr or more)' },
   overMaxPurchase: { da: 'Købet overstiger grænsen pr. køb', en: 'The purchase exceeds the limit per sale' },
   forwarding: { da: 'Sender køen til hovedbogen…', en: 'Forwarding the queue to the ledger…' },

@@ -5,7 +5,7 @@ import type { SaleContext, SaleState, SaleEvent, CardView } from '../firmware/sa
 import type { CatalogItem, KeyName } from '../contract/index.ts';
 
 const catalog: CatalogItem[] = Array.from({ length: 11 }, (_, i) => ({ sku: `s${i + 1}`, name: `Vare ${i + 1}`, price: (i + 1) * 100, category: 'x' }));
-const ctx = (over: Partial<SaleContext> = {}): SaleContext => ({ catalog, maxPurchase: 19999, resultScreenMs: 3000, readerAttached: true, ...over });
+const ctx = (over: Partial<SaleContext> = {}): SaleContext => ({ catalog, maxPurchase: 19999, resultScreenMs: 3000, reader: 'ready', ...over });
 const card: CardView = { uid: '04A1B2C3', name: 'Ida', photo: null, available: 5000 };
 const run = (events: SaleEvent[], c = ctx(), s: SaleState = initialState()) => events.reduce((acc, e) => transition(acc.state, e, c), { state: s, effects: [] as unknown[] } as ReturnType<typeof transition>);
 const keys = (...k: KeyName[]): SaleEvent[] => k.map((key) => ({ type: 'key', key }));
@@ -75,12 +75,29 @@ test('result returns to idle after its time or at the next key', (t) => {
 });
 
 test('an unplugged reader shows the error screen and blocks selling', (t) => {
-  const c = ctx({ readerAttached: false });
+  const c = ctx({ reader: 'unplugged' });
   const s = run(keys('1'), c).state;
   t.is(s.screen, 'idle');
   const m = toScreenModel(s, c, { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' });
   t.is(m.screen, 'error');
   t.is(m.view.errorKind, 'reader');
+});
+
+test('a reader that does not answer blocks selling too, and the screen says why; back to ready, the basket is still there', (t) => {
+  const st = { lang: 'en' as const, clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' as const };
+  const basket = run(keys('1', '2')).state;
+  for (const [reader, said] of [['not_answering', /not answering — the terminal is restarting it/], ['replug', /unplug it and plug it in again/], ['unplugged', /not connected/]] as const) {
+    const m = toScreenModel(basket, ctx({ reader }), st);
+    t.is(m.screen, 'error', reader);
+    t.is(m.view.reader, reader);
+    t.regex(m.message, said);
+    t.is(run([{ type: 'tap', lookup: { ok: true, card } }], ctx({ reader }), basket).state.screen, 'basket', 'a tap changes nothing');
+  }
+  t.is(toScreenModel(basket, ctx(), st).screen, 'basket');
+  // Each turn for the worse is red with the error sound; ready again turns the lights off when idle.
+  t.deepEqual(transition(basket, { type: 'reader', status: 'replug' }, ctx({ reader: 'not_answering' })).effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
+  t.deepEqual(transition(initialState(), { type: 'reader', status: 'ready' }, ctx({ reader: 'replug' })).effects, [{ type: 'indicate', led: 'off', buzzer: null }]);
+  t.deepEqual(transition(basket, { type: 'reader', status: 'ready' }, ctx()).effects, []);
 });
 
 test('screen model has exactly the contract fields plus view', (t) => {

@@ -42,6 +42,11 @@ test('idle: club, clock, reader, queue, the catalog page with its hotkeys', (t) 
   t.true(text.includes(big('14:05')));
   const unplugged = draw({ ...demoModels('en').idle!, online: false, view: { ...demoModels('en').idle!.view, reader: 'unplugged' } }).text;
   for (const s of ['Reader: unplugged', '● Offline', 'kr 10.00']) t.true(unplugged.includes(s), s);
+  const status = (lang: 'da' | 'en', reader: ScreenModel['view']['reader'], screen = 'idle') =>
+    draw({ ...demoModels(lang)[screen]!, view: { ...demoModels(lang)[screen]!.view, reader } }).text;
+  t.true(status('da', 'not_answering').includes('Læser: svarer ikke'));
+  t.true(status('en', 'replug').includes('Reader: plug it in again'));
+  t.true(status('da', 'replug', 'basket').includes('Læser: sæt stikket i igen'), 'the status bar of every screen');
 });
 
 test('the status bar says when the LEDs and buzzer are missing, and only then', (t) => {
@@ -144,6 +149,10 @@ test('report and error screens', (t) => {
   for (const [kind, title] of [['broker', 'No connection to the server'], ['config', 'Configuration problem'], ['storage', 'Storage problem']] as const) {
     t.true(draw({ ...e, view: { ...e.view, errorKind: kind } }).text.includes(title), kind);
   }
+  const replug = draw({ ...e, view: { ...e.view, reader: 'replug' } }).text;
+  for (const s of ['The card reader is not answering', 'Unplug the card reader and plug it in again.']) t.true(replug.includes(s), s);
+  const da = demoModels('da').error!;
+  t.true(draw({ ...da, view: { ...da.view, reader: 'not_answering' } }).text.includes('Vent lidt — kassen genstarter kortlæseren.'));
 });
 
 test('a terminal below the minimum shows what it needs instead of a garbled screen', (t) => {

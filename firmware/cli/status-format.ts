@@ -1,6 +1,13 @@
 // `klubkort status` for a technician: the daemon's snapshot as labelled lines (--json keeps the raw form).
 import type { TerminalSnapshot } from '../terminal/terminal.ts';
 
+const READER_STATUS: Record<TerminalSnapshot['reader'], string> = {
+  ready: 'ready',
+  unplugged: 'UNPLUGGED or not found',
+  not_answering: 'NOT ANSWERING (on USB but silent or missing from pcscd): being healed',
+  replug: 'NOT ANSWERING after a pcscd restart: unplug it and plug it back in',
+};
+
 /** "now", "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -30,7 +37,7 @@ export function formatStatus(s: TerminalSnapshot, now: Date = new Date()): strin
     ['state', s.online ? 'online' : 'OFFLINE (selling within the offline limits)'],
     ['queue', s.queue === 0 ? 'empty: the ledger has answered everything' : `${s.queue} sale(s)/void(s) waiting for the ledger's answer`],
     ['last sync', sync],
-    ['reader', s.reader === 'ready' ? 'ready' : 'UNPLUGGED or not found'],
+    ['reader', READER_STATUS[s.reader]],
     ['lights', indicatorsLine(s.indicators)],
     ['screen', s.screen ?? '(none yet)'],
     ['cards', `${s.cards} cached`],

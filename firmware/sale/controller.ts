@@ -9,7 +9,7 @@ import type { BusinessDay } from '../rules/business-day.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
-import type { ScreenModel } from '../../contract/index.ts';
+import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
 
 export interface ControllerDeps {
   hw: Hardware;
@@ -28,7 +28,7 @@ export interface ControllerDeps {
 export class SaleController {
   #state: SaleState = initialState();
   #catalog: readonly CatalogItem[] = [];
-  #readerAttached = false;
+  #reader: ReaderStatus = 'unplugged';
   #timer: NodeJS.Timeout | null = null;
   #last: ScreenModel | null = null;
 
@@ -39,7 +39,7 @@ export class SaleController {
 
   setCatalog(items: readonly CatalogItem[]): void { this.#catalog = items; this.render(); }
 
-  setReaderAttached(attached: boolean): void { this.dispatch({ type: 'reader', attached }); }
+  setReaderStatus(status: ReaderStatus): void { this.dispatch({ type: 'reader', status }); }
 
   onKey(key: KeyName): void { this.dispatch({ type: 'key', key }); }
 
@@ -56,11 +56,11 @@ export class SaleController {
   }
 
   dispatch(ev: SaleEvent): void {
-    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
+    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader };
     const prev = this.#state;
     const { state, effects } = transition(prev, ev, ctx);
     // A fact of the device, read by the next transitions and the screen.
-    if (ev.type === 'reader') this.#readerAttached = ev.attached;
+    if (ev.type === 'reader') this.#reader = ev.status;
     if (state !== prev && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
@@ -72,7 +72,7 @@ export class SaleController {
 
   /** Draws the current state; called on every change of state or terminal status. */
   render(): void {
-    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, readerAttached: this.#readerAttached };
+    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader };
     this.#last = toScreenModel(this.#state, ctx, this.d.status());
     try {
       this.d.hw.display.draw(this.#last);

@@ -13,18 +13,19 @@ const off: Effect = { type: 'indicate', led: 'off', buzzer: null };
 
 export const pageCount = (catalog: readonly unknown[]): number => Math.max(1, Math.ceil(catalog.length / PAGE_SIZE));
 
-/** The reader is gone: the screen shows the error and only clearing the basket is possible. */
+/** The reader is gone or silent: the screen shows the error and only clearing the basket is possible. */
 export const readerBlocksSelling = (s: SaleState, ctx: SaleContext): boolean =>
-  !ctx.readerAttached && (s.screen === 'idle' || s.screen === 'basket' || s.screen === 'tap');
+  ctx.reader !== 'ready' && (s.screen === 'idle' || s.screen === 'basket' || s.screen === 'tap');
 
 export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): Step {
   switch (ev.type) {
     case 'key': return onKey(state, ev.key, ctx);
     case 'tap': return onTap(state, ev.lookup, ctx);
     case 'reader':
-      // Pulled out: red and the error sound; back in: the lights go off where nothing else shows.
-      if (ev.attached === ctx.readerAttached) return stay(state);
-      if (!ev.attached) return { state, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+      // Pulled out or silent (and again when a re-plug is asked for): red and the error sound;
+      // ready again: the lights go off where nothing else shows.
+      if (ev.status === ctx.reader) return stay(state);
+      if (ev.status !== 'ready') return { state, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
       return { state, effects: state.screen === 'idle' ? [off] : [] };
     case 'readError':
       if (state.screen !== 'tap' && state.screen !== 'basket' && state.screen !== 'idle') return stay(state);

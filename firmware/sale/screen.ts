@@ -30,13 +30,14 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
   const t = (k: TextKey) => text(st.lang, k);
   const view: ScreenView = {
     lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
-    reader: ctx.readerAttached ? 'ready' : 'unplugged', indicators: st.indicators,
+    reader: ctx.reader, indicators: st.indicators,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
   const base = { basket: null, card: null, result: null, online: st.online, view };
 
   if (readerBlocksSelling(s, ctx)) {
-    return { ...base, screen: 'error', message: t('readerError'), view: { ...view, errorKind: 'reader', hints: hints(st.lang, ['escape', 'clear']) } };
+    const message = t(ctx.reader === 'replug' ? 'readerReplug' : ctx.reader === 'not_answering' ? 'readerNotAnswering' : 'readerError');
+    return { ...base, screen: 'error', message, view: { ...view, errorKind: 'reader', hints: hints(st.lang, ['escape', 'clear']) } };
   }
   switch (s.screen) {
     case 'idle':

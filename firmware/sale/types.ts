@@ -1,7 +1,7 @@
 // The sale state machine's states, events and effects. Transitions (machine.ts) are pure; the
 // controller performs the effects (journal, ledger, indicators, timers) and feeds events back.
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
-import type { BasketLine, ScreenResult, ReportView, VoidView } from '../../contract/index.ts';
+import type { BasketLine, ScreenResult, ReportView, VoidView, ReaderStatus } from '../../contract/index.ts';
 import type { BuzzerPattern, Led } from '../../hal/types.ts';
 import type { TextKey } from '../i18n.ts';
 
@@ -29,7 +29,7 @@ export type SaleEvent =
   | { type: 'key'; key: KeyName }
   | { type: 'tap'; lookup: TapLookup }
   /** The reader was plugged in or pulled out. */
-  | { type: 'reader'; attached: boolean }
+  | { type: 'reader'; status: ReaderStatus }
   /** The reader saw a card but could not read it (pulled away mid-read, bad UID). */
   | { type: 'readError' }
   | { type: 'decided'; result: ScreenResult; card: CardView | null; offline: boolean }
@@ -58,7 +58,8 @@ export interface SaleContext {
   catalog: readonly CatalogItem[];
   maxPurchase: number;
   resultScreenMs: number;
-  readerAttached: boolean;
+  /** Selling needs `ready`; anything else shows the reader's error screen. */
+  reader: ReaderStatus;
 }
 
 export const PAGE_SIZE = 9;

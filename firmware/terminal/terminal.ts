@@ -3,7 +3,7 @@
 // test builds a whole terminal with simulated devices and a temporary journal.
 import type { Logger } from '../log.ts';
 import type { TerminalConfig } from '../config/schema.ts';
-import { stopHardware, type Hardware, type IndicatorFault } from '../../hal/types.ts';
+import { stopHardware, type Hardware, type IndicatorFault, type ReaderStatus } from '../../hal/types.ts';
 import { Journal } from '../journal/journal.ts';
 import { LedgerLink } from '../ledger/link.ts';
 import { LedgerSync } from '../ledger/sync.ts';
@@ -31,7 +31,7 @@ export interface TerminalSnapshot {
   online: boolean;
   queue: number;
   lastOnlineAt: string | null;
-  reader: 'ready' | 'unplugged';
+  reader: ReaderStatus;
   /** Null while the LEDs and buzzer work; else what is missing and where the feedback goes instead. */
   indicators: IndicatorFault | null;
   screen: string | null;
@@ -102,7 +102,7 @@ export class Terminal {
     return {
       terminalId: this.d.config.terminalId, online: this.link.connected, queue: this.status.queue,
       lastOnlineAt: this.offlineClock.lastOnlineAt,
-      reader: this.d.hardware.reader.attached ? 'ready' : 'unplugged',
+      reader: this.d.hardware.reader.status,
       indicators: this.d.hardware.indicators.fault ?? null,
       screen: this.controller.screen?.screen ?? null,
       rejected: this.link.counters.rejected, cards: await this.journal.cards.count(),
@@ -142,15 +142,15 @@ export class Terminal {
 
     hardware.keypad.on('key', (k) => controller.onKey(k));
     hardware.reader.on('card', (tap) => void controller.onCard(tap.uid).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
-    hardware.reader.on('attached', () => controller.setReaderAttached(true));
-    hardware.reader.on('detached', () => { log.warn('card reader detached'); controller.setReaderAttached(false); });
+    hardware.reader.on('detached', () => log.warn('card reader detached'));
+    hardware.reader.on('status', (status) => controller.setReaderStatus(status));
     hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });
 
     await hardware.display.start();
     await hardware.indicators.start();
     await hardware.keypad.start();
     await hardware.reader.start();
-    controller.setReaderAttached(hardware.reader.attached);
+    controller.setReaderStatus(hardware.reader.status);
     controller.render();
     this.link.start();
     log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');

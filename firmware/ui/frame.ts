@@ -2,7 +2,7 @@
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
 import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
 import { formatClock } from './format.ts';
-import { keyCap, labels, tooSmallText, type Lang } from './labels.ts';
+import { keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
 import { drawBalance, drawConfirm, drawResult } from './screens-card.ts';
 import { drawError, drawReport, drawVoid } from './screens-admin.ts';
@@ -52,7 +52,7 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
   part(`● ${m.online ? l.online : l.offline}`, m.online ? COLORS.green : COLORS.yellow, true);
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
   const ready = m.view.reader === 'ready';
-  part(`${l.reader}: ${ready ? l.readerReady : l.readerUnplugged}`, ready ? COLORS.grey : COLORS.red, !ready);
+  part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
   // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
   if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
   const id = m.view.terminalId;

@@ -1,13 +1,14 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
 import { reasonText, type Lang } from '../i18n.ts';
-import type { ScreenView } from '../../contract/index.ts';
+import type { ReaderStatus, ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 
 const da = {
   online: 'Online', offline: 'Offline', queue: 'Kø', reader: 'Læser', readerReady: 'klar', readerUnplugged: 'ikke tilsluttet',
   indicators: 'Lys/lyd', indicatorsReader: 'kun læserens', indicatorsScreen: 'mangler',
+  readerNotAnswering: 'svarer ikke', readerReplug: 'sæt stikket i igen',
   items: 'Varer', page: 'Side', noItems: 'Ingen varer endnu', basket: 'Kurv', basketEmpty: 'Kurven er tom', total: 'I alt',
   itemCount: 'varer', pickItems: 'Tryk 1–9 for at vælge en vare', tapForBalance: 'Hold et kort op for at se saldoen',
   tapTitle: 'HOLD KORTET OP', balance: 'Saldo', afterSale: 'Efter køb', newBalance: 'Ny saldo', ref: 'Ref.',
@@ -16,7 +17,9 @@ const da = {
   lastSale: 'Sidste salg', noSale: 'Intet salg at annullere', alreadyVoided: 'Allerede annulleret',
   report: 'Dagens rapport', sales: 'Salg', offlineSales: 'Heraf offline', voids: 'Annulleringer', declinedCount: 'Afviste',
   queued: 'Venter på hovedbogen', error: 'FEJL',
-  errReader: 'Kortlæseren er ikke tilsluttet', errBroker: 'Ingen forbindelse til serveren', errConfig: 'Fejl i opsætningen',
+  errReader: 'Kortlæseren er ikke tilsluttet', errReaderSilent: 'Kortlæseren svarer ikke',
+  fixReaderWait: 'Vent lidt — kassen genstarter kortlæseren.', fixReaderReplug: 'Tag kortlæserens stik ud, og sæt det i igen.',
+  errBroker: 'Ingen forbindelse til serveren', errConfig: 'Fejl i opsætningen',
   errStorage: 'Fejl i lageret', errUnknown: 'Fejl',
   fixReader: 'Sæt kortlæserens stik i igen.', fixBroker: 'Tjek netværket. Salg kan fortsætte offline inden for grænserne.',
   fixConfig: 'Kontakt den ansvarlige for kassen.', fixStorage: 'Kontakt den ansvarlige for kassen.',
@@ -29,6 +32,7 @@ export type Labels = { readonly [K in keyof typeof da]: string };
 const en: Labels = {
   online: 'Online', offline: 'Offline', queue: 'Queue', reader: 'Reader', readerReady: 'ready', readerUnplugged: 'unplugged',
   indicators: 'Lights/buzzer', indicatorsReader: "reader's only", indicatorsScreen: 'missing',
+  readerNotAnswering: 'not answering', readerReplug: 'plug it in again',
   items: 'Items', page: 'Page', noItems: 'No items yet', basket: 'Basket', basketEmpty: 'The basket is empty', total: 'Total',
   itemCount: 'items', pickItems: 'Press 1–9 to pick an item', tapForBalance: 'Tap a card to see its balance',
   tapTitle: 'TAP CARD', balance: 'Balance', afterSale: 'After sale', newBalance: 'New balance', ref: 'Ref.',
@@ -37,7 +41,9 @@ const en: Labels = {
   lastSale: 'Last sale', noSale: 'No sale to void', alreadyVoided: 'Already voided',
   report: "Today's report", sales: 'Sales', offlineSales: 'Of which offline', voids: 'Voids', declinedCount: 'Declined',
   queued: 'Waiting for the ledger', error: 'ERROR',
-  errReader: 'The card reader is not connected', errBroker: 'No connection to the server', errConfig: 'Configuration problem',
+  errReader: 'The card reader is not connected', errReaderSilent: 'The card reader is not answering',
+  fixReaderWait: 'Wait a moment — the terminal is restarting the card reader.', fixReaderReplug: 'Unplug the card reader and plug it in again.',
+  errBroker: 'No connection to the server', errConfig: 'Configuration problem',
   errStorage: 'Storage problem', errUnknown: 'Error',
   fixReader: 'Plug the card reader in again.', fixBroker: 'Check the network. Sales can go on offline within the limits.',
   fixConfig: 'Call the person in charge of the terminal.', fixStorage: 'Call the person in charge of the terminal.',
@@ -61,10 +67,23 @@ export function tooSmallText(lang: Lang, w: number, h: number): string {
   return lang === 'en' ? `Terminal too small — needs at least ${w}×${h}` : `Terminalen er for lille — kræver mindst ${w}×${h}`;
 }
 
-export function errorTitle(lang: Lang, kind: ScreenView['errorKind']): { title: string; fix: string } {
+/** The reader's status as the status bar says it. */
+export function readerLabel(l: Labels, status: ReaderStatus): string {
+  switch (status) {
+    case 'ready': return l.readerReady;
+    case 'unplugged': return l.readerUnplugged;
+    case 'not_answering': return l.readerNotAnswering;
+    case 'replug': return l.readerReplug;
+  }
+}
+
+export function errorTitle(lang: Lang, kind: ScreenView['errorKind'], reader: ReaderStatus = 'unplugged'): { title: string; fix: string } {
   const l = labels(lang);
   switch (kind) {
-    case 'reader': return { title: l.errReader, fix: l.fixReader };
+    case 'reader':
+      if (reader === 'not_answering') return { title: l.errReaderSilent, fix: l.fixReaderWait };
+      if (reader === 'replug') return { title: l.errReaderSilent, fix: l.fixReaderReplug };
+      return { title: l.errReader, fix: l.fixReader };
     case 'broker': return { title: l.errBroker, fix: l.fixBroker };
     case 'config': return { title: l.errConfig, fix: l.fixConfig };
     case 'storage': return { title: l.errStorage, fix: l.fixStorage };

@@ -50,7 +50,7 @@ export const drawReport: ScreenRenderer = (c, body, m) => {
 
 export const drawError: ScreenRenderer = (c, body, m) => {
   const lang = m.view.lang;
-  const { title, fix } = errorTitle(lang, m.view.errorKind);
+  const { title, fix } = errorTitle(lang, m.view.errorKind, m.view.reader);
   c.fill(body, { bg: COLORS.errBg, fg: COLORS.white });
   const inner = inset(body, 2);
   const texts = [...wrap(title, inner.w).map((s) => ({ s, bold: true })), { s: '', bold: false }, ...wrap(fix, inner.w).map((s) => ({ s, bold: false }))];

@@ -2,7 +2,7 @@
 import { COLORS, cols, wrap, type Canvas, type Rect } from './canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { formatClock, formatKr } from './format.ts';
-import { labels, type Lang } from './labels.ts';
+import { labels, readerLabel, type Lang } from './labels.ts';
 import type { ScreenRenderer } from './draw-context.ts';
 import type { ScreenBasket, ScreenView } from '../../contract/index.ts';
 
@@ -74,7 +74,7 @@ export const drawIdle: ScreenRenderer = (c, body, m, ctx) => {
   y += drawBig(c, right, y, formatClock(ctx.now), { fg: COLORS.white }) + 1;
   const ready = m.view.reader === 'ready';
   const lines: [string, number][] = [
-    [`${l.reader}: ${ready ? l.readerReady : l.readerUnplugged}`, ready ? COLORS.green : COLORS.red],
+    [`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.green : COLORS.red],
     [`● ${m.online ? l.online : l.offline}`, m.online ? COLORS.green : COLORS.yellow],
     [`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey],
   ];
