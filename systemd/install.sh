@@ -90,10 +90,20 @@ install_app() {
   ln -sfn "$app/bin/klubkort.js" "$root/usr/local/bin/klubkort"
 }
 
+# libccid passes SCardControl to the ACR122U (its beeper and LED commands) only with
+# ifdDriverOptions 0x0001 (DRIVER_OPTION_CCID_EXCHANGE_AUTHORIZED). Debian keeps the file in /etc.
+enable_ccid_escape() {
+  local plist=$root/etc/libccid_Info.plist
+  [[ -f $plist ]] || plist=$root/usr/lib/pcsc/drivers/ifd-ccid.bundle/Contents/Info.plist
+  if [[ ! -f $plist ]]; then say "no libccid Info.plist: the reader keeps beeping by itself"; return 0; fi
+  sed -i --follow-symlinks '/<key>ifdDriverOptions<\/key>/{n;s#<string>[^<]*</string>#<string>0x0001</string>#}' "$plist"
+}
+
 install_system_files() {
   install -D -m 0644 "$src/systemd/blacklist-pn533.conf" "$root/etc/modprobe.d/blacklist-pn533.conf"
   install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
   install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
+  install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
   # Kept as they are on an upgrade; systemd creates and owns them too (ConfigurationDirectory=, StateDirectory=).
   install -d -m 0755 "$root/etc/klubkort"
   install -d -m 0700 "$root/var/lib/klubkort"
@@ -106,7 +116,10 @@ install_app
 install_system_files
 machine chown klubkort:klubkort /var/lib/klubkort
 machine unload_nfc_drivers
+enable_ccid_escape
 machine systemctl daemon-reload
+machine udevadm control --reload
+machine udevadm trigger --subsystem-match=usb --attr-match=idVendor=072f
 # tty1 is the cashier's screen, not a login prompt.
 machine systemctl mask getty@tty1.service autovt@tty1.service
 machine systemctl enable --now pcscd.socket

@@ -17,7 +17,8 @@ export type NfcLike = Pick<NFC, 'close'> & {
 };
 export type NfcFactory = () => NfcLike | Promise<NfcLike>;
 
-export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
+/** pcscd's socket; PCSCLITE_CSOCK_NAME moves it (libpcsclite and pcscd read it too), e.g. in tests. */
+export const PCSCD_SOCKET = process.env.PCSCLITE_CSOCK_NAME || '/run/pcscd/pcscd.comm';
 export const NFC_PCSC: NativePackage = { pkg: 'nfc-pcsc', addon: '@pokusew/pcsclite', apt: 'libpcsclite-dev pcscd' };
 
 export type NfcPcscModule = typeof import('nfc-pcsc');
