@@ -3,25 +3,29 @@
 #   sudo systemd/install.sh            packages, user, app in /opt/klubkort, units, then start
 #   systemd/install.sh --root DIR      only lay the files out under DIR (an image, a test): no
 #                                      packages, user, npm or systemctl, which are printed instead
+#   --data-label LABEL                 mount the ext4 file system LABEL at /var/lib/klubkort (fstab),
+#                                      for a read-only (overlay) root: docs/deploy.md
 # Re-runnable: an upgrade replaces /opt/klubkort and the units, and never touches /etc/klubkort
 # (config, certificates) or /var/lib/klubkort (the journal of sales).
 set -euo pipefail
 umask 022
 
 root=''
-if [[ ${1:-} == --root ]]; then
-  root=${2:?--root needs a directory}
-  root=$(cd "$root" && pwd)
-  shift 2
-fi
-[[ $# -eq 0 ]] || { echo "usage: install.sh [--root DIR]" >&2; exit 64; }
+data_label=''
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --root) root=${2:?--root needs a directory}; root=$(cd "$root" && pwd); shift 2 ;;
+    --data-label) data_label=${2:?--data-label needs a file system label}; shift 2 ;;
+    *) echo "usage: install.sh [--root DIR] [--data-label LABEL]" >&2; exit 64 ;;
+  esac
+done
 src=$(cd "$(dirname "$0")/.." && pwd)
 app=/opt/klubkort
 # What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo), and
 # the build script that `npm ci` runs (prepare) to make dist/, the bundle the daemon runs.
 app_items=(bin contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
 # cage + foot (+ seatd, a font): the kiosk the cashier screen runs in, with the photo as sixel pixels.
-packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3 cage foot seatd fonts-dejavu-core)
+packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3 cage foot seatd fonts-dejavu-core gpiod kbd)
 # gpio: LEDs and buzzer; video (seatd's group), render, input: the kiosk's display, GPU and keypad.
 groups=(gpio video render input)
 
@@ -104,9 +108,25 @@ install_system_files() {
   install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
   install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
   install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
+  install -D -m 0644 "$src/systemd/60-klubkort-gpio.rules" "$root/etc/udev/rules.d/60-klubkort-gpio.rules"
+  install -D -m 0644 "$src/systemd/90-klubkort-console.conf" "$root/etc/sysctl.d/90-klubkort-console.conf"
+  install -D -m 0644 "$src/systemd/klubkort-watchdog.conf" "$root/etc/systemd/system.conf.d/klubkort-watchdog.conf"
   # Kept as they are on an upgrade; systemd creates and owns them too (ConfigurationDirectory=, StateDirectory=).
   install -d -m 0755 "$root/etc/klubkort"
   install -d -m 0700 "$root/var/lib/klubkort"
+}
+
+# The journal on its own partition, so raspi-config's overlay root (RAM) never holds it. Added once.
+add_data_mount() {
+  local fstab=$root/etc/fstab line="LABEL=$data_label /var/lib/klubkort ext4 defaults,noatime 0 2"
+  mkdir -p "$(dirname "$fstab")"
+  touch "$fstab"
+  if awk '$2 == "/var/lib/klubkort"' "$fstab" | grep -q .; then
+    say "fstab already mounts /var/lib/klubkort: left as it is"
+  else
+    echo "$line" >>"$fstab"
+    say "fstab: $line"
+  fi
 }
 
 if [[ -z $root && $EUID -ne 0 ]]; then die "run as root (sudo), or with --root DIR"; fi
@@ -114,12 +134,18 @@ machine install_packages
 machine create_user
 install_app
 install_system_files
+mount_data() { mountpoint -q /var/lib/klubkort || mount /var/lib/klubkort; }
+if [[ -n $data_label ]]; then add_data_mount && machine mount_data; fi
 machine chown klubkort:klubkort /var/lib/klubkort
 machine unload_nfc_drivers
 enable_ccid_escape
-machine systemctl daemon-reload
+machine systemctl daemon-reexec
+machine sysctl -p /etc/sysctl.d/90-klubkort-console.conf
 machine udevadm control --reload
 machine udevadm trigger --subsystem-match=usb --attr-match=idVendor=072f
+machine udevadm trigger --subsystem-match=gpio
+# A desktop image's display manager would cover tty1: boot to the console.
+machine systemctl set-default multi-user.target
 # tty1 is the cashier's screen, not a login prompt.
 machine systemctl mask getty@tty1.service autovt@tty1.service
 machine systemctl enable --now pcscd.socket

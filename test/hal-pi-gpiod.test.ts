@@ -166,3 +166,12 @@ test('the hold script ends its tool when the daemon side closes stdin, and on a 
   t.is((await held.closed).errno, undefined);
   t.pass();
 });
+
+test('outputs-off (the unit ExecStopPost): every configured line driven low and released', async (t) => {
+  const { switchOutputsOff } = await import('../hal/pi/index.ts');
+  const { fake, opts } = await setup({ major: 2, chips: PI4_CHIPS });
+  const cfg = PiHardwareConfig.parse({ gpio: { pins: { buzzer: { pin: 23, activeLow: true } } } });
+  await switchOutputsOff(cfg, { gpiod: fake.runner, sysfsRoot: opts.sysfsRoot, devRoot: opts.devRoot });
+  t.deepEqual(lit(fake), { green: 0, red: 0, yellow: 0, buzzer: 1 }, 'off; the active-low buzzer off is high');
+  await until(() => fake.holders() === 0, 'released');
+});

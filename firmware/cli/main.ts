@@ -17,7 +17,8 @@ export const USAGE = `usage: klubkort <command> [options]
   forward --data-dir DIR                 send the unanswered queue to the ledger now
   ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)
   provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
-  selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker`;
+  selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker
+  outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)`;
 
 export async function main(argv: string[], usage = USAGE): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -63,6 +64,10 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
     case 'selftest': {
       const { selftestCommand } = await import('./selftest-cmd.ts');
       return selftestCommand(rest);
+    }
+    case 'outputs-off': {
+      const { outputsOffCommand } = await import('./outputs-off.ts');
+      return outputsOffCommand(rest);
     }
     case undefined:
     case 'help':

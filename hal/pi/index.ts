@@ -97,3 +97,15 @@ export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {})
   const indicators = new PiIndicators(gpio, reader as Partial<ReaderSignal>, log.child({ dev: 'indicators' }));
   return { reader, indicators };
 }
+
+/**
+ * Drives every configured output low and releases it: `klubkort outputs-off`, the unit's
+ * ExecStopPost, after a daemon that could not switch them off itself (killed, crashed).
+ */
+export async function switchOutputsOff(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<void> {
+  const pins = await openOutputPins(cfg.gpio.pins, gpioOptions(cfg, deps));
+  for (const p of Object.values(pins)) {
+    p.writeSync(false);
+    p.close();
+  }
+}
