@@ -3,6 +3,7 @@ import test from 'ava';
 import { TypedEmitter } from '../hal/emitter.ts';
 import type { CardReader, CardReaderEvents, Indicators, IndicatorState } from '../hal/types.ts';
 import { runSelftest, type SelftestDeps } from '../firmware/cli/selftest.ts';
+import { systemChecks, type SystemProbes } from '../firmware/cli/selftest-system.ts';
 
 class FakeReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   attached = true;
@@ -93,4 +94,44 @@ test('a device that throws fails its check without stopping the others; no termi
   t.is(table[0], 'LED green    FAIL  EIO: i/o error, write');
   t.is(table.find((l) => l.startsWith('display')), 'display      FAIL  no terminal to draw on');
   t.is(table.find((l) => l.startsWith('broker')), 'broker       FAIL  ENOTFOUND broker.local');
+});
+
+test('missing LEDs and buzzer fail their checks with the driver\'s reason and where feedback goes meanwhile', async (t) => {
+  const s = setup();
+  Object.assign(s.indicators, { fault: { problem: 'the gpiod tools are not installed (no gpioset): apt-get install gpiod', fallback: 'reader' } });
+  t.false(await runSelftest(s.deps));
+  const table = s.table();
+  t.is(table[0], 'LED green    FAIL  not driven: the gpiod tools are not installed (no gpioset): apt-get install gpiod');
+  t.regex(table.find((l) => l.startsWith('buzzer'))!, /^buzzer {7}FAIL  not driven: /);
+  t.true(table.includes('fix LED green: feedback goes to the reader\'s LED and beeper meanwhile; see docs/hardware.md "GPIO drivers"'));
+  t.true(table.includes('fix buzzer: feedback goes to the reader\'s LED and beeper meanwhile; see docs/hardware.md "GPIO drivers"'));
+  t.is(table.at(-1), 'selftest failed: 4 of 7 checks');
+});
+
+test('the Pi set-up: journal storage, console level, hardware watchdog, boot target, each failure with its fix', async (t) => {
+  const good: SystemProbes = {
+    storage: () => null, printk: async () => '1\t4\t1\t7\n',
+    systemctl: async (a) => (a[0] === 'get-default' ? 'multi-user.target' : '15s'),
+  };
+  t.deepEqual((await systemChecks('/var/lib/klubkort', good)).map((c) => [c.name, c.ok]), [
+    ['journal storage', true], ['console messages', true], ['hardware watchdog', true], ['boot target', true],
+  ]);
+  const bad: SystemProbes = {
+    storage: () => '/var/lib/klubkort is on a tmpfs (mounted at /var/lib/klubkort), which lives in RAM', printk: async () => '4\t4\t1\t7\n',
+    systemctl: async (a) => (a[0] === 'get-default' ? 'graphical.target' : '0'),
+  };
+  const s = setup({ systemChecks: () => systemChecks('/var/lib/klubkort', bad) });
+  t.false(await runSelftest(s.deps));
+  const table = s.table();
+  for (const l of [
+    'journal storage    FAIL  /var/lib/klubkort is on a tmpfs (mounted at /var/lib/klubkort), which lives in RAM',
+    'console messages   FAIL  kernel console level 4: the under-voltage warning would print over the sale',
+    'hardware watchdog  FAIL  off (RuntimeWatchdogSec unset)',
+    'boot target        FAIL  graphical.target: a display manager may cover tty1',
+    'fix journal storage: put the data directory on a writable partition that the overlay does not cover (docs/deploy.md, "Read-only root")',
+    'fix console messages: /etc/sysctl.d/90-klubkort-console.conf (kernel.printk = 1 4 1 7), then sudo sysctl --system; sudo systemd/install.sh (from the checkout) installs it',
+    'fix hardware watchdog: /etc/systemd/system.conf.d/klubkort-watchdog.conf, then sudo systemctl daemon-reexec; sudo systemd/install.sh (from the checkout) installs it',
+    'fix boot target: sudo systemctl set-default multi-user.target && sudo reboot',
+  ]) t.true(table.includes(l), l);
+  t.true(table.includes('selftest failed: 4 of 11 checks'));
 });

@@ -9,6 +9,7 @@ import { askControl } from '../control/socket.ts';
 import { createLogger } from '../log.ts';
 import { piDevices, simDevices } from './hardware.ts';
 import { runSelftest } from './selftest.ts';
+import { systemChecks } from './selftest-system.ts';
 import { checkBroker } from './provision/broker-check.ts';
 
 export const DEFAULT_CONFIG = '/etc/klubkort/config.json';
@@ -62,6 +63,7 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
       reader, indicators, out, waitCardMs: o.waitCardMs,
       displaySize: () => displaySize(cfg.hardware),
       checkBroker: async () => (await checkBroker(cfg, { catalogWaitMs: 0 })).problem,
+      systemChecks: cfg.hardware === 'pi' ? () => systemChecks(cfg.dataDir) : undefined,
     });
   } finally {
     await Promise.allSettled([reader.stop(), indicators.stop()]);

@@ -2,6 +2,7 @@
 // table. Devices come in started; the caller stops them. LEDs and buzzer cannot report whether
 // they lit or sounded, so they pass when driven and the technician watches and listens.
 import type { CardReader, CardTap, Indicators } from '../../hal/types.ts';
+import type { SystemCheck } from './selftest-system.ts';
 import { maskUid } from '../log.ts';
 
 export const MIN_DISPLAY = { cols: 60, rows: 20 } as const;
@@ -11,6 +12,8 @@ export interface SelftestDeps {
   indicators: Indicators;
   /** Null when there is no terminal to draw on. */
   displaySize: () => { cols: number; rows: number } | null;
+  /** The Pi's own set-up (selftest-system.ts); none for the simulator. */
+  systemChecks?: () => Promise<SystemCheck[]>;
   /** Null when the broker answers, else why not. */
   checkBroker: () => Promise<string | null>;
   out: (line: string) => void;
@@ -20,8 +23,8 @@ export interface SelftestDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface Check { name: string; ok: boolean; detail: string }
-type Outcome = [ok: boolean, detail: string];
+interface Check { name: string; ok: boolean; detail: string; fix?: string }
+type Outcome = [ok: boolean, detail: string, fix?: string];
 
 export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -34,22 +37,26 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
     } catch (err) {
       outcome = [false, (err as Error).message];
     }
-    checks.push({ name, ok: outcome[0], detail: outcome[1] });
+    checks.push({ name, ok: outcome[0], detail: outcome[1], fix: outcome[2] });
   };
+  // LEDs and buzzer that could not be opened: the reader or the screen speak instead, which
+  // sells, but the technician must fix the wiring or driver.
+  const fault = deps.indicators.fault;
+  const missing = (): Outcome => [false, `not driven: ${fault!.problem}`, `feedback goes to ${fault!.fallback === 'reader' ? "the reader's LED and beeper" : 'the screen only'} meanwhile; see docs/hardware.md "GPIO drivers"`];
 
   for (const led of ['green', 'red', 'yellow'] as const) {
     await check(`LED ${led}`, async () => {
       deps.out(`LED ${led} on`);
       deps.indicators.show({ led, buzzer: null });
       await sleep(stepMs);
-      return [true, 'driven: check it lit'];
+      return fault ? missing() : [true, 'driven: check it lit'];
     });
   }
   await check('buzzer', async () => {
     deps.out('buzzer: two beeps');
     deps.indicators.show({ led: 'off', buzzer: 'approve' });
     await sleep(stepMs);
-    return [true, 'driven: check it beeped twice'];
+    return fault ? missing() : [true, 'driven: check it beeped twice'];
   });
   await check('card reader', async () => {
     const outcome = await waitForCard(deps.reader, deps.waitCardMs ?? 15000, deps.out);
@@ -71,10 +78,14 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
     const problem = await deps.checkBroker();
     return problem === null ? [true, 'connected'] : [false, problem];
   });
+  for (const s of await (deps.systemChecks?.() ?? Promise.resolve([]))) await check(s.name, () => [s.ok, s.detail, s.fix]);
 
   const width = Math.max(...checks.map((c) => c.name.length));
   deps.out('');
   for (const c of checks) deps.out(`${c.name.padEnd(width)}  ${c.ok ? 'PASS' : 'FAIL'}  ${c.detail}`);
+  const fixes = checks.filter((c) => !c.ok && c.fix);
+  if (fixes.length) deps.out('');
+  for (const c of fixes) deps.out(`fix ${c.name}: ${c.fix}`);
   const failed = checks.filter((c) => !c.ok).length;
   deps.out(failed === 0 ? 'selftest passed' : `selftest failed: ${failed} of ${checks.length} checks`);
   return failed === 0;
