@@ -22,8 +22,15 @@ export interface ReportView {
   voids: number; voidsTotal: number;
   declined: number;
   queue: number;
+  /** 1.1: while someone is signed in. */
+  cashier?: CashierReport | null;
 }
-export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean }
+/** 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). */
+export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null }
+/** 1.1: the signed-in cashier's figures since sign-in. */
+export interface CashierReport { name: string; sales: number; salesTotal: number; voids: number; voidsTotal: number }
+/** 1.1: what the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
+export interface RulesView { leftToday: number | null; blockedItem: string | null }
 
 /**
  * The card reader as the cashier sees it: `not_answering` while it is on USB but silent (the
@@ -48,6 +55,10 @@ export interface ScreenView {
   /** True while an approval is being decided (Enter was pressed on confirm). */
   busy: boolean;
   errorKind: 'reader' | 'config' | 'broker' | 'storage' | null;
+  /** 1.1: the parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
+  rules?: RulesView | null;
+  /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */
+  lowBalance?: boolean;
 }
 
 export interface ScreenModel {

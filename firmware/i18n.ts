@@ -23,6 +23,12 @@ const texts = {
   overMaxPurchase: { da: 'Købet overstiger grænsen pr. køb', en: 'The purchase exceeds the limit per sale' },
   forwarding: { da: 'Sender køen til hovedbogen…', en: 'Forwarding the queue to the ledger…' },
   readError: { da: 'Kortet blev ikke læst — prøv igen', en: 'The card was not read — try again' },
+  // 1.1: cashiers, parents' rules, low balance
+  signedIn: { da: 'Kasserer logget ind', en: 'Cashier signed in' },
+  signedOut: { da: 'Kasserer logget ud', en: 'Cashier signed out' },
+  cashierRequired: { da: 'Log ind med dit personalekort først', en: 'Sign in with your staff card first' },
+  voidNotAllowed: { da: 'Kun kassereren der solgte, eller en leder, kan annullere', en: 'Only the cashier who made the sale, or a lead, can void it' },
+  lowBalance: { da: 'Lav saldo — bed barnet om at få forældrene til at sætte penge ind', en: 'Low balance — ask the child to have the parents top up' },
 } as const satisfies Record<string, Record<Lang, string>>;
 
 export type TextKey = keyof typeof texts;
@@ -36,10 +42,29 @@ const reasons: Record<string, Record<Lang, string>> = {
   invalid: { da: 'Ugyldigt køb', en: 'Invalid sale' },
   offline_limit: { da: 'Offline-grænsen er nået', en: 'Offline limit reached' },
   stale: { da: 'Offline for længe — kortdata er for gamle', en: 'Offline too long — card data too old' },
+  daily_limit: { da: 'Over forældrenes daglige grænse', en: "Over the parents' daily limit" },
+  category_blocked: { da: 'Forældrene har spærret en vare', en: 'The parents have blocked an item' },
+  card_auth: { da: 'Kortet kunne ikke godkendes som ægte', en: 'The card could not be verified as genuine' },
 };
 
 export function text(lang: Lang, key: TextKey): string {
   return texts[key][lang];
+}
+
+/** Labels of 1.1 screen parts (the parents' note and rules, the cashier). */
+const labels = {
+  note: { da: 'Note fra forældre', en: "Parent's note" },
+  leftToday: { da: 'Tilbage i dag', en: 'Left today' },
+  blockedItem: { da: 'Spærret vare', en: 'Blocked item' },
+  cashier: { da: 'Kasserer', en: 'Cashier' },
+  lead: { da: 'Leder', en: 'Lead' },
+  noCashier: { da: 'Ingen kasserer', en: 'No cashier' },
+  sinceSignIn: { da: 'Siden login', en: 'Since sign-in' },
+} as const satisfies Record<string, Record<Lang, string>>;
+export type LabelKey = keyof typeof labels;
+
+export function label(lang: Lang, key: LabelKey): string {
+  return labels[key][lang];
 }
 
 export function reasonText(lang: Lang, reason: string): string {

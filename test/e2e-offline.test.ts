@@ -50,6 +50,11 @@ async function sell(sim: SimClient, uid: string, key: '1' | '2' = '1') {
   await sim.key('enter');
   const r = await sim.waitScreen('result');
   await sim.key('escape');
+  // A declined sale's basket is kept (1.1): a second escape empties it.
+  if (r.result?.status === 'declined') {
+    await sim.waitScreen('basket');
+    await sim.key('escape');
+  }
   await sim.waitScreen('idle');
   return r;
 }
@@ -89,15 +94,17 @@ async function offlineSale(terminal: Terminal, uid: string) {
   c.onKey('1');
   c.onKey('enter');
   await c.onCard(uid);
+  // A declined sale's basket is kept (1.1): escape empties it too.
+  const toIdle = () => { for (let i = 0; i < 2 && c.state.screen !== 'idle'; i++) c.onKey('escape'); };
   if (c.state.screen !== 'confirm') {
     const refused = c.screen!;
-    c.onKey('escape');
+    toIdle();
     return refused;
   }
   c.onKey('enter');
   await until(() => c.state.screen === 'result', 'result');
   const shown = c.screen!;
-  c.onKey('escape');
+  toIdle();
   return shown;
 }
 

@@ -49,7 +49,7 @@ test('an approved sale carries the exact items and øre total, and the ledger bo
   const confirm = await buy(sim, ['1', '1', '2'], child.cardUid);
   const total = catalog[0]!.price * 2 + catalog[1]!.price;
   t.is(confirm.basket!.total, total);
-  t.deepEqual(confirm.card, { name: child.name, balance: child.balance, photo: child.photo });
+  t.deepEqual(confirm.card, { name: child.name, balance: child.balance, photo: child.photo, note: null });
   t.is(sim.tx.length, 0, 'nothing is sent before the cashier confirms');
   await sim.key('enter');
   const result = await sim.waitScreen('result');
@@ -102,6 +102,10 @@ test('blocked, closed and unknown cards are refused at once and nothing is sent'
     const r = await sim.waitScreen('result');
     t.like(r.result, { status: 'declined', reason, txId: null }, uid);
     await sim.key('escape');
+    // 1.1: the basket is kept after a decline, with the same lines.
+    const back = await sim.waitScreen('basket');
+    t.deepEqual(back.basket!.items.map((l) => l.qty), [1]);
+    await sim.key('escape');
     await sim.waitScreen('idle');
   }
   t.is(sim.tx.length, 0);
@@ -130,7 +134,7 @@ test('a tap on an empty basket shows the balance', async (t) => {
   const child = pick(w, (c) => c.status === 'active');
   await sim.tap(child.cardUid);
   const s = await sim.waitScreen('balance');
-  t.deepEqual(s.card, { name: child.name, balance: child.balance, photo: child.photo });
+  t.deepEqual(s.card, { name: child.name, balance: child.balance, photo: child.photo, note: null });
   t.is(sim.tx.length, 0);
 });
 

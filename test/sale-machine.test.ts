@@ -5,7 +5,7 @@ import type { SaleContext, SaleState, SaleEvent, CardView } from '../firmware/sa
 import type { CatalogItem, KeyName } from '../contract/index.ts';
 
 const catalog: CatalogItem[] = Array.from({ length: 11 }, (_, i) => ({ sku: `s${i + 1}`, name: `Vare ${i + 1}`, price: (i + 1) * 100, category: 'x' }));
-const ctx = (over: Partial<SaleContext> = {}): SaleContext => ({ catalog, maxPurchase: 19999, resultScreenMs: 3000, reader: 'ready', ...over });
+const ctx = (over: Partial<SaleContext> = {}): SaleContext => ({ catalog, maxPurchase: 19999, resultScreenMs: 3000, reader: 'ready', cashier: null, requireCashier: false, lowBalance: 2000, ...over });
 const card: CardView = { uid: '04A1B2C3', name: 'Ida', photo: null, available: 5000 };
 const run = (events: SaleEvent[], c = ctx(), s: SaleState = initialState()) => events.reduce((acc, e) => transition(acc.state, e, c), { state: s, effects: [] as unknown[] } as ReturnType<typeof transition>);
 const keys = (...k: KeyName[]): SaleEvent[] => k.map((key) => ({ type: 'key', key }));
@@ -103,9 +103,10 @@ test('a reader that does not answer blocks selling too, and the screen says why;
 test('screen model has exactly the contract fields plus view', (t) => {
   const s = run([...keys('1', '2', 'enter'), { type: 'tap', lookup: { ok: true, card } }]).state;
   const m = toScreenModel(s, ctx(), { lang: 'en', clubId: 'c', terminalId: 't', online: false, queue: 3, indicators: 'ok' });
-  t.deepEqual(Object.keys(m).sort(), ['basket', 'card', 'message', 'online', 'result', 'screen', 'view']);
+  t.deepEqual(Object.keys(m).sort(), ['basket', 'card', 'cashier', 'message', 'online', 'result', 'screen', 'view']);
   t.deepEqual(m.basket, { items: [{ sku: 's1', name: 'Vare 1', unitPrice: 100, qty: 1 }, { sku: 's2', name: 'Vare 2', unitPrice: 200, qty: 1 }], total: 300 });
-  t.deepEqual(m.card, { name: 'Ida', balance: 5000, photo: null });
+  t.deepEqual(m.card, { name: 'Ida', balance: 5000, photo: null, note: null });
+  t.is(m.cashier, null);
   t.regex(m.message, /No photo/);
   t.false(JSON.stringify(m).includes(card.uid));
 });
@@ -117,4 +118,103 @@ test('a card pulled away mid-read is told to the cashier and changes nothing els
   t.deepEqual(effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
   t.regex(toScreenModel(state, ctx(), { lang: 'da', clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' }).message, /ikke læst/);
   t.is(transition(state, { type: 'tap', lookup: { ok: true, card } }, ctx()).state.screen, 'confirm');
+});
+
+// --- contract 1.1: parents' rules, cashiers, the kept basket, low balance ---
+
+const st = { lang: 'da' as const, clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' as const };
+const mette = { staffId: 'mette', name: 'Mette', role: 'cashier' as const };
+const lars = { staffId: 'lars', name: 'Lars', role: 'lead' as const };
+const ruled = (rules: CardView['rules'], spentToday = 0, note: string | null = null): CardView => ({ ...card, rules, spentToday, note });
+const tapWith = (c: CardView): SaleEvent => ({ type: 'tap', lookup: { ok: true, card: c } });
+
+test('a blocked category refuses at the tap, names the item, and the basket comes back with the same lines', (t) => {
+  const cat = catalog.map((i, n) => ({ ...i, category: n === 1 ? 'slik' : 'x' }));
+  const c = ctx({ catalog: cat });
+  const { state, effects } = run([...keys('1', '2', 'enter'), tapWith(ruled({ blockedCategories: ['slik'] }))], c);
+  t.like(state, { screen: 'result', result: { status: 'declined', reason: 'category_blocked', txId: null } });
+  t.true(effects.some((e) => e.type === 'indicate' && e.led === 'red'));
+  const m = toScreenModel(state, c, st);
+  t.deepEqual(m.view.rules, { leftToday: null, blockedItem: 'Vare 2' });
+  t.regex(m.message, /spærret en vare/);
+  for (const next of [transition(state, { type: 'key', key: '5' }, c), transition(state, { type: 'timeout' }, c)]) {
+    t.like(next.state, { screen: 'basket' });
+    t.deepEqual(next.state.screen === 'basket' && next.state.lines.map((l) => [l.sku, l.qty]), [['s1', 1], ['s2', 1]]);
+  }
+});
+
+test('the daily limit counts today\'s spending; confirm shows how much is left after the basket, a refusal how much is left', (t) => {
+  const ok = run([...keys('3', 'enter'), tapWith(ruled({ dailyLimit: 1000 }, 600))]).state; // 600 + 300 <= 1000
+  t.is(ok.screen, 'confirm');
+  t.deepEqual(toScreenModel(ok, ctx(), st).view.rules, { leftToday: 100, blockedItem: null });
+  const no = run([...keys('5', 'enter'), tapWith(ruled({ dailyLimit: 1000 }, 600))]).state; // 600 + 500 > 1000
+  t.like(no, { screen: 'result', result: { status: 'declined', reason: 'daily_limit' } });
+  t.deepEqual(toScreenModel(no, ctx(), st).view.rules, { leftToday: 400, blockedItem: null });
+  t.like(transition(no, { type: 'key', key: 'escape' }, ctx()).state, { screen: 'basket' });
+});
+
+test('after any decline the basket is kept; after an approval the screen goes back to idle', (t) => {
+  const confirm = run([...keys('1', '1', 'enter'), tapWith(card), ...keys('enter')]).state;
+  const declined = transition(confirm, { type: 'decided', result: { status: 'declined', reason: 'insufficient_funds', balance: 100, txId: 'x' }, card, offline: false }, ctx()).state;
+  const back = transition(declined, { type: 'timeout' }, ctx()).state;
+  t.deepEqual(back.screen === 'basket' && back.lines.map((l) => [l.sku, l.qty]), [['s1', 2]]);
+  const blocked = run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'blocked', card } }]).state;
+  t.like(transition(blocked, { type: 'key', key: 'enter' }, ctx()).state, { screen: 'basket' });
+  const approved = transition(confirm, { type: 'decided', result: { status: 'approved', reason: null, balance: 100, txId: 'x' }, card, offline: false }, ctx()).state;
+  t.is(transition(approved, { type: 'timeout' }, ctx()).state.screen, 'idle');
+  const unknown = run([{ type: 'tap', lookup: { ok: false, reason: 'unknown_card', card: null } }]).state;
+  t.like(unknown, { screen: 'result', result: { status: 'declined', reason: 'unknown_card' } }, 'an unknown card on idle');
+  t.is(transition(unknown, { type: 'timeout' }, ctx()).state.screen, 'idle');
+});
+
+test('a staff card signs in and out on idle with an empty basket, is ignored elsewhere, and never pays', (t) => {
+  const staffTap: SaleEvent = { type: 'tap', lookup: { ok: false, reason: 'staff', staff: mette, card: null } };
+  const inStep = transition(initialState(), staffTap, ctx());
+  t.deepEqual(inStep.effects.find((e) => e.type === 'setCashier'), { type: 'setCashier', cashier: mette });
+  t.like(inStep.state, { screen: 'idle', notice: 'signedIn' });
+  const out = transition(initialState(), staffTap, ctx({ cashier: mette }));
+  t.deepEqual(out.effects.find((e) => e.type === 'setCashier'), { type: 'setCashier', cashier: null });
+  const other = transition(initialState(), { type: 'tap', lookup: { ok: false, reason: 'staff', staff: lars, card: null } }, ctx({ cashier: mette }));
+  t.deepEqual(other.effects.find((e) => e.type === 'setCashier'), { type: 'setCashier', cashier: lars }, 'another staff card replaces');
+  const tapScreen = run(keys('1', 'enter')).state;
+  t.is(transition(tapScreen, staffTap, ctx()).state, tapScreen, 'on the tap screen it is ignored (it never pays)');
+  const m = toScreenModel(initialState(), ctx({ cashier: mette }), st);
+  t.deepEqual(m.cashier, { name: 'Mette', role: 'cashier' });
+});
+
+test('requireCashier: the basket keys answer with a notice while nobody is signed in', (t) => {
+  const c = ctx({ requireCashier: true });
+  const { state } = run(keys('1'), c);
+  t.like(state, { screen: 'idle', notice: 'cashierRequired', lines: [] });
+  t.regex(toScreenModel(state, c, st).message, /personalekort/);
+  t.is(run(keys('1'), ctx({ requireCashier: true, cashier: mette })).state.screen, 'basket');
+});
+
+test('a void is refused to another cashier and allowed to the one who sold and to a lead', (t) => {
+  const sale = { txId: 'tx', total: 800, createdAt: '2026-12-01T10:00:00.000Z', items: [], voided: false, cashierId: 'mette' };
+  const voidScreen: SaleState = { screen: 'void', sale };
+  const other = { staffId: 'ole', name: 'Ole', role: 'cashier' as const };
+  const refused = transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: other }));
+  t.like(refused.state, { screen: 'void', refused: true });
+  t.false(refused.effects.some((e) => e.type === 'void'));
+  t.regex(toScreenModel(refused.state, ctx(), st).message, /leder/);
+  t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: mette })).effects.some((e) => e.type === 'void'));
+  t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: lars })).effects.some((e) => e.type === 'void'));
+  t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx()).effects.some((e) => e.type === 'void'), 'nobody signed in, no requireCashier');
+  t.false(transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ requireCashier: true })).effects.some((e) => e.type === 'void'));
+});
+
+test('low balance: confirm and result warn when the balance after the sale is below the config amount', (t) => {
+  const confirm = run([...keys('9', 'enter'), tapWith({ ...card, available: 2800 })]).state; // 2800 - 900 = 1900 < 2000
+  t.true(toScreenModel(confirm, ctx(), st).view.lowBalance);
+  t.false(toScreenModel(confirm, ctx({ lowBalance: 1900 }), st).view.lowBalance);
+  const result = transition(transition(confirm, { type: 'key', key: 'enter' }, ctx()).state,
+    { type: 'decided', result: { status: 'approved', reason: null, balance: 1900, txId: 'x' }, card, offline: false }, ctx()).state;
+  t.true(toScreenModel(result, ctx(), st).view.lowBalance);
+});
+
+test('the parent\'s note goes with the card on confirm and balance', (t) => {
+  const c = ruled({ note: 'Nøddeallergi' }, 0, 'Nøddeallergi');
+  t.is(toScreenModel(run([...keys('1', 'enter'), tapWith(c)]).state, ctx(), st).card!.note, 'Nøddeallergi');
+  t.is(toScreenModel(run([tapWith(c)]).state, ctx(), st).card!.note, 'Nøddeallergi');
 });

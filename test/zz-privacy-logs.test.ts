@@ -68,8 +68,7 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
     await sim2.tap(uid);
     const s = await sim2.waitFor(() => (sim2.screen?.screen === 'confirm' && !sim2.screen.view.busy) || sim2.screen?.screen === 'result' ? sim2.screen : null, 'confirm');
     if (s.screen === 'confirm') { await sim2.key('enter'); await sim2.waitScreen('result'); }
-    await sim2.key('escape');
-    await sim2.waitScreen('idle');
+    await sim2.leave();
   }
 
   // Hostile input, some of it carrying real UIDs and names where they do not belong.

@@ -45,6 +45,8 @@ export const TerminalConfig = z.object({
     maxPurchase: NonNegOre.max(1_000_000).default(D.maxPurchase),
     replyTimeoutMs: z.number().int().min(100).max(60000).default(D.replyTimeoutMs),
     resultScreenMs: z.number().int().min(500).max(60000).default(4000),
+    /** The confirm and result screens warn the cashier when the balance after the sale is below this (øre). */
+    lowBalanceWarning: NonNegOre.max(1_000_000).default(2000),
   }).strict().prefault({}),
   offline: OfflineLimitsConfig.prefault({}),
   outbox: z.object({

@@ -3,7 +3,8 @@
 import type { TerminalConfigMsg } from '../../contract/index.ts';
 import type { OfflineLimits } from './offline.ts';
 
-export interface Limits { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number }
+/** `requireCashier` (1.1): from the ledger's config topic only; false without one. */
+export interface Limits { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number; requireCashier: boolean }
 
 /** The local config's limits (its `sale` and `offline` sections). */
 export interface LocalLimits { sale: { maxPurchase: number; replyTimeoutMs: number }; offline: OfflineLimits }
@@ -34,6 +35,7 @@ export class EffectiveLimits {
       maxPurchase: this.#ledger?.maxPurchase ?? this.local.sale.maxPurchase,
       offline: this.#ledger?.offline ?? this.local.offline,
       replyTimeoutMs: this.local.sale.replyTimeoutMs,
+      requireCashier: this.#ledger?.requireCashier ?? false,
     };
   }
 }

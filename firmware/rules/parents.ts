@@ -5,6 +5,12 @@ import type { CardRecord, CardRules, Spent } from '../../contract/index.ts';
 
 export interface RuleLine { sku: string; name: string; unitPrice: number; qty: number; category: string | null }
 
+/** The basket's lines with the catalog's category of each (null: no longer in the catalog). */
+export function withCategories(lines: readonly Omit<RuleLine, 'category'>[], catalog: readonly { sku: string; category: string }[]): RuleLine[] {
+  const category = new Map(catalog.map((i) => [i.sku, i.category]));
+  return lines.map((l) => ({ ...l, category: category.get(l.sku) ?? null }));
+}
+
 /** Why the parents' rules refuse a basket, with what the cashier is told. */
 export type RuleRefusal =
   | { reason: 'category_blocked'; item: string }

@@ -8,7 +8,8 @@ import type { Journal } from '../journal/journal.ts';
 import type { CardMoney } from '../journal/card-money.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
-import type { CardRecord, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import type { CardRecord, CatalogItem, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import { checkParentRules, displayNote, spentInRecord, withCategories } from '../rules/parents.ts';
 import { basketTotal, checkBasket, availableMoney } from '../rules/authorise.ts';
 import { decideOffline } from '../rules/offline.ts';
 import type { Limits } from '../rules/effective-limits.ts';
@@ -17,8 +18,15 @@ import type { CardView } from './types.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
 
-const toView = (m: CardMoney): CardView =>
-  ({ uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked) });
+/** `spentToday`: today's spending (1.1), counted only for a card with a daily limit. */
+const toView = (m: CardMoney, spentToday = 0): CardView => ({
+  uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked),
+  ...(m.record.rules ? { rules: m.record.rules, note: displayNote(m.record.rules.note) } : {}),
+  spentToday,
+});
+
+/** The club's local day now: its date and the instant it began (1.1 "today"). */
+export interface Today { day: string; since: string }
 
 export interface AuthoriserDeps {
   terminalId: string;
@@ -32,6 +40,10 @@ export interface AuthoriserDeps {
   offlineForSeconds: () => number;
   limits: () => Limits;
   now: () => Date;
+  /** 1.1: the club's local day (config `timeZone`), the catalog (for the items' categories) and the signed-in staffId. */
+  today: () => Today;
+  catalog: () => readonly CatalogItem[];
+  cashierId: () => string | null;
   log: Logger;
 }
 
@@ -41,13 +53,24 @@ export class Authoriser {
   /** Looks a card up as the sale sees it, with the money available now. */
   async cardView(uid: string): Promise<CardView | null> {
     const m = await this.d.journal.cardMoney(uid);
-    return m && toView(m);
+    return m && toView(m, await this.#spentToday(m));
   }
 
   /** The card as the sale sees it, with its record (for its status). */
   async lookup(uid: string): Promise<{ card: CardView; record: CardRecord } | null> {
     const m = await this.d.journal.cardMoney(uid);
-    return m && { card: toView(m), record: m.record };
+    return m && { card: toView(m, await this.#spentToday(m)), record: m.record };
+  }
+
+  /**
+   * 1.1: today's spending = the record's `spent.total` when its day is today, + this card's sales of
+   * today this terminal approved that are not in the record yet. Read only for a card with a daily limit.
+   */
+  async #spentToday(m: CardMoney): Promise<number> {
+    const limit = m.record.rules?.dailyLimit;
+    if (limit === null || limit === undefined) return 0;
+    const today = this.d.today();
+    return spentInRecord(m.record.spent, today.day) + await this.d.journal.sales.unbookedSince(m.record.cardUid, m.record.version, today.since);
   }
 
   async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
@@ -56,12 +79,16 @@ export class Authoriser {
     const msg: SaleMsg = {
       type: 'sale', txId: randomUUID(), terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: card.uid,
       items: lines.map((l) => ({ ...l })), total: basketTotal(lines), createdAt: this.d.now().toISOString(), offline: false,
+      cashierId: this.d.cashierId(),
     };
     // Checked again here, not only when items were added: the limit may have changed since.
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
     const money = await journal.cardMoney(card.uid);
     if (!money) return this.#refuse(msg, 'unknown_card', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
+    // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
+    const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), await this.#spentToday(money));
+    if (refusal) return this.#refuse(msg, refusal.reason, card);
 
     if (!this.d.connected()) return this.#offline(msg, card, false, money);
 
@@ -85,7 +112,10 @@ export class Authoriser {
     const { journal, log } = this.d;
     const sale = await journal.sales.sale(saleTxId);
     if (!sale || !sale.cardUid) return null;
-    const msg: VoidMsg = { type: 'void', txId: randomUUID(), voids: saleTxId, terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: sale.cardUid, createdAt: this.d.now().toISOString() };
+    const msg: VoidMsg = {
+      type: 'void', txId: randomUUID(), voids: saleTxId, terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: sale.cardUid,
+      createdAt: this.d.now().toISOString(), cashierId: this.d.cashierId(),
+    };
     const ok = await journal.sales.recordVoid(msg, sale.total);
     log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
     this.d.forward();
@@ -110,7 +140,7 @@ export class Authoriser {
       log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
       this.d.forward();
       // The money after it follows from what was read: no second read after the fsync.
-      const after = toView({ ...money, unbooked: money.unbooked + msg.total });
+      const after = { ...toView({ ...money, unbooked: money.unbooked + msg.total }), spentToday: (card.spentToday ?? 0) + msg.total };
       return { result: { status: 'approved', reason: null, balance: after.available, txId: msg.txId }, card: after, offline: true };
     }
     // (decideOffline never approves without a card: `ok` here is only a type's possibility)

@@ -5,6 +5,7 @@ import type { Hardware, KeyName } from '../../hal/types.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
+import type { CashierSession } from './cashier-session.ts';
 import type { BusinessDay } from '../rules/business-day.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
@@ -22,6 +23,10 @@ export interface ControllerDeps {
   forward: () => void;
   /** The day the report and the last sale belong to. */
   businessDay: () => BusinessDay;
+  /** 1.1: who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
+  session: CashierSession;
+  requireCashier: () => boolean;
+  lowBalance: number;
   log: Logger;
 }
 
@@ -36,15 +41,39 @@ export class SaleController {
 
   get state(): SaleState { return this.#state; }
   get screen(): ScreenModel | null { return this.#last; }
+  get catalog(): readonly CatalogItem[] { return this.#catalog; }
 
   setCatalog(items: readonly CatalogItem[]): void { this.#catalog = items; this.render(); }
 
   setReaderStatus(status: ReaderStatus): void { this.dispatch({ type: 'reader', status }); }
 
-  onKey(key: KeyName): void { this.dispatch({ type: 'key', key }); }
+  onKey(key: KeyName): void {
+    this.#active();
+    this.dispatch({ type: 'key', key });
+  }
 
   async onCard(uid: string): Promise<void> {
+    this.#active();
     this.dispatch({ type: 'tap', lookup: await this.#lookup(uid) });
+  }
+
+  /** 1.1: the cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
+  checkIdle(): void {
+    if (!this.d.session.expireIfIdle()) return;
+    this.d.log.info('cashier signed out after being idle');
+    this.render();
+  }
+
+  #active(): void {
+    this.checkIdle();
+    this.d.session.touch();
+  }
+
+  #ctx(): SaleContext {
+    return {
+      catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader,
+      cashier: this.d.session.cashier, requireCashier: this.d.requireCashier(), lowBalance: this.d.lowBalance,
+    };
   }
 
   /** The ledger changed a card: refresh or refuse the one on the confirm screen. */
@@ -52,11 +81,12 @@ export class SaleController {
     const s = this.#state;
     if (s.screen !== 'confirm' || s.card.uid !== uid) return;
     const lookup = await this.#lookup(uid);
+    if (!lookup.ok && lookup.reason === 'staff') return;
     this.dispatch({ type: 'cardChanged', lookup: lookup.ok || lookup.card ? lookup : { ...lookup, card: { ...s.card } } });
   }
 
   dispatch(ev: SaleEvent): void {
-    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader };
+    const ctx = this.#ctx();
     const prev = this.#state;
     const { state, effects } = transition(prev, ev, ctx);
     // A fact of the device, read by the next transitions and the screen.
@@ -72,7 +102,7 @@ export class SaleController {
 
   /** Draws the current state; called on every change of state or terminal status. */
   render(): void {
-    const ctx: SaleContext = { catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader };
+    const ctx = this.#ctx();
     this.#last = toScreenModel(this.#state, ctx, this.d.status());
     try {
       this.d.hw.display.draw(this.#last);
@@ -110,6 +140,9 @@ export class SaleController {
   }
 
   async #lookup(uid: string): Promise<TapLookup> {
+    // 1.1: a staff card never pays (a UID is never both).
+    const staff = await this.d.journal.cards.staff(uid);
+    if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role }, card: null };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
     return found.record.status === 'active' ? { ok: true, card: found.card } : { ok: false, reason: 'blocked', card: found.card };
@@ -123,6 +156,11 @@ export class SaleController {
         this.#timer = setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
         return;
       case 'forward': return this.d.forward();
+      case 'setCashier':
+        this.d.session.set(e.cashier)
+          .then(() => { this.d.log.info({ role: e.cashier?.role ?? null }, e.cashier ? 'cashier signed in' : 'cashier signed out'); this.render(); })
+          .catch(fail('signing in'));
+        return;
       case 'authorise':
         this.d.authoriser.authorise(e.lines, e.card)
           .then((d) => this.dispatch({ type: 'decided', ...d }))
@@ -134,7 +172,7 @@ export class SaleController {
         return;
       case 'loadVoid':
         this.d.journal.sales.lastVoidable(this.d.businessDay().since)
-          .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false } }))
+          .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false, cashierId: s.cashierId } }))
           .catch(fail('loading the last sale'));
         return;
       case 'void':
@@ -144,8 +182,11 @@ export class SaleController {
         return;
       case 'loadReport': {
         const day = this.d.businessDay();
-        this.d.journal.sales.report(day.since)
-          .then((r) => this.dispatch({ type: 'reportLoaded', report: { ...r, date: day.date, queue: this.d.status().queue } }))
+        const signedIn = this.d.session.signedIn;
+        Promise.all([this.d.journal.sales.report(day.since), signedIn && this.d.journal.sales.cashierReport(signedIn.cashier.staffId, signedIn.mark)])
+          .then(([r, c]) => this.dispatch({ type: 'reportLoaded', report: {
+            ...r, date: day.date, queue: this.d.status().queue, cashier: c && signedIn ? { name: signedIn.cashier.name, ...c } : null,
+          } }))
           .catch(fail('loading the report'));
         return;
       }

@@ -1,8 +1,10 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
 import { checkBasket } from '../rules/authorise.ts';
+import { checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
+import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import type { BasketLine } from '../../contract/index.ts';
-import { PAGE_SIZE, type Effect, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
+import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
 
 export interface Step { state: SaleState; effects: Effect[] }
 
@@ -32,12 +34,17 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       return { state: { ...state, notice: 'readError' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
     case 'decided':
       if (state.screen !== 'confirm' || !state.busy) return stay(state);
-      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
-    case 'cardChanged':
-      // A card blocked or closed while the cashier looks at it is refused at once.
+      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false,
+        kept: ev.result.status === 'declined' ? { lines: state.lines, page: state.page } : null }, ctx);
+    case 'cardChanged': {
+      // A card blocked or closed while the cashier looks at it is refused at once; so is a basket
+      // the parents' new rules refuse.
       if (state.screen !== 'confirm' || state.busy || state.card.uid !== lookupUid(ev.lookup)) return stay(state);
-      if (ev.lookup.ok) return stay({ ...state, card: ev.lookup.card });
-      return refuse(ev.lookup, ctx);
+      const kept = { lines: state.lines, page: state.page };
+      if (!ev.lookup.ok) return refuse(ev.lookup.reason, ev.lookup.card, kept, ctx);
+      const refusal = rulesRefusal(ev.lookup.card, state.lines, ctx);
+      return refusal ? refuse(refusal.reason, ev.lookup.card, kept, ctx) : stay({ ...state, card: ev.lookup.card });
+    }
     case 'voidLoaded':
       return state.screen === 'void' ? stay({ screen: 'void', sale: ev.sale }) : stay(state);
     case 'voided':
@@ -46,7 +53,7 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
     case 'reportLoaded':
       return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
     case 'timeout':
-      return state.screen === 'result' || state.screen === 'balance' ? toIdle() : stay(state);
+      return state.screen === 'result' || state.screen === 'balance' ? afterResult(state) : stay(state);
     case 'recovered':
       if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
       return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
@@ -56,6 +63,18 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
 function lookupUid(l: TapLookup): string | undefined { return l.card?.uid; }
 
 function toIdle(): Step { return { state: initialState(), effects: [off] }; }
+
+/** 1.1: after a declined sale the basket is kept (back to `basket` with the same lines); else idle. */
+function afterResult(state: SaleState): Step {
+  const kept = state.screen === 'result' ? state.kept : null;
+  if (!kept || kept.lines.length === 0) return toIdle();
+  return { state: { screen: 'basket', lines: kept.lines, page: kept.page, notice: null }, effects: [off] };
+}
+
+/** 1.1: what the parents' rules say about this basket for this card (null: nothing against it). */
+export function rulesRefusal(card: CardView, lines: readonly BasketLine[], ctx: SaleContext): RuleRefusal | null {
+  return checkParentRules(card.rules, withCategories(lines, ctx.catalog), card.spentToday ?? 0);
+}
 
 function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleContext): Step {
   const ok = state.result.status === 'approved';
@@ -68,25 +87,35 @@ function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleCo
   };
 }
 
-/** Blocked, closed or unknown: refused before confirm, nothing sent to the ledger. */
-function refuse(l: Extract<TapLookup, { ok: false }>, ctx: SaleContext): Step {
+/** Blocked, closed, unknown or against the parents' rules: refused before confirm, nothing sent; the basket is kept. */
+function refuse(reason: string, card: CardView | null, kept: KeptBasket | null, ctx: SaleContext): Step {
   return showResult({
     screen: 'result',
-    result: { status: 'declined', reason: l.reason, balance: null, txId: null },
-    card: l.card, offline: false, voided: false,
+    result: { status: 'declined', reason, balance: card?.available ?? null, txId: null },
+    card, offline: false, voided: false, kept,
   }, ctx);
 }
 
 function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   if (readerBlocksSelling(state, ctx)) return stay(state);
+  const tapped: Effect = { type: 'indicate', led: 'yellow', buzzer: 'tap' };
+  if (lookup.ok === false && lookup.reason === 'staff') {
+    // 1.1: a staff card never pays; on idle with an empty basket it signs in or out, elsewhere it is ignored.
+    if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
+    const cashier = afterStaffTap(ctx.cashier, lookup.staff);
+    return { state: { ...state, notice: cashier ? 'signedIn' : 'signedOut' }, effects: [tapped, { type: 'setCashier', cashier }] };
+  }
   const hasBasket = (state.screen === 'basket' || state.screen === 'tap') && state.lines.length > 0;
   // A tap where no sale is going on shows the balance.
   const balanceScreens = state.screen === 'idle' || state.screen === 'result' || state.screen === 'balance';
   if (!hasBasket && !balanceScreens) return stay(state);
-  if (!lookup.ok) return refuse(lookup, ctx);
-  const tapped: Effect = { type: 'indicate', led: 'yellow', buzzer: 'tap' };
-  if (!hasBasket) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
-  const b = state as Extract<SaleState, { screen: 'basket' | 'tap' }>;
+  const b = hasBasket ? state as Extract<SaleState, { screen: 'basket' | 'tap' }> : null;
+  const kept = b && { lines: b.lines, page: b.page };
+  if (!lookup.ok) return refuse(lookup.reason, lookup.card, kept, ctx);
+  if (!b) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
+  // 1.1: the parents' rules, checked at the tap, before the cashier can approve.
+  const refusal = rulesRefusal(lookup.card, b.lines, ctx);
+  if (refusal) return refuse(refusal.reason, lookup.card, kept, ctx);
   return { state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false }, effects: [tapped] };
 }
 
@@ -107,10 +136,16 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
       return stay(state);
     case 'result':
     case 'balance':
-      return toIdle();
+      return afterResult(state);
     case 'void':
       if (key === 'escape') return toIdle();
-      if (key === 'enter' && state.sale && !state.sale.voided) return { state, effects: [{ type: 'void', txId: state.sale.txId }] };
+      if (key === 'enter' && state.sale && !state.sale.voided) {
+        // 1.1: only the cashier who made the sale or a lead (nobody signed in: only without requireCashier).
+        if (!mayVoid(state.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier)) {
+          return { state: { ...state, refused: true }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+        }
+        return { state, effects: [{ type: 'void', txId: state.sale.txId }] };
+      }
       return stay(state);
     case 'report':
       return key === 'escape' || key === 'enter' ? toIdle() : stay(state);
@@ -122,6 +157,8 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
   const page = Math.min(state.page, pages - 1);
   const withLines = (lines: BasketLine[]): Step => stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
   if (/^[1-9]$/.test(key)) {
+    // 1.1: with requireCashier nothing is sold while nobody is signed in.
+    if (ctx.requireCashier && !ctx.cashier) return { state: { ...state, notice: 'cashierRequired' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
     const item = ctx.catalog[page * PAGE_SIZE + Number(key) - 1];
     if (!item) return stay(state);
     const lines = addItem(state.lines, item);

@@ -1,9 +1,10 @@
 // Projects the sale state (plus terminal status) onto the screen model every display draws.
 import { text, reasonText, type Lang, type TextKey } from '../i18n.ts';
 import { basketTotal } from '../rules/authorise.ts';
-import { pageCount, readerBlocksSelling } from './machine.ts';
+import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
+import { leftToday } from '../rules/parents.ts';
 import { PAGE_SIZE, type CardView, type SaleContext, type SaleState } from './types.ts';
-import type { ScreenCard, ScreenModel, ScreenView, BasketLine } from '../../contract/index.ts';
+import type { ScreenCard, ScreenModel, ScreenView, BasketLine, RulesView } from '../../contract/index.ts';
 
 export interface TerminalStatus {
   lang: Lang;
@@ -14,7 +15,17 @@ export interface TerminalStatus {
   indicators: ScreenView['indicators'];
 }
 
-const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo } : null);
+/** 1.1: the parent's note goes with the card (already stripped of control characters). */
+const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo, note: c.note ?? null } : null);
+
+/** 1.1: on confirm, how much is left today after this basket; on a refusal by the rules, which item or how much is left. */
+function rulesView(c: CardView, lines: BasketLine[], ctx: SaleContext, refused: string | null): RulesView | null {
+  const refusal = rulesRefusal(c, lines, ctx);
+  if (refused === 'category_blocked' && refusal?.reason === 'category_blocked') return { leftToday: leftToday(c.rules, c.spentToday ?? 0), blockedItem: refusal.item };
+  const left = leftToday(c.rules, c.spentToday ?? 0);
+  if (left === null) return null;
+  return { leftToday: refused ? left : Math.max(0, left - basketTotal(lines)), blockedItem: null };
+}
 const basket = (lines: BasketLine[]) => ({ items: lines.map((l) => ({ ...l })), total: basketTotal(lines) });
 
 type Hint = ScreenView['hints'][number];
@@ -33,7 +44,8 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
     reader: ctx.reader, indicators: st.indicators,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
-  const base = { basket: null, card: null, result: null, online: st.online, view };
+  const cashier = ctx.cashier ? { name: ctx.cashier.name, role: ctx.cashier.role } : null;
+  const base = { basket: null, card: null, result: null, online: st.online, cashier, view };
 
   if (readerBlocksSelling(s, ctx)) {
     const message = t(ctx.reader === 'replug' ? 'readerReplug' : ctx.reader === 'not_answering' ? 'readerNotAnswering' : 'readerError');
@@ -61,20 +73,31 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
       return {
         ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),
         message: t(s.busy ? 'busy' : s.card.photo ? 'confirm' : 'confirmNoPhoto'),
-        view: { ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'approve'], ['escape', 'cancel']) },
+        view: {
+          ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'approve'], ['escape', 'cancel']),
+          rules: rulesView(s.card, s.lines, ctx, null), lowBalance: s.card.available - basketTotal(s.lines) < ctx.lowBalance,
+        },
       };
     case 'result': {
       const r = s.result;
       const msg = r.status === 'approved'
         ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'approved')
         : `${t('declined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
-      return { ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg };
+      const byRules = r.reason === 'daily_limit' || r.reason === 'category_blocked';
+      return {
+        ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg,
+        view: {
+          ...view,
+          rules: byRules && s.card && s.kept ? rulesView(s.card, s.kept.lines, ctx, r.reason) : null,
+          lowBalance: r.status === 'approved' && !s.voided && r.balance !== null && r.balance < ctx.lowBalance,
+        },
+      };
     }
     case 'balance':
       return { ...base, screen: 'balance', card: card(s.card), message: t('balance') };
     case 'void':
       return {
-        ...base, screen: 'void', message: t(s.sale ? 'voidPrompt' : 'voidNone'),
+        ...base, screen: 'void', message: t(s.refused ? 'voidNotAllowed' : s.sale ? 'voidPrompt' : 'voidNone'),
         view: { ...view, void: s.sale, hints: s.sale ? hints(st.lang, ['enter', 'void'], ['escape', 'back']) : hints(st.lang, ['escape', 'back']) },
       };
     case 'report':

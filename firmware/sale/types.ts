@@ -1,12 +1,20 @@
 // The sale state machine's states, events and effects. Transitions (machine.ts) are pure; the
 // controller performs the effects (journal, ledger, indicators, timers) and feeds events back.
-import type { KeyName, CatalogItem } from '../../contract/index.ts';
+import type { KeyName, CatalogItem, CardRules } from '../../contract/index.ts';
+import type { Cashier } from '../rules/cashiers.ts';
 import type { BasketLine, ScreenResult, ReportView, VoidView, ReaderStatus } from '../../contract/index.ts';
 import type { BuzzerPattern, Led } from '../../hal/types.ts';
 import type { TextKey } from '../i18n.ts';
 
-/** A card as the sale sees it: `uid` is used for the sale only and never displayed. */
-export interface CardView { uid: string; name: string; photo: string | null; available: number }
+/**
+ * A card as the sale sees it: `uid` is used for the sale only and never displayed. 1.1: the
+ * parents' rules, `note` ready to show (control characters stripped), and today's spending (the
+ * record's count for today plus this terminal's sales of today not in it yet).
+ */
+export interface CardView { uid: string; name: string; photo: string | null; available: number; rules?: CardRules; note?: string | null; spentToday?: number }
+
+/** Where a declined sale's basket goes back to (1.1: the basket is kept after every decline). */
+export interface KeptBasket { lines: BasketLine[]; page: number }
 
 interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null }
 
@@ -15,15 +23,17 @@ export type SaleState =
   | ({ screen: 'basket' } & Basket)
   | ({ screen: 'tap' } & Basket)
   | ({ screen: 'confirm'; card: CardView; busy: boolean } & Basket)
-  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean }
+  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean; kept?: KeptBasket | null }
   | { screen: 'balance'; card: CardView }
-  | { screen: 'void'; sale: VoidView | null }
+  | { screen: 'void'; sale: VoidView | null; refused?: boolean }
   | { screen: 'report'; report: ReportView };
 
 /** A tapped card after the controller looked it up: a refusal, or a card that may pay. */
 export type TapLookup =
   | { ok: true; card: CardView }
-  | { ok: false; reason: 'blocked' | 'unknown_card'; card: CardView | null };
+  | { ok: false; reason: 'blocked' | 'unknown_card'; card: CardView | null }
+  /** 1.1: a staff card; it never pays. */
+  | { ok: false; reason: 'staff'; staff: Cashier; card: null };
 
 export type SaleEvent =
   | { type: 'key'; key: KeyName }
@@ -49,6 +59,8 @@ export type Effect =
   | { type: 'loadVoid' }
   | { type: 'void'; txId: string }
   | { type: 'loadReport' }
+  /** 1.1: who is signed in from now on (null: signed out). */
+  | { type: 'setCashier'; cashier: Cashier | null }
   | { type: 'forward' }
   /** Sends `timeout` after the given time unless another transition happens first. */
   | { type: 'resetAfter'; ms: number };
@@ -60,6 +72,10 @@ export interface SaleContext {
   resultScreenMs: number;
   /** Selling needs `ready`; anything else shows the reader's error screen. */
   reader: ReaderStatus;
+  /** 1.1: the signed-in cashier, whether one is required to sell, and the balance below which the cashier is warned. */
+  cashier: Cashier | null;
+  requireCashier: boolean;
+  lowBalance: number;
 }
 
 export const PAGE_SIZE = 9;

@@ -4,6 +4,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from '../ledger/link.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
+import { CONTRACT_VERSION } from '../../contract/index.ts';
 
 /** The queue is counted again this often, whatever else happened. */
 const RECOUNT_MS = 60_000;
@@ -47,6 +48,6 @@ export class StatusPublisher {
   }
 
   async publish(): Promise<void> {
-    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue });
+    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION });
   }
 }

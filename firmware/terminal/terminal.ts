@@ -10,6 +10,8 @@ import { LedgerSync } from '../ledger/sync.ts';
 import { Forwarder } from '../ledger/forwarder.ts';
 import { Authoriser } from '../sale/authoriser.ts';
 import { SaleController } from '../sale/controller.ts';
+import { CashierSession } from '../sale/cashier-session.ts';
+import { localDay, localMidnight } from '../rules/local-day.ts';
 import type { TerminalStatus } from '../sale/screen.ts';
 import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
 import { businessDay } from '../rules/business-day.ts';
@@ -24,7 +26,12 @@ export interface TerminalDeps {
   hardware: Hardware;
   log: Logger;
   now?: () => Date;
+  /** Milliseconds on a monotonic clock (the cashier's idle sign-out); tests inject one. */
+  mono?: () => number;
 }
+
+/** How often the cashier's idle time is checked. */
+const IDLE_CHECK_MS = 5_000;
 
 export interface TerminalSnapshot {
   terminalId: string;
@@ -49,6 +56,8 @@ export class Terminal {
   readonly effectiveLimits: EffectiveLimits;
   readonly status: StatusPublisher;
   readonly retention: Retention;
+  readonly session: CashierSession;
+  #idleTimer: NodeJS.Timeout | null = null;
 
   readonly #now: () => Date;
 
@@ -66,6 +75,8 @@ export class Terminal {
     }, () => this.controller.render());
     this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render());
     this.retention = new Retention(journal, config.retentionDays, now, log);
+    // In memory only: a restart signs the cashier out (1.1).
+    this.session = new CashierSession(config.cashierIdleMinutes * 60_000, d.mono ?? (() => performance.now()), () => journal.sales.mark());
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
@@ -73,6 +84,9 @@ export class Terminal {
       offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
       limits: () => this.limits(),
       now,
+      today: () => { const day = localDay(now(), config.timeZone); return { day, since: localMidnight(day, config.timeZone) }; },
+      catalog: () => this.controller.catalog,
+      cashierId: () => this.session.cashier?.staffId ?? null,
       log: log.child({ part: 'sale' }),
     });
     this.controller = new SaleController({
@@ -82,6 +96,9 @@ export class Terminal {
       resultScreenMs: config.sale.resultScreenMs,
       forward: () => this.#kick(true),
       businessDay: () => businessDay(now()),
+      session: this.session,
+      requireCashier: () => this.limits().requireCashier,
+      lowBalance: config.sale.lowBalanceWarning,
       log: log.child({ part: 'sale' }),
     });
   }
@@ -112,6 +129,7 @@ export class Terminal {
   async stop(): Promise<void> {
     const { hardware } = this.d;
     this.retention.stop();
+    if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.status.stop();
     this.effectiveLimits.stop();
     this.controller.stop();
@@ -153,6 +171,8 @@ export class Terminal {
     controller.setReaderStatus(hardware.reader.status);
     controller.render();
     this.link.start();
+    this.#idleTimer = setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
+    this.sync.on('staffChanged', () => controller.render());
     log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');
   }
 

@@ -166,8 +166,7 @@ async function sell(w: CrashWorld): Promise<boolean> {
   await sim.tap(uid);
   const s = await sim.waitFor(() => (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result' ? sim.screen : null, 'confirm or refusal');
   if (s.screen === 'result') {
-    await sim.key('escape');
-    await sim.waitScreen('idle');
+    await sim.leave();
     return false;
   }
   await sim.key('enter');
@@ -177,8 +176,7 @@ async function sell(w: CrashWorld): Promise<boolean> {
 /** Reads the result and goes back to idle. */
 async function finish(w: CrashWorld): Promise<void> {
   await w.sim.waitScreen('result');
-  await w.sim.key('escape');
-  await w.sim.waitScreen('idle');
+  await w.sim.leave();
 }
 
 async function killMoment(w: CrashWorld, at: KillAt): Promise<void> {

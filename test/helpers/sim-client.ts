@@ -64,5 +64,15 @@ export class SimClient {
   tap(uid: string): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action: 'tap', uid })); }
   reader(action: 'remove' | 'unplug' | 'plug'): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action })); }
 
+  /** Escape until idle: a declined sale's basket is kept (1.1), so leaving a result may take two. */
+  async leave(): Promise<void> {
+    for (let i = 0; i < 3 && this.screen?.screen !== 'idle'; i++) {
+      const before = this.screen;
+      await this.key('escape');
+      await this.waitFor(() => this.screen !== before, 'the next screen', 5000).catch(() => undefined);
+    }
+    await this.waitScreen('idle');
+  }
+
   close(): Promise<void> { return this.client.endAsync(!this.client.connected); }
 }
