@@ -51,22 +51,6 @@ export function text(lang: Lang, key: TextKey): string {
   return texts[key][lang];
 }
 
-/** Labels of 1.1 screen parts (the parents' note and rules, the cashier). */
-const labels = {
-  note: { da: 'Note fra forældre', en: "Parent's note" },
-  leftToday: { da: 'Tilbage i dag', en: 'Left today' },
-  blockedItem: { da: 'Spærret vare', en: 'Blocked item' },
-  cashier: { da: 'Kasserer', en: 'Cashier' },
-  lead: { da: 'Leder', en: 'Lead' },
-  noCashier: { da: 'Ingen kasserer', en: 'No cashier' },
-  sinceSignIn: { da: 'Siden login', en: 'Since sign-in' },
-} as const satisfies Record<string, Record<Lang, string>>;
-export type LabelKey = keyof typeof labels;
-
-export function label(lang: Lang, key: LabelKey): string {
-  return labels[key][lang];
-}
-
 export function reasonText(lang: Lang, reason: string): string {
   return reasons[reason]?.[lang] ?? reason;
 }

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
 import { startLedger } from './ledger/ledger.ts';
-import { demoClub, demoChildren, DEMO_CLUB_ID } from './demo-club.ts';
+import { demoClub, demoChildren, demoStaff, DEMO_CLUB_ID } from './demo-club.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger, openLogFile } from '../firmware/log.ts';
@@ -48,7 +48,10 @@ export async function runSim(argv: string[]): Promise<number> {
   const daemon = await startDaemon(cfg, {
     onQuit: () => void stop(),
     simPanel: values.headless ? undefined : {
-      cards: demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
+      cards: [
+        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
+        ...demoStaff().map((s) => ({ uid: s.cardUid, label: `${s.name}, ${s.role}`, staff: true })),
+      ],
       tap: (uid) => reader({ action: 'tap', uid }),
       remove: () => reader({ action: 'remove' }),
       togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
@@ -61,6 +64,7 @@ export async function runSim(argv: string[]): Promise<number> {
   say(`             mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoChildren()[0]!.uid}"}'`);
   say(`  watch it:  mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t '${topics.simScreen(terminalId)}'`);
   say(`  parents' portal:  npx klubkort ledger --broker ${broker.url} topup ${demoChildren()[0]!.uid} 50`);
+  say(`  sign a cashier in: mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoStaff()[0]!.cardUid}"}'`);
 
   const stop = async () => {
     await daemon.stop().catch(() => undefined);

@@ -54,6 +54,8 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
   // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
+  // 1.1: who is signed in (sales and voids carry their staffId).
+  if (m.cashier) part(`${m.cashier.role === 'lead' ? l.lead : l.cashier}: ${m.cashier.name}`, COLORS.white, true);
   if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
   const id = m.view.terminalId;
   if (x + width(id) < c.w) c.text(c.w - width(id) - 1, y, id, { fg: COLORS.dim });

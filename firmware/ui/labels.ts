@@ -25,6 +25,8 @@ const da = {
   fixConfig: 'Kontakt den ansvarlige for kassen.', fixStorage: 'Kontakt den ansvarlige for kassen.',
   sim: 'SIM', simTap: 'tap kort', simRemove: 'fjern kort', simPlug: 'læser ud/ind', simLedger: 'hovedbog af/på',
   simPick: 'Vælg et barn at tappe', simClose: 'luk', simDid: 'Udført',
+  note: 'Note fra forældre', leftToday: 'Tilbage i dag', blockedItem: 'Spærret vare', lowBalance: 'Lav saldo — bed om at få sat penge ind',
+  cashier: 'Kasserer', lead: 'Leder', noCashier: 'Ingen kasserer logget ind', sinceSignIn: 'siden login', simStaff: 'personalekort',
 } as const;
 
 export type Labels = { readonly [K in keyof typeof da]: string };
@@ -49,6 +51,8 @@ const en: Labels = {
   fixConfig: 'Call the person in charge of the terminal.', fixStorage: 'Call the person in charge of the terminal.',
   sim: 'SIM', simTap: 'tap card', simRemove: 'remove card', simPlug: 'reader out/in', simLedger: 'ledger off/on',
   simPick: 'Pick a child to tap', simClose: 'close', simDid: 'Done',
+  note: "Parent's note", leftToday: 'Left today', blockedItem: 'Blocked item', lowBalance: 'Low balance — ask for a top-up',
+  cashier: 'Cashier', lead: 'Lead', noCashier: 'No cashier signed in', sinceSignIn: 'since sign-in', simStaff: 'staff card',
 };
 
 export type LabelKey = keyof Labels;

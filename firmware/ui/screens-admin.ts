@@ -38,6 +38,11 @@ export const drawReport: ScreenRenderer = (c, body, m) => {
     [l.voids, r.voids, r.voidsTotal, COLORS.white],
     [l.declinedCount, r.declined, null, COLORS.white],
     [l.queued, r.queue, null, r.queue > 0 ? COLORS.yellow : COLORS.white],
+    // 1.1: the signed-in cashier's own figures since sign-in.
+    ...(r.cashier ? [
+      [`${r.cashier.name} ${l.sinceSignIn}: ${l.sales}`, r.cashier.sales, r.cashier.salesTotal, COLORS.yellow],
+      [`${r.cashier.name} ${l.sinceSignIn}: ${l.voids}`, r.cashier.voids, r.cashier.voidsTotal, COLORS.yellow],
+    ] as [string, number, number | null, number][] : []),
   ];
   const table: Rect = { ...body, w: Math.min(body.w, 60) };
   const step = body.h >= 2 + 2 * rows.length ? 2 : 1;

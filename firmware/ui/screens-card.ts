@@ -66,12 +66,32 @@ function drawButtons(c: Canvas, r: Rect, m: ScreenModel): void {
   });
 }
 
+/** 1.1: the parent's note (e.g. an allergy), in yellow so the cashier reads it; returns the rows used. */
+function drawNote(c: Canvas, r: Rect, y: number, note: string | null | undefined, lang: Lang): number {
+  if (!note) return 0;
+  const lines = wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3);
+  lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true }));
+  return lines.length;
+}
+
+/** 1.1: the parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
+function ruleLines(m: ScreenModel): [string, Style][] {
+  const l = labels(m.view.lang);
+  const out: [string, Style][] = [];
+  const r = m.view.rules;
+  if (r?.blockedItem) out.push([`${l.blockedItem}: ${r.blockedItem}`, { fg: COLORS.yellow, bold: true }]);
+  if (r && r.leftToday !== null) out.push([`${l.leftToday}: ${formatKr(r.leftToday, m.view.lang)}`, { fg: COLORS.yellow, bold: true }]);
+  if (m.view.lowBalance) out.push([l.lowBalance, { fg: COLORS.yellow, bold: true }]);
+  return out;
+}
+
 export const drawConfirm: ScreenRenderer = (c, body, m, ctx) => {
   if (!m.card) return;
   const lang = m.view.lang;
   const l = labels(lang);
   const info = cardLayout(c, body, m.card, ctx, lang);
-  let y = info.y + drawName(c, info, m.card.name) + 1;
+  let y = info.y + drawName(c, info, m.card.name);
+  y += drawNote(c, info, y, m.card.note, lang) + 1;
   const total = m.basket?.total ?? 0;
   const after = m.card.balance - total;
   const lines: [string, number, Style][] = [
@@ -82,6 +102,7 @@ export const drawConfirm: ScreenRenderer = (c, body, m, ctx) => {
   const below = lines.length + 2 * Math.max(1, m.view.hints.length);
   y += drawTotal(c, { ...info, h: info.h - below }, y, l.total, total, lang) + 1;
   for (const [label, amount, st] of lines) c.spread(info, y++, label, formatKr(amount, lang), st);
+  for (const [s, st] of ruleLines(m)) if (y < info.y + info.h) c.text(info.x, y++, s, st, info.w);
   drawButtons(c, { ...info, y: y + 1, h: info.y + info.h - y - 1 }, m);
 };
 
@@ -89,7 +110,8 @@ export const drawBalance: ScreenRenderer = (c, body, m, ctx) => {
   if (!m.card) return;
   const lang = m.view.lang;
   const info = cardLayout(c, body, m.card, ctx, lang);
-  const y = info.y + drawName(c, info, m.card.name) + 1;
+  let y = info.y + drawName(c, info, m.card.name);
+  y += drawNote(c, info, y, m.card.note, lang) + 1;
   drawTotal(c, info, y, labels(lang).balance, m.card.balance, lang, m.card.balance < 0 ? COLORS.red : COLORS.green);
 };
 
@@ -105,6 +127,7 @@ export const drawResult: ScreenRenderer = (c, body, m) => {
   if (m.card) lines.push(m.card.name);
   if (r.balance !== null) lines.push(`${l.newBalance}: ${formatKr(r.balance, lang)}`);
   if (r.txId) lines.push(`${l.ref} ${shortTxId(r.txId)}`);
+  for (const [s] of ruleLines(m)) lines.push(s);
   const inner = inset(body, 1);
   let y = body.y + Math.max(0, Math.floor((body.h - BIG_ROWS - 1 - lines.length) / 2));
   y += drawBig(c, inner, y, ok ? l.approved : l.declined, { fg: COLORS.white, bold: true }) + 1;

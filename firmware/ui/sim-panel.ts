@@ -6,7 +6,8 @@ import type { Overlay } from './draw-context.ts';
 import type { KeyPress } from './console-screen.ts';
 
 export interface SimPanelActions {
-  cards: { uid: string; label: string }[];
+  /** `staff`: a staff card (1.1), which signs a cashier in and out on idle. */
+  cards: { uid: string; label: string; staff?: boolean }[];
   tap(uid: string): void;
   remove(): void;
   togglePlug(): void;
@@ -89,7 +90,7 @@ export class SimPanel implements Overlay {
       const sel = n === this.#selected;
       const y = inner.y + 1 + i;
       if (sel) c.fill({ ...inner, y, h: 1 }, { bg: COLORS.blue });
-      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
+      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
     });
   }
 }
