@@ -37,6 +37,7 @@ const reasons: Record<string, Record<Lang, string>> = {
   insufficient_funds: { da: 'Ikke penge nok på kortet', en: 'Not enough money on the card' },
   blocked: { da: 'Kortet er spærret', en: 'The card is blocked' },
   unknown_card: { da: 'Ukendt kort', en: 'Unknown card' },
+  card_auth: { da: 'Kortet kunne ikke bekræftes — det kan være en kopi', en: 'The card could not be verified — it may be a copy' },
   limit: { da: 'Over grænsen', en: 'Over the limit' },
   reversed: { da: 'Tilbageført', en: 'Reversed' },
   invalid: { da: 'Ugyldigt køb', en: 'Invalid sale' },
@@ -44,7 +45,6 @@ const reasons: Record<string, Record<Lang, string>> = {
   stale: { da: 'Offline for længe — kortdata er for gamle', en: 'Offline too long — card data too old' },
   daily_limit: { da: 'Over forældrenes daglige grænse', en: "Over the parents' daily limit" },
   category_blocked: { da: 'Forældrene har spærret en vare', en: 'The parents have blocked an item' },
-  card_auth: { da: 'Kortet kunne ikke godkendes som ægte', en: 'The card could not be verified as genuine' },
 };
 
 export function text(lang: Lang, key: TextKey): string {

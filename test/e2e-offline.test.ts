@@ -93,7 +93,7 @@ async function offlineSale(terminal: Terminal, uid: string) {
   const c = terminal.controller;
   c.onKey('1');
   c.onKey('enter');
-  await c.onCard(uid);
+  await c.onCard({ uid, sun: null });
   // A declined sale's basket is kept (1.1): escape empties it too.
   const toIdle = () => { for (let i = 0; i < 2 && c.state.screen !== 'idle'; i++) c.onKey('escape'); };
   if (c.state.screen !== 'confirm') {

@@ -55,7 +55,7 @@ test('a closed card leaves nothing behind: not in journal.db, -wal or -shm, not 
   t.like((await sellDirect(terminal, ['2', '2'], uid)).result, { status: 'approved' });
   t.like((await voidLast(terminal)).result, { status: 'approved' });
   await w.ledger.topUp(C, uid, 1000);
-  await terminal.controller.onCard(uid); // the balance screen
+  await terminal.controller.onCard({ uid, sun: null }); // the balance screen
   terminal.controller.onKey('escape');
   await inStep(w, terminal);
 

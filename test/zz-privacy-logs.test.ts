@@ -49,7 +49,7 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   // kasse-1, in process: every outcome of a sale, balance looks, a void, the report, offline.
   for (const kid of kids) await sellDirect(terminal, ['1', '4'], kid.uid);
   await sellDirect(terminal, ['1'], 'DEADBEEF');
-  for (const kid of kids) { await terminal.controller.onCard(kid.uid); terminal.controller.onKey('escape'); }
+  for (const kid of kids) { await terminal.controller.onCard({ uid: kid.uid, sun: null }); terminal.controller.onKey('escape'); }
   await voidLast(terminal);
   terminal.controller.onKey('f3');
   terminal.controller.onKey('escape');

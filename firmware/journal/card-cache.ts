@@ -6,6 +6,7 @@ import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 export interface CardRow {
   uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
   rules: string | null; spent_day: string | null; spent_total: number | null;
+  auth: 'uid' | 'sun' | null; sun_counter: number | null;
 }
 
 /** Rows per multi-row statement: a few sizes only, so a few statement texts stay prepared. */
@@ -19,9 +20,9 @@ function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
 }
 
 /** The cards table's columns, and a record's values for them in that order. */
-const CARD_COLUMNS = ['uid', 'holder_id', 'name', 'photo', 'status', 'balance', 'version', 'updated_at', 'rules', 'spent_day', 'spent_total'] as const;
+const CARD_COLUMNS = ['uid', 'holder_id', 'name', 'photo', 'status', 'balance', 'version', 'updated_at', 'rules', 'spent_day', 'spent_total', 'auth', 'sun_counter'] as const;
 const cardValues = (c: CardRecord): Param[] => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
-  c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null];
+  c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null, c.auth ?? null, c.sunCounter ?? null];
 /** VALUES names its columns column1…: the UID is the first, updatedAt the eighth. */
 const V_UID = 'column1';
 const V_UPDATED_AT = 'column8';
@@ -32,6 +33,8 @@ export const toRecord = (r: CardRow): CardRecord => ({
   balance: r.balance, version: r.version, updatedAt: r.updated_at,
   ...(r.rules !== null ? { rules: JSON.parse(r.rules) as CardRules } : {}),
   ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
+  ...(r.auth !== null ? { auth: r.auth } : {}),
+  ...(r.sun_counter !== null ? { sunCounter: r.sun_counter } : {}),
 });
 
 interface StaffRow { uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }

@@ -146,6 +146,26 @@ export const migrations: string[] = [
       ON CONFLICT(tx_id) DO UPDATE SET type = excluded.type, offline = excluded.offline, payload = excluded.payload;
   END;
   `,
+  // 6: contract 1.1, genuine cards. A card's kind and the SUN counter the ledger accepted; every SUN
+  // counter this terminal put into a sale of a card (an offline approval needs a counter above all of
+  // them: a replayed read is refused), recorded by trigger with the sale's outbox entry (same
+  // statement, no extra fsync), pruned below the accepted counter, and erased with the card.
+  `
+  ALTER TABLE cards ADD COLUMN auth TEXT;
+  ALTER TABLE cards ADD COLUMN sun_counter INTEGER;
+  CREATE TABLE sun_counters (tx_id TEXT PRIMARY KEY, card_uid TEXT NOT NULL, ctr INTEGER NOT NULL);
+  CREATE INDEX sun_counters_card ON sun_counters (card_uid, ctr);
+  CREATE TRIGGER outbox_sun_counter AFTER INSERT ON outbox
+    WHEN NEW.type = 'sale' AND NEW.card_uid IS NOT NULL AND json_extract(NEW.payload, '$.cardAuth.ctr') IS NOT NULL BEGIN
+    INSERT OR IGNORE INTO sun_counters (tx_id, card_uid, ctr) VALUES (NEW.tx_id, NEW.card_uid, json_extract(NEW.payload, '$.cardAuth.ctr'));
+  END;
+  CREATE TRIGGER cards_sun_counter AFTER UPDATE OF sun_counter ON cards WHEN NEW.sun_counter IS NOT NULL BEGIN
+    DELETE FROM sun_counters WHERE card_uid = NEW.uid AND ctr <= NEW.sun_counter;
+  END;
+  CREATE TRIGGER cards_sun_erased AFTER DELETE ON cards BEGIN
+    DELETE FROM sun_counters WHERE card_uid = OLD.uid;
+  END;
+  `,
 ];
 
 export async function migrate(db: Db): Promise<number> {

@@ -195,6 +195,15 @@ export class SalesBook {
     return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
   }
 
+  /**
+   * 1.1: the highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
+   * (an offline fallback of a sale keeps its own counter); null when none is kept.
+   */
+  async highestSunCounter(uid: string, exceptTxId: string): Promise<number | null> {
+    const r = await this.db.read((q) => q.get<{ ctr: number | null }>('SELECT max(ctr) AS ctr FROM sun_counters WHERE card_uid = ? AND tx_id <> ?', [uid, exceptTxId]));
+    return r?.ctr ?? null;
+  }
+
   async sale(txId: string): Promise<StoredSale | null> {
     const r = await this.db.read((q) => q.get<SaleRow>('SELECT * FROM sales WHERE tx_id = ?', [txId]));
     return r ? toSale(r) : null;

@@ -12,6 +12,7 @@ import type { CardRecord, CatalogItem, SaleMsg, VoidMsg } from '../../contract/i
 import { checkParentRules, displayNote, spentInRecord, withCategories } from '../rules/parents.ts';
 import { basketTotal, checkBasket, availableMoney } from '../rules/authorise.ts';
 import { decideOffline } from '../rules/offline.ts';
+import { isSunCard, offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../rules/card-auth.ts';
 import type { Limits } from '../rules/effective-limits.ts';
 import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
@@ -85,10 +86,14 @@ export class Authoriser {
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
     const money = await journal.cardMoney(card.uid);
     if (!money) return this.#refuse(msg, 'unknown_card', null);
+    // 1.1: the record may have become a `sun` card's since the tap.
+    if (tapAuthProblem(money.record, card.sun ?? null)) return this.#refuse(msg, 'card_auth', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
     // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
     const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), await this.#spentToday(money));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
+    const cardAuth = saleCardAuth(money.record, card.sun ?? null);
+    if (cardAuth) msg.cardAuth = cardAuth;
 
     if (!this.d.connected()) return this.#offline(msg, card, false, money);
 
@@ -127,7 +132,9 @@ export class Authoriser {
     const { journal, log } = this.d;
     const money = known ?? await journal.cardMoney(card.uid);
     const msg: SaleMsg = { ...sale, offline: true };
-    const decision = decideOffline({
+    const authProblem = money && isSunCard(money.record)
+      ? offlineAuthProblem(money.record, msg.cardAuth, await journal.sales.highestSunCounter(card.uid, msg.txId)) : null;
+    const decision = authProblem ? { ok: false as const, reason: authProblem } : decideOffline({
       card: money?.record ?? null,
       total: msg.total,
       unbooked: money?.unbooked ?? 0,

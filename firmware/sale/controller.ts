@@ -1,7 +1,8 @@
 // Runs the sale state machine: turns device and ledger happenings into events, performs the
 // effects the pure transitions ask for, and draws every new state on the display.
 import type { Logger } from '../log.ts';
-import type { Hardware, KeyName } from '../../hal/types.ts';
+import type { CardTap, Hardware, KeyName, SunRead } from '../../hal/types.ts';
+import { tapAuthProblem } from '../rules/card-auth.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
@@ -52,9 +53,9 @@ export class SaleController {
     this.dispatch({ type: 'key', key });
   }
 
-  async onCard(uid: string): Promise<void> {
+  async onCard(tap: CardTap): Promise<void> {
     this.#active();
-    this.dispatch({ type: 'tap', lookup: await this.#lookup(uid) });
+    this.dispatch({ type: 'tap', lookup: await this.#lookup(tap.uid, tap.sun) });
   }
 
   /** 1.1: the cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
@@ -80,7 +81,8 @@ export class SaleController {
   async onCardChanged(uid: string): Promise<void> {
     const s = this.#state;
     if (s.screen !== 'confirm' || s.card.uid !== uid) return;
-    const lookup = await this.#lookup(uid);
+    // The SUN read at the tap stays with the card on the confirm screen.
+    const lookup = await this.#lookup(uid, s.card.sun ?? null);
     if (!lookup.ok && lookup.reason === 'staff') return;
     this.dispatch({ type: 'cardChanged', lookup: lookup.ok || lookup.card ? lookup : { ...lookup, card: { ...s.card } } });
   }
@@ -139,13 +141,16 @@ export class SaleController {
     this.d.journal.sales.markShown(s.result.txId).catch((err: Error) => this.d.log.error({ err: err.message }, 'marking a result seen failed'));
   }
 
-  async #lookup(uid: string): Promise<TapLookup> {
+  async #lookup(uid: string, sun: SunRead | null): Promise<TapLookup> {
     // 1.1: a staff card never pays (a UID is never both).
     const staff = await this.d.journal.cards.staff(uid);
     if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role }, card: null };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
-    return found.record.status === 'active' ? { ok: true, card: found.card } : { ok: false, reason: 'blocked', card: found.card };
+    // 1.1: a `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
+    if (tapAuthProblem(found.record, sun)) return { ok: false, reason: 'card_auth', card: null };
+    const card = { ...found.card, sun };
+    return found.record.status === 'active' ? { ok: true, card } : { ok: false, reason: 'blocked', card };
   }
 
   #run(e: Effect): void {

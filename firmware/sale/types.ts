@@ -3,15 +3,16 @@
 import type { KeyName, CatalogItem, CardRules } from '../../contract/index.ts';
 import type { Cashier } from '../rules/cashiers.ts';
 import type { BasketLine, ScreenResult, ReportView, VoidView, ReaderStatus } from '../../contract/index.ts';
-import type { BuzzerPattern, Led } from '../../hal/types.ts';
+import type { BuzzerPattern, Led, SunRead } from '../../hal/types.ts';
 import type { TextKey } from '../i18n.ts';
 
 /**
  * A card as the sale sees it: `uid` is used for the sale only and never displayed. 1.1: the
  * parents' rules, `note` ready to show (control characters stripped), and today's spending (the
- * record's count for today plus this terminal's sales of today not in it yet).
+ * record's count for today plus this terminal's sales of today not in it yet). `sun`: what the tap's read of a `sun` card mirrored, sent with the sale;
+ * never displayed.
  */
-export interface CardView { uid: string; name: string; photo: string | null; available: number; rules?: CardRules; note?: string | null; spentToday?: number }
+export interface CardView { uid: string; name: string; photo: string | null; available: number; rules?: CardRules; note?: string | null; spentToday?: number; sun?: SunRead | null }
 
 /** Where a declined sale's basket goes back to (1.1: the basket is kept after every decline). */
 export interface KeptBasket { lines: BasketLine[]; page: number }
@@ -31,7 +32,7 @@ export type SaleState =
 /** A tapped card after the controller looked it up: a refusal, or a card that may pay. */
 export type TapLookup =
   | { ok: true; card: CardView }
-  | { ok: false; reason: 'blocked' | 'unknown_card'; card: CardView | null }
+  | { ok: false; reason: 'blocked' | 'unknown_card' | 'card_auth'; card: CardView | null }
   /** 1.1: a staff card; it never pays. */
   | { ok: false; reason: 'staff'; staff: Cashier; card: null };
 

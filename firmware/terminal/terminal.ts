@@ -159,7 +159,7 @@ export class Terminal {
     this.link.on('disconnected', () => controller.render());
 
     hardware.keypad.on('key', (k) => controller.onKey(k));
-    hardware.reader.on('card', (tap) => void controller.onCard(tap.uid).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
+    hardware.reader.on('card', (tap) => void controller.onCard(tap).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
     hardware.reader.on('detached', () => log.warn('card reader detached'));
     hardware.reader.on('status', (status) => controller.setReaderStatus(status));
     hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });

@@ -15,7 +15,7 @@ export async function sellDirect(terminal: Terminal, keys: KeyName[], uid: strin
   if (screen() !== 'idle') throw new Error(`the terminal is not idle but on ${screen()}`);
   for (const k of keys) c.onKey(k);
   c.onKey('enter');
-  await c.onCard(uid);
+  await c.onCard({ uid, sun: null });
   if (screen() === 'confirm') {
     c.onKey('enter');
     await until(() => screen() === 'result', 'the sale decided', ms);

@@ -1,0 +1,28 @@
+// Contract 1.1 § Genuine cards, on the terminal: it holds no card keys, so it refuses on its own only
+// what it can see is not the card: a `sun` card whose tap brought no SUN or another mirrored uid, and
+// for an offline approval a counter it has seen before (a replayed read). The ledger checks the cmac.
+import type { CardAuth, CardRecord } from '../../contract/index.ts';
+import type { SunRead } from '../../hal/types.ts';
+
+export const isSunCard = (record: Pick<CardRecord, 'auth'>): boolean => record.auth === 'sun';
+
+/** At the tap: null when the tap may stand for the card, else `card_auth`. */
+export function tapAuthProblem(record: Pick<CardRecord, 'auth' | 'cardUid'>, sun: SunRead | null): 'card_auth' | null {
+  if (!isSunCard(record)) return null;
+  return sun && sun.uid === record.cardUid ? null : 'card_auth';
+}
+
+/** What the sale message carries for the card: the tap's SUN for a `sun` card, nothing for a `uid` card. */
+export function saleCardAuth(record: Pick<CardRecord, 'auth'>, sun: SunRead | null): CardAuth | undefined {
+  return isSunCard(record) && sun ? { ctr: sun.ctr, cmac: sun.cmac } : undefined;
+}
+
+/**
+ * For an offline approval: the counter must be above the record's `sunCounter` and above every
+ * counter this terminal already put into another sale of the card (`highestUsed`, null: none).
+ */
+export function offlineAuthProblem(record: Pick<CardRecord, 'auth' | 'sunCounter'>, auth: CardAuth | undefined, highestUsed: number | null): 'card_auth' | null {
+  if (!isSunCard(record)) return null;
+  if (!auth) return 'card_auth';
+  return auth.ctr > Math.max(record.sunCounter ?? 0, highestUsed ?? -1) ? null : 'card_auth';
+}
