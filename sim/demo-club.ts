@@ -3,7 +3,7 @@
 // daily limit, a blocked category with a parent's note), and two staff cards (a cashier, a lead).
 import type { Catalog } from '../contract/index.ts';
 import type { CardSeed, ClubSeed, StaffSeed } from './ledger/types.ts';
-import { portraitPng } from './photos.ts';
+import { portraitJpeg } from './photos.ts';
 
 export const DEMO_CLUB_ID = 'demo-klub';
 
@@ -58,7 +58,7 @@ export function demoClub(): ClubSeed {
   return {
     clubId: DEMO_CLUB_ID,
     catalog: structuredClone(CATALOG),
-    cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitPng(card.holderId) : null })),
+    cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitJpeg(card.holderId) : null })),
     staff: demoStaff(),
   };
 }

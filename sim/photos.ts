@@ -1,6 +1,9 @@
-// Deterministic cartoon portraits for the simulator's children: the terminal shows the photo so a
-// cashier recognises the child, so every seed gets its own background, skin, hair, style and shirt.
+// Deterministic portraits for the simulator's children: the terminal shows the photo so a cashier
+// recognises the child, so every seed gets its own background, skin, hair, style and shirt. They
+// are photo-like (light falling from one side, shaded skin, hair strands, woven cloth, sensor
+// grain), so a check that the screen shows the photo faithfully means something.
 import { createHash } from 'node:crypto';
+import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
 export { sha256Hex } from '../contract/index.ts';
@@ -21,7 +24,7 @@ function hsl(h: number, s: number, l: number): Rgb {
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! * (1 - t) + b[i]! * t)) as unknown as Rgb;
 
 /** A shape in the 120×150 reference frame: a test for a point, and its colour. */
-interface Layer { inside: (x: number, y: number) => boolean; color: Rgb }
+interface Layer { inside: (x: number, y: number) => boolean; color: Rgb; texture?: 'hair' | 'shirt' | 'skin' }
 
 const ellipse = (cx: number, cy: number, rx: number, ry: number) =>
   (x: number, y: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
@@ -46,26 +49,26 @@ function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   const dark: Rgb = [40, 25, 25];
 
   const shapes: Layer[] = [];
-  const add = (inside: Layer['inside'], color: Rgb) => shapes.push({ inside, color });
+  const add = (inside: Layer['inside'], color: Rgb, texture?: Layer['texture']) => shapes.push({ inside, color, ...(texture ? { texture } : {}) });
   // Behind the head: long hair falls to the shoulders.
-  if (style === 1) add((x, y) => ellipse(60, 66, 40, 46)(x, y) || rect(20, 66, 100, 118)(x, y), hair);
-  add(ellipse(60, 170, 58, 50), shirt);
+  if (style === 1) add((x, y) => ellipse(60, 66, 40, 46)(x, y) || rect(20, 66, 100, 118)(x, y), hair, 'hair');
+  add(ellipse(60, 170, 58, 50), shirt, 'shirt');
   add(rect(50, 92, 70, 122), shade);
   add(ellipse(60, 120, 14, 8), shade);
   add(ellipse(60, 126, 16, 7), mix(shirt, white, 0.35)); // collar
-  add(ellipse(30, 70, 7, 9), skin);
-  add(ellipse(90, 70, 7, 9), skin);
-  add(ellipse(60, 68, 30, 36), skin);
+  add(ellipse(30, 70, 7, 9), skin, 'skin');
+  add(ellipse(90, 70, 7, 9), skin, 'skin');
+  add(ellipse(60, 68, 30, 36), skin, 'skin');
   // Hair on top of the head, by style.
   const cap = (x: number, y: number) => ellipse(60, 52, 33, 28)(x, y) && y < 50 - Math.abs(x - 60) * 0.12;
   if (style === 2) {
     add((x, y) => cap(x, y) || [[34, 46], [44, 34], [58, 29], [72, 33], [84, 44], [30, 60], [90, 60]]
-      .some(([cx, cy]) => Math.hypot(x - cx!, y - cy!) <= 10), hair);
+      .some(([cx, cy]) => Math.hypot(x - cx!, y - cy!) <= 10), hair, 'hair');
   } else {
-    add(cap, hair);
-    add(ellipse(style === 0 ? 46 : 70, 46, 20, 9), hair); // fringe swept to one side
+    add(cap, hair, 'hair');
+    add(ellipse(style === 0 ? 46 : 70, 46, 20, 9), hair, 'hair'); // fringe swept to one side
   }
-  if (style === 3) add(ellipse(60, 22, 14, 12), hair);
+  if (style === 3) add(ellipse(60, 22, 14, 12), hair, 'hair');
   // Face.
   for (const ex of [48, 72]) {
     add(ellipse(ex, 71, 6.5, 7), white);
@@ -85,16 +88,36 @@ function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   return { bg: [hsl(bgHue, 0.6, 0.86), hsl(bgHue, 0.5, 0.72)], shapes };
 }
 
-/** A PNG portrait (default 120×150) that is the same for the same seed and differs between seeds. */
-export function portraitPng(seed: string, opts: { width?: number; height?: number } = {}): Buffer {
-  const width = opts.width ?? 120;
-  const height = opts.height ?? 150;
+/** Texture of a layer by kind: how much lighter or darker a point is than the layer's flat colour. */
+type Texture = (x: number, y: number) => number;
+const TEXTURES: Record<string, Texture> = {
+  // Strands: fine waves along the hair's fall.
+  hair: (x, y) => 0.18 * Math.sin(x * 2.1 + Math.sin(y * 0.35) * 3) + 0.08 * Math.sin(x * 5.3 + y * 0.7),
+  // Cloth: a woven criss-cross.
+  shirt: (x, y) => 0.06 * Math.sin(x * 4) * Math.sin(y * 4),
+  // Skin: rounded by light from the upper left.
+  skin: (x, y) => 0.1 - ((x - 50) ** 2 + (y - 58) ** 2) / 6000,
+};
+
+/** Pixel noise, the same for the same place and seed: a camera sensor's grain. */
+const grain = (x: number, y: number, seed: number): number => {
+  let h = (x * 374761393 + y * 668265263 + seed * 2246822519) | 0;
+  h = Math.imul(h ^ (h >>> 13), 1274126177);
+  return (((h ^ (h >>> 16)) >>> 0) / 4294967295 - 0.5) * 14;
+};
+
+/** A portrait as RGBA pixels (default 300×375). */
+export function portraitRgba(seed: string, opts: { width?: number; height?: number } = {}): { width: number; height: number; data: Buffer } {
+  const width = opts.width ?? 300;
+  const height = opts.height ?? 375;
   const { bg, shapes } = layers(seed);
-  const png = new PNG({ width, height });
+  const seedN = createHash('sha256').update(seed).digest().readUInt32BE(0);
+  const data = Buffer.alloc(width * height * 4);
   const sx = 120 / width;
   const sy = 150 / height;
-  // 2×2 samples per pixel smooth the edges.
-  const offsets = [0.25, 0.75];
+  // 2×2 samples per pixel smooth the edges of small portraits; large ones have pixels enough.
+  const offsets = width * height > 40_000 ? [0.5] : [0.25, 0.75];
+  const n2 = offsets.length ** 2;
   for (let py = 0; py < height; py++) {
     for (let px = 0; px < width; px++) {
       const acc = [0, 0, 0];
@@ -102,15 +125,32 @@ export function portraitPng(seed: string, opts: { width?: number; height?: numbe
         for (const ox of offsets) {
           const x = (px + ox) * sx;
           const y = (py + oy) * sy;
-          let c = mix(bg[0], bg[1], y / 150);
-          for (const l of shapes) if (l.inside(x, y)) c = l.color;
-          for (let i = 0; i < 3; i++) acc[i]! += c[i]!;
+          // The backdrop: a vertical gradient with a soft light spot behind the head.
+          let c = mix(mix(bg[0], bg[1], y / 150), [255, 255, 255], Math.max(0, 0.35 - Math.hypot(x - 40, y - 40) / 160));
+          let tex: Texture | undefined;
+          for (const l of shapes) if (l.inside(x, y)) { c = l.color; tex = l.texture ? TEXTURES[l.texture] : undefined; }
+          const k = 1 + (tex ? tex(x, y) : 0);
+          for (let i = 0; i < 3; i++) acc[i]! += c[i]! * k;
         }
       }
       const o = (py * width + px) * 4;
-      for (let i = 0; i < 3; i++) png.data[o + i] = Math.round(acc[i]! / 4);
-      png.data[o + 3] = 255;
+      const n = grain(px, py, seedN);
+      for (let i = 0; i < 3; i++) data[o + i] = Math.max(0, Math.min(255, Math.round(acc[i]! / n2 + n)));
+      data[o + 3] = 255;
     }
   }
+  return { width, height, data };
+}
+
+/** The portrait as a PNG (lossless; large: for tests that need exact pixels). */
+export function portraitPng(seed: string, opts: { width?: number; height?: number } = {}): Buffer {
+  const img = portraitRgba(seed, opts);
+  const png = new PNG({ width: img.width, height: img.height });
+  img.data.copy(png.data);
   return PNG.sync.write(png, { colorType: 2 });
+}
+
+/** The portrait as a JPEG, as a parent's phone photo would come (about 20–30 KB at 300×375). */
+export function portraitJpeg(seed: string, opts: { width?: number; height?: number; quality?: number } = {}): Buffer {
+  return Buffer.from(jpeg.encode(portraitRgba(seed, opts), opts.quality ?? 85).data);
 }

@@ -8,7 +8,7 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   const s = startSimInTmux();
   t.teardown(() => s.kill());
   // idle: club, online, reader, catalog page
-  const idle = await s.screen(['demo-klub', '● Online', 'Læser: klar', '1 Juice', '8,00 kr', 'Side 1/2']);
+  const idle = await s.screen(['demo-klub', '* Online', 'Læser: klar', '1 Juice', '8,00 kr', 'Side 1/2']);
   t.regex(idle, /Kø: 0/);
 
   // basket → tap → confirm with the child's photo
@@ -29,7 +29,7 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
 
   // a card without a photo: the cashier is told to check the child
   await ringUpAndTap(s, ['6'], 4);
-  await s.screen(['Noah Pedersen', 'INTET FOTO — TJEK BARNET']);
+  await s.screen(['Noah Pedersen', 'INTET FOTO - TJEK BARNET']);
   s.keys('Escape'); // cancel: back to the basket, then empty it
   await s.screen(['1× Frugt', 'Esc: ryd']);
   s.keys('Escape');

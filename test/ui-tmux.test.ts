@@ -17,13 +17,13 @@ const SCREENS: [string, string[]][] = [
   ['idle', ['demo-klubben', 'Læser: klar', 'Kø: 2', '1 Sodavand', '10,00 kr', 'Side 1/2', 'Vælg varer']],
   ['basket', ['2× Sodavand', '1× Chokoladebar', 'I alt', big('28,00 kr')]],
   ['tap', [big('HOLD KORTET OP'), 'Hold kortet op til læseren', 'Esc']],
-  ['confirmBusy', ['Ida Sørensen', 'Arbejder…', 'Et øjeblik…']],
-  ['confirmNoPhoto', ['Oliver Hansen', 'INTET FOTO — TJEK BARNET', 'Intet foto — tjek barnet!', '-16,00 kr']],
+  ['confirmBusy', ['Ida Sørensen', 'Arbejder...', 'Et øjeblik...']],
+  ['confirmNoPhoto', ['Oliver Hansen', 'INTET FOTO - TJEK BARNET', 'Intet foto - tjek barnet!', '-16,00 kr']],
   ['approved', [big('GODKENDT'), 'Ny saldo: 17,00 kr', 'Ref. 3F2A9C1E', 'Godkendt']],
-  ['declined', [big('AFVIST'), 'Ikke penge nok på kortet', '● Offline', 'Kø: 1']],
+  ['declined', [big('AFVIST'), 'Ikke penge nok på kortet', '* Offline', 'Kø: 1']],
   ['balance', ['Ida Sørensen', 'Saldo', big('45,00 kr')]],
   ['void', ['Sidste salg', 'Ref. 3F2A9C1E', '2× Sodavand', 'Annullér']],
-  ['report', ['Dagens rapport — 24.11.2026', '512,50 kr', 'Venter på hovedbogen']],
+  ['report', ['Dagens rapport - 24.11.2026', '512,50 kr', 'Venter på hovedbogen']],
   ['error', ['Kortlæseren er ikke tilsluttet', 'Sæt kortlæserens stik i igen.', 'Læser: ikke tilsluttet']],
 ];
 
@@ -76,7 +76,7 @@ test('keys typed on the terminal arrive as contract key names; the sim panel tak
 test('English throughout when chosen', async (t) => {
   const h = harness(t, { cols: 60, rows: 20, lang: 'en' });
   h.show('confirmNoPhoto');
-  const confirm = await h.screen(['NO PHOTO — CHECK THE', 'Balance', 'kr 12.00', 'Approve', 'Cancel', 'Queue: 0']);
+  const confirm = await h.screen(['NO PHOTO - CHECK THE', 'Balance', 'kr 12.00', 'Approve', 'Cancel', 'Queue: 0']);
   t.notRegex(confirm, /Saldo|Godkend|kr\b\s*$/m, 'no Danish left');
   h.show('declined');
   const declined = await h.screen([big('DECLINED'), 'Not enough money on the card', 'New balance: kr 12.00']);

@@ -29,6 +29,20 @@ export const BrokerConfig = z.object({
 }).strict();
 
 
+/**
+ * `photo`: `auto` = sixel if the terminal says it has it, else the framebuffer if it can be written
+ * (on the bare console), else character cells; or one of them forced.
+ */
+export const DisplayConfig = z.object({
+  photo: z.enum(['auto', 'sixel', 'framebuffer', 'cells']).default('auto'),
+  framebuffer: z.object({
+    device: z.string().min(1).default('/dev/fb0'),
+    /** The device's geometry: bits_per_pixel, stride, virtual_size. */
+    sysfs: z.string().min(1).default('/sys/class/graphics/fb0'),
+  }).strict().prefault({}),
+}).strict();
+export type DisplayConfig = z.infer<typeof DisplayConfig>;
+
 export const TerminalConfig = z.object({
   terminalId: TerminalId,
   clubId: ClubId,
@@ -41,6 +55,8 @@ export const TerminalConfig = z.object({
   /** No TUI: the screen exists only as the sim `screen` topic. */
   headless: z.boolean().default(false),
   lang: z.enum(['da', 'en']).default('da'),
+  /** How the cardholder's photo reaches the screen (docs/deploy.md). */
+  display: DisplayConfig.prefault({}),
   sale: z.object({
     maxPurchase: NonNegOre.max(1_000_000).default(D.maxPurchase),
     replyTimeoutMs: z.number().int().min(100).max(60000).default(D.replyTimeoutMs),

@@ -1,6 +1,8 @@
-// Large text for what a cashier reads at arm's length (totals, the verdict, "tap card"): a 5-pixel
-// high font drawn with half blocks, three rows tall, so it fits even the smallest screen.
-import { Canvas, type Rect, type Style } from './canvas.ts';
+// Large text for what a cashier reads at arm's length (totals, the verdict, "tap card"): a 3×5
+// pixel font, one cell a pixel. A pixel is a '#' in its own colour on a background of that colour,
+// so it is a solid block on every terminal whatever its font has (the console's Terminus and
+// xterm's fixed fonts lack the half blocks ▀▄█), and reads as '#' in a text capture.
+import { COLORS, type Canvas, type Rect, type Style } from './canvas.ts';
 
 // '#' = pixel. Most glyphs are 3 wide; M, N, W, Æ, Ø need more to stay readable.
 const FONT: Record<string, string[]> = {
@@ -24,7 +26,7 @@ const FONT: Record<string, string[]> = {
   Æ: ['####', '# # ', '### ', '# # ', '# ##'], Ø: ['####', '#  #', '# ##', '## #', '####'], Å: [' # ', '###', '# #', '###', '# #'],
 };
 
-export const BIG_ROWS = 3;
+export const BIG_ROWS = 5;
 
 const glyphs = (s: string): string[][] | null => {
   const gs = Array.from(s.toUpperCase()).map((c) => FONT[c]);
@@ -37,20 +39,10 @@ export function bigWidth(s: string): number | null {
   return gs ? gs.reduce((n, g) => n + g[0]!.length, 0) + Math.max(0, gs.length - 1) : null;
 }
 
-/** The text as three rows of half blocks, or null when a character has no glyph. */
+/** The text as five rows of '#' (pixel) and ' ', or null when a character has no glyph. */
 export function bigText(s: string): string[] | null {
   const gs = glyphs(s);
-  if (!gs) return null;
-  const px = [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]!).join(' '));
-  const out: string[] = [];
-  for (let r = 0; r < BIG_ROWS; r++) {
-    const top = px[2 * r]!, bottom = px[2 * r + 1] ?? '';
-    out.push(Array.from(top, (t, x) => {
-      const b = bottom[x] === '#';
-      return t === '#' ? (b ? '█' : '▀') : b ? '▄' : ' ';
-    }).join(''));
-  }
-  return out;
+  return gs ? [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]!).join(' ')) : null;
 }
 
 /**
@@ -61,7 +53,12 @@ export function drawBig(c: Canvas, r: Rect, y: number, s: string, st: Style = {}
   const rows = bigText(s);
   const w = bigWidth(s);
   if (rows && w !== null && w <= r.w && y + BIG_ROWS <= r.y + r.h) {
-    rows.forEach((row, i) => c.centre(r, y + i, row, st));
+    const x0 = r.x + Math.floor((r.w - w) / 2);
+    const colour = st.fg ?? COLORS.white;
+    // Not bold: on the console bold brightens the glyph but not its background.
+    rows.forEach((row, i) => Array.from(row).forEach((px, x) => {
+      if (px === '#') c.put(x0 + x, y + i, '#', { fg: colour, bg: colour, bold: false });
+    }));
     return BIG_ROWS;
   }
   c.centre(r, y, s, { ...st, bold: true });

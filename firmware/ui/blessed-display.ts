@@ -1,10 +1,14 @@
 // Draws the screen model on the console with blessed. draw() only stores the model and schedules
 // a frame: the daemon never waits for the terminal, and photos arrive when they are decoded.
+// With a pixel path (sixel, framebuffer) the photo is painted into its box after each frame.
 import type { Display, PhotoLookup, ScreenModel } from '../../hal/types.ts';
 import type { ConsoleScreen } from './console-screen.ts';
 import type { Overlay } from './draw-context.ts';
 import type { Lang } from './labels.ts';
 import type { Logger } from '../log.ts';
+import type { DisplayConfig } from '../config/schema.ts';
+import type { PhotoMode } from './draw-context.ts';
+import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo-output.ts';
 import { PhotoCache } from './photo-cache.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
@@ -13,8 +17,10 @@ export interface BlessedDisplayOptions {
   lang: Lang;
   photos: PhotoLookup;
   overlay?: Overlay;
-  /** Photo refusals (reason and size only). */
-  log?: Pick<Logger, 'warn'>;
+  /** Photo refusals (reason and size only), and the photo path chosen. */
+  log?: Pick<Logger, 'warn' | 'info'>;
+  /** `display` of the config: how the photo is shown (auto when left out). */
+  display?: DisplayConfig;
   /** For tests: the clock shown. */
   now?: () => Date;
 }
@@ -26,6 +32,8 @@ export class BlessedDisplay implements Display {
   #scheduled = false;
   #clockShown = '';
   #ticker: NodeJS.Timeout | null = null;
+  #output: PixelOutput | null = null;
+  #painted: PhotoPlacement | null = null;
 
   constructor(private readonly console: ConsoleScreen, private readonly opts: BlessedDisplayOptions) {
     this.#photos = new PhotoCache(opts.photos, () => this.redraw(), opts.log ? { log: opts.log } : {});
@@ -34,7 +42,14 @@ export class BlessedDisplay implements Display {
   }
 
   async start(): Promise<void> {
-    this.console.start();
+    await this.console.start();
+    if (!this.#output) {
+      const cfg = this.opts.display ?? { photo: 'auto', framebuffer: { device: '/dev/fb0', sysfs: '/sys/class/graphics/fb0' } };
+      const choice = choosePhotoOutput(cfg, this.console.abilities, this.console.term, (d) => this.console.writeRaw(d));
+      this.#output = choice.output;
+      const colors = this.console.colors;
+      this.opts.log?.info({ photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors }, 'photo path');
+    }
     // The clock on screen changes once a minute; look every second so it is never late.
     this.#ticker ??= setInterval(() => { if (formatClock(this.#now()) !== this.#clockShown) this.redraw(); }, 1000);
     this.#ticker.unref();
@@ -45,6 +60,9 @@ export class BlessedDisplay implements Display {
     if (this.#ticker) clearInterval(this.#ticker);
     this.#ticker = null;
     this.console.stop();
+    this.#output?.close();
+    this.#output = null;
+    this.#painted = null;
     await this.#photos.close();
   }
 
@@ -53,6 +71,11 @@ export class BlessedDisplay implements Display {
     if (model.screen === 'idle') this.#photos.clear();
     this.#model = model;
     this.redraw();
+  }
+
+  /** The photo path in use: 'sixel', 'framebuffer', 'cells', or 'none' (cannot be shown). */
+  get photoPath(): 'sixel' | 'framebuffer' | 'cells' | 'none' {
+    return this.#output?.kind ?? (this.console.colors < 256 ? 'none' : 'cells');
   }
 
   /** The model drawn last (or about to be). */
@@ -73,10 +96,24 @@ export class BlessedDisplay implements Display {
     const { cols, rows } = this.console.size;
     const now = this.#now();
     this.#clockShown = formatClock(now);
+    const out = this.#output;
+    let placed: PhotoPlacement | null = null;
+    const photoMode: PhotoMode = out
+      ? { kind: 'pixels', cell: out.cell(cols, rows), place: (rect, img) => { placed = { rect, img }; } }
+      : { kind: this.console.colors < 256 ? 'none' : 'cells' };
     const frame = renderFrame(this.#model, cols, rows, {
-      lang: this.opts.lang, now, photo: (sha) => this.#photos.get(sha),
+      lang: this.opts.lang, now, photo: (sha) => this.#photos.get(sha), photoMode,
       ...(this.opts.overlay ? { overlay: this.opts.overlay } : {}),
     });
-    this.console.show(frame.lines());
+    this.console.show(frame.lines(this.console.colors));
+    if (!out) return;
+    const p = placed as PhotoPlacement | null;
+    // Pixels of a photo that moved or went stay on screen until every cell is drawn again.
+    if (this.#painted && !samePlacement(this.#painted, p)) this.console.repaint();
+    this.#painted = p;
+    if (p) out.paint(p, cols, rows);
   }
 }
+
+const samePlacement = (a: PhotoPlacement, b: PhotoPlacement | null): boolean =>
+  b !== null && a.img === b.img && a.rect.x === b.rect.x && a.rect.y === b.rect.y && a.rect.w === b.rect.w && a.rect.h === b.rect.h;

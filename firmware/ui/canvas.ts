@@ -6,29 +6,61 @@ export type Color = number;
 export interface Style { fg?: Color; bg?: Color; bold?: boolean }
 export interface Rect { x: number; y: number; w: number; h: number }
 
-/** The palette, chosen to stay readable when blessed reduces it to 16 colours on a plain console. */
+/** The palette; each colour has a chosen stand-in among the 8 of the console (BASIC8). */
 export const COLORS = {
   default: -1, black: 0, white: 15, grey: 250, dim: 244, line: 240,
   header: 24, panel: 236, photoBg: 235,
   green: 40, okBg: 28, red: 196, errBg: 124, yellow: 220, warnBg: 166, blue: 39,
 } as const;
 
+// What each UI colour becomes on an 8- or 16-colour terminal (TERM=linux): blessed's own reduction
+// turned yellow totals and warning backgrounds red. 0 black, 1 red, 2 green, 3 yellow (brown on
+// the console; bold text brightens it), 4 blue, 6 cyan, 7 white.
+const BASIC8 = new Map<number, number>([
+  [COLORS.black, 0], [COLORS.white, 7], [COLORS.grey, 7], [COLORS.dim, 7], [COLORS.line, 7],
+  [COLORS.header, 4], [COLORS.panel, 0], [COLORS.photoBg, 0], [COLORS.green, 2], [COLORS.okBg, 2],
+  [COLORS.red, 1], [COLORS.errBg, 1], [COLORS.yellow, 3], [COLORS.warnBg, 3], [COLORS.blue, 6],
+]);
+const RGB8 = [[0, 0, 0], [205, 0, 0], [0, 205, 0], [205, 205, 0], [0, 0, 238], [205, 0, 205], [0, 205, 205], [229, 229, 229]];
+const CUBE = [0, 95, 135, 175, 215, 255];
+
+/** The nearest of the 8 basic colours to an xterm-256 index (for colours outside the UI palette). */
+export function basic8(c: Color): number {
+  const known = BASIC8.get(c);
+  if (known !== undefined) return known;
+  if (c < 16) return c & 7;
+  const rgb = c < 232 ? [CUBE[Math.floor((c - 16) / 36)]!, CUBE[Math.floor((c - 16) / 6) % 6]!, CUBE[(c - 16) % 6]!] : [8 + 10 * (c - 232), 8 + 10 * (c - 232), 8 + 10 * (c - 232)];
+  let best = 0, bestD = Infinity;
+  RGB8.forEach((b, i) => { const d = (b[0]! - rgb[0]!) ** 2 + (b[1]! - rgb[1]!) ** 2 + (b[2]! - rgb[2]!) ** 2; if (d < bestD) { bestD = d; best = i; } });
+  return best;
+}
+
 // C0/C1 control characters (ESC above all) from ledger data must never reach the terminal.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
+// Only glyphs every font of a terminal has: the console's (Lat15 Terminus and Fixed) and xterm's
+// standard 9x15 (ISO 8859-1, line drawing drawn by xterm itself) lack dashes, '…', '●' and arrows.
+// What texts (and the ledger's names) have beyond Latin-1 is spelled with what is there.
+export const SAFE_GLYPHS = /^[\u0020-\u007e\u00a0-\u00ff─│]$/u;
+const SUBSTITUTES: Record<string, string> = {
+  '—': '-', '–': '-', '‐': '-', '−': '-', '…': '...', '●': '*', '•': '*', '↑': '^', '↓': 'v', '←': '<-', '→': '->',
+  '‘': "'", '’': "'", '‚': ',', '“': '"', '”': '"', '„': '"', '€': 'EUR', '\u00ad': '',
+};
+const UNSAFE = /[^\u0020-\u007e\u00a0-\u00ff─│]/gu;
+
 export function sanitize(s: string): string {
-  return s.replace(CONTROL, ' ');
+  return s.replace(CONTROL, ' ').replace(UNSAFE, (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0]! : '?'));
 }
 
-/** Code points, so 'ø' or '▀' is one cell (the screen uses no double-width characters). */
+/** Code points, so 'ø' is one cell (the screen uses no double-width characters). */
 export const chars = (s: string): string[] => Array.from(sanitize(s));
 export const width = (s: string): number => chars(s).length;
 
-/** Cuts a text to `w` cells, ending in '…' when something was cut. */
+/** Cuts a text to `w` cells, ending in '.' when something was cut ('…' is not in every font). */
 export function fit(s: string, w: number): string {
   const cs = chars(s);
   if (cs.length <= w) return cs.join('');
-  return w <= 0 ? '' : cs.slice(0, w - 1).join('') + '…';
+  return w <= 0 ? '' : cs.slice(0, w - 1).join('') + '.';
 }
 
 /** Word-wraps to lines of at most `w` cells; a word longer than a line is cut. */
@@ -106,8 +138,14 @@ export class Canvas {
     return rows;
   }
 
-  /** Rows with SGR colour codes (bold, 38;5 / 48;5), emitted only where the style changes. */
-  lines(): string[] {
+  /**
+   * Rows with SGR colour codes, emitted only where the style changes: 38;5 / 48;5 on a terminal of
+   * 256 colours or more, else the 8 basic colours (30–37 / 40–47) chosen by BASIC8.
+   */
+  lines(colors = 256): string[] {
+    const few = colors < 256;
+    const fgCode = (c: number) => (c < 0 ? '39' : few ? String(30 + basic8(c)) : `38;5;${c}`);
+    const bgCode = (c: number) => (c < 0 ? '49' : few ? String(40 + basic8(c)) : `48;5;${c}`);
     const rows: string[] = [];
     for (let y = 0; y < this.h; y++) {
       let row = '';
@@ -115,7 +153,7 @@ export class Canvas {
       for (let x = 0; x < this.w; x++) {
         const i = y * this.w + x;
         const fg = this.#fg[i]!, bg = this.#bg[i]!;
-        const code = `\x1b[${this.#bold[i] ? '1' : '22'};${fg < 0 ? '39' : `38;5;${fg}`};${bg < 0 ? '49' : `48;5;${bg}`}m`;
+        const code = `\x1b[${this.#bold[i] ? '1' : '22'};${fgCode(fg)};${bgCode(bg)}m`;
         if (code !== last) { row += code; last = code; }
         row += this.#ch[i];
       }

@@ -2,19 +2,26 @@
 // destroyed (terminal restored) by whichever stops first.
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
+import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './terminal-probe.ts';
 
 /** What blessed reports for a key press (the fields the mapping reads). */
 export interface KeyPress { name?: string; full?: string; sequence?: string; ctrl?: boolean; meta?: boolean; shift?: boolean }
 /** Returns true when it took the key, so later handlers do not see it. */
 export type KeyHandler = (ch: string | undefined, key: KeyPress) => boolean;
 
-export interface ConsoleOptions { input?: NodeJS.ReadStream; output?: NodeJS.WriteStream; onQuit?: () => void }
+export interface ConsoleOptions {
+  input?: NodeJS.ReadStream; output?: NodeJS.WriteStream; onQuit?: () => void;
+  /** Ask the terminal about sixel and its cell size before blessed takes the input (default true). */
+  probe?: boolean;
+}
 
 export class ConsoleScreen {
   #screen: Widgets.Screen | null = null;
   #box: Widgets.BoxElement | null = null;
   readonly #keyHandlers: KeyHandler[] = [];
   readonly #resizeHandlers: (() => void)[] = [];
+  #starting: Promise<void> | null = null;
+  #abilities: TerminalAbilities = NO_ABILITIES;
 
   constructor(private readonly opts: ConsoleOptions = {}) {}
 
@@ -23,10 +30,27 @@ export class ConsoleScreen {
     return { cols: Number(this.#screen?.width ?? 0), rows: Number(this.#screen?.height ?? 0) };
   }
 
+  /** What the terminal answered when asked at start. */
+  get abilities(): TerminalAbilities { return this.#abilities; }
+  /** Colours the terminal has (terminfo), e.g. 8 for TERM=linux. */
+  get colors(): number { return Number((this.#screen?.tput as { colors?: number } | undefined)?.colors ?? 256) || 256; }
+  get term(): string | undefined { return (this.#screen?.program as { terminal?: string } | undefined)?.terminal ?? process.env.TERM; }
+
   onKey(fn: KeyHandler): void { this.#keyHandlers.push(fn); }
   onResize(fn: () => void): void { this.#resizeHandlers.push(fn); }
 
-  start(): void {
+  /** Asks the terminal what it can do (once), then opens the screen; the display and keypad share it. */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      if (this.opts.probe !== false) {
+        this.#abilities = await probeTerminal(this.opts.input ?? process.stdin, this.opts.output ?? process.stdout);
+      }
+      this.#open();
+    })();
+    return this.#starting;
+  }
+
+  #open(): void {
     if (this.#screen) return;
     const screen = blessed.screen({
       smartCSR: true, fullUnicode: true, forceUnicode: true, warnings: false, title: 'klubkort',
@@ -62,7 +86,22 @@ export class ConsoleScreen {
     this.#screen.render();
   }
 
+  /** Writes escape sequences (a sixel image) after what blessed has written so far. */
+  writeRaw(data: string): void {
+    const program = this.#screen?.program as (Widgets.Screen['program'] & { flush?: () => void; output: NodeJS.WritableStream }) | undefined;
+    if (!program) return;
+    program.flush?.();
+    program.output.write(data);
+  }
+
+  /** Redraws every cell: pixels painted over the text (sixel, framebuffer) are gone after it. */
+  repaint(): void {
+    this.#screen?.realloc();
+    this.#screen?.render();
+  }
+
   stop(): void {
+    this.#starting = null;
     const screen = this.#screen;
     this.#screen = null;
     this.#box = null;

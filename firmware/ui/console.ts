@@ -6,6 +6,7 @@ import { SimPanel, type SimPanelActions } from './sim-panel.ts';
 import { TtyKeypad } from './tty-keypad.ts';
 import type { Lang } from './labels.ts';
 import type { Logger } from '../log.ts';
+import type { DisplayConfig } from '../config/schema.ts';
 
 export type { SimPanelActions };
 export { BlessedDisplay, TtyKeypad };
@@ -22,7 +23,9 @@ export interface ConsoleOptions {
   keyMap?: Readonly<Record<string, KeyName>>;
   /** Called for Ctrl-C (raw mode swallows the signal); without it the process gets a SIGINT. */
   onQuit?: () => void;
-  log?: Pick<Logger, 'warn'>;
+  log?: Pick<Logger, 'warn' | 'info'>;
+  /** The config's `display` section (photo path). */
+  display?: DisplayConfig;
 }
 
 /** A display and a keypad sharing one screen: start() of either opens it, stop() of either restores the tty. */
@@ -36,6 +39,6 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
   // The panel sees keys first: letters are its own, and every key while its list is open.
   const panel = opts.simPanel ? new SimPanel(opts.simPanel, () => display?.redraw()) : undefined;
   if (panel) screen.onKey((ch, key) => panel.handle(ch, key));
-  display = new BlessedDisplay(screen, { lang: opts.lang, photos: opts.photos, ...(panel ? { overlay: panel } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  display = new BlessedDisplay(screen, { lang: opts.lang, photos: opts.photos, ...(panel ? { overlay: panel } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.display ? { display: opts.display } : {}) });
   return { display, keypad: new TtyKeypad(screen, opts.keyMap) };
 }

@@ -2,6 +2,7 @@
 import type { Canvas, Rect } from './canvas.ts';
 import type { Lang } from './labels.ts';
 import type { PhotoState } from './photo-cache.ts';
+import type { Rgba } from './photo.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 
 export interface DrawContext {
@@ -11,7 +12,19 @@ export interface DrawContext {
   photo(sha: string): PhotoState;
   /** Extra rows at the bottom (the simulator's panel), drawn last so a popup can cover the body. */
   overlay?: Overlay;
+  /** How the photo is drawn; half blocks in cells when left out. */
+  photoMode?: PhotoMode;
 }
+
+/**
+ * cells: half blocks in 256 colours; pixels: the box is left blank and `place` told where the photo
+ * goes (a cell being `cell` pixels); none: fewer than 256 colours and no pixel path, so the
+ * screen says the photo cannot be shown rather than drawing a blob.
+ */
+export type PhotoMode =
+  | { kind: 'cells' }
+  | { kind: 'pixels'; cell: { w: number; h: number }; place(rect: Rect, img: Rgba): void }
+  | { kind: 'none' };
 
 export interface Overlay {
   readonly rows: number;

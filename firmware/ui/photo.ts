@@ -13,24 +13,57 @@ export function fitSize(w: number, h: number, maxW: number, maxH: number): { w: 
   return { w: Math.max(1, Math.min(maxW, Math.round(w * s))), h: Math.max(1, Math.min(maxH, Math.round(h * s))) };
 }
 
-/** Resamples by averaging each target pixel's source block (nearest pixel when enlarging); alpha over black. */
+/**
+ * Resamples to tw×th: shrinking averages each target pixel's area of the source (partly covered
+ * pixels by their share), enlarging interpolates linearly; alpha is laid over black. Self-contained
+ * (no helpers, no closures): the decoder worker runs this very function from its source text.
+ */
 export function resample(img: Rgba, tw: number, th: number): Rgba {
-  const out = new Uint8Array(tw * th * 4);
-  const sx = img.width / tw, sy = img.height / th;
-  for (let ty = 0; ty < th; ty++) {
-    const y0 = Math.floor(ty * sy), y1 = Math.max(y0 + 1, Math.floor((ty + 1) * sy));
-    for (let tx = 0; tx < tw; tx++) {
-      const x0 = Math.floor(tx * sx), x1 = Math.max(x0 + 1, Math.floor((tx + 1) * sx));
-      let r = 0, g = 0, b = 0, n = 0;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const i = (y * img.width + x) * 4;
-          const a = img.data[i + 3]! / 255;
-          r += img.data[i]! * a; g += img.data[i + 1]! * a; b += img.data[i + 2]! * a; n++;
+  // Per axis, for each target index: its source indices and weights (x first, then y).
+  const taps: { idx: number[]; wt: number[] }[][] = [[], []];
+  for (let ax = 0; ax < 2; ax++) {
+    const n = ax === 0 ? img.width : img.height, t = ax === 0 ? tw : th, s = n / t;
+    for (let k = 0; k < t; k++) {
+      const idx: number[] = [], wt: number[] = [];
+      if (s >= 1) {
+        const a = k * s, b = (k + 1) * s;
+        for (let i = Math.floor(a); i < Math.min(n, Math.ceil(b)); i++) {
+          const w = Math.min(b, i + 1) - Math.max(a, i);
+          if (w > 1e-9) { idx.push(i); wt.push(w / s); }
         }
+      } else {
+        const c = Math.max(0, Math.min(n - 1, (k + 0.5) * s - 0.5));
+        const i0 = Math.floor(c), i1 = Math.min(n - 1, i0 + 1);
+        idx.push(i0, i1); wt.push(1 - (c - i0), c - i0);
       }
-      const o = (ty * tw + tx) * 4;
-      out[o] = Math.round(r / n); out[o + 1] = Math.round(g / n); out[o + 2] = Math.round(b / n); out[o + 3] = 255;
+      taps[ax]!.push({ idx, wt });
+    }
+  }
+  // Horizontal pass into premultiplied RGB rows, then the vertical pass.
+  const tmp = new Float32Array(tw * img.height * 3);
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < tw; x++) {
+      const tap = taps[0]![x]!;
+      let r = 0, g = 0, b = 0;
+      for (let j = 0; j < tap.idx.length; j++) {
+        const i = (y * img.width + tap.idx[j]!) * 4, w = tap.wt[j]! * img.data[i + 3]! / 255;
+        r += img.data[i]! * w; g += img.data[i + 1]! * w; b += img.data[i + 2]! * w;
+      }
+      const o = (y * tw + x) * 3;
+      tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
+    }
+  }
+  const out = new Uint8Array(tw * th * 4);
+  for (let y = 0; y < th; y++) {
+    const tap = taps[1]![y]!;
+    for (let x = 0; x < tw; x++) {
+      let r = 0, g = 0, b = 0;
+      for (let j = 0; j < tap.idx.length; j++) {
+        const i = (tap.idx[j]! * tw + x) * 3, w = tap.wt[j]!;
+        r += tmp[i]! * w; g += tmp[i + 1]! * w; b += tmp[i + 2]! * w;
+      }
+      const o = (y * tw + x) * 4;
+      out[o] = Math.round(r); out[o + 1] = Math.round(g); out[o + 2] = Math.round(b); out[o + 3] = 255;
     }
   }
   return { width: tw, height: th, data: out };
@@ -54,10 +87,10 @@ export function xterm256(r: number, g: number, b: number): number {
   return dg < dc ? 232 + gi2 : cube;
 }
 
-/** The cell size a photo takes in a box of cols×rows, aspect kept (1 cell = 1×2 pixels). */
-export function photoCellSize(img: { width: number; height: number }, cols: number, rows: number): { cols: number; rows: number } {
-  const { w, h } = fitSize(img.width, img.height, cols, rows * 2);
-  return { cols: w, rows: Math.ceil(h / 2) };
+/** The cells a photo takes in a box of cols×rows, aspect kept; a cell is 1×2 pixels in half blocks, or its real size in pixels. */
+export function photoCellSize(img: { width: number; height: number }, cols: number, rows: number, cell = { w: 1, h: 2 }): { cols: number; rows: number } {
+  const { w, h } = fitSize(img.width, img.height, cols * cell.w, rows * cell.h);
+  return { cols: Math.ceil(w / cell.w), rows: Math.ceil(h / cell.h) };
 }
 
 /** Draws the photo as large as fits, centred in the rect; returns the rect it covers. */

@@ -28,16 +28,20 @@ function photoWarning(c: Canvas, box: Rect, text: string): void {
 /** The photo box on the left (as large as the photo allows), the rest of the body for the text. */
 function cardLayout(c: Canvas, body: Rect, card: ScreenCard, ctx: DrawContext, lang: Lang): Rect {
   const l = labels(lang);
-  const state = card.photo ? ctx.photo(card.photo) : null;
+  const mode = ctx.photoMode ?? { kind: 'cells' };
+  // Without a way to show it, the photo is not even loaded.
+  const state = card.photo && mode.kind !== 'none' ? ctx.photo(card.photo) : null;
   const maxW = Math.floor(body.w * 0.55);
   // A portrait 3:4 box until the photo's real shape is known.
   const shape = state?.kind === 'ready' ? state.img : { width: 3, height: 4 };
-  const boxW = Math.min(maxW, photoCellSize(shape, maxW - 2, body.h).cols + 2);
+  const boxW = Math.min(maxW, photoCellSize(shape, maxW - 2, body.h, mode.kind === 'pixels' ? mode.cell : undefined).cols + 2);
   const [box, info] = cols(body, boxW, 2);
   c.fill(box, { bg: COLORS.photoBg });
-  if (state === null) photoWarning(c, box, l.noPhoto.toUpperCase());
+  if (card.photo && mode.kind === 'none') photoWarning(c, box, l.photoCannotShow.toUpperCase());
+  else if (state === null) photoWarning(c, box, l.noPhoto.toUpperCase());
   else if (state.kind === 'missing') photoWarning(c, box, l.photoMissing.toUpperCase());
   else if (state.kind === 'loading') c.centre(box, box.y + Math.floor(box.h / 2), l.photoLoading, { fg: COLORS.grey });
+  else if (mode.kind === 'pixels') mode.place(inset(box, 1), state.img);
   else drawPhoto(c, inset(box, 1), state.img);
   return info;
 }

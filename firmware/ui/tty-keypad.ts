@@ -22,6 +22,6 @@ export class TtyKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
       return k !== null;
     });
   }
-  async start(): Promise<void> { this.console.start(); }
+  async start(): Promise<void> { await this.console.start(); }
   async stop(): Promise<void> { this.console.stop(); }
 }
