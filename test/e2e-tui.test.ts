@@ -19,7 +19,7 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   // approve → result with the new balance and a reference
   s.keys('Enter');
   const approved = await s.screen(['Freja Nielsen', 'Ny saldo: 124,00 kr', 'Ref.']);
-  t.regex(approved, /█/);
+  t.regex(approved, /### ###/, 'the verdict in the big font');
 
   // the next key returns to idle; a blocked card is refused before confirm
   s.keys('Escape');
