@@ -135,3 +135,20 @@ test('the Pi set-up: journal storage, console level, hardware watchdog, boot tar
   ]) t.true(table.includes(l), l);
   t.true(table.includes('selftest failed: 4 of 11 checks'));
 });
+
+test('the display check fails when the photo cannot be shown (8 colours, no pixel path), and says why', async (t) => {
+  const { photoPathCheck } = await import('../firmware/ui/photo-output.ts');
+  const { DisplayConfig } = await import('../firmware/config/schema.ts');
+  const cfg = DisplayConfig.parse({ framebuffer: { device: '/nonexistent/fb0', sysfs: '/nonexistent/sys' } });
+  const none = { sixel: false, cell: null, colorRegisters: null };
+  const s = setup({ photoPath: () => photoPathCheck(cfg, 8, async () => none, 'linux') });
+  t.false(await runSelftest(s.deps));
+  const line = s.table().find((l) => l.startsWith('display'))!;
+  t.regex(line, /^display {6}FAIL {2}80×24; photo: cannot be shown: .*does not report sixel.*framebuffer \/nonexistent\/fb0.*8 colours/);
+  // A sixel terminal that gives its cell size passes; so do half blocks in 256 colours.
+  const sixel = setup({ photoPath: () => photoPathCheck(cfg, 256, async () => ({ sixel: true, cell: { w: 10, h: 20 }, colorRegisters: 256 }), 'foot') });
+  t.true(await runSelftest(sixel.deps));
+  t.true(sixel.table().includes('display      PASS  80×24; photo: sixel, cells of 10×20 px'));
+  const cells = setup({ photoPath: () => photoPathCheck(cfg, 256, async () => none, 'xterm-256color') });
+  t.true(await runSelftest(cells.deps));
+});

@@ -62,12 +62,25 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
     return await runSelftest({
       reader, indicators, out, waitCardMs: o.waitCardMs,
       displaySize: () => displaySize(cfg.hardware),
+      photoPath: () => photoPath(cfg),
       checkBroker: async () => (await checkBroker(cfg, { catalogWaitMs: 0 })).problem,
       systemChecks: cfg.hardware === 'pi' ? () => systemChecks(cfg.dataDir) : undefined,
     });
   } finally {
     await Promise.allSettled([reader.stop(), indicators.stop()]);
   }
+}
+
+/** The photo path of the terminal the selftest runs on (run it where the cashier screen runs). */
+async function photoPath(cfg: TerminalConfig): Promise<[boolean, string]> {
+  const [{ photoPathCheck }, { probeTerminal }] = await Promise.all([import('../ui/photo-output.ts'), import('../ui/terminal-probe.ts')]);
+  let colors = 8;
+  try {
+    colors = Number(execFileSync('tput', ['colors'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 8;
+  } catch {
+    // no terminfo entry for TERM: assume the plain console
+  }
+  return photoPathCheck(cfg.display, colors, () => probeTerminal(process.stdin, process.stdout));
 }
 
 /** The size the cashier screen gets: the Pi's console (tty1), else the terminal this runs in. */

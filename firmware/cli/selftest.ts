@@ -14,6 +14,8 @@ export interface SelftestDeps {
   displaySize: () => { cols: number; rows: number } | null;
   /** The Pi's own set-up (selftest-system.ts); none for the simulator. */
   systemChecks?: () => Promise<SystemCheck[]>;
+  /** How the cardholder's photo can be shown on this terminal: [usable, what]. */
+  photoPath?: () => Promise<[ok: boolean, detail: string]>;
   /** Null when the broker answers, else why not. */
   checkBroker: () => Promise<string | null>;
   out: (line: string) => void;
@@ -68,11 +70,14 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
   } catch {
     // Already reported by the LED checks.
   }
-  await check('display', () => {
+  await check('display', async () => {
     const size = deps.displaySize();
     if (!size) return [false, 'no terminal to draw on'];
     const ok = size.cols >= MIN_DISPLAY.cols && size.rows >= MIN_DISPLAY.rows;
-    return [ok, `${size.cols}×${size.rows}${ok ? '' : `, at least ${MIN_DISPLAY.cols}×${MIN_DISPLAY.rows} needed`}`];
+    const sized = `${size.cols}×${size.rows}${ok ? '' : `, at least ${MIN_DISPLAY.cols}×${MIN_DISPLAY.rows} needed`}`;
+    // The photo is how the cashier checks the child: a screen that cannot show it fails.
+    const photo = deps.photoPath ? await deps.photoPath() : null;
+    return photo ? [ok && photo[0], `${sized}; photo: ${photo[1]}`] : [ok, sized];
   });
   await check('broker', async () => {
     const problem = await deps.checkBroker();

@@ -120,3 +120,16 @@ export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term
     }
   }
 }
+
+/**
+ * For `klubkort selftest`: which photo path this terminal gets, and whether it can show a photo
+ * at all (a pixel path, or half blocks in 256 colours). Asks the terminal as the display does.
+ */
+export async function photoPathCheck(cfg: DisplayConfig, colors: number, probe: () => Promise<TerminalAbilities>, term = process.env.TERM): Promise<[boolean, string]> {
+  const choice = choosePhotoOutput(cfg, await probe(), term, () => {});
+  const kind = choice.output?.kind;
+  choice.output?.close();
+  if (kind) return [true, choice.why];
+  if (colors >= 256) return [true, `${choice.why}; half blocks in ${colors} colours`];
+  return [false, `cannot be shown: ${choice.why}; the terminal has ${colors} colours (256 needed for cells). Use the kiosk (cage + foot) or the framebuffer (docs/deploy.md)`];
+}
