@@ -129,6 +129,15 @@ test.serial("a terminal cannot read another terminal's results, nor another club
   t.false(probe.got.some((m) => m.topic.includes(`/clubs/${OTHER_CLUB}/`)));
 });
 
+test.serial("a terminal reads the ledger's retained status, and cannot write it", async (t) => {
+  const probe = await Identity.connect(w, 'kasse-2');
+  t.teardown(() => probe.close());
+  await probe.publish(topics.ledgerStatus(), JSON.stringify({ state: 'offline' }), true);
+  await probe.subscribe(topics.ledgerStatus());
+  await until(() => probe.received(topics.ledgerStatus()).length > 0, 'the retained ledger status');
+  t.like(JSON.parse(probe.received(topics.ledgerStatus())[0]!), { state: 'online' });
+});
+
 /** A plain-listener client that sees everything retained on one topic (the test's own eyes). */
 const SimClientObserver = {
   async connect(url: string, topic: string) {

@@ -41,3 +41,22 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
   await f.forward();
   t.deepEqual(sent, ['tx-1']);
 });
+
+test('resends go on after the wall clock steps back an hour (issue 13 item 2: waits are monotonic)', async (t) => {
+  const sent: string[] = [];
+  const link = Object.assign(new EventEmitter(), { connected: true, sendTx: async (m: { txId: string }) => { sent.push(m.txId); return true; } });
+  const journal = { sales: { outbox: async () => [{ seq: 1, txId: 'tx-1', type: 'sale', offline: true, message: { txId: 'tx-1' } }] } };
+  const realNow = Date.now;
+  t.teardown(() => { Date.now = realNow; });
+  const f = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'silent' }), 200);
+  t.teardown(() => f.stop());
+  await f.forward();
+  t.deepEqual(sent, ['tx-1']);
+  // The wall clock steps back an hour (NTP): the process's clock, not one passed in.
+  const stepped = realNow() - 3600_000;
+  const base = realNow();
+  Date.now = () => stepped + (realNow() - base);
+  const until = realNow() + 20_000;
+  while (sent.length < 3 && realNow() < until) await new Promise((r) => setTimeout(r, 50));
+  t.true(sent.length >= 3, `resent ${sent.length - 1} times after the step`);
+});

@@ -1,6 +1,7 @@
 // Privacy on the terminal's disk: a closed card leaves no trace in any byte of the data dir, and
 // answered sales are kept only for the retention period (PRIVACY.md).
 import test from 'ava';
+import { fakeClock } from './helpers/clock.ts';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,23 +150,22 @@ test('answered sales and voids older than the retention period are deleted at st
 
 test('with the clock past retentionDays, the sales of the day are deleted at the next start, not before', async (t) => {
   const w = await world(t);
-  let offset = 0;
-  const now = () => new Date(Date.now() + offset);
+  const clock = fakeClock();
   const cfg = { retentionDays: 30 };
-  const first = await w.startTerminal('kasse-1', cfg, { now });
+  const first = await w.startTerminal('kasse-1', cfg, { clock });
   await inStep(w, first.terminal);
   const uid = demoClub().cards[0]!.cardUid;
   const sold = [await sellDirect(first.terminal, ['1'], uid), await sellDirect(first.terminal, ['3'], uid)].map((s) => s.result!.txId!);
   await inStep(w, first.terminal);
   await first.stop();
 
-  offset = 29 * DAY;
-  const second = await w.startTerminal('kasse-1', cfg, { now });
+  clock.step(29 * DAY);
+  const second = await w.startTerminal('kasse-1', cfg, { clock });
   for (const tx of sold) t.truthy(await second.terminal.journal.sales.sale(tx));
   await second.stop();
 
-  offset = 31 * DAY;
-  const third = await w.startTerminal('kasse-1', cfg, { now });
+  clock.step(2 * DAY);
+  const third = await w.startTerminal('kasse-1', cfg, { clock });
   for (const tx of sold) t.is(await third.terminal.journal.sales.sale(tx), null);
   t.is((await third.terminal.journal.sales.report('1970-01-01T00:00:00.000Z')).sales, 0);
 });

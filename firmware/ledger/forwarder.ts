@@ -2,6 +2,8 @@
 // every connection sends every unanswered entry again, and an entry still unanswered after
 // `resendAfterMs` goes again too (a broker that lost its sessions drops messages published before
 // the ledger re-subscribed). The ledger is idempotent by txId, so a resend never books twice.
+// `now` is monotonic: a step of the wall clock never stops or floods the resends.
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
@@ -19,7 +21,7 @@ export class Forwarder {
   #timer: NodeJS.Timeout;
 
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
-    private readonly resendAfterMs: number, private readonly now: () => number = Date.now) {
+    private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now()) {
     link.on('connected', () => { this.#sent.clear(); void this.forward(); });
     this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
     this.#timer.unref();

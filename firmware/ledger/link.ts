@@ -9,7 +9,7 @@ import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
 import { noDelay } from '../../hal/mqtt-no-delay.ts';
 import {
-  CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
+  CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
   type TxMsg, type StatusMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
@@ -27,6 +27,8 @@ export type LinkEvents = {
   /** 1.1: the roster of every card and staff card the ledger keeps. */
   roster: [roster: Roster];
   config: [config: TerminalConfigMsg | null];
+  /** The ledger's retained status (contract 1.1); null when none is kept. */
+  ledgerStatus: [state: 'online' | 'offline' | null];
   result: [result: ResultMsg];
 };
 
@@ -86,7 +88,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
-      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId)], { qos: 1 }, (err) => {
+      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId), topics.ledgerStatus()], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
       });
       this.#up = true;
@@ -146,7 +148,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   /** The contract's words and this terminal's ids: what loggableTopic keeps. */
   get #ownWords(): ReadonlySet<string> {
-    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', this.cfg.clubId, this.cfg.terminalId]);
+    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', 'ledger', 'status', this.cfg.clubId, this.cfg.terminalId]);
   }
 
   #route(topic: string, payload: Buffer): void {
@@ -185,6 +187,12 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       const r = parsePayload(Catalog, payload);
       if (!r.ok) return this.#reject('catalog', topic, r.error);
       return void this.emit('catalog', r.value);
+    }
+    if (topic === topics.ledgerStatus()) {
+      if (payload.length === 0) return void this.emit('ledgerStatus', null);
+      const r = parsePayload(LedgerStatus, payload);
+      if (!r.ok) return this.#reject('ledgerStatus', topic, r.error);
+      return void this.emit('ledgerStatus', r.value.state);
     }
     if (parseTerminalTopic(topic, 'results') === terminalId) {
       const r = parsePayload(ResultMsg, payload);

@@ -36,7 +36,8 @@ export interface AuthoriserDeps {
   sync: LedgerSync;
   /** Publishes the outbox now (no-op when offline). */
   forward: () => void;
-  connected: () => boolean;
+  /** Broker connected and the ledger's status not `offline`: ask the ledger; else decide offline at once. */
+  online: () => boolean;
   /** Seconds since the last live broker connection ended (0 while connected). */
   offlineForSeconds: () => number;
   limits: () => Limits;
@@ -95,7 +96,7 @@ export class Authoriser {
     const cardAuth = saleCardAuth(money.record, card.sun ?? null);
     if (cardAuth) msg.cardAuth = cardAuth;
 
-    if (!this.d.connected()) return this.#offline(msg, card, false, money);
+    if (!this.d.online()) return this.#offline(msg, card, false, money);
 
     await journal.sales.beginOnline(msg);
     const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);

@@ -20,14 +20,14 @@ import { within } from '../../hal/within.ts';
 import { OfflineClock } from './offline-clock.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 export interface TerminalDeps {
   config: TerminalConfig;
   hardware: Hardware;
   log: Logger;
-  now?: () => Date;
-  /** Milliseconds on a monotonic clock (the cashier's idle sign-out); tests inject one. */
-  mono?: () => number;
+  /** Wall and monotonic time (default: the system's). */
+  clock?: Clock;
 }
 
 /** How often the cashier's idle time is checked. */
@@ -59,16 +59,17 @@ export class Terminal {
   readonly session: CashierSession;
   #idleTimer: NodeJS.Timeout | null = null;
 
-  readonly #now: () => Date;
+  readonly #clock: Clock;
 
   private constructor(private readonly d: TerminalDeps, journal: Journal) {
     const { config, log, hardware } = d;
-    const now = this.#now = d.now ?? (() => new Date());
+    const clock = this.#clock = d.clock ?? systemClock();
+    const now = () => clock.now();
     this.journal = journal;
     this.link = new LedgerLink(config, log.child({ part: 'link' }));
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
-    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs);
-    this.offlineClock = new OfflineClock(this.link, journal, now);
+    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono());
+    this.offlineClock = new OfflineClock(this.link, journal, clock, () => this.controller.render());
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
@@ -76,11 +77,11 @@ export class Terminal {
     this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render());
     this.retention = new Retention(journal, config.retentionDays, now, log);
     // In memory only: a restart signs the cashier out (1.1).
-    this.session = new CashierSession(config.cashierIdleMinutes * 60_000, d.mono ?? (() => performance.now()), () => journal.sales.mark());
+    this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
-      connected: () => this.link.connected,
+      online: () => this.offlineClock.online,
       offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
       limits: () => this.limits(),
       now,
@@ -144,7 +145,7 @@ export class Terminal {
   async #start(): Promise<void> {
     const { config, log, hardware } = this.d;
     const { journal, controller } = this;
-    const reversed = await journal.sales.reverseUnansweredOnline(this.#now().toISOString(), config.terminalId);
+    const reversed = await journal.sales.reverseUnansweredOnline(this.#clock.now().toISOString(), config.terminalId);
     if (reversed) log.warn({ reversed }, 'online sales unanswered at restart: reversals queued');
     await this.offlineClock.start();
     await this.effectiveLimits.start();
@@ -155,8 +156,6 @@ export class Terminal {
 
     this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? []), () => undefined));
     this.sync.on('cardChanged', (uid) => void controller.onCardChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'card refresh failed')));
-    this.link.on('connected', () => controller.render());
-    this.link.on('disconnected', () => controller.render());
 
     hardware.keypad.on('key', (k) => controller.onKey(k));
     hardware.reader.on('card', (tap) => void controller.onCard(tap).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
@@ -188,6 +187,6 @@ export class Terminal {
   #status(): TerminalStatus {
     const c = this.d.config;
     const indicators = this.d.hardware.indicators.fault?.fallback ?? 'ok';
-    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online: this.link.connected, queue: this.status.queue, indicators };
+    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online: this.offlineClock.online, queue: this.status.queue, indicators };
   }
 }

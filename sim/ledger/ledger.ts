@@ -113,6 +113,9 @@ class ReferenceLedger implements Ledger {
       (topic, payload) => this.#serial(() => this.#onMessage(topic, payload)),
       this.#log,
       () => void this.#serial(() => this.#publishAll()),
+      // Contract 1.1 § Ledger status: retained, the will says offline. A pause (a ledger that
+      // stops answering) keeps saying online; a stop says offline.
+      { topic: topics.ledgerStatus(), online: () => JSON.stringify({ state: 'online', since: this.#now() }), offline: JSON.stringify({ state: 'offline' }) },
     );
   }
 
@@ -424,7 +427,7 @@ class ReferenceLedger implements Ledger {
     if (this.#stopped) return;
     await this.#serial(async () => { this.#stopped = true; });
     for (const timer of this.#delayed) clearTimeout(timer); // those answers are lost, as in a crash
-    await this.#link.close();
+    await this.#link.close(JSON.stringify({ state: 'offline' }));
     this.#link.discardPending();
     await this.#db.close();
   }

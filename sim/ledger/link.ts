@@ -21,6 +21,8 @@ export class MqttLink {
     private readonly log: Logger,
     /** Called when the broker had no session for us after we had one: it lost its state (and its retained messages). */
     private readonly onSessionLost: () => void = () => undefined,
+    /** A retained status: `online()` published at every connection (ahead of anything else), `offline` as its will. */
+    private readonly status?: { topic: string; online: () => string; offline: string },
   ) {}
 
   get isOpen(): boolean { return this.#client !== null; }
@@ -45,7 +47,9 @@ export class MqttLink {
 
   async open(): Promise<void> {
     if (this.#client) return;
-    const client = noDelay(mqtt.connect(this.url, { ...this.options, clean: false, manualConnect: true }));
+    const st = this.status;
+    const will = st && { topic: st.topic, payload: Buffer.from(st.offline), qos: 1 as const, retain: true };
+    const client = noDelay(mqtt.connect(this.url, { ...this.options, will, clean: false, manualConnect: true }));
     let ready!: () => void;
     const connected = new Promise<void>((r) => (ready = r));
     // Queued messages arrive right after CONNACK; they wait until the pending publishes went first.
@@ -67,6 +71,8 @@ export class MqttLink {
       this.log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
       if (!connack.sessionPresent && this.#everConnected) this.onSessionLost();
       this.#everConnected = true;
+      // Every connection (mqtt.js reconnects by itself) says online again: the will may have said offline.
+      if (st) this.#send(client, { topic: st.topic, payload: st.online(), retain: true, settle: () => undefined });
       if (this.#client === client) return;
       this.#client = client;
       for (const p of this.#pending.splice(0)) this.#send(client, p);
@@ -77,11 +83,15 @@ export class MqttLink {
     await client.subscribeAsync(this.subscriptions, { qos: 1 });
   }
 
-  /** Disconnects cleanly; the broker keeps the session and queues what arrives meanwhile. */
-  async close(): Promise<void> {
+  /**
+   * Disconnects cleanly; the broker keeps the session and queues what arrives meanwhile. `saying`:
+   * a last retained status first (a clean end sends no will).
+   */
+  async close(saying?: string): Promise<void> {
     const client = this.#client;
     if (!client) return;
     this.#client = null;
+    if (saying !== undefined && this.status) await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
     await client.endAsync(false);
   }
 

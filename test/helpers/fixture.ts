@@ -13,14 +13,15 @@ import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
 import { createLogger, type Logger } from '../../firmware/log.ts';
 import { createSimHardware } from '../../hal/sim/index.ts';
 import { SimClient } from './sim-client.ts';
+import type { Clock } from '../../firmware/clock.ts';
 import { logSink } from './log-sink.ts';
 
 export interface World {
   dir: string;
   broker: EmbeddedBroker;
   ledger: Ledger;
-  /** `log`: the terminal's logger (default: debug level into the suite's log sink); `now`: its clock. */
-  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; now?: () => Date }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+  /** `log`: the terminal's logger (default: debug level into the suite's log sink); `clock`: its clock. */
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
 /** `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one. */
@@ -46,7 +47,7 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = 
       const log = opts.log ?? createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });
       const sim = await SimClient.connect(url, id, !opts.brokerDown);
       const hardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
-      const terminal = await Terminal.start({ config, hardware, log, now: opts.now });
+      const terminal = await Terminal.start({ config, hardware, log, clock: opts.clock });
       let stopped = false;
       const stop = async () => {
         if (stopped) return;
