@@ -21,6 +21,8 @@ const texts = {
   readerReplug: { da: 'Kortlæseren svarer ikke: tag stikket ud, og sæt det i igen', en: 'The card reader is not answering: unplug it and plug it in again' },
   itemTooExpensive: { da: 'Varen kan ikke sælges her (200 kr eller mere)', en: 'This item cannot be sold here (200 kr or more)' },
   overMaxPurchase: { da: 'Købet overstiger grænsen pr. køb', en: 'The purchase exceeds the limit per sale' },
+  tooManyLines: { da: 'Ikke flere linjer i ét køb (højst 100)', en: 'No more lines in one sale (at most 100)' },
+  tooManyOfItem: { da: 'Ikke flere af denne vare i ét køb (højst 1000)', en: 'No more of this item in one sale (at most 1000)' },
   forwarding: { da: 'Sender køen til hovedbogen…', en: 'Forwarding the queue to the ledger…' },
   readError: { da: 'Kortet blev ikke læst — prøv igen', en: 'The card was not read — try again' },
   // 1.1: cashiers, parents' rules, low balance

@@ -1,16 +1,16 @@
 // Decides an approved-by-the-cashier sale: online by the ledger when connected, else (or when the
 // ledger does not answer in time) by the offline rules. Every decision is durable in the journal
 // before it is returned, so the screen never says approved for a sale that is not on disk.
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CardMoney } from '../journal/card-money.ts';
 import type { Settled } from '../journal/sales-book.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
-import type { CardRecord, CatalogItem, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import type { CardRecord, CatalogItem, SaleMsg } from '../../contract/index.ts';
 import { checkParentRules, displayNote, spentInRecord, withCategories } from '../rules/parents.ts';
-import { basketTotal, checkBasket, availableMoney } from '../rules/authorise.ts';
+import { checkBasket, availableMoney } from '../rules/authorise.ts';
+import { reversalMessage, saleMessage, voidMessage } from './messages.ts';
 import { decideOffline } from '../rules/offline.ts';
 import { isSunCard, offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../rules/card-auth.ts';
 import type { Limits } from '../rules/effective-limits.ts';
@@ -78,11 +78,7 @@ export class Authoriser {
   async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
     const { journal, log } = this.d;
     const limits = this.d.limits();
-    const msg: SaleMsg = {
-      type: 'sale', txId: randomUUID(), terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: card.uid,
-      items: lines.map((l) => ({ ...l })), total: basketTotal(lines), createdAt: this.d.now().toISOString(), offline: false,
-      cashierId: this.d.cashierId(),
-    };
+    const msg = saleMessage(this.d, card.uid, lines, this.d.now(), this.d.cashierId());
     // Checked again here, not only when items were added: the limit may have changed since.
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
     const money = await journal.cardMoney(card.uid);
@@ -118,10 +114,7 @@ export class Authoriser {
     const { journal, log } = this.d;
     const sale = await journal.sales.sale(saleTxId);
     if (!sale || !sale.cardUid) return null;
-    const msg: VoidMsg = {
-      type: 'void', txId: randomUUID(), voids: saleTxId, terminalId: this.d.terminalId, clubId: this.d.clubId, cardUid: sale.cardUid,
-      createdAt: this.d.now().toISOString(), cashierId: this.d.cashierId(),
-    };
+    const msg = voidMessage(this.d, { txId: saleTxId, cardUid: sale.cardUid }, this.d.now(), this.d.cashierId());
     const ok = await journal.sales.recordVoid(msg, sale.total);
     log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
     this.d.forward();
@@ -154,8 +147,7 @@ export class Authoriser {
     // (decideOffline never approves without a card: `ok` here is only a type's possibility)
     const reason = decision.ok ? 'unknown_card' : decision.reason;
     if (!triedOnline) return this.#refuse(msg, reason, card);
-    const reversed = await journal.sales.declineAndReverse(msg.txId, reason,
-      { type: 'reversal', txId: msg.txId, terminalId: msg.terminalId, createdAt: this.d.now().toISOString() });
+    const reversed = await journal.sales.declineAndReverse(msg.txId, reason, reversalMessage(this.d, msg.txId, this.d.now()));
     if (!reversed) return this.#storedAnswer(msg, card);
     log.info({ tx: msg.txId, reason }, 'sale declined offline; reversal queued');
     this.d.forward();

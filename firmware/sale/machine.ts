@@ -1,8 +1,9 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
-import { checkBasket } from '../rules/authorise.ts';
+import { checkBasket, type BasketCheck } from '../rules/authorise.ts';
 import { checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
+import type { TextKey } from '../i18n.ts';
 import type { BasketLine } from '../../contract/index.ts';
 import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
 
@@ -12,6 +13,11 @@ export const initialState = (): SaleState => ({ screen: 'idle', lines: [], page:
 
 const stay = (state: SaleState): Step => ({ state, effects: [] });
 const off: Effect = { type: 'indicate', led: 'off', buzzer: null };
+
+/** What the cashier is told when an item cannot be added. */
+const NOTICE = {
+  item_too_expensive: 'itemTooExpensive', over_max_purchase: 'overMaxPurchase', too_many_lines: 'tooManyLines', too_many_of_item: 'tooManyOfItem',
+} as const satisfies Record<Exclude<BasketCheck, 'ok'>, TextKey>;
 
 export const pageCount = (catalog: readonly unknown[]): number => Math.max(1, Math.ceil(catalog.length / PAGE_SIZE));
 
@@ -164,7 +170,7 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
     const lines = addItem(state.lines, item);
     const check = checkBasket(lines, ctx.maxPurchase);
     if (check !== 'ok') {
-      return { state: { ...state, notice: check === 'item_too_expensive' ? 'itemTooExpensive' : 'overMaxPurchase' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+      return { state: { ...state, notice: NOTICE[check] }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
     }
     return withLines(lines);
   }
