@@ -10,8 +10,11 @@ import { world, type World } from './helpers/fixture.ts';
 import { until } from './helpers/until.ts';
 import { sellDirect, voidLast } from './helpers/cashier.ts';
 import { Journal } from '../firmware/journal/journal.ts';
-import { demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { demoClub, demoStaff, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import type { SaleMsg } from '../contract/index.ts';
+import type { CardSeed } from '../sim/ledger/types.ts';
+
+import mqtt from 'mqtt';
 import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
@@ -32,6 +35,21 @@ function traces(dir: string, needles: Record<string, Buffer>): string[] {
     for (const [what, needle] of Object.entries(needles)) if (bytes.includes(needle)) found.push(`${what} in ${file.slice(dir.length + 1)}`);
   }
   return found;
+}
+
+/** Every byte pattern of a card that must leave the terminal with it: name, note, holder id, UID, photo windows. */
+function cardNeedles(t: import('ava').ExecutionContext, seed: CardSeed, seeds: CardSeed[]): Record<string, Buffer> {
+  // Windows of the photo that no other child's photo has (they share the PNG header).
+  const photo = seed.photo!;
+  const others = seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!);
+  const windows = [0.2, 0.4, 0.6, 0.8].map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 24))
+    .filter((win) => !others.some((o) => o.includes(win)));
+  t.true(windows.length >= 2);
+  return {
+    name: Buffer.from(seed.name), holderId: Buffer.from(seed.holderId), uid: Buffer.from(seed.cardUid),
+    ...(seed.rules?.note ? { note: Buffer.from(seed.rules.note) } : {}),
+    ...Object.fromEntries(windows.map((win, i) => [`photo window ${i}`, win])),
+  };
 }
 
 async function inStep(w: World, terminal: Terminal): Promise<void> {
@@ -60,16 +78,7 @@ test('a closed card leaves nothing behind: not in journal.db, -wal or -shm, not 
   terminal.controller.onKey('escape');
   await inStep(w, terminal);
 
-  // Windows of the photo that no other child's photo has (they share the PNG header).
-  const photo = seed.photo!;
-  const others = seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!);
-  const windows = [0.2, 0.4, 0.6, 0.8].map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 24))
-    .filter((win) => !others.some((o) => o.includes(win)));
-  t.true(windows.length >= 2);
-  const needles: Record<string, Buffer> = {
-    name: Buffer.from(seed.name), holderId: Buffer.from(seed.holderId), uid: Buffer.from(uid),
-    ...Object.fromEntries(windows.map((win, i) => [`photo window ${i}`, win])),
-  };
+  const needles = cardNeedles(t, seed, seeds);
   t.true(traces(dataDir, needles).some((f) => f.startsWith('name')), 'the scan finds the name before the card is closed');
   t.true(traces(dataDir, needles).some((f) => f.startsWith('photo')), 'and the photo');
 
@@ -82,6 +91,41 @@ test('a closed card leaves nothing behind: not in journal.db, -wal or -shm, not 
   // The other children's data is still there: the erasure was of this card only.
   const other = seeds.find((c) => c !== seed && c.photo)!;
   t.truthy(await terminal.journal.cards.get(other.cardUid));
+});
+
+test('1.1: a card and a staff card removed while the terminal is off and its session is gone are erased by the roster at restart: no byte of them remains', async (t) => {
+  const w = await world(t);
+  const first = await w.startTerminal();
+  const dataDir = join(w.dir, 'kasse-1');
+  const seeds = demoClub().cards;
+  const seed = seeds.find((c) => c.rules?.note && c.photo)!; // the child with a note and a photo
+  const staff = demoStaff()[1]!;
+  await inStep(w, first.terminal);
+  await until(() => first.terminal.journal.cards.staff(staff.cardUid), 'staff card cached');
+  t.like((await sellDirect(first.terminal, ['1'], seed.cardUid)).result, { status: 'approved' });
+  await first.terminal.controller.onCard(seed.cardUid); // the balance screen, with the note
+  first.terminal.controller.onKey('escape');
+  await inStep(w, first.terminal);
+  const needles = { ...cardNeedles(t, seed, seeds), staffName: Buffer.from(staff.name) };
+  t.true(traces(dataDir, needles).some((f) => f.startsWith('note')), 'the scan finds the note before');
+  t.true(traces(dataDir, needles).some((f) => f.startsWith('staffName')), 'and the staff name');
+  await first.stop();
+
+  await w.ledger.closeCard(C, seed.cardUid);
+  await w.ledger.removeStaff(C, staff.cardUid);
+  // The broker loses the terminal's persistent session (a broker restart, a long absence): the
+  // empty records queued for it are gone with it.
+  const intruder = await mqtt.connectAsync(w.broker.url, { clientId: 'kasse-1', clean: true });
+  await intruder.endAsync();
+
+  const second = await w.startTerminal();
+  await until(async () => (await second.terminal.journal.cards.get(seed.cardUid)) === null
+    && (await second.terminal.journal.cards.staff(staff.cardUid)) === null, 'erased by the roster');
+  t.true(second.terminal.sync.counters.rosterErased >= 2, 'the roster did it (the session was gone)');
+  await second.terminal.sync.idle();
+  t.deepEqual(traces(dataDir, needles), []);
+  t.truthy(await second.terminal.journal.cards.get(seeds[0]!.cardUid), 'the others stay');
+  t.truthy(await second.terminal.journal.cards.staff(demoStaff()[0]!.cardUid));
 });
 
 test('an erasure cut short by a power cut (committed, not yet checkpointed) is finished when the journal opens', async (t) => {

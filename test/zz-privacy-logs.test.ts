@@ -14,7 +14,7 @@ import { SimClient } from './helpers/sim-client.ts';
 import { DaemonProcess } from './helpers/daemon-process.ts';
 import { hostilePayloads } from './helpers/hostile.ts';
 import { rng } from './helpers/random.ts';
-import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { demoChildren, demoClub, demoStaff, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { topics } from '../contract/index.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 
@@ -29,6 +29,11 @@ function forbidden(): [string, RegExp][] {
     for (const part of c.name.split(' ')) out.push([`name part of ${c.holderId}`, new RegExp(`\\b${part}\\b`)]);
     out.push([`holder id ${c.holderId}`, new RegExp(c.holderId)]);
     out.push([`UID of ${c.holderId}`, new RegExp(c.cardUid, 'i')]);
+    // 1.1: the parent's note is personal data like the name.
+    if (c.rules?.note) out.push([`note of ${c.holderId}`, new RegExp(c.rules.note)]);
+  }
+  for (const s of demoStaff()) {
+    out.push([`staff name ${s.staffId}`, new RegExp(s.name)], [`staff UID ${s.staffId}`, new RegExp(s.cardUid, 'i')]);
   }
   out.push(['PNG bytes (base64)', /iVBORw0KGgo/], ['PNG bytes (hex)', /89504e470d0a1a0a/i], ['a Buffer', /"type":"Buffer"/]);
   return out;
@@ -51,6 +56,10 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   await sellDirect(terminal, ['1'], 'DEADBEEF');
   for (const kid of kids) { await terminal.controller.onCard({ uid: kid.uid, sun: null }); terminal.controller.onKey('escape'); }
   await voidLast(terminal);
+  // 1.1: cashiers sign in and out, and sell.
+  for (const s of demoStaff()) await terminal.controller.onCard(s.cardUid);
+  await sellDirect(terminal, ['1'], kids[0]!.uid);
+  await terminal.controller.onCard(demoStaff()[1]!.cardUid);
   terminal.controller.onKey('f3');
   terminal.controller.onKey('escape');
   await w.ledger.pause();

@@ -129,7 +129,10 @@ export class CardCache {
 
   /** A removed staff card: erased like a closed card. */
   async removeStaff(uid: string): Promise<boolean> {
-    const existed = await this.db.tx(async (q) => (await q.run('DELETE FROM staff WHERE uid = ?', [uid])).changes > 0);
+    const existed = await this.db.tx(async (q) => {
+      await q.run('DELETE FROM roster_members WHERE uid = ?', [uid]);
+      return (await q.run('DELETE FROM staff WHERE uid = ?', [uid])).changes > 0;
+    });
     await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return existed;
   }
@@ -168,7 +171,8 @@ export class CardCache {
       for (const uid of staff) await q.run('DELETE FROM staff WHERE uid = ?', [uid]);
       return { cards, staff };
     });
-    if (erased && erased.cards.length + erased.staff.length > 0) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    // The old roster's UIDs (closed cards among them) leave the WAL too.
+    if (erased) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     return erased;
   }
 
@@ -231,6 +235,8 @@ async function eraseCard(q: Queryable, uid: string): Promise<boolean> {
   const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
   const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
   await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);
+  // The roster's copy of the UID goes too: a closed card leaves no trace until the next roster.
+  await q.run('DELETE FROM roster_members WHERE uid = ?', [uid]);
   await dropPhotoIfUnused(q, before?.photo);
   return r.changes > 0;
 }

@@ -24,12 +24,15 @@ export interface World {
   startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
-/** `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one. */
-export async function world(t: ExecutionContext, opts: { brokerUrl?: string } = {}): Promise<World> {
+/**
+ * `brokerUrl`: use that broker (e.g. a mosquitto a test stops and starts) instead of the embedded one;
+ * `ledgerNow`: the ledger's clock (its local day for 1.1 `spent` and daily limits).
+ */
+export async function world(t: ExecutionContext, opts: { brokerUrl?: string; ledgerNow?: () => Date } = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-test-'));
   const broker = await startBroker();
   const url = opts.brokerUrl ?? broker.url;
-  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'debug', destination: logSink('ledger') }).child({ test: t.title.slice(0, 40) }) });
+  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], now: opts.ledgerNow, logger: createLogger({ level: 'debug', destination: logSink('ledger') }).child({ test: t.title.slice(0, 40) }) });
   const stops: (() => Promise<void>)[] = [];
   t.teardown(async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
