@@ -133,7 +133,7 @@ test('offline, both rules hold from the cache with this terminal\'s unbooked sal
   // The kept basket after an offline refusal.
   const c = terminal.controller;
   c.onKey('3'); c.onKey('enter');
-  await c.onCard(EMIL);
+  await c.onCard({ uid: EMIL, sun: null });
   t.like(c.state, { screen: 'result' });
   c.onKey('escape');
   t.like(c.state, { screen: 'basket', lines: [{ sku: 'vand', qty: 1 }] });

@@ -103,7 +103,7 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
   await inStep(w, first.terminal);
   await until(() => first.terminal.journal.cards.staff(staff.cardUid), 'staff card cached');
   t.like((await sellDirect(first.terminal, ['1'], seed.cardUid)).result, { status: 'approved' });
-  await first.terminal.controller.onCard(seed.cardUid); // the balance screen, with the note
+  await first.terminal.controller.onCard({ uid: seed.cardUid, sun: null }); // the balance screen, with the note
   first.terminal.controller.onKey('escape');
   await inStep(w, first.terminal);
   const needles = { ...cardNeedles(t, seed, seeds), staffName: Buffer.from(staff.name) };

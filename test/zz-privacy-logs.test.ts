@@ -57,9 +57,9 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   for (const kid of kids) { await terminal.controller.onCard({ uid: kid.uid, sun: null }); terminal.controller.onKey('escape'); }
   await voidLast(terminal);
   // 1.1: cashiers sign in and out, and sell.
-  for (const s of demoStaff()) await terminal.controller.onCard(s.cardUid);
+  for (const s of demoStaff()) await terminal.controller.onCard({ uid: s.cardUid, sun: null });
   await sellDirect(terminal, ['1'], kids[0]!.uid);
-  await terminal.controller.onCard(demoStaff()[1]!.cardUid);
+  await terminal.controller.onCard({ uid: demoStaff()[1]!.cardUid, sun: null });
   terminal.controller.onKey('f3');
   terminal.controller.onKey('escape');
   await w.ledger.pause();
