@@ -245,10 +245,12 @@ test('requireCashier from the config topic: the basket keys answer with a notice
   await sim.waitScreen('idle');
   await first.stop();
   const second = await w.startTerminal('kasse-1', SLOW_RESULT);
-  const after = await second.sim.waitScreen('idle', (s) => s.online);
-  t.is(after.cashier, null, 'a restart signs out');
+  // (The first terminal's last screen is retained: wait for the new one's.)
+  await second.sim.waitScreen('idle', (s) => s.online && s.cashier === null);
+  t.is(second.terminal.session.cashier, null, 'a restart signs out');
   await second.sim.key('1');
-  await second.sim.waitScreen('idle', (s) => /personalekort/.test(s.message));
+  const refused = await second.sim.waitScreen('idle', (s) => /personalekort/.test(s.message));
+  t.is(refused.cashier, null);
 });
 
 test('a card record whose rules break the schema, and a bad staff record, are rejected whole, counted, and change nothing', async (t) => {
