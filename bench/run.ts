@@ -13,6 +13,7 @@ import { journalThroughput } from './journal-rate.ts';
 import { cardSync } from './card-sync.ts';
 import { forwardQueue } from './forward.ts';
 import { daemonFootprint } from './daemon.ts';
+import { photoPaths } from './photo.ts';
 
 type Case = (dir: string, log: BenchLog) => Promise<Figure[]>;
 
@@ -22,6 +23,7 @@ const CASES: Record<string, Case> = {
   sync: cardSync,
   forward: forwardQueue,
   daemon: daemonFootprint,
+  photo: photoPaths,
 };
 
 async function main(argv: string[]): Promise<number> {

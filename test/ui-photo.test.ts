@@ -107,3 +107,19 @@ test('a photo the journal lacks, or cannot decode, is missing and looked up agai
   t.teardown(() => failing.cache.close());
   t.is(failing.state.kind, 'missing');
 });
+
+test('the sixel palette is fitted to the photo: exact for few colours, at most 256 for many', async (t) => {
+  const { fitPalette } = await import('../firmware/ui/palette.ts');
+  const img = solid(4, 1, [10, 20, 30]);
+  img.data.set([200, 100, 0, 255], 4);
+  img.data.set([0, 0, 255, 255], 8);
+  const q = fitPalette(img, 256);
+  t.is(q.palette.length, 3);
+  t.deepEqual([...q.indices].map((i) => q.palette[i]), [[10, 20, 30], [200, 100, 0], [0, 0, 255], [10, 20, 30]]);
+  const noisy = solid(64, 64, [0, 0, 0]);
+  for (let i = 0; i < 64 * 64; i++) noisy.data.set([(i * 7) & 255, (i * 13) & 255, (i * 29) & 255], i * 4);
+  const many = fitPalette(noisy, 256);
+  t.is(many.palette.length, 256);
+  t.true([...many.indices].every((i) => i < 256));
+  t.is(fitPalette(noisy, 16).palette.length, 16, 'a VT340 has 16 registers');
+});

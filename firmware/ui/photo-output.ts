@@ -1,7 +1,10 @@
 // The photo as real pixels: sixel escape sequences to the terminal (npm `sixel`, quantised to a
 // palette fitted to each photo), or straight into the Linux framebuffer. The screens leave the
 // photo box blank and say where it is; after each frame the display paints the photo there.
-import { image2sixel } from 'sixel';
+import { FINALIZER, introducer, toRGBA8888 } from 'sixel';
+// Indexed encoding (our palette, our indices) is exported by the module, not the package index.
+import { sixelEncodeIndexed } from 'sixel/lib/SixelEncoder.js';
+import { fitPalette } from './palette.ts';
 import { Framebuffer, type FramebufferPaths } from '../../hal/pi/framebuffer.ts';
 import type { DisplayConfig } from '../config/schema.ts';
 import type { Rect } from './canvas.ts';
@@ -49,7 +52,10 @@ export class SixelOutput implements PixelOutput {
   sequence(p: PhotoPlacement): string {
     const { w: cw, h: ch } = this.cellSize;
     const px = this.#scaler.fit(p.img, p.rect.w * cw, p.rect.h * ch);
-    if (this.#encoded?.px !== px) this.#encoded = { px, seq: image2sixel(px.data, px.width, px.height, this.colors, 0) };
+    if (this.#encoded?.px !== px) {
+      const q = fitPalette(px, this.colors);
+      this.#encoded = { px, seq: introducer(0) + sixelEncodeIndexed(q.indices, px.width, px.height, q.palette.map(([r, g, b]) => toRGBA8888(r, g, b))) + FINALIZER };
+    }
     // A sixel image starts at the cursor's cell: centred to the cell.
     const col = p.rect.x + Math.floor((p.rect.w * cw - px.width) / 2 / cw);
     const row = p.rect.y + Math.floor((p.rect.h * ch - px.height) / 2 / ch);
