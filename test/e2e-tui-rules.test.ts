@@ -1,0 +1,88 @@
+// Contract 1.1 in the real simulator's blessed console in tmux: a cashier signs in with a staff
+// card, each parents' rule refuses a basket that is then kept, the parent's note shows on confirm,
+// and the last sale's void is refused to a cashier who did not make it and allowed to a lead.
+import test from 'ava';
+import { startSimInTmux } from './fixtures/tui-sim.ts';
+import type { TmuxSession } from './fixtures/ui/tmux.ts';
+
+// The sim panel's list: the seven demo children, then the cashier (8) and the lead (9).
+const EMIL = 6, SOFIE = 7, METTE = 8, LARS = 9;
+
+/** Rings up `items`, asks for the card and taps the n-th card of the sim panel (the idle message may be a notice). */
+async function ringUpAndTap(s: TmuxSession, items: string[], n: number): Promise<void> {
+  await s.screen(['Tryk 1-9', '* Online']);
+  for (const k of items) s.keys(k);
+  s.keys('Enter');
+  await s.screen(['Hold kortet op til læseren']);
+  s.keys('k');
+  await s.screen(['Alma Larsen']);
+  s.keys(String(n));
+}
+
+/** Taps the n-th card of the sim panel on the idle screen (paced: Esc then a letter reads as Alt+letter). */
+async function tapOnIdle(s: TmuxSession, n: number): Promise<void> {
+  await s.screen(['Tryk 1-9']);
+  await new Promise((r) => setTimeout(r, 300));
+  s.keys('k');
+  await s.screen(['Alma Larsen']);
+  s.keys(String(n));
+}
+
+test('a cashier signs in, each parents\' rule refuses with the basket kept, and a void is refused to a cashier and allowed to a lead', async (t) => {
+  const s = startSimInTmux();
+  t.teardown(() => s.kill());
+  await s.screen(['demo-klub', '* Online', 'Læser: klar', '1 Juice', '8,00 kr', 'Side 1/2']);
+  await new Promise((r) => setTimeout(r, 500));
+
+  // A sale while nobody is signed in: the daily limit counts it (25 of 30 kr).
+  await ringUpAndTap(s, ['5'], EMIL);
+  await s.screen(['Emil Madsen', 'Tilbage i dag: 5,00 kr', 'Enter']);
+  s.keys('Enter');
+  await s.screen(['Emil Madsen', 'Ny saldo: 175,00 kr']);
+  s.keys('Escape');
+
+  // The cashier signs in with her staff card: her name on the status bar.
+  await tapOnIdle(s, METTE);
+  await s.screen(['Kasserer logget ind', 'Kasserer: Mette Kristensen']);
+
+  // daily_limit: refused at the tap, how much is left shown, the basket kept.
+  await ringUpAndTap(s, ['3'], EMIL);
+  const limit = await s.screen(['Over forældrenes daglige grænse', 'Tilbage i dag: 5,00 kr']);
+  t.regex(limit, /AFVIST|#/);
+  s.keys('Escape');
+  await s.screen(['1× Vand', 'Esc: ryd']);
+  s.keys('Escape');
+
+  // category_blocked: the blocked item named, the basket kept.
+  await ringUpAndTap(s, ['8'], SOFIE);
+  await s.screen(['Forældrene har spærret en vare', 'Spærret vare: Is']);
+  s.keys('Escape');
+  await s.screen(['1× Is', 'Esc: ryd']);
+  s.keys('Escape');
+
+  // The parent's note on the confirm screen.
+  await ringUpAndTap(s, ['1'], SOFIE);
+  await s.screen(['Sofie Poulsen', 'Note fra forældre: Nøddeallergi']);
+  s.keys('Escape');
+  await s.screen(['1× Juice']);
+  s.keys('Escape');
+
+  // The last sale was made by nobody signed in: the cashier may not void it.
+  await s.screen(['Vælg varer', 'Kasserer: Mette Kristensen']);
+  await new Promise((r) => setTimeout(r, 300));
+  s.keys('F2');
+  await s.screen(['Annullér sidste salg']);
+  s.keys('Enter');
+  await s.screen(['Kun kassereren der solgte, eller en leder, kan annullere']);
+  s.keys('Escape');
+
+  // A lead replaces her and may.
+  await tapOnIdle(s, LARS);
+  await s.screen(['Leder: Lars Holm']);
+  s.keys('F2');
+  await s.screen(['Annullér sidste salg']);
+  s.keys('Enter');
+  await s.screen(['Salget er annulleret']);
+  s.keys('Escape');
+  await s.screen(['Vælg varer', 'Leder: Lars Holm']);
+});
