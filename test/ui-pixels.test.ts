@@ -77,6 +77,16 @@ test('xterm -ti vt340 (sixel): the photo is at least 240×320 and matches its so
   const total = bboxOf(shot, YELLOW, { x: 440, y: 0, w: 350, h: 300 }, false, 10);
   t.truthy(total, 'the big total is on screen');
   t.deepEqual(readBig(shot, total!, { w: 9, h: 15 }), trimmedBig('28,00 kr'));
+  // The next screen has no photo: none of its pixels may stay behind.
+  h.show('declined');
+  const gone = await h.until((s) => {
+    const red = bboxOf(s, [175, 0, 0], { x: 0, y: 0, w: 792, h: 420 }, false, 3); // colour 124, the declined body
+    return red && red.w > 700 ? red : null;
+  }, 'the declined screen');
+  const left2 = crop(gone.shot, { x: 20, y: 40, w: 240, h: 360 }); // where the photo was, left of the text
+  writePng(join(process.cwd(), '.tmp', 'xterm-declined.png'), crop(gone.shot, { x: 0, y: 0, w: 792, h: 480 }));
+  const notRed = bboxOf(left2, [175, 0, 0], undefined, true, 3);
+  t.is(notRed, null, 'the photo\'s area is the declined screen\'s red, not the photo');
 });
 
 /** A framebuffer file of w×h at bpp, its sysfs geometry beside it. */
