@@ -1,0 +1,43 @@
+// The kiosk of klubkort.service for real: cage (on its headless backend) runs foot with
+// systemd/foot.ini, and foot runs what the daemon asks the terminal at start. foot must answer
+// that it has sixel and its cell size, so the photo is drawn in pixels; and TERM must be one
+// blessed reads. (The headless backend of Debian 12's wlroots draws no frames, so the pixels
+// themselves are checked in xterm: test/ui-pixels.test.ts.) cage refuses root: run as nobody.
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const NOBODY = 65534;
+
+test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color; the photo goes out as sixel', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-kiosk-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const root = process.getuid?.() === 0;
+  if (root) chownSync(dir, NOBODY, NOBODY);
+  chmodSync(dir, 0o700);
+  const out = join(dir, 'probe.json');
+  const argv = ['cage', '-d', '--', 'foot', `--config=${join(process.cwd(), 'systemd/foot.ini')}`, 'node', '--import', 'tsx', 'test/fixtures/ui/probe.ts', out];
+  const cmd = root ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv] : argv;
+  let log = '';
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const p = spawn(cmd[0]!, cmd.slice(1), {
+      env: { ...process.env, XDG_RUNTIME_DIR: dir, HOME: dir, WLR_BACKENDS: 'headless', WLR_RENDERER: 'pixman', WLR_LIBINPUT_NO_DEVICES: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    p.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+    p.on('error', reject);
+    const timer = setTimeout(() => p.kill(), 60_000);
+    p.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+  });
+  t.true(existsSync(out), `no answer from the probe in foot (exit ${code}; Debian packages cage, foot, xwayland):\n${log}`);
+  const got = JSON.parse(readFileSync(out, 'utf8')) as { abilities: { sixel: boolean; cell: { w: number; h: number } | null }; term: string; photo: string; why: string };
+  t.log(`foot: ${got.why}, TERM=${got.term}`);
+  t.true(got.abilities.sixel, 'foot says it has sixel (DA1 attribute 4)');
+  t.truthy(got.abilities.cell, 'foot gives its cell size');
+  // foot.ini's 17 px DejaVu Sans Mono: about 10×20 pixels a cell, ~80×24 cells on an 800×480 panel.
+  t.true(got.abilities.cell!.w >= 8 && got.abilities.cell!.w <= 12 && got.abilities.cell!.h >= 17 && got.abilities.cell!.h <= 24, JSON.stringify(got.abilities.cell));
+  t.is(got.term, 'xterm-256color');
+  t.is(got.photo, 'sixel');
+});
