@@ -4,7 +4,9 @@
 // the process (device event → display.draw of the screen). The journal holds a busy club's
 // 90 days of answered sales, as a terminal's does: a query that scans them shows.
 import { join } from 'node:path';
-import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { localDay } from '../firmware/rules/local-day.ts';
+import { CONTRACT_DEFAULTS } from '../contract/index.ts';
 import { until } from '../test/helpers/until.ts';
 import type { ScreenModel } from '../contract/index.ts';
 import { latency, latencyVsFloor, msSince, now, type Figure } from './stats.ts';
@@ -65,11 +67,12 @@ async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples 
   s?.floor.push(floor);
 }
 
-async function series(b: BenchTerminal, uid: string, bare: BareInsert): Promise<Samples> {
-  const s: Samples = { tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [], floor: [] };
-  for (let i = 0; i < WARMUP; i++) await sale(b, uid, bare, null);
-  for (let i = 0; i < RUNS; i++) await sale(b, uid, bare, s);
-  return s;
+/** Sales to each of `uids` in turn, so that each card's figures see the same journal and moment. */
+async function series(b: BenchTerminal, uids: string[], bare: BareInsert): Promise<Samples[]> {
+  const out = uids.map((): Samples => ({ tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [], floor: [] }));
+  for (let i = 0; i < WARMUP; i++) for (const uid of uids) await sale(b, uid, bare, null);
+  for (let i = 0; i < RUNS; i++) for (const [k, uid] of uids.entries()) await sale(b, uid, bare, out[k]!);
+  return out;
 }
 
 export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]> {
@@ -99,14 +102,26 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
       return c !== null && c.balance >= topUp && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
     }, 'card and photo cached');
 
-    const online = await series(b, uid, bare);
+    const [online] = await series(b, [uid], bare) as [Samples];
     await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'online sales answered');
 
     // The ledger and its broker go away: the link is down and the terminal decides alone.
     await ledger.stop();
     await linkBroker.close();
     await sim.waitScreen('idle', (m) => !m.online);
-    const offline = await series(b, uid, bare);
+
+    // 1.1: the same offline sale for a child under parents' rules (a daily limit with spending
+    // already today, a blocked category, a note), in turn with the plain one: the tap reads today's
+    // spending, and the tap and the approval check both rules. Given as the ledger would send it
+    // (money and a limit that never refuse).
+    const ruledUid = demoClub().cards.find((c) => c.rules?.dailyLimit)!.cardUid;
+    const rec = (await terminal.journal.cards.get(ruledUid))!;
+    await terminal.journal.cards.put({
+      ...rec, balance: topUp, version: rec.version + 1, updatedAt: new Date().toISOString(),
+      rules: { dailyLimit: topUp, blockedCategories: ['slik'], note: 'Nøddeallergi' },
+      spent: { day: localDay(new Date(), CONTRACT_DEFAULTS.timeZone), total: 1200 },
+    });
+    const [offline, ruled] = await series(b, [uid, ruledUid], bare) as [Samples, Samples];
 
     const inProc = 'in-process: device event → display.draw';
     const on = { name: 'bare fsync\'d insert (same series)', samples: online.floor };
@@ -122,6 +137,13 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
       latencyVsFloor('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, off, { p50: 2.5, p99: 3 }, [],
         'includes the MQTT round trip of the sim keys and screen topics'),
       latencyVsFloor('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, off, { p50: 1.5, p99: 2 }, [], inProc),
+      // Judged by the offline approval's own targets: the parents' rules must not cost more.
+      latencyVsFloor('tap_confirm_rules_inproc', 'tap → confirm, parents\' rules, offline (in-process)', ruled.tapProc,
+        { name: 'bare fsync\'d insert (same series)', samples: ruled.floor }, { p99: 3 }, TAP_REFS, inProc),
+      latencyVsFloor('enter_approved_rules_inproc', 'Enter → approved, parents\' rules, offline (in-process)', ruled.enterProc,
+        { name: 'bare fsync\'d insert (same series)', samples: ruled.floor }, { p50: 1.5, p99: 2 }, [], `${inProc}; the offline approval's target`),
+      latencyVsFloor('enter_approved_rules_vs_plain', 'Enter → approved offline: parents\' rules vs none (in-process)', ruled.enterProc,
+        { name: 'the same approval without rules (alternating)', samples: offline.enterProc }, { p50: 1.15, p99: 1.5 }, [], inProc),
     ];
   });
 }

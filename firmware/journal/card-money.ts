@@ -13,14 +13,24 @@ export interface CardMoney {
   unbooked: number;
   /** Offline-approved, unanswered totals: this card's and the whole terminal's. */
   exposure: { card: number; terminal: number };
+  /** 1.1: of `unbooked`, the sales made since the local day began (0 when not asked for: no daily limit). */
+  unbookedToday: number;
 }
 
-type Row = CardRow & { unbooked: number; exp_card: number; exp_terminal: number };
+type Row = CardRow & { unbooked: number; exp_card: number; exp_terminal: number; unbooked_today: number };
 
-export async function readCardMoney(db: Db, uid: string): Promise<CardMoney | null> {
+/**
+ * `todaySince`: when the club's local day began (ISO); given, today's part of the unbooked money is
+ * read in the same statement, but only for a card with a daily limit (CASE skips the subqueries).
+ */
+export async function readCardMoney(db: Db, uid: string, todaySince: string | null = null): Promise<CardMoney | null> {
   const r = await db.read((q) => q.get<Row>(
-    `SELECT c.*, ${UNBOOKED_SQL('e.card', 'c.uid', 'c.version')} AS unbooked, e.card AS exp_card, e.terminal AS exp_terminal
-       FROM cards c, (SELECT ${EXPOSURE_SQL('?')}) e WHERE c.uid = ?`, [uid, uid]));
+    `SELECT c.*, ${UNBOOKED_SQL('e.card', 'c.uid', 'c.version')} AS unbooked, e.card AS exp_card, e.terminal AS exp_terminal,
+       CASE WHEN ?1 IS NULL OR c.rules IS NULL OR json_extract(c.rules, '$.dailyLimit') IS NULL THEN 0 ELSE
+         (SELECT coalesce(sum(total), 0) FROM outbox WHERE type = 'sale' AND offline = 1 AND card_uid = c.uid AND created_at >= ?1)
+         + (SELECT coalesce(sum(total), 0) FROM sales
+             WHERE card_uid = c.uid AND answered = 1 AND status = 'approved' AND result_version > c.version AND created_at >= ?1) END AS unbooked_today
+       FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2`, [todaySince, uid]));
   if (!r) return null;
-  return { record: toRecord(r), unbooked: r.unbooked, exposure: { card: r.exp_card, terminal: r.exp_terminal } };
+  return { record: toRecord(r), unbooked: r.unbooked, exposure: { card: r.exp_card, terminal: r.exp_terminal }, unbookedToday: r.unbooked_today };
 }

@@ -24,7 +24,8 @@ export class Journal {
   }
 
   /** A card's record with its unbooked money and the offline exposure, in one read. */
-  cardMoney(uid: string): Promise<CardMoney | null> { return readCardMoney(this.db, uid); }
+  /** `todaySince` (1.1): also today's part of the unbooked money, for a card with a daily limit. */
+  cardMoney(uid: string, todaySince: string | null = null): Promise<CardMoney | null> { return readCardMoney(this.db, uid, todaySince); }
 
   async meta(key: string): Promise<string | null> {
     const r = await this.db.read((q) => q.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]));

@@ -217,20 +217,6 @@ export class SalesBook {
     return r ? toSale(r) : null;
   }
 
-  /**
-   * 1.1: the total of `uid`'s sales created since `sinceIso` (today's local midnight) that this
-   * terminal approved and that are not yet in the record: the rule of available money, for today.
-   */
-  async unbookedSince(uid: string, recordVersion: number, sinceIso: string): Promise<number> {
-    // Approved and unanswered = offline sales in the outbox (see EXPOSURE_SQL); answered ones are indexed.
-    const r = await this.db.read((q) => q.get<{ s: number }>(
-      `SELECT (SELECT coalesce(sum(total), 0) FROM outbox WHERE type = 'sale' AND offline = 1 AND card_uid = ? AND created_at >= ?)
-            + (SELECT coalesce(sum(total), 0) FROM sales
-                WHERE card_uid = ? AND answered = 1 AND status = 'approved' AND result_version > ? AND created_at >= ?) AS s`,
-      [uid, sinceIso, uid, recordVersion, sinceIso]));
-    return r?.s ?? 0;
-  }
-
   /** Where the sales and voids of a sign-in begin: rows after these are since then (row order, not the wall clock). */
   async mark(): Promise<{ sale: number; void: number }> {
     const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v'));

@@ -29,6 +29,13 @@ const toView = (m: CardMoney, spentToday = 0): CardView => ({
 /** The club's local day now: its date and the instant it began (1.1 "today"). */
 export interface Today { day: string; since: string }
 
+/**
+ * 1.1: today's spending = the record's `spent.total` when its day is today, + this card's sales of
+ * today this terminal approved that are not in the record yet (0 for a card without a daily limit).
+ */
+const spentToday = (m: CardMoney, today: Today): number =>
+  (m.record.rules?.dailyLimit == null ? 0 : spentInRecord(m.record.spent, today.day) + m.unbookedToday);
+
 export interface AuthoriserDeps {
   terminalId: string;
   clubId: string;
@@ -54,25 +61,20 @@ export class Authoriser {
 
   /** Looks a card up as the sale sees it, with the money available now. */
   async cardView(uid: string): Promise<CardView | null> {
-    const m = await this.d.journal.cardMoney(uid);
-    return m && toView(m, await this.#spentToday(m));
+    const { m, today } = await this.#money(uid);
+    return m && toView(m, spentToday(m, today));
   }
 
   /** The card as the sale sees it, with its record (for its status). */
   async lookup(uid: string): Promise<{ card: CardView; record: CardRecord } | null> {
-    const m = await this.d.journal.cardMoney(uid);
-    return m && { card: toView(m, await this.#spentToday(m)), record: m.record };
+    const { m, today } = await this.#money(uid);
+    return m && { card: toView(m, spentToday(m, today)), record: m.record };
   }
 
-  /**
-   * 1.1: today's spending = the record's `spent.total` when its day is today, + this card's sales of
-   * today this terminal approved that are not in the record yet. Read only for a card with a daily limit.
-   */
-  async #spentToday(m: CardMoney): Promise<number> {
-    const limit = m.record.rules?.dailyLimit;
-    if (limit === null || limit === undefined) return 0;
+  /** The card's money in one read, with today's unbooked part (1.1) as of the club's local day now. */
+  async #money(uid: string): Promise<{ m: CardMoney | null; today: Today }> {
     const today = this.d.today();
-    return spentInRecord(m.record.spent, today.day) + await this.d.journal.sales.unbookedSince(m.record.cardUid, m.record.version, today.since);
+    return { m: await this.d.journal.cardMoney(uid, today.since), today };
   }
 
   async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
@@ -81,13 +83,13 @@ export class Authoriser {
     const msg = saleMessage(this.d, card.uid, lines, this.d.now(), this.d.cashierId());
     // Checked again here, not only when items were added: the limit may have changed since.
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
-    const money = await journal.cardMoney(card.uid);
+    const { m: money, today } = await this.#money(card.uid);
     if (!money) return this.#refuse(msg, 'unknown_card', null);
     // 1.1: the record may have become a `sun` card's since the tap.
     if (tapAuthProblem(money.record, card.sun ?? null)) return this.#refuse(msg, 'card_auth', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
     // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
-    const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), await this.#spentToday(money));
+    const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
     const cardAuth = saleCardAuth(money.record, card.sun ?? null);
     if (cardAuth) msg.cardAuth = cardAuth;
