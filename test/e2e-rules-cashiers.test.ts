@@ -272,3 +272,21 @@ test('a card record whose rules break the schema, and a bad staff record, are re
   t.true(terminal.link.counters.rejectedBy.card! >= 2);
   t.is(terminal.link.counters.rejectedBy.staff, 2);
 });
+
+test('a staff card removed while signed in signs out; a card the terminal does not hold, tapped on idle, is declined unknown_card', async (t) => {
+  const w = await world(t);
+  const { terminal, sim } = await w.startTerminal('kasse-1', SLOW_RESULT);
+  await ready(w, terminal, sim);
+  await sim.tap(METTE.cardUid);
+  await sim.waitScreen('idle', (s) => s.cashier?.name === METTE.name);
+  await w.ledger.removeStaff(C, METTE.cardUid);
+  await sim.waitScreen('idle', (s) => s.cashier === null);
+  t.is(await terminal.journal.cards.staff(METTE.cardUid), null, 'erased');
+  await sim.tap(METTE.cardUid); // no longer a staff card, and never a payment card
+  const r = await sim.waitScreen('result');
+  t.like(r.result, { status: 'declined', reason: 'unknown_card', txId: null });
+  await sim.leave();
+  await sim.tap('DEADBEEF');
+  t.like((await sim.waitScreen('result')).result, { status: 'declined', reason: 'unknown_card' });
+  t.is(sim.tx.length, 0);
+});

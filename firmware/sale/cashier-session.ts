@@ -33,6 +33,13 @@ export class CashierSession {
     return true;
   }
 
+  /** The signed-in card's record changed (a new role or name) or is gone (signed out): keeps the sign-in's mark. */
+  update(cardUid: string, cashier: Cashier | null): boolean {
+    if (!this.#current || this.#current.cashier.cardUid !== cardUid) return false;
+    this.#current = cashier ? { ...this.#current, cashier } : null;
+    return true;
+  }
+
   async set(cashier: Cashier | null): Promise<void> {
     this.#current = cashier ? { cashier, mark: await this.markNow() } : null;
     this.touch();

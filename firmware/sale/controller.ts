@@ -77,6 +77,13 @@ export class SaleController {
     };
   }
 
+  /** 1.1: the ledger changed or removed a staff card: the signed-in cashier follows (removed: signed out). */
+  async onStaffChanged(uid: string): Promise<void> {
+    const rec = await this.d.journal.cards.staff(uid);
+    const cashier = rec && { staffId: rec.staffId, name: rec.name, role: rec.role, cardUid: uid };
+    if (this.d.session.update(uid, cashier)) this.render();
+  }
+
   /** The ledger changed a card: refresh or refuse the one on the confirm screen. */
   async onCardChanged(uid: string): Promise<void> {
     const s = this.#state;
@@ -144,7 +151,7 @@ export class SaleController {
   async #lookup(uid: string, sun: SunRead | null): Promise<TapLookup> {
     // 1.1: a staff card never pays (a UID is never both).
     const staff = await this.d.journal.cards.staff(uid);
-    if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role }, card: null };
+    if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role, cardUid: uid }, card: null };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
     // 1.1: a `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.

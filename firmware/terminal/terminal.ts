@@ -171,7 +171,7 @@ export class Terminal {
     controller.render();
     this.link.start();
     this.#idleTimer = setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
-    this.sync.on('staffChanged', () => controller.render());
+    this.sync.on('staffChanged', (uid) => void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')));
     log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');
   }
 
