@@ -2,22 +2,15 @@
 // card, each parents' rule refuses a basket that is then kept, the parent's note shows on confirm,
 // and the last sale's void is refused to a cashier who did not make it and allowed to a lead.
 import test from 'ava';
-import { startSimInTmux } from './fixtures/tui-sim.ts';
+import { startSimInTmux, ringUpAndTap as ringUp } from './fixtures/tui-sim.ts';
 import type { TmuxSession } from './fixtures/ui/tmux.ts';
 
 // The sim panel's list: the seven demo children, then the cashier (8) and the lead (9).
 const EMIL = 6, SOFIE = 7, METTE = 8, LARS = 9;
 
-/** Rings up `items`, asks for the card and taps the n-th card of the sim panel (the idle message may be a notice). */
-async function ringUpAndTap(s: TmuxSession, items: string[], n: number): Promise<void> {
-  await s.screen(['Tryk 1-9', '* Online']);
-  for (const k of items) s.keys(k);
-  s.keys('Enter');
-  await s.screen(['Hold kortet op til læseren']);
-  s.keys('k');
-  await s.screen(['Alma Larsen']);
-  s.keys(String(n));
-}
+/** The idle screen whatever its message (after a sign-in it says so). */
+const IDLE = ['Tryk 1-9', '* Online'];
+const ringUpAndTap = (s: TmuxSession, items: string[], n: number) => ringUp(s, items, n, IDLE);
 
 /** Taps the n-th card of the sim panel on the idle screen (paced: Esc then a letter reads as Alt+letter). */
 async function tapOnIdle(s: TmuxSession, n: number): Promise<void> {
