@@ -37,7 +37,19 @@ const CHILDREN: DemoChild[] = [
     rules: { dailyLimit: 3000, blockedCategories: [], note: null } },
   { cardUid: '04F1A2B3C4D5E6', holderId: 'demo-0007', name: 'Sofie Poulsen', balance: 10000, withPhoto: true, note: 'ingen slik, note',
     rules: { dailyLimit: null, blockedCategories: ['slik'], note: 'Nøddeallergi — ingen nødder' } },
+  // 1.1 genuine cards: NTAG 424 DNA with SUN (the simulator personalises their emulated chips).
+  { cardUid: '04D15C00A1B201', holderId: 'demo-0008', name: 'Karla Sørensen', balance: 12000, withPhoto: true, note: 'ægte kort (SUN)', auth: 'sun' },
+  { cardUid: '04D15C00A1B202', holderId: 'demo-0009', name: 'William Berg', balance: 6000, withPhoto: true, note: 'ægte kort (SUN)', auth: 'sun' },
 ];
+
+/**
+ * The demo club's key material for `sun` cards: the ledger verifies with it and the simulator issues
+ * its emulated cards with it. A demo value, public in this file: a real club's master key lives only
+ * at the issuing desk and in the ledger's config, never on a terminal.
+ */
+export const DEMO_SUN_KEYS = { masterKey: Buffer.from('6b6c7562 6b6f7274 2d64656d 6f2d6b65'.replace(/ /g, ''), 'hex'), systemId: 'klubkort-demo' };
+/** Where a phone reading a demo card would land. */
+export const DEMO_CARD_URL = 'https://klubkort.example/k';
 
 const STAFF: StaffSeed[] = [
   { cardUid: '04AA0000000C01', staffId: 'mette', name: 'Mette Kristensen', role: 'cashier' },
@@ -50,8 +62,8 @@ export function demoStaff(): StaffSeed[] {
 }
 
 /** The demo children, for "tap this child's card" in the simulator and the tests. */
-export function demoChildren(): { uid: string; name: string; note: string }[] {
-  return CHILDREN.map((c) => ({ uid: c.cardUid, name: c.name, note: c.note }));
+export function demoChildren(): { uid: string; name: string; note: string; auth: 'uid' | 'sun' }[] {
+  return CHILDREN.map((c) => ({ uid: c.cardUid, name: c.name, note: c.note, auth: c.auth ?? 'uid' }));
 }
 
 export function demoClub(): ClubSeed {

@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
 import { startLedger } from './ledger/ledger.ts';
-import { demoClub, demoChildren, demoStaff, DEMO_CLUB_ID } from './demo-club.ts';
+import { demoClub, demoChildren, demoStaff, DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS } from './demo-club.ts';
+import { DemoCards } from './demo-cards.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger, openLogFile } from '../firmware/log.ts';
@@ -30,7 +31,7 @@ export async function runSim(argv: string[]): Promise<number> {
 
   const broker = await startOnFreePort(Number(values.port));
   const ledger = await startLedger({
-    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub()],
+    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub()], sun: DEMO_SUN_KEYS,
     logger: createLogger({ name: 'ledger', destination: logStream }),
   });
   const terminalId = values['terminal-id'];
@@ -42,6 +43,8 @@ export async function runSim(argv: string[]): Promise<number> {
   // The TUI's sim panel acts through the same sim topics an outside tool would use.
   const panelClient = values.headless ? null : await mqtt.connectAsync(broker.url, { clientId: `${terminalId}-panel` });
   const reader = (msg: object) => void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
+  // Each demo `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
+  const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL, (uid) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0);
   let plugged = true;
   let ledgerUp = true;
 
@@ -49,10 +52,12 @@ export async function runSim(argv: string[]): Promise<number> {
     onQuit: () => void stop(),
     simPanel: values.headless ? undefined : {
       cards: [
-        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name })),
+        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name, sun: c.auth === 'sun' })),
         ...demoStaff().map((s) => ({ uid: s.cardUid, label: `${s.name}, ${s.role}`, staff: true })),
       ],
-      tap: (uid) => reader({ action: 'tap', uid }),
+      tap: (uid) => void hand.tap(uid).then(reader),
+      clone: (uid) => reader(hand.clone(uid)),
+      replay: (uid) => { const m = hand.replay(uid); if (m) reader(m); return m !== null; },
       remove: () => reader({ action: 'remove' }),
       togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
       toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },

@@ -429,21 +429,22 @@ test('portraits are deterministic PNGs of a few KB that differ per child', (t) =
   t.is(sha256Hex(Buffer.from('abc')), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-test('the demo club has a paged catalog under 200 kr, seven children covering the cases, a cashier and a lead', async (t) => {
+test('the demo club has a paged catalog under 200 kr, nine children covering the cases (two with genuine sun cards), a cashier and a lead', async (t) => {
   const club = demoClub();
   t.is(club.clubId, DEMO_CLUB_ID);
   t.true(club.catalog.items.length > 9);
   t.true(club.catalog.items.every((i) => i.price < ITEM_PRICE_CEILING));
-  t.is(club.cards.length, 7);
+  t.is(club.cards.length, 9);
+  t.deepEqual(club.cards.filter((c) => c.auth === 'sun').map((c) => c.cardUid.length), [14, 14]);
   t.true(club.cards.every((c) => CARD_UID.test(c.cardUid)));
   t.truthy(club.cards.find((c) => c.rules?.dailyLimit));
   t.truthy(club.cards.find((c) => c.rules?.blockedCategories?.length && c.rules.note));
   t.deepEqual(club.staff?.map((s) => s.role).sort(), ['cashier', 'lead']);
   t.is(club.cards.filter((c) => c.status === 'blocked').length, 1);
   t.is(club.cards.filter((c) => c.photo === null).length, 1);
-  t.is(new Set(club.cards.flatMap((c) => (c.photo ? [sha256Hex(c.photo)] : []))).size, 6);
+  t.is(new Set(club.cards.flatMap((c) => (c.photo ? [sha256Hex(c.photo)] : []))).size, 8);
   t.deepEqual(demoChildren().map((c) => c.uid), club.cards.map((c) => c.cardUid));
   const w = await world(t, [club]);
-  t.is(w.ledger.cards(DEMO_CLUB_ID).length, 7);
+  t.is(w.ledger.cards(DEMO_CLUB_ID).length, 9);
   t.is(w.ledger.staff(DEMO_CLUB_ID).length, 2);
 });

@@ -7,8 +7,11 @@ import type { KeyPress } from './console-screen.ts';
 
 export interface SimPanelActions {
   /** `staff`: a staff card (1.1), which signs a cashier in and out on idle. */
-  cards: { uid: string; label: string; staff?: boolean }[];
+  cards: { uid: string; label: string; staff?: boolean; sun?: boolean }[];
   tap(uid: string): void;
+  /** 1.1, for a `sun` card: tap a clone of it (same UID, no SUN), or replay its last SUN (false: none yet). */
+  clone?(uid: string): void;
+  replay?(uid: string): boolean;
   remove(): void;
   togglePlug(): void;
   toggleLedger(): void;
@@ -37,6 +40,7 @@ export class SimPanel implements Overlay {
       else if (name === 'up') this.#selected = Math.max(0, this.#selected - 1);
       else if (name === 'down') this.#selected = Math.min(cards.length - 1, this.#selected + 1);
       else if (name === 'enter' && cards.length > 0) this.#tap(this.#selected);
+      else if ((name === 'c' || name === 'p') && cards[this.#selected]?.sun) this.#attack(this.#selected, name === 'c' ? 'clone' : 'replay');
       else if (name === 'escape' || name === 'k') this.#open = false;
       this.changed();
       return true;
@@ -59,6 +63,19 @@ export class SimPanel implements Overlay {
     this.#selected = i;
     this.#note = (l) => `${l.simTap}: ${card.label}`;
     this.actions.tap(card.uid);
+  }
+
+  /** A clone or a replay of a genuine card, so anyone can see the terminal and the ledger refuse it. */
+  #attack(i: number, kind: 'clone' | 'replay'): void {
+    const card = this.actions.cards[i]!;
+    this.#open = false;
+    if (kind === 'clone') {
+      this.actions.clone?.(card.uid);
+      this.#note = (l) => `${l.simClone}: ${card.label}`;
+      return;
+    }
+    const sent = this.actions.replay?.(card.uid) ?? false;
+    this.#note = (l) => (sent ? `${l.simReplay}: ${card.label}` : l.simNoReplay);
   }
 
   draw(c: Canvas, area: Rect, body: Rect, lang: Lang): void {
@@ -90,7 +107,7 @@ export class SimPanel implements Overlay {
       const sel = n === this.#selected;
       const y = inner.y + 1 + i;
       if (sel) c.fill({ ...inner, y, h: 1 }, { bg: COLORS.blue });
-      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
+      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}${card.sun ? ` (${l.simSun}: ${l.simClone}, ${l.simReplay})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
     });
   }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
 import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
-import { demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { Terminal } from '../../firmware/terminal/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
 import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
@@ -32,7 +32,7 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-test-'));
   const broker = await startBroker();
   const url = opts.brokerUrl ?? broker.url;
-  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], now: opts.ledgerNow, logger: createLogger({ level: 'debug', destination: logSink('ledger') }).child({ test: t.title.slice(0, 40) }) });
+  const ledger = await startLedger({ brokerUrl: url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], sun: DEMO_SUN_KEYS, now: opts.ledgerNow, logger: createLogger({ level: 'debug', destination: logSink('ledger') }).child({ test: t.title.slice(0, 40) }) });
   const stops: (() => Promise<void>)[] = [];
   t.teardown(async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
