@@ -91,7 +91,8 @@ export class MqttLink {
     const client = this.#client;
     if (!client) return;
     this.#client = null;
-    if (saying !== undefined && this.status) await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
+    // Without a broker the status cannot go out (the will says it); a QoS 1 publish would wait for one forever.
+    if (saying !== undefined && this.status && client.connected) await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
     await client.endAsync(false);
   }
 
