@@ -16,6 +16,7 @@ Cards (parents' portal):
   unblock <uid>                         unblock a card
   close <uid>                           close a card (its terminals erase it)
   list                                  the club's cards, with their rules
+  auth <uid> sun|uid                    a genuine NTAG 424 DNA card (after klubkort card personalise), or back to a UID card
 Parents' rules (contract 1.1):
   limit <uid> <kr>|none                 daily spending limit, e.g. 30; none clears it
   block-category <uid> <category>       refuse items of that catalog category (e.g. slik)
@@ -63,7 +64,7 @@ function rulesText(c: CardRecord): string {
 }
 
 const cardLine = (c: CardRecord) =>
-  `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}  ${c.name}${rulesText(c)}`;
+  `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}${c.auth === 'sun' ? `  sun(${c.sunCounter ?? 0})` : ''}  ${c.name}${rulesText(c)}`;
 const staffLine = (s: StaffRecord) => `${s.cardUid.padEnd(14)}  ${s.role.padEnd(7)}  ${s.staffId.padEnd(12)}  v${s.version}  ${s.name}`;
 
 /** Builds the command from the arguments, or returns the usage error. */
@@ -92,6 +93,8 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
     }
     case 'staff-remove':
       return uid !== undefined && rest.length === 0 ? { cmd, clubId, uid } : 'staff-remove takes one <uid>';
+    case 'auth':
+      return uid !== undefined && rest.length === 1 && (rest[0] === 'sun' || rest[0] === 'uid') ? { cmd, clubId, uid, auth: rest[0] } : 'auth takes <uid> sun|uid';
     case 'staff':
       return uid === undefined ? { cmd: 'staff-list', clubId } : 'staff takes no arguments';
   }

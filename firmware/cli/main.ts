@@ -18,7 +18,8 @@ export const USAGE = `usage: klubkort <command> [options]
   ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)
   provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
   selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker
-  outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)`;
+  outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)
+  card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)`;
 
 export async function main(argv: string[], usage = USAGE): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -64,6 +65,10 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
     case 'selftest': {
       const { selftestCommand } = await import('./selftest-cmd.ts');
       return selftestCommand(rest);
+    }
+    case 'card': {
+      const { cardCommand } = await import('./card.ts');
+      return cardCommand(rest);
     }
     case 'outputs-off': {
       const { outputsOffCommand } = await import('./outputs-off.ts');

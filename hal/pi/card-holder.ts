@@ -1,0 +1,50 @@
+// One card held on a PC/SC reader for a technician's job (e.g. `klubkort card personalise`): waits
+// for a reader and a card with nfc-pcsc's automatic UID read off, and hands over a `transmit` for
+// the card's APDUs. Not for the daemon (acr122u-reader.ts owns the reader there).
+import type { Transmit } from '../ntag424/index.ts';
+import { closeQuietly, nfcFactory, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
+
+export interface HeldCard {
+  /** The reader's name, for the technician. */
+  reader: string;
+  transmit: Transmit;
+  /** Releases the reader and the PC/SC context. */
+  release(): void;
+}
+
+export interface HoldOptions {
+  waitMs: number;
+  /** Case-insensitive substring of the reader's name; the first reader when absent. */
+  readerName?: string;
+  createNfc?: NfcFactory;
+  pcscdAvailable?: () => Promise<boolean>;
+  /** Largest answer a card APDU may bring (data + SW): short APDUs. */
+  maxResponse?: number;
+}
+
+export class HoldError extends Error {}
+
+export async function holdCard(o: HoldOptions): Promise<HeldCard> {
+  if (!(await (o.pcscdAvailable ?? (() => probePcscd()))())) throw new HoldError('pcscd is not running (sudo systemctl start pcscd)');
+  const nfc = await (o.createNfc ?? nfcFactory())();
+  const max = o.maxResponse ?? 258;
+  return new Promise<HeldCard>((resolve, reject) => {
+    let done = false;
+    const finish = (err: Error | null, r?: NfcReaderLike) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err || !r) { closeQuietly(nfc); reject(err); return; }
+      resolve({ reader: r.name, transmit: (apdu) => r.transmit(apdu, max), release: () => closeQuietly(nfc) });
+    };
+    const timer = setTimeout(() => finish(new HoldError(`no card on the reader within ${Math.round(o.waitMs / 1000)} s`)), o.waitMs);
+    nfc.on('error', (err) => finish(new HoldError(`PC/SC: ${err.message}`)));
+    nfc.on('reader', (r) => {
+      if (o.readerName && !r.name.toLowerCase().includes(o.readerName.toLowerCase())) return;
+      // Our own APDUs only: nfc-pcsc would otherwise send its GET DATA and emit the UID.
+      r.autoProcessing = false;
+      r.on('card', () => finish(null, r));
+      r.on('error', (err: Error) => finish(new HoldError(`reader ${r.name}: ${err.message}`)));
+    });
+  });
+}
