@@ -9,6 +9,7 @@ import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
 import { errorCode } from '../error-code.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
@@ -35,6 +36,17 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
   // A terminal's journal holds money; a simulator's may live in a tmpfs /tmp.
   const volatile = cfg.hardware === 'pi' ? (opts.storageCheck ?? checkDataDirStorage)(cfg.dataDir) : null;
   if (volatile) throw new DataDirError(`refusing to keep the journal of sales where a reboot erases it: ${volatile}; ${VOLATILE_FIX}`);
+  // Before anything in the data dir is touched (log file, journal, control socket).
+  const lock = await lockDataDir(cfg.dataDir);
+  try {
+    return await startLocked(cfg, opts, lock);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataDirLock): Promise<Daemon> {
   // Log lines on the cashier's screen would garble it: with the console on a terminal that is also
   // stderr, they go to a file. Under systemd stderr is the journal (which rotates), not the tty.
   const logFile = opts.logFile ?? (!cfg.headless && process.stderr.isTTY ? join(cfg.dataDir, 'klubkort.log') : undefined);
@@ -69,6 +81,7 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
         notifier.stopping();
         control.close();
         await t.stop();
+        await lock.release();
         notifier.close();
         log.info('terminal stopped');
       })();

@@ -4,6 +4,8 @@ import { ConfigError } from '../config/load.ts';
 import { configFromArgs } from './args.ts';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
+import { DataDirLockedError } from './data-dir-lock.ts';
+import { JournalOwnerError } from '../journal/journal.ts';
 import { parseArgs } from 'node:util';
 import { formatStatus } from './status-format.ts';
 import type { TerminalSnapshot } from '../terminal/terminal.ts';
@@ -39,6 +41,8 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
         // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
         if ((e as Error).name === 'PiHardwareError') { process.stderr.write(`klubkort: ${(e as Error).message}\n`); return 69; }
         if (e instanceof DataDirError) { process.stderr.write(`klubkort: ${e.message}\n`); return 73; }
+        if (e instanceof DataDirLockedError) { process.stderr.write(`klubkort: ${e.message}\n`); return 75; }
+        if (e instanceof JournalOwnerError) { process.stderr.write(`klubkort: ${e.message}\n`); return 65; }
         throw e;
       }
       handleSignals(d);

@@ -7,16 +7,36 @@ import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
 
+const TERMINAL_ID = 'terminal_id';
+
+/**
+ * The journal was made for another terminal (an SD card image cloned for a second till): its
+ * sales are that terminal's, which the ledger refuses from this one, so it is left as it is.
+ */
+export class JournalOwnerError extends Error {
+  override name = 'JournalOwnerError';
+}
+
 export class Journal {
   private constructor(readonly db: Db, readonly cards: CardCache, readonly sales: SalesBook) {}
 
-  static async open(dataDir: string): Promise<Journal> {
+  /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
+  static async open(dataDir: string, terminalId?: string): Promise<Journal> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const db = await Db.open(join(dataDir, 'journal.db'));
+    const file = join(dataDir, 'journal.db');
+    const db = await Db.open(file);
     // WAL + FULL: a COMMIT is on disk (fsync'd) before it returns. secure_delete: erased
     // personal data is overwritten, not just unlinked from the b-tree.
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    // Before any migration: a journal of another terminal is not changed at all.
+    const owner = terminalId === undefined ? null : await journalOwner(db);
+    if (owner !== null && owner !== terminalId) {
+      await db.close();
+      throw new JournalOwnerError(`the journal ${file} belongs to terminal ${owner}, not ${terminalId}: it was copied from another terminal; `
+        + 'it is left unchanged (move it away to start this terminal with an empty journal)');
+    }
     await migrate(db);
+    if (terminalId !== undefined && owner === null) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
     await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -37,4 +57,11 @@ export class Journal {
   }
 
   close(): Promise<void> { return this.db.close(); }
+}
+
+/** The terminal a journal was made for; null for a new journal (or one from before this was kept). */
+async function journalOwner(db: Db): Promise<string | null> {
+  const v = await db.get<{ user_version: number }>('PRAGMA user_version');
+  if (!v?.user_version) return null;
+  return (await db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [TERMINAL_ID]))?.value ?? null;
 }

@@ -105,7 +105,7 @@ export class Terminal {
   }
 
   static async start(d: TerminalDeps): Promise<Terminal> {
-    const journal = await Journal.open(d.config.dataDir);
+    const journal = await Journal.open(d.config.dataDir, d.config.terminalId);
     const t = new Terminal(d, journal);
     await t.#start();
     return t;
