@@ -2,7 +2,7 @@
 // state is one transaction, durable when its promise resolves.
 import type { Db, Queryable } from './db.ts';
 import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../contract/index.ts';
-import type { DayReport, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
+import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 
 interface SaleRow {
   tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
@@ -209,16 +209,25 @@ export class SalesBook {
     return r ? toSale(r) : null;
   }
 
-  /** The newest approved, not voided sale since `sinceIso` (what a cashier may void). */
-  async lastVoidable(sinceIso: string): Promise<StoredSale | null> {
+  /**
+   * What F2 offers: the newest approved sale after `mark` (the business day's first row), unless it
+   * is voided or its card closed; then nothing (never an older sale, nor another child's).
+   */
+  async lastApproved(mark: RowMark): Promise<StoredSale | null> {
     const r = await this.db.read((q) => q.get<SaleRow>(
-      `SELECT * FROM sales WHERE status = 'approved' AND voided_by IS NULL AND card_uid IS NOT NULL AND created_at >= ?
-       ORDER BY rowid DESC LIMIT 1`, [sinceIso]));
-    return r ? toSale(r) : null;
+      "SELECT * FROM sales WHERE status = 'approved' AND rowid > ? ORDER BY rowid DESC LIMIT 1", [mark.sale]));
+    return r && r.voided_by === null && r.card_uid !== null ? toSale(r) : null;
+  }
+
+  /** The last rows stamped before `iso`: where a business day begins when no mark was kept. */
+  async markBefore(iso: string): Promise<RowMark> {
+    const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>(
+      'SELECT (SELECT max(rowid) FROM sales WHERE created_at < ?) AS s, (SELECT max(rowid) FROM voids WHERE created_at < ?) AS v', [iso, iso]));
+    return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
 
   /** Where the sales and voids of a sign-in begin: rows after these are since then (row order, not the wall clock). */
-  async mark(): Promise<{ sale: number; void: number }> {
+  async mark(): Promise<RowMark> {
     const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v'));
     return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
@@ -234,16 +243,17 @@ export class SalesBook {
     });
   }
 
-  async report(sinceIso: string): Promise<DayReport> {
+  /** The business day's figures: the rows after `mark` (row order: a step of the clock moves none). */
+  async report(mark: RowMark): Promise<DayReport> {
     return this.db.read(async (q) => {
       const s = (await q.get<Record<string, number | null>>(
         `SELECT sum(status = 'approved') AS sales, sum(CASE WHEN status = 'approved' THEN total END) AS salesTotal,
                 sum(status = 'approved' AND offline = 1) AS offlineSales,
                 sum(CASE WHEN status = 'approved' AND offline = 1 THEN total END) AS offlineTotal,
                 sum(status = 'declined') AS declined
-           FROM sales WHERE created_at >= ?`, [sinceIso]))!;
+           FROM sales WHERE rowid > ?`, [mark.sale]))!;
       const v = (await q.get<Record<string, number | null>>(
-        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND created_at >= ?", [sinceIso]))!;
+        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]))!;
       const n = (x: number | null | undefined) => x ?? 0;
       return {
         sales: n(s.sales), salesTotal: n(s.salesTotal), offlineSales: n(s.offlineSales), offlineTotal: n(s.offlineTotal),
@@ -252,16 +262,20 @@ export class SalesBook {
     });
   }
 
-  /** Deletes answered sales and voids older than the retention period; unanswered ones stay. */
-  async purgeOlderThan(beforeIso: string): Promise<number> {
-    const { sales, voids } = await this.db.tx(async (q) => {
+  /**
+   * Deletes answered sales and voids older than the retention period; unanswered ones stay. Also
+   * says the newest rows left (`mark`): a deleted newest row lets rowids start lower again.
+   */
+  async purgeOlderThan(beforeIso: string): Promise<{ sales: number; mark: RowMark }> {
+    const { sales, voids, mark } = await this.db.tx(async (q) => {
       const a = await q.run(`DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
                                AND tx_id NOT IN (SELECT tx_id FROM outbox)`, [beforeIso]);
       const v = await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
-      return { sales: a.changes, voids: v.changes };
+      const m = await q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v');
+      return { sales: a.changes, voids: v.changes, mark: { sale: m?.s ?? 0, void: m?.v ?? 0 } };
     });
     // As for a closed card: the deleted rows' bytes (card UIDs) leave the database file and WAL now.
     if (sales + voids > 0) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    return sales;
+    return { sales, mark };
   }
 }

@@ -35,3 +35,6 @@ export interface DayReport {
   voids: number; voidsTotal: number;
   declined: number;
 }
+
+/** The newest rows of the sales and voids tables at a moment: the rows after it came since. */
+export interface RowMark { sale: number; void: number }

@@ -7,7 +7,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
 import type { CashierSession } from './cashier-session.ts';
-import type { BusinessDay } from '../rules/business-day.ts';
+import type { RowMark } from '../journal/types.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
@@ -23,7 +23,7 @@ export interface ControllerDeps {
   /** Forces a forward of the outbox (technician key). */
   forward: () => void;
   /** The day the report and the last sale belong to. */
-  businessDay: () => BusinessDay;
+  businessDay: () => Promise<{ date: string; mark: RowMark }>;
   /** 1.1: who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
   session: CashierSession;
   requireCashier: () => boolean;
@@ -183,7 +183,7 @@ export class SaleController {
           });
         return;
       case 'loadVoid':
-        this.d.journal.sales.lastVoidable(this.d.businessDay().since)
+        this.d.businessDay().then((day) => this.d.journal.sales.lastApproved(day.mark))
           .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false, cashierId: s.cashierId } }))
           .catch(fail('loading the last sale'));
         return;
@@ -193,10 +193,9 @@ export class SaleController {
           .catch(fail('void'));
         return;
       case 'loadReport': {
-        const day = this.d.businessDay();
         const signedIn = this.d.session.signedIn;
-        Promise.all([this.d.journal.sales.report(day.since), signedIn && this.d.journal.sales.cashierReport(signedIn.cashier.staffId, signedIn.mark)])
-          .then(([r, c]) => this.dispatch({ type: 'reportLoaded', report: {
+        this.d.businessDay().then((day) => Promise.all([day, this.d.journal.sales.report(day.mark), signedIn && this.d.journal.sales.cashierReport(signedIn.cashier.staffId, signedIn.mark)]))
+          .then(([day, r, c]) => this.dispatch({ type: 'reportLoaded', report: {
             ...r, date: day.date, queue: this.d.status().queue, cashier: c && signedIn ? { name: signedIn.cashier.name, ...c } : null,
           } }))
           .catch(fail('loading the report'));

@@ -2,13 +2,16 @@
 // every few hours (unanswered ones stay until the ledger answers them).
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
+import type { RowMark } from '../journal/types.ts';
 
 const EVERY_MS = 6 * 3600_000;
 
 export class Retention {
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly journal: Journal, private readonly days: number, private readonly now: () => Date, private readonly log: Logger) {}
+  /** `purged`: the newest rows left after a purge (the business day's mark may not lie above them). */
+  constructor(private readonly journal: Journal, private readonly days: number, private readonly now: () => Date, private readonly log: Logger,
+    private readonly purged: (left: RowMark) => void = () => undefined) {}
 
   /** Deletes what is due now, then again every few hours. */
   async start(): Promise<void> {
@@ -20,7 +23,10 @@ export class Retention {
 
   async purge(): Promise<void> {
     const before = new Date(this.now().getTime() - this.days * 86400_000).toISOString();
-    const n = await this.journal.sales.purgeOlderThan(before).catch(() => 0);
+    const r = await this.journal.sales.purgeOlderThan(before).catch(() => null);
+    if (!r) return;
+    this.purged(r.mark);
+    const n = r.sales;
     if (n) this.log.info({ deleted: n }, 'old answered sales deleted');
   }
 }

@@ -14,12 +14,12 @@ import { CashierSession } from '../sale/cashier-session.ts';
 import { localDay, localMidnight } from '../rules/local-day.ts';
 import type { TerminalStatus } from '../sale/screen.ts';
 import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
-import { businessDay } from '../rules/business-day.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
 import { within } from '../../hal/within.ts';
 import { OfflineClock } from './offline-clock.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
+import { BusinessDay } from './business-day.ts';
 import { systemClock, type Clock } from '../clock.ts';
 
 export interface TerminalDeps {
@@ -56,6 +56,7 @@ export class Terminal {
   readonly effectiveLimits: EffectiveLimits;
   readonly status: StatusPublisher;
   readonly retention: Retention;
+  readonly businessDay: BusinessDay;
   readonly session: CashierSession;
   #idleTimer: NodeJS.Timeout | null = null;
 
@@ -75,7 +76,8 @@ export class Terminal {
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
     }, () => this.controller.render());
     this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render());
-    this.retention = new Retention(journal, config.retentionDays, now, log);
+    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
+    this.businessDay = new BusinessDay(journal, clock, config.timeZone);
     // In memory only: a restart signs the cashier out (1.1).
     this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
     const authoriser = new Authoriser({
@@ -96,7 +98,7 @@ export class Terminal {
       maxPurchase: () => this.limits().maxPurchase,
       resultScreenMs: config.sale.resultScreenMs,
       forward: () => this.#kick(true),
-      businessDay: () => businessDay(now()),
+      businessDay: () => this.businessDay.today(),
       session: this.session,
       requireCashier: () => this.limits().requireCashier,
       lowBalance: config.sale.lowBalanceWarning,
@@ -130,6 +132,7 @@ export class Terminal {
   async stop(): Promise<void> {
     const { hardware } = this.d;
     this.retention.stop();
+    this.businessDay.stop();
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.status.stop();
     this.effectiveLimits.stop();
@@ -152,6 +155,7 @@ export class Terminal {
     await this.status.start();
     controller.setCatalog((await journal.cards.catalog())?.items ?? []);
     await this.retention.start();
+    await this.businessDay.start();
     await controller.recoverResult();
 
     this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? []), () => undefined));
