@@ -102,7 +102,7 @@ export class CardCache {
   async close(uid: string): Promise<boolean> {
     const existed = await this.db.tx((q) => eraseCard(q, uid));
     // secure_delete zeroes freed pages; the checkpoint moves them out of the WAL file too.
-    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    await this.db.checkpoint();
     return existed;
   }
 
@@ -133,7 +133,7 @@ export class CardCache {
       await q.run('DELETE FROM roster_members WHERE uid = ?', [uid]);
       return (await q.run('DELETE FROM staff WHERE uid = ?', [uid])).changes > 0;
     });
-    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    await this.db.checkpoint();
     return existed;
   }
 
@@ -172,7 +172,7 @@ export class CardCache {
       return { cards, staff };
     });
     // The old roster's UIDs (closed cards among them) leave the WAL too.
-    if (erased) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    if (erased) await this.db.checkpoint();
     return erased;
   }
 
@@ -197,7 +197,7 @@ export class CardCache {
 
   async deletePhoto(sha: string): Promise<void> {
     await this.db.tx((q) => q.run('DELETE FROM photos WHERE sha = ?', [sha]));
-    await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    await this.db.checkpoint();
   }
 
   async photo(sha: string): Promise<Buffer | null> {

@@ -27,6 +27,7 @@ export class Db implements Queryable {
   #prepared: Prepared;
   /** True on the view `batch` hands out: its tx() and read() run inside the batch's transaction. */
   #joined: boolean;
+  #closed = false;
 
   private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false) {
     this.#db = db;
@@ -93,6 +94,32 @@ export class Db implements Queryable {
     return this.#enqueue(() => this.all<T>(sql, params));
   }
 
+  /**
+   * Moves everything into the database file and empties the WAL (`PRAGMA wal_checkpoint(TRUNCATE)`):
+   * with secure_delete, erased bytes then exist nowhere. It runs in the write queue, so no
+   * transaction of this connection is open meanwhile, and is retried until done: a statement still
+   * stepping (SQLITE_LOCKED) or a reader (busy) only delays it. Between tries the queue moves on.
+   */
+  checkpoint(): Promise<void> {
+    if (this.#joined) throw new Error('checkpoint() inside a transaction');
+    return new Promise((resolve) => {
+      let tries = 0;
+      const attempt = (): void => {
+        void this.#enqueue(async () => {
+          // Closed (the daemon stopping): the next open checkpoints first thing.
+          if (this.#closed) return true;
+          const r = await this.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => [{ busy: 1 }]);
+          return r[0]?.busy === 0;
+        }).then((done) => {
+          if (done) return resolve();
+          // Fast at first (a statement finishing), then at most once a second until done.
+          setTimeout(attempt, Math.min(1000, 2 ** Math.min(tries++, 10)));
+        });
+      };
+      attempt();
+    });
+  }
+
   /** Runs `job` after every write queued before it. */
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(job);
@@ -121,6 +148,7 @@ export class Db implements Queryable {
   close(): Promise<void> {
     if (this.#joined) throw new Error('close() on a batch view');
     return this.#queue.then(async () => {
+      this.#closed = true;
       await Promise.allSettled(this.#prepared.pending.values());
       const stmts = [...this.#prepared.ready.values()];
       this.#prepared.ready.clear();

@@ -39,7 +39,7 @@ export class Journal {
     if (terminalId !== undefined && owner === null) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
-    await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    await db.checkpoint();
     return new Journal(db, new CardCache(db), new SalesBook(db));
   }
 

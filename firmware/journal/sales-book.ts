@@ -275,7 +275,7 @@ export class SalesBook {
       return { sales: a.changes, voids: v.changes, mark: { sale: m?.s ?? 0, void: m?.v ?? 0 } };
     });
     // As for a closed card: the deleted rows' bytes (card UIDs) leave the database file and WAL now.
-    if (sales + voids > 0) await this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    if (sales + voids > 0) await this.db.checkpoint();
     return { sales, mark };
   }
 }

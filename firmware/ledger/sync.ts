@@ -145,8 +145,8 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       await this.#apply(m, this.journal.cards, this.journal.sales, told);
     } catch (err) {
       this.log.error({ err: (err as Error).message, kind: m.kind }, 'applying a ledger message failed');
-      return;
     }
+    // What was told before a failure (a closed card's cardChanged) is told still.
     this.#tell(told);
   }
 
@@ -202,8 +202,9 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     switch (m.kind) {
       case 'card':
         if (m.record === null) {
-          if (await cards.close(m.uid)) told.push(() => this.log.info({ card: maskUid(m.uid) }, 'card closed: erased'));
+          // The screen hears of it whatever the erasure met (a confirm screen must not keep the card).
           told.push(() => this.emit('cardChanged', m.uid));
+          if (await cards.close(m.uid)) told.push(() => this.log.info({ card: maskUid(m.uid) }, 'card closed: erased'));
           return;
         }
         return this.#putCards([{ kind: 'card', uid: m.uid, record: m.record }], cards, told);
