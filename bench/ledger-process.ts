@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import { startLedger } from '../sim/ledger/ledger.ts';
-import { demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../sim/demo-club.ts';
 import { createLogger } from '../firmware/log.ts';
 
 export interface LedgerProcess { proc: ChildProcess; stop(): Promise<void> }
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const { values: v } = parseArgs({ options: { broker: { type: 'string' }, db: { type: 'string' }, log: { type: 'string' }, topup: { type: 'string' } } });
   if (!v.broker || !v.db || !v.log) throw new Error('--broker, --db and --log are required');
   const ledger = await startLedger({
-    brokerUrl: v.broker, dbPath: v.db, clubs: [demoClub()],
+    brokerUrl: v.broker, dbPath: v.db, clubs: [demoClub()], sun: DEMO_SUN_KEYS,
     logger: createLogger({ level: 'info', destination: createWriteStream(v.log, { flags: 'a' }) }),
   });
   if (v.topup) {

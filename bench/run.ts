@@ -14,6 +14,7 @@ import { cardSync } from './card-sync.ts';
 import { forwardQueue } from './forward.ts';
 import { daemonFootprint } from './daemon.ts';
 import { photoPaths } from './photo.ts';
+import { sunTap } from './sun-tap.ts';
 
 type Case = (dir: string, log: BenchLog) => Promise<Figure[]>;
 
@@ -24,6 +25,7 @@ const CASES: Record<string, Case> = {
   forward: forwardQueue,
   daemon: daemonFootprint,
   photo: photoPaths,
+  sun: sunTap,
 };
 
 async function main(argv: string[]): Promise<number> {
