@@ -3,7 +3,7 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import { Acr122uReader, BEEPER_OFF, parseUidResponse, type Acr122uReaderOptions } from '../hal/pi/acr122u-reader.ts';
+import { Acr122uReader, parseUidResponse, type Acr122uReaderOptions } from '../hal/pi/acr122u-reader.ts';
 import { ManualTimers } from '../hal/pi/timers.ts';
 import { createLogger } from '../firmware/log.ts';
 
@@ -43,7 +43,8 @@ class FakeReader extends EventEmitter {
   transmit(data: Buffer, _max: number): Promise<Buffer> {
     if (!this.card || !this.connection) throw new Error('No card or connection available.');
     this.calls.push(`transmit ${data.toString('hex')}`);
-    return data.equals(BEEPER_OFF) ? Promise.resolve(OK) : Promise.resolve(this.uidAnswer);
+    // The reader itself answers its pseudo-APDUs (class FF, INS 00: beeper, LED).
+    return data[0] === 0xff && data[1] === 0x00 ? Promise.resolve(OK) : Promise.resolve(this.uidAnswer);
   }
   control(data: Buffer, _max: number): Promise<Buffer> {
     if (!this.connection) throw new Error('No connection available.');
@@ -566,4 +567,24 @@ test('an error from a reader the config skips (a YubiKey) is logged, never throw
   await flush();
   t.notThrows(() => other.emit('error', new Error('SCardConnect error')));
   t.deepEqual(s.events, []);
+});
+
+test('signal() drives the ACR122U LED and beeper: escape command without a card, transmit with one; a refusal rejects', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  await s.reader.signal({ led: 'green', buzzer: 'approve' });
+  t.deepEqual(r.calls, ['connect CONNECT_MODE_DIRECT', 'control ff00400e0401010201', 'disconnect']);
+  r.calls.length = 0;
+  await r.insert('04a1b2c3');
+  await flush();
+  await s.reader.signal({ led: 'red', buzzer: null });
+  t.deepEqual(r.calls.slice(2), ['transmit ff00400d0400000000']);
+  r.remove();
+  s.timers.advance(300);
+  r.controlAnswer = async () => Buffer.from('6300', 'hex');
+  await t.throwsAsync(s.reader.signal({ led: 'off', buzzer: null }), { message: 'reader answered 6300' });
+  t.is(s.reader.status, 'ready', 'a refused LED command changes nothing');
+  await r.insert('04d4e5f6');
+  await flush();
+  t.deepEqual(s.events, ['card 04A1B2C3', 'removed', 'card 04D4E5F6']);
 });

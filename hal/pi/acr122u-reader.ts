@@ -5,9 +5,10 @@
 // nfc-pcsc is imported only when the first context is created; everything it touches is injected,
 // so tests drive fakes of its NFC and Reader objects on a manual clock.
 import { TypedEmitter } from '../emitter.ts';
-import type { CardReader, CardReaderEvents, ReaderStatus } from '../types.ts';
+import type { CardReader, CardReaderEvents, IndicatorState, ReaderStatus } from '../types.ts';
 import { createLogger, maskUid, type Logger } from '../log.ts';
 import { BEEPER_OFF, call, checkReaderAnswer, GET_UID, parseUidResponse, sendEscape } from './acr122u-commands.ts';
+import { ledBuzzerCommand, type ReaderSignal } from './acr122u-led.ts';
 import { nfcFactory, PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 import { ReaderHealer } from './reader-healer.ts';
 import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from './tap-machine.ts';
@@ -53,7 +54,7 @@ export class ReaderTimeout extends Error {
 /** Silence counts against the reader's health; any answer, even a refusal, for it. */
 const healthOf = (err: unknown) => (err instanceof ReaderTimeout ? { type: 'timeout' } as const : { type: 'answered' } as const);
 
-export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader {
+export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader, ReaderSignal {
   readonly #session: PcscSession;
   readonly #healer: ReaderHealer;
   readonly #timers: Timers;
@@ -65,8 +66,8 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   #state: 'unknown' | 'attached' | 'detached' = 'unknown';
   #tap: TapState = initialTapState();
   #debounce: TimerHandle | null = null;
-  /** The beeper setup of the active reader, while it holds the reader's connection. */
-  #beeperOp: Promise<void> | null = null;
+  /** An escape command (beeper setup, LED) to the active reader, while it holds the reader's connection. */
+  #escapeOp: Promise<void> | null = null;
   #beeperOnNextCard = false;
 
   constructor(opts: Acr122uReaderOptions = {}) {
@@ -130,8 +131,32 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   #onActive(r: NfcReaderLike): void {
     this.#markAttached();
     this.#healer.dispatch({ type: 'present' });
-    const op: Promise<void> = this.#beeperOff(r).finally(() => { if (this.#beeperOp === op) this.#beeperOp = null; });
-    this.#beeperOp = op;
+    void this.#escape(() => this.#beeperOff(r));
+  }
+
+  /** Runs `fn` (which connects directly) after any escape before it; a read waits for them all. */
+  #escape(fn: () => Promise<void>): Promise<void> {
+    const op: Promise<void> = (this.#escapeOp ?? Promise.resolve()).then(fn).finally(() => { if (this.#escapeOp === op) this.#escapeOp = null; });
+    this.#escapeOp = op;
+    return op;
+  }
+
+  /**
+   * ReaderSignal: the ACR122U's own LED and beeper, the fallback when the GPIO ones are missing.
+   * With a card in the field the connection is the card's and the pseudo-APDU goes by transmit;
+   * else by escape command. Rejects when the reader refuses or is not there (the caller logs it).
+   */
+  async signal(state: IndicatorState): Promise<void> {
+    const r = this.#session.active;
+    if (!r) throw new Error('no card reader attached');
+    const cmd = ledBuzzerCommand(state);
+    if (this.#tap.tap) {
+      checkReaderAnswer(await this.#timed(call(() => r.transmit(cmd, 2)), 'LED command'));
+      return;
+    }
+    let failure: Error | null = null;
+    await this.#escape(() => sendEscape(r, cmd, 'LED command', (p, what) => this.#timed(p, what)).catch((err: Error) => { failure = err; }));
+    if (failure) throw failure;
   }
 
   /** The active reader is gone, and a card on it has left the field with it. */
@@ -153,7 +178,8 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       this.#log.info('reader beeper switched off');
       this.#healthFrom(r, { type: 'answered' });
     } catch (err) {
-      this.#healthFrom(r, healthOf(err));
+      // Silence counts against the reader; a refusal does not prove it well (pcscd may say it).
+      if (err instanceof ReaderTimeout) this.#healthFrom(r, { type: 'timeout' });
       this.#beeperOnNextCard = true;
       this.#log.warn({ err: (err as Error).message }, 'could not switch the reader beeper off by escape command: trying again with the first card');
     }
@@ -192,9 +218,9 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   async #read(r: NfcReaderLike, read: number): Promise<void> {
     let uid: string;
     try {
-      if (this.#beeperOp) {
+      if (this.#escapeOp) {
         // The beeper setup shares the reader's connection and has just dropped it.
-        await this.#beeperOp;
+        await this.#escapeOp;
         await call(() => r.connect('CONNECT_MODE_CARD'));
       }
       uid = parseUidResponse(await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read'));
