@@ -463,8 +463,8 @@ test('timeouts in a row: not answering, context rebuilt, then pcscd restarted an
   await hungTap(s, r);
   await hungTap(s, r);
   t.is(s.nfcs.length, 2, 'the third timeout in a row rebuilds the PC/SC context');
-  t.true(s.nfcs[0].closed);
-  t.true(r.closed);
+  // Closing a context with a call hanging in it would block the event loop (libpcsclite's lock).
+  t.false(s.nfcs[0].closed, 'the old context is closed only once its hung calls return');
   t.is(s.reader.status, 'not_answering');
 
   // The reader is back in the new context but still hangs, its beeper setup included.

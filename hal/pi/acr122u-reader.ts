@@ -51,8 +51,6 @@ export class ReaderTimeout extends Error {
   override name = 'ReaderTimeout';
 }
 
-/** Silence counts against the reader's health; any answer, even a refusal, for it. */
-const healthOf = (err: unknown) => (err instanceof ReaderTimeout ? { type: 'timeout' } as const : { type: 'answered' } as const);
 
 export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader, ReaderSignal {
   readonly #session: PcscSession;
@@ -69,6 +67,8 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   /** An escape command (beeper setup, LED) to the active reader, while it holds the reader's connection. */
   #escapeOp: Promise<void> | null = null;
   #beeperOnNextCard = false;
+  /** Calls into nfc-pcsc not yet returned (see PcscSession's `busy`). */
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(opts: Acr122uReaderOptions = {}) {
     super();
@@ -85,6 +85,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       readerWaitMs: opts.readerWaitMs ?? 3000,
       retryMinMs: opts.retryMinMs ?? 1000,
       retryMaxMs: opts.retryMaxMs ?? 10000,
+      busy: () => (this.#inflight.size ? Promise.allSettled([...this.#inflight]).then(() => undefined) : null),
     });
     this.#healer = new ReaderHealer({
       timers: this.#timers,
@@ -216,22 +217,31 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   }
 
   async #read(r: NfcReaderLike, read: number): Promise<void> {
-    let uid: string;
+    let res: Buffer;
     try {
       if (this.#escapeOp) {
         // The beeper setup shares the reader's connection and has just dropped it.
         await this.#escapeOp;
-        await call(() => r.connect('CONNECT_MODE_CARD'));
+        await this.#track(call(() => r.connect('CONNECT_MODE_CARD')));
       }
-      uid = parseUidResponse(await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read'));
+      res = await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read');
     } catch (err) {
-      // The failed read is reported before healing drops this reader.
+      // The failed read is reported before healing drops this reader. Only silence counts
+      // against it; an error from pcscd (card gone, cannot connect) proves nothing either way.
       this.#dispatch({ type: 'readFailed', read, err: err as Error }, r);
-      this.#healthFrom(r, healthOf(err));
+      if (err instanceof ReaderTimeout) this.#healthFrom(r, { type: 'timeout' });
       return;
     }
-    // Before the tap machine: the status says ready before the card is reported.
+    // Bytes back, even a refusal: the reader answers. Before the tap machine, so that the status
+    // says ready before the card is reported.
     this.#healthFrom(r, { type: 'answered' });
+    let uid: string;
+    try {
+      uid = parseUidResponse(res);
+    } catch (err) {
+      this.#dispatch({ type: 'readFailed', read, err: err as Error }, r);
+      return;
+    }
     this.#dispatch({ type: 'readDone', read, uid }, r);
   }
 
@@ -246,7 +256,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     const r = this.#session.active;
     if (!this.#beeperOnNextCard || !r) return;
     this.#beeperOnNextCard = false;
-    call(() => r.transmit(BEEPER_OFF, 2)).then(checkReaderAnswer).then(
+    this.#track(call(() => r.transmit(BEEPER_OFF, 2))).then(checkReaderAnswer).then(
       () => this.#log.info('reader beeper switched off'),
       (err: Error) => this.#log.warn({ err: err.message }, 'could not switch the reader beeper off'),
     );
@@ -280,7 +290,16 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     }
   }
 
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p);
+    const done = () => { this.#inflight.delete(p); };
+    p.then(done, done);
+    return p;
+  }
+
+  /** A call into the reader, tracked, that rejects with a ReaderTimeout if it takes too long. */
   #timed<T>(p: Promise<T>, what: string): Promise<T> {
+    this.#track(p);
     return new Promise<T>((resolve, reject) => {
       const t = this.#timers.setTimeout(() => reject(new ReaderTimeout(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`)), this.#readTimeoutMs);
       p.then((v) => { this.#timers.clearTimeout(t); resolve(v); }, (e: unknown) => { this.#timers.clearTimeout(t); reject(e as Error); });

@@ -89,6 +89,12 @@ export interface PcscSessionOptions {
   readerWaitMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+  /**
+   * Settles when the owner's calls into the reader (transmit, control, connect) have returned;
+   * null when none is under way. libpcsclite holds a context's lock for the length of a call, so
+   * closing a context with a call hanging in it would block the event loop until the call returns.
+   */
+  busy?: () => Promise<void> | null;
 }
 
 export class PcscSession extends TypedEmitter<PcscSessionEvents> {
@@ -195,10 +201,18 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     if (this.#waitTimer !== null) this.#o.timers.clearTimeout(this.#waitTimer);
     this.#waitTimer = null;
     this.#dropActive();
-    for (const r of this.#standby) closeQuietly(r);
+    for (const r of this.#standby) this.#release(r);
     this.#standby = [];
-    if (this.#nfc) closeQuietly(this.#nfc);
+    if (this.#nfc) this.#release(this.#nfc);
     this.#nfc = null;
+  }
+
+  /** Closes a reader or context now, or once a call hanging in it has returned (see `busy`). */
+  #release(x: { close(): void }): void {
+    const busy = this.#o.busy?.() ?? null;
+    if (!busy) return closeQuietly(x);
+    this.#o.log.debug('a reader call is still under way: closing its PC/SC handle once it returns');
+    void busy.then(() => closeQuietly(x));
   }
 
   // --- readers ---
@@ -214,8 +228,8 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     // Read the UID ourselves: works for ISO 14443-3 and -4 cards alike, needs no AID, and
     // avoids the library's error paths that swallow or half-report a failed read.
     r.autoProcessing = false;
-    r.on('card', () => { if (r === this.#active) this.emit('card', r); });
-    r.on('card.off', () => { if (r === this.#active) this.emit('cardOff', r); });
+    r.on('card', () => { this.#o.log.debug({ reader: r.name }, 'card in the field'); if (r === this.#active) this.emit('card', r); });
+    r.on('card.off', () => { this.#o.log.debug({ reader: r.name }, 'card left the field'); if (r === this.#active) this.emit('cardOff', r); });
     r.on('error', (err) => this.#o.log.warn({ reader: r.name, err: err.message }, 'reader error'));
     r.on('end', () => this.#onReaderEnd(r));
     if (this.#active) {
@@ -256,6 +270,6 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     if (!r) return;
     this.#active = null;
     this.emit('inactive', r);
-    closeQuietly(r);
+    this.#release(r);
   }
 }
