@@ -67,8 +67,6 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   /** An escape command (beeper setup, LED) to the active reader, while it holds the reader's connection. */
   #escapeOp: Promise<void> | null = null;
   #beeperOnNextCard = false;
-  /** Calls into nfc-pcsc not yet returned (see PcscSession's `busy`). */
-  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(opts: Acr122uReaderOptions = {}) {
     super();
@@ -85,7 +83,6 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       readerWaitMs: opts.readerWaitMs ?? 3000,
       retryMinMs: opts.retryMinMs ?? 1000,
       retryMaxMs: opts.retryMaxMs ?? 10000,
-      busy: () => (this.#inflight.size ? Promise.allSettled([...this.#inflight]).then(() => undefined) : null),
     });
     this.#healer = new ReaderHealer({
       timers: this.#timers,
@@ -222,7 +219,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       if (this.#escapeOp) {
         // The beeper setup shares the reader's connection and has just dropped it.
         await this.#escapeOp;
-        await this.#track(call(() => r.connect('CONNECT_MODE_CARD')));
+        await call(() => r.connect('CONNECT_MODE_CARD'));
       }
       res = await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read');
     } catch (err) {
@@ -256,7 +253,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     const r = this.#session.active;
     if (!this.#beeperOnNextCard || !r) return;
     this.#beeperOnNextCard = false;
-    this.#track(call(() => r.transmit(BEEPER_OFF, 2))).then(checkReaderAnswer).then(
+    call(() => r.transmit(BEEPER_OFF, 2)).then(checkReaderAnswer).then(
       () => this.#log.info('reader beeper switched off'),
       (err: Error) => this.#log.warn({ err: err.message }, 'could not switch the reader beeper off'),
     );
@@ -290,16 +287,8 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     }
   }
 
-  #track<T>(p: Promise<T>): Promise<T> {
-    this.#inflight.add(p);
-    const done = () => { this.#inflight.delete(p); };
-    p.then(done, done);
-    return p;
-  }
-
-  /** A call into the reader, tracked, that rejects with a ReaderTimeout if it takes too long. */
+  /** A call into the reader that rejects with a ReaderTimeout if it takes too long. */
   #timed<T>(p: Promise<T>, what: string): Promise<T> {
-    this.#track(p);
     return new Promise<T>((resolve, reject) => {
       const t = this.#timers.setTimeout(() => reject(new ReaderTimeout(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`)), this.#readTimeoutMs);
       p.then((v) => { this.#timers.clearTimeout(t); resolve(v); }, (e: unknown) => { this.#timers.clearTimeout(t); reject(e as Error); });

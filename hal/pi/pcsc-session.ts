@@ -89,13 +89,10 @@ export interface PcscSessionOptions {
   readerWaitMs: number;
   retryMinMs: number;
   retryMaxMs: number;
-  /**
-   * Settles when the owner's calls into the reader (transmit, control, connect) have returned;
-   * null when none is under way. libpcsclite holds a context's lock for the length of a call, so
-   * closing a context with a call hanging in it would block the event loop until the call returns.
-   */
-  busy?: () => Promise<void> | null;
 }
+
+/** The reader calls that go into libpcsclite and may hang there. */
+const NATIVE_CALLS = ['connect', 'disconnect', 'transmit', 'control'] as const;
 
 export class PcscSession extends TypedEmitter<PcscSessionEvents> {
   readonly #o: PcscSessionOptions;
@@ -109,6 +106,8 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
   #standby: NfcReaderLike[] = [];
   #waitTimer: TimerHandle | null = null;
   #pcscdDownLogged = false;
+  /** Reader calls not yet returned, nfc-pcsc's own included (see #release). */
+  readonly #inflight = new Set<Promise<unknown>>();
 
   constructor(o: PcscSessionOptions) {
     super();
@@ -207,18 +206,36 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     this.#nfc = null;
   }
 
-  /** Closes a reader or context now, or once a call hanging in it has returned (see `busy`). */
+  /**
+   * Closes a reader or context now, or once the reader calls under way have returned: libpcsclite
+   * holds a context's lock for the length of a call, so closing a context with a call hanging in
+   * it would block the event loop until the call returns.
+   */
   #release(x: { close(): void }): void {
-    const busy = this.#o.busy?.() ?? null;
-    if (!busy) return closeQuietly(x);
+    if (this.#inflight.size === 0) return closeQuietly(x);
     this.#o.log.debug('a reader call is still under way: closing its PC/SC handle once it returns');
-    void busy.then(() => closeQuietly(x));
+    void Promise.allSettled([...this.#inflight]).then(() => closeQuietly(x));
+  }
+
+  /** Every call into the reader, by this driver or by nfc-pcsc itself, is counted while it runs. */
+  #track(r: NfcReaderLike): void {
+    for (const name of NATIVE_CALLS) {
+      const orig = r[name] as (...a: unknown[]) => Promise<unknown>;
+      (r as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const p = orig.apply(r, args);
+        this.#inflight.add(p);
+        const done = () => { this.#inflight.delete(p); };
+        p.then(done, done);
+        return p;
+      };
+    }
   }
 
   // --- readers ---
 
   #onReader(nfc: NfcLike, r: NfcReaderLike): void {
     if (nfc !== this.#nfc) return;
+    this.#track(r);
     if (this.#readerName && !r.name.toLowerCase().includes(this.#readerName)) {
       this.#o.log.info({ reader: r.name }, 'ignoring a reader whose name does not match reader.name');
       // An EventEmitter's 'error' with no listener throws, out of nfc-pcsc and the daemon.
