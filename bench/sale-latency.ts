@@ -30,8 +30,13 @@ interface Samples { tapMqtt: number[]; tapProc: number[]; enterMqtt: number[]; e
 const isConfirm = (m: ScreenModel) => m.screen === 'confirm' && !m.view.busy;
 const isApproved = (m: ScreenModel) => m.screen === 'result' && m.result?.status === 'approved';
 
-/** One sale from the idle screen; pushes its timings unless it is a warm-up run. */
-async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples | null): Promise<void> {
+export interface SaleTimes { tapMqtt: number; tapProc: number; enterMqtt: number; enterProc: number }
+
+/**
+ * One sale from the idle screen, back to idle: `tap` puts the card on the reader (its clock starts
+ * before it, so a card's own read counts). Also used by the genuine-card bench (sun-tap.ts).
+ */
+export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Promise<SaleTimes> {
   const { sim, probe } = b;
   await sim.key('1');
   await sim.key('enter');
@@ -41,7 +46,7 @@ async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples 
   const confirmDrawn = probe.nextDraw(isConfirm);
   const confirmSeen = sim.waitFor(() => (sim.screen && isConfirm(sim.screen) ? now() : undefined), 'confirm');
   const tapAt = now();
-  await sim.tap(uid);
+  await tap();
   const confirmAt = await confirmSeen;
   const tapDraw = await confirmDrawn;
 
@@ -51,18 +56,27 @@ async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples 
   await sim.key('enter');
   const approvedAt = await approvedSeen;
   const enterDraw = await approvedDrawn;
-  if (s) {
-    s.tapMqtt.push(msSince(tapAt, confirmAt));
-    s.tapProc.push(msSince(probe.lastCardAt, tapDraw));
-    s.enterMqtt.push(msSince(enterAt, approvedAt));
-    s.enterProc.push(msSince(probe.lastKeyAt, enterDraw));
-  }
   await sim.key('escape');
   await sim.waitScreen('idle');
   // The client keeps every screen it saw; the bench needs none of them, and the garbage
   // collector's work on them would land in the terminal's figures (same process).
   sim.screens.length = 0;
   sim.indications.length = 0;
+  return {
+    tapMqtt: msSince(tapAt, confirmAt), tapProc: msSince(probe.lastCardAt, tapDraw),
+    enterMqtt: msSince(enterAt, approvedAt), enterProc: msSince(probe.lastKeyAt, enterDraw),
+  };
+}
+
+/** One sale from the idle screen; pushes its timings unless it is a warm-up run. */
+async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples | null): Promise<void> {
+  const t = await timedSale(b, () => b.sim.tap(uid));
+  if (s) {
+    s.tapMqtt.push(t.tapMqtt);
+    s.tapProc.push(t.tapProc);
+    s.enterMqtt.push(t.enterMqtt);
+    s.enterProc.push(t.enterProc);
+  }
   const floor = await bare.once(JSON.stringify(benchSale(uid)));
   s?.floor.push(floor);
 }
