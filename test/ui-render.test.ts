@@ -205,3 +205,29 @@ test('sim panel: one help line, letters act, the list takes every key while open
   t.false(panel.open);
   t.true(changes >= 8);
 });
+
+test('sim panel: a sun card in the list can be tapped as a clone (c) or replayed (p); a uid card cannot', (t) => {
+  const did: string[] = [];
+  let replays = 0;
+  const actions: SimPanelActions = {
+    cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D15C00A1B201', label: 'Karla Sørensen', sun: true }],
+    tap: (uid) => did.push(`tap ${uid}`), remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined,
+    clone: (uid) => did.push(`clone ${uid}`), replay: (uid) => { did.push(`replay ${uid}`); return replays++ > 0; },
+  };
+  const panel = new SimPanel(actions, () => undefined);
+  const idle = demoModels('da').idle!;
+  panel.handle('k', { name: 'k' });
+  t.regex(draw(idle, 80, 24, { overlay: panel }).plain.join('\n'), /2 {2}Karla Sørensen \(SUN: c kopi, p gentag\)/);
+  t.true(panel.handle('c', { name: 'c' }), 'c on a uid card: taken by the open list, does nothing');
+  t.true(panel.open);
+  panel.handle(undefined, { name: 'down' });
+  panel.handle('c', { name: 'c' });
+  t.false(panel.open);
+  panel.handle('k', { name: 'k' });
+  panel.handle('p', { name: 'p' });
+  t.true(draw(idle, 100, 30, { overlay: panel }).plain[29]!.includes('intet at gentage endnu'), 'nothing read yet to replay');
+  panel.handle('k', { name: 'k' });
+  panel.handle('p', { name: 'p' });
+  t.true(draw(idle, 120, 30, { overlay: panel }).plain[29]!.includes('gentaget læsning: Karla Sørensen'));
+  t.deepEqual(did, ['clone 04D15C00A1B201', 'replay 04D15C00A1B201', 'replay 04D15C00A1B201']);
+});

@@ -28,7 +28,7 @@ const da = {
   simPick: 'Vælg et barn at tappe', simClose: 'luk', simDid: 'Udført',
   note: 'Note fra forældre', leftToday: 'Tilbage i dag', blockedItem: 'Spærret vare', lowBalance: 'Lav saldo — bed om at få sat penge ind',
   cashier: 'Kasserer', lead: 'Leder', noCashier: 'Ingen kasserer logget ind', sinceSignIn: 'siden login', simStaff: 'personalekort',
-  simSun: 'ægte kort', simClone: 'kopi (c)', simReplay: 'gentaget læsning (p)', simNoReplay: 'intet at gentage endnu',
+  simSunKeys: 'SUN: c kopi, p gentag', simClone: 'kopi', simReplay: 'gentaget læsning', simNoReplay: 'intet at gentage endnu',
 } as const;
 
 export type Labels = { readonly [K in keyof typeof da]: string };
@@ -56,7 +56,7 @@ const en: Labels = {
   simPick: 'Pick a child to tap', simClose: 'close', simDid: 'Done',
   note: "Parent's note", leftToday: 'Left today', blockedItem: 'Blocked item', lowBalance: 'Low balance — ask for a top-up',
   cashier: 'Cashier', lead: 'Lead', noCashier: 'No cashier signed in', sinceSignIn: 'since sign-in', simStaff: 'staff card',
-  simSun: 'genuine card', simClone: 'clone (c)', simReplay: 'replayed read (p)', simNoReplay: 'nothing to replay yet',
+  simSunKeys: 'SUN: c clone, p replay', simClone: 'clone', simReplay: 'replayed read', simNoReplay: 'nothing to replay yet',
 };
 
 export type LabelKey = keyof Labels;

@@ -107,7 +107,7 @@ export class SimPanel implements Overlay {
       const sel = n === this.#selected;
       const y = inner.y + 1 + i;
       if (sel) c.fill({ ...inner, y, h: 1 }, { bg: COLORS.blue });
-      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}${card.sun ? ` (${l.simSun}: ${l.simClone}, ${l.simReplay})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
+      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}${card.sun ? ` (${l.simSunKeys})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
     });
   }
 }
