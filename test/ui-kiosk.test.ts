@@ -4,8 +4,9 @@
 // blessed reads. (The headless backend of Debian 12's wlroots draws no frames, so the pixels
 // themselves are checked in xterm: test/ui-pixels.test.ts.) cage refuses root: run as nobody.
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { build } from 'esbuild';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,15 +15,21 @@ const NOBODY = 65534;
 test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color; the photo goes out as sixel', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-kiosk-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // nobody may not reach this checkout (a home directory): the probe goes bundled, with foot.ini, into the temp dir.
+  await build({ entryPoints: ['test/fixtures/ui/probe.ts'], outfile: join(dir, 'probe.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', external: ['sixel', 'sixel/*'] });
+  // sixel's bundled upng is sloppy-mode code that a bundle breaks: it comes along as a package.
+  cpSync('node_modules/sixel', join(dir, 'node_modules/sixel'), { recursive: true });
+  copyFileSync('systemd/foot.ini', join(dir, 'foot.ini'));
   const root = process.getuid?.() === 0;
-  if (root) chownSync(dir, NOBODY, NOBODY);
+  if (root) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
   chmodSync(dir, 0o700);
   const out = join(dir, 'probe.json');
-  const argv = ['cage', '-d', '--', 'foot', `--config=${join(process.cwd(), 'systemd/foot.ini')}`, 'node', '--import', 'tsx', 'test/fixtures/ui/probe.ts', out];
+  const argv = ['cage', '-d', '--', 'foot', `--config=${join(dir, 'foot.ini')}`, process.execPath, join(dir, 'probe.cjs'), out];
   const cmd = root ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv] : argv;
   let log = '';
   const code = await new Promise<number | null>((resolve, reject) => {
     const p = spawn(cmd[0]!, cmd.slice(1), {
+      cwd: dir,
       env: { ...process.env, XDG_RUNTIME_DIR: dir, HOME: dir, WLR_BACKENDS: 'headless', WLR_RENDERER: 'pixman', WLR_LIBINPUT_NO_DEVICES: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
