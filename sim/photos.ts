@@ -109,7 +109,7 @@ const grain = (x: number, y: number, seed: number): number => {
 /** A portrait as RGBA pixels (default 300×375). */
 export function portraitRgba(seed: string, opts: { width?: number; height?: number } = {}): { width: number; height: number; data: Buffer } {
   const width = opts.width ?? 300;
-  const height = opts.height ?? 375;
+  const height = opts.height ?? width * 1.25;
   const { bg, shapes } = layers(seed);
   const seedN = createHash('sha256').update(seed).digest().readUInt32BE(0);
   const data = Buffer.alloc(width * height * 4);
@@ -142,9 +142,9 @@ export function portraitRgba(seed: string, opts: { width?: number; height?: numb
   return { width, height, data };
 }
 
-/** The portrait as a PNG (lossless; large: for tests that need exact pixels). */
+/** The portrait as a PNG (default 120×150, lossless: for tests that need exact pixels). */
 export function portraitPng(seed: string, opts: { width?: number; height?: number } = {}): Buffer {
-  const img = portraitRgba(seed, opts);
+  const img = portraitRgba(seed, { width: opts.width ?? 120, height: opts.height ?? 150 });
   const png = new PNG({ width: img.width, height: img.height });
   img.data.copy(png.data);
   return PNG.sync.write(png, { colorType: 2 });

@@ -62,7 +62,8 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
     return await runSelftest({
       reader, indicators, out, waitCardMs: o.waitCardMs,
       displaySize: () => displaySize(cfg.hardware),
-      photoPath: () => photoPath(cfg),
+      // The photo path is the Pi's screen's; a simulator on a laptop draws where it runs.
+      ...(cfg.hardware === 'pi' ? { photoPath: () => photoPath(cfg) } : {}),
       checkBroker: async () => (await checkBroker(cfg, { catalogWaitMs: 0 })).problem,
       systemChecks: cfg.hardware === 'pi' ? () => systemChecks(cfg.dataDir) : undefined,
     });
