@@ -1,7 +1,8 @@
 // AES-CMAC against RFC 4493's examples, the SUN against the contract's check value (NXP AN12196),
 // and the key diversification's properties.
 import test from 'ava';
-import { aesCmac, pad80, truncateMac, unpad80 } from '../hal/ntag424/aes.ts';
+import { aesCmac, cbcDecrypt, pad80, truncateMac, unpad80 } from '../hal/ntag424/aes.ts';
+import { Ev2Session } from '../hal/ntag424/secure-messaging.ts';
 import { sdmMacSessionKey, sunCmac, sunCmacValid } from '../hal/ntag424/sun.ts';
 import { cardKeys, diversifyKey, parseMasterKey } from '../hal/ntag424/diversify.ts';
 
@@ -46,4 +47,13 @@ test('diversified keys: one per card, per key number and per system; the master 
   t.deepEqual(diversifyKey(master, '04DE5F1EACC040', 2, 'klubkort'), a[2], 'deterministic');
   t.throws(() => parseMasterKey('0011'), { message: /32 hex/ });
   t.throws(() => diversifyKey(master, '04DE5F1EACC040', 0, 'x'.repeat(24)), { message: /system id/ });
+});
+
+test('EV2 session keys: NXP AN12196\'s AuthenticateEV2First example (key 0 = 16 zero bytes)', (t) => {
+  const k = Buffer.alloc(16);
+  const rndB = cbcDecrypt(k, Buffer.alloc(16), h('A04C124213C186F22399D33AC2A30215'));
+  t.is(rndB.toString('hex'), 'b9e2fc789b64bf237cccaa20ec7e6e48');
+  const s = Ev2Session.derive(k, h('13C5DB8A5930439FC3DEF9A4C675360F'), rndB, h('9D00C4DF'), 0);
+  t.is(s.encKey.toString('hex'), '1309c877509e5a215007ff0ed19ca564');
+  t.is(s.macKey.toString('hex'), '4c6626f5e72ea694202139295c7a7fc7');
 });
