@@ -6,8 +6,11 @@ import { Writable } from 'node:stream';
 import { Acr122uReader, parseUidResponse, type Acr122uReaderOptions } from '../hal/pi/acr122u-reader.ts';
 import { ManualTimers } from '../hal/pi/timers.ts';
 import { createLogger } from '../firmware/log.ts';
+import { Ntag424Card, NTAG424_ATR } from '../hal/ntag424/index.ts';
+import { genuineSun, issuedChip } from './helpers/sun-chip.ts';
 
 const OK = Buffer.from([0x90, 0x00]);
+const GET_UID = Buffer.from('ffca000000', 'hex');
 const ATR_14443_3 = Buffer.from('3b8f8001804f0ca000000306030001000000006a', 'hex');
 
 function deferred<T>() {
@@ -26,6 +29,8 @@ class FakeReader extends EventEmitter {
   closed = false;
   /** Bytes the card answers GET DATA with (UID + status), or a pending answer. */
   uidAnswer: Buffer | Promise<Buffer> = OK;
+  /** What the card answers to any other APDU (an ISO 14443-4 card's SELECT, READ BINARY). */
+  respond: (apdu: Buffer) => Buffer | Promise<Buffer> = () => Buffer.from('6d00', 'hex');
   controlAnswer: () => Promise<Buffer> = async () => OK;
   constructor(readonly name = 'ACS ACR122U PICC Interface 00 00') { super(); }
 
@@ -44,7 +49,8 @@ class FakeReader extends EventEmitter {
     if (!this.card || !this.connection) throw new Error('No card or connection available.');
     this.calls.push(`transmit ${data.toString('hex')}`);
     // The reader itself answers its pseudo-APDUs (class FF, INS 00: beeper, LED).
-    return data[0] === 0xff && data[1] === 0x00 ? Promise.resolve(OK) : Promise.resolve(this.uidAnswer);
+    if (data[0] === 0xff && data[1] === 0x00) return Promise.resolve(OK);
+    return data.equals(GET_UID) ? Promise.resolve(this.uidAnswer) : Promise.resolve().then(() => this.respond(data));
   }
   control(data: Buffer, _max: number): Promise<Buffer> {
     if (!this.connection) throw new Error('No connection available.');
@@ -55,9 +61,9 @@ class FakeReader extends EventEmitter {
 
   // What the library does on a PC/SC status change:
   /** A card enters the field: it connects, then emits 'card' (autoProcessing off). */
-  async insert(uidHex: string | null) {
+  async insert(uidHex: string | null, atr = ATR_14443_3) {
     if (uidHex !== null) this.uidAnswer = Buffer.concat([Buffer.from(uidHex, 'hex'), OK]);
-    this.card = { atr: ATR_14443_3, standard: 'TAG_ISO_14443_3' };
+    this.card = { atr, standard: atr[5] === 0x4f ? 'TAG_ISO_14443_3' : 'TAG_ISO_14443_4' };
     await this.connect();
     if (!this.autoProcessing) this.emit('card', { ...this.card });
   }
@@ -587,4 +593,140 @@ test('signal() drives the ACR122U LED and beeper: escape command without a card,
   await r.insert('04d4e5f6');
   await flush();
   t.deepEqual(s.events, ['card 04A1B2C3', 'removed', 'card 04D4E5F6']);
+});
+
+// --- genuine cards: the SUN read of an NTAG 424 DNA (hal/ntag424's emulator answers the APDUs) ---
+
+const SUN_UID = '04C1C2C3C4C5C6';
+const SELECT_APP = '00a4040c07d276000085010100';
+const SELECT_NDEF = '00a4000c02e10400';
+
+const sunChip = () => issuedChip(SUN_UID);
+
+/** The chip enters the field: the reader builds its ISO 14443-4 ATR, GET DATA answers its UID. */
+async function tapChip(r: FakeReader, chip: Ntag424Card, wrap = (respond: (a: Buffer) => Buffer | Promise<Buffer>) => respond) {
+  chip.powerOn();
+  r.respond = wrap((a) => chip.transmit(a));
+  await r.insert(chip.uid.toString('hex'), NTAG424_ATR);
+  await flush();
+}
+
+function taps(reader: Acr122uReader) {
+  const got: import('../hal/types.ts').CardTap[] = [];
+  reader.on('card', (tap) => got.push(tap));
+  return got;
+}
+
+test('an NTAG 424 DNA tap: UID, then SELECT app, SELECT E104, READ BINARY length and record; one card event with its SUN', async (t) => {
+  const s = setup({ removeDebounceMs: 0 });
+  const r = await s.startWithReader();
+  const got = taps(s.reader);
+  const chip = await sunChip();
+  await tapChip(r, chip);
+  const reads = r.calls.filter((c) => c.startsWith('transmit 00b0'));
+  t.deepEqual(r.calls.slice(0, 5), ['connect CONNECT_MODE_CARD', 'transmit ffca000000', `transmit ${SELECT_APP}`, `transmit ${SELECT_NDEF}`, 'transmit 00b0000002']);
+  t.is(reads.length, 2, 'NDEF length, then the record in one read');
+  t.deepEqual(s.events, [`card ${SUN_UID}`]);
+  const first = got[0]!;
+  t.like(first, { uid: SUN_UID, sun: { uid: SUN_UID, ctr: chip.sdmCounter } });
+  t.true(genuineSun(SUN_UID, first.sun!), 'the cmac is the chip\'s');
+  r.remove();
+  await tapChip(r, chip);
+  t.is(got[1]!.sun!.ctr, first.sun!.ctr + 1, 'each tap reads a fresh counter');
+  t.notDeepEqual(got[1]!.sun!.cmac, first.sun!.cmac);
+  t.false(s.logs().includes(SUN_UID), 'logs carry only the masked UID');
+  t.true(s.logs().includes('"sun":true'));
+});
+
+test('a card with no SUN is a UID card with sun null, no error: no NDEF application (6A82), no read access (6982), a blank NTAG 424 DNA, a URI without the query', async (t) => {
+  const s = setup({ removeDebounceMs: 0 });
+  const r = await s.startWithReader();
+  const got = taps(s.reader);
+  const sw = (hex: string) => Buffer.from(hex, 'hex');
+  /** A card whose application and NDEF file select, with this file behind READ BINARY. */
+  const ndefFile = (file: Buffer) => (a: Buffer) => a[1] === 0xa4 ? OK : Buffer.concat([file.subarray(a.readUInt16BE(2), a.readUInt16BE(2) + (a[4] || 256)), OK]);
+  const plainUri = Buffer.concat([Buffer.from([0xd1, 0x01, 12, 0x55, 0x04]), Buffer.from('kort.example', 'ascii')]);
+  const cards: [string, (a: Buffer) => Buffer][] = [
+    ['04111111111111', () => sw('6a82')],
+    ['04222222222222', (a) => (a[1] === 0xa4 ? OK : sw('6982'))],
+    ['04444444444444', ndefFile(Buffer.concat([Buffer.from([0, plainUri.length]), plainUri]))],
+  ];
+  for (const [uid, respond] of cards) {
+    r.respond = respond;
+    await r.insert(uid, NTAG424_ATR);
+    await flush();
+    r.remove();
+  }
+  await tapChip(r, new Ntag424Card({ uid: '04333333333333' }));
+  t.deepEqual(s.events.filter((e) => e !== 'removed'), ['card 04111111111111', 'card 04222222222222', 'card 04444444444444', 'card 04333333333333']);
+  t.deepEqual(got.map((x) => x.sun), [null, null, null, null]);
+  t.true(r.calls.includes(`transmit ${SELECT_APP}`));
+});
+
+test('a storage card (MIFARE, NTAG 21x ATR) is read for its UID alone: no SELECT', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  r.respond = () => { throw new Error('a storage card was sent an ISO 7816-4 APDU'); };
+  await r.insert('04a1b2c3d4e5f6');
+  await flush();
+  t.deepEqual(r.calls, ['connect CONNECT_MODE_CARD', 'transmit ffca000000']);
+  t.deepEqual(s.events, ['card 04A1B2C3D4E5F6']);
+});
+
+test('short reads: a card answering READ BINARY with fewer bytes than asked is asked again for the rest', async (t) => {
+  const s = setup();
+  const r = await s.startWithReader();
+  const got = taps(s.reader);
+  const chip = await sunChip();
+  // Each READ BINARY answers at most 16 bytes of what was asked, as a reader with a small buffer might.
+  await tapChip(r, chip, (respond) => async (a) => {
+    const res = await respond(a);
+    return a[1] === 0xb0 && res.length > 18 ? Buffer.concat([res.subarray(0, 16), res.subarray(-2)]) : res;
+  });
+  t.true(r.calls.filter((c) => c.startsWith('transmit 00b0')).length > 3);
+  t.true(genuineSun(SUN_UID, got[0]!.sun!), 'the SUN assembled from the pieces is the chip\'s');
+  t.deepEqual(s.events, [`card ${SUN_UID}`]);
+});
+
+test('an NTAG 424 DNA pulled away in the middle of the SUN read is a read error, never a card; the next tap reads', async (t) => {
+  const s = setup({ removeDebounceMs: 0 });
+  const r = await s.startWithReader();
+  const got = taps(s.reader);
+  const chip = await sunChip();
+  let readBinaries = 0;
+  await tapChip(r, chip, (respond) => (a) => {
+    if (a[1] === 0xb0 && ++readBinaries === 2) {
+      r.remove();
+      return Promise.reject(new Error('An error occurred while transmitting.'));
+    }
+    return respond(a);
+  });
+  s.timers.advance(1000);
+  t.deepEqual(s.events, ['error An error occurred while transmitting.']);
+  await tapChip(r, chip);
+  t.deepEqual(s.events.slice(1), [`card ${SUN_UID}`]);
+  t.is(got.length, 1);
+  t.truthy(got[0]!.sun);
+});
+
+test('a SUN read that breaks is a read error: no answer in time, no status word, an unexpected status', async (t) => {
+  const s = setup({ removeDebounceMs: 0, readTimeoutMs: 2000 });
+  const r = await s.startWithReader();
+  const chip = await sunChip();
+  const breakAt = (answer: () => Promise<Buffer> | Buffer) => (respond: (a: Buffer) => Buffer | Promise<Buffer>) => (a: Buffer) => (a[1] === 0xb0 ? answer() : respond(a));
+  await tapChip(r, chip, breakAt(() => new Promise<Buffer>(() => undefined)));
+  s.timers.advance(2000);
+  await flush();
+  t.is(s.reader.status, 'not_answering', 'silence counts against the reader');
+  r.remove();
+  await tapChip(r, chip, breakAt(() => Buffer.from([0x90])));
+  r.remove();
+  await tapChip(r, chip, breakAt(() => Buffer.from('6581', 'hex')));
+  r.remove();
+  t.deepEqual(s.events, [
+    'error SUN read: no answer from the reader within 2000 ms (USB timeout?)',
+    'error READ BINARY: no status word in the card\'s answer',
+    'error READ BINARY: status 6581',
+  ]);
+  t.is(s.reader.status, 'ready', 'a garbled answer is still an answer');
 });

@@ -8,7 +8,7 @@ type Shown = string;
 const show = (e: TapEffect): Shown => {
   switch (e.type) {
     case 'read': return `read ${e.read}`;
-    case 'card': return `card ${e.uid}`;
+    case 'card': return `card ${e.tap.uid}`;
     case 'error': return `error ${e.err.message}`;
     case 'debounce': return `debounce ${e.ms}`;
     default: return e.type;
@@ -25,7 +25,7 @@ const run = (events: TapEvent[], s: TapState = initialTapState(), c = ctx) => {
 };
 const cardIn: TapEvent = { type: 'cardIn' };
 const cardOff: TapEvent = { type: 'cardOff' };
-const done = (read: number, uid = '04A1B2C3'): TapEvent => ({ type: 'readDone', read, uid });
+const done = (read: number, uid = '04A1B2C3'): TapEvent => ({ type: 'readDone', read, tap: { uid, sun: null } });
 const failed = (read: number, message = 'transmit failed'): TapEvent => ({ type: 'readFailed', read, err: new Error(message) });
 const elapsed: TapEvent = { type: 'debounceElapsed' };
 
@@ -80,4 +80,22 @@ test('losing the reader removes a card on it or leaving it, once; read numbers k
   t.deepEqual(run([{ type: 'lost' }]).effects, []);
   const r = run([cardIn, { type: 'lost' }, cardIn, done(1)]);
   t.deepEqual(r.effects, ['read 1', 'read 2', 'error card left the field during the read']);
+});
+
+test('a card that may carry a SUN is read for it; the card effect carries the SUN; back within the debounce it is still the one tap', (t) => {
+  const sun = (ctr: number) => ({ uid: '04C1C2C3C4C5C6', ctr, cmac: '0011223344556677' });
+  const steps: TapEffect[] = [];
+  let s = initialTapState();
+  const events: TapEvent[] = [
+    { type: 'cardIn', sun: true },
+    { type: 'readDone', read: 1, tap: { uid: '04C1C2C3C4C5C6', sun: sun(7) } },
+    cardOff,
+    { type: 'cardIn', sun: true },
+    { type: 'readDone', read: 2, tap: { uid: '04C1C2C3C4C5C6', sun: sun(8) } },
+  ];
+  for (const ev of events) { const step = tapTransition(s, ev, ctx); s = step.state; steps.push(...step.effects); }
+  t.deepEqual(steps[0], { type: 'read', read: 1, sun: true });
+  t.deepEqual(steps[1], { type: 'card', tap: { uid: '04C1C2C3C4C5C6', sun: sun(7) } });
+  t.deepEqual(steps.slice(2).map(show), ['debounce 300', 'read 2', 'cancelDebounce']);
+  t.deepEqual(tapTransition(initialTapState(), cardIn, ctx).effects, [{ type: 'read', read: 1, sun: false }]);
 });

@@ -5,7 +5,10 @@ import { Writable } from 'node:stream';
 import { Acr122uReader, probePcscd } from '../hal/pi/acr122u-reader.ts';
 import { createLogger } from '../hal/log.ts';
 import { startVirtualPcsc, type VirtualPcsc } from './helpers/pcscd.ts';
-import { uidCard, VirtualCard } from './helpers/vpcd-card.ts';
+import { ntag424Card, uidCard, VirtualCard } from './helpers/vpcd-card.ts';
+import type { Ntag424Card } from '../hal/ntag424/index.ts';
+import { genuineSun, issuedChip } from './helpers/sun-chip.ts';
+import type { CardTap } from '../hal/types.ts';
 import { until } from './helpers/until.ts';
 
 let pcsc: VirtualPcsc;
@@ -28,7 +31,8 @@ function driver(t: import('ava').ExecutionContext) {
     log: createLogger({ level: 'debug', destination: sink }),
   });
   const events: string[] = [];
-  reader.on('card', (tap) => events.push(`card ${tap.uid}`));
+  const taps: CardTap[] = [];
+  reader.on('card', (tap) => { events.push(`card ${tap.uid}`); taps.push(tap); });
   reader.on('removed', () => events.push('removed'));
   reader.on('error', (err) => events.push(`error ${err.message}`));
   reader.on('status', (s) => events.push(`status ${s}`));
@@ -43,9 +47,11 @@ function driver(t: import('ava').ExecutionContext) {
   });
   /** A virtual card that the test's end takes away whatever happened. */
   const card = (respond: ConstructorParameters<typeof VirtualCard>[1]) => { const c = new VirtualCard(pcsc.port, respond); cards.push(c); return c; };
+  /** hal/ntag424's emulated chip on the virtual reader. */
+  const chipCard = (chip: Ntag424Card, wrap?: Parameters<typeof ntag424Card>[2]) => { const c = ntag424Card(pcsc.port, chip, wrap); cards.push(c); return c; };
   /** PC/SC saw the field empty `n` times in all (a card swapped at once would be no change to it). */
   const leftTimes = (n: number) => until(() => logs.split('card left the field"').length - 1 >= n, `card off #${n}`, 10_000);
-  return { reader, events, logs: () => logs, card, leftTimes };
+  return { reader, events, taps, logs: () => logs, card, chipCard, leftTimes };
 }
 
 test.serial('a UID card tapped on the virtual reader is one card event with its UID, then removed', async (t) => {
@@ -64,6 +70,33 @@ test.serial('a UID card tapped on the virtual reader is one card event with its 
 
 const GET_UID = Buffer.from('ffca000000', 'hex');
 const BEEPER_OFF = Buffer.from('ff00520000', 'hex');
+
+test.serial('an NTAG 424 DNA on the virtual reader: one card event with the SUN it mirrored; pulled away mid-read it is a read error', async (t) => {
+  const d = driver(t);
+  await d.reader.start();
+  await until(() => d.reader.status === 'ready', 'reader ready');
+  const uid = '04C1C2C3C4C5C6';
+  const chip = await issuedChip(uid);
+  const card = d.chipCard(chip);
+  await card.insert();
+  await until(() => d.events.includes(`card ${uid}`), 'card event', 10_000);
+  const tap = d.taps[0]!;
+  t.like(tap, { uid, sun: { uid, ctr: chip.sdmCounter } });
+  t.true(genuineSun(uid, tap.sun!), 'the chip\'s own cmac, through pcscd');
+  t.deepEqual(card.received.slice(0, 3).map((a) => a.toString('hex')), ['ffca000000', '00a4040c07d276000085010100', '00a4000c02e10400']);
+  card.remove();
+  await d.leftTimes(1);
+  // The same chip, taken away as the record is being read.
+  let reads = 0;
+  const pulled: VirtualCard = d.chipCard(chip, (respond) => (a) => {
+    if (a[1] === 0xb0 && ++reads === 2) { pulled.remove(); return new Promise<Buffer>(() => undefined); }
+    return respond(a);
+  });
+  await pulled.insert();
+  await until(() => d.events.some((e) => e.startsWith('error')), 'read error', 10_000);
+  t.deepEqual(d.events.filter((e) => e.startsWith('card')), [`card ${uid}`], 'no second card');
+  await d.leftTimes(2);
+});
 
 test.serial('a card that goes away in the middle of the read is a read error, never a card', async (t) => {
   const d = driver(t);

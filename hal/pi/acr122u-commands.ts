@@ -15,6 +15,19 @@ export function parseUidResponse(res: Buffer): string {
   return uid;
 }
 
+/**
+ * Whether a card may carry a SUN, from the ATR the reader built for it: a PC/SC part 3 storage
+ * card (MIFARE Classic/Ultralight, NTAG 21x: ATR byte 5 is 4F, the start of the PC/SC RID) speaks
+ * no ISO 7816-4 and is read for its UID alone; an ISO 14443-4 card (an NTAG 424 DNA, a DESFire)
+ * or one without an ATR is asked for its NDEF file too. Saves a UID card's tap its SELECT.
+ */
+export function mayCarrySun(atr: Buffer | undefined): boolean {
+  return !(atr && atr.length > 5 && atr[5] === 0x4f);
+}
+
+/** Largest answer a card's own APDU may bring: a short APDU's 256 bytes and SW1 SW2. */
+export const CARD_RESPONSE_MAX = 258;
+
 /** ACR122U: "Set Buzzer Output Enable for Card Detection", off. */
 export const BEEPER_OFF = Buffer.from([0xff, 0x00, 0x52, 0x00, 0x00]);
 

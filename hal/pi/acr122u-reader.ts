@@ -1,13 +1,14 @@
 // CardReader over nfc-pcsc (PC/SC via pcscd) for an ACS ACR122U, or any PC/SC contactless reader.
 // Three parts: the PC/SC session (pcsc-session.ts) finds the reader, the pure tap machine
 // (tap-machine.ts) decides what a card's comings and goings mean, and this class performs its
-// effects: UID reads with a timeout, the debounce timer, events out, and the beeper setup.
+// effects: UID and SUN reads with a timeout, the debounce timer, events out, and the beeper setup.
 // nfc-pcsc is imported only when the first context is created; everything it touches is injected,
 // so tests drive fakes of its NFC and Reader objects on a manual clock.
 import { TypedEmitter } from '../emitter.ts';
-import type { CardReader, CardReaderEvents, IndicatorState, ReaderStatus } from '../types.ts';
+import type { CardReader, CardReaderEvents, CardTap, IndicatorState, ReaderStatus } from '../types.ts';
 import { createLogger, maskUid, type Logger } from '../log.ts';
-import { BEEPER_OFF, call, checkReaderAnswer, GET_UID, parseUidResponse, sendEscape } from './acr122u-commands.ts';
+import { readSun } from '../ntag424/index.ts';
+import { BEEPER_OFF, call, CARD_RESPONSE_MAX, checkReaderAnswer, GET_UID, mayCarrySun, parseUidResponse, sendEscape } from './acr122u-commands.ts';
 import { ledBuzzerCommand, type ReaderSignal } from './acr122u-led.ts';
 import { nfcFactory, PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 import { ReaderHealer } from './reader-healer.ts';
@@ -98,7 +99,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     this.#session.on('active', (r) => this.#onActive(r));
     this.#session.on('inactive', () => this.#onInactive());
     this.#session.on('detached', () => { this.#markDetached(); this.#healer.dispatch({ type: 'absent' }); });
-    this.#session.on('card', (r) => this.#dispatch({ type: 'cardIn' }, r));
+    this.#session.on('card', (r, card) => this.#dispatch({ type: 'cardIn', sun: mayCarrySun(card.atr) }, r));
     this.#session.on('cardOff', (r) => this.#dispatch({ type: 'cardOff' }, r));
   }
 
@@ -197,10 +198,10 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     switch (e.type) {
       case 'read': {
         const r = this.#session.active;
-        if (r) void this.#read(r, e.read);
+        if (r) void this.#read(r, e.read, e.sun);
         return;
       }
-      case 'card': return this.#onTapCard(e.uid);
+      case 'card': return this.#onTapCard(e.tap);
       case 'removed': return this.#emitSafe('removed');
       case 'error':
         this.#log.warn({ err: e.err.message }, 'card read failed');
@@ -213,15 +214,23 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     }
   }
 
-  async #read(r: NfcReaderLike, read: number): Promise<void> {
-    let res: Buffer;
+  /** The UID, then for a card that may carry one the SUN (hal/ntag424's NDEF read): one tap. */
+  async #read(r: NfcReaderLike, read: number, sun: boolean): Promise<void> {
+    let tap: CardTap;
     try {
       if (this.#escapeOp) {
         // The beeper setup shares the reader's connection and has just dropped it.
         await this.#escapeOp;
         await call(() => r.connect('CONNECT_MODE_CARD'));
       }
-      res = await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read');
+      const res = await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read');
+      // Bytes back, even a refusal: the reader answers. Before the tap machine, so that the status
+      // says ready before the card is reported.
+      this.#healthFrom(r, { type: 'answered' });
+      const uid = parseUidResponse(res);
+      // A card without the NDEF application or file (SELECT refused) is a UID card: sun null. A
+      // transfer that breaks (card pulled away, garbled answer) throws: the tap is a read error.
+      tap = { uid, sun: sun ? await readSun((apdu) => this.#timed(call(() => r.transmit(apdu, CARD_RESPONSE_MAX)), 'SUN read')) : null };
     } catch (err) {
       // The failed read is reported before healing drops this reader. Only silence counts
       // against it; an error from pcscd (card gone, cannot connect) proves nothing either way.
@@ -229,17 +238,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       if (err instanceof ReaderTimeout) this.#healthFrom(r, { type: 'timeout' });
       return;
     }
-    // Bytes back, even a refusal: the reader answers. Before the tap machine, so that the status
-    // says ready before the card is reported.
-    this.#healthFrom(r, { type: 'answered' });
-    let uid: string;
-    try {
-      uid = parseUidResponse(res);
-    } catch (err) {
-      this.#dispatch({ type: 'readFailed', read, err: err as Error }, r);
-      return;
-    }
-    this.#dispatch({ type: 'readDone', read, uid }, r);
+    this.#dispatch({ type: 'readDone', read, tap }, r);
   }
 
   /** What a reader's answer or silence says of its health, if it is still the active one. */
@@ -247,9 +246,9 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     if (r === this.#session.active) this.#healer.dispatch(ev);
   }
 
-  #onTapCard(uid: string): void {
-    this.#log.info({ uid: maskUid(uid) }, 'card');
-    this.#emitSafe('card', { uid, sun: null });
+  #onTapCard(tap: CardTap): void {
+    this.#log.info({ uid: maskUid(tap.uid), sun: tap.sun !== null }, 'card');
+    this.#emitSafe('card', tap);
     const r = this.#session.active;
     if (!this.#beeperOnNextCard || !r) return;
     this.#beeperOnNextCard = false;

@@ -2,6 +2,7 @@
 // for a reader and a card with nfc-pcsc's automatic UID read off, and hands over a `transmit` for
 // the card's APDUs. Not for the daemon (acr122u-reader.ts owns the reader there).
 import type { Transmit } from '../ntag424/index.ts';
+import { CARD_RESPONSE_MAX } from './acr122u-commands.ts';
 import { closeQuietly, nfcFactory, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 
 export interface HeldCard {
@@ -27,7 +28,7 @@ export class HoldError extends Error {}
 export async function holdCard(o: HoldOptions): Promise<HeldCard> {
   if (!(await (o.pcscdAvailable ?? (() => probePcscd()))())) throw new HoldError('pcscd is not running (sudo systemctl start pcscd)');
   const nfc = await (o.createNfc ?? nfcFactory())();
-  const max = o.maxResponse ?? 258;
+  const max = o.maxResponse ?? CARD_RESPONSE_MAX;
   const readers: NfcReaderLike[] = [];
   // Every reader, and then the context: a reader left open reports the context's end as an error.
   const release = () => { for (const r of readers) closeQuietly(r); closeQuietly(nfc); };

@@ -2,7 +2,7 @@
 // reports, which one taps come from, and starting over with backoff when pcscd or the reader goes.
 // It knows nothing of cards beyond passing the active reader's card / card.off on.
 import { createConnection } from 'node:net';
-import type { NFC, Reader } from 'nfc-pcsc';
+import type { Card, NFC, Reader } from 'nfc-pcsc';
 import { TypedEmitter } from '../emitter.ts';
 import type { Logger } from '../log.ts';
 import { loadOptional, type NativePackage } from './load.ts';
@@ -74,7 +74,8 @@ export type PcscSessionEvents = {
   inactive: [r: NfcReaderLike];
   /** No reader to read from: pcscd is down, no context, or none found in time. */
   detached: [];
-  card: [r: NfcReaderLike];
+  /** `card`: what nfc-pcsc knows of it (the ATR). */
+  card: [r: NfcReaderLike, card: Card];
   cardOff: [r: NfcReaderLike];
 };
 
@@ -245,7 +246,7 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     // Read the UID ourselves: works for ISO 14443-3 and -4 cards alike, needs no AID, and
     // avoids the library's error paths that swallow or half-report a failed read.
     r.autoProcessing = false;
-    r.on('card', () => { this.#o.log.debug({ reader: r.name }, 'card in the field'); if (r === this.#active) this.emit('card', r); });
+    r.on('card', (card) => { this.#o.log.debug({ reader: r.name }, 'card in the field'); if (r === this.#active) this.emit('card', r, card ?? {}); });
     r.on('card.off', () => { this.#o.log.debug({ reader: r.name }, 'card left the field'); if (r === this.#active) this.emit('cardOff', r); });
     r.on('error', (err) => this.#o.log.warn({ reader: r.name, err: err.message }, 'reader error'));
     r.on('end', () => this.#onReaderEnd(r));

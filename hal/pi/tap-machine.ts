@@ -1,6 +1,7 @@
 // Pure transitions of one reader's taps: (state, event, context) → (state, effects). The driver
 // (acr122u-reader.ts) feeds it nfc-pcsc's card / card.off and the results of its UID reads, and
 // performs the effects; nothing here touches PC/SC, timers or the clock.
+import type { CardTap } from '../types.ts';
 
 /** A read in flight is known by its number, so a late answer to an earlier read is told apart. */
 export type Tap =
@@ -18,11 +19,11 @@ export interface TapState {
 }
 
 export type TapEvent =
-  /** nfc-pcsc's 'card' on the active reader. */
-  | { type: 'cardIn' }
+  /** nfc-pcsc's 'card' on the active reader; `sun`: the card may carry a SUN (ISO 14443-4). */
+  | { type: 'cardIn'; sun?: boolean }
   /** nfc-pcsc's 'card.off' on the active reader. */
   | { type: 'cardOff' }
-  | { type: 'readDone'; read: number; uid: string }
+  | { type: 'readDone'; read: number; tap: CardTap }
   | { type: 'readFailed'; read: number; err: Error }
   /** The debounce started by a `debounce` effect ran out. */
   | { type: 'debounceElapsed' }
@@ -30,9 +31,12 @@ export type TapEvent =
   | { type: 'lost' };
 
 export type TapEffect =
-  /** Read the UID of the card in the field; answer with readDone / readFailed carrying `read`. */
-  | { type: 'read'; read: number }
-  | { type: 'card'; uid: string }
+  /**
+   * Read the UID of the card in the field, and its SUN when `sun`; answer with readDone /
+   * readFailed carrying `read`.
+   */
+  | { type: 'read'; read: number; sun: boolean }
+  | { type: 'card'; tap: CardTap }
   | { type: 'removed' }
   | { type: 'error'; err: Error }
   /** (Re)start the one debounce timer; `debounceElapsed` when it runs out. */
@@ -62,7 +66,7 @@ export function tapTransition(s: TapState, ev: TapEvent, ctx: TapContext): TapSt
       // One report per tap: a repeat without card.off is ignored.
       if (s.tap) return stay(s);
       const read = s.reads + 1;
-      return { state: { ...s, tap: { phase: 'reading', read }, reads: read }, effects: [{ type: 'read', read }] };
+      return { state: { ...s, tap: { phase: 'reading', read }, reads: read }, effects: [{ type: 'read', read, sun: ev.sun ?? false }] };
     }
     case 'readFailed': {
       const own = s.tap?.phase === 'reading' && s.tap.read === ev.read;
@@ -72,11 +76,12 @@ export function tapTransition(s: TapState, ev: TapEvent, ctx: TapContext): TapSt
       if (s.tap?.phase !== 'reading' || s.tap.read !== ev.read) {
         return { state: s, effects: [{ type: 'error', err: new Error('card left the field during the read') }] };
       }
-      const present: TapState = { ...s, tap: { phase: 'present', uid: ev.uid } };
+      const uid = ev.tap.uid;
+      const present: TapState = { ...s, tap: { phase: 'present', uid } };
       // The same card back within the debounce: the field flickered, it is still the one tap.
-      if (s.leaving === ev.uid) return { state: { ...present, leaving: null }, effects: [{ type: 'cancelDebounce' }] };
+      if (s.leaving === uid) return { state: { ...present, leaving: null }, effects: [{ type: 'cancelDebounce' }] };
       const flushed = flushLeaving(present);
-      return { state: flushed.state, effects: [...flushed.effects, { type: 'card', uid: ev.uid }] };
+      return { state: flushed.state, effects: [...flushed.effects, { type: 'card', tap: ev.tap }] };
     }
     case 'cardOff': {
       const tap = s.tap;

@@ -4,6 +4,7 @@
 // anything longer is a command APDU, answered with a response APDU. What the card answers is an
 // ApduResponder, so any card emulator plugs in (a UID card here, the NTAG 424 DNA of hal/).
 import net from 'node:net';
+import { Ntag424Card, NTAG424_ATR } from '../../hal/ntag424/index.ts';
 
 /** Answers one command APDU; a promise that never settles is a card that never answers. */
 export type ApduResponder = (apdu: Buffer) => Buffer | Promise<Buffer>;
@@ -24,12 +25,15 @@ export function uidCard(uidHex: string, other: ApduResponder = () => SW_INS_NOT_
   return (apdu) => (apdu.subarray(0, 4).equals(Buffer.from([0xff, 0xca, 0x00, 0x00])) ? Buffer.concat([uid, SW_OK]) : other(apdu));
 }
 
+/** What a card does when the reader powers it (vpcd's 1 on, 2 reset, 0 off), and when taken away. */
+export interface CardPower { on(): void; off(): void }
+
 export class VirtualCard {
   /** Every command APDU the card was sent, in order. */
   readonly received: Buffer[] = [];
   #sock: net.Socket | null = null;
 
-  constructor(private readonly port: number, private respond: ApduResponder, private readonly atr = contactlessAtr()) {}
+  constructor(private readonly port: number, private respond: ApduResponder, private readonly atr = contactlessAtr(), private readonly power?: CardPower) {}
 
   get inserted(): boolean { return this.#sock !== null; }
 
@@ -40,6 +44,7 @@ export class VirtualCard {
   insert(): Promise<void> {
     if (this.#sock) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      this.power?.on();
       const sock = net.connect(this.port, '127.0.0.1');
       sock.setNoDelay(true);
       sock.once('connect', () => { this.#sock = sock; resolve(); });
@@ -62,11 +67,14 @@ export class VirtualCard {
     const s = this.#sock;
     this.#sock = null;
     s?.destroy();
+    this.power?.off();
   }
 
   async #handle(sock: net.Socket, msg: Buffer): Promise<void> {
     if (msg.length === 1) {
       if (msg[0] === 4) this.#send(sock, this.atr);
+      else if (msg[0] === 0) this.power?.off();
+      else this.power?.on();
       return; // 0 off, 1 on, 2 reset: no answer
     }
     this.received.push(msg);
@@ -79,4 +87,14 @@ export class VirtualCard {
     len.writeUInt16BE(data.length);
     sock.write(Buffer.concat([len, data]));
   }
+}
+
+/**
+ * hal/ntag424's emulated NTAG 424 DNA on the virtual reader: its ISO 14443-4 ATR, GET DATA answered
+ * with its UID (the reader's part on a real one), every other APDU by the chip, powered as vpcd says.
+ * `wrap` puts a test's twist on its answers (a card pulled away at some APDU).
+ */
+export function ntag424Card(port: number, chip: Ntag424Card, wrap = (respond: ApduResponder): ApduResponder => respond): VirtualCard {
+  const respond = uidCard(chip.uid.toString('hex'), (apdu) => (chip.powered ? chip.transmit(apdu) : Buffer.from('6f00', 'hex')));
+  return new VirtualCard(port, wrap(respond), NTAG424_ATR, { on: () => chip.powerOn(), off: () => chip.powerOff() });
 }
