@@ -69,6 +69,8 @@ export async function runSim(argv: string[]): Promise<number> {
   say(`             mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoChildren()[0]!.uid}"}'`);
   say(`  watch it:  mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t '${topics.simScreen(terminalId)}'`);
   say(`  parents' portal:  npx klubkort ledger --broker ${broker.url} topup ${demoChildren()[0]!.uid} 50`);
+  const sunNames = demoChildren().filter((c) => c.auth === 'sun').map((c) => c.name).join(', ');
+  say(`  genuine cards (${sunNames}) need their chip's SUN: a tap without "sun" is a clone and is refused; the TUI's panel (k) reads their emulated chips`);
   say(`  sign a cashier in: mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoStaff()[0]!.cardUid}"}'`);
 
   const stop = async () => {
