@@ -9,9 +9,10 @@ import { PNG } from 'pngjs';
 import { demoModels, PHOTO_SHA } from './fixtures/ui/models.ts';
 import { facePng } from './fixtures/ui/face.ts';
 import { psfCharacters } from './fixtures/ui/psf.ts';
+import { SimPanel } from '../firmware/ui/sim-panel.ts';
 
 const FONTS = ['Lat15-Terminus16', 'Lat15-TerminusBold16', 'Lat15-Terminus32x16', 'Lat15-Fixed16'];
-const XTERM_9X15 = (c: string) => /^[\u0020-\u007e\u00a0-\u00ff─│]$/u.test(c);
+const XTERM_9X15 = (c: string) => /^[\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]$/u.test(c);
 const face = PNG.sync.read(facePng());
 const img = { width: face.width, height: face.height, data: new Uint8Array(face.data) };
 
@@ -32,7 +33,12 @@ test('every screen in both languages uses only glyphs the console and xterm font
       }
     }
   }
-  t.true(drawn.has('#') && drawn.has('ø') && drawn.has('│'), 'the big font, Danish letters and the rule are drawn');
+  // The simulator's panel with its card list open (a framed popup).
+  const panel = new SimPanel({ cards: [{ uid: '04A1', label: 'Ida Sørensen' }], tap: () => {}, remove: () => {}, togglePlug: () => {}, toggleLedger: () => {} }, () => {});
+  panel.handle('k', { name: 'k' });
+  const withPanel = renderFrame(demoModels('da').idle!, 80, 24, { lang: 'da', now: new Date(), photo: () => ({ kind: 'missing' }), overlay: panel });
+  for (const row of withPanel.plain()) for (const ch of row) drawn.add(ch);
+  t.true(drawn.has('#') && drawn.has('ø') && drawn.has('│') && drawn.has('┌'), 'the big font, Danish letters, the rule and the panel\'s frame are drawn');
   for (const f of FONTS) {
     const has = psfCharacters(`/usr/share/consolefonts/${f}.psf.gz`);
     t.false(has.has('▀'), `${f} lacks the half block (why the big font is not made of them)`);

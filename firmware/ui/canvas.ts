@@ -39,14 +39,14 @@ export function basic8(c: Color): number {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 // Only glyphs every font of a terminal has: the console's (Lat15 Terminus and Fixed) and xterm's
-// standard 9x15 (ISO 8859-1, line drawing drawn by xterm itself) lack dashes, '…', '●' and arrows.
+// standard 9x15 (ISO 8859-1; the line-drawing characters xterm draws itself) lack dashes, '…', '●' and arrows.
 // What texts (and the ledger's names) have beyond Latin-1 is spelled with what is there.
-export const SAFE_GLYPHS = /^[\u0020-\u007e\u00a0-\u00ff─│]$/u;
+export const SAFE_GLYPHS = /^[\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]$/u;
 const SUBSTITUTES: Record<string, string> = {
   '—': '-', '–': '-', '‐': '-', '−': '-', '…': '...', '●': '*', '•': '*', '↑': '^', '↓': 'v', '←': '<-', '→': '->',
   '‘': "'", '’': "'", '‚': ',', '“': '"', '”': '"', '„': '"', '€': 'EUR', '\u00ad': '',
 };
-const UNSAFE = /[^\u0020-\u007e\u00a0-\u00ff─│]/gu;
+const UNSAFE = /[^\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]/gu;
 
 export function sanitize(s: string): string {
   return s.replace(CONTROL, ' ').replace(UNSAFE, (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0]! : '?'));
