@@ -151,11 +151,12 @@ export class SalesBook {
 
   /**
    * After a restart, an online sale still unanswered was never shown approved: resolve it with a
-   * reversal (contract). Returns how many were resolved.
+   * reversal (contract). `only`: those txIds of them. Returns how many were resolved.
    */
-  reverseUnansweredOnline(now: string, terminalId: string): Promise<number> {
+  reverseUnansweredOnline(now: string, terminalId: string, only?: readonly string[]): Promise<number> {
     return this.db.tx(async (q) => {
-      const rows = await q.all<{ tx_id: string }>("SELECT tx_id FROM outbox WHERE type = 'sale' AND offline = 0");
+      const all = await q.all<{ tx_id: string }>("SELECT tx_id FROM outbox WHERE type = 'sale' AND offline = 0");
+      const rows = only ? all.filter((r) => only.includes(r.tx_id)) : all;
       for (const { tx_id } of rows) {
         await q.run("UPDATE sales SET status = 'declined', reason = 'reversed' WHERE tx_id = ?", [tx_id]);
         await putOutbox(q, { type: 'reversal', txId: tx_id, terminalId, createdAt: now }, null, 0);

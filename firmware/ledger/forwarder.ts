@@ -21,7 +21,9 @@ export class Forwarder {
   #timer: NodeJS.Timeout;
 
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
-    private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now()) {
+    private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now(),
+    /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
+    private readonly ready: () => Promise<void> = () => Promise.resolve()) {
     link.on('connected', () => { this.#sent.clear(); void this.forward(); });
     this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
     this.#timer.unref();
@@ -44,6 +46,7 @@ export class Forwarder {
   }
 
   async #drain(): Promise<void> {
+    await this.ready();
     do {
       this.#again = false;
       if (!this.link.connected) return; // the next connection sends everything

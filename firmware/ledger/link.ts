@@ -10,7 +10,7 @@ import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index
 import { noDelay } from '../../hal/mqtt-no-delay.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
-  type TxMsg, type StatusMsg,
+  StatusMsg, type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 
@@ -30,6 +30,10 @@ export type LinkEvents = {
   /** The ledger's retained status (contract 1.1); null when none is kept. */
   ledgerStatus: [state: 'online' | 'offline' | null];
   result: [result: ResultMsg];
+  /** This terminal's own status as the broker kept it (retained), read once per connection. */
+  ownStatus: [status: StatusMsg];
+  /** The subscriptions of a connection are in place (the retained messages follow them). */
+  subscribed: [];
 };
 
 export interface LinkCounters { received: number; rejected: number; rejectedBy: Record<string, number> }
@@ -84,12 +88,13 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
-    const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline' })));
+    const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark })));
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
-      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId), topics.ledgerStatus()], { qos: 1 }, (err) => {
+      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId), topics.ledgerStatus(), topics.status(terminalId)], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
+        this.emit('subscribed');
       });
       this.#up = true;
       this.emit('connected');
@@ -101,7 +106,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     });
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'broker connection error'));
-    client.on('message', (topic, payload) => this.#route(topic, payload));
+    client.on('message', (topic, payload, packet) => this.#route(topic, payload, packet.retain));
     // Reads (and acknowledges) the next inbound message only once the consumer has room.
     client.handleMessage = (_packet, done) => {
       const wait = this.#hold();
@@ -114,7 +119,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const c = this.#client;
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
-    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline' }), true), 1000);
+    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline', ...this.#mark }), true), 1000);
     this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
     if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
@@ -151,7 +156,12 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', 'ledger', 'status', this.cfg.clubId, this.cfg.terminalId]);
   }
 
-  #route(topic: string, payload: Buffer): void {
+  /** What every status of this terminal says of its journal (the will's too): set before start(). */
+  #mark: { starts?: number; restored?: true } = {};
+  markStatus(mark: { starts?: number; restored?: true }): void { this.#mark = mark; }
+  get statusMark(): { starts?: number; restored?: true } { return this.#mark; }
+
+  #route(topic: string, payload: Buffer, retained = false): void {
     this.counters.received++;
     const { clubId, terminalId } = this.cfg;
     const club = parseClubTopic(topic);
@@ -193,6 +203,13 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       const r = parsePayload(LedgerStatus, payload);
       if (!r.ok) return this.#reject('ledgerStatus', topic, r.error);
       return void this.emit('ledgerStatus', r.value.state);
+    }
+    if (parseTerminalTopic(topic, 'status') === terminalId) {
+      // Its own publications come back too: only what the broker had kept counts.
+      if (!retained || payload.length === 0) return;
+      const r = parsePayload(StatusMsg, payload);
+      if (!r.ok) return this.#reject('status', topic, r.error);
+      return void this.emit('ownStatus', r.value);
     }
     if (parseTerminalTopic(topic, 'results') === terminalId) {
       const r = parsePayload(ResultMsg, payload);

@@ -18,7 +18,9 @@ export class StatusPublisher {
 
   /** `changed`: the queue count changed (the screen shows it). */
   constructor(private readonly link: LedgerLink, private readonly sync: LedgerSync, private readonly journal: Journal,
-    private readonly now: () => Date, private readonly changed: () => void) {}
+    private readonly now: () => Date, private readonly changed: () => void,
+    /** The first status waits for this: the retained one must be read before it is replaced. */
+    private readonly ready: () => Promise<void> = () => Promise.resolve()) {}
 
   get queue(): number { return this.#queue; }
 
@@ -48,6 +50,7 @@ export class StatusPublisher {
   }
 
   async publish(): Promise<void> {
-    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION });
+    await this.ready();
+    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION, ...this.link.statusMark });
   }
 }

@@ -20,6 +20,7 @@ import { OfflineClock } from './offline-clock.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
+import { RestoreCheck } from './restore-check.ts';
 import { systemClock, type Clock } from '../clock.ts';
 
 export interface TerminalDeps {
@@ -44,6 +45,8 @@ export interface TerminalSnapshot {
   screen: string | null;
   rejected: number;
   cards: number;
+  /** The journal was found older than the retained status (restored from a backup). */
+  journalRestored?: boolean;
 }
 
 export class Terminal {
@@ -57,25 +60,26 @@ export class Terminal {
   readonly status: StatusPublisher;
   readonly retention: Retention;
   readonly businessDay: BusinessDay;
+  readonly restoreCheck: RestoreCheck;
   readonly session: CashierSession;
   #idleTimer: NodeJS.Timeout | null = null;
 
-  readonly #clock: Clock;
-
   private constructor(private readonly d: TerminalDeps, journal: Journal) {
     const { config, log, hardware } = d;
-    const clock = this.#clock = d.clock ?? systemClock();
+    const clock = d.clock ?? systemClock();
     const now = () => clock.now();
     this.journal = journal;
     this.link = new LedgerLink(config, log.child({ part: 'link' }));
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
-    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono());
+    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
+      () => this.restoreCheck.decided);
     this.offlineClock = new OfflineClock(this.link, journal, clock, () => this.controller.render());
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
     }, () => this.controller.render());
-    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render());
+    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked);
+    this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
     this.businessDay = new BusinessDay(journal, clock, config.timeZone);
     // In memory only: a restart signs the cashier out (1.1).
@@ -125,7 +129,7 @@ export class Terminal {
       reader: this.d.hardware.reader.status,
       indicators: this.d.hardware.indicators.fault ?? null,
       screen: this.controller.screen?.screen ?? null,
-      rejected: this.link.counters.rejected, cards: await this.journal.cards.count(),
+      rejected: this.link.counters.rejected, cards: await this.journal.cards.count(), journalRestored: this.restoreCheck.restored,
     };
   }
 
@@ -133,6 +137,7 @@ export class Terminal {
     const { hardware } = this.d;
     this.retention.stop();
     this.businessDay.stop();
+    this.restoreCheck.stop();
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     this.status.stop();
     this.effectiveLimits.stop();
@@ -148,8 +153,7 @@ export class Terminal {
   async #start(): Promise<void> {
     const { config, log, hardware } = this.d;
     const { journal, controller } = this;
-    const reversed = await journal.sales.reverseUnansweredOnline(this.#clock.now().toISOString(), config.terminalId);
-    if (reversed) log.warn({ reversed }, 'online sales unanswered at restart: reversals queued');
+    await this.restoreCheck.start();
     await this.offlineClock.start();
     await this.effectiveLimits.start();
     await this.status.start();
