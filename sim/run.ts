@@ -60,6 +60,7 @@ export async function runSim(argv: string[]): Promise<number> {
       replay: (uid) => { const m = hand.replay(uid); if (m) reader(m); return m !== null; },
       remove: () => reader({ action: 'remove' }),
       togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
+      quit: () => void stop(),
       toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
     },
   });

@@ -21,6 +21,7 @@ const cases: [string, string | { path: string }, RegExp][] = [
   ['a wrong type', JSON.stringify({ ...valid, terminalId: 5 }), /terminalId: .*expected string/],
   ['an unknown key', JSON.stringify({ ...valid, colour: 'blue' }), /Unrecognized key: "colour"/],
   ['an unknown nested key', JSON.stringify({ ...valid, sale: { maxPurchse: 100 } }), /sale: .*"maxPurchse"/],
+  ['no hardware named (a terminal must never run simulated devices by default)', JSON.stringify({ ...valid, hardware: undefined }), /hardware: must be named: "pi" on a terminal/],
   ['missing ids', JSON.stringify({ broker: valid.broker, dataDir }), /terminalId: [^\n]*\n\s+clubId: /],
   ['a malformed id', JSON.stringify({ ...valid, terminalId: 'Kasse 1' }), /terminalId: /],
   ['a URL of another scheme', JSON.stringify({ ...valid, broker: { url: 'http://broker.example' } }), /broker\.url: must be mqtt:\/\/host:port/],

@@ -48,8 +48,11 @@ export const TerminalConfig = z.object({
   clubId: ClubId,
   broker: BrokerConfig,
   dataDir: z.string().min(1),
-  /** `sim`: simulated devices driven over the sim topics; `pi`: ACR122U + GPIO. */
-  hardware: z.enum(['sim', 'pi']).default('sim'),
+  /**
+   * `sim`: simulated devices driven over the sim topics; `pi`: ACR122U + GPIO. No default: a
+   * terminal's config that forgot it must not run simulated devices (`run --sim` names it).
+   */
+  hardware: z.enum(['sim', 'pi'], { error: 'must be named: "pi" on a terminal, "sim" for simulated devices' }),
   /** Pins, GPIO driver, reader and keypad settings of a Raspberry Pi terminal. */
   pi: PiHardwareConfig.prefault({}),
   /** No TUI: the screen exists only as the sim `screen` topic. */

@@ -15,6 +15,8 @@ export interface SimPanelActions {
   remove(): void;
   togglePlug(): void;
   toggleLedger(): void;
+  /** `q`: ends the simulator (broker, ledger and terminal). */
+  quit?(): void;
 }
 
 export class SimPanel implements Overlay {
@@ -29,7 +31,7 @@ export class SimPanel implements Overlay {
   get open(): boolean { return this.#open; }
 
   /**
-   * Takes the panel's letters (k, r, u, l) and, while the list is open, every key (so a digit
+   * Takes the panel's letters (k, r, u, l, q) and, while the list is open, every key (so a digit
    * picks a child instead of adding an item). Returns true when the key was the panel's.
    */
   handle(ch: string | undefined, key: KeyPress): boolean {
@@ -50,6 +52,7 @@ export class SimPanel implements Overlay {
       case 'r': this.actions.remove(); this.#note = (l) => l.simRemove; break;
       case 'u': this.actions.togglePlug(); this.#note = (l) => l.simPlug; break;
       case 'l': this.actions.toggleLedger(); this.#note = (l) => l.simLedger; break;
+      case 'q': if (!this.actions.quit) return false; this.actions.quit(); return true;
       default: return false;
     }
     this.changed();
