@@ -47,3 +47,17 @@ test('terminal replies: sixel from DA1 attribute 4, the cell size from CSI 16 t,
   t.false(parseReplies('\x1b[6;20;10t').done, 'DA1 not here yet');
   t.false(parseReplies('\x1b[?64;14c').abilities.sixel, '14 is not 4');
 });
+
+test('a sixel photo is sent with the cursor saved, moved to its cell and restored; the same photo, the same sequence', async (t) => {
+  const { SixelOutput } = await import('../firmware/ui/photo-output.ts');
+  const written: string[] = [];
+  const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 });
+  const img = { width: 30, height: 40, data: new Uint8Array(30 * 40 * 4).fill(200) };
+  const place = { rect: { x: 2, y: 1, w: 10, h: 5 }, img };
+  const first = out.sequence(place);
+  t.regex(first, /^\x1b7\x1b\[\d+;\d+H\x1bP[\d;]*q.*\x1b\\\x1b8$/s, 'cursor saved, moved, sixel DCS, restored');
+  t.is(out.sequence(place), first);
+  out.forget();
+  t.is(out.sequence(place), first, 'the same photo encodes the same after forgetting');
+  t.deepEqual(written, []);
+});

@@ -68,7 +68,7 @@ export class BlessedDisplay implements Display {
 
   draw(model: ScreenModel): void {
     // Back at idle the sale is over: no child's photo stays in memory.
-    if (model.screen === 'idle') this.#photos.clear();
+    if (model.screen === 'idle') { this.#photos.clear(); this.#output?.forget(); }
     this.#model = model;
     this.redraw();
   }

@@ -21,6 +21,8 @@ export interface PixelOutput {
   cell(cols: number, rows: number): CellSize;
   /** Paints the photo as large as fits, centred in its rect. */
   paint(p: PhotoPlacement, cols: number, rows: number): void;
+  /** Drops the scaled and encoded photo it keeps for the next frame (back at idle: no face kept). */
+  forget(): void;
   close(): void;
 }
 
@@ -63,7 +65,8 @@ export class SixelOutput implements PixelOutput {
   }
 
   paint(p: PhotoPlacement): void { this.write(this.sequence(p)); }
-  close(): void { this.#scaler.clear(); this.#encoded = null; }
+  forget(): void { this.#scaler.clear(); this.#encoded = null; }
+  close(): void { this.forget(); }
 }
 
 /** The framebuffer: the console's cells divide the screen evenly, so a cell is the screen over cols×rows. */
@@ -83,7 +86,8 @@ export class FramebufferOutput implements PixelOutput {
     this.fb.blit(p.rect.x * cw + Math.floor((p.rect.w * cw - px.width) / 2), p.rect.y * ch + Math.floor((p.rect.h * ch - px.height) / 2), px);
   }
 
-  close(): void { this.#scaler.clear(); this.fb.close(); }
+  forget(): void { this.#scaler.clear(); }
+  close(): void { this.forget(); this.fb.close(); }
 }
 
 export interface OutputChoice {
