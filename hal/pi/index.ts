@@ -25,6 +25,8 @@ export interface PiDeps {
   importNfcPcsc?: () => Promise<NfcPcscModule>;
   createNfc?: NfcFactory;
   pcscdAvailable?: () => Promise<boolean>;
+  /** Stands for `systemctl restart pcscd.service` (a test's own pcscd). */
+  restartPcscd?: () => Promise<void>;
   gpioModules?: Partial<GpioModules>;
   /** Stands for /sys/class/gpio. */
   sysfsRoot?: string;
@@ -85,6 +87,7 @@ export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {})
     readerName: cfg.reader.name,
     createNfc: deps.createNfc ?? nfcFactory(deps.importNfcPcsc),
     pcscdAvailable: deps.pcscdAvailable,
+    restartPcscd: deps.restartPcscd,
     timers: deps.timers,
     log: log.child({ dev: 'reader' }),
   });

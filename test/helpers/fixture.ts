@@ -9,19 +9,25 @@ import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { Terminal } from '../../firmware/terminal/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
-import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
+import type { TerminalConfig, TerminalConfigInput } from '../../firmware/config/schema.ts';
+import type { CardReader } from '../../hal/types.ts';
 import { createLogger, type Logger } from '../../firmware/log.ts';
 import { createSimHardware } from '../../hal/sim/index.ts';
 import { SimClient } from './sim-client.ts';
 import type { Clock } from '../../firmware/clock.ts';
 import { logSink } from './log-sink.ts';
 
+export type ReaderFactory = (config: TerminalConfig, log: Logger) => CardReader | Promise<CardReader>;
+
 export interface World {
   dir: string;
   broker: EmbeddedBroker;
   ledger: Ledger;
-  /** `log`: the terminal's logger (default: debug level into the suite's log sink); `clock`: its clock. */
-  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+  /**
+   * `log`: the terminal's logger (default: debug level into the suite's log sink); `clock`: its clock;
+   * `reader`: a real reader driver for this config instead of the simulated one (the rest stays simulated).
+   */
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock; reader?: ReaderFactory }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
 /**
@@ -49,7 +55,8 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
       });
       const log = opts.log ?? createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });
       const sim = await SimClient.connect(url, id, !opts.brokerDown);
-      const hardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
+      const simHardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
+      const hardware = opts.reader ? { ...simHardware, reader: await opts.reader(config, log) } : simHardware;
       const terminal = await Terminal.start({ config, hardware, log, clock: opts.clock });
       let stopped = false;
       const stop = async () => {

@@ -60,7 +60,11 @@ export interface VirtualPcsc {
   readonly pid: number | undefined;
   /** pcscd's output so far (for a failing test's message). */
   output(): string;
-  start(): Promise<void>;
+  /**
+   * `reader: false`: pcscd comes up without the virtual reader, as on a terminal whose reader is
+   * unplugged (pcscd 1.9's udev build never drops a configured serial reader while it runs).
+   */
+  start(o?: { reader?: boolean }): Promise<void>;
   /** SIGKILL, as a crash would; start() brings it back on the same socket and port. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -80,7 +84,7 @@ export async function startVirtualPcsc(): Promise<VirtualPcsc> {
   mkdirSync(conf);
   // vpcd's DEVICENAME: /dev/null:<port in hex> makes it listen for the virtual card on that port.
   const hex = `0x${port.toString(16).toUpperCase()}`;
-  writeFileSync(join(conf, 'vpcd'), `FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:${hex}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    ${hex}\n`);
+  const readerConf = `FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:${hex}\nLIBPATH      ${VPCD_DRIVER}\nCHANNELID    ${hex}\n`;
   const isolated = canUnshare();
   const run = join(dir, 'run');
   mkdirSync(run);
@@ -89,8 +93,10 @@ export async function startVirtualPcsc(): Promise<VirtualPcsc> {
   let proc: ChildProcess | null = null;
   let out = '';
 
-  const start = async () => {
+  const start = async ({ reader = true }: { reader?: boolean } = {}) => {
     rmSync(join(run, 'pcscd.comm'), { force: true });
+    if (reader) writeFileSync(join(conf, 'vpcd'), readerConf);
+    else rmSync(join(conf, 'vpcd'), { force: true });
     const [cmd, args] = isolated
       ? ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && exec pcscd -f -c "$2"', 'sh', run, conf]]
       : ['flock', ['-F', join(tmpdir(), 'klubkort-pcscd.lock'), 'pcscd', '-f', '-c', conf]];
