@@ -1,7 +1,10 @@
 // The data directory check against the mount tables of the cases that matter: raspi-config's
 // overlay root (upper dir on a tmpfs), a data partition mounted under it, a tmpfs, a container.
 import test from 'ava';
-import { mountOf, parseMountinfo, volatileStorage } from '../firmware/cli/data-dir-storage.ts';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { existingRealPath, mountOf, parseMountinfo, volatileStorage } from '../firmware/cli/data-dir-storage.ts';
 
 /** raspi-config's overlay file system (overlayroot=tmpfs) with and without a data partition. */
 const OVERLAY_ROOT = [
@@ -31,4 +34,11 @@ test('a tmpfs is refused; ext4 and a container overlay whose upper dir is not vi
   t.is(mountOf('/srv/a b/c', m)?.mountPoint, '/srv/a b', 'escaped spaces');
   const docker = parseMountinfo('100 90 0:50 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A,upperdir=/var/lib/docker/overlay2/x/diff,workdir=/var/lib/docker/overlay2/x/work');
   t.is(volatileStorage('/var/lib/klubkort', docker), null);
+});
+
+test('a data directory not made yet is judged by its nearest existing parent (the selftest runs before the daemon made it)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-storage-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.is(existingRealPath(join(dir, 'not', 'yet')), realpathSync(dir));
+  t.is(existingRealPath(dir), realpathSync(dir));
 });

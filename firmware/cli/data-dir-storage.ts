@@ -2,6 +2,7 @@
 // (and any tmpfs) keeps writes in RAM: every sale since boot would vanish at the next reboot,
 // fsync or not. The daemon refuses such a data directory at start (docs/deploy.md, "Read-only root").
 import { readFileSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface Mount { mountPoint: string; fsType: string; superOptions: string }
 
@@ -48,5 +49,19 @@ export function checkDataDirStorage(dir: string, mountinfo = '/proc/self/mountin
   } catch {
     return null; // not Linux: nothing to judge by
   }
-  return volatileStorage(realpathSync(dir), parseMountinfo(text));
+  return volatileStorage(existingRealPath(dir), parseMountinfo(text));
+}
+
+/**
+ * The resolved path of `dir`, or of its nearest existing parent when it is not made yet (the
+ * selftest runs before the daemon ever created it): the new directory lands on that mount.
+ */
+export function existingRealPath(dir: string): string {
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      return realpathSync(p);
+    } catch (e) {
+      if (dirname(p) === p || (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
 }
