@@ -5,20 +5,28 @@ import test from 'ava';
 import { startSimInTmux, ringUpAndTap as ringUp } from './fixtures/tui-sim.ts';
 import type { TmuxSession } from './fixtures/ui/tmux.ts';
 
-// The sim panel's list: the seven demo children, then the cashier (8) and the lead (9).
-const EMIL = 6, SOFIE = 7, METTE = 8, LARS = 9;
+// The sim panel's list: the demo children (Emil 6th, Sofie 7th, then the genuine cards), then the
+// cashier and the lead last.
+const EMIL = 6, SOFIE = 7;
+const STAFF = { METTE: 0, LARS: 1 } as const;
 
 /** The idle screen whatever its message (after a sign-in it says so). */
 const IDLE = ['Tryk 1-9', '* Online'];
 const ringUpAndTap = (s: TmuxSession, items: string[], n: number) => ringUp(s, items, n, IDLE);
 
-/** Taps the n-th card of the sim panel on the idle screen (paced: Esc then a letter reads as Alt+letter). */
-async function tapOnIdle(s: TmuxSession, n: number): Promise<void> {
+/**
+ * Taps a staff card through the sim panel on the idle screen: they are last in its list, past the
+ * digits, so the list is walked from its end (paced: Esc then a letter reads as Alt+letter).
+ */
+async function tapStaff(s: TmuxSession, which: number): Promise<void> {
   await s.screen(['Tryk 1-9']);
   await new Promise((r) => setTimeout(r, 300));
   s.keys('k');
   await s.screen(['Alma Larsen']);
-  s.keys(String(n));
+  for (let i = 0; i < 15; i++) s.keys('Down');
+  await s.screen(['Lars Holm, lead (personalekort)']);
+  for (let i = 0; i < 1 - which; i++) s.keys('Up');
+  s.keys('Enter');
 }
 
 test('a cashier signs in, each parents\' rule refuses with the basket kept, and a void is refused to a cashier and allowed to a lead', async (t) => {
@@ -35,7 +43,7 @@ test('a cashier signs in, each parents\' rule refuses with the basket kept, and 
   s.keys('Escape');
 
   // The cashier signs in with her staff card: her name on the status bar.
-  await tapOnIdle(s, METTE);
+  await tapStaff(s, STAFF.METTE);
   await s.screen(['Kasserer logget ind', 'Kasserer: Mette Kristensen']);
 
   // daily_limit: refused at the tap, how much is left shown, the basket kept.
@@ -70,7 +78,7 @@ test('a cashier signs in, each parents\' rule refuses with the basket kept, and 
   s.keys('Escape');
 
   // A lead replaces her and may.
-  await tapOnIdle(s, LARS);
+  await tapStaff(s, STAFF.LARS);
   await s.screen(['Leder: Lars Holm']);
   s.keys('F2');
   await s.screen(['Annullér sidste salg']);
