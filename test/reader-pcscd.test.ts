@@ -6,6 +6,7 @@ import { Acr122uReader, probePcscd } from '../hal/pi/acr122u-reader.ts';
 import { createLogger } from '../hal/log.ts';
 import { startVirtualPcsc, type VirtualPcsc } from './helpers/pcscd.ts';
 import { ntag424Card, uidCard, VirtualCard } from './helpers/vpcd-card.ts';
+import { hungCardFor } from './helpers/vpcd-hung-card.ts';
 import type { Ntag424Card } from '../hal/ntag424/index.ts';
 import { genuineSun, issuedChip } from './helpers/sun-chip.ts';
 import type { CardTap } from '../hal/types.ts';
@@ -161,14 +162,13 @@ test.serial('a reader that never answers: timeouts, context rebuilt, pcscd resta
   const pid = pcsc.pid;
   const count = (what: string) => d.events.filter((e) => e.includes(what)).length;
   const left = () => d.logs().split('card left the field"').length - 1;
-  /** A card whose reads the reader never answers: one timeout, then it is taken away. */
+  /** A card whose reads the reader never answers: one timeout, then it is taken away (see vpcd-hung-card.ts). */
   const hung = async () => {
     const timeouts = count('no answer from the reader');
-    const card = d.card(() => new Promise<Buffer>(() => undefined));
-    await card.insert();
-    await until(() => count('no answer from the reader') > timeouts, 'a timeout', 15_000);
     const before = left();
-    card.remove();
+    const card = await hungCardFor(pcsc.port, 4000);
+    await until(() => count('no answer from the reader') > timeouts, 'a timeout', 15_000);
+    await card.gone;
     // Mid-rebuild the old context may be the one that sees it leave, or none: then give pcscd a moment.
     await until(() => left() > before, 'the card off the field', 3000).catch(() => new Promise((r) => setTimeout(r, 1500)));
   };
