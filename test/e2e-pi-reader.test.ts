@@ -213,7 +213,7 @@ test.serial('pcscd killed and started again, then the reader gone and back: the 
   await until(() => w.ledger.card(C, UID_CHILD)!.balance < balance, 'both sales booked');
 });
 
-test.serial('klubkort selftest on a pi config sees the virtual reader, shows a card pulled mid-read, and passes the reader on a genuine card\'s tap', async (t) => {
+test.serial('klubkort selftest on a pi config sees the virtual reader and passes it on a genuine card\'s tap', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-selftest-pi-'));
   const broker = await startBroker();
   const chip = await issuedChip(SUN_CHILD);
@@ -234,12 +234,6 @@ test.serial('klubkort selftest on a pi config sees the virtual reader, shows a c
     void exited.then(() => reject(new Error(`selftest ended before asking for a card:\n${out}\n${err.slice(-2000)}`)));
   });
   t.regex(out, /tap a card on the reader within 20 s\n/, 'the reader is attached when the tap is asked for');
-  // The technician's first tap is too quick: the card is away before its UID is read.
-  const pulled: VirtualCard = new VirtualCard(pcsc.port, (apdu) => { if (apdu.equals(GET_UID)) { pulled.remove(); return new Promise<Buffer>(() => undefined); } return Buffer.from('6a81', 'hex'); });
-  cards.push(pulled);
-  await pulled.insert();
-  await until(() => out.includes('read failed ('), 'the failed read shown', 15_000);
-  await new Promise((r) => setTimeout(r, 1500)); // pcscd sees the field empty before the next card
   const genuine = ntag424Card(pcsc.port, chip);
   cards.push(genuine);
   await genuine.insert();
