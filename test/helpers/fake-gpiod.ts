@@ -119,8 +119,11 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       const closed = new Promise<ToolResult>((r) => { resolveClosed = r; });
       const id = nextId++;
       const p = o.installed === false ? null : parseSet(args, false);
+      // Killed before it got going (a busy machine runs the driver's settle timer first): it never holds.
+      let killed = false;
       setImmediate(() => {
         if (p === null) return resolveClosed({ code: null, stdout: '', stderr: '', errno: 'ENOENT' });
+        if (killed) return resolveClosed({ code: null, stdout: '', stderr: '' });
         if (typeof p === 'string') return resolveClosed(fail(p));
         for (const [off, v] of p.values) {
           held.set(`${p.chip}/${off}`, id);
@@ -136,7 +139,7 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       return {
         onLine: (fn) => { lineFns.push(fn); },
         closed,
-        kill: () => { live.get(id)?.(); },
+        kill: () => { killed = true; live.get(id)?.(); },
       };
     },
   };
