@@ -188,6 +188,16 @@ test('requireCashier: the basket keys answer with a notice while nobody is signe
   t.like(state, { screen: 'idle', notice: 'cashierRequired', lines: [] });
   t.regex(toScreenModel(state, c, st).message, /personalekort/);
   t.is(run(keys('1'), ctx({ requireCashier: true, cashier: mette })).state.screen, 'basket');
+  // A basket rung up before the cashier was signed out (idle) is not sold either.
+  const basket = run(keys('1'), ctx({ requireCashier: true, cashier: mette })).state;
+  t.like(transition(basket, { type: 'key', key: 'enter' }, c).state, { screen: 'basket', notice: 'cashierRequired' });
+  const tap = run(keys('1', 'enter'), ctx({ requireCashier: true, cashier: mette })).state;
+  t.like(transition(tap, tapWith(card), c).state, { screen: 'tap', notice: 'cashierRequired' });
+  const confirm = run(keys('1', 'enter'), ctx({ requireCashier: true, cashier: mette }), initialState());
+  const atConfirm = transition(confirm.state, tapWith(card), ctx({ requireCashier: true, cashier: mette })).state;
+  const enter = transition(atConfirm, { type: 'key', key: 'enter' }, c);
+  t.false(enter.effects.some((e) => e.type === 'authorise'));
+  t.like(enter.state, { screen: 'confirm', notice: 'cashierRequired' });
 });
 
 test('a void is refused to another cashier and allowed to the one who sold and to a lead', (t) => {

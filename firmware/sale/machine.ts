@@ -68,6 +68,11 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
 
 function lookupUid(l: TapLookup): string | undefined { return l.card?.uid; }
 
+/** 1.1 `requireCashier`: nothing is sold while nobody is signed in (also a basket rung up before an idle sign-out). */
+const cashierMissing = (ctx: SaleContext): boolean => ctx.requireCashier && !ctx.cashier;
+const needCashier = (state: Extract<SaleState, { notice: unknown }>): Step =>
+  ({ state: { ...state, notice: 'cashierRequired' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] });
+
 function toIdle(): Step { return { state: initialState(), effects: [off] }; }
 
 /** 1.1: after a declined sale the basket is kept (back to `basket` with the same lines); else idle. */
@@ -119,6 +124,7 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   const kept = b && { lines: b.lines, page: b.page };
   if (!lookup.ok) return refuse(lookup.reason, lookup.card, kept, ctx);
   if (!b) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
+  if (cashierMissing(ctx)) return needCashier(b);
   // 1.1: the parents' rules, checked at the tap, before the cashier can approve.
   const refusal = rulesRefusal(lookup.card, b.lines, ctx);
   if (refusal) return refuse(refusal.reason, lookup.card, kept, ctx);
@@ -137,6 +143,7 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
       return key === 'escape' ? stay({ ...state, screen: 'basket', notice: null }) : stay(state);
     case 'confirm':
       if (state.busy) return stay(state);
+      if (key === 'enter' && cashierMissing(ctx)) return needCashier(state);
       if (key === 'enter') return { state: { ...state, busy: true }, effects: [{ type: 'authorise', lines: state.lines, card: state.card }] };
       if (key === 'escape') return { state: { screen: 'basket', lines: state.lines, page: state.page, notice: null }, effects: [off] };
       return stay(state);
@@ -164,7 +171,7 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
   const withLines = (lines: BasketLine[]): Step => stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
   if (/^[1-9]$/.test(key)) {
     // 1.1: with requireCashier nothing is sold while nobody is signed in.
-    if (ctx.requireCashier && !ctx.cashier) return { state: { ...state, notice: 'cashierRequired' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+    if (cashierMissing(ctx)) return needCashier(state);
     const item = ctx.catalog[page * PAGE_SIZE + Number(key) - 1];
     if (!item) return stay(state);
     const lines = addItem(state.lines, item);
@@ -179,7 +186,9 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
     case 'down': return stay({ ...state, page: (page + 1) % pages });
     case 'backspace': return withLines(removeLast(state.lines));
     case 'escape': return state.lines.length ? toIdle() : stay({ ...state, notice: null });
-    case 'enter': return state.lines.length ? stay({ screen: 'tap', lines: state.lines, page, notice: null }) : stay(state);
+    case 'enter':
+      if (state.lines.length && cashierMissing(ctx)) return needCashier(state);
+      return state.lines.length ? stay({ screen: 'tap', lines: state.lines, page, notice: null }) : stay(state);
     case 'f2': return state.screen === 'idle' ? { state: { screen: 'void', sale: null }, effects: [{ type: 'loadVoid' }] } : stay(state);
     case 'f3': return state.screen === 'idle' ? { state: { screen: 'report', report: emptyReport() }, effects: [{ type: 'loadReport' }] } : stay(state);
     case 'f5': return { state, effects: [{ type: 'forward' }] };

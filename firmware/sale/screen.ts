@@ -72,7 +72,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
     case 'confirm':
       return {
         ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),
-        message: t(s.busy ? 'busy' : s.card.photo ? 'confirm' : 'confirmNoPhoto'),
+        message: t(s.busy ? 'busy' : s.notice ?? (s.card.photo ? 'confirm' : 'confirmNoPhoto')),
         view: {
           ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'approve'], ['escape', 'cancel']),
           rules: rulesView(s.card, s.lines, ctx, null), lowBalance: s.card.available - basketTotal(s.lines) < ctx.lowBalance,
