@@ -126,6 +126,7 @@ test('the SUN read copes with short reads, refuses garbled answers and reports a
   await t.throwsAsync(readSun(async () => Buffer.from([0x90])), { message: /no status word/ });
   await t.throwsAsync(readSun(async () => Buffer.from('6F00', 'hex')), { message: /6F00/ });
   t.is(await readSun(async () => Buffer.from('6E00', 'hex')), null, 'a card that speaks no ISO 7816-4');
+  t.is(await readSun(async () => Buffer.from('9000', 'hex')), null, 'a card that says OK to everything and gives nothing');
 });
 
 test('the template has the contract\'s query and the mirror offsets point into it', (t) => {

@@ -67,7 +67,8 @@ const READ_CHUNK = 0xf0;
 /**
  * Reads `length` bytes of the selected file from `offset`, in chunks; a card that answers with
  * fewer bytes than asked (a short read) is asked again for the rest.
- * Resolves null when the card refuses the read (not found / no access), throws on a broken transfer.
+ * Resolves null when the card refuses the read (not found / no access) or answers OK without data;
+ * throws on a broken transfer.
  */
 export async function readFile(transmit: Transmit, offset: number, length: number): Promise<Buffer | null> {
   const parts: Buffer[] = [];
@@ -79,7 +80,8 @@ export async function readFile(transmit: Transmit, offset: number, length: numbe
       if (refusal(a.sw)) return null;
       throw new ApduError(`READ BINARY: status ${hexSw(a.sw)}`, a.sw);
     }
-    if (a.data.length === 0) throw new ApduError('READ BINARY: the card sent no data', a.sw);
+    // A card that says OK and gives nothing has nothing to give (not a broken transfer): no file to read.
+    if (a.data.length === 0) return null;
     parts.push(a.data.subarray(0, want));
     done += Math.min(a.data.length, want);
   }
