@@ -52,10 +52,9 @@ export async function runSim(argv: string[]): Promise<number> {
     onQuit: () => void stop(),
     simPanel: values.headless ? undefined : {
       cards: [
-        // Digits reach the first nine: the UID cards and the staff cards; the genuine cards follow (↓, Enter).
-        ...demoChildren().filter((c) => c.auth !== 'sun').map((c) => ({ uid: c.uid, label: c.name })),
+        // The children (the genuine cards 8 and 9), then the staff cards past the digits (↓, Enter).
+        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name, sun: c.auth === 'sun' })),
         ...demoStaff().map((s) => ({ uid: s.cardUid, label: `${s.name}, ${s.role}`, staff: true })),
-        ...demoChildren().filter((c) => c.auth === 'sun').map((c) => ({ uid: c.uid, label: c.name, sun: true })),
       ],
       tap: (uid) => void hand.tap(uid).then(reader),
       clone: (uid) => reader(hand.clone(uid)),
