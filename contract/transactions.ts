@@ -26,38 +26,28 @@ export type CardAuth = z.infer<typeof CardAuth>;
 /** 1.1: the signed-in cashier's staffId, or null. */
 export const CashierId = z.string().min(1).max(128).nullable();
 
-export const SaleMsg = z.object({
+/** Every tx message names its txId, its terminal and when it was made. */
+const TxBase = z.object({ txId: TxId, terminalId: TerminalId, createdAt: IsoTime });
+/** Sales and voids also name the club, the card and (1.1) the signed-in cashier. */
+const CardTx = TxBase.extend({ clubId: ClubId, cardUid: CardUid, cashierId: CashierId.optional() });
+
+export const SaleMsg = CardTx.extend({
   type: z.literal('sale'),
-  txId: TxId,
-  terminalId: TerminalId,
-  clubId: ClubId,
-  cardUid: CardUid,
   items: z.array(SaleLine).min(1).max(MAX_SALE_LINES),
   total: NonNegOre,
-  createdAt: IsoTime,
   offline: z.boolean(),
-  cashierId: CashierId.optional(),
   cardAuth: CardAuth.optional(),
 });
 export type SaleMsg = z.infer<typeof SaleMsg>;
 
-export const VoidMsg = z.object({
+export const VoidMsg = CardTx.extend({
   type: z.literal('void'),
-  txId: TxId,
   voids: TxId,
-  terminalId: TerminalId,
-  clubId: ClubId,
-  cardUid: CardUid,
-  createdAt: IsoTime,
-  cashierId: CashierId.optional(),
 });
 export type VoidMsg = z.infer<typeof VoidMsg>;
 
-export const ReversalMsg = z.object({
+export const ReversalMsg = TxBase.extend({
   type: z.literal('reversal'),
-  txId: TxId,
-  terminalId: TerminalId,
-  createdAt: IsoTime,
 });
 export type ReversalMsg = z.infer<typeof ReversalMsg>;
 
