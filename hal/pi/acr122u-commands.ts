@@ -16,13 +16,15 @@ export function parseUidResponse(res: Buffer): string {
 }
 
 /**
- * Whether a card may carry a SUN, from the ATR the reader built for it: a PC/SC part 3 storage
- * card (MIFARE Classic/Ultralight, NTAG 21x: ATR byte 5 is 4F, the start of the PC/SC RID) speaks
- * no ISO 7816-4 and is read for its UID alone; an ISO 14443-4 card (an NTAG 424 DNA, a DESFire)
- * or one without an ATR is asked for its NDEF file too. Saves a UID card's tap its SELECT.
+ * Whether a card may carry a SUN, from what nfc-pcsc knows of it: a PC/SC part 3 storage card
+ * (MIFARE Classic/Ultralight, NTAG 21x: nfc-pcsc's TAG_ISO_14443_3, ATR byte 5 4F, the start of
+ * the PC/SC RID) speaks no ISO 7816-4 and is read for its UID alone; an ISO 14443-4 card (an NTAG
+ * 424 DNA, a DESFire) or one it knows nothing of is asked for its NDEF file too. Saves a UID
+ * card's tap its SELECT.
  */
-export function mayCarrySun(atr: Buffer | undefined): boolean {
-  return !(atr && atr.length > 5 && atr[5] === 0x4f);
+export function mayCarrySun(card: { atr?: Buffer; standard?: string }): boolean {
+  if (card.standard === 'TAG_ISO_14443_3') return false;
+  return !(card.atr && card.atr.length > 5 && card.atr[5] === 0x4f);
 }
 
 /** Largest answer a card's own APDU may bring: a short APDU's 256 bytes and SW1 SW2. */

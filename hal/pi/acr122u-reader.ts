@@ -99,7 +99,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     this.#session.on('active', (r) => this.#onActive(r));
     this.#session.on('inactive', () => this.#onInactive());
     this.#session.on('detached', () => { this.#markDetached(); this.#healer.dispatch({ type: 'absent' }); });
-    this.#session.on('card', (r, card) => this.#dispatch({ type: 'cardIn', sun: mayCarrySun(card.atr) }, r));
+    this.#session.on('card', (r, card) => this.#dispatch({ type: 'cardIn', sun: mayCarrySun(card) }, r));
     this.#session.on('cardOff', (r) => this.#dispatch({ type: 'cardOff' }, r));
   }
 
