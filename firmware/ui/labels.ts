@@ -5,59 +5,52 @@ import type { ReaderStatus, ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 
-const da = {
-  online: 'Online', offline: 'Offline', queue: 'Kø', reader: 'Læser', readerReady: 'klar', readerUnplugged: 'ikke tilsluttet',
-  indicators: 'Lys/lyd', indicatorsReader: 'kun læserens', indicatorsScreen: 'mangler',
-  readerNotAnswering: 'svarer ikke', readerReplug: 'sæt stikket i igen',
-  items: 'Varer', page: 'Side', noItems: 'Ingen varer endnu', basket: 'Kurv', basketEmpty: 'Kurven er tom', total: 'I alt',
-  itemCount: 'varer', pickItems: 'Tryk 1–9 for at vælge en vare', tapForBalance: 'Hold et kort op for at se saldoen',
-  tapTitle: 'HOLD KORTET OP', balance: 'Saldo', afterSale: 'Efter køb', newBalance: 'Ny saldo', ref: 'Ref.',
-  noPhoto: 'Intet foto — tjek barnet', photoMissing: 'Foto mangler — tjek barnet', photoLoading: 'Henter foto…',
-  photoCannotShow: 'Fotoet kan ikke vises — spørg om barnets navn',
-  working: 'Arbejder…', approved: 'GODKENDT', declined: 'AFVIST',
-  lastSale: 'Sidste salg', noSale: 'Intet salg at annullere', alreadyVoided: 'Allerede annulleret',
-  report: 'Dagens rapport', sales: 'Salg', offlineSales: 'Heraf offline', voids: 'Annulleringer', declinedCount: 'Afviste',
-  queued: 'Venter på hovedbogen', error: 'FEJL',
-  errReader: 'Kortlæseren er ikke tilsluttet', errReaderSilent: 'Kortlæseren svarer ikke',
-  fixReaderWait: 'Vent lidt — kassen genstarter kortlæseren.', fixReaderReplug: 'Tag kortlæserens stik ud, og sæt det i igen.',
-  errBroker: 'Ingen forbindelse til serveren', errConfig: 'Fejl i opsætningen',
-  errStorage: 'Fejl i lageret', errUnknown: 'Fejl',
-  fixReader: 'Sæt kortlæserens stik i igen.', fixBroker: 'Tjek netværket. Salg kan fortsætte offline inden for grænserne.',
-  fixConfig: 'Kontakt den ansvarlige for kassen.', fixStorage: 'Kontakt den ansvarlige for kassen.',
-  sim: 'SIM', simTap: 'tap kort', simRemove: 'fjern kort', simPlug: 'læser ud/ind', simLedger: 'hovedbog af/på',
-  simPick: 'Vælg et barn at tappe', simClose: 'luk', simDid: 'Udført',
-  note: 'Note fra forældre', leftToday: 'Tilbage i dag', blockedItem: 'Spærret vare', lowBalance: 'Lav saldo — bed om at få sat penge ind',
-  cashier: 'Kasserer', lead: 'Leder', noCashier: 'Ingen kasserer logget ind', sinceSignIn: 'siden login', simStaff: 'personalekort',
-  simSunKeys: 'SUN: c kopi, p gentag', simClone: 'kopi', simReplay: 'gentaget læsning', simNoReplay: 'intet at gentage endnu',
+/** Every word of the screen in both languages, side by side (one place to add a word). */
+const WORDS = {
+  online: { da: 'Online', en: 'Online' }, offline: { da: 'Offline', en: 'Offline' }, queue: { da: 'Kø', en: 'Queue' },
+  reader: { da: 'Læser', en: 'Reader' }, readerReady: { da: 'klar', en: 'ready' }, readerUnplugged: { da: 'ikke tilsluttet', en: 'unplugged' },
+  indicators: { da: 'Lys/lyd', en: 'Lights/buzzer' }, indicatorsReader: { da: 'kun læserens', en: "reader's only" },
+  indicatorsScreen: { da: 'mangler', en: 'missing' }, readerNotAnswering: { da: 'svarer ikke', en: 'not answering' },
+  readerReplug: { da: 'sæt stikket i igen', en: 'plug it in again' }, items: { da: 'Varer', en: 'Items' }, page: { da: 'Side', en: 'Page' },
+  noItems: { da: 'Ingen varer endnu', en: 'No items yet' }, basket: { da: 'Kurv', en: 'Basket' },
+  basketEmpty: { da: 'Kurven er tom', en: 'The basket is empty' }, total: { da: 'I alt', en: 'Total' }, itemCount: { da: 'varer', en: 'items' },
+  pickItems: { da: 'Tryk 1–9 for at vælge en vare', en: 'Press 1–9 to pick an item' },
+  tapForBalance: { da: 'Hold et kort op for at se saldoen', en: 'Tap a card to see its balance' }, tapTitle: { da: 'HOLD KORTET OP', en: 'TAP CARD' },
+  balance: { da: 'Saldo', en: 'Balance' }, afterSale: { da: 'Efter køb', en: 'After sale' }, newBalance: { da: 'Ny saldo', en: 'New balance' },
+  ref: { da: 'Ref.', en: 'Ref.' }, noPhoto: { da: 'Intet foto — tjek barnet', en: 'No photo — check the child' },
+  photoMissing: { da: 'Foto mangler — tjek barnet', en: 'Photo missing — check the child' }, photoLoading: { da: 'Henter foto…', en: 'Loading photo…' },
+  photoCannotShow: { da: 'Fotoet kan ikke vises — spørg om barnets navn', en: "The photo cannot be shown — ask the child's name" },
+  working: { da: 'Arbejder…', en: 'Working…' }, approved: { da: 'GODKENDT', en: 'APPROVED' }, declined: { da: 'AFVIST', en: 'DECLINED' },
+  lastSale: { da: 'Sidste salg', en: 'Last sale' }, noSale: { da: 'Intet salg at annullere', en: 'No sale to void' },
+  alreadyVoided: { da: 'Allerede annulleret', en: 'Already voided' }, report: { da: 'Dagens rapport', en: "Today's report" },
+  sales: { da: 'Salg', en: 'Sales' }, offlineSales: { da: 'Heraf offline', en: 'Of which offline' }, voids: { da: 'Annulleringer', en: 'Voids' },
+  declinedCount: { da: 'Afviste', en: 'Declined' }, queued: { da: 'Venter på hovedbogen', en: 'Waiting for the ledger' },
+  error: { da: 'FEJL', en: 'ERROR' }, errReader: { da: 'Kortlæseren er ikke tilsluttet', en: 'The card reader is not connected' },
+  errReaderSilent: { da: 'Kortlæseren svarer ikke', en: 'The card reader is not answering' },
+  fixReaderWait: { da: 'Vent lidt — kassen genstarter kortlæseren.', en: 'Wait a moment — the terminal is restarting the card reader.' },
+  fixReaderReplug: { da: 'Tag kortlæserens stik ud, og sæt det i igen.', en: 'Unplug the card reader and plug it in again.' },
+  errBroker: { da: 'Ingen forbindelse til serveren', en: 'No connection to the server' },
+  errConfig: { da: 'Fejl i opsætningen', en: 'Configuration problem' }, errStorage: { da: 'Fejl i lageret', en: 'Storage problem' },
+  errUnknown: { da: 'Fejl', en: 'Error' }, fixReader: { da: 'Sæt kortlæserens stik i igen.', en: 'Plug the card reader in again.' },
+  fixBroker: { da: 'Tjek netværket. Salg kan fortsætte offline inden for grænserne.', en: 'Check the network. Sales can go on offline within the limits.' },
+  fixConfig: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' },
+  fixStorage: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' }, sim: { da: 'SIM', en: 'SIM' },
+  simTap: { da: 'tap kort', en: 'tap card' }, simRemove: { da: 'fjern kort', en: 'remove card' }, simPlug: { da: 'læser ud/ind', en: 'reader out/in' },
+  simLedger: { da: 'hovedbog af/på', en: 'ledger off/on' }, simPick: { da: 'Vælg et barn at tappe', en: 'Pick a child to tap' },
+  simClose: { da: 'luk', en: 'close' }, simDid: { da: 'Udført', en: 'Done' }, note: { da: 'Note fra forældre', en: "Parent's note" },
+  leftToday: { da: 'Tilbage i dag', en: 'Left today' }, blockedItem: { da: 'Spærret vare', en: 'Blocked item' },
+  lowBalance: { da: 'Lav saldo — bed om at få sat penge ind', en: 'Low balance — ask for a top-up' }, cashier: { da: 'Kasserer', en: 'Cashier' },
+  lead: { da: 'Leder', en: 'Lead' }, noCashier: { da: 'Ingen kasserer logget ind', en: 'No cashier signed in' },
+  sinceSignIn: { da: 'siden login', en: 'since sign-in' }, simStaff: { da: 'personalekort', en: 'staff card' },
+  simSunKeys: { da: 'SUN: c kopi, p gentag', en: 'SUN: c clone, p replay' }, simClone: { da: 'kopi', en: 'clone' },
+  simReplay: { da: 'gentaget læsning', en: 'replayed read' }, simNoReplay: { da: 'intet at gentage endnu', en: 'nothing to replay yet' },
 } as const;
 
-export type Labels = { readonly [K in keyof typeof da]: string };
+export type Labels = { readonly [K in keyof typeof WORDS]: string };
 
-const en: Labels = {
-  online: 'Online', offline: 'Offline', queue: 'Queue', reader: 'Reader', readerReady: 'ready', readerUnplugged: 'unplugged',
-  indicators: 'Lights/buzzer', indicatorsReader: "reader's only", indicatorsScreen: 'missing',
-  readerNotAnswering: 'not answering', readerReplug: 'plug it in again',
-  items: 'Items', page: 'Page', noItems: 'No items yet', basket: 'Basket', basketEmpty: 'The basket is empty', total: 'Total',
-  itemCount: 'items', pickItems: 'Press 1–9 to pick an item', tapForBalance: 'Tap a card to see its balance',
-  tapTitle: 'TAP CARD', balance: 'Balance', afterSale: 'After sale', newBalance: 'New balance', ref: 'Ref.',
-  noPhoto: 'No photo — check the child', photoMissing: 'Photo missing — check the child', photoLoading: 'Loading photo…',
-  photoCannotShow: "The photo cannot be shown — ask the child's name",
-  working: 'Working…', approved: 'APPROVED', declined: 'DECLINED',
-  lastSale: 'Last sale', noSale: 'No sale to void', alreadyVoided: 'Already voided',
-  report: "Today's report", sales: 'Sales', offlineSales: 'Of which offline', voids: 'Voids', declinedCount: 'Declined',
-  queued: 'Waiting for the ledger', error: 'ERROR',
-  errReader: 'The card reader is not connected', errReaderSilent: 'The card reader is not answering',
-  fixReaderWait: 'Wait a moment — the terminal is restarting the card reader.', fixReaderReplug: 'Unplug the card reader and plug it in again.',
-  errBroker: 'No connection to the server', errConfig: 'Configuration problem',
-  errStorage: 'Storage problem', errUnknown: 'Error',
-  fixReader: 'Plug the card reader in again.', fixBroker: 'Check the network. Sales can go on offline within the limits.',
-  fixConfig: 'Call the person in charge of the terminal.', fixStorage: 'Call the person in charge of the terminal.',
-  sim: 'SIM', simTap: 'tap card', simRemove: 'remove card', simPlug: 'reader out/in', simLedger: 'ledger off/on',
-  simPick: 'Pick a child to tap', simClose: 'close', simDid: 'Done',
-  note: "Parent's note", leftToday: 'Left today', blockedItem: 'Blocked item', lowBalance: 'Low balance — ask for a top-up',
-  cashier: 'Cashier', lead: 'Lead', noCashier: 'No cashier signed in', sinceSignIn: 'since sign-in', simStaff: 'staff card',
-  simSunKeys: 'SUN: c clone, p replay', simClone: 'clone', simReplay: 'replayed read', simNoReplay: 'nothing to replay yet',
-};
+const inLang = (lang: Lang): Labels => Object.fromEntries(Object.entries(WORDS).map(([k, w]) => [k, w[lang]])) as Labels;
+const da = inLang('da');
+const en = inLang('en');
 
 export type LabelKey = keyof Labels;
 export const LABELS: Record<Lang, Labels> = { da, en };
