@@ -2,7 +2,7 @@
 // sale (F2) do not depend on a step of the wall clock; "today" is the club's local date; F2 offers
 // only the last approved sale of this terminal, and nothing once that one is voided or its card closed.
 import test from 'ava';
-import { world, type World } from './helpers/fixture.ts';
+import { inStep, world, type World } from './helpers/fixture.ts';
 import { fakeClock } from './helpers/clock.ts';
 import { sellDirect, voidLast } from './helpers/cashier.ts';
 import { until } from './helpers/until.ts';
@@ -15,14 +15,6 @@ import type { ReportView, VoidView } from '../contract/index.ts';
 const C = DEMO_CLUB_ID;
 const HOUR = 3600_000;
 const active = (w: World) => demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 3000).map((c) => c.cardUid);
-
-async function inStep(w: World, terminal: Terminal): Promise<void> {
-  await until(() => terminal.offlineClock.online, 'online');
-  await until(async () => {
-    for (const d of demoChildren()) if ((await terminal.journal.cards.get(d.uid))?.version !== w.ledger.card(C, d.uid)?.version) return false;
-    return (await terminal.journal.cards.catalog()) !== null;
-  }, 'card cache in step with the ledger');
-}
 
 /** Presses `key` on idle and waits for what it loads (the controller's own event). */
 async function load(terminal: Terminal, key: 'f2' | 'f3'): Promise<{ sale: VoidView | null } | { report: ReportView }> {

@@ -5,13 +5,12 @@
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import { world, type World } from './helpers/fixture.ts';
+import { inStep, world, type World } from './helpers/fixture.ts';
 import { fakeClock, type FakeClock } from './helpers/clock.ts';
 import { sellDirect } from './helpers/cashier.ts';
 import { until } from './helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { topics } from '../contract/index.ts';
-import type { Terminal } from '../firmware/terminal/terminal.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 
 const C = DEMO_CLUB_ID;
@@ -21,14 +20,6 @@ const CFG: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: MAX_AGE },
 const NO_BROKER: Partial<TerminalConfigInput> = { ...CFG, broker: { url: 'mqtt://127.0.0.1:1' } };
 
 const active = (w: World) => demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 2000).map((c) => c.cardUid);
-
-async function inStep(w: World, terminal: Terminal): Promise<void> {
-  await until(() => terminal.offlineClock.online, 'online');
-  await until(async () => {
-    for (const d of demoChildren()) if ((await terminal.journal.cards.get(d.uid))?.version !== w.ledger.card(C, d.uid)?.version) return false;
-    return (await terminal.journal.cards.catalog()) !== null;
-  }, 'card cache in step with the ledger');
-}
 
 /** Starts the terminal without a broker, sells item 1 to `uid` and stops it again. */
 async function offlineSale(w: World, clock: FakeClock, uid: string) {

@@ -6,21 +6,12 @@ import test from 'ava';
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { world, type World } from './helpers/fixture.ts';
+import { inStep, world } from './helpers/fixture.ts';
 import { until } from './helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
-import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
 const CFG = { sale: { replyTimeoutMs: 20000 } };
-
-async function inStep(w: World, terminal: Terminal): Promise<void> {
-  await until(() => terminal.offlineClock.online, 'online');
-  await until(async () => {
-    for (const d of demoChildren()) if ((await terminal.journal.cards.get(d.uid))?.version !== w.ledger.card(C, d.uid)?.version) return false;
-    return (await terminal.journal.cards.catalog()) !== null;
-  }, 'card cache in step with the ledger');
-}
 
 /** A consistent copy of a live SQLite journal, as a backup tool would take it. */
 function backup(from: string, to: string): Promise<void> {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
 import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
-import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
+import { demoChildren, demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
+import { until } from './until.ts';
 import { Terminal } from '../../firmware/terminal/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
 import type { TerminalConfig, TerminalConfigInput } from '../../firmware/config/schema.ts';
@@ -69,4 +70,13 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
       return { terminal, sim, stop };
     },
   };
+}
+
+/** Waits until `terminal` is online with every demo card at the ledger's version and the catalog. */
+export async function inStep(w: World, terminal: Terminal): Promise<void> {
+  await until(() => terminal.offlineClock.online, 'online');
+  await until(async () => {
+    for (const d of demoChildren()) if ((await terminal.journal.cards.get(d.uid))?.version !== w.ledger.card(DEMO_CLUB_ID, d.uid)?.version) return false;
+    return (await terminal.journal.cards.catalog()) !== null;
+  }, 'card cache in step with the ledger');
 }
