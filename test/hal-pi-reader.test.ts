@@ -290,6 +290,8 @@ test('an unplugged reader is detached, and found again when plugged back', async
   r.unplug();
   t.deepEqual(s.events, ['card 04A1B2C3', 'removed', 'detached']);
   t.false(s.reader.attached);
+  t.false(r.closed, 'never closed inside its own end event (pcsclite holds the reader mutex there)');
+  await flush();
   t.true(r.closed);
   t.true(s.nfcs[0].closed);
   // A fresh context is opened after a backoff, and picks up the reader when it comes back.
@@ -337,6 +339,7 @@ test('a pcscd failure drops the context and a new one is made once pcscd is back
   s.state.pcscd = false;
   s.nfc().emit('error', new Error('SCardGetStatusChange error: RPC transport error.(0x80100013)'));
   t.deepEqual(s.events, ['detached']);
+  await flush();
   t.true(s.nfcs[0].closed);
   t.true(r.closed);
   // Late events from the dead context change nothing.
@@ -402,6 +405,7 @@ test('stop() releases the context, readers and timers; late events are ignored',
   await r.insert('04a1b2c3');
   await flush();
   await s.reader.stop();
+  await flush();
   t.true(r.closed);
   t.true(s.nfc().closed);
   t.is(s.timers.pending, 0);

@@ -213,6 +213,13 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
    * it would block the event loop until the call returns.
    */
   #release(x: { close(): void }): void {
+    // Never from inside the event that brought us here: @pokusew/pcsclite emits a reader's 'end'
+    // (and its errors) while holding that reader's mutex, which close() takes again: a deadlock
+    // that freezes the daemon on a pcscd crash or an unplug.
+    setImmediate(() => this.#closeWhenIdle(x));
+  }
+
+  #closeWhenIdle(x: { close(): void }): void {
     if (this.#inflight.size === 0) return closeQuietly(x);
     this.#o.log.debug('a reader call is still under way: closing its PC/SC handle once it returns');
     void Promise.allSettled([...this.#inflight]).then(() => closeQuietly(x));
