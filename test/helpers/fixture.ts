@@ -72,11 +72,12 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
   };
 }
 
-/** Waits until `terminal` is online with every demo card at the ledger's version and the catalog. */
+/** Waits until `terminal` is online with every demo card at the ledger's version and the catalog (in the journal and on the till). */
 export async function inStep(w: World, terminal: Terminal): Promise<void> {
   await until(() => terminal.offlineClock.online, 'online');
   await until(async () => {
     for (const d of demoChildren()) if ((await terminal.journal.cards.get(d.uid))?.version !== w.ledger.card(DEMO_CLUB_ID, d.uid)?.version) return false;
-    return (await terminal.journal.cards.catalog()) !== null;
+    // The controller reads the catalog after the journal stored it: a key before that adds nothing.
+    return (await terminal.journal.cards.catalog()) !== null && terminal.controller.catalog.length > 0;
   }, 'card cache in step with the ledger');
 }
