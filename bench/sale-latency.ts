@@ -49,6 +49,7 @@ export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Pro
   await tap();
   const confirmAt = await confirmSeen;
   const tapDraw = await confirmDrawn;
+  const cardAt = probe.lastCardAt;
 
   const approvedDrawn = probe.nextDraw(isApproved);
   const approvedSeen = sim.waitFor(() => (sim.screen && isApproved(sim.screen) ? now() : undefined), 'approved');
@@ -56,6 +57,8 @@ export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Pro
   await sim.key('enter');
   const approvedAt = await approvedSeen;
   const enterDraw = await approvedDrawn;
+  // Read before the next key moves it.
+  const keyAt = probe.lastKeyAt;
   await sim.key('escape');
   await sim.waitScreen('idle');
   // The client keeps every screen it saw; the bench needs none of them, and the garbage
@@ -63,8 +66,8 @@ export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Pro
   sim.screens.length = 0;
   sim.indications.length = 0;
   return {
-    tapMqtt: msSince(tapAt, confirmAt), tapProc: msSince(probe.lastCardAt, tapDraw),
-    enterMqtt: msSince(enterAt, approvedAt), enterProc: msSince(probe.lastKeyAt, enterDraw),
+    tapMqtt: msSince(tapAt, confirmAt), tapProc: msSince(cardAt, tapDraw),
+    enterMqtt: msSince(enterAt, approvedAt), enterProc: msSince(keyAt, enterDraw),
   };
 }
 
