@@ -48,8 +48,10 @@ test('sold with the clock 26 h behind, then stepped forward: the report and the 
   const before = await report(terminal);
   t.is(before.sales, 2);
 
+  const named = (await terminal.businessDay.today()).date;
   clock.step(26 * HOUR); // NTP
   const r = await report(terminal);
+  t.deepEqual((await terminal.businessDay.today()).names, [named, localDay(clock.now(), 'Europe/Copenhagen')], 'the day keeps the name it had (the daily limit counts a record of it)');
   t.like(r, { sales: 2, salesTotal: before.salesTotal, date: localDay(clock.now(), 'Europe/Copenhagen') });
   t.is((await lastSale(terminal))?.txId ?? null, sold[1]!.result!.txId);
 

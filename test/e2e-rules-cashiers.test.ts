@@ -17,15 +17,19 @@ import type { Terminal } from '../firmware/terminal/terminal.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
 
 const C = DEMO_CLUB_ID;
+const HOUR = 3600_000;
 const EMIL = '04E1A2B3C4D5E6'; // daily limit 30 kr
 const SOFIE = '04F1A2B3C4D5E6'; // 'slik' blocked, a note
 const [METTE, LARS] = demoStaff() as [ReturnType<typeof demoStaff>[number], ReturnType<typeof demoStaff>[number]];
 const SLOW_RESULT: Partial<TerminalConfigInput> = { sale: { resultScreenMs: 60000, replyTimeoutMs: 2000, maxPurchase: 19999 } };
 
-/** A clock both the ledger and the terminal read, its wall clock set to `startIso`; `at` steps it there. */
+/**
+ * A clock both the ledger and the terminal read, its wall clock set to `startIso`; `until` lets
+ * time really pass to `iso` (a step of the wall clock would only rename the terminal's day).
+ */
 function clock(startIso: string) {
   const c = fakeClock({ wallOffsetMs: Date.parse(startIso) - Date.now(), trusted: true });
-  return Object.assign(c, { at: (iso: string) => c.step(Date.parse(iso) - c.now().getTime()) });
+  return Object.assign(c, { until: (iso: string) => c.pass(Date.parse(iso) - c.now().getTime()) });
 }
 
 async function ready(w: World, terminal: Terminal, sim: SimClient): Promise<void> {
@@ -76,7 +80,7 @@ test('daily limit online: refused at the tap with the basket kept, confirm shows
   await sim.key('escape');
   await sim.waitScreen('idle');
 
-  clk.at('2026-12-01T23:00:30.000Z'); // 00:00:30 on 2 December in Copenhagen
+  clk.until('2026-12-01T23:00:30.000Z'); // 00:00:30 on 2 December in Copenhagen
   const next = await ringUp(sim, ['5'], EMIL);
   t.like(next, { screen: 'confirm', view: { rules: { leftToday: 500 } } }, 'a new day: yesterday\'s spending does not count');
   t.like((await approve(sim)).result, { status: 'approved' });
@@ -139,7 +143,14 @@ test('offline, both rules hold from the cache with this terminal\'s unbooked sal
   t.like(c.state, { screen: 'basket', lines: [{ sku: 'vand', qty: 1 }] });
   c.onKey('escape');
 
-  clk.at('2026-06-30T22:00:05.000Z'); // 00:00:05 on 1 July
+  // The wall clock steps a day forward (a saved time, then NTP): the same real day goes on, and so
+  // does what was spent in it; stepped back, the same.
+  clk.step(26 * HOUR);
+  t.like((await sellDirect(terminal, ['3'], EMIL)).result, { status: 'declined', reason: 'daily_limit' }, 'a step forward does not begin a new day');
+  clk.step(-50 * HOUR);
+  t.like((await sellDirect(terminal, ['3'], EMIL)).result, { status: 'declined', reason: 'daily_limit' }, 'nor a step back');
+  clk.step(24 * HOUR);
+  clk.until('2026-06-30T22:00:05.000Z'); // 00:00:05 on 1 July
   t.like((await sellDirect(terminal, ['5'], EMIL)).result, { status: 'approved' }, 'yesterday\'s offline sale no longer counts');
   await mq.start();
   await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'queue forwarded');

@@ -79,3 +79,25 @@ test('sales and voids keep their cashier; the per-cashier report counts from the
   t.deepEqual(await j.sales.cashierReport('mette', mark), { sales: 2, salesTotal: 1600, voids: 1, voidsTotal: 800 });
   t.deepEqual(await j.sales.cashierReport('lars', mark), { sales: 1, salesTotal: 800, voids: 0, voidsTotal: 0 });
 });
+
+test('a card money read is kept only while nothing was written: a sale, a new record or any write in between is read again', async (t) => {
+  const j = await open(t);
+  const rules = { dailyLimit: 3000, blockedCategories: [], note: null };
+  await j.cards.put(card('DDDDDDDD', { rules }));
+  const first = await j.cardMoney('DDDDDDDD', 0);
+  t.is(await j.cardMoney('DDDDDDDD', 0), first, 'asked again with no write between: the same answer, not read again');
+  t.true(Object.isFrozen(first) && Object.isFrozen(first!.record) && Object.isFrozen(first!.record.rules), 'shared, so frozen');
+  t.not(await j.cardMoney('DDDDDDDD', null), first, 'another day mark is another read');
+  t.like(await j.cardMoney('DDDDDDDD', 0), { unbooked: 0, unbookedToday: 0 });
+
+  await j.sales.approveOffline({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: 'DDDDDDDD',
+    items: [{ sku: 'j', name: 'Juice', unitPrice: 700, qty: 1 }], total: 700, createdAt: new Date().toISOString(), offline: true, cashierId: null }, true);
+  t.like(await j.cardMoney('DDDDDDDD', 0), { unbooked: 700, unbookedToday: 700, exposure: { card: 700, terminal: 700 } });
+  const mark = (await j.sales.mark()).sale;
+  t.like(await j.cardMoney('DDDDDDDD', mark), { unbooked: 700, unbookedToday: 0 }, "rows before the day's mark are another day's");
+
+  await j.cards.put(card('DDDDDDDD', { rules, balance: 9000, version: 2 }));
+  t.like((await j.cardMoney('DDDDDDDD', 0))!.record, { balance: 9000, version: 2 });
+  await j.setMeta('x', 'y');
+  t.not(await j.cardMoney('DDDDDDDD', 0), await j.cardMoney('DDDDDDDD', null));
+});

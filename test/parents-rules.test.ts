@@ -1,6 +1,6 @@
 // The parents' rules (contract 1.1) as pure functions, shared by the terminal and the reference ledger.
 import test from 'ava';
-import { checkParentRules, displayNote, leftToday, spentAfter, spentInRecord } from '../firmware/rules/parents.ts';
+import { checkParentRules, displayNote, leftToday, spentAfter, spentInRecord, spentOnDay } from '../firmware/rules/parents.ts';
 import { localDay } from '../firmware/rules/local-day.ts';
 import { CardRules } from '../contract/index.ts';
 
@@ -24,6 +24,15 @@ test("today's spending in the record counts only when its day is today", (t) => 
   t.is(spentInRecord(undefined, '2026-12-01'), 0);
   t.deepEqual(spentAfter({ spent: { day: '2026-11-30', total: 1200 } }, '2026-12-01', 800), { day: '2026-12-01', total: 800 });
   t.deepEqual(spentAfter({ spent: { day: '2026-12-01', total: 1200 } }, '2026-12-01', -800), { day: '2026-12-01', total: 400 });
+});
+
+test("the terminal counts the record's spending for its business day: any date the day was shown as, or a later one", (t) => {
+  const day = { date: '2026-12-02', names: ['2026-12-01', '2026-12-02'] }; // renamed by a step forward
+  t.is(spentOnDay({ day: '2026-12-01', total: 1200 }, day), 1200, 'the same real day, named before the step');
+  t.is(spentOnDay({ day: '2026-12-02', total: 1200 }, day), 1200);
+  t.is(spentOnDay({ day: '2026-12-03', total: 1200 }, day), 1200, "the ledger's clock ahead of ours: counted, never lost");
+  t.is(spentOnDay({ day: '2026-11-30', total: 1200 }, day), 0, 'an earlier day');
+  t.is(spentOnDay(undefined, day), 0);
 });
 
 test('the club\'s day turns at local midnight in Copenhagen, in winter and in summer time', (t) => {

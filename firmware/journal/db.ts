@@ -13,6 +13,8 @@ export interface Queryable {
 }
 
 interface Prepared { ready: Map<string, sqlite3.Statement>; pending: Map<string, Promise<sqlite3.Statement>> }
+/** Counts the writes asked of the connection (shared with the batch views): see `generation`. */
+interface Writes { n: number }
 
 /** Distinct SQL texts kept prepared; the code has a few dozen, so this only bounds a mistake (past it, statements are prepared per call and finalized by the GC). */
 const MAX_PREPARED = 256;
@@ -25,13 +27,15 @@ export class Db implements Queryable {
    * statement (≈ 100 µs → 35 µs for a lookup by key), and a sale runs a dozen of them.
    */
   #prepared: Prepared;
+  #writes: Writes;
   /** True on the view `batch` hands out: its tx() and read() run inside the batch's transaction. */
   #joined: boolean;
   #closed = false;
 
-  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false) {
+  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false, writes: Writes = { n: 0 }) {
     this.#db = db;
     this.#prepared = prepared;
+    this.#writes = writes;
     this.#joined = joined;
   }
 
@@ -41,7 +45,15 @@ export class Db implements Queryable {
     });
   }
 
+  /**
+   * Goes up before every write is queued or run (tx, writeOne, writeRows, batch, checkpoint, and
+   * any run or exec, which may write): a read asked for while it had a value saw every change made
+   * until it changes again, so a caller may keep that read's answer while the generation stands.
+   */
+  get generation(): number { return this.#writes.n; }
+
   run(sql: string, params: Param[] = []): Promise<{ changes: number; lastID: number }> {
+    this.#writes.n++;
     return this.#with(sql, (st) => new Promise((resolve, reject) => {
       st.run(params, function (err) {
         if (err) reject(err); else resolve({ changes: this.changes, lastID: this.lastID });
@@ -56,6 +68,7 @@ export class Db implements Queryable {
     return this.#with(sql, (st) => new Promise((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
   }
   exec(sql: string): Promise<void> {
+    this.#writes.n++;
     return new Promise((resolve, reject) => this.#db.exec(sql, (err) => (err ? reject(err) : resolve())));
   }
 
@@ -90,7 +103,7 @@ export class Db implements Queryable {
 
   /** Like writeOne, for a statement with RETURNING: the rows it returned. */
   writeRows<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    if (this.#joined) return this.all<T>(sql, params);
+    if (this.#joined) { this.#writes.n++; return this.all<T>(sql, params); }
     return this.#enqueue(() => this.all<T>(sql, params));
   }
 
@@ -122,6 +135,7 @@ export class Db implements Queryable {
 
   /** Runs `job` after every write queued before it. */
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
+    this.#writes.n++;
     const next = this.#queue.then(job);
     this.#queue = next.catch(() => undefined);
     return next;
@@ -142,7 +156,7 @@ export class Db implements Queryable {
    */
   batch<T>(fn: (joined: Db) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
-    return this.tx(() => fn(new Db(this.#db, this.#prepared, true)));
+    return this.tx(() => fn(new Db(this.#db, this.#prepared, true, this.#writes)));
   }
 
   close(): Promise<void> {

@@ -38,3 +38,9 @@ export interface DayReport {
 
 /** The newest rows of the sales and voids tables at a moment: the rows after it came since. */
 export interface RowMark { sale: number; void: number }
+
+/**
+ * The business day (firmware/terminal/business-day.ts): its local date now, every date it has been
+ * shown as (a step of the wall clock renames the day; the newest last), and its first rows.
+ */
+export interface BusinessDayView { date: string; names: readonly string[]; mark: RowMark }

@@ -21,6 +21,15 @@ export const spentInRecord = (spent: Spent | undefined, today: string): number =
   (spent && spent.day === today ? spent.total : 0);
 
 /**
+ * The terminal's count of the record for its business day: `spent.day` is the day's date, or a
+ * date the day had before the wall clock stepped (a step renames the day, it does not begin a new
+ * one), or later than the day's date (the ledger's clock is ahead of this terminal's, e.g. before
+ * NTP after a boot without a real-time clock: counting it is the side that never weakens the limit).
+ */
+export const spentOnDay = (spent: Spent | undefined, day: { date: string; names: readonly string[] }): number =>
+  (spent && (spent.day > day.date || day.names.includes(spent.day)) ? spent.total : 0);
+
+/**
  * Money the card may still spend today under its daily limit (never below 0), or null without a
  * limit. `spentToday` is the record's count plus this terminal's sales of today not yet in it.
  */

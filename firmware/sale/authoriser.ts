@@ -6,9 +6,10 @@ import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CardMoney } from '../journal/card-money.ts';
 import type { Settled } from '../journal/sales-book.ts';
+import type { BusinessDayView } from '../journal/types.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import type { CardRecord, CatalogItem, SaleMsg } from '../../contract/index.ts';
-import { checkParentRules, displayNote, spentInRecord, withCategories } from '../rules/parents.ts';
+import { checkParentRules, displayNote, spentOnDay, withCategories } from '../rules/parents.ts';
 import { checkBasket, availableMoney } from '../rules/authorise.ts';
 import { reversalMessage, saleMessage, voidMessage } from './messages.ts';
 import { decideOffline } from '../rules/offline.ts';
@@ -26,15 +27,13 @@ const toView = (m: CardMoney, spentToday = 0): CardView => ({
   spentToday,
 });
 
-/** The club's local day now: its date and the instant it began (1.1 "today"). */
-export interface Today { day: string; since: string }
-
 /**
- * 1.1: today's spending = the record's `spent.total` when its day is today, + this card's sales of
- * today this terminal approved that are not in the record yet (0 for a card without a daily limit).
+ * 1.1: today's spending = the record's `spent.total` for the business day, + this card's sales of
+ * the business day this terminal approved that are not in the record yet (0 for a card without a
+ * daily limit).
  */
-const spentToday = (m: CardMoney, today: Today): number =>
-  (m.record.rules?.dailyLimit == null ? 0 : spentInRecord(m.record.spent, today.day) + m.unbookedToday);
+const spentToday = (m: CardMoney, today: BusinessDayView): number =>
+  (m.record.rules?.dailyLimit == null ? 0 : spentOnDay(m.record.spent, today) + m.unbookedToday);
 
 export interface AuthoriserDeps {
   terminalId: string;
@@ -49,8 +48,8 @@ export interface AuthoriserDeps {
   offlineForSeconds: () => number;
   limits: () => Limits;
   now: () => Date;
-  /** 1.1: the club's local day (config `timeZone`), the catalog (for the items' categories) and the signed-in staffId. */
-  today: () => Today;
+  /** 1.1: the business day ("today" of the daily limit), the catalog (for the items' categories) and the signed-in staffId. */
+  today: () => Promise<BusinessDayView>;
   catalog: () => readonly CatalogItem[];
   cashierId: () => string | null;
   log: Logger;
@@ -71,10 +70,10 @@ export class Authoriser {
     return m && { card: toView(m, spentToday(m, today)), record: m.record };
   }
 
-  /** The card's money in one read, with today's unbooked part (1.1) as of the club's local day now. */
-  async #money(uid: string): Promise<{ m: CardMoney | null; today: Today }> {
-    const today = this.d.today();
-    return { m: await this.d.journal.cardMoney(uid, today.since), today };
+  /** The card's money in one read, with the business day's unbooked part (1.1). */
+  async #money(uid: string): Promise<{ m: CardMoney | null; today: BusinessDayView }> {
+    const today = await this.d.today();
+    return { m: await this.d.journal.cardMoney(uid, today.mark.sale), today };
   }
 
   async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
@@ -140,8 +139,11 @@ export class Authoriser {
     });
     if (decision.ok && money) {
       if (!(await journal.sales.approveOffline(msg, !triedOnline))) return this.#storedAnswer(msg, card);
-      log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
-      this.d.forward();
+      // The screen first: the queue's count and the forward (a read each) wait for the next turn.
+      setImmediate(() => {
+        log.info({ tx: msg.txId, card: maskUid(card.uid), total: msg.total }, 'sale approved offline');
+        this.d.forward();
+      });
       // The money after it follows from what was read: no second read after the fsync.
       const after = { ...toView({ ...money, unbooked: money.unbooked + msg.total }), spentToday: (card.spentToday ?? 0) + msg.total };
       return { result: { status: 'approved', reason: null, balance: after.available, txId: msg.txId }, card: after, offline: true };

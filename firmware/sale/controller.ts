@@ -7,7 +7,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { CatalogItem } from '../../contract/index.ts';
 import type { Authoriser } from './authoriser.ts';
 import type { CashierSession } from './cashier-session.ts';
-import type { RowMark } from '../journal/types.ts';
+import type { BusinessDayView } from '../journal/types.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
@@ -23,7 +23,7 @@ export interface ControllerDeps {
   /** Forces a forward of the outbox (technician key). */
   forward: () => void;
   /** The day the report and the last sale belong to. */
-  businessDay: () => Promise<{ date: string; mark: RowMark }>;
+  businessDay: () => Promise<BusinessDayView>;
   /** 1.1: who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
   session: CashierSession;
   requireCashier: () => boolean;

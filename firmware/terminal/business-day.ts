@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Journal } from '../journal/journal.ts';
-import type { RowMark } from '../journal/types.ts';
+import type { BusinessDayView, RowMark } from '../journal/types.ts';
 import { localDay, localMidnight } from '../rules/local-day.ts';
 import { parsePayload } from '../../contract/index.ts';
 
@@ -14,10 +14,13 @@ const KEY = 'business_day';
 /** How often the day is checked: a new day begins within this of local midnight. */
 const CHECK_MS = 30_000;
 
-export interface BusinessDayView { date: string; mark: RowMark }
+/** Names kept of one day: a clock that steps back and forth more often than this in a day is broken. */
+const MAX_NAMES = 8;
 
 const Stored = z.object({
   date: z.string(),
+  /** Absent in a journal from before names were kept: the date alone. */
+  names: z.array(z.string()).max(MAX_NAMES).optional(),
   mark: z.object({ sale: z.number().int(), void: z.number().int() }),
   /** Boot time when the day was last checked (a restart in the same boot tells the time since). */
   boot: z.object({ id: z.string(), ms: z.number() }).nullable(),
@@ -46,7 +49,7 @@ export class BusinessDay {
       await this.#begin(today, await this.journal.sales.markBefore(localMidnight(today, this.timeZone)));
       return this.#every();
     }
-    this.#day = { date: stored.date, mark: lowest(stored.mark, await this.journal.sales.mark()) };
+    this.#day = { date: stored.date, names: stored.names ?? [stored.date], mark: lowest(stored.mark, await this.journal.sales.mark()) };
     let sameDay: boolean;
     if (stored.boot && boot && stored.boot.id === boot.id) {
       // The real time of the last check, on the clock as it shows now.
@@ -93,18 +96,20 @@ export class BusinessDay {
   }
 
   async #begin(date: string, mark: RowMark): Promise<void> {
-    this.#day = { date, mark };
+    this.#day = { date, names: [date], mark };
     await this.#save();
   }
 
   /** Still the same day, but the clock now shows another date (it stepped): the day takes that name. */
   async #rename(date: string): Promise<void> {
-    this.#day = { ...this.#day!, date };
+    const d = this.#day!;
+    this.#day = { ...d, date, names: [...d.names.filter((n) => n !== date), date].slice(-MAX_NAMES) };
     await this.#save();
   }
 
   async #save(): Promise<void> {
-    const s: Stored = { ...this.#day!, boot: this.clock.boot() };
+    const d = this.#day!;
+    const s: Stored = { ...d, names: [...d.names], boot: this.clock.boot() };
     await this.journal.setMeta(KEY, JSON.stringify(s));
   }
 }

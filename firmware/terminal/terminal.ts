@@ -11,7 +11,6 @@ import { Forwarder } from '../ledger/forwarder.ts';
 import { Authoriser } from '../sale/authoriser.ts';
 import { SaleController } from '../sale/controller.ts';
 import { CashierSession } from '../sale/cashier-session.ts';
-import { localDay, localMidnight } from '../rules/local-day.ts';
 import type { TerminalStatus } from '../sale/screen.ts';
 import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
@@ -91,7 +90,7 @@ export class Terminal {
       offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
       limits: () => this.limits(),
       now,
-      today: () => { const day = localDay(now(), config.timeZone); return { day, since: localMidnight(day, config.timeZone) }; },
+      today: () => this.businessDay.today(),
       catalog: () => this.controller.catalog,
       cashierId: () => this.session.cashier?.staffId ?? null,
       log: log.child({ part: 'sale' }),
