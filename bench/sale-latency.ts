@@ -11,7 +11,7 @@ import { until } from '../test/helpers/until.ts';
 import type { ScreenModel } from '../contract/index.ts';
 import { latency, latencyVsFloor, msSince, now, type Figure } from './stats.ts';
 import { BareInsert } from './floor.ts';
-import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
+import { startBenchBroker, startDrivenTerminal, using, type BenchLog, type DrivenTerminal } from './world.ts';
 import { spawnLedger } from './ledger-process.ts';
 import { benchSale, fillJournal } from './journal-rate.ts';
 import { benchUid } from './club.ts';
@@ -36,7 +36,7 @@ export interface SaleTimes { tapMqtt: number; tapProc: number; enterMqtt: number
  * One sale from the idle screen, back to idle: `tap` puts the card on the reader (its clock starts
  * before it, so a card's own read counts). Also used by the genuine-card bench (sun-tap.ts).
  */
-export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Promise<SaleTimes> {
+export async function timedSale(b: DrivenTerminal, tap: () => Promise<void>): Promise<SaleTimes> {
   const { sim, probe } = b;
   await sim.key('1');
   await sim.key('enter');
@@ -72,7 +72,7 @@ export async function timedSale(b: BenchTerminal, tap: () => Promise<void>): Pro
 }
 
 /** One sale from the idle screen; pushes its timings unless it is a warm-up run. */
-async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples | null): Promise<void> {
+async function sale(b: DrivenTerminal, uid: string, bare: BareInsert, s: Samples | null): Promise<void> {
   const t = await timedSale(b, () => b.sim.tap(uid));
   if (s) {
     s.tapMqtt.push(t.tapMqtt);
@@ -85,7 +85,7 @@ async function sale(b: BenchTerminal, uid: string, bare: BareInsert, s: Samples 
 }
 
 /** Sales to each of `uids` in turn, so that each card's figures see the same journal and moment. */
-async function series(b: BenchTerminal, uids: string[], bare: BareInsert): Promise<Samples[]> {
+async function series(b: DrivenTerminal, uids: string[], bare: BareInsert): Promise<Samples[]> {
   const out = uids.map((): Samples => ({ tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [], floor: [] }));
   for (let i = 0; i < WARMUP; i++) for (const uid of uids) await sale(b, uid, bare, null);
   for (let i = 0; i < RUNS; i++) for (const [k, uid] of uids.entries()) await sale(b, uid, bare, out[k]!);
@@ -105,7 +105,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), topUp: { uid, amount: topUp } });
     defer(() => ledger.stop());
     await fillJournal(join(dir, TERMINAL), HISTORY, (i) => benchSale(i % 200 === 0 ? uid : benchUid(i % 200), TERMINAL, DEMO_CLUB_ID), true);
-    const b = await startBenchTerminal({
+    const b = await startDrivenTerminal({
       dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: linkBroker.url, simUrl: simBroker.url, log,
       cfg: { offline: { perCardLimit: 100_000_000, terminalLimit: 100_000_000, maxAgeSeconds: 86400 } },
     });

@@ -12,7 +12,7 @@ import { topics } from '../contract/index.ts';
 import { timedSale } from './sale-latency.ts';
 import { until } from '../test/helpers/until.ts';
 import { latency, latencyVsFloor, msSince, now, type Figure } from './stats.ts';
-import { startBenchBroker, startBenchTerminal, using, type BenchLog, type BenchTerminal } from './world.ts';
+import { startBenchBroker, startDrivenTerminal, using, type BenchLog, type DrivenTerminal } from './world.ts';
 import { spawnLedger } from './ledger-process.ts';
 
 const WARMUP = 10;
@@ -22,7 +22,7 @@ const TERMINAL = 'bench-sun';
 interface Samples { tap: number[]; tapProc: number[]; enter: number[] }
 
 /** One sale; the tap's clock starts when the card enters the field (before a sun card is read). */
-async function sale(b: BenchTerminal, hand: DemoCards, uid: string, s: Samples | null): Promise<void> {
+async function sale(b: DrivenTerminal, hand: DemoCards, uid: string, s: Samples | null): Promise<void> {
   const t = await timedSale(b, async () => b.sim.publish(topics.simReader(TERMINAL), JSON.stringify(await hand.tap(uid))));
   if (!s) return;
   s.tap.push(t.tapMqtt);
@@ -57,7 +57,7 @@ export async function sunTap(dir: string, log: BenchLog): Promise<Figure[]> {
     defer(() => ledger.stop());
     const quiet = { out: () => undefined, err: (l: string) => void process.stderr.write(l + '\n') };
     for (const uid of [uidCard, sunCard]) await runAdmin(['--broker', broker.url, 'topup', uid, '100000'], quiet);
-    const b = await startBenchTerminal({ dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: broker.url, log });
+    const b = await startDrivenTerminal({ dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: broker.url, log });
     defer(() => b.stop());
     await b.sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
     await until(async () => (await b.terminal.journal.cards.get(sunCard))?.auth === 'sun'

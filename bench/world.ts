@@ -81,26 +81,38 @@ export class Probe {
   }
 }
 
-export interface BenchTerminal { terminal: Terminal; sim: SimClient; probe: Probe; stop(): Promise<void> }
+export interface BenchTerminal { terminal: Terminal; probe: Probe; stop(): Promise<void> }
+export interface DrivenTerminal extends BenchTerminal { sim: SimClient }
+
+type BenchTerminalOptions = { dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput> };
 
 /**
  * A terminal in this process with simulated devices. `simUrl` may name another broker than the
  * ledger link's, so a case can take the link down while still driving the devices.
  */
-export async function startBenchTerminal(o: {
-  dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput>;
-}): Promise<BenchTerminal> {
+export async function startBenchTerminal(o: BenchTerminalOptions): Promise<BenchTerminal> {
   const simUrl = o.simUrl ?? o.linkUrl;
   const config = parseConfig({
     terminalId: o.id, clubId: o.clubId, broker: { url: o.linkUrl }, dataDir: join(o.dir, o.id), hardware: 'sim', headless: true, ...o.cfg,
   });
   const log = o.log.logger(o.id);
-  const sim = await SimClient.connect(simUrl, o.id);
   const probe = new Probe();
   const hardware = probe.wrap(createSimHardware({ brokerUrl: simUrl, terminalId: o.id, log }));
   const terminal = await Terminal.start({ config, hardware, log });
   let stopped: Promise<void> | null = null;
-  return { terminal, sim, probe, stop: () => (stopped ??= terminal.stop().then(() => sim.close())) };
+  return { terminal, probe, stop: () => (stopped ??= terminal.stop()) };
+}
+
+/**
+ * The same, with a client that drives its devices over the sim topics as a test does. That client
+ * also hears the terminal's tx and results: a case that drives nothing does without it (it doubled
+ * the broker's deliveries while a queue was forwarded).
+ */
+export async function startDrivenTerminal(o: BenchTerminalOptions): Promise<DrivenTerminal> {
+  const sim = await SimClient.connect(o.simUrl ?? o.linkUrl, o.id);
+  const b = await startBenchTerminal(o).catch(async (err: unknown) => { await sim.close(); throw err; });
+  let stopped: Promise<void> | null = null;
+  return { ...b, sim, stop: () => (stopped ??= b.stop().then(() => sim.close())) };
 }
 
 /** Every resource open now, newest last: closed by `using`, or by closeAll on a signal. */

@@ -7,7 +7,7 @@ import { Journal } from '../firmware/journal/journal.ts';
 import { checkPhoto } from '../firmware/journal/card-cache.ts';
 import { migrate, migrations } from '../firmware/journal/migrations.ts';
 import { Db } from '../firmware/journal/db.ts';
-import type { CardRecord, SaleMsg } from '../contract/index.ts';
+import type { CardRecord, ResultMsg, SaleMsg } from '../contract/index.ts';
 
 async function open(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
@@ -149,4 +149,49 @@ test('closing a card erases its record, photo and UID, keeps its queued sale, an
   const bytes = Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('journal.db')).map((f) => readFileSync(join(dir, f))));
   t.false(bytes.includes(Buffer.from('Astrid')), 'name bytes gone');
   t.false(bytes.includes(Buffer.from('PHOTO-BYTES-OF-ASTRID')), 'photo bytes gone');
+});
+
+test('answers settled together end as the same answers settled one by one: duplicates, mismatches, voids and reversals', async (t) => {
+  /** The same sales, voids and reversal in a journal; then the answers, together or one at a time. */
+  async function answered(together: boolean) {
+    const { j } = await open(t);
+    const online = sale();
+    const offline = sale({ offline: true });
+    const stale = sale();
+    const voided = sale({ offline: true });
+    const keptVoid = sale({ offline: true });
+    const reversed = sale();
+    await j.sales.beginOnline(online);
+    await j.sales.approveOffline(offline, true);
+    await j.sales.beginOnline(stale);
+    for (const s of [voided, keptVoid]) await j.sales.approveOffline(s, true);
+    const v1 = { type: 'void' as const, txId: randomUUID(), voids: voided.txId, terminalId: 't1', clubId: 'c1', cardUid: voided.cardUid, createdAt: new Date().toISOString() };
+    const v2 = { ...v1, txId: randomUUID(), voids: keptVoid.txId };
+    await j.sales.recordVoid(v1, voided.total);
+    await j.sales.recordVoid(v2, keptVoid.total);
+    await j.sales.beginOnline(reversed);
+    await j.sales.declineAndReverse(reversed.txId, 'timeout', { type: 'reversal', txId: reversed.txId, terminalId: 't1', createdAt: new Date().toISOString() });
+    const results: ResultMsg[] = [
+      { txId: online.txId, type: 'sale' as const, status: 'approved' as const, balance: 4200, cardVersion: 4, offline: false },
+      { txId: online.txId, type: 'sale' as const, status: 'declined' as const, reason: 'insufficient_funds', offline: false }, // a repeat: changes nothing
+      { txId: offline.txId, type: 'sale' as const, status: 'declined' as const, reason: 'blocked', offline: true }, // stays approved
+      { txId: stale.txId, type: 'sale' as const, status: 'approved' as const, offline: true }, // an answer to another form
+      { txId: v1.txId, type: 'void' as const, status: 'approved' as const },
+      { txId: v2.txId, type: 'sale' as const, status: 'approved' as const, offline: false }, // wrong type: changes nothing
+      { txId: v2.txId, type: 'void' as const, status: 'declined' as const, reason: 'invalid' }, // the sale is voidable again
+      { txId: reversed.txId, type: 'reversal' as const, status: 'approved' as const },
+      { txId: randomUUID(), type: 'sale' as const, status: 'approved' as const, offline: false },
+    ];
+    const outcomes = together ? await j.sales.settleMany(results) : [];
+    if (!together) for (const r of results) outcomes.push(await j.sales.settle(r));
+    const rows = await j.db.all('SELECT status, reason, answered, result_version, voided_by IS NOT NULL AS voided FROM sales ORDER BY rowid');
+    const voids = await j.db.all('SELECT status, reason FROM voids ORDER BY rowid');
+    return { outcomes: outcomes.map((o) => (typeof o === 'string' ? o : { ...o, txId: results.findIndex((r) => r.txId === o.txId) })), rows, voids, queue: (await j.sales.outbox()).length };
+  }
+  const one = await answered(false);
+  const all = await answered(true);
+  t.deepEqual(all, one);
+  t.deepEqual(one.outcomes.filter((o) => typeof o === 'string'), ['no_entry', 'stale_online_answer', 'type_mismatch', 'no_entry']);
+  t.like(one.rows, [{ status: 'approved', result_version: 4 }, { status: 'approved', answered: 1 }, { status: 'pending', answered: 0 }, { voided: 1 }, { voided: 0 }, { status: 'declined' }]);
+  t.is(one.queue, 3, 'left: the sale answered in another form, and the two voided sales (not answered here)');
 });

@@ -126,26 +126,58 @@ export class SalesBook {
    * Stores the ledger's answer and removes its outbox entry in one transaction. A repeated,
    * late or mismatched answer changes nothing.
    */
-  settle(res: ResultMsg): Promise<Settled | Ignored> {
-    return this.db.tx(async (q): Promise<Settled | Ignored> => {
-      const entry = await q.get<{ type: string; offline: number }>('SELECT type, offline FROM outbox WHERE tx_id = ?', [res.txId]);
-      if (!entry) return 'no_entry';
-      if (entry.type !== res.type) return 'type_mismatch';
-      if (entry.type === 'sale' && (entry.offline === 1) !== (res.offline === true)) return 'stale_online_answer';
-      await q.run('DELETE FROM outbox WHERE tx_id = ?', [res.txId]);
-      if (res.type === 'sale') {
-        // An offline sale was handed over already: it stays approved whatever the answer says.
-        const status = entry.offline === 1 ? 'approved' : res.status;
-        await q.run('UPDATE sales SET status = ?, reason = ?, answered = 1, result_version = ? WHERE tx_id = ?',
-          [status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null, res.txId]);
-        return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
+  async settle(res: ResultMsg): Promise<Settled | Ignored> {
+    return (await this.settleMany([res]))[0]!;
+  }
+
+  /**
+   * `settle` for answers that arrived together, in order, with a statement per kind of change for
+   * all of them (not three per answer): a queue of thousands is answered at the ledger's pace, and
+   * each statement is a thread-pool round trip. Of two answers to one entry the first counts.
+   */
+  settleMany(results: readonly ResultMsg[]): Promise<(Settled | Ignored)[]> {
+    return this.db.tx(async (q) => {
+      const rows = await q.all<{ tx_id: string; type: string; offline: number }>(
+        'SELECT tx_id, type, offline FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))', [JSON.stringify(results.map((r) => r.txId))]);
+      const entries = new Map(rows.map((r) => [r.tx_id, r]));
+      const gone: string[] = [];
+      const sales: [string, string, string | null, number | null][] = [];
+      const voids: [string, string, string | null][] = [];
+      const declinedVoids: string[] = [];
+      const out = results.map((res): Settled | Ignored => {
+        const entry = entries.get(res.txId);
+        if (!entry) return 'no_entry';
+        if (entry.type !== res.type) return 'type_mismatch';
+        if (entry.type === 'sale' && (entry.offline === 1) !== (res.offline === true)) return 'stale_online_answer';
+        entries.delete(res.txId);
+        gone.push(res.txId);
+        if (res.type === 'sale') {
+          // An offline sale was handed over already: it stays approved whatever the answer says.
+          const status = entry.offline === 1 ? 'approved' : res.status;
+          sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
+          return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
+        }
+        if (res.type === 'void') {
+          voids.push([res.txId, res.status, res.reason ?? null]);
+          // A declined void leaves the sale voidable again.
+          if (res.status === 'declined') declinedVoids.push(res.txId);
+        }
+        return { kind: res.type, txId: res.txId, status: res.status };
+      });
+      const each = (rows: unknown[]) => [JSON.stringify(rows)];
+      const col = (i: number) => `json_extract(j.value, '$[${i}]')`;
+      if (gone.length) await q.run('DELETE FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))', each(gone));
+      if (sales.length) {
+        await q.run(`UPDATE sales SET status = ${col(1)}, reason = ${col(2)}, answered = 1, result_version = ${col(3)}
+                       FROM json_each(?) AS j WHERE sales.tx_id = ${col(0)}`, each(sales));
       }
-      if (res.type === 'void') {
-        await q.run('UPDATE voids SET status = ?, reason = ? WHERE tx_id = ?', [res.status, res.reason ?? null, res.txId]);
-        // A declined void leaves the sale voidable again.
-        if (res.status === 'declined') await q.run('UPDATE sales SET voided_by = NULL WHERE voided_by = ?', [res.txId]);
+      if (voids.length) await q.run(`UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`, each(voids));
+      if (declinedVoids.length) {
+        // Found through the voids (by key), not by scanning the sales for voided_by.
+        await q.run(`UPDATE sales SET voided_by = NULL WHERE tx_id IN (SELECT voids FROM voids WHERE tx_id IN (SELECT value FROM json_each(?1)))
+                       AND voided_by IN (SELECT value FROM json_each(?1))`, each(declinedVoids));
       }
-      return { kind: res.type, txId: res.txId, status: res.status };
+      return out;
     });
   }
 

@@ -44,11 +44,22 @@ type Inbound =
  */
 export const MAX_BATCH = 200;
 
+/**
+ * While messages keep coming (a long queue being answered: a card record and a result per booking),
+ * the next batch waits this long for more, or until it is full: a commit is an fsync, and one per
+ * few messages took the disk from the ledger when both share a machine. A message that arrives
+ * alone (an online sale's answer) is applied at once.
+ */
+const GATHER_MS = 50;
+/** Commits in a row after which more had arrived: a flow, not an answer. */
+const FLOW_STREAK = 3;
+
 /** Least time between two queueChanged events (the queue count on screen and in the status). */
 const QUEUE_TELL_MS = 100;
 
 type CardIn = { kind: 'card'; uid: string; record: CardRecord };
 type PhotoIn = { kind: 'photo'; sha: string; bytes: Buffer };
+type ResultIn = { kind: 'result'; result: ResultMsg };
 
 /** The messages from `i` on that are card records (or photos with bytes) like `batch[i]`, in a row. */
 function runOf(batch: Inbound[], i: number): Inbound[] {
@@ -71,6 +82,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   #roomMade: () => void = () => undefined;
   #draining = false;
   #idle: Promise<void> = Promise.resolve();
+  /** Batches in a row after which the inbox was not empty. */
+  #streak = 0;
+  /** Wakes a gathering drain when the inbox is full. */
+  #full: (() => void) | null = null;
 
   constructor(link: LedgerSource, private readonly journal: Journal, private readonly log: Logger) {
     super();
@@ -89,6 +104,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
 
   #receive(m: Inbound): void {
     this.#inbox.push(m);
+    if (this.#inbox.length >= MAX_BATCH) this.#full?.();
     if (this.#draining) return;
     this.#draining = true;
     // setImmediate: the other messages of the same socket read are emitted first and join the batch.
@@ -105,10 +121,21 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         if (this.#room && this.#inbox.length < MAX_BATCH) { this.#roomMade(); this.#room = null; }
         if (batch.length === 1) await this.#applyOne(batch[0]!);
         else await this.#applyBatch(batch);
+        this.#streak = this.#inbox.length > 0 ? this.#streak + 1 : 0;
+        if (this.#streak >= FLOW_STREAK && this.#inbox.length < MAX_BATCH) await this.#gather();
       }
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** Waits GATHER_MS, or less if the inbox fills up first. */
+  #gather(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(timer); this.#full = null; resolve(); };
+      const timer = setTimeout(done, GATHER_MS);
+      this.#full = done;
+    });
   }
 
   async #applyBatch(batch: Inbound[]): Promise<void> {
@@ -117,10 +144,15 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       await this.journal.db.batch(async (db) => {
         const cards = new CardCache(db);
         const sales = new SalesBook(db);
+        // Results change only the outbox, sales and voids, which nothing else here touches: they
+        // are stored together after the rest, so the card records that came between them (one
+        // per booking, while a queue is answered) form runs too.
+        const results = batch.filter((m): m is ResultIn => m.kind === 'result');
+        const rest = batch.filter((m) => m.kind !== 'result');
         // Consecutive card records (photos) go in one statement each: most of a fresh terminal's sync.
-        for (let i = 0; i < batch.length;) {
-          const m = batch[i]!;
-          const run = m.kind === 'card' || m.kind === 'photo' ? runOf(batch, i) : [];
+        for (let i = 0; i < rest.length;) {
+          const m = rest[i]!;
+          const run = m.kind === 'card' || m.kind === 'photo' ? runOf(rest, i) : [];
           if (run.length > 1) {
             await (m.kind === 'card' ? this.#putCards(run as CardIn[], cards, told) : this.#putPhotos(run as PhotoIn[], cards, told));
             i += run.length;
@@ -129,6 +161,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
             i++;
           }
         }
+        if (results.length) await this.#settle(results.map((m) => m.result), sales, told);
       });
     } catch (err) {
       // Nothing of the batch was kept: one bad message must not cost the others, so each goes again alone.
@@ -240,21 +273,30 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         await cards.putLedgerConfig(m.config);
         told.push(() => this.emit('configChanged', m.config));
         return;
-      case 'result': {
-        const r = m.result;
-        const s = await sales.settle(r);
-        if (typeof s === 'string') {
-          told.push(() => {
-            this.counters.ignoredResults++;
-            this.log.debug({ tx: r.txId, why: s }, 'result changes nothing');
-          });
-          return;
-        }
-        told.push(() => {
-          this.log.info({ tx: r.txId, type: r.type, status: r.status }, 'result stored');
-          this.emit('settled', s);
-        }, this.#queueChanged);
-      }
+      case 'result':
+        return this.#settle([m.result], sales, told);
     }
+  }
+
+  /** Results in one go; each is told as stored or counted as changing nothing. */
+  async #settle(results: ResultMsg[], sales: SalesBook, told: (() => void)[]): Promise<void> {
+    const settled = await sales.settleMany(results);
+    let stored = false;
+    results.forEach((r, i) => {
+      const s = settled[i]!;
+      if (typeof s === 'string') {
+        told.push(() => {
+          this.counters.ignoredResults++;
+          this.log.debug({ tx: r.txId, why: s }, 'result changes nothing');
+        });
+        return;
+      }
+      stored = true;
+      told.push(() => {
+        this.log.info({ tx: r.txId, type: r.type, status: r.status }, 'result stored');
+        this.emit('settled', s);
+      });
+    });
+    if (stored) told.push(this.#queueChanged);
   }
 }
