@@ -92,7 +92,10 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
-      client.subscribe([topics.clubAll(clubId), topics.results(terminalId), topics.config(terminalId), topics.ledgerStatus(), topics.status(terminalId)], { qos: 1 }, (err) => {
+      // The broker sends each filter's retained messages in this order: the terminal's own status
+      // (its first status waits for it: restore-check.ts), the ledger's and the config come before
+      // a club's thousands of card records and photos, not after them (that made a start take seconds).
+      client.subscribe([topics.status(terminalId), topics.ledgerStatus(), topics.config(terminalId), topics.results(terminalId), topics.clubAll(clubId)], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
         this.emit('subscribed');
       });
