@@ -8,7 +8,11 @@ const outdir = new URL('../dist/', import.meta.url).pathname;
 // Chunk names carry hashes: old ones would pile up.
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { main: new URL('../bin/commands.ts', import.meta.url).pathname },
+  // The PC/SC child process is an entry of its own: the reader driver forks dist/pcsc-child.js.
+  entryPoints: {
+    main: new URL('../bin/commands.ts', import.meta.url).pathname,
+    'pcsc-child': new URL('../hal/pi/pcsc-child.ts', import.meta.url).pathname,
+  },
   outdir,
   bundle: true,
   splitting: true,

@@ -10,7 +10,8 @@ import { createLogger, maskUid, type Logger } from '../log.ts';
 import { readSun } from '../ntag424/index.ts';
 import { BEEPER_OFF, call, CARD_RESPONSE_MAX, checkReaderAnswer, GET_UID, mayCarrySun, parseUidResponse, sendEscape } from './acr122u-commands.ts';
 import { ledBuzzerCommand, type ReaderSignal } from './acr122u-led.ts';
-import { nfcFactory, PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
+import { PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
+import { childNfcFactory } from './pcsc-proxy.ts';
 import { ReaderHealer } from './reader-healer.ts';
 import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from './tap-machine.ts';
 import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
@@ -24,6 +25,7 @@ export {
 export interface Acr122uReaderOptions {
   /** Case-insensitive substring of the PC/SC reader name; the first reader found when absent. */
   readerName?: string;
+  /** PC/SC contexts each in a child process of their own (pcsc-proxy.ts) by default. */
   createNfc?: NfcFactory;
   pcscdAvailable?: () => Promise<boolean>;
   timers?: Timers;
@@ -77,7 +79,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     this.#removeDebounceMs = opts.removeDebounceMs ?? 300;
     this.#session = new PcscSession({
       readerName: opts.readerName,
-      createNfc: opts.createNfc ?? nfcFactory(),
+      createNfc: opts.createNfc ?? childNfcFactory({ log: this.#log }),
       pcscdAvailable: opts.pcscdAvailable ?? (() => probePcscd()),
       timers: this.#timers,
       log: this.#log,

@@ -85,7 +85,8 @@ export async function createPiHardware(cfg: PiHardwareConfig, deps: PiDeps = {})
   if (pre.gpio) log.warn({ err: pre.gpio }, 'GPIO LEDs and buzzer not available');
   const reader = new Acr122uReader({
     readerName: cfg.reader.name,
-    createNfc: deps.createNfc ?? nfcFactory(deps.importNfcPcsc),
+    // A test's stand-in for nfc-pcsc runs in this process; the real one in a child (pcsc-proxy.ts).
+    createNfc: deps.createNfc ?? (deps.importNfcPcsc ? nfcFactory(deps.importNfcPcsc) : undefined),
     pcscdAvailable: deps.pcscdAvailable,
     restartPcscd: deps.restartPcscd,
     timers: deps.timers,

@@ -2,14 +2,20 @@
 // reports, which one taps come from, and starting over with backoff when pcscd or the reader goes.
 // It knows nothing of cards beyond passing the active reader's card / card.off on.
 import { createConnection } from 'node:net';
-import type { Card, NFC, Reader } from 'nfc-pcsc';
+import type { Card, ConnectMode, NFC, Reader } from 'nfc-pcsc';
 import { TypedEmitter } from '../emitter.ts';
 import type { Logger } from '../log.ts';
 import { loadOptional, type NativePackage } from './load.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 
-/** What is used of nfc-pcsc's Reader; a fake implements just this. */
-export type NfcReaderLike = Pick<Reader, 'name' | 'autoProcessing' | 'on' | 'connect' | 'disconnect' | 'transmit' | 'control' | 'close'>;
+/**
+ * What is used of nfc-pcsc's Reader; a fake implements just this, and so does the proxy of one in
+ * the PC/SC child process (pcsc-proxy.ts). What connect and disconnect resolve with is not used.
+ */
+export type NfcReaderLike = Pick<Reader, 'name' | 'autoProcessing' | 'on' | 'transmit' | 'control' | 'close'> & {
+  connect(mode?: ConnectMode): Promise<unknown>;
+  disconnect(): Promise<unknown>;
+};
 /** What is used of nfc-pcsc's NFC (the PC/SC context). */
 export type NfcLike = Pick<NFC, 'close'> & {
   on(event: 'reader', fn: (reader: NfcReaderLike) => void): unknown;
@@ -25,7 +31,11 @@ export type NfcPcscModule = typeof import('nfc-pcsc');
 export const importNfcPcsc = (): Promise<NfcPcscModule> => import('nfc-pcsc');
 export const loadNfcPcsc = (importer = importNfcPcsc) => loadOptional(NFC_PCSC, importer);
 
-/** Creates PC/SC contexts. No logger is passed: nfc-pcsc's debug output carries whole UIDs. */
+/**
+ * Creates PC/SC contexts in this process: for a technician's one-off command (card-holder.ts) and
+ * tests' fakes; the daemon's are in a child process (pcsc-proxy.ts). No logger is passed:
+ * nfc-pcsc's debug output carries whole UIDs.
+ */
 export const nfcFactory = (importer = importNfcPcsc): NfcFactory => async () => new (await loadNfcPcsc(importer)).NFC();
 
 /**
