@@ -74,8 +74,9 @@ function watch(nfc: NFC): void {
   });
 }
 
-// The daemon gone (exited, killed): nothing here is anyone's any more.
-process.on('disconnect', () => process.exit(0));
+// The daemon gone (exited, killed): nothing here is anyone's any more. Not process.exit(): its
+// cleanup waits for threadpool threads, which a hung pcscd holds; pcscd frees what a dead client had.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.on('message', onMessage);
 try {
   const { NFC } = await import('nfc-pcsc');

@@ -51,6 +51,17 @@ export const childNfcFactory = (o: PcscChildOptions): NfcFactory => async () => 
   return ctx;
 };
 
+/** Children still running, killed when this process exits however it ends (short of SIGKILL). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function keep(p: ChildProcess): void {
+  live.add(p);
+  p.once('exit', () => live.delete(p));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+}
+
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
 class ChildContext extends EventEmitter {
@@ -75,6 +86,7 @@ class ChildContext extends EventEmitter {
     this.ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     const entry = o.entry ?? childEntry();
     this.#proc = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    keep(this.#proc);
     this.#o.log.info({ pid: this.#proc.pid }, 'PC/SC child process started');
     this.#proc.on('message', (raw) => this.#onMessage(raw));
     this.#proc.once('error', (err) => { this.#o.log.error({ err: err.message }, 'PC/SC child process failed'); this.#kill(); });
