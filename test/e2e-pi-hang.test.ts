@@ -15,6 +15,7 @@ import { uidCard, VirtualCard } from './helpers/vpcd-card.ts';
 import { until } from './helpers/until.ts';
 import { KLUBKORT_BIN } from './helpers/daemon-process.ts';
 import { askControl } from '../firmware/control/socket.ts';
+import { maskUid } from '../hal/log.ts';
 import type { TerminalSnapshot } from '../firmware/terminal/terminal.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 
@@ -126,8 +127,9 @@ function piDaemon(t: ExecutionContext) {
     logLevel: 'debug', pi: { reader: { name: READER } },
   }));
   const start = () => {
-    const p = spawn(process.execPath, [KLUBKORT_BIN, 'run', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...pcsc.env } });
+    const p = spawn(process.execPath, [KLUBKORT_BIN, 'run', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...pcsc.env } });
     let log = '';
+    p.stdout.on('data', (d: Buffer) => { log += d; });
     p.stderr.on('data', (d: Buffer) => { log += d; });
     const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
     t.teardown(() => { p.kill('SIGKILL'); });
@@ -160,7 +162,14 @@ test.serial('the daemon\'s PC/SC child: killed and replaced when it stops answer
   t.true(await answered(d.status()), 'the daemon answers meanwhile');
   await until(() => !alive(first), 'the hung child gone', 10_000);
   await until(async () => d.children().length > 1 && (await d.status())?.reader === 'ready', 'reader ready with a fresh child', 30_000);
-  t.false(/04[0-9A-F]{12}/.test(d.log()), 'no full card UID in the log');
+  // The fresh child reads cards; its UID reaches the daemon's log masked, and nowhere whole.
+  const tapped = new VirtualCard(pcsc.port, uidCard(UID_CHILD));
+  await tapped.insert();
+  t.teardown(() => tapped.remove());
+  await until(() => d.log().includes('"msg":"card"'), 'the tap read', 15_000);
+  tapped.remove();
+  t.true(d.log().includes(maskUid(UID_CHILD)));
+  t.false(d.log().includes(UID_CHILD), 'no whole card UID in the daemon\'s or its child\'s output');
 
   // The daemon killed outright: its child leaves by itself (IPC gone).
   let child = d.children().at(-1)!;

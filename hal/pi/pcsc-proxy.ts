@@ -13,8 +13,8 @@ import type { Logger } from '../log.ts';
 import { FromChild, fromHex, toHex, type ReaderCall, type ToChild } from './pcsc-ipc.ts';
 import type { NfcFactory } from './pcsc-session.ts';
 
-/** How to start the child: its module and Node's flags for it. */
-export interface ChildEntry { path: string; execArgv: string[] }
+/** How to start the child: its module, Node's flags for it, and its arguments. */
+export interface ChildEntry { path: string; execArgv: string[]; args?: string[] }
 
 /**
  * From the sources (tsx), the .ts module through tsx's loader; from the built dist/, the bundle's
@@ -73,6 +73,7 @@ class ChildContext extends EventEmitter {
   readonly #beat: NodeJS.Timeout;
   readonly #started = performance.now();
   #lastPong: number | null = null;
+  #lastBeat = performance.now();
   #nextId = 0;
   #gone = false;
   #closed = false;
@@ -85,11 +86,16 @@ class ChildContext extends EventEmitter {
     this.#o = { heartbeatMs: 1000, heartbeatTimeoutMs: 3000, bootTimeoutMs: 15_000, callTimeoutMs: 5000, ...o };
     this.ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     const entry = o.entry ?? childEntry();
-    this.#proc = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    this.#proc = fork(entry.path, entry.args ?? [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     keep(this.#proc);
     this.#o.log.info({ pid: this.#proc.pid }, 'PC/SC child process started');
     this.#proc.on('message', (raw) => this.#onMessage(raw));
-    this.#proc.once('error', (err) => { this.#o.log.error({ err: err.message }, 'PC/SC child process failed'); this.#kill(); });
+    this.#proc.once('error', (err) => {
+      this.#o.log.error({ err: err.message }, 'PC/SC child process failed');
+      // Never started (no pid): no 'exit' will come.
+      if (this.#proc.pid === undefined) this.#onExit(null, null);
+      else this.#kill();
+    });
     this.#proc.once('exit', (code, signal) => this.#onExit(code, signal));
     this.#beat = setInterval(() => this.#heartbeat(), this.#o.heartbeatMs);
   }
@@ -134,6 +140,10 @@ class ChildContext extends EventEmitter {
 
   #heartbeat(): void {
     const now = performance.now();
+    // This process was busy (the tick is late): pongs may wait unread behind it, so judge next time.
+    const late = now - this.#lastBeat > 2 * this.#o.heartbeatMs;
+    this.#lastBeat = now;
+    if (late && this.#lastPong !== null) this.#lastPong = Math.max(this.#lastPong, now - this.#o.heartbeatMs);
     const silent = now - (this.#lastPong ?? this.#started);
     const bound = this.#lastPong === null ? this.#o.bootTimeoutMs : this.#o.heartbeatTimeoutMs;
     if (silent > bound) {
@@ -151,6 +161,7 @@ class ChildContext extends EventEmitter {
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#gone) return;
     this.#gone = true;
     clearInterval(this.#beat);
     const why = new Error(`the PC/SC child process ended (${signal ?? `exit ${code}`})`);
