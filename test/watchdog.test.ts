@@ -123,3 +123,30 @@ test('the ping interval is half of WATCHDOG_USEC, and only for the process syste
   t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' }, 42), null);
   t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42' }, 42), 15000);
 });
+
+test('a start that cannot succeed (a broken config) waits under systemd, watchdog fed and the reason in STATUS, and exits once the config file changes; without systemd it exits 78 at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-wd-'));
+  const receiver = await Receiver.start(join(dir, 'notify.sock'));
+  const config = join(dir, 'config.json');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(config, '{"terminalId": "wd-2", "clubId": ');
+  const run = (env: NodeJS.ProcessEnv) => {
+    const child = spawn(process.execPath, ['bin/klubkort.js', 'run', '--config', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+    return { child, stderr: () => stderr, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+  };
+  const held = run({ NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_USEC) });
+  t.teardown(() => { if (held.child.exitCode === null) held.child.kill('SIGKILL'); receiver.proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); });
+  await receiver.until(() => receiver.messages.some((m) => m.startsWith('READY=1\nSTATUS=klubkort cannot start (exit 78)')), 'READY with the reason');
+  await receiver.until(() => receiver.count('WATCHDOG=1') >= 3, 'the watchdog fed while waiting');
+  t.is(held.child.exitCode, null, 'still waiting: no restart loop');
+  t.regex(held.stderr(), /Kontakt teknikeren/);
+  writeFileSync(config, JSON.stringify({ terminalId: 'wd-2', clubId: 'demo-klub', broker: { url: 'mqtt://127.0.0.1:1' } }));
+  t.is(await held.exited, 78, 'the fix is seen: exits for systemd to start it again');
+
+  writeFileSync(config, '{');
+  const plain = run({ NOTIFY_SOCKET: '' });
+  t.is(await plain.exited, 78);
+  t.regex(plain.stderr(), /config/);
+});

@@ -15,6 +15,13 @@ export const RUN_OPTIONS = {
   'log-level': { type: 'string' },
 } as const;
 
+/** The config file `run` was given (`--config FILE`), read loosely: also when the rest of the arguments are wrong. */
+export function runConfigFile(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (i < 0) return undefined;
+  return argv[i]!.startsWith('--config=') ? argv[i]!.slice('--config='.length) : argv[i + 1];
+}
+
 export function configFromArgs(argv: string[]): TerminalConfig {
   let values;
   try {

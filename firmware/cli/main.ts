@@ -1,7 +1,10 @@
 // The terminal's own commands: run, status, forward, provision, selftest. `bin/commands.ts` adds the
 // simulator's (sim, ledger), so that firmware never imports sim/.
 import { ConfigError } from '../config/load.ts';
-import { configFromArgs } from './args.ts';
+import { configFromArgs, runConfigFile } from './args.ts';
+import { holdFailedStart } from './failed-start.ts';
+import { createLogger } from '../log.ts';
+import { join } from 'node:path';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
 import { DataDirLockedError } from './data-dir-lock.ts';
@@ -27,11 +30,18 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': {
+      // What a fix of a failed start would change: the config file (if any) and the journal.
+      const configFile = runConfigFile(rest);
+      const failed = (e: Error, code: number, dataDir?: string) => {
+        process.stderr.write(`klubkort: ${e.message}\n`);
+        const watch = [configFile, dataDir && join(dataDir, 'journal.db')].filter((p): p is string => !!p);
+        return holdFailedStart(e.message, code, { watch, log: createLogger({ level: 'info' }) });
+      };
       let cfg;
       try {
         cfg = configFromArgs(rest);
       } catch (e) {
-        if (e instanceof ConfigError) { process.stderr.write(`klubkort: ${e.message}\n`); return 78; }
+        if (e instanceof ConfigError) return failed(e, 78);
         throw e;
       }
       let d;
@@ -39,10 +49,11 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
         d = await startDaemon(cfg);
       } catch (e) {
         // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
-        if ((e as Error).name === 'PiHardwareError') { process.stderr.write(`klubkort: ${(e as Error).message}\n`); return 69; }
-        if (e instanceof DataDirError) { process.stderr.write(`klubkort: ${e.message}\n`); return 73; }
+        if ((e as Error).name === 'PiHardwareError') return failed(e as Error, 69, cfg.dataDir);
+        if (e instanceof DataDirError) return failed(e, 73, cfg.dataDir);
+        // Another daemon holds the data dir: it may stop, so this start is simply tried again.
         if (e instanceof DataDirLockedError) { process.stderr.write(`klubkort: ${e.message}\n`); return 75; }
-        if (e instanceof JournalOwnerError) { process.stderr.write(`klubkort: ${e.message}\n`); return 65; }
+        if (e instanceof JournalOwnerError) return failed(e, 65, cfg.dataDir);
         throw e;
       }
       handleSignals(d);
