@@ -197,9 +197,10 @@ export class SalesBook {
     });
   }
 
-  async outbox(): Promise<OutboxEntry[]> {
+  /** The queue in order; `afterSeq`/`limit`: one page of it (the forwarder reads a long queue page by page). */
+  async outbox(afterSeq = 0, limit = -1): Promise<OutboxEntry[]> {
     const rows = await this.db.read((q) => q.all<{ seq: number; tx_id: string; type: TxMsg['type']; offline: number; payload: string }>(
-      'SELECT seq, tx_id, type, offline, payload FROM outbox ORDER BY seq'));
+      'SELECT seq, tx_id, type, offline, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]));
     return rows.map((r) => ({ seq: r.seq, txId: r.tx_id, type: r.type, offline: r.offline === 1, message: JSON.parse(r.payload) }));
   }
 

@@ -7,15 +7,28 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
+import type { OutboxEntry } from '../journal/types.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
 const WINDOW = 200;
+/**
+ * `ahead`: sent on this connection and not answered yet, at most (≈ a second of the ledger's work):
+ * a long queue goes out at the pace of the answers, not all at once into the broker, where ten
+ * thousand publishes at the start took the CPU the ledger needed to answer them.
+ */
+/** How long a full window waits for answers before it sends on anyway (a ledger that answers nothing). */
+export const PACE = { ahead: 1000, waitMs: 1000 };
+/** The outbox is read in pages of this many entries. */
+const PAGE = 1000;
 
 const allSent = async (sends: Promise<boolean>[]): Promise<boolean> => (await Promise.all(sends)).every(Boolean);
 
 export class Forwarder {
   /** When each entry was sent on the current connection, by txId and form (a sale re-sent offline is new). */
   #sent = new Map<string, number>();
+  /** txIds sent on this connection whose answer has not come. */
+  #unanswered = new Set<string>();
+  #room: (() => void) | null = null;
   #running: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout;
@@ -23,8 +36,10 @@ export class Forwarder {
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
     private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now(),
     /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
-    private readonly ready: () => Promise<void> = () => Promise.resolve()) {
-    link.on('connected', () => { this.#sent.clear(); void this.forward(); });
+    private readonly ready: () => Promise<void> = () => Promise.resolve(),
+    private readonly pace: { ahead: number; waitMs: number } = PACE) {
+    link.on('connected', () => { this.#sent.clear(); this.#unanswered.clear(); void this.forward(); });
+    link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room?.(); });
     this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
     this.#timer.unref();
   }
@@ -50,29 +65,50 @@ export class Forwarder {
     do {
       this.#again = false;
       if (!this.link.connected) return; // the next connection sends everything
-      const entries = await this.journal.sales.outbox();
       const live = new Set<string>();
       let window: Promise<boolean>[] = [];
-      for (const e of entries) {
-        const key = `${e.txId}:${e.type}:${e.offline}`;
-        live.add(key);
-        const sentAt = this.#sent.get(key);
-        if (sentAt !== undefined && this.now() - sentAt < this.resendAfterMs) continue;
-        // Published in outbox order without waiting for each PUBACK (a round trip each made a long
-        // queue take minutes); MQTT keeps the order of one client's QoS 1 messages.
-        this.#sent.set(key, this.now());
-        window.push(this.link.sendTx(e.message).then((ok) => {
-          if (!ok) this.#sent.delete(key);
-          return ok;
-        }));
-        this.log.debug({ tx: e.txId, type: e.type, offline: e.offline, resend: sentAt !== undefined }, 'tx sent');
-        if (window.length >= WINDOW) {
-          if (!(await allSent(window))) return; // offline: the next connection sends it
-          window = [];
+      for (let after = 0, page: OutboxEntry[] = [null!]; page.length > 0;) {
+        page = await this.journal.sales.outbox(after, PAGE);
+        for (const e of page) {
+          const key = `${e.txId}:${e.type}:${e.offline}`;
+          live.add(key);
+          const sentAt = this.#sent.get(key);
+          if (sentAt !== undefined && this.now() - sentAt < this.resendAfterMs) continue;
+          if (this.#unanswered.size >= this.pace.ahead) {
+            if (!(await allSent(window))) return;
+            window = [];
+            // No answers for a while (a ledger that answers nothing): pace by them no longer this round.
+            if (!(await this.#answers())) this.#unanswered.clear();
+          }
+          // Published in outbox order without waiting for each PUBACK (a round trip each made a long
+          // queue take minutes); MQTT keeps the order of one client's QoS 1 messages.
+          this.#sent.set(key, this.now());
+          this.#unanswered.add(e.txId);
+          window.push(this.link.sendTx(e.message).then((ok) => {
+            if (!ok) this.#sent.delete(key);
+            return ok;
+          }));
+          this.log.debug({ tx: e.txId, type: e.type, offline: e.offline, resend: sentAt !== undefined }, 'tx sent');
+          if (window.length >= WINDOW) {
+            if (!(await allSent(window))) return; // offline: the next connection sends it
+            window = [];
+          }
         }
+        // A short page is the last (a stand-in journal may ignore the paging: it ends here too).
+        if (page.length < PAGE || page[page.length - 1]!.seq <= after) break;
+        after = page[page.length - 1]!.seq;
       }
       if (!(await allSent(window))) return;
       for (const k of this.#sent.keys()) if (!live.has(k)) this.#sent.delete(k);
     } while (this.#again);
+  }
+
+  /** True once enough of what was sent is answered; false after `pace.waitMs` without. */
+  #answers(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (answered: boolean) => { clearTimeout(timer); this.#room = null; resolve(answered); };
+      const timer = setTimeout(() => done(false), this.pace.waitMs);
+      this.#room = () => done(true);
+    });
   }
 }
