@@ -23,8 +23,15 @@ export interface ChildEntry { path: string; execArgv: string[]; args?: string[] 
 export function childEntry(): ChildEntry {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return { path: join(dirname(here), 'pcsc-child.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
-  return { path: join(dirname(here), 'pcsc-child.js'), execArgv: [] };
+  return { path: join(dirname(here), 'pcsc-child.js'), execArgv: CHILD_FLAGS };
 }
+
+/**
+ * The child relays a few APDUs a tap: no optimising compiler needed, and without it (and with the
+ * daemon's 1 MB young generation) it holds 48 MB instead of 54 MB on x86-64 (the unit's malloc
+ * settings reach it through the environment).
+ */
+const CHILD_FLAGS = ['--jitless', '--max-semi-space-size=1', '--no-warnings'];
 
 export interface PcscChildOptions {
   log: Logger;
