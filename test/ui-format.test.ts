@@ -18,6 +18,11 @@ test('clock, time of an ISO stamp, report date, short reference', (t) => {
   const iso = new Date(2026, 10, 24, 14, 2).toISOString();
   t.is(formatTime(iso), '14:02');
   t.is(formatTime('garbage'), 'garbage');
+  // The club's zone, not the system's (a Pi's is whatever its image came with).
+  t.is(formatClock(new Date('2026-12-01T13:05:00Z'), 'Europe/Copenhagen'), '14:05');
+  t.is(formatClock(new Date('2026-07-01T13:05:00Z'), 'Europe/Copenhagen'), '15:05');
+  t.is(formatTime('2026-12-01T23:30:00Z', 'Europe/Copenhagen'), '00:30');
+  t.is(formatClock(new Date('2026-12-01T13:05:00Z'), 'America/St_Johns'), '09:35');
   t.is(formatDate('2026-11-24', 'da'), '24.11.2026');
   t.is(formatDate('2026-11-04', 'en'), '4 Nov 2026');
   t.is(formatDate('someday', 'en'), 'someday');

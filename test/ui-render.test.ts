@@ -42,6 +42,9 @@ test('idle: club, clock, reader, queue, the catalog page with its hotkeys', (t) 
   const { text } = draw(demoModels('da').idle!);
   for (const s of ['demo-klubben', '14:05', 'Læser: klar', 'Kø: 2', 'Side 1/2', '1 Sodavand', '10,00 kr', '9 Is', 'F2', 'Sidste salg']) t.true(text.includes(s), s);
   t.true(text.includes(big('14:05')));
+  // The club's clock, whatever zone the system is in: 13:05 UTC is 14:05 in Copenhagen in winter.
+  const club = draw(demoModels('da').idle!, 80, 24, { now: new Date('2026-11-24T13:05:00Z'), timeZone: 'Europe/Copenhagen' }).text;
+  t.true(club.includes('14:05') && club.includes(big('14:05')), 'header and big clock in the club\'s zone');
   const unplugged = draw({ ...demoModels('en').idle!, online: false, view: { ...demoModels('en').idle!.view, reader: 'unplugged' } }).text;
   for (const s of ['Reader: unplugged', '* Offline', 'kr 10.00']) t.true(unplugged.includes(s), s);
   const status = (lang: 'da' | 'en', reader: ScreenModel['view']['reader'], screen = 'idle') =>

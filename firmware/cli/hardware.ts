@@ -22,7 +22,7 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
   const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log, o.pi);
   if (!cfg.headless) {
     const { createConsole } = await import('../ui/console.ts');
-    const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map, log: log.child({ part: 'ui' }), display: cfg.display });
+    const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map, log: log.child({ part: 'ui' }), display: cfg.display, timeZone: cfg.timeZone });
     d.displays.push(c.display);
     d.keypads.push(c.keypad);
   }

@@ -61,6 +61,11 @@ export function localDay(at: Date, timeZone: string): string {
   return new Date(at.getTime() + known(timeZone)(at)).toISOString().slice(0, 10);
 }
 
+/** The local time `HH:MM` of `at` in `timeZone`. */
+export function localClock(at: Date, timeZone: string): string {
+  return new Date(at.getTime() + known(timeZone)(at)).toISOString().slice(11, 16);
+}
+
 /** True when `timeZone` is a zone this system knows (checked when the config is read). */
 export function isTimeZone(timeZone: string): boolean {
   return zone(timeZone) !== null;

@@ -23,6 +23,8 @@ export interface BlessedDisplayOptions {
   display?: DisplayConfig;
   /** For tests: the clock shown. */
   now?: () => Date;
+  /** The club's time zone (config `timeZone`): the times on screen are its. */
+  timeZone?: string;
 }
 
 export class BlessedDisplay implements Display {
@@ -51,7 +53,7 @@ export class BlessedDisplay implements Display {
       this.opts.log?.info({ photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors }, 'photo path');
     }
     // The clock on screen changes once a minute; look every second so it is never late.
-    this.#ticker ??= setInterval(() => { if (formatClock(this.#now()) !== this.#clockShown) this.redraw(); }, 1000);
+    this.#ticker ??= setInterval(() => { if (formatClock(this.#now(), this.opts.timeZone) !== this.#clockShown) this.redraw(); }, 1000);
     this.#ticker.unref();
     this.redraw();
   }
@@ -95,7 +97,7 @@ export class BlessedDisplay implements Display {
     if (!this.console.started) return;
     const { cols, rows } = this.console.size;
     const now = this.#now();
-    this.#clockShown = formatClock(now);
+    this.#clockShown = formatClock(now, this.opts.timeZone);
     const out = this.#output;
     let placed: PhotoPlacement | null = null;
     const photoMode: PhotoMode = out
@@ -103,6 +105,7 @@ export class BlessedDisplay implements Display {
       : { kind: this.console.colors < 256 ? 'none' : 'cells' };
     const frame = renderFrame(this.#model, cols, rows, {
       lang: this.opts.lang, now, photo: (sha) => this.#photos.get(sha), photoMode,
+      ...(this.opts.timeZone ? { timeZone: this.opts.timeZone } : {}),
       ...(this.opts.overlay ? { overlay: this.opts.overlay } : {}),
     });
     this.console.show(frame.lines(this.console.colors));

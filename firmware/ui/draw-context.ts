@@ -9,6 +9,8 @@ export interface DrawContext {
   /** Used until the first model arrives (a model carries its own `view.lang`). */
   lang: Lang;
   now: Date;
+  /** The club's time zone (config `timeZone`) for the times shown; the system's when left out. */
+  timeZone?: string;
   photo(sha: string): PhotoState;
   /** Extra rows at the bottom (the simulator's panel), drawn last so a popup can cover the body. */
   overlay?: Overlay;

@@ -1,5 +1,6 @@
 // Money, time and reference formatting for the cashier screen. Integer øre only: never a float.
 import type { Lang } from '../i18n.ts';
+import { localClock } from '../rules/local-day.ts';
 
 const group = (n: number, sep: string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, sep);
 
@@ -14,15 +15,18 @@ export function formatKr(oere: number, lang: Lang): string {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-/** Local wall-clock time "HH:MM" (the terminal's time zone). */
-export function formatClock(d: Date): string {
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+/**
+ * Wall-clock time "HH:MM" in the club's `timeZone` (config), not the system's: a Pi's own zone is
+ * whatever its image came with (Europe/London on Raspberry Pi OS). Without a zone, the system's.
+ */
+export function formatClock(d: Date, timeZone?: string): string {
+  return timeZone ? localClock(d, timeZone) : `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
 }
 
-/** An ISO timestamp as local "HH:MM"; the input unchanged if it does not parse. */
-export function formatTime(iso: string): string {
+/** An ISO timestamp as "HH:MM" (see formatClock); the input unchanged if it does not parse. */
+export function formatTime(iso: string, timeZone?: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : formatClock(d);
+  return Number.isNaN(d.getTime()) ? iso : formatClock(d, timeZone);
 }
 
 /** "2026-11-24" → "24.11.2026" (da) or "24 Nov 2026" (en); anything else unchanged. */

@@ -74,7 +74,7 @@ export function renderFrame(m: ScreenModel | null, w: number, h: number, ctx: Dr
   const body: Rect = { x: 1, y: 1 + gap, w: w - 2, h: h - 1 - 2 * gap - bottom };
 
   c.fill({ x: 0, y: 0, w, h: 1 }, { bg: COLORS.header, fg: COLORS.white });
-  const clock = formatClock(ctx.now);
+  const clock = formatClock(ctx.now, ctx.timeZone);
   c.text(w - width(clock) - 1, 0, clock, { bold: true });
   c.text(1, 0, fit(m?.view.clubId ?? 'klubkort', w - width(clock) - 3), { bold: true });
 

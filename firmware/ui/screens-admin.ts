@@ -6,7 +6,7 @@ import { errorTitle, labels } from './labels.ts';
 import { drawTotal } from './screens-sale.ts';
 import type { ScreenRenderer } from './draw-context.ts';
 
-export const drawVoid: ScreenRenderer = (c, body, m) => {
+export const drawVoid: ScreenRenderer = (c, body, m, ctx) => {
   const lang = m.view.lang;
   const l = labels(lang);
   const v = m.view.void;
@@ -14,7 +14,7 @@ export const drawVoid: ScreenRenderer = (c, body, m) => {
     c.centre(body, body.y + Math.floor(body.h / 2), l.noSale, { bold: true, fg: COLORS.grey });
     return;
   }
-  c.spread(body, body.y, `${l.lastSale} · ${formatTime(v.createdAt)}`, `${l.ref} ${shortTxId(v.txId)}`, { bold: true, fg: COLORS.white }, { fg: COLORS.grey });
+  c.spread(body, body.y, `${l.lastSale} · ${formatTime(v.createdAt, ctx.timeZone)}`, `${l.ref} ${shortTxId(v.txId)}`, { bold: true, fg: COLORS.white }, { fg: COLORS.grey });
   const bottomRows = (v.voided ? 2 : 0) + 5;
   const room = Math.max(0, body.h - 2 - bottomRows);
   let y = body.y + 2;

@@ -71,7 +71,7 @@ export const drawIdle: ScreenRenderer = (c, body, m, ctx) => {
   let y = right.y;
   c.centre(right, y++, m.view.clubId, { ...bold, fg: COLORS.blue });
   y++;
-  y += drawBig(c, right, y, formatClock(ctx.now), { fg: COLORS.white }) + 1;
+  y += drawBig(c, right, y, formatClock(ctx.now, ctx.timeZone), { fg: COLORS.white }) + 1;
   const ready = m.view.reader === 'ready';
   const lines: [string, number][] = [
     [`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.green : COLORS.red],
