@@ -163,12 +163,18 @@ test.serial('a reader that never answers: timeouts, context rebuilt, pcscd resta
   const count = (what: string) => d.events.filter((e) => e.includes(what)).length;
   const left = () => d.logs().split('card left the field"').length - 1;
   /** A card whose reads the reader never answers: one timeout, then it is taken away (see vpcd-hung-card.ts). */
-  const hung = async () => {
+  const hung = async (attempts = 2): Promise<void> => {
     const timeouts = count('no answer from the reader');
     const before = left();
     const card = await hungCardFor(pcsc.port, 4000);
-    await until(() => count('no answer from the reader') > timeouts, 'a timeout', 15_000);
+    // Just after a new context (a fresh PC/SC child) attached, a card put on at once can go unseen
+    // for its whole stay, as a tap may; the cashier taps again, and so does this.
+    const timedOut = await until(() => count('no answer from the reader') > timeouts, 'a timeout', 15_000).then(() => true, () => false);
     await card.gone;
+    if (!timedOut) {
+      if (attempts <= 1) throw new Error('no read timeout for a card the reader never answers');
+      return hung(attempts - 1);
+    }
     // Mid-rebuild the old context may be the one that sees it leave, or none: then give pcscd a moment.
     await until(() => left() > before, 'the card off the field', 3000).catch(() => new Promise((r) => setTimeout(r, 1500)));
   };
