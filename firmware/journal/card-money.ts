@@ -29,10 +29,8 @@ export async function readCardMoney(db: Db, uid: string, dayMark: number | null 
   const r = await db.read((q) => q.get<Row>(
     `SELECT c.*, ${UNBOOKED_SQL('e.card', 'c.uid', 'c.version')} AS unbooked, e.card AS exp_card, e.terminal AS exp_terminal,
        CASE WHEN ?1 IS NULL OR c.rules IS NULL OR json_extract(c.rules, '$.dailyLimit') IS NULL THEN 0 ELSE
-         (SELECT coalesce(sum(o.total), 0) FROM outbox o WHERE o.type = 'sale' AND o.offline = 1 AND o.card_uid = c.uid
-            AND (SELECT s.rowid FROM sales s WHERE s.tx_id = o.tx_id) > ?1)
-         + (SELECT coalesce(sum(total), 0) FROM sales
-             WHERE card_uid = c.uid AND answered = 1 AND status = 'approved' AND result_version > c.version AND rowid > ?1) END AS unbooked_today
+         ${UNBOOKED_SQL(`(SELECT coalesce(sum(o.total), 0) FROM outbox o WHERE o.type = 'sale' AND o.offline = 1 AND o.card_uid = c.uid
+            AND (SELECT s.rowid FROM sales s WHERE s.tx_id = o.tx_id) > ?1)`, 'c.uid', 'c.version', '?1')} END AS unbooked_today
        FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2`, [dayMark, uid]));
   if (!r) return null;
   return { record: toRecord(r), unbooked: r.unbooked, exposure: { card: r.exp_card, terminal: r.exp_terminal }, unbookedToday: r.unbooked_today };

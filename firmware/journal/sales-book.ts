@@ -55,11 +55,12 @@ export const EXPOSURE_SQL = (uid: string): string =>
 
 /**
  * Money of a card's sales that its record does not show yet, given its offline-approved unanswered
- * total `pending`: those, plus the ones answered with a card version above the record's.
+ * total `pending`: those, plus the ones answered with a card version above the record's (`afterRow`: only
+ * sales rows after it, a business day's).
  */
-export const UNBOOKED_SQL = (pending: string, uid: string, version: string): string =>
+export const UNBOOKED_SQL = (pending: string, uid: string, version: string, afterRow?: string): string =>
   `(${pending} + (SELECT coalesce(sum(total), 0) FROM sales
-      WHERE card_uid = ${uid} AND answered = 1 AND status = 'approved' AND result_version > ${version}))`;
+      WHERE card_uid = ${uid} AND answered = 1 AND status = 'approved' AND result_version > ${version}${afterRow ? ` AND rowid > ${afterRow}` : ''}))`;
 
 export class SalesBook {
   constructor(private readonly db: Db) {}

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
+import { wakeableWait } from '../../hal/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
@@ -104,11 +105,11 @@ export class Forwarder {
   }
 
   /** True once enough of what was sent is answered; false after `pace.waitMs` without. */
-  #answers(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (answered: boolean) => { clearTimeout(timer); this.#room = null; resolve(answered); };
-      const timer = setTimeout(() => done(false), this.pace.waitMs);
-      this.#room = () => done(true);
-    });
+  async #answers(): Promise<boolean> {
+    const w = wakeableWait(this.pace.waitMs);
+    this.#room = w.wake;
+    const answered = await w.done;
+    this.#room = null;
+    return answered;
   }
 }

@@ -4,6 +4,7 @@
 // once, and one fsync per record made that take minutes; an online sale's card record and result
 // share one commit. What the others learn (events, counters, logs) is told only after the commit.
 import { TypedEmitter } from '../../hal/emitter.ts';
+import { wakeableWait } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
@@ -130,12 +131,11 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   }
 
   /** Waits GATHER_MS, or less if the inbox fills up first. */
-  #gather(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => { clearTimeout(timer); this.#full = null; resolve(); };
-      const timer = setTimeout(done, GATHER_MS);
-      this.#full = done;
-    });
+  async #gather(): Promise<void> {
+    const w = wakeableWait(GATHER_MS);
+    this.#full = w.wake;
+    await w.done;
+    this.#full = null;
   }
 
   async #applyBatch(batch: Inbound[]): Promise<void> {

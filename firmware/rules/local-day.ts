@@ -56,14 +56,17 @@ function known(timeZone: string): Offsets {
   return z;
 }
 
+/** `at` as local time in `timeZone`, written as if it were UTC: `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+const localIso = (at: Date, timeZone: string): string => new Date(at.getTime() + known(timeZone)(at)).toISOString();
+
 /** The local date `YYYY-MM-DD` of `at` in `timeZone` (an IANA name, e.g. Europe/Copenhagen). */
 export function localDay(at: Date, timeZone: string): string {
-  return new Date(at.getTime() + known(timeZone)(at)).toISOString().slice(0, 10);
+  return localIso(at, timeZone).slice(0, 10);
 }
 
 /** The local time `HH:MM` of `at` in `timeZone`. */
 export function localClock(at: Date, timeZone: string): string {
-  return new Date(at.getTime() + known(timeZone)(at)).toISOString().slice(11, 16);
+  return localIso(at, timeZone).slice(11, 16);
 }
 
 /** True when `timeZone` is a zone this system knows (checked when the config is read). */
