@@ -7,7 +7,7 @@ import { within } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
-import { noDelay } from '../../hal/mqtt-no-delay.ts';
+import { coalesceWrites, noDelay } from '../../hal/mqtt-no-delay.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
   StatusMsg, type TxMsg,
@@ -88,7 +88,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
-    const client = noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark })));
+    const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark }))));
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
