@@ -1,8 +1,11 @@
 // The daemon as systemd runs it (`klubkort run --sim --headless …`, a child process): resident
 // memory once it caches 10,000 cards and 1,000 photos, and start-up time with them cached, from
-// spawn until its retained status says online.
-import { mkdirSync, readFileSync } from 'node:fs';
+// spawn until its retained status says online. With `hardware: pi` the daemon has a second process,
+// the PC/SC child (hal/pi/pcsc-child.ts): its memory is given beside the daemon's.
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHILD_FLAGS } from '../hal/pi/pcsc-proxy.ts';
 import mqtt from 'mqtt';
 import { DaemonProcess } from '../test/helpers/daemon-process.ts';
 import { until } from '../test/helpers/until.ts';
@@ -53,6 +56,19 @@ async function statusWatcher(url: string) {
   };
 }
 
+/** The built PC/SC child as the daemon forks it (flags, the unit's environment), idle without a reader: its memory. */
+async function pcscChildMemory(env: Record<string, string>) {
+  const entry = join(process.cwd(), 'dist/pcsc-child.js');
+  if (!existsSync(entry)) throw new Error(`${entry} missing: npm run build`);
+  const child = fork(entry, [], { execArgv: CHILD_FLAGS, env: { ...process.env, ...env }, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, EARLY_MS));
+    return memory(child.pid!);
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
 export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figure[]> {
   return using(async (defer) => {
     const broker = await startBenchBroker();
@@ -91,6 +107,7 @@ export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figu
       starts.push(msSince(t0, await online));
       await d.kill('SIGTERM');
     }
+    const pcsc = await pcscChildMemory(launch.env);
     return [
       {
         id: 'daemon_rss_empty', label: 'daemon resident memory, empty club (reference)', unit: 'MB', value: idle.rss,
@@ -100,6 +117,11 @@ export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figu
         id: 'daemon_rss', label: `daemon resident memory with ${CARDS} cards + ${PHOTOS} photos cached`, unit: 'MB', value: mem.rss,
         target: '< 80 MB', met: mem.rss < 80, note: `VmRSS ${SETTLE_MS / 1000} s after the cache filled: ${mem.anon.toFixed(0)} MB anonymous + ${mem.file.toFixed(0)} MB file pages (the node binary); `
           + `${early.rss.toFixed(0)} MB after ${EARLY_MS / 1000} s (sync garbage not yet collected); peak (VmHWM) ${Math.max(mem.peak, early.rss).toFixed(0)} MB; node ${launch.nodeArgs.join(' ')} with the unit's environment`,
+      },
+      {
+        id: 'pcsc_child_rss', label: 'PC/SC child process (hardware pi only), idle', unit: 'MB', value: pcsc.rss,
+        note: `${pcsc.anon.toFixed(0)} MB anonymous (its own) + ${pcsc.file.toFixed(0)} MB file pages, mostly the node binary the daemon maps too; `
+          + `node ${CHILD_FLAGS.join(' ')}; not in the figure above (the sim daemon has no child)`,
       },
       {
         id: 'daemon_startup', label: `daemon start-up to online, ${CARDS} cards cached`, unit: 'ms', value: median(starts),

@@ -31,7 +31,7 @@ export function childEntry(): ChildEntry {
  * daemon's 1 MB young generation) it holds 48 MB instead of 54 MB on x86-64 (the unit's malloc
  * settings reach it through the environment).
  */
-const CHILD_FLAGS = ['--jitless', '--max-semi-space-size=1', '--no-warnings'];
+export const CHILD_FLAGS = ['--jitless', '--max-semi-space-size=1', '--no-warnings'];
 
 export interface PcscChildOptions {
   log: Logger;
