@@ -7,7 +7,7 @@ import { within } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
-import { coalesceWrites, noDelay } from '../../hal/mqtt-no-delay.ts';
+import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
   StatusMsg, type TxMsg,

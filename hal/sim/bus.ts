@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../log.ts';
 import { within } from '../within.ts';
-import { noDelay } from '../mqtt-no-delay.ts';
+import { noDelay } from '../mqtt-socket.ts';
 
 export class SimBus {
   #client: MqttClient | null = null;

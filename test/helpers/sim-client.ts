@@ -1,7 +1,7 @@
 // Drives a simulated terminal the way any outside tool would: only through the contract's topics.
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../contract/index.ts';
-import { noDelay } from '../../hal/mqtt-no-delay.ts';
+import { noDelay } from '../../hal/mqtt-socket.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 import type { KeyName, TxMsg, ResultMsg } from '../../contract/index.ts';
 

@@ -1,8 +1,8 @@
-// TCP_NODELAY on an MQTT client's socket, set again on every (re)connect. The traffic here is small
-// request/response packets (tap → screen, tx → card record + result): with Nagle's algorithm a
-// small write waits for the peer's delayed ACK (40 ms on Linux) whenever an earlier one is still
-// unacknowledged, which made every round trip ~40–90 ms on loopback. mqtt-packet corks each
-// packet, so this sends no extra segments.
+// How an MQTT client's socket writes. TCP_NODELAY, set again on every (re)connect: the traffic
+// here is small request/response packets (tap → screen, tx → card record + result), and with
+// Nagle's algorithm a small write waits for the peer's delayed ACK (40 ms on Linux) whenever an
+// earlier one is still unacknowledged, which made every round trip ~40–90 ms on loopback.
+// mqtt-packet corks each packet, so this sends no extra segments. And coalesceWrites, below.
 import type { MqttClient } from 'mqtt';
 
 export function noDelay(client: MqttClient): MqttClient {
@@ -12,7 +12,7 @@ export function noDelay(client: MqttClient): MqttClient {
 /**
  * One socket write per read instead of one per packet: mqtt.js handles each packet of a read in
  * its own tick and writes each PUBACK (and each publish) as it goes, a syscall apiece, which was
- * a third of a terminal's CPU while a queue of thousands was being answered. Held only until the
+ * over a quarter of the terminal's main thread while a queue of thousands was being answered. Held only until the
  * event loop turns (setImmediate), so an acknowledgement or a publish is never late by more.
  */
 export function coalesceWrites(client: MqttClient): MqttClient {
