@@ -8,12 +8,17 @@ export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   return Promise.race([p.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
 }
 
-/** A wait of at most `ms` that `wake()` ends early; `done` says whether it was woken (else it timed out). */
-export function wakeableWait(ms: number): { done: Promise<boolean>; wake: () => void } {
-  let wake: () => void = () => undefined;
-  const done = new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    wake = () => { clearTimeout(timer); resolve(true); };
-  });
-  return { done, wake };
+/** One wait at a time of at most `ms` that `wake()` ends early; a wake with nobody waiting does nothing. */
+export class Wakeable {
+  #wake: (() => void) | null = null;
+
+  /** True when woken, false when the time ran out. */
+  wait(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { this.#wake = null; resolve(false); }, ms);
+      this.#wake = () => { this.#wake = null; clearTimeout(timer); resolve(true); };
+    });
+  }
+
+  wake(): void { this.#wake?.(); }
 }

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
-import { wakeableWait } from '../../hal/within.ts';
+import { Wakeable } from '../../hal/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
@@ -15,9 +15,9 @@ const WINDOW = 200;
 /**
  * `ahead`: sent on this connection and not answered yet, at most (≈ a second of the ledger's work):
  * a long queue goes out at the pace of the answers, not all at once into the broker, where ten
- * thousand publishes at the start took the CPU the ledger needed to answer them.
+ * thousand publishes at the start took the CPU the ledger needed to answer them. `waitMs`: how
+ * long a full window waits for answers before it sends on anyway (a ledger that answers nothing).
  */
-/** How long a full window waits for answers before it sends on anyway (a ledger that answers nothing). */
 export const PACE = { ahead: 1000, waitMs: 1000 };
 /** The outbox is read in pages of this many entries. */
 const PAGE = 1000;
@@ -29,7 +29,8 @@ export class Forwarder {
   #sent = new Map<string, number>();
   /** txIds sent on this connection whose answer has not come. */
   #unanswered = new Set<string>();
-  #room: (() => void) | null = null;
+  /** Woken when enough answers came for the window to send on. */
+  readonly #room = new Wakeable();
   #running: Promise<void> | null = null;
   #again = false;
   #timer: NodeJS.Timeout;
@@ -40,7 +41,7 @@ export class Forwarder {
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
     private readonly pace: { ahead: number; waitMs: number } = PACE) {
     link.on('connected', () => { this.#sent.clear(); this.#unanswered.clear(); void this.forward(); });
-    link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room?.(); });
+    link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room.wake(); });
     this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
     this.#timer.unref();
   }
@@ -79,7 +80,7 @@ export class Forwarder {
             if (!(await allSent(window))) return;
             window = [];
             // No answers for a while (a ledger that answers nothing): pace by them no longer this round.
-            if (!(await this.#answers())) this.#unanswered.clear();
+            if (!(await this.#room.wait(this.pace.waitMs))) this.#unanswered.clear();
           }
           // Published in outbox order without waiting for each PUBACK (a round trip each made a long
           // queue take minutes); MQTT keeps the order of one client's QoS 1 messages.
@@ -102,14 +103,5 @@ export class Forwarder {
       if (!(await allSent(window))) return;
       for (const k of this.#sent.keys()) if (!live.has(k)) this.#sent.delete(k);
     } while (this.#again);
-  }
-
-  /** True once enough of what was sent is answered; false after `pace.waitMs` without. */
-  async #answers(): Promise<boolean> {
-    const w = wakeableWait(this.pace.waitMs);
-    this.#room = w.wake;
-    const answered = await w.done;
-    this.#room = null;
-    return answered;
   }
 }

@@ -4,7 +4,7 @@
 // once, and one fsync per record made that take minutes; an online sale's card record and result
 // share one commit. What the others learn (events, counters, logs) is told only after the commit.
 import { TypedEmitter } from '../../hal/emitter.ts';
-import { wakeableWait } from '../../hal/within.ts';
+import { Wakeable } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
@@ -86,7 +86,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   /** Batches in a row after which the inbox was not empty. */
   #streak = 0;
   /** Wakes a gathering drain when the inbox is full. */
-  #full: (() => void) | null = null;
+  readonly #full = new Wakeable();
 
   constructor(link: LedgerSource, private readonly journal: Journal, private readonly log: Logger) {
     super();
@@ -105,7 +105,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
 
   #receive(m: Inbound): void {
     this.#inbox.push(m);
-    if (this.#inbox.length >= MAX_BATCH) this.#full?.();
+    if (this.#inbox.length >= MAX_BATCH) this.#full.wake();
     if (this.#draining) return;
     this.#draining = true;
     // setImmediate: the other messages of the same socket read are emitted first and join the batch.
@@ -123,19 +123,12 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         if (batch.length === 1) await this.#applyOne(batch[0]!);
         else await this.#applyBatch(batch);
         this.#streak = this.#inbox.length > 0 ? this.#streak + 1 : 0;
-        if (this.#streak >= FLOW_STREAK && this.#inbox.length < MAX_BATCH) await this.#gather();
+        // A flow: wait GATHER_MS for more, or less if the inbox fills up first.
+        if (this.#streak >= FLOW_STREAK && this.#inbox.length < MAX_BATCH) await this.#full.wait(GATHER_MS);
       }
     } finally {
       this.#draining = false;
     }
-  }
-
-  /** Waits GATHER_MS, or less if the inbox fills up first. */
-  async #gather(): Promise<void> {
-    const w = wakeableWait(GATHER_MS);
-    this.#full = w.wake;
-    await w.done;
-    this.#full = null;
   }
 
   async #applyBatch(batch: Inbound[]): Promise<void> {
