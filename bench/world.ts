@@ -14,7 +14,8 @@ import { startMosquitto } from '../test/helpers/mosquitto.ts';
 import { SimClient } from '../test/helpers/sim-client.ts';
 import { now } from './stats.ts';
 
-export interface Broker { url: string; close(): Promise<void> }
+/** `pid`: the broker's own process (mosquitto); none when it runs in this one (aedes). */
+export interface Broker { url: string; pid?: number; close(): Promise<void> }
 
 /** Which broker the bench runs on: mosquitto (what a club runs) when installed, else the embedded aedes. */
 export const BROKER_KIND = (() => {
@@ -35,7 +36,7 @@ export async function startBenchBroker(): Promise<Broker> {
   const tuning = example.match(/^(max_queued_messages|max_queued_bytes|set_tcp_nodelay) .*$/gm) ?? [];
   if (tuning.length !== 3) throw new Error('systemd/mosquitto/klubkort.conf: queue limits or set_tcp_nodelay missing');
   const m = await startMosquitto(['autosave_interval 3600', ...tuning].join('\n'));
-  return { url: m.url, close: () => m.close() };
+  return { url: m.url, pid: m.pid, close: () => m.close() };
 }
 
 /** Bench logs go to a file at the production level (info): logging is part of the cost. */

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface Mosquitto { port: number; url: string; start(): Promise<void>; stop(): Promise<void>; close(): Promise<void> }
+export interface Mosquitto { port: number; url: string; readonly pid: number | undefined; start(): Promise<void>; stop(): Promise<void>; close(): Promise<void> }
 
 export async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -67,6 +67,7 @@ export async function startMosquittoConf(build: (dir: string, port: number) => s
   const m: Mosquitto = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    get pid() { return proc?.pid; },
     async start() {
       // stderr is read (and kept short) so that a broker that refuses its config fails the start
       // with mosquitto's own words at once, instead of a wait for a port nobody opens.
