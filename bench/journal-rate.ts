@@ -61,7 +61,9 @@ async function rate(n: number, step: () => Promise<unknown>): Promise<Rate> {
 async function journalRate(dir: string): Promise<Rate> {
   const j = await Journal.open(dir);
   try {
-    return await rate(SALES, () => j.sales.approveOffline(benchSale('04A23B5C7D2E80')));
+    // The path of every sale while the ledger is unreachable: its txId was never sent online, so
+    // no answer can stand against it (the timeout path also reads it back; rare, and 2 s late anyway).
+    return await rate(SALES, () => j.sales.approveOffline(benchSale('04A23B5C7D2E80'), true));
   } finally {
     await j.close();
   }
@@ -96,7 +98,7 @@ export async function journalThroughput(dir: string): Promise<Figure[]> {
     },
     { id: 'bare_sqlite_rate', label: 'bare SQLite: fsync\'d 1-insert transactions per second', unit: '/s', value: b, note: rounds },
     {
-      id: 'journal_sales_rate', label: 'durable sales per second (SalesBook.approveOffline)', unit: '/s', value: j,
+      id: 'journal_sales_rate', label: 'durable offline sales per second (SalesBook.approveOffline)', unit: '/s', value: j,
       target: '≥ 80% of bare SQLite', met: ratio >= 0.8, ratios: [{ to: 'of bare SQLite (median of the rounds\' ratios)', ratio }], note: rounds,
     },
   ];
