@@ -12,8 +12,8 @@ export function noDelay(client: MqttClient): MqttClient {
 /**
  * One socket write per read instead of one per packet: mqtt.js handles each packet of a read in
  * its own tick and writes each PUBACK (and each publish) as it goes, a syscall apiece, which was
- * over a quarter of the terminal's main thread while a queue of thousands was being answered. Held only until the
- * event loop turns (setImmediate), so an acknowledgement or a publish is never late by more.
+ * over a quarter of the terminal's main thread while a queue of thousands was being answered.
+ * Held only until the event loop turns (setImmediate), so none is ever late by more.
  */
 export function coalesceWrites(client: MqttClient): MqttClient {
   return client.on('connect', () => {

@@ -1,6 +1,6 @@
 // The ledger link's socket writes once per read, not once per packet: a burst of QoS 1 messages is
-// acknowledged in a few socket writes (each PUBACK apiece was a third of the terminal's CPU while
-// a long queue was answered). Real mqtt.js clients on the embedded broker; the socket's writes counted.
+// acknowledged in a few socket writes (a write per PUBACK was over a quarter of the terminal's main
+// thread while a long queue was answered). Real mqtt.js clients on the embedded broker; the socket's writes counted.
 import test from 'ava';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startBroker } from '../sim/broker.ts';
