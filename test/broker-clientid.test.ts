@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Identity, makePki, startTlsBroker, type TlsBroker } from './helpers/tls-broker.ts';
 import { until } from './helpers/until.ts';
 import { topics } from '../contract/index.ts';
+import { checkUrlOf } from '../firmware/cli/provision/broker-check.ts';
 
 const CLUB = 'demo-klub';
 const OTHER_CLUB = 'other-klub';
@@ -121,4 +122,12 @@ test.serial("provision and the selftest test kasse-2's certificate on the check 
   const onTerminalPort = await provision(b.tlsUrl);
   t.is(onTerminalPort.code, 0, onTerminalPort.out);
   await back.closed();
+});
+
+test('where a check connects: the config\'s checkUrl, else the check port of a TLS broker with a certificate, else the broker URL', (t) => {
+  const url = 'mqtts://broker.example.dk:8883';
+  t.is(checkUrlOf({ url, certFile: '/etc/klubkort/kasse-2.crt' }), 'mqtts://broker.example.dk:8884');
+  t.is(checkUrlOf({ url, certFile: '/etc/klubkort/kasse-2.crt', checkUrl: 'mqtts://check.example.dk:9000' }), 'mqtts://check.example.dk:9000');
+  t.is(checkUrlOf({ url }), url, 'no certificate: a broker that lets the check choose its own id');
+  t.is(checkUrlOf({ url: 'mqtt://127.0.0.1:1883', certFile: '/x.crt' }), 'mqtt://127.0.0.1:1883');
 });

@@ -185,7 +185,7 @@ async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, te
     if (cert) {
       const c = cert.value;
       p.say(`  certificate: ${describeCert(c)}`);
-      if (commonName(c) !== terminalId) p.say(`  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id`);
+      if (commonName(c) !== terminalId) p.say(`  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id and its client id`);
       key = await a.get({ flag: 'key', label: "This terminal's private key (PEM file)", current: str(cur.keyFile), parse: pem((path) => checkKeyFile(path, c)) });
       // A klubkort broker's terminal port would give the check the terminal's own session.
       checkUrl = await a.get({

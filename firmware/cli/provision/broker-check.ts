@@ -70,7 +70,7 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
     client.once('close', () => done(`${hostOf(url)} closed the connection before accepting it${isTls(url)
       ? ': it may not accept this client certificate' : ' (a TLS port? then use mqtts://)'}`));
   });
-  const problem = found !== null && url !== cfg.broker.url ? `${found} (on the broker's check port ${url}: docs/deploy.md)` : found;
+  const problem = found !== null && url !== cfg.broker.url ? `${found}; tested on the broker's check port ${url} (docs/deploy.md)` : found;
   const catalogWaitMs = o.catalogWaitMs ?? 3000;
   const warning = problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
   await client.endAsync(true).catch(() => undefined);
