@@ -160,12 +160,12 @@ test.serial('provision checks the issued certificate against the broker and copi
   const etc = join(w.dir, 'etc-kasse-1');
   const src = join(w.dir, 'kasse-1');
   const r = await provision(['--config', join(etc, 'config.json'), '--terminal-id', 'kasse-1', '--club-id', DEMO_CLUB_ID, '--broker', w.tlsUrl,
-    '--ca', join(src, 'ca.pem'), '--cert', join(src, 'kasse-1.crt'), '--key', join(src, 'kasse-1.key'), '--data-dir', join(w.dir, 'data', 'p1')]);
+    '--check-url', w.checkUrl, '--ca', join(src, 'ca.pem'), '--cert', join(src, 'kasse-1.crt'), '--key', join(src, 'kasse-1.key'), '--data-dir', join(w.dir, 'data', 'p1')]);
   t.is(r.code, 0, r.out);
   t.regex(r.out, /connected, club catalog received/);
   t.regex(r.out, /certificate +.*kasse-1\.crt \(CN=kasse-1, valid until \d{4}-\d\d-\d\d\)/);
   const cfg = JSON.parse(readFileSync(join(etc, 'config.json'), 'utf8'));
-  t.deepEqual(cfg.broker, { url: w.tlsUrl, caFile: join(etc, 'ca.pem'), certFile: join(etc, 'kasse-1.crt'), keyFile: join(etc, 'kasse-1.key') });
+  t.deepEqual(cfg.broker, { url: w.tlsUrl, checkUrl: w.checkUrl, caFile: join(etc, 'ca.pem'), certFile: join(etc, 'kasse-1.crt'), keyFile: join(etc, 'kasse-1.key') });
   t.is(statSync(join(etc, 'kasse-1.key')).mode & 0o777, 0o600);
   t.is(readFileSync(join(etc, 'kasse-1.key'), 'utf8'), readFileSync(join(src, 'kasse-1.key'), 'utf8'));
 });
@@ -175,7 +175,7 @@ test.serial('provision says why a certificate from another CA, or of another clu
   sh('make-ca.sh', join(stranger, 'ca'), '127.0.0.1');
   copyFileSync(join(SYSTEMD, 'mosquitto/klubkort.acl'), join(stranger, 'acl'));
   sh('issue-terminal-cert.sh', '--acl', join(stranger, 'acl'), join(stranger, 'ca'), 'kasse-1', DEMO_CLUB_ID, join(stranger, 'out'));
-  const base = ['--terminal-id', 'kasse-1', '--club-id', DEMO_CLUB_ID, '--broker', w.tlsUrl, '--data-dir', join(w.dir, 'data', 'p2')];
+  const base = ['--terminal-id', 'kasse-1', '--club-id', DEMO_CLUB_ID, '--broker', w.tlsUrl, '--check-url', w.checkUrl, '--data-dir', join(w.dir, 'data', 'p2')];
   mkdirSync(join(w.dir, 'etc-x'), { recursive: true });
 
   const wrongCa = await provision(['--config', join(w.dir, 'etc-x', 'a.json'), ...base,

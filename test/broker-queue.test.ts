@@ -14,7 +14,8 @@ const CLUB = 'queue-klub';
 const TERMINAL = 'kasse-q';
 const CARDS = 10_000;
 const PHOTOS = 1_000;
-const DROP_NOTICE = `Outgoing messages are being dropped for client probe-${TERMINAL}-`;
+// The broker names a terminal's connection after its certificate's CN (use_username_as_clientid).
+const DROP_NOTICE = `Outgoing messages are being dropped for client ${TERMINAL}.`;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const uid = (i: number) => i.toString(16).toUpperCase().padStart(8, '0');

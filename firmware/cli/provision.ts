@@ -9,7 +9,7 @@ import type { X509Certificate } from 'node:crypto';
 import { ConfigError, parseConfig } from '../config/load.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { Asker, InputError } from './provision/ask.ts';
-import { checkBroker } from './provision/broker-check.ts';
+import { checkBroker, checkUrlOf, defaultCheckUrl } from './provision/broker-check.ts';
 import { ConfigFileError, lookupUser, placeNextToConfig, readRawConfig, writeConfig, type RawConfig } from './provision/config-file.ts';
 import {
   formatPins, isTlsUrl, parseBrokerUrl, parseClubId, parseDataDir, parseHardware, parseLang, parsePins, parseTerminalId, parseText,
@@ -22,7 +22,7 @@ import { errorCode } from '../error-code.ts';
 
 /** The user the daemon runs as (klubkort.service): it must be able to read what we write. */
 const DAEMON_USER = 'klubkort';
-const BROKER_FLAGS = ['broker', 'ca', 'cert', 'key', 'username', 'password'];
+const BROKER_FLAGS = ['broker', 'ca', 'cert', 'key', 'check-url', 'username', 'password'];
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -35,6 +35,7 @@ const OPTIONS = {
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  'check-url': { type: 'string' },
   lang: { type: 'string' },
   pins: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -46,7 +47,7 @@ const OPTIONS = {
 } as const;
 
 const USAGE = `usage: klubkort provision [--config FILE] [--terminal-id ID] [--club-id ID] [--broker URL]
-         [--ca FILE] [--cert FILE] [--key FILE] [--username U] [--password-file FILE] [--lang da|en]
+         [--ca FILE] [--cert FILE] [--key FILE] [--check-url URL] [--username U] [--password-file FILE] [--lang da|en]
          [--hardware pi|sim] [--pins green=17,red=27,yellow=22,buzzer=23] [--data-dir DIR]
          [--yes] [--skip-selftest] [--skip-broker-check]
 Asks for every value not given (Enter keeps the value in brackets); --yes asks nothing.
@@ -113,7 +114,7 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
   let answers = await askBroker(p, a, obj(cur.broker), terminalId, flags);
   let brokerNote = 'not checked (--skip-broker-check)';
   while (!flags['skip-broker-check']) {
-    if (p.interactive) p.say(`Connecting to ${answers.broker.url} …`);
+    if (p.interactive) p.say(`Connecting to ${checkUrlOf(answers.broker)} …`);
     const r = await checkBroker({ terminalId, clubId, broker: { ...answers.broker, rejectUnauthorized: answers.broker.rejectUnauthorized !== false } });
     if (r.problem === null) {
       if (r.warning) p.say(`  warning: ${r.warning}`);
@@ -158,7 +159,7 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
 }
 
 interface BrokerAnswers {
-  broker: { url: string; caFile?: string; certFile?: string; keyFile?: string; username?: string; password?: string; rejectUnauthorized?: boolean };
+  broker: { url: string; checkUrl?: string; caFile?: string; certFile?: string; keyFile?: string; username?: string; password?: string; rejectUnauthorized?: boolean };
   cert: X509Certificate | null;
 }
 
@@ -176,6 +177,7 @@ async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, te
   let ca: PemChoice<X509Certificate> | undefined;
   let cert: PemChoice<X509Certificate> | undefined;
   let key: PemChoice<unknown> | undefined;
+  let checkUrl: string | undefined;
   if (isTlsUrl(url)) {
     ca = await a.get({ flag: 'ca', label: "The broker's CA certificate (PEM file; none: the system's CAs)", optional: true, current: str(cur.caFile), parse: pem(checkCaFile) });
     if (ca) p.say(`  CA: ${describeCert(ca.value)}`);
@@ -183,8 +185,13 @@ async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, te
     if (cert) {
       const c = cert.value;
       p.say(`  certificate: ${describeCert(c)}`);
-      if (commonName(c) !== terminalId) p.say(`  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id`);
+      if (commonName(c) !== terminalId) p.say(`  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id and its client id`);
       key = await a.get({ flag: 'key', label: "This terminal's private key (PEM file)", current: str(cur.keyFile), parse: pem((path) => checkKeyFile(path, c)) });
+      // A klubkort broker's terminal port would give the check the terminal's own session.
+      checkUrl = await a.get({
+        flag: 'check-url', label: "The broker's check port, where this certificate is tested (docs/deploy.md)",
+        current: (cur.url === url ? str(cur.checkUrl) : undefined) ?? defaultCheckUrl(url), parse: parseBrokerUrl,
+      });
     }
   } else {
     const ignored = (['ca', 'cert', 'key'] as const).filter((f) => flags[f] !== undefined);
@@ -195,7 +202,7 @@ async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, te
     : await a.get({ flag: 'password', label: 'MQTT password', optional: true, hidden: true, current: str(cur.password), parse: parseText });
   const rejectUnauthorized = typeof cur.rejectUnauthorized === 'boolean' ? cur.rejectUnauthorized : undefined;
   return {
-    broker: { url, caFile: ca?.path, certFile: cert?.path, keyFile: key?.path, username, password, rejectUnauthorized },
+    broker: { url, checkUrl, caFile: ca?.path, certFile: cert?.path, keyFile: key?.path, username, password, rejectUnauthorized },
     cert: cert?.value ?? null,
   };
 }
@@ -228,6 +235,7 @@ function summary(p: Prompter, path: string, cfg: TerminalConfig, answers: Broker
     ['club', cfg.clubId],
     ['broker', `${b.url} (${brokerNote})`],
   ];
+  if (checkUrlOf(b) !== b.url) rows.push(['checked on', checkUrlOf(b)]);
   if (b.caFile) rows.push(['CA', b.caFile]);
   if (b.certFile) rows.push(['certificate', `${b.certFile}${answers.cert ? ` (${describeCert(answers.cert)})` : ''}`]);
   if (b.keyFile) rows.push(['key', b.keyFile]);

@@ -16,9 +16,17 @@ function connectableUrl(s: string): boolean {
   }
 }
 
+const BrokerUrl = z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
+  .refine(connectableUrl, 'must be mqtt://host:port or mqtts://host:port with a host and a port from 1 to 65535');
+
 export const BrokerConfig = z.object({
-  url: z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be mqtt://host:port or mqtts://host:port')
-    .refine(connectableUrl, 'must be mqtt://host:port or mqtts://host:port with a host and a port from 1 to 65535'),
+  url: BrokerUrl,
+  /**
+   * Where `provision` and `selftest` test these settings without touching the terminal's session:
+   * the klubkort broker's check port (docs/deploy.md). Unset: port 8884 of the same host for an
+   * mqtts:// URL with a client certificate, else `url` itself (cli/provision/broker-check.ts).
+   */
+  checkUrl: BrokerUrl.optional(),
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   /** PEM file paths for TLS: CA of the broker, and this terminal's client certificate and key. */

@@ -1,6 +1,10 @@
 // Connects to the broker once with a terminal's settings (mqttOptions, so exactly the TLS and login
 // the daemon will use) and says in plain words why it failed. Also looks for the club's retained
 // catalog: that it arrives shows the broker lets this identity read its club.
+// A klubkort broker gives every connection of its terminals' port the certificate's CN as client id
+// (use_identity_as_username, use_username_as_clientid), so any connection there with the
+// terminal's certificate would take over the terminal's session. The check goes to the broker's
+// check port instead, where the same certificate gets an id of its own ("CN=kasse-2").
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { mqttOptions } from '../../ledger/link.ts';
@@ -22,6 +26,26 @@ export interface BrokerCheckOptions {
 
 type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>;
 
+/** The example broker's check port (systemd/mosquitto/klubkort.conf). */
+export const CHECK_PORT = 8884;
+
+/** The check port of a broker URL: the same host, port 8884. */
+export function defaultCheckUrl(url: string): string {
+  const u = new URL(url);
+  u.port = String(CHECK_PORT);
+  return u.toString();
+}
+
+/**
+ * Where the check connects: `checkUrl`, else the check port for a TLS URL with a client
+ * certificate (a klubkort broker), else the broker URL itself (a broker that lets a client choose
+ * its id: the check's own id then leaves the terminal's session alone).
+ */
+export function checkUrlOf(b: Pick<Cfg['broker'], 'url' | 'checkUrl' | 'certFile'>): string {
+  if (b.checkUrl) return b.checkUrl;
+  return b.certFile && /^mqtts:/.test(b.url) ? defaultCheckUrl(b.url) : b.url;
+}
+
 export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise<BrokerCheck> {
   const timeoutMs = o.timeoutMs ?? 8000;
   let options: IClientOptions;
@@ -30,21 +54,23 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
   } catch (e) {
     return { problem: `cannot read a TLS file: ${(e as Error).message}`, warning: null };
   }
-  // Its own client id and a clean session: the terminal's persistent session stays untouched, and
-  // a running daemon is not thrown off.
-  const client = mqtt.connect(cfg.broker.url, {
+  const url = checkUrlOf(cfg.broker);
+  // Its own client id (or the one the check port gives) and a clean session: the terminal's
+  // persistent session stays untouched, and a running daemon is not thrown off.
+  const client = mqtt.connect(url, {
     ...options,
     clientId: `${cfg.terminalId}-check-${randomBytes(3).toString('hex')}`,
     clean: true, will: undefined, reconnectPeriod: 0, connectTimeout: timeoutMs,
   });
-  const problem = await new Promise<string | null>((resolve) => {
-    const timer = setTimeout(() => resolve(`no answer from ${hostOf(cfg.broker.url)} within ${timeoutMs / 1000} s`), timeoutMs + 500);
+  const found = await new Promise<string | null>((resolve) => {
+    const timer = setTimeout(() => resolve(`no answer from ${hostOf(url)} within ${timeoutMs / 1000} s`), timeoutMs + 500);
     const done = (p: string | null) => { clearTimeout(timer); resolve(p); };
     client.once('connect', () => done(null));
-    client.once('error', (err) => done(explain(err, cfg.broker.url)));
-    client.once('close', () => done(`${hostOf(cfg.broker.url)} closed the connection before accepting it${isTls(cfg.broker.url)
+    client.once('error', (err) => done(explain(err, url)));
+    client.once('close', () => done(`${hostOf(url)} closed the connection before accepting it${isTls(url)
       ? ': it may not accept this client certificate' : ' (a TLS port? then use mqtts://)'}`));
   });
+  const problem = found !== null && url !== cfg.broker.url ? `${found}; tested on the broker's check port ${url} (docs/deploy.md)` : found;
   const catalogWaitMs = o.catalogWaitMs ?? 3000;
   const warning = problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
   await client.endAsync(true).catch(() => undefined);
