@@ -145,6 +145,7 @@ export class SalesBook {
       const sales: [string, string, string | null, number | null][] = [];
       const voids: [string, string, string | null][] = [];
       const declinedVoids: string[] = [];
+      const forged: string[] = [];
       const out = results.map((res): Settled | Ignored => {
         const entry = entries.get(res.txId);
         if (!entry) return 'no_entry';
@@ -156,6 +157,9 @@ export class SalesBook {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;
           sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
+          // 1.1: a counter the ledger declined with card_auth was not the card's own read (a forged
+          // tap): kept, it would refuse the genuine card's next reads offline.
+          if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
           return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
         }
         if (res.type === 'void') {
@@ -172,6 +176,7 @@ export class SalesBook {
         await q.run(`UPDATE sales SET status = ${col(1)}, reason = ${col(2)}, answered = 1, result_version = ${col(3)}
                        FROM json_each(?) AS j WHERE sales.tx_id = ${col(0)}`, each(sales));
       }
+      if (forged.length) await q.run('DELETE FROM sun_counters WHERE tx_id IN (SELECT value FROM json_each(?))', each(forged));
       if (voids.length) await q.run(`UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`, each(voids));
       if (declinedVoids.length) {
         // Found through the voids (by key), not by scanning the sales for voided_by.
