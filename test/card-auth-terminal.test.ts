@@ -54,3 +54,20 @@ test('journal: counters of sent sales are kept per card, a fallback of the same 
   await j.cards.close(UID);
   t.is(await j.sales.highestSunCounter(UID, randomUUID()), null, 'erased with the card');
 });
+
+test('journal: a counter the ledger declined with card_auth is forgotten when that answer is stored; one declined for another reason stays', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-sun-journal-'));
+  const j = await Journal.open(dir);
+  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  await j.cards.put(rec());
+  const sale = (ctr: number): SaleMsg => ({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: UID, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: false, cardAuth: { ctr, cmac: '94EED9EE65337086' } });
+  const poor = sale(20);
+  await j.sales.beginOnline(poor);
+  await j.sales.settle({ txId: poor.txId, type: 'sale', status: 'declined', reason: 'insufficient_funds', offline: false });
+  t.is(await j.sales.highestSunCounter(UID, randomUUID()), 20, 'a read the ledger did not call forged is kept');
+  const forged = sale(0xffffff);
+  await j.sales.beginOnline(forged);
+  t.is(await j.sales.highestSunCounter(UID, randomUUID()), 0xffffff);
+  await j.sales.settle({ txId: forged.txId, type: 'sale', status: 'declined', reason: 'card_auth', offline: false });
+  t.is(await j.sales.highestSunCounter(UID, randomUUID()), 20, 'the forged counter is forgotten');
+});

@@ -138,3 +138,24 @@ test('a forged cmac is declined by the ledger online; offline it is booked and t
   const next = await sell(sim, await hand.tap(SUN_CARD));
   t.like(next.result, { status: 'declined', reason: 'blocked' });
 });
+
+test('a forged tap declined card_auth online leaves no counter behind: the genuine card is then approved offline', async (t) => {
+  const { w, terminal, sim, hand } = await setup(t);
+  // The genuine card's UID with the highest counter there is: only the ledger can see the cmac is wrong.
+  const genuine = await hand.tap(SUN_CARD);
+  const forged: SimReaderMsg = { ...genuine, sun: { ...genuine.sun!, ctr: 0xffffff } };
+  t.like((await sell(sim, forged)).result, { status: 'declined', reason: 'card_auth' });
+  await until(async () => (await terminal.journal.sales.outbox()).length === 0, 'the decline stored');
+  t.is(await terminal.journal.sales.highestSunCounter(SUN_CARD, 'none'), null, 'the forged counter is forgotten');
+
+  await offline(w, sim);
+  // The card's own next read: above the record's sunCounter, far below the forged one.
+  const next = await hand.tap(SUN_CARD);
+  t.true(next.sun!.ctr > (w.ledger.card(C, SUN_CARD)!.sunCounter ?? 0));
+  const off = await sell(sim, next);
+  t.like(off.result, { status: 'approved' }, 'the genuine card sells offline');
+  t.true(sim.tx.some((m) => m.type === 'sale' && m.offline && m.cardAuth?.ctr === next.sun!.ctr), 'approved offline, with its own counter');
+  await w.ledger.resume();
+  await queueEmpty(terminal);
+  t.is(w.ledger.card(C, SUN_CARD)!.status, 'active', 'the ledger accepts the genuine read');
+});

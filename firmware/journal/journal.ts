@@ -72,7 +72,10 @@ export class Journal {
     await this.db.tx((q) => q.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]));
   }
 
-  close(): Promise<void> { return this.db.close(); }
+  close(): Promise<void> {
+    this.sales.stop();
+    return this.db.close();
+  }
 }
 
 /** Frozen all through: an answer handed to two callers must not be changed by one of them. */

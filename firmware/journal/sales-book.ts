@@ -3,6 +3,7 @@
 import type { Db, Queryable } from './db.ts';
 import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../contract/index.ts';
 import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
+import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
 
 interface SaleRow {
   tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
@@ -20,8 +21,8 @@ export type Settled =
   | { kind: 'sale'; txId: string; offline: boolean; status: 'approved' | 'declined'; reason: string | null; balance: number | null }
   | { kind: 'void' | 'reversal'; txId: string; status: 'approved' | 'declined' };
 
-/** Why a result changed nothing. */
-export type Ignored = 'no_entry' | 'type_mismatch' | 'stale_online_answer';
+/** Why a result changed nothing. `declined_unrecorded`: the sale was shown declined; the disk has not taken that yet. */
+export type Ignored = 'no_entry' | 'type_mismatch' | 'stale_online_answer' | 'declined_unrecorded';
 
 async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total: number): Promise<void> {
   const offline = msg.type === 'sale' && msg.offline ? 1 : 0;
@@ -63,7 +64,40 @@ export const UNBOOKED_SQL = (pending: string, uid: string, version: string, afte
       WHERE card_uid = ${uid} AND answered = 1 AND status = 'approved' AND result_version > ${version}${afterRow ? ` AND rowid > ${afterRow}` : ''}))`;
 
 export class SalesBook {
-  constructor(private readonly db: Db) {}
+  /** Declines the disk refused to record, in force over what it holds of their txIds (shared with `joined` views). */
+  readonly unrecorded: Unrecorded;
+
+  constructor(private readonly db: Db, unrecorded?: Unrecorded) {
+    this.unrecorded = unrecorded ?? new Unrecorded((d) => this.#record(d));
+  }
+
+  /** This book on `db`, a batch's view of the same journal: it sees the same declines in memory. */
+  joined(db: Db): SalesBook { return new SalesBook(db, this.unrecorded); }
+
+  /** Stops retrying the writes of declines in memory (the journal is closing). */
+  stop(): void { this.unrecorded.stop(); }
+
+  /**
+   * A decline the disk refused to record (its write failed: full, or failing). In force at once and
+   * written once the disk takes it: the outbox sends its reversal (if any) instead of the sale, a
+   * late answer to the sale changes nothing, and the day's report counts it declined.
+   */
+  declineUnrecorded(d: UnrecordedDecline): void { this.unrecorded.add(d); }
+
+  /**
+   * Makes the disk say what the screen said, whatever it holds of the txId: declined (without the
+   * card, as a refusal; seen: it was on the screen), and queued as a reversal, or not queued at all.
+   */
+  #record({ sale, reason, reversal }: UnrecordedDecline): Promise<void> {
+    return this.db.tx(async (q) => {
+      await q.run(
+        `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown, cashier_id) VALUES (?,NULL,?,?,?,?,'declined',?,1,?)
+         ON CONFLICT(tx_id) DO UPDATE SET card_uid = NULL, status = 'declined', reason = excluded.reason, shown = 1`,
+        [sale.txId, JSON.stringify(sale.items), sale.total, sale.createdAt, sale.offline ? 1 : 0, reason, sale.cashierId ?? null]);
+      if (reversal) await putOutbox(q, reversal, null, 0);
+      else await q.run('DELETE FROM outbox WHERE tx_id = ?', [sale.txId]);
+    });
+  }
 
   /** An online sale about to be sent: kept so that a restart can resolve it with a reversal. */
   async beginOnline(msg: SaleMsg): Promise<void> {
@@ -145,7 +179,10 @@ export class SalesBook {
       const sales: [string, string, string | null, number | null][] = [];
       const voids: [string, string, string | null][] = [];
       const declinedVoids: string[] = [];
+      const forged: string[] = [];
       const out = results.map((res): Settled | Ignored => {
+        // Shown declined: its reversal is on its way; the disk takes the decline before any answer.
+        if (this.unrecorded.has(res.txId)) return 'declined_unrecorded';
         const entry = entries.get(res.txId);
         if (!entry) return 'no_entry';
         if (entry.type !== res.type) return 'type_mismatch';
@@ -156,6 +193,9 @@ export class SalesBook {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;
           sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
+          // 1.1: a counter the ledger declined with card_auth was not the card's own read (a forged
+          // tap): kept, it would refuse the genuine card's next reads offline.
+          if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
           return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
         }
         if (res.type === 'void') {
@@ -172,6 +212,7 @@ export class SalesBook {
         await q.run(`UPDATE sales SET status = ${col(1)}, reason = ${col(2)}, answered = 1, result_version = ${col(3)}
                        FROM json_each(?) AS j WHERE sales.tx_id = ${col(0)}`, each(sales));
       }
+      if (forged.length) await q.run('DELETE FROM sun_counters WHERE tx_id IN (SELECT value FROM json_each(?))', each(forged));
       if (voids.length) await q.run(`UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`, each(voids));
       if (declinedVoids.length) {
         // Found through the voids (by key), not by scanning the sales for voided_by.
@@ -186,28 +227,43 @@ export class SalesBook {
    * After a restart, an online sale still unanswered was never shown approved: resolve it with a
    * reversal (contract). `only`: those txIds of them. Returns how many were resolved.
    */
-  reverseUnansweredOnline(now: string, terminalId: string, only?: readonly string[]): Promise<number> {
-    return this.db.tx(async (q) => {
-      const all = await q.all<{ tx_id: string }>("SELECT tx_id FROM outbox WHERE type = 'sale' AND offline = 0");
-      const rows = only ? all.filter((r) => only.includes(r.tx_id)) : all;
-      for (const { tx_id } of rows) {
-        await q.run("UPDATE sales SET status = 'declined', reason = 'reversed' WHERE tx_id = ?", [tx_id]);
-        await putOutbox(q, { type: 'reversal', txId: tx_id, terminalId, createdAt: now }, null, 0);
+  async reverseUnansweredOnline(now: string, terminalId: string, only?: readonly string[]): Promise<number> {
+    const unanswered = async (q: Queryable) => {
+      const all = await q.all<{ tx_id: string; payload: string }>("SELECT tx_id, payload FROM outbox WHERE type = 'sale' AND offline = 0");
+      return only ? all.filter((r) => only.includes(r.tx_id)) : all;
+    };
+    const reversal = (txId: string): ReversalMsg => ({ type: 'reversal', txId, terminalId, createdAt: now });
+    try {
+      return await this.db.tx(async (q) => {
+        const rows = await unanswered(q);
+        for (const { tx_id } of rows) {
+          await q.run("UPDATE sales SET status = 'declined', reason = 'reversed' WHERE tx_id = ?", [tx_id]);
+          await putOutbox(q, reversal(tx_id), null, 0);
+        }
+        return rows.length;
+      });
+    } catch (err) {
+      // The disk refused: the reversals go from memory all the same (never the sales), written later.
+      for (const r of await this.db.read(unanswered)) {
+        this.unrecorded.add({ sale: JSON.parse(r.payload) as SaleMsg, reason: 'reversed', reversal: reversal(r.tx_id) });
       }
-      return rows.length;
-    });
+      throw err;
+    }
   }
 
   /** The queue in order; `afterSeq`/`limit`: one page of it (the forwarder reads a long queue page by page). */
   async outbox(afterSeq = 0, limit = -1): Promise<OutboxEntry[]> {
     const rows = await this.db.read((q) => q.all<{ seq: number; tx_id: string; type: TxMsg['type']; offline: number; payload: string }>(
       'SELECT seq, tx_id, type, offline, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]));
-    return rows.map((r) => ({ seq: r.seq, txId: r.tx_id, type: r.type, offline: r.offline === 1, message: JSON.parse(r.payload) }));
+    const entries = rows.map((r) => ({ seq: r.seq, txId: r.tx_id, type: r.type, offline: r.offline === 1, message: JSON.parse(r.payload) }));
+    // What the disk has not taken yet is in force over it: a decline's reversal, never its sale.
+    return this.unrecorded.size ? this.unrecorded.over(entries, afterSeq === 0) : entries;
   }
 
   /** Sales and voids not yet answered (the contract's `queue`). */
   async queueLength(): Promise<number> {
-    return (await this.db.read((q) => q.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE type IN ('sale','void')")))!.n;
+    return (await this.db.read((q) => q.get<{ n: number }>(
+      "SELECT count(*) AS n FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))", [this.unrecorded.txIdsJson()])))!.n;
   }
 
   /**
@@ -281,18 +337,23 @@ export class SalesBook {
   /** The business day's figures: the rows after `mark` (row order: a step of the clock moves none). */
   async report(mark: RowMark): Promise<DayReport> {
     return this.db.read(async (q) => {
+      // A decline the disk has not taken yet counts as what the cashier saw: declined.
       const s = (await q.get<Record<string, number | null>>(
-        `SELECT sum(status = 'approved') AS sales, sum(CASE WHEN status = 'approved' THEN total END) AS salesTotal,
+        `WITH mem AS (SELECT value AS tx_id FROM json_each(?)),
+              s AS (SELECT CASE WHEN tx_id IN (SELECT tx_id FROM mem) THEN 'declined' ELSE status END AS status, total, offline
+                      FROM sales WHERE rowid > ?)
+         SELECT sum(status = 'approved') AS sales, sum(CASE WHEN status = 'approved' THEN total END) AS salesTotal,
                 sum(status = 'approved' AND offline = 1) AS offlineSales,
                 sum(CASE WHEN status = 'approved' AND offline = 1 THEN total END) AS offlineTotal,
-                sum(status = 'declined') AS declined
-           FROM sales WHERE rowid > ?`, [mark.sale]))!;
+                sum(status = 'declined') AS declined,
+                (SELECT count(*) FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales)) AS unrecorded
+           FROM s`, [this.unrecorded.txIdsJson(), mark.sale]))!;
       const v = (await q.get<Record<string, number | null>>(
         "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]))!;
       const n = (x: number | null | undefined) => x ?? 0;
       return {
         sales: n(s.sales), salesTotal: n(s.salesTotal), offlineSales: n(s.offlineSales), offlineTotal: n(s.offlineTotal),
-        voids: n(v.voids), voidsTotal: n(v.voidsTotal), declined: n(s.declined),
+        voids: n(v.voids), voidsTotal: n(v.voidsTotal), declined: n(s.declined) + n(s.unrecorded),
       };
     });
   }

@@ -136,7 +136,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     try {
       await this.journal.db.batch(async (db) => {
         const cards = new CardCache(db);
-        const sales = new SalesBook(db);
+        const sales = this.journal.sales.joined(db);
         // Results change only the outbox, sales and voids, which nothing else here touches: they
         // are stored together after the rest, so the card records that came between them (one
         // per booking, while a queue is answered) form runs too.

@@ -1,8 +1,11 @@
 // Decides an approved-by-the-cashier sale: online by the ledger when connected, else (or when the
-// ledger does not answer in time) by the offline rules. Every decision is durable in the journal
-// before it is returned, so the screen never says approved for a sale that is not on disk.
+// ledger does not answer in time) by the offline rules. Every approval is durable in the journal
+// before it is returned, so the screen never says approved for a sale that is not on disk. A
+// decline the disk refuses to record is shown all the same and kept in force in memory (with its
+// reversal sent, if the sale may have reached the ledger) until the disk takes it.
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
+import { errorCode } from '../error-code.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { CardMoney } from '../journal/card-money.ts';
 import type { Settled } from '../journal/sales-book.ts';
@@ -93,18 +96,26 @@ export class Authoriser {
     const cardAuth = saleCardAuth(money.record, card.sun ?? null);
     if (cardAuth) msg.cardAuth = cardAuth;
 
-    if (!this.d.online()) return this.#offline(msg, card, false, money);
-
-    await journal.sales.beginOnline(msg);
-    const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);
-    this.d.forward();
-    const settled = await answer;
-    if (settled) {
-      log.info({ tx: msg.txId, card: maskUid(card.uid), status: settled.status }, 'sale decided by the ledger');
-      return this.#fromSettled(msg, settled, card);
+    if (!this.d.online()) {
+      // Not sent, and never sent if its approval could not be written: a decline, kept for the report.
+      return this.#offline(msg, card, false, money).catch((err: unknown) => this.#unrecorded(msg, card, 'invalid', false, err));
     }
-    log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
-    return this.#offline(msg, card, true);
+    // From the online attempt on, the ledger may get the sale (the write may even have failed after
+    // it reached the disk): whatever fails, the decline the cashier then sees is sent as a reversal.
+    try {
+      await journal.sales.beginOnline(msg);
+      const answer = this.#waitFor(msg.txId, limits.replyTimeoutMs);
+      this.d.forward();
+      const settled = await answer;
+      if (settled) {
+        log.info({ tx: msg.txId, card: maskUid(card.uid), status: settled.status }, 'sale decided by the ledger');
+        return await this.#fromSettled(msg, settled, card);
+      }
+      log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
+      return await this.#offline(msg, card, true);
+    } catch (err) {
+      return this.#unrecorded(msg, card, 'invalid', true, err);
+    }
   }
 
   /**
@@ -116,7 +127,11 @@ export class Authoriser {
     const sale = await journal.sales.sale(saleTxId);
     if (!sale || !sale.cardUid) return null;
     const msg = voidMessage(this.d, { txId: saleTxId, cardUid: sale.cardUid }, this.d.now(), this.d.cashierId());
-    const ok = await journal.sales.recordVoid(msg, sale.total);
+    const ok = await journal.sales.recordVoid(msg, sale.total).catch((err: unknown) => {
+      // Not queued (the transaction is undone): the sale stands, nothing is sent, the cashier is told.
+      log.error({ tx: msg.txId, voids: saleTxId, err: errorCode(err) }, 'the journal refused to record the void; the sale stands');
+      return false;
+    });
     log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
     this.d.forward();
     return ok ? { status: 'approved', reason: null, balance: null, txId: msg.txId } : { status: 'declined', reason: 'invalid', balance: null, txId: null };
@@ -151,11 +166,12 @@ export class Authoriser {
     // (decideOffline never approves without a card: `ok` here is only a type's possibility)
     const reason = decision.ok ? 'unknown_card' : decision.reason;
     if (!triedOnline) return this.#refuse(msg, reason, card);
-    const reversed = await journal.sales.declineAndReverse(msg.txId, reason, reversalMessage(this.d, msg.txId, this.d.now()));
-    if (!reversed) return this.#storedAnswer(msg, card);
+    const reversed = await journal.sales.declineAndReverse(msg.txId, reason, reversalMessage(this.d, msg.txId, this.d.now()))
+      .catch((err: unknown) => this.#unrecorded(msg, card, reason, true, err));
+    if (reversed !== true) return reversed === false ? this.#storedAnswer(msg, card) : reversed;
     log.info({ tx: msg.txId, reason }, 'sale declined offline; reversal queued');
     this.d.forward();
-    return { result: { status: 'declined', reason, balance: card.available, txId: msg.txId }, card, offline: true };
+    return this.#declined(msg, reason, card, true);
   }
 
   /** The ledger's answer won the race against the timeout: it stands. */
@@ -181,9 +197,33 @@ export class Authoriser {
 
   /** A refusal the terminal decides alone: nothing is sent, the attempt is kept for the report. */
   async #refuse(msg: SaleMsg, reason: string, card: CardView | null): Promise<Decided> {
-    await this.d.journal.sales.recordRefusal(msg, reason);
+    try {
+      await this.d.journal.sales.recordRefusal(msg, reason);
+    } catch (err) {
+      return this.#unrecorded(msg, card, reason, false, err);
+    }
     this.d.log.info({ reason }, 'sale refused by the terminal');
-    return { result: { status: 'declined', reason, balance: card?.available ?? null, txId: null }, card, offline: false };
+    return this.#declined(msg, reason, card, false);
+  }
+
+  /**
+   * The journal refused to record how a sale ended (a full or failing disk): it ends declined with
+   * `reason` all the same, in force from now on in memory and written once the disk takes it.
+   * `sent`: the ledger may have the sale (an online attempt was begun), so its reversal goes now.
+   */
+  #unrecorded(msg: SaleMsg, card: CardView | null, reason: string, sent: boolean, err: unknown): Decided {
+    const reversal = sent ? reversalMessage(this.d, msg.txId, this.d.now()) : null;
+    this.d.journal.sales.declineUnrecorded({ sale: msg, reason, reversal });
+    this.d.log.error({ tx: msg.txId, reason, err: errorCode(err), reversal: sent },
+      sent ? 'the journal refused to record a declined sale: declined, its reversal sent from memory until the journal takes it'
+        : 'the journal refused to record a declined sale: declined, kept in memory until the journal takes it');
+    if (sent) this.d.forward();
+    return this.#declined(msg, reason, card, sent);
+  }
+
+  /** A decline the terminal made; `sent`: after an online attempt (it names the txId, as its reversal does). */
+  #declined(msg: SaleMsg, reason: string, card: CardView | null, sent: boolean): Decided {
+    return { result: { status: 'declined', reason, balance: card?.available ?? null, txId: sent ? msg.txId : null }, card, offline: sent };
   }
 
   #waitFor(txId: string, ms: number): Promise<Settled | null> {

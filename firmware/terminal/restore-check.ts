@@ -55,7 +55,8 @@ export class RestoreCheck {
         if (done) return;
         done = true;
         this.#unlisten();
-        void this.#resolve(retained).catch((err: Error) => this.log.error({ err: err.message }, 'resolving unanswered online sales failed')).finally(resolve);
+        // A disk that refused the reversals: they go from memory until it takes them (never the sales).
+        void this.#resolve(retained).catch((err: Error) => this.log.error({ err: err.message }, 'recording the reversals of unanswered online sales failed')).finally(resolve);
       };
     });
     // Nothing in question: nothing waits (the check still tells the log and the status).
