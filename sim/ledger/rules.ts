@@ -52,7 +52,7 @@ export interface SaleContext {
   clubKnown: boolean;
   maxPurchase: number;
   card: Pick<CardRecord, 'status' | 'balance' | 'rules' | 'spent'> | null;
-  /** 1.1: the club's local day by the ledger's own clock, and the catalog's category of a sku (null: not in it). */
+  /** 1.1: the club's local day by the ledger's own clock, and its own catalog's category of a sku (null: not in it). */
   today: string;
   /** 1.1: the check of the sale's SUN (card-auth.ts); `none` for a `uid` card. */
   sun?: SunCheck;
@@ -68,6 +68,9 @@ export function decideSale(msg: SaleMsg, s: TxIdState, ctx: SaleContext): Decisi
   if (problem) return decline(problem);
   // Goods already handed over: booked whatever the card's state (a closed card's debt is still recorded).
   if (msg.offline) return { kind: 'approve', moveMoney: true };
+  // The ledger judges an online sale by its own catalog, not by the message: an item that is not in it
+  // (a terminal rang it up before a catalog change) has no category the parents' rules could judge.
+  if (msg.items.some((l) => ctx.categoryOf(l.sku) === null)) return decline('invalid');
   if (!ctx.card) return decline('unknown_card');
   // 1.1: a `sun` card that did not prove itself is not the card (a clone, a replay, a forged cmac).
   if (ctx.sun === 'fail') return decline('card_auth');
