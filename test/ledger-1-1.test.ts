@@ -28,6 +28,7 @@ const club = (): ClubSeed => ({
   cards: [{ cardUid: KID, holderId: 'h-1', name: 'Test Barn', balance: 10000, photo: null,
     rules: { dailyLimit: 2000, blockedCategories: ['slik'], note: 'Nøddeallergi' } }],
   staff: [{ cardUid: STAFF, staffId: 'mette', name: 'Mette', role: 'cashier' }],
+  terminals: [T],
 });
 
 const juice = (qty = 1): SaleLine => ({ sku: 'juice', name: 'Juice', unitPrice: 800, qty });
