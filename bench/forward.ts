@@ -89,7 +89,8 @@ export async function forwardQueue(dir: string, log: BenchLog): Promise<Figure[]
     defer(() => broker.close());
     const cores = splitCores(broker.pid);
     if (cores) defer(async () => cores.restore());
-    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-forward.log') });
+    const terminals = ['bench-ledger-warmup', ...Array.from({ length: ROUNDS }, (_, r) => [`bench-forward-${r}`, `bench-ledger-alone-${r}`]).flat()];
+    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-forward.log'), terminals });
     defer(() => ledger.stop());
     cores?.ledger(ledger.proc.pid!);
     // The ledger warmed up first (compiled code, page cache, heap grown): its first thousands of

@@ -1,6 +1,6 @@
 // The reference ledger with the demo club in a process of its own, as the real ledger is never in
 // the terminal's process: sharing one event loop and thread pool made each wait for the other.
-// `node --import tsx bench/ledger-process.ts --broker URL --db PATH --log FILE [--topup UID:ØRE]`;
+// `node --import tsx bench/ledger-process.ts --broker URL --db PATH --log FILE --terminals ID,… [--topup UID:ØRE]`;
 // prints "ready" once it serves, stops cleanly on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -14,8 +14,9 @@ import { createLogger } from '../firmware/log.ts';
 export interface LedgerProcess { proc: ChildProcess; stop(): Promise<void> }
 
 /** Starts the ledger process and resolves once it serves. */
-export async function spawnLedger(o: { brokerUrl: string; dbPath: string; logFile: string; topUp?: { uid: string; amount: number } }): Promise<LedgerProcess> {
-  const args = [fileURLToPath(import.meta.url), '--broker', o.brokerUrl, '--db', o.dbPath, '--log', o.logFile];
+/** `terminals`: the terminalIds registered with the demo club (the ledger declines any other's sales). */
+export async function spawnLedger(o: { brokerUrl: string; dbPath: string; logFile: string; terminals: string[]; topUp?: { uid: string; amount: number } }): Promise<LedgerProcess> {
+  const args = [fileURLToPath(import.meta.url), '--broker', o.brokerUrl, '--db', o.dbPath, '--log', o.logFile, '--terminals', o.terminals.join(',')];
   if (o.topUp) args.push('--topup', `${o.topUp.uid}:${o.topUp.amount}`);
   const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -36,10 +37,10 @@ export async function spawnLedger(o: { brokerUrl: string; dbPath: string; logFil
 }
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({ options: { broker: { type: 'string' }, db: { type: 'string' }, log: { type: 'string' }, topup: { type: 'string' } } });
-  if (!v.broker || !v.db || !v.log) throw new Error('--broker, --db and --log are required');
+  const { values: v } = parseArgs({ options: { broker: { type: 'string' }, db: { type: 'string' }, log: { type: 'string' }, terminals: { type: 'string' }, topup: { type: 'string' } } });
+  if (!v.broker || !v.db || !v.log || !v.terminals) throw new Error('--broker, --db, --log and --terminals are required');
   const ledger = await startLedger({
-    brokerUrl: v.broker, dbPath: v.db, clubs: [demoClub()], sun: DEMO_SUN_KEYS,
+    brokerUrl: v.broker, dbPath: v.db, clubs: [demoClub(v.terminals.split(','))], sun: DEMO_SUN_KEYS,
     logger: createLogger({ level: 'info', destination: createWriteStream(v.log, { flags: 'a' }) }),
   });
   if (v.topup) {

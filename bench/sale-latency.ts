@@ -132,7 +132,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     // A child with a photo and money for every run; caps high enough that offline never refuses.
     const uid = demoChildren()[0]!.uid;
     const topUp = 100_000_000;
-    const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), topUp: { uid, amount: topUp } });
+    const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), terminals: [TERMINAL], topUp: { uid, amount: topUp } });
     defer(() => ledger.stop());
     await fillJournal(join(dir, TERMINAL), HISTORY, (i) => benchSale(i % 200 === 0 ? uid : benchUid(i % 200), TERMINAL, DEMO_CLUB_ID), true);
     const b = await startDrivenTerminal({

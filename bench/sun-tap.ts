@@ -53,7 +53,7 @@ export async function sunTap(dir: string, log: BenchLog): Promise<Figure[]> {
     defer(() => broker.close());
     const uidCard = demoChildren().find((c) => c.auth === 'uid' && c.name.startsWith('Freja'))!.uid;
     const sunCard = demoChildren().find((c) => c.auth === 'sun')!.uid;
-    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sun.log') });
+    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sun.log'), terminals: [TERMINAL] });
     defer(() => ledger.stop());
     const quiet = { out: () => undefined, err: (l: string) => void process.stderr.write(l + '\n') };
     for (const uid of [uidCard, sunCard]) await runAdmin(['--broker', broker.url, 'topup', uid, '100000'], quiet);

@@ -30,6 +30,9 @@ const texts = {
   signedOut: { da: 'Kasserer logget ud', en: 'Cashier signed out' },
   cashierRequired: { da: 'Log ind med dit personalekort først', en: 'Sign in with your staff card first' },
   voidNotAllowed: { da: 'Kun kassereren der solgte, eller en leder, kan annullere', en: 'Only the cashier who made the sale, or a lead, can void it' },
+  // A new catalog while a basket is open (`{items}`: the names of the lines taken out).
+  catalogChanged: { da: 'Kataloget er ændret — kurven har nu de nye priser', en: 'The catalog has changed — the basket now has the new prices' },
+  catalogItemRemoved: { da: 'Kataloget er ændret — taget ud af kurven: {items}', en: 'The catalog has changed — taken out of the basket: {items}' },
   lowBalance: { da: 'Lav saldo — bed barnet om at få forældrene til at sætte penge ind', en: 'Low balance — ask the child to have the parents top up' },
 } as const satisfies Record<string, Record<Lang, string>>;
 

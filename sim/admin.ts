@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { z } from 'zod';
 import { CardRecord, StaffRecord, StaffRole } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
@@ -22,6 +23,9 @@ Parents' rules (contract 1.1):
   block-category <uid> <category>       refuse items of that catalog category (e.g. slik)
   unblock-category <uid> <category>     allow it again
   note <uid> <text…>|none               note for the cashier (at most 200 characters, e.g. an allergy)
+Terminals (club office; the ledger declines every sale of a terminal not registered with the club):
+  terminal-add <terminalId>             register a terminal with the club, e.g. kasse-2
+  terminals                             the club's terminals
 Staff cards (club office):
   staff-add <uid> <staffId> cashier|lead <name…>   a card that signs a cashier in and out
   staff-remove <uid>                    remove it (its terminals erase it)
@@ -30,6 +34,9 @@ Staff cards (club office):
 Options: --broker mqtt://127.0.0.1:1883 (the simulator's broker), --club ${DEMO_CLUB_ID}, --help`;
 
 const REPLY_TIMEOUT_MS = 5000;
+
+/** A terminal as `terminal-add` and `terminals` answer it. */
+const TerminalRow = z.object({ terminalId: z.string(), clubId: z.string() });
 
 export interface AdminIo { out: (line: string) => void; err: (line: string) => void }
 
@@ -70,6 +77,8 @@ const staffLine = (s: StaffRecord) => `${s.cardUid.padEnd(14)}  ${s.role.padEnd(
 /** Builds the command from the arguments, or returns the usage error. */
 function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 'id'> | string {
   const [cmd, rawUid, ...rest] = positionals;
+  if (cmd === 'terminal-add') return rawUid !== undefined && rest.length === 0 ? { cmd, clubId, terminalId: rawUid } : 'terminal-add takes one <terminalId>';
+  if (cmd === 'terminals') return rawUid === undefined ? { cmd: 'terminal-list', clubId } : 'terminals takes no arguments';
   const uid = rawUid?.toUpperCase();
   switch (cmd) {
     case 'limit': {
@@ -176,7 +185,11 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
   const card = CardRecord.safeParse(reply.data);
   const staff = StaffRecord.array().safeParse(reply.data);
   const one = StaffRecord.safeParse(reply.data);
-  if (command.cmd === 'staff-list' && staff.success) {
+  if (command.cmd === 'terminal-list' || command.cmd === 'terminal-add') {
+    const list = TerminalRow.array().safeParse([reply.data].flat());
+    if (list.success && list.data.length === 0) io.out('no terminals');
+    for (const r of list.success ? list.data : []) io.out(`${r.terminalId}  club ${r.clubId}`);
+  } else if (command.cmd === 'staff-list' && staff.success) {
     if (staff.data.length === 0) io.out('no staff cards');
     for (const s of staff.data) io.out(staffLine(s));
   } else if (one.success) {

@@ -66,9 +66,11 @@ export function demoChildren(): { uid: string; name: string; note: string; auth:
   return CHILDREN.map((c) => ({ uid: c.cardUid, name: c.name, note: c.note, auth: c.auth ?? 'uid' }));
 }
 
-export function demoClub(): ClubSeed {
+/** `terminals`: the terminalIds registered with the demo club (contract § Access: the ledger declines any other's sales). */
+export function demoClub(terminals: readonly string[] = []): ClubSeed {
   return {
     clubId: DEMO_CLUB_ID,
+    terminals: [...terminals],
     catalog: structuredClone(CATALOG),
     cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitJpeg(card.holderId) : null })),
     staff: demoStaff(),

@@ -30,11 +30,12 @@ export async function runSim(argv: string[]): Promise<number> {
   const logStream = values.headless ? undefined : openLogFile(join(dataDir, 'sim.log'));
 
   const broker = await startOnFreePort(Number(values.port));
+  const terminalId = values['terminal-id'];
+  // The simulator's terminal is registered with the demo club (another: `klubkort ledger terminal-add`).
   const ledger = await startLedger({
-    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub()], sun: DEMO_SUN_KEYS,
+    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub([terminalId])], sun: DEMO_SUN_KEYS,
     logger: createLogger({ name: 'ledger', destination: logStream }),
   });
-  const terminalId = values['terminal-id'];
   const cfg = parseConfig({
     terminalId, clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dataDir, terminalId),
     hardware: 'sim', headless: values.headless, lang: values.lang,

@@ -7,14 +7,14 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { Identity, makePki, sh, startTlsBroker, tlsFiles, SYSTEMD, type TlsBroker } from './helpers/tls-broker.ts';
+import { Identity, sh, SYSTEMD } from './helpers/tls-broker.ts';
+import { startTlsLedgerWorld, stopTlsLedgerWorld, type TlsLedgerWorld } from './helpers/tls-ledger.ts';
 import { SimClient } from './helpers/sim-client.ts';
 import { until } from './helpers/until.ts';
 import { logSink } from './helpers/log-sink.ts';
-import { startLedger, type Ledger } from '../sim/ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 import { Terminal } from '../firmware/terminal/terminal.ts';
 import { parseConfig } from '../firmware/config/load.ts';
@@ -24,26 +24,16 @@ import { topics } from '../contract/index.ts';
 
 const OTHER_CLUB = 'other-klub';
 
-interface World extends TlsBroker { dir: string; ledger: Ledger }
-let w: World;
+let w: TlsLedgerWorld;
 
 test.before(async () => {
-  const dir = makePki([['kasse-1', DEMO_CLUB_ID], ['kasse-2', DEMO_CLUB_ID], ['kasse-9', OTHER_CLUB]]);
-  const b = await startTlsBroker(dir);
-  const ledger = await startLedger({
-    brokerUrl: b.tlsUrl, dbPath: join(dir, 'ledger.db'),
-    clubs: [demoClub(), { clubId: OTHER_CLUB, catalog: { version: 1, items: [{ sku: 'x', name: 'X', price: 100, category: 'c' }] }, cards: [] }],
-    logger: createLogger({ level: 'debug', destination: logSink('ledger') }),
-    mqttOptions: tlsFiles(dir, 'ledger'),
-  });
-  w = { ...b, dir, ledger };
+  w = await startTlsLedgerWorld([['kasse-1', DEMO_CLUB_ID], ['kasse-2', DEMO_CLUB_ID], ['kasse-9', OTHER_CLUB]], [
+    demoClub(['kasse-1', 'kasse-2']),
+    { clubId: OTHER_CLUB, catalog: { version: 1, items: [{ sku: 'x', name: 'X', price: 100, category: 'c' }] }, cards: [], terminals: ['kasse-9'] },
+  ]);
 });
 
-test.after.always(async () => {
-  await w?.ledger.stop().catch(() => undefined);
-  await w?.broker.close();
-  if (w) rmSync(w.dir, { recursive: true, force: true });
-});
+test.after.always(() => stopTlsLedgerWorld(w));
 
 const reversal = (terminalId: string) => ({ type: 'reversal', txId: randomUUID(), terminalId, createdAt: new Date().toISOString() });
 

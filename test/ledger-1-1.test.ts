@@ -28,6 +28,7 @@ const club = (): ClubSeed => ({
   cards: [{ cardUid: KID, holderId: 'h-1', name: 'Test Barn', balance: 10000, photo: null,
     rules: { dailyLimit: 2000, blockedCategories: ['slik'], note: 'Nøddeallergi' } }],
   staff: [{ cardUid: STAFF, staffId: 'mette', name: 'Mette', role: 'cashier' }],
+  terminals: [T],
 });
 
 const juice = (qty = 1): SaleLine => ({ sku: 'juice', name: 'Juice', unitPrice: 800, qty });
@@ -112,6 +113,18 @@ test('a blocked category declines an online sale; an offline one is booked; a 1.
   await w.ledger.setRules(CLUB, KID, { unblock: ['slik'], dailyLimit: null });
   t.like(await ask(w, sale([ice])), { status: 'approved' });
   t.deepEqual(w.ledger.card(CLUB, KID)!.rules, { dailyLimit: null, blockedCategories: [], note: 'Nøddeallergi' });
+});
+
+test('the ledger judges an online sale by its own catalog: an item no longer in it is declined invalid (not passed as having no category); an offline one is booked', async (t) => {
+  const w = await world(t, '2026-12-01T10:00:00.000Z');
+  // The club renames the ice cream's sku: a terminal that rang "is" up before the change sends the old one.
+  await w.ledger.setCatalog(CLUB, { version: 2, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }, { sku: 'is-2', name: 'Is', price: 1500, category: 'slik' }] });
+  t.like(await ask(w, sale([ice])), { status: 'declined', reason: 'invalid' });
+  t.like(await ask(w, sale([juice(), ice])), { status: 'declined', reason: 'invalid' });
+  t.like(await ask(w, sale([{ sku: 'is-2', name: 'Is', unitPrice: 1500, qty: 1 }])), { status: 'declined', reason: 'category_blocked' }, 'the new sku has the category');
+  t.is(w.ledger.card(CLUB, KID)!.balance, 10000, 'nothing booked online');
+  t.like(await ask(w, sale([ice], { offline: true })), { status: 'approved', offline: true }, 'offline sales are booked whatever');
+  t.is(w.ledger.card(CLUB, KID)!.balance, 9000);
 });
 
 test('staff cards and the roster are retained; the roster is published again after every change', async (t) => {

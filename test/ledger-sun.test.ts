@@ -26,6 +26,7 @@ async function world(t: ExecutionContext) {
     brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), sun: keys, logger: createLogger({ level: 'silent' }),
     clubs: [{
       clubId: CLUB,
+      terminals: [T],
       catalog: { version: 1, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }] },
       cards: [
         { cardUid: SUN, holderId: 'h-1', name: 'Sun Test', balance: 10000, photo: null, auth: 'sun' },

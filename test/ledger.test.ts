@@ -34,6 +34,7 @@ function testClub(): ClubSeed {
       { cardUid: BLOCKED, holderId: 'h-2', name: 'Spærret Test', balance: 5000, status: 'blocked', photo: portraitPng('blocked') },
       { cardUid: POOR, holderId: 'h-3', name: 'Fattig Test', balance: 300, photo: null },
     ],
+    terminals: [T],
     terminalConfigs: { [T]: { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 } } },
   };
 }
@@ -354,10 +355,13 @@ test('duplicate and delayed results: every answer is sent twice and still booked
 
 test('bookings read what hooks and earlier bookings committed, also after a restart', async (t) => {
   const w = await world(t);
-  const elsewhere = () => sale(RICH, [line(500)], { clubId: 'ny-klub', offline: true });
-  t.like(await w.term.ask(elsewhere()), { status: 'declined', reason: 'invalid' }, 'unknown club');
-  await w.ledger.setCatalog('ny-klub', { version: 1, items: [] });
-  t.is((await w.term.ask(elsewhere())).status, 'approved', 'the club is known now (the card is not: only recorded)');
+  // A UID the club never had is not its card (contract § Access), until the office adds it.
+  const NEW = '0C0D0E0F';
+  const newcomer = () => sale(NEW, [line(500)], { offline: true });
+  t.like(await w.term.ask(newcomer()), { status: 'declined', reason: 'invalid' }, 'a card the club never had');
+  await w.ledger.addCard(CLUB, { cardUid: NEW, holderId: 'h-4', name: 'Ny Test', balance: 1000, photo: null });
+  t.like(await w.term.ask(newcomer()), { status: 'approved', balance: 500 }, 'the card is the club\'s now');
+  await w.ledger.closeCard(CLUB, POOR);
   const config = testClub().terminalConfigs![T]!;
   await w.ledger.setTerminalConfig(T, { ...config, maxPurchase: 400 });
   t.like(await w.term.ask(sale(RICH, [line(500)])), { status: 'declined', reason: 'limit' });
@@ -367,7 +371,9 @@ test('bookings read what hooks and earlier bookings committed, also after a rest
   await w.ledger.stop();
   const again = await w.start();
   t.like(await w.term.ask(voidOf(s)), { status: 'approved', balance: 10000, cardVersion: 3 }, 'voids the sale booked before');
-  t.deepEqual(again.history().map((e) => [e.seq, e.type]), [[1, 'sale'], [2, 'sale'], [3, 'void']]);
+  const closed = await w.term.ask(sale(POOR, [line(100)], { offline: true }));
+  t.deepEqual([closed.status, closed.balance], ['approved', undefined], 'a card closed before the restart is still the club\'s: its debt is recorded');
+  t.deepEqual(again.history().map((e) => [e.seq, e.type]), [[1, 'sale'], [2, 'sale'], [3, 'void'], [4, 'sale']]);
 });
 
 test('a booking is written whole or not at all, and only onto the card version it was decided on', async (t) => {
@@ -391,7 +397,7 @@ test('a booking is written whole or not at all, and only onto the card version i
   const stale = booking({ ...card, version: card.version - 1 });
   await t.throwsAsync(store.putBooking(db, stale), { message: /card changed under a booking/ });
   t.deepEqual(await store.listEntries(db), [], 'no entry');
-  t.deepEqual(await store.getTxIdState(db, stale.stored!.txId), { sale: null, reversal: null, void: null }, 'no answer stored');
+  t.deepEqual(await store.getTxIdState(db, stale.stored!.txId), { sale: null, reversal: null, void: null, sentBy: [] }, 'no answer stored');
   t.deepEqual(await store.getCard(db, CLUB, RICH), card);
   const b = booking(card);
   await store.putBooking(db, b);
@@ -417,6 +423,28 @@ test('admin commands over MQTT top up, block and list like the parents portal', 
   t.is(await admin('topup', POOR, '-5'), 1, 'not an amount');
   t.is(await admin('frobnicate'), 1);
   t.is(w.ledger.card(CLUB, POOR)!.balance, 1550);
+});
+
+test('the club office registers terminals: klubkort ledger terminal-add and terminals; a seed and a registration never move a terminal to another club', async (t) => {
+  const w = await world(t, [testClub(), { clubId: 'nabo-klub', catalog: { version: 1, items: [] }, cards: [], terminals: ['kasse-9'] }]);
+  const lines: string[] = [];
+  const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`ERR ${l}`) };
+  const admin = (...args: string[]) => runAdmin(['--broker', w.broker.url, '--club', CLUB, ...args], io);
+  t.is(await admin('terminal-add', 'kasse-2'), 0);
+  t.is(await admin('terminal-add', 'kasse-2'), 0, 'again: no change');
+  t.is(await admin('terminals'), 0);
+  t.deepEqual(lines, [`kasse-2  club ${CLUB}`, `kasse-2  club ${CLUB}`, `kasse-1  club ${CLUB}`, `kasse-2  club ${CLUB}`]);
+  t.is(await admin('terminal-add', 'kasse-9'), 1);
+  t.is(lines.at(-1), 'ERR refused: terminal kasse-9 is registered with club nabo-klub');
+  t.is(await admin('terminal-add', 'Kasse 3'), 1, 'not a terminalId');
+  t.deepEqual(w.ledger.terminals(CLUB), ['kasse-1', 'kasse-2']);
+  // Registrations are stored: after a restart, and a seed naming kasse-9 for this club is refused.
+  await w.ledger.stop();
+  t.deepEqual((await w.start()).terminals(CLUB), ['kasse-1', 'kasse-2']);
+  const db = await store.openStore(w.dbPath);
+  t.teardown(() => db.close());
+  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [T, 'kasse-9'] }], new Date().toISOString()), { message: /kasse-9 is registered with club nabo-klub/ });
+  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [] }], new Date().toISOString()), { message: /config for terminal kasse-1, which is not one of/ });
 });
 
 test('portraits are deterministic photo-like PNGs (grain: tens of KB, far below the 256 KiB limit) that differ per child', (t) => {

@@ -47,7 +47,7 @@ class FakeAcr122u extends EventEmitter {
 test('with no GPIO at all the daemon still starts, sells, and says what is missing', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-nogpio-'));
   const broker = await startBroker();
-  const ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
+  const ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub(['kasse-pi'])], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
   t.teardown(async () => {
     await ledger.stop().catch(() => undefined);
     await broker.close().catch(() => undefined);

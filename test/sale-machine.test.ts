@@ -228,3 +228,66 @@ test('the parent\'s note goes with the card on confirm and balance', (t) => {
   t.is(toScreenModel(run([...keys('1', 'enter'), tapWith(c)]).state, ctx(), st).card!.note, 'Nøddeallergi');
   t.is(toScreenModel(run([tapWith(c)]).state, ctx(), st).card!.note, 'Nøddeallergi');
 });
+
+// --- a new catalog version while a basket is open (issue 24, item 8) ---
+
+const newCatalog = ctx({ catalog: catalog.filter((i) => i.sku !== 's2').map((i) => (i.sku === 's1' ? { ...i, name: 'Vare 1b', price: 150 } : i)) });
+const skus = (s: SaleState) => ('lines' in s ? s.lines.map((l) => [l.sku, l.name, l.unitPrice, l.qty]) : null);
+const catalogChanged: SaleEvent = { type: 'catalogChanged' };
+
+test('a new catalog resolves the basket again: the new price and name, a gone item taken out with a notice naming it (Danish and English)', (t) => {
+  const basket = run(keys('1', '1', '2', '3')).state;
+  const { state, effects } = transition(basket, catalogChanged, newCatalog);
+  t.like(state, { screen: 'basket', notice: 'catalogItemRemoved', removed: ['Vare 2'] });
+  t.deepEqual(skus(state), [['s1', 'Vare 1b', 150, 2], ['s3', 'Vare 3', 300, 1]]);
+  t.deepEqual(effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
+  t.is(toScreenModel(state, newCatalog, st).message, 'Kataloget er ændret — taget ud af kurven: Vare 2');
+  t.is(toScreenModel(state, newCatalog, { ...st, lang: 'en' }).message, 'The catalog has changed — taken out of the basket: Vare 2');
+  t.is(toScreenModel(state, newCatalog, st).basket!.total, 600);
+  // Only a price changed: the notice says so; nothing changed: nothing happens.
+  const repriced = transition(run(keys('1')).state, catalogChanged, newCatalog).state;
+  t.like(repriced, { screen: 'basket', notice: 'catalogChanged' });
+  t.is(toScreenModel(repriced, newCatalog, st).message, 'Kataloget er ændret — kurven har nu de nye priser');
+  const same = run(keys('3')).state;
+  t.is(transition(same, catalogChanged, newCatalog).state, same);
+  // Every item gone: an empty basket is idle, with the notice.
+  t.like(transition(run(keys('2', '2')).state, catalogChanged, newCatalog).state, { screen: 'idle', lines: [], notice: 'catalogItemRemoved', removed: ['Vare 2'] });
+});
+
+test('on the tap screen the basket is resolved and the tap goes on; the next confirm judges the new category and shows the new total', (t) => {
+  const tap = run(keys('1', '3', 'enter')).state;
+  const after = transition(tap, catalogChanged, newCatalog).state;
+  t.like(after, { screen: 'tap', notice: 'catalogChanged' });
+  const slik = ctx({ catalog: catalog.map((i) => (i.sku === 's3' ? { ...i, category: 'slik' } : i)) });
+  const sameTotal = transition(tap, catalogChanged, slik).state;
+  t.is(sameTotal, tap, 'a category alone does not change the basket');
+  t.like(transition(sameTotal, tapWith(ruled({ blockedCategories: ['slik'] })), slik).state, { screen: 'result', result: { reason: 'category_blocked' } });
+  const confirm = transition(after, tapWith(card), newCatalog).state;
+  t.is(toScreenModel(confirm, newCatalog, st).basket!.total, 450);
+});
+
+test('on confirm a changed basket goes back to the basket (never approved unseen); a new category is judged at once; while the sale is decided nothing changes', (t) => {
+  const confirm = run([...keys('1', '3', 'enter'), tapWith(ruled({ blockedCategories: ['slik'] }))]).state;
+  t.is(confirm.screen, 'confirm');
+  const back = transition(confirm, catalogChanged, newCatalog);
+  t.like(back.state, { screen: 'basket', notice: 'catalogChanged' });
+  t.deepEqual(skus(back.state), [['s1', 'Vare 1b', 150, 1], ['s3', 'Vare 3', 300, 1]]);
+  t.false(back.effects.some((e) => e.type === 'authorise'));
+  t.is(transition(back.state, { type: 'key', key: 'enter' }, newCatalog).state.screen, 'tap', 'the card is asked for again');
+
+  const slik = ctx({ catalog: catalog.map((i) => (i.sku === 's3' ? { ...i, category: 'slik' } : i)) });
+  const refused = transition(confirm, catalogChanged, slik).state;
+  t.like(refused, { screen: 'result', result: { status: 'declined', reason: 'category_blocked', txId: null } });
+  t.like(transition(refused, { type: 'timeout' }, slik).state, { screen: 'basket', notice: null });
+  const renamedOnly = ctx({ catalog: catalog.map((i) => (i.sku === 's3' ? { ...i, name: 'Vare tre' } : i)) });
+  t.like(transition(confirm, catalogChanged, renamedOnly).state, { screen: 'confirm', lines: [{ name: 'Vare 1' }, { name: 'Vare tre' }] });
+
+  const busy = transition(confirm, { type: 'key', key: 'enter' }, ctx()).state;
+  t.is(transition(busy, catalogChanged, newCatalog).state, busy);
+  // Declined (e.g. by the authoriser's check of the catalog): the kept basket comes back resolved.
+  const declined = transition(busy, { type: 'decided', result: { status: 'declined', reason: 'invalid', balance: null, txId: null }, card, offline: false }, newCatalog).state;
+  t.is(transition(declined, catalogChanged, newCatalog).state, declined, 'the result screen stays as it is');
+  const kept = transition(declined, { type: 'key', key: 'escape' }, newCatalog).state;
+  t.like(kept, { screen: 'basket', notice: 'catalogChanged' });
+  t.deepEqual(skus(kept), [['s1', 'Vare 1b', 150, 1], ['s3', 'Vare 3', 300, 1]]);
+});

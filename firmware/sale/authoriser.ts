@@ -14,6 +14,7 @@ import type { LedgerSync } from '../ledger/sync.ts';
 import type { CardRecord, CatalogItem, SaleMsg } from '../../contract/index.ts';
 import { checkParentRules, displayNote, spentOnDay, withCategories } from '../rules/parents.ts';
 import { checkBasket, availableMoney } from '../rules/authorise.ts';
+import { basketMatchesCatalog } from '../rules/basket-catalog.ts';
 import { reversalMessage, saleMessage, voidMessage } from './messages.ts';
 import { decideOffline } from '../rules/offline.ts';
 import { isSunCard, offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../rules/card-auth.ts';
@@ -90,6 +91,9 @@ export class Authoriser {
     // 1.1: the record may have become a `sun` card's since the tap.
     if (tapAuthProblem(money.record, card.sun ?? null)) return this.#refuse(msg, 'card_auth', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
+    // A catalog that arrived since the cashier's Enter: the basket is not the one shown at its prices,
+    // and the rules below cannot judge the categories of items that are gone.
+    if (!basketMatchesCatalog(lines, this.d.catalog())) return this.#refuse(msg, 'invalid', card);
     // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
     const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);

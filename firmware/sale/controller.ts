@@ -44,7 +44,11 @@ export class SaleController {
   get screen(): ScreenModel | null { return this.#last; }
   get catalog(): readonly CatalogItem[] { return this.#catalog; }
 
-  setCatalog(items: readonly CatalogItem[]): void { this.#catalog = items; this.render(); }
+  /** A new catalog version: the open basket is resolved again against it (machine.ts). */
+  setCatalog(items: readonly CatalogItem[]): void {
+    this.#catalog = items;
+    this.dispatch({ type: 'catalogChanged' });
+  }
 
   setReaderStatus(status: ReaderStatus): void { this.dispatch({ type: 'reader', status }); }
 

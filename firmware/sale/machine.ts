@@ -3,6 +3,7 @@ import type { KeyName, CatalogItem } from '../../contract/index.ts';
 import { checkBasket, type BasketCheck } from '../rules/authorise.ts';
 import { checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
+import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';
 import type { TextKey } from '../i18n.ts';
 import type { BasketLine } from '../../contract/index.ts';
 import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
@@ -42,6 +43,7 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       if (state.screen !== 'confirm' || !state.busy) return stay(state);
       return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false,
         kept: ev.result.status === 'declined' ? { lines: state.lines, page: state.page } : null }, ctx);
+    case 'catalogChanged': return onCatalog(state, ctx);
     case 'cardChanged': {
       // A card blocked or closed while the cashier looks at it is refused at once; so is a basket
       // the parents' new rules refuse.
@@ -59,7 +61,7 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
     case 'reportLoaded':
       return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
     case 'timeout':
-      return state.screen === 'result' || state.screen === 'balance' ? afterResult(state) : stay(state);
+      return state.screen === 'result' || state.screen === 'balance' ? afterResult(state, ctx) : stay(state);
     case 'recovered':
       if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
       return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
@@ -75,11 +77,42 @@ const needCashier = (state: Extract<SaleState, { notice: unknown }>): Step =>
 
 function toIdle(): Step { return { state: initialState(), effects: [off] }; }
 
-/** 1.1: after a declined sale the basket is kept (back to `basket` with the same lines); else idle. */
-function afterResult(state: SaleState): Step {
+/**
+ * 1.1: after a declined sale the basket is kept (back to `basket` with the same lines); else idle.
+ * A catalog that changed while the result was shown is applied on the way back.
+ */
+function afterResult(state: SaleState, ctx: SaleContext): Step {
   const kept = state.screen === 'result' ? state.kept : null;
   if (!kept || kept.lines.length === 0) return toIdle();
-  return { state: { screen: 'basket', lines: kept.lines, page: kept.page, notice: null }, effects: [off] };
+  const r = resolveBasket(kept.lines, ctx.catalog);
+  if (r.changed) return basketChanged(r, kept.page);
+  return { state: { screen: 'basket', lines: r.lines, page: kept.page, notice: null }, effects: [off] };
+}
+
+/** The basket a new catalog changed (an item gone or a price): shown again, with what changed, and a signal. */
+function basketChanged(r: ResolvedBasket, page: number, screen: 'basket' | 'tap' = 'basket'): Step {
+  const notice = r.removed.length ? { notice: 'catalogItemRemoved' as const, removed: r.removed } : { notice: 'catalogChanged' as const };
+  return { state: { screen: r.lines.length ? screen : 'idle', lines: r.lines, page, ...notice }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+}
+
+/**
+ * A new catalog version: the open basket takes its prices, names and categories (the parents'
+ * rules read them from the catalog), and loses the items that are gone. On `confirm` a changed
+ * basket goes back to `basket`: the cashier never approves a total that was not shown, and the
+ * next tap runs every check of the tap (money, rules, card) on the new basket. While the sale is
+ * being decided nothing changes here: the authoriser checks the basket against the catalog once
+ * more, and a kept basket is resolved when the result gives way.
+ */
+function onCatalog(state: SaleState, ctx: SaleContext): Step {
+  if (state.screen !== 'basket' && state.screen !== 'tap' && (state.screen !== 'confirm' || state.busy)) return stay(state);
+  const r = resolveBasket(state.lines, ctx.catalog);
+  if (r.changed) return basketChanged(r, state.page, state.screen === 'tap' ? 'tap' : 'basket');
+  const renamed = r.lines.some((l, i) => l.name !== state.lines[i]!.name);
+  const next = renamed ? { ...state, lines: r.lines } : state;
+  if (next.screen !== 'confirm') return stay(next);
+  // Same prices, but an item's category may have changed: the parents' rules judge the new one.
+  const refusal = rulesRefusal(next.card, next.lines, ctx);
+  return refusal ? refuse(refusal.reason, next.card, { lines: next.lines, page: next.page }, ctx) : stay(next);
 }
 
 /** 1.1: what the parents' rules say about this basket for this card (null: nothing against it). */
@@ -149,7 +182,7 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
       return stay(state);
     case 'result':
     case 'balance':
-      return afterResult(state);
+      return afterResult(state, ctx);
     case 'void':
       if (key === 'escape') return toIdle();
       if (key === 'enter' && state.sale && !state.sale.voided) {

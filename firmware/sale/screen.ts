@@ -26,6 +26,11 @@ function rulesView(c: CardView, lines: BasketLine[], ctx: SaleContext, refused: 
   if (left === null) return null;
   return { leftToday: refused ? left : Math.max(0, left - basketTotal(lines)), blockedItem: null };
 }
+/** A notice as the cashier reads it: a catalog change names the items it took out of the basket. */
+function noticeText(lang: Lang, s: { notice: TextKey | null; removed?: readonly string[] }, otherwise: TextKey): string {
+  const msg = text(lang, s.notice ?? otherwise);
+  return s.notice === 'catalogItemRemoved' ? msg.replace('{items}', (s.removed ?? []).join(', ')) : msg;
+}
 const basket = (lines: BasketLine[]) => ({ items: lines.map((l) => ({ ...l })), total: basketTotal(lines) });
 
 type Hint = ScreenView['hints'][number];
@@ -63,12 +68,12 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
         : hints(st.lang, ['1-9', 'items'], ['enter', 'pay'], ['backspace', 'undo'], ['escape', 'clear'], ['up/down', 'pages']);
       return {
         ...base, screen: s.screen, basket: s.screen === 'basket' ? basket(s.lines) : null,
-        message: t(s.notice ?? (s.screen === 'idle' ? 'idle' : 'basket')),
+        message: noticeText(st.lang, s, s.screen === 'idle' ? 'idle' : 'basket'),
         view: { ...view, catalog: { page: page + 1, pages, items }, hints: h },
       };
     }
     case 'tap':
-      return { ...base, screen: 'tap', basket: basket(s.lines), message: t(s.notice ?? 'tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
+      return { ...base, screen: 'tap', basket: basket(s.lines), message: noticeText(st.lang, s, 'tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
     case 'confirm':
       return {
         ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),

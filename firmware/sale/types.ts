@@ -17,7 +17,8 @@ export interface CardView { uid: string; name: string; photo: string | null; ava
 /** Where a declined sale's basket goes back to (1.1: the basket is kept after every decline). */
 export interface KeptBasket { lines: BasketLine[]; page: number }
 
-interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null }
+/** `removed`: with the `catalogItemRemoved` notice, the names of the lines a new catalog took out. */
+interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null; removed?: readonly string[] }
 
 export type SaleState =
   | ({ screen: 'idle' } & Basket)
@@ -49,6 +50,8 @@ export type SaleEvent =
   | { type: 'reportLoaded'; report: ReportView }
   /** The result/balance screen's time is up. */
   | { type: 'timeout' }
+  /** A new catalog version is in the context: the open basket is resolved again against it. */
+  | { type: 'catalogChanged' }
   /** The card on the confirm screen changed at the ledger (blocked, closed, topped up). */
   | { type: 'cardChanged'; lookup: TapLookup }
   /** After a restart: the last sale's result, decided on disk but never seen by the cashier. */

@@ -8,7 +8,9 @@
 import type { Queryable } from '../../firmware/journal/db.ts';
 import type { CardRecord, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../contract/index.ts';
 import { checkSun, sunOutcome, type SunKeys } from './card-auth.ts';
-import { DEFAULT_MAX_PURCHASE, changedCard, type CardChange, decideReversal, decideSale, decideVoid, withCard, type Decision, type TxIdState } from './rules.ts';
+import {
+  DEFAULT_MAX_PURCHASE, changedCard, type CardChange, decideReversal, decideSale, decideVoid, foreignAnswer, foreignMessage, withCard, type Decision, type TxIdState,
+} from './rules.ts';
 import type { Committed } from './mirror.ts';
 import * as store from './store.ts';
 import type { LedgerEntry } from './types.ts';
@@ -22,15 +24,19 @@ export interface BookingTime { now: string; today: string }
 
 /** `known` must be the state committed before this booking began. */
 /** `sunKeys`: the ledger's key material for `sun` cards (null: none configured, no `sun` card verifies). */
-export function bookTx(q: Queryable, known: Committed, msg: TxMsg, at: BookingTime, sunKeys: SunKeys | null = null): Promise<Outcome> {
+export async function bookTx(q: Queryable, known: Committed, msg: TxMsg, at: BookingTime, sunKeys: SunKeys | null = null): Promise<Outcome> {
+  const state = await txIdState(q, known, msg.txId);
+  // Contract § Access: first of all, the terminal acts for its own club only.
+  const txIdClubs = [...(state.sale ? [state.sale.clubId] : []), ...state.sentBy.map((t) => known.terminalClub(t))];
+  if (foreignMessage(msg, known.terminalClub(msg.terminalId), txIdClubs)) return unchanged(foreignAnswer(msg));
   switch (msg.type) {
-    case 'sale': return bookSale(q, known, msg, at, sunKeys);
-    case 'reversal': return bookReversal(q, known, msg, at);
-    case 'void': return bookVoid(q, known, msg, at);
+    case 'sale': return bookSale(q, known, msg, state, at, sunKeys);
+    case 'reversal': return bookReversal(q, known, msg, state, at);
+    case 'void': return bookVoid(q, known, msg, state, at);
   }
 }
 
-const NOTHING_STORED: Readonly<TxIdState> = Object.freeze({ sale: null, reversal: null, void: null });
+const NOTHING_STORED: Readonly<TxIdState> = Object.freeze({ sale: null, reversal: null, void: null, sentBy: [] });
 const txIdState = async (q: Queryable, known: Committed, txId: string): Promise<TxIdState> =>
   (known.txIdSeen(txId) ? store.getTxIdState(q, txId) : NOTHING_STORED);
 
@@ -71,15 +77,14 @@ const cardAfter = (m: Moved | null, card: CardRecord | null) => (m ? m.card?.aft
 const answerTo = (base: Pick<ResultMsg, 'txId' | 'type'>, d: Decision): ResultMsg =>
   (d.kind === 'decline' ? { ...base, status: 'declined', reason: d.reason } : { ...base, status: 'approved' });
 
-async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, today }: BookingTime, sunKeys: SunKeys | null): Promise<Outcome> {
-  const state = await txIdState(q, known, msg.txId);
+async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, state: TxIdState, { now, today }: BookingTime, sunKeys: SunKeys | null): Promise<Outcome> {
   const card = known.card(msg.clubId, msg.cardUid);
   const sun = checkSun(card, msg.cardAuth, sunKeys);
   const d = decideSale(msg, state, {
     sun,
     clubKnown: known.clubKnown(msg.clubId),
     maxPurchase: known.terminalConfig(msg.terminalId)?.maxPurchase ?? DEFAULT_MAX_PURCHASE,
-    card, today, categoryOf: (sku) => known.categoryOf(msg.clubId, sku),
+    card, cardOfClub: card !== null || known.cardClosed(msg.clubId, msg.cardUid), today, categoryOf: (sku) => known.categoryOf(msg.clubId, sku),
   });
   if (d.kind === 'repeat') return unchanged(d.answer);
   const base = { txId: msg.txId, type: 'sale' as const, offline: msg.offline };
@@ -100,8 +105,7 @@ async function bookSale(q: Queryable, known: Committed, msg: SaleMsg, { now, tod
   return write(q, result, { stored: stored(result, msg.offline ? 'offline' : 'online'), moved });
 }
 
-async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, { now, today }: BookingTime): Promise<Outcome> {
-  const state = await txIdState(q, known, msg.txId);
+async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, state: TxIdState, { now, today }: BookingTime): Promise<Outcome> {
   const d = decideReversal(msg, state);
   if (d.kind === 'repeat') return unchanged(d.answer);
   const sale = state.sale;
@@ -114,8 +118,7 @@ async function bookReversal(q: Queryable, known: Committed, msg: ReversalMsg, { 
   return write(q, result, { stored: { in: 'reversals', txId: msg.txId, terminalId: msg.terminalId, answer: result }, moved });
 }
 
-async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, { now, today }: BookingTime): Promise<Outcome> {
-  const self = await txIdState(q, known, msg.txId);
+async function bookVoid(q: Queryable, known: Committed, msg: VoidMsg, self: TxIdState, { now, today }: BookingTime): Promise<Outcome> {
   const target = await txIdState(q, known, msg.voids);
   const card = known.card(msg.clubId, msg.cardUid);
   const d = decideVoid(msg, self, { sale: target.sale, reversed: target.reversal?.status === 'approved' }, card !== null);

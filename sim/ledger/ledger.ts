@@ -14,7 +14,7 @@ import { applyToCard, bookTx } from './booking.ts';
 import { MqttLink } from './link.ts';
 import { Mirror } from './mirror.ts';
 import { changedCard } from './rules.ts';
-import { insertCard, insertStaff, seedClubs } from './seed.ts';
+import { insertCard, insertStaff, registerTerminal, seedClubs } from './seed.ts';
 import * as store from './store.ts';
 import type { SunKeys } from './card-auth.ts';
 import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed } from './types.ts';
@@ -65,6 +65,10 @@ export interface Ledger {
   roster(clubId: string): Roster | null;
   setCatalog(clubId: string, catalog: Catalog): Promise<void>;
   setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): Promise<void>;
+  /** Contract § Access: the club office registers a terminal with its club (again: no change; with another club: refused). */
+  addTerminal(clubId: string, terminalId: string): Promise<void>;
+  /** The terminals registered with the club. */
+  terminals(clubId: string): string[];
   /** The current record (committed state), or null if there is no such card. */
   card(clubId: string, uid: string): CardRecord | null;
   cards(clubId: string): CardRecord[];
@@ -188,6 +192,8 @@ class ReferenceLedger implements Ledger {
     }
     const msg = parsed.value;
     this.counters.accepted++;
+    // Declined below (Access); said here so that the club office sees the terminal it has to register.
+    if (this.#mirror.terminalClub(terminalId) === null) this.#log.warn({ terminalId }, 'tx from a terminal not registered with any club: declined');
     // One statement, committed when it returns (see booking.ts); jobs run one at a time, as it needs.
     const at = this.#clock();
     const outcome = await bookTx(this.#db, this.#mirror, msg, { now: at.toISOString(), today: localDay(at, this.#timeZone) }, this.#sunKeys);
@@ -234,6 +240,11 @@ class ReferenceLedger implements Ledger {
   async #runAdmin(c: AdminCommand): Promise<unknown> {
     if (c.cmd === 'list') return this.cards(c.clubId);
     if (c.cmd === 'staff-list') return this.staff(c.clubId);
+    if (c.cmd === 'terminal-list') return this.terminals(c.clubId).map((terminalId) => ({ terminalId, clubId: c.clubId }));
+    if (c.cmd === 'terminal-add') {
+      if (c.terminalId === undefined) throw new Error('terminalId missing');
+      return this.#addTerminal(c.clubId, c.terminalId);
+    }
     if (c.uid === undefined) throw new Error('uid missing');
     switch (c.cmd) {
       case 'rules': return this.#setRules(c.clubId, c.uid, c.rules ?? {});
@@ -339,6 +350,13 @@ class ReferenceLedger implements Ledger {
     return after;
   }
 
+  async #addTerminal(clubId: string, terminalId: string): Promise<{ terminalId: string; clubId: string }> {
+    if (!this.#mirror.clubKnown(clubId)) throw new Error('unknown club');
+    await this.#db.tx((q) => registerTerminal(q, terminalId, clubId));
+    this.#mirror.setTerminalClub(terminalId, clubId);
+    return { terminalId, clubId };
+  }
+
   async #addStaff(clubId: string, seed: StaffSeed): Promise<StaffRecord> {
     const staff = await this.#db.tx((q) => insertStaff(q, clubId, seed, this.#now()));
     this.#mirror.addClub(clubId);
@@ -395,6 +413,9 @@ class ReferenceLedger implements Ledger {
       this.#publish(topics.config(terminalId), JSON.stringify(valid), true);
     });
   }
+
+  async addTerminal(clubId: string, terminalId: string): Promise<void> { await this.#hook(() => this.#addTerminal(clubId, terminalId)); }
+  terminals(clubId: string): string[] { return this.#mirror.terminalsOf(clubId); }
 
   setAuth(clubId: string, uid: string, auth: 'uid' | 'sun') { return this.#hook(() => this.#setAuth(clubId, uid, auth)); }
   setRules(clubId: string, uid: string, change: RulesChange) { return this.#hook(() => this.#setRules(clubId, uid, change)); }

@@ -20,6 +20,10 @@ export interface Committed {
   categoryOf(clubId: string, sku: string): string | null;
   /** 1.1: the local day (`YYYY-MM-DD` in the ledger's time zone) a sale txId's debit was booked, or null. */
   saleBookedDay(txId: string): string | null;
+  /** Contract § Access: the club a terminal is registered with, or null for none. */
+  terminalClub(terminalId: string): string | null;
+  /** The club once had a card with this UID and closed it (or removed it as a staff card). */
+  cardClosed(clubId: string, uid: string): boolean;
 }
 
 const cardKey = (clubId: string, uid: string) => `${clubId}/${uid}`;
@@ -34,6 +38,8 @@ export class Mirror implements Committed {
   readonly #saleDays = new Map<string, string>();
   readonly #staff = new Map<string, StaffRecord>();
   readonly #rosters = new Map<string, Roster>();
+  readonly #terminals = new Map<string, string>();
+  readonly #closed = new Set<string>();
 
   constructor(private readonly dayOf: (iso: string) => string) {}
 
@@ -48,6 +54,8 @@ export class Mirror implements Committed {
     for (const c of await store.listCards(q)) m.setCard(c.clubId, c.card);
     for (const clubId of await store.listClubs(q)) m.addClub(clubId);
     for (const t of await store.listTerminalConfigs(q)) m.setTerminalConfig(t.terminalId, t.config);
+    for (const t of await store.listTerminals(q)) m.setTerminalClub(t.terminalId, t.clubId);
+    for (const c of await store.listClosed(q)) m.#closed.add(cardKey(c.club_id, c.uid));
     for (const txId of await store.listTxIds(q)) m.addTxId(txId);
     m.addEntries(await store.listEntries(q));
     return m;
@@ -64,6 +72,9 @@ export class Mirror implements Committed {
   nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
   categoryOf(clubId: string, sku: string): string | null { return this.#categories.get(clubId)?.get(sku) ?? null; }
   saleBookedDay(txId: string): string | null { return this.#saleDays.get(txId) ?? null; }
+  terminalClub(terminalId: string): string | null { return this.#terminals.get(terminalId) ?? null; }
+  terminalsOf(clubId: string): string[] { return [...this.#terminals].filter(([, c]) => c === clubId).map(([t]) => t).sort(); }
+  cardClosed(clubId: string, uid: string): boolean { return this.#closed.has(cardKey(clubId, uid)); }
   staff(clubId: string, uid: string): StaffRecord | null { return this.#staff.get(cardKey(clubId, uid)) ?? null; }
   staffOf(clubId: string): StaffRecord[] { return [...this.#staff].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, s]) => s); }
   roster(clubId: string): Roster | null { return this.#rosters.get(clubId) ?? null; }
@@ -72,7 +83,7 @@ export class Mirror implements Committed {
 
   // --- only after the change committed ---
   setCard(clubId: string, card: CardRecord): void { this.#cards.set(cardKey(clubId, card.cardUid), card); }
-  deleteCard(clubId: string, uid: string): void { this.#cards.delete(cardKey(clubId, uid)); }
+  deleteCard(clubId: string, uid: string): void { this.#cards.delete(cardKey(clubId, uid)); this.#closed.add(cardKey(clubId, uid)); }
   addClub(clubId: string): void { this.#clubs.add(clubId); }
   setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): void { this.#configs.set(terminalId, cfg); }
   addTxId(txId: string): void { this.#txIds.add(txId); }
@@ -82,6 +93,7 @@ export class Mirror implements Committed {
   }
   setCatalog(clubId: string, c: Catalog): void { this.#categories.set(clubId, new Map(c.items.map((i) => [i.sku, i.category]))); }
   setStaff(clubId: string, s: StaffRecord): void { this.#staff.set(cardKey(clubId, s.cardUid), s); }
-  deleteStaff(clubId: string, uid: string): void { this.#staff.delete(cardKey(clubId, uid)); }
+  deleteStaff(clubId: string, uid: string): void { this.#staff.delete(cardKey(clubId, uid)); this.#closed.add(cardKey(clubId, uid)); }
+  setTerminalClub(terminalId: string, clubId: string): void { this.#terminals.set(terminalId, clubId); }
   setRoster(clubId: string, r: Roster): void { this.#rosters.set(clubId, r); }
 }

@@ -1,7 +1,7 @@
 // Booking decisions of the reference ledger as pure functions (contract v1, "Terminal → ledger").
 // They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
 import { ITEM_PRICE_CEILING, CONTRACT_DEFAULTS } from '../../contract/index.ts';
-import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, VoidMsg } from '../../contract/index.ts';
+import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../contract/index.ts';
 import type { SunCheck } from './card-auth.ts';
 import { checkParentRules, spentAfter, spentInRecord } from '../../firmware/rules/parents.ts';
 
@@ -26,6 +26,8 @@ export interface TxIdState {
   sale: SaleState | null;
   reversal: ResultMsg | null;
   void: ResultMsg | null;
+  /** The terminals that sent the reversal and the void stored under it (the sale's is in `sale`). */
+  sentBy: string[];
 }
 
 export type Decision =
@@ -38,6 +40,24 @@ const decline = (reason: DeclineReason): Decision => ({ kind: 'decline', reason 
 const repeat = (answer: ResultMsg): Decision => ({ kind: 'repeat', answer });
 
 const isFinal = (s: TxIdState) => s.reversal?.status === 'approved';
+
+/**
+ * Contract § Access: a terminal acts only for its own club (`terminalClub`, null: registered with
+ * none). A message naming another club, or whose txId already names something of another club
+ * (`txIdClubs`: the clubs of what is stored under it), is not that terminal's business: it is
+ * declined `invalid` before anything else is looked at, so its answer tells nothing of the other
+ * club (no balance, no repeat of that club's answer).
+ */
+export function foreignMessage(msg: TxMsg, terminalClub: string | null, txIdClubs: readonly (string | null)[]): boolean {
+  if (terminalClub === null) return true;
+  if (msg.type !== 'reversal' && msg.clubId !== terminalClub) return true;
+  return txIdClubs.some((c) => c !== terminalClub);
+}
+
+/** The answer to a message `foreignMessage` refuses: nothing but the decline. */
+export const foreignAnswer = (msg: TxMsg): ResultMsg => ({
+  txId: msg.txId, type: msg.type, status: 'declined', reason: 'invalid', ...(msg.type === 'sale' ? { offline: msg.offline } : {}),
+});
 
 /** A well-formed sale whose content the ledger will not book, whatever the card. */
 export function saleContentProblem(msg: SaleMsg, ctx: { clubKnown: boolean; maxPurchase: number }): DeclineReason | null {
@@ -52,7 +72,9 @@ export interface SaleContext {
   clubKnown: boolean;
   maxPurchase: number;
   card: Pick<CardRecord, 'status' | 'balance' | 'rules' | 'spent'> | null;
-  /** 1.1: the club's local day by the ledger's own clock, and the catalog's category of a sku (null: not in it). */
+  /** The card is the club's, or was until the ledger closed it (Access: a UID the club never had is not its card). */
+  cardOfClub: boolean;
+  /** 1.1: the club's local day by the ledger's own clock, and its own catalog's category of a sku (null: not in it). */
   today: string;
   /** 1.1: the check of the sale's SUN (card-auth.ts); `none` for a `uid` card. */
   sun?: SunCheck;
@@ -66,8 +88,13 @@ export function decideSale(msg: SaleMsg, s: TxIdState, ctx: SaleContext): Decisi
   if (s.sale && !(msg.offline && s.sale.booked === null)) return repeat({ ...s.sale.answer, offline: msg.offline });
   const problem = saleContentProblem(msg, ctx);
   if (problem) return decline(problem);
-  // Goods already handed over: booked whatever the card's state (a closed card's debt is still recorded).
-  if (msg.offline) return { kind: 'approve', moveMoney: true };
+  // Goods already handed over: booked whatever the card's state (a closed card's debt is still recorded),
+  // but only on a card of the club: no terminal of the club could have approved another.
+  if (msg.offline) return ctx.cardOfClub ? { kind: 'approve', moveMoney: true } : decline('invalid');
+  // The ledger judges an online sale by its own catalog, not by the message: an item that is not in it
+  // (a terminal rang it up before a catalog change) has no category the parents' rules could judge.
+  if (msg.items.some((l) => ctx.categoryOf(l.sku) === null)) return decline('invalid');
+  // A UID the club does not hold (also another club's): the answer for one no club holds, telling nothing.
   if (!ctx.card) return decline('unknown_card');
   // 1.1: a `sun` card that did not prove itself is not the card (a clone, a replay, a forged cmac).
   if (ctx.sun === 'fail') return decline('card_auth');

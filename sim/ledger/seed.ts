@@ -1,7 +1,7 @@
 // Puts clubs and cards into the store. Idempotent: a seed only adds what is not there yet, so a
 // restarted ledger keeps its balances and a closed card stays closed.
 import type { Db, Queryable } from '../../firmware/journal/db.ts';
-import { CardRecord, Catalog, StaffRecord, TerminalConfigMsg, sha256Hex } from '../../contract/index.ts';
+import { CardRecord, Catalog, StaffRecord, TerminalConfigMsg, TerminalId, sha256Hex } from '../../contract/index.ts';
 import * as store from './store.ts';
 import type { CardSeed, ClubSeed, StaffSeed } from './types.ts';
 
@@ -37,12 +37,20 @@ export async function insertStaff(q: Queryable, clubId: string, seed: StaffSeed,
   return staff;
 }
 
+/** Contract § Access: registers a terminal with its club (a valid terminalId, never moved to another club). */
+export async function registerTerminal(q: Queryable, terminalId: string, clubId: string): Promise<void> {
+  if (!TerminalId.safeParse(terminalId).success) throw new Error(`not a terminalId: ${JSON.stringify(terminalId).slice(0, 80)}`);
+  await store.registerTerminal(q, terminalId, clubId);
+}
+
 export function seedClubs(db: Db, clubs: ClubSeed[], now: string): Promise<void> {
   return db.tx(async (q) => {
     for (const club of clubs) {
       await store.addClub(q, club.clubId);
       await store.putCatalog(q, club.clubId, Catalog.parse(club.catalog), true);
+      for (const terminalId of club.terminals ?? []) await registerTerminal(q, terminalId, club.clubId);
       for (const [terminalId, cfg] of Object.entries(club.terminalConfigs ?? {})) {
+        if (!club.terminals?.includes(terminalId)) throw new Error(`a config for terminal ${terminalId}, which is not one of club ${club.clubId}'s terminals`);
         await store.putTerminalConfig(q, terminalId, TerminalConfigMsg.parse(cfg), true);
       }
       let added = false;

@@ -28,6 +28,10 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS photos (club_id TEXT NOT NULL, sha TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (club_id, sha));
   CREATE TABLE IF NOT EXISTS catalogs (club_id TEXT PRIMARY KEY, json TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS terminal_configs (terminal_id TEXT PRIMARY KEY, json TEXT NOT NULL);
+  -- Contract § Access: the club each terminal belongs to. A terminal acts only for its club; one
+  -- not in this table for none. A registration is never moved to another club (a terminal given
+  -- to another club gets a new terminalId), so what a terminal stored always stays its club's.
+  CREATE TABLE IF NOT EXISTS terminals (terminal_id TEXT PRIMARY KEY, club_id TEXT NOT NULL);
   -- One row per sale txId with the answer it stands on; booked is how money moved (null: it did not).
   CREATE TABLE IF NOT EXISTS sales (
     tx_id TEXT PRIMARY KEY, terminal_id TEXT NOT NULL, club_id TEXT NOT NULL, card_uid TEXT NOT NULL,
@@ -223,6 +227,25 @@ export function listPhotos(q: Queryable): Promise<{ club_id: string; sha: string
   return q.all('SELECT club_id, sha, bytes FROM photos ORDER BY club_id, sha');
 }
 
+/** Every UID closed (or removed as a staff card) in a club: its debts are still the club's. */
+export function listClosed(q: Queryable): Promise<{ club_id: string; uid: string }[]> {
+  return q.all('SELECT club_id, uid FROM closed_cards');
+}
+
+// --- terminals (contract § Access) ---
+
+/** Registers a terminal with its club; again with the same club changes nothing, with another throws. */
+export async function registerTerminal(q: Queryable, terminalId: string, clubId: string): Promise<void> {
+  const r = await q.get<{ club_id: string }>('SELECT club_id FROM terminals WHERE terminal_id = ?', [terminalId]);
+  if (r && r.club_id !== clubId) throw new Error(`terminal ${terminalId} is registered with club ${r.club_id}`);
+  if (!r) await q.run('INSERT INTO terminals (terminal_id, club_id) VALUES (?,?)', [terminalId, clubId]);
+}
+
+export async function listTerminals(q: Queryable): Promise<{ terminalId: string; clubId: string }[]> {
+  const rows = await q.all<{ terminal_id: string; club_id: string }>('SELECT terminal_id, club_id FROM terminals ORDER BY terminal_id');
+  return rows.map((r) => ({ terminalId: r.terminal_id, clubId: r.club_id }));
+}
+
 // --- catalogs, terminal configs ---
 
 export async function putCatalog(q: Queryable, clubId: string, c: Catalog, onlyIfMissing = false): Promise<void> {
@@ -248,6 +271,7 @@ export async function listTerminalConfigs(q: Queryable): Promise<{ terminalId: s
 interface TxIdRow {
   terminal_id: string | null; club_id: string; card_uid: string; total: number; booked: 'online' | 'offline' | null;
   sale_answer: string; voided_by: string | null; reversal_answer: string | null; void_answer: string | null;
+  reversal_terminal: string | null; void_terminal: string | null;
 }
 
 /** Everything the ledger holds under one txId, in one statement (each is a thread-pool round trip). */
@@ -255,7 +279,7 @@ export async function getTxIdState(q: Queryable, txId: string): Promise<TxIdStat
   // One row always: the txId itself, with what each table holds under it (nulls where nothing).
   const r = (await q.get<TxIdRow>(
     `SELECT s.terminal_id, s.club_id, s.card_uid, s.total, s.booked, s.answer AS sale_answer, s.voided_by,
-       r.answer AS reversal_answer, v.answer AS void_answer
+       r.answer AS reversal_answer, v.answer AS void_answer, r.terminal_id AS reversal_terminal, v.terminal_id AS void_terminal
      FROM (SELECT ? AS tx_id) k LEFT JOIN sales s USING (tx_id) LEFT JOIN reversals r USING (tx_id) LEFT JOIN voids v USING (tx_id)`,
     [txId],
   ))!;
@@ -265,7 +289,8 @@ export async function getTxIdState(q: Queryable, txId: string): Promise<TxIdStat
     terminalId: r.terminal_id, clubId: r.club_id, cardUid: r.card_uid, total: r.total,
     booked: r.booked, answer: answer(r.sale_answer)!, voidedBy: r.voided_by,
   };
-  return { sale, reversal: answer(r.reversal_answer), void: answer(r.void_answer) };
+  const sentBy = [r.reversal_terminal, r.void_terminal].filter((t): t is string => t !== null);
+  return { sale, reversal: answer(r.reversal_answer), void: answer(r.void_answer), sentBy };
 }
 
 /** Every txId something is stored under. */

@@ -24,7 +24,12 @@ export interface ClubSeed {
   catalog: Catalog;
   cards: CardSeed[];
   staff?: StaffSeed[];
-  /** Per-terminal config published on `terminals/{id}/config`. */
+  /**
+   * Contract § Access: the terminals of this club (terminalIds), as the club office registers them.
+   * The ledger declines `invalid` every message of a terminal that is not registered with the club it names.
+   */
+  terminals?: string[];
+  /** Per-terminal config published on `terminals/{id}/config`; only for terminals of this club. */
   terminalConfigs?: Record<string, TerminalConfigMsg>;
 }
 

@@ -64,7 +64,7 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
   let sim: SimClient | null = null;
   let daemon: DaemonProcess | null = null;
   try {
-    ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: log });
+    ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub([TERMINAL])], logger: log });
     sim = await SimClient.connect(broker.url, TERMINAL);
     const world: CrashWorld = { ledger, sim, r, topUps: new Map(), dataDir: join(dir, TERMINAL), brokerUrl: broker.url };
     const start = new Map(cardsOf(ledger).map((c) => [c.cardUid, c.balance]));
