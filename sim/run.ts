@@ -7,7 +7,7 @@ import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
 import { startLedger } from './ledger/ledger.ts';
 import { demoClub, demoChildren, demoStaff, DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS } from './demo-club.ts';
-import { DemoCards } from './demo-cards.ts';
+import { cardsInHand, DemoCards } from './demo-cards.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger, openLogFile } from '../firmware/log.ts';
@@ -43,20 +43,20 @@ export async function runSim(argv: string[]): Promise<number> {
   // The TUI's sim panel acts through the same sim topics an outside tool would use.
   const panelClient = values.headless ? null : await mqtt.connectAsync(broker.url, { clientId: `${terminalId}-panel` });
   const reader = (msg: object) => void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
-  // Each demo `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
-  const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL, (uid) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0);
+  // Each `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
+  const counterOf = (uid: string) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0;
+  const club = ledger.cards(DEMO_CLUB_ID).map((c) => ({ uid: c.cardUid, auth: c.auth ?? 'uid' as const }));
+  const hand = await DemoCards.issue(club, DEMO_SUN_KEYS, DEMO_CARD_URL, counterOf);
   let plugged = true;
   let ledgerUp = true;
 
   const daemon = await startDaemon(cfg, {
     onQuit: () => void stop(),
     simPanel: values.headless ? undefined : {
-      cards: [
-        // The children (the genuine cards 8 and 9), then the staff cards past the digits (↓, Enter).
-        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name, sun: c.auth === 'sun' })),
-        ...demoStaff().map((s) => ({ uid: s.cardUid, label: `${s.name}, ${s.role}`, staff: true })),
-      ],
-      tap: (uid) => void hand.tap(uid).then(reader),
+      // The club's cards as the ledger has them now (the genuine ones read from their chips), one
+      // it never issued, then the staff cards past the digits (↓, Enter).
+      get cards() { return cardsInHand(ledger, DEMO_CLUB_ID); },
+      tap: (uid) => void hand.tap(uid, ledger.card(DEMO_CLUB_ID, uid)?.auth === 'sun').then(reader),
       clone: (uid) => reader(hand.clone(uid)),
       replay: (uid) => { const m = hand.replay(uid); if (m) reader(m); return m !== null; },
       remove: () => reader({ action: 'remove' }),

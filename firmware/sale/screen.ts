@@ -63,7 +63,8 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
         : hints(st.lang, ['1-9', 'items'], ['enter', 'pay'], ['backspace', 'undo'], ['escape', 'clear'], ['up/down', 'pages']);
       return {
         ...base, screen: s.screen, basket: s.screen === 'basket' ? basket(s.lines) : null,
-        message: t(s.notice ?? (s.screen === 'idle' ? 'idle' : 'basket')),
+        // "Still loading" goes once the catalog is here.
+        message: t((s.notice === 'catalogPending' && ctx.catalog.length > 0 ? null : s.notice) ?? (s.screen === 'idle' ? 'idle' : 'basket')),
         view: { ...view, catalog: { page: page + 1, pages, items }, hints: h },
       };
     }
