@@ -63,6 +63,8 @@ export class Mirror implements Committed {
   txIdSeen(txId: string): boolean { return this.#txIds.has(txId); }
   nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
   categoryOf(clubId: string, sku: string): string | null { return this.#categories.get(clubId)?.get(sku) ?? null; }
+  /** The categories of the club's catalog, each once. */
+  categories(clubId: string): string[] { return [...new Set(this.#categories.get(clubId)?.values() ?? [])]; }
   saleBookedDay(txId: string): string | null { return this.#saleDays.get(txId) ?? null; }
   staff(clubId: string, uid: string): StaffRecord | null { return this.#staff.get(cardKey(clubId, uid)) ?? null; }
   staffOf(clubId: string): StaffRecord[] { return [...this.#staff].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, s]) => s); }
