@@ -1,6 +1,7 @@
 // `klubkort` command line: the terminal's commands (firmware/cli) and the simulator's (sim, ledger).
 // It sits above both layers so that firmware never imports sim/.
 import { main as terminalMain, USAGE } from '../firmware/cli/main.ts';
+import { simTerminalDirs } from '../sim/data-dir.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
       return runAdmin(rest);
     }
     default:
-      return terminalMain(argv, USAGE);
+      // `status` and `forward` without --data-dir also look for a running simulator's terminal.
+      return terminalMain(argv, USAGE, { dataDirs: () => simTerminalDirs() });
   }
 }

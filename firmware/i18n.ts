@@ -28,6 +28,10 @@ const texts = {
   // 1.1: cashiers, parents' rules, low balance
   signedIn: { da: 'Kasserer logget ind', en: 'Cashier signed in' },
   signedOut: { da: 'Kasserer logget ud', en: 'Cashier signed out' },
+  leadSignedIn: { da: 'Leder logget ind', en: 'Lead signed in' },
+  leadSignedOut: { da: 'Leder logget ud', en: 'Lead signed out' },
+  // A digit before the club's catalog has arrived (a first start): said, not silently dropped.
+  catalogPending: { da: 'Varerne hentes stadig — vent et øjeblik', en: 'The items are still loading — wait a moment' },
   cashierRequired: { da: 'Log ind med dit personalekort først', en: 'Sign in with your staff card first' },
   voidNotAllowed: { da: 'Kun kassereren der solgte, eller en leder, kan annullere', en: 'Only the cashier who made the sale, or a lead, can void it' },
   // A new catalog while a basket is open (`{items}`: the names of the lines taken out).

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { z } from 'zod';
-import { CardRecord, StaffRecord, StaffRole } from '../contract/index.ts';
+import { CardRecord, CardUid, StaffRecord, StaffRole } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
 import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
 
@@ -34,6 +34,7 @@ Staff cards (club office):
 Options: --broker mqtt://127.0.0.1:1883 (the simulator's broker), --club ${DEMO_CLUB_ID}, --help`;
 
 const REPLY_TIMEOUT_MS = 5000;
+const LIST_HINT = "klubkort ledger list and staff show the club's cards";
 
 /** A terminal as `terminal-add` and `terminals` answer it. */
 const TerminalRow = z.object({ terminalId: z.string(), clubId: z.string() });
@@ -170,15 +171,22 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
     io.err(`${command}\n${USAGE}`);
     return 1;
   }
+  if (command.uid !== undefined && !CardUid.safeParse(command.uid).success) {
+    io.err(`not a card UID: ${parsed.positionals[1]} (a UID is 8, 14 or 20 hex digits, e.g. 04A23B5C7D2E80; ${LIST_HINT})`);
+    return 1;
+  }
+  const broker = parsed.values.broker;
   let reply: AdminReply;
   try {
-    reply = await send(parsed.values.broker, { id: randomUUID(), ...command });
+    reply = await send(broker, { id: randomUUID(), ...command });
   } catch (e) {
-    io.err(`error: ${(e as Error).message}`);
+    const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+    io.err(refused ? `error: nothing listens at ${broker}: is the simulator running? Start it with npm run sim (or give --broker URL of the one that runs)` : `error: ${(e as Error).message}`);
     return 1;
   }
   if (!reply.ok) {
-    io.err(`refused: ${reply.error ?? 'unknown error'}`);
+    const unknown = reply.error === 'unknown card' || reply.error === 'unknown staff card';
+    io.err(`refused: ${reply.error ?? 'unknown error'}${unknown ? `: club ${command.clubId} has no card ${command.uid} (${LIST_HINT})` : ''}`);
     return 1;
   }
   const cards = CardRecord.array().safeParse(reply.data);

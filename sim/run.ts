@@ -1,33 +1,57 @@
 // `npm run sim`: embedded broker, reference ledger with the demo club, and one terminal with
 // simulated hardware — on the cashier TUI in this terminal, or headless on the sim topics.
 import { parseArgs } from 'node:util';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
 import { startLedger } from './ledger/ledger.ts';
-import { demoClub, demoChildren, demoStaff, DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS } from './demo-club.ts';
-import { DemoCards } from './demo-cards.ts';
+import { demoClub, DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS } from './demo-club.ts';
+import { cardsInHand, DemoCards } from './demo-cards.ts';
+import { SIM_DATA_DIR } from './data-dir.ts';
+import { headlessGuide } from './headless-guide.ts';
 import { parseConfig } from '../firmware/config/load.ts';
 import { startDaemon } from '../firmware/cli/daemon.ts';
 import { createLogger, openLogFile } from '../firmware/log.ts';
 import { topics } from '../contract/index.ts';
 
+export const SIM_USAGE = `usage: klubkort sim [--port N] [--headless] [--data-dir DIR] [--terminal-id ID] [--lang da|en]
+       npm run sim -- [the same options]
+  An embedded MQTT broker, the reference ledger with the demo club and one terminal with simulated
+  hardware. The cashier screen opens in this terminal; its SIM line lists the simulator's own keys
+  (k taps one of the club's cards, q quits).
+  --port N          the broker's port (default 1883; another free one when it is taken; 0: any free one)
+  --headless        no cashier screen: prints how to drive the terminal with npx mqtt pub/sub
+  --data-dir DIR    the ledger's and the terminal's state (default ${SIM_DATA_DIR}; delete it to start over)
+  --terminal-id ID  the simulated terminal's id (default kasse-1)
+  --lang da|en      the cashier screen's language (default da)
+Logs go to DIR/sim.log (the ledger) and DIR/ID/klubkort.log (the terminal). While it runs,
+npx klubkort status shows the terminal's state and npx klubkort ledger plays the parents' portal.`;
+
 export async function runSim(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string', default: '1883' },
-      headless: { type: 'boolean', default: false },
-      'data-dir': { type: 'string', default: 'data/sim' },
-      'terminal-id': { type: 'string', default: 'kasse-1' },
-      lang: { type: 'string', default: 'da' },
-    },
-  });
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string', default: '1883' },
+        headless: { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: SIM_DATA_DIR },
+        'terminal-id': { type: 'string', default: 'kasse-1' },
+        lang: { type: 'string', default: 'da' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`klubkort sim: ${(e as Error).message}\n${SIM_USAGE}\n`);
+    return 64;
+  }
+  if (values.help) { process.stdout.write(SIM_USAGE + '\n'); return 0; }
   const dataDir = resolve(values['data-dir']);
   mkdirSync(dataDir, { recursive: true });
-  const say = (s: string) => { if (values.headless) process.stdout.write(s + '\n'); };
-  const logStream = values.headless ? undefined : openLogFile(join(dataDir, 'sim.log'));
+  // Log lines go to files in both modes: the TUI owns the terminal, and headless mode's stdout is the guide.
+  const ledgerLog = join(dataDir, 'sim.log');
+  const logStream = openLogFile(ledgerLog);
 
   const broker = await startOnFreePort(Number(values.port));
   const terminalId = values['terminal-id'];
@@ -36,28 +60,30 @@ export async function runSim(argv: string[]): Promise<number> {
     brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub([terminalId])], sun: DEMO_SUN_KEYS,
     logger: createLogger({ name: 'ledger', destination: logStream }),
   });
+  const terminalDir = join(dataDir, terminalId);
   const cfg = parseConfig({
-    terminalId, clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dataDir, terminalId),
+    terminalId, clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: terminalDir,
     hardware: 'sim', headless: values.headless, lang: values.lang,
   }, 'simulator settings');
 
   // The TUI's sim panel acts through the same sim topics an outside tool would use.
   const panelClient = values.headless ? null : await mqtt.connectAsync(broker.url, { clientId: `${terminalId}-panel` });
   const reader = (msg: object) => void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
-  // Each demo `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
-  const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL, (uid) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0);
+  // Each `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
+  const counterOf = (uid: string) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0;
+  const club = ledger.cards(DEMO_CLUB_ID).map((c) => ({ uid: c.cardUid, auth: c.auth ?? 'uid' as const }));
+  const hand = await DemoCards.issue(club, DEMO_SUN_KEYS, DEMO_CARD_URL, counterOf);
   let plugged = true;
   let ledgerUp = true;
 
   const daemon = await startDaemon(cfg, {
     onQuit: () => void stop(),
+    logFile: join(terminalDir, 'klubkort.log'),
     simPanel: values.headless ? undefined : {
-      cards: [
-        // The children (the genuine cards 8 and 9), then the staff cards past the digits (↓, Enter).
-        ...demoChildren().map((c) => ({ uid: c.uid, label: c.name, sun: c.auth === 'sun' })),
-        ...demoStaff().map((s) => ({ uid: s.cardUid, label: `${s.name}, ${s.role}`, staff: true })),
-      ],
-      tap: (uid) => void hand.tap(uid).then(reader),
+      // The club's cards as the ledger has them now (the genuine ones read from their chips), one
+      // it never issued, then the staff cards past the digits (↓, Enter).
+      get cards() { return cardsInHand(ledger, DEMO_CLUB_ID); },
+      tap: (uid) => void hand.tap(uid, ledger.card(DEMO_CLUB_ID, uid)?.auth === 'sun').then(reader),
       clone: (uid) => reader(hand.clone(uid)),
       replay: (uid) => { const m = hand.replay(uid); if (m) reader(m); return m !== null; },
       remove: () => reader({ action: 'remove' }),
@@ -67,14 +93,15 @@ export async function runSim(argv: string[]): Promise<number> {
     },
   });
 
-  say(`klubkort simulator: broker ${broker.url}, club ${DEMO_CLUB_ID}, terminal ${terminalId}`);
-  say(`  drive it:  mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simKeys(terminalId)} -m '{"key":"1"}'`);
-  say(`             mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoChildren()[0]!.uid}"}'`);
-  say(`  watch it:  mosquitto_sub -h 127.0.0.1 -p ${broker.port} -t '${topics.simScreen(terminalId)}'`);
-  say(`  parents' portal:  npx klubkort ledger --broker ${broker.url} topup ${demoChildren()[0]!.uid} 50`);
-  const sunNames = demoChildren().filter((c) => c.auth === 'sun').map((c) => c.name).join(', ');
-  say(`  genuine cards (${sunNames}) need their chip's SUN: a tap without "sun" is a clone and is refused; the TUI's panel (k) reads their emulated chips`);
-  say(`  sign a cashier in: mosquitto_pub -h 127.0.0.1 -p ${broker.port} -t ${topics.simReader(terminalId)} -m '{"action":"tap","uid":"${demoStaff()[0]!.cardUid}"}'`);
+  if (values.headless) {
+    const shown = (p: string) => relative(process.cwd(), p) || '.';
+    const guide = headlessGuide({
+      brokerUrl: broker.url, port: broker.port, clubId: DEMO_CLUB_ID, terminalId, cards: cardsInHand(ledger, DEMO_CLUB_ID),
+      logs: [{ path: shown(ledgerLog), what: 'ledger' }, { path: shown(join(terminalDir, 'klubkort.log')), what: 'terminal' }],
+      status: `npx klubkort status${dataDir === resolve(SIM_DATA_DIR) ? '' : ` --data-dir ${shown(terminalDir)}`}`,
+    });
+    process.stdout.write(guide.join('\n') + '\n');
+  }
 
   const stop = async () => {
     await daemon.stop().catch(() => undefined);

@@ -5,8 +5,8 @@ import test from 'ava';
 import { startSimInTmux, ringUpAndTap as ringUp } from './fixtures/tui-sim.ts';
 import type { TmuxSession } from './fixtures/ui/tmux.ts';
 
-// The sim panel's list: the demo children (Emil 6th, Sofie 7th, then the genuine cards), then the
-// cashier and the lead last.
+// The sim panel's list: the demo children (Emil 6th, Sofie 7th, then the genuine cards), the
+// unknown card, then the cashier and the lead last.
 const EMIL = 6, SOFIE = 7;
 const STAFF = { METTE: 0, LARS: 1 } as const;
 
@@ -24,7 +24,7 @@ async function tapStaff(s: TmuxSession, which: number): Promise<void> {
   s.keys('k');
   await s.screen(['Alma Larsen']);
   for (let i = 0; i < 15; i++) s.keys('Down');
-  await s.screen(['Lars Holm, lead (personalekort)']);
+  await s.screen(['Lars Holm (personalekort, leder)']);
   for (let i = 0; i < 1 - which; i++) s.keys('Up');
   s.keys('Enter');
 }
@@ -79,7 +79,7 @@ test('a cashier signs in, each parents\' rule refuses with the basket kept, and 
 
   // A lead replaces her and may.
   await tapStaff(s, STAFF.LARS);
-  await s.screen(['Leder: Lars Holm']);
+  await s.screen(['Leder logget ind', 'Leder: Lars Holm']);
   s.keys('F2');
   await s.screen(['Annullér sidste salg']);
   s.keys('Enter');

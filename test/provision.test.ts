@@ -160,6 +160,8 @@ test('--yes on a tty: nothing is asked, and the selftest runs on the configured 
   const config = join(dir, 'config.json');
   const tty = Tty.run(t, ['--config', config, '--yes', '--terminal-id', 'kasse-3', '--club-id', 'demo-klub', '--broker', broker.url,
     '--hardware', 'sim', '--lang', 'da', '--data-dir', join(dir, 'data')]);
+  // It says how to leave the selftest out (it waits for a card tap).
+  await tty.expect(/Selftest \(--skip-selftest leaves it out\)/);
   await tty.expect(/tap a card on the reader/);
   // The technician taps (again, until the simulated reader has subscribed).
   const hand = await mqtt.connectAsync(broker.url);

@@ -65,12 +65,12 @@ test('keys typed on the terminal arrive as contract key names; the sim panel tak
     t.deepEqual(got.slice(before), [expect], key);
   }
   h.keys('k');
-  await h.screen(['Vælg et barn at tappe', '2  Oliver Hansen']);
+  await h.screen(['Vælg et kort at tappe', '2  Oliver Hansen']);
   const before = h.recorded().length;
   h.keys('2');
   const got = await h.until(() => h.recorded(), (r) => r.length > before, 'the tap');
   t.deepEqual(got.slice(before), ['sim:tap:04D5E6F7'], 'the digit went to the list, not to the basket');
-  await h.screen(['1 Sodavand'], ['Vælg et barn at tappe']);
+  await h.screen(['1 Sodavand'], ['Vælg et kort at tappe']);
 });
 
 test('English throughout when chosen', async (t) => {

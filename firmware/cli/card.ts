@@ -31,13 +31,13 @@ const stdio: CardIo = { out: (l) => void process.stdout.write(l + '\n'), err: (l
 /** Exit codes: 0 personalised, 1 card refused or failed, 64 usage, 66 key file unreadable, 69 no reader. */
 export async function cardCommand(argv: string[], io: CardIo = stdio): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === 'help') { io.out(CARD_USAGE); return 0; }
+  if (sub === '--help' || sub === '-h' || sub === 'help') { io.out(CARD_USAGE); return 0; }
   if (sub !== 'personalise') { io.err(`klubkort card: ${sub === undefined ? 'no command' : `unknown command ${sub}`}\n${CARD_USAGE}`); return 64; }
   let values;
   try {
     values = parseArgs({ args: rest, strict: true, options: {
       'master-key-file': { type: 'string' }, url: { type: 'string' }, 'system-id': { type: 'string', default: 'klubkort' },
-      reader: { type: 'string' }, wait: { type: 'string', default: '30' }, help: { type: 'boolean' },
+      reader: { type: 'string' }, wait: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' },
     } }).values;
   } catch (e) {
     io.err(`klubkort card personalise: ${(e as Error).message}`);

@@ -12,6 +12,8 @@ import { JournalOwnerError } from '../journal/journal.ts';
 import { parseArgs } from 'node:util';
 import { formatStatus } from './status-format.ts';
 import type { TerminalSnapshot } from '../terminal/terminal.ts';
+import { asksHelp, DEFAULT_DATA_DIR, HELP } from './help.ts';
+import { findDaemon } from './find-daemon.ts';
 
 export const USAGE = `usage: klubkort <command> [options]
   run --config FILE                      run the terminal daemon from a config file
@@ -19,15 +21,25 @@ export const USAGE = `usage: klubkort <command> [options]
                                          run with simulated hardware (flags override the file)
   sim [--port N] [--headless]            broker, reference ledger and a simulated terminal together
   status [--data-dir DIR] [--json]       the running daemon's state, queue, last sync and reader
-  forward --data-dir DIR                 send the unanswered queue to the ledger now
+  forward [--data-dir DIR]               send the unanswered queue to the ledger now
   ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)
   provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
   selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker
   outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)
-  card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)`;
+  card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)
+Every command answers --help.`;
 
-export async function main(argv: string[], usage = USAGE): Promise<number> {
+export interface MainOptions {
+  /** More data dirs where `status` and `forward` look for a daemon without --data-dir (a simulator's terminals). */
+  dataDirs?: () => string[];
+}
+
+export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && HELP[cmd] !== undefined && asksHelp(rest)) {
+    process.stdout.write(HELP[cmd] + '\n');
+    return 0;
+  }
   switch (cmd) {
     case 'run': {
       // What a fix of a failed start would change: the config file (if any) and the journal.
@@ -61,12 +73,22 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
     }
     case 'status':
     case 'forward': {
-      const { values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } });
-      const dir = values['data-dir'] ?? '/var/lib/klubkort';
+      let values;
       try {
-        const r = await askControl(dir, cmd);
+        values = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } }).values;
+      } catch (e) {
+        process.stderr.write(`klubkort ${cmd}: ${(e as Error).message}\n${HELP[cmd]}\n`);
+        return 64;
+      }
+      const found = values['data-dir'] !== undefined ? { dir: values['data-dir'] } : await findDaemon([DEFAULT_DATA_DIR, ...o.dataDirs?.() ?? []]);
+      if ('error' in found) {
+        process.stderr.write(`klubkort ${cmd}: ${found.error}\n`);
+        return 1;
+      }
+      try {
+        const r = await askControl(found.dir, cmd);
         const readable = r.ok && !values.json && r.data !== undefined;
-        process.stdout.write((readable ? formatStatus(r.data as TerminalSnapshot) : JSON.stringify(r.data ?? r, null, 2)) + '\n');
+        process.stdout.write((readable ? formatStatus(r.data as TerminalSnapshot, new Date(), found.dir) : JSON.stringify(r.data ?? r, null, 2)) + '\n');
         return r.ok ? 0 : 1;
       } catch (e) {
         process.stderr.write(`klubkort: ${(e as Error).message}\n`);

@@ -43,7 +43,7 @@ const OPTIONS = {
   yes: { type: 'boolean' },
   'skip-selftest': { type: 'boolean' },
   'skip-broker-check': { type: 'boolean' },
-  help: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const USAGE = `usage: klubkort provision [--config FILE] [--terminal-id ID] [--club-id ID] [--broker URL]
@@ -53,7 +53,15 @@ const USAGE = `usage: klubkort provision [--config FILE] [--terminal-id ID] [--c
 Asks for every value not given (Enter keeps the value in brackets); --yes asks nothing.
 The password is asked for hidden, or read from the first line of --password-file (--password P
 works too, but every user on the machine sees it in ps).
-The config file defaults to ${DEFAULT_CONFIG}.`;
+The config file defaults to ${DEFAULT_CONFIG}.
+After writing it, the selftest runs on the configured devices (klubkort selftest: watch the LEDs,
+listen to the buzzer, tap a card within 15 s):
+  --skip-selftest      leave it out (no hardware at hand, or a scripted set-up); run it later
+                       with klubkort selftest --config FILE
+  --skip-broker-check  write the broker settings without connecting to the broker first
+Exit 0: written (selftest passed or skipped); 1: written, but the selftest failed; 64 usage;
+65 a bad or missing value; 69 no connection to the broker; 73 the file cannot be written;
+78 the config would not be valid; 130 aborted (nothing written).`;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
@@ -149,13 +157,14 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
   writeConfig(configPath, next, owner);
   p.say(`Wrote ${configPath} (mode 0600${owner ? `, owner ${DAEMON_USER}` : ''}).`);
 
-  let selftest = 'skipped';
+  let selftest = 'skipped (--skip-selftest)';
   if (!flags['skip-selftest']) {
-    p.say('\nSelftest: watch the LEDs, listen to the buzzer, tap a card when asked.');
-    selftest = (await selftestForConfig(cfg, (l) => p.say(l))) ? 'passed' : 'FAILED';
+    p.say('\nSelftest (--skip-selftest leaves it out): watch the LEDs, listen to the buzzer, tap a card when asked.');
+    selftest = (await selftestForConfig(cfg, (l) => p.say(l)))
+      ? 'passed' : `FAILED; the config is written: fix what failed and run klubkort selftest --config ${configPath}`;
   }
   summary(p, configPath, cfg, answers, brokerNote, selftest);
-  return selftest === 'FAILED' ? 1 : 0;
+  return selftest.startsWith('FAILED') ? 1 : 0;
 }
 
 interface BrokerAnswers {

@@ -27,12 +27,14 @@ function indicatorsLine(f: TerminalSnapshot['indicators']): string {
   return `LEDs and buzzer MISSING, feedback on ${instead}: ${f.problem}`;
 }
 
-export function formatStatus(s: TerminalSnapshot, now: Date = new Date()): string {
+/** `dataDir`: where the daemon was found (said first: without --data-dir it is looked for). */
+export function formatStatus(s: TerminalSnapshot, now: Date = new Date(), dataDir?: string): string {
   const last = s.lastOnlineAt === null ? null : Date.parse(s.lastOnlineAt);
   const sync = s.online
     ? 'connected to the broker now'
     : last === null ? 'never connected to the broker' : `offline; last connected ${formatAge(now.getTime() - last)} ago (${s.lastOnlineAt})`;
   const rows: [string, string][] = [
+    ...(dataDir === undefined ? [] : [['data dir', dataDir] as [string, string]]),
     ['terminal', s.terminalId],
     ['state', s.online ? 'online' : 'OFFLINE (selling within the offline limits)'],
     ['queue', s.queue === 0 ? 'empty: the ledger has answered everything' : `${s.queue} sale(s)/void(s) waiting for the ledger's answer`],

@@ -147,7 +147,10 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
     // 1.1: a staff card never pays; on idle with an empty basket it signs in or out, elsewhere it is ignored.
     if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
     const cashier = afterStaffTap(ctx.cashier, lookup.staff);
-    return { state: { ...state, notice: cashier ? 'signedIn' : 'signedOut' }, effects: [tapped, { type: 'setCashier', cashier }] };
+    // Signed in: the newcomer's role; signed out: the tapped card's (its holder leaves).
+    const lead = (cashier ?? lookup.staff).role === 'lead';
+    const notice = cashier ? (lead ? 'leadSignedIn' : 'signedIn') : lead ? 'leadSignedOut' : 'signedOut';
+    return { state: { ...state, notice }, effects: [tapped, { type: 'setCashier', cashier }] };
   }
   const hasBasket = (state.screen === 'basket' || state.screen === 'tap') && state.lines.length > 0;
   // A tap where no sale is going on shows the balance.
@@ -206,7 +209,7 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
     // 1.1: with requireCashier nothing is sold while nobody is signed in.
     if (cashierMissing(ctx)) return needCashier(state);
     const item = ctx.catalog[page * PAGE_SIZE + Number(key) - 1];
-    if (!item) return stay(state);
+    if (!item) return ctx.catalog.length === 0 ? stay({ ...state, notice: 'catalogPending' }) : stay(state);
     const lines = addItem(state.lines, item);
     const check = checkBasket(lines, ctx.maxPurchase);
     if (check !== 'ok') {

@@ -68,7 +68,8 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
         : hints(st.lang, ['1-9', 'items'], ['enter', 'pay'], ['backspace', 'undo'], ['escape', 'clear'], ['up/down', 'pages']);
       return {
         ...base, screen: s.screen, basket: s.screen === 'basket' ? basket(s.lines) : null,
-        message: noticeText(st.lang, s, s.screen === 'idle' ? 'idle' : 'basket'),
+        // "Still loading" goes once the catalog is here.
+        message: noticeText(st.lang, s.notice === 'catalogPending' && ctx.catalog.length > 0 ? { notice: null } : s, s.screen === 'idle' ? 'idle' : 'basket'),
         view: { ...view, catalog: { page: page + 1, pages, items }, hints: h },
       };
     }

@@ -36,7 +36,7 @@ const WORDS = {
   fixConfig: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' },
   fixStorage: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' }, sim: { da: 'SIM', en: 'SIM' },
   simTap: { da: 'tap kort', en: 'tap card' }, simRemove: { da: 'fjern kort', en: 'remove card' }, simPlug: { da: 'læser ud/ind', en: 'reader out/in' },
-  simLedger: { da: 'hovedbog af/på', en: 'ledger off/on' }, simPick: { da: 'Vælg et barn at tappe', en: 'Pick a child to tap' },
+  simLedger: { da: 'hovedbog af/på', en: 'ledger off/on' }, simPick: { da: 'Vælg et kort at tappe', en: 'Pick a card to tap' },
   simClose: { da: 'luk', en: 'close' }, simDid: { da: 'Udført', en: 'Done' }, note: { da: 'Note fra forældre', en: "Parent's note" },
   leftToday: { da: 'Tilbage i dag', en: 'Left today' }, blockedItem: { da: 'Spærret vare', en: 'Blocked item' },
   lowBalance: { da: 'Lav saldo — bed om at få sat penge ind', en: 'Low balance — ask for a top-up' }, cashier: { da: 'Kasserer', en: 'Cashier' },
@@ -44,6 +44,8 @@ const WORDS = {
   sinceSignIn: { da: 'siden login', en: 'since sign-in' }, simStaff: { da: 'personalekort', en: 'staff card' },
   simSunKeys: { da: 'SUN: c kopi, p gentag', en: 'SUN: c clone, p replay' }, simClone: { da: 'kopi', en: 'clone' },
   simReplay: { da: 'gentaget læsning', en: 'replayed read' }, simNoReplay: { da: 'intet at gentage endnu', en: 'nothing to replay yet' },
+  simQuit: { da: 'afslut', en: 'quit' }, simUnknown: { da: 'Ukendt kort (ikke i hovedbogen)', en: 'Unknown card (not in the ledger)' },
+  simBlocked: { da: 'spærret', en: 'blocked' }, itemOne: { da: 'vare', en: 'item' },
 } as const;
 
 export type Labels = { readonly [K in keyof typeof WORDS]: string };
@@ -57,6 +59,11 @@ export const LABELS: Record<Lang, Labels> = { da, en };
 
 export function labels(lang: Lang): Labels {
   return LABELS[lang] ?? da;
+}
+
+/** "1 vare", "3 varer". */
+export function itemCountText(l: Labels, n: number): string {
+  return `${n} ${n === 1 ? l.itemOne : l.itemCount}`;
 }
 
 /** A refusal reason as the cashier reads it (shared with the state machine's messages). */

@@ -2,7 +2,7 @@
 import { COLORS, cols, wrap, type Canvas, type Rect } from './canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { formatClock, formatKr } from './format.ts';
-import { labels, readerLabel, type Lang } from './labels.ts';
+import { itemCountText, labels, readerLabel, type Labels, type Lang } from './labels.ts';
 import type { ScreenRenderer } from './draw-context.ts';
 import type { ScreenBasket, ScreenView } from '../../contract/index.ts';
 
@@ -36,12 +36,12 @@ export function drawTotal(c: Canvas, r: Rect, y: number, label: string, amount: 
   return 1;
 }
 
-const itemCount = (b: ScreenBasket | null) => (b?.items ?? []).reduce((n, l) => n + l.qty, 0);
+const itemCount = (b: ScreenBasket | null, l: Labels) => itemCountText(l, (b?.items ?? []).reduce((n, line) => n + line.qty, 0));
 
 function drawBasket(c: Canvas, r: Rect, basket: ScreenBasket | null, lang: Lang): void {
   const l = labels(lang);
   const lines = basket?.items ?? [];
-  c.spread(r, r.y, l.basket, lines.length ? `${itemCount(basket)} ${l.itemCount}` : '', { bold: true, fg: COLORS.white }, { fg: COLORS.dim });
+  c.spread(r, r.y, l.basket, lines.length ? itemCount(basket, l) : '', { bold: true, fg: COLORS.white }, { fg: COLORS.dim });
   if (lines.length === 0) { c.text(r.x, r.y + 2, l.basketEmpty, { fg: COLORS.dim }, r.w); return; }
   const bigTotal = (r.h >= lines.length + 7 || r.h >= 12) && (bigWidth(formatKr(basket?.total ?? 0, lang)) ?? Infinity) <= r.w;
   const totalRows = bigTotal ? 1 + BIG_ROWS : 1;
@@ -97,5 +97,5 @@ export const drawTap: ScreenRenderer = (c, body, m) => {
   let y = body.y + Math.max(0, Math.floor((body.h - used) / 2));
   y += drawBig(c, body, y, l.tapTitle, { fg: COLORS.yellow, bold: true }) + 2;
   y += drawTotal(c, body, y, l.total, m.basket?.total ?? 0, m.view.lang, COLORS.white);
-  if (y < body.y + body.h) c.centre(body, y, `${itemCount(m.basket)} ${l.itemCount}`, { fg: COLORS.dim });
+  if (y < body.y + body.h) c.centre(body, y, itemCount(m.basket, l), { fg: COLORS.dim });
 };

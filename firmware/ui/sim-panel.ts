@@ -1,13 +1,26 @@
 // The simulator's own controls on the cashier screen (only for `npm run sim`): letter keys, which
-// are never cashier keys, tap a demo child's card, pull it away, unplug the reader, cut the ledger.
+// are never cashier keys, tap one of the club's cards, pull it away, unplug the reader, cut the ledger.
 import { COLORS, fit, width, type Canvas, type Rect } from './canvas.ts';
 import { labels, type Labels, type Lang } from './labels.ts';
 import type { Overlay } from './draw-context.ts';
 import type { KeyPress } from './console-screen.ts';
 
+/** A card the simulator can hold to the reader. */
+export interface SimCard {
+  uid: string;
+  /** The holder's name (unused for an `unknown` card). */
+  label: string;
+  /** 1.1: a staff card, which signs its holder in and out on idle. */
+  role?: 'cashier' | 'lead';
+  sun?: boolean;
+  blocked?: boolean;
+  /** A card the club never issued. */
+  unknown?: boolean;
+}
+
 export interface SimPanelActions {
-  /** `staff`: a staff card (1.1), which signs a cashier in and out on idle. */
-  cards: { uid: string; label: string; staff?: boolean; sun?: boolean }[];
+  /** Read at every key and draw: the list follows the ledger's cards (added, closed, blocked). */
+  readonly cards: readonly SimCard[];
   tap(uid: string): void;
   /** 1.1, for a `sun` card: tap a clone of it (same UID, no SUN), or replay its last SUN (false: none yet). */
   clone?(uid: string): void;
@@ -64,7 +77,7 @@ export class SimPanel implements Overlay {
     this.#open = false;
     if (!card) return;
     this.#selected = i;
-    this.#note = (l) => `${l.simTap}: ${card.label}`;
+    this.#note = (l) => `${l.simTap}: ${card.unknown ? l.simUnknown : card.label}`;
     this.actions.tap(card.uid);
   }
 
@@ -84,7 +97,7 @@ export class SimPanel implements Overlay {
   draw(c: Canvas, area: Rect, body: Rect, lang: Lang): void {
     const l = labels(lang);
     c.fill(area, { bg: COLORS.blue, fg: COLORS.black, bold: false });
-    const help = `${l.sim}  k ${l.simTap} · r ${l.simRemove} · u ${l.simPlug} · l ${l.simLedger}`;
+    const help = `${l.sim}  k ${l.simTap} · r ${l.simRemove} · u ${l.simPlug} · l ${l.simLedger}${this.actions.quit ? ` · q ${l.simQuit}` : ''}`;
     const done = this.#note ? `${l.simDid}: ${this.#note(l)}` : '';
     // The help comes first; the feedback only where both fit.
     const note = width(help) + width(done) + 4 <= area.w ? done : '';
@@ -95,7 +108,9 @@ export class SimPanel implements Overlay {
   #drawList(c: Canvas, body: Rect, lang: Lang): void {
     const l = labels(lang);
     const cards = this.actions.cards;
-    const w = Math.min(body.w, 46), h = Math.min(body.h, cards.length + 3);
+    const rowText = (card: SimCard, n: number) => `${n < 9 ? n + 1 : ' '}  ${cardText(card, l, lang)}`;
+    // As wide as the longest row (no name cut off), within the body.
+    const w = Math.min(body.w, Math.max(46, ...cards.map((card, n) => width(rowText(card, n)) + 4))), h = Math.min(body.h, cards.length + 3);
     const box: Rect = { x: body.x + Math.floor((body.w - w) / 2), y: body.y + Math.floor((body.h - h) / 2), w, h };
     c.fill(box, { bg: COLORS.panel, fg: COLORS.white, bold: false });
     c.text(box.x, box.y, `┌${'─'.repeat(w - 2)}┐`, { fg: COLORS.blue });
@@ -110,7 +125,15 @@ export class SimPanel implements Overlay {
       const sel = n === this.#selected;
       const y = inner.y + 1 + i;
       if (sel) c.fill({ ...inner, y, h: 1 }, { bg: COLORS.blue });
-      c.text(inner.x, y, `${n < 9 ? n + 1 : ' '}  ${card.label}${card.staff ? ` (${l.simStaff})` : ''}${card.sun ? ` (${l.simSunKeys})` : ''}`, { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
+      c.text(inner.x, y, rowText(card, n), { fg: sel ? COLORS.black : COLORS.white, bold: sel }, inner.w);
     });
   }
+}
+
+/** A row of the list: the name and what kind of card it is, in the screen's language. */
+function cardText(card: SimCard, l: Labels, lang: Lang): string {
+  if (card.unknown) return l.simUnknown;
+  const role = card.role && `${l.simStaff}, ${(card.role === 'lead' ? l.lead : l.cashier).toLocaleLowerCase(lang)}`;
+  const notes = [role, card.blocked && l.simBlocked, card.sun && l.simSunKeys].filter(Boolean);
+  return notes.length ? `${card.label} (${notes.join(', ')})` : card.label;
 }

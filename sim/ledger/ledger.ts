@@ -331,6 +331,10 @@ class ReferenceLedger implements Ledger {
   }
 
   async #setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord> {
+    // A category the catalog does not have would block nothing: a typo the parent must hear of.
+    const known = this.#mirror.categories(clubId);
+    const missing = (change.block ?? []).filter((c) => !known.includes(c));
+    if (missing.length) throw new Error(`the club's catalog has no category ${missing.join(', ')}; it has ${known.join(', ') || 'none'}`);
     const after = await this.#db.tx(async (q) => {
       const card = await this.#existing(q, clubId, uid);
       const r = card.rules ?? {};

@@ -71,6 +71,8 @@ export class Mirror implements Committed {
   txIdSeen(txId: string): boolean { return this.#txIds.has(txId); }
   nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
   categoryOf(clubId: string, sku: string): string | null { return this.#categories.get(clubId)?.get(sku) ?? null; }
+  /** The categories of the club's catalog, each once. */
+  categories(clubId: string): string[] { return [...new Set(this.#categories.get(clubId)?.values() ?? [])]; }
   saleBookedDay(txId: string): string | null { return this.#saleDays.get(txId) ?? null; }
   terminalClub(terminalId: string): string | null { return this.#terminals.get(terminalId) ?? null; }
   terminalsOf(clubId: string): string[] { return [...this.#terminals].filter(([, c]) => c === clubId).map(([t]) => t).sort(); }
