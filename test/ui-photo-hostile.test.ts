@@ -69,6 +69,7 @@ test.serial('issue 24: a PNG is read chunk by chunk as pngjs reads it; any heade
     ['IDAT chunks apart', png(['IHDR', ihdr(16, 16)], data(16, 16, 2), ['tEXt', Buffer.from('a\0b')], data(16, 16, 2), end), /^malformed: PNG with IDAT chunks apart/],
     ['bytes after IEND', Buffer.concat([bombPng(16, 16), Buffer.from('trailing')]), /^malformed: PNG with bytes after IEND/],
     ['no IEND', bombPng(16, 16).subarray(0, -12), /^truncated: PNG ends before IEND/],
+    ['5,000 empty ancillary chunks (the walk runs on the main thread)', png(['IHDR', ihdr(16, 16)], ...Array.from({ length: 5000 }, (): [string, Buffer] => ['tEXt', Buffer.alloc(0)]), data(16, 16, 2), end), /^malformed: PNG of more than 4096 chunks/],
     ['a chunk longer than the file', Buffer.concat([bombPng(16, 16).subarray(0, 33), chunk('IDAT', Buffer.alloc(100)).subarray(0, 50)]), /^truncated: PNG ends inside its IDAT chunk/],
   ];
   for (const [what, bytes, want] of cases) t.regex(refusal(bytes), want, what);
@@ -88,6 +89,7 @@ test.serial('issue 24: a JPEG is read segment by segment as jpeg-js reads it; on
     ['a quantisation table overrunning its segment', editedJpeg((s) => s.map(([m, b]) => (m === 0xdb ? [m, Buffer.from(b.map((x, i) => (i === 69 ? 0x11 : x)))] : [m, b]))), /^malformed: JPEG segment FFDB whose contents do not end/],
     ['a scan before the frame header', editedJpeg((s) => { const i = s.findIndex(([m]) => m === 0xda); return [s[0]!, s[i]!, ...s.slice(1, i), ...s.slice(i + 1)]; }), /^malformed: JPEG scan before its frame header/],
     ['no end marker', editedJpeg((s) => s.slice(0, -1)), /^truncated: JPEG ends inside its scan data/],
+    ['5,000 comments', editedJpeg((s) => [s[0]!, ...Array.from({ length: 5000 }, (): [number, Buffer] => [0xfe, Buffer.from([0xff, 0xfe, 0, 2])]), ...s.slice(1)]), /^malformed: JPEG of more than 4096 markers/],
     ['an unknown marker', editedJpeg((s) => [s[0]!, [0xc8, Buffer.from([0xff, 0xc8, 0, 2])], ...s.slice(1)]), /^unsupported: JPEG marker FFC8/],
   ];
   for (const [what, bytes, want] of cases) t.regex(refusal(bytes), want, what);

@@ -35,6 +35,11 @@ export class ImageRefused extends Error {
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/**
+ * Chunks (PNG) or markers (JPEG) walked at most: the walk runs on the main thread, and a file of
+ * nothing but empty chunks would make it long. Encoders write a handful, or an IDAT per 8 KB.
+ */
+const MAX_PARTS = 4096;
 /** Bit depths the PNG specification allows per colour type (pngjs takes any of 1–16 with any type). */
 const PNG_DEPTHS: Record<number, readonly number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -54,7 +59,8 @@ function pngHeader(b: Uint8Array): PngHeader {
   let palette = 0;
   const idat: [number, number][] = [];
   let idatEnded = false;
-  for (let i = 8; ;) {
+  for (let i = 8, parts = 0; ; parts++) {
+    if (parts > MAX_PARTS) throw new ImageRefused('malformed', `PNG of more than ${MAX_PARTS} chunks`);
     if (i + 12 > b.length) throw new ImageRefused('truncated', head ? 'PNG ends before IEND' : 'PNG shorter than its header');
     const length = v.getUint32(i);
     const type = String.fromCharCode(b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
@@ -127,7 +133,8 @@ function jpegHeader(b: Uint8Array): JpegHeader {
   const u16 = (i: number) => (b[i]! << 8) | b[i + 1]!;
   const frames: JpegHeader[] = [];
   let i = 2;
-  for (;;) {
+  for (let parts = 0; ; parts++) {
+    if (parts > MAX_PARTS) throw new ImageRefused('malformed', `JPEG of more than ${MAX_PARTS} markers`);
     if (i + 2 > b.length) throw new ImageRefused('truncated', frames.length ? 'JPEG without its end marker' : 'JPEG without a frame header');
     if (b[i] !== 0xff) throw new ImageRefused('not_an_image', 'JPEG marker expected');
     const m = b[i + 1]!;
