@@ -6,7 +6,6 @@
 // overrun its length, a chunk the decoder does not know) is refused.
 import { crc32 } from 'node:zlib';
 
-export type ImageFormat = 'png' | 'jpeg';
 interface Size { width: number; height: number }
 export interface PngHeader extends Size {
   format: 'png';
