@@ -2,8 +2,8 @@
 // takes the erased bytes out of journal.db-wal runs in the journal's write queue and is retried
 // until done: every close succeeds, no name stays in any journal file, and the sync always tells
 // the screen (cardChanged).
-import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,7 @@ const uidOf = (i: number) => (0x10000000 + i).toString(16).toUpperCase();
 const rec = (i: number): CardRecord => ({ cardUid: uidOf(i), holderId: `h${i}`, name: `Erasable Child ${i} Qx`, photo: null, status: 'active', balance: 5000, version: 1, updatedAt: '2026-11-24T09:00:00.000Z' });
 const sale = (uid: string): SaleMsg => ({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: uid, items: [{ sku: 'j', name: 'Juice', unitPrice: 100, qty: 1 }], total: 100, createdAt: new Date().toISOString(), offline: true });
 
-function filesHold(dir: string, text: string): string[] {
+function filesHold(dir: string, text: string | Buffer): string[] {
   const needle = Buffer.from(text);
   return ['journal.db', 'journal.db-wal', 'journal.db-shm'].filter((f) => existsSync(join(dir, f)) && readFileSync(join(dir, f)).includes(needle));
 }
@@ -47,12 +47,17 @@ test(`${ROUNDS} card closes beside concurrent sales and reads: each erases, none
   t.deepEqual(failures.slice(0, 5), []);
 });
 
-test('the sync tells the screen of every closed card, also when closes meet concurrent writes', async (t) => {
+/** A journal in a temp dir and the sync applying what a stand-in ledger link emits to it. */
+async function syncedJournal(t: ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-erase-'));
   const j = await Journal.open(dir);
   t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
   const link = Object.assign(new EventEmitter(), { throttle: () => undefined }) as unknown as LedgerSource & EventEmitter;
-  const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }));
+  return { dir, j, link, sync: new LedgerSync(link, j, createLogger({ level: 'silent' })) };
+}
+
+test('the sync tells the screen of every closed card, also when closes meet concurrent writes', async (t) => {
+  const { dir, j, link, sync } = await syncedJournal(t);
   const told = new Set<string>();
   sync.on('cardChanged', (uid) => told.add(uid));
   const n = 100;
@@ -67,4 +72,34 @@ test('the sync tells the screen of every closed card, also when closes meet conc
   t.is(told.size, n);
   for (let i = 0; i < n; i++) t.is(await j.cards.get(uidOf(i)), null);
   t.deepEqual(filesHold(dir, 'Erasable Child'), []);
+});
+
+test('issue 24: answers to a queue are stored without a checkpoint; a batch that answers a closed card\'s sale ends with one, and its UID is in no file', async (t) => {
+  const { dir, j, link, sync } = await syncedJournal(t);
+  const wal = () => statSync(join(dir, 'journal.db-wal')).size;
+  const answer = (s: SaleMsg) => ({ txId: s.txId, type: 'sale' as const, status: 'approved' as const, balance: 4900, cardVersion: 2, offline: true });
+  const open = rec(1), closed = { ...rec(2), cardUid: '04C1A55ED0BE2F' };
+  for (const c of [open, closed]) link.emit('card', c.cardUid, c);
+  await sync.idle();
+  const queue = Array.from({ length: 300 }, (_, i) => sale(i % 100 === 7 ? closed.cardUid : open.cardUid));
+  for (const s of queue) await j.sales.approveOffline(s, true);
+  link.emit('card', closed.cardUid, null);
+  await sync.idle();
+  t.truthy(filesHold(dir, closed.cardUid).length, 'the queued sales keep the closed card\'s UID');
+
+  // The open card's answers, in batches as the sync applies them: no checkpoint empties the WAL.
+  const openOnes = queue.filter((s) => s.cardUid === open.cardUid);
+  for (const s of openOnes) link.emit('result', answer(s));
+  await sync.idle();
+  t.is((await j.sales.outbox()).length, queue.length - openOnes.length);
+  t.true(wal() > 0, 'no checkpoint for answers that erase nothing');
+
+  // The closed card's, among others: checkpointed once they are stored, the UID gone.
+  for (const s of queue.filter((x) => x.cardUid === closed.cardUid)) link.emit('result', answer(s));
+  await sync.idle();
+  t.is((await j.sales.outbox()).length, 0);
+  t.is(wal(), 0, 'the WAL emptied by the checkpoint');
+  t.deepEqual(filesHold(dir, closed.cardUid), []);
+  t.deepEqual(filesHold(dir, Buffer.from(closed.cardUid, 'hex')), []);
+  t.true(filesHold(dir, open.cardUid).length > 0, 'the open card\'s answered sales keep its UID (retention)');
 });

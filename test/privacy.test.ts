@@ -15,6 +15,9 @@ import type { SaleMsg } from '../contract/index.ts';
 import type { CardSeed } from '../sim/ledger/types.ts';
 
 import mqtt from 'mqtt';
+import { createHash } from 'node:crypto';
+import { topics } from '../contract/index.ts';
+import { portraitJpeg } from '../sim/photos.ts';
 import type { Terminal } from '../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
@@ -37,18 +40,23 @@ function traces(dir: string, needles: Record<string, Buffer>): string[] {
   return found;
 }
 
-/** Every byte pattern of a card that must leave the terminal with it: name, note, holder id, UID, photo windows. */
-function cardNeedles(t: import('ava').ExecutionContext, seed: CardSeed, seeds: CardSeed[]): Record<string, Buffer> {
-  // Windows of the photo that no other child's photo has (they share the PNG header).
-  const photo = seed.photo!;
-  const others = seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!);
+/** A card UID as text (as the journal keeps it) and as the bytes it stands for. */
+const uidNeedles = (uid: string): Record<string, Buffer> => ({ uid: Buffer.from(uid), uidBinary: Buffer.from(uid, 'hex') });
+
+/** Windows of `photo` that none of `others` has (photos share their format's header). */
+function photoNeedles(t: import('ava').ExecutionContext, photo: Buffer, others: Buffer[]): Record<string, Buffer> {
   const windows = [0.2, 0.4, 0.6, 0.8].map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 24))
     .filter((win) => !others.some((o) => o.includes(win)));
   t.true(windows.length >= 2);
+  return Object.fromEntries(windows.map((win, i) => [`photo window ${i}`, win]));
+}
+
+/** Every byte pattern of a card that must leave the terminal with it: name, note, holder id, UID, photo windows. */
+function cardNeedles(t: import('ava').ExecutionContext, seed: CardSeed, seeds: CardSeed[]): Record<string, Buffer> {
   return {
-    name: Buffer.from(seed.name), holderId: Buffer.from(seed.holderId), uid: Buffer.from(seed.cardUid),
+    name: Buffer.from(seed.name), holderId: Buffer.from(seed.holderId), ...uidNeedles(seed.cardUid),
     ...(seed.rules?.note ? { note: Buffer.from(seed.rules.note) } : {}),
-    ...Object.fromEntries(windows.map((win, i) => [`photo window ${i}`, win])),
+    ...photoNeedles(t, seed.photo!, seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!)),
   };
 }
 
@@ -129,6 +137,57 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
   t.truthy(await second.terminal.journal.cards.staff(demoStaff()[0]!.cardUid));
 });
 
+test('issue 24: a closed card\'s queued sale keeps its UID until answered; once answered, the UID leaves every file', async (t) => {
+  const w = await world(t);
+  const { terminal } = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 } });
+  const dataDir = join(w.dir, 'kasse-1');
+  const seeds = demoClub().cards;
+  const seed = seeds.find((c) => c.photo && c.balance >= 5000 && (c.status ?? 'active') === 'active' && !c.rules && !c.auth)!;
+  await inStep(w, terminal);
+  const needles = cardNeedles(t, seed, seeds);
+
+  // The ledger stops answering: the sale is approved offline and queued, with the card's UID.
+  await w.ledger.pause();
+  t.like((await sellDirect(terminal, ['1'], seed.cardUid)).result, { status: 'approved' });
+  const [queued] = await terminal.journal.sales.outbox();
+  t.like(queued, { type: 'sale', offline: true });
+  // The ledger closes the card meanwhile. When it is back its close goes out first (its link sends
+  // what waited before it reads the queued sale), then its answer to the sale.
+  await w.ledger.closeCard(C, seed.cardUid);
+  await w.ledger.resume();
+  await until(async () => (await terminal.journal.sales.outbox()).length === 0, 'the queued sale answered');
+  await terminal.sync.idle();
+  t.is(await terminal.journal.cards.get(seed.cardUid), null);
+  t.deepEqual(traces(dataDir, needles), []);
+});
+
+test('issue 24: a replaced photo leaves no byte behind when the card\'s record names its successor', async (t) => {
+  const w = await world(t);
+  const { terminal } = await w.startTerminal();
+  const dataDir = join(w.dir, 'kasse-1');
+  const seeds = demoClub().cards;
+  const seed = seeds.find((c) => c.photo && seeds.filter((o) => o.photo?.equals(c.photo!)).length === 1)!;
+  await inStep(w, terminal);
+  const old = w.ledger.card(C, seed.cardUid)!;
+  const oldPhoto = photoNeedles(t, seed.photo!, seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!));
+  t.true(traces(dataDir, oldPhoto).length > 0, 'the scan finds the photo before');
+
+  // The parents' portal uploads a new photo: the ledger publishes it, then the record naming it.
+  // (It may leave the old one's retained message: the terminal drops the photo no card names itself.)
+  const fresh = portraitJpeg(`${seed.name} a year older`);
+  const sha = createHash('sha256').update(fresh).digest('hex');
+  const portal = await mqtt.connectAsync(w.broker.url, { clientId: 'portal-test' });
+  t.teardown(() => portal.endAsync());
+  await portal.publishAsync(topics.photo(C, sha), fresh, { qos: 1, retain: true });
+  await portal.publishAsync(topics.card(C, seed.cardUid), JSON.stringify({ ...old, photo: sha, version: old.version + 1, updatedAt: new Date().toISOString() }), { qos: 1, retain: true });
+  await until(async () => (await terminal.journal.cards.get(seed.cardUid))?.photo === sha, 'the new photo named');
+  await terminal.sync.idle();
+  t.is(await terminal.journal.cards.photo(old.photo!), null, 'the old photo is no card\'s: dropped');
+  t.truthy(await terminal.journal.cards.photo(sha));
+  t.deepEqual(traces(dataDir, oldPhoto), []);
+  t.true(traces(dataDir, { name: Buffer.from(seed.name) }).length > 0, 'the card itself stays');
+});
+
 test('an erasure cut short by a power cut (committed, not yet checkpointed) is finished when the journal opens', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-privacy-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -186,7 +245,7 @@ test('answered sales and voids older than the retention period are deleted at st
   t.is(await sales.sale(answeredOffline.txId), null);
   t.is(await sales.sale(refused.txId), null);
   t.is((await terminal.journal.db.read((q) => q.all('SELECT * FROM voids'))).length, 0);
-  t.deepEqual(traces(join(w.dir, 'kasse-1'), { uid: Buffer.from(onlyHere) }), [], 'the purged rows are gone from the files too');
+  t.deepEqual(traces(join(w.dir, 'kasse-1'), uidNeedles(onlyHere)), [], 'the purged rows are gone from the files too');
   t.truthy(await sales.sale(unanswered.txId), 'a sale the ledger has not answered is money: it stays');
   t.truthy(await sales.sale(recent.txId));
   // The unanswered one is booked now, and goes with a later purge.

@@ -67,17 +67,24 @@ export class CardCache {
   /**
    * Stores each record that is newer than the cached one, all in ONE statement (a fresh terminal
    * syncs 10,000: a thread-pool round trip per record was most of the sync's time); says for each,
-   * in order, whether it was stored. Migration 4's trigger drops a photo a card no longer uses.
+   * in order, whether it was stored. Migration 4's trigger drops a photo a card no longer uses: a
+   * replaced photo is erased (Queryable.erased) with the write that replaced it.
    */
-  async putMany(records: readonly CardRecord[]): Promise<boolean[]> {
-    const out: boolean[] = [];
-    for (const chunk of chunks(records)) out.push(...await this.#putChunk(chunk));
-    return out;
+  putMany(records: readonly CardRecord[]): Promise<boolean[]> {
+    return this.db.tx(async (q) => {
+      const photos = new Map((await q.all<{ uid: string; photo: string }>(
+        'SELECT uid, photo FROM cards WHERE photo IS NOT NULL AND uid IN (SELECT value FROM json_each(?))',
+        [JSON.stringify(records.map((c) => c.cardUid))])).map((r) => [r.uid, r.photo]));
+      const out: boolean[] = [];
+      for (const chunk of chunks(records)) out.push(...await this.#putChunk(q, chunk));
+      if (records.some((c, i) => out[i] && photos.has(c.cardUid) && photos.get(c.cardUid) !== c.photo)) q.erased();
+      return out;
+    });
   }
 
-  async #putChunk(records: readonly CardRecord[]): Promise<boolean[]> {
+  async #putChunk(q: Queryable, records: readonly CardRecord[]): Promise<boolean[]> {
     const row = `(${CARD_COLUMNS.map(() => '?').join(',')})`;
-    const stored = await this.db.writeRows<{ uid: string }>(
+    const stored = await q.all<{ uid: string }>(
       // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept (1.1).
       `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) SELECT * FROM (VALUES ${records.map(() => row).join(',')}) v
        WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE v.${V_UPDATED_AT} < r.updated_at
@@ -99,11 +106,8 @@ export class CardCache {
    * A closed card: erase its record, its photo (unless another card uses it) and the UID from
    * its sales. Outbox entries keep the UID: they are money the ledger must still book.
    */
-  async close(uid: string): Promise<boolean> {
-    const existed = await this.db.tx((q) => eraseCard(q, uid));
-    // secure_delete zeroes freed pages; the checkpoint moves them out of the WAL file too.
-    await this.db.checkpoint();
-    return existed;
+  close(uid: string): Promise<boolean> {
+    return this.db.tx((q) => eraseCard(q, uid));
   }
 
   // --- 1.1: staff cards and the roster ---
@@ -128,13 +132,12 @@ export class CardCache {
   }
 
   /** A removed staff card: erased like a closed card. */
-  async removeStaff(uid: string): Promise<boolean> {
-    const existed = await this.db.tx(async (q) => {
+  removeStaff(uid: string): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      q.erased();
       await q.run('DELETE FROM roster_members WHERE uid = ?', [uid]);
       return (await q.run('DELETE FROM staff WHERE uid = ?', [uid])).changes > 0;
     });
-    await this.db.checkpoint();
-    return existed;
   }
 
   async roster(): Promise<Roster | null> {
@@ -151,13 +154,15 @@ export class CardCache {
    * Keeps a newer roster and erases, as if closed, every cached card and staff card not on it whose
    * record is older than it. Returns the erased UIDs, or null when the roster was not newer.
    */
-  async applyRoster(roster: Roster): Promise<{ cards: string[]; staff: string[] } | null> {
-    const erased = await this.db.tx(async (q) => {
+  applyRoster(roster: Roster): Promise<{ cards: string[]; staff: string[] } | null> {
+    return this.db.tx(async (q) => {
       const r = await q.run(
         `INSERT INTO roster (id, version, updated_at) VALUES (1, ?, ?)
          ON CONFLICT(id) DO UPDATE SET version=excluded.version, updated_at=excluded.updated_at
          WHERE excluded.version > roster.version`, [roster.version, roster.updatedAt]);
       if (r.changes === 0) return null;
+      // The old roster's UIDs (closed cards among them) leave the files too.
+      q.erased();
       await q.run('DELETE FROM roster_members');
       for (const uid of new Set(roster.cards)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('cards', ?)", [uid]);
       for (const uid of new Set(roster.staff)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('staff', ?)", [uid]);
@@ -171,9 +176,6 @@ export class CardCache {
       for (const uid of staff) await q.run('DELETE FROM staff WHERE uid = ?', [uid]);
       return { cards, staff };
     });
-    // The old roster's UIDs (closed cards among them) leave the WAL too.
-    if (erased) await this.db.checkpoint();
-    return erased;
   }
 
   async count(): Promise<number> {
@@ -196,8 +198,7 @@ export class CardCache {
   }
 
   async deletePhoto(sha: string): Promise<void> {
-    await this.db.tx((q) => q.run('DELETE FROM photos WHERE sha = ?', [sha]));
-    await this.db.checkpoint();
+    await this.db.tx(async (q) => { q.erased(); await q.run('DELETE FROM photos WHERE sha = ?', [sha]); });
   }
 
   async photo(sha: string): Promise<Buffer | null> {
@@ -230,8 +231,13 @@ export class CardCache {
   }
 }
 
-/** Erases a card's record, its photo (unless another card uses it) and its UID from its sales. */
+/**
+ * Erases a card's record, its photo (unless another card uses it) and its UID from its sales.
+ * secure_delete zeroes what is deleted; the checkpoint after the commit (erased) moves the zeroed
+ * pages into journal.db and empties the WAL, whose older frames still hold the old ones.
+ */
 async function eraseCard(q: Queryable, uid: string): Promise<boolean> {
+  q.erased();
   const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
   const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
   await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);

@@ -10,11 +10,19 @@ export interface Queryable {
   get<T = Row>(sql: string, params?: Param[]): Promise<T | undefined>;
   all<T = Row>(sql: string, params?: Param[]): Promise<T[]>;
   exec(sql: string): Promise<void>;
+  /**
+   * The write under way erased personal data (a closed card, a replaced photo, the UID in an
+   * answered outbox entry of a closed card…): once it is committed, a WAL checkpoint (TRUNCATE)
+   * follows before the write's promise resolves, once for the whole write (a batch of many).
+   */
+  erased(): void;
 }
 
 interface Prepared { ready: Map<string, sqlite3.Statement>; pending: Map<string, Promise<sqlite3.Statement>> }
 /** Counts the writes asked of the connection (shared with the batch views): see `generation`. */
 interface Writes { n: number }
+/** Whether the write running erased personal data (shared with the batch views): see `erased`. */
+interface Erasure { pending: boolean }
 
 /** Distinct SQL texts kept prepared; the code has a few dozen, so this only bounds a mistake (past it, statements are prepared per call and finalized by the GC). */
 const MAX_PREPARED = 256;
@@ -28,14 +36,16 @@ export class Db implements Queryable {
    */
   #prepared: Prepared;
   #writes: Writes;
+  #erasure: Erasure;
   /** True on the view `batch` hands out: its tx() and read() run inside the batch's transaction. */
   #joined: boolean;
   #closed = false;
 
-  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false, writes: Writes = { n: 0 }) {
+  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false, writes: Writes = { n: 0 }, erasure: Erasure = { pending: false }) {
     this.#db = db;
     this.#prepared = prepared;
     this.#writes = writes;
+    this.#erasure = erasure;
     this.#joined = joined;
   }
 
@@ -78,7 +88,7 @@ export class Db implements Queryable {
    */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
-    return this.#enqueue(async () => {
+    return this.#write(async () => {
       await this.run('BEGIN IMMEDIATE');
       try {
         const out = await fn(this);
@@ -98,14 +108,16 @@ export class Db implements Queryable {
    */
   writeOne(sql: string, params: Param[] = []): Promise<{ changes: number; lastID: number }> {
     if (this.#joined) return this.run(sql, params);
-    return this.#enqueue(() => this.run(sql, params));
+    return this.#write(() => this.run(sql, params));
   }
 
   /** Like writeOne, for a statement with RETURNING: the rows it returned. */
   writeRows<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
     if (this.#joined) { this.#writes.n++; return this.all<T>(sql, params); }
-    return this.#enqueue(() => this.all<T>(sql, params));
+    return this.#write(() => this.all<T>(sql, params));
   }
+
+  erased(): void { this.#erasure.pending = true; }
 
   /**
    * Moves everything into the database file and empties the WAL (`PRAGMA wal_checkpoint(TRUNCATE)`):
@@ -133,6 +145,25 @@ export class Db implements Queryable {
     });
   }
 
+  /**
+   * Runs the write `job` in the queue; if it erased personal data, checkpoints once it has ended
+   * (committed: a write that failed was rolled back and erased nothing).
+   */
+  async #write<T>(job: () => Promise<T>): Promise<T> {
+    let erased = false;
+    const out = await this.#enqueue(async () => {
+      this.#erasure.pending = false;
+      try {
+        return await job();
+      } finally {
+        erased = this.#erasure.pending;
+        this.#erasure.pending = false;
+      }
+    });
+    if (erased) await this.checkpoint();
+    return out;
+  }
+
   /** Runs `job` after every write queued before it. */
   #enqueue<T>(job: () => Promise<T>): Promise<T> {
     this.#writes.n++;
@@ -152,11 +183,11 @@ export class Db implements Queryable {
    * Runs `fn` in one transaction (one fsync instead of one per change), handing it a view of this
    * Db whose tx() and read() join that transaction, so code written against a Db (a CardCache, a
    * SalesBook) can be batched unchanged. All of it commits, or none. The view must not run a WAL
-   * checkpoint (it cannot inside a transaction), nor outlive `fn`.
+   * checkpoint (it cannot inside a transaction; erased() asks for one after the commit), nor outlive `fn`.
    */
   batch<T>(fn: (joined: Db) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
-    return this.tx(() => fn(new Db(this.#db, this.#prepared, true, this.#writes)));
+    return this.tx(() => fn(new Db(this.#db, this.#prepared, true, this.#writes, this.#erasure)));
   }
 
   close(): Promise<void> {

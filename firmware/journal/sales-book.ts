@@ -172,8 +172,10 @@ export class SalesBook {
    */
   settleMany(results: readonly ResultMsg[]): Promise<(Settled | Ignored)[]> {
     return this.db.tx(async (q) => {
-      const rows = await q.all<{ tx_id: string; type: string; offline: number }>(
-        'SELECT tx_id, type, offline FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))', [JSON.stringify(results.map((r) => r.txId))]);
+      // `erased`: the entry's card is no longer cached (closed, or off the roster): its UID leaves with the entry.
+      const rows = await q.all<{ tx_id: string; type: string; offline: number; erased: number }>(
+        `SELECT tx_id, type, offline, card_uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cards WHERE uid = outbox.card_uid) AS erased
+           FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))`, [JSON.stringify(results.map((r) => r.txId))]);
       const entries = new Map(rows.map((r) => [r.tx_id, r]));
       const gone: string[] = [];
       const sales: [string, string, string | null, number | null][] = [];
@@ -189,6 +191,7 @@ export class SalesBook {
         if (entry.type === 'sale' && (entry.offline === 1) !== (res.offline === true)) return 'stale_online_answer';
         entries.delete(res.txId);
         gone.push(res.txId);
+        if (entry.erased) q.erased();
         if (res.type === 'sale') {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;

@@ -1,33 +1,75 @@
 // Fetches and decodes photos off the drawing path. Photos are hostile until decoded safely: the
-// header is checked first (image-header.ts), decoding runs in a worker thread with a heap cap and a
-// deadline, a newer photo cancels an older decode, and only a thumbnail comes back. What is kept is
-// keyed by SHA-256 until the next idle.
+// header is read as the decoder will read it and checked first (image-header.ts), the memory the
+// decode needs is worked out from it and bounded, decoding runs in a worker thread with a heap cap
+// and a deadline, a newer photo cancels an older decode, and only a thumbnail comes back. What is
+// kept is keyed by SHA-256 until the next idle.
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type { PhotoLookup } from '../../hal/types.ts';
 import type { Logger } from '../log.ts';
-import { resample, type Rgba } from './photo.ts';
-import { checkImage, IMAGE_LIMITS, ImageRefused, type ImageLimits } from './image-header.ts';
+import { fitSize, resample, type Rgba } from './photo.ts';
+import { checkImage, IMAGE_LIMITS, ImageRefused, type ImageHeader, type ImageLimits, type RefusalReason } from './image-header.ts';
 
 export type PhotoState = { kind: 'loading' } | { kind: 'ready'; img: Rgba } | { kind: 'missing' };
 
 /** Largest side kept after decoding: a photo box of 480 pixels high and more (sixel, framebuffer). */
 export const THUMB_SIDE = 640;
 
+/** What one decode may hold in memory, in MB (the pixels live outside the V8 heap: its cap does not bound them). */
+export const DECODE_MEMORY_MB = 128;
+
+const MB = 2 ** 20;
+
+/**
+ * The most memory decoding `h` can hold at once, from its header alone: every buffer the decoder
+ * allocates is sized by the header, and none is assumed freed before the end (garbage collection
+ * comes when it comes). pngjs 7 (parser-sync.js): the IDAT data joined; the inflated data twice (its
+ * inflate's output buffer, then the joined copy, at most the size the header implies: pngjs stops
+ * there, and for an interlaced image the worker checks the same bound first, a third copy); the
+ * unfiltered rows and their joined copy; RGBA pixels (as 16-bit words at 16 bits) and, at 16 bits,
+ * their 8-bit copy. jpeg-js keeps its own count of the memory it allocates and stops at its cap:
+ * given what is left after the thumbnail. The thumbnail: its horizontal pass in floats, and its pixels.
+ */
+export function decodeMemory(h: ImageHeader, fileBytes: number, maxSide = THUMB_SIDE): { decoder: number; thumbnail: number } {
+  const pixels = h.width * h.height;
+  const { w, h: th } = h.width > maxSide || h.height > maxSide ? fitSize(h.width, h.height, maxSide, maxSide) : { w: 0, h: 0 };
+  const thumbnail = w * h.height * 3 * 4 + w * th * 4;
+  if (h.format === 'jpeg') return { decoder: 0, thumbnail };
+  const wide = h.bitDepth === 16;
+  const decoder = fileBytes + h.rawBytes * (h.interlaced ? 5 : 4) + pixels * 4 * (wide ? 2 : 1) + (wide ? pixels * 4 : 0);
+  return { decoder, thumbnail };
+}
+
 // Plain CommonJS run with `eval`, so the worker needs no TypeScript loader (bin/klubkort.js
 // registers tsx for the main thread only). Library paths come resolved from here; the resampler
 // is photo.ts's own function, passed as source, so the thumbnail is the same on either thread.
+// pngjs inflates an interlaced image's data with no bound on its size: before it does, the data is
+// inflated here with the bound its header implies (zlib is deterministic: pngjs then gets no more).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const { inflateSync } = require('node:zlib');
 const { PNG } = require(workerData.pngjs);
 const jpeg = require(workerData.jpegjs);
 const resample = ${resample.toString()};
-parentPort.on('message', ({ id, bytes, maxSide, maxPixels }) => {
+parentPort.on('message', ({ id, bytes, maxSide, maxPixels, jpegMemoryMb, inflateBound }) => {
   try {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let img;
-    if (buf[0] === 0x89 && buf[1] === 0x50) img = PNG.sync.read(buf);
-    else if (buf[0] === 0xff && buf[1] === 0xd8) img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 128 });
+    if (buf[0] === 0x89 && buf[1] === 0x50) {
+      if (inflateBound) {
+        try {
+          inflateSync(Buffer.concat(inflateBound.idat.map(([s, e]) => buf.subarray(s, e))), { maxOutputLength: inflateBound.bytes });
+        } catch (e) {
+          if (e && e.code === 'ERR_BUFFER_TOO_LARGE') {
+            parentPort.postMessage({ id, reason: 'too_large', error: 'its image data inflates past the ' + inflateBound.bytes + ' bytes its header implies' });
+            return;
+          }
+          throw e;
+        }
+      }
+      img = PNG.sync.read(buf);
+    }
+    else if (buf[0] === 0xff && buf[1] === 0xd8) img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: jpegMemoryMb });
     else throw new Error('neither PNG nor JPEG');
     let out = { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
     if (out.width > maxSide || out.height > maxSide) {
@@ -37,11 +79,12 @@ parentPort.on('message', ({ id, bytes, maxSide, maxPixels }) => {
     const data = out.data.byteOffset === 0 && out.data.byteLength === out.data.buffer.byteLength ? out.data : out.data.slice();
     parentPort.postMessage({ id, width: out.width, height: out.height, data }, [data.buffer]);
   } catch (e) {
-    parentPort.postMessage({ id, error: String((e && e.message) || e) });
+    const error = String((e && e.message) || e);
+    parentPort.postMessage({ id, error, reason: /maxMemoryUsageInMB/.test(error) ? 'memory' : undefined });
   }
 });`;
 
-type Reply = { id: number; width: number; height: number; data: Uint8Array; error?: undefined } | { id: number; error: string };
+type Reply = { id: number; width: number; height: number; data: Uint8Array; error?: undefined } | { id: number; error: string; reason?: RefusalReason };
 
 /** A decode that a newer one replaced; not a fault of the photo. */
 export class DecodeCancelled extends Error {
@@ -54,6 +97,8 @@ export interface DecoderOptions {
   maxSide?: number;
   /** The worker's V8 heap cap (old generation); past it the worker dies and the photo is refused. */
   heapMb?: number;
+  /** What one decode may hold in memory (decodeMemory); a photo that needs more is refused before decoding. */
+  memoryMb?: number;
   /** A decode still running after this is stopped and the photo refused. */
   timeoutMs?: number;
 }
@@ -71,19 +116,28 @@ export class PhotoDecoder {
   readonly #limits: ImageLimits;
   readonly #maxSide: number;
   readonly #heapMb: number;
+  readonly #memoryMb: number;
   readonly #timeoutMs: number;
 
   constructor(o: DecoderOptions = {}) {
     this.#limits = o.limits ?? IMAGE_LIMITS;
     this.#maxSide = o.maxSide ?? THUMB_SIDE;
     this.#heapMb = o.heapMb ?? 96;
+    this.#memoryMb = o.memoryMb ?? DECODE_MEMORY_MB;
     this.#timeoutMs = o.timeoutMs ?? 10_000;
   }
 
   /** Rejects with ImageRefused (checked before decoding, or the decoder gave up) or DecodeCancelled. */
   decode(bytes: Uint8Array): Promise<Rgba> {
+    let header: ImageHeader, memory: ReturnType<typeof decodeMemory>;
     try {
-      checkImage(bytes, this.#limits);
+      header = checkImage(bytes, this.#limits);
+      memory = decodeMemory(header, bytes.length, this.#maxSide);
+      const need = memory.decoder + memory.thumbnail;
+      // jpeg-js counts its own: it gets what the thumbnail leaves.
+      if (need > this.#memoryMb * MB) {
+        throw new ImageRefused('memory', `decoding ${header.width}×${header.height} needs up to ${Math.ceil(need / MB)} MB > ${this.#memoryMb} MB`);
+      }
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -94,7 +148,11 @@ export class PhotoDecoder {
       const timer = setTimeout(() => this.#fail(new ImageRefused('timeout', `still decoding after ${this.#timeoutMs} ms`)), this.#timeoutMs);
       timer.unref();
       this.#job = { id, resolve, reject, timer };
-      w.postMessage({ id, bytes, maxSide: this.#maxSide, maxPixels: this.#limits.maxPixels });
+      w.postMessage({
+        id, bytes, maxSide: this.#maxSide, maxPixels: this.#limits.maxPixels,
+        jpegMemoryMb: Math.floor((this.#memoryMb * MB - memory.thumbnail) / MB),
+        inflateBound: header.format === 'png' && header.interlaced ? { bytes: header.rawBytes, idat: header.idat } : null,
+      });
     });
   }
 
@@ -134,7 +192,7 @@ export class PhotoDecoder {
       if (!job || job.id !== m.id) return;
       this.#job = null;
       clearTimeout(job.timer);
-      if (m.error !== undefined) job.reject(new ImageRefused('decode_failed', m.error));
+      if (m.error !== undefined) job.reject(new ImageRefused(m.reason ?? 'decode_failed', m.error));
       else job.resolve({ width: m.width, height: m.height, data: m.data });
     });
     const gone = (e: Error) => {
