@@ -50,20 +50,18 @@ interface Block { rows: number; draw(y: number): void }
 const SPACER: Block = { rows: 1, draw: () => undefined };
 
 /**
- * The child's name as large as the column allows, for "is this the right child?": the whole name
- * in the big font; else the first name big and the whole name under it; else (`big` false, or no
- * room) the whole name in bold, on up to two lines.
+ * The child's name as large as the column allows, for "is this the right child?": the first name
+ * (what the cashier asks the child) in the big font, the whole name in bold under it; without room
+ * (`big` false) or a glyph for it, only the whole name in bold, on up to two lines.
  */
 function nameBlock(c: Canvas, r: Rect, name: string, big: boolean): Block {
   const first = name.trim().split(/\s+/)[0] ?? '';
-  const fits = (s: string) => s !== '' && (bigWidth(s) ?? Infinity) <= r.w;
-  const line = (y: number, s: string) => c.text(r.x, y, s, { bold: true, fg: COLORS.white }, r.w);
-  if (big && fits(name)) return { rows: BIG_ROWS, draw: (y) => bigLeft(c, r, y, name, COLORS.white) };
-  if (big && fits(first)) {
-    return { rows: BIG_ROWS + 1, draw: (y) => { bigLeft(c, r, y, first, COLORS.white); line(y + BIG_ROWS, name); } };
-  }
   const lines = wrap(name, r.w).slice(0, 2);
-  return { rows: lines.length, draw: (y) => lines.forEach((s, i) => line(y + i, s)) };
+  const text = (y: number) => lines.forEach((s, i) => c.text(r.x, y + i, s, { bold: true, fg: COLORS.white }, r.w));
+  if (big && first !== '' && (bigWidth(first) ?? Infinity) <= r.w) {
+    return { rows: BIG_ROWS + lines.length, draw: (y) => { bigLeft(c, r, y, first, COLORS.white); text(y + BIG_ROWS); } };
+  }
+  return { rows: lines.length, draw: text };
 }
 
 /** Big text from the rect's left edge (the name and the amounts line up with the text under them). */
