@@ -11,6 +11,9 @@ import type { PhotoState } from '../firmware/ui/photo-cache.ts';
 import type { ScreenModel } from '../contract/index.ts';
 import { demoModels, PHOTO_SHA } from './fixtures/ui/models.ts';
 import { facePng } from './fixtures/ui/face.ts';
+import { XtermHarness, harnessStarted, settledShot, writePng } from './fixtures/ui/xterm.ts';
+import type { Rgba } from '../firmware/ui/photo.ts';
+import { join } from 'node:path';
 
 type Rgb = [number, number, number];
 // xterm's (and foot's, tmux's) fixed 256-colour palette above 15: the cube and the grey ramp.
@@ -136,3 +139,25 @@ for (const [terminal, colors] of [['xterm and foot (256 colours)', 256], ['the L
     t.true(checked > 10000);
   });
 }
+
+test('a real xterm whose own colours are magenta on lime: no pixel of any screen shows them', async (t) => {
+  // Neither colour is in the UI's palette: a pixel of either is a cell left to the terminal's default.
+  const MAGENTA = [255, 0, 255], LIME = [0, 255, 0];
+  const x = new XtermHarness({ cols: 80, rows: 24, bg: '#ff00ff', fg: '#00ff00' });
+  t.teardown(() => x.kill());
+  await x.start();
+  await harnessStarted(x);
+  let before: Rgba | null = null;
+  const names = ['idle', 'basket', 'tap', 'confirm', 'confirmNote', 'confirmBusy', 'confirmNoPhoto', 'approved', 'declined', 'balance', 'void', 'report', 'error', 'offline'];
+  for (const name of names) {
+    const shot: Rgba = await settledShot(x, name, { w: 80 * 9, h: 24 * 15 }, before);
+    before = shot;
+    let own = 0;
+    for (let i = 0; i < shot.width * shot.height * 4; i += 4) {
+      const px = [shot.data[i], shot.data[i + 1], shot.data[i + 2]];
+      if ([MAGENTA, LIME].some((c) => c.every((v, k) => v === px[k]))) own++;
+    }
+    if (own > 0) writePng(join(process.cwd(), '.tmp', `xterm-own-colours-${name}.png`), shot);
+    t.is(own, 0, `${name}: ${own} pixels in xterm's own colours (.tmp/xterm-own-colours-${name}.png)`);
+  }
+});
