@@ -3,9 +3,10 @@
 // and white on black (the UI must look the same on both), and the kiosk's foot (systemd/foot.ini)
 // full screen in cage on an 800×480 panel. All under Xvfb; the screens are the UI harness's demo
 // models (test/fixtures/ui/models.ts), the photo a demo portrait.
-//   npm run screenshots -- [--out DIR] [--screens idle,basket,...] [--terminals xterm-white,xterm-black,kiosk] [--readme]
-// Writes DIR/<terminal>-<screen>.png (DIR: .tmp/screenshots); --readme also writes the README's
-// picture, docs/screenshot-confirm.png: the confirm screen (with a parent's note) in the kiosk.
+//   npm run screenshots -- [--out DIR] [--screens idle,basket,...] [--terminals xterm-white,xterm-black,kiosk] [--docs]
+// Writes DIR/<terminal>-<screen>.png (DIR: .tmp/screenshots); --docs (all screens and terminals)
+// also copies a few into docs/screenshots/ and writes the README's picture,
+// docs/screenshot-confirm.png: the confirm screen (with a parent's note) as the kiosk shows it.
 // Debian packages: xvfb xterm xfonts-base x11-apps imagemagick, and for the kiosk cage foot
 // xwayland fonts-dejavu-core xdotool (cage runs as nobody: the checkout must be readable by nobody).
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,13 +19,15 @@ import type { Rgba } from '../firmware/ui/photo.ts';
 import { XtermHarness, harnessStarted, settledShot, writePng, type ScreenTerminal } from '../test/fixtures/ui/xterm.ts';
 import { KioskHarness } from '../test/fixtures/ui/kiosk.ts';
 
+/** The pictures kept in docs/screenshots/ (small: the confirm screen's photo makes the largest). */
+const DOCS = ['kiosk-idle', 'kiosk-basket', 'kiosk-declined', 'kiosk-void', 'kiosk-report', 'kiosk-offline', 'xterm-white-confirmNote', 'xterm-white-basket', 'xterm-black-declined'];
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
   options: {
     out: { type: 'string', default: join(ROOT, '.tmp/screenshots') },
     screens: { type: 'string', default: 'idle,basket,confirmNote,declined,void,report,offline' },
     terminals: { type: 'string', default: 'xterm-white,xterm-black,kiosk' },
-    readme: { type: 'boolean', default: false },
+    docs: { type: 'boolean', default: false },
     lang: { type: 'string', default: 'da' },
   },
 });
@@ -67,10 +70,11 @@ try {
       await shoot(x, t, { w: 88 * 9, h: 32 * 15 });
     } finally { x.kill(); }
   }
-  if (values.readme) {
-    const from = join(values.out, 'kiosk-confirmNote.png');
-    copyFileSync(from, join(ROOT, 'docs/screenshot-confirm.png'));
-    process.stdout.write(`${join(ROOT, 'docs/screenshot-confirm.png')}\n`);
+  if (values.docs) {
+    const copy = (name: string, to: string) => { copyFileSync(join(values.out, `${name}.png`), to); process.stdout.write(`${to}\n`); };
+    copy('kiosk-confirmNote', join(ROOT, 'docs/screenshot-confirm.png'));
+    mkdirSync(join(ROOT, 'docs/screenshots'), { recursive: true });
+    for (const name of DOCS) copy(name, join(ROOT, 'docs/screenshots', `${name}.png`));
   }
 } finally {
   rmSync(photoDir, { recursive: true, force: true });
