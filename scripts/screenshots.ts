@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portraitPng } from '../sim/photos.ts';
 import type { Rgba } from '../firmware/ui/photo.ts';
-import { XtermHarness, harnessStarted, settledShot, writePng, type ScreenTerminal } from '../test/fixtures/ui/xterm.ts';
+import { XtermHarness, harnessStarted, photoShown, settledShot, writePng, type ScreenTerminal } from '../test/fixtures/ui/xterm.ts';
 import { KioskHarness } from '../test/fixtures/ui/kiosk.ts';
 
 /** The pictures kept in docs/screenshots/ (small: the confirm screen's photo makes the largest). */
@@ -38,7 +38,8 @@ async function shoot(term: ScreenTerminal, name: string, area: { w: number; h: n
   await harnessStarted(term);
   let before: Rgba | null = null;
   for (const screen of screens) {
-    before = await settledShot(term, screen, area, before);
+    // The photo screens: until the photo is painted (decoded in a worker, after the frame).
+    before = await settledShot(term, screen, area, before, /^(confirm|balance)/.test(screen) && screen !== 'confirmNoPhoto' ? photoShown : undefined);
     const file = join(values.out, `${name}-${screen}.png`);
     writePng(file, before);
     process.stdout.write(`${file}\n`);
