@@ -2,6 +2,7 @@ import test from 'ava';
 import { PNG } from 'pngjs';
 import { renderFrame, MIN_COLS, MIN_ROWS } from '../firmware/ui/frame.ts';
 import { bigText } from '../firmware/ui/bigtext.ts';
+import { fitSize } from '../firmware/ui/photo.ts';
 import { SAFE_GLYPHS, sanitize } from '../firmware/ui/canvas.ts';
 import { SimPanel, type SimPanelActions } from '../firmware/ui/sim-panel.ts';
 import type { DrawContext } from '../firmware/ui/draw-context.ts';
@@ -94,6 +95,42 @@ test('confirm: the photo large, name, balance, total, after-sale, what Enter and
   const loading = draw(demoModels('da').confirm!, 80, 24, { photo: () => ({ kind: 'loading' }) }).text;
   t.true(loading.includes('Henter foto...'));
   t.false(loading.includes('▀▀▀▀'));
+});
+
+test('the child\'s name is the largest text after the total: the first name in the big font, the whole name under it', (t) => {
+  const pixels = { kind: 'pixels', cell: { w: 10, h: 21 }, place: () => undefined } as const;
+  // 80×24 and 88×32 (xterm), 79×22 (foot in the kiosk, photo in pixels), the note and rules taking rows too.
+  for (const [w, h, over] of [[80, 24, {}], [88, 32, {}], [79, 22, { photoMode: pixels }]] as const) {
+    for (const name of ['confirm', 'confirmNote', 'balance']) {
+      const { text } = draw(demoModels('da')[name]!, w, h, over);
+      t.true(text.includes(big('IDA')), `${name} ${w}×${h}: the first name big`);
+      t.true(text.includes('Ida Sørensen'), `${name} ${w}×${h}: the whole name`);
+      t.true(text.includes(big(name === 'balance' ? '45,00 kr' : '28,00 kr')), `${name} ${w}×${h}: the amount big`);
+    }
+  }
+  const note = draw(demoModels('da').confirmNote!, 79, 22, { photoMode: pixels }).text;
+  for (const s of ['Note fra forældre: Allergisk over nødder', 'Tilbage i dag: 30,00 kr', 'Lav saldo - bed om at få sat penge ind', 'Efter køb', 'Enter  Godkend']) t.true(note.includes(s), s);
+  // A first name wider than the column: the whole name in bold, nothing cut.
+  const long = draw({ ...demoModels('da').confirm!, card: { ...demoModels('da').confirm!.card!, name: 'Marie-Louise-Charlotte Hansen' } }, 80, 24).text;
+  t.true(long.includes('Marie-Louise-Charlotte Hansen'));
+});
+
+test('the kiosk (foot.ini on 800×480: 79×22 cells of 10×21 px): the photo is at least 240×320 px, the sim panel open or not', (t) => {
+  for (const [pw, ph] of [[300, 375], [120, 160]] as const) {
+    const img = { width: pw, height: ph, data: new Uint8Array(pw * ph * 4) };
+    for (const overlay of [undefined, new SimPanel({ cards: [], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined }, () => undefined)]) {
+      for (const name of ['confirm', 'confirmNote', 'balance']) {
+        let placed: { w: number; h: number } | null = null;
+        draw(demoModels('da')[name]!, 79, 22, {
+          photo: () => ({ kind: 'ready', img }), ...(overlay ? { overlay } : {}),
+          photoMode: { kind: 'pixels', cell: { w: 10, h: 21 }, place: (r) => { placed = fitSize(pw, ph, r.w * 10, r.h * 21); } },
+        });
+        const got = placed as { w: number; h: number } | null;
+        t.truthy(got, name);
+        t.true(got!.w >= 240 && got!.h >= 320, `${name} ${pw}×${ph}${overlay ? ' with the sim panel' : ''}: ${got!.w}×${got!.h} px`);
+      }
+    }
+  }
 });
 
 test('confirm without a photo, or with one that cannot be had: a clear warning instead', (t) => {

@@ -18,6 +18,8 @@ const RENDERERS: Record<ScreenName, ScreenRenderer> = {
   balance: drawBalance, void: drawVoid, report: drawReport, error: drawError,
 };
 
+const PHOTO_SCREENS = new Set<ScreenName>(['confirm', 'balance']);
+
 function tooSmall(c: Canvas, lang: Lang): Canvas {
   c.fill(c.rect, { bg: COLORS.errBg, fg: COLORS.white, bold: true });
   const lines = wrap(tooSmallText(lang, MIN_COLS, MIN_ROWS), c.w).slice(0, c.h);
@@ -29,7 +31,7 @@ function tooSmall(c: Canvas, lang: Lang): Canvas {
 function messageStyle(m: ScreenModel): { bg: number; fg: number } {
   if (m.screen === 'result') return { bg: m.result?.status === 'approved' ? COLORS.okBg : COLORS.errBg, fg: COLORS.white };
   if (m.screen === 'error') return { bg: COLORS.errBg, fg: COLORS.white };
-  if (m.screen === 'confirm' && m.card && !m.card.photo) return { bg: COLORS.warnBg, fg: COLORS.white };
+  if (m.screen === 'confirm' && m.card && !m.card.photo) return { bg: COLORS.warnBg, fg: COLORS.black };
   return { bg: COLORS.panel, fg: COLORS.white };
 }
 
@@ -69,8 +71,9 @@ export function renderFrame(m: ScreenModel | null, w: number, h: number, ctx: Dr
   const extra = ctx.overlay?.rows ?? 0;
   const message = m ? wrap(m.message, w - 2).slice(0, 2) : [];
   const bottom = message.length + 2 + extra;
-  // Blank rows around the body only when the screen is tall enough to spare them.
-  const gap = h >= 20 ? 1 : 0;
+  // Blank rows around the body only when the screen is tall enough to spare them, and never
+  // around the photo: it is what tells the cashier whose card it is (at least 240×320 px in the kiosk).
+  const gap = h >= 20 && !PHOTO_SCREENS.has(m?.screen ?? 'idle') ? 1 : 0;
   const body: Rect = { x: 1, y: 1 + gap, w: w - 2, h: h - 1 - 2 * gap - bottom };
 
   c.fill({ x: 0, y: 0, w, h: 1 }, { bg: COLORS.header, fg: COLORS.white });
