@@ -4,6 +4,15 @@ import test from 'ava';
 import { startSimInTmux, ringUpAndTap } from './fixtures/tui-sim.ts';
 import { big, photoRows } from './fixtures/ui/screen-text.ts';
 
+/** On the idle screen, taps the n-th card of the sim panel (paced: a terminal reads Esc followed at once by a letter as Alt+letter). */
+async function tapOnIdle(s: ReturnType<typeof startSimInTmux>, n: number): Promise<void> {
+  await s.screen(['Vælg varer']);
+  await new Promise((r) => setTimeout(r, 300));
+  s.keys('k');
+  await s.screen(['Alma Larsen']);
+  s.keys(String(n));
+}
+
 test('a cashier sells, sees the photo, refuses a blocked card, reads the report and survives a pulled reader', async (t) => {
   const s = startSimInTmux();
   t.teardown(() => s.kill());
@@ -37,12 +46,8 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   await s.screen(['1× Frugt', 'Esc: ryd']);
   s.keys('Escape');
 
-  // a card without a photo: the cashier is told to check the child
-  await s.screen(['Vælg varer']);
-  await new Promise((r) => setTimeout(r, 300));
-  s.keys('k');
-  await s.screen(['Alma Larsen']);
-  s.keys('4');
+  // a card without a photo (its balance): the cashier is told to check the child
+  await tapOnIdle(s, 4);
   await s.screen(['Noah Pedersen', 'INTET FOTO - TJEK BARNET']);
   s.keys('Escape');
 
@@ -52,12 +57,8 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   await s.screen(['Dagens rapport', '26,00 kr']);
   s.keys('Escape');
 
-  // balance on an empty basket (paced: a terminal reads Esc followed at once by a letter as Alt+letter)
-  await s.screen(['Vælg varer']);
-  await new Promise((r) => setTimeout(r, 300));
-  s.keys('k');
-  await s.screen(['Alma Larsen']);
-  s.keys('2');
+  // balance on an empty basket
+  await tapOnIdle(s, 2);
   await s.screen(['Oliver Jensen', 'Saldo', big('42,50 kr')]);
   s.keys('Escape');
 
