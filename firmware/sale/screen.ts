@@ -59,7 +59,17 @@ const HINTS: Record<string, { da: string; en: string }> = {
   nextCustomer: { da: 'Næste kunde', en: 'Next customer' }, toBasket: { da: 'Tilbage til kurven', en: 'Back to the basket' },
   removeBlocked: { da: 'Fjern spærrede varer', en: 'Remove blocked items' },
 };
-const hints = (lang: Lang, ...pairs: [string, keyof typeof HINTS][]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+type HintPair = [key: string, label: keyof typeof HINTS];
+const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+
+/**
+ * Every result ends with what comes next: a declined basket goes back to the basket (a blocked
+ * category's lines can be taken out with 0), anything else to a new customer or back.
+ */
+function resultHints(s: ResultState, kept: boolean): HintPair[] {
+  if (kept) return s.result.reason === 'category_blocked' ? [['0', 'removeBlocked'], ['enter', 'toBasket']] : [['enter', 'toBasket']];
+  return [['enter', s.voided || s.result.status === 'declined' ? 'back' : 'nextCustomer']];
+}
 
 export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus): ScreenModel {
   const t = (k: TextKey) => text(st.lang, k);
@@ -108,16 +118,11 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
         ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'approved')
         : `${t('declined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
       const byRules = r.reason === 'daily_limit' || r.reason === 'category_blocked';
-      // Every result ends with what comes next: a declined basket goes back to the basket (a blocked
-      // category's lines can be taken out with 0), anything else to a new customer.
       const kept = r.status === 'declined' && s.kept && s.kept.lines.length ? s.kept : null;
-      const h = kept
-        ? hints(st.lang, ...(r.reason === 'category_blocked' ? [['0', 'removeBlocked'] as [string, keyof typeof HINTS]] : []), ['enter', 'toBasket'])
-        : hints(st.lang, ['enter', s.voided || r.status === 'declined' ? 'back' : 'nextCustomer']);
       return {
         ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg, basket: kept && basket(kept.lines),
         view: {
-          ...view, hints: h, next: nextText(st.lang, nextStep(s)), void: s.void ?? null,
+          ...view, hints: hints(st.lang, ...resultHints(s, kept !== null)), next: nextText(st.lang, nextStep(s)), void: s.void ?? null,
           rules: byRules && s.card && s.kept ? rulesView(s.card, s.kept.lines, ctx, r.reason) : null,
           lowBalance: r.status === 'approved' && !s.voided && r.balance !== null && r.balance < ctx.lowBalance,
         },
