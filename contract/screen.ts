@@ -20,13 +20,25 @@ export interface ReportView {
   sales: number; salesTotal: number;
   offlineSales: number; offlineTotal: number;
   voids: number; voidsTotal: number;
+  /** The money the day's sales brought after its voids: salesTotal − voidsTotal. */
+  net: number;
+  /** Declined sales: refused by the terminal (at the tap or at Enter) or declined by the ledger. */
   declined: number;
+  /** `declined` by reason, the most frequent first. */
+  declinedBy: { reason: string; count: number }[];
   queue: number;
   /** 1.1: while someone is signed in. */
   cashier?: CashierReport | null;
 }
-/** 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). */
-export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null }
+/**
+ * 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). `child`: the first name
+ * of the card's holder (null: no longer held); `seller`: the name of the cashier who made the sale
+ * (null: nobody signed in, or a staff card no longer held).
+ */
+export interface VoidView {
+  txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null;
+  child?: string | null; seller?: string | null;
+}
 /** 1.1: the signed-in cashier's figures since sign-in. */
 export interface CashierReport { name: string; sales: number; salesTotal: number; voids: number; voidsTotal: number }
 /** 1.1: what the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
@@ -59,6 +71,8 @@ export interface ScreenView {
   rules?: RulesView | null;
   /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */
   lowBalance?: boolean;
+  /** On `result`: what the cashier does next, one sentence (the keys for it are in `hints`). */
+  next?: string | null;
 }
 
 export interface ScreenModel {

@@ -2,8 +2,9 @@
 import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { drawPhoto, photoCellSize } from './photo.ts';
-import { formatKr, shortTxId } from './format.ts';
-import { keyCap, labels, reasonLabel, type Lang } from './labels.ts';
+import { formatKr } from './format.ts';
+import { keyCap, labels, type Lang } from './labels.ts';
+import { resultLines } from './result-text.ts';
 import type { DrawContext, ScreenRenderer } from './draw-context.ts';
 import type { ScreenCard, ScreenModel } from '../../contract/index.ts';
 
@@ -190,12 +191,7 @@ export const drawResult: ScreenRenderer = (c, body, m) => {
   const l = labels(lang);
   const ok = r.status === 'approved';
   c.fill(body, { bg: ok ? COLORS.okBg : COLORS.errBg, fg: COLORS.white });
-  const lines: string[] = [];
-  if (!ok) lines.push(reasonLabel(lang, r.reason ?? 'invalid'));
-  if (m.card) lines.push(m.card.name);
-  if (r.balance !== null) lines.push(`${l.newBalance}: ${formatKr(r.balance, lang)}`);
-  if (r.txId) lines.push(`${l.ref} ${shortTxId(r.txId)}`);
-  for (const [s] of ruleLines(m)) lines.push(s);
+  const lines = resultLines(m, ruleLines(m).map(([s]) => s));
   const inner = inset(body, 1);
   let y = body.y + Math.max(0, Math.floor((body.h - BIG_ROWS - 1 - lines.length) / 2));
   y += drawBig(c, inner, y, ok ? l.approved : l.declined, { fg: COLORS.white, bold: true }) + 1;
