@@ -43,13 +43,13 @@ export type LinkEvents = {
 };
 
 export interface LinkCounters {
-  /** Messages handed on (each once: see redelivered). */
+  /** Messages from the ledger's side handed on (each once: see redelivered); not the terminal's own status coming back. */
   received: number;
   /** Of those, retained records a subscription brought (every connection and refetch brings them all again). */
   retained: number;
   rejected: number;
   rejectedBy: Record<string, number>;
-  /** Copies the broker sent again of messages already handed on (DUP: unacknowledged when a connection ended), dropped. */
+  /** Copies the broker sent again of messages already handed on (unacknowledged when a connection ended), dropped. */
   redelivered: number;
 }
 
@@ -181,6 +181,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     // An attempt begins: the wait before the one after it, should this one fail, grows.
     client.on('reconnect', () => { client.options.reconnectPeriod = reconnectDelay(++this.#failures); });
     client.on('close', () => {
+      this.#redelivery.ended();
       const conn = this.#conn;
       this.#conn = null;
       conn?.refetched?.(false);
@@ -192,20 +193,36 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     });
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
     client.on('error', (err) => {
+      // Stopping (a write after the end): nothing to tell.
+      if (this.#client !== client) return void this.log.debug({ err: err.message }, 'broker connection error while stopping');
+      // A connection that stays up (an error on a write): no trouble to show.
+      if (client.connected) return void this.log.warn({ err: err.message }, 'broker connection error');
       const trouble = troubleOf(err);
       if (!this.#setTrouble(trouble)) this.log.debug({ err: err.message, trouble }, 'broker connection error');
       else this.log.warn({ err: err.message, trouble, retryInMs: client.options.reconnectPeriod }, 'broker connection failed; selling offline, trying again');
     });
     client.on('message', (topic, payload, packet) => {
-      if (this.#redelivery.again(packet.messageId, packet.dup, topic, payload)) { this.counters.redelivered++; return; }
-      if (packet.retain) this.counters.retained++;
+      // Read after its connection ended (mqtt.js still works through what it had parsed): not
+      // handed on and not acknowledged (below), so the broker sends it again on the next one.
+      if (!this.#conn) return;
+      if (this.#redelivery.again(packet.messageId, topic, payload)) { this.counters.redelivered++; return; }
+      // The terminal's own status (what it published, back to it) is not counted as received.
+      if (topic !== topics.status(terminalId)) {
+        this.counters.received++;
+        if (packet.retain) this.counters.retained++;
+      }
       this.#route(topic, payload, packet.retain);
     });
-    // Reads (and acknowledges) the next inbound message only once the consumer has room.
+    // Reads (and acknowledges) the next inbound message only once the consumer has room. A message
+    // of a connection that ended meanwhile is not acknowledged: mqtt.js would queue that PUBACK for
+    // the next connection, where it acknowledged the copy the broker sends again before it came
+    // (and aedes drops a client that acknowledges the copy then: "no such packet").
     client.handleMessage = (_packet, done) => {
-      const wait = this.#hold();
-      if (wait) void wait.then(() => done(), () => done());
-      else done();
+      const conn = this.#conn;
+      const ack = () => (conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement')));
+      const wait = conn && this.#hold();
+      if (wait) void wait.then(ack, ack);
+      else ack();
     };
   }
 
@@ -331,7 +348,6 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   }
 
   #route(topic: string, payload: Buffer, retained = false): void {
-    this.counters.received++;
     const { clubId, terminalId } = this.cfg;
     const conn = this.#conn;
     if (conn && retained) this.#retained(conn, topic);
