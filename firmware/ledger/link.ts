@@ -163,7 +163,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark }))));
     this.#client = client;
     client.on('connect', () => {
-      this.log.info({ broker: redactUrl(this.cfg.broker.url), afterFailures: this.#failures }, 'connected to broker');
+      this.log.info({ failedAttempts: this.#failures, broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
       this.#failures = 0;
       client.options.reconnectPeriod = reconnectDelay(0);
       this.#setTrouble(null);
