@@ -2,7 +2,7 @@
 // than the time that really passed, whatever the wall clock does, through an injected clock: the
 // terminal restarted within one boot, after a new boot with and without a trusted clock, and while
 // the ledger's own status says offline. Also: the reference ledger keeps that status with its will.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { inStep, world, type World } from './helpers/fixture.ts';
@@ -111,15 +111,21 @@ test('the reference ledger keeps its status retained: online while connected, of
   t.pass();
 });
 
-test('restarted while the ledger is offline: the age goes on from when the ledger went offline, not from the restart', async (t) => {
-  // Issue 24 item 3: the link counted as live at the CONNACK, before the retained `offline` came,
-  // so every restart made the age start again and a terminal restarted nightly sold on a stale cache.
+/** A terminal in step whose offline age may be 5 s at most, on an injected clock. */
+async function fiveSecondsAge(t: ExecutionContext, replyTimeoutMs: number) {
   const w = await world(t);
   const clock = fakeClock();
   const [a] = active(w);
-  const cfg: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: 5 }, sale: { replyTimeoutMs: 60000 } };
+  const cfg: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: 5 }, sale: { replyTimeoutMs } };
   const first = await w.startTerminal('kasse-1', cfg, { clock });
   await inStep(w, first.terminal);
+  return { w, clock, a, cfg, first };
+}
+
+test('restarted while the ledger is offline: the age goes on from when the ledger went offline, not from the restart', async (t) => {
+  // Issue 24 item 3: the link counted as live at the CONNACK, before the retained `offline` came,
+  // so every restart made the age start again and a terminal restarted nightly sold on a stale cache.
+  const { w, clock, a, cfg, first } = await fiveSecondsAge(t, 60000);
   await w.ledger.stop(); // its status, retained: offline
   await until(() => first.terminal.offlineClock.ledgerOffline, 'ledger offline seen');
   clock.pass(7_000);
@@ -136,12 +142,7 @@ test('restarted while the ledger is offline: the age goes on from when the ledge
 test('a broker that keeps no ledger status (a 1.0 ledger): the connection is live once the retained records show there is none', async (t) => {
   // Not a defect of a5293c7 (it counted every connection as live): the fix of the test above must
   // not make a terminal of a ledger without a status wait for one for ever.
-  const w = await world(t);
-  const clock = fakeClock();
-  const [a] = active(w);
-  const cfg: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: 5 }, sale: { replyTimeoutMs: 300 } };
-  const first = await w.startTerminal('kasse-1', cfg, { clock });
-  await inStep(w, first.terminal);
+  const { w, clock, a, cfg, first } = await fiveSecondsAge(t, 300);
   await first.stop();
   await w.ledger.stop();
   const clear = await mqtt.connectAsync(w.broker.url, { clientId: `clear-${randomUUID().slice(0, 6)}` });
