@@ -65,7 +65,7 @@ for (const broker of ['aedes', 'mosquitto'] as const) {
     }
     await until(() => terminal.link.counters.received - link0.received >= MAX_BATCH, 'the inbox full, the link holding');
     terminal.link.reconnect();
-    await until(() => reconnects === 1 && terminal.link.connected, 'connected again');
+    await until(() => reconnects >= 1 && terminal.link.connected, 'connected again');
     release();
     await busy;
 
