@@ -14,14 +14,16 @@ import { demoChildren, DEMO_CLUB_ID } from '../sim/demo-club.ts';
 
 const C = DEMO_CLUB_ID;
 
-test('a card closed while the disk is full: no offline approval while the cache is behind; once there is room it is fetched again and the card erased', async (t) => {
+test('a card closed while the disk is full: no offline approval while the cache is behind (a restart too); once there is room it is fetched again and the card erased', async (t) => {
   t.timeout(3 * 60_000);
   // A real mosquitto (persistent): it can be stopped to keep the terminal offline after the disk has room.
   const mq = await startMosquitto();
   t.teardown(() => mq.close());
   const w = await world(t, { brokerUrl: mq.url });
   const disk = smallDisk(t, join(w.dir, 'kasse-1'));
-  const { terminal } = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 500 } });
+  const cfg = { sale: { replyTimeoutMs: 500 } };
+  const first = await w.startTerminal('kasse-1', cfg);
+  let terminal = first.terminal;
   await inStep(w, terminal);
   const rich = demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 2000);
   const closed = rich.find((c) => c.photo)!;
@@ -44,6 +46,12 @@ test('a card closed while the disk is full: no offline approval while the cache 
   const closedSale = await sellDirect(terminal, ['1'], closed.cardUid);
   t.like(closedSale.result, { status: 'declined', reason: 'stale' }, 'the closed card is not approved offline');
   t.like((await sellDirect(terminal, ['1'], other.cardUid)).result, { status: 'declined', reason: 'stale' }, 'nor any card while the cache is behind');
+
+  // Restarted meanwhile (still offline): the journal says the cache is behind (written once there was room).
+  await until(async () => (await terminal.journal.meta('cache_behind')) === '1', 'the journal marked behind');
+  await first.stop();
+  terminal = (await w.startTerminal('kasse-1', cfg, { brokerDown: true })).terminal;
+  t.like((await sellDirect(terminal, ['1'], closed.cardUid)).result, { status: 'declined', reason: 'stale' }, 'not after a restart either');
 
   // The broker back: the retained records are fetched again; the newer roster erases the closed card.
   await mq.start();
