@@ -50,6 +50,13 @@ export interface RulesView { leftToday: number | null; blockedItem: string | nul
  */
 export type ReaderStatus = 'ready' | 'unplugged' | 'not_answering' | 'replug';
 
+/**
+ * Why the terminal decides offline, as the status bar says it: the broker cannot be reached, refuses
+ * the connection (`not_authorized`: its password file or ACL; `unavailable`: it says so), the TLS
+ * handshake fails, or the broker is reached but the ledger's status is `offline`.
+ */
+export type OfflineReason = 'unreachable' | 'refused' | 'not_authorized' | 'unavailable' | 'tls' | 'ledger_offline';
+
 export interface ScreenView {
   lang: 'da' | 'en';
   clubId: string;
@@ -67,6 +74,8 @@ export interface ScreenView {
   /** True while an approval is being decided (Enter was pressed on confirm). */
   busy: boolean;
   errorKind: 'reader' | 'config' | 'broker' | 'storage' | null;
+  /** While not online: why (null when not known). */
+  offlineReason?: OfflineReason | null;
   /** 1.1: the parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
   rules?: RulesView | null;
   /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */

@@ -5,13 +5,15 @@ import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
 import { leftToday } from '../rules/parents.ts';
 import { mayVoid } from '../rules/cashiers.ts';
 import { PAGE_SIZE, type CardView, type SaleContext, type SaleState } from './types.ts';
-import type { ScreenCard, ScreenModel, ScreenView, BasketLine, RulesView, VoidView } from '../../contract/index.ts';
+import type { ScreenCard, ScreenModel, ScreenView, BasketLine, OfflineReason, RulesView, VoidView } from '../../contract/index.ts';
 
 export interface TerminalStatus {
   lang: Lang;
   clubId: string;
   terminalId: string;
   online: boolean;
+  /** While not online: why (the status bar says it). */
+  offlineReason?: OfflineReason | null;
   queue: number;
   indicators: ScreenView['indicators'];
 }
@@ -75,7 +77,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
   const t = (k: TextKey) => text(st.lang, k);
   const view: ScreenView = {
     lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
-    reader: ctx.reader, indicators: st.indicators,
+    reader: ctx.reader, indicators: st.indicators, offlineReason: st.online ? null : st.offlineReason ?? null,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
   const cashier = ctx.cashier ? { name: ctx.cashier.name, role: ctx.cashier.role } : null;

@@ -2,7 +2,7 @@
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
 import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
 import { formatClock } from './format.ts';
-import { keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
+import { keyCap, labels, offlineLabel, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
 import { drawBalance, drawConfirm, drawResult } from './screens-card.ts';
 import { drawError, drawReport, drawVoid } from './screens-admin.ts';
@@ -51,7 +51,7 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
   c.fill(row, { bg: COLORS.panel, fg: COLORS.grey, bold: false });
   let x = 1;
   const part = (s: string, fg: number, bold = false) => { x += c.text(x, y, s, { fg, bold }) + 3; };
-  part(`● ${m.online ? l.online : l.offline}`, m.online ? COLORS.green : COLORS.yellow, true);
+  part(`● ${m.online ? l.online : offlineLabel(l, m.view.offlineReason)}`, m.online ? COLORS.green : COLORS.yellow, true);
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);

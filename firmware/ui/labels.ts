@@ -1,13 +1,16 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
 import { reasonText, type Lang } from '../i18n.ts';
-import type { ReaderStatus, ScreenView } from '../../contract/index.ts';
+import type { OfflineReason, ReaderStatus, ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 
 /** Every word of the screen in both languages, side by side (one place to add a word). */
 const WORDS = {
   online: { da: 'Online', en: 'Online' }, offline: { da: 'Offline', en: 'Offline' }, queue: { da: 'Kø', en: 'Queue' },
+  offlineUnreachable: { da: 'ingen forbindelse', en: 'no connection' }, offlineRefused: { da: 'afvist af serveren', en: 'refused by the server' },
+  offlineNotAuthorized: { da: 'adgang nægtet', en: 'access denied' }, offlineUnavailable: { da: 'serveren ikke klar', en: 'server not ready' },
+  offlineTls: { da: 'certifikatfejl', en: 'certificate error' }, offlineLedger: { da: 'hovedbogen offline', en: 'ledger offline' },
   reader: { da: 'Læser', en: 'Reader' }, readerReady: { da: 'klar', en: 'ready' }, readerUnplugged: { da: 'ikke tilsluttet', en: 'unplugged' },
   indicators: { da: 'Lys/lyd', en: 'Lights/buzzer' }, indicatorsReader: { da: 'kun læserens', en: "reader's only" },
   indicatorsScreen: { da: 'mangler', en: 'missing' }, readerNotAnswering: { da: 'svarer ikke', en: 'not answering' },
@@ -85,6 +88,15 @@ export function readerLabel(l: Labels, status: ReaderStatus): string {
     case 'not_answering': return l.readerNotAnswering;
     case 'replug': return l.readerReplug;
   }
+}
+
+/** "Offline", with why when known ("Offline: adgang nægtet"). */
+export function offlineLabel(l: Labels, reason: OfflineReason | null | undefined): string {
+  const why: Record<OfflineReason, string> = {
+    unreachable: l.offlineUnreachable, refused: l.offlineRefused, not_authorized: l.offlineNotAuthorized,
+    unavailable: l.offlineUnavailable, tls: l.offlineTls, ledger_offline: l.offlineLedger,
+  };
+  return reason ? `${l.offline}: ${why[reason]}` : l.offline;
 }
 
 export function errorTitle(lang: Lang, kind: ScreenView['errorKind'], reader: ReaderStatus = 'unplugged'): { title: string; fix: string } {
