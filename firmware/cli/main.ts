@@ -3,7 +3,7 @@
 import { ConfigError } from '../config/load.ts';
 import { configFromArgs, runConfigFile } from './args.ts';
 import { holdFailedStart } from './failed-start.ts';
-import { createLogger } from '../log.ts';
+import { processLog } from './daemon-log.ts';
 import { join } from 'node:path';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
@@ -35,7 +35,8 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
       const failed = (e: Error, code: number, dataDir?: string) => {
         process.stderr.write(`klubkort: ${e.message}\n`);
         const watch = [configFile, dataDir && join(dataDir, 'journal.db')].filter((p): p is string => !!p);
-        return holdFailedStart(e.message, code, { watch, log: createLogger({ level: 'info' }) });
+        // In the kiosk stderr is the screen (the message above is for the cashier): the log goes to the journal.
+        return holdFailedStart(e.message, code, { watch, log: processLog('info', { headless: true }) });
       };
       let cfg;
       try {
