@@ -6,7 +6,7 @@
 // systemd 257 boots in systemd-nspawn here with a unified cgroup hierarchy of its own.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -15,8 +15,9 @@ const CACHE = '/var/cache/klubkort-test';
 const COMPLETE = '.klubkort-root-complete';
 // install.sh's list holds what `npm ci` needs to compile (the test brings node_modules instead).
 const BUILD_ONLY = new Set(['build-essential', 'libpcsclite-dev']);
-// What install.sh finds on Raspberry Pi OS, or installs itself (nodejs), and what the test uses (procps: pgrep).
-const BASE = ['systemd', 'systemd-sysv', 'dbus', 'passwd', 'nodejs', 'procps'];
+// What install.sh finds on Raspberry Pi OS, or installs itself (nodejs), and what the test uses
+// (procps: pgrep; mosquitto: the club's broker, on the container's own loopback).
+const BASE = ['systemd', 'systemd-sysv', 'dbus', 'passwd', 'nodejs', 'procps', 'mosquitto'];
 
 /** The packages of `packages=(…)` in install.sh that a terminal runs with. */
 export function installShPackages(installSh: string): string[] {
@@ -47,5 +48,7 @@ export async function debianRoot(installSh: string, log: (line: string) => void)
   }
   writeFileSync(join(tmp, COMPLETE), `${packages.join('\n')}\n`);
   renameSync(tmp, dir);
+  // Roots for lists of packages no longer asked for only take room.
+  for (const old of readdirSync(CACHE)) if (old.startsWith('debian-') && join(CACHE, old) !== dir) rmSync(join(CACHE, old), { recursive: true, force: true });
   return { dir, built: true, packages };
 }

@@ -2,7 +2,8 @@
 // tests look in through nsenter (`run`). The host here has no systemd of its own (no D-Bus, no
 // machined: --register=no, and --keep-unit where no systemd runs) and a hybrid cgroup tree, on
 // which trixie's systemd 257 is given a unified hierarchy (SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1), as
-// it has on a terminal. The network is the host's: the daemon reaches a broker on 127.0.0.1.
+// it has on a terminal. The network is its own, loopback only (--private-network): abstract unix
+// sockets (Xwayland's @/tmp/.X11-unix/X0) are per network namespace, and the host's tests use them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -25,7 +26,7 @@ function childrenOf(pid: number): number[] {
 /** Where the host runs no systemd of its own, nspawn stays in its caller's cgroup (--keep-unit). */
 function nspawnArgs(root: string, o: { machine: string; bindRo?: ReadonlyArray<readonly [string, string]> }): string[] {
   return ['--quiet', '--register=no', ...(existsSync('/run/systemd/system') ? [] : ['--keep-unit']), `--machine=${o.machine}`,
-    '-D', root, ...(o.bindRo ?? []).map(([from, to]) => `--bind-ro=${from}:${to}`)];
+    '--private-network', '-D', root, ...(o.bindRo ?? []).map(([from, to]) => `--bind-ro=${from}:${to}`)];
 }
 
 function commOf(pid: number): string | null {
