@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startMosquitto } from './helpers/mosquitto.ts';
 import { until } from './helpers/until.ts';
-import { createNotifier, notifyOwner, watchdogIntervalMs } from '../firmware/systemd/notify.ts';
+import { createNotifier, notifyOwner, takeNotifyEnv, watchdogIntervalMs } from '../firmware/systemd/notify.ts';
 import type { ProcessTree } from '../firmware/systemd/kiosk.ts';
 import { createLogger } from '../firmware/log.ts';
 
@@ -132,6 +132,13 @@ test('the ping interval is half of WATCHDOG_USEC, for this process or, in the ki
   t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '77', KLUBKORT_KIOSK: '1' }, node), null, 'not an ancestor');
   t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '1', KLUBKORT_KIOSK: '1' }, node), null, 'never PID 1');
   t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: 'x', KLUBKORT_KIOSK: '1' }, node), null);
+});
+
+test('systemd\'s variables are taken out of the environment, so no child process of the daemon speaks for the unit', (t) => {
+  const env: NodeJS.ProcessEnv = { PATH: '/usr/bin', NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' };
+  const taken = takeNotifyEnv(env);
+  t.deepEqual(env, { PATH: '/usr/bin', KLUBKORT_KIOSK: '1' });
+  t.deepEqual(taken, { PATH: '/usr/bin', NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' });
 });
 
 /**

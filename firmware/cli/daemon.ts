@@ -17,6 +17,8 @@ export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void>
 export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
   logFile?: string;
+  /** systemd's variables for sd_notify (default: this process's environment; notify.ts takeNotifyEnv). */
+  notifyEnv?: NodeJS.ProcessEnv;
   /** Why the data directory would not survive a reboot, or null (default: read /proc/self/mountinfo). */
   storageCheck?: (dir: string) => string | null;
 }
@@ -71,7 +73,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     return t.snapshot();
   });
   // systemd (Type=notify): serving from here; a no-op outside systemd.
-  const notifier = createNotifier(log);
+  const notifier = createNotifier(log, opts.notifyEnv);
   notifier.ready(`terminal ${cfg.terminalId}`);
   let stopping: Promise<void> | null = null;
   return {

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.ts';
 import { configFromArgs, runConfigFile } from './args.ts';
 import { holdFailedStart } from './failed-start.ts';
 import { processLog } from './daemon-log.ts';
+import { takeNotifyEnv } from '../systemd/notify.ts';
 import { join } from 'node:path';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
@@ -30,13 +31,15 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': {
+      // systemd's NOTIFY_SOCKET and watchdog are the daemon's alone: no child process inherits them.
+      const notifyEnv = takeNotifyEnv();
       // What a fix of a failed start would change: the config file (if any) and the journal.
       const configFile = runConfigFile(rest);
       const failed = (e: Error, code: number, dataDir?: string) => {
         process.stderr.write(`klubkort: ${e.message}\n`);
         const watch = [configFile, dataDir && join(dataDir, 'journal.db')].filter((p): p is string => !!p);
         // In the kiosk stderr is the screen (the message above is for the cashier): the log goes to the journal.
-        return holdFailedStart(e.message, code, { watch, log: processLog('info', { headless: true }) });
+        return holdFailedStart(e.message, code, { watch, env: notifyEnv, log: processLog('info', { headless: true }) });
       };
       let cfg;
       try {
@@ -47,7 +50,7 @@ export async function main(argv: string[], usage = USAGE): Promise<number> {
       }
       let d;
       try {
-        d = await startDaemon(cfg);
+        d = await startDaemon(cfg, { notifyEnv });
       } catch (e) {
         // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
         if ((e as Error).name === 'PiHardwareError') return failed(e as Error, 69, cfg.dataDir);

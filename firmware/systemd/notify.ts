@@ -51,6 +51,19 @@ while True:
         print("sd_notify failed: %s" % e, file=sys.stderr, flush=True)
 `;
 
+const NOTIFY_VARS = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
+
+/**
+ * systemd's variables for this process, taken out of its environment (as sd_notify's
+ * unset_environment does) and returned with the rest of it. A child that inherited them would
+ * speak for the unit (NotifyAccess=all): a timedatectl that fails sends ERRNO=112, for one.
+ */
+export function takeNotifyEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const taken = { ...env };
+  for (const k of NOTIFY_VARS) delete env[k];
+  return taken;
+}
+
 /**
  * For whom systemd's variables are: `self` (WATCHDOG_PID is this process, or unset as without a
  * watchdog), `kiosk` (it is the unit's kiosk that runs this daemon), `other` (inherited: not ours).
