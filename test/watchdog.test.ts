@@ -148,8 +148,11 @@ test('systemd\'s variables are taken out of the environment, so no child process
  */
 async function underMainProcess(t: import('ava').ExecutionContext, env: NodeJS.ProcessEnv) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-wd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const broker = await startMosquitto();
+  t.teardown(() => broker.close());
   const receiver = await Receiver.start(join(dir, 'notify.sock'));
+  t.teardown(() => { receiver.proc.kill('SIGKILL'); });
   const daemon = [process.execPath, 'bin/klubkort.js', 'run', '--sim', '--headless', '--broker', broker.url,
     '--terminal-id', 'wd-3', '--club-id', 'demo-klub', '--data-dir', join(dir, 'data')];
   // `; :` keeps sh from exec'ing the daemon: sh stays in between, as foot does.
@@ -161,12 +164,7 @@ async function underMainProcess(t: import('ava').ExecutionContext, env: NodeJS.P
   });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
-  t.teardown(async () => {
-    try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ }
-    receiver.proc.kill('SIGKILL');
-    await broker.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } });
   return { receiver, stderr: () => stderr };
 }
 
