@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startMosquitto } from './helpers/mosquitto.ts';
 import { until } from './helpers/until.ts';
-import { createNotifier, watchdogIntervalMs } from '../firmware/systemd/notify.ts';
+import { createNotifier, notifyOwner, takeNotifyEnv, watchdogIntervalMs } from '../firmware/systemd/notify.ts';
+import type { ProcessTree } from '../firmware/systemd/kiosk.ts';
 import { createLogger } from '../firmware/log.ts';
 
 const WATCHDOG_USEC = 200_000; // pings every 100 ms
@@ -116,12 +117,69 @@ test('outside systemd (no NOTIFY_SOCKET) nothing is sent and nothing is started'
   t.pass();
 });
 
-test('the ping interval is half of WATCHDOG_USEC, and only for the process systemd means', (t) => {
-  t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000' }), 15000);
-  t.is(watchdogIntervalMs({}), null);
-  t.is(watchdogIntervalMs({ WATCHDOG_USEC: 'x' }), null);
-  t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' }, 42), null);
-  t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42' }, 42), 15000);
+test('the ping interval is half of WATCHDOG_USEC, for this process or, in the kiosk, for the cage that runs it; never for another\'s', (t) => {
+  // The kiosk: node 42, its parent foot 41, cage 40 (the unit's main process), systemd 1.
+  const parents: Record<number, number> = { 42: 41, 41: 40, 40: 1 };
+  const node: ProcessTree = { pid: 42, parentOf: (pid) => parents[pid] ?? null };
+  const usec = { WATCHDOG_USEC: '30000000' };
+  t.is(watchdogIntervalMs(usec, node), 15000);
+  t.is(watchdogIntervalMs({}, node), null);
+  t.is(watchdogIntervalMs({ WATCHDOG_USEC: 'x' }, node), null);
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '42' }, node), 15000);
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' }, node), 15000, 'cage\'s watchdog, in the unit\'s kiosk');
+  t.is(notifyOwner({ ...usec, WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' }, node), 'kiosk');
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '40' }, node), null, 'an ancestor\'s, but no kiosk said so: a shell of another service');
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '77', KLUBKORT_KIOSK: '1' }, node), null, 'not an ancestor');
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: '1', KLUBKORT_KIOSK: '1' }, node), null, 'never PID 1');
+  t.is(watchdogIntervalMs({ ...usec, WATCHDOG_PID: 'x', KLUBKORT_KIOSK: '1' }, node), null);
+});
+
+test('systemd\'s variables are taken out of the environment, so no child process of the daemon speaks for the unit', (t) => {
+  const env: NodeJS.ProcessEnv = { PATH: '/usr/bin', NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' };
+  const taken = takeNotifyEnv(env);
+  t.deepEqual(env, { PATH: '/usr/bin', KLUBKORT_KIOSK: '1' });
+  t.deepEqual(taken, { PATH: '/usr/bin', NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '40', KLUBKORT_KIOSK: '1' });
+});
+
+/**
+ * The daemon as the grandchild of a stand-in for the unit's main process (node → sh → daemon, as
+ * cage → foot → daemon): the main process gets WATCHDOG_PID=its own pid, as systemd does, and its
+ * children inherit it.
+ */
+async function underMainProcess(t: import('ava').ExecutionContext, env: NodeJS.ProcessEnv) {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-wd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const broker = await startMosquitto();
+  t.teardown(() => broker.close());
+  const receiver = await Receiver.start(join(dir, 'notify.sock'));
+  t.teardown(() => { receiver.proc.kill('SIGKILL'); });
+  const daemon = [process.execPath, 'bin/klubkort.js', 'run', '--sim', '--headless', '--broker', broker.url,
+    '--terminal-id', 'wd-3', '--club-id', 'demo-klub', '--data-dir', join(dir, 'data')];
+  // `; :` keeps sh from exec'ing the daemon: sh stays in between, as foot does.
+  const main = `require('node:child_process').spawn('sh', ['-c', '"$0" "$@"; :', ...JSON.parse(process.argv[1])],
+    { stdio: 'inherit', env: { ...process.env, WATCHDOG_PID: String(process.pid) } }).on('exit', (c) => process.exit(c ?? 1));`;
+  const proc = spawn(process.execPath, ['-e', main, JSON.stringify(daemon)], {
+    env: { ...process.env, NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: String(WATCHDOG_USEC), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  t.teardown(() => { try { process.kill(-proc.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  return { receiver, stderr: () => stderr };
+}
+
+test('in the unit\'s kiosk (KLUBKORT_KIOSK=1) the daemon, grandchild of the main process, sends READY and feeds the watchdog systemd set for that process', async (t) => {
+  const { receiver, stderr } = await underMainProcess(t, { KLUBKORT_KIOSK: '1' });
+  await receiver.until(() => receiver.messages.includes('READY=1\nSTATUS=terminal wd-3'), 'READY=1');
+  await receiver.until(() => receiver.count('WATCHDOG=1') >= 3, 'three watchdog pings');
+  t.regex(stderr(), /"owner":"kiosk".*"msg":"systemd watchdog pings on"/);
+});
+
+test('a daemon started in a shell of another service (WATCHDOG_PID an ancestor\'s, no KLUBKORT_KIOSK) sends that service nothing', async (t) => {
+  const { receiver, stderr } = await underMainProcess(t, {});
+  await until(() => /nothing sent to systemd/.test(stderr()) && /"msg":"terminal started"/.test(stderr()), 'the daemon serving, and saying why it sends nothing');
+  // No helper was started at all, so nothing can still be on its way.
+  t.deepEqual(receiver.messages, ['listening']);
 });
 
 test('a start that cannot succeed (a broken config) waits under systemd, watchdog fed and the reason in STATUS, and exits once the config file changes; without systemd it exits 78 at once', async (t) => {

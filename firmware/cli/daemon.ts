@@ -1,8 +1,8 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, openLogFile, type Logger } from '../log.ts';
+import { processLog } from './daemon-log.ts';
 import { Terminal } from '../terminal/terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
@@ -17,6 +17,8 @@ export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void>
 export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
   logFile?: string;
+  /** systemd's variables for sd_notify (default: this process's environment; notify.ts takeNotifyEnv). */
+  notifyEnv?: NodeJS.ProcessEnv;
   /** Why the data directory would not survive a reboot, or null (default: read /proc/self/mountinfo). */
   storageCheck?: (dir: string) => string | null;
 }
@@ -47,10 +49,10 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
 }
 
 async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataDirLock): Promise<Daemon> {
-  // Log lines on the cashier's screen would garble it: with the console on a terminal that is also
-  // stderr, they go to a file. Under systemd stderr is the journal (which rotates), not the tty.
-  const logFile = opts.logFile ?? (!cfg.headless && process.stderr.isTTY ? join(cfg.dataDir, 'klubkort.log') : undefined);
-  const log = createLogger({ level: cfg.logLevel, destination: logFile ? openLogFile(logFile) : undefined });
+  // Log lines on the cashier's screen would garble it: the journal or a file (daemon-log.ts).
+  const log = opts.logFile
+    ? createLogger({ level: cfg.logLevel, destination: openLogFile(opts.logFile) })
+    : processLog(cfg.logLevel, { headless: cfg.headless, dataDir: cfg.dataDir });
   let terminal: Terminal | null = null;
   const hw = await createHardware(cfg, log, {
     ...opts,
@@ -71,7 +73,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     return t.snapshot();
   });
   // systemd (Type=notify): serving from here; a no-op outside systemd.
-  const notifier = createNotifier(log);
+  const notifier = createNotifier(log, opts.notifyEnv);
   notifier.ready(`terminal ${cfg.terminalId}`);
   let stopping: Promise<void> | null = null;
   return {
@@ -90,13 +92,34 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   };
 }
 
-/** SIGTERM/SIGINT stop the daemon cleanly (outputs off, journal closed); stray rejections are logged. */
+/**
+ * SIGTERM/SIGINT stop the daemon cleanly (outputs off, journal closed); so does SIGHUP, its terminal
+ * gone: in the kiosk the unit's stop ends cage, foot closes the terminal, and the kernel's SIGHUP
+ * would otherwise kill the daemon in the middle of its own stop. Stray rejections are logged.
+ */
 export function handleSignals(d: Daemon, onStopped: () => void = () => process.exit(0)): void {
+  let hungUp = false;
+  let stopping = false;
   const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
     d.log.info({ sig }, 'stopping');
-    d.stop().then(onStopped, () => process.exit(1));
+    d.stop().then(() => (hungUp ? endHungUp() : onStopped()), () => process.exit(1));
+  };
+  const onHangUp = () => {
+    hungUp = true;
+    // The screen is gone: drawing the last frame fails (EIO), which must not end the stop half way.
+    for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+    stop('SIGHUP');
+  };
+  // Stopped after a hang-up, the daemon ends as a hung-up process does. (An exit would abort:
+  // Node 20 asserts that the terminal's modes can be restored at exit, nodejs/node#51519.)
+  const endHungUp = () => {
+    process.removeListener('SIGHUP', onHangUp);
+    process.kill(process.pid, 'SIGHUP');
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', onHangUp);
   process.on('unhandledRejection', (err) => d.log.error({ err: String(err) }, 'unhandled rejection'));
 }

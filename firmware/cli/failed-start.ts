@@ -43,7 +43,7 @@ export async function holdFailedStart(message: string, code: number, o: HoldOpti
   // The cashier reads this on the kiosk screen (stderr is foot's terminal there).
   process.stderr.write('\nTerminalen kan ikke starte. Kontakt teknikeren. / The terminal cannot start: call the technician.\n');
   notifier.ready(`klubkort cannot start (exit ${code}): ${message}`.replace(/\s+/g, ' ').slice(0, 400));
-  o.log.error({ code, watch: o.watch }, 'start failed: waiting for the config or journal to change before exiting (no restart loop)');
+  o.log.error({ code, reason: message, watch: o.watch }, 'start failed: waiting for the config or journal to change before exiting (no restart loop)');
   const before = o.watch.map(stamp);
   const started = performance.now();
   await new Promise<void>((resolve) => {

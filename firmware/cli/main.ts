@@ -3,7 +3,8 @@
 import { ConfigError } from '../config/load.ts';
 import { configFromArgs, runConfigFile } from './args.ts';
 import { holdFailedStart } from './failed-start.ts';
-import { createLogger } from '../log.ts';
+import { processLog } from './daemon-log.ts';
+import { takeNotifyEnv } from '../systemd/notify.ts';
 import { join } from 'node:path';
 import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
@@ -42,12 +43,15 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
   }
   switch (cmd) {
     case 'run': {
+      // systemd's NOTIFY_SOCKET and watchdog are the daemon's alone: no child process inherits them.
+      const notifyEnv = takeNotifyEnv();
       // What a fix of a failed start would change: the config file (if any) and the journal.
       const configFile = runConfigFile(rest);
       const failed = (e: Error, code: number, dataDir?: string) => {
         process.stderr.write(`klubkort: ${e.message}\n`);
         const watch = [configFile, dataDir && join(dataDir, 'journal.db')].filter((p): p is string => !!p);
-        return holdFailedStart(e.message, code, { watch, log: createLogger({ level: 'info' }) });
+        // In the kiosk stderr is the screen (the message above is for the cashier): the log goes to the journal.
+        return holdFailedStart(e.message, code, { watch, env: notifyEnv, log: processLog('info', { headless: true }) });
       };
       let cfg;
       try {
@@ -58,7 +62,7 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
       }
       let d;
       try {
-        d = await startDaemon(cfg);
+        d = await startDaemon(cfg, { notifyEnv });
       } catch (e) {
         // e.g. hardware "pi" on a machine without pcsclite or GPIO: say which package is missing.
         if ((e as Error).name === 'PiHardwareError') return failed(e as Error, 69, cfg.dataDir);

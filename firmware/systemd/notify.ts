@@ -8,10 +8,19 @@
 // Raspberry Pi OS) forwards each line written to its stdin as one datagram. It sends nothing by
 // itself: the pings come from a timer on this process's event loop, so a blocked loop stops them
 // and systemd restarts the service. The helper is not the main process: the unit needs
-// NotifyAccess=all. It exits when our end of the pipe closes, also when we crash.
+// NotifyAccess=all. It exits when our end of the pipe closes, also when we crash; the unit's stop
+// (SIGTERM to every process of the unit) leaves it running, so STOPPING=1 still gets out.
+//
+// Whose messages: systemd gives the main process NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID (its
+// own pid), and every child inherits them. In klubkort.service the main process is cage, the daemon
+// its grandchild (cage → foot → node), so WATCHDOG_PID names cage: the daemon feeds the watchdog for
+// it when the unit says the daemon runs in its kiosk (KLUBKORT_KIOSK=1, kiosk.ts) and cage is indeed
+// its ancestor. Anywhere else a WATCHDOG_PID that is not ours means the variables were inherited from
+// another service (a daemon started in a shell of it): nothing is sent, neither READY nor pings.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../log.ts';
+import { inKiosk, isAncestor, procTree, type ProcessTree } from './kiosk.ts';
 
 export interface Notifier {
   /** True when messages go to systemd (NOTIFY_SOCKET set). */
@@ -25,7 +34,9 @@ export interface Notifier {
 
 // One JSON string per line in, one datagram out; "@name" is an abstract socket address.
 const HELPER = `
-import json, os, socket, sys
+import json, os, signal, socket, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
 addr = os.environ["NOTIFY_SOCKET"]
 if addr.startswith("@"):
     addr = "\\0" + addr[1:]
@@ -40,20 +51,52 @@ while True:
         print("sd_notify failed: %s" % e, file=sys.stderr, flush=True)
 `;
 
-/** The ping interval systemd asked for, in ms, or null (no watchdog, or it is meant for another process). */
-export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid = process.pid): number | null {
+const NOTIFY_VARS = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
+
+/**
+ * systemd's variables for this process, taken out of its environment (as sd_notify's
+ * unset_environment does) and returned with the rest of it. A child that inherited them would
+ * speak for the unit (NotifyAccess=all): a timedatectl that fails sends ERRNO=112, for one.
+ */
+export function takeNotifyEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const taken = { ...env };
+  for (const k of NOTIFY_VARS) delete env[k];
+  return taken;
+}
+
+/**
+ * For whom systemd's variables are: `self` (WATCHDOG_PID is this process, or unset as without a
+ * watchdog), `kiosk` (it is the unit's kiosk that runs this daemon), `other` (inherited: not ours).
+ */
+export function notifyOwner(env: NodeJS.ProcessEnv, tree: ProcessTree = procTree): 'self' | 'kiosk' | 'other' {
+  if (env.WATCHDOG_PID === undefined) return 'self';
+  const pid = Number(env.WATCHDOG_PID);
+  if (pid === tree.pid) return 'self';
+  return inKiosk(env) && Number.isSafeInteger(pid) && pid > 1 && isAncestor(tree, pid) ? 'kiosk' : 'other';
+}
+
+/** Half of WATCHDOG_USEC in ms, or null when systemd asked for no watchdog. */
+function halfWatchdogMs(env: NodeJS.ProcessEnv): number | null {
   const usec = Number(env.WATCHDOG_USEC);
-  if (!Number.isSafeInteger(usec) || usec <= 0) return null;
-  if (env.WATCHDOG_PID !== undefined && Number(env.WATCHDOG_PID) !== pid) return null;
-  return Math.max(1, Math.floor(usec / 2000));
+  return Number.isSafeInteger(usec) && usec > 0 ? Math.max(1, Math.floor(usec / 2000)) : null;
+}
+
+/** The ping interval systemd asked for, in ms, or null (no watchdog, or it is meant for another process). */
+export function watchdogIntervalMs(env: NodeJS.ProcessEnv, tree: ProcessTree = procTree): number | null {
+  return notifyOwner(env, tree) === 'other' ? null : halfWatchdogMs(env);
 }
 
 const inactive: Notifier = { active: false, ready() {}, stopping() {}, close() {} };
 
-export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env): Notifier {
+export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env, tree: ProcessTree = procTree): Notifier {
   const socket = env.NOTIFY_SOCKET;
   if (!socket) return inactive;
-  const interval = watchdogIntervalMs(env);
+  const owner = notifyOwner(env, tree);
+  if (owner === 'other') {
+    log.warn({ watchdogPid: env.WATCHDOG_PID }, 'NOTIFY_SOCKET and the watchdog are another process\'s (inherited): nothing sent to systemd');
+    return inactive;
+  }
+  const interval = halfWatchdogMs(env);
   let helper: ChildProcess | null = spawn('python3', ['-c', HELPER], {
     stdio: ['pipe', 'ignore', 'pipe'],
     env: { NOTIFY_SOCKET: socket, PATH: env.PATH ?? '/usr/bin:/bin' },
@@ -73,7 +116,7 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
     ready(status) {
       send(status ? `READY=1\nSTATUS=${status}` : 'READY=1');
       if (interval === null || timer) return;
-      log.info({ intervalMs: interval }, 'systemd watchdog pings on');
+      log.info({ intervalMs: interval, owner, watchdogPid: env.WATCHDOG_PID }, 'systemd watchdog pings on');
       // Not unref'd on purpose: it must keep firing as long as the loop runs.
       timer = setInterval(() => send('WATCHDOG=1'), interval);
     },
