@@ -74,6 +74,13 @@ test('the status bar says what is true of the link: online; the ledger not answe
   // Not known since when (the ledger's status offline before the terminal was ever live): no time.
   const unknown = draw({ ...m, online: false, view: { ...m.view, offlineReason: 'ledger_offline', ledgerSilentSince: null } }).plain[23]!;
   t.regex(unknown, /^ \* Hovedbogen svarer ikke {3}Kø: 2 /);
+  // The idle screen's own status says the same (wrapped where narrow), never "Online" under it.
+  const idle = (name: string, w: number, h: number) =>
+    draw(demoModels('da')[name]!, w, h, { now: new Date('2026-11-24T14:10:00Z'), timeZone: 'Europe/Copenhagen' }).plain.slice(1, -3).map((r) => r.split('│')[1] ?? '').join('\n');
+  t.regex(idle('ledgerSilent', 80, 24), /\* Hovedbogen svarer ikke siden 14:58 *\n *Kø: 2/);
+  t.regex(idle('ledgerSilent', MIN_COLS, MIN_ROWS), /\* Hovedbogen svarer *\n *ikke siden 14:58 *\n *Kø: 2/);
+  t.regex(idle('offlineRefused', 80, 24), /\* Offline: adgang nægtet *\n *Kø: 3/);
+  t.false(idle('ledgerSilent', 80, 24).includes('Online'));
 });
 
 test('the status bar says when the LEDs and buzzer are missing, and only then', (t) => {
