@@ -21,6 +21,7 @@ import type { ScreenModel } from '../contract/index.ts';
 import { SimClient } from './helpers/sim-client.ts';
 import { logSink } from './helpers/log-sink.ts';
 import { until } from './helpers/until.ts';
+import { sellDirect } from './helpers/cashier.ts';
 
 /** Freja Nielsen: 150 kr, no parents' rules; item 1 (Juice) is 8 kr. */
 const FREJA = '04A23B5C7D2E80';
@@ -51,23 +52,13 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
 
   /** The status bar of a model as the cashier's screen draws it (80×24, the club's zone). */
   const bar = (m: ScreenModel) => renderFrame(m, 80, 24, { lang: 'en', now: clock.now(), timeZone: config.timeZone, photo: () => ({ kind: 'missing' }) }).plain()[23]!.trim();
-  const shown = () => bar(sim.screen!);
-  /** One juice for Freja, approved by the cashier; the result screen, then back to idle. */
+  const shown = () => bar(terminal.controller.screen!);
+  /** One juice for Freja, approved by the cashier: the result screen, its status bar, and what was sent for it (false: online). */
   const sell = async () => {
-    await sim.waitScreen('idle');
-    await sim.key('1');
-    await sim.waitScreen('basket');
-    await sim.key('enter');
-    await sim.waitScreen('tap');
-    await sim.tap(FREJA);
-    await sim.waitScreen('confirm', (s) => !s.view.busy);
-    await sim.key('enter');
-    const r = await sim.waitScreen('result');
-    const onResult = bar(r);
-    await sim.leave();
-    return { r, onResult, sent: () => sim.tx.filter((m) => m.txId === r.result!.txId).map((m) => (m.type === 'sale' ? m.offline : m.type)) };
+    const r = await sellDirect(terminal, ['1'], FREJA);
+    return { r, onResult: bar(r), sent: () => sim.tx.filter((m) => m.txId === r.result!.txId).map((m) => (m.type === 'sale' ? m.offline : m.type)) };
   };
-  const queue = (n: number) => sim.waitFor(() => sim.screen?.screen === 'idle' && sim.screen.view.queue === n, `queue ${n}`, 30_000);
+  const queue = (n: number) => until(() => terminal.controller.screen?.view.queue === n, `queue ${n}`, 30_000);
 
   await sim.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0);
   await until(async () => (await terminal.journal.cards.get(FREJA)) !== null, 'the card cached');
@@ -104,20 +95,21 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
   t.regex(shown(), /^\* Online {3}Queue: 0/);
   const fourth = await sell();
   t.is(fourth.r.message, 'Approved');
+  await until(() => fourth.sent().length > 0, 'the fourth sale seen sent');
   t.deepEqual(fourth.sent(), [false]);
   t.regex(fourth.onResult, /^\* Online {3}Queue: /);
-  t.is(sim.screen!.view.ledgerSilentSince, null);
+  t.is(terminal.controller.screen!.view.ledgerSilentSince, null);
   await queue(0);
 
   // The ledger stops for good at 14:30 (its status offline, retained): not answering since the terminal was last live.
   wall = Date.parse('2026-11-24T13:30:10.000Z');
   await ledger.stop();
-  await sim.waitFor(() => sim.screen?.online === false, 'the ledger\'s status offline seen');
+  await until(() => terminal.controller.screen?.online === false, 'the ledger\'s status offline seen');
   wall += 10 * 60_000;
   t.regex(shown(), /^\* Ledger not answering since 14:30 {3}Queue: 0/, 'at 14:40');
-  t.is(sim.screen!.view.offlineReason, 'ledger_offline');
+  t.is(terminal.controller.screen!.view.offlineReason, 'ledger_offline');
   // It comes back (its status online): online again.
   ledger = await ledgerAt(2);
-  await sim.waitFor(() => sim.screen?.online === true, 'the ledger\'s status online again');
+  await until(() => terminal.controller.screen?.online === true, 'the ledger\'s status online again');
   t.regex(shown(), /^\* Online {3}Queue: 0/);
 });
