@@ -76,6 +76,12 @@ export interface ScreenView {
   errorKind: 'reader' | 'config' | 'broker' | 'storage' | null;
   /** While not online: why (null when not known). */
   offlineReason?: OfflineReason | null;
+  /**
+   * The ledger has not answered since then (ISO time): an online sale got no answer in time and none
+   * came since, or the ledger's status is `offline` (since the terminal was last live). Null while
+   * it answers. `online` stays true in the first case (the contract's `screen.online`).
+   */
+  ledgerSilentSince?: string | null;
   /** 1.1: the parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
   rules?: RulesView | null;
   /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */

@@ -90,6 +90,7 @@ export async function runSim(argv: string[]): Promise<number> {
       togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
       quit: () => void stop(),
       toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
+      get ledgerRunning() { return ledgerUp; },
     },
   });
 

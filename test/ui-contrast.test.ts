@@ -101,9 +101,9 @@ function screens(lang: 'da' | 'en'): [string, ScreenModel, Partial<DrawContext>]
     ['confirm, photo missing', confirm, { photo: () => ({ kind: 'missing' }) }],
     ['idle, reader unplugged, LEDs missing, lead signed in', { ...d.offline!, cashier: { name: 'Mette', role: 'lead' }, view: { ...d.offline!.view, reader: 'unplugged', indicators: 'screen' } } as ScreenModel, {}],
   );
-  const panel = new SimPanel({ cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5', label: 'Mette', role: 'cashier' }, { uid: '04D6', label: 'Lars', role: 'lead' }, { uid: '04BADC0FFEE001', label: '', unknown: true }, { uid: '04A2', label: 'Freja', blocked: true }], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined }, () => undefined);
+  const panel = new SimPanel({ cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5', label: 'Mette', role: 'cashier' }, { uid: '04D6', label: 'Lars', role: 'lead' }, { uid: '04BADC0FFEE001', label: '', unknown: true }, { uid: '04A2', label: 'Freja', blocked: true }], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined, ledgerRunning: false }, () => undefined);
   out.push(['idle with the simulator\'s panel', d.idle!, { overlay: panel }]);
-  const open = new SimPanel({ cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5', label: 'Mette', role: 'cashier' }, { uid: '04D6', label: 'Lars', role: 'lead' }, { uid: '04BADC0FFEE001', label: '', unknown: true }, { uid: '04A2', label: 'Freja', blocked: true }], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined }, () => undefined);
+  const open = new SimPanel({ cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5', label: 'Mette', role: 'cashier' }, { uid: '04D6', label: 'Lars', role: 'lead' }, { uid: '04BADC0FFEE001', label: '', unknown: true }, { uid: '04A2', label: 'Freja', blocked: true }], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined, ledgerRunning: false }, () => undefined);
   open.handle('k', { name: 'k' });
   out.push(['idle with the simulator\'s card list open', d.idle!, { overlay: open }]);
   return out;

@@ -34,7 +34,7 @@ test('every screen in both languages uses only glyphs the console and xterm font
     }
   }
   // The simulator's panel with its card list open (a framed popup).
-  const panel = new SimPanel({ cards: [{ uid: '04A1', label: 'Ida Sørensen' }], tap: () => {}, remove: () => {}, togglePlug: () => {}, toggleLedger: () => {} }, () => {});
+  const panel = new SimPanel({ cards: [{ uid: '04A1', label: 'Ida Sørensen' }], tap: () => {}, remove: () => {}, togglePlug: () => {}, toggleLedger: () => {}, ledgerRunning: true }, () => {});
   panel.handle('k', { name: 'k' });
   const withPanel = renderFrame(demoModels('da').idle!, 80, 24, { lang: 'da', now: new Date(), photo: () => ({ kind: 'missing' }), overlay: panel });
   for (const row of withPanel.plain()) for (const ch of row) drawn.add(ch);

@@ -31,7 +31,7 @@ test('every screen, both languages, every size: exactly the screen size, message
         for (const row of plain) t.is(Array.from(row).length, w, `${name} ${w}×${h}: ${row}`);
         t.true(text.includes(sanitize(m.message.split(' ').slice(0, 3).join(' '))), `${name} ${w}×${h} message`);
         t.true(Array.from(text.replace(/\n/g, '')).every((ch) => SAFE_GLYPHS.test(ch) || ch === '▀'), `${name} ${w}×${h}: only glyphs every font has`);
-        t.true(text.includes(m.online ? 'Online' : 'Offline'), `${name} status`);
+        t.regex(text, /\* (Online|Offline|Hovedbogen svarer ikke|Ledger not answering)/, `${name} status`);
         t.is(sgr.split('\n').length, h);
         t.notRegex(sgr, /\x1b\[(?![\d;]*m)/, 'only SGR codes');
       }
@@ -53,6 +53,34 @@ test('idle: club, clock, reader, queue, the catalog page with its hotkeys', (t) 
   t.true(status('da', 'not_answering').includes('Læser: svarer ikke'));
   t.true(status('en', 'replug').includes('Reader: plug it in again'));
   t.true(status('da', 'replug', 'basket').includes('Læser: sæt stikket i igen'), 'the status bar of every screen');
+});
+
+test('the status bar says what is true of the link: online; the ledger not answering, since when (the club\'s time); offline and why', (t) => {
+  // 13:58 UTC is 14:58 in Copenhagen: the club's zone, as the header's clock, whatever the system's is.
+  const bar = (name: string, lang: 'da' | 'en' = 'da', w = 80) =>
+    draw(demoModels(lang)[name]!, w, 24, { now: new Date('2026-11-24T14:10:00Z'), timeZone: 'Europe/Copenhagen' }).plain[23]!;
+  t.regex(bar('idle'), /^ \* Online {3}Kø: 2 /);
+  t.regex(bar('ledgerSilent'), /^ \* Hovedbogen svarer ikke siden 14:58 {3}Kø: 2 {3}Læser: klar/);
+  t.regex(bar('ledgerSilent', 'en'), /^ \* Ledger not answering since 14:58 {3}Queue: 2 /);
+  t.regex(bar('ledgerOffline'), /^ \* Hovedbogen svarer ikke siden 14:58 {3}Kø: 1 /, 'the ledger\'s status offline: the same words');
+  t.regex(bar('offlineRefused'), /^ \* Offline: adgang nægtet {3}Kø: 3 /);
+  t.regex(bar('offline', 'en'), /^ \* Offline {3}Queue: 3 /);
+  // At the smallest size the state and the queue still show whole.
+  t.regex(bar('ledgerSilent', 'da', MIN_COLS), /^ \* Hovedbogen svarer ikke siden 14:58 {3}Kø: 2/);
+  // The broker comes first: without it nothing is known of the ledger.
+  const m = demoModels('da').ledgerSilent!;
+  const brokerDown = draw({ ...m, online: false, view: { ...m.view, offlineReason: 'unreachable' } }).plain[23]!;
+  t.regex(brokerDown, /^ \* Offline: ingen forbindelse {3}Kø: 2 /);
+  // Not known since when (the ledger's status offline before the terminal was ever live): no time.
+  const unknown = draw({ ...m, online: false, view: { ...m.view, offlineReason: 'ledger_offline', ledgerSilentSince: null } }).plain[23]!;
+  t.regex(unknown, /^ \* Hovedbogen svarer ikke {3}Kø: 2 /);
+  // The idle screen's own status says the same (wrapped where narrow), never "Online" under it.
+  const idle = (name: string, w: number, h: number) =>
+    draw(demoModels('da')[name]!, w, h, { now: new Date('2026-11-24T14:10:00Z'), timeZone: 'Europe/Copenhagen' }).plain.slice(1, -3).map((r) => r.split('│')[1] ?? '').join('\n');
+  t.regex(idle('ledgerSilent', 80, 24), /\* Hovedbogen svarer ikke siden 14:58 *\n *Kø: 2/);
+  t.regex(idle('ledgerSilent', MIN_COLS, MIN_ROWS), /\* Hovedbogen svarer *\n *ikke siden 14:58 *\n *Kø: 2/);
+  t.regex(idle('offlineRefused', 80, 24), /\* Offline: adgang nægtet *\n *Kø: 3/);
+  t.false(idle('ledgerSilent', 80, 24).includes('Online'));
 });
 
 test('the status bar says when the LEDs and buzzer are missing, and only then', (t) => {
@@ -118,7 +146,7 @@ test('the child\'s name is the largest text after the total: the first name in t
 test('the kiosk (foot.ini on 800×480: 79×22 cells of 10×21 px): the photo is at least 240×320 px, the sim panel open or not', (t) => {
   for (const [pw, ph] of [[300, 375], [120, 160]] as const) {
     const img = { width: pw, height: ph, data: new Uint8Array(pw * ph * 4) };
-    for (const overlay of [undefined, new SimPanel({ cards: [], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined }, () => undefined)]) {
+    for (const overlay of [undefined, new SimPanel({ cards: [], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined, ledgerRunning: true }, () => undefined)]) {
       for (const name of ['confirm', 'confirmNote', 'balance']) {
         let placed: { w: number; h: number } | null = null;
         draw(demoModels('da')[name]!, 79, 22, {
@@ -246,19 +274,24 @@ test('ledger text never reaches the terminal as control codes', (t) => {
 
 test('sim panel: one help line, letters act, the list takes every key while open', (t) => {
   const did: string[] = [];
+  let running = true;
   const actions: SimPanelActions = {
     cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D5E6F7', label: 'Oliver Hansen' }],
-    tap: (uid) => did.push(`tap ${uid}`), remove: () => did.push('remove'), togglePlug: () => did.push('plug'), toggleLedger: () => did.push('ledger'),
+    tap: (uid) => did.push(`tap ${uid}`), remove: () => did.push('remove'), togglePlug: () => did.push('plug'),
+    toggleLedger: () => { did.push('ledger'); running = !running; }, get ledgerRunning() { return running; },
   };
   let changes = 0;
   const panel = new SimPanel(actions, () => changes++);
   const idle = demoModels('da').idle!;
   const frame = () => draw(idle, 80, 24, { overlay: panel }).plain;
-  t.regex(frame()[23]!, /SIM {2}k tap kort · r fjern kort · u læser ud\/ind · l hovedbog af\/på/);
+  t.regex(frame()[23]!, /SIM {2}k tap kort · r fjern kort · u læser ud\/ind · l hovedbog: kører\s*$/);
   t.false(panel.handle('1', {}), 'a digit is the cashier\'s while the list is closed');
   t.true(panel.handle('r', { name: 'r' }));
   t.true(panel.handle('u', { name: 'u' }));
   t.true(panel.handle('l', { name: 'l' }));
+  // The line names the ledger's state, whole at 80 columns (issue 26, item 2).
+  t.regex(frame()[23]!, /· l hovedbog: nede\s*$/);
+  t.true(draw(idle, 100, 30, { overlay: panel }).plain[29]!.includes('Udført: hovedbog nede'));
   t.true(panel.handle('k', { name: 'k' }));
   t.true(panel.open);
   const list = frame().join('\n');
@@ -281,7 +314,7 @@ test('sim panel: a sun card in the list can be tapped as a clone (c) or replayed
   let replays = 0;
   const actions: SimPanelActions = {
     cards: [{ uid: '04A1B2C3', label: 'Ida Sørensen' }, { uid: '04D15C00A1B201', label: 'Karla Sørensen', sun: true }],
-    tap: (uid) => did.push(`tap ${uid}`), remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined,
+    tap: (uid) => did.push(`tap ${uid}`), remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined, ledgerRunning: true,
     clone: (uid) => did.push(`clone ${uid}`), replay: (uid) => { did.push(`replay ${uid}`); return replays++ > 0; },
   };
   const panel = new SimPanel(actions, () => undefined);

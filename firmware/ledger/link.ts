@@ -31,8 +31,9 @@ export type LinkEvents = {
   /**
    * The ledger's status (contract 1.1), once per message; null when the broker keeps none (an
    * empty payload, or no retained status where the connection's retained messages passed it).
+   * `since`: when the ledger's connection began (online only): a new one tells the ledger connected again.
    */
-  ledgerStatus: [state: 'online' | 'offline' | null];
+  ledgerStatus: [state: 'online' | 'offline' | null, since?: string | null];
   /** Why the last connection attempt failed, or null once connected (the status line and the log say it). */
   trouble: [trouble: LinkTrouble | null];
   result: [result: ResultMsg];
@@ -390,7 +391,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       if (payload.length === 0) return void this.emit('ledgerStatus', null);
       const r = parsePayload(LedgerStatus, payload);
       if (!r.ok) return this.#reject('ledgerStatus', topic, r.error);
-      return void this.emit('ledgerStatus', r.value.state);
+      return void this.emit('ledgerStatus', r.value.state, r.value.state === 'online' ? r.value.since : null);
     }
     if (parseTerminalTopic(topic, 'status') === terminalId) {
       // Its own publications come back too: only what the broker had kept counts.

@@ -53,6 +53,8 @@ export interface AuthoriserDeps {
   online: () => boolean;
   /** Seconds since the last live broker connection ended (0 while connected). */
   offlineForSeconds: () => number;
+  /** An online sale got no answer within `replyTimeoutMs`: the ledger is not answering (the status bar says so). */
+  noAnswer: () => void;
   limits: () => Limits;
   now: () => Date;
   /** 1.1: the business day ("today" of the daily limit), the catalog (for the items' categories) and the signed-in staffId. */
@@ -122,6 +124,8 @@ export class Authoriser {
         return await this.#fromSettled(msg, settled, card);
       }
       log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
+      // Told before the decision is shown, so the result screen's status bar already says it.
+      this.d.noAnswer();
       return await this.#offline(msg, card, true);
     } catch (err) {
       return this.#unrecorded(msg, card, 'invalid', true, err);

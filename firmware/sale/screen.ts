@@ -14,6 +14,8 @@ export interface TerminalStatus {
   online: boolean;
   /** While not online: why (the status bar says it). */
   offlineReason?: OfflineReason | null;
+  /** Since when the ledger has not answered (ISO), or null (the status bar says it). */
+  ledgerSilentSince?: string | null;
   queue: number;
   indicators: ScreenView['indicators'];
 }
@@ -78,6 +80,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
   const view: ScreenView = {
     lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
     reader: ctx.reader, indicators: st.indicators, offlineReason: st.online ? null : st.offlineReason ?? null,
+    ledgerSilentSince: st.ledgerSilentSince ?? null,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
   const cashier = ctx.cashier ? { name: ctx.cashier.name, role: ctx.cashier.role } : null;

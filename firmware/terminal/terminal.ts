@@ -16,6 +16,7 @@ import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
 import { within } from '../../hal/within.ts';
 import { OfflineClock } from './offline-clock.ts';
+import { LedgerSilence } from './ledger-silence.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
@@ -55,6 +56,7 @@ export class Terminal {
   readonly forwarder: Forwarder;
   readonly controller: SaleController;
   readonly offlineClock: OfflineClock;
+  readonly silence: LedgerSilence;
   readonly effectiveLimits: EffectiveLimits;
   readonly status: StatusPublisher;
   readonly retention: Retention;
@@ -73,6 +75,7 @@ export class Terminal {
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
       () => this.restoreCheck.decided);
     this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, () => this.controller.render());
+    this.silence = new LedgerSilence(this.link, clock, () => this.controller.render());
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
@@ -88,6 +91,7 @@ export class Terminal {
       forward: () => this.#kick(false),
       online: () => this.offlineClock.online,
       offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
+      noAnswer: () => this.silence.timedOut(),
       limits: () => this.limits(),
       now,
       today: () => this.businessDay.today(),
@@ -143,6 +147,7 @@ export class Terminal {
     this.controller.stop();
     this.forwarder.stop();
     this.sync.stop();
+    this.silence.stop();
     await this.offlineClock.stop();
     await this.link.stop();
     if (!(await within(this.sync.idle(), 3000))) this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
@@ -156,6 +161,7 @@ export class Terminal {
     await this.restoreCheck.start();
     await this.sync.start();
     await this.offlineClock.start();
+    this.silence.start();
     await this.effectiveLimits.start();
     await this.status.start();
     controller.setCatalog((await journal.cards.catalog())?.items ?? []);
@@ -198,7 +204,10 @@ export class Terminal {
     const c = this.d.config;
     const indicators = this.d.hardware.indicators.fault?.fallback ?? 'ok';
     const online = this.offlineClock.online;
-    const offlineReason = online ? null : this.link.trouble ?? (this.offlineClock.ledgerOffline ? 'ledger_offline' : null);
-    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online, offlineReason, queue: this.status.queue, indicators };
+    // Without the broker the ledger's last status is only remembered: the broker's trouble is the reason.
+    const offlineReason = online ? null : !this.link.connected ? this.link.trouble : this.offlineClock.ledgerOffline ? 'ledger_offline' : null;
+    // Not answering since the first unanswered sale, else (its status `offline`) since the terminal was last live.
+    const ledgerSilentSince = this.silence.since ?? (this.offlineClock.ledgerOffline ? this.offlineClock.lastOnlineAt : null);
+    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online, offlineReason, ledgerSilentSince, queue: this.status.queue, indicators };
   }
 }

@@ -2,7 +2,7 @@
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
 import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
 import { formatClock } from './format.ts';
-import { keyCap, labels, offlineLabel, readerLabel, tooSmallText, type Lang } from './labels.ts';
+import { connectionLabel, keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
 import { drawBalance, drawConfirm, drawResult } from './screens-card.ts';
 import { drawError, drawReport, drawVoid } from './screens-admin.ts';
@@ -45,13 +45,14 @@ function drawHints(c: Canvas, y: number, m: ScreenModel): void {
   }
 }
 
-function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
+function drawStatus(c: Canvas, y: number, m: ScreenModel, timeZone: string | undefined): void {
   const l = labels(m.view.lang);
   const row: Rect = { x: 0, y, w: c.w, h: 1 };
   c.fill(row, { bg: COLORS.panel, fg: COLORS.grey, bold: false });
   let x = 1;
   const part = (s: string, fg: number, bold = false) => { x += c.text(x, y, s, { fg, bold }) + 3; };
-  part(`● ${m.online ? l.online : offlineLabel(l, m.view.offlineReason)}`, m.online ? COLORS.green : COLORS.yellow, true);
+  const link = connectionLabel(l, m, timeZone);
+  part(`● ${link.text}`, link.ok ? COLORS.green : COLORS.yellow, true);
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
@@ -87,7 +88,7 @@ export function renderFrame(m: ScreenModel | null, w: number, h: number, ctx: Dr
     c.fill({ x: 0, y, w, h: message.length }, { ...messageStyle(m), bold: true });
     for (const s of message) c.text(1, y++, s);
     drawHints(c, y++, m);
-    drawStatus(c, y, m);
+    drawStatus(c, y, m, ctx.timeZone);
   }
   ctx.overlay?.draw(c, { x: 0, y: h - extra, w, h: extra }, body, lang);
   return c;

@@ -1,7 +1,8 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
 import { reasonText, type Lang } from '../i18n.ts';
-import type { OfflineReason, ReaderStatus, ScreenView } from '../../contract/index.ts';
+import { formatTime } from './format.ts';
+import type { OfflineReason, ReaderStatus, ScreenModel, ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 
@@ -11,6 +12,7 @@ const WORDS = {
   offlineUnreachable: { da: 'ingen forbindelse', en: 'no connection' }, offlineRefused: { da: 'afvist af serveren', en: 'refused by the server' },
   offlineNotAuthorized: { da: 'adgang nægtet', en: 'access denied' }, offlineUnavailable: { da: 'serveren ikke klar', en: 'server not ready' },
   offlineTls: { da: 'certifikatfejl', en: 'certificate error' }, offlineLedger: { da: 'hovedbogen offline', en: 'ledger offline' },
+  ledgerSilent: { da: 'Hovedbogen svarer ikke', en: 'Ledger not answering' }, since: { da: 'siden', en: 'since' },
   reader: { da: 'Læser', en: 'Reader' }, readerReady: { da: 'klar', en: 'ready' }, readerUnplugged: { da: 'ikke tilsluttet', en: 'unplugged' },
   indicators: { da: 'Lys/lyd', en: 'Lights/buzzer' }, indicatorsReader: { da: 'kun læserens', en: "reader's only" },
   indicatorsScreen: { da: 'mangler', en: 'missing' }, readerNotAnswering: { da: 'svarer ikke', en: 'not answering' },
@@ -41,7 +43,8 @@ const WORDS = {
   fixConfig: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' },
   fixStorage: { da: 'Kontakt den ansvarlige for kassen.', en: 'Call the person in charge of the terminal.' }, sim: { da: 'SIM', en: 'SIM' },
   simTap: { da: 'tap kort', en: 'tap card' }, simRemove: { da: 'fjern kort', en: 'remove card' }, simPlug: { da: 'læser ud/ind', en: 'reader out/in' },
-  simLedger: { da: 'hovedbog af/på', en: 'ledger off/on' }, simPick: { da: 'Vælg et kort at tappe', en: 'Pick a card to tap' },
+  simLedger: { da: 'hovedbog', en: 'ledger' }, simLedgerRunning: { da: 'kører', en: 'running' }, simLedgerCut: { da: 'nede', en: 'cut off' },
+  simPick: { da: 'Vælg et kort at tappe', en: 'Pick a card to tap' },
   simClose: { da: 'luk', en: 'close' }, simDid: { da: 'Udført', en: 'Done' }, note: { da: 'Note fra forældre', en: "Parent's note" },
   leftToday: { da: 'Tilbage i dag', en: 'Left today' }, blockedItem: { da: 'Spærret vare', en: 'Blocked item' },
   lowBalance: { da: 'Lav saldo — bed om at få sat penge ind', en: 'Low balance — ask for a top-up' }, cashier: { da: 'Kasserer', en: 'Cashier' },
@@ -97,6 +100,19 @@ export function offlineLabel(l: Labels, reason: OfflineReason | null | undefined
     unavailable: l.offlineUnavailable, tls: l.offlineTls, ledger_offline: l.offlineLedger,
   };
   return reason ? `${l.offline}: ${why[reason]}` : l.offline;
+}
+
+/**
+ * The connection as the status bar says it (issue 26): online; the ledger not answering, since when
+ * (in the club's `timeZone`, as the screen's clock); or offline, with why: the broker comes first,
+ * for without it nothing is known of the ledger.
+ */
+export function connectionLabel(l: Labels, m: Pick<ScreenModel, 'online' | 'view'>, timeZone?: string): { text: string; ok: boolean } {
+  const v = m.view;
+  if (!m.online && v.offlineReason !== 'ledger_offline') return { text: offlineLabel(l, v.offlineReason), ok: false };
+  if (!v.ledgerSilentSince && m.online) return { text: l.online, ok: true };
+  const since = v.ledgerSilentSince ? ` ${l.since} ${formatTime(v.ledgerSilentSince, timeZone)}` : '';
+  return { text: `${l.ledgerSilent}${since}`, ok: false };
 }
 
 export function errorTitle(lang: Lang, kind: ScreenView['errorKind'], reader: ReaderStatus = 'unplugged'): { title: string; fix: string } {

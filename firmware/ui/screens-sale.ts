@@ -2,7 +2,7 @@
 import { COLORS, cols, wrap, type Canvas, type Rect } from './canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { formatClock, formatKr } from './format.ts';
-import { itemCountText, labels, readerLabel, type Labels, type Lang } from './labels.ts';
+import { connectionLabel, itemCountText, labels, readerLabel, type Labels, type Lang } from './labels.ts';
 import type { ScreenRenderer } from './draw-context.ts';
 import type { ScreenBasket, ScreenView } from '../../contract/index.ts';
 
@@ -73,9 +73,11 @@ export const drawIdle: ScreenRenderer = (c, body, m, ctx) => {
   y++;
   y += drawBig(c, right, y, formatClock(ctx.now, ctx.timeZone), { fg: COLORS.white }) + 1;
   const ready = m.view.reader === 'ready';
+  // The same words as the status bar (the ledger not answering since when, offline and why), wrapped.
+  const link = connectionLabel(l, m, ctx.timeZone);
   const lines: [string, number][] = [
     [`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.green : COLORS.red],
-    [`● ${m.online ? l.online : l.offline}`, m.online ? COLORS.green : COLORS.yellow],
+    ...wrap(`● ${link.text}`, right.w).map((s): [string, number] => [s, link.ok ? COLORS.green : COLORS.yellow]),
     [`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey],
   ];
   for (const [s, fg] of lines) if (y < right.y + right.h) c.centre(right, y++, s, { ...bold, fg });

@@ -1,5 +1,6 @@
 // The simulator's own controls on the cashier screen (only for `npm run sim`): letter keys, which
-// are never cashier keys, tap one of the club's cards, pull it away, unplug the reader, cut the ledger.
+// are never cashier keys, tap one of the club's cards, pull it away, unplug the reader, cut the
+// ledger off (its line says whether it runs).
 import { COLORS, fit, width, type Canvas, type Rect } from './canvas.ts';
 import { labels, type Labels, type Lang } from './labels.ts';
 import type { Overlay } from './draw-context.ts';
@@ -27,7 +28,10 @@ export interface SimPanelActions {
   replay?(uid: string): boolean;
   remove(): void;
   togglePlug(): void;
+  /** `l`: cuts the ledger off (it stops answering, its status still `online`) or lets it run again. */
   toggleLedger(): void;
+  /** Read at every draw: the ledger runs (false: cut off by `l`). */
+  readonly ledgerRunning: boolean;
   /** `q`: ends the simulator (broker, ledger and terminal). */
   quit?(): void;
 }
@@ -64,7 +68,12 @@ export class SimPanel implements Overlay {
       case 'k': this.#open = true; this.#selected = Math.min(this.#selected, Math.max(0, cards.length - 1)); break;
       case 'r': this.actions.remove(); this.#note = (l) => l.simRemove; break;
       case 'u': this.actions.togglePlug(); this.#note = (l) => l.simPlug; break;
-      case 'l': this.actions.toggleLedger(); this.#note = (l) => l.simLedger; break;
+      case 'l': {
+        this.actions.toggleLedger();
+        const running = this.actions.ledgerRunning;
+        this.#note = (l) => `${l.simLedger} ${ledgerState(l, running)}`;
+        break;
+      }
       case 'q': if (!this.actions.quit) return false; this.actions.quit(); return true;
       default: return false;
     }
@@ -97,11 +106,14 @@ export class SimPanel implements Overlay {
   draw(c: Canvas, area: Rect, body: Rect, lang: Lang): void {
     const l = labels(lang);
     c.fill(area, { bg: COLORS.blue, fg: COLORS.black, bold: false });
-    const help = `${l.sim}  k ${l.simTap} · r ${l.simRemove} · u ${l.simPlug} · l ${l.simLedger}${this.actions.quit ? ` · q ${l.simQuit}` : ''}`;
+    // The ledger's state, not only its key: a cut ledger is not seen on the cashier's side until a sale waits in vain.
+    const ledger = `${l.simLedger}: ${ledgerState(l, this.actions.ledgerRunning)}`;
+    const help = `${l.sim}  k ${l.simTap} · r ${l.simRemove} · u ${l.simPlug} · l ${ledger}${this.actions.quit ? ` · q ${l.simQuit}` : ''}`;
     const done = this.#note ? `${l.simDid}: ${this.#note(l)}` : '';
-    // The help comes first; the feedback only where both fit.
-    const note = width(help) + width(done) + 4 <= area.w ? done : '';
-    c.spread({ ...area, x: area.x + 1, w: area.w - 2 }, area.y, help, note, { fg: COLORS.black }, { fg: COLORS.black, bold: true });
+    // The help comes first (all of the row when alone: 78 columns of 80); the feedback only where both fit.
+    const st = { fg: COLORS.black };
+    if (width(help) + 1 + width(done) + 2 <= area.w) c.spread({ ...area, x: area.x + 1, w: area.w - 2 }, area.y, help, done, st, { ...st, bold: true });
+    else c.text(area.x + 1, area.y, help, st, area.w - 2);
     if (this.#open) this.#drawList(c, body, lang);
   }
 
@@ -129,6 +141,8 @@ export class SimPanel implements Overlay {
     });
   }
 }
+
+const ledgerState = (l: Labels, running: boolean): string => (running ? l.simLedgerRunning : l.simLedgerCut);
 
 /** A row of the list: the name and what kind of card it is, in the screen's language. */
 function cardText(card: SimCard, l: Labels, lang: Lang): string {
