@@ -13,6 +13,7 @@ import {
   StatusMsg, type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
+import { FIRMWARE_VERSION } from '../version.ts';
 
 export type LinkEvents = {
   connected: [];
@@ -88,7 +89,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
-    const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark }))));
+    const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, this.#offline()))));
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
@@ -122,7 +123,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const c = this.#client;
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
-    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline', ...this.#mark }), true), 1000);
+    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true), 1000);
     this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
     if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
@@ -163,6 +164,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   #mark: { starts?: number; restored?: true } = {};
   markStatus(mark: { starts?: number; restored?: true }): void { this.#mark = mark; }
   get statusMark(): { starts?: number; restored?: true } { return this.#mark; }
+  /** The offline status (the will, a clean stop's): still naming the club and version for `klubkort fleet`. */
+  #offline(): StatusMsg { return { state: 'offline', version: FIRMWARE_VERSION, club: this.cfg.clubId, ...this.#mark }; }
 
   #route(topic: string, payload: Buffer, retained = false): void {
     this.counters.received++;
