@@ -44,6 +44,25 @@ Exit 0: every check passed; 1: a check failed; 64: bad usage; 78: the config can
   --data-dir DIR  the journal's directory (default: the config's dataDir, else ${DEFAULT_DATA_DIR})
 Exit 0: installed (or already current); 65: the bundle was refused; 73: it could not be unpacked
 or switched (the current release is unchanged); 78: no trusted release key.`,
+  fleet: `usage: klubkort fleet --broker URL [--ca F --cert F --key F] [--json] [--state FILE]
+                      [--check [--offline-minutes N] [--queue-minutes M] [--version V]]
+       klubkort fleet update --broker URL [TLS…] (--terminal T… | --club C | --all)
+                      (--version V --url URL --sha256 HEX --size BYTES | --bundle FILE --url URL | --clear)
+  Lists every terminal from its retained status (klubkort/v1/terminals/+/status): club, state,
+  version, since when, queue and its oldest sale, card reader, last update. A klubkort broker takes
+  the certificate of make-ca.sh's "fleet" (listing) or "release" (announcing) on port 8883.
+  --ca, --cert, --key FILE  TLS: the broker's CA, this tool's certificate and key
+  --username U, --password-file F   a password login instead (the file's first line)
+  --json                    the rows (and with --check the problems) as JSON
+  --check                   exit 1 when a terminal is offline longer than --offline-minutes (30),
+                            its oldest unanswered sale is older than --queue-minutes (60), or it
+                            runs a version before --version (default: the newest any terminal runs)
+  --state FILE              remembers when each terminal was first seen offline (for --check)
+  update                    publishes the retained announcement to --terminal T (repeatable), every
+                            terminal of --club C, or --all; --bundle FILE takes the version, SHA-256
+                            and size from the bundle; --clear withdraws it. The terminal trusts the
+                            bundle's signed manifest, never this message.
+Exit 0: done (--check: all well); 1: --check found problems, or the broker failed; 64: bad usage.`,
   release: `usage: klubkort release keygen --out DIR
   Makes a release signing key (Ed25519) in DIR: klubkort-release-<id>.key, the private key (mode
   0600, never printed; it stays on the release machine) and klubkort-release-<id>.pub, which goes
