@@ -73,6 +73,9 @@ test.serial('a good bundle is installed into releases/<version> and current swit
   const l = layoutOf(root);
   t.is(readlinkSync(l.current), `releases/${VERSION}`);
   t.false(existsSync(l.previous));
+  // The unit's paths (/opt/klubkort/bin/klubkort.js, …/systemd/foot.ini) lead into current.
+  for (const name of ['bin', 'systemd', 'docs']) t.is(readlinkSync(join(l.app, name)), `current/${name}`);
+  t.true(existsSync(join(l.app, 'systemd/foot.ini')));
   const rel = join(l.releases, VERSION);
   t.is(statSync(join(rel, 'bin/klubkort.js')).mode & 0o777, 0o755);
   t.deepEqual(readFileSync(join(rel, 'manifest.json')), entries[0]!.data);
@@ -82,7 +85,7 @@ test.serial('a good bundle is installed into releases/<version> and current swit
   // (with its own compiled sqlite3) to install the next release: a signed build of a new version.
   const dataDir = join(root, 'var/lib/klubkort');
   await (await Journal.open(dataDir, 'kasse-1')).close();
-  const current = join(l.current, 'bin/klubkort.js');
+  const current = join(l.app, 'bin/klubkort.js');
   const help = spawnSync(process.execPath, [current, '--help'], { encoding: 'utf8' });
   t.is(help.status, 0, help.stderr);
   const next = '0.1.1-test.2';
@@ -92,7 +95,7 @@ test.serial('a good bundle is installed into releases/<version> and current swit
   t.is(r2.status, 0, r2.stderr);
   t.is(readlinkSync(l.current), `releases/${next}`);
   t.is(readlinkSync(l.previous), `releases/${VERSION}`);
-  t.is(spawnSync(process.execPath, [join(l.current, 'bin/klubkort.js'), '--help']).status, 0);
+  t.is(spawnSync(process.execPath, [current, '--help']).status, 0);
 
   // A rollback is the same switch the other way; installing what is current again changes nothing.
   t.deepEqual(await rollBack(l), { current: VERSION, previous: next });
@@ -187,6 +190,17 @@ test.serial('something that is not a bundle is refused', refusedBeforeUnpacking(
   writeFileSync(f, readFileSync(good).subarray(0, 5000));
   return f;
 }));
+
+test.serial('a terminal installed from a checkout (real directories where the links go) is refused before anything is unpacked', (t) => {
+  const root = terminalRoot(base, key);
+  mkdirSync(join(root, 'opt/klubkort/bin'), { recursive: true });
+  writeFileSync(join(root, 'opt/klubkort/bin/klubkort.js'), '// the checkout\n');
+  const before = tree(root);
+  const r = update(root, good);
+  t.is(r.status, 73);
+  t.regex(r.stderr, /opt\/klubkort\/bin is not a link to current\/bin \(installed from a checkout\?\)/);
+  t.deepEqual(tree(root), before);
+});
 
 /** A journal in ROOT/var/lib/klubkort at `version`, its last migration saying `readableBy`. */
 async function journalAt(root: string, version: number, readableBy: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { syncDir, unpackBundle, verifyBundle } from './bundle.ts';
 import type { HostFacts } from './manifest.ts';
-import { installedManifest, layoutOf, linkedVersion, prune, releaseDir, scratchDir, switchTo } from './releases.ts';
+import { ensureEntryLinks, entryProblem, installedManifest, layoutOf, linkedVersion, prune, releaseDir, scratchDir, switchTo } from './releases.ts';
 
 export class InstallError extends Error {
   override name = 'InstallError';
@@ -24,12 +24,15 @@ export async function installBundle(o: { root: string; bundle: string; trusted: 
   const l = layoutOf(o.root);
   const v = await verifyBundle(o.bundle, o.trusted, o.host);
   const version = v.manifest.version;
+  const entries = entryProblem(l);
+  if (entries) throw new InstallError(entries);
   const installed = installedManifest(l, version);
   if (installed && !installed.equals(v.manifestBytes)) {
     // Replacing it could leave `current` or `previous` naming half a release: a new build gets a new version.
     throw new InstallError(`release ${version} is already installed from another build; give the new build a version of its own`);
   }
   if (installed && linkedVersion(l.current) === version) {
+    await ensureEntryLinks(l);
     return { outcome: 'already_current', version, previous: linkedVersion(l.previous), keyId: v.keyId, removed: [] };
   }
   if (!installed) {
@@ -45,5 +48,6 @@ export async function installBundle(o: { root: string; bundle: string; trusted: 
     await syncDir(l.releases);
   }
   const { previous } = await switchTo(l, version);
+  await ensureEntryLinks(l);
   return { outcome: 'installed', version, previous, keyId: v.keyId, removed: prune(l) };
 }

@@ -2,10 +2,11 @@
 //   /opt/klubkort/releases/<version>/   one unpacked bundle each, complete or absent (renamed in whole)
 //   /opt/klubkort/current  -> releases/<version>   what the unit runs
 //   /opt/klubkort/previous -> releases/<version>   what a rollback goes back to
+//   /opt/klubkort/bin, systemd, docs -> current/…  the paths the unit (and /usr/local/bin/klubkort) name
 // Each link is replaced by renaming a new one over it, so after a power cut at any moment each
 // names a complete release; a rollback is the same switch the other way.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { syncDir } from './bundle.ts';
 import { MANIFEST_NAME } from './manifest.ts';
@@ -101,4 +102,38 @@ export function prune(l: Layout): string[] {
     removed.push(name);
   }
   return removed;
+}
+
+/** What the unit and /usr/local/bin/klubkort name below /opt/klubkort: links into `current`. */
+export const ENTRY_LINKS = ['bin', 'systemd', 'docs'] as const;
+
+/**
+ * Why the entry links cannot be made: a checkout installed by install.sh has real directories
+ * there, which the unit would keep running whatever `current` says. Null: none, or already links.
+ */
+export function entryProblem(l: Layout): string | null {
+  for (const name of ENTRY_LINKS) {
+    const path = join(l.app, name);
+    let st;
+    try { st = lstatSync(path); } catch { continue; }
+    if (!st.isSymbolicLink() || readlinkSync(path) !== `current/${name}`) {
+      return `${path} is not a link to current/${name} (installed from a checkout?): the unit would keep running what is there; `
+        + 'move the old installation away first';
+    }
+  }
+  return null;
+}
+
+/** Makes the missing entry links (each a new link renamed into place). */
+export async function ensureEntryLinks(l: Layout): Promise<void> {
+  let made = false;
+  for (const name of ENTRY_LINKS) {
+    const path = join(l.app, name);
+    if (lstatSync(path, { throwIfNoEntry: false })) continue;
+    const tmp = `${path}.new-${randomBytes(4).toString('hex')}`;
+    symlinkSync(`current/${name}`, tmp);
+    renameSync(tmp, path);
+    made = true;
+  }
+  if (made) await syncDir(l.app);
 }
