@@ -145,6 +145,16 @@ test.serial('fleet update announces a release with the release tool\'s certifica
   t.regex(http.stderr, /url: an https URL/);
 });
 
+test.serial('a card reader unplugged at the terminal shows in its status and in the fleet, and plugged back', async (t) => {
+  const readerOf = () => JSON.parse(retained.get(topics.status('kasse-1')) ?? '{}').reader;
+  await observer.publishAsync(topics.simReader('kasse-1'), JSON.stringify({ action: 'unplug' }), { qos: 1 });
+  await until(() => readerOf() === 'unplugged', 'the status says unplugged');
+  t.like((JSON.parse(fleet('fleet', '--json').stdout) as Record<string, unknown>[])[0], { terminal: 'kasse-1', reader: 'unplugged' });
+  await observer.publishAsync(topics.simReader('kasse-1'), JSON.stringify({ action: 'plug' }), { qos: 1 });
+  await until(() => readerOf() === 'ready', 'the status says ready again');
+  t.pass();
+});
+
 test.serial('a terminal that stops says offline with its club and version, and the fleet still lists it so', async (t) => {
   await terminal!.stop();
   terminal = null;
