@@ -12,11 +12,12 @@ import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../firmware/journal/migrati
 import { manifestBytes, MANIFEST_NAME, SIGNATURE_NAME, type Arch, type Manifest, type ManifestFile } from '../firmware/release/manifest.ts';
 import { signManifest } from '../firmware/release/signing.ts';
 import { tarPieces, type TarFile } from '../firmware/release/tar.ts';
+import { buildDist } from './build.ts';
 
 export const PROJECT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
-/** What of the checkout goes into a release besides node_modules and package.json. */
-const APP_ITEMS = ['dist', 'bin/klubkort.js', 'systemd', 'docs', 'README.md', 'PRIVACY.md'];
+/** What of the checkout goes into a release besides dist/ (built anew), node_modules and package.json. */
+const APP_ITEMS = ['bin/klubkort.js', 'systemd', 'docs', 'README.md', 'PRIVACY.md'];
 /** Dependencies that only build or run the sources: a release runs dist/. */
 const BUILD_ONLY = ['tsx', 'esbuild'];
 /** Debian suite whose arm64 packages give the cross link its libpcsclite and the check its Node. */
@@ -141,15 +142,15 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   const log = join(work, `build-${o.arch}.log`);
   rmSync(log, { force: true });
 
-  say('building dist/');
-  run(process.execPath, ['--import', 'tsx', join(PROJECT, 'scripts/build.ts')], { cwd: PROJECT, log });
-  lap('dist');
-
   const pkg = releasePackageJson(o.version);
   const version = pkg.version as string;
   const stage = join(work, `stage-${o.arch}`);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
+  // Its own dist/: the checkout's may be in use (a daemon, a test running from it).
+  say('building dist/');
+  await buildDist(join(stage, 'dist'));
+  lap('dist');
   writeFileSync(join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   cpSync(join(PROJECT, 'package-lock.json'), join(stage, 'package-lock.json'));
   say('production node_modules (npm install --omit=dev)');
@@ -208,6 +209,7 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
     else entries.push({ path: item, from: src });
   }
   for (const f of ['package.json', 'package-lock.json']) entries.push({ path: f, from: join(stage, f) });
+  for (const f of walk(join(stage, 'dist'))) entries.push({ path: join('dist', f), from: join(stage, 'dist', f) });
   for (const f of walk(nm)) entries.push({ path: join('node_modules', f), from: join(nm, f) });
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
