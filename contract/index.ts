@@ -6,6 +6,7 @@ export * from './ledger-records.ts';
 export * from './transactions.ts';
 export * from './results.ts';
 export * from './status.ts';
+export * from './release.ts';
 export * from './terminal-rules.ts';
 export * from './simulator.ts';
 export * from './screen.ts';

@@ -48,7 +48,8 @@ export interface RulesView { leftToday: number | null; blockedItem: string | nul
  * The card reader as the cashier sees it: `not_answering` while it is on USB but silent (the
  * terminal is healing it), `replug` once healing failed and only pulling the plug helps.
  */
-export type ReaderStatus = 'ready' | 'unplugged' | 'not_answering' | 'replug';
+export const READER_STATUSES = ['ready', 'unplugged', 'not_answering', 'replug'] as const;
+export type ReaderStatus = (typeof READER_STATUSES)[number];
 
 /**
  * Why the terminal decides offline, as the status bar says it: the broker cannot be reached, refuses

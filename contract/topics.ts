@@ -15,6 +15,9 @@ export const topics = {
   tx: (terminal: string) => `${PREFIX}terminals/${terminal}/tx`,
   results: (terminal: string) => `${PREFIX}terminals/${terminal}/results`,
   status: (terminal: string) => `${PREFIX}terminals/${terminal}/status`,
+  /** 1.2 draft: the release tool's retained announcement. */
+  update: (terminal: string) => `${PREFIX}terminals/${terminal}/update`,
+  allStatuses: () => `${PREFIX}terminals/+/status`,
   simReader: (terminal: string) => `${PREFIX}sim/${terminal}/reader`,
   simKeys: (terminal: string) => `${PREFIX}sim/${terminal}/keys`,
   simScreen: (terminal: string) => `${PREFIX}sim/${terminal}/screen`,

@@ -27,7 +27,7 @@ ca=$1 terminal=$2 club=$3 out=$4
 
 [[ $terminal =~ $TERMINAL_RE ]] || die "terminal id '$terminal' must match $TERMINAL_RE"
 [[ $club =~ $CLUB_RE ]] || die "club id '$club' must match $CLUB_RE"
-[[ $terminal != ledger ]] || die "'ledger' is the ledger's identity, not a terminal id"
+[[ $terminal != ledger && $terminal != release && $terminal != fleet ]] || die "'$terminal' is the identity of the ledger or a fleet tool (make-ca.sh), not a terminal id"
 [[ -f $ca/ca.crt && -f $ca/ca.key ]] || die "no CA in $ca (create one with make-ca.sh)"
 [[ -f $acl ]] || die "ACL file $acl not found (start from systemd/mosquitto/klubkort.acl)"
 check_acl=$(dirname "$acl")/klubkort-check.acl

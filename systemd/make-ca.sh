@@ -4,7 +4,9 @@
 # CA_DIR/ca.key, ca.crt        the CA (keep ca.key offline; it signs every terminal)
 # CA_DIR/broker.key, .crt      the broker's TLS certificate, valid for each BROKER_HOST (name or IP)
 # CA_DIR/ledger.key, .crt      the ledger's client certificate (CN "ledger", the ACL's ledger user)
-# Re-running keeps an existing CA and keys and issues the two certificates again.
+# CA_DIR/release.key, .crt     the release tool's (CN "release": `klubkort fleet update` announces updates)
+# CA_DIR/fleet.key, .crt       the fleet view's (CN "fleet": `klubkort fleet` reads the terminals' statuses)
+# Re-running keeps an existing CA and keys and issues the certificates again.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/pki-common.sh"
@@ -29,7 +31,9 @@ done
 new_key "$ca/broker.key"
 sign "$ca" "$ca/broker.key" "$1" "$ca/broker.crt" "basicConstraints=critical,CA:FALSE" \
   "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" "subjectAltName=$(IFS=,; echo "${san[*]}")"
-new_key "$ca/ledger.key"
-sign "$ca" "$ca/ledger.key" ledger "$ca/ledger.crt" "basicConstraints=critical,CA:FALSE" \
-  "keyUsage=critical,digitalSignature" "extendedKeyUsage=clientAuth"
-echo "CA in $ca: ca.crt, broker.crt/.key for $*, ledger.crt/.key"
+for client in ledger release fleet; do
+  new_key "$ca/$client.key"
+  sign "$ca" "$ca/$client.key" "$client" "$ca/$client.crt" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=clientAuth"
+done
+echo "CA in $ca: ca.crt, broker.crt/.key for $*, ledger.crt/.key, release.crt/.key, fleet.crt/.key"

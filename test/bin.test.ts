@@ -16,7 +16,7 @@ function project(t: import('ava').ExecutionContext): { dir: string; which: () =>
   for (const d of ['bin', 'dist', 'contract', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(join(process.cwd(), 'bin/klubkort.js'), join(dir, 'bin/klubkort.js'));
   symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  writeFileSync(join(dir, 'package.json'), '{"type":"module","engines":{"node":">=20.17.0"}}');
   const main = (what: string) => `export async function main(argv: string[]): Promise<number> { process.stdout.write('${what} ' + argv.join(' ')); return 0; }\n`;
   writeFileSync(join(dir, 'bin/commands.ts'), main('sources'));
   writeFileSync(join(dir, 'dist/main.js'), main('bundle').replace(/: string\[\]|: Promise<number>/g, ''));
@@ -46,4 +46,12 @@ test('without a build the sources run', async (t) => {
   const p = project(t);
   rmSync(join(p.dir, 'dist'), { recursive: true });
   t.is(await p.which(), 'sources status');
+});
+
+test('a release (dist/ and no sources) runs its bundle, however old it is', async (t) => {
+  const p = project(t);
+  for (const d of ['contract', 'firmware', 'hal', 'sim']) rmSync(join(p.dir, d), { recursive: true });
+  rmSync(join(p.dir, 'bin/commands.ts'));
+  age(join(p.dir, 'dist/main.js'), 3600);
+  t.is(await p.which(), 'bundle status');
 });

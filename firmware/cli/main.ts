@@ -10,6 +10,7 @@ import { startDaemon, handleSignals, DataDirError } from './daemon.ts';
 import { askControl } from '../control/socket.ts';
 import { DataDirLockedError } from './data-dir-lock.ts';
 import { JournalOwnerError } from '../journal/journal.ts';
+import { JournalTooNewError } from '../journal/migrations.ts';
 import { parseArgs } from 'node:util';
 import { formatStatus } from './status-format.ts';
 import type { TerminalSnapshot } from '../terminal/terminal.ts';
@@ -28,6 +29,9 @@ export const USAGE = `usage: klubkort <command> [options]
   selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker
   outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)
   card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)
+  update --bundle FILE                   install a signed release bundle and switch to it
+  release keygen --out DIR               make a release signing key (for the release machine)
+  fleet --broker URL [--check] [update]  every terminal from its retained status; announce an update
 Every command answers --help.`;
 
 export interface MainOptions {
@@ -69,7 +73,7 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
         if (e instanceof DataDirError) return failed(e, 73, cfg.dataDir);
         // Another daemon holds the data dir: it may stop, so this start is simply tried again.
         if (e instanceof DataDirLockedError) { process.stderr.write(`klubkort: ${e.message}\n`); return 75; }
-        if (e instanceof JournalOwnerError) return failed(e, 65, cfg.dataDir);
+        if (e instanceof JournalOwnerError || e instanceof JournalTooNewError) return failed(e, 65, cfg.dataDir);
         throw e;
       }
       handleSignals(d);
@@ -110,6 +114,18 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
     case 'card': {
       const { cardCommand } = await import('./card.ts');
       return cardCommand(rest);
+    }
+    case 'update': {
+      const { updateCommand } = await import('./update.ts');
+      return updateCommand(rest);
+    }
+    case 'release': {
+      const { releaseCommand } = await import('./release.ts');
+      return releaseCommand(rest);
+    }
+    case 'fleet': {
+      const { fleetCommand } = await import('./fleet.ts');
+      return fleetCommand(rest);
     }
     case 'outputs-off': {
       const { outputsOffCommand } = await import('./outputs-off.ts');

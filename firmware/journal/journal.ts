@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Db } from './db.ts';
-import { migrate } from './migrations.ts';
+import { migrate, JournalTooNewError } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
@@ -40,7 +40,13 @@ export class Journal {
       throw new JournalOwnerError(`the journal ${file} belongs to terminal ${owner}, not ${terminalId}: it was copied from another terminal; `
         + 'it is left unchanged (move it away to start this terminal with an empty journal)');
     }
-    await migrate(db);
+    try {
+      await migrate(db);
+    } catch (e) {
+      await db.close();
+      if (e instanceof JournalTooNewError) throw new JournalTooNewError(`${file}: ${e.message}`);
+      throw e;
+    }
     if (terminalId !== undefined && owner === null) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.

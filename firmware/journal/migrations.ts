@@ -168,14 +168,47 @@ export const migrations: string[] = [
   `,
 ];
 
+/** The schema this release migrates a journal to (PRAGMA user_version). */
+export const JOURNAL_SCHEMA = migrations.length;
+
+/**
+ * The oldest schema whose releases can still open a journal of JOURNAL_SCHEMA: every migration after
+ * it only adds (a table, a column with a default, an index, a trigger of its own), so such a release
+ * reads and writes the journal as before, and a rollback to it loses nothing. A migration that
+ * changes or removes what an older release uses must raise this to its own number.
+ */
+export const JOURNAL_READABLE_BY = 6;
+
+/** meta key: JOURNAL_READABLE_BY of the release that migrated the journal last. */
+export const READABLE_BY_KEY = 'schema_readable_by';
+
+export class JournalTooNewError extends Error {
+  override name = 'JournalTooNewError';
+}
+
+/** What a journal of schema `version` needs of a release: the schema it must write at least. */
+export const neededSchema = (version: number, readableBy: number | null): number => Math.min(version, readableBy ?? version);
+
 export async function migrate(db: Db): Promise<number> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
   let version = row?.user_version ?? 0;
+  if (version > JOURNAL_SCHEMA) {
+    // Migrated by a newer release (and this one rolled back to): fine while that release said its
+    // migrations only add; anything else is refused before a single write.
+    const mark = await db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [READABLE_BY_KEY]);
+    const needed = neededSchema(version, mark ? Number(mark.value) : null);
+    if (needed > JOURNAL_SCHEMA) {
+      throw new JournalTooNewError(`the journal has schema ${version}, which releases writing schema ${needed} or later can open; this release writes ${JOURNAL_SCHEMA}: it is left unchanged (run a newer release)`);
+    }
+    return version;
+  }
+  const from = version;
   for (; version < migrations.length; version++) {
     await db.tx(async (q) => {
       await q.exec(migrations[version]!);
       await q.exec(`PRAGMA user_version = ${version + 1}`);
     });
   }
+  if (version !== from) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [READABLE_BY_KEY, String(JOURNAL_READABLE_BY)]);
   return version;
 }

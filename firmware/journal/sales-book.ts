@@ -265,8 +265,15 @@ export class SalesBook {
 
   /** Sales and voids not yet answered (the contract's `queue`). */
   async queueLength(): Promise<number> {
-    return (await this.db.read((q) => q.get<{ n: number }>(
-      "SELECT count(*) AS n FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))", [this.unrecorded.txIdsJson()])))!.n;
+    return (await this.queue()).length;
+  }
+
+  /** The queue's length and when its oldest entry was made (null: empty), in one read. */
+  async queue(): Promise<{ length: number; oldest: string | null }> {
+    const r = (await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
+      "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))",
+      [this.unrecorded.txIdsJson()])))!;
+    return { length: r.n, oldest: r.oldest };
   }
 
   /**

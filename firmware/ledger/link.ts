@@ -14,6 +14,7 @@ import {
   StatusMsg, type OfflineReason, type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
+import { FIRMWARE_VERSION } from '../version.ts';
 
 export type LinkEvents = {
   connected: [];
@@ -161,7 +162,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
-    const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark }))));
+    const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, this.#offline()))));
     this.#client = client;
     client.on('connect', () => {
       this.log.info({ failedAttempts: this.#failures, broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
@@ -278,7 +279,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const c = this.#client;
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
-    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline', ...this.#mark }), true), 1000);
+    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true), 1000);
     this.#client = null;
     for (const w of this.#waiting.splice(0)) w(null);
     this.#conn?.refetched?.(false);
@@ -326,6 +327,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   #mark: { starts?: number; restored?: true } = {};
   markStatus(mark: { starts?: number; restored?: true }): void { this.#mark = mark; }
   get statusMark(): { starts?: number; restored?: true } { return this.#mark; }
+  /** The offline status (the will, a clean stop's): still naming the club and version for `klubkort fleet`. */
+  #offline(): StatusMsg { return { state: 'offline', version: FIRMWARE_VERSION, club: this.cfg.clubId, ...this.#mark }; }
 
   /**
    * The connection's retained messages, in the connect's filter order (own status, ledger status,

@@ -1,16 +1,25 @@
 // The terminal's retained status (contract § Terminal status) and the queue count the screen shows:
-// published at every connection and whenever the number of unanswered sales and voids changes.
+// published at every connection and whenever what it says changes (the number of unanswered sales
+// and voids, the oldest of them, the card reader's state).
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from '../ledger/link.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
-import { CONTRACT_VERSION } from '../../contract/index.ts';
+import { CONTRACT_VERSION, type ReaderStatus } from '../../contract/index.ts';
 
 /** The queue is counted again this often, whatever else happened. */
 const RECOUNT_MS = 60_000;
 
+/** What the status tells `klubkort fleet` besides the contract's fields. */
+export interface FleetFacts {
+  club: string;
+  reader: () => ReaderStatus;
+}
+
 export class StatusPublisher {
   #queue = 0;
+  #oldest: string | null = null;
+  #reader: ReaderStatus | null = null;
   #since = '';
   #timer: NodeJS.Timeout | null = null;
   readonly #onConnected = (): void => { this.#since = this.now().toISOString(); void this.publish(); };
@@ -20,13 +29,15 @@ export class StatusPublisher {
   constructor(private readonly link: LedgerLink, private readonly sync: LedgerSync, private readonly journal: Journal,
     private readonly now: () => Date, private readonly changed: () => void,
     /** The first status waits for this: the retained one must be read before it is replaced. */
-    private readonly ready: () => Promise<void> = () => Promise.resolve()) {}
+    private readonly ready: () => Promise<void> = () => Promise.resolve(),
+    private readonly facts: FleetFacts | null = null) {}
 
   get queue(): number { return this.#queue; }
 
   /** Counts the queue and follows the connection and the ledger's answers from now on. */
   async start(): Promise<void> {
-    this.#queue = await this.journal.sales.queueLength();
+    ({ length: this.#queue, oldest: this.#oldest } = await this.journal.sales.queue());
+    this.#reader = this.facts?.reader() ?? null;
     this.link.on('connected', this.#onConnected);
     this.sync.on('queueChanged', this.#onQueueChanged);
     this.#timer = setInterval(this.#onQueueChanged, RECOUNT_MS);
@@ -38,19 +49,26 @@ export class StatusPublisher {
     this.sync.off('queueChanged', this.#onQueueChanged);
   }
 
-  /** Counts the queue again; a changed count is shown and published. */
+  /** Counts the queue again and looks at the reader; a change is published (a changed count also shown). */
   async refresh(): Promise<void> {
     // Timers and ledger events call this unawaited, also while stop() closes the journal: a read
     // that fails then changes nothing (it was an unhandled rejection).
-    const q = await this.journal.sales.queueLength().catch(() => this.#queue);
-    if (q === this.#queue) return;
-    this.#queue = q;
-    this.changed();
+    const q = await this.journal.sales.queue().catch(() => ({ length: this.#queue, oldest: this.#oldest }));
+    const reader = this.facts?.reader() ?? null;
+    const counted = q.length !== this.#queue;
+    if (!counted && q.oldest === this.#oldest && reader === this.#reader) return;
+    this.#queue = q.length;
+    this.#oldest = q.oldest;
+    this.#reader = reader;
+    if (counted) this.changed();
     await this.publish();
   }
 
   async publish(): Promise<void> {
     await this.ready();
-    await this.link.publishStatus({ state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION, ...this.link.statusMark });
+    const fleet = this.facts ? { club: this.facts.club, reader: this.#reader ?? undefined, queueOldest: this.#oldest } : {};
+    await this.link.publishStatus({
+      state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION, ...fleet, ...this.link.statusMark,
+    });
   }
 }

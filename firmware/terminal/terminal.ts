@@ -80,7 +80,8 @@ export class Terminal {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
     }, () => this.controller.render());
-    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked);
+    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked,
+      { club: config.clubId, reader: () => hardware.reader.status });
     this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
     this.businessDay = new BusinessDay(journal, clock, config.timeZone);
@@ -176,7 +177,7 @@ export class Terminal {
     hardware.keypad.on('key', (k) => controller.onKey(k));
     hardware.reader.on('card', (tap) => void controller.onCard(tap).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
     hardware.reader.on('detached', () => log.warn('card reader detached'));
-    hardware.reader.on('status', (status) => controller.setReaderStatus(status));
+    hardware.reader.on('status', (status) => { controller.setReaderStatus(status); void this.status.refresh(); });
     hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });
 
     await hardware.display.start();

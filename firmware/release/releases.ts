@@ -1,0 +1,139 @@
+// The releases on a terminal:
+//   /opt/klubkort/releases/<version>/   one unpacked bundle each, complete or absent (renamed in whole)
+//   /opt/klubkort/current  -> releases/<version>   what the unit runs
+//   /opt/klubkort/previous -> releases/<version>   what a rollback goes back to
+//   /opt/klubkort/bin, systemd, docs -> current/…  the paths the unit (and /usr/local/bin/klubkort) name
+// Each link is replaced by renaming a new one over it, so after a power cut at any moment each
+// names a complete release; a rollback is the same switch the other way.
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { syncDir } from './bundle.ts';
+import { MANIFEST_NAME } from './manifest.ts';
+
+export const APP_DIR = '/opt/klubkort';
+
+export interface Layout {
+  app: string;
+  releases: string;
+  current: string;
+  previous: string;
+}
+
+export function layoutOf(root: string): Layout {
+  const app = join(root, APP_DIR);
+  return { app, releases: join(app, 'releases'), current: join(app, 'current'), previous: join(app, 'previous') };
+}
+
+/** Leftovers of an interrupted unpack or removal start with this; they are never a release. */
+const SCRATCH = /^\.(staging|trash)-/;
+
+/** The version a link names (releases/<version>), or null when there is no such link. */
+export function linkedVersion(link: string): string | null {
+  let target: string;
+  try { target = readlinkSync(link); } catch { return null; }
+  return target.startsWith('releases/') ? basename(target) : null;
+}
+
+export const releaseDir = (l: Layout, version: string): string => join(l.releases, version);
+
+/** A scratch directory for a new release, beside the releases so the final rename stays on one file system. */
+export function scratchDir(l: Layout, kind: 'staging' | 'trash', version: string): string {
+  return join(l.releases, `.${kind}-${version}-${randomBytes(4).toString('hex')}`);
+}
+
+/** The manifest an installed release was unpacked with (null: none there). */
+export function installedManifest(l: Layout, version: string): Buffer | null {
+  try { return readFileSync(join(releaseDir(l, version), MANIFEST_NAME)); } catch { return null; }
+}
+
+/** `link` → releases/<version>, atomically: a new link renamed over the old one. */
+async function pointLink(l: Layout, link: string, version: string): Promise<void> {
+  const tmp = `${link}.new-${randomBytes(4).toString('hex')}`;
+  symlinkSync(`releases/${version}`, tmp);
+  try {
+    renameSync(tmp, link);
+  } catch (e) {
+    unlinkSync(tmp);
+    throw e;
+  }
+  await syncDir(l.app);
+}
+
+/**
+ * Makes `version` current. The release that was current becomes `previous` first, so that at every
+ * moment `previous` and `current` each name a complete release.
+ */
+export async function switchTo(l: Layout, version: string): Promise<{ previous: string | null }> {
+  if (!existsSync(join(releaseDir(l, version), MANIFEST_NAME))) throw new Error(`release ${version} is not installed`);
+  const was = linkedVersion(l.current);
+  if (was !== null && was !== version) await pointLink(l, l.previous, was);
+  await pointLink(l, l.current, version);
+  return { previous: was !== null && was !== version ? was : linkedVersion(l.previous) };
+}
+
+/** The rollback: `previous` becomes current and the release that was current becomes previous. */
+export async function rollBack(l: Layout): Promise<{ current: string; previous: string | null }> {
+  const back = linkedVersion(l.previous);
+  if (back === null) throw new Error('there is no previous release to go back to');
+  const { previous } = await switchTo(l, back);
+  return { current: back, previous };
+}
+
+/**
+ * Removes every release but the current and the previous one, and the leftovers of interrupted
+ * work; each renamed out of the way first, so a power cut never leaves half a release under its name.
+ */
+export function prune(l: Layout): string[] {
+  const keep = new Set([linkedVersion(l.current), linkedVersion(l.previous)]);
+  const removed: string[] = [];
+  let names: string[];
+  try { names = readdirSync(l.releases); } catch { return removed; }
+  for (const name of names) {
+    if (keep.has(name)) continue;
+    const path = join(l.releases, name);
+    if (SCRATCH.test(name)) {
+      rmSync(path, { recursive: true, force: true });
+      continue;
+    }
+    const trash = scratchDir(l, 'trash', name);
+    renameSync(path, trash);
+    rmSync(trash, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** What the unit and /usr/local/bin/klubkort name below /opt/klubkort: links into `current`. */
+export const ENTRY_LINKS = ['bin', 'systemd', 'docs'] as const;
+
+/**
+ * Why the entry links cannot be made: a checkout installed by install.sh has real directories
+ * there, which the unit would keep running whatever `current` says. Null: none, or already links.
+ */
+export function entryProblem(l: Layout): string | null {
+  for (const name of ENTRY_LINKS) {
+    const path = join(l.app, name);
+    let st;
+    try { st = lstatSync(path); } catch { continue; }
+    if (!st.isSymbolicLink() || readlinkSync(path) !== `current/${name}`) {
+      return `${path} is not a link to current/${name} (installed from a checkout?): the unit would keep running what is there; `
+        + 'move the old installation away first';
+    }
+  }
+  return null;
+}
+
+/** Makes the missing entry links (each a new link renamed into place). */
+export async function ensureEntryLinks(l: Layout): Promise<void> {
+  let made = false;
+  for (const name of ENTRY_LINKS) {
+    const path = join(l.app, name);
+    if (lstatSync(path, { throwIfNoEntry: false })) continue;
+    const tmp = `${path}.new-${randomBytes(4).toString('hex')}`;
+    symlinkSync(`current/${name}`, tmp);
+    renameSync(tmp, path);
+    made = true;
+  }
+  if (made) await syncDir(l.app);
+}
