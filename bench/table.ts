@@ -1,4 +1,4 @@
-// `node --import tsx bench/table.ts [results.json]`: the README's Benchmarks table, from a results file.
+// `node --import tsx bench/table.ts [results.json]`: the table of docs/benchmarks.md, from a results file.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatRatio, type Figure } from './stats.ts';

@@ -1,4 +1,4 @@
-// The ledger contract (../shared/protocol.md, version 1.1), section by section. The bottom layer:
+// The ledger contract (docs/contract.md, version 1.1), section by section. The bottom layer:
 // it imports nothing of the project; hal/, firmware/ and sim/ import it.
 export * from './conventions.ts';
 export * from './topics.ts';
