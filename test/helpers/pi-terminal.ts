@@ -13,6 +13,7 @@ import type { SimClient } from './sim-client.ts';
 import { createPiHardware } from '../../hal/pi/index.ts';
 import { probePcscd } from '../../hal/pi/pcsc-session.ts';
 import { createLogger } from '../../firmware/log.ts';
+import { text } from '../../firmware/i18n.ts';
 import { demoChildren } from '../../sim/demo-club.ts';
 import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
 
@@ -69,9 +70,17 @@ async function sellWith(sim: SimClient, card: VirtualCard, lift: (c: VirtualCard
   await sim.waitScreen('basket');
   await sim.key('enter');
   await sim.waitScreen('tap');
-  await card.insert();
-  const next = await sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'confirm' || s.screen === 'result'), 'confirm or result', 15_000);
-  await lift(card);
+  let next: ScreenModel | undefined;
+  // A read that failed (the first after PC/SC came back can, on a busy machine) says so on the tap
+  // screen: the cashier has the card tapped again, as here, at most twice more.
+  for (let attempt = 0; !next; attempt++) {
+    const from = sim.screens.length;
+    await card.insert();
+    const seenNow = await sim.waitFor(() => sim.screens.slice(from).find((s) => s.screen === 'confirm' || s.screen === 'result'
+      || (attempt < 2 && s.screen === 'tap' && s.message === text(s.view.lang, 'readError'))), 'confirm or result', 15_000);
+    await lift(card);
+    if (seenNow.screen !== 'tap') next = seenNow;
+  }
   if (next.screen === 'confirm') await sim.key('enter');
   const result = await sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'result' && s.result?.status !== undefined && !s.view.busy), 'result', 15_000);
   await sim.leave();
