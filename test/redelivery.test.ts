@@ -14,7 +14,7 @@ import { DEMO_CLUB_ID } from '../sim/demo-club.ts';
 
 const C = DEMO_CLUB_ID;
 
-test('a copy of a message handed on is recognised by id, topic and payload, only first on the next connection', async (t) => {
+test('a copy of a message handed on is recognised by id, topic and payload, early on the next connection', async (t) => {
   const { Redelivery } = await import('../firmware/ledger/redelivery.ts');
   const a = Buffer.from('a');
   const r = new Redelivery();
@@ -37,6 +37,15 @@ test('a copy of a message handed on is recognised by id, topic and payload, only
   u.ended(); // a connection that brought nothing
   t.true(u.again(8, 'x', a), 'still looked out for after a connection that brought nothing');
   t.false(u.again(undefined, 'x', a), 'QoS 0 has no id');
+  // Seen in a fresh-clone run on a busy machine: a new message (a retained one of the new
+  // subscription) came ahead of a copy, which was then handed on twice.
+  const v = new Redelivery();
+  v.again(5, 'x', a);
+  v.again(6, 'y', a);
+  v.ended();
+  t.false(v.again(40, 'z', a), 'a new message first');
+  t.true(v.again(6, 'y', a), 'a copy after a new message is still a copy');
+  t.true(v.again(5, 'x', a));
 });
 
 for (const broker of ['aedes', 'mosquitto'] as const) {

@@ -19,6 +19,8 @@ export class Redelivery {
   #recent: Recent = new Map();
   /** The last messages of the connections that ended, while their copies may still come. */
   #before: Recent | null = null;
+  /** Messages of this connection looked at for copies so far. */
+  #looked = 0;
 
   /** The connection ended: its last messages may come again on the next. */
   ended(): void {
@@ -27,13 +29,17 @@ export class Redelivery {
     for (const [id, digest] of this.#recent) remember(before, id, digest);
     this.#before = before;
     this.#recent = new Map();
+    this.#looked = 0;
   }
 
   /**
    * True when this message is a copy of one already handed on: the same id, topic and payload as
-   * one of the last of an ended connection. Brokers send such copies first on a new connection,
-   * in their order, ahead of anything new: the first message that is not one ends the lookout (an
-   * id is reused once its PUBACK arrived, and aedes begins each connection at a random id).
+   * one of the last of an ended connection. Brokers send such copies early on a new connection,
+   * but not always ahead of everything new (on a busy machine aedes sent a retained message of the
+   * new subscription first), so the lookout lasts the connection's first REMEMBERED messages. An
+   * id is reused once its PUBACK arrived, and aedes begins each connection at a random id: a new
+   * message taken for a copy needs the same id, topic and payload, and every message of the
+   * contract is idempotent (versioned records, content-addressed photos, results by txId).
    */
   again(id: number | undefined, topic: string, payload: Buffer): boolean {
     if (id === undefined) return false;
@@ -44,7 +50,7 @@ export class Redelivery {
         before.delete(id);
         return true;
       }
-      this.#before = null;
+      if (++this.#looked >= REMEMBERED || before.size === 0) this.#before = null;
     }
     remember(this.#recent, id, digest);
     return false;

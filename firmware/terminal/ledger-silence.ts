@@ -2,14 +2,16 @@
 // status `online` while the ledger itself does not answer: a hung or paused process, or a connection
 // the broker has not yet found dead (its will comes only then). The terminal learns it only when an
 // online sale gets no answer in time; from then the status bar says the ledger is not answering,
-// since that first timeout, until the ledger shows it works again: any answer from it, or a status
-// it publishes anew (a new `since`: the ledger connected again). The same retained status brought
+// since that first timeout, until the ledger shows it works again: an answer that settles one of
+// this terminal's sales or voids (a result that settles nothing, e.g. one for an unknown txId,
+// proves nothing), or a status it publishes anew (a new `since`: the ledger connected again). The same retained status brought
 // again by the terminal's own reconnect says nothing new and ends nothing.
 //
 // Every such sale still waits for its answer's timeout: the contract lets a terminal decide offline
 // at once only while the ledger's status is `offline` (1.1 § Ledger status and the offline age).
 import type { Clock } from '../clock.ts';
 import type { LedgerLink } from '../ledger/link.ts';
+import type { LedgerSync } from '../ledger/sync.ts';
 
 /** What the terminal knows of the ledger's answering. */
 export interface Silence {
@@ -45,16 +47,16 @@ export class LedgerSilence {
   readonly #onStatus = (state: 'online' | 'offline' | null, since: string | null = null): void => this.#apply({ type: 'status', state, since });
 
   /** `changed`: the silence began or ended (the status bar says it). */
-  constructor(private readonly link: Pick<LedgerLink, 'on' | 'off'>, private readonly clock: Pick<Clock, 'now'>,
-    private readonly changed: () => void = () => undefined) {}
+  constructor(private readonly link: Pick<LedgerLink, 'on' | 'off'>, private readonly answers: Pick<LedgerSync, 'on' | 'off'>,
+    private readonly clock: Pick<Clock, 'now'>, private readonly changed: () => void = () => undefined) {}
 
   start(): void {
-    this.link.on('result', this.#onResult);
+    this.answers.on('settled', this.#onResult);
     this.link.on('ledgerStatus', this.#onStatus);
   }
 
   stop(): void {
-    this.link.off('result', this.#onResult);
+    this.answers.off('settled', this.#onResult);
     this.link.off('ledgerStatus', this.#onStatus);
   }
 

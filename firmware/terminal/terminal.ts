@@ -75,7 +75,7 @@ export class Terminal {
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
       () => this.restoreCheck.decided);
     this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, () => this.controller.render());
-    this.silence = new LedgerSilence(this.link, clock, () => this.controller.render());
+    this.silence = new LedgerSilence(this.link, this.sync, clock, () => this.controller.render());
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
