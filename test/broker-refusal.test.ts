@@ -29,6 +29,7 @@ test('the reconnect wait doubles from 1 s and never exceeds 30 s; refusals and s
   t.is(reconnectDelay(1, () => 0.5), 2 * RECONNECT_MIN_MS);
   for (let n = 0; n < 100; n++) for (const r of [0, 0.5, 0.999]) t.true(reconnectDelay(n, () => r) <= RECONNECT_MAX_MS);
   t.is(reconnectDelay(1000, () => 0.5), RECONNECT_MAX_MS);
+  t.is(reconnectDelay(1000, () => 0.999, 2000), 2000, "the config's broker.reconnectMaxSeconds bounds it");
   const coded = (code: unknown) => Object.assign(new Error('x'), { code });
   t.is(troubleOf(coded(5)), 'not_authorized');
   t.is(troubleOf(coded(4)), 'not_authorized');

@@ -34,6 +34,12 @@ export const BrokerConfig = z.object({
   certFile: z.string().min(1).optional(),
   keyFile: z.string().min(1).optional(),
   rejectUnauthorized: z.boolean().default(true),
+  /**
+   * The longest wait between two connection attempts (the waits double from 1 s after each failed
+   * one): a fleet does not hammer a refusing broker, and a terminal is back at most this long after
+   * its broker is.
+   */
+  reconnectMaxSeconds: z.number().int().min(1).max(300).default(30),
 }).strict();
 
 

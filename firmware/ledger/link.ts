@@ -59,17 +59,18 @@ export interface LinkCounters {
 export type LinkTrouble = Exclude<OfflineReason, 'ledger_offline'>;
 
 /**
- * Reconnect waits: the first after RECONNECT_MIN_MS, each failed attempt doubling it up to
- * RECONNECT_MAX_MS, back to the first once connected. A refusing or absent broker is not hammered
- * by a fleet, and a terminal is back at most RECONNECT_MAX_MS (+ a connect) after its broker is.
+ * Reconnect waits: the first after RECONNECT_MIN_MS, each failed attempt doubling it up to the
+ * config's `broker.reconnectMaxSeconds` (default RECONNECT_MAX_MS), back to the first once
+ * connected. A refusing or absent broker is not hammered by a fleet, and a terminal is back at most
+ * that long (+ a connect) after its broker is.
  */
 export const RECONNECT_MIN_MS = 1000;
 export const RECONNECT_MAX_MS = 30_000;
 
 /** The wait before the next attempt after `failures` failed ones in a row; ±20 % so a fleet does not come back in step. */
-export function reconnectDelay(failures: number, random: () => number = Math.random): number {
+export function reconnectDelay(failures: number, random: () => number = Math.random, maxMs = RECONNECT_MAX_MS): number {
   const base = RECONNECT_MIN_MS * 2 ** Math.min(Math.max(failures, 0), 16);
-  return Math.round(Math.min(RECONNECT_MAX_MS, base * (0.8 + 0.4 * random())));
+  return Math.round(Math.min(maxMs, base * (0.8 + 0.4 * random())));
 }
 
 /**
@@ -82,7 +83,7 @@ export function troubleOf(err: Error & { code?: unknown }): LinkTrouble {
   if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return 'tls';
   return 'unreachable';
 }
-export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, will?: StatusMsg): IClientOptions {
+export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId'> & { broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'> }, will?: StatusMsg): IClientOptions {
   const b = cfg.broker;
   const read = (f?: string) => (f ? readFileSync(f) : undefined);
   return {
@@ -181,7 +182,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       this.emit('connected');
     });
     // An attempt begins: the wait before the one after it, should this one fail, grows.
-    client.on('reconnect', () => { client.options.reconnectPeriod = reconnectDelay(++this.#failures); });
+    client.on('reconnect', () => { client.options.reconnectPeriod = reconnectDelay(++this.#failures, Math.random, this.cfg.broker.reconnectMaxSeconds * 1000); });
     client.on('close', () => {
       this.#redelivery.ended();
       const conn = this.#conn;

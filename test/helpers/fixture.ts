@@ -54,7 +54,10 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
       // Once: a terminal restarted while the ledger is stopped is registered already.
       if (!ledger.terminals(DEMO_CLUB_ID).includes(id)) await ledger.addTerminal(DEMO_CLUB_ID, id);
       const config = parseConfig({
-        terminalId: id, clubId: DEMO_CLUB_ID, broker: { url }, dataDir: join(dir, id), hardware: 'sim', headless: true,
+        terminalId: id, clubId: DEMO_CLUB_ID,
+        // Tests stop and start brokers and wait for the terminal: a 2 s longest wait keeps that short
+        // (the 30 s default is broker-refusal.test.ts's).
+        broker: { url, reconnectMaxSeconds: 2 }, dataDir: join(dir, id), hardware: 'sim', headless: true,
         logLevel: 'debug', ...cfg,
       });
       const log = opts.log ?? createLogger({ level: 'debug', destination: logSink(id) }).child({ test: t.title.slice(0, 40) });

@@ -24,7 +24,8 @@ export interface BrokerCheckOptions {
   catalogWaitMs?: number;
 }
 
-type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>;
+/** A check connects once: no reconnect wait to know. */
+type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId'> & { broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'> };
 
 /** The example broker's check port (systemd/mosquitto/klubkort.conf). */
 export const CHECK_PORT = 8884;
