@@ -21,7 +21,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x55);
  * Mounts a `sizeMb` tmpfs for this test. Register it before anything that opens files in it: ava
  * runs teardowns last-registered first, so whatever was opened there is closed before the unmount.
  */
-export function smallDisk(t: ExecutionContext, sizeMb = 4): SmallDisk {
+export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, sizeMb = 4): SmallDisk {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-full-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0700`, 'tmpfs', dir]);
   const filler = join(dir, 'filler');
