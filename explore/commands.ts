@@ -27,13 +27,22 @@ export class InvariantError extends Error {
   constructor(readonly broken: string[]) { super(broken.join('\n')); }
 }
 
+/** No step takes this long unless something hangs (Settle waits at most 45 s + 60 s). */
+const STEP_MS = 150_000;
+
 abstract class Step implements Cmd {
   abstract check(m: Readonly<Model>): boolean;
   abstract act(m: Model, r: Real): Promise<void>;
   abstract toString(): string;
   async run(m: Model, r: Real): Promise<void> {
     r.log(`  ${this}`);
-    await this.act(m, r);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new InvariantError([`step-hung: ${this} did not end within ${STEP_MS / 1000} s`])), STEP_MS); });
+    try {
+      await Promise.race([this.act(m, r), hung]);
+    } finally {
+      clearTimeout(timer);
+    }
     verify(m, r);
   }
 }
@@ -69,9 +78,11 @@ async function toIdle(r: Real): Promise<void> {
   }
 }
 
-/** Waits for a screen; a timeout is not an error (a fault may hold the terminal), the caller goes on. */
-const waitScreen = (r: Real, pred: () => boolean, ms = 15000): Promise<boolean> =>
-  r.w.sim.waitFor(() => pred(), 'screen', ms).then(() => true, () => false);
+/** Waits for a screen; a timeout is not an error (a fault may hold the terminal), the caller goes on. A dead terminal shows nothing more. */
+const waitScreen = (r: Real, pred: () => boolean, ms = 15000): Promise<boolean> => Promise.race([
+  r.w.sim.waitFor(() => pred(), 'screen', ms).then(() => true, () => false),
+  (r.w.terminal?.exited ?? Promise.resolve()).then(() => false),
+]);
 
 class Sale extends Step {
   constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly killAfterMs: number | null, readonly interlude: Step | null) { super(); }
@@ -265,7 +276,8 @@ async function crash(m: Model, r: Real): Promise<void> {
 /** The new process's first screen (a recovered result or idle), so that what it shows is seen before the next step. */
 async function waitReady(r: Real): Promise<void> {
   const n = r.w.sim.screens.length;
-  await waitScreen(r, () => r.w.sim.screens.length > n && ['idle', 'result', 'error'].includes(r.w.sim.screen?.screen ?? ''), 30000);
+  const exited = r.w.terminal?.exited ?? Promise.resolve();
+  await Promise.race([exited, waitScreen(r, () => r.w.sim.screens.length > n && ['idle', 'result', 'error'].includes(r.w.sim.screen?.screen ?? ''), 30000)]);
   await sleep(100);
 }
 
@@ -302,6 +314,8 @@ class Disk extends Step {
   async act(m: Model, r: Real): Promise<void> {
     if (this.full) { r.w.fillDisk(); fault(m, 'disk full'); } else { r.w.freeDisk(); m.diskFreeSince = truthNow(); }
     m.diskFull = this.full;
+    // A start the full disk refused (exit 73) is tried again now, as systemd would.
+    if (!this.full && m.terminalUp && !r.w.terminal?.alive) { await r.w.startTerminal(); await waitReady(r); }
   }
 }
 

@@ -3,6 +3,7 @@
 // seed, the shrunk history and the broken invariants, and the command that replays it. Exit 1 then.
 import { parseArgs } from 'node:util';
 import { explore } from './runner.ts';
+import { openWorlds } from './world.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +18,9 @@ const num = (name: string, v: string | undefined): number => {
 };
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : num('seed', values.seed);
 const log = (line: string) => process.stdout.write(line + '\n');
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { void Promise.all([...openWorlds].map((w) => w.close())).finally(() => process.exit(130)); });
+}
 log(`explore: seed ${seed}`);
 const r = await explore({
   seed, steps: num('steps', values.steps), minutes: Number(values.minutes), runs: num('runs', values.runs),

@@ -59,7 +59,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
     const n = ++totals.histories;
     const lines: string[] = [];
-    const r: Real = { w: null as unknown as World, log: (l) => lines.push(l) };
+    o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
+    const r: Real = { w: null as unknown as World, log: (l) => { lines.push(l); o.log(`[${n}] ${l.trim()}`); } };
     const w = await World.create();
     r.w = w;
     let model: Model | null = null;
@@ -72,12 +73,13 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
       const broken = await checkEnd(w, m);
       if (broken.length) throw new InvariantError(broken);
     } catch (e) {
+      o.log(`history ${n} FAILED: ${e instanceof InvariantError ? e.broken.join('; ') : String(e)}`);
       if (!shrinking) { shrinking = true; firstFailAt = Date.now() - t0; firstHistory = `${cmds}`; }
       throw e;
     } finally {
       totals.steps += lines.length;
       if (model) { add(totals.faults, model.faults); add(totals.checks, model.checks); }
-      o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s\n${lines.join('\n')}`);
+      o.log(`history ${n}${shrinking ? ' (shrinking)' : ''} ended: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s`);
       await w.close();
     }
   });

@@ -3,7 +3,7 @@
 // explorer's clock and the simulated devices on the simulator's own broker. Arguments: the config
 // file and the simulator broker's URL; the clock's state in the environment, updates over IPC.
 import { loadConfigFile } from '../firmware/config/load.ts';
-import { startDaemon, handleSignals } from '../firmware/cli/daemon.ts';
+import { startDaemon, handleSignals, DataDirError } from '../firmware/cli/daemon.ts';
 import { explorerClock, ENV, type ClockState } from './clock.ts';
 
 const [configFile, simBrokerUrl] = process.argv.slice(2);
@@ -13,5 +13,14 @@ if (!configFile || !simBrokerUrl) {
 }
 const clock = explorerClock(JSON.parse(process.env[ENV] ?? 'null') as ClockState);
 process.on('message', (m) => clock.update(m as ClockState));
-const d = await startDaemon(loadConfigFile(configFile), { clock, simBrokerUrl });
-handleSignals(d);
+// The explorer is gone (killed, interrupted): no terminal of a finished history stays behind.
+process.on('disconnect', () => process.exit(0));
+try {
+  handleSignals(await startDaemon(loadConfigFile(configFile), { clock, simBrokerUrl }));
+} catch (e) {
+  // As `klubkort run` does: a data dir or journal that cannot be used (a full disk) ends the start
+  // with 73, and systemd starts it again; the explorer does when the disk has room.
+  if (!(e instanceof DataDirError)) throw e;
+  process.stderr.write(`klubkort: ${e.message}\n`);
+  process.exit(73);
+}

@@ -29,6 +29,9 @@ export const TERMINAL_CONFIG: Partial<TerminalConfigInput> = {
   outbox: { resendAfterMs: 1000 },
 };
 
+/** Worlds not closed yet: closed on SIGINT/SIGTERM of the explorer (unmounts, stops mosquitto). */
+export const openWorlds = new Set<World>();
+
 export class World {
   readonly runId: string;
   readonly dataDir: string;
@@ -80,6 +83,7 @@ export class World {
       w.#confFile = confFile;
       w.#ledgerPort = ledgerPort;
       await waitPort(ledgerPort);
+      openWorlds.add(w);
       await w.startLedger();
       await w.startTerminal();
       return w;
@@ -93,6 +97,7 @@ export class World {
   #ledgerPort = 0;
 
   async close(): Promise<void> {
+    openWorlds.delete(this);
     await this.terminal?.kill().catch(() => undefined);
     await this.ledger?.stop().catch(() => undefined);
     for (const t of this.#teardowns.reverse()) await Promise.resolve().then(t).catch(() => undefined);
