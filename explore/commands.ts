@@ -85,10 +85,14 @@ const waitScreen = (r: Real, pred: () => boolean, ms = 15000): Promise<boolean> 
 ]);
 
 class Sale extends Step {
-  constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly killAfterMs: number | null, readonly interlude: Step | null) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp && (!this.interlude || this.interlude.check(m)); }
+  /**
+   * `interlude`: done while the confirm screen is open; `after`: done `ms` after Enter, while the
+   * sale is being decided (a kill, a disk filling, a broker going away…).
+   */
+  constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly interlude: Step | null, readonly after: { ms: number; step: Step } | null) { super(); }
+  check(m: Readonly<Model>): boolean { return m.terminalUp && (!this.interlude || this.interlude.check(m)) && (!this.after || this.after.step.check(m)); }
   toString(): string {
-    return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.killAfterMs !== null ? `, kill after ${this.killAfterMs} ms` : ''}${this.interlude ? `, during confirm: ${this.interlude}` : ''})`;
+    return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.interlude ? `, on confirm: ${this.interlude}` : ''}${this.after && this.confirm ? `, ${this.after.ms} ms after Enter: ${this.after.step}` : ''})`;
   }
   async act(m: Model, r: Real): Promise<void> {
     const sim = r.w.sim;
@@ -102,13 +106,12 @@ class Sale extends Step {
     if (sim.screen?.screen !== 'confirm') return;
     if (this.interlude) await this.interlude.run(m, r);
     if (!this.confirm) { await toIdle(r); return; }
-    if (!m.terminalUp) return;
+    if (!m.terminalUp || !r.w.terminal?.alive) return;
     m.enters.push(truthNow());
     await sim.key('enter');
-    if (this.killAfterMs !== null) {
-      await sleep(this.killAfterMs);
-      await crash(m, r);
-      return;
+    if (this.after && this.after.step.check(m)) {
+      await sleep(this.after.ms);
+      await this.after.step.run(m, r);
     }
     await waitScreen(r, () => sim.screen?.screen === 'result', 20000);
     await sleep(30);
@@ -473,10 +476,12 @@ const officeArbs: fc.Arbitrary<Step>[] = [
 
 /** Every command, weighted: mostly sales, faults often, the office now and then. */
 export function commandArbs(): fc.Arbitrary<Cmd>[] {
-  const interlude = fc.option(fc.oneof(...faultArbs, ...officeArbs), { freq: 3 });
-  // Most sales are confirmed; one in five is killed at a moment after Enter.
-  const sale = fc.tuple(keysArb, whoArb, fc.nat(6).map((n) => n > 0), fc.option(fc.integer({ min: 0, max: 400 }), { freq: 4 }), interlude)
-    .map(([keys, who, confirm, kill, inter]) => new Sale(keys, who, confirm, kill, inter));
+  const interlude = fc.option(fc.oneof(...faultArbs, ...officeArbs), { freq: 4 });
+  // Most sales are confirmed; one in three has a fault while it is being decided, most often a kill.
+  const duringDecision = fc.oneof({ weight: 3, arbitrary: fc.constant(new Kill(true)) }, { weight: 4, arbitrary: fc.oneof(...faultArbs) });
+  const after = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: duringDecision }), { freq: 2 });
+  const sale = fc.tuple(keysArb, whoArb, fc.nat(6).map((n) => n > 0), interlude, after)
+    .map(([keys, who, confirm, inter, aft]) => new Sale(keys, who, confirm, inter, aft));
   return [
     sale, sale, sale, sale, sale, sale,
     fc.boolean().map((b) => new Void(b)),
