@@ -12,6 +12,7 @@ import { rng, sleep } from '../test/helpers/random.ts';
 import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
 import { checkStep } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
+import type { Ledger } from '../sim/ledger/ledger.ts';
 
 export interface Real { w: World; log: (line: string) => void }
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -162,6 +163,17 @@ class Reader extends Step {
 
 // --- the club office and the parents, through the ledger ---
 
+/**
+ * A change at the ledger. Its hook resolves once the broker has the records; while the club's broker
+ * is down that waits for the broker, so the history goes on once the change is committed.
+ */
+async function office<T>(m: Model, r: Real, job: (l: Ledger) => Promise<T>): Promise<void> {
+  const p = job(r.w.ledger!);
+  if (m.brokerUp) { await p; return; }
+  p.catch(() => undefined);
+  await sleep(300);
+}
+
 class TopUp extends Step {
   constructor(readonly who: Who, readonly amount: number) { super(); }
   check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && this.who.kind !== 'staff' && this.who.kind !== 'unknown'; }
@@ -169,7 +181,7 @@ class TopUp extends Step {
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     if (!r.w.ledger!.card(CLUB, uid)) return;
-    await r.w.ledger!.topUp(CLUB, uid, this.amount);
+    await office(m, r, (l) => l.topUp(CLUB, uid, this.amount));
     m.topUps.set(uid, (m.topUps.get(uid) ?? 0) + this.amount);
   }
 }
@@ -185,10 +197,10 @@ class Block extends Step {
     const spans = m.blocked.get(uid) ?? [];
     m.blocked.set(uid, spans);
     if (this.block) {
-      await r.w.ledger!.block(CLUB, uid);
+      await office(m, r, (l) => l.block(CLUB, uid));
       if (card.status === 'active') begin(spans);
     } else {
-      await r.w.ledger!.unblock(CLUB, uid);
+      await office(m, r, (l) => l.unblock(CLUB, uid));
       end(spans);
     }
   }
@@ -205,7 +217,7 @@ class Close extends Step {
     const photo = demoClub().cards.find((c) => c.cardUid === uid)?.photo ?? m.added.find((a) => a.uid === uid)?.photo ?? null;
     const spans = m.blocked.get(uid) ?? [];
     m.blocked.set(uid, spans);
-    await r.w.ledger!.closeCard(CLUB, uid);
+    await office(m, r, (l) => l.closeCard(CLUB, uid));
     begin(spans);
     m.closed.push({ uid, at: truthNow(), name: card.name, note: card.rules?.note ?? null, photo });
   }
@@ -220,7 +232,7 @@ class AddCard extends Step {
     const uid = `04EE${(0xa0000 + n).toString(16).toUpperCase()}${(m.added.length + 16).toString(16).toUpperCase()}`.padEnd(14, '0').slice(0, 14);
     const name = `Explorer Barn${n} Testesen`;
     const photo = portraitJpeg(`explore-${n}`);
-    await r.w.ledger!.addCard(CLUB, { cardUid: uid, holderId: `explore-${n}`, name, balance: 5000, photo });
+    await office(m, r, (l) => l.addCard(CLUB, { cardUid: uid, holderId: `explore-${n}`, name, balance: 5000, photo }));
     m.added.push({ uid, name, photo });
     m.start.set(uid, 5000);
   }
@@ -233,7 +245,7 @@ class Rules extends Step {
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     if (!r.w.ledger!.card(CLUB, uid)) return;
-    await r.w.ledger!.setRules(CLUB, uid, this.change);
+    await office(m, r, (l) => l.setRules(CLUB, uid, this.change));
   }
 }
 
@@ -250,7 +262,7 @@ class CatalogChange extends Step {
     if (this.how === 'price') items[i]!.price = Math.min(19900, items[i]!.price + 500 * version);
     else if (this.how === 'rename') items[i]!.sku = `${items[i]!.sku}-v${version}`;
     else items.splice(i, 1);
-    await r.w.ledger!.setCatalog(CLUB, { version, items });
+    await office(m, r, (l) => l.setCatalog(CLUB, { version, items }));
   }
 }
 const catalogVersion = new WeakMap<World, number>();
@@ -261,7 +273,7 @@ class Config extends Step {
   toString(): string { return `Config(${JSON.stringify(this.cfg.offline)})`; }
   async act(m: Model, r: Real): Promise<void> {
     m.configs.push(this.cfg);
-    await r.w.ledger!.setTerminalConfig(TERMINAL, this.cfg);
+    await office(m, r, (l) => l.setTerminalConfig(TERMINAL, this.cfg));
   }
 }
 
@@ -350,17 +362,19 @@ class LedgerFault extends Step {
   check(m: Readonly<Model>): boolean {
     switch (this.how) {
       case 'stop': return m.ledgerUp;
-      case 'start': return !m.ledgerUp;
+      // The ledger's start and resume wait for its broker connection.
+      case 'start': return !m.ledgerUp && m.brokerUp;
       case 'pause': return m.ledgerUp && !m.ledgerPaused;
-      case 'resume': return m.ledgerUp && m.ledgerPaused;
+      case 'resume': return m.ledgerUp && m.ledgerPaused && m.brokerUp;
       default: return m.ledgerUp;
     }
   }
   toString(): string { return `Ledger(${this.how})`; }
   async act(m: Model, r: Real): Promise<void> {
     switch (this.how) {
-      case 'stop': await r.w.stopLedger(); m.ledgerUp = false; m.ledgerPaused = false; break;
-      case 'start': await r.w.startLedger(); m.ledgerUp = true; break;
+      // A clean stop says offline on the retained status, if the broker is there to keep it.
+      case 'stop': await r.w.stopLedger(); m.ledgerUp = false; m.ledgerPaused = false; m.ledgerSaysOffline ||= m.brokerUp; break;
+      case 'start': await r.w.startLedger(); m.ledgerUp = true; m.ledgerSaysOffline = false; break;
       case 'pause': await r.w.pauseLedger(); m.ledgerPaused = true; break;
       case 'resume': await r.w.resumeLedger(); m.ledgerPaused = false; break;
       case 'slow': r.w.ledger!.setReplyDelay(1500); break;
@@ -422,7 +436,7 @@ export async function settle(m: Model, r: Real): Promise<void> {
   const w = r.w;
   await w.heal();
   if (!m.terminalUp) begin(m.alive);
-  Object.assign(m, { terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, readerPlugged: true });
+  Object.assign(m, { terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, readerPlugged: true });
   if (m.diskFull) m.diskFreeSince = truthNow();
   m.diskFull = false;
   w.ledger!.setReplyDelay(0);

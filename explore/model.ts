@@ -19,11 +19,16 @@ export interface Model {
   refusing: boolean;
   ledgerUp: boolean;
   ledgerPaused: boolean;
+  /**
+   * The ledger's retained status says offline: it stopped while the broker was up. A ledger gone
+   * while the broker was down leaves "online" there, and a terminal is live by the contract then.
+   */
+  ledgerSaysOffline: boolean;
   diskFull: boolean;
   readerPlugged: boolean;
   /** When the disk was last freed (erasure may wait for room). */
   diskFreeSince: number;
-  /** Spans in which the terminal could not be live: the broker down or refusing it, or the ledger down (status offline). */
+  /** Spans in which the terminal could not be live: the broker down or refusing it, or the ledger's status offline. */
   cut: Span[];
   /** Spans in which the terminal process ran. */
   alive: Span[];
@@ -48,7 +53,7 @@ export interface Model {
 export function initialModel(config: TerminalConfigMsg, start: Map<string, number>): Model {
   const t = truthNow();
   return {
-    terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, diskFull: false, readerPlugged: true,
+    terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, diskFull: false, readerPlugged: true,
     diskFreeSince: t, cut: [], alive: [{ from: t, to: null }], reboots: [], enters: [], configs: [config], blocked: new Map(),
     closed: [], start, topUps: new Map(), added: [], faults: {}, checks: {},
   };
@@ -60,9 +65,9 @@ export function end(spans: Span[], t = truthNow()): void { const s = open(spans)
 /** The span of `spans` that holds `t`. */
 export const spanAt = (spans: Span[], t: number): Span | undefined => spans.find((s) => s.from <= t && (s.to === null || t < s.to));
 
-/** Whether the terminal can be live now: the broker up and accepting it, the ledger running. */
+/** Whether the terminal can be live now: the broker up and accepting it, the ledger's status not offline. */
 export function updateCut(m: Model): void {
-  if (!m.brokerUp || m.refusing || !m.ledgerUp) begin(m.cut);
+  if (!m.brokerUp || m.refusing || m.ledgerSaysOffline) begin(m.cut);
   else end(m.cut);
 }
 
