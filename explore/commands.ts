@@ -13,8 +13,10 @@ import { begin, checked, end, fault, truthNow, updateCut, type Model } from './m
 import { checkStep } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
 import type { Ledger } from '../sim/ledger/ledger.ts';
+import type { DemoCards } from '../sim/demo-cards.ts';
+import { topics } from '../contract/index.ts';
 
-export interface Real { w: World; log: (line: string) => void }
+export interface Real { w: World; log: (line: string) => void; hand: DemoCards }
 type Cmd = fc.AsyncCommand<Model, Real>;
 
 /** Every invariant that can be judged now; a broken one fails the history. */
@@ -52,23 +54,56 @@ abstract class Step implements Cmd {
 
 const children = demoChildren();
 const staff = demoStaff();
-/** Who taps: a demo child (blocked, no money, rules, sun cards among them), a card added today, staff, a stranger. */
-export type Who = { kind: 'child'; i: number } | { kind: 'added'; i: number } | { kind: 'staff'; i: number } | { kind: 'unknown' };
+/**
+ * Who taps: a demo child (blocked, no money, rules; a `sun` card's UID alone is a clone), a card
+ * added today, staff, a stranger, or a genuine card's chip: read afresh, its last read replayed, or
+ * a forged read with its UID and the highest counter there is.
+ */
+export type Who = { kind: 'child'; i: number } | { kind: 'added'; i: number } | { kind: 'staff'; i: number } | { kind: 'unknown' }
+  | { kind: 'sun'; i: number; how: 'genuine' | 'replay' | 'forged' };
+const sunChildren = children.filter((c) => c.auth === 'sun');
 const whoArb: fc.Arbitrary<Who> = fc.oneof(
   { weight: 8, arbitrary: fc.integer({ min: 0, max: children.length - 1 }).map((i) => ({ kind: 'child' as const, i })) },
   { weight: 2, arbitrary: fc.nat(3).map((i) => ({ kind: 'added' as const, i })) },
   { weight: 1, arbitrary: fc.nat(staff.length - 1).map((i) => ({ kind: 'staff' as const, i })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'unknown' as const }) },
+  { weight: 3, arbitrary: fc.tuple(fc.nat(sunChildren.length - 1), fc.constantFrom('genuine', 'genuine', 'replay', 'forged' as const)).map(([i, how]) => ({ kind: 'sun' as const, i, how: how as 'genuine' })) },
 );
 function uidOf(m: Readonly<Model>, who: Who): string {
   switch (who.kind) {
     case 'child': return children[who.i]!.uid;
     case 'added': return m.added.length ? m.added[who.i % m.added.length]!.uid : children[0]!.uid;
     case 'staff': return staff[who.i]!.cardUid;
+    case 'sun': return sunChildren[who.i]!.uid;
     default: return 'DEADBEEF';
   }
 }
-const whoText = (who: Who) => (who.kind === 'unknown' ? 'unknown' : `${who.kind}#${who.i}`);
+const whoText = (who: Who) => (who.kind === 'unknown' ? 'unknown' : who.kind === 'sun' ? `sun#${who.i} ${who.how}` : `${who.kind}#${who.i}`);
+
+/** Holds the card to the reader; true when it is a genuine card's fresh read (the ledger would verify it). */
+async function tap(m: Readonly<Model>, r: Real, who: Who): Promise<boolean> {
+  const uid = uidOf(m, who);
+  if (who.kind !== 'sun') { await r.w.sim.tap(uid); return false; }
+  const fresh = await r.hand.tap(uid);
+  const msg = who.how === 'genuine' ? fresh : who.how === 'replay' ? (r.hand.replay(uid) ?? fresh)
+    : { ...fresh, sun: fresh.sun && { ...fresh.sun, ctr: 0xffffff } };
+  // A replay sends the read before this one: the fresh read just made is never shown, as a stolen read would not be.
+  await r.w.sim.publish(topics.simReader(TERMINAL), JSON.stringify(msg));
+  return who.how === 'genuine';
+}
+
+/** A genuine card's fresh read is never refused card_auth, unless a forged read of it was approved offline before. */
+function genuineNotRefused(m: Model, r: Real, who: Who, fromScreen: number): void {
+  if (who.kind !== 'sun') return;
+  const uid = uidOf(m, who);
+  const screens = r.w.sim.screens.slice(fromScreen).filter((s) => s.screen === 'result');
+  for (const s of screens) {
+    if (s.result?.status === 'approved' && who.how !== 'genuine') m.forgedApproved.add(uid);
+    if (who.how !== 'genuine' || m.forgedApproved.has(uid)) continue;
+    checked(m, 'genuine card not refused');
+    if (s.result?.reason === 'card_auth') throw new InvariantError([`genuine-refused: a fresh read of genuine card …${uid.slice(-4)} was refused card_auth`]);
+  }
+}
 
 async function toIdle(r: Real): Promise<void> {
   const sim = r.w.sim;
@@ -102,9 +137,10 @@ class Sale extends Step {
     if (!await waitScreen(r, () => sim.screen?.screen === 'basket', 8000)) return;
     await sim.key('enter');
     if (!await waitScreen(r, () => sim.screen?.screen === 'tap', 8000)) return;
-    await sim.tap(uidOf(m, this.who));
+    const from = sim.screens.length;
+    await tap(m, r, this.who);
     if (!await waitScreen(r, () => (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result' || sim.screen?.screen === 'error', 10000)) return;
-    if (sim.screen?.screen !== 'confirm') return;
+    if (sim.screen?.screen !== 'confirm') { genuineNotRefused(m, r, this.who, from); return; }
     if (this.interlude) await this.interlude.run(m, r);
     if (!this.confirm) { await toIdle(r); return; }
     if (!m.terminalUp || !r.w.terminal?.alive) return;
@@ -116,6 +152,7 @@ class Sale extends Step {
     }
     await waitScreen(r, () => sim.screen?.screen === 'result', 20000);
     await sleep(30);
+    genuineNotRefused(m, r, this.who, from);
   }
 }
 
@@ -143,7 +180,7 @@ class Tap extends Step {
   toString(): string { return `Tap(${whoText(this.who)})`; }
   async act(m: Model, r: Real): Promise<void> {
     await toIdle(r);
-    await r.w.sim.tap(uidOf(m, this.who));
+    await tap(m, r, this.who);
     await sleep(300);
     await toIdle(r);
   }

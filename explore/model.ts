@@ -46,6 +46,8 @@ export interface Model {
   topUps: Map<string, number>;
   /** Cards added during the history (their names are personal data like the demo children's). */
   added: { uid: string; name: string; photo: Buffer }[];
+  /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
+  forgedApproved: Set<string>;
   faults: Record<string, number>;
   checks: Record<string, number>;
 }
@@ -55,7 +57,7 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
   return {
     terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, diskFull: false, readerPlugged: true,
     diskFreeSince: t, cut: [], alive: [{ from: t, to: null }], reboots: [], enters: [], configs: [config], blocked: new Map(),
-    closed: [], start, topUps: new Map(), added: [], faults: {}, checks: {},
+    closed: [], start, topUps: new Map(), added: [], forgedApproved: new Set(), faults: {}, checks: {},
   };
 }
 

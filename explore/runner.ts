@@ -3,7 +3,8 @@
 // fast-check (fewer, simpler steps that still break an invariant) within a time budget, and
 // reported with the seed and path that replay it.
 import fc from 'fast-check';
-import { DEMO_CLUB_ID } from '../sim/demo-club.ts';
+import { DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS, demoChildren } from '../sim/demo-club.ts';
+import { DemoCards } from '../sim/demo-cards.ts';
 import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
 import { checkEnd } from './invariants.ts';
@@ -60,7 +61,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     const n = ++totals.histories;
     const lines: string[] = [];
     o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
-    const r: Real = { w: null as unknown as World, log: (l) => { lines.push(l); o.log(`[${n}] ${l.trim()}`); } };
+    const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL);
+    const r: Real = { w: null as unknown as World, hand, log: (l) => { lines.push(l); o.log(`[${n}] ${l.trim()}`); } };
     const w = await World.create();
     r.w = w;
     let model: Model | null = null;
