@@ -20,13 +20,25 @@ export interface ReportView {
   sales: number; salesTotal: number;
   offlineSales: number; offlineTotal: number;
   voids: number; voidsTotal: number;
+  /** The money the day's sales brought after its voids: salesTotal − voidsTotal. */
+  net: number;
+  /** Declined sales: refused by the terminal (at the tap or at Enter) or declined by the ledger. */
   declined: number;
+  /** `declined` by reason, the most frequent first. */
+  declinedBy: { reason: string; count: number }[];
   queue: number;
   /** 1.1: while someone is signed in. */
   cashier?: CashierReport | null;
 }
-/** 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). */
-export interface VoidView { txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null }
+/**
+ * 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). `child`: the first name
+ * of the card's holder (null: no longer held); `seller`: the name of the cashier who made the sale
+ * (null: nobody signed in, or a staff card no longer held).
+ */
+export interface VoidView {
+  txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null;
+  child?: string | null; seller?: string | null;
+}
 /** 1.1: the signed-in cashier's figures since sign-in. */
 export interface CashierReport { name: string; sales: number; salesTotal: number; voids: number; voidsTotal: number }
 /** 1.1: what the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
@@ -37,6 +49,13 @@ export interface RulesView { leftToday: number | null; blockedItem: string | nul
  * terminal is healing it), `replug` once healing failed and only pulling the plug helps.
  */
 export type ReaderStatus = 'ready' | 'unplugged' | 'not_answering' | 'replug';
+
+/**
+ * Why the terminal decides offline, as the status bar says it: the broker cannot be reached, refuses
+ * the connection (`not_authorized`: its password file or ACL; `unavailable`: it says so), the TLS
+ * handshake fails, or the broker is reached but the ledger's status is `offline`.
+ */
+export type OfflineReason = 'unreachable' | 'refused' | 'not_authorized' | 'unavailable' | 'tls' | 'ledger_offline';
 
 export interface ScreenView {
   lang: 'da' | 'en';
@@ -55,10 +74,14 @@ export interface ScreenView {
   /** True while an approval is being decided (Enter was pressed on confirm). */
   busy: boolean;
   errorKind: 'reader' | 'config' | 'broker' | 'storage' | null;
+  /** While not online: why (null when not known). */
+  offlineReason?: OfflineReason | null;
   /** 1.1: the parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
   rules?: RulesView | null;
   /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */
   lowBalance?: boolean;
+  /** On `result`: what the cashier does next, one sentence (the keys for it are in `hints`). */
+  next?: string | null;
 }
 
 export interface ScreenModel {

@@ -67,7 +67,7 @@ export class World {
     const dir = mkdtempSync(join(tmpdir(), 'klubkort-explore-'));
     teardowns.push(() => rmSync(dir, { recursive: true, force: true }));
     try {
-      const disk = smallDisk({ teardown: (fn: () => void) => { teardowns.push(fn); } }, 16);
+      const disk = smallDisk({ teardown: (fn: () => void) => { teardowns.push(fn); } }, undefined, 16);
       const simBroker = await startBroker();
       teardowns.push(() => simBroker.close());
       const ledgerPort = await freePort();

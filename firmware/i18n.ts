@@ -33,7 +33,12 @@ const texts = {
   // A digit before the club's catalog has arrived (a first start): said, not silently dropped.
   catalogPending: { da: 'Varerne hentes stadig — vent et øjeblik', en: 'The items are still loading — wait a moment' },
   cashierRequired: { da: 'Log ind med dit personalekort først', en: 'Sign in with your staff card first' },
-  voidNotAllowed: { da: 'Kun kassereren der solgte, eller en leder, kan annullere', en: 'Only the cashier who made the sale, or a lead, can void it' },
+  // The void screen when the signed-in cashier may not void the sale (`{seller}`: who made it).
+  voidSellerOrLead: { da: 'Kun {seller}, der solgte, eller en leder kan annullere: Esc, log ind med personalekortet, F2', en: 'Only {seller}, who made the sale, or a lead can void it: Esc, sign in with the staff card, F2' },
+  voidLeadOnly: { da: 'Kun en leder kan annullere: Esc, log ind med lederens personalekort, F2', en: "Only a lead can void it: Esc, sign in with a lead's staff card, F2" },
+  theSeller: { da: 'kassereren', en: 'the cashier' },
+  // `0` on the result of a blocked category (`{items}`: the lines taken out).
+  blockedRemoved: { da: 'Spærrede varer taget ud af kurven: {items}', en: 'Blocked items taken out of the basket: {items}' },
   // A new catalog while a basket is open (`{items}`: the names of the lines taken out).
   catalogChanged: { da: 'Kataloget er ændret — kurven har nu de nye priser', en: 'The catalog has changed — the basket now has the new prices' },
   catalogItemRemoved: { da: 'Kataloget er ændret — taget ud af kurven: {items}', en: 'The catalog has changed — taken out of the basket: {items}' },
@@ -55,6 +60,31 @@ const reasons: Record<string, Record<Lang, string>> = {
   daily_limit: { da: 'Over forældrenes daglige grænse', en: "Over the parents' daily limit" },
   category_blocked: { da: 'Forældrene har spærret en vare', en: 'The parents have blocked an item' },
 };
+
+/** What the cashier does after a result: one sentence each (the keys are the screen's hints). */
+const next = {
+  approved: { da: 'Giv varerne til barnet.', en: 'Hand the goods to the child.' },
+  approvedOffline: { da: 'Giv varerne til barnet. Salget sendes til hovedbogen, når den svarer.', en: 'Hand the goods to the child. The sale goes to the ledger when it answers.' },
+  voided: { da: 'Beløbet går tilbage på barnets kort.', en: "The amount goes back to the child's card." },
+  voidFailed: { da: 'Salget står stadig. Prøv igen med F2.', en: 'The sale still stands. Try again with F2.' },
+  insufficient_funds: { da: 'Tag varer ud af kurven, eller bed barnet om at få sat penge ind.', en: 'Take items out of the basket, or ask the child to get a top-up.' },
+  daily_limit: { da: 'Tag varer ud af kurven, så købet holder sig inden for dagens grænse.', en: "Take items out of the basket so the sale fits today's limit." },
+  category_blocked: { da: 'Tryk 0 for at tage de spærrede varer ud af kurven.', en: 'Press 0 to take the blocked items out of the basket.' },
+  limit: { da: 'Købet er over grænsen. Tag varer ud af kurven.', en: 'The sale is over the limit. Take items out of the basket.' },
+  blocked: { da: 'Kortet kan ikke bruges. Bed barnet tale med forældrene eller en leder.', en: 'The card cannot be used. Ask the child to talk to the parents or a lead.' },
+  unknown_card: { da: 'Kortet kendes ikke. Prøv igen, eller brug et andet kort.', en: 'The card is not known. Try again, or use another card.' },
+  card_auth: { da: 'Tag ikke imod kortet. Giv det til en leder.', en: 'Do not accept the card. Hand it to a lead.' },
+  offline_limit: { da: 'Kassen kan ikke godkende mere offline. Vent til forbindelsen er tilbage.', en: 'The terminal cannot approve more offline. Wait until the connection is back.' },
+  stale: { da: 'Vent til kassen er online igen.', en: 'Wait until the terminal is online again.' },
+  other: { da: 'Prøv igen. Sker det igen, så kontakt en leder.', en: 'Try again. If it happens again, call a lead.' },
+} as const satisfies Record<string, Record<Lang, string>>;
+
+export type NextKey = keyof typeof next;
+
+/** The sentence for a result: `approved`, `voided`… or a decline's reason (any other reason: try again). */
+export function nextText(lang: Lang, key: string): string {
+  return (Object.hasOwn(next, key) ? next[key as NextKey] : next.other)[lang];
+}
 
 export function text(lang: Lang, key: TextKey): string {
   return texts[key][lang];

@@ -4,6 +4,15 @@ import test from 'ava';
 import { startSimInTmux, ringUpAndTap } from './fixtures/tui-sim.ts';
 import { big, photoRows } from './fixtures/ui/screen-text.ts';
 
+/** On the idle screen, taps the n-th card of the sim panel (paced: a terminal reads Esc followed at once by a letter as Alt+letter). */
+async function tapOnIdle(s: ReturnType<typeof startSimInTmux>, n: number): Promise<void> {
+  await s.screen(['Vælg varer']);
+  await new Promise((r) => setTimeout(r, 300));
+  s.keys('k');
+  await s.screen(['Alma Larsen']);
+  s.keys(String(n));
+}
+
 test('a cashier sells, sees the photo, refuses a blocked card, reads the report and survives a pulled reader', async (t) => {
   const s = startSimInTmux();
   t.teardown(() => s.kill());
@@ -29,11 +38,17 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   await s.screen(['1× Vand', 'Esc: ryd']);
   s.keys('Escape');
 
-  // a card without a photo: the cashier is told to check the child
+  // a card without the money for the basket is refused at the tap (issue 26, item 3): no confirm,
+  // what is available against the sale, what to do next; the basket is kept
   await ringUpAndTap(s, ['6'], 4);
-  await s.screen(['Noah Pedersen', 'INTET FOTO - TJEK BARNET']);
-  s.keys('Escape'); // cancel: back to the basket, then empty it
+  await s.screen(['Ikke penge nok på kortet', 'Noah Pedersen', 'Til rådighed: 0,00 kr · Købet: 5,00 kr', 'Tag varer ud af kurven', 'Enter  Tilbage til kurven'], ['Ny saldo']);
+  s.keys('Escape');
   await s.screen(['1× Frugt', 'Esc: ryd']);
+  s.keys('Escape');
+
+  // a card without a photo (its balance): the cashier is told to check the child
+  await tapOnIdle(s, 4);
+  await s.screen(['Noah Pedersen', 'INTET FOTO - TJEK BARNET']);
   s.keys('Escape');
 
   // the day's report counts the sale
@@ -42,12 +57,8 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   await s.screen(['Dagens rapport', '26,00 kr']);
   s.keys('Escape');
 
-  // balance on an empty basket (paced: a terminal reads Esc followed at once by a letter as Alt+letter)
-  await s.screen(['Vælg varer']);
-  await new Promise((r) => setTimeout(r, 300));
-  s.keys('k');
-  await s.screen(['Alma Larsen']);
-  s.keys('2');
+  // balance on an empty basket
+  await tapOnIdle(s, 2);
   await s.screen(['Oliver Jensen', 'Saldo', big('42,50 kr')]);
   s.keys('Escape');
 

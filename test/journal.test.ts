@@ -195,3 +195,30 @@ test('answers settled together end as the same answers settled one by one: dupli
   t.like(one.rows, [{ status: 'approved', result_version: 4 }, { status: 'approved', answered: 1 }, { status: 'pending', answered: 0 }, { voided: 1 }, { voided: 0 }, { status: 'declined' }]);
   t.is(one.queue, 3, 'left: the sale answered in another form, and the two voided sales (not answered here)');
 });
+
+test('issue 26 item 5: the day\'s report counts the declines by reason (one still only in memory by the reason shown), the voids and the net; a sale in flight is neither', async (t) => {
+  const { j } = await open(t);
+  const mark = await j.sales.mark();
+  const online = sale({ total: 1600, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 2 }] });
+  await j.sales.beginOnline(online);
+  await j.sales.settle({ txId: online.txId, type: 'sale', status: 'approved', balance: 3400, cardVersion: 4, offline: false });
+  const offline = sale({ offline: true, total: 600, items: [{ sku: 'v', name: 'Vand', unitPrice: 600, qty: 1 }] });
+  t.true(await j.sales.approveOffline(offline, true));
+  const byLedger = sale();
+  await j.sales.beginOnline(byLedger);
+  await j.sales.settle({ txId: byLedger.txId, type: 'sale', status: 'declined', reason: 'card_auth', offline: false });
+  for (const reason of ['blocked', 'insufficient_funds', 'insufficient_funds']) await j.sales.recordRefusal(sale(), reason);
+  j.sales.declineUnrecorded({ sale: sale(), reason: 'daily_limit', reversal: null });
+  const inFlight = sale();
+  await j.sales.beginOnline(inFlight);
+  t.true(await j.sales.recordVoid({ type: 'void', txId: randomUUID(), voids: offline.txId, terminalId: 't1', clubId: 'c1', cardUid: '04A1B2C3', createdAt: new Date().toISOString() }, 600));
+  t.deepEqual(await j.sales.report(mark), {
+    sales: 2, salesTotal: 2200, offlineSales: 1, offlineTotal: 600, voids: 1, voidsTotal: 600, net: 1600,
+    declined: 5,
+    declinedBy: [{ reason: 'insufficient_funds', count: 2 }, { reason: 'blocked', count: 1 }, { reason: 'card_auth', count: 1 }, { reason: 'daily_limit', count: 1 }],
+  });
+  // An online attempt shown declined while the disk refused to say so: declined for the reason shown.
+  j.sales.declineUnrecorded({ sale: inFlight, reason: 'invalid', reversal: null });
+  t.like(await j.sales.report(mark), { declined: 6, sales: 2 });
+  t.deepEqual((await j.sales.report(mark)).declinedBy.find((d) => d.reason === 'invalid'), { reason: 'invalid', count: 1 });
+});

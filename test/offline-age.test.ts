@@ -2,7 +2,7 @@
 // than the time that really passed, whatever the wall clock does, through an injected clock: the
 // terminal restarted within one boot, after a new boot with and without a trusted clock, and while
 // the ledger's own status says offline. Also: the reference ledger keeps that status with its will.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import { inStep, world, type World } from './helpers/fixture.ts';
@@ -109,4 +109,51 @@ test('the reference ledger keeps its status retained: online while connected, of
   await until(() => got.includes('offline'), 'the will');
   await until(() => got.at(-1) === 'online', 'online again after the ledger reconnected', 20000);
   t.pass();
+});
+
+/** A terminal in step whose offline age may be 5 s at most, on an injected clock. */
+async function fiveSecondsAge(t: ExecutionContext, replyTimeoutMs: number) {
+  const w = await world(t);
+  const clock = fakeClock();
+  const [a] = active(w);
+  const cfg: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: 5 }, sale: { replyTimeoutMs } };
+  const first = await w.startTerminal('kasse-1', cfg, { clock });
+  await inStep(w, first.terminal);
+  return { w, clock, a, cfg, first };
+}
+
+test('restarted while the ledger is offline: the age goes on from when the ledger went offline, not from the restart', async (t) => {
+  // Issue 24 item 3: the link counted as live at the CONNACK, before the retained `offline` came,
+  // so every restart made the age start again and a terminal restarted nightly sold on a stale cache.
+  const { w, clock, a, cfg, first } = await fiveSecondsAge(t, 60000);
+  await w.ledger.stop(); // its status, retained: offline
+  await until(() => first.terminal.offlineClock.ledgerOffline, 'ledger offline seen');
+  clock.pass(7_000);
+  t.like((await sellDirect(first.terminal, ['1'], a!)).result, { status: 'declined', reason: 'stale' });
+  await first.stop();
+
+  // The same journal, the same boot: the age is still more than 5 s.
+  const second = await w.startTerminal('kasse-1', cfg, { clock });
+  await until(() => second.terminal.link.connected && second.terminal.offlineClock.ledgerOffline, 'restarted, the ledger seen offline');
+  t.true(second.terminal.offlineForSeconds() > 5, `offline for ${second.terminal.offlineForSeconds()} s`);
+  t.like((await sellDirect(second.terminal, ['1'], a!)).result, { status: 'declined', reason: 'stale' });
+});
+
+test('a broker that keeps no ledger status (a 1.0 ledger): the connection is live once the retained records show there is none', async (t) => {
+  // Not a defect of a5293c7 (it counted every connection as live): the fix of the test above must
+  // not make a terminal of a ledger without a status wait for one for ever.
+  const { w, clock, a, cfg, first } = await fiveSecondsAge(t, 300);
+  await first.stop();
+  await w.ledger.stop();
+  const clear = await mqtt.connectAsync(w.broker.url, { clientId: `clear-${randomUUID().slice(0, 6)}` });
+  t.teardown(() => clear.endAsync());
+  await clear.publishAsync(topics.ledgerStatus(), '', { qos: 1, retain: true });
+  clock.pass(60_000); // off for a minute: more than the age allows
+
+  const { terminal } = await w.startTerminal('kasse-1', cfg, { clock });
+  await until(() => terminal.link.connected && terminal.offlineForSeconds() === 0, 'live without a ledger status');
+  // Nobody answers online (the ledger is away): decided offline on a cache the broker keeps current.
+  const r = await sellDirect(terminal, ['1'], a!);
+  t.like(r.result, { status: 'approved' });
+  t.true(r.result!.txId !== null);
 });

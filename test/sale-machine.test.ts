@@ -205,9 +205,9 @@ test('a void is refused to another cashier and allowed to the one who sold and t
   const voidScreen: SaleState = { screen: 'void', sale };
   const other = { staffId: 'ole', name: 'Ole', role: 'cashier' as const };
   const refused = transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: other }));
-  t.like(refused.state, { screen: 'void', refused: true });
-  t.false(refused.effects.some((e) => e.type === 'void'));
-  t.regex(toScreenModel(refused.state, ctx(), st).message, /leder/);
+  t.is(refused.state, voidScreen);
+  t.deepEqual(refused.effects, [{ type: 'indicate', led: 'red', buzzer: 'error' }]);
+  t.regex(toScreenModel(refused.state, ctx({ cashier: other }), st).message, /leder/);
   t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: mette })).effects.some((e) => e.type === 'void'));
   t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx({ cashier: lars })).effects.some((e) => e.type === 'void'));
   t.true(transition(voidScreen, { type: 'key', key: 'enter' }, ctx()).effects.some((e) => e.type === 'void'), 'nobody signed in, no requireCashier');
@@ -290,4 +290,122 @@ test('on confirm a changed basket goes back to the basket (never approved unseen
   const kept = transition(declined, { type: 'key', key: 'escape' }, newCatalog).state;
   t.like(kept, { screen: 'basket', notice: 'catalogChanged' });
   t.deepEqual(skus(kept), [['s1', 'Vare 1b', 150, 1], ['s3', 'Vare 3', 300, 1]]);
+});
+
+// --- issue 26: the cashier's screen tells the truth at a glance ---
+
+const model = (s: SaleState, c = ctx(), lang: 'da' | 'en' = 'da') => toScreenModel(s, c, { ...st, lang });
+const hintKeys = (s: SaleState, c = ctx()) => model(s, c).view.hints.map((h) => `${h.key} ${h.label}`);
+
+test('item 3: a card without the money for the basket is refused at the tap, says what is available, keeps the basket, sends nothing and is recorded', (t) => {
+  const poor = { ...card, available: 500 };
+  const { state, effects } = run([...keys('3', '3', 'enter'), tapWith(poor)]); // 600 > 500
+  t.like(state, { screen: 'result', result: { status: 'declined', reason: 'insufficient_funds', balance: 500, txId: null } });
+  t.false(effects.some((e) => e.type === 'authorise'), 'no confirm, nothing authorised');
+  t.deepEqual(effects.find((e) => e.type === 'recordRefusal'), { type: 'recordRefusal', lines: [{ sku: 's3', name: 'Vare 3', unitPrice: 300, qty: 2 }], card: poor, reason: 'insufficient_funds' });
+  const m = model(state);
+  t.is(m.message, 'Afvist: Ikke penge nok på kortet');
+  t.is(m.result!.balance, 500, 'what is available');
+  t.is(m.basket!.total, 600, 'against the kept basket');
+  for (const next of [transition(state, { type: 'key', key: 'enter' }, ctx()), transition(state, { type: 'timeout' }, ctx())]) {
+    t.deepEqual(skus(next.state), [['s3', 'Vare 3', 300, 2]], 'the basket is kept');
+    t.is(next.state.screen, 'basket');
+  }
+  // Exactly enough is enough.
+  t.is(run([...keys('3', '3', 'enter'), tapWith({ ...card, available: 600 })]).state.screen, 'confirm');
+});
+
+test('item 3: on confirm, money that no longer covers the basket (spent elsewhere) refuses at once; after Enter it is the authoriser\'s', (t) => {
+  const confirm = run([...keys('5', 'enter'), tapWith({ ...card, available: 600 })]).state;
+  t.is(confirm.screen, 'confirm');
+  const { state, effects } = transition(confirm, { type: 'cardChanged', lookup: { ok: true, card: { ...card, available: 400 } } }, ctx());
+  t.like(state, { screen: 'result', result: { status: 'declined', reason: 'insufficient_funds', balance: 400, txId: null } });
+  t.true(effects.some((e) => e.type === 'recordRefusal'));
+  const topUp = transition(confirm, { type: 'cardChanged', lookup: { ok: true, card: { ...card, available: 900 } } }, ctx()).state;
+  t.like(topUp, { screen: 'confirm', card: { available: 900 } });
+  const busy = transition(confirm, { type: 'key', key: 'enter' }, ctx()).state;
+  t.is(transition(busy, { type: 'cardChanged', lookup: { ok: true, card: { ...card, available: 0 } } }, ctx()).state, busy);
+});
+
+test('item 5: every basket refused at the tap is recorded for the report (blocked, unknown, card_auth, the parents\' rules, the money); a tap on idle is not a sale', (t) => {
+  const cat = catalog.map((i, n) => ({ ...i, category: n === 1 ? 'slik' : 'x' }));
+  const c = ctx({ catalog: cat });
+  const reasons = [
+    run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'blocked', card } }], c),
+    run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'unknown_card', card: null } }], c),
+    run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'card_auth', card: null } }], c),
+    run([...keys('2', 'enter'), tapWith(ruled({ blockedCategories: ['slik'] }))], c),
+    run([...keys('5', 'enter'), tapWith(ruled({ dailyLimit: 400 }))], c),
+    run([...keys('9', 'enter'), tapWith({ ...card, available: 100 })], c),
+  ].map((r) => r.effects.filter((e) => e.type === 'recordRefusal').map((e) => e.type === 'recordRefusal' && e.reason));
+  t.deepEqual(reasons, [['blocked'], ['unknown_card'], ['card_auth'], ['category_blocked'], ['daily_limit'], ['insufficient_funds']]);
+  t.false(run([{ type: 'tap', lookup: { ok: false, reason: 'unknown_card', card: null } }]).effects.some((e) => e.type === 'recordRefusal'));
+});
+
+test('item 4: the void screen says whose sale it is; Enter is offered only to who may void, anyone else is told who must sign in', (t) => {
+  const sale = { txId: 'tx', total: 800, createdAt: '2026-12-01T10:00:00.000Z', items: [], voided: false, cashierId: 'mette', child: 'Ida', seller: 'Mette Kristensen' };
+  const screen: SaleState = { screen: 'void', sale };
+  const ole = { staffId: 'ole', name: 'Ole', role: 'cashier' as const };
+  t.is(model(screen, ctx({ cashier: ole })).view.void!.child, 'Ida');
+  t.deepEqual(hintKeys(screen, ctx({ cashier: ole })), ['escape Tilbage'], 'no Enter for another cashier');
+  t.is(model(screen, ctx({ cashier: ole })).message, 'Kun Mette Kristensen, der solgte, eller en leder kan annullere: Esc, log ind med personalekortet, F2');
+  t.is(model(screen, ctx({ cashier: ole }), 'en').message, 'Only Mette Kristensen, who made the sale, or a lead can void it: Esc, sign in with the staff card, F2');
+  t.regex(model(screen, ctx({ requireCashier: true })).message, /Kun Mette Kristensen/, 'nobody signed in where a cashier is required');
+  t.regex(model({ screen: 'void', sale: { ...sale, seller: null } }, ctx({ cashier: ole })).message, /Kun kassereren, der solgte, eller en leder/, 'a seller no longer held');
+  t.regex(model({ screen: 'void', sale: { ...sale, cashierId: null, seller: null } }, ctx({ cashier: ole })).message, /^Kun en leder kan annullere/, 'a sale nobody was signed in for');
+  for (const who of [ctx({ cashier: mette }), ctx({ cashier: lars }), ctx()]) {
+    t.deepEqual(hintKeys(screen, who), ['enter Annullér', 'escape Tilbage']);
+    t.regex(model(screen, who).message, /Annullér sidste salg/);
+  }
+});
+
+test('item 4: a successful void shows the amount and the child, and what happens to the money', (t) => {
+  const sale = { txId: 'tx', total: 2800, createdAt: '2026-12-01T10:00:00.000Z', items: [], voided: false, cashierId: null, child: 'Ida', seller: null };
+  const { state } = transition({ screen: 'void', sale }, { type: 'voided', result: { status: 'approved', reason: null, balance: null, txId: 'void-tx' } }, ctx());
+  const m = model(state);
+  t.like(m, { screen: 'result', message: 'Salget er annulleret', result: { status: 'approved', txId: 'void-tx' } });
+  t.like(m.view.void, { total: 2800, child: 'Ida' });
+  t.is(m.view.next, 'Beløbet går tilbage på barnets kort.');
+});
+
+test('item 6: the blocked lines in the middle of the basket leave it with one key (0), named on the result screen', (t) => {
+  const cat = catalog.map((i) => ({ ...i, category: i.sku === 's2' || i.sku === 's4' ? 'slik' : 'x' }));
+  const c = ctx({ catalog: cat });
+  const refused = run([...keys('1', '2', '3', '4', '4', '5', 'enter'), tapWith(ruled({ blockedCategories: ['slik'] }))], c).state;
+  t.like(refused, { screen: 'result', result: { reason: 'category_blocked' } });
+  t.deepEqual(hintKeys(refused, c), ['0 Fjern spærrede varer', 'enter Tilbage til kurven']);
+  t.is(model(refused, c).view.next, 'Tryk 0 for at tage de spærrede varer ud af kurven.');
+  const { state, effects } = transition(refused, { type: 'key', key: '0' }, c);
+  t.deepEqual(skus(state), [['s1', 'Vare 1', 100, 1], ['s3', 'Vare 3', 300, 1], ['s5', 'Vare 5', 500, 1]]);
+  t.like(state, { screen: 'basket', notice: 'blockedRemoved' });
+  t.deepEqual(effects, [{ type: 'indicate', led: 'off', buzzer: null }]);
+  t.is(model(state, c).message, 'Spærrede varer taget ud af kurven: Vare 2, Vare 4');
+  // The rest can be paid for: Enter, the same card, confirm.
+  t.is(run(['enter', tapWith(ruled({ blockedCategories: ['slik'] }))].map((e) => (typeof e === 'string' ? { type: 'key', key: e } as SaleEvent : e)), c, state).state.screen, 'confirm');
+  // Only blocked lines: the basket is empty; any other refusal: 0 is just the next key.
+  t.like(transition(run([...keys('2', 'enter'), tapWith(ruled({ blockedCategories: ['slik'] }))], c).state, { type: 'key', key: '0' }, c).state, { screen: 'idle', lines: [], notice: 'blockedRemoved' });
+  const poor = run([...keys('9', 'enter'), tapWith({ ...card, available: 100 })], c).state;
+  t.like(transition(poor, { type: 'key', key: '0' }, c).state, { screen: 'basket', notice: null, lines: [{ sku: 's9', qty: 1 }] });
+});
+
+test('item 6: every result screen ends with what to do next (a sentence and the keys)', (t) => {
+  const confirm = run([...keys('1', 'enter'), tapWith(card), ...keys('enter')]).state;
+  const decided = (status: 'approved' | 'declined', reason: string | null, offline = false) =>
+    transition(confirm, { type: 'decided', result: { status, reason, balance: 4900, txId: 'x' }, card, offline }, ctx()).state;
+  const results: [string, SaleState, RegExp, string][] = [
+    ['approved', decided('approved', null), /Giv varerne/, 'enter Næste kunde'],
+    ['approved offline', decided('approved', null, true), /sendes til hovedbogen/, 'enter Næste kunde'],
+    ['declined by the ledger', decided('declined', 'insufficient_funds'), /sat penge ind/, 'enter Tilbage til kurven'],
+    ['offline limit', decided('declined', 'offline_limit'), /Vent til forbindelsen/, 'enter Tilbage til kurven'],
+    ['reversed', decided('declined', 'reversed'), /Prøv igen/, 'enter Tilbage til kurven'],
+    ['blocked at the tap', run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'blocked', card } }]).state, /forældrene eller en leder/, 'enter Tilbage til kurven'],
+    ['unknown on idle', run([{ type: 'tap', lookup: { ok: false, reason: 'unknown_card', card: null } }]).state, /brug et andet kort/, 'enter Tilbage'],
+    ['card_auth', run([...keys('1', 'enter'), { type: 'tap', lookup: { ok: false, reason: 'card_auth', card: null } }]).state, /Giv det til en leder/, 'enter Tilbage til kurven'],
+  ];
+  for (const [what, s, next, key] of results) {
+    const m = model(s);
+    t.regex(m.view.next ?? '', next, what);
+    t.is(m.view.hints.map((h) => `${h.key} ${h.label}`).at(-1), key, what);
+    t.truthy(model(s, ctx(), 'en').view.next, `${what} (English)`);
+  }
 });

@@ -2,13 +2,18 @@
 // systemd/foot.ini, and foot runs what the daemon asks the terminal at start. foot must answer
 // that it has sixel and its cell size, so the photo is drawn in pixels; and TERM must be one
 // blessed reads. (The headless backend of Debian 12's wlroots draws no frames, so the pixels
-// themselves are checked in xterm: test/ui-pixels.test.ts.) cage refuses root: run as nobody.
+// themselves are checked in xterm: test/ui-pixels.test.ts, and in foot with cage on its X11 backend
+// under Xvfb, test/fixtures/ui/kiosk.ts.) cage refuses root: run as nobody.
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { portraitPng } from '../sim/photos.ts';
+import { KioskHarness } from './fixtures/ui/kiosk.ts';
+import { harnessStarted, photoShown, settledShot, writePng } from './fixtures/ui/xterm.ts';
+import { crop, photoAcross, psnr, scaled } from './fixtures/ui/pixels.ts';
 
 const NOBODY = 65534;
 
@@ -47,4 +52,30 @@ test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color;
   t.true(got.abilities.cell!.w >= 8 && got.abilities.cell!.w <= 12 && got.abilities.cell!.h >= 17 && got.abilities.cell!.h <= 24, JSON.stringify(got.abilities.cell));
   t.is(got.term, 'xterm-256color');
   t.is(got.photo, 'sixel');
+});
+
+test('the kiosk on an 800×480 panel (foot.ini in cage): the photo is at least 240×320 px, also with the sim panel', async (t) => {
+  // Where nobody (cage's user) can read it: the demo portrait, 4:5.
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-kiosk-photo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  const photo = join(dir, 'portrait.png');
+  writeFileSync(photo, portraitPng('demo-h-3', { width: 300, height: 375 }));
+  chmodSync(photo, 0o644);
+  // --sim: the simulator's panel takes a row, as in `npm run sim` in the kiosk (the photo was 252×315 there).
+  const k = new KioskHarness({ args: ['--sim', '--photo-png', photo] });
+  t.teardown(() => k.kill());
+  await k.start();
+  await harnessStarted(k);
+  t.regex(k.stderr(), /"photo":"sixel","why":"sixel, cells of 10×21 px"/);
+  const shot = await settledShot(k, 'confirmNote', { w: 800, h: 480 }, null, photoShown);
+  writePng(join(process.cwd(), '.tmp', 'kiosk-confirm.png'), shot);
+  // The photo box (colour 235) on the left, under the header (24) and above the message (236); the
+  // row through the middle of the panel crosses it.
+  const at = photoAcross(shot, 240, [38, 38, 38], [[0, 95, 135], [48, 48, 48], [28, 28, 28]]);
+  t.truthy(at, 'the photo on screen');
+  const db = psnr(crop(shot, at!), scaled(photo, at!.w, at!.h));
+  t.log(`photo ${at!.w}×${at!.h} px at (${at!.x},${at!.y}); PSNR ${db.toFixed(1)} dB`);
+  t.true(at!.w >= 240 && at!.h >= 320, `${at!.w}×${at!.h}`);
+  t.true(db >= 25, `${db} dB`);
 });

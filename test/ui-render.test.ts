@@ -2,6 +2,7 @@ import test from 'ava';
 import { PNG } from 'pngjs';
 import { renderFrame, MIN_COLS, MIN_ROWS } from '../firmware/ui/frame.ts';
 import { bigText } from '../firmware/ui/bigtext.ts';
+import { fitSize } from '../firmware/ui/photo.ts';
 import { SAFE_GLYPHS, sanitize } from '../firmware/ui/canvas.ts';
 import { SimPanel, type SimPanelActions } from '../firmware/ui/sim-panel.ts';
 import type { DrawContext } from '../firmware/ui/draw-context.ts';
@@ -96,6 +97,42 @@ test('confirm: the photo large, name, balance, total, after-sale, what Enter and
   t.false(loading.includes('▀▀▀▀'));
 });
 
+test('the child\'s name is the largest text after the total: the first name in the big font, the whole name under it', (t) => {
+  const pixels = { kind: 'pixels', cell: { w: 10, h: 21 }, place: () => undefined } as const;
+  // 80×24 and 88×32 (xterm), 79×22 (foot in the kiosk, photo in pixels), the note and rules taking rows too.
+  for (const [w, h, over] of [[80, 24, {}], [88, 32, {}], [79, 22, { photoMode: pixels }]] as const) {
+    for (const name of ['confirm', 'confirmNote', 'balance']) {
+      const { text } = draw(demoModels('da')[name]!, w, h, over);
+      t.true(text.includes(big('IDA')), `${name} ${w}×${h}: the first name big`);
+      t.true(text.includes('Ida Sørensen'), `${name} ${w}×${h}: the whole name`);
+      t.true(text.includes(big(name === 'balance' ? '45,00 kr' : '28,00 kr')), `${name} ${w}×${h}: the amount big`);
+    }
+  }
+  const note = draw(demoModels('da').confirmNote!, 79, 22, { photoMode: pixels }).text;
+  for (const s of ['Note fra forældre: Allergisk over nødder', 'Tilbage i dag: 30,00 kr', 'Lav saldo - bed om at få sat penge ind', 'Efter køb', 'Enter  Godkend']) t.true(note.includes(s), s);
+  // A first name wider than the column: the whole name in bold, nothing cut.
+  const long = draw({ ...demoModels('da').confirm!, card: { ...demoModels('da').confirm!.card!, name: 'Marie-Louise-Charlotte Hansen' } }, 80, 24).text;
+  t.true(long.includes('Marie-Louise-Charlotte Hansen'));
+});
+
+test('the kiosk (foot.ini on 800×480: 79×22 cells of 10×21 px): the photo is at least 240×320 px, the sim panel open or not', (t) => {
+  for (const [pw, ph] of [[300, 375], [120, 160]] as const) {
+    const img = { width: pw, height: ph, data: new Uint8Array(pw * ph * 4) };
+    for (const overlay of [undefined, new SimPanel({ cards: [], tap: () => undefined, remove: () => undefined, togglePlug: () => undefined, toggleLedger: () => undefined }, () => undefined)]) {
+      for (const name of ['confirm', 'confirmNote', 'balance']) {
+        let placed: { w: number; h: number } | null = null;
+        draw(demoModels('da')[name]!, 79, 22, {
+          photo: () => ({ kind: 'ready', img }), ...(overlay ? { overlay } : {}),
+          photoMode: { kind: 'pixels', cell: { w: 10, h: 21 }, place: (r) => { placed = fitSize(pw, ph, r.w * 10, r.h * 21); } },
+        });
+        const got = placed as { w: number; h: number } | null;
+        t.truthy(got, name);
+        t.true(got!.w >= 240 && got!.h >= 320, `${name} ${pw}×${ph}${overlay ? ' with the sim panel' : ''}: ${got!.w}×${got!.h} px`);
+      }
+    }
+  }
+});
+
 test('confirm without a photo, or with one that cannot be had: a clear warning instead', (t) => {
   const none = draw(demoModels('da').confirmNoPhoto!);
   t.true(none.text.includes('INTET FOTO - TJEK BARNET'));
@@ -130,6 +167,34 @@ test('result: approved green with new balance and short txId; declined red with 
   }
 });
 
+test('issue 26 item 6: a refusal says the balance as it is (never "Ny saldo"), too little money says what is available against the sale; every result ends with what to do next', (t) => {
+  const no = draw(demoModels('da').declined!);
+  t.true(no.text.includes('Til rådighed: 12,00 kr · Købet: 28,00 kr'), no.text);
+  t.false(no.text.includes('Ny saldo'));
+  const d = demoModels('da').declined!;
+  const blocked = draw({ ...d, result: { ...d.result!, reason: 'blocked' }, basket: null, view: { ...d.view, next: 'Kortet kan ikke bruges. Bed barnet tale med forældrene eller en leder.' } });
+  t.true(blocked.text.includes('Saldo: 12,00 kr'));
+  t.false(blocked.text.includes('Ny saldo'));
+  t.false(draw(demoModels('en').declined!).text.includes('New balance'));
+  t.true(draw(demoModels('en').declined!).text.includes('Available: kr 12.00 · This sale: kr 28.00'));
+  for (const [name, next, key] of [['declined', 'Tag varer ud af kurven', 'Enter'], ['approved', 'Giv varerne til barnet.', 'Enter']] as const) {
+    const { plain } = draw(demoModels('da')[name]!);
+    const body = plain.slice(0, -4).map((r) => r.trim()).filter(Boolean);
+    t.true(body.at(-1)!.startsWith(next), `${name}: the body ends with what to do next: ${body.at(-1)}`);
+    t.regex(plain.at(-2)!, new RegExp(`${key} +(Tilbage til kurven|Næste kunde)`), `${name}: the hint line`);
+  }
+  t.true(draw(demoModels('da').approved!).text.includes('Ny saldo: 17,00 kr'), 'an approval changed the balance');
+});
+
+test('issue 26 item 4: the void screen names the child; a void done names the amount and the child', (t) => {
+  const m = demoModels('da').void!;
+  t.regex(draw(m).plain.join('\n'), /Sidste salg · \d\d:\d\d · Ida/);
+  const done: ScreenModel = { ...m, screen: 'result', result: { status: 'approved', reason: null, balance: null, txId: '9d2f0c1e-7b44-4d1a-9e0b-5c6d7e8f9a0b' }, message: 'Salget er annulleret',
+    view: { ...m.view, hints: [{ key: 'enter', label: 'Tilbage' }], next: 'Beløbet går tilbage på barnets kort.' } };
+  const text = draw(done).text;
+  for (const s of [big('GODKENDT'), 'Annulleret: 28,00 kr', 'Ida', 'Ref. 9D2F0C1E', 'Beløbet går tilbage på barnets kort.', 'Salget er annulleret']) t.true(text.includes(s), s);
+});
+
 test('balance: photo, name and the balance big', (t) => {
   const { text } = draw(demoModels('da').balance!);
   t.true(text.includes('Ida Sørensen'));
@@ -148,6 +213,8 @@ test('void: the last sale with Enter=void, Esc=back; already voided; nothing to 
 test('report and error screens', (t) => {
   const r = draw(demoModels('da').report!).text;
   for (const s of ['Dagens rapport - 24.11.2026', 'Salg', '42', '512,50 kr', 'Heraf offline', 'Annulleringer', 'Afviste', 'Venter på hovedbogen']) t.true(r.includes(s), s);
+  // Issue 26 item 5: the voids as money back, the net after them, the declined sales by reason.
+  for (const re of [/Annulleringer +1 +-10,00 kr/, /I alt efter annulleringer +502,50 kr/, /Afviste køb +4/, /Ikke penge nok på kortet +3/, /Kortet er spærret +1/]) t.regex(r, re);
   const e = demoModels('en').error!;
   t.true(draw(e).text.includes('Plug the card reader in again.'));
   t.true(draw(e).text.includes(big('ERROR')));

@@ -20,7 +20,7 @@ const SCREENS: [string, string[]][] = [
   ['confirmBusy', ['Ida Sørensen', 'Arbejder...', 'Et øjeblik...']],
   ['confirmNoPhoto', ['Oliver Hansen', 'INTET FOTO - TJEK BARNET', 'Intet foto - tjek barnet!', '-16,00 kr']],
   ['approved', [big('GODKENDT'), 'Ny saldo: 17,00 kr', 'Ref. 3F2A9C1E', 'Godkendt']],
-  ['declined', [big('AFVIST'), 'Ikke penge nok på kortet', '* Offline', 'Kø: 1']],
+  ['declined', [big('AFVIST'), 'Ikke penge nok på kortet', 'Til rådighed: 12,00 kr', 'Tilbage til kurven', '* Offline', 'Kø: 1']],
   ['balance', ['Ida Sørensen', 'Saldo', big('45,00 kr')]],
   ['void', ['Sidste salg', 'Ref. 3F2A9C1E', '2× Sodavand', 'Annullér']],
   ['report', ['Dagens rapport - 24.11.2026', '512,50 kr', 'Venter på hovedbogen']],
@@ -79,6 +79,7 @@ test('English throughout when chosen', async (t) => {
   const confirm = await h.screen(['NO PHOTO - CHECK THE', 'Balance', 'kr 12.00', 'Approve', 'Cancel', 'Queue: 0']);
   t.notRegex(confirm, /Saldo|Godkend|kr\b\s*$/m, 'no Danish left');
   h.show('declined');
-  const declined = await h.screen([big('DECLINED'), 'Not enough money on the card', 'New balance: kr 12.00']);
+  const declined = await h.screen([big('DECLINED'), 'Not enough money on the card', 'Available: kr 12.00', 'Back to the basket']);
   t.false(declined.includes('AFVIST'));
+  t.false(declined.includes('New balance'), 'nothing changed: not a new balance');
 });

@@ -337,26 +337,36 @@ export class SalesBook {
     });
   }
 
-  /** The business day's figures: the rows after `mark` (row order: a step of the clock moves none). */
+  /**
+   * The business day's figures: the rows after `mark` (row order: a step of the clock moves none),
+   * the same rows the outbox sends the ledger (and the refusals, which it does not). A sale still
+   * waiting for the ledger's decision is neither sold nor declined yet.
+   */
   async report(mark: RowMark): Promise<DayReport> {
     return this.db.read(async (q) => {
-      // A decline the disk has not taken yet counts as what the cashier saw: declined.
-      const s = (await q.get<Record<string, number | null>>(
-        `WITH mem AS (SELECT value AS tx_id FROM json_each(?)),
-              s AS (SELECT CASE WHEN tx_id IN (SELECT tx_id FROM mem) THEN 'declined' ELSE status END AS status, total, offline
-                      FROM sales WHERE rowid > ?)
-         SELECT sum(status = 'approved') AS sales, sum(CASE WHEN status = 'approved' THEN total END) AS salesTotal,
-                sum(status = 'approved' AND offline = 1) AS offlineSales,
-                sum(CASE WHEN status = 'approved' AND offline = 1 THEN total END) AS offlineTotal,
-                sum(status = 'declined') AS declined,
-                (SELECT count(*) FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales)) AS unrecorded
-           FROM s`, [this.unrecorded.txIdsJson(), mark.sale]))!;
-      const v = (await q.get<Record<string, number | null>>(
+      // A decline the disk has not taken yet counts as what the cashier saw: declined, for its reason.
+      const rows = await q.all<{ status: SaleStatus; offline: number; reason: string | null; n: number; total: number }>(
+        `WITH mem AS (SELECT json_extract(value, '$[0]') AS tx_id, json_extract(value, '$[1]') AS reason FROM json_each(?)),
+              s AS (SELECT CASE WHEN m.tx_id IS NULL THEN x.status ELSE 'declined' END AS status,
+                           CASE WHEN m.tx_id IS NULL THEN x.reason ELSE m.reason END AS reason, x.total, x.offline
+                      FROM sales x LEFT JOIN mem m ON m.tx_id = x.tx_id WHERE x.rowid > ?
+                    UNION ALL SELECT 'declined', reason, 0, 0 FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales))
+         SELECT status, offline, CASE WHEN status = 'declined' THEN coalesce(reason, 'invalid') END AS reason, count(*) AS n, sum(total) AS total
+           FROM s WHERE status != 'pending' GROUP BY 1, 2, 3`, [this.unrecorded.reasonsJson(), mark.sale]);
+      const v = (await q.get<{ voids: number; voidsTotal: number | null }>(
         "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]))!;
-      const n = (x: number | null | undefined) => x ?? 0;
+      const sum = (pick: (r: (typeof rows)[number]) => boolean, f: 'n' | 'total') => rows.filter(pick).reduce((a, r) => a + r[f], 0);
+      const approved = (r: (typeof rows)[number]) => r.status === 'approved';
+      const declinedBy = new Map<string, number>();
+      for (const r of rows) if (r.status === 'declined') declinedBy.set(r.reason!, (declinedBy.get(r.reason!) ?? 0) + r.n);
+      const salesTotal = sum(approved, 'total');
+      const voidsTotal = v.voidsTotal ?? 0;
       return {
-        sales: n(s.sales), salesTotal: n(s.salesTotal), offlineSales: n(s.offlineSales), offlineTotal: n(s.offlineTotal),
-        voids: n(v.voids), voidsTotal: n(v.voidsTotal), declined: n(s.declined) + n(s.unrecorded),
+        sales: sum(approved, 'n'), salesTotal,
+        offlineSales: sum((r) => approved(r) && r.offline === 1, 'n'), offlineTotal: sum((r) => approved(r) && r.offline === 1, 'total'),
+        voids: v.voids, voidsTotal, net: salesTotal - voidsTotal,
+        declined: sum((r) => r.status === 'declined', 'n'),
+        declinedBy: [...declinedBy].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
       };
     });
   }

@@ -33,7 +33,11 @@ export interface DayReport {
   sales: number; salesTotal: number;
   offlineSales: number; offlineTotal: number;
   voids: number; voidsTotal: number;
+  /** salesTotal − voidsTotal: what the day brought after its voids. */
+  net: number;
   declined: number;
+  /** `declined` by reason, the most frequent first. */
+  declinedBy: { reason: string; count: number }[];
 }
 
 /** The newest rows of the sales and voids tables at a moment: the rows after it came since. */

@@ -35,6 +35,8 @@ export class Unrecorded {
   has(txId: string): boolean { return this.#declines.has(txId); }
   /** Their txIds as a JSON array, for SQL (`json_each`). */
   txIdsJson(): string { return JSON.stringify([...this.#declines.keys()]); }
+  /** Their txIds with the reason the cashier saw, as a JSON array of pairs, for SQL. */
+  reasonsJson(): string { return JSON.stringify([...this.#declines].map(([txId, d]) => [txId, d.reason])); }
 
   /** Keeps `d` in force from now on and writes it as soon as the disk takes it. */
   add(d: UnrecordedDecline): void {

@@ -8,9 +8,10 @@ import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
 import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
+import { Redelivery } from './redelivery.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
-  StatusMsg, type TxMsg,
+  StatusMsg, type OfflineReason, type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 
@@ -27,8 +28,13 @@ export type LinkEvents = {
   /** 1.1: the roster of every card and staff card the ledger keeps. */
   roster: [roster: Roster];
   config: [config: TerminalConfigMsg | null];
-  /** The ledger's retained status (contract 1.1); null when none is kept. */
+  /**
+   * The ledger's status (contract 1.1), once per message; null when the broker keeps none (an
+   * empty payload, or no retained status where the connection's retained messages passed it).
+   */
   ledgerStatus: [state: 'online' | 'offline' | null];
+  /** Why the last connection attempt failed, or null once connected (the status line and the log say it). */
+  trouble: [trouble: LinkTrouble | null];
   result: [result: ResultMsg];
   /** This terminal's own status as the broker kept it (retained), read once per connection. */
   ownStatus: [status: StatusMsg];
@@ -36,8 +42,44 @@ export type LinkEvents = {
   subscribed: [];
 };
 
-export interface LinkCounters { received: number; rejected: number; rejectedBy: Record<string, number> }
+export interface LinkCounters {
+  /** Messages from the ledger's side handed on (each once: see redelivered); not the terminal's own status coming back. */
+  received: number;
+  /** Of those, retained records a subscription brought (every connection and refetch brings them all again). */
+  retained: number;
+  rejected: number;
+  rejectedBy: Record<string, number>;
+  /** Copies the broker sent again of messages already handed on (unacknowledged when a connection ended), dropped. */
+  redelivered: number;
+}
 
+/** What keeps the link from the broker (the ledger's own status is the offline clock's). */
+export type LinkTrouble = Exclude<OfflineReason, 'ledger_offline'>;
+
+/**
+ * Reconnect waits: the first after RECONNECT_MIN_MS, each failed attempt doubling it up to
+ * RECONNECT_MAX_MS, back to the first once connected. A refusing or absent broker is not hammered
+ * by a fleet, and a terminal is back at most RECONNECT_MAX_MS (+ a connect) after its broker is.
+ */
+export const RECONNECT_MIN_MS = 1000;
+export const RECONNECT_MAX_MS = 30_000;
+
+/** The wait before the next attempt after `failures` failed ones in a row; ±20 % so a fleet does not come back in step. */
+export function reconnectDelay(failures: number, random: () => number = Math.random): number {
+  const base = RECONNECT_MIN_MS * 2 ** Math.min(Math.max(failures, 0), 16);
+  return Math.round(Math.min(RECONNECT_MAX_MS, base * (0.8 + 0.4 * random())));
+}
+
+/**
+ * Why a connection attempt failed, from mqtt.js's error: a CONNACK refusal carries the MQTT 3.1.1
+ * return code (a number), a socket or TLS failure Node's error code (a string).
+ */
+export function troubleOf(err: Error & { code?: unknown }): LinkTrouble {
+  const code = err.code;
+  if (typeof code === 'number') return code === 3 ? 'unavailable' : code === 4 || code === 5 ? 'not_authorized' : 'refused';
+  if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return 'tls';
+  return 'unreachable';
+}
 export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, will?: StatusMsg): IClientOptions {
   const b = cfg.broker;
   const read = (f?: string) => (f ? readFileSync(f) : undefined);
@@ -46,7 +88,12 @@ export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId' | 'broker'>, 
     clean: false, // persistent session: the broker queues results while we are away
     protocolVersion: 4,
     keepalive: 15,
-    reconnectPeriod: 1000,
+    // The link stretches it after every failed attempt (reconnectDelay): mqtt.js's own timer
+    // (setInterval: monotonic, whatever the wall clock does) waits it.
+    reconnectPeriod: RECONNECT_MIN_MS,
+    // mqtt.js gives up for good after a CONNACK refusal without this: a broker restarting with its
+    // password file or ACL not yet loaded, or at max_connections, would keep the terminal away until a restart.
+    reconnectOnConnackError: true,
     connectTimeout: 5000,
     resubscribe: false, // we subscribe on every connect ourselves (also gets retained records anew)
     username: b.username,
@@ -67,15 +114,40 @@ export function loggableTopic(topic: string, keep: ReadonlySet<string>): string 
   return topic.split('/').map((s) => (keep.has(s) ? s : /^[0-9A-Fa-f]+$/.test(s) ? maskUid(s) : `<${s.length} chars>`)).join('/');
 }
 
+/** What one connection (from its CONNACK to its end) has seen so far. */
+interface Connection {
+  /** A message on the ledger's status topic came (or a later retained record showed there is none). */
+  ledgerSeen: boolean;
+  /**
+   * The connect's retained messages are past the ledger's status, so past this terminal's own
+   * (subscribed before it): a retained status of its own from now on answers a refetch.
+   */
+  headPassed: boolean;
+  /** This terminal's status was published on this connection: the broker holds one, retained. */
+  statusStored: boolean;
+  /** A refetch waiting for its end (see refetch()). */
+  refetched: ((done: boolean) => void) | null;
+}
+
 export class LedgerLink extends TypedEmitter<LinkEvents> {
   #client: MqttClient | null = null;
   /** mqtt.js emits `close` after every failed reconnect attempt too: report only real transitions. */
   #up = false;
-  readonly counters: LinkCounters = { received: 0, rejected: 0, rejectedBy: {} };
+  #conn: Connection | null = null;
+  /** Refetches waiting for a connection fit for them (null: the link stopped). */
+  #waiting: ((c: Connection | null) => void)[] = [];
+  /** Attempts that failed since the last connection. */
+  #failures = 0;
+  #trouble: LinkTrouble | null = null;
+  readonly counters: LinkCounters = { received: 0, retained: 0, rejected: 0, rejectedBy: {}, redelivered: 0 };
+  readonly #redelivery = new Redelivery();
 
   constructor(private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>, private readonly log: Logger) { super(); }
 
   get connected(): boolean { return this.#client?.connected ?? false; }
+
+  /** Why the terminal is not connected (the last failure), or null while connected or before the first attempt ended. */
+  get trouble(): LinkTrouble | null { return this.#trouble; }
 
   #hold: () => Promise<void> | null = () => null;
 
@@ -91,7 +163,11 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const client = coalesceWrites(noDelay(mqtt.connect(this.cfg.broker.url, mqttOptions(this.cfg, { state: 'offline', ...this.#mark }))));
     this.#client = client;
     client.on('connect', () => {
-      this.log.info({ broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
+      this.log.info({ failedAttempts: this.#failures, broker: redactUrl(this.cfg.broker.url) }, 'connected to broker');
+      this.#failures = 0;
+      client.options.reconnectPeriod = reconnectDelay(0);
+      this.#setTrouble(null);
+      this.#conn = { ledgerSeen: false, headPassed: false, statusStored: false, refetched: null };
       // The broker sends each filter's retained messages in this order: the terminal's own status
       // (its first status waits for it: restore-check.ts), the ledger's and the config come before
       // a club's thousands of card records and photos, not after them (that made a start take seconds).
@@ -102,20 +178,99 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       this.#up = true;
       this.emit('connected');
     });
+    // An attempt begins: the wait before the one after it, should this one fail, grows.
+    client.on('reconnect', () => { client.options.reconnectPeriod = reconnectDelay(++this.#failures); });
     client.on('close', () => {
+      this.#redelivery.ended();
+      const conn = this.#conn;
+      this.#conn = null;
+      conn?.refetched?.(false);
+      // A connection that ends without an error (the broker stopped, a keepalive lost): unreachable until an attempt says more.
       if (!this.#up) return;
       this.#up = false;
+      this.#setTrouble('unreachable');
       this.emit('disconnected');
     });
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'broker connection error'));
-    client.on('message', (topic, payload, packet) => this.#route(topic, payload, packet.retain));
-    // Reads (and acknowledges) the next inbound message only once the consumer has room.
+    client.on('error', (err) => {
+      // Stopping (a write after the end): nothing to tell.
+      if (this.#client !== client) return void this.log.debug({ err: err.message }, 'broker connection error while stopping');
+      // A connection that stays up (an error on a write): no trouble to show.
+      if (client.connected) return void this.log.warn({ err: err.message }, 'broker connection error');
+      const trouble = troubleOf(err);
+      if (!this.#setTrouble(trouble)) this.log.debug({ err: err.message, trouble }, 'broker connection error');
+      else this.log.warn({ err: err.message, trouble, retryInMs: client.options.reconnectPeriod }, 'broker connection failed; selling offline, trying again');
+    });
+    client.on('message', (topic, payload, packet) => {
+      // Read after its connection ended (mqtt.js still works through what it had parsed): not
+      // handed on and not acknowledged (below), so the broker sends it again on the next one.
+      if (!this.#conn) return;
+      if (this.#redelivery.again(packet.messageId, topic, payload)) { this.counters.redelivered++; return; }
+      // The terminal's own status (what it published, back to it) is not counted as received.
+      if (topic !== topics.status(terminalId)) {
+        this.counters.received++;
+        if (packet.retain) this.counters.retained++;
+      }
+      this.#route(topic, payload, packet.retain);
+    });
+    // Reads (and acknowledges) the next inbound message only once the consumer has room. A message
+    // of a connection that ended meanwhile is not acknowledged: mqtt.js would queue that PUBACK for
+    // the next connection, where it acknowledged the copy the broker sends again before it came
+    // (and aedes drops a client that acknowledges the copy then: "no such packet").
     client.handleMessage = (_packet, done) => {
-      const wait = this.#hold();
-      if (wait) void wait.then(() => done(), () => done());
-      else done();
+      const conn = this.#conn;
+      const ack = () => (conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement')));
+      const wait = conn && this.#hold();
+      if (wait) void wait.then(ack, ack);
+      else ack();
     };
+  }
+
+  /** True when the trouble changed (told to listeners). */
+  #setTrouble(trouble: LinkTrouble | null): boolean {
+    if (trouble === this.#trouble) return false;
+    this.#trouble = trouble;
+    this.emit('trouble', trouble);
+    return true;
+  }
+
+  /**
+   * Asks the broker again for every retained record of the club and this terminal's config, on
+   * the live connection: for a cache that failed to store some of what it was sent (sync.ts). The
+   * same SUBSCRIBE names this terminal's own status last, so its retained status (published on
+   * this connection before the SUBSCRIBE goes out) comes after all of them: brokers send one
+   * SUBSCRIBE's retained messages filter by filter (mosquitto queues them so, aedes streams them so).
+   * Resolves true once that status came (everything before it was handed on), false when the
+   * connection ended first or the link stopped. It waits for a connection whose own retained
+   * messages are past this terminal's status (else that one could be taken for the end).
+   */
+  async refetch(): Promise<boolean> {
+    const c = await this.#fitForRefetch();
+    const client = this.#client;
+    if (!c || !client || c.refetched) return false;
+    const { terminalId, clubId } = this.cfg;
+    return new Promise<boolean>((resolve) => {
+      c.refetched = (done) => { c.refetched = null; resolve(done); };
+      this.log.info('fetching the retained records again');
+      client.subscribe([topics.config(terminalId), topics.clubAll(clubId), topics.status(terminalId)], { qos: 1 }, (err) => {
+        if (err) { this.log.warn({ err: err.message }, 'subscribe failed'); c.refetched?.(false); }
+      });
+    });
+  }
+
+  /** The live connection once it is fit for a refetch (now, or when one is); null when the link stopped. */
+  #fitForRefetch(): Promise<Connection | null> {
+    if (!this.#client) return Promise.resolve(null);
+    const c = this.#conn;
+    if (c?.headPassed && c.statusStored) return Promise.resolve(c);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Something a waiting refetch needs changed: they go once the connection is fit. */
+  #connChanged(): void {
+    const c = this.#conn;
+    if (!this.#waiting.length || !c?.headPassed || !c.statusStored) return;
+    for (const w of this.#waiting.splice(0)) w(c);
   }
 
   async stop(): Promise<void> {
@@ -124,6 +279,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     // A clean stop says offline itself (the will only speaks for an unclean end).
     if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify({ state: 'offline', ...this.#mark }), true), 1000);
     this.#client = null;
+    for (const w of this.#waiting.splice(0)) w(null);
+    this.#conn?.refetched?.(false);
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
     if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
   }
@@ -135,12 +292,17 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   }
 
   publishStatus(status: StatusMsg): Promise<boolean> {
-    if (!this.connected) return Promise.resolve(false);
-    return this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(status), true).then(() => true, () => false);
+    const conn = this.#conn;
+    if (!this.connected || !conn) return Promise.resolve(false);
+    return this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(status), true).then(() => {
+      // Acknowledged: the broker keeps it (a refetch's end mark).
+      if (!conn.statusStored) { conn.statusStored = true; this.#connChanged(); }
+      return true;
+    }, () => false);
   }
 
-  /** Drops the connection now (tests, technicians); it reconnects by itself. */
-  reconnect(): void { this.#client?.reconnect(); }
+  /** Drops the connection now, as a lost network would (tests, technicians); it reconnects by itself. */
+  reconnect(): void { this.#client?.stream?.destroy(); }
 
   #publish(topic: string, payload: string, retain: boolean): Promise<void> {
     const c = this.#client;
@@ -164,9 +326,31 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   markStatus(mark: { starts?: number; restored?: true }): void { this.#mark = mark; }
   get statusMark(): { starts?: number; restored?: true } { return this.#mark; }
 
+  /**
+   * The connection's retained messages, in the connect's filter order (own status, ledger status,
+   * config, results, club): one of a filter after the ledger's while none of the ledger's came
+   * means the broker keeps no ledger status (a 1.0 ledger): known as none, not awaited for ever.
+   * Messages queued in the session meanwhile come without the retain flag and tell nothing.
+   */
+  #retained(c: Connection, topic: string): void {
+    if (topic === topics.status(this.cfg.terminalId)) {
+      // A refetch's end (its promise goes on only after this message is routed, everything before it too).
+      if (c.headPassed) c.refetched?.(true);
+      return;
+    }
+    if (c.headPassed) return;
+    c.headPassed = true;
+    if (topic !== topics.ledgerStatus() && !c.ledgerSeen) {
+      c.ledgerSeen = true;
+      this.emit('ledgerStatus', null);
+    }
+    this.#connChanged();
+  }
+
   #route(topic: string, payload: Buffer, retained = false): void {
-    this.counters.received++;
     const { clubId, terminalId } = this.cfg;
+    const conn = this.#conn;
+    if (conn && retained) this.#retained(conn, topic);
     const club = parseClubTopic(topic);
     if (club) {
       if (club.club !== clubId) return this.#reject(club.kind, topic, 'another club');
@@ -202,6 +386,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       return void this.emit('catalog', r.value);
     }
     if (topic === topics.ledgerStatus()) {
+      if (conn) conn.ledgerSeen = true;
       if (payload.length === 0) return void this.emit('ledgerStatus', null);
       const r = parsePayload(LedgerStatus, payload);
       if (!r.ok) return this.#reject('ledgerStatus', topic, r.error);

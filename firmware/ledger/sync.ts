@@ -3,6 +3,8 @@
 // together are applied in one transaction: a fresh terminal gets thousands of retained records at
 // once, and one fsync per record made that take minutes; an online sale's card record and result
 // share one commit. What the others learn (events, counters, logs) is told only after the commit.
+// A message that fails to store was acknowledged already: catch-up.ts fetches the retained records
+// again, and until then the cache is known to be behind.
 import { TypedEmitter } from '../../hal/emitter.ts';
 import { Wakeable } from '../../hal/within.ts';
 import type { Logger } from '../log.ts';
@@ -11,6 +13,7 @@ import type { Journal } from '../journal/journal.ts';
 import { CardCache, checkPhoto } from '../journal/card-cache.ts';
 import { SalesBook, type Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
+import { CatchUp } from './catch-up.ts';
 import type { CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 
 export type SyncEvents = {
@@ -22,12 +25,16 @@ export type SyncEvents = {
   settled: [settled: Settled];
   /** Something the journal holds changed the queue length. */
   queueChanged: [];
+  /** The cache became known to lack a message the ledger sent (true), or caught up again (false). */
+  behind: [behind: boolean];
 };
 
 /** What the sync needs of the ledger link (a test passes a stand-in). */
 export interface LedgerSource {
   on<K extends keyof LinkEvents & string>(event: K, fn: (...args: LinkEvents[K]) => void): unknown;
   throttle: LedgerLink['throttle'];
+  /** Fetches every retained record again (without it a cache left behind stays so). */
+  refetch?: LedgerLink['refetch'];
 }
 
 type Inbound =
@@ -87,9 +94,12 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   #streak = 0;
   /** Wakes a gathering drain when the inbox is full. */
   readonly #full = new Wakeable();
+  readonly #catchUp: CatchUp;
 
   constructor(link: LedgerSource, private readonly journal: Journal, private readonly log: Logger) {
     super();
+    this.#catchUp = new CatchUp({ refetch: link.refetch?.bind(link), journal, idle: () => this.idle(), log });
+    this.#catchUp.on('behind', (behind) => this.emit('behind', behind));
     link.on('card', (uid, record) => this.#receive({ kind: 'card', uid, record }));
     link.on('photo', (sha, bytes) => this.#receive({ kind: 'photo', sha, bytes }));
     link.on('catalog', (catalog) => this.#receive({ kind: 'catalog', catalog }));
@@ -102,6 +112,14 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
 
   /** Resolves when everything received so far is applied. */
   idle(): Promise<void> { return this.#idle; }
+
+  /** The cache is known to lack a message the ledger sent (it failed to store): no offline approval. */
+  get behind(): boolean { return this.#catchUp.behind; }
+
+  /** Reads whether the last run left the cache behind (then it is fetched again). */
+  start(): Promise<void> { return this.#catchUp.start(); }
+
+  stop(): void { this.#catchUp.stop(); }
 
   #receive(m: Inbound): void {
     this.#inbox.push(m);
@@ -171,6 +189,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       await this.#apply(m, this.journal.cards, this.journal.sales, told);
     } catch (err) {
       this.log.error({ err: (err as Error).message, kind: m.kind }, 'applying a ledger message failed');
+      this.#catchUp.missed();
     }
     // What was told before a failure (a closed card's cardChanged) is told still.
     this.#tell(told);

@@ -38,10 +38,15 @@ export function leftToday(rules: CardRules | undefined, spentToday: number): num
   return limit === null || limit === undefined ? null : Math.max(0, limit - spentToday);
 }
 
+/** Whether the card's rules block a line's category (an item no longer in the catalog has none). */
+export function blockedBy(rules: CardRules | undefined): (line: RuleLine) => boolean {
+  const blocked = new Set(rules?.blockedCategories ?? []);
+  return (l) => l.category !== null && blocked.has(l.category);
+}
+
 /** Checks a basket against the card's rules: category first (the cashier can take that item off). */
 export function checkParentRules(rules: CardRules | undefined, lines: readonly RuleLine[], spentToday: number): RuleRefusal | null {
-  const blocked = new Set(rules?.blockedCategories ?? []);
-  const hit = lines.find((l) => l.category !== null && blocked.has(l.category));
+  const hit = lines.find(blockedBy(rules));
   if (hit) return { reason: 'category_blocked', item: hit.name };
   const limit = rules?.dailyLimit;
   if (limit === null || limit === undefined) return null;

@@ -24,6 +24,9 @@ import type { CardView } from './types.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
 
+/** A well-formed UID for a refusal of a card the terminal does not hold (see recordRefusal). */
+const NO_CARD = '00000000';
+
 /** `spentToday`: today's spending (1.1), counted only for a card with a daily limit. */
 const toView = (m: CardMoney, spentToday = 0): CardView => ({
   uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked),
@@ -97,6 +100,9 @@ export class Authoriser {
     // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
     const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
+    // The money again, as it is now (a sale at another terminal may have been booked since the tap):
+    // without it the sale is refused here, online as offline, and nothing is sent (contract 1.1).
+    if (availableMoney(money.record, money.unbooked) < msg.total) return this.#refuse(msg, 'insufficient_funds', toView(money, spentToday(money, today)));
     const cardAuth = saleCardAuth(money.record, card.sun ?? null);
     if (cardAuth) msg.cardAuth = cardAuth;
 
@@ -120,6 +126,16 @@ export class Authoriser {
     } catch (err) {
       return this.#unrecorded(msg, card, 'invalid', true, err);
     }
+  }
+
+  /**
+   * A basket the sale machine refused at the tap (blocked, unknown, the parents' rules, the money):
+   * nothing is sent; it is kept for the day's report, in memory while the disk refuses it.
+   */
+  async recordRefusal(lines: BasketLine[], card: CardView | null, reason: string): Promise<void> {
+    // The journal keeps no card for a refusal and its message never leaves the terminal: a card it
+    // does not hold is named by a UID that names none.
+    await this.#refuse(saleMessage(this.d, card?.uid ?? NO_CARD, lines, this.d.now(), this.d.cashierId()), reason, card);
   }
 
   /**

@@ -10,6 +10,8 @@ import type { CashierSession } from './cashier-session.ts';
 import type { BusinessDayView } from '../journal/types.ts';
 import { transition, initialState } from './machine.ts';
 import { toScreenModel, type TerminalStatus } from './screen.ts';
+import { voidView } from './void-view.ts';
+import { readSaleNames } from '../journal/sale-names.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
 import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
 
@@ -186,9 +188,12 @@ export class SaleController {
             this.dispatch({ type: 'decided', result: { status: 'declined', reason: 'invalid', balance: null, txId: null }, card: e.card, offline: false });
           });
         return;
+      case 'recordRefusal':
+        this.d.authoriser.recordRefusal(e.lines, e.card, e.reason).catch(fail('recording a refusal'));
+        return;
       case 'loadVoid':
         this.d.businessDay().then((day) => this.d.journal.sales.lastApproved(day.mark))
-          .then((s) => this.dispatch({ type: 'voidLoaded', sale: s && { txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false, cashierId: s.cashierId } }))
+          .then(async (s) => this.dispatch({ type: 'voidLoaded', sale: s && voidView(s, await readSaleNames(this.d.journal.db, s)) }))
           .catch(fail('loading the last sale'));
         return;
       case 'void':

@@ -1,7 +1,7 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
-import { checkBasket, type BasketCheck } from '../rules/authorise.ts';
-import { checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
+import { basketTotal, checkBasket, type BasketCheck } from '../rules/authorise.ts';
+import { blockedBy, checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';
 import type { TextKey } from '../i18n.ts';
@@ -48,16 +48,17 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       // A card blocked or closed while the cashier looks at it is refused at once; so is a basket
       // the parents' new rules refuse.
       if (state.screen !== 'confirm' || state.busy || state.card.uid !== lookupUid(ev.lookup)) return stay(state);
+      // So is one whose money no longer covers the basket (spent at another terminal meanwhile).
       const kept = { lines: state.lines, page: state.page };
       if (!ev.lookup.ok) return refuse(ev.lookup.reason, ev.lookup.card, kept, ctx);
-      const refusal = rulesRefusal(ev.lookup.card, state.lines, ctx);
-      return refusal ? refuse(refusal.reason, ev.lookup.card, kept, ctx) : stay({ ...state, card: ev.lookup.card });
+      const refusal = tapRefusal(ev.lookup.card, state.lines, ctx);
+      return refusal ? refuse(refusal, ev.lookup.card, kept, ctx) : stay({ ...state, card: ev.lookup.card });
     }
     case 'voidLoaded':
       return state.screen === 'void' ? stay({ screen: 'void', sale: ev.sale }) : stay(state);
     case 'voided':
       if (state.screen !== 'void') return stay(state);
-      return showResult({ screen: 'result', result: ev.result, card: null, offline: false, voided: true }, ctx);
+      return showResult({ screen: 'result', result: ev.result, card: null, offline: false, voided: true, void: state.sale }, ctx);
     case 'reportLoaded':
       return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
     case 'timeout':
@@ -111,13 +112,24 @@ function onCatalog(state: SaleState, ctx: SaleContext): Step {
   const next = renamed ? { ...state, lines: r.lines } : state;
   if (next.screen !== 'confirm') return stay(next);
   // Same prices, but an item's category may have changed: the parents' rules judge the new one.
-  const refusal = rulesRefusal(next.card, next.lines, ctx);
-  return refusal ? refuse(refusal.reason, next.card, { lines: next.lines, page: next.page }, ctx) : stay(next);
+  const refusal = tapRefusal(next.card, next.lines, ctx);
+  return refusal ? refuse(refusal, next.card, { lines: next.lines, page: next.page }, ctx) : stay(next);
 }
 
 /** 1.1: what the parents' rules say about this basket for this card (null: nothing against it). */
 export function rulesRefusal(card: CardView, lines: readonly BasketLine[], ctx: SaleContext): RuleRefusal | null {
   return checkParentRules(card.rules, withCategories(lines, ctx.catalog), card.spentToday ?? 0);
+}
+
+/**
+ * Why a card that may pay is refused this basket before the cashier can approve it, or null: the
+ * parents' rules (1.1), then the money (contract 1.1, clarified: a card whose available money is
+ * below the basket's total is refused at the tap, online as offline, as a blocked one is).
+ */
+export function tapRefusal(card: CardView, lines: readonly BasketLine[], ctx: SaleContext): string | null {
+  const refusal = rulesRefusal(card, lines, ctx);
+  if (refusal) return refusal.reason;
+  return card.available < basketTotal(lines) ? 'insufficient_funds' : null;
 }
 
 function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleContext): Step {
@@ -131,13 +143,37 @@ function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleCo
   };
 }
 
-/** Blocked, closed, unknown or against the parents' rules: refused before confirm, nothing sent; the basket is kept. */
+/**
+ * Blocked, closed, unknown, against the parents' rules or without the money: refused before confirm,
+ * nothing sent; the basket is kept, and the refusal of a basket goes into the journal (the report
+ * counts it).
+ */
 function refuse(reason: string, card: CardView | null, kept: KeptBasket | null, ctx: SaleContext): Step {
-  return showResult({
+  const step = showResult({
     screen: 'result',
     result: { status: 'declined', reason, balance: card?.available ?? null, txId: null },
     card, offline: false, voided: false, kept,
   }, ctx);
+  if (!kept || kept.lines.length === 0) return step;
+  return { ...step, effects: [...step.effects, { type: 'recordRefusal', lines: kept.lines, card, reason }] };
+}
+
+/**
+ * `0` on the refusal of a blocked category: the blocked lines leave the basket and the rest comes
+ * back (Backspace takes only the last line; a blocked one may be in the middle). The basket is
+ * first resolved against the catalog, which may have changed while the result was shown.
+ */
+function removeBlocked(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleContext): Step | null {
+  const { kept, card } = state;
+  if (state.result.reason !== 'category_blocked' || !kept || !card) return null;
+  const r = resolveBasket(kept.lines, ctx.catalog);
+  const isBlocked = blockedBy(card.rules);
+  const ruled = withCategories(r.lines, ctx.catalog);
+  const lines = r.lines.filter((_, i) => !isBlocked(ruled[i]!));
+  if (r.changed) return basketChanged({ ...r, lines }, kept.page);
+  const removed = r.lines.filter((_, i) => isBlocked(ruled[i]!)).map((l) => l.name);
+  if (removed.length === 0) return null;
+  return { state: { screen: lines.length ? 'basket' : 'idle', lines, page: kept.page, notice: 'blockedRemoved', removed }, effects: [off] };
 }
 
 function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
@@ -161,9 +197,9 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   if (!lookup.ok) return refuse(lookup.reason, lookup.card, kept, ctx);
   if (!b) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
   if (cashierMissing(ctx)) return needCashier(b);
-  // 1.1: the parents' rules, checked at the tap, before the cashier can approve.
-  const refusal = rulesRefusal(lookup.card, b.lines, ctx);
-  if (refusal) return refuse(refusal.reason, lookup.card, kept, ctx);
+  // 1.1: the parents' rules and the money, checked at the tap, before the cashier can approve.
+  const refusal = tapRefusal(lookup.card, b.lines, ctx);
+  if (refusal) return refuse(refusal, lookup.card, kept, ctx);
   return { state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false }, effects: [tapped] };
 }
 
@@ -184,14 +220,16 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
       if (key === 'escape') return { state: { screen: 'basket', lines: state.lines, page: state.page, notice: null }, effects: [off] };
       return stay(state);
     case 'result':
+      return (key === '0' && removeBlocked(state, ctx)) || afterResult(state, ctx);
     case 'balance':
       return afterResult(state, ctx);
     case 'void':
       if (key === 'escape') return toIdle();
       if (key === 'enter' && state.sale && !state.sale.voided) {
-        // 1.1: only the cashier who made the sale or a lead (nobody signed in: only without requireCashier).
+        // 1.1: only the cashier who made the sale or a lead (nobody signed in: only without requireCashier);
+        // the screen already says who must sign in and offers no Enter.
         if (!mayVoid(state.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier)) {
-          return { state: { ...state, refused: true }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+          return { state, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
         }
         return { state, effects: [{ type: 'void', txId: state.sale.txId }] };
       }
@@ -246,4 +284,4 @@ export function removeLast(lines: readonly BasketLine[]): BasketLine[] {
   return last.qty > 1 ? [...lines.slice(0, -1), { ...last, qty: last.qty - 1 }] : lines.slice(0, -1);
 }
 
-const emptyReport = () => ({ date: '', sales: 0, salesTotal: 0, offlineSales: 0, offlineTotal: 0, voids: 0, voidsTotal: 0, declined: 0, queue: 0 });
+const emptyReport = () => ({ date: '', sales: 0, salesTotal: 0, offlineSales: 0, offlineTotal: 0, voids: 0, voidsTotal: 0, net: 0, declined: 0, declinedBy: [], queue: 0 });

@@ -1,16 +1,19 @@
 // Projects the sale state (plus terminal status) onto the screen model every display draws.
-import { text, reasonText, type Lang, type TextKey } from '../i18n.ts';
+import { nextText, text, reasonText, type Lang, type TextKey } from '../i18n.ts';
 import { basketTotal } from '../rules/authorise.ts';
 import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
 import { leftToday } from '../rules/parents.ts';
+import { mayVoid } from '../rules/cashiers.ts';
 import { PAGE_SIZE, type CardView, type SaleContext, type SaleState } from './types.ts';
-import type { ScreenCard, ScreenModel, ScreenView, BasketLine, RulesView } from '../../contract/index.ts';
+import type { ScreenCard, ScreenModel, ScreenView, BasketLine, OfflineReason, RulesView, VoidView } from '../../contract/index.ts';
 
 export interface TerminalStatus {
   lang: Lang;
   clubId: string;
   terminalId: string;
   online: boolean;
+  /** While not online: why (the status bar says it). */
+  offlineReason?: OfflineReason | null;
   queue: number;
   indicators: ScreenView['indicators'];
 }
@@ -26,10 +29,26 @@ function rulesView(c: CardView, lines: BasketLine[], ctx: SaleContext, refused: 
   if (left === null) return null;
   return { leftToday: refused ? left : Math.max(0, left - basketTotal(lines)), blockedItem: null };
 }
-/** A notice as the cashier reads it: a catalog change names the items it took out of the basket. */
+/** A notice as the cashier reads it: a catalog change, or the `0` key, names the items it took out of the basket. */
 function noticeText(lang: Lang, s: { notice: TextKey | null; removed?: readonly string[] }, otherwise: TextKey): string {
   const msg = text(lang, s.notice ?? otherwise);
-  return s.notice === 'catalogItemRemoved' ? msg.replace('{items}', (s.removed ?? []).join(', ')) : msg;
+  return s.notice === 'catalogItemRemoved' || s.notice === 'blockedRemoved' ? msg.replace('{items}', (s.removed ?? []).join(', ')) : msg;
+}
+
+/** The void screen's line when the signed-in cashier may not void the sale: who must sign in instead. */
+function voidRefusal(lang: Lang, sale: VoidView): string {
+  if (!sale.cashierId) return text(lang, 'voidLeadOnly');
+  return text(lang, 'voidSellerOrLead').replace('{seller}', sale.seller ?? text(lang, 'theSeller'));
+}
+
+type ResultState = Extract<SaleState, { screen: 'result' }>;
+
+/** After a result, in words: what the cashier does next (the keys for it are the hints). */
+function nextStep(s: ResultState): string {
+  const ok = s.result.status === 'approved';
+  if (s.voided) return ok ? 'voided' : 'voidFailed';
+  if (ok) return s.offline ? 'approvedOffline' : 'approved';
+  return s.result.reason ?? 'invalid';
 }
 const basket = (lines: BasketLine[]) => ({ items: lines.map((l) => ({ ...l })), total: basketTotal(lines) });
 
@@ -39,14 +58,26 @@ const HINTS: Record<string, { da: string; en: string }> = {
   pages: { da: 'Side', en: 'Page' }, approve: { da: 'Godkend', en: 'Approve' }, cancel: { da: 'Fortryd', en: 'Cancel' },
   back: { da: 'Tilbage', en: 'Back' }, void: { da: 'Annullér', en: 'Void' }, lastSale: { da: 'Sidste salg', en: 'Last sale' },
   report: { da: 'Rapport', en: 'Report' }, forward: { da: 'Send kø', en: 'Forward queue' }, items: { da: 'Vare', en: 'Item' },
+  nextCustomer: { da: 'Næste kunde', en: 'Next customer' }, toBasket: { da: 'Tilbage til kurven', en: 'Back to the basket' },
+  removeBlocked: { da: 'Fjern spærrede varer', en: 'Remove blocked items' },
 };
-const hints = (lang: Lang, ...pairs: [string, keyof typeof HINTS][]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+type HintPair = [key: string, label: keyof typeof HINTS];
+const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+
+/**
+ * Every result ends with what comes next: a declined basket goes back to the basket (a blocked
+ * category's lines can be taken out with 0), anything else to a new customer or back.
+ */
+function resultHints(s: ResultState, kept: boolean): HintPair[] {
+  if (kept) return s.result.reason === 'category_blocked' ? [['0', 'removeBlocked'], ['enter', 'toBasket']] : [['enter', 'toBasket']];
+  return [['enter', s.voided || s.result.status === 'declined' ? 'back' : 'nextCustomer']];
+}
 
 export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus): ScreenModel {
   const t = (k: TextKey) => text(st.lang, k);
   const view: ScreenView = {
     lang: st.lang, clubId: st.clubId, terminalId: st.terminalId, queue: st.queue,
-    reader: ctx.reader, indicators: st.indicators,
+    reader: ctx.reader, indicators: st.indicators, offlineReason: st.online ? null : st.offlineReason ?? null,
     catalog: null, report: null, void: null, hints: [], busy: false, errorKind: null,
   };
   const cashier = ctx.cashier ? { name: ctx.cashier.name, role: ctx.cashier.role } : null;
@@ -90,10 +121,11 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
         ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'approved')
         : `${t('declined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
       const byRules = r.reason === 'daily_limit' || r.reason === 'category_blocked';
+      const kept = r.status === 'declined' && s.kept && s.kept.lines.length ? s.kept : null;
       return {
-        ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg,
+        ...base, screen: 'result', card: card(s.card), result: { ...r }, message: msg, basket: kept && basket(kept.lines),
         view: {
-          ...view,
+          ...view, hints: hints(st.lang, ...resultHints(s, kept !== null)), next: nextText(st.lang, nextStep(s)), void: s.void ?? null,
           rules: byRules && s.card && s.kept ? rulesView(s.card, s.kept.lines, ctx, r.reason) : null,
           lowBalance: r.status === 'approved' && !s.voided && r.balance !== null && r.balance < ctx.lowBalance,
         },
@@ -101,11 +133,14 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
     }
     case 'balance':
       return { ...base, screen: 'balance', card: card(s.card), message: t('balance') };
-    case 'void':
+    case 'void': {
+      // 1.1: Enter is offered only to who may void the sale; anyone else is told who must sign in.
+      const allowed = s.sale !== null && mayVoid(s.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier);
       return {
-        ...base, screen: 'void', message: t(s.refused ? 'voidNotAllowed' : s.sale ? 'voidPrompt' : 'voidNone'),
-        view: { ...view, void: s.sale, hints: s.sale ? hints(st.lang, ['enter', 'void'], ['escape', 'back']) : hints(st.lang, ['escape', 'back']) },
+        ...base, screen: 'void', message: !s.sale ? t('voidNone') : allowed ? t('voidPrompt') : voidRefusal(st.lang, s.sale),
+        view: { ...view, void: s.sale, hints: allowed ? hints(st.lang, ['enter', 'void'], ['escape', 'back']) : hints(st.lang, ['escape', 'back']) },
       };
+    }
     case 'report':
       return { ...base, screen: 'report', message: t('report'), view: { ...view, report: { ...s.report, queue: st.queue }, hints: hints(st.lang, ['escape', 'back']) } };
   }

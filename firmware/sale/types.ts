@@ -17,7 +17,7 @@ export interface CardView { uid: string; name: string; photo: string | null; ava
 /** Where a declined sale's basket goes back to (1.1: the basket is kept after every decline). */
 export interface KeptBasket { lines: BasketLine[]; page: number }
 
-/** `removed`: with the `catalogItemRemoved` notice, the names of the lines a new catalog took out. */
+/** `removed`: with the `catalogItemRemoved` or `blockedRemoved` notice, the names of the lines taken out. */
 interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null; removed?: readonly string[] }
 
 export type SaleState =
@@ -25,9 +25,10 @@ export type SaleState =
   | ({ screen: 'basket' } & Basket)
   | ({ screen: 'tap' } & Basket)
   | ({ screen: 'confirm'; card: CardView; busy: boolean } & Basket)
-  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean; kept?: KeptBasket | null }
+  /** `void`: after a void, the sale it voided (what and whose the screen says). */
+  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean; kept?: KeptBasket | null; void?: VoidView | null }
   | { screen: 'balance'; card: CardView }
-  | { screen: 'void'; sale: VoidView | null; refused?: boolean }
+  | { screen: 'void'; sale: VoidView | null }
   | { screen: 'report'; report: ReportView };
 
 /** A tapped card after the controller looked it up: a refusal, or a card that may pay. */
@@ -60,6 +61,8 @@ export type SaleEvent =
 export type Effect =
   | { type: 'indicate'; led: Led; buzzer: BuzzerPattern | null }
   | { type: 'authorise'; lines: BasketLine[]; card: CardView }
+  /** A basket refused at the tap (nothing sent): kept in the journal for the day's report. */
+  | { type: 'recordRefusal'; lines: BasketLine[]; card: CardView | null; reason: string }
   | { type: 'loadVoid' }
   | { type: 'void'; txId: string }
   | { type: 'loadReport' }

@@ -72,7 +72,7 @@ export class Terminal {
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
       () => this.restoreCheck.decided);
-    this.offlineClock = new OfflineClock(this.link, journal, clock, () => this.controller.render());
+    this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, () => this.controller.render());
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
@@ -142,6 +142,7 @@ export class Terminal {
     this.effectiveLimits.stop();
     this.controller.stop();
     this.forwarder.stop();
+    this.sync.stop();
     await this.offlineClock.stop();
     await this.link.stop();
     if (!(await within(this.sync.idle(), 3000))) this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
@@ -153,6 +154,7 @@ export class Terminal {
     const { config, log, hardware } = this.d;
     const { journal, controller } = this;
     await this.restoreCheck.start();
+    await this.sync.start();
     await this.offlineClock.start();
     await this.effectiveLimits.start();
     await this.status.start();
@@ -161,6 +163,7 @@ export class Terminal {
     await this.businessDay.start();
     await controller.recoverResult();
 
+    this.link.on('trouble', () => controller.render());
     this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? []), () => undefined));
     this.sync.on('cardChanged', (uid) => void controller.onCardChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'card refresh failed')));
 
@@ -194,6 +197,8 @@ export class Terminal {
   #status(): TerminalStatus {
     const c = this.d.config;
     const indicators = this.d.hardware.indicators.fault?.fallback ?? 'ok';
-    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online: this.offlineClock.online, queue: this.status.queue, indicators };
+    const online = this.offlineClock.online;
+    const offlineReason = online ? null : this.link.trouble ?? (this.offlineClock.ledgerOffline ? 'ledger_offline' : null);
+    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online, offlineReason, queue: this.status.queue, indicators };
   }
 }

@@ -28,8 +28,11 @@ const FONT: Record<string, string[]> = {
 
 export const BIG_ROWS = 5;
 
+// A letter without a glyph of its own is drawn as its base letter (É as E, Ü as U): names have them.
+const glyph = (c: string): string[] | undefined => FONT[c] ?? FONT[c.normalize('NFD')[0] ?? ''];
+
 const glyphs = (s: string): string[][] | null => {
-  const gs = Array.from(s.toUpperCase()).map((c) => FONT[c]);
+  const gs = Array.from(s.toUpperCase()).map(glyph);
   return gs.every((g) => g !== undefined) ? (gs as string[][]) : null;
 };
 
@@ -55,9 +58,8 @@ export function drawBig(c: Canvas, r: Rect, y: number, s: string, st: Style = {}
   if (rows && w !== null && w <= r.w && y + BIG_ROWS <= r.y + r.h) {
     const x0 = r.x + Math.floor((r.w - w) / 2);
     const colour = st.fg ?? COLORS.white;
-    // Not bold: on the console bold brightens the glyph but not its background.
     rows.forEach((row, i) => Array.from(row).forEach((px, x) => {
-      if (px === '#') c.put(x0 + x, y + i, '#', { fg: colour, bg: colour, bold: false });
+      if (px === '#') c.pixel(x0 + x, y + i, colour);
     }));
     return BIG_ROWS;
   }

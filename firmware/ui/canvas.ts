@@ -1,39 +1,11 @@
 // A character-cell canvas the screens draw into; serialised to SGR lines for one blessed box.
 // Drawing into plain cells keeps every layout a pure function of (model, size), testable without a tty.
 
-/** An xterm-256 palette index, or -1 for the terminal's default colour. */
-export type Color = number;
+import { COLORS, consoleCell, type Color } from './theme.ts';
+
+export { COLORS, type Color };
 export interface Style { fg?: Color; bg?: Color; bold?: boolean }
 export interface Rect { x: number; y: number; w: number; h: number }
-
-/** The palette; each colour has a chosen stand-in among the 8 of the console (BASIC8). */
-export const COLORS = {
-  default: -1, black: 0, white: 15, grey: 250, dim: 244, line: 240,
-  header: 24, panel: 236, photoBg: 235,
-  green: 40, okBg: 28, red: 196, errBg: 124, yellow: 220, warnBg: 166, blue: 39,
-} as const;
-
-// What each UI colour becomes on an 8- or 16-colour terminal (TERM=linux): blessed's own reduction
-// turned yellow totals and warning backgrounds red. 0 black, 1 red, 2 green, 3 yellow (brown on
-// the console; bold text brightens it), 4 blue, 6 cyan, 7 white.
-const BASIC8 = new Map<number, number>([
-  [COLORS.black, 0], [COLORS.white, 7], [COLORS.grey, 7], [COLORS.dim, 7], [COLORS.line, 7],
-  [COLORS.header, 4], [COLORS.panel, 0], [COLORS.photoBg, 0], [COLORS.green, 2], [COLORS.okBg, 2],
-  [COLORS.red, 1], [COLORS.errBg, 1], [COLORS.yellow, 3], [COLORS.warnBg, 3], [COLORS.blue, 6],
-]);
-const RGB8 = [[0, 0, 0], [205, 0, 0], [0, 205, 0], [205, 205, 0], [0, 0, 238], [205, 0, 205], [0, 205, 205], [229, 229, 229]];
-const CUBE = [0, 95, 135, 175, 215, 255];
-
-/** The nearest of the 8 basic colours to an xterm-256 index (for colours outside the UI palette). */
-export function basic8(c: Color): number {
-  const known = BASIC8.get(c);
-  if (known !== undefined) return known;
-  if (c < 16) return c & 7;
-  const rgb = c < 232 ? [CUBE[Math.floor((c - 16) / 36)]!, CUBE[Math.floor((c - 16) / 6) % 6]!, CUBE[(c - 16) % 6]!] : [8 + 10 * (c - 232), 8 + 10 * (c - 232), 8 + 10 * (c - 232)];
-  let best = 0, bestD = Infinity;
-  RGB8.forEach((b, i) => { const d = (b[0]! - rgb[0]!) ** 2 + (b[1]! - rgb[1]!) ** 2 + (b[2]! - rgb[2]!) ** 2; if (d < bestD) { bestD = d; best = i; } });
-  return best;
-}
 
 // C0/C1 control characters (ESC above all) from ledger data must never reach the terminal.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -86,13 +58,17 @@ export class Canvas {
   readonly #fg: Int16Array;
   readonly #bg: Int16Array;
   readonly #bold: Uint8Array;
+  /** For a pixel of big text, the background around it (else -1): the console needs it to choose. */
+  readonly #ground: Int16Array;
 
+  /** Every cell starts as the screen's own background and text colour, never the terminal's default. */
   constructor(readonly w: number, readonly h: number) {
     const n = Math.max(0, w * h);
     this.#ch = new Array<string>(n).fill(' ');
-    this.#fg = new Int16Array(n).fill(-1);
-    this.#bg = new Int16Array(n).fill(-1);
+    this.#fg = new Int16Array(n).fill(COLORS.white);
+    this.#bg = new Int16Array(n).fill(COLORS.bg);
     this.#bold = new Uint8Array(n);
+    this.#ground = new Int16Array(n).fill(-1);
   }
 
   get rect(): Rect { return { x: 0, y: 0, w: this.w, h: this.h }; }
@@ -105,7 +81,20 @@ export class Canvas {
     if (st.fg !== undefined) this.#fg[i] = st.fg;
     if (st.bg !== undefined) this.#bg[i] = st.bg;
     if (st.bold !== undefined) this.#bold[i] = st.bold ? 1 : 0;
+    this.#ground[i] = -1;
   }
+
+  /** A pixel of big text: a cell all of colour `c` (a '#' in a text capture) over what was there. */
+  pixel(x: number, y: number, c: Color): void {
+    if (x < 0 || y < 0 || x >= this.w || y >= this.h) return;
+    const i = y * this.w + x;
+    const ground = this.#ground[i]! >= 0 ? this.#ground[i]! : this.#bg[i]!;
+    this.put(x, y, '#', { fg: c, bg: c, bold: false });
+    this.#ground[i] = ground;
+  }
+
+  /** The background of a cell (what text or a pixel drawn there is seen against). */
+  bgAt(x: number, y: number): Color { return this.#bg[y * this.w + x] ?? COLORS.bg; }
 
   fill(r: Rect, st: Style, ch = ' '): void {
     for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) this.put(x, y, ch, st);
@@ -140,22 +129,27 @@ export class Canvas {
 
   /**
    * Rows with SGR colour codes, emitted only where the style changes: 38;5 / 48;5 on a terminal of
-   * 256 colours or more, else the 8 basic colours (30–37 / 40–47) chosen by BASIC8.
+   * 256 colours or more, else the console's 8 colours (30–37 / 40–47, bold for the bright 8–15)
+   * chosen by consoleCell so that text keeps its contrast there too.
    */
   lines(colors = 256): string[] {
     const few = colors < 256;
-    const fgCode = (c: number) => (c < 0 ? '39' : few ? String(30 + basic8(c)) : `38;5;${c}`);
-    const bgCode = (c: number) => (c < 0 ? '49' : few ? String(40 + basic8(c)) : `48;5;${c}`);
     const rows: string[] = [];
     for (let y = 0; y < this.h; y++) {
       let row = '';
       let last = '';
       for (let x = 0; x < this.w; x++) {
         const i = y * this.w + x;
-        const fg = this.#fg[i]!, bg = this.#bg[i]!;
-        const code = `\x1b[${this.#bold[i] ? '1' : '22'};${fgCode(fg)};${bgCode(bg)}m`;
+        let ch = this.#ch[i]!, code: string;
+        if (few) {
+          const k = consoleCell(ch, this.#fg[i]!, this.#bg[i]!, this.#ground[i]! >= 0 ? this.#ground[i]! : null);
+          ch = k.ch;
+          code = `\x1b[${k.fg >= 8 ? '1' : '22'};${30 + (k.fg & 7)};${40 + k.bg}m`;
+        } else {
+          code = `\x1b[${this.#bold[i] ? '1' : '22'};38;5;${this.#fg[i]};48;5;${this.#bg[i]}m`;
+        }
         if (code !== last) { row += code; last = code; }
-        row += this.#ch[i];
+        row += ch;
       }
       rows.push(row + '\x1b[0m');
     }

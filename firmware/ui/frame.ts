@@ -2,7 +2,7 @@
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
 import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
 import { formatClock } from './format.ts';
-import { keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
+import { keyCap, labels, offlineLabel, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
 import { drawBalance, drawConfirm, drawResult } from './screens-card.ts';
 import { drawError, drawReport, drawVoid } from './screens-admin.ts';
@@ -18,6 +18,8 @@ const RENDERERS: Record<ScreenName, ScreenRenderer> = {
   balance: drawBalance, void: drawVoid, report: drawReport, error: drawError,
 };
 
+const PHOTO_SCREENS = new Set<ScreenName>(['confirm', 'balance']);
+
 function tooSmall(c: Canvas, lang: Lang): Canvas {
   c.fill(c.rect, { bg: COLORS.errBg, fg: COLORS.white, bold: true });
   const lines = wrap(tooSmallText(lang, MIN_COLS, MIN_ROWS), c.w).slice(0, c.h);
@@ -29,7 +31,7 @@ function tooSmall(c: Canvas, lang: Lang): Canvas {
 function messageStyle(m: ScreenModel): { bg: number; fg: number } {
   if (m.screen === 'result') return { bg: m.result?.status === 'approved' ? COLORS.okBg : COLORS.errBg, fg: COLORS.white };
   if (m.screen === 'error') return { bg: COLORS.errBg, fg: COLORS.white };
-  if (m.screen === 'confirm' && m.card && !m.card.photo) return { bg: COLORS.warnBg, fg: COLORS.white };
+  if (m.screen === 'confirm' && m.card && !m.card.photo) return { bg: COLORS.warnBg, fg: COLORS.black };
   return { bg: COLORS.panel, fg: COLORS.white };
 }
 
@@ -49,7 +51,7 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel): void {
   c.fill(row, { bg: COLORS.panel, fg: COLORS.grey, bold: false });
   let x = 1;
   const part = (s: string, fg: number, bold = false) => { x += c.text(x, y, s, { fg, bold }) + 3; };
-  part(`● ${m.online ? l.online : l.offline}`, m.online ? COLORS.green : COLORS.yellow, true);
+  part(`● ${m.online ? l.online : offlineLabel(l, m.view.offlineReason)}`, m.online ? COLORS.green : COLORS.yellow, true);
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
@@ -69,8 +71,9 @@ export function renderFrame(m: ScreenModel | null, w: number, h: number, ctx: Dr
   const extra = ctx.overlay?.rows ?? 0;
   const message = m ? wrap(m.message, w - 2).slice(0, 2) : [];
   const bottom = message.length + 2 + extra;
-  // Blank rows around the body only when the screen is tall enough to spare them.
-  const gap = h >= 20 ? 1 : 0;
+  // Blank rows around the body only when the screen is tall enough to spare them, and never
+  // around the photo: it is what tells the cashier whose card it is (at least 240×320 px in the kiosk).
+  const gap = h >= 20 && !PHOTO_SCREENS.has(m?.screen ?? 'idle') ? 1 : 0;
   const body: Rect = { x: 1, y: 1 + gap, w: w - 2, h: h - 1 - 2 * gap - bottom };
 
   c.fill({ x: 0, y: 0, w, h: 1 }, { bg: COLORS.header, fg: COLORS.white });

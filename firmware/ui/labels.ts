@@ -1,13 +1,16 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
 import { reasonText, type Lang } from '../i18n.ts';
-import type { ReaderStatus, ScreenView } from '../../contract/index.ts';
+import type { OfflineReason, ReaderStatus, ScreenView } from '../../contract/index.ts';
 
 export type { Lang };
 
 /** Every word of the screen in both languages, side by side (one place to add a word). */
 const WORDS = {
   online: { da: 'Online', en: 'Online' }, offline: { da: 'Offline', en: 'Offline' }, queue: { da: 'Kø', en: 'Queue' },
+  offlineUnreachable: { da: 'ingen forbindelse', en: 'no connection' }, offlineRefused: { da: 'afvist af serveren', en: 'refused by the server' },
+  offlineNotAuthorized: { da: 'adgang nægtet', en: 'access denied' }, offlineUnavailable: { da: 'serveren ikke klar', en: 'server not ready' },
+  offlineTls: { da: 'certifikatfejl', en: 'certificate error' }, offlineLedger: { da: 'hovedbogen offline', en: 'ledger offline' },
   reader: { da: 'Læser', en: 'Reader' }, readerReady: { da: 'klar', en: 'ready' }, readerUnplugged: { da: 'ikke tilsluttet', en: 'unplugged' },
   indicators: { da: 'Lys/lyd', en: 'Lights/buzzer' }, indicatorsReader: { da: 'kun læserens', en: "reader's only" },
   indicatorsScreen: { da: 'mangler', en: 'missing' }, readerNotAnswering: { da: 'svarer ikke', en: 'not answering' },
@@ -24,7 +27,9 @@ const WORDS = {
   lastSale: { da: 'Sidste salg', en: 'Last sale' }, noSale: { da: 'Intet salg at annullere', en: 'No sale to void' },
   alreadyVoided: { da: 'Allerede annulleret', en: 'Already voided' }, report: { da: 'Dagens rapport', en: "Today's report" },
   sales: { da: 'Salg', en: 'Sales' }, offlineSales: { da: 'Heraf offline', en: 'Of which offline' }, voids: { da: 'Annulleringer', en: 'Voids' },
-  declinedCount: { da: 'Afviste', en: 'Declined' }, queued: { da: 'Venter på hovedbogen', en: 'Waiting for the ledger' },
+  declinedCount: { da: 'Afviste køb', en: 'Declined sales' }, queued: { da: 'Venter på hovedbogen', en: 'Waiting for the ledger' },
+  net: { da: 'I alt efter annulleringer', en: 'Net after voids' }, available: { da: 'Til rådighed', en: 'Available' },
+  thisSale: { da: 'Købet', en: 'This sale' }, voidedAmount: { da: 'Annulleret', en: 'Voided' },
   error: { da: 'FEJL', en: 'ERROR' }, errReader: { da: 'Kortlæseren er ikke tilsluttet', en: 'The card reader is not connected' },
   errReaderSilent: { da: 'Kortlæseren svarer ikke', en: 'The card reader is not answering' },
   fixReaderWait: { da: 'Vent lidt — kassen genstarter kortlæseren.', en: 'Wait a moment — the terminal is restarting the card reader.' },
@@ -83,6 +88,15 @@ export function readerLabel(l: Labels, status: ReaderStatus): string {
     case 'not_answering': return l.readerNotAnswering;
     case 'replug': return l.readerReplug;
   }
+}
+
+/** "Offline", with why when known ("Offline: adgang nægtet"). */
+export function offlineLabel(l: Labels, reason: OfflineReason | null | undefined): string {
+  const why: Record<OfflineReason, string> = {
+    unreachable: l.offlineUnreachable, refused: l.offlineRefused, not_authorized: l.offlineNotAuthorized,
+    unavailable: l.offlineUnavailable, tls: l.offlineTls, ledger_offline: l.offlineLedger,
+  };
+  return reason ? `${l.offline}: ${why[reason]}` : l.offline;
 }
 
 export function errorTitle(lang: Lang, kind: ScreenView['errorKind'], reader: ReaderStatus = 'unplugged'): { title: string; fix: string } {

@@ -2,7 +2,7 @@
 import { COLORS, inset, padLeft, wrap, type Rect } from './canvas.ts';
 import { drawBig } from './bigtext.ts';
 import { formatDate, formatKr, formatTime, shortTxId } from './format.ts';
-import { errorTitle, labels } from './labels.ts';
+import { errorTitle, labels, reasonLabel } from './labels.ts';
 import { drawTotal } from './screens-sale.ts';
 import type { ScreenRenderer } from './draw-context.ts';
 
@@ -14,7 +14,8 @@ export const drawVoid: ScreenRenderer = (c, body, m, ctx) => {
     c.centre(body, body.y + Math.floor(body.h / 2), l.noSale, { bold: true, fg: COLORS.grey });
     return;
   }
-  c.spread(body, body.y, `${l.lastSale} · ${formatTime(v.createdAt, ctx.timeZone)}`, `${l.ref} ${shortTxId(v.txId)}`, { bold: true, fg: COLORS.white }, { fg: COLORS.grey });
+  // Whose sale it is (the child's first name), when, and below what and how much.
+  c.spread(body, body.y, [l.lastSale, formatTime(v.createdAt, ctx.timeZone), v.child].filter(Boolean).join(' · '), `${l.ref} ${shortTxId(v.txId)}`, { bold: true, fg: COLORS.white }, { fg: COLORS.grey });
   const bottomRows = (v.voided ? 2 : 0) + 5;
   const room = Math.max(0, body.h - 2 - bottomRows);
   let y = body.y + 2;
@@ -32,16 +33,19 @@ export const drawReport: ScreenRenderer = (c, body, m) => {
   const r = m.view.report;
   if (!r) return;
   c.text(body.x, body.y, `${l.report} — ${formatDate(r.date, lang)}`, { bold: true, fg: COLORS.white });
-  const rows: [string, number, number | null, number][] = [
+  // Sales, voids (money back: negative) and what is left after them; the declined sales by reason.
+  const rows: [string, number | null, number | null, number][] = [
     [l.sales, r.sales, r.salesTotal, COLORS.white],
     [l.offlineSales, r.offlineSales, r.offlineTotal, COLORS.grey],
-    [l.voids, r.voids, r.voidsTotal, COLORS.white],
+    [l.voids, r.voids, -r.voidsTotal, COLORS.white],
+    [l.net, null, r.net, COLORS.yellow],
     [l.declinedCount, r.declined, null, COLORS.white],
+    ...r.declinedBy.map((d): [string, number, null, number] => [`  ${reasonLabel(lang, d.reason)}`, d.count, null, COLORS.grey]),
     [l.queued, r.queue, null, r.queue > 0 ? COLORS.yellow : COLORS.white],
     // 1.1: the signed-in cashier's own figures since sign-in.
     ...(r.cashier ? [
       [`${r.cashier.name} ${l.sinceSignIn}: ${l.sales}`, r.cashier.sales, r.cashier.salesTotal, COLORS.yellow],
-      [`${r.cashier.name} ${l.sinceSignIn}: ${l.voids}`, r.cashier.voids, r.cashier.voidsTotal, COLORS.yellow],
+      [`${r.cashier.name} ${l.sinceSignIn}: ${l.voids}`, r.cashier.voids, -r.cashier.voidsTotal, COLORS.yellow],
     ] as [string, number, number | null, number][] : []),
   ];
   const table: Rect = { ...body, w: Math.min(body.w, 60) };
@@ -49,7 +53,7 @@ export const drawReport: ScreenRenderer = (c, body, m) => {
   rows.forEach(([label, n, total, fg], i) => {
     const y = body.y + 2 + i * step;
     if (y >= body.y + body.h) return;
-    c.spread(table, y, label, `${padLeft(String(n), 5)}  ${padLeft(total === null ? '' : formatKr(total, lang), 12)}`, { fg }, { fg, bold: true });
+    c.spread(table, y, label, `${padLeft(n === null ? '' : String(n), 5)}  ${padLeft(total === null ? '' : formatKr(total, lang), 12)}`, { fg }, { fg, bold: true });
   });
 };
 

@@ -1,10 +1,10 @@
 // confirm, balance and result: the child's photo large beside name and money, and the verdict.
-import { COLORS, cols, inset, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
-import { BIG_ROWS, drawBig } from './bigtext.ts';
+import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
+import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { drawPhoto, photoCellSize } from './photo.ts';
-import { formatKr, shortTxId } from './format.ts';
-import { keyCap, labels, reasonLabel, type Lang } from './labels.ts';
-import { drawTotal } from './screens-sale.ts';
+import { formatKr } from './format.ts';
+import { keyCap, labels, type Lang } from './labels.ts';
+import { resultLines } from './result-text.ts';
 import type { DrawContext, ScreenRenderer } from './draw-context.ts';
 import type { ScreenCard, ScreenModel } from '../../contract/index.ts';
 
@@ -46,36 +46,97 @@ function cardLayout(c: Canvas, body: Rect, card: ScreenCard, ctx: DrawContext, l
   return info;
 }
 
-function drawName(c: Canvas, r: Rect, name: string): number {
+/** One part of the text column: its height, and how to draw it from row y. */
+interface Block { rows: number; draw(y: number): void }
+const SPACER: Block = { rows: 1, draw: () => undefined };
+
+/**
+ * The child's name as large as the column allows, for "is this the right child?": the first name
+ * (what the cashier asks the child) in the big font, the whole name in bold under it; without room
+ * (`big` false) or a glyph for it, only the whole name in bold, on up to two lines.
+ */
+function nameBlock(c: Canvas, r: Rect, name: string, big: boolean): Block {
+  const first = name.trim().split(/\s+/)[0] ?? '';
   const lines = wrap(name, r.w).slice(0, 2);
-  lines.forEach((s, i) => c.text(r.x, r.y + i, s, { bold: true, fg: COLORS.white }));
-  return lines.length;
-}
-
-/** The keys the cashier can press now as coloured buttons, one a row, from the bottom up. */
-function drawButtons(c: Canvas, r: Rect, m: ScreenModel): void {
-  const l = labels(m.view.lang);
-  const bottom = r.y + r.h;
-  if (m.view.busy) {
-    c.fill({ ...r, y: bottom - 1, h: 1 }, { bg: COLORS.yellow });
-    c.centre(r, bottom - 1, l.working, { fg: COLORS.black, bold: true });
-    return;
+  const text = (y: number) => lines.forEach((s, i) => c.text(r.x, y + i, s, { bold: true, fg: COLORS.white }, r.w));
+  if (big && first !== '' && (bigWidth(first) ?? Infinity) <= r.w) {
+    return { rows: BIG_ROWS + lines.length, draw: (y) => { bigLeft(c, r, y, first, COLORS.white); text(y + BIG_ROWS); } };
   }
-  const hints = m.view.hints.slice(-Math.max(0, Math.floor((r.h + 1) / 2)));
-  hints.forEach((h, i) => {
-    const y = bottom - (hints.length - i) * 2 + 1;
-    const bg = h.key === 'enter' ? COLORS.okBg : h.key === 'escape' ? COLORS.errBg : COLORS.panel;
-    c.fill({ ...r, y, h: 1 }, { bg });
-    c.text(r.x + 1, y, `${keyCap(h.key)}  ${h.label}`, { fg: COLORS.white, bold: true }, r.w - 2);
-  });
+  return { rows: lines.length, draw: text };
 }
 
-/** 1.1: the parent's note (e.g. an allergy), in yellow so the cashier reads it; returns the rows used. */
-function drawNote(c: Canvas, r: Rect, y: number, note: string | null | undefined, lang: Lang): number {
-  if (!note) return 0;
-  const lines = wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3);
-  lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true }));
-  return lines.length;
+/** Big text from the rect's left edge (the name and the amounts line up with the text under them). */
+function bigLeft(c: Canvas, r: Rect, y: number, s: string, fg: number): void {
+  drawBig(c, { ...r, w: bigWidth(s) ?? r.w }, y, s, { fg, bold: true });
+}
+
+/** An amount under its label: big with the label to its left when both fit, else one line. */
+function amountBlock(c: Canvas, r: Rect, label: string, amount: number, lang: Lang, fg: number, big: boolean): Block {
+  const text = formatKr(amount, lang);
+  const w = bigWidth(text) ?? Infinity;
+  if (big && width(label) + 2 + w <= r.w) {
+    return { rows: BIG_ROWS, draw: (y) => { c.text(r.x, y + 2, label, { fg: COLORS.grey }); bigLeft(c, { ...r, x: r.x + r.w - w }, y, text, fg); } };
+  }
+  if (big && w <= r.w) return { rows: 1 + BIG_ROWS, draw: (y) => { c.text(r.x, y, label, { fg: COLORS.grey }); bigLeft(c, { ...r, x: r.x + r.w - w }, y + 1, text, fg); } };
+  return { rows: 1, draw: (y) => c.spread(r, y, label, text, { bold: true, fg: COLORS.white }, { bold: true, fg }) };
+}
+
+/** The keys the cashier can press now as coloured buttons side by side (one a row when they do not fit). */
+function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
+  const l = labels(m.view.lang);
+  if (m.view.busy) {
+    return { rows: 1, draw: (y) => { c.fill({ ...r, y, h: 1 }, { bg: COLORS.yellow }); c.centre(r, y, l.working, { fg: COLORS.black, bold: true }); } };
+  }
+  const hints = m.view.hints;
+  const caps = hints.map((h) => ` ${keyCap(h.key)}  ${h.label} `);
+  const bg = (key: string) => (key === 'enter' ? COLORS.okBg : key === 'escape' ? COLORS.errBg : COLORS.panel);
+  const oneRow = caps.reduce((n, s) => n + width(s), 0) + 2 * Math.max(0, caps.length - 1) <= r.w;
+  return {
+    rows: oneRow ? Math.min(1, hints.length) : Math.max(0, 2 * hints.length - 1),
+    draw: (y) => {
+      let x = r.x;
+      hints.forEach((h, i) => {
+        const row = oneRow ? y : y + 2 * i;
+        const w = oneRow ? width(caps[i]!) : r.w;
+        c.fill({ x, y: row, w, h: 1 }, { bg: bg(h.key) });
+        c.text(x, row, caps[i]!, { fg: COLORS.white, bold: true }, w);
+        if (oneRow) x += w + 2;
+      });
+    },
+  };
+}
+
+/** 1.1: the parent's note (e.g. an allergy), in yellow so the cashier reads it. */
+function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: Lang): Block {
+  const lines = note ? wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3) : [];
+  return { rows: lines.length, draw: (y) => lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true })) };
+}
+
+/**
+ * Stacks the blocks from the top of the rect, `bottom` against its foot. Tries each layout in turn
+ * (e.g. big name and big total with blank rows between, then without them, then smaller) and
+ * draws the first that fits, else the last cut to the rect.
+ */
+function stack(r: Rect, layouts: { top: Block[]; bottom: Block }[]): void {
+  const height = (l: { top: Block[]; bottom: Block }) => l.top.reduce((n, b) => n + b.rows, 0) + l.bottom.rows;
+  const chosen = layouts.find((l) => height(l) <= r.h) ?? layouts[layouts.length - 1]!;
+  let y = r.y;
+  const end = r.y + r.h - chosen.bottom.rows;
+  for (const b of chosen.top) {
+    if (y + b.rows > end) break;
+    b.draw(y);
+    y += b.rows;
+  }
+  if (chosen.bottom.rows <= r.h) chosen.bottom.draw(end);
+}
+
+/** Big name and big amount if they fit, with blank rows between parts; then without; then the name small; then all small. */
+function cardLayouts(make: (bigName: boolean, bigAmount: boolean) => { parts: Block[][]; bottom: Block }): { top: Block[]; bottom: Block }[] {
+  return ([[true, true, true], [true, true, false], [false, true, false], [false, false, false]] as const).map(([name, amount, spaced]) => {
+    const { parts, bottom } = make(name, amount);
+    const top = parts.filter((p) => p.some((b) => b.rows > 0)).flatMap((p, i) => (spaced && i > 0 ? [SPACER, ...p] : p));
+    return { top: spaced && bottom.rows > 0 ? [...top, SPACER] : top, bottom };
+  });
 }
 
 /** 1.1: the parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
@@ -90,33 +151,37 @@ function ruleLines(m: ScreenModel): [string, Style][] {
 }
 
 export const drawConfirm: ScreenRenderer = (c, body, m, ctx) => {
-  if (!m.card) return;
+  const card = m.card;
+  if (!card) return;
   const lang = m.view.lang;
   const l = labels(lang);
-  const info = cardLayout(c, body, m.card, ctx, lang);
-  let y = info.y + drawName(c, info, m.card.name);
-  y += drawNote(c, info, y, m.card.note, lang) + 1;
+  const info = cardLayout(c, body, card, ctx, lang);
   const total = m.basket?.total ?? 0;
-  const after = m.card.balance - total;
-  const lines: [string, number, Style][] = [
-    [l.balance, m.card.balance, { fg: COLORS.grey }],
-    [l.afterSale, after, { fg: after < 0 ? COLORS.red : COLORS.grey, bold: after < 0 }],
-  ];
-  // The total is big only if the money lines and the buttons still fit below it.
-  const below = lines.length + 2 * Math.max(1, m.view.hints.length);
-  y += drawTotal(c, { ...info, h: info.h - below }, y, l.total, total, lang) + 1;
-  for (const [label, amount, st] of lines) c.spread(info, y++, label, formatKr(amount, lang), st);
-  for (const [s, st] of ruleLines(m)) if (y < info.y + info.h) c.text(info.x, y++, s, st, info.w);
-  drawButtons(c, { ...info, y: y + 1, h: info.y + info.h - y - 1 }, m);
+  const after = card.balance - total;
+  const money: Block = {
+    rows: 2,
+    draw: (y) => {
+      c.spread(info, y, l.balance, formatKr(card.balance, lang), { fg: COLORS.grey });
+      c.spread(info, y + 1, l.afterSale, formatKr(after, lang), after < 0 ? { fg: COLORS.red, bold: true } : { fg: COLORS.grey });
+    },
+  };
+  const rules = ruleLines(m).map(([s, st]): Block => ({ rows: 1, draw: (y) => c.text(info.x, y, s, st, info.w) }));
+  stack(info, cardLayouts((bigName, bigTotal) => ({
+    parts: [[nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)], [amountBlock(c, info, l.total, total, lang, COLORS.yellow, bigTotal), money, ...rules]],
+    bottom: buttonsBlock(c, info, m),
+  })));
 };
 
 export const drawBalance: ScreenRenderer = (c, body, m, ctx) => {
-  if (!m.card) return;
+  const card = m.card;
+  if (!card) return;
   const lang = m.view.lang;
-  const info = cardLayout(c, body, m.card, ctx, lang);
-  let y = info.y + drawName(c, info, m.card.name);
-  y += drawNote(c, info, y, m.card.note, lang) + 1;
-  drawTotal(c, info, y, labels(lang).balance, m.card.balance, lang, m.card.balance < 0 ? COLORS.red : COLORS.green);
+  const info = cardLayout(c, body, card, ctx, lang);
+  const none: Block = { rows: 0, draw: () => undefined };
+  stack(info, cardLayouts((bigName, bigAmount) => ({
+    parts: [[nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)], [amountBlock(c, info, labels(lang).balance, card.balance, lang, card.balance < 0 ? COLORS.red : COLORS.green, bigAmount)]],
+    bottom: none,
+  })));
 };
 
 export const drawResult: ScreenRenderer = (c, body, m) => {
@@ -126,12 +191,7 @@ export const drawResult: ScreenRenderer = (c, body, m) => {
   const l = labels(lang);
   const ok = r.status === 'approved';
   c.fill(body, { bg: ok ? COLORS.okBg : COLORS.errBg, fg: COLORS.white });
-  const lines: string[] = [];
-  if (!ok) lines.push(reasonLabel(lang, r.reason ?? 'invalid'));
-  if (m.card) lines.push(m.card.name);
-  if (r.balance !== null) lines.push(`${l.newBalance}: ${formatKr(r.balance, lang)}`);
-  if (r.txId) lines.push(`${l.ref} ${shortTxId(r.txId)}`);
-  for (const [s] of ruleLines(m)) lines.push(s);
+  const lines = resultLines(m, ruleLines(m).map(([s]) => s));
   const inner = inset(body, 1);
   let y = body.y + Math.max(0, Math.floor((body.h - BIG_ROWS - 1 - lines.length) / 2));
   y += drawBig(c, inner, y, ok ? l.approved : l.declined, { fg: COLORS.white, bold: true }) + 1;

@@ -2,20 +2,22 @@
 // works while the broker (which carries the simulator topics) is down.
 import type { Terminal } from '../../firmware/terminal/terminal.ts';
 import type { KeyName } from '../../contract/index.ts';
+import type { CardTap } from '../../hal/types.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 import { until } from './until.ts';
 
 /**
- * Rings up `keys` for the card `uid`, confirms, and returns the result screen the cashier saw
- * (a refusal on tap included), leaving the terminal idle again.
+ * Rings up `keys` for the card `uid` (or a tap as the reader hands it over, e.g. with a SUN read),
+ * confirms, and returns the result screen the cashier saw (a refusal on tap included), leaving the
+ * terminal idle again.
  */
-export async function sellDirect(terminal: Terminal, keys: KeyName[], uid: string, ms = 30000): Promise<ScreenModel> {
+export async function sellDirect(terminal: Terminal, keys: KeyName[], uid: string | CardTap, ms = 30000): Promise<ScreenModel> {
   const c = terminal.controller;
   const screen = () => c.state.screen;
   if (screen() !== 'idle') throw new Error(`the terminal is not idle but on ${screen()}`);
   for (const k of keys) c.onKey(k);
   c.onKey('enter');
-  await c.onCard({ uid, sun: null });
+  await c.onCard(typeof uid === 'string' ? { uid, sun: null } : uid);
   if (screen() === 'confirm') {
     c.onKey('enter');
     await until(() => screen() === 'result', 'the sale decided', ms);

@@ -51,7 +51,8 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
     dir, broker, ledger,
     async startTerminal(id = 'kasse-1', cfg = {}, opts = {}) {
       // The club office registers the terminal with the ledger (contract § Access), as at provisioning.
-      await ledger.addTerminal(DEMO_CLUB_ID, id);
+      // Once: a terminal restarted while the ledger is stopped is registered already.
+      if (!ledger.terminals(DEMO_CLUB_ID).includes(id)) await ledger.addTerminal(DEMO_CLUB_ID, id);
       const config = parseConfig({
         terminalId: id, clubId: DEMO_CLUB_ID, broker: { url }, dataDir: join(dir, id), hardware: 'sim', headless: true,
         logLevel: 'debug', ...cfg,

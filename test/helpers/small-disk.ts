@@ -1,7 +1,8 @@
 // A real full disk: a small tmpfs of its own (we are root, CI runs as root), filled by a file until
-// the kernel says ENOSPC, and given room again by deleting that file. Unmounted when the test ends.
+// the kernel says ENOSPC (SQLite: SQLITE_FULL, as on a terminal whose SD card filled up), and given
+// room again by deleting that file. Unmounted when the test ends.
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -18,21 +19,23 @@ export interface SmallDisk {
 const CHUNK = Buffer.alloc(64 * 1024, 0x55);
 
 /**
- * Mounts a `sizeMb` tmpfs for this test. Register it before anything that opens files in it: ava
- * runs teardowns last-registered first, so whatever was opened there is closed before the unmount.
+ * Mounts a `sizeMb` tmpfs for this test, on `at` (made if missing) or a fresh temporary directory.
+ * Register it before anything that opens files in it: ava runs teardowns last-registered first,
+ * so whatever was opened there is closed before the unmount.
  */
-export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, sizeMb = 4): SmallDisk {
-  const dir = mkdtempSync(join(tmpdir(), 'klubkort-full-'));
+export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, at?: string, sizeMb = 4): SmallDisk {
+  const dir = at ?? mkdtempSync(join(tmpdir(), 'klubkort-full-'));
+  mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0700`, 'tmpfs', dir]);
   const filler = join(dir, 'filler');
   t.teardown(() => {
     try {
       execFileSync('umount', [dir]);
     } catch {
-      // Something still holds a file there (a test that failed half-way): detach it anyway.
+      // Something still holds a file there (a terminal being stopped, a test that failed half-way): detach it anyway.
       execFileSync('umount', ['-l', dir]);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (!at) rmSync(dir, { recursive: true, force: true });
     }
   });
   return {
@@ -58,6 +61,6 @@ export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, sizeMb = 4): Sm
       }
       return n;
     },
-    free() { unlinkSync(filler); },
+    free() { rmSync(filler, { force: true }); },
   };
 }

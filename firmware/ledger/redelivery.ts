@@ -1,0 +1,58 @@
+// QoS 1 is "at least once": a message whose PUBACK the broker did not get before the connection
+// ended (held back by the sync's flow control, or written but lost with the socket) comes again
+// on the next connection, with its packet id (MQTT 3.1.1 § 4.4; mosquitto sets DUP, aedes does
+// not). The link hands each message on once: a copy of one it handed on is dropped (and
+// acknowledged). Applying it twice would change nothing, but it would count and log it twice.
+import { createHash } from 'node:crypto';
+
+/**
+ * How many of a connection's last messages are remembered for the next one. More than can be
+ * unacknowledged at the broker when a connection ends: one held by the flow control, and the
+ * PUBACKs of one socket read (coalesceWrites) not yet written.
+ */
+const REMEMBERED = 1024;
+
+type Recent = Map<number, string>;
+
+export class Redelivery {
+  /** This connection's last messages: packet id → digest of topic and payload, oldest first. */
+  #recent: Recent = new Map();
+  /** The last messages of the connections that ended, while their copies may still come. */
+  #before: Recent | null = null;
+
+  /** The connection ended: its last messages may come again on the next. */
+  ended(): void {
+    if (!this.#recent.size) return;
+    const before = this.#before ?? new Map();
+    for (const [id, digest] of this.#recent) remember(before, id, digest);
+    this.#before = before;
+    this.#recent = new Map();
+  }
+
+  /**
+   * True when this message is a copy of one already handed on: the same id, topic and payload as
+   * one of the last of an ended connection. Brokers send such copies first on a new connection,
+   * in their order, ahead of anything new: the first message that is not one ends the lookout (an
+   * id is reused once its PUBACK arrived, and aedes begins each connection at a random id).
+   */
+  again(id: number | undefined, topic: string, payload: Buffer): boolean {
+    if (id === undefined) return false;
+    const digest = createHash('sha1').update(topic).update('\0').update(payload).digest('base64');
+    const before = this.#before;
+    if (before) {
+      if (before.get(id) === digest) {
+        before.delete(id);
+        return true;
+      }
+      this.#before = null;
+    }
+    remember(this.#recent, id, digest);
+    return false;
+  }
+}
+
+function remember(m: Recent, id: number, digest: string): void {
+  m.delete(id);
+  m.set(id, digest);
+  if (m.size > REMEMBERED) m.delete(m.keys().next().value!);
+}
