@@ -398,8 +398,8 @@ class LedgerFault extends Step {
   constructor(readonly how: 'stop' | 'start' | 'pause' | 'resume' | 'slow' | 'fast') { super(); }
   check(m: Readonly<Model>): boolean {
     switch (this.how) {
-      case 'stop': return m.ledgerUp;
-      // The ledger's start and resume wait for its broker connection.
+      // The reference ledger's stop, start and resume wait for its broker (a stop for its last publishes).
+      case 'stop': return m.ledgerUp && m.brokerUp;
       case 'start': return !m.ledgerUp && m.brokerUp;
       case 'pause': return m.ledgerUp && !m.ledgerPaused;
       case 'resume': return m.ledgerUp && m.ledgerPaused && m.brokerUp;
