@@ -125,10 +125,11 @@ class Sale extends Step {
    * `interlude`: done while the confirm screen is open; `after`: done `ms` after Enter, while the
    * sale is being decided (a kill, a disk filling, a broker going away…).
    */
-  constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly interlude: Step | null, readonly after: { ms: number; step: Step } | null) { super(); }
+  constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly interlude: Step | null, readonly after: { ms: number; step: Step } | null,
+    readonly lingerMs = 0) { super(); }
   check(m: Readonly<Model>): boolean { return m.terminalUp && (!this.interlude || this.interlude.check(m)) && (!this.after || this.after.step.check(m)); }
   toString(): string {
-    return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.interlude ? `, on confirm: ${this.interlude}` : ''}${this.after && this.confirm ? `, ${this.after.ms} ms after Enter: ${this.after.step}` : ''})`;
+    return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.interlude ? `, on confirm: ${this.interlude}` : ''}${this.lingerMs ? `, ${this.lingerMs} ms on confirm` : ''}${this.after && this.confirm ? `, ${this.after.ms} ms after Enter: ${this.after.step}` : ''})`;
   }
   async act(m: Model, r: Real): Promise<void> {
     const sim = r.w.sim;
@@ -142,6 +143,8 @@ class Sale extends Step {
     if (!await waitScreen(r, () => (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result' || sim.screen?.screen === 'error', 10000)) return;
     if (sim.screen?.screen !== 'confirm') { genuineNotRefused(m, r, this.who, from); return; }
     if (this.interlude) await this.interlude.run(m, r);
+    // The cashier lingers (the child looks for a coin): what changed meanwhile has the time to arrive.
+    if (this.lingerMs) await sleep(this.lingerMs);
     if (!this.confirm) { await toIdle(r); return; }
     if (!m.terminalUp || !r.w.terminal?.alive) return;
     m.enters.push(truthNow());
@@ -300,6 +303,7 @@ class CatalogChange extends Step {
     else if (this.how === 'rename') items[i]!.sku = `${items[i]!.sku}-v${version}`;
     else items.splice(i, 1);
     await office(m, r, (l) => l.setCatalog(CLUB, { version, items }));
+    m.catalogs.push({ at: truthNow(), catalog: { version, items } });
   }
 }
 const catalogVersion = new WeakMap<World, number>();
@@ -531,8 +535,8 @@ export function commandArbs(): fc.Arbitrary<Cmd>[] {
   // Most sales are confirmed; one in three has a fault while it is being decided, most often a kill.
   const duringDecision = fc.oneof({ weight: 3, arbitrary: fc.constant(new Kill(true)) }, { weight: 4, arbitrary: fc.oneof(...faultArbs) });
   const after = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: duringDecision }), { freq: 2 });
-  const sale = fc.tuple(keysArb, whoArb, fc.nat(6).map((n) => n > 0), interlude, after)
-    .map(([keys, who, confirm, inter, aft]) => new Sale(keys, who, confirm, inter, aft));
+  const sale = fc.tuple(keysArb, whoArb, fc.nat(6).map((n) => n > 0), interlude, after, fc.constantFrom(0, 0, 0, 5000))
+    .map(([keys, who, confirm, inter, aft, linger]) => new Sale(keys, who, confirm, inter, aft, linger));
   return [
     sale, sale, sale, sale, sale, sale,
     fc.boolean().map((b) => new Void(b)),

@@ -203,7 +203,32 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
     const want = start + (m.topUps.get(uid) ?? 0) + (expected.get(uid) ?? 0);
     if (card.balance !== want) v.push(`balance: card …${uid.slice(-4)} ledger ${card.balance} øre, what the cashier saw makes ${want} øre`);
   }
+  v.push(...catalogPrices(w, m, seen, await readJournal<{ tx_id: string; items: string }>(w.dataDir, "SELECT tx_id, items FROM sales WHERE status = 'approved'")));
   v.push(...closedCardsErased(w, m, true), ...logLeaks(w, m));
+  return v;
+}
+
+/**
+ * An approved sale's lines are priced by a catalog the terminal could hold when it decided: one
+ * published before, and not older than the newest it had the time to learn while online (a renamed
+ * or removed item leaves an open basket; a new price applies to it).
+ */
+function catalogPrices(w: World, m: Model, seen: Map<string, Seen>, rows: { tx_id: string; items: string }[]): string[] {
+  const online = onlineSpans(w, m);
+  const v: string[] = [];
+  for (const row of rows) {
+    const s = seen.get(row.tx_id);
+    if (!s?.approved) continue;
+    const t = decidedAt(m, s.firstSeen);
+    const known = m.catalogs.filter((c) => c.at === -Infinity || knewBy(online, c.at, t)).at(-1)!;
+    const possible = m.catalogs.filter((c) => c.at < t && c.catalog.version >= known.catalog.version);
+    for (const line of JSON.parse(row.items) as { sku: string; unitPrice: number }[]) {
+      checked(m, 'priced by the catalog held');
+      if (!possible.some((c) => c.catalog.items.some((i) => i.sku === line.sku && i.price === line.unitPrice))) {
+        v.push(`catalog-price: sale ${row.tx_id} approved ${line.sku} at ${line.unitPrice} øre, which no catalog from version ${known.catalog.version} on (held by then) has`);
+      }
+    }
+  }
   return v;
 }
 

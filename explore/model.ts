@@ -2,7 +2,7 @@
 // truth no fault steps). The invariants judge the terminal and the ledger against it. Result screens
 // come from the simulator's screen topic (SimClient.screens), so a result a restarted terminal
 // recovers and shows counts as seen, as the cashier saw it.
-import type { TerminalConfigMsg } from '../contract/index.ts';
+import type { Catalog, TerminalConfigMsg } from '../contract/index.ts';
 import { performance } from 'node:perf_hooks';
 
 /** Truth time: the explorer's monotonic clock, which no fault steps. */
@@ -46,18 +46,20 @@ export interface Model {
   topUps: Map<string, number>;
   /** Cards added during the history (their names are personal data like the demo children's). */
   added: { uid: string; name: string; photo: Buffer }[];
+  /** Every catalog the ledger published, with when (the terminal prices a sale by the newest it holds). */
+  catalogs: { at: number; catalog: Catalog }[];
   /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
   forgedApproved: Set<string>;
   faults: Record<string, number>;
   checks: Record<string, number>;
 }
 
-export function initialModel(config: TerminalConfigMsg, start: Map<string, number>): Model {
+export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
   const t = truthNow();
   return {
     terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, diskFull: false, readerPlugged: true,
     diskFreeSince: t, cut: [], alive: [{ from: t, to: null }], reboots: [], enters: [], configs: [config], blocked: new Map(),
-    closed: [], start, topUps: new Map(), added: [], forgedApproved: new Set(), faults: {}, checks: {},
+    closed: [], start, topUps: new Map(), added: [], forgedApproved: new Set(), catalogs: [{ at: -Infinity, catalog }], faults: {}, checks: {},
   };
 }
 

@@ -3,7 +3,7 @@
 // fast-check (fewer, simpler steps that still break an invariant) within a time budget, and
 // reported with the seed and path that replay it.
 import fc from 'fast-check';
-import { DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS, demoChildren } from '../sim/demo-club.ts';
+import { DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS, demoChildren, demoClub } from '../sim/demo-club.ts';
 import { DemoCards } from '../sim/demo-cards.ts';
 import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
@@ -46,7 +46,7 @@ async function startModel(w: World): Promise<Model> {
   await w.ledger!.setTerminalConfig('kasse-x', START_CONFIG);
   const start = new Map(w.ledger!.cards(DEMO_CLUB_ID).map((c) => [c.cardUid, c.balance]));
   await w.sim.waitFor(() => w.sim.screen?.screen === 'idle' && w.sim.screen.online && (w.sim.screen.view.catalog?.items.length ?? 0) > 0, 'the terminal ready', 60_000);
-  return initialModel(START_CONFIG, start);
+  return initialModel(START_CONFIG, start, demoClub().catalog);
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
