@@ -44,6 +44,8 @@ const add = (into: Record<string, number>, from: Record<string, number>) => { fo
 
 async function startModel(w: World): Promise<Model> {
   await w.ledger!.setTerminalConfig('kasse-x', START_CONFIG);
+  // Money on most cards, so that most sales get as far as a decision (the demo's poor and blocked cards stay as they are).
+  for (const c of w.ledger!.cards(DEMO_CLUB_ID)) if (c.status === 'active' && c.balance >= 4000) await w.ledger!.topUp(DEMO_CLUB_ID, c.cardUid, 20000);
   const start = new Map(w.ledger!.cards(DEMO_CLUB_ID).map((c) => [c.cardUid, c.balance]));
   await w.sim.waitFor(() => w.sim.screen?.screen === 'idle' && w.sim.screen.online && (w.sim.screen.view.catalog?.items.length ?? 0) > 0, 'the terminal ready', 60_000);
   return initialModel(START_CONFIG, start, demoClub().catalog);
