@@ -42,15 +42,23 @@ export function onlineSpans(w: World, m: Model): Span[] {
   // A killed process publishes no last screen: its online span ends with it.
   for (const s of spans) {
     const life = spanAt(m.alive, s.from);
-    if (life?.to != null && (s.to === null || s.to > life.to)) s.to = life.to;
+    // A screen the killed process published on its way out arrives after the kill: it opens nothing.
+    if (!life) s.to = s.from;
+    else if (life.to !== null && (s.to === null || s.to > life.to)) s.to = life.to;
   }
   return spans;
 }
 
 /** The terminal was online for KNOW_MS after `t` and before `before`: it had the time to apply what the ledger published at `t`. */
-export function knewBy(spans: Span[], t: number, before: number): boolean {
-  return spans.some((s) => Math.max(s.from, t) + KNOW_MS <= Math.min(s.to ?? Infinity, before));
+export function knewBy(spans: Span[], t: number, before: number, ms = KNOW_MS): boolean {
+  return spans.some((s) => Math.max(s.from, t) + ms <= Math.min(s.to ?? Infinity, before));
 }
+
+/**
+ * How long an erasure may take once the closure reached the terminal and the disk has room: a
+ * store the full disk refused is tried again with a backoff of at most 30 s (catch-up.ts).
+ */
+export const ERASE_MS = 40_000;
 
 const ledgerOf = (w: World): Ledger | null => w.ledger ?? w.lastLedger;
 
@@ -132,10 +140,10 @@ function dataDirBytes(dir: string): { file: string; bytes: Buffer }[] {
   return out;
 }
 
-/** A closed card's name, note and photo bytes are in no file of the data dir once the terminal had the time to erase them. */
+/** A closed card's name, note and photo bytes are in no file of the data dir once the terminal was online ERASE_MS with room on the disk. */
 function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
   const now = truthNow();
-  const due = m.closed.filter((c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now));
+  const due = m.closed.filter((c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, ERASE_MS));
   if (!due.length) return [];
   const files = dataDirBytes(w.dataDir);
   const v: string[] = [];

@@ -26,7 +26,7 @@ const r = await explore({
   seed, steps: num('steps', values.steps), minutes: Number(values.minutes), runs: num('runs', values.runs),
   shrinkMinutes: Number(values['shrink-minutes']), path: values.path, log,
 });
-log(`histories=${r.totals.histories} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`);
+log(`histories=${r.totals.histories} set_aside=${r.totals.setAside} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`);
 log(`faults: ${JSON.stringify(r.totals.faults)}`);
 log(`invariants checked: ${JSON.stringify(r.totals.checks)}`);
 if (r.failure) {

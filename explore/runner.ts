@@ -9,7 +9,7 @@ import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
 import { checkEnd } from './invariants.ts';
 import { initialModel, type Model } from './model.ts';
-import { World } from './world.ts';
+import { World, WorldError } from './world.ts';
 
 /** The config the ledger publishes when a history begins: a short offline age, so that it is reached within one. */
 export const START_CONFIG: TerminalConfigMsg = { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 8 } };
@@ -29,7 +29,7 @@ export interface ExploreOptions {
   log: (line: string) => void;
 }
 
-export interface Totals { histories: number; steps: number; faults: Record<string, number>; checks: Record<string, number> }
+export interface Totals { histories: number; setAside: number; steps: number; faults: Record<string, number>; checks: Record<string, number> }
 
 export interface ExploreReport {
   ok: boolean;
@@ -53,7 +53,7 @@ async function startModel(w: World): Promise<Model> {
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   const t0 = Date.now();
-  const totals: Totals = { histories: 0, steps: 0, faults: {}, checks: {} };
+  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {} };
   let failure: ExploreReport['failure'];
   let firstFailAt = 0;
   let firstHistory = '';
@@ -77,6 +77,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
       const broken = await checkEnd(w, m);
       if (broken.length) throw new InvariantError(broken);
     } catch (e) {
+      if (e instanceof WorldError) { o.log(`history ${n} set aside: ${e.message}`); totals.setAside++; return; }
       o.log(`history ${n} FAILED: ${e instanceof InvariantError ? e.broken.join('; ') : String(e)}`);
       if (!shrinking) { shrinking = true; firstFailAt = Date.now() - t0; firstHistory = `${cmds}`; }
       throw e;

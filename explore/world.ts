@@ -29,6 +29,11 @@ export const TERMINAL_CONFIG: Partial<TerminalConfigInput> = {
   outbox: { resendAfterMs: 1000 },
 };
 
+/** The world itself failed (not the terminal): the history proves nothing either way. */
+export class WorldError extends Error {
+  override name = 'WorldError';
+}
+
 /** Worlds not closed yet: closed on SIGINT/SIGTERM of the explorer (unmounts, stops mosquitto). */
 export const openWorlds = new Set<World>();
 
@@ -171,7 +176,11 @@ export class World {
     const l = this.ledger;
     this.ledger = null;
     this.ledgerPaused = false;
-    await l?.stop();
+    if (!l) return;
+    // The reference ledger's stop waits for its client's in-flight publishes; after some broker
+    // restarts that wait does not end. Not the terminal's doing: the history is set aside.
+    const stopped = await Promise.race([l.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+    if (!stopped) throw new WorldError('the reference ledger did not stop within 20 s');
   }
 
   async pauseLedger(): Promise<void> { if (this.ledger && !this.ledgerPaused) { await this.ledger.pause(); this.ledgerPaused = true; } }
