@@ -1,4 +1,4 @@
-// `npm run explore -- --seed N --steps K --minutes M [--runs R] [--shrink-minutes S] [--path P]`:
+// `npm run explore -- --seed N --steps K --minutes M [--runs R] [--shrink-minutes S] [--path P --replay-path Q]`:
 // random club days with faults against the real terminal, each history printed; on a failure the
 // seed, the shrunk history and the broken invariants, and the command that replays it. Exit 1 then.
 import { parseArgs } from 'node:util';
@@ -8,7 +8,7 @@ import { openWorlds } from './world.ts';
 const { values } = parseArgs({
   options: {
     seed: { type: 'string' }, steps: { type: 'string', default: '40' }, minutes: { type: 'string', default: '5' },
-    runs: { type: 'string', default: '100000' }, 'shrink-minutes': { type: 'string', default: '20' }, path: { type: 'string' },
+    runs: { type: 'string', default: '100000' }, 'shrink-minutes': { type: 'string', default: '20' }, path: { type: 'string' }, 'replay-path': { type: 'string' },
   },
 });
 const num = (name: string, v: string | undefined): number => {
@@ -24,7 +24,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 log(`explore: seed ${seed}`);
 const r = await explore({
   seed, steps: num('steps', values.steps), minutes: Number(values.minutes), runs: num('runs', values.runs),
-  shrinkMinutes: Number(values['shrink-minutes']), path: values.path, log,
+  shrinkMinutes: Number(values['shrink-minutes']), path: values.path, replayPath: values['replay-path'], log,
 });
 log(`histories=${r.totals.histories} set_aside=${r.totals.setAside} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`);
 log(`faults: ${JSON.stringify(r.totals.faults)}`);

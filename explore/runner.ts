@@ -24,8 +24,9 @@ export interface ExploreOptions {
   minutes: number;
   /** How long shrinking a failure may take. */
   shrinkMinutes: number;
-  /** fast-check's replay path of one history (printed with a failure). */
+  /** fast-check's replay path of one history and the commands' own (printed with a failure). */
   path?: string;
+  replayPath?: string;
   log: (line: string) => void;
 }
 
@@ -58,7 +59,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   let firstFailAt = 0;
   let firstHistory = '';
   let shrinking = false;
-  const property = fc.asyncProperty(fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max' }), async (cmds) => {
+  const property = fc.asyncProperty(fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max', replayPath: o.replayPath }), async (cmds) => {
     if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
     const n = ++totals.histories;
     const lines: string[] = [];
@@ -98,7 +99,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     const broken = details.errorInstance instanceof InvariantError ? details.errorInstance.broken.join('\n') : String(details.errorInstance);
     failure = {
       broken, history, steps: history === '' ? 0 : history.split(',').filter((s) => /^[A-Z]/.test(s.trim())).length,
-      replay: `npm run explore -- --seed ${details.seed} --path ${details.counterexamplePath} --steps ${o.steps}`,
+      replay: `npm run explore -- --seed ${details.seed} --path ${details.counterexamplePath} --replay-path '${/replayPath="([^"]*)"/.exec(history)?.[1] ?? ''}' --steps ${o.steps}`,
       foundAfterMs: firstFailAt, firstHistory,
     };
   }

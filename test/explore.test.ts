@@ -6,7 +6,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { explore, type ExploreReport } from '../explore/runner.ts';
 
-interface KeptSeed { seed: number; path?: string; steps: number; defect: string }
+interface KeptSeed { seed: number; path?: string; replayPath?: string; steps: number; defect: string }
 const SEEDS = JSON.parse(readFileSync(new URL('explore-seeds.json', import.meta.url), 'utf8')) as KeptSeed[];
 const MINUTES = Number(process.env.KLUBKORT_EXPLORE_MINUTES ?? 2);
 
@@ -29,7 +29,7 @@ test('random club days with faults break no money or privacy rule', async (t) =>
 for (const k of SEEDS) {
   test(`kept seed ${k.seed}: ${k.defect}`, async (t) => {
     t.timeout(6 * 60_000);
-    const r = await explore({ seed: k.seed, path: k.path, steps: k.steps, runs: 1, minutes: 5, shrinkMinutes: 0, log: (l) => t.log(l) });
+    const r = await explore({ seed: k.seed, path: k.path, replayPath: k.replayPath, steps: k.steps, runs: 1, minutes: 5, shrinkMinutes: 0, log: (l) => t.log(l) });
     t.is(r.totals.histories, 1);
     t.true(r.ok, failureText(r));
   });
