@@ -177,13 +177,14 @@ export class World {
     this.ledger = null;
     this.ledgerPaused = false;
     if (!l) return;
-    // The reference ledger's stop waits for its client's in-flight publishes; after some broker
-    // restarts that wait does not end. Not the terminal's doing: the history is set aside.
-    const stopped = await Promise.race([l.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
-    if (!stopped) throw new WorldError('the reference ledger did not stop within 20 s');
+    await bounded(l.stop(), 'the reference ledger did not stop');
   }
 
-  async pauseLedger(): Promise<void> { if (this.ledger && !this.ledgerPaused) { await this.ledger.pause(); this.ledgerPaused = true; } }
+  async pauseLedger(): Promise<void> {
+    if (!this.ledger || this.ledgerPaused) return;
+    this.ledgerPaused = true;
+    await bounded(this.ledger.pause(), 'the reference ledger did not pause');
+  }
   async resumeLedger(): Promise<void> { if (this.ledger && this.ledgerPaused) { await this.ledger.resume(); this.ledgerPaused = false; } }
 
   // --- the terminal's clock ---
@@ -215,6 +216,12 @@ export class World {
       return null; // no journal yet, or locked for a moment
     }
   }
+}
+
+/** The reference ledger's stop and pause wait for its client's in-flight publishes, which after some broker restarts never end: not the terminal's doing, the history is set aside. */
+async function bounded(p: Promise<void>, what: string): Promise<void> {
+  const done = await Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+  if (!done) throw new WorldError(`${what} within 20 s`);
 }
 
 function mosquittoConf(dir: string, port: number, ledgerPort: number, refusing: boolean): string {
