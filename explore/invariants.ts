@@ -7,7 +7,7 @@ import type { LedgerEntry } from '../sim/ledger/types.ts';
 import type { Ledger } from '../sim/ledger/ledger.ts';
 import { demoClub, demoStaff } from '../sim/demo-club.ts';
 import { readJournal } from '../test/helpers/daemon-process.ts';
-import { checked, spanAt, truthNow, type Model, type Span } from './model.ts';
+import { checked, spanAt, truthNow, type ClosedCard, type Model, type Span } from './model.ts';
 import { CLUB, type World } from './world.ts';
 
 /** How long a record published while the terminal is live may take to be applied (a loaded CI machine). */
@@ -59,6 +59,8 @@ export function knewBy(spans: Span[], t: number, before: number, ms = KNOW_MS): 
  * store the full disk refused is tried again with a backoff of at most 30 s (catch-up.ts).
  */
 export const ERASE_MS = 40_000;
+/** With room on the disk all along since the closure, the erasure is as quick as any record. */
+const eraseWithin = (m: Model, c: ClosedCard): number => (m.diskFreeSince <= c.at ? KNOW_MS : ERASE_MS);
 
 const ledgerOf = (w: World): Ledger | null => w.ledger ?? w.lastLedger;
 
@@ -143,7 +145,7 @@ function dataDirBytes(dir: string): { file: string; bytes: Buffer }[] {
 /** A closed card's name, note and photo bytes are in no file of the data dir once the terminal was online ERASE_MS with room on the disk. */
 function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
   const now = truthNow();
-  const due = m.closed.filter((c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, ERASE_MS));
+  const due = m.closed.filter((c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, eraseWithin(m, c)));
   if (!due.length) return [];
   const files = dataDirBytes(w.dataDir);
   const v: string[] = [];
@@ -166,6 +168,9 @@ interface JournalVoid { tx_id: string; voids: string; total: number; status: str
 
 /** After every fault healed and the queue drained: the money to the øre, erasure of UIDs, the logs. */
 export async function checkEnd(w: World, m: Model): Promise<string[]> {
+  // The terminal is online now (settled): give every closed card its time to be erased, then judge.
+  const dueAt = Math.max(0, ...m.closed.map((c) => Math.max(c.at, m.diskFreeSince) + eraseWithin(m, c)));
+  if (dueAt > truthNow()) await new Promise((r) => setTimeout(r, dueAt - truthNow() + 500));
   const v = checkStep(w, m);
   const ledger = ledgerOf(w)!;
   const entries = ledger.history();
