@@ -1,4 +1,4 @@
-// The layers, bottom to top: contract → hal → firmware → sim → bin (test, bench and scripts may
+// The layers, bottom to top: contract → hal → firmware → sim → bin (test, bench, scripts and explore may
 // import any of them). An import may only point down or stay in its own layer; no module cycles.
 // test/architecture.test.ts runs this rule set and adds the check for cycles between folders.
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -9,28 +9,28 @@ module.exports = {
       comment: 'contract/ mirrors ../shared/protocol.md and is the bottom: it imports nothing of the project.',
       severity: 'error',
       from: { path: '^contract/' },
-      to: { path: '^(hal|firmware|sim|bin|test|bench|scripts)/' },
+      to: { path: '^(hal|firmware|sim|bin|test|bench|scripts|explore)/' },
     },
     {
       name: 'hal-only-contract',
       comment: 'hal/ (device drivers) imports only contract/ and itself.',
       severity: 'error',
       from: { path: '^hal/' },
-      to: { path: '^(firmware|sim|bin|test|bench|scripts)/' },
+      to: { path: '^(firmware|sim|bin|test|bench|scripts|explore)/' },
     },
     {
       name: 'firmware-not-sim',
       comment: 'firmware/ (the daemon) never imports sim/ or the entry points above it.',
       severity: 'error',
       from: { path: '^firmware/' },
-      to: { path: '^(sim|bin|test|bench|scripts)/' },
+      to: { path: '^(sim|bin|test|bench|scripts|explore)/' },
     },
     {
       name: 'sim-not-above',
       comment: 'sim/ builds on firmware, hal and contract, never on the entry points or tests.',
       severity: 'error',
       from: { path: '^sim/' },
-      to: { path: '^(bin|test|bench|scripts)/' },
+      to: { path: '^(bin|test|bench|scripts|explore)/' },
     },
     {
       name: 'no-circular',

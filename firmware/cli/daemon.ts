@@ -11,6 +11,7 @@ import { createNotifier } from '../systemd/notify.ts';
 import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
+import type { Clock } from '../clock.ts';
 
 export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
 
@@ -21,6 +22,8 @@ export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> 
   notifyEnv?: NodeJS.ProcessEnv;
   /** Why the data directory would not survive a reboot, or null (default: read /proc/self/mountinfo). */
   storageCheck?: (dir: string) => string | null;
+  /** The terminal's clock (default: the system's); the explorer steps its wall clock and its boot. */
+  clock?: Clock;
 }
 
 /** The data directory or the journal in it cannot be used: a message for the technician, exit 73 (EX_CANTCREAT). */
@@ -60,7 +63,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
   });
   try {
-    terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+    terminal = await Terminal.start({ config: cfg, hardware: hw, log, clock: opts.clock });
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.

@@ -14,12 +14,14 @@ export interface HardwareOptions {
   onQuit?: () => void;
   /** Stand-ins for what the Pi drivers reach outside the process (tests). */
   pi?: PiDeps;
+  /** The simulator topics on a broker of their own (the explorer faults the club's broker under a cashier who keeps selling). */
+  simBrokerUrl?: string;
 }
 
 export interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
 
 export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
-  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log, o.pi);
+  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log, o.simBrokerUrl) : await piDevices(cfg, log, o.pi);
   if (!cfg.headless) {
     const { createConsole } = await import('../ui/console.ts');
     const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map, log: log.child({ part: 'ui' }), display: cfg.display, timeZone: cfg.timeZone });
@@ -30,9 +32,9 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
   return { reader: d.reader, indicators: d.indicators, display: new FanoutDisplay(d.displays), keypad: new MergedKeypad(d.keypads) };
 }
 
-export async function simDevices(cfg: TerminalConfig, log: Logger): Promise<Devices> {
+export async function simDevices(cfg: TerminalConfig, log: Logger, brokerUrl = cfg.broker.url): Promise<Devices> {
   const { createSimHardware } = await import('../../hal/sim/index.ts');
-  const hw = createSimHardware({ brokerUrl: cfg.broker.url, terminalId: cfg.terminalId, log });
+  const hw = createSimHardware({ brokerUrl, terminalId: cfg.terminalId, log });
   return { reader: hw.reader, indicators: hw.indicators, displays: [hw.display], keypads: [hw.keypad] };
 }
 

@@ -1,4 +1,5 @@
 // Drives a simulated terminal the way any outside tool would: only through the contract's topics.
+import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../contract/index.ts';
 import { noDelay } from '../../hal/mqtt-socket.ts';
@@ -10,6 +11,8 @@ export interface Indication { led: string; buzzer: string | null }
 export class SimClient {
   screen: ScreenModel | null = null;
   readonly screens: ScreenModel[] = [];
+  /** When each of `screens` arrived (performance.now()): the explorer's timeline of what the cashier saw. */
+  readonly screenTimes: number[] = [];
   readonly indications: Indication[] = [];
   readonly tx: TxMsg[] = [];
   readonly results: ResultMsg[] = [];
@@ -27,7 +30,7 @@ export class SimClient {
     client.on('message', (topic, payload) => {
       let v;
       try { v = JSON.parse(payload.toString()); } catch { return; } // tests publish garbage on purpose
-      if (topic === topics.simScreen(terminalId)) { s.screen = v; s.screens.push(v); }
+      if (topic === topics.simScreen(terminalId)) { s.screen = v; s.screens.push(v); s.screenTimes.push(performance.now()); }
       else if (topic === topics.simIndicators(terminalId)) s.indications.push(v);
       else if (topic === topics.tx(terminalId)) s.tx.push(v);
       else if (topic === topics.results(terminalId)) s.results.push(v);

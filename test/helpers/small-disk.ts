@@ -23,7 +23,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x55);
  * Register it before anything that opens files in it: ava runs teardowns last-registered first,
  * so whatever was opened there is closed before the unmount.
  */
-export function smallDisk(t: ExecutionContext, at?: string, sizeMb = 4): SmallDisk {
+export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, at?: string, sizeMb = 4): SmallDisk {
   const dir = at ?? mkdtempSync(join(tmpdir(), 'klubkort-full-'));
   mkdirSync(dir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0700`, 'tmpfs', dir]);

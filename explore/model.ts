@@ -1,0 +1,79 @@
+// The model: what the cashier saw and what the nemesis did, on the explorer's monotonic clock (the
+// truth no fault steps). The invariants judge the terminal and the ledger against it. Result screens
+// come from the simulator's screen topic (SimClient.screens), so a result a restarted terminal
+// recovers and shows counts as seen, as the cashier saw it.
+import type { Catalog, TerminalConfigMsg } from '../contract/index.ts';
+import { performance } from 'node:perf_hooks';
+
+/** Truth time: the explorer's monotonic clock, which no fault steps. */
+export const truthNow = (): number => performance.now();
+
+/** A span of truth time; `to` null while it lasts. */
+export interface Span { from: number; to: number | null }
+
+export interface ClosedCard { uid: string; at: number; name: string; note: string | null; photo: Buffer | null }
+
+export interface Model {
+  terminalUp: boolean;
+  brokerUp: boolean;
+  refusing: boolean;
+  ledgerUp: boolean;
+  ledgerPaused: boolean;
+  /**
+   * The ledger's retained status says offline: it stopped while the broker was up. A ledger gone
+   * while the broker was down leaves "online" there, and a terminal is live by the contract then.
+   */
+  ledgerSaysOffline: boolean;
+  diskFull: boolean;
+  readerPlugged: boolean;
+  /** When the disk was last freed (erasure may wait for room). */
+  diskFreeSince: number;
+  /** Spans in which the terminal could not be live: the broker down or refusing it, or the ledger's status offline. */
+  cut: Span[];
+  /** Spans in which the terminal process ran. */
+  alive: Span[];
+  /** Truth times of a new boot (the terminal restarted after it). */
+  reboots: number[];
+  /** Truth times of Enter on a confirm or void screen. */
+  enters: number[];
+  /** Every terminal config the ledger published (the terminal may hold any of them). */
+  configs: TerminalConfigMsg[];
+  /** uid → truth times the ledger blocked or closed it, and unblocked it. */
+  blocked: Map<string, Span[]>;
+  closed: ClosedCard[];
+  /** Balances when the history began and the top-ups since. */
+  start: Map<string, number>;
+  topUps: Map<string, number>;
+  /** Cards added during the history (their names are personal data like the demo children's). */
+  added: { uid: string; name: string; photo: Buffer }[];
+  /** Every catalog the ledger published, with when (the terminal prices a sale by the newest it holds). */
+  catalogs: { at: number; catalog: Catalog }[];
+  /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
+  forgedApproved: Set<string>;
+  faults: Record<string, number>;
+  checks: Record<string, number>;
+}
+
+export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
+  const t = truthNow();
+  return {
+    terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, diskFull: false, readerPlugged: true,
+    diskFreeSince: t, cut: [], alive: [{ from: t, to: null }], reboots: [], enters: [], configs: [config], blocked: new Map(),
+    closed: [], start, topUps: new Map(), added: [], forgedApproved: new Set(), catalogs: [{ at: -Infinity, catalog }], faults: {}, checks: {},
+  };
+}
+
+export const open = (spans: Span[]): Span | undefined => spans.find((s) => s.to === null);
+export function begin(spans: Span[], t = truthNow()): void { if (!open(spans)) spans.push({ from: t, to: null }); }
+export function end(spans: Span[], t = truthNow()): void { const s = open(spans); if (s) s.to = t; }
+/** The span of `spans` that holds `t`. */
+export const spanAt = (spans: Span[], t: number): Span | undefined => spans.find((s) => s.from <= t && (s.to === null || t < s.to));
+
+/** Whether the terminal can be live now: the broker up and accepting it, the ledger's status not offline. */
+export function updateCut(m: Model): void {
+  if (!m.brokerUp || m.refusing || m.ledgerSaysOffline) begin(m.cut);
+  else end(m.cut);
+}
+
+export const fault = (m: Model, kind: string): void => { m.faults[kind] = (m.faults[kind] ?? 0) + 1; };
+export const checked = (m: Model, kind: string, n = 1): void => { m.checks[kind] = (m.checks[kind] ?? 0) + n; };
