@@ -30,7 +30,7 @@ for (const k of SEEDS) {
   test(`kept seed ${k.seed}: ${k.defect}`, async (t) => {
     t.timeout(6 * 60_000);
     const r = await explore({ seed: k.seed, path: k.path, replayPath: k.replayPath, steps: k.steps, runs: 1, minutes: 5, shrinkMinutes: 0, log: (l) => t.log(l) });
-    t.is(r.totals.histories, 1);
+    t.true(r.totals.histories >= 1, 'the kept history ran');
     t.true(r.ok, failureText(r));
   });
 }
