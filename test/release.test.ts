@@ -4,7 +4,7 @@
 // byte); the installed release running without the sources, tsx or esbuild; the Node guard.
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../firmware/journal/journal.ts';
@@ -200,6 +200,33 @@ test.serial('a terminal installed from a checkout (real directories where the li
   t.is(r.status, 73);
   t.regex(r.stderr, /opt\/klubkort\/bin is not a link to current\/bin \(installed from a checkout\?\)/);
   t.deepEqual(tree(root), before);
+});
+
+test.serial('install.sh --bundle: the bundle verified and installed by its klubkort update, the units from the release; a bad bundle leaves the root as it was', (t) => {
+  const root = terminalRoot(base, key);
+  const install = (bundle: string) => spawnSync('systemd/install.sh', ['--root', root, '--bundle', bundle], { encoding: 'utf8' });
+  const tampered = bad(() => remake(entries, { key, sign: false, files: (fs) => fs.map((f) => (f.path === 'dist/main.js' ? { ...f, data: Buffer.from('// evil') } : f)) }));
+  const before = tree(root);
+  const refused = install(tampered);
+  t.not(refused.status, 0);
+  t.regex(refused.stderr, /verify-unpacked: refused: the signature does not match the manifest/);
+  t.regex(refused.stderr, /was not installed: nothing of it ran/);
+
+  t.deepEqual(Object.entries(tree(root)).filter(([p]) => !p.startsWith('opt')), Object.entries(before).filter(([p]) => !p.startsWith('opt')));
+  t.deepEqual(readdirSync(join(root, 'opt/klubkort/releases')), [], 'nothing unpacked');
+
+  const r = install(good);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`release ${VERSION.replace(/\./g, '\\.')} installed`));
+  t.regex(r.stdout, /skipped \(--root\): systemctl enable klubkort\.service/);
+  t.notRegex(r.stdout, /npm ci/, 'a bundle brings its node_modules');
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), `releases/${VERSION}`);
+  t.is(readlinkSync(join(root, 'usr/local/bin/klubkort')), '/opt/klubkort/current/bin/klubkort.js');
+  t.deepEqual(readFileSync(join(root, 'etc/systemd/system/klubkort.service')), readFileSync(join(root, 'opt/klubkort/current/systemd/klubkort.service')));
+  // Once a release is there, its own klubkort update judges the next bundle.
+  const later = install(tampered);
+  t.regex(later.stderr, /klubkort update: refused \(signature\).*nothing was unpacked/);
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), `releases/${VERSION}`);
 });
 
 /** A journal in ROOT/var/lib/klubkort at `version`, its last migration saying `readableBy`. */

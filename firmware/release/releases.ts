@@ -2,7 +2,7 @@
 //   /opt/klubkort/releases/<version>/   one unpacked bundle each, complete or absent (renamed in whole)
 //   /opt/klubkort/current  -> releases/<version>   what the unit runs
 //   /opt/klubkort/previous -> releases/<version>   what a rollback goes back to
-//   /opt/klubkort/bin, systemd, docs -> current/…  the paths the unit (and /usr/local/bin/klubkort) name
+//   /opt/klubkort/bin, systemd, docs -> current/…  the paths older units and scripts name (the unit runs current/)
 // Each link is replaced by renaming a new one over it, so after a power cut at any moment each
 // names a complete release; a rollback is the same switch the other way.
 import { randomBytes } from 'node:crypto';
