@@ -73,6 +73,17 @@ test("the screen stays the cashier's: no wait for the network, NumLock, GPIO chi
   t.deepEqual(s.get('ExecStopPost'), ['-/usr/bin/node /opt/klubkort/current/bin/klubkort.js outputs-off --config /etc/klubkort/config.json']);
 });
 
+test('a release that fails before it proved itself is rolled back: OnFailure= rolls back and restarts the unit; READY commits; restarts never end', (t) => {
+  const u = unitSection(readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'), 'Unit');
+  const s = unitSection(readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'), 'Service');
+  t.deepEqual(u.get('OnFailure'), ['klubkort-rollback.service']);
+  t.deepEqual(u.get('StartLimitIntervalSec'), ['0'], 'a committed release is restarted for ever');
+  t.deepEqual(s.get('ExecStartPost'), ['+/usr/bin/node /opt/klubkort/current/bin/klubkort.js commit']);
+  const r = unitSection(readFileSync(join(SYSTEMD, 'klubkort-rollback.service'), 'utf8'), 'Service');
+  t.is(r.get('Type')?.join(), 'oneshot');
+  t.regex(r.get('ExecStart')!.join(), /for r in committed previous current; .* rollback --restart klubkort\.service/, "the committed release's code rolls back, not the failed one's");
+});
+
 test('console messages, watchdog, gpiochip group: the drop-ins say what they must', (t) => {
   t.regex(readFileSync(join(SYSTEMD, '90-klubkort-console.conf'), 'utf8'), /^kernel\.printk = 1 4 1 7$/m, 'KERN_CRIT (under-voltage) stays off tty1');
   const wd = readFileSync(join(SYSTEMD, 'klubkort-watchdog.conf'), 'utf8');
