@@ -6,16 +6,25 @@
 // After each the till runs A again (current → A, the unit active, A's daemon READY), B is
 // remembered as rolled back from, and the sales queued before the update are still in the journal
 // and forwarded by A afterwards (seen on the broker by a subscriber in the container).
+// Then up and back down across a journal migration (item 2's "a rollback never loses a sale"): C is
+// built from a copy of this checkout with one more, additive, migration (JOURNAL_READABLE_BY as
+// it is); A → C with sales queued before, C migrates the journal and forwards them; sales queued
+// while C is installed; C → A (the technician's way back, `klubkort update` with A's bundle): A opens
+// the journal C migrated, keeps C's table, and forwards every sale of both sides.
 // The B bundles are A's files with dist/main.js changed and the manifest re-signed by the test's
 // release key (a test-only fault: the release code itself has no fault switch).
-// Costs: a release bundle built (~1 min), then ~4 min in the container.
+// Costs: two release bundles built (~1 min each under load), then ~3 min in the container.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SaleMsg } from '../contract/index.ts';
+import { Db } from '../firmware/journal/db.ts';
 import { Journal } from '../firmware/journal/journal.ts';
-import { Manifest } from '../firmware/release/manifest.ts';
+import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../firmware/journal/migrations.ts';
+import type { Manifest } from '../firmware/release/manifest.ts';
+import { Arch } from '../firmware/release/manifest.ts';
 import { buildTestBundle, readBundle, remake, testKey, writeBundle } from './helpers/release-bundle.ts';
 import { configure, dropIn, layOut, terminalRoot, unitView } from './helpers/terminal-container.ts';
 import { until } from './helpers/until.ts';
@@ -26,12 +35,24 @@ const FAULTS = {
   hang: `if (process.argv[2] === 'run') await new Promise(() => setInterval(() => undefined, 1 << 30));\n`,
 };
 
+/** A copy of this checkout with one more migration, additive: a table of its own. */
+function checkoutWithMigration(dir: string): string {
+  execFileSync('sh', ['-c', `git ls-files -z | xargs -0 cp --parents -t ${dir}`]);
+  symlinkSync(realpathSync('node_modules'), join(dir, 'node_modules'));
+  const file = join(dir, 'firmware/journal/migrations.ts');
+  const text = readFileSync(file, 'utf8');
+  const end = '];\n\n/** The schema this release';
+  if (!text.includes(end)) throw new Error(`${file}: the end of the migrations list moved`);
+  writeFileSync(file, text.replace(end, `  // test release C: an additive migration\n  \`CREATE TABLE test_release_c (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\`,\n${end}`));
+  return dir;
+}
+
 const sale = (): SaleMsg => ({
   type: 'sale', txId: randomUUID(), terminalId: 'kasse-1', clubId: 'demo-klub', cardUid: '04A1B2C3',
   items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: true,
 });
 
-test('an update to a release that crashes at start, then to one that hangs: each rolled back under systemd, the till runs A again, no queued sale lost', async (t) => {
+test('an update to a release that crashes at start, then to one that hangs: each rolled back under systemd, the till runs A again; then up to C (a journal migration) and back down; no queued sale lost', async (t) => {
   t.timeout(25 * 60_000);
   const started = performance.now();
   const stamp = (what: string) => t.log(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -49,6 +70,13 @@ test('an update to a release that crashes at start, then to one that hangs: each
       manifest: (m: Manifest) => ({ ...m, version }),
     }));
   };
+  const C = '0.2.0-upd.c';
+  const copy = checkoutWithMigration(mkdtempSync('/var/tmp/klubkort-release-c-'));
+  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  const { buildRelease } = await import(join(copy, 'scripts/release-build.ts')) as typeof import('../scripts/release-build.ts');
+  const cBundle = (await buildRelease({ arch: Arch.parse(process.arch), keyPem: key.privatePem, outDir: out, version: C, workDir: join(out, '.work-c') })).file;
+  const cManifest = JSON.parse((await readBundle(cBundle))[0]!.data.toString()) as Manifest;
+  t.deepEqual(cManifest.journal, { writes: JOURNAL_SCHEMA + 1, readsFrom: 0, readableBy: JOURNAL_READABLE_BY }, 'C migrates one further, additively');
   stamp('bundles built');
 
   const r = await terminalRoot(t, stamp);
@@ -74,12 +102,11 @@ test('an update to a release that crashes at start, then to one that hangs: each
   const forwarded = async () => new Set((await c.sh(`cat ${seenFile} 2>/dev/null || true`)).split('\n').filter(Boolean));
 
   const queued: string[] = [];
-  for (const fault of ['crash', 'hang'] as const) {
-    const b = faulty(fault);
-    const bVersion = `0.1.0-upd.${fault}`;
-    // Sales the ledger never answered, queued while A runs (the daemon stopped to write them here).
+  const dataDir = join(r.root, 'var/lib/klubkort');
+  /** Two sales the ledger never answered, queued in the journal (the daemon stopped to write them here). */
+  const queueSales = async () => {
     await c.run(['systemctl', 'stop', 'klubkort.service']);
-    const j = await Journal.open(join(r.root, 'var/lib/klubkort'), 'kasse-1');
+    const j = await Journal.open(dataDir, 'kasse-1');
     for (let i = 0; i < 2; i++) {
       const s = sale();
       t.true(await j.sales.approveOffline(s, true));
@@ -87,13 +114,35 @@ test('an update to a release that crashes at start, then to one that hangs: each
     }
     await j.close();
     await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
-
-    copyFileSync(b, join(r.root, 'root/b.tar.gz'));
-    const upd = await c.run(['/usr/local/bin/klubkort', 'update', '--bundle', '/root/b.tar.gz']);
-    t.regex(upd.stdout, new RegExp(`current → ${bVersion.replace(/\./g, '\\.')}, previous → ${A.replace(/\./g, '\\.')}`));
+  };
+  /** Every queued sale forwarded since the last start, and still queued in the journal (no ledger answered). */
+  const noSaleLost = async (who: string) => {
+    await until(async () => { const f = await forwarded(); return queued.every((tx) => f.has(tx)); }, `the queued sales forwarded by ${who}`, 60_000);
+    await c.run(['systemctl', 'stop', 'klubkort.service']);
+    const after = await Journal.open(dataDir, 'kasse-1');
+    const outbox = new Set((await after.sales.outbox()).map((e) => e.txId));
+    await after.close();
+    await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
+    for (const tx of queued) t.true(outbox.has(tx), `sale ${tx} still queued (no ledger answered it)`);
+    await c.run(['systemctl', 'start', 'klubkort.service']);
+  };
+  const update = async (bundle: string) => {
+    copyFileSync(bundle, join(r.root, 'root/bundle.tar.gz'));
+    return (await c.run(['/usr/local/bin/klubkort', 'update', '--bundle', '/root/bundle.tar.gz'])).stdout;
+  };
+  const restarted = async () => {
     const from = await cursor();
     await c.sh(`: > ${seenFile}`);
     await c.run(['systemctl', 'start', '--no-block', 'klubkort.service']);
+    return from;
+  };
+  const startedVersions = async (from: string) => [...(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')).matchAll(/"version":"([^"]+)".*"msg":"terminal started"/g)].map((m) => m[1]);
+  for (const fault of ['crash', 'hang'] as const) {
+    const b = faulty(fault);
+    const bVersion = `0.1.0-upd.${fault}`;
+    await queueSales();
+    t.regex(await update(b), new RegExp(`current → ${bVersion.replace(/\./g, '\\.')}, previous → ${A.replace(/\./g, '\\.')}`));
+    const from = await restarted();
     stamp(`B (${fault}) started`);
 
     await until(async () => (await link('current')) === `releases/${A}` && await running(), `A running again after B (${fault})`, 300_000)
@@ -109,17 +158,36 @@ test('an update to a release that crashes at start, then to one that hangs: each
     t.true(readFileSync(join(r.root, 'opt/klubkort/rolled-back'), 'utf8').split('\n').includes(bVersion));
     // A's daemon, READY: its own start line names its version.
     await until(async () => new RegExp(`"msg":"health gate passed: READY"`).test(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')), 'A\'s READY', 60_000);
-    const starts = [...(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')).matchAll(/"version":"([^"]+)".*"msg":"terminal started"/g)].map((m) => m[1]);
+    const starts = await startedVersions(from);
     t.is(starts.at(-1), A, `the till runs A (terminal started lines: ${starts.join(', ')})`);
     // Every sale queued before the update: still in the journal, and forwarded by A.
-    await until(async () => { const f = await forwarded(); return queued.every((tx) => f.has(tx)); }, 'the queued sales forwarded by A', 60_000);
-    await c.run(['systemctl', 'stop', 'klubkort.service']);
-    const after = await Journal.open(join(r.root, 'var/lib/klubkort'), 'kasse-1');
-    const outbox = new Set((await after.sales.outbox()).map((e) => e.txId));
-    await after.close();
-    await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
-    for (const tx of queued) t.true(outbox.has(tx), `sale ${tx} still queued (no ledger answered it)`);
-    await c.run(['systemctl', 'start', 'klubkort.service']);
+    await noSaleLost('A');
   }
+
+  // Up to C, which migrates the journal (additively), with sales queued before.
+  await queueSales();
+  t.regex(await update(cBundle), /current → 0\.2\.0-upd\.c, previous → 0\.1\.0-upd\.a/);
+  let from = await restarted();
+  await until(async () => (await link('committed')) === `releases/${C}`, 'C READY and committed', 120_000);
+  t.deepEqual(await startedVersions(from), [C]);
+  await noSaleLost('C');
+  const schema = async () => {
+    const db = await Db.open(join(dataDir, 'journal.db'));
+    try {
+      return { version: (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version,
+        tables: (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'test_release_c'")).length };
+    } finally { await db.close(); }
+  };
+  await c.run(['systemctl', 'stop', 'klubkort.service']);
+  t.deepEqual(await schema(), { version: JOURNAL_SCHEMA + 1, tables: 1 }, 'C migrated the journal');
+  // Sales queued on C's side, then back down to A (its bundle again: installed, only switched to).
+  await queueSales();
+  t.regex(await update(a), /current → 0\.1\.0-upd\.a, previous → 0\.2\.0-upd\.c/);
+  from = await restarted();
+  await until(async () => (await link('current')) === `releases/${A}` && await running(), 'A running on the journal C migrated', 120_000);
+  await noSaleLost('A on C\'s journal');
+  t.is((await startedVersions(from)).at(-1), A);
+  await c.run(['systemctl', 'stop', 'klubkort.service']);
+  t.deepEqual(await schema(), { version: JOURNAL_SCHEMA + 1, tables: 1 }, 'A left the journal as C made it');
   stamp('done');
 });
