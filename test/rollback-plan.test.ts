@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitCommand, rollbackCommand } from '../firmware/cli/rollback.ts';
 import { MANIFEST_NAME } from '../firmware/release/manifest.ts';
-import { layoutOf, planRollback, releaseOf } from '../firmware/release/releases.ts';
+import { layoutOf, planRollback, releaseOf, updateReportOf } from '../firmware/release/releases.ts';
 import { linkGate } from '../firmware/systemd/ready-gate.ts';
 
 test('a failed release goes back only when it never proved itself, and only to the one that did', (t) => {
@@ -43,15 +43,19 @@ test('klubkort commit marks current; klubkort rollback leaves an unproved releas
   t.is(await commitCommand(['--root', root]), 0);
   t.is(readlinkSync(l.committed), 'releases/a');
   t.deepEqual(releaseOf(l, join(l.current, 'bin/klubkort.js')), { version: 'a', trial: false });
+  t.like(updateReportOf(l, 'a'), { version: 'a', state: 'committed', error: null });
   // An update to b (current → b, previous → a), which then fails.
   symlinkSync('releases/a', l.previous);
   rmSync(l.current);
   symlinkSync('releases/b', l.current);
   t.deepEqual(releaseOf(l, join(l.current, 'bin/klubkort.js')), { version: 'b', trial: true });
+  t.like(updateReportOf(l, 'b'), { version: 'b', state: 'running' }, 'on trial');
   t.is(await rollbackCommand(['--root', root]), 0);
   t.is(readlinkSync(l.current), 'releases/a');
   t.is(readlinkSync(l.previous), 'releases/b');
   t.is(readFileSync(l.rolledBack, 'utf8'), 'b\n');
+  t.like(updateReportOf(l, 'a'), { version: 'b', state: 'rolled_back', error: 'failed before it proved itself' }, 'the status names the version left');
+  t.is(updateReportOf(l, null), null, 'outside the release layout: nothing to say');
   // a is committed: a second failure changes nothing.
   t.is(await rollbackCommand(['--root', root]), 0);
   t.is(readlinkSync(l.current), 'releases/a');

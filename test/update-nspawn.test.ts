@@ -99,6 +99,11 @@ test('an update to a release that crashes at start, then to one that hangs: each
     const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-sub' });
     c.on('connect', () => c.subscribe('klubkort/v1/terminals/kasse-1/tx', { qos: 1 }));
     c.on('message', (_t, p) => { try { fs.appendFileSync(${JSON.stringify(seenFile)}, JSON.parse(p).txId + '\\n'); } catch {} });`]);
+  /** The terminal's retained status, as the broker keeps it. */
+  const status = async () => JSON.parse((await c.run(['node', '-e', `const m = require(${JSON.stringify(mqtt)});
+    const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-status' });
+    c.on('connect', () => c.subscribe('klubkort/v1/terminals/kasse-1/status'));
+    c.on('message', (_t, p) => { process.stdout.write(p.toString()); process.exit(0); });`])).stdout) as Record<string, unknown>;
   const forwarded = async () => new Set((await c.sh(`cat ${seenFile} 2>/dev/null || true`)).split('\n').filter(Boolean));
 
   const queued: string[] = [];
@@ -124,7 +129,8 @@ test('an update to a release that crashes at start, then to one that hangs: each
     await after.close();
     await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
     for (const tx of queued) t.true(outbox.has(tx), `sale ${tx} still queued (no ledger answered it)`);
-    await c.run(['systemctl', 'start', 'klubkort.service']);
+    await c.run(['systemctl', 'start', 'klubkort.service'])
+      .catch(async (e: Error) => { throw new Error(`${e.message}\n${(await c.run(['journalctl', '--no-pager', '-n', '80', '-o', 'short-monotonic'])).stdout}`); });
   };
   const update = async (bundle: string) => {
     copyFileSync(bundle, join(r.root, 'root/bundle.tar.gz'));
@@ -156,6 +162,9 @@ test('an update to a release that crashes at start, then to one that hangs: each
     t.is(await link('previous'), `releases/${bVersion}`);
     t.is(await link('committed'), `releases/${A}`, 'B never proved itself');
     t.true(readFileSync(join(r.root, 'opt/klubkort/rolled-back'), 'utf8').split('\n').includes(bVersion));
+    // The fleet sees it: A's retained status names the version it rolled back from.
+    await until(async () => (await status()).update !== undefined && JSON.stringify((await status()).update).includes(bVersion), 'the status naming the rollback', 60_000);
+    t.like((await status()).update, { version: bVersion, state: 'rolled_back' });
     // A's daemon, READY: its own start line names its version.
     await until(async () => new RegExp(`"msg":"health gate passed: READY"`).test(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')), 'A\'s READY', 60_000);
     const starts = await startedVersions(from);

@@ -9,7 +9,7 @@ import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
 import { awaitLinkGate } from '../systemd/ready-gate.ts';
-import { layoutOf, releaseOf } from '../release/releases.ts';
+import { layoutOf, releaseOf, updateReportOf } from '../release/releases.ts';
 import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
@@ -67,8 +67,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     // The console draws photos from the journal, which opens with the terminal below.
     photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
   });
+  const layout = layoutOf(opts.root ?? '/');
+  const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
   try {
-    terminal = await Terminal.start({ config: cfg, hardware: hw, log });
+    terminal = await Terminal.start({ config: cfg, hardware: hw, log, update: () => updateReportOf(layout, release.version) });
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
@@ -99,7 +101,6 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   };
   if (notifier.active) {
     notifier.watchdog();
-    const release = releaseOf(layoutOf(opts.root ?? '/'), opts.mainFile ?? process.argv[1] ?? '');
     void awaitLinkGate(t.link, release.trial).then((v) => {
       if (stopping) return;
       if (v.verdict === 'ready') {

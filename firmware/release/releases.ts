@@ -12,6 +12,7 @@ import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, readl
 import { basename, join, relative, sep } from 'node:path';
 import { syncDir } from './bundle.ts';
 import { MANIFEST_NAME } from './manifest.ts';
+import type { UpdateReport } from '../../contract/release.ts';
 
 export const APP_DIR = '/opt/klubkort';
 
@@ -126,6 +127,25 @@ export async function rollBackIfUnproved(l: Layout): Promise<RollbackPlan> {
 /** Versions this terminal rolled back from. */
 export function rolledBackVersions(l: Layout): string[] {
   try { return readFileSync(l.rolledBack, 'utf8').split('\n').filter(Boolean); } catch { return []; }
+}
+
+/**
+ * What the retained status says of the last update (contract 1.2 `update`), from the layout: the
+ * version rolled back from when that is the newest event, else the running release, committed or
+ * still on trial. `at`: when the link or file was last written (wall clock). Null outside releases.
+ */
+export function updateReportOf(l: Layout, running: string | null): UpdateReport | null {
+  if (running === null) return null;
+  const when = (p: string): number | null => { try { return lstatSync(p).mtimeMs; } catch { return null; } };
+  const back = rolledBackVersions(l).at(-1);
+  const backAt = when(l.rolledBack);
+  const committed = linkedVersion(l.committed) === running ? when(l.committed) : null;
+  if (back !== undefined && back !== running && backAt !== null && (committed === null || backAt >= committed)) {
+    return { version: back, state: 'rolled_back', error: 'failed before it proved itself', at: new Date(backAt).toISOString() };
+  }
+  if (committed !== null) return { version: running, state: 'committed', error: null, at: new Date(committed).toISOString() };
+  const since = when(l.current);
+  return since === null ? null : { version: running, state: 'running', error: null, at: new Date(since).toISOString() };
 }
 
 /**
