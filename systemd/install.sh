@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Installs or upgrades klubkort on a Raspberry Pi OS / Debian terminal, from this checkout:
-#   sudo systemd/install.sh            packages, user, app in /opt/klubkort, units, then start
+# Installs or upgrades klubkort on a Raspberry Pi OS / Debian terminal:
+#   sudo systemd/install.sh --bundle FILE   from a signed release bundle (npm run release): packages,
+#                                      user, the release verified and unpacked by `klubkort update`,
+#                                      units, then start
+#   sudo systemd/install.sh            the same from this checkout (compiles the addons: npm ci)
 #   systemd/install.sh --root DIR      only lay the files out under DIR (an image, a test): no
 #                                      packages, user, npm or systemctl, which are printed instead
 #   --data-label LABEL                 mount the ext4 file system LABEL at /var/lib/klubkort (fstab),
 #                                      for a read-only (overlay) root: docs/deploy.md
-# Re-runnable: an upgrade replaces /opt/klubkort and the units, and never touches /etc/klubkort
-# (config, certificates) or /var/lib/klubkort (the journal of sales).
+# The app is laid out as releases (firmware/release/releases.ts): /opt/klubkort/releases/<version>,
+# `current` and `previous` links to them, each switched by renaming a new link over the old one;
+# the unit runs /opt/klubkort/current. An old checkout installation (/opt/klubkort/bin a directory)
+# is moved aside to /opt/klubkort.checkout-old. Re-runnable: never touches /etc/klubkort (config,
+# certificates, release keys) or /var/lib/klubkort (the journal of sales).
 set -euo pipefail
 umask 022
 
 root=''
 data_label=''
+bundle=''
 while [[ $# -gt 0 ]]; do
   case $1 in
     --root) root=${2:?--root needs a directory}; root=$(cd "$root" && pwd); shift 2 ;;
     --data-label) data_label=${2:?--data-label needs a file system label}; shift 2 ;;
-    *) echo "usage: install.sh [--root DIR] [--data-label LABEL]" >&2; exit 64 ;;
+    --bundle) bundle=${2:?--bundle needs a release bundle file}; bundle=$(realpath "$bundle"); shift 2 ;;
+    *) echo "usage: install.sh [--bundle FILE] [--root DIR] [--data-label LABEL]" >&2; exit 64 ;;
   esac
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +60,14 @@ Debian 12 (bookworm) ships 18. Install 20 from NodeSource, then run this script 
     fi
     apt-get install -y nodejs npm
   fi
-  apt-get install -y "${packages[@]}"
+  if [[ -n $bundle ]]; then
+    # A bundle brings its addons compiled: no compiler, no headers.
+    local p wanted=()
+    for p in "${packages[@]}"; do [[ $p == build-essential || $p == libpcsclite-dev ]] || wanted+=("$p"); done
+    apt-get install -y "${wanted[@]}"
+  else
+    apt-get install -y "${packages[@]}"
+  fi
 }
 
 create_user() {
@@ -72,26 +87,95 @@ unload_nfc_drivers() {
   modprobe -r pn533_usb pn533 nfc 2>/dev/null || true
 }
 
-# The app goes to a staging directory first, with its node_modules, and replaces the old one only
-# when complete: a failed upgrade leaves the running version in place.
-install_app() {
-  local stage=$root$app.new
-  rm -rf "$stage"
-  mkdir -p "$stage"
-  for item in "${app_items[@]}"; do
-    [[ -e $src/$item ]] && mkdir -p "$(dirname "$stage/$item")" && cp -R "$src/$item" "$stage/$item"
-  done
-  if [[ -n $root ]]; then
-    say "skipped (--root): npm ci --omit=dev in $app"
-  else
-    (cd "$stage" && npm ci --omit=dev --no-audit --no-fund) || { rm -rf "$stage"; die "npm ci failed; $app is unchanged"; }
+# A link renamed over the old one: at every moment `name` is the old link or the new one.
+switch_link() {
+  local name=$1 target=$2
+  ln -sfn "$target" "$name.new-$$"
+  mv -T "$name.new-$$" "$name"
+}
+
+# An installation from a checkout made before releases (a directory of its own at /opt/klubkort)
+# goes aside whole; its daemon keeps running from the moved files until the restart at the end.
+move_checkout_aside() {
+  local dir=$root$app
+  if [[ -e $dir && ! -d $dir/releases ]]; then
+    rm -rf "$dir.checkout-old"
+    mv "$dir" "$dir.checkout-old"
+    say "the old installation from a checkout is now $app.checkout-old (remove it once the new one runs)"
   fi
-  rm -rf "$root$app.old"
-  if [[ -d $root$app ]]; then mv "$root$app" "$root$app.old"; fi
-  mv "$stage" "$root$app"
-  rm -rf "$root$app.old"
+  mkdir -p "$dir/releases"
+}
+
+# bin, systemd, docs → current/…: the paths older units and scripts name.
+entry_links() {
+  local name
+  for name in bin systemd docs; do
+    [[ -e $root$app/$name || -L $root$app/$name ]] || switch_link "$root$app/$name" "current/$name"
+  done
   mkdir -p "$root/usr/local/bin"
-  ln -sfn "$app/bin/klubkort.js" "$root/usr/local/bin/klubkort"
+  ln -sfn "$app/current/bin/klubkort.js" "$root/usr/local/bin/klubkort"
+}
+
+# The checkout as a release: its version is package.json's with a hash of the files, so a second
+# run of the same checkout finds it installed and changes nothing. Unpacked (and npm ci'd) into a
+# staging directory renamed into place when complete: a failed upgrade leaves `current` as it was.
+install_checkout() {
+  local items=() item version hash stage rel was
+  for item in "${app_items[@]}"; do [[ -e $src/$item ]] && items+=("$item"); done
+  hash=$(cd "$src" && find "${items[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  version=$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' "$src/package.json")-checkout.$hash
+  rel=$root$app/releases/$version
+  if [[ ! -d $rel ]]; then
+    stage=$root$app/releases/.staging-$version-$$
+    rm -rf "$stage"
+    mkdir -p "$stage"
+    for item in "${items[@]}"; do mkdir -p "$(dirname "$stage/$item")" && cp -R "$src/$item" "$stage/$item"; done
+    if [[ -n $root ]]; then
+      say "skipped (--root): npm ci --omit=dev in $app/releases/$version"
+    else
+      (cd "$stage" && npm ci --omit=dev --no-audit --no-fund) || { rm -rf "$stage"; die "npm ci failed; $app is unchanged"; }
+    fi
+    mv -T "$stage" "$rel"
+  fi
+  was=$(readlink "$root$app/current" || true)
+  if [[ $was != "releases/$version" ]]; then
+    [[ -n $was ]] && switch_link "$root$app/previous" "$was"
+    switch_link "$root$app/current" "releases/$version"
+  fi
+  # Only `current` and `previous` are kept.
+  local keep_c keep_p d
+  keep_c=$(readlink "$root$app/current" || true)
+  keep_p=$(readlink "$root$app/previous" || true)
+  for d in "$root$app"/releases/* "$root$app"/releases/.staging-*; do
+    [[ -e $d ]] || continue
+    [[ releases/${d##*/} == "$keep_c" || releases/${d##*/} == "$keep_p" ]] || rm -rf "$d"
+  done
+  say "release $version is current"
+}
+
+# A bundle is verified whole (signature by a key in /etc/klubkort/release-keys, every hash) and
+# installed by `klubkort update`: an installed release's own when there is one, else the bundle's,
+# unpacked to a temporary directory and checked by verify-unpacked.mjs before any of it runs.
+install_bundle() {
+  local runner tmp='' code=0
+  if [[ -f $root$app/current/manifest.json ]]; then
+    runner=$root$app/current/bin/klubkort.js
+  else
+    tmp=$(mktemp -d)
+    tar -xzf "$bundle" -C "$tmp" || { rm -rf "$tmp"; die "$bundle is not a release bundle"; }
+    node "$(dirname "$0")/verify-unpacked.mjs" "$tmp" "$root/etc/klubkort/release-keys" || { rm -rf "$tmp"; die "$bundle was not installed: nothing of it ran, $app is unchanged"; }
+    runner=$tmp/bin/klubkort.js
+  fi
+  node "$runner" update --bundle "$bundle" --root "${root:-/}" || code=$?
+  [[ -n $tmp ]] && rm -rf "$tmp"
+  ((code == 0)) || die "the bundle was not installed (klubkort update: $code); $app is unchanged"
+  src=$root$app/current
+}
+
+install_app() {
+  move_checkout_aside
+  if [[ -n $bundle ]]; then install_bundle; else install_checkout; fi
+  entry_links
 }
 
 # libccid passes SCardControl to the ACR122U (its beeper and LED commands) only with
@@ -107,6 +191,7 @@ install_system_files() {
   install -D -m 0644 "$src/systemd/blacklist-pn533.conf" "$root/etc/modprobe.d/blacklist-pn533.conf"
   install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
   install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
+  install -D -m 0644 "$src/systemd/klubkort-rollback.service" "$root/etc/systemd/system/klubkort-rollback.service"
   install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
   install -D -m 0644 "$src/systemd/60-klubkort-gpio.rules" "$root/etc/udev/rules.d/60-klubkort-gpio.rules"
   install -D -m 0644 "$src/systemd/90-klubkort-console.conf" "$root/etc/sysctl.d/90-klubkort-console.conf"

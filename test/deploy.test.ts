@@ -51,7 +51,7 @@ test('the service is what the deployment needs: notify + watchdog, restart, user
   t.regex(one('Environment')!, /\bTERM=linux\b/);
   t.true(s.get('DeviceAllow')!.includes('/dev/tty1 rw'));
   // The kiosk: cage shows foot full screen on tty1, foot runs the daemon; DRM, input and fb0 allowed.
-  t.regex(one('ExecStart')!, /^\/usr\/bin\/cage -d -s -- \/usr\/bin\/foot --config=\/opt\/klubkort\/systemd\/foot\.ini \/usr\/bin\/node /);
+  t.regex(one('ExecStart')!, /^\/usr\/bin\/cage -d -s -- \/usr\/bin\/foot --config=\/opt\/klubkort\/current\/systemd\/foot\.ini \/usr\/bin\/node .* \/opt\/klubkort\/current\/bin\/klubkort\.js run /);
   t.true(existsSync(join(SYSTEMD, 'foot.ini')));
   for (const d of ['char-drm rw', 'char-input rw', '/dev/fb0 rw']) t.true(s.get('DeviceAllow')!.includes(d), d);
   t.regex(one('Environment')!, /\bXDG_RUNTIME_DIR=\/run\/klubkort\b/);
@@ -70,7 +70,18 @@ test("the screen stays the cashier's: no wait for the network, NumLock, GPIO chi
   t.deepEqual(s.get('ExecStartPre'), ['-/usr/bin/setleds -D +num']);
   t.regex(s.get('Environment')!.join(' '), /\bXKB_DEFAULT_OPTIONS=numpad:mac\b/, 'cage has no NumLock setting: keypad digits always');
   t.true(s.get('DeviceAllow')!.includes('char-gpiochip rw'), 'the gpiod driver opens /dev/gpiochip*');
-  t.deepEqual(s.get('ExecStopPost'), ['-/usr/bin/node /opt/klubkort/bin/klubkort.js outputs-off --config /etc/klubkort/config.json']);
+  t.deepEqual(s.get('ExecStopPost'), ['-/usr/bin/node /opt/klubkort/current/bin/klubkort.js outputs-off --config /etc/klubkort/config.json']);
+});
+
+test('a release that fails before it proved itself is rolled back: OnFailure= rolls back and restarts the unit; READY commits; restarts never end', (t) => {
+  const u = unitSection(readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'), 'Unit');
+  const s = unitSection(readFileSync(join(SYSTEMD, 'klubkort.service'), 'utf8'), 'Service');
+  t.deepEqual(u.get('OnFailure'), ['klubkort-rollback.service']);
+  t.deepEqual(u.get('StartLimitIntervalSec'), ['0'], 'a committed release is restarted for ever');
+  t.deepEqual(s.get('ExecStartPost'), ['+/usr/bin/node /opt/klubkort/current/bin/klubkort.js commit']);
+  const r = unitSection(readFileSync(join(SYSTEMD, 'klubkort-rollback.service'), 'utf8'), 'Service');
+  t.is(r.get('Type')?.join(), 'oneshot');
+  t.regex(r.get('ExecStart')!.join(), /for r in committed previous current; .* rollback --restart klubkort\.service/, "the committed release's code rolls back, not the failed one's");
 });
 
 test('console messages, watchdog, gpiochip group: the drop-ins say what they must', (t) => {
@@ -134,13 +145,21 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   for (const f of ['etc/udev/rules.d/60-klubkort-gpio.rules', 'etc/sysctl.d/90-klubkort-console.conf', 'etc/systemd/system.conf.d/klubkort-watchdog.conf']) t.truthy(first[f], f);
   const merged = spawnSync('systemd-analyze', [`--root=${root}`, 'cat-config', 'systemd/system.conf'], { encoding: 'utf8' });
   t.regex(merged.stdout, /^RuntimeWatchdogSec=15s$/m, 'systemd finds the watchdog drop-in where install.sh put it');
-  t.truthy(first['opt/klubkort/bin/klubkort.js']);
-  t.truthy(first['opt/klubkort/firmware/cli/main.ts']);
-  t.truthy(first['opt/klubkort/contract/index.ts']);
-  t.truthy(first['opt/klubkort/package-lock.json'], 'npm ci needs the lock file');
-  t.truthy(first['opt/klubkort/scripts/build.ts'], 'npm ci builds dist/ with it (prepare)');
-  t.false(Object.keys(first).some((p) => p.startsWith('opt/klubkort/dist')), 'dist/ is built on the terminal, not copied');
-  t.is(first['usr/local/bin/klubkort'], 'link /opt/klubkort/bin/klubkort.js');
+  // The release layout: the checkout as releases/<version>, `current` naming it, the entry links into it.
+  const current = /^link (releases\/(\d+\.\d+\.\d+-checkout\.[0-9a-f]{12}))$/.exec(first['opt/klubkort/current'] ?? '');
+  t.truthy(current, `current: ${first['opt/klubkort/current']}`);
+  const rel = `opt/klubkort/${current![1]}`;
+  t.false('opt/klubkort/previous' in first, 'a first install has nothing to go back to');
+  for (const name of ['bin', 'systemd', 'docs']) t.is(first[`opt/klubkort/${name}`], `link current/${name}`);
+  t.deepEqual(Object.keys(first).filter((p) => /^opt\/klubkort\/releases\/[^/]+$/.test(p)), [rel]);
+  t.truthy(first[`${rel}/bin/klubkort.js`]);
+  t.truthy(first[`${rel}/firmware/cli/main.ts`]);
+  t.truthy(first[`${rel}/contract/index.ts`]);
+  t.truthy(first[`${rel}/package-lock.json`], 'npm ci needs the lock file');
+  t.truthy(first[`${rel}/scripts/build.ts`], 'npm ci builds dist/ with it (prepare)');
+  t.regex(out, new RegExp(`skipped \\(--root\\): npm ci --omit=dev in /${rel}`));
+  t.false(Object.keys(first).some((p) => p.startsWith(`${rel}/dist`)), 'dist/ is built on the terminal, not copied');
+  t.is(first['usr/local/bin/klubkort'], 'link /opt/klubkort/current/bin/klubkort.js');
   t.is(first['etc/klubkort'], 'dir 755');
   t.is(first['var/lib/klubkort'], 'dir 700');
   t.false(Object.keys(first).some((p) => p.includes('node_modules') || p.startsWith('opt/klubkort/test')));
@@ -153,6 +172,32 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   t.regex(run(), /skipped \(--root\): systemctl restart klubkort\.service/, 'a provisioned terminal is restarted');
   t.deepEqual(snapshot(root), withState);
   t.false(existsSync(join(root, 'opt/klubkort.new')) || existsSync(join(root, 'opt/klubkort.old')));
+});
+
+test('install.sh moves an installation from a checkout aside, then installs the checkout as a release; a changed checkout becomes current, the old one previous', (t) => {
+  const root = tempDir(t);
+  // What the install.sh before releases left: the app's directories right in /opt/klubkort.
+  mkdirSync(join(root, 'opt/klubkort/bin'), { recursive: true });
+  writeFileSync(join(root, 'opt/klubkort/bin/klubkort.js'), '// the old checkout\n');
+  const run = (src = '.') => execFileSync(join(src, 'systemd/install.sh'), ['--root', root], { encoding: 'utf8' });
+  t.regex(run(), /the old installation from a checkout is now \/opt\/klubkort\.checkout-old/);
+  t.is(readFileSync(join(root, 'opt/klubkort.checkout-old/bin/klubkort.js'), 'utf8'), '// the old checkout\n');
+  const first = readlinkSync(join(root, 'opt/klubkort/current'));
+  t.is(readlinkSync(join(root, 'opt/klubkort/bin')), 'current/bin');
+  // Another checkout (a changed file): a release of its own, switched to; the first kept as previous.
+  const other = tempDir(t);
+  execFileSync('sh', ['-c', `git ls-files -z bin contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md | xargs -0 cp --parents -t ${other}`]);
+  writeFileSync(join(other, 'README.md'), 'changed\n');
+  t.notRegex(run(other), /checkout-old/);
+  const second = readlinkSync(join(root, 'opt/klubkort/current'));
+  t.not(second, first);
+  t.is(readlinkSync(join(root, 'opt/klubkort/previous')), first);
+  t.is(readFileSync(join(root, 'opt/klubkort/current/README.md'), 'utf8'), 'changed\n');
+  // And back: the first checkout again is the first release again, nothing else kept.
+  run();
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), first);
+  t.is(readlinkSync(join(root, 'opt/klubkort/previous')), second);
+  t.deepEqual(readdirSync(join(root, 'opt/klubkort/releases')).sort(), [first, second].map((l) => l.slice('releases/'.length)).sort());
 });
 
 test('install.sh --data-label puts the journal on its own partition in fstab, once', (t) => {

@@ -3,15 +3,17 @@
 // root; every bad bundle refused before anything is unpacked (the root's tree unchanged to the
 // byte); the installed release running without the sources, tsx or esbuild; the Node guard.
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../firmware/journal/journal.ts';
 import { JOURNAL_SCHEMA, JournalTooNewError, READABLE_BY_KEY } from '../firmware/journal/migrations.ts';
 import { Db } from '../firmware/journal/db.ts';
 import { Manifest } from '../firmware/release/manifest.ts';
-import { rollBack, layoutOf } from '../firmware/release/releases.ts';
+import { rollBack, layoutOf, linkedVersion } from '../firmware/release/releases.ts';
 import type { TarFile } from '../firmware/release/tar.ts';
 import { buildTestBundle, readBundle, remake, terminalRoot, testKey, tree, writeBundle, type TestKey } from './helpers/release-bundle.ts';
 
@@ -200,6 +202,76 @@ test.serial('a terminal installed from a checkout (real directories where the li
   t.is(r.status, 73);
   t.regex(r.stderr, /opt\/klubkort\/bin is not a link to current\/bin \(installed from a checkout\?\)/);
   t.deepEqual(tree(root), before);
+});
+
+test.serial('install.sh --bundle: the bundle verified and installed by its klubkort update, the units from the release; a bad bundle leaves the root as it was', (t) => {
+  const root = terminalRoot(base, key);
+  const install = (bundle: string) => spawnSync('systemd/install.sh', ['--root', root, '--bundle', bundle], { encoding: 'utf8' });
+  const tampered = bad(() => remake(entries, { key, sign: false, files: (fs) => fs.map((f) => (f.path === 'dist/main.js' ? { ...f, data: Buffer.from('// evil') } : f)) }));
+  const before = tree(root);
+  const refused = install(tampered);
+  t.not(refused.status, 0);
+  t.regex(refused.stderr, /verify-unpacked: refused: the signature does not match the manifest/);
+  t.regex(refused.stderr, /was not installed: nothing of it ran/);
+
+  t.deepEqual(Object.entries(tree(root)).filter(([p]) => !p.startsWith('opt')), Object.entries(before).filter(([p]) => !p.startsWith('opt')));
+  t.deepEqual(readdirSync(join(root, 'opt/klubkort/releases')), [], 'nothing unpacked');
+
+  const r = install(good);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`release ${VERSION.replace(/\./g, '\\.')} installed`));
+  t.regex(r.stdout, /skipped \(--root\): systemctl enable klubkort\.service/);
+  t.notRegex(r.stdout, /npm ci/, 'a bundle brings its node_modules');
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), `releases/${VERSION}`);
+  t.is(readlinkSync(join(root, 'usr/local/bin/klubkort')), '/opt/klubkort/current/bin/klubkort.js');
+  t.deepEqual(readFileSync(join(root, 'etc/systemd/system/klubkort.service')), readFileSync(join(root, 'opt/klubkort/current/systemd/klubkort.service')));
+  // Once a release is there, its own klubkort update judges the next bundle.
+  const later = install(tampered);
+  t.regex(later.stderr, /klubkort update: refused \(signature\).*nothing was unpacked/);
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), `releases/${VERSION}`);
+});
+
+/** Every file of the installed release `version` as its manifest says (the release is complete). */
+function completeRelease(root: string, version: string): string | null {
+  const dir = join(layoutOf(root).releases, version);
+  let m: Manifest;
+  try { m = Manifest.parse(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))); } catch (e) { return `no manifest: ${(e as Error).message}`; }
+  for (const f of m.files) {
+    let data: Buffer;
+    try { data = readFileSync(join(dir, f.path)); } catch { return `${f.path} missing`; }
+    if (createHash('sha256').update(data).digest('hex') !== f.sha256) return `${f.path} differs`;
+  }
+  return null;
+}
+
+test.serial('an update killed at any moment leaves current and previous naming complete releases, and completes when run again', async (t) => {
+  t.timeout(10 * 60_000);
+  const root = terminalRoot(base, key);
+  t.is(update(root, good).status, 0);
+  const l = layoutOf(root);
+  const next = '0.1.2-test.kill';
+  const second = bad(() => remake(entries, { key, manifest: (m) => ({ ...m, version: next }) }));
+  // Killed (SIGKILL) later each time, until an update runs to its end: every step of it is cut once or more.
+  const seen: string[] = [];
+  for (let delay = 100; ; delay = Math.round(delay * 1.4)) {
+    const child = spawn(process.execPath, [BIN, 'update', '--bundle', second, '--root', root], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+    const [code, signal] = await once(child, 'exit') as [number | null, string | null];
+    clearTimeout(timer);
+    const current = linkedVersion(l.current);
+    const previous = linkedVersion(l.previous);
+    seen.push(`${delay} ms: ${signal ?? `exit ${code}`}, current ${current}, previous ${previous}, ${readdirSync(l.releases).filter((n) => n.startsWith('.')).length} scratch dirs`);
+    t.true(current === VERSION || current === next, `current: ${current}`);
+    t.is(completeRelease(root, current!), null, `current (${current}) is complete`);
+    if (previous !== null) t.is(completeRelease(root, previous), null, `previous (${previous}) is complete`);
+    if (signal === null) { t.is(code, 0); break; }
+    if (delay > 120_000) { t.fail('the update never finished'); break; }
+  }
+  t.log(seen.join('\n'));
+  t.is(linkedVersion(l.current), next);
+  t.is(linkedVersion(l.previous), VERSION);
+  // What killed runs left (staging directories) is gone once an update ran to its end.
+  t.deepEqual(readdirSync(l.releases).filter((n) => n.startsWith('.')), []);
 });
 
 /** A journal in ROOT/var/lib/klubkort at `version`, its last migration saying `readableBy`. */

@@ -8,6 +8,8 @@ import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
+import { awaitLinkGate } from '../systemd/ready-gate.ts';
+import { layoutOf, releaseOf, updateReportOf } from '../release/releases.ts';
 import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
@@ -24,6 +26,12 @@ export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> 
   storageCheck?: (dir: string) => string | null;
   /** The terminal's clock (default: the system's); the explorer steps its wall clock and its boot. */
   clock?: Clock;
+  /** The script node runs (default process.argv[1]): which release this is, and whether it is on trial. */
+  mainFile?: string;
+  /** Where /opt/klubkort is (default /). */
+  root?: string;
+  /** The health gate failed (a release on trial the broker refuses): default, stop and exit 70 for the rollback. */
+  onUnhealthy?: (d: Daemon) => void;
 }
 
 /** The data directory or the journal in it cannot be used: a message for the technician, exit 73 (EX_CANTCREAT). */
@@ -62,8 +70,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     // The console draws photos from the journal, which opens with the terminal below.
     photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
   });
+  const layout = layoutOf(opts.root ?? '/');
+  const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
   try {
-    terminal = await Terminal.start({ config: cfg, hardware: hw, log, clock: opts.clock });
+    terminal = await Terminal.start({ config: cfg, hardware: hw, log, clock: opts.clock, update: () => updateReportOf(layout, release.version) });
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
@@ -75,11 +85,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     if (cmd === 'forward') await t.forwardNow();
     return t.snapshot();
   });
-  // systemd (Type=notify): serving from here; a no-op outside systemd.
+  // systemd (Type=notify): READY=1 once the health gate passes (ready-gate.ts); a no-op outside systemd.
   const notifier = createNotifier(log, opts.notifyEnv);
-  notifier.ready(`terminal ${cfg.terminalId}`);
   let stopping: Promise<void> | null = null;
-  return {
+  const daemon: Daemon = {
     terminal: t, log,
     stop() {
       stopping ??= (async () => {
@@ -93,6 +102,20 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
       return stopping;
     },
   };
+  if (notifier.active) {
+    notifier.watchdog();
+    void awaitLinkGate(t.link, release.trial).then((v) => {
+      if (stopping) return;
+      if (v.verdict === 'ready') {
+        log.info({ release: release.version, trial: release.trial, why: v.why }, 'health gate passed: READY');
+        notifier.ready(`terminal ${cfg.terminalId}`);
+      } else {
+        log.error({ release: release.version, why: v.why }, 'health gate failed: this release does not say READY and stops (the previous one is put back)');
+        (opts.onUnhealthy ?? ((d) => void d.stop().finally(() => process.exit(70))))(daemon);
+      }
+    });
+  }
+  return daemon;
 }
 
 /**

@@ -44,6 +44,16 @@ Exit 0: every check passed; 1: a check failed; 64: bad usage; 78: the config can
   --data-dir DIR  the journal's directory (default: the config's dataDir, else ${DEFAULT_DATA_DIR})
 Exit 0: installed (or already current); 65: the bundle was refused; 73: it could not be unpacked
 or switched (the current release is unchanged); 78: no trusted release key.`,
+  commit: `usage: klubkort commit [--root DIR]
+  Marks the current release as proved (/opt/klubkort/committed): a later failure of the unit no
+  longer rolls it back. klubkort.service runs it (ExecStartPost=) once the daemon said READY=1.
+Exit 0: committed; 73: no current release.`,
+  rollback: `usage: klubkort rollback [--root DIR] [--restart UNIT]
+  After klubkort.service failed (klubkort-rollback.service, its OnFailure=): when the current
+  release never proved itself (not committed), the previous one becomes current again, the
+  version left is remembered in /opt/klubkort/rolled-back, and UNIT is restarted at once. A
+  committed release is left as it is (the unit's Restart= restarts it).
+Exit 0: done (or nothing to do, said why); 73: the switch failed.`,
   fleet: `usage: klubkort fleet --broker URL [--ca F --cert F --key F] [--json] [--state FILE]
                       [--check [--offline-minutes N] [--queue-minutes M] [--version V]]
        klubkort fleet update --broker URL [TLS…] (--terminal T… | --club C | --all)

@@ -30,6 +30,7 @@ export const USAGE = `usage: klubkort <command> [options]
   outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)
   card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)
   update --bundle FILE                   install a signed release bundle and switch to it
+  commit | rollback                      mark the current release proved; go back from an unproved one (systemd runs them)
   release keygen --out DIR               make a release signing key (for the release machine)
   fleet --broker URL [--check] [update]  every terminal from its retained status; announce an update
 Every command answers --help.`;
@@ -118,6 +119,11 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
     case 'update': {
       const { updateCommand } = await import('./update.ts');
       return updateCommand(rest);
+    }
+    case 'commit':
+    case 'rollback': {
+      const { commitCommand, rollbackCommand } = await import('./rollback.ts');
+      return cmd === 'commit' ? commitCommand(rest) : rollbackCommand(rest);
     }
     case 'release': {
       const { releaseCommand } = await import('./release.ts');

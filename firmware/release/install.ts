@@ -33,7 +33,8 @@ export async function installBundle(o: { root: string; bundle: string; trusted: 
   }
   if (installed && linkedVersion(l.current) === version) {
     await ensureEntryLinks(l);
-    return { outcome: 'already_current', version, previous: linkedVersion(l.previous), keyId: v.keyId, removed: [] };
+    // What an interrupted run of this same update left (a staging directory) goes now.
+    return { outcome: 'already_current', version, previous: linkedVersion(l.previous), keyId: v.keyId, removed: prune(l) };
   }
   if (!installed) {
     mkdirSync(l.releases, { recursive: true, mode: 0o755 });

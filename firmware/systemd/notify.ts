@@ -27,6 +27,8 @@ export interface Notifier {
   readonly active: boolean;
   /** READY=1, and the watchdog pings start if systemd asked for them. */
   ready(status?: string): void;
+  /** The watchdog pings start (if systemd asked for them) before READY=1: the health gate may take a while. */
+  watchdog(): void;
   stopping(): void;
   /** Stops the pings and lets the helper exit. */
   close(): void;
@@ -86,7 +88,7 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, tree: ProcessTree = p
   return notifyOwner(env, tree) === 'other' ? null : halfWatchdogMs(env);
 }
 
-const inactive: Notifier = { active: false, ready() {}, stopping() {}, close() {} };
+const inactive: Notifier = { active: false, ready() {}, watchdog() {}, stopping() {}, close() {} };
 
 export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env, tree: ProcessTree = procTree): Notifier {
   const socket = env.NOTIFY_SOCKET;
@@ -111,15 +113,19 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
   let timer: NodeJS.Timeout | null = null;
 
   const send = (msg: string) => { helper?.stdin?.write(JSON.stringify(msg) + '\n'); };
+  const watchdog = () => {
+    if (interval === null || timer) return;
+    log.info({ intervalMs: interval, owner, watchdogPid: env.WATCHDOG_PID }, 'systemd watchdog pings on');
+    // Not unref'd on purpose: it must keep firing as long as the loop runs.
+    timer = setInterval(() => send('WATCHDOG=1'), interval);
+  };
   return {
     active: true,
     ready(status) {
       send(status ? `READY=1\nSTATUS=${status}` : 'READY=1');
-      if (interval === null || timer) return;
-      log.info({ intervalMs: interval, owner, watchdogPid: env.WATCHDOG_PID }, 'systemd watchdog pings on');
-      // Not unref'd on purpose: it must keep firing as long as the loop runs.
-      timer = setInterval(() => send('WATCHDOG=1'), interval);
+      watchdog();
     },
+    watchdog,
     stopping() { send('STOPPING=1'); },
     close() {
       if (timer) clearInterval(timer);

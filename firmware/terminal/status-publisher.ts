@@ -6,6 +6,7 @@ import type { LedgerLink } from '../ledger/link.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
 import { CONTRACT_VERSION, type ReaderStatus } from '../../contract/index.ts';
+import type { UpdateReport } from '../../contract/release.ts';
 
 /** The queue is counted again this often, whatever else happened. */
 const RECOUNT_MS = 60_000;
@@ -14,12 +15,15 @@ const RECOUNT_MS = 60_000;
 export interface FleetFacts {
   club: string;
   reader: () => ReaderStatus;
+  /** The last update this terminal worked on (contract 1.2), read anew at each count. */
+  update?: () => UpdateReport | null;
 }
 
 export class StatusPublisher {
   #queue = 0;
   #oldest: string | null = null;
   #reader: ReaderStatus | null = null;
+  #update = 'null';
   #since = '';
   #timer: NodeJS.Timeout | null = null;
   readonly #onConnected = (): void => { this.#since = this.now().toISOString(); void this.publish(); };
@@ -55,8 +59,10 @@ export class StatusPublisher {
     // that fails then changes nothing (it was an unhandled rejection).
     const q = await this.journal.sales.queue().catch(() => ({ length: this.#queue, oldest: this.#oldest }));
     const reader = this.facts?.reader() ?? null;
+    const update = this.#readUpdate();
     const counted = q.length !== this.#queue;
-    if (!counted && q.oldest === this.#oldest && reader === this.#reader) return;
+    if (!counted && q.oldest === this.#oldest && reader === this.#reader && update === this.#update) return;
+    this.#update = update;
     this.#queue = q.length;
     this.#oldest = q.oldest;
     this.#reader = reader;
@@ -64,9 +70,16 @@ export class StatusPublisher {
     await this.publish();
   }
 
+  /** As JSON, to see a change; a layout that cannot be read says nothing. */
+  #readUpdate(): string {
+    try { return JSON.stringify(this.facts?.update?.() ?? null); } catch { return 'null'; }
+  }
+
   async publish(): Promise<void> {
     await this.ready();
-    const fleet = this.facts ? { club: this.facts.club, reader: this.#reader ?? undefined, queueOldest: this.#oldest } : {};
+    this.#update = this.#readUpdate();
+    const update = this.facts?.update ? { update: JSON.parse(this.#update) as UpdateReport | null } : {};
+    const fleet = this.facts ? { club: this.facts.club, reader: this.#reader ?? undefined, queueOldest: this.#oldest, ...update } : {};
     await this.link.publishStatus({
       state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION, ...fleet, ...this.link.statusMark,
     });

@@ -3,6 +3,7 @@
 // test builds a whole terminal with simulated devices and a temporary journal.
 import type { Logger } from '../log.ts';
 import type { TerminalConfig } from '../config/schema.ts';
+import type { UpdateReport } from '../../contract/release.ts';
 import { stopHardware, type Hardware, type IndicatorFault, type ReaderStatus } from '../../hal/types.ts';
 import { Journal } from '../journal/journal.ts';
 import { LedgerLink } from '../ledger/link.ts';
@@ -29,6 +30,8 @@ export interface TerminalDeps {
   log: Logger;
   /** Wall and monotonic time (default: the system's). */
   clock?: Clock;
+  /** The last update this terminal worked on, for its status (the daemon reads the release layout). */
+  update?: () => UpdateReport | null;
 }
 
 /** How often the cashier's idle time is checked. */
@@ -81,7 +84,7 @@ export class Terminal {
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
     }, () => this.controller.render());
     this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked,
-      { club: config.clubId, reader: () => hardware.reader.status });
+      { club: config.clubId, reader: () => hardware.reader.status, update: d.update });
     this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
     this.businessDay = new BusinessDay(journal, clock, config.timeZone);

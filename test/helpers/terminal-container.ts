@@ -1,0 +1,107 @@
+// A terminal under a real systemd for the tests (unit-nspawn, update-nspawn): a Debian 13 root
+// (debian-root.ts) under an overlay (the cached root stays as it is), klubkort laid out by
+// `systemd/install.sh --root` (from this checkout, or from a release bundle) with the steps it only
+// prints taken in the root, the unit with a test drop-in for what a container lacks, booted with
+// systemd-nspawn (nspawn.ts). The daemon runs where it runs on a terminal: cage → foot → node.
+import type { ExecutionContext } from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { debianRoot } from './debian-root.ts';
+import { Container } from './nspawn.ts';
+
+export const INSTALL_SH = 'systemd/install.sh';
+
+/** A shell function (and the arrays it reads) from install.sh, to run in the root as install.sh would on the machine. */
+function installShFunction(name: string): string {
+  const text = readFileSync(INSTALL_SH, 'utf8');
+  const arrays = text.match(/^[a-z_]+=\([^)]*\)$/gm) ?? [];
+  const body = new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?^\\}$`, 'm').exec(text)?.[0];
+  if (!body) throw new Error(`${INSTALL_SH}: no function ${name}`);
+  return [...arrays, body, name].join('\n');
+}
+
+/** install.sh --root (ARGS), then what it prints instead of doing: the user, ownership and the units' links, in the root. */
+export function layOut(root: string, args: string[], log: (line: string) => void): void {
+  const out = execFileSync(INSTALL_SH, ['--root', root, ...args], { encoding: 'utf8' });
+  for (const [, step] of out.matchAll(/^install: skipped \(--root\): (.+)$/gm)) {
+    if (/^systemctl (set-default|mask|enable) /.test(step!)) {
+      execFileSync('systemctl', [`--root=${root}`, ...step!.split(' ').slice(1).filter((a) => a !== '--now')], { stdio: 'ignore' });
+    } else if (step === 'create_user') {
+      execFileSync('chroot', [root, 'bash', '-c', installShFunction('create_user')]);
+    } else if (/^chown /.test(step!)) {
+      execFileSync('chroot', [root, ...step!.split(' ')]);
+    } else {
+      log(`not in a container: ${step}`); // packages (in the root already), npm ci (the caller's), kernel, udev, reloads
+    }
+  }
+}
+
+/** Test only: what a container lacks. The unit's other settings stay as they are; `extra` adds to [Service]. */
+export function dropIn(watchdogSec: number, extra = ''): string {
+  return `[Service]
+WatchdogSec=${watchdogSec}
+Environment=WLR_BACKENDS=headless WLR_LIBINPUT_NO_DEVICES=1 WLR_RENDERER=pixman
+StandardInput=null
+StandardOutput=journal
+TTYReset=no
+TTYVHangup=no
+TTYVTDisallocate=no
+${extra}`;
+}
+
+export const CONFIG = { terminalId: 'kasse-1', clubId: 'demo-klub', broker: { url: 'mqtt://127.0.0.1:1883' }, dataDir: '/var/lib/klubkort', hardware: 'sim' };
+
+export interface TerminalRoot { root: string; work: string; machine: string; bindRo: ReadonlyArray<readonly [string, string]> }
+
+/** The cached Debian root under an overlay of this test's, removed (with the container) at teardown. */
+export async function terminalRoot(t: ExecutionContext, stamp: (what: string) => void): Promise<TerminalRoot & { boot(): Promise<Container> }> {
+  t.is(process.getuid?.(), 0, 'runs as root (as CI does): mmdebstrap, mount and systemd-nspawn');
+  const base = await debianRoot(INSTALL_SH, (l) => t.log(l));
+  stamp(base.built ? 'Debian root built' : 'Debian root from the cache');
+  const work = mkdtempSync('/var/tmp/klubkort-nspawn-');
+  const root = join(work, 'root');
+  for (const d of ['upper', 'work', 'root']) mkdirSync(join(work, d));
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base.dir},upperdir=${join(work, 'upper')},workdir=${join(work, 'work')}`, root]);
+  let container: Container | null = null;
+  t.teardown(async () => {
+    await container?.stop();
+    execFileSync('umount', ['--lazy', root]);
+    rmSync(work, { recursive: true, force: true });
+  });
+  const machine = `klubkort-test-${process.pid}`;
+  const r = { root, work, machine, bindRo: [] as (readonly [string, string])[] };
+  return {
+    ...r,
+    async boot() {
+      container = await Container.boot(root, { machine, bindRo: r.bindRo, consoleLog: join(work, 'console.log') });
+      stamp('container booted');
+      return container;
+    },
+  };
+}
+
+/** The checkout's release in the root: node_modules from this checkout (read only) and dist/ built by Debian's node, as npm ci would. */
+export async function buildCheckoutRelease(r: TerminalRoot): Promise<void> {
+  const rel = join('/opt/klubkort', readlinkSync(join(r.root, 'opt/klubkort/current')));
+  (r.bindRo as (readonly [string, string])[]).push([realpathSync('node_modules'), join(rel, 'node_modules')]);
+  await Container.exec(r.root, ['node', '--import', 'tsx', 'scripts/build.ts'], { machine: r.machine, bindRo: r.bindRo, chdir: rel });
+}
+
+/** The config and the test drop-in. */
+export function configure(root: string, dropInText: string): void {
+  writeFileSync(join(root, 'etc/klubkort/config.json'), JSON.stringify(CONFIG));
+  mkdirSync(join(root, 'etc/systemd/system/klubkort.service.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/systemd/system/klubkort.service.d/nspawn.conf'), dropInText);
+}
+
+/** Looking at klubkort.service in a booted container. */
+export function unitView(c: Container) {
+  const show = async (...props: string[]): Promise<Record<string, string>> =>
+    Object.fromEntries((await c.run(['systemctl', 'show', 'klubkort.service', ...props.map((p) => `--property=${p}`)])).stdout
+      .trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const journal = async (...args: string[]) => (await c.run(['journalctl', '--no-pager', '-u', 'klubkort.service', ...args])).stdout;
+  const daemonPid = async () => Number((await c.run(['pgrep', '-u', 'klubkort', '-f', String.raw`^/usr/bin/node .*klubkort\.js run`]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0]) || null;
+  const cursor = async () => /cursor: (\S+)/.exec((await c.run(['journalctl', '--no-pager', '-n', '0', '--show-cursor'])).stdout)![1]!;
+  return { show, journal, daemonPid, cursor };
+}
