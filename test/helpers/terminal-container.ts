@@ -54,9 +54,35 @@ export const CONFIG = { terminalId: 'kasse-1', clubId: 'demo-klub', broker: { ur
 
 export interface TerminalRoot { root: string; work: string; machine: string; bindRo: ReadonlyArray<readonly [string, string]> }
 
+const LOCK = '/run/klubkort-test-container.lock';
+
+/** Takes the machine's container lock (a directory naming its holder's pid), waiting while a live process holds it. */
+async function containerLock(): Promise<() => void> {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder = NaN;
+      try { holder = Number(readFileSync(join(LOCK, 'pid'), 'utf8')); } catch { /* being written or removed */ }
+      let alive = true;
+      if (Number.isInteger(holder)) { try { process.kill(holder, 0); } catch { alive = false; } }
+      if (!alive) rmSync(LOCK, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 /** The cached Debian root under an overlay of this test's, removed (with the container) at teardown. */
 export async function terminalRoot(t: ExecutionContext, stamp: (what: string) => void): Promise<TerminalRoot & { boot(): Promise<Container> }> {
   t.is(process.getuid?.(), 0, 'runs as root (as CI does): mmdebstrap, mount and systemd-nspawn');
+  // One container test at a time on a machine: ava runs two test files at once, and two of them
+  // building the cached root together, or two containers sharing nspawn's cgroups (no systemd as
+  // PID 1 here), made systemd in one of them fail to spawn ("Failed to spawn executor").
+  const release = await containerLock();
+  t.teardown(release); // registered first: runs last, after the container is gone
   const base = await debianRoot(INSTALL_SH, (l) => t.log(l));
   stamp(base.built ? 'Debian root built' : 'Debian root from the cache');
   const work = mkdtempSync('/var/tmp/klubkort-nspawn-');
