@@ -12,8 +12,7 @@ import { installBundle, InstallError } from '../release/install.ts';
 import { layoutOf, linkedVersion } from '../release/releases.ts';
 import { loadTrustedKeys, RELEASE_KEYS_DIR } from '../release/signing.ts';
 import { testPause, type PauseStep } from '../release/test-pause.ts';
-import { RESULT_NAME, UpdateRequest, type UpdateResult } from '../update/spool.ts';
-import { writeFileAtomic } from './provision/config-file.ts';
+import { spoolProblem, UpdateRequest, writeResult, type UpdateResult } from '../update/spool.ts';
 import { parsePayload } from '../../contract/index.ts';
 import { DEFAULT_DATA_DIR, HELP } from './help.ts';
 import { readRawConfig } from './provision/config-file.ts';
@@ -76,6 +75,8 @@ async function install(o: InstallRun): Promise<{ code: number; installed: boolea
  */
 async function applyRequest(file: string, o: { root: string; keysDir: string; restart?: string }): Promise<number> {
   const dir = dirname(file);
+  const unsafe = spoolProblem(dir);
+  if (unsafe) { say(unsafe); return 65; }
   let req: UpdateRequest | null = null;
   try {
     const r = parsePayload(UpdateRequest, readFileSync(file));
@@ -89,7 +90,7 @@ async function applyRequest(file: string, o: { root: string; keysDir: string; re
     reached: (step) => testPause(step, say),
   });
   const result: UpdateResult = { version: req.version, state: r.code === 0 ? 'staged' : 'failed', error: r.error?.slice(0, 500) ?? null, at: new Date().toISOString() };
-  writeFileAtomic(join(dir, RESULT_NAME), JSON.stringify(result) + '\n', 0o644, null);
+  writeResult(dir, result);
   rmSync(file, { force: true });
   // Only a switch restarts: `already_current` after a power cut is running already (booted from current).
   if (r.installed && o.restart) {

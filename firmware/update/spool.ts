@@ -3,7 +3,8 @@
 // in the data dir. The agent downloads `<version>.tar.gz` there and writes `request.json`; the
 // path unit sees it, the root side installs the bundle, writes `result.json`, removes the request
 // and restarts the daemon. The agent also remembers the bundles it refused there.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parsePayload } from '../../contract/index.ts';
@@ -80,4 +81,30 @@ export class Spool {
     const r = readJson(join(this.dir, RESULT_NAME), UpdateResult);
     return r && r.version === version ? r : null;
   }
+}
+
+/**
+ * The root side's view of a request's spool: the daemon owns that directory, so root trusts no link
+ * in it. The spool must be a directory itself (not a link elsewhere); the result is written to a
+ * new file (O_EXCL, O_NOFOLLOW: never through a link planted there) renamed into place.
+ */
+export function spoolProblem(dir: string): string | null {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() ? null : `${dir} is not a directory (a link?): not used`;
+  } catch (e) {
+    return `${dir}: ${(e as Error).message}`;
+  }
+}
+
+export function writeResult(dir: string, result: UpdateResult): void {
+  const tmp = join(dir, `.${RESULT_NAME}.${randomBytes(6).toString('hex')}`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  try {
+    writeSync(fd, JSON.stringify(result) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, join(dir, RESULT_NAME));
 }

@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -186,4 +186,17 @@ test.serial('a forged bundle (its signature does not match) is refused and repor
   await until(() => again.terminal.updates!.state.s === 'failed', 'the restarted agent remembers the refusal', 30_000);
   t.is(server.requests().length, fetched);
   t.false(existsSync(join(spool, REQUEST_NAME)));
+});
+
+test.serial('the root side trusts no link in the daemon\'s spool: a spool that is a link elsewhere is refused, nothing written there', (t) => {
+  const elsewhere = mkdtempSync(join(base, 'elsewhere-'));
+  const data = mkdtempSync(join(base, 'data-'));
+  symlinkSync(elsewhere, join(data, 'update'));
+  writeFileSync(join(elsewhere, REQUEST_NAME), JSON.stringify({ version: NEXT, bundle: `${NEXT}.tar.gz` }));
+  const root = terminalRoot(base, key);
+  const r = spawnSync(process.execPath, [BIN, 'update', '--request', join(data, 'update', REQUEST_NAME), '--root', root], { encoding: 'utf8' });
+  t.is(r.status, 65);
+  t.regex(r.stderr, /update is not a directory \(a link\?\): not used/);
+  t.deepEqual(readdirSync(elsewhere), [REQUEST_NAME], 'no result written, nothing removed through the link');
+  t.false(existsSync(join(root, 'opt/klubkort/current')));
 });
