@@ -1,5 +1,5 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, openLogFile, type Logger } from '../log.ts';
 import { processLog } from './daemon-log.ts';
@@ -95,6 +95,9 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     throw e;
   }
   const t = terminal;
+  // The release layout changes under the daemon (its commit after READY, a rollback): the status
+  // says so at once, not at its next count.
+  const layoutWatch = watchLayout(layout.app, () => void t.status.refresh(), log);
   const control = await serveControl(cfg.dataDir, async (cmd) => {
     if (cmd === 'forward') await t.forwardNow();
     return t.snapshot();
@@ -107,6 +110,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     stop() {
       stopping ??= (async () => {
         notifier.stopping();
+        layoutWatch?.close();
         control.close();
         await t.stop();
         await lock.release();
@@ -131,6 +135,19 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     });
   }
   return daemon;
+}
+
+/** Watches /opt/klubkort (its links) while it exists; null outside the release layout. */
+function watchLayout(dir: string, changed: () => void, log: Logger): FSWatcher | null {
+  if (!existsSync(dir)) return null;
+  try {
+    const w = watch(dir, { persistent: false }, changed);
+    w.on('error', (e) => log.debug({ err: e.message }, 'watching the release layout ended'));
+    return w;
+  } catch (e) {
+    log.debug({ err: (e as Error).message }, 'the release layout cannot be watched');
+    return null;
+  }
 }
 
 /**

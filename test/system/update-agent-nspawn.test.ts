@@ -121,7 +121,7 @@ test('announcement → download (cut halfway, resumed) → path unit → update 
   t.regex(log, new RegExp(`klubkort\\.service restarted to run release ${B.replace(/\./g, '\\.')}`), 'klubkort-update.service installed it and restarted the unit');
   t.regex(log, new RegExp(`release ${B.replace(/\./g, '\\.')} installed in /opt/klubkort/releases/`));
   t.deepEqual((await daemonStarts()).slice(-1), [B]);
-  // Each stage in the retained status (the commit is told at the status's next count, within a minute).
+  // Each stage in the retained status (the daemon sees the commit's link change).
   await until(async () => (await updateStates()).includes(`committed ${B}`), 'the status saying committed', 120_000);
   const states = [...new Set(await updateStates())];
   t.log(`statuses: ${states.join(' → ')}`);
