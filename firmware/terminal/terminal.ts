@@ -1,6 +1,8 @@
 // The terminal: config → journal → ledger link → sale controller → hardware. It composes the parts
 // and starts and stops them in order; each part owns its job. Every dependency is passed in, so a
 // test builds a whole terminal with simulated devices and a temporary journal.
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import type { UpdateReport } from '../../contract/release.ts';
@@ -23,8 +25,6 @@ import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
 import { RestoreCheck } from './restore-check.ts';
 import { systemClock, systemTimers, type Clock, type Timers } from '../clock.ts';
-import { readFileSync } from 'node:fs';
-import type { KeyObject } from 'node:crypto';
 import { journalFileOf, UpdateAgent } from '../update/agent.ts';
 import { Spool, spoolDir } from '../update/spool.ts';
 
