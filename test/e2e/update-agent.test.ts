@@ -200,3 +200,25 @@ test.serial('the root side trusts no link in the daemon\'s spool: a spool that i
   t.deepEqual(readdirSync(elsewhere), [REQUEST_NAME], 'no result written, nothing removed through the link');
   t.false(existsSync(join(root, 'opt/klubkort/current')));
 });
+
+test.serial('an announcement of a version this terminal rolled back from is left alone; one that breaks the contract changes nothing (one log line)', async (t) => {
+  t.timeout(120_000);
+  const w = await world(t);
+  const server = await serve(t, [good]);
+  const release: ReleaseFacts = { running: RUNNING, rolledBack: () => [NEXT], trusted: () => loadTrustedKeys(key.pubDir).keys };
+  const started = await w.startTerminal('kasse-1', { broker: { url: w.broker.url, reconnectMaxSeconds: 2, caFile: join(pki, 'ca.crt') } }, { release });
+  t.teardown(() => started.stop());
+  const f = await fleet(t, w);
+  const link = started.terminal.link;
+  await until(() => link.connected, 'connected', 30_000);
+  await f.announce(good, server);
+  // The same topic keeps its order: once this one is rejected, the one before was handled.
+  const c = await mqtt.connectAsync(w.broker.url, { clientId: `release-${process.pid}` });
+  t.teardown(() => c.endAsync());
+  await c.publishAsync(topics.update('kasse-1'), JSON.stringify({ version: NEXT, url: server.url(good).replace('https:', 'http:'), sha256: sha256(good), size: 1 }), { qos: 1, retain: true });
+  await until(() => link.counters.rejectedBy.update === 1, 'the malformed announcement rejected', 30_000);
+  t.is(started.terminal.updates!.state.s, 'none');
+  t.is(started.terminal.updates!.report(), null);
+  t.deepEqual(server.requests(), [], 'the rolled-back version is not fetched');
+  t.false(existsSync(join(spoolDir(join(w.dir, 'kasse-1')), REQUEST_NAME)));
+});
