@@ -99,6 +99,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   // says so at once, not at its next count.
   const layoutWatch = watchLayout(layout.app, () => void t.status.refresh(), log);
   const control = await serveControl(cfg.dataDir, async (cmd) => {
+    if (cmd === 'idle') return { idle: t.idle() };
     if (cmd === 'forward') await t.forwardNow();
     return t.snapshot();
   });

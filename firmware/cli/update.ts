@@ -14,6 +14,7 @@ import { loadTrustedKeys, RELEASE_KEYS_DIR } from '../release/signing.ts';
 import { testPause, type PauseStep } from '../release/test-pause.ts';
 import { spoolProblem, UpdateRequest, writeResult, type UpdateResult } from '../update/spool.ts';
 import { parsePayload } from '../../contract/index.ts';
+import { askControl } from '../control/socket.ts';
 import { DEFAULT_DATA_DIR, HELP } from './help.ts';
 import { readRawConfig } from './provision/config-file.ts';
 import { DEFAULT_CONFIG } from './selftest-cmd.ts';
@@ -69,6 +70,22 @@ async function install(o: InstallRun): Promise<{ code: number; installed: boolea
 }
 
 /**
+ * Asks the daemon (its control socket) until its till is idle: the agent handed over while it was,
+ * but a cashier may have opened a sale while the bundle was verified and unpacked here, and the
+ * restart must not cut it. No daemon answering (or one before this command existed): no wait.
+ */
+async function untilTillIdle(dataDir: string): Promise<void> {
+  let told = false;
+  for (;;) {
+    let answer;
+    try { answer = await askControl(dataDir, 'idle', 5000); } catch { return; }
+    if (!answer.ok || (answer.data as { idle?: unknown } | undefined)?.idle !== false) return;
+    if (!told) { say('a sale is open at the till: the restart waits until it is idle'); told = true; }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
  * `--request FILE` (klubkort-update.service, as root): installs the bundle the daemon's update agent
  * downloaded, verified and named in FILE (in its data dir's spool), answers in result.json beside
  * it, removes the request and restarts the unit, which proves the release through the health gate.
@@ -94,6 +111,7 @@ async function applyRequest(file: string, o: { root: string; keysDir: string; re
   rmSync(file, { force: true });
   // Only a switch restarts: `already_current` after a power cut is running already (booted from current).
   if (r.installed && o.restart) {
+    await untilTillIdle(dirname(dir));
     execFileSync('systemctl', ['--no-block', 'restart', o.restart], { stdio: 'inherit' });
     process.stdout.write(`${o.restart} restarted to run release ${req.version}\n`);
   }

@@ -145,13 +145,13 @@ export class Terminal {
     return new UpdateAgent({
       spool: new Spool(spoolDir(config.dataDir)), journalFile: journalFileOf(config.dataDir), ca,
       facts: () => ({ running: release.running, arch: process.arch, rolledBack: release.rolledBack() }),
-      trusted: release.trusted, tillIdle: () => this.#tillIdle(), clock, timers: this.d.timers ?? systemTimers,
+      trusted: release.trusted, tillIdle: () => this.idle(), clock, timers: this.d.timers ?? systemTimers,
       log: log.child({ part: 'update' }), changed: () => void this.status.refresh(),
     });
   }
 
   /** An update may be installed (the daemon restarted): no basket, no confirm screen, no sale awaiting its answer. */
-  #tillIdle(): boolean {
+  idle(): boolean {
     const s = this.controller.state;
     return s.screen === 'idle' && s.lines.length === 0;
   }

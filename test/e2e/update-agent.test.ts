@@ -7,7 +7,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -16,7 +17,9 @@ import { loadTrustedKeys } from '../../firmware/release/signing.ts';
 import type { ReleaseFacts } from '../../firmware/terminal/terminal.ts';
 import { REQUEST_NAME, RESULT_NAME, spoolDir } from '../../firmware/update/spool.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { DaemonProcess } from '../helpers/daemon-process.ts';
 import { world, type World } from '../helpers/fixture.ts';
+import { SimClient } from '../helpers/sim-client.ts';
 import { buildTestBundle, readBundle, remake, terminalRoot, testKey, writeBundle, type TestKey } from '../helpers/release-bundle.ts';
 import { sh } from '../helpers/tls-broker.ts';
 import { until } from '../helpers/until.ts';
@@ -221,4 +224,40 @@ test.serial('an announcement of a version this terminal rolled back from is left
   t.is(started.terminal.updates!.report(), null);
   t.deepEqual(server.requests(), [], 'the rolled-back version is not fetched');
   t.false(existsSync(join(spoolDir(join(w.dir, 'kasse-1')), REQUEST_NAME)));
+});
+
+test.serial('the root side restarts the daemon only once its till is idle: a sale opened while the bundle was being installed is not cut', async (t) => {
+  t.timeout(180_000);
+  const w = await world(t);
+  const dataDir = join(w.dir, 'kasse-2');
+  const daemon = DaemonProcess.spawn({ brokerUrl: w.broker.url, terminalId: 'kasse-2', clubId: DEMO_CLUB_ID, dataDir });
+  t.teardown(() => daemon.kill());
+  const sim = await SimClient.connect(w.broker.url, 'kasse-2');
+  t.teardown(() => sim.close());
+  await sim.waitScreen('idle', (s) => (s.view.catalog?.items.length ?? 0) > 0, 60_000);
+  // What the agent handed over while the till was idle.
+  const spool = spoolDir(dataDir);
+  mkdirSync(spool, { recursive: true });
+  copyFileSync(good, join(spool, `${NEXT}.tar.gz`));
+  writeFileSync(join(spool, REQUEST_NAME), JSON.stringify({ version: NEXT, bundle: `${NEXT}.tar.gz` }));
+  // Then a cashier starts a sale.
+  await sim.key('1');
+  await sim.waitScreen('basket');
+  // systemd's systemctl is not on this machine: one that only notes what it was asked.
+  const bin = mkdtempSync(join(base, 'bin-'));
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$@" >> ${join(bin, 'calls')}\n`, { mode: 0o755 });
+  const root = terminalRoot(base, key);
+  const updater = spawn(process.execPath, [BIN, 'update', '--request', join(spool, REQUEST_NAME), '--root', root, '--restart', 'klubkort.service'],
+    { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  updater.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = once(updater, 'exit');
+  await until(() => stderr.includes('a sale is open at the till: the restart waits until it is idle'), 'the updater waiting for the till', 120_000);
+  t.is(readlinkSync(join(root, 'opt/klubkort/current')), `releases/${NEXT}`, 'installed already');
+  t.false(existsSync(join(bin, 'calls')), 'not restarted while the basket is open');
+  await sim.key('escape');
+  await sim.waitScreen('idle');
+  const [code] = await exited as [number];
+  t.is(code, 0, stderr);
+  t.is(readFileSync(join(bin, 'calls'), 'utf8'), '--no-block restart klubkort.service\n', 'restarted once the till was idle');
 });
