@@ -5,7 +5,7 @@ import { UpdateReport } from './release.ts';
 import { READER_STATUSES } from './screen.ts';
 
 /** The contract version this terminal keeps; its `online` status says so. */
-export const CONTRACT_VERSION = '1.1';
+export const CONTRACT_VERSION = '1.2';
 
 /**
  * Beyond the contract's fields (unknown fields are ignored by every reader): `starts`, how many

@@ -77,3 +77,15 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
     },
   };
 }
+
+/** Timers as the terminal's parts take them, injected beside the clock (Node's timers are monotonic). */
+export interface Timers {
+  after(ms: number, fn: () => void): { cancel(): void };
+}
+
+export const systemTimers: Timers = {
+  after(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(t) };
+  },
+};

@@ -192,6 +192,11 @@ install_system_files() {
   install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
   install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
   install -D -m 0644 "$src/systemd/klubkort-rollback.service" "$root/etc/systemd/system/klubkort-rollback.service"
+  # The update agent's hand-over (docs/deploy.md): a bundle installed from a checkout has them too.
+  local unit
+  for unit in klubkort-update.path klubkort-update.service; do
+    [[ -f $src/systemd/$unit ]] && install -D -m 0644 "$src/systemd/$unit" "$root/etc/systemd/system/$unit"
+  done
   install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
   install -D -m 0644 "$src/systemd/60-klubkort-gpio.rules" "$root/etc/udev/rules.d/60-klubkort-gpio.rules"
   install -D -m 0644 "$src/systemd/90-klubkort-console.conf" "$root/etc/sysctl.d/90-klubkort-console.conf"
@@ -237,6 +242,7 @@ machine systemctl enable --now pcscd.socket
 # seatd gives the kiosk (cage) the display and input devices without a login session.
 machine systemctl enable --now seatd.service
 machine systemctl enable klubkort.service
+[[ -f $root/etc/systemd/system/klubkort-update.path ]] && machine systemctl enable --now klubkort-update.path
 if [[ -f $root/etc/klubkort/config.json ]]; then
   machine systemctl restart klubkort.service
   say "done: klubkort (re)started; 'klubkort status' shows how it is"

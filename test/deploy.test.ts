@@ -84,6 +84,23 @@ test('a release that fails before it proved itself is rolled back: OnFailure= ro
   t.regex(r.get('ExecStart')!.join(), /for r in committed previous current; .* rollback --restart klubkort\.service/, "the committed release's code rolls back, not the failed one's");
 });
 
+test('the update agent hands a bundle to root: the path unit watches its request in the data dir, the service installs it as root and restarts klubkort; install.sh enables the path', (t) => {
+  const p = unitSection(readFileSync(join(SYSTEMD, 'klubkort-update.path'), 'utf8'), 'Path');
+  t.deepEqual(p.get('PathExists'), ['/var/lib/klubkort/update/request.json']);
+  t.deepEqual(p.get('Unit'), ['klubkort-update.service']);
+  const s = unitSection(readFileSync(join(SYSTEMD, 'klubkort-update.service'), 'utf8'), 'Service');
+  t.is(s.get('Type')?.join(), 'oneshot');
+  t.is(s.get('User'), undefined, 'root: /opt is read-only to the daemon');
+  t.regex(s.get('ExecStart')!.join(), /update --request \/var\/lib\/klubkort\/update\/request\.json --restart klubkort\.service/);
+  const v = spawnSync('systemd-analyze', ['verify', join(SYSTEMD, 'klubkort-update.path')], { encoding: 'utf8' });
+  t.is((v.stdout + v.stderr).trim().split('\n').filter((l) => !/klubkort-update\.service/.test(l)).join('\n'), '', 'the path unit: no warnings');
+  const root = mkdtempSync(join(tmpdir(), 'klubkort-deploy-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const out = execFileSync(join(SYSTEMD, 'install.sh'), ['--root', root], { encoding: 'utf8' });
+  t.regex(out, /skipped \(--root\): systemctl enable --now klubkort-update\.path/);
+  for (const f of ['klubkort-update.path', 'klubkort-update.service']) t.is(readFileSync(join(root, 'etc/systemd/system', f), 'utf8'), readFileSync(join(SYSTEMD, f), 'utf8'));
+});
+
 test('console messages, watchdog, gpiochip group: the drop-ins say what they must', (t) => {
   t.regex(readFileSync(join(SYSTEMD, '90-klubkort-console.conf'), 'utf8'), /^kernel\.printk = 1 4 1 7$/m, 'KERN_CRIT (under-voltage) stays off tty1');
   const wd = readFileSync(join(SYSTEMD, 'klubkort-watchdog.conf'), 'utf8');

@@ -240,7 +240,7 @@ test('requireCashier from the config topic: the basket keys answer with a notice
     await c.endAsync();
     return p && StatusMsg.parse(JSON.parse(p.toString()));
   }, 'retained status');
-  t.like(status, { state: 'online', contract: '1.1' });
+  t.like(status, { state: 'online', contract: '1.2' });
 
   await w.ledger.setTerminalConfig('kasse-1', { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }, requireCashier: true });
   await until(() => first.terminal.limits().requireCashier, 'config applied');

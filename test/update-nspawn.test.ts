@@ -15,18 +15,16 @@
 // release key (a test-only fault: the release code itself has no fault switch).
 // Costs: two release bundles built (~1 min each under load), then ~3 min in the container.
 import test from 'ava';
-import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SaleMsg } from '../contract/index.ts';
 import { Db } from '../firmware/journal/db.ts';
 import { Journal } from '../firmware/journal/journal.ts';
 import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../firmware/journal/migrations.ts';
 import type { Manifest } from '../firmware/release/manifest.ts';
 import { Arch } from '../firmware/release/manifest.ts';
 import { buildTestBundle, readBundle, remake, testKey, writeBundle } from './helpers/release-bundle.ts';
-import { configure, dropIn, layOut, terminalRoot, unitView } from './helpers/terminal-container.ts';
+import { configure, dropIn, layOut, queueOfflineSales, terminalRoot, unitView } from './helpers/terminal-container.ts';
 import { until } from './helpers/until.ts';
 
 const A = '0.1.0-upd.a';
@@ -46,11 +44,6 @@ function checkoutWithMigration(dir: string): string {
   writeFileSync(file, text.replace(end, `  // test release C: an additive migration\n  \`CREATE TABLE test_release_c (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\`,\n${end}`));
   return dir;
 }
-
-const sale = (): SaleMsg => ({
-  type: 'sale', txId: randomUUID(), terminalId: 'kasse-1', clubId: 'demo-klub', cardUid: '04A1B2C3',
-  items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: true,
-});
 
 test('an update to a release that crashes at start, then to one that hangs: each rolled back under systemd, the till runs A again; then up to C (a journal migration) and back down; no queued sale lost', async (t) => {
   t.timeout(25 * 60_000);
@@ -109,17 +102,7 @@ test('an update to a release that crashes at start, then to one that hangs: each
   const queued: string[] = [];
   const dataDir = join(r.root, 'var/lib/klubkort');
   /** Two sales the ledger never answered, queued in the journal (the daemon stopped to write them here). */
-  const queueSales = async () => {
-    await c.run(['systemctl', 'stop', 'klubkort.service']);
-    const j = await Journal.open(dataDir, 'kasse-1');
-    for (let i = 0; i < 2; i++) {
-      const s = sale();
-      t.true(await j.sales.approveOffline(s, true));
-      queued.push(s.txId);
-    }
-    await j.close();
-    await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
-  };
+  const queueSales = async () => { queued.push(...await queueOfflineSales(c, r.root, 2)); };
   /** Every queued sale forwarded since the last start, and still queued in the journal (no ledger answered). */
   const noSaleLost = async (who: string) => {
     await until(async () => { const f = await forwarded(); return queued.every((tx) => f.has(tx)); }, `the queued sales forwarded by ${who}`, 60_000);

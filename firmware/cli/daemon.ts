@@ -1,5 +1,5 @@
 // Starts the terminal daemon for a config: logger, hardware, terminal, control socket, signals.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, watch, type FSWatcher } from 'node:fs';
 import type { TerminalConfig } from '../config/schema.ts';
 import { createLogger, openLogFile, type Logger } from '../log.ts';
 import { processLog } from './daemon-log.ts';
@@ -9,7 +9,10 @@ import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
 import { createNotifier } from '../systemd/notify.ts';
 import { awaitLinkGate } from '../systemd/ready-gate.ts';
-import { layoutOf, releaseOf, updateReportOf } from '../release/releases.ts';
+import { layoutOf, releaseOf, rolledBackVersions, updateReportOf } from '../release/releases.ts';
+import { loadTrustedKeys, RELEASE_KEYS_DIR } from '../release/signing.ts';
+import { testPause } from '../release/test-pause.ts';
+import { join } from 'node:path';
 import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
@@ -73,7 +76,18 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   const layout = layoutOf(opts.root ?? '/');
   const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
   try {
-    terminal = await Terminal.start({ config: cfg, hardware: hw, log, clock: opts.clock, update: () => updateReportOf(layout, release.version) });
+    const keysDir = join(opts.root ?? '/', RELEASE_KEYS_DIR);
+    terminal = await Terminal.start({
+      config: cfg, hardware: hw, log, clock: opts.clock, update: () => updateReportOf(layout, release.version),
+      release: {
+        running: release.version, rolledBack: () => rolledBackVersions(layout),
+        trusted: () => {
+          const { keys, problems } = loadTrustedKeys(keysDir);
+          for (const p of problems) log.warn({ part: 'update' }, p);
+          return keys;
+        },
+      },
+    });
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
@@ -81,7 +95,11 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     throw e;
   }
   const t = terminal;
+  // The release layout changes under the daemon (its commit after READY, a rollback): the status
+  // says so at once, not at its next count.
+  const layoutWatch = watchLayout(layout.app, () => void t.status.refresh(), log);
   const control = await serveControl(cfg.dataDir, async (cmd) => {
+    if (cmd === 'idle') return { idle: t.idle() };
     if (cmd === 'forward') await t.forwardNow();
     return t.snapshot();
   });
@@ -93,6 +111,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     stop() {
       stopping ??= (async () => {
         notifier.stopping();
+        layoutWatch?.close();
         control.close();
         await t.stop();
         await lock.release();
@@ -104,9 +123,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   };
   if (notifier.active) {
     notifier.watchdog();
-    void awaitLinkGate(t.link, release.trial).then((v) => {
+    void awaitLinkGate(t.link, release.trial).then(async (v) => {
       if (stopping) return;
       if (v.verdict === 'ready') {
+        await testPause('before-ready', (line) => log.warn(line));
         log.info({ release: release.version, trial: release.trial, why: v.why }, 'health gate passed: READY');
         notifier.ready(`terminal ${cfg.terminalId}`);
       } else {
@@ -116,6 +136,19 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     });
   }
   return daemon;
+}
+
+/** Watches /opt/klubkort (its links) while it exists; null outside the release layout. */
+function watchLayout(dir: string, changed: () => void, log: Logger): FSWatcher | null {
+  if (!existsSync(dir)) return null;
+  try {
+    const w = watch(dir, { persistent: false }, changed);
+    w.on('error', (e) => log.debug({ err: e.message }, 'watching the release layout ended'));
+    return w;
+  } catch (e) {
+    log.debug({ err: (e as Error).message }, 'the release layout cannot be watched');
+    return null;
+  }
 }
 
 /**

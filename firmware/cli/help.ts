@@ -34,6 +34,7 @@ directory in use by another daemon.`,
   --wait-card SECONDS    how long to wait for the card tap (default 15)
 Exit 0: every check passed; 1: a check failed; 64: bad usage; 78: the config cannot be used.`,
   update: `usage: klubkort update --bundle FILE [--root DIR] [--keys DIR] [--data-dir DIR]
+       klubkort update --request FILE [--restart UNIT] [--root DIR] [--keys DIR]
   Installs a release bundle (klubkort-<version>-linux-<arch>.tar.gz, npm run release): verifies it
   whole before anything is unpacked (signed by a key in ${RELEASE_KEYS}, this architecture,
   this Node, a journal it can read, the SHA-256 of every file), unpacks it into
@@ -42,6 +43,9 @@ Exit 0: every check passed; 1: a check failed; 64: bad usage; 78: the config can
   --root DIR      install under DIR instead of / (an image, a test)
   --keys DIR      the trusted public keys (default ROOT${RELEASE_KEYS})
   --data-dir DIR  the journal's directory (default: the config's dataDir, else ${DEFAULT_DATA_DIR})
+  --request FILE  install the bundle the daemon's update agent downloaded and named in FILE
+                  (DATA_DIR/update/request.json; klubkort-update.service runs this as root), answer
+                  in result.json beside it, remove FILE, and restart UNIT when it switched
 Exit 0: installed (or already current); 65: the bundle was refused; 73: it could not be unpacked
 or switched (the current release is unchanged); 78: no trusted release key.`,
   commit: `usage: klubkort commit [--root DIR]

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { commitCurrent, layoutOf, rollBackIfUnproved } from '../release/releases.ts';
+import { testPause } from '../release/test-pause.ts';
 import { HELP } from './help.ts';
 
 function argsOf(cmd: 'commit' | 'rollback', argv: string[]): { root: string; restart?: string } | null {
@@ -21,6 +22,7 @@ export async function commitCommand(argv: string[]): Promise<number> {
   const a = argsOf('commit', argv);
   if (a === null) return 64;
   try {
+    await testPause('before-commit', (line) => process.stderr.write(`klubkort commit: ${line}\n`));
     const r = await commitCurrent(layoutOf(a.root));
     process.stdout.write(r.already ? `release ${r.version} was committed already\n` : `release ${r.version} committed: a failure no longer rolls it back\n`);
     return 0;

@@ -7,7 +7,8 @@ import { z } from 'zod';
 
 export const socketPath = (dataDir: string): string => join(dataDir, 'control.sock');
 
-const Request = z.object({ cmd: z.enum(['status', 'forward']) });
+/** `idle`: whether the till is idle (no basket, no confirm screen, no sale awaiting its answer): the updater restarts the daemon only then. */
+const Request = z.object({ cmd: z.enum(['status', 'forward', 'idle']) });
 export type ControlCommand = z.infer<typeof Request>['cmd'];
 export type ControlHandler = (cmd: ControlCommand) => Promise<unknown>;
 

@@ -11,7 +11,7 @@ import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
 import { Redelivery } from './redelivery.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
-  StatusMsg, type OfflineReason, type TxMsg,
+  StatusMsg, UpdateAnnouncement, type OfflineReason, type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
@@ -42,6 +42,8 @@ export type LinkEvents = {
   ownStatus: [status: StatusMsg];
   /** The subscriptions of a connection are in place (the retained messages follow them). */
   subscribed: [];
+  /** 1.2: the release announced for this terminal (retained), or null: none wanted. */
+  update: [announcement: UpdateAnnouncement | null];
 };
 
 export interface LinkCounters {
@@ -172,9 +174,9 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       this.#setTrouble(null);
       this.#conn = { ledgerSeen: false, headPassed: false, statusStored: false, refetched: null };
       // The broker sends each filter's retained messages in this order: the terminal's own status
-      // (its first status waits for it: restore-check.ts), the ledger's and the config come before
+      // (its first status waits for it: restore-check.ts), the ledger's, the config and (1.2) the update come before
       // a club's thousands of card records and photos, not after them (that made a start take seconds).
-      client.subscribe([topics.status(terminalId), topics.ledgerStatus(), topics.config(terminalId), topics.results(terminalId), topics.clubAll(clubId)], { qos: 1 }, (err) => {
+      client.subscribe([topics.status(terminalId), topics.ledgerStatus(), topics.config(terminalId), topics.update(terminalId), topics.results(terminalId), topics.clubAll(clubId)], { qos: 1 }, (err) => {
         if (err) this.log.warn({ err: err.message }, 'subscribe failed');
         this.emit('subscribed');
       });
@@ -321,7 +323,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   /** The contract's words and this terminal's ids: what loggableTopic keeps. */
   get #ownWords(): ReadonlySet<string> {
-    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', 'ledger', 'status', this.cfg.clubId, this.cfg.terminalId]);
+    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', 'update', 'ledger', 'status', this.cfg.clubId, this.cfg.terminalId]);
   }
 
   /** What every status of this terminal says of its journal (the will's too): set before start(). */
@@ -408,6 +410,12 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       const r = parsePayload(ResultMsg, payload);
       if (!r.ok) return this.#reject('result', topic, r.error);
       return void this.emit('result', r.value);
+    }
+    if (parseTerminalTopic(topic, 'update') === terminalId) {
+      if (payload.length === 0) return void this.emit('update', null);
+      const r = parsePayload(UpdateAnnouncement, payload);
+      if (!r.ok) return this.#reject('update', topic, r.error);
+      return void this.emit('update', r.value);
     }
     if (parseTerminalTopic(topic, 'config') === terminalId) {
       if (payload.length === 0) return void this.emit('config', null);

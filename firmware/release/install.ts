@@ -4,6 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { syncDir, unpackBundle, verifyBundle } from './bundle.ts';
 import type { HostFacts } from './manifest.ts';
+import type { PauseStep } from './test-pause.ts';
 import { ensureEntryLinks, entryProblem, installedManifest, layoutOf, linkedVersion, prune, releaseDir, scratchDir, switchTo } from './releases.ts';
 
 export class InstallError extends Error {
@@ -20,7 +21,11 @@ export interface InstallResult {
   removed: string[];
 }
 
-export async function installBundle(o: { root: string; bundle: string; trusted: ReadonlyMap<string, KeyObject>; host: HostFacts }): Promise<InstallResult> {
+export async function installBundle(o: {
+  root: string; bundle: string; trusted: ReadonlyMap<string, KeyObject>; host: HostFacts;
+  /** Called at each step of the switch (test-pause.ts: the power-cut tests stop there). */
+  reached?: (step: PauseStep) => Promise<void>;
+}): Promise<InstallResult> {
   const l = layoutOf(o.root);
   const v = await verifyBundle(o.bundle, o.trusted, o.host);
   const version = v.manifest.version;
@@ -47,8 +52,10 @@ export async function installBundle(o: { root: string; bundle: string; trusted: 
       throw e;
     }
     await syncDir(l.releases);
+    await o.reached?.('after-unpack');
   }
-  const { previous } = await switchTo(l, version);
+  const { previous } = await switchTo(l, version, o.reached);
+  await o.reached?.('after-current');
   await ensureEntryLinks(l);
   return { outcome: 'installed', version, previous, keyId: v.keyId, removed: prune(l) };
 }

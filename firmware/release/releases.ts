@@ -13,6 +13,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { syncDir } from './bundle.ts';
 import { MANIFEST_NAME } from './manifest.ts';
 import type { UpdateReport } from '../../contract/release.ts';
+import type { PauseStep } from './test-pause.ts';
 
 export const APP_DIR = '/opt/klubkort';
 
@@ -70,10 +71,13 @@ async function pointLink(l: Layout, link: string, version: string): Promise<void
  * Makes `version` current. The release that was current becomes `previous` first, so that at every
  * moment `previous` and `current` each name a complete release.
  */
-export async function switchTo(l: Layout, version: string): Promise<{ previous: string | null }> {
+export async function switchTo(l: Layout, version: string, reached?: (step: PauseStep) => Promise<void>): Promise<{ previous: string | null }> {
   if (!existsSync(join(releaseDir(l, version), MANIFEST_NAME))) throw new Error(`release ${version} is not installed`);
   const was = linkedVersion(l.current);
-  if (was !== null && was !== version) await pointLink(l, l.previous, was);
+  if (was !== null && was !== version) {
+    await pointLink(l, l.previous, was);
+    await reached?.('after-previous');
+  }
   await pointLink(l, l.current, version);
   return { previous: was !== null && was !== version ? was : linkedVersion(l.previous) };
 }

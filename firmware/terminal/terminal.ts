@@ -1,6 +1,8 @@
 // The terminal: config → journal → ledger link → sale controller → hardware. It composes the parts
 // and starts and stops them in order; each part owns its job. Every dependency is passed in, so a
 // test builds a whole terminal with simulated devices and a temporary journal.
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import type { UpdateReport } from '../../contract/release.ts';
@@ -22,7 +24,9 @@ import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
 import { RestoreCheck } from './restore-check.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { systemClock, systemTimers, type Clock, type Timers } from '../clock.ts';
+import { journalFileOf, UpdateAgent } from '../update/agent.ts';
+import { Spool, spoolDir } from '../update/spool.ts';
 
 export interface TerminalDeps {
   config: TerminalConfig;
@@ -32,6 +36,17 @@ export interface TerminalDeps {
   clock?: Clock;
   /** The last update this terminal worked on, for its status (the daemon reads the release layout). */
   update?: () => UpdateReport | null;
+  /** The release this daemon runs, for its update agent (contract 1.2); absent: no agent. */
+  release?: ReleaseFacts;
+  /** Timers of the terminal's parts that take them (default: Node's). */
+  timers?: Timers;
+}
+
+export interface ReleaseFacts {
+  /** Null outside /opt/klubkort/releases (a checkout): the agent installs nothing. */
+  running: string | null;
+  rolledBack: () => string[];
+  trusted: () => ReadonlyMap<string, KeyObject>;
 }
 
 /** How often the cashier's idle time is checked. */
@@ -66,6 +81,7 @@ export class Terminal {
   readonly businessDay: BusinessDay;
   readonly restoreCheck: RestoreCheck;
   readonly session: CashierSession;
+  readonly updates: UpdateAgent | null;
   #idleTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly d: TerminalDeps, journal: Journal) {
@@ -84,12 +100,13 @@ export class Terminal {
       onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
     }, () => this.controller.render());
     this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked,
-      { club: config.clubId, reader: () => hardware.reader.status, update: d.update });
+      { club: config.clubId, reader: () => hardware.reader.status, update: () => this.updates?.report() ?? d.update?.() ?? null });
     this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
     this.businessDay = new BusinessDay(journal, clock, config.timeZone);
     // In memory only: a restart signs the cashier out (1.1).
     this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
+    this.updates = d.release ? this.#updateAgent(d.release, clock, log) : null;
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
@@ -117,6 +134,28 @@ export class Terminal {
     });
   }
 
+  #updateAgent(release: ReleaseFacts, clock: Clock, log: Logger): UpdateAgent {
+    const { config } = this.d;
+    let ca: Buffer | undefined;
+    try {
+      ca = config.broker.caFile ? readFileSync(config.broker.caFile) : undefined;
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'the broker\'s CA cannot be read: bundles are fetched trusting the system\'s CAs');
+    }
+    return new UpdateAgent({
+      spool: new Spool(spoolDir(config.dataDir)), journalFile: journalFileOf(config.dataDir), ca,
+      facts: () => ({ running: release.running, arch: process.arch, rolledBack: release.rolledBack() }),
+      trusted: release.trusted, tillIdle: () => this.idle(), clock, timers: this.d.timers ?? systemTimers,
+      log: log.child({ part: 'update' }), changed: () => void this.status.refresh(),
+    });
+  }
+
+  /** An update may be installed (the daemon restarted): no basket, no confirm screen, no sale awaiting its answer. */
+  idle(): boolean {
+    const s = this.controller.state;
+    return s.screen === 'idle' && s.lines.length === 0;
+  }
+
   static async start(d: TerminalDeps): Promise<Terminal> {
     const journal = await Journal.open(d.config.dataDir, d.config.terminalId);
     const t = new Terminal(d, journal);
@@ -142,6 +181,7 @@ export class Terminal {
 
   async stop(): Promise<void> {
     const { hardware } = this.d;
+    this.updates?.stop();
     this.retention.stop();
     this.businessDay.stop();
     this.restoreCheck.stop();
@@ -189,6 +229,8 @@ export class Terminal {
     await hardware.reader.start();
     controller.setReaderStatus(hardware.reader.status);
     controller.render();
+    this.link.on('update', (a) => this.updates?.announce(a));
+    this.updates?.start();
     this.link.start();
     this.#idleTimer = setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
     this.sync.on('staffChanged', (uid) => void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')));

@@ -8,7 +8,7 @@ import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
 import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { until } from './until.ts';
-import { Terminal } from '../../firmware/terminal/terminal.ts';
+import { Terminal, type ReleaseFacts } from '../../firmware/terminal/terminal.ts';
 import { parseConfig } from '../../firmware/config/load.ts';
 import type { TerminalConfig, TerminalConfigInput } from '../../firmware/config/schema.ts';
 import type { CardReader } from '../../hal/types.ts';
@@ -28,7 +28,7 @@ export interface World {
    * `log`: the terminal's logger (default: debug level into the suite's log sink); `clock`: its clock;
    * `reader`: a real reader driver for this config instead of the simulated one (the rest stays simulated).
    */
-  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock; reader?: ReaderFactory }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
+  startTerminal(id?: string, cfg?: Partial<TerminalConfigInput>, opts?: { brokerDown?: boolean; log?: Logger; clock?: Clock; reader?: ReaderFactory; release?: ReleaseFacts }): Promise<{ terminal: Terminal; sim: SimClient; stop(): Promise<void> }>;
 }
 
 /**
@@ -64,7 +64,7 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
       const sim = await SimClient.connect(url, id, !opts.brokerDown);
       const simHardware = createSimHardware({ brokerUrl: url, terminalId: id, log });
       const hardware = opts.reader ? { ...simHardware, reader: await opts.reader(config, log) } : simHardware;
-      const terminal = await Terminal.start({ config, hardware, log, clock: opts.clock });
+      const terminal = await Terminal.start({ config, hardware, log, clock: opts.clock, release: opts.release });
       let stopped = false;
       const stop = async () => {
         if (stopped) return;

@@ -7,6 +7,9 @@ import type { ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { SaleMsg } from '../../contract/index.ts';
+import { Journal } from '../../firmware/journal/journal.ts';
 import { debianRoot } from './debian-root.ts';
 import { Container } from './nspawn.ts';
 
@@ -130,4 +133,28 @@ export function unitView(c: Container) {
   const daemonPid = async () => Number((await c.run(['pgrep', '-u', 'klubkort', '-f', String.raw`^/usr/bin/node .*klubkort\.js run`]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0]) || null;
   const cursor = async () => /cursor: (\S+)/.exec((await c.run(['journalctl', '--no-pager', '-n', '0', '--show-cursor'])).stdout)![1]!;
   return { show, journal, daemonPid, cursor };
+}
+
+/**
+ * `n` sales approved offline that no ledger answered, queued in the container's journal (the unit
+ * is stopped to write them from here, and left stopped); their txIds.
+ */
+export async function queueOfflineSales(c: Container, root: string, n: number): Promise<string[]> {
+  await c.run(['systemctl', 'stop', 'klubkort.service']);
+  const j = await Journal.open(join(root, 'var/lib/klubkort'), CONFIG.terminalId);
+  const txIds: string[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s: SaleMsg = {
+        type: 'sale', txId: randomUUID(), terminalId: CONFIG.terminalId, clubId: CONFIG.clubId, cardUid: '04A1B2C3',
+        items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: true,
+      };
+      if (!(await j.sales.approveOffline(s, true))) throw new Error(`sale ${i} was not approved offline`);
+      txIds.push(s.txId);
+    }
+  } finally {
+    await j.close();
+  }
+  await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
+  return txIds;
 }
