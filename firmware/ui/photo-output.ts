@@ -1,10 +1,9 @@
 // The photo as real pixels: sixel escape sequences to the terminal (npm `sixel`, quantised to a
 // palette fitted to each photo), or straight into the Linux framebuffer. The screens leave the
 // photo box blank and say where it is; after each frame the display paints the photo there.
-import { FINALIZER, introducer, toRGBA8888 } from 'sixel';
-// Indexed encoding (our palette, our indices) is exported by the module, not the package index.
-import { sixelEncodeIndexed } from 'sixel/lib/SixelEncoder.js';
-import { fitPalette } from './palette.ts';
+import { placeholderSixel, sixelImage, type SixelImage } from './photo/sixel-image.ts';
+import type { PhotoPreparer } from './photo/preparer.ts';
+import type { Logger } from '../log.ts';
 import { Framebuffer, type FramebufferPaths } from '../../hal/pi/framebuffer.ts';
 import type { DisplayConfig } from '../config/schema.ts';
 import type { Rect } from './canvas.ts';
@@ -40,32 +39,68 @@ class Scaler {
   clear(): void { this.#last = null; }
 }
 
+/**
+ * Off the event loop: photos prepared by `preparer` (a worker); `ready` asks for the frame again
+ * once one is (the display's redraw). Without it the photo is prepared in the frame (tests, bench).
+ */
+export interface OffThread { preparer: PhotoPreparer; ready: () => void; log?: Pick<Logger, 'warn'> }
+
+type Encoded = SixelImage & { img: Rgba; maxW: number; maxH: number };
+
 /** Sixel: the photo quantised to `colors` registers; the encoded sequence is kept until the photo or its size changes. */
 export class SixelOutput implements PixelOutput {
   readonly kind = 'sixel';
-  readonly #scaler = new Scaler();
-  #encoded: { px: Rgba; seq: string } | null = null;
+  #encoded: Encoded | null = null;
+  /** The preparation under way (off the thread). */
+  #pending: { img: Rgba; maxW: number; maxH: number } | null = null;
 
-  constructor(private readonly write: (s: string) => void, private readonly cellSize: CellSize, private readonly colors = 256) {}
+  constructor(private readonly write: (s: string) => void, private readonly cellSize: CellSize, private readonly colors = 256,
+    private readonly offThread?: OffThread) {}
 
   cell(): CellSize { return this.cellSize; }
 
-  /** The escape sequence drawing `p` (cursor saved and restored around it, so blessed's idea of it holds). */
-  sequence(p: PhotoPlacement): string {
+  /** The escape sequence drawing `p` (cursor saved and restored around it, so blessed's idea of it holds); null while it is prepared off the thread. */
+  sequence(p: PhotoPlacement): string | null {
     const { w: cw, h: ch } = this.cellSize;
-    const px = this.#scaler.fit(p.img, p.rect.w * cw, p.rect.h * ch);
-    if (this.#encoded?.px !== px) {
-      const q = fitPalette(px, this.colors);
-      this.#encoded = { px, seq: introducer(0) + sixelEncodeIndexed(q.indices, px.width, px.height, q.palette.map(([r, g, b]) => toRGBA8888(r, g, b))) + FINALIZER };
+    const maxW = p.rect.w * cw, maxH = p.rect.h * ch;
+    const same = (e: { img: Rgba; maxW: number; maxH: number } | null) => e !== null && e.img === p.img && e.maxW === maxW && e.maxH === maxH;
+    if (!same(this.#encoded)) {
+      if (!this.offThread) this.#encoded = { img: p.img, maxW, maxH, ...sixelImage(p.img, maxW, maxH, this.colors) };
+      else {
+        if (!same(this.#pending)) this.#prepare(p.img, maxW, maxH, this.offThread);
+        return null;
+      }
     }
+    const e = this.#encoded!;
     // A sixel image starts at the cursor's cell: centred to the cell.
-    const col = p.rect.x + Math.floor((p.rect.w * cw - px.width) / 2 / cw);
-    const row = p.rect.y + Math.floor((p.rect.h * ch - px.height) / 2 / ch);
-    return `\x1b7\x1b[${row + 1};${col + 1}H${this.#encoded.seq}\x1b8`;
+    const col = p.rect.x + Math.floor((maxW - e.width) / 2 / cw);
+    const row = p.rect.y + Math.floor((maxH - e.height) / 2 / ch);
+    return `\x1b7\x1b[${row + 1};${col + 1}H${e.seq}\x1b8`;
   }
 
-  paint(p: PhotoPlacement): void { this.write(this.sequence(p)); }
-  forget(): void { this.#scaler.clear(); this.#encoded = null; }
+  /** Prepares in the worker; a newer photo (or forget) makes the result moot. A failure is a grey box. */
+  #prepare(img: Rgba, maxW: number, maxH: number, o: OffThread): void {
+    const job = { img, maxW, maxH };
+    this.#pending = job;
+    const done = (s: SixelImage) => {
+      if (this.#pending !== job) return;
+      this.#pending = null;
+      this.#encoded = { ...job, ...s };
+      o.ready();
+    };
+    o.preparer.sixel(img, maxW, maxH, this.colors).then(done, (e: Error) => {
+      if (this.#pending !== job) return;
+      o.log?.warn({ err: e.message }, 'photo not prepared: a placeholder shown');
+      done(placeholderSixel(img, maxW, maxH));
+    });
+  }
+
+  paint(p: PhotoPlacement): void {
+    const seq = this.sequence(p);
+    if (seq !== null) this.write(seq);
+  }
+
+  forget(): void { this.#encoded = null; this.#pending = null; }
   close(): void { this.forget(); }
 }
 
@@ -100,11 +135,11 @@ export interface OutputChoice {
  * Picks the photo path for `display.photo`: auto = sixel if the terminal said it has it and its
  * cell size, else the framebuffer on the bare console (TERM=linux) if it opens, else cells.
  */
-export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term: string | undefined, write: (s: string) => void): OutputChoice {
+export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term: string | undefined, write: (s: string) => void, offThread?: OffThread): OutputChoice {
   const sixel = (): OutputChoice | string => {
     if (!t.sixel) return 'the terminal does not report sixel graphics';
     if (!t.cell) return 'the terminal does not report its cell size (CSI 16 t)';
-    return { output: new SixelOutput(write, t.cell, Math.max(2, Math.min(256, t.colorRegisters ?? 256))), why: `sixel, cells of ${t.cell.w}×${t.cell.h} px` };
+    return { output: new SixelOutput(write, t.cell, Math.max(2, Math.min(256, t.colorRegisters ?? 256)), offThread), why: `sixel, cells of ${t.cell.w}×${t.cell.h} px` };
   };
   const framebuffer = (): OutputChoice | string => {
     try {
