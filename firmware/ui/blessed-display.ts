@@ -10,7 +10,7 @@ import type { DisplayConfig } from '../config/schema.ts';
 import type { PhotoMode } from './draw-context.ts';
 import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo-output.ts';
 import { PhotoCache } from './photo-cache.ts';
-import { PhotoPreparer } from './photo/preparer.ts';
+import { PhotoPreparer } from './photo-preparer.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
 

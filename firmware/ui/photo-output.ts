@@ -1,8 +1,8 @@
 // The photo as real pixels: sixel escape sequences to the terminal (npm `sixel`, quantised to a
 // palette fitted to each photo), or straight into the Linux framebuffer. The screens leave the
 // photo box blank and say where it is; after each frame the display paints the photo there.
-import { placeholderSixel, sixelImage, type SixelImage } from './photo/sixel-image.ts';
-import type { PhotoPreparer } from './photo/preparer.ts';
+import { placeholderSixel, sixelImage, type SixelImage } from './photo-sixel.ts';
+import type { PhotoPreparer } from './photo-preparer.ts';
 import type { Logger } from '../log.ts';
 import { Framebuffer, type FramebufferPaths } from '../../hal/pi/framebuffer.ts';
 import type { DisplayConfig } from '../config/schema.ts';

@@ -1,12 +1,12 @@
-// The photo prepared off the event loop (firmware/ui/photo/preparer.ts): the worker's sixel is the
+// The photo prepared off the event loop (firmware/ui/photo-preparer.ts): the worker's sixel is the
 // very sequence the frame used to encode on the main thread, the display asks for a redraw instead
 // of waiting for it, and a worker that dies costs a grey placeholder and a log line, never the daemon.
 import test from 'ava';
 import { portraitJpeg, portraitPng } from '../../sim/photos.ts';
 import { PhotoDecoder } from '../../firmware/ui/photo-cache.ts';
 import { SixelOutput, type PhotoPlacement } from '../../firmware/ui/photo-output.ts';
-import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo/preparer.ts';
-import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo/sixel-image.ts';
+import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo-preparer.ts';
+import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo-sixel.ts';
 import { resample, type Rgba } from '../../firmware/ui/photo.ts';
 import type { Logger } from '../../firmware/log.ts';
 

@@ -7,10 +7,10 @@
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Logger } from '../../log.ts';
-import type { Rgba } from '../photo.ts';
-import type { SixelImage } from './sixel-image.ts';
-import type { PrepareJob, PrepareReply } from './prepare-types.ts';
+import type { Logger } from '../log.ts';
+import type { Rgba } from './photo.ts';
+import type { SixelImage } from './photo-sixel.ts';
+import type { PrepareJob, PrepareReply } from './photo-prepare-types.ts';
 
 /** The preparation failed (the worker died, hung, or threw): the display shows a placeholder. */
 export class PhotoPrepFailed extends Error {}
@@ -34,7 +34,7 @@ function startWorker(heapMb: number): Worker {
   const here = fileURLToPath(import.meta.url);
   const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 };
   if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'photo-worker.js'), { resourceLimits });
-  const entry = pathToFileURL(join(dirname(here), 'prepare-worker.ts')).href;
+  const entry = pathToFileURL(join(dirname(here), 'photo-prepare-worker.ts')).href;
   const src = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((a) => { a.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(src, { eval: true, resourceLimits });
 }

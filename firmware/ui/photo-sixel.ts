@@ -1,11 +1,11 @@
 // A photo as a sixel image: scaled to fit maxW×maxH pixels (aspect kept), quantised to a palette
 // fitted to it (palette.ts) and encoded. Pure and synchronous: the preparer's worker thread runs it
-// (prepare-worker.ts), so that a photo's 20–60 ms here (100–250 ms on a Pi) never holds the screen.
+// (photo-prepare-worker.ts), so that a photo's 20–60 ms here (100–250 ms on a Pi) never holds the screen.
 import { FINALIZER, introducer, toRGBA8888 } from 'sixel';
 // Indexed encoding (our palette, our indices) is exported by the module, not the package index.
 import { sixelEncodeIndexed } from 'sixel/lib/SixelEncoder.js';
-import { fitPalette } from '../palette.ts';
-import { fitSize, resample, type Rgba } from '../photo.ts';
+import { fitPalette } from './palette.ts';
+import { fitSize, resample, type Rgba } from './photo.ts';
 
 /** An encoded image: the DCS sequence and its size in pixels. */
 export interface SixelImage { seq: string; width: number; height: number }

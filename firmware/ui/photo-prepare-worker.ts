@@ -1,8 +1,8 @@
-// The photo preparer's thread (preparer.ts starts it): scaling, palette fitting and sixel encoding
+// The photo preparer's thread (photo-preparer.ts starts it): scaling, palette fitting and sixel encoding
 // of a decoded photo, away from the event loop that runs the screen, the keys and the sale.
 import { parentPort } from 'node:worker_threads';
-import { scaleToFit, sixelImage } from './sixel-image.ts';
-import type { PrepareJob, PrepareReply } from './prepare-types.ts';
+import { scaleToFit, sixelImage } from './photo-sixel.ts';
+import type { PrepareJob, PrepareReply } from './photo-prepare-types.ts';
 
 function run(job: PrepareJob): PrepareReply {
   if (job.kind === 'sixel') {

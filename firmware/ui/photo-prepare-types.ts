@@ -1,5 +1,5 @@
 // What the display's thread and the photo preparer's thread say to each other.
-import type { Rgba } from '../photo.ts';
+import type { Rgba } from './photo.ts';
 
 export type PrepareJob =
   | { id: number; kind: 'sixel'; img: Rgba; maxW: number; maxH: number; colors: number }
