@@ -23,7 +23,7 @@ import { portraitJpeg, sha256Hex } from '../sim/photos.ts';
 import { until } from '../test/helpers/until.ts';
 import { demoModels } from '../test/fixtures/ui/models.ts';
 import { benchUid, bigClub, publishClub, BIG_CLUB } from './club.ts';
-import { CARDS, PHOTOS, journalCounts } from './card-sync.ts';
+import { CARDS, PHOTOS, clubRows, journalCounts } from './card-sync.ts';
 import { QUEUED } from './forward.ts';
 import { benchSale, fillJournal } from './journal-rate.ts';
 import { spawnLedger } from './ledger-process.ts';
@@ -32,6 +32,9 @@ import { kioskDisplay, type KioskDisplay } from './screen.ts';
 import { median, msSince, now, percentile, type Figure } from './stats.ts';
 import { BenchLog, startBenchBroker, startBenchTerminal, using, type BenchTerminal } from './world.ts';
 import { cpuQuota, type Confinement } from './cpu-quota.ts';
+import { fsyncCounts, oneFsync, slowFsync } from './slow-fsync.ts';
+import { bareBulkInsert } from './floor.ts';
+import { MAX_BATCH as SYNC_BATCH } from '../firmware/ledger/sync.ts';
 
 const KEY_EVERY_MS = 20;
 /** Answered sales in the journal for the retention purge: a busy club's 90 days. */
@@ -48,7 +51,9 @@ const CATALOG = { version: 1, items: [{ sku: 'juice', name: 'Juice', price: 500,
 
 interface Delay { p50: number; p99: number; max: number }
 interface JobResult { job: string; label: string; seconds: number; rounds: number; loop: Delay; keys: number[]; note?: string }
-interface ChildResult { jobs: JobResult[]; tapPhoto: number[]; enterOffline: number[]; idle: JobResult; fsyncs?: Record<string, number> }
+/** On the SD-card column: one fsync there, the commits while forwarding, the sync against a bare bulk insert. */
+interface SdResult { fsyncMs: number; forwardCommits: number; forwardSyncs: number; syncSeconds: number; bareBulkSeconds: number }
+interface ChildResult { jobs: JobResult[]; tapPhoto: number[]; enterOffline: number[]; idle: JobResult; sd?: SdResult }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isBasket = (m: ScreenModel) => m.screen === 'basket';
@@ -267,6 +272,8 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
     // Forwarding: a second terminal of the demo club, its journal holding QUEUED offline sales.
     const f = await startBenchTerminal({ dir: o.dir, id: T2, clubId: DEMO_CLUB_ID, linkUrl: o.forwardUrl, log });
     defer(() => f.stop());
+    const countsFile = process.env.KLUBKORT_FSYNC_COUNTS;
+    const before = countsFile ? fsyncCounts(countsFile) : null;
     const ft0 = now();
     // The queue's last sale is shown again at start (never seen): the cashier dismisses it.
     if (f.probe.lastModel?.screen !== 'idle') {
@@ -277,12 +284,43 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
     const fwd = await during(f, 'forward', `forwarding ${QUEUED} queued sales`, 1,
       () => waitFor('the queue answered', async () => (await f.terminal.journal.sales.queueLength()) === 0));
     jobs.splice(1, 0, { ...fwd, seconds: msSince(ft0) / 1000, note: 'from Terminal.start to the queue empty; the ledger in its own process, outside any quota' });
-    return { jobs, tapPhoto, enterOffline, idle };
+    if (!countsFile || !before) return { jobs, tapPhoto, enterOffline, idle };
+    const after = fsyncCounts(countsFile);
+    await f.stop();
+    // The floors on the same (slowed) file system, in this process, after the jobs.
+    const rows = clubRows(bigClub(CARDS, PHOTOS));
+    const sd: SdResult = {
+      fsyncMs: oneFsync(o.dir), forwardCommits: after.wal - before.wal, forwardSyncs: after.all - before.all,
+      syncSeconds: jobs[0]!.seconds, bareBulkSeconds: await bareBulkInsert(join(o.dir, 'bare-sync.db'), rows, SYNC_BATCH),
+    };
+    return { jobs, tapPhoto, enterOffline, idle, sd };
   });
   writeFileSync(o.out, JSON.stringify(result));
 }
 
 const n2 = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** SD-card storage: each fsync costs SD_FSYNC_US more (bench/slow-fsync.ts). */
+const SD_FSYNC_US = 10_000;
+
+function sdFigures(r: ChildResult): Figure[] {
+  const sd = r.sd!;
+  const enter = median(r.enterOffline);
+  const syncRatio = sd.syncSeconds / sd.bareBulkSeconds;
+  const forward = r.jobs.find((x) => x.job === 'forward')!;
+  return [
+    { id: 'sd.fsync', label: `SD-card storage: one fsync there (${SD_FSYNC_US / 1000} ms added to each)`, unit: 'ms', value: sd.fsyncMs,
+      note: 'median of 30 fsyncs of a small write, in the terminal\'s process (LD_PRELOAD shim, bench/slow-fsync.ts)' },
+    { id: 'sd.enter_offline', label: 'SD-card storage: Enter → approved offline', unit: 'ms', value: enter, p99: percentile(r.enterOffline, 99), samples: r.enterOffline.length,
+      target: 'p50 ≤ 1.2× one fsync', met: enter <= 1.2 * sd.fsyncMs, ratios: [{ to: 'of one fsync (p50)', ratio: enter / sd.fsyncMs }] },
+    { id: 'sd.forward_commits', label: `SD-card storage: commits while forwarding ${QUEUED} sales`, unit: 'commits', value: sd.forwardCommits,
+      target: `≤ ${QUEUED / 20} (sales / 20)`, met: sd.forwardCommits <= QUEUED / 20, ratios: [{ to: 'of the sales', ratio: sd.forwardCommits / QUEUED }],
+      note: `syncs of the journal's WAL (one a commit), ${sd.forwardSyncs} fsyncs in all; forwarding took ${n2(forward.seconds)} s` },
+    { id: 'sd.card_sync', label: `SD-card storage: ${CARDS} cards + ${PHOTOS} photos synced`, unit: 's', value: sd.syncSeconds,
+      target: '≤ 2× a bare bulk insert there', met: syncRatio <= 2, ratios: [{ to: 'of the bare bulk insert', ratio: syncRatio }],
+      note: `bare bulk insert ${n2(sd.bareBulkSeconds)} s (transactions of ${SYNC_BATCH}); the sync from Terminal.start` },
+  ];
+}
 
 /** The figures of one column (`prefix` '' or 'pi.'/'sd.'), judged by that column's targets. */
 function figures(r: ChildResult, column: Column): Figure[] {
@@ -362,6 +400,7 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
     if (code !== 0) throw new Error(`the terminal's process exited with ${code}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as ChildResult;
+    if (r.sd) return sdFigures(r);
     const figs = figures(r, c);
     if (conf) figs.unshift(...conf.figures(r));
     return figs;
@@ -373,6 +412,13 @@ export const loopBudget = (dir: string, log: BenchLog): Promise<Figure[]> => col
 /** The Pi-class column: the terminal's process confined to a quarter of one core. */
 export const piColumn = (dir: string, log: BenchLog): Promise<Figure[]> =>
   column(dir, log, { prefix: 'pi.', label: 'Pi-class (25% CPU): ', loopTargets: false, keyP99Ms: 100, confine: () => cpuQuota(0.25) });
+
+/** The SD-card column: every fsync of the terminal's process SD_FSYNC_US slower. */
+export const sdColumn = (dir: string, log: BenchLog): Promise<Figure[]> =>
+  column(dir, log, { prefix: 'sd.', label: 'SD card: ', loopTargets: false, confine: () => {
+    const shim = slowFsync(join(dir, 'shim'), SD_FSYNC_US);
+    return { wrap: (cmd) => cmd, env: shim.env, figures: () => [], close: () => undefined };
+  } });
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values: v } = parseArgs({ options: { child: { type: 'boolean' }, sync: { type: 'string' }, forward: { type: 'string' }, dir: { type: 'string' }, logs: { type: 'string' }, out: { type: 'string' } } });
