@@ -4,7 +4,11 @@
 import test from 'ava';
 import { portraitJpeg, portraitPng } from '../../sim/photos.ts';
 import { PhotoDecoder } from '../../firmware/ui/photo-cache.ts';
-import { SixelOutput, type PhotoPlacement } from '../../firmware/ui/photo-output.ts';
+import { FramebufferOutput, SixelOutput, type PhotoPlacement } from '../../firmware/ui/photo-output.ts';
+import { Framebuffer } from '../../hal/pi/framebuffer.ts';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo-preparer.ts';
 import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo-sixel.ts';
 import { resample, type Rgba } from '../../firmware/ui/photo.ts';
@@ -95,4 +99,40 @@ test('a preparer whose worker dies: a clear log line, a grey placeholder where t
   // Nothing of the child in the log: no photo bytes, no name.
   t.false(JSON.stringify(w.lines).includes('Barn'));
   await t.throwsAsync(prep.sixel(img!, 50, 50, 16), { instanceOf: PhotoPrepFailed }, 'a new worker (dies again with this cap), no stuck promise');
+});
+
+test('the framebuffer path too: scaled off the thread, blitted with the redraw, the same pixels as scaled in the frame', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-fb-prep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // A file-backed 800×480 XRGB8888 framebuffer with its sysfs attributes.
+  const open = (name: string) => {
+    const sysfs = join(dir, `${name}-sysfs`);
+    mkdirSync(sysfs);
+    writeFileSync(join(sysfs, 'bits_per_pixel'), '32');
+    writeFileSync(join(sysfs, 'stride'), String(800 * 4));
+    writeFileSync(join(sysfs, 'virtual_size'), '800,480');
+    writeFileSync(join(dir, name), Buffer.alloc(800 * 480 * 4));
+    return { fb: Framebuffer.open({ device: join(dir, name), sysfs }), bytes: () => readFileSync(join(dir, name)) };
+  };
+  const prep = new PhotoPreparer();
+  t.teardown(() => prep.close());
+  const [img] = await decoded();
+  const place: PhotoPlacement = { rect: { x: 10, y: 2, w: 30, h: 20 }, img: img! };
+  const ref = open('fb-frame');
+  const inFrame = new FramebufferOutput(ref.fb);
+  t.teardown(() => inFrame.close());
+  inFrame.paint(place, 100, 30);
+
+  const off = open('fb-worker');
+  let redraw: () => void = () => undefined;
+  const asked = new Promise<void>((resolve) => { redraw = resolve; });
+  const out = new FramebufferOutput(off.fb, { preparer: prep, ready: () => redraw() });
+  t.teardown(() => out.close());
+  const blank = off.bytes();
+  out.paint(place, 100, 30);
+  t.deepEqual(off.bytes(), blank, 'nothing blitted in the frame');
+  await asked;
+  out.paint(place, 100, 30);
+  t.false(off.bytes().equals(blank));
+  t.true(off.bytes().equals(ref.bytes()), 'the same pixels as scaled in the frame');
 });
