@@ -2,7 +2,7 @@
 // terminal: from Terminal.start until its journal holds them all.
 import { until } from '../test/helpers/until.ts';
 import type { Journal } from '../firmware/journal/journal.ts';
-import { bigClub, publishClub, BIG_CLUB } from './club.ts';
+import { bigClub, publishClub, BIG_CLUB, type BigClub } from './club.ts';
 import { join } from 'node:path';
 import { durationVsFloor, median, msSince, now, type Figure } from './stats.ts';
 import { bareBulkInsert } from './floor.ts';
@@ -18,6 +18,12 @@ export async function journalCounts(j: Journal): Promise<{ cards: number; photos
 }
 
 const ROUNDS = 3;
+
+/** The club as the bare bulk insert's rows (bench/floor.ts). */
+export const clubRows = (club: BigClub) => ({
+  cards: club.cards.map((c) => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt]),
+  photos: [...club.photos],
+});
 
 /** A fresh terminal started on the club's retained records, until its journal holds them all; seconds. */
 async function syncOnce(dir: string, log: BenchLog, brokerUrl: string, id: string): Promise<number> {
@@ -43,10 +49,7 @@ export async function cardSync(dir: string, log: BenchLog): Promise<Figure[]> {
     defer(() => broker.close());
     const club = bigClub(CARDS, PHOTOS);
     await publishClub(broker.url, club);
-    const rows = {
-      cards: club.cards.map((c) => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt]),
-      photos: [...club.photos],
-    };
+    const rows = clubRows(club);
     // Alternated: the disk's speed drifts by tens of percent within a minute here.
     const rounds: { seconds: number; floor: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {

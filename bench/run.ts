@@ -15,6 +15,7 @@ import { forwardQueue } from './forward.ts';
 import { daemonFootprint } from './daemon.ts';
 import { photoPaths } from './photo.ts';
 import { sunTap } from './sun-tap.ts';
+import { loopBudget, piColumn, sdColumn } from './loop.ts';
 
 type Case = (dir: string, log: BenchLog) => Promise<Figure[]>;
 
@@ -26,6 +27,9 @@ const CASES: Record<string, Case> = {
   daemon: daemonFootprint,
   photo: photoPaths,
   sun: sunTap,
+  loop: loopBudget,
+  pi: piColumn,
+  sd: sdColumn,
 };
 
 async function main(argv: string[]): Promise<number> {

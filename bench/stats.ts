@@ -4,7 +4,7 @@
 export interface Figure {
   id: string;
   label: string;
-  unit: 'ms' | 's' | '/s' | 'MB' | '%';
+  unit: 'ms' | 's' | '/s' | 'MB' | '%' | 'commits';
   value: number;
   p99?: number;
   max?: number;

@@ -58,34 +58,51 @@ export class Probe {
   lastKeyAt = 0n;
   lastCardAt = 0n;
   #waiters: { pred: (m: ScreenModel) => boolean; resolve: (at: bigint) => void }[] = [];
+  #hw: Hardware | null = null;
 
-  /** Wraps `hw`; call before Terminal.start so these listeners run before the firmware's. */
-  wrap(hw: Hardware): Hardware {
+  /**
+   * Wraps `hw`; call before Terminal.start so these listeners run before the firmware's. `mirror`
+   * draws every screen too (a kiosk display beside the headless one).
+   */
+  wrap(hw: Hardware, mirror?: Display): Hardware {
     hw.keypad.on('key', () => { this.lastKeyAt = now(); });
     hw.reader.on('card', () => { this.lastCardAt = now(); });
+    this.#hw = hw;
     const inner = hw.display;
     const display: Display = {
-      start: () => inner.start(),
-      stop: () => inner.stop(),
-      draw: (m) => { this.#drawn(m, now()); inner.draw(m); },
+      start: async () => { await inner.start(); await mirror?.start(); },
+      stop: async () => { await mirror?.stop(); await inner.stop(); },
+      draw: (m) => { this.#drawn(m, now()); inner.draw(m); mirror?.draw(m); },
     };
     return { ...hw, display };
   }
+
+  /** A key from the keypad device, in this process (the sim devices' own events, without the broker's round trip). */
+  press(key: string): void { (this.#hw!.keypad as unknown as Emits).emit('key', key); }
+  /** A uid card on the reader, in this process. */
+  tap(uid: string): void { (this.#hw!.reader as unknown as Emits).emit('card', { uid, sun: null }); }
 
   /** Resolves with the time of the next draw for which `pred` holds. */
   nextDraw(pred: (m: ScreenModel) => boolean): Promise<bigint> {
     return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
   }
 
+  /** The screen drawn last. */
+  lastModel: ScreenModel | null = null;
+
   #drawn(m: ScreenModel, at: bigint): void {
+    this.lastModel = m;
     this.#waiters = this.#waiters.filter((w) => (w.pred(m) ? (w.resolve(at), false) : true));
   }
 }
 
+/** A sim device's emitter (protected in TypedEmitter: the bench plays the device). */
+interface Emits { emit(event: string, ...args: unknown[]): void }
+
 export interface BenchTerminal { terminal: Terminal; probe: Probe; stop(): Promise<void> }
 export interface DrivenTerminal extends BenchTerminal { sim: SimClient }
 
-type BenchTerminalOptions = { dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput> };
+type BenchTerminalOptions = { dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput>; mirror?: Display };
 
 /**
  * A terminal in this process with simulated devices. `simUrl` may name another broker than the
@@ -98,7 +115,7 @@ export async function startBenchTerminal(o: BenchTerminalOptions): Promise<Bench
   });
   const log = o.log.logger(o.id);
   const probe = new Probe();
-  const hardware = probe.wrap(createSimHardware({ brokerUrl: simUrl, terminalId: o.id, log }));
+  const hardware = probe.wrap(createSimHardware({ brokerUrl: simUrl, terminalId: o.id, log }), o.mirror);
   const terminal = await Terminal.start({ config, hardware, log });
   let stopped: Promise<void> | null = null;
   return { terminal, probe, stop: () => (stopped ??= terminal.stop()) };

@@ -14,6 +14,8 @@ export async function buildDist(outdir: string): Promise<void> {
     entryPoints: {
       main: new URL('../bin/commands.ts', import.meta.url).pathname,
       'pcsc-child': new URL('../hal/pi/pcsc-child.ts', import.meta.url).pathname,
+      // The photo preparer's worker thread (firmware/ui/photo-preparer.ts loads dist/photo-worker.js).
+      'photo-worker': new URL('../firmware/ui/photo-prepare-worker.ts', import.meta.url).pathname,
     },
     outdir,
     bundle: true,

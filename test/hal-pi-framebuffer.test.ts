@@ -54,7 +54,7 @@ test('a sixel photo is sent with the cursor saved, moved to its cell and restore
   const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 });
   const img = { width: 30, height: 40, data: new Uint8Array(30 * 40 * 4).fill(200) };
   const place = { rect: { x: 2, y: 1, w: 10, h: 5 }, img };
-  const first = out.sequence(place);
+  const first = out.sequence(place)!;
   t.regex(first, /^\x1b7\x1b\[\d+;\d+H\x1bP[\d;]*q.*\x1b\\\x1b8$/s, 'cursor saved, moved, sixel DCS, restored');
   t.is(out.sequence(place), first);
   out.forget();

@@ -59,6 +59,16 @@ export const MAX_BATCH = 200;
  * alone (an online sale's answer) is applied at once.
  */
 const GATHER_MS = 50;
+/**
+ * Messages taken in one turn of the event loop, at most. mqtt.js hands over every message of a
+ * socket read at once, and each costs a parse and a check (a photo its SHA-256): 200 of them held
+ * the loop 10–20 ms here, five times that on a Pi, while a key or a tap waited. After this many the
+ * link holds the next until a setImmediate: the keys' and the reader's I/O run in between. Only
+ * when the messages are read is changed, not how they are applied: each batch still commits whole,
+ * in arrival order.
+ */
+export const TURN_MESSAGES = 25;
+
 /** Commits in a row after which more had arrived: a flow, not an answer. */
 const FLOW_STREAK = 3;
 
@@ -107,8 +117,16 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.on('roster', (roster) => this.#receive({ kind: 'roster', roster }));
     link.on('config', (config) => this.#receive({ kind: 'config', config }));
     link.on('result', (result) => this.#receive({ kind: 'result', result }));
-    link.throttle(() => (this.#inbox.length >= MAX_BATCH ? (this.#room ??= new Promise((resolve) => { this.#roomMade = resolve; })) : null));
+    link.throttle(() => {
+      if (this.#inbox.length >= MAX_BATCH) return (this.#room ??= new Promise((resolve) => { this.#roomMade = resolve; }));
+      if (++this.#taken < TURN_MESSAGES) return null;
+      return (this.#turn ??= new Promise((resolve) => setImmediate(() => { this.#taken = 0; this.#turn = null; resolve(); })));
+    });
   }
+
+  /** Messages taken since the loop last turned, and the turn they wait for once there are TURN_MESSAGES. */
+  #taken = 0;
+  #turn: Promise<void> | null = null;
 
   /** Resolves when everything received so far is applied. */
   idle(): Promise<void> { return this.#idle; }

@@ -10,6 +10,7 @@ import type { DisplayConfig } from '../config/schema.ts';
 import type { PhotoMode } from './draw-context.ts';
 import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo-output.ts';
 import { PhotoCache } from './photo-cache.ts';
+import { PhotoPreparer } from './photo-preparer.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
 
@@ -36,9 +37,12 @@ export class BlessedDisplay implements Display {
   #ticker: NodeJS.Timeout | null = null;
   #output: PixelOutput | null = null;
   #painted: PhotoPlacement | null = null;
+  /** Scales and encodes photos off the event loop (a worker), so keys and taps never wait for one. */
+  readonly #preparer: PhotoPreparer;
 
   constructor(private readonly console: ConsoleScreen, private readonly opts: BlessedDisplayOptions) {
     this.#photos = new PhotoCache(opts.photos, () => this.redraw(), opts.log ? { log: opts.log } : {});
+    this.#preparer = new PhotoPreparer(opts.log ? { log: opts.log } : {});
     this.#now = opts.now ?? (() => new Date());
     console.onResize(() => this.redraw());
   }
@@ -47,7 +51,8 @@ export class BlessedDisplay implements Display {
     await this.console.start();
     if (!this.#output) {
       const cfg = this.opts.display ?? { photo: 'auto', framebuffer: { device: '/dev/fb0', sysfs: '/sys/class/graphics/fb0' } };
-      const choice = choosePhotoOutput(cfg, this.console.abilities, this.console.term, (d) => this.console.writeRaw(d));
+      const choice = choosePhotoOutput(cfg, this.console.abilities, this.console.term, (d) => this.console.writeRaw(d),
+        { preparer: this.#preparer, ready: () => this.redraw(), ...(this.opts.log ? { log: this.opts.log } : {}) });
       this.#output = choice.output;
       const colors = this.console.colors;
       this.opts.log?.info({ photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors }, 'photo path');
@@ -66,6 +71,7 @@ export class BlessedDisplay implements Display {
     this.#output = null;
     this.#painted = null;
     await this.#photos.close();
+    await this.#preparer.close();
   }
 
   draw(model: ScreenModel): void {
