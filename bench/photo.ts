@@ -17,7 +17,7 @@ import type { BenchLog } from './world.ts';
 
 const RUNS = Number(process.env.BENCH_PHOTO_RUNS ?? 60);
 const WARMUP = 5;
-const MODEL = demoModels('da').confirm!;
+const MODEL = demoModels('da').confirm;
 
 type Path = 'cells' | 'sixel' | 'framebuffer';
 
@@ -42,7 +42,7 @@ export async function photoPaths(dir: string, _log: BenchLog): Promise<Figure[]>
   try {
     for (let i = 0; i < WARMUP + RUNS; i++) {
       for (const path of ['cells', 'sixel', 'framebuffer'] as const) {
-        const bytes = photos[i % photos.length]!;
+        const bytes = photos[i % photos.length];
         const t0 = now();
         const img: Rgba = await decoder.decode(bytes);
         const [cols, rows] = size[path];

@@ -130,7 +130,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     const linkBroker = await startBenchBroker();
     defer(() => linkBroker.close());
     // A child with a photo and money for every run; caps high enough that offline never refuses.
-    const uid = demoChildren()[0]!.uid;
+    const uid = demoChildren()[0].uid;
     const topUp = 100_000_000;
     const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), terminals: [TERMINAL], topUp: { uid, amount: topUp } });
     defer(() => ledger.stop());

@@ -211,7 +211,7 @@ export class World {
 
   async outboxSize(): Promise<number | null> {
     try {
-      return (await readJournal<{ n: number }>(this.dataDir, 'SELECT count(*) AS n FROM outbox'))[0]!.n;
+      return (await readJournal<{ n: number }>(this.dataDir, 'SELECT count(*) AS n FROM outbox'))[0].n;
     } catch {
       return null; // no journal yet, or locked for a moment
     }

@@ -27,9 +27,9 @@ test('offline with a queue and the reader unplugged: how long ago, and what wait
   const text = formatStatus(snap({ online: false, queue: 3, lastOnlineAt: '2026-11-24T09:55:00.000Z', reader: 'unplugged' }), now);
   t.regex(text, /^state {6}OFFLINE \(selling within the offline limits\)$/m);
   t.regex(text, /^queue {6}3 sale\(s\)\/void\(s\) waiting for the ledger's answer$/m);
-  t.regex(text, /^last sync  offline; last connected 2 h 5 min ago \(2026-11-24T09:55:00\.000Z\)$/m);
+  t.regex(text, /^last sync {2}offline; last connected 2 h 5 min ago \(2026-11-24T09:55:00\.000Z\)$/m);
   t.regex(text, /^reader {5}UNPLUGGED or not found$/m);
-  t.regex(formatStatus(snap({ online: false, lastOnlineAt: null }), now), /^last sync  never connected to the broker$/m);
+  t.regex(formatStatus(snap({ online: false, lastOnlineAt: null }), now), /^last sync {2}never connected to the broker$/m);
 });
 
 test('missing LEDs and buzzer: where the feedback goes instead, and why', (t) => {

@@ -52,7 +52,7 @@ const refusal = (b: Uint8Array): string => { try { checkImage(b); return 'ok'; }
 
 test.serial('issue 24: a PNG is read chunk by chunk as pngjs reads it; any header it could decode differently is refused', (t) => {
   const end: [string, Buffer] = ['IEND', Buffer.alloc(0)];
-  const data = (w: number, h: number, rowBytes: number) => ['IDAT', deflateSync(Buffer.alloc((rowBytes + 1) * h))] as [string, Buffer];
+  const data = (_w: number, h: number, rowBytes: number) => ['IDAT', deflateSync(Buffer.alloc((rowBytes + 1) * h))] as [string, Buffer];
   const png = (...chunks: [string, Buffer][]) => pngOf(chunks);
   const cases: [string, Buffer, RegExp][] = [
     ['two IHDR: 16×16, then the 20,000×20,000 pngjs would decode', twoHeaderPng([16, 16], [20000, 20000]), /^malformed: PNG with a second IHDR/],

@@ -166,7 +166,7 @@ test('an update to a release that crashes at start, then to one that hangs: each
     await until(async () => (await status()).update !== undefined && JSON.stringify((await status()).update).includes(bVersion), 'the status naming the rollback', 60_000);
     t.like((await status()).update, { version: bVersion, state: 'rolled_back' });
     // A's daemon, READY: its own start line names its version.
-    await until(async () => new RegExp(`"msg":"health gate passed: READY"`).test(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')), 'A\'s READY', 60_000);
+    await until(async () => /"msg":"health gate passed: READY"/.test(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')), 'A\'s READY', 60_000);
     const starts = await startedVersions(from);
     t.is(starts.at(-1), A, `the till runs A (terminal started lines: ${starts.join(', ')})`);
     // Every sale queued before the update: still in the journal, and forwarded by A.

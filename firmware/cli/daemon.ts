@@ -105,7 +105,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   if (notifier.active) {
     notifier.watchdog();
     void awaitLinkGate(t.link, release.trial).then((v) => {
-      if (stopping) return;
+      if (stopping !== null) return;
       if (v.verdict === 'ready') {
         log.info({ release: release.version, trial: release.trial, why: v.why }, 'health gate passed: READY');
         notifier.ready(`terminal ${cfg.terminalId}`);

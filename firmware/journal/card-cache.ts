@@ -2,6 +2,7 @@
 import type { Db, Param, Queryable } from './db.ts';
 import type { CardRecord, CardRules, Catalog, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
+import { must } from '../../lib/must.ts';
 
 export interface CardRow {
   uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
@@ -13,7 +14,7 @@ export interface CardRow {
 const CHUNK_SIZES = [64, 16, 4, 1];
 function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
   for (let i = 0; i < items.length;) {
-    const n = CHUNK_SIZES.find((size) => size <= items.length - i)!;
+    const n = must(CHUNK_SIZES.find((size) => size <= items.length - i), 'a chunk size (1 fits any rest)');
     yield items.slice(i, i + n);
     i += n;
   }
@@ -61,7 +62,7 @@ export class CardCache {
 
   /** Stores a record only if its version is higher than the cached one; says whether it did. */
   async put(c: CardRecord): Promise<boolean> {
-    return (await this.putMany([c]))[0]!;
+    return (await this.putMany([c]))[0];
   }
 
   /**
@@ -179,7 +180,7 @@ export class CardCache {
   }
 
   async count(): Promise<number> {
-    return (await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')))!.n;
+    return must(await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')), 'count(*) row').n;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Db, Queryable } from './db.ts';
 import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../contract/index.ts';
 import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
+import { must } from '../../lib/must.ts';
 
 interface SaleRow {
   tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
@@ -162,7 +163,7 @@ export class SalesBook {
    * late or mismatched answer changes nothing.
    */
   async settle(res: ResultMsg): Promise<Settled | Ignored> {
-    return (await this.settleMany([res]))[0]!;
+    return (await this.settleMany([res]))[0];
   }
 
   /**
@@ -270,9 +271,9 @@ export class SalesBook {
 
   /** The queue's length and when its oldest entry was made (null: empty), in one read. */
   async queue(): Promise<{ length: number; oldest: string | null }> {
-    const r = (await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
+    const r = must(await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
       "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))",
-      [this.unrecorded.txIdsJson()])))!;
+      [this.unrecorded.txIdsJson()])), 'count(*) row');
     return { length: r.n, oldest: r.oldest };
   }
 
@@ -336,10 +337,10 @@ export class SalesBook {
   /** 1.1: one cashier's approved sales, voids and their total since `mark` (the sign-in). */
   async cashierReport(cashierId: string, mark: { sale: number; void: number }): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
     return this.db.read(async (q) => {
-      const s = (await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]))!;
-      const v = (await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]))!;
+      const s = must(await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]), 'count(*) row');
+      const v = must(await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]), 'count(*) row');
       return { sales: s.n, salesTotal: s.t ?? 0, voids: v.n, voidsTotal: v.t ?? 0 };
     });
   }
@@ -360,12 +361,13 @@ export class SalesBook {
                     UNION ALL SELECT 'declined', reason, 0, 0 FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales))
          SELECT status, offline, CASE WHEN status = 'declined' THEN coalesce(reason, 'invalid') END AS reason, count(*) AS n, sum(total) AS total
            FROM s WHERE status != 'pending' GROUP BY 1, 2, 3`, [this.unrecorded.reasonsJson(), mark.sale]);
-      const v = (await q.get<{ voids: number; voidsTotal: number | null }>(
-        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]))!;
+      const v = must(await q.get<{ voids: number; voidsTotal: number | null }>(
+        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]), 'count(*) row');
       const sum = (pick: (r: (typeof rows)[number]) => boolean, f: 'n' | 'total') => rows.filter(pick).reduce((a, r) => a + r[f], 0);
       const approved = (r: (typeof rows)[number]) => r.status === 'approved';
       const declinedBy = new Map<string, number>();
-      for (const r of rows) if (r.status === 'declined') declinedBy.set(r.reason!, (declinedBy.get(r.reason!) ?? 0) + r.n);
+      // The query gives every declined row a reason (coalesce); the others none.
+      for (const r of rows) if (r.status === 'declined' && r.reason !== null) declinedBy.set(r.reason, (declinedBy.get(r.reason) ?? 0) + r.n);
       const salesTotal = sum(approved, 'total');
       const voidsTotal = v.voidsTotal ?? 0;
       return {

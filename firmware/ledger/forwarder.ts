@@ -55,7 +55,7 @@ export class Forwarder {
    */
   forward(force = false): Promise<void> {
     if (force) this.#sent.clear();
-    if (this.#running) { this.#again = true; return this.#running; }
+    if (this.#running !== null) { this.#again = true; return this.#running; }
     this.#running = this.#drain()
       .catch((err: Error) => this.log.error({ err: err.message }, 'forwarding the outbox failed'))
       .finally(() => { this.#running = null; });
@@ -69,8 +69,9 @@ export class Forwarder {
       if (!this.link.connected) return; // the next connection sends everything
       const live = new Set<string>();
       let window: Promise<boolean>[] = [];
-      for (let after = 0, page: OutboxEntry[] = [null!]; page.length > 0;) {
-        page = await this.journal.sales.outbox(after, PAGE);
+      for (let after = 0; ; ) {
+        const page: OutboxEntry[] = await this.journal.sales.outbox(after, PAGE);
+        if (page.length === 0) break;
         for (const e of page) {
           const key = `${e.txId}:${e.type}:${e.offline}`;
           live.add(key);
@@ -97,8 +98,8 @@ export class Forwarder {
           }
         }
         // A short page is the last (a stand-in journal may ignore the paging: it ends here too).
-        if (page.length < PAGE || page[page.length - 1]!.seq <= after) break;
-        after = page[page.length - 1]!.seq;
+        if (page.length < PAGE || page[page.length - 1].seq <= after) break;
+        after = page[page.length - 1].seq;
       }
       if (!(await allSent(window))) return;
       for (const k of this.#sent.keys()) if (!live.has(k)) this.#sent.delete(k);

@@ -223,8 +223,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     client.handleMessage = (_packet, done) => {
       const conn = this.#conn;
       const ack = () => (conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement')));
-      const wait = conn && this.#hold();
-      if (wait) void wait.then(ack, ack);
+      const wait = conn ? this.#hold() : null;
+      if (wait !== null) void wait.then(ack, ack);
       else ack();
     };
   }

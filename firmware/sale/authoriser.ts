@@ -149,7 +149,7 @@ export class Authoriser {
   async voidSale(saleTxId: string): Promise<ScreenResult | null> {
     const { journal, log } = this.d;
     const sale = await journal.sales.sale(saleTxId);
-    if (!sale || !sale.cardUid) return null;
+    if (!sale?.cardUid) return null;
     const msg = voidMessage(this.d, { txId: saleTxId, cardUid: sale.cardUid }, this.d.now(), this.d.cashierId());
     const ok = await journal.sales.recordVoid(msg, sale.total).catch((err: unknown) => {
       // Not queued (the transaction is undone): the sale stands, nothing is sent, the cashier is told.

@@ -108,7 +108,7 @@ function onCatalog(state: SaleState, ctx: SaleContext): Step {
   if (state.screen !== 'basket' && state.screen !== 'tap' && (state.screen !== 'confirm' || state.busy)) return stay(state);
   const r = resolveBasket(state.lines, ctx.catalog);
   if (r.changed) return basketChanged(r, state.page, state.screen === 'tap' ? 'tap' : 'basket');
-  const renamed = r.lines.some((l, i) => l.name !== state.lines[i]!.name);
+  const renamed = r.lines.some((l, i) => l.name !== state.lines[i].name);
   const next = renamed ? { ...state, lines: r.lines } : state;
   if (next.screen !== 'confirm') return stay(next);
   // Same prices, but an item's category may have changed: the parents' rules judge the new one.
@@ -169,9 +169,9 @@ function removeBlocked(state: Extract<SaleState, { screen: 'result' }>, ctx: Sal
   const r = resolveBasket(kept.lines, ctx.catalog);
   const isBlocked = blockedBy(card.rules);
   const ruled = withCategories(r.lines, ctx.catalog);
-  const lines = r.lines.filter((_, i) => !isBlocked(ruled[i]!));
+  const lines = r.lines.filter((_, i) => !isBlocked(ruled[i]));
   if (r.changed) return basketChanged({ ...r, lines }, kept.page);
-  const removed = r.lines.filter((_, i) => isBlocked(ruled[i]!)).map((l) => l.name);
+  const removed = r.lines.filter((_, i) => isBlocked(ruled[i])).map((l) => l.name);
   if (removed.length === 0) return null;
   return { state: { screen: lines.length ? 'basket' : 'idle', lines, page: kept.page, notice: 'blockedRemoved', removed }, effects: [off] };
 }

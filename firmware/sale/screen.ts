@@ -64,7 +64,7 @@ const HINTS: Record<string, { da: string; en: string }> = {
   removeBlocked: { da: 'Fjern spærrede varer', en: 'Remove blocked items' },
 };
 type HintPair = [key: string, label: keyof typeof HINTS];
-const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h][lang] }));
 
 /**
  * Every result ends with what comes next: a declined basket goes back to the basket (a blocked

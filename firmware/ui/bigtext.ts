@@ -39,13 +39,13 @@ const glyphs = (s: string): string[][] | null => {
 /** Cells a text takes in the big font (glyphs plus one column between them); null if it has no glyph. */
 export function bigWidth(s: string): number | null {
   const gs = glyphs(s);
-  return gs ? gs.reduce((n, g) => n + g[0]!.length, 0) + Math.max(0, gs.length - 1) : null;
+  return gs ? gs.reduce((n, g) => n + g[0].length, 0) + Math.max(0, gs.length - 1) : null;
 }
 
 /** The text as five rows of '#' (pixel) and ' ', or null when a character has no glyph. */
 export function bigText(s: string): string[] | null {
   const gs = glyphs(s);
-  return gs ? [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]!).join(' ')) : null;
+  return gs ? [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]).join(' ')) : null;
 }
 
 /**

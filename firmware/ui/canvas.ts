@@ -21,7 +21,7 @@ const SUBSTITUTES: Record<string, string> = {
 const UNSAFE = /[^\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]/gu;
 
 export function sanitize(s: string): string {
-  return s.replace(CONTROL, ' ').replace(UNSAFE, (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0]! : '?'));
+  return s.replace(CONTROL, ' ').replace(UNSAFE, (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0] : '?'));
 }
 
 /** Code points, so 'ø' is one cell (the screen uses no double-width characters). */
@@ -88,7 +88,7 @@ export class Canvas {
   pixel(x: number, y: number, c: Color): void {
     if (x < 0 || y < 0 || x >= this.w || y >= this.h) return;
     const i = y * this.w + x;
-    const ground = this.#ground[i]! >= 0 ? this.#ground[i]! : this.#bg[i]!;
+    const ground = this.#ground[i] >= 0 ? this.#ground[i] : this.#bg[i];
     this.put(x, y, '#', { fg: c, bg: c, bold: false });
     this.#ground[i] = ground;
   }
@@ -140,9 +140,9 @@ export class Canvas {
       let last = '';
       for (let x = 0; x < this.w; x++) {
         const i = y * this.w + x;
-        let ch = this.#ch[i]!, code: string;
+        let ch = this.#ch[i], code: string;
         if (few) {
-          const k = consoleCell(ch, this.#fg[i]!, this.#bg[i]!, this.#ground[i]! >= 0 ? this.#ground[i]! : null);
+          const k = consoleCell(ch, this.#fg[i], this.#bg[i], this.#ground[i] >= 0 ? this.#ground[i] : null);
           ch = k.ch;
           code = `\x1b[${k.fg >= 8 ? '1' : '22'};${30 + (k.fg & 7)};${40 + k.bg}m`;
         } else {

@@ -58,11 +58,16 @@ function pngHeader(b: Uint8Array): PngHeader {
   let palette = 0;
   const idat: [number, number][] = [];
   let idatEnded = false;
+  // Every chunk after the first is after IHDR (checked below); a function because the switch's cases do not narrow `head`.
+  const ihdr = () => {
+    if (head === null) throw new ImageRefused('not_an_image', 'PNG without IHDR first');
+    return head;
+  };
   for (let i = 8, parts = 0; ; parts++) {
     if (parts > MAX_PARTS) throw new ImageRefused('malformed', `PNG of more than ${MAX_PARTS} chunks`);
     if (i + 12 > b.length) throw new ImageRefused('truncated', head ? 'PNG ends before IEND' : 'PNG shorter than its header');
     const length = v.getUint32(i);
-    const type = String.fromCharCode(b[i + 4]!, b[i + 5]!, b[i + 6]!, b[i + 7]!);
+    const type = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
     const data = i + 8, end = data + length + 4;
     if (end > b.length) throw new ImageRefused('truncated', `PNG ends inside its ${type} chunk`);
     if (head === null && type !== 'IHDR') throw new ImageRefused('not_an_image', 'PNG without IHDR first');
@@ -74,32 +79,36 @@ function pngHeader(b: Uint8Array): PngHeader {
         // pngjs takes every IHDR it meets, the last one deciding the size it allocates.
         if (head) throw new ImageRefused('malformed', 'PNG with a second IHDR (the decoder would take the last one)');
         if (length !== 13) throw new ImageRefused('malformed', `PNG IHDR of ${length} bytes`);
-        const [depth, colorType, compression, filter, interlace] = [b[data + 8]!, b[data + 9]!, b[data + 10]!, b[data + 11]!, b[data + 12]!];
+        const [depth, colorType, compression, filter, interlace] = [b[data + 8], b[data + 9], b[data + 10], b[data + 11], b[data + 12]];
         if (!PNG_DEPTHS[colorType]?.includes(depth)) throw new ImageRefused('unsupported', `PNG colour type ${colorType} at ${depth} bits`);
         if (compression !== 0 || filter !== 0 || interlace > 1) throw new ImageRefused('unsupported', 'PNG compression, filter or interlace method');
         head = { format: 'png', width: v.getUint32(data), height: v.getUint32(data + 4), bitDepth: depth as PngHeader['bitDepth'], colorType: colorType as PngHeader['colorType'], interlaced: interlace === 1 };
         break;
       }
-      case 'PLTE':
+      case 'PLTE': {
+        const h = ihdr();
         // pngjs appends every PLTE's entries to one palette.
         if (palette > 0 || idat.length > 0) throw new ImageRefused('malformed', 'PNG with a second PLTE, or one after IDAT');
-        if (head!.colorType === 0 || head!.colorType === 4 || length % 3 !== 0 || length === 0 || length > 3 * 256) throw new ImageRefused('malformed', `PNG PLTE of ${length} bytes for colour type ${head!.colorType}`);
+        if (h.colorType === 0 || h.colorType === 4 || length % 3 !== 0 || length === 0 || length > 3 * 256) throw new ImageRefused('malformed', `PNG PLTE of ${length} bytes for colour type ${h.colorType}`);
         palette = length / 3;
         break;
+      }
       case 'IDAT':
         // pngjs inflates every IDAT's data as one stream, wherever it lies: the specification's
         // consecutive run is the only one allowed here.
         if (idatEnded) throw new ImageRefused('malformed', 'PNG with IDAT chunks apart');
-        if (head!.colorType === 3 && palette === 0) throw new ImageRefused('malformed', 'PNG with a palette colour type and no PLTE');
+        if (ihdr().colorType === 3 && palette === 0) throw new ImageRefused('malformed', 'PNG with a palette colour type and no PLTE');
         idat.push([data, data + length]);
         break;
-      case 'IEND':
+      case 'IEND': {
         // pngjs refuses any byte after IEND, and reads none before its first IDAT as image data.
         if (idat.length === 0) throw new ImageRefused('malformed', 'PNG without IDAT');
         if (end !== b.length) throw new ImageRefused('malformed', 'PNG with bytes after IEND');
-        return { ...head!, rawBytes: pngRawBytes(head!.width, head!.height, head!.bitDepth * PNG_CHANNELS[head!.colorType]!, head!.interlaced), idat };
+        const h = ihdr();
+        return { ...h, rawBytes: pngRawBytes(h.width, h.height, h.bitDepth * PNG_CHANNELS[h.colorType], h.interlaced), idat };
+      }
       case 'tRNS': {
-        const ct = head!.colorType;
+        const ct = ihdr().colorType;
         const fits = ct === 3 ? palette > 0 && length <= palette : ct === 0 ? length === 2 : ct === 2 ? length === 6 : false;
         if (!fits || idat.length > 0) throw new ImageRefused('malformed', `PNG tRNS of ${length} bytes for colour type ${ct}`);
         break;
@@ -109,7 +118,7 @@ function pngHeader(b: Uint8Array): PngHeader {
         break;
       default:
         // Ancillary chunks (sBIT, pHYs, tEXt…) pngjs skips unread; a critical one it does not know, it refuses.
-        if ((b[i + 4]! & 0x20) === 0) throw new ImageRefused('unsupported', `PNG critical chunk ${JSON.stringify(type)}`);
+        if ((b[i + 4] & 0x20) === 0) throw new ImageRefused('unsupported', `PNG critical chunk ${JSON.stringify(type)}`);
     }
     i = end;
   }
@@ -129,14 +138,14 @@ const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== DHT && m !== 0xc8 &
  * jpeg-js takes exactly one frame header, so after a scan it can find no other without failing.
  */
 function jpegHeader(b: Uint8Array): JpegHeader {
-  const u16 = (i: number) => (b[i]! << 8) | b[i + 1]!;
+  const u16 = (i: number) => (b[i] << 8) | b[i + 1];
   const frames: JpegHeader[] = [];
   let i = 2;
   for (let parts = 0; ; parts++) {
     if (parts > MAX_PARTS) throw new ImageRefused('malformed', `JPEG of more than ${MAX_PARTS} markers`);
     if (i + 2 > b.length) throw new ImageRefused('truncated', frames.length ? 'JPEG without its end marker' : 'JPEG without a frame header');
     if (b[i] !== 0xff) throw new ImageRefused('not_an_image', 'JPEG marker expected');
-    const m = b[i + 1]!;
+    const m = b[i + 1];
     i += 2;
     if (m === EOI) break;
     // As jpeg-js: FF00 is passed over; a run of FF is fill before a marker.
@@ -152,7 +161,7 @@ function jpegHeader(b: Uint8Array): JpegHeader {
     let read = end;
     if (m === DQT) {
       for (read = i + 2; read < end;) {
-        const precision = b[read]! >> 4;
+        const precision = b[read] >> 4;
         if (precision > 1) throw new ImageRefused('malformed', 'JPEG quantisation table precision');
         read += 1 + 64 * (precision + 1);
       }
@@ -168,7 +177,7 @@ function jpegHeader(b: Uint8Array): JpegHeader {
       const components = b[i + 7] ?? 0;
       read = i + 8 + 3 * components;
       if (read === end && components > 0) {
-        for (let k = 0; k < components; k++) if ((b[i + 9 + 3 * k]! >> 4) === 0 || (b[i + 9 + 3 * k]! & 15) === 0) throw new ImageRefused('malformed', 'JPEG sampling factor 0');
+        for (let k = 0; k < components; k++) if ((b[i + 9 + 3 * k] >> 4) === 0 || (b[i + 9 + 3 * k] & 15) === 0) throw new ImageRefused('malformed', 'JPEG sampling factor 0');
         if (b[i + 2] !== 8) throw new ImageRefused('unsupported', `JPEG of ${b[i + 2]}-bit samples`);
       }
       frames.push({ format: 'jpeg', height: u16(i + 3), width: u16(i + 5), components, progressive: m === SOF2 });
@@ -183,7 +192,7 @@ function jpegHeader(b: Uint8Array): JpegHeader {
       for (;;) {
         i = b.indexOf(0xff, i);
         if (i < 0 || i + 1 >= b.length) throw new ImageRefused('truncated', 'JPEG ends inside its scan data');
-        const next = b[i + 1]!;
+        const next = b[i + 1];
         if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) { i += 2; continue; }
         if (next === 0xff) { i++; continue; }
         break;
@@ -192,7 +201,7 @@ function jpegHeader(b: Uint8Array): JpegHeader {
   }
   // jpeg-js decodes exactly one frame, sized by its last frame header.
   if (frames.length !== 1) throw new ImageRefused(frames.length ? 'malformed' : 'truncated', frames.length ? `JPEG with ${frames.length} frame headers (the decoder would take the last one)` : 'JPEG without a frame header');
-  return frames[0]!;
+  return frames[0];
 }
 
 /** The format and size the file claims, as its decoder will read them; throws ImageRefused for anything else. */

@@ -36,18 +36,18 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
         const i0 = Math.floor(c), i1 = Math.min(n - 1, i0 + 1);
         idx.push(i0, i1); wt.push(1 - (c - i0), c - i0);
       }
-      taps[ax]!.push({ idx, wt });
+      taps[ax].push({ idx, wt });
     }
   }
   // Horizontal pass into premultiplied RGB rows, then the vertical pass.
   const tmp = new Float32Array(tw * img.height * 3);
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < tw; x++) {
-      const tap = taps[0]![x]!;
+      const tap = taps[0][x];
       let r = 0, g = 0, b = 0;
       for (let j = 0; j < tap.idx.length; j++) {
-        const i = (y * img.width + tap.idx[j]!) * 4, w = tap.wt[j]! * img.data[i + 3]! / 255;
-        r += img.data[i]! * w; g += img.data[i + 1]! * w; b += img.data[i + 2]! * w;
+        const i = (y * img.width + tap.idx[j]) * 4, w = tap.wt[j] * img.data[i + 3] / 255;
+        r += img.data[i] * w; g += img.data[i + 1] * w; b += img.data[i + 2] * w;
       }
       const o = (y * tw + x) * 3;
       tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
@@ -55,12 +55,12 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
   }
   const out = new Uint8Array(tw * th * 4);
   for (let y = 0; y < th; y++) {
-    const tap = taps[1]![y]!;
+    const tap = taps[1][y];
     for (let x = 0; x < tw; x++) {
       let r = 0, g = 0, b = 0;
       for (let j = 0; j < tap.idx.length; j++) {
-        const i = (tap.idx[j]! * tw + x) * 3, w = tap.wt[j]!;
-        r += tmp[i]! * w; g += tmp[i + 1]! * w; b += tmp[i + 2]! * w;
+        const i = (tap.idx[j] * tw + x) * 3, w = tap.wt[j];
+        r += tmp[i] * w; g += tmp[i + 1] * w; b += tmp[i + 2] * w;
       }
       const o = (y * tw + x) * 4;
       out[o] = Math.round(r); out[o + 1] = Math.round(g); out[o + 2] = Math.round(b); out[o + 3] = 255;
@@ -72,7 +72,7 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
 const LEVELS = [0, 95, 135, 175, 215, 255];
 const nearestLevel = (v: number): number => {
   let best = 0;
-  for (let i = 1; i < LEVELS.length; i++) if (Math.abs(LEVELS[i]! - v) < Math.abs(LEVELS[best]! - v)) best = i;
+  for (let i = 1; i < LEVELS.length; i++) if (Math.abs(LEVELS[i] - v) < Math.abs(LEVELS[best] - v)) best = i;
   return best;
 };
 
@@ -80,7 +80,7 @@ const nearestLevel = (v: number): number => {
 export function xterm256(r: number, g: number, b: number): number {
   const [ri, gi, bi] = [nearestLevel(r), nearestLevel(g), nearestLevel(b)];
   const cube = 16 + 36 * ri + 6 * gi + bi;
-  const dc = (LEVELS[ri]! - r) ** 2 + (LEVELS[gi]! - g) ** 2 + (LEVELS[bi]! - b) ** 2;
+  const dc = (LEVELS[ri] - r) ** 2 + (LEVELS[gi] - g) ** 2 + (LEVELS[bi] - b) ** 2;
   const gi2 = Math.max(0, Math.min(23, Math.round(((r + g + b) / 3 - 8) / 10)));
   const gv = 8 + 10 * gi2;
   const dg = (gv - r) ** 2 + (gv - g) ** 2 + (gv - b) ** 2;
@@ -102,7 +102,7 @@ export function drawPhoto(c: Canvas, r: Rect, img: Rgba): Rect {
   const x0 = r.x + Math.floor((r.w - w) / 2), y0 = r.y + Math.floor((r.h - cellRows) / 2);
   const colour = (x: number, y: number): number => {
     const i = (y * w + x) * 4;
-    return xterm256(px.data[i]!, px.data[i + 1]!, px.data[i + 2]!);
+    return xterm256(px.data[i], px.data[i + 1], px.data[i + 2]);
   };
   for (let cy = 0; cy < cellRows; cy++) {
     for (let x = 0; x < w; x++) {

@@ -97,9 +97,9 @@ function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
       let x = r.x;
       hints.forEach((h, i) => {
         const row = oneRow ? y : y + 2 * i;
-        const w = oneRow ? width(caps[i]!) : r.w;
+        const w = oneRow ? width(caps[i]) : r.w;
         c.fill({ x, y: row, w, h: 1 }, { bg: bg(h.key) });
-        c.text(x, row, caps[i]!, { fg: COLORS.white, bold: true }, w);
+        c.text(x, row, caps[i], { fg: COLORS.white, bold: true }, w);
         if (oneRow) x += w + 2;
       });
     },
@@ -119,7 +119,7 @@ function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: La
  */
 function stack(r: Rect, layouts: { top: Block[]; bottom: Block }[]): void {
   const height = (l: { top: Block[]; bottom: Block }) => l.top.reduce((n, b) => n + b.rows, 0) + l.bottom.rows;
-  const chosen = layouts.find((l) => height(l) <= r.h) ?? layouts[layouts.length - 1]!;
+  const chosen = layouts.find((l) => height(l) <= r.h) ?? layouts[layouts.length - 1];
   let y = r.y;
   const end = r.y + r.h - chosen.bottom.rows;
   for (const b of chosen.top) {

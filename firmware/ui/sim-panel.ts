@@ -92,7 +92,7 @@ export class SimPanel implements Overlay {
 
   /** A clone or a replay of a genuine card, so anyone can see the terminal and the ledger refuse it. */
   #attack(i: number, kind: 'clone' | 'replay'): void {
-    const card = this.actions.cards[i]!;
+    const card = this.actions.cards[i];
     this.#open = false;
     if (kind === 'clone') {
       this.actions.clone?.(card.uid);

@@ -26,7 +26,7 @@ export function parseReplies(text: string): { abilities: TerminalAbilities; done
   return {
     done: da !== null,
     abilities: {
-      sixel: da ? da[1]!.split(';').includes('4') : false,
+      sixel: da ? da[1].split(';').includes('4') : false,
       cell: cw > 0 && ch > 0 ? { w: cw, h: ch } : null,
       colorRegisters: regs ? Number(regs[1]) : null,
     },

@@ -22,7 +22,7 @@ const CUBE = [0, 95, 135, 175, 215, 255];
 export function rgb256(c: Color): Rgb {
   if (c >= 232) { const g = 8 + 10 * (c - 232); return [g, g, g]; }
   const i = Math.max(0, c - 16);
-  return [CUBE[Math.floor(i / 36)]!, CUBE[Math.floor(i / 6) % 6]!, CUBE[i % 6]!];
+  return [CUBE[Math.floor(i / 36)], CUBE[Math.floor(i / 6) % 6], CUBE[i % 6]];
 }
 
 /** The Linux console's palette (drivers/tty/vt/vt.c): 0–7 for backgrounds, 8–15 are 0–7 in bold. */
@@ -57,9 +57,9 @@ const CONSOLE: ReadonlyMap<Color, { fg: number; bg: number }> = new Map([
 /** The nearest console colour among `of` (for colours outside the palette, e.g. a photo's). */
 function nearest(c: Color, of: number[]): number {
   const [r, g, b] = rgb256(c);
-  let best = of[0]!, bestD = Infinity;
+  let best = of[0], bestD = Infinity;
   for (const i of of) {
-    const [R, G, B] = CONSOLE_RGB[i]!;
+    const [R, G, B] = CONSOLE_RGB[i];
     const d = (R - r) ** 2 + (G - g) ** 2 + (B - b) ** 2;
     if (d < bestD) { bestD = d; best = i; }
   }
@@ -71,9 +71,9 @@ const consoleFg = (c: Color): number => CONSOLE.get(c)?.fg ?? nearest(c, [...BAS
 
 /** The text colour with the most contrast on a console background, when the stand-in has too little. */
 function readableOn(fg: number, bg: number): number {
-  const on = CONSOLE_RGB[bg]!;
-  if (contrast(CONSOLE_RGB[fg]!, on) >= MIN_CONTRAST) return fg;
-  return contrast(CONSOLE_RGB[15]!, on) >= contrast(CONSOLE_RGB[0]!, on) ? 15 : 0;
+  const on = CONSOLE_RGB[bg];
+  if (contrast(CONSOLE_RGB[fg], on) >= MIN_CONTRAST) return fg;
+  return contrast(CONSOLE_RGB[15], on) >= contrast(CONSOLE_RGB[0], on) ? 15 : 0;
 }
 
 /** A cell as the console shows it: background 0–7, text 0–15 (8–15 by bold), the character. */
@@ -90,6 +90,6 @@ export function consoleCell(ch: string, fg: Color, bg: Color, ground: Color | nu
     return { ch, bg: b, fg: readableOn(consoleFg(fg), b) };
   }
   const px = consoleBg(bg), g = consoleBg(ground);
-  if (contrast(CONSOLE_RGB[px]!, CONSOLE_RGB[g]!) >= MIN_CONTRAST) return { ch, fg: px, bg: px };
+  if (contrast(CONSOLE_RGB[px], CONSOLE_RGB[g]) >= MIN_CONTRAST) return { ch, fg: px, bg: px };
   return { ch: '#', bg: g, fg: readableOn(consoleFg(bg), g) };
 }

@@ -220,7 +220,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   async #read(r: NfcReaderLike, read: number, sun: boolean): Promise<void> {
     let tap: CardTap;
     try {
-      if (this.#escapeOp) {
+      if (this.#escapeOp !== null) {
         // The beeper setup shares the reader's connection and has just dropped it.
         await this.#escapeOp;
         await call(() => r.connect('CONNECT_MODE_CARD'));

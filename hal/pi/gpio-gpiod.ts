@@ -133,7 +133,10 @@ export async function gpiodOpener(opts: GpiodOptions = {}): Promise<LineOpener> 
     const name = `GPIO${bcm}`;
     const { chip, offset } = await findLine(runner, tools, name);
     let holder = holders.get(chip);
-    if (!holder) holders.set(chip, holder = new ChipHolder(chip, runner, tools, opts));
+    if (!holder) {
+      holder = new ChipHolder(chip, runner, tools, opts);
+      holders.set(chip, holder);
+    }
     await holder.add(offset, name, initialHigh);
     const h = holder;
     return { set: (high) => h.set(offset, high), setSync: (high) => h.setSync(offset, high), release: () => h.remove(offset) };
@@ -144,7 +147,7 @@ export async function gpiodOpener(opts: GpiodOptions = {}): Promise<LineOpener> 
 export async function findLine(runner: GpiodRunner, tools: GpiodTools, name: string): Promise<{ chip: string; offset: number }> {
   const r = tools.major === 1 ? await runner.run('gpiofind', [name]) : await runner.run('gpioinfo', [name]);
   const m = /^(\S+)\s+(\d+)\b/.exec(r.stdout);
-  if (r.code === 0 && m) return { chip: m[1]!, offset: Number(m[2]) };
+  if (r.code === 0 && m) return { chip: m[1], offset: Number(m[2]) };
   const why = firstLine(r.stderr);
   if (why && !/cannot find line|not found/i.test(why)) throw toolError(name, why);
   throw new PiHardwareError(`no GPIO line named ${name} (\`gpioinfo\` lists them): not a Raspberry Pi, or a pin number the header does not have`);

@@ -5,10 +5,10 @@
 // It writes nothing to stdout or stderr but its own failures: no UID ever passes through its logs
 // (nfc-pcsc gets no logger, and its automatic UID read is off), and it leaves with its parent.
 import type { NFC, Reader } from 'nfc-pcsc';
-import { FromChild, fromHex, ToChild, toHex, type ReaderCall } from './pcsc-ipc.ts';
+import { type FromChild, fromHex, ToChild, toHex, type ReaderCall } from './pcsc-ipc.ts';
 
 function send(m: FromChild): void {
-  if (process.connected) process.send!(m, undefined, undefined, () => undefined);
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 }
 
 const readers = new Map<number, Reader>();
@@ -46,7 +46,7 @@ function onMessage(raw: unknown): void {
         return perform(r, m.call);
       };
       run().then(
-        (data) => send({ t: 'result', id: m.id, ...(data ? { data: toHex(data) } : {}) }),
+        (data) => send({ t: 'result', id: m.id, ...(data !== undefined ? { data: toHex(data) } : {}) }),
         (err: unknown) => send({ t: 'result', id: m.id, error: messageOf(err) }),
       );
     }
@@ -85,6 +85,6 @@ try {
   watch(nfc);
   send({ t: 'ready' });
 } catch (err) {
-  if (process.connected) process.send!({ t: 'fatal', message: messageOf(err) } satisfies FromChild, undefined, undefined, () => process.exit(1));
+  if (process.connected) process.send?.({ t: 'fatal', message: messageOf(err) } satisfies FromChild, undefined, undefined, () => process.exit(1));
   else process.exit(1);
 }

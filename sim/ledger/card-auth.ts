@@ -11,7 +11,7 @@ export interface SunKeys { masterKey: Buffer; systemId: string }
 export type SunCheck = 'none' | 'ok' | 'fail';
 
 export function checkSun(card: Pick<CardRecord, 'cardUid' | 'auth' | 'sunCounter'> | null, auth: CardAuth | undefined, keys: SunKeys | null): SunCheck {
-  if (!card || card.auth !== 'sun') return 'none';
+  if (card?.auth !== 'sun') return 'none';
   // No key, no SUN, a counter not above the accepted one, or a wrong cmac: the card is not proven.
   if (!keys || !auth || !/^[0-9A-F]{14}$/.test(card.cardUid)) return 'fail';
   if (auth.ctr <= (card.sunCounter ?? 0)) return 'fail';

@@ -391,7 +391,7 @@ class ReferenceLedger implements Ledger {
   addCard(clubId: string, seed: CardSeed): Promise<CardRecord> {
     return this.#hook(async () => {
       const { card, newPhoto } = await this.#db.tx((q) => insertCard(q, clubId, seed, this.#now()));
-      if (newPhoto) this.#publish(topics.photo(clubId, card.photo!), seed.photo!, true);
+      if (newPhoto && card.photo && seed.photo) this.#publish(topics.photo(clubId, card.photo), seed.photo, true);
       this.#mirror.addClub(clubId);
       this.#cardChanged(clubId, card);
       await this.#rosterChanged(clubId);

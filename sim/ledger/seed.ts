@@ -14,7 +14,7 @@ export async function insertCard(q: Queryable, clubId: string, seed: CardSeed, n
   if (await store.getStaff(q, clubId, seed.cardUid)) throw new Error('a staff card has this UID');
   const sha = seed.photo ? sha256Hex(seed.photo) : null;
   const newPhoto = seed.photo !== null && sha !== null && !(await store.hasPhoto(q, clubId, sha));
-  if (newPhoto) await store.putPhoto(q, clubId, sha!, seed.photo!);
+  if (newPhoto && sha !== null && seed.photo) await store.putPhoto(q, clubId, sha, seed.photo);
   const card = CardRecord.parse({
     cardUid: seed.cardUid, holderId: seed.holderId, name: seed.name, photo: sha,
     status: seed.status ?? 'active', balance: seed.balance,

@@ -5,6 +5,7 @@ import { Db, type Queryable } from '../../firmware/journal/db.ts';
 import type { CardRecord, CardRules, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import type { SaleState, TxIdState } from './rules.ts';
 import type { LedgerEntry } from './types.ts';
+import { must } from '../../lib/must.ts';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS clubs (club_id TEXT PRIMARY KEY);
@@ -195,7 +196,7 @@ export async function bumpRoster(q: Queryable, clubId: string, now: string): Pro
   await q.run(
     `INSERT INTO rosters (club_id, version, updated_at) VALUES (?, 1, ?)
      ON CONFLICT (club_id) DO UPDATE SET version = rosters.version + 1, updated_at = excluded.updated_at`, [clubId, now]);
-  return (await getRoster(q, clubId))!;
+  return must(await getRoster(q, clubId), 'the roster just upserted');
 }
 
 export async function getRoster(q: Queryable, clubId: string): Promise<Roster | null> {
@@ -277,17 +278,17 @@ interface TxIdRow {
 /** Everything the ledger holds under one txId, in one statement (each is a thread-pool round trip). */
 export async function getTxIdState(q: Queryable, txId: string): Promise<TxIdState> {
   // One row always: the txId itself, with what each table holds under it (nulls where nothing).
-  const r = (await q.get<TxIdRow>(
+  const r = must(await q.get<TxIdRow>(
     `SELECT s.terminal_id, s.club_id, s.card_uid, s.total, s.booked, s.answer AS sale_answer, s.voided_by,
        r.answer AS reversal_answer, v.answer AS void_answer, r.terminal_id AS reversal_terminal, v.terminal_id AS void_terminal
      FROM (SELECT ? AS tx_id) k LEFT JOIN sales s USING (tx_id) LEFT JOIN reversals r USING (tx_id) LEFT JOIN voids v USING (tx_id)`,
     [txId],
-  ))!;
+  ), 'the txId row');
   const answer = (json: string | null) => (json === null ? null : (JSON.parse(json) as ResultMsg));
   // terminal_id is NOT NULL in sales: null here means no sale row joined.
   const sale: SaleState | null = r.terminal_id === null ? null : {
     terminalId: r.terminal_id, clubId: r.club_id, cardUid: r.card_uid, total: r.total,
-    booked: r.booked, answer: answer(r.sale_answer)!, voidedBy: r.voided_by,
+    booked: r.booked, answer: must(answer(r.sale_answer), 'the answer of a sale row'), voidedBy: r.voided_by,
   };
   const sentBy = [r.reversal_terminal, r.void_terminal].filter((t): t is string => t !== null);
   return { sale, reversal: answer(r.reversal_answer), void: answer(r.void_answer), sentBy };

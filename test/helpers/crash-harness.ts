@@ -122,7 +122,10 @@ const cardsOf = (ledger: Ledger) => demoChildren().map((d) => ledger.card(C, d.u
 
 function pickWeighted<T>(r: Rng, choices: readonly [T, number][]): T {
   let x = r.next() * choices.reduce((s, [, w]) => s + w, 0);
-  for (const [v, w] of choices) if ((x -= w) < 0) return v;
+  for (const [v, w] of choices) {
+    x -= w;
+    if (x < 0) return v;
+  }
   return choices[choices.length - 1]![0];
 }
 
