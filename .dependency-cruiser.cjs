@@ -1,6 +1,6 @@
 // The layers, bottom to top: lib (generic helpers) → contract → hal → firmware → sim → bin (test, bench, scripts and explore may
 // import any of them). An import may only point down or stay in its own layer; no module cycles.
-// test/architecture.test.ts runs this rule set and adds the check for cycles between folders.
+// test/unit/architecture.test.ts runs this rule set and adds the check for cycles between folders.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [

@@ -8,7 +8,7 @@
 export type Color = number;
 export type Rgb = readonly [number, number, number];
 
-/** The palette, by role. Text on `bg`, `panel` and `photoBg` has at least 4.5:1 (test/ui-contrast.test.ts). */
+/** The palette, by role. Text on `bg`, `panel` and `photoBg` has at least 4.5:1 (test/system/ui-contrast.test.ts). */
 export const COLORS = {
   /** The screen's background, and the text colours on it. */
   bg: 234, white: 231, grey: 250, dim: 247, line: 245, black: 16,

@@ -1,10 +1,9 @@
 // Logs never hold a child's name, photo or whole card UID. Self-contained: it first runs a workload
 // that makes every kind of log line (sales of every outcome, offline, voids, refusals, a closed
 // card, hostile input, a `klubkort run` child at debug level), then scans every log under
-// .tmp/test-logs — its own and whatever the rest of the suite wrote there (named zz- so that,
-// run with the suite, it comes last and sees most of it).
+// .tmp/test-logs with scripts/privacy-scan.ts. The scan of the whole suite's logs is a step of its
+// own after the suite (`npm test`), so it sees every line whatever order ava runs the files in.
 import test from 'ava';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { world } from '../helpers/fixture.ts';
 import { until } from '../helpers/until.ts';
@@ -14,30 +13,13 @@ import { SimClient } from '../helpers/sim-client.ts';
 import { DaemonProcess } from '../helpers/daemon-process.ts';
 import { hostilePayloads } from '../helpers/hostile.ts';
 import { rng } from '../helpers/random.ts';
-import { demoChildren, demoClub, demoStaff, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { demoChildren, demoStaff, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { scanLogs } from '../../scripts/privacy-scan.ts';
 import { topics } from '../../contract/index.ts';
 import type { TerminalConfigInput } from '../../firmware/config/schema.ts';
 
 const C = DEMO_CLUB_ID;
 const FAST: Partial<TerminalConfigInput> = { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 } };
-
-/** What must never be in a log line: names (whole and each part), holder ids, UIDs in any case, photo bytes. */
-function forbidden(): [string, RegExp][] {
-  const out: [string, RegExp][] = [];
-  for (const c of demoClub().cards) {
-    out.push([`name of ${c.holderId}`, new RegExp(c.name)]);
-    for (const part of c.name.split(' ')) out.push([`name part of ${c.holderId}`, new RegExp(`\\b${part}\\b`)]);
-    out.push([`holder id ${c.holderId}`, new RegExp(c.holderId)]);
-    out.push([`UID of ${c.holderId}`, new RegExp(c.cardUid, 'i')]);
-    // 1.1: the parent's note is personal data like the name.
-    if (c.rules?.note) out.push([`note of ${c.holderId}`, new RegExp(c.rules.note)]);
-  }
-  for (const s of demoStaff()) {
-    out.push([`staff name ${s.staffId}`, new RegExp(s.name)], [`staff UID ${s.staffId}`, new RegExp(s.cardUid, 'i')]);
-  }
-  out.push(['PNG bytes (base64)', /iVBORw0KGgo/], ['PNG bytes (hex)', /89504e470d0a1a0a/i], ['a Buffer', /"type":"Buffer"/]);
-  return out;
-}
 
 test('no log line holds a name, a photo or a whole card UID', async (t) => {
   t.timeout(5 * 60_000);
@@ -102,25 +84,10 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   t.is(exit.code, 0);
   await new Promise<void>((resolve) => logSink('flush').write('', () => resolve()));
 
-  const files = readdirSync(LOG_DIR).filter((f) => f.endsWith('.log'));
+  const { files, lines, leaks } = scanLogs(LOG_DIR);
   t.true(files.includes(`child-kasse-2-${process.pid}.log`), 'the child daemon logged');
-  let lines = 0;
-  const leaks = new Map<string, { n: number; sample: string }>();
-  const rules = forbidden();
-  for (const f of files) {
-    for (const line of readFileSync(join(LOG_DIR, f), 'utf8').split('\n')) {
-      lines++;
-      for (const [what, re] of rules) {
-        if (!re.test(line)) continue;
-        const key = `${f}: ${what}`;
-        const seen = leaks.get(key) ?? { n: 0, sample: line.slice(0, 300) };
-        seen.n++;
-        leaks.set(key, seen);
-      }
-    }
-  }
   t.log(`${files.length} log files, ${lines} lines scanned`);
   t.true(lines > 1000);
   // Logs of earlier runs stay in .tmp/test-logs until deleted (rm -r .tmp/test-logs).
-  t.deepEqual([...leaks].map(([key, { n, sample }]) => `${key} (${n}×): ${sample}`), []);
+  t.deepEqual(leaks, []);
 });

@@ -1,4 +1,4 @@
-// Issue 24, test/fuzz.test.ts's "8213 received, 8211 expected": a reconnect made the broker send
+// Issue 24, test/e2e/fuzz.test.ts's "8213 received, 8211 expected": a reconnect made the broker send
 // again what it had in flight to the terminal (QoS 1, DUP set), and the link handed those messages
 // on a second time. Now it hands each on once: here with the sync's flow control holding a message
 // unacknowledged when the connection is lost, as on a loaded machine.

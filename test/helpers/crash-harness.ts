@@ -2,7 +2,7 @@
 // reference ledger (in this process), sells through the simulator topics, and is killed with
 // SIGKILL at random moments — while starting, right after Enter on confirm, while the sale is
 // being committed and sent, just after the result — and restarted. At the end the ledger is
-// audited against the result screens the cashier saw (audit.ts). Used by test/crash.test.ts
+// audited against the result screens the cashier saw (audit.ts). Used by test/e2e/crash.test.ts
 // (short run) and scripts/crashtest.ts (long run).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Tarjan's strongly connected components over a folder graph: test/architecture.test.ts checks that
+// Tarjan's strongly connected components over a folder graph: test/unit/architecture.test.ts checks that
 // no two folders need each other.
 
 /** Strongly connected components of more than one folder (Tarjan). */

@@ -1,6 +1,6 @@
 // Where the daemon's log lines go (firmware/cli/daemon-log.ts), and the journal path's fallback.
 // That the lines really reach `journalctl -u klubkort` from inside the kiosk is shown under a real
-// systemd: test/unit-nspawn.test.ts.
+// systemd: test/system/unit-nspawn.test.ts.
 import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// A `hardware: "pi"` terminal's real reader driver (see e2e-pi-reader.test.ts) healing: pcscd
+// A `hardware: "pi"` terminal's real reader driver (see pi-reader.test.ts) healing: pcscd
 // killed and started again, and the reader gone from PC/SC and back, without restarting the
 // terminal, while the status bar says what happened. This test found the driver closing a reader
 // inside its own 'end' event, where @pokusew/pcsclite holds the reader's mutex: the daemon froze.

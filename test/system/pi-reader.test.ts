@@ -2,7 +2,7 @@
 // native binding, against a pcscd of the test's own with vsmartcard's virtual reader and virtual
 // cards in Node; the keypad and screen stay simulated (sim topics), the broker and the reference
 // ledger are real on loopback. Sales, a card pulled mid-read, a genuine card's SUN as the sale's
-// cardAuth, a card personalised through pcscd, `klubkort selftest`. Healing: e2e-pi-heal.test.ts.
+// cardAuth, a card personalised through pcscd, `klubkort selftest`. Healing: pi-reader-heal.test.ts.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

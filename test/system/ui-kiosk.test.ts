@@ -2,7 +2,7 @@
 // systemd/foot.ini, and foot runs what the daemon asks the terminal at start. foot must answer
 // that it has sixel and its cell size, so the photo is drawn in pixels; and TERM must be one
 // blessed reads. (The headless backend of Debian 12's wlroots draws no frames, so the pixels
-// themselves are checked in xterm: test/ui-pixels.test.ts, and in foot with cage on its X11 backend
+// themselves are checked in xterm: test/system/ui-pixels.test.ts, and in foot with cage on its X11 backend
 // under Xvfb, test/fixtures/ui/kiosk.ts.) cage refuses root: run as nobody.
 import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';

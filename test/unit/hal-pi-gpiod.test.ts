@@ -1,13 +1,13 @@
 // The GPIO character-device driver against a fake of libgpiod 1.6's and 2.x's tools (as on
-// Bookworm and Trixie) on Pi 4 and Pi 5 chip layouts, and the real Debian tools where they can
-// run without a GPIO chip (version probe, the hold script).
+// Bookworm and Trixie) on Pi 4 and Pi 5 chip layouts, and the hold script (sh). The real Debian
+// gpiod tools: test/system/hal-pi-gpiod-debian.test.ts.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chooseGpioDriver, openOutputPins, type GpioOptions } from '../../hal/pi/gpio.ts';
-import { findLine, HOLD_SCRIPT, probeGpiod, systemGpiodRunner } from '../../hal/pi/gpio-gpiod.ts';
+import { HOLD_SCRIPT, probeGpiod, systemGpiodRunner } from '../../hal/pi/gpio-gpiod.ts';
 import { GpioIndicators, switchOffOnExit } from '../../hal/pi/gpio-indicators.ts';
 import { PiHardwareConfig } from '../../hal/pi/config.ts';
 import { EventEmitter } from 'node:events';
@@ -140,14 +140,6 @@ test('errors name the fix: no chip, no tools, no access, the DevicePolicy, a bus
   for (const major of [1, 2] as const) {
     t.is(await message({ major, chips: noHeader }), 'no GPIO line named GPIO17 (`gpioinfo` lists them): not a Raspberry Pi, or a pin number the header does not have');
   }
-});
-
-test('the real Debian tools: version probe and a lookup on a machine without GPIO chips', async (t) => {
-  const tools = await probeGpiod(systemGpiodRunner).catch((e: Error) => t.fail(`${e.message} (the test command installs Debian's gpiod)`));
-  if (!tools) return;
-  t.true(tools.major === 1 || tools.major === 2);
-  t.regex(tools.version, /^\d+\.\d+/);
-  await t.throwsAsync(findLine(systemGpiodRunner, tools, 'GPIO17'), { message: /^no GPIO line named GPIO17|unable to/ });
 });
 
 test('the hold script ends its tool when the daemon side closes stdin, and on a signal to the group', async (t) => {

@@ -1,7 +1,7 @@
 // The daemon's side of the PC/SC child process (hal/pi/pcsc-proxy.ts) against stand-in children
 // (helpers/fake-pcsc-child.ts): malformed messages change nothing, a frozen child is killed and
 // ends its readers and context, an unanswered call is rejected, closing the context ends the child.
-// The real child on the real PC/SC stack: e2e-pi-hang.test.ts, reader-pcscd.test.ts.
+// The real child on the real PC/SC stack: system/pi-reader-hang.test.ts, system/reader-pcscd.test.ts.
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
