@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHILD_FLAGS } from '../hal/pi/pcsc-proxy.ts';
+import { CHILD_FLAGS } from '../hal/pi/reader/pcsc-proxy.ts';
 import mqtt from 'mqtt';
 import { DaemonProcess } from '../test/helpers/daemon-process.ts';
 import { until } from '../test/helpers/until.ts';

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { startLedger } from '../sim/ledger/ledger.ts';
+import { startLedger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../sim/demo-club.ts';
 import { createLogger } from '../firmware/log.ts';
 

@@ -12,7 +12,7 @@ import { rng, sleep } from '../test/helpers/random.ts';
 import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
 import { checkStep } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
-import type { Ledger } from '../sim/ledger/ledger.ts';
+import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import type { DemoCards } from '../sim/demo-cards.ts';
 import { topics } from '../contract/index.ts';
 

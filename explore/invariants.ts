@@ -3,8 +3,8 @@
 // as lines; empty when all hold. The reference ledger's booked entries are the truth of the money.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerEntry } from '../sim/ledger/types.ts';
-import type { Ledger } from '../sim/ledger/ledger.ts';
+import type { LedgerEntry } from '../sim/reference-ledger/types.ts';
+import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, demoStaff } from '../sim/demo-club.ts';
 import { readJournal } from '../test/helpers/daemon-process.ts';
 import { checked, spanAt, truthNow, type ClosedCard, type Model, type Span } from './model.ts';

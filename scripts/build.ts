@@ -13,7 +13,7 @@ export async function buildDist(outdir: string): Promise<void> {
     // The PC/SC child process is an entry of its own: the reader driver forks dist/pcsc-child.js.
     entryPoints: {
       main: new URL('../bin/commands.ts', import.meta.url).pathname,
-      'pcsc-child': new URL('../hal/pi/pcsc-child.ts', import.meta.url).pathname,
+      'pcsc-child': new URL('../hal/pi/reader/pcsc-child.ts', import.meta.url).pathname,
     },
     outdir,
     bundle: true,

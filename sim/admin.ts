@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { z } from 'zod';
 import { CardRecord, CardUid, StaffRecord, StaffRole } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
-import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
+import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './reference-ledger/admin-protocol.ts';
 
 export const USAGE = `usage: klubkort ledger [--broker URL] [--club ID] <command>
 The parents' portal and the club office of the simulator's reference ledger.

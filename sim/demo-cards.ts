@@ -5,8 +5,8 @@
 import type { SimReaderMsg } from '../contract/index.ts';
 import { Ntag424Card, personalise, readSun, type Transmit } from '../hal/ntag424/index.ts';
 import type { SimCard } from '../firmware/ui/sim-panel.ts';
-import type { SunKeys } from './ledger/card-auth.ts';
-import type { Ledger } from './ledger/ledger.ts';
+import type { SunKeys } from './reference-ledger/card-auth.ts';
+import type { Ledger } from './reference-ledger/ledger.ts';
 import { must } from '../lib/must.ts';
 
 type Tap = Extract<SimReaderMsg, { action: 'tap' }>;

@@ -2,7 +2,7 @@
 // (plenty of money, a little, almost none, none, a blocked card, a card without a photo; 1.1: a
 // daily limit, a blocked category with a parent's note), and two staff cards (a cashier, a lead).
 import type { Catalog } from '../contract/index.ts';
-import type { CardSeed, ClubSeed, StaffSeed } from './ledger/types.ts';
+import type { CardSeed, ClubSeed, StaffSeed } from './reference-ledger/types.ts';
 import { portraitJpeg } from './photos.ts';
 
 export const DEMO_CLUB_ID = 'demo-klub';

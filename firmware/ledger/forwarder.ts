@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
-import { Wakeable } from '../../hal/within.ts';
+import { Wakeable } from '../../lib/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */

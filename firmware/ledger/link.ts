@@ -2,12 +2,12 @@
 // will, and every inbound payload validated before anyone sees it.
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { TypedEmitter } from '../../hal/emitter.ts';
-import { within } from '../../hal/within.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
+import { within } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
-import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
+import { coalesceWrites, noDelay } from '../../lib/mqtt-socket.ts';
 import { Redelivery } from './redelivery.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,

@@ -5,8 +5,8 @@
 // share one commit. What the others learn (events, counters, logs) is told only after the commit.
 // A message that fails to store was acknowledged already: catch-up.ts fetches the retained records
 // again, and until then the cache is known to be behind.
-import { TypedEmitter } from '../../hal/emitter.ts';
-import { Wakeable } from '../../hal/within.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
+import { Wakeable } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';

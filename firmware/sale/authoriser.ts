@@ -13,7 +13,7 @@ import type { BusinessDayView } from '../journal/types.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import type { CardRecord, CatalogItem, SaleMsg } from '../../contract/index.ts';
 import { checkParentRules, displayNote, spentOnDay, withCategories } from '../rules/parents.ts';
-import { checkBasket, availableMoney } from '../rules/authorise.ts';
+import { checkBasket, availableMoney } from '../rules/basket.ts';
 import { basketMatchesCatalog } from '../rules/basket-catalog.ts';
 import { reversalMessage, saleMessage, voidMessage } from './messages.ts';
 import { decideOffline } from '../rules/offline.ts';

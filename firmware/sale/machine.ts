@@ -1,6 +1,6 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
-import { basketTotal, checkBasket, type BasketCheck } from '../rules/authorise.ts';
+import { basketTotal, checkBasket, type BasketCheck } from '../rules/basket.ts';
 import { blockedBy, checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';

@@ -2,7 +2,7 @@
 // property test can prove the ledger's schema accepts every one the terminal may send.
 import { randomUUID } from 'node:crypto';
 import type { BasketLine, ReversalMsg, SaleMsg, VoidMsg } from '../../contract/index.ts';
-import { basketTotal } from '../rules/authorise.ts';
+import { basketTotal } from '../rules/basket.ts';
 
 export interface Origin { terminalId: string; clubId: string }
 

@@ -1,6 +1,6 @@
 // Projects the sale state (plus terminal status) onto the screen model every display draws.
 import { nextText, text, reasonText, type Lang, type TextKey } from '../i18n.ts';
-import { basketTotal } from '../rules/authorise.ts';
+import { basketTotal } from '../rules/basket.ts';
 import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
 import { leftToday } from '../rules/parents.ts';
 import { mayVoid } from '../rules/cashiers.ts';

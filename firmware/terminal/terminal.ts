@@ -15,7 +15,7 @@ import { CashierSession } from '../sale/cashier-session.ts';
 import type { TerminalStatus } from '../sale/screen.ts';
 import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
-import { within } from '../../hal/within.ts';
+import { within } from '../../lib/within.ts';
 import { OfflineClock } from './offline-clock.ts';
 import { LedgerSilence } from './ledger-silence.ts';
 import { StatusPublisher } from './status-publisher.ts';

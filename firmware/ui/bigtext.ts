@@ -2,7 +2,7 @@
 // pixel font, one cell a pixel. A pixel is a '#' in its own colour on a background of that colour,
 // so it is a solid block on every terminal whatever its font has (the console's Terminus and
 // xterm's fixed fonts lack the half blocks ▀▄█), and reads as '#' in a text capture.
-import { COLORS, type Canvas, type Rect, type Style } from './canvas.ts';
+import { COLORS, type Canvas, type Rect, type Style } from './draw/canvas.ts';
 
 // '#' = pixel. Most glyphs are 3 wide; M, N, W, Æ, Ø need more to stay readable.
 const FONT: Record<string, string[]> = {

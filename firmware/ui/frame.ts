@@ -1,6 +1,6 @@
 // The whole screen for one model: header (club, clock), the screen's body, the message, the keys
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
-import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
+import { Canvas, COLORS, fit, width, wrap, type Rect } from './draw/canvas.ts';
 import { formatClock } from './format.ts';
 import { connectionLabel, keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';

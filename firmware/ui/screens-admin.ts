@@ -1,5 +1,5 @@
 // void, report and error: the screens a cashier sees rarely, so plain and explicit.
-import { COLORS, inset, padLeft, wrap, type Rect } from './canvas.ts';
+import { COLORS, inset, padLeft, wrap, type Rect } from './draw/canvas.ts';
 import { drawBig } from './bigtext.ts';
 import { formatDate, formatKr, formatTime, shortTxId } from './format.ts';
 import { errorTitle, labels, reasonLabel } from './labels.ts';

@@ -1,7 +1,7 @@
 // confirm, balance and result: the child's photo large beside name and money, and the verdict.
-import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
+import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './draw/canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
-import { drawPhoto, photoCellSize } from './photo.ts';
+import { drawPhoto, photoCellSize } from './photo/photo.ts';
 import { formatKr } from './format.ts';
 import { keyCap, labels, type Lang } from './labels.ts';
 import { resultLines } from './result-text.ts';

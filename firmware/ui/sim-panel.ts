@@ -1,7 +1,7 @@
 // The simulator's own controls on the cashier screen (only for `npm run sim`): letter keys, which
 // are never cashier keys, tap one of the club's cards, pull it away, unplug the reader, cut the
 // ledger off (its line says whether it runs).
-import { COLORS, fit, width, type Canvas, type Rect } from './canvas.ts';
+import { COLORS, fit, width, type Canvas, type Rect } from './draw/canvas.ts';
 import { labels, type Labels, type Lang } from './labels.ts';
 import type { Overlay } from './draw-context.ts';
 import type { KeyPress } from './console-screen.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { startBroker } from '../../sim/broker.ts';
-import { startLedger } from '../../sim/ledger/ledger.ts';
+import { startLedger } from '../../sim/reference-ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 import { topics } from '../../contract/index.ts';
 import { createLogger } from '../../firmware/log.ts';

@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { startBroker } from '../../sim/broker.ts';
 import { SimBus } from '../../hal/sim/bus.ts';
 import { SimReader } from '../../hal/sim/devices.ts';
-import { createLogger } from '../../hal/log.ts';
+import { createLogger } from '../../lib/log.ts';
 import { topics } from '../../contract/index.ts';
 import type { CardTap } from '../../hal/types.ts';
 

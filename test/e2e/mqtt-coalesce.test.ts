@@ -4,7 +4,7 @@
 import test from 'ava';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startBroker } from '../../sim/broker.ts';
-import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
+import { coalesceWrites, noDelay } from '../../lib/mqtt-socket.ts';
 
 const N = 200;
 

@@ -12,7 +12,7 @@ import { sellDirect, voidLast } from '../helpers/cashier.ts';
 import { Journal } from '../../firmware/journal/journal.ts';
 import { demoClub, demoStaff, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 import type { SaleMsg } from '../../contract/index.ts';
-import type { CardSeed } from '../../sim/ledger/types.ts';
+import type { CardSeed } from '../../sim/reference-ledger/types.ts';
 
 import mqtt from 'mqtt';
 import { createHash } from 'node:crypto';

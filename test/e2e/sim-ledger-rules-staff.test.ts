@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
-import { startLedger, type ClubSeed, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type ClubSeed, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { runAdmin } from '../../sim/admin.ts';
 import { CardRecord, ResultMsg, Roster, StaffRecord, topics, type SaleLine } from '../../contract/index.ts';
 import { createLogger } from '../../firmware/log.ts';

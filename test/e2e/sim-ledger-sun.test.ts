@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '../../sim/broker.ts';
-import { startLedger } from '../../sim/ledger/ledger.ts';
+import { startLedger } from '../../sim/reference-ledger/ledger.ts';
 import { ResultMsg, topics, type CardAuth } from '../../contract/index.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { Ntag424Card, personalise, readSun } from '../../hal/ntag424/index.ts';

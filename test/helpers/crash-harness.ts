@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../../sim/broker.ts';
-import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { Db } from '../../firmware/journal/db.ts';

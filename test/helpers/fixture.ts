@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
-import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { until } from './until.ts';
 import { Terminal } from '../../firmware/terminal/terminal.ts';

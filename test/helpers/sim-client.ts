@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../contract/index.ts';
-import { noDelay } from '../../hal/mqtt-socket.ts';
+import { noDelay } from '../../lib/mqtt-socket.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 import type { KeyName, TxMsg, ResultMsg } from '../../contract/index.ts';
 

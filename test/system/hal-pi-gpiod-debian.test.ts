@@ -1,7 +1,7 @@
 // The GPIO character-device driver with the real Debian gpiod tools where they can run without a
 // GPIO chip (version probe, a lookup): the system lane (apt-get install gpiod).
 import test from 'ava';
-import { findLine, probeGpiod, systemGpiodRunner } from '../../hal/pi/gpio-gpiod.ts';
+import { findLine, probeGpiod, systemGpiodRunner } from '../../hal/pi/gpio/gpio-gpiod.ts';
 
 test('the real Debian tools: version probe and a lookup on a machine without GPIO chips', async (t) => {
   const tools = await probeGpiod(systemGpiodRunner).catch((e: Error) => t.fail(`${e.message} (the test command installs Debian's gpiod)`));

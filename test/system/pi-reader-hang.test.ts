@@ -15,7 +15,7 @@ import { uidCard, VirtualCard } from '../helpers/vpcd-card.ts';
 import { until } from '../helpers/until.ts';
 import { KLUBKORT_BIN } from '../helpers/daemon-process.ts';
 import { askControl } from '../../firmware/control/socket.ts';
-import { maskUid } from '../../hal/log.ts';
+import { maskUid } from '../../lib/log.ts';
 import type { TerminalSnapshot } from '../../firmware/terminal/terminal.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 

@@ -2,8 +2,8 @@
 // virtual reader, nfc-pcsc's native binding, and a virtual card in Node (helpers/vpcd-card.ts).
 import test from 'ava';
 import { Writable } from 'node:stream';
-import { Acr122uReader, probePcscd } from '../../hal/pi/acr122u-reader.ts';
-import { createLogger } from '../../hal/log.ts';
+import { Acr122uReader, probePcscd } from '../../hal/pi/reader/acr122u-reader.ts';
+import { createLogger } from '../../lib/log.ts';
 import { startVirtualPcsc, type VirtualPcsc } from '../helpers/pcscd.ts';
 import { ntag424Card, uidCard, VirtualCard } from '../helpers/vpcd-card.ts';
 import { hungCardFor } from '../helpers/vpcd-hung-card.ts';

@@ -7,12 +7,12 @@ import { PNG } from 'pngjs';
 import { renderFrame } from '../../firmware/ui/frame.ts';
 import { SimPanel } from '../../firmware/ui/sim-panel.ts';
 import type { DrawContext, PhotoMode } from '../../firmware/ui/draw-context.ts';
-import type { PhotoState } from '../../firmware/ui/photo-cache.ts';
+import type { PhotoState } from '../../firmware/ui/photo/photo-cache.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 import { demoModels, PHOTO_SHA } from '../fixtures/ui/models.ts';
 import { facePng } from '../fixtures/ui/face.ts';
 import { XtermHarness, harnessStarted, settledShot, writePng } from '../fixtures/ui/xterm.ts';
-import type { Rgba } from '../../firmware/ui/photo.ts';
+import type { Rgba } from '../../firmware/ui/photo/photo.ts';
 import { join } from 'node:path';
 
 type Rgb = [number, number, number];

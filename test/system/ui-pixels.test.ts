@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { portraitPng } from '../../sim/photos.ts';
 import { bigText } from '../../firmware/ui/bigtext.ts';
-import type { Rgba } from '../../firmware/ui/photo.ts';
+import type { Rgba } from '../../firmware/ui/photo/photo.ts';
 import { XtermHarness, writePng } from '../fixtures/ui/xterm.ts';
 import { TmuxHarness } from '../fixtures/ui/tmux.ts';
 import { bboxOf, crop, findPhoto, psnr, scaled, type Box } from '../fixtures/ui/pixels.ts';

@@ -5,7 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { transition, initialState } from '../../firmware/sale/machine.ts';
-import { checkBasket } from '../../firmware/rules/authorise.ts';
+import { checkBasket } from '../../firmware/rules/basket.ts';
 import { reversalMessage, saleMessage, voidMessage } from '../../firmware/sale/messages.ts';
 import type { SaleContext, SaleState } from '../../firmware/sale/types.ts';
 import { MAX_LINE_QTY, MAX_SALE_LINES, ReversalMsg, SaleMsg, VoidMsg, CatalogItem, type KeyName } from '../../contract/index.ts';

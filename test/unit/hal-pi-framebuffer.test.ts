@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Framebuffer, readGeometry } from '../../hal/pi/framebuffer.ts';
-import { parseReplies } from '../../firmware/ui/terminal-probe.ts';
+import { parseReplies } from '../../firmware/ui/draw/terminal-probe.ts';
 
 function fake(t: import('ava').ExecutionContext, files: Record<string, string>, bytes = 0): { device: string; sysfs: string } {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-fb-'));
@@ -49,7 +49,7 @@ test('terminal replies: sixel from DA1 attribute 4, the cell size from CSI 16 t,
 });
 
 test('a sixel photo is sent with the cursor saved, moved to its cell and restored; the same photo, the same sequence', async (t) => {
-  const { SixelOutput } = await import('../../firmware/ui/photo-output.ts');
+  const { SixelOutput } = await import('../../firmware/ui/photo/photo-output.ts');
   const written: string[] = [];
   const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 });
   const img = { width: 30, height: 40, data: new Uint8Array(30 * 40 * 4).fill(200) };

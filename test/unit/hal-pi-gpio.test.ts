@@ -5,11 +5,11 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkGpio, openOutputPins, resolveGpioBase, type OnoffModule, type RpiGpioModule } from '../../hal/pi/gpio.ts';
-import { GpioIndicators, switchOffOnExit } from '../../hal/pi/gpio-indicators.ts';
-import { PiHardwareConfig } from '../../hal/pi/config.ts';
-import { PiHardwareError } from '../../hal/pi/load.ts';
-import { ManualTimers } from '../../hal/pi/timers.ts';
+import { checkGpio, openOutputPins, resolveGpioBase, type OnoffModule, type RpiGpioModule } from '../../hal/pi/gpio/gpio.ts';
+import { GpioIndicators, switchOffOnExit } from '../../hal/pi/gpio/gpio-indicators.ts';
+import { PiHardwareConfig } from '../../hal/pi/config/config.ts';
+import { PiHardwareError } from '../../lib/load-optional.ts';
+import { ManualTimers } from '../../lib/timers.ts';
 
 const roots: string[] = [];
 test.after.always(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));

@@ -4,12 +4,12 @@ import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { checkPiPrerequisites, createPiHardware, PiHardwareConfig, PiHardwareError, type PiDeps } from '../../hal/pi/index.ts';
 import { keyToken, mapKey } from '../../hal/keypad-map.ts';
-import type { OnoffModule } from '../../hal/pi/gpio.ts';
-import type { NfcPcscModule } from '../../hal/pi/acr122u-reader.ts';
-import { ManualTimers } from '../../hal/pi/timers.ts';
-import { GpioIndicators } from '../../hal/pi/gpio-indicators.ts';
-import { PiIndicators } from '../../hal/pi/pi-indicators.ts';
-import { ledBuzzerCommand, type ReaderSignal } from '../../hal/pi/acr122u-led.ts';
+import type { OnoffModule } from '../../hal/pi/gpio/gpio.ts';
+import type { NfcPcscModule } from '../../hal/pi/reader/acr122u-reader.ts';
+import { ManualTimers } from '../../lib/timers.ts';
+import { GpioIndicators } from '../../hal/pi/gpio/gpio-indicators.ts';
+import { PiIndicators } from '../../hal/pi/gpio/pi-indicators.ts';
+import { ledBuzzerCommand, type ReaderSignal } from '../../hal/pi/reader/acr122u-led.ts';
 import type { IndicatorState } from '../../hal/types.ts';
 import { createLogger } from '../../firmware/log.ts';
 

@@ -5,9 +5,9 @@
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { childNfcFactory, type PcscChildOptions } from '../../hal/pi/pcsc-proxy.ts';
-import type { NfcLike, NfcReaderLike } from '../../hal/pi/pcsc-session.ts';
-import { createLogger } from '../../hal/log.ts';
+import { childNfcFactory, type PcscChildOptions } from '../../hal/pi/reader/pcsc-proxy.ts';
+import type { NfcLike, NfcReaderLike } from '../../hal/pi/reader/pcsc-session.ts';
+import { createLogger } from '../../lib/log.ts';
 import { until } from '../helpers/until.ts';
 
 const FAKE = fileURLToPath(new URL('../helpers/fake-pcsc-child.ts', import.meta.url));

@@ -3,8 +3,8 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { healthTransition, initialHealth, readerStatus, type HealthEvent, type HealthState } from '../../hal/pi/reader-health.ts';
-import { usbDevicePresent } from '../../hal/pi/usb.ts';
+import { healthTransition, initialHealth, readerStatus, type HealthEvent, type HealthState } from '../../hal/pi/reader/reader-health.ts';
+import { usbDevicePresent } from '../../hal/pi/reader/usb.ts';
 
 const ctx = { timeoutsToHeal: 3, missingMs: 30_000 };
 const run = (events: HealthEvent[], s: HealthState = initialHealth()) => {

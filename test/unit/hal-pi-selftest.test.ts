@@ -1,6 +1,6 @@
 // The selftest over fake devices: what it drives, what it prints, when it passes.
 import test from 'ava';
-import { TypedEmitter } from '../../hal/emitter.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
 import type { CardReader, CardReaderEvents, Indicators, IndicatorState } from '../../hal/types.ts';
 import { runSelftest, type SelftestDeps } from '../../firmware/cli/selftest.ts';
 import { systemChecks, type SystemProbes } from '../../firmware/cli/selftest-system.ts';
@@ -137,7 +137,7 @@ test('the Pi set-up: journal storage, console level, hardware watchdog, boot tar
 });
 
 test('the display check fails when the photo cannot be shown (8 colours, no pixel path), and says why', async (t) => {
-  const { photoPathCheck } = await import('../../firmware/ui/photo-output.ts');
+  const { photoPathCheck } = await import('../../firmware/ui/photo/photo-output.ts');
   const { DisplayConfig } = await import('../../firmware/config/schema.ts');
   const cfg = DisplayConfig.parse({ framebuffer: { device: '/nonexistent/fb0', sysfs: '/nonexistent/sys' } });
   const none = { sixel: false, cell: null, colorRegisters: null };

@@ -1,6 +1,6 @@
 // The reader's pure tap machine: card / card.off and read results in, events and timers out.
 import test from 'ava';
-import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from '../../hal/pi/tap-machine.ts';
+import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from '../../hal/pi/reader/tap-machine.ts';
 
 const ctx = { removeDebounceMs: 300 };
 type Shown = string;

@@ -9,7 +9,7 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { LedgerSync } from '../../firmware/ledger/sync.ts';
 import type { LinkEvents } from '../../firmware/ledger/link.ts';
 import type { CardRecord, SaleMsg } from '../../contract/index.ts';
-import { TypedEmitter } from '../../hal/emitter.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { portraitPng, sha256Hex } from '../../sim/photos.ts';
 import { until } from '../helpers/until.ts';

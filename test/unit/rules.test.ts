@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkBasket } from '../../firmware/rules/authorise.ts';
+import { checkBasket } from '../../firmware/rules/basket.ts';
 import { decideOffline, type OfflineInput } from '../../firmware/rules/offline.ts';
 import type { CardRecord } from '../../contract/index.ts';
 

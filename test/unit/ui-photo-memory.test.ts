@@ -5,7 +5,7 @@
 // kernel's own high-water mark, not a sample). Its own file, so the process starts fresh.
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { PhotoCache, type PhotoState } from '../../firmware/ui/photo-cache.ts';
+import { PhotoCache, type PhotoState } from '../../firmware/ui/photo/photo-cache.ts';
 import { inflatingPng, twoHeaderPng, bombPng } from '../fixtures/ui/hostile.ts';
 import { facePng } from '../fixtures/ui/face.ts';
 import { portraitJpeg, portraitPng } from '../../sim/photos.ts';

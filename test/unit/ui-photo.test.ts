@@ -1,9 +1,9 @@
 import test from 'ava';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { fitSize, resample, xterm256, photoCellSize, drawPhoto, type Rgba } from '../../firmware/ui/photo.ts';
-import { PhotoCache, PhotoDecoder, type PhotoState } from '../../firmware/ui/photo-cache.ts';
-import { Canvas } from '../../firmware/ui/canvas.ts';
+import { fitSize, resample, xterm256, photoCellSize, drawPhoto, type Rgba } from '../../firmware/ui/photo/photo.ts';
+import { PhotoCache, PhotoDecoder, type PhotoState } from '../../firmware/ui/photo/photo-cache.ts';
+import { Canvas } from '../../firmware/ui/draw/canvas.ts';
 import { facePng } from '../fixtures/ui/face.ts';
 
 const solid = (w: number, h: number, rgb: [number, number, number], a = 255): Rgba => {
@@ -109,7 +109,7 @@ test('a photo the journal lacks, or cannot decode, is missing and looked up agai
 });
 
 test('the sixel palette is fitted to the photo: exact for few colours, at most 256 for many', async (t) => {
-  const { fitPalette } = await import('../../firmware/ui/palette.ts');
+  const { fitPalette } = await import('../../firmware/ui/photo/palette.ts');
   const img = solid(4, 1, [10, 20, 30]);
   img.data.set([200, 100, 0, 255], 4);
   img.data.set([0, 0, 255, 255], 8);

@@ -1,7 +1,7 @@
 // Pure transitions of the reader's health: (state, event, context) → (state, effects). USB timeouts
 // and a pcscd that lost the reader are the ACR122U's best-known trouble on a Pi; this decides when
 // to rebuild the PC/SC context, when to restart pcscd, and what the status bar says meanwhile.
-import type { ReaderStatus } from '../types.ts';
+import type { ReaderStatus } from '../../types.ts';
 
 export interface HealthState {
   /** PC/SC has the reader (the session's active one). */

@@ -10,10 +10,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Logger } from '../log.ts';
-import { PiHardwareError } from './load.ts';
+import type { Logger } from '../../../lib/log.ts';
+import { PiHardwareError } from '../../../lib/load-optional.ts';
 import { NOT_ACCESSIBLE, type LineOpener } from './gpio-line.ts';
-import { systemTimers, type Timers } from './timers.ts';
+import { systemTimers, type Timers } from '../../../lib/timers.ts';
 
 export interface ToolResult {
   code: number | null;

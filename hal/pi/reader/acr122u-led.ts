@@ -2,7 +2,7 @@
 // pseudo-APDU FF 00 40 P2 04 T1 T2 N L (ACR122U API §6.2). It is the fallback when the GPIO LEDs
 // and buzzer are missing. This module only builds the command; the reader driver sends it
 // (SCardControl escape without a card, transmit while one is connected) through ReaderSignal.
-import type { BuzzerPattern, IndicatorState, Led } from '../types.ts';
+import type { BuzzerPattern, IndicatorState, Led } from '../../types.ts';
 
 /**
  * What a reader offers to speak with its own LED and beeper. Acr122uReader implements it by

@@ -1,9 +1,9 @@
 // The three LEDs and the buzzer on GPIO pins. Buzzer patterns run on injected timers, so show()
 // returns at once and a test steps the clock.
-import type { BuzzerPattern, Indicators, IndicatorState } from '../types.ts';
-import type { Logger } from '../log.ts';
+import type { BuzzerPattern, Indicators, IndicatorState } from '../../types.ts';
+import type { Logger } from '../../../lib/log.ts';
 import type { OutputPin } from './gpio.ts';
-import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 export type IndicatorPins = Record<'green' | 'red' | 'yellow' | 'buzzer', OutputPin>;
 

@@ -4,8 +4,8 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../log.ts';
-import { loadOptional, PiHardwareError } from './load.ts';
+import type { Logger } from '../../../lib/log.ts';
+import { loadOptional, PiHardwareError } from '../../../lib/load-optional.ts';
 import { nativePart, NOT_ACCESSIBLE, type LineOpener } from './gpio-line.ts';
 
 /** What hal/pi uses of onoff's module. */

@@ -1,7 +1,7 @@
 // Pure transitions of one reader's taps: (state, event, context) → (state, effects). The driver
 // (acr122u-reader.ts) feeds it nfc-pcsc's card / card.off and the results of its UID reads, and
 // performs the effects; nothing here touches PC/SC, timers or the clock.
-import type { CardTap } from '../types.ts';
+import type { CardTap } from '../../types.ts';
 
 /** A read in flight is known by its number, so a late answer to an earlier read is told apart. */
 export type Tap =

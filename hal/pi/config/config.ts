@@ -1,7 +1,7 @@
 // The `pi` section of the terminal's config file: GPIO wiring, which reader, keypad overrides.
 // Defaults match the wiring table in docs/hardware.md.
 import { z } from 'zod';
-import { KeyName } from '../../contract/index.ts';
+import { KeyName } from '../../../contract/index.ts';
 
 const PinConfig = z.object({
   /** BCM GPIO number (the "GPIO17" name, not the header position). */

@@ -5,8 +5,8 @@
 // kept is keyed by SHA-256 until the next idle.
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import type { PhotoLookup } from '../../hal/types.ts';
-import type { Logger } from '../log.ts';
+import type { PhotoLookup } from '../../../hal/types.ts';
+import type { Logger } from '../../log.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
 import { checkImage, IMAGE_LIMITS, ImageRefused, type ImageHeader, type ImageLimits, type RefusalReason } from './image-header.ts';
 

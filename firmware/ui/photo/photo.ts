@@ -1,7 +1,7 @@
 // The child's photo in character cells: each cell is an upper half block '▀' whose foreground is
 // the upper pixel and background the lower one, in the xterm 256-colour palette. A cell is about
 // twice as tall as wide, so one cell = 1×2 square pixels and the aspect ratio is kept.
-import type { Canvas, Rect } from './canvas.ts';
+import type { Canvas, Rect } from '../draw/canvas.ts';
 
 /** Decoded pixels, 4 bytes (RGBA) a pixel, row by row. */
 export interface Rgba { width: number; height: number; data: Uint8Array }

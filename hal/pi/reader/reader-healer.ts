@@ -1,10 +1,10 @@
 // Performs the reader-health machine's effects (reader-health.ts): watches sysfs for the ACR122U,
 // times "on USB but missing from PC/SC", rebuilds the context, restarts pcscd, and says the status.
 import { execFile } from 'node:child_process';
-import type { Logger } from '../log.ts';
-import type { ReaderStatus } from '../types.ts';
+import type { Logger } from '../../../lib/log.ts';
+import type { ReaderStatus } from '../../types.ts';
 import { healthTransition, initialHealth, readerStatus, type HealthContext, type HealthEvent, type HealthState } from './reader-health.ts';
-import type { TimerHandle, Timers } from './timers.ts';
+import type { TimerHandle, Timers } from '../../../lib/timers.ts';
 import { usbDevicePresent } from './usb.ts';
 
 /**

@@ -2,12 +2,12 @@
 // character device ("gpiod"), or sysfs through onoff or rpi-gpio. "auto" takes sysfs where the
 // kernel still has it and the character device otherwise (Raspberry Pi OS Trixie). Every
 // library and tool is injectable, so tests run with fakes and without a Raspberry Pi.
-import type { Logger } from '../log.ts';
-import type { PinConfig } from './config.ts';
+import type { Logger } from '../../../lib/log.ts';
+import type { PinConfig } from '../config/config.ts';
 import type { LineOpener, RawLine } from './gpio-line.ts';
 import { gpiodOpener, type GpiodRunner } from './gpio-gpiod.ts';
 import { hasSysfsGpio, sysfsOpener, SYSFS_GPIO, type SysfsModules } from './gpio-sysfs.ts';
-import type { Timers } from './timers.ts';
+import type { Timers } from '../../../lib/timers.ts';
 
 export { resolveGpioBase, SYSFS_GPIO, type OnoffModule, type RpiGpioModule } from './gpio-sysfs.ts';
 

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../../lib/log.ts';
 import { FromChild, fromHex, toHex, type ReaderCall, type ToChild } from './pcsc-ipc.ts';
 import type { NfcFactory } from './pcsc-session.ts';
 

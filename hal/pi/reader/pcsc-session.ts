@@ -3,10 +3,10 @@
 // It knows nothing of cards beyond passing the active reader's card / card.off on.
 import { createConnection } from 'node:net';
 import type { Card, ConnectMode, NFC, Reader } from 'nfc-pcsc';
-import { TypedEmitter } from '../emitter.ts';
-import type { Logger } from '../log.ts';
-import { loadOptional, type NativePackage } from './load.ts';
-import type { TimerHandle, Timers } from './timers.ts';
+import { TypedEmitter } from '../../../lib/emitter.ts';
+import type { Logger } from '../../../lib/log.ts';
+import { loadOptional, type NativePackage } from '../../../lib/load-optional.ts';
+import type { TimerHandle, Timers } from '../../../lib/timers.ts';
 
 /**
  * What is used of nfc-pcsc's Reader; a fake implements just this, and so does the proxy of one in

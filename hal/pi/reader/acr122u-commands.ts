@@ -1,6 +1,6 @@
 // The APDUs the driver sends: PC/SC GET DATA for the UID, and the ACR122U's own pseudo-APDUs
 // (class FF, answered by the reader itself, not the card) for its beeper and LEDs.
-import { CARD_UID } from '../../contract/index.ts';
+import { CARD_UID } from '../../../contract/index.ts';
 
 /** PC/SC GET DATA: the UID of the card in the field, then SW 90 00. */
 export const GET_UID = Buffer.from([0xff, 0xca, 0x00, 0x00, 0x00]);

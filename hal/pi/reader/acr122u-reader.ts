@@ -4,17 +4,17 @@
 // effects: UID and SUN reads with a timeout, the debounce timer, events out, and the beeper setup.
 // nfc-pcsc is imported only when the first context is created; everything it touches is injected,
 // so tests drive fakes of its NFC and Reader objects on a manual clock.
-import { TypedEmitter } from '../emitter.ts';
-import type { CardReader, CardReaderEvents, CardTap, IndicatorState, ReaderStatus } from '../types.ts';
-import { createLogger, maskUid, type Logger } from '../log.ts';
-import { readSun } from '../ntag424/index.ts';
+import { TypedEmitter } from '../../../lib/emitter.ts';
+import type { CardReader, CardReaderEvents, CardTap, IndicatorState, ReaderStatus } from '../../types.ts';
+import { createLogger, maskUid, type Logger } from '../../../lib/log.ts';
+import { readSun } from '../../ntag424/index.ts';
 import { BEEPER_OFF, call, CARD_RESPONSE_MAX, checkReaderAnswer, GET_UID, mayCarrySun, parseUidResponse, sendEscape } from './acr122u-commands.ts';
 import { ledBuzzerCommand, type ReaderSignal } from './acr122u-led.ts';
 import { PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 import { childNfcFactory } from './pcsc-proxy.ts';
 import { ReaderHealer } from './reader-healer.ts';
 import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from './tap-machine.ts';
-import { systemTimers, type TimerHandle, type Timers } from './timers.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 export { BEEPER_OFF, parseUidResponse } from './acr122u-commands.ts';
 export {

@@ -2,7 +2,7 @@
 // histogram (the sixel package's own quantiser takes ~10× longer on a Pi-sized photo), each box's
 // colour the mean of its pixels, each pixel the index of its box. Sixel terminals hold 256 colour registers.
 import type { Rgba } from './photo.ts';
-import { must } from '../../lib/must.ts';
+import { must } from '../../../lib/must.ts';
 
 interface ColourBox { bins: number[]; count: number }
 

@@ -5,11 +5,11 @@ import { FINALIZER, introducer, toRGBA8888 } from 'sixel';
 // Indexed encoding (our palette, our indices) is exported by the module, not the package index.
 import { sixelEncodeIndexed } from 'sixel/lib/SixelEncoder.js';
 import { fitPalette } from './palette.ts';
-import { Framebuffer, type FramebufferPaths } from '../../hal/pi/framebuffer.ts';
-import type { DisplayConfig } from '../config/schema.ts';
-import type { Rect } from './canvas.ts';
+import { Framebuffer, type FramebufferPaths } from '../../../hal/pi/framebuffer.ts';
+import type { DisplayConfig } from '../../config/schema.ts';
+import type { Rect } from '../draw/canvas.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
-import type { TerminalAbilities } from './terminal-probe.ts';
+import type { TerminalAbilities } from '../draw/terminal-probe.ts';
 
 export interface CellSize { w: number; h: number }
 /** Where the photo goes, in cells (the photo box less its margin). */

@@ -3,7 +3,7 @@
 // handler succeeded, so a message the ledger did not book is delivered again.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../firmware/log.ts';
-import { noDelay } from '../../hal/mqtt-socket.ts';
+import { noDelay } from '../../lib/mqtt-socket.ts';
 
 interface Pending { topic: string; payload: Buffer | string; retain: boolean; settle: () => void }
 

@@ -1,7 +1,7 @@
 // One card held on a PC/SC reader for a technician's job (e.g. `klubkort card personalise`): waits
 // for a reader and a card with nfc-pcsc's automatic UID read off, and hands over a `transmit` for
 // the card's APDUs. Not for the daemon (acr122u-reader.ts owns the reader there).
-import type { Transmit } from '../ntag424/index.ts';
+import type { Transmit } from '../../ntag424/index.ts';
 import { CARD_RESPONSE_MAX } from './acr122u-commands.ts';
 import { closeQuietly, nfcFactory, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 

@@ -2,10 +2,10 @@
 // GPIO chip, no driver, no permission), the card reader's own LED and beeper. Missing LEDs must
 // never stop a sale: start() does not throw, it records the fault for the status bar, `klubkort
 // status` and the selftest.
-import type { IndicatorFault, Indicators, IndicatorState } from '../types.ts';
-import type { Logger } from '../log.ts';
+import type { IndicatorFault, Indicators, IndicatorState } from '../../types.ts';
+import type { Logger } from '../../../lib/log.ts';
 import type { GpioIndicators } from './gpio-indicators.ts';
-import type { ReaderSignal } from './acr122u-led.ts';
+import type { ReaderSignal } from '../reader/acr122u-led.ts';
 
 export class PiIndicators implements Indicators {
   #fault: IndicatorFault | null = null;
