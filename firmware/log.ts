@@ -1,4 +1,4 @@
-// The daemon's logs: the logger and UID mask of hal/log.ts, plus URL redaction and the log file.
+// The daemon's logs: the logger and UID mask of lib/log.ts, plus URL redaction and the log file.
 import { createWriteStream, renameSync, statSync } from 'node:fs';
 
 export { createLogger, maskUid, type Logger } from '../lib/log.ts';

@@ -1,5 +1,5 @@
 // A hung PC/SC stack never takes the terminal with it: the reader driver's PC/SC side runs in a
-// child process (hal/pi/pcsc-proxy.ts). Real pcscd + vsmartcard-vpcd as in pi-reader.test.ts.
+// child process (hal/pi/reader/pcsc-proxy.ts). Real pcscd + vsmartcard-vpcd as in pi-reader.test.ts.
 // In the daemon's own process, a pcscd stopped mid-transmit held libuv's threadpool (every call
 // into the reader waits there, the LED commands of each screen too), and with it the journal: the
 // terminal stopped answering until pcscd came back; closing a context froze its event loop.

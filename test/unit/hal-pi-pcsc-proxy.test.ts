@@ -1,4 +1,4 @@
-// The daemon's side of the PC/SC child process (hal/pi/pcsc-proxy.ts) against stand-in children
+// The daemon's side of the PC/SC child process (hal/pi/reader/pcsc-proxy.ts) against stand-in children
 // (helpers/fake-pcsc-child.ts): malformed messages change nothing, a frozen child is killed and
 // ends its readers and context, an unanswered call is rejected, closing the context ends the child.
 // The real child on the real PC/SC stack: system/pi-reader-hang.test.ts, system/reader-pcscd.test.ts.

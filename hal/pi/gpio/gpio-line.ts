@@ -1,4 +1,4 @@
-// What every GPIO driver gives hal/pi/gpio.ts: one output line, driven at its physical level.
+// What every GPIO driver gives hal/pi/gpio/gpio.ts: one output line, driven at its physical level.
 // Polarity (activeLow) is applied above this, once for all drivers.
 
 export interface RawLine {
