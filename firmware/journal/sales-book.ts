@@ -278,26 +278,6 @@ export class SalesBook {
   }
 
   /**
-   * Money of `uid`'s sales that the ledger's record does not show yet: approved and unanswered,
-   * or answered with a card version above the record's.
-   */
-  async unbooked(uid: string, recordVersion: number): Promise<number> {
-    const r = await this.db.read((q) => q.get<{ s: number }>(
-      `SELECT ${UNBOOKED_SQL('e.card', '?', '?')} AS s FROM (SELECT ${EXPOSURE_SQL('?')}) e`, [uid, recordVersion, uid]));
-    return r?.s ?? 0;
-  }
-
-  /**
-   * Offline-approved sales not yet answered: for one card, and for the whole terminal. Found
-   * through the outbox (an unanswered sale is there until its answer is stored): scanning months
-   * of answered sales for them took milliseconds on every offline sale.
-   */
-  async offlineExposure(uid: string): Promise<{ card: number; terminal: number }> {
-    const r = await this.db.read((q) => q.get<{ card: number; terminal: number }>(`SELECT ${EXPOSURE_SQL('?')}`, [uid]));
-    return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
-  }
-
-  /**
    * 1.1: the highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
    * (an offline fallback of a sale keeps its own counter); null when none is kept.
    */
@@ -335,7 +315,7 @@ export class SalesBook {
   }
 
   /** 1.1: one cashier's approved sales, voids and their total since `mark` (the sign-in). */
-  async cashierReport(cashierId: string, mark: { sale: number; void: number }): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
+  async cashierReport(cashierId: string, mark: RowMark): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
     return this.db.read(async (q) => {
       const s = must(await q.get<{ n: number; t: number | null }>(
         "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]), 'count(*) row');

@@ -9,7 +9,7 @@ import { checkGpio, openOutputPins, resolveGpioBase, type OnoffModule, type RpiG
 import { GpioIndicators, switchOffOnExit } from '../../hal/pi/gpio/gpio-indicators.ts';
 import { PiHardwareConfig } from '../../hal/pi/config/config.ts';
 import { PiHardwareError } from '../../lib/load-optional.ts';
-import { ManualTimers } from '../../lib/timers.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
 
 const roots: string[] = [];
 test.after.always(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));

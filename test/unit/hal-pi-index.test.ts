@@ -6,7 +6,7 @@ import { checkPiPrerequisites, createPiHardware, PiHardwareConfig, PiHardwareErr
 import { keyToken, mapKey } from '../../hal/keypad-map.ts';
 import type { OnoffModule } from '../../hal/pi/gpio/gpio.ts';
 import type { NfcPcscModule } from '../../hal/pi/reader/acr122u-reader.ts';
-import { ManualTimers } from '../../lib/timers.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
 import { GpioIndicators } from '../../hal/pi/gpio/gpio-indicators.ts';
 import { PiIndicators } from '../../hal/pi/gpio/pi-indicators.ts';
 import { ledBuzzerCommand, type ReaderSignal } from '../../hal/pi/reader/acr122u-led.ts';

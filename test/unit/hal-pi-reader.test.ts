@@ -4,7 +4,7 @@ import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { Acr122uReader, parseUidResponse, type Acr122uReaderOptions } from '../../hal/pi/reader/acr122u-reader.ts';
-import { ManualTimers } from '../../lib/timers.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { Ntag424Card, NTAG424_ATR } from '../../hal/ntag424/index.ts';
 import { genuineSun, issuedChip } from '../helpers/sun-chip.ts';

@@ -7,6 +7,7 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { checkPhoto } from '../../firmware/journal/card-cache.ts';
 import { migrate, migrations } from '../../firmware/journal/migrations.ts';
 import { Db } from '../../firmware/journal/db.ts';
+import { unbooked } from '../helpers/unbooked.ts';
 import type { CardRecord, ResultMsg, SaleMsg } from '../../contract/index.ts';
 
 async function open(t: import('ava').ExecutionContext) {
@@ -50,8 +51,8 @@ test('a journal from before migration 3 keeps its queue, in order, and sells on 
   t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
   t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId]);
   // Unanswered (0 and 2) through the outbox, answered above the record's version (1) through the index.
-  t.is(await j.sales.unbooked('04A1B2C3', 8), 3 * 800);
-  t.is(await j.sales.unbooked('04A1B2C3', 9), 2 * 800);
+  t.is(await unbooked(j, '04A1B2C3', 8), 3 * 800);
+  t.is(await unbooked(j, '04A1B2C3', 9), 2 * 800);
   const next = sale({ offline: true });
   t.true(await j.sales.approveOffline(next));
   t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId, next.txId], 'a new sale queues last');
@@ -108,8 +109,8 @@ test('a result settles its outbox entry once; a late online answer after the off
   t.is(await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 4, offline: true }), 'no_entry');
   t.is(await j.sales.queueLength(), 0);
   // booked at version 4, record still at 3: the money is not available
-  t.is(await j.sales.unbooked('04A1B2C3', 3), 800);
-  t.is(await j.sales.unbooked('04A1B2C3', 4), 0);
+  t.is(await unbooked(j, '04A1B2C3', 3), 800);
+  t.is(await unbooked(j, '04A1B2C3', 4), 0);
 });
 
 test('when the answer was stored first, the offline switch does not happen', async (t) => {
