@@ -34,6 +34,13 @@ export interface TerminalDeps {
   update?: () => UpdateReport | null;
 }
 
+/** Draws the screen on a change of what its status bar shows, once the controller that draws it exists. */
+class Redraw {
+  #controller: SaleController | null = null;
+  bind(controller: SaleController): void { this.#controller = controller; }
+  readonly now = (): void => this.#controller?.render();
+}
+
 /** How often the cashier's idle time is checked. */
 const IDLE_CHECK_MS = 5_000;
 
@@ -72,35 +79,41 @@ export class Terminal {
     const { config, log, hardware } = d;
     const clock = d.clock ?? systemClock();
     const now = () => clock.now();
+    // Built in the order they need each other; only the screen comes last, as it shows them all:
+    // the parts before it report a change of the status bar to `redraw`, bound to it once it exists.
+    const redraw = new Redraw();
     this.journal = journal;
     this.link = new LedgerLink(config, log.child({ part: 'link' }));
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
+    const restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
+    this.restoreCheck = restoreCheck;
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
-      () => this.restoreCheck.decided);
-    this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, () => this.controller.render());
-    this.silence = new LedgerSilence(this.link, this.sync, clock, () => this.controller.render());
+      () => restoreCheck.decided);
+    const businessDay = new BusinessDay(journal, clock, config.timeZone);
+    this.businessDay = businessDay;
+    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => businessDay.clamp(left));
+    this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, redraw.now);
+    this.silence = new LedgerSilence(this.link, this.sync, clock, redraw.now);
+    const sync = this.sync;
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
-      onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
-    }, () => this.controller.render());
-    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked,
+      onChange: (fn) => { sync.on('configChanged', fn); return () => sync.off('configChanged', fn); },
+    }, redraw.now);
+    this.status = new StatusPublisher(this.link, this.sync, journal, now, redraw.now, () => restoreCheck.checked,
       { club: config.clubId, reader: () => hardware.reader.status, update: d.update });
-    this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
-    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
-    this.businessDay = new BusinessDay(journal, clock, config.timeZone);
-    // In memory only: a restart signs the cashier out (1.1).
+    // In memory only: a restart signs the cashier out.
     this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
+    const { offlineClock, silence, session } = this;
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
-      online: () => this.offlineClock.online,
-      offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
-      noAnswer: () => this.silence.timedOut(),
+      online: () => offlineClock.online,
+      offlineForSeconds: () => offlineClock.offlineForSeconds(),
+      noAnswer: () => silence.timedOut(),
       limits: () => this.limits(),
       now,
-      today: () => this.businessDay.today(),
-      catalog: () => this.controller.catalog,
-      cashierId: () => this.session.cashier?.staffId ?? null,
+      today: () => businessDay.today(),
+      cashierId: () => session.cashier?.staffId ?? null,
       log: log.child({ part: 'sale' }),
     });
     this.controller = new SaleController({
@@ -109,12 +122,13 @@ export class Terminal {
       maxPurchase: () => this.limits().maxPurchase,
       resultScreenMs: config.sale.resultScreenMs,
       forward: () => this.#kick(true),
-      businessDay: () => this.businessDay.today(),
-      session: this.session,
+      businessDay: () => businessDay.today(),
+      session,
       requireCashier: () => this.limits().requireCashier,
       lowBalance: config.sale.lowBalanceWarning,
       log: log.child({ part: 'sale' }),
     });
+    redraw.bind(this.controller);
   }
 
   static async start(d: TerminalDeps): Promise<Terminal> {

@@ -46,7 +46,7 @@ export async function setup(t: ExecutionContext, card: CardRecord | null, over: 
     forward: () => { s.forwards++; }, online: () => false, offlineForSeconds: () => 10,
     noAnswer: () => { s.noAnswers++; }, limits: () => LIMITS, now: () => new Date('2026-11-24T10:00:00.000Z'),
     today: async () => ({ date: '2026-11-24', names: ['2026-11-24'], mark: { sale: 0, void: 0 } }),
-    catalog: () => CATALOG, cashierId: () => null, log: pino({ level: 'silent' }), ...(typeof over === 'function' ? over(s) : over),
+    cashierId: () => null, log: pino({ level: 'silent' }), ...(typeof over === 'function' ? over(s) : over),
   });
   return s;
 }
