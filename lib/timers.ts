@@ -8,7 +8,19 @@ export interface Timers {
   clearTimeout(handle: TimerHandle): void;
 }
 
-export const systemTimers: Timers = {
+/** Repeating timers; `unref`: one that alone does not keep the process alive. */
+export interface Intervals {
+  setInterval(fn: () => void, ms: number, unref?: boolean): TimerHandle;
+  clearInterval(handle: TimerHandle): void;
+}
+
+export const systemTimers: Timers & Intervals = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  setInterval: (fn, ms, unref = false) => {
+    const t = setInterval(fn, ms);
+    if (unref) t.unref();
+    return t;
+  },
+  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
 };

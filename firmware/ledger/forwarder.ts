@@ -9,6 +9,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
 import { Wakeable } from '../../lib/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
+import { type Intervals, systemTimers, type TimerHandle } from '../../lib/timers.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
 const WINDOW = 200;
@@ -33,20 +34,20 @@ export class Forwarder {
   readonly #room = new Wakeable();
   #running: Promise<void> | null = null;
   #again = false;
-  #timer: NodeJS.Timeout;
+  #timer: TimerHandle;
 
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
     private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now(),
     /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
-    private readonly pace: { ahead: number; waitMs: number } = PACE) {
+    private readonly pace: { ahead: number; waitMs: number } = PACE,
+    private readonly timers: Intervals = systemTimers) {
     link.on('connected', () => { this.#sent.clear(); this.#unanswered.clear(); void this.forward(); });
     link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room.wake(); });
-    this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
-    this.#timer.unref();
+    this.#timer = timers.setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2), true);
   }
 
-  stop(): void { clearInterval(this.#timer); }
+  stop(): void { this.timers.clearInterval(this.#timer); }
 
   /**
    * Sends what is not sent on this connection or is overdue; `force` sends everything again.

@@ -21,6 +21,7 @@ import { isSunCard, offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../
 import type { Limits } from '../rules/effective-limits.ts';
 import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
 
@@ -61,6 +62,8 @@ export interface AuthoriserDeps {
   today: () => Promise<BusinessDayView>;
   cashierId: () => string | null;
   log: Logger;
+  /** The wait for the ledger's answer (default: the system's). */
+  timers?: Timers;
 }
 
 export class Authoriser {
@@ -251,14 +254,15 @@ export class Authoriser {
   }
 
   #waitFor(txId: string, ms: number): Promise<Settled | null> {
+    const timers = this.d.timers ?? systemTimers;
     return new Promise((resolve) => {
       const onSettled = (s: Settled) => {
         if (s.txId !== txId) return;
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         this.d.sync.off('settled', onSettled);
         resolve(s);
       };
-      const timer = setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
+      const timer = timers.setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
       this.d.sync.on('settled', onSettled);
     });
   }

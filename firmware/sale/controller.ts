@@ -14,6 +14,7 @@ import { voidView } from './void-view.ts';
 import { readSaleNames } from '../journal/sale-names.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
 import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../lib/timers.ts';
 
 export interface ControllerDeps {
   hw: Hardware;
@@ -31,16 +32,21 @@ export interface ControllerDeps {
   requireCashier: () => boolean;
   lowBalance: number;
   log: Logger;
+  /** The result screen's time (default: the system's timers). */
+  timers?: Timers;
 }
 
 export class SaleController {
   #state: SaleState = initialState();
   #catalog: readonly CatalogItem[] = [];
   #reader: ReaderStatus = 'unplugged';
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
+  readonly #timers: Timers;
   #last: ScreenModel | null = null;
 
-  constructor(private readonly d: ControllerDeps) {}
+  constructor(private readonly d: ControllerDeps) {
+    this.#timers = d.timers ?? systemTimers;
+  }
 
   get state(): SaleState { return this.#state; }
   get screen(): ScreenModel | null { return this.#last; }
@@ -106,7 +112,7 @@ export class SaleController {
     const { state, effects } = transition(prev, ev, ctx);
     // A fact of the device, read by the next transitions and the screen.
     if (ev.type === 'reader') this.#reader = ev.status;
-    if (state !== prev && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    if (state !== prev && this.#timer) { this.#timers.clearTimeout(this.#timer); this.#timer = null; }
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
     if (state !== prev) this.#seen(prev);
@@ -128,7 +134,7 @@ export class SaleController {
 
   /** Stopped on purpose (not a power cut): the result on the screen has been seen. */
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.#timers.clearTimeout(this.#timer);
     this.#seen(this.#state);
   }
 
@@ -171,7 +177,7 @@ export class SaleController {
     switch (e.type) {
       case 'indicate': return this.d.hw.indicators.show({ led: e.led, buzzer: e.buzzer });
       case 'resetAfter':
-        this.#timer = setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
+        this.#timer = this.#timers.setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
         return;
       case 'forward': return this.d.forward();
       case 'setCashier':

@@ -10,6 +10,7 @@ import type { BusinessDayView, RowMark } from '../journal/types.ts';
 import { localDay, localMidnight } from '../rules/local-day.ts';
 import { parsePayload } from '../../contract/index.ts';
 import { must } from '../../lib/must.ts';
+import type { TimerHandle } from '../../lib/timers.ts';
 
 const KEY = 'business_day';
 /** How often the day is checked: a new day begins within this of local midnight. */
@@ -32,7 +33,7 @@ export class BusinessDay {
   #day: BusinessDayView | null = null;
   /** Monotonic time when the day was last seen to be the current one. */
   #seenMono = 0;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #checking: Promise<BusinessDayView> | null = null;
 
   constructor(private readonly journal: Journal, private readonly clock: Clock, private readonly timeZone: string) {}
@@ -63,7 +64,7 @@ export class BusinessDay {
     this.#every();
   }
 
-  stop(): void { if (this.#timer) clearInterval(this.#timer); }
+  stop(): void { if (this.#timer) this.clock.timers.clearInterval(this.#timer); }
 
   /** After a purge: the mark never lies above the newest rows left (new rows would land below it). */
   clamp(left: RowMark): void {
@@ -81,8 +82,7 @@ export class BusinessDay {
 
   #every(): void {
     this.#seenMono = this.clock.mono();
-    this.#timer = setInterval(() => void this.today().catch(() => undefined), CHECK_MS);
-    this.#timer.unref();
+    this.#timer = this.clock.timers.setInterval(() => void this.today().catch(() => undefined), CHECK_MS, true);
   }
 
   async #check(): Promise<BusinessDayView> {

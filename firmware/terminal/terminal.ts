@@ -23,6 +23,7 @@ import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
 import { RestoreCheck } from './restore-check.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import type { Intervals, TimerHandle, Timers } from '../../lib/timers.ts';
 
 export interface TerminalDeps {
   config: TerminalConfig;
@@ -73,12 +74,15 @@ export class Terminal {
   readonly businessDay: BusinessDay;
   readonly restoreCheck: RestoreCheck;
   readonly session: CashierSession;
-  #idleTimer: NodeJS.Timeout | null = null;
+  #idleTimer: TimerHandle | null = null;
+  readonly #timers: Timers & Intervals;
 
   private constructor(private readonly d: TerminalDeps, journal: Journal) {
     const { config, log, hardware } = d;
     const clock = d.clock ?? systemClock();
     const now = () => clock.now();
+    const timers = clock.timers;
+    this.#timers = timers;
     // Built in the order they need each other; only the screen comes last, as it shows them all:
     // the parts before it report a change of the status bar to `redraw`, bound to it once it exists.
     const redraw = new Redraw();
@@ -88,10 +92,10 @@ export class Terminal {
     const restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.restoreCheck = restoreCheck;
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
-      () => restoreCheck.decided);
+      () => restoreCheck.decided, undefined, timers);
     const businessDay = new BusinessDay(journal, clock, config.timeZone);
     this.businessDay = businessDay;
-    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => businessDay.clamp(left));
+    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => businessDay.clamp(left), timers);
     this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, redraw.now);
     this.silence = new LedgerSilence(this.link, this.sync, clock, redraw.now);
     const sync = this.sync;
@@ -100,7 +104,7 @@ export class Terminal {
       onChange: (fn) => { sync.on('configChanged', fn); return () => sync.off('configChanged', fn); },
     }, redraw.now);
     this.status = new StatusPublisher(this.link, this.sync, journal, now, redraw.now, () => restoreCheck.checked,
-      { club: config.clubId, reader: () => hardware.reader.status, update: d.update });
+      { club: config.clubId, reader: () => hardware.reader.status, update: d.update }, timers);
     // In memory only: a restart signs the cashier out.
     this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
     const { offlineClock, silence, session } = this;
@@ -115,6 +119,7 @@ export class Terminal {
       today: () => businessDay.today(),
       cashierId: () => session.cashier?.staffId ?? null,
       log: log.child({ part: 'sale' }),
+      timers,
     });
     this.controller = new SaleController({
       hw: hardware, journal, authoriser,
@@ -127,6 +132,7 @@ export class Terminal {
       requireCashier: () => this.limits().requireCashier,
       lowBalance: config.sale.lowBalanceWarning,
       log: log.child({ part: 'sale' }),
+      timers,
     });
     redraw.bind(this.controller);
   }
@@ -159,7 +165,7 @@ export class Terminal {
     this.retention.stop();
     this.businessDay.stop();
     this.restoreCheck.stop();
-    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    if (this.#idleTimer) this.#timers.clearInterval(this.#idleTimer);
     this.status.stop();
     this.effectiveLimits.stop();
     this.controller.stop();
@@ -204,7 +210,7 @@ export class Terminal {
     controller.setReaderStatus(hardware.reader.status);
     controller.render();
     this.link.start();
-    this.#idleTimer = setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
+    this.#idleTimer = this.#timers.setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
     this.sync.on('staffChanged', (uid) => void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')));
     log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');
   }

@@ -22,6 +22,7 @@ import { SimClient } from '../helpers/sim-client.ts';
 import { logSink } from '../helpers/log-sink.ts';
 import { until } from '../helpers/until.ts';
 import { sellDirect } from '../helpers/cashier.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 /** Freja Nielsen: 150 kr, no parents' rules; item 1 (Juice) is 8 kr. */
 const FREJA = '04A23B5C7D2E80';
@@ -33,7 +34,7 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
   let ledger: LedgerProcess = await ledgerAt(1);
   // Wall time: 13:05:30 UTC, 14:05 in the club's zone (Copenhagen, winter). It moves only when the test moves it.
   let wall = Date.parse('2026-11-24T13:05:30.000Z');
-  const clock: Clock = { now: () => new Date(wall), mono: () => performance.now(), boot: () => null, wallTrusted: () => true };
+  const clock: Clock = { now: () => new Date(wall), mono: () => performance.now(), boot: () => null, wallTrusted: () => true, timers: systemTimers };
   const config = parseConfig({
     terminalId: 'kasse-1', clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dir, 'kasse-1'), hardware: 'sim', headless: true,
     lang: 'en', logLevel: 'debug', sale: { replyTimeoutMs: 1500, resultScreenMs: 60000 },
