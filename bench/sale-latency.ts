@@ -157,7 +157,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     await linkBroker.close();
     await sim.waitScreen('idle', (m) => !m.online);
 
-    // 1.1: the same offline sale for a child under parents' rules (a daily limit with spending
+    // The same offline sale for a child under parents' rules (a daily limit with spending
     // already today, a blocked category, a note), in turn with the plain one: the tap reads today's
     // spending, and the tap and the approval check both rules. Given as the ledger would send it
     // (money and a limit that never refuse).

@@ -25,7 +25,7 @@ const texts = {
   tooManyOfItem: { da: 'Ikke flere af denne vare i ét køb (højst 1000)', en: 'No more of this item in one sale (at most 1000)' },
   forwarding: { da: 'Sender køen til hovedbogen…', en: 'Forwarding the queue to the ledger…' },
   readError: { da: 'Kortet blev ikke læst — prøv igen', en: 'The card was not read — try again' },
-  // 1.1: cashiers, parents' rules, low balance
+  // Cashiers, parents' rules, low balance
   signedIn: { da: 'Kasserer logget ind', en: 'Cashier signed in' },
   signedOut: { da: 'Kasserer logget ud', en: 'Cashier signed out' },
   leadSignedIn: { da: 'Leder logget ind', en: 'Lead signed in' },

@@ -1,5 +1,5 @@
 // The simulator's demo club: a youth club café and seven children covering the cases a cashier meets
-// (plenty of money, a little, almost none, none, a blocked card, a card without a photo; 1.1: a
+// (plenty of money, a little, almost none, none, a blocked card, a card without a photo; a
 // daily limit, a blocked category with a parent's note), and two staff cards (a cashier, a lead).
 import type { Catalog } from '../contract/index.ts';
 import type { CardSeed, ClubSeed, StaffSeed } from './reference-ledger/types.ts';

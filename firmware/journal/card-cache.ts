@@ -86,7 +86,7 @@ export class CardCache {
   async #putChunk(q: Queryable, records: readonly CardRecord[]): Promise<boolean[]> {
     const row = `(${CARD_COLUMNS.map(() => '?').join(',')})`;
     const stored = await q.all<{ uid: string }>(
-      // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept (1.1).
+      // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept.
       `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) SELECT * FROM (VALUES ${records.map(() => row).join(',')}) v
        WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE v.${V_UPDATED_AT} < r.updated_at
          AND NOT EXISTS (SELECT 1 FROM roster_members m WHERE m.list = 'cards' AND m.uid = v.${V_UID}))
@@ -111,7 +111,7 @@ export class CardCache {
     return this.db.tx((q) => eraseCard(q, uid));
   }
 
-  // --- 1.1: staff cards and the roster ---
+  // --- Staff cards and the roster ---
 
   async staff(uid: string): Promise<StaffRecord | null> {
     const r = await this.db.read((q) => q.get<StaffRow>('SELECT * FROM staff WHERE uid = ?', [uid]));

@@ -197,7 +197,7 @@ export class SalesBook {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;
           sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
-          // 1.1: a counter the ledger declined with card_auth was not the card's own read (a forged
+          // A counter the ledger declined with card_auth was not the card's own read (a forged
           // tap): kept, it would refuse the genuine card's next reads offline.
           if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
           return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
@@ -278,7 +278,7 @@ export class SalesBook {
   }
 
   /**
-   * 1.1: the highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
+   * The highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
    * (an offline fallback of a sale keeps its own counter); null when none is kept.
    */
   async highestSunCounter(uid: string, exceptTxId: string): Promise<number | null> {
@@ -314,7 +314,7 @@ export class SalesBook {
     return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
 
-  /** 1.1: one cashier's approved sales, voids and their total since `mark` (the sign-in). */
+  /** One cashier's approved sales, voids and their total since `mark` (the sign-in). */
   async cashierReport(cashierId: string, mark: RowMark): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
     return this.db.read(async (q) => {
       const s = must(await q.get<{ n: number; t: number | null }>(

@@ -24,9 +24,9 @@ export type LinkEvents = {
   /** Photo bytes as received (checked by the sync), or null: delete. */
   photo: [sha: string, bytes: Buffer | null];
   catalog: [catalog: Catalog];
-  /** 1.1: a staff card, or null: removed. */
+  /** A staff card, or null: removed. */
   staff: [uid: string, record: StaffRecord | null];
-  /** 1.1: the roster of every card and staff card the ledger keeps. */
+  /** The roster of every card and staff card the ledger keeps. */
   roster: [roster: Roster];
   config: [config: TerminalConfigMsg | null];
   /**

@@ -18,7 +18,7 @@ import type { CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfi
 
 export type SyncEvents = {
   cardChanged: [uid: string];
-  /** 1.1: a staff card was added, changed or erased. */
+  /** A staff card was added, changed or erased. */
   staffChanged: [uid: string];
   catalogChanged: [];
   configChanged: [config: TerminalConfigMsg | null];

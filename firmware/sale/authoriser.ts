@@ -28,7 +28,7 @@ export interface Decided { result: ScreenResult; card: CardView | null; offline:
 /** A well-formed UID for a refusal of a card the terminal does not hold (see recordRefusal). */
 const NO_CARD = '00000000';
 
-/** `spentToday`: today's spending (1.1), counted only for a card with a daily limit. */
+/** `spentToday`: today's spending, counted only for a card with a daily limit. */
 const toView = (m: CardMoney, spentToday = 0): CardView => ({
   uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked),
   ...(m.record.rules ? { rules: m.record.rules, note: displayNote(m.record.rules.note) } : {}),
@@ -36,7 +36,7 @@ const toView = (m: CardMoney, spentToday = 0): CardView => ({
 });
 
 /**
- * 1.1: today's spending = the record's `spent.total` for the business day, + this card's sales of
+ * Today's spending = the record's `spent.total` for the business day, + this card's sales of
  * the business day this terminal approved that are not in the record yet (0 for a card without a
  * daily limit).
  */
@@ -81,7 +81,7 @@ export class Authoriser {
     return m && { card: toView(m, spentToday(m, today)), record: m.record };
   }
 
-  /** The card's money in one read, with the business day's unbooked part (1.1). */
+  /** The card's money in one read, with the business day's unbooked part. */
   async #money(uid: string): Promise<{ m: CardMoney | null; today: BusinessDayView }> {
     const today = await this.d.today();
     return { m: await this.d.journal.cardMoney(uid, today.mark.sale), today };
@@ -96,13 +96,13 @@ export class Authoriser {
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
     const { m: money, today } = await this.#money(card.uid);
     if (!money) return this.#refuse(msg, 'unknown_card', null);
-    // 1.1: the record may have become a `sun` card's since the tap.
+    // The record may have become a `sun` card's since the tap.
     if (tapAuthProblem(money.record, card.sun ?? null)) return this.#refuse(msg, 'card_auth', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
     // A catalog that arrived since the cashier's Enter: the basket is not the one shown at its prices,
     // and the rules below cannot judge the categories of items that are gone.
     if (!basketMatchesCatalog(lines, catalog)) return this.#refuse(msg, 'invalid', card);
-    // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
+    // The parents' rules again, on the record as it is now (they may have changed since the tap).
     const refusal = checkParentRules(money.record.rules, withCategories(lines, catalog), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
     // The money again, as it is now (a sale at another terminal may have been booked since the tap):

@@ -27,7 +27,7 @@ export interface ControllerDeps {
   forward: () => void;
   /** The day the report and the last sale belong to. */
   businessDay: () => Promise<BusinessDayView>;
-  /** 1.1: who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
+  /** Who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
   session: CashierSession;
   requireCashier: () => boolean;
   lowBalance: number;
@@ -70,7 +70,7 @@ export class SaleController {
     this.dispatch({ type: 'tap', lookup: await this.#lookup(tap.uid, tap.sun) });
   }
 
-  /** 1.1: the cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
+  /** The cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
   checkIdle(): void {
     if (!this.d.session.expireIfIdle()) return;
     this.d.log.info('cashier signed out after being idle');
@@ -89,7 +89,7 @@ export class SaleController {
     };
   }
 
-  /** 1.1: the ledger changed or removed a staff card: the signed-in cashier follows (removed: signed out). */
+  /** The ledger changed or removed a staff card: the signed-in cashier follows (removed: signed out). */
   async onStaffChanged(uid: string): Promise<void> {
     const rec = await this.d.journal.cards.staff(uid);
     const cashier = rec && { staffId: rec.staffId, name: rec.name, role: rec.role, cardUid: uid };
@@ -161,12 +161,12 @@ export class SaleController {
   }
 
   async #lookup(uid: string, sun: SunRead | null): Promise<TapLookup> {
-    // 1.1: a staff card never pays (a UID is never both).
+    // A staff card never pays (a UID is never both).
     const staff = await this.d.journal.cards.staff(uid);
     if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role, cardUid: uid }, card: null };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
-    // 1.1: a `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
+    // A `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
     if (tapAuthProblem(found.record, sun)) return { ok: false, reason: 'card_auth', card: null };
     const card = { ...found.card, sun };
     return found.record.status === 'active' ? { ok: true, card } : { ok: false, reason: 'blocked', card };

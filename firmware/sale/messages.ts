@@ -7,7 +7,7 @@ import { basketTotal } from '../rules/basket.ts';
 export interface Origin { terminalId: string; clubId: string }
 
 /** An online sale of `lines` to `cardUid` (the offline form differs only in `offline`). */
-/** `cashierId` (1.1): the signed-in cashier's staffId, or null. */
+/** `cashierId`: the signed-in cashier's staffId, or null. */
 export const saleMessage = (o: Origin, cardUid: string, lines: readonly BasketLine[], at: Date, cashierId: string | null): SaleMsg => ({
   type: 'sale', txId: randomUUID(), terminalId: o.terminalId, clubId: o.clubId, cardUid,
   items: lines.map((l) => ({ ...l })), total: basketTotal(lines), createdAt: at.toISOString(), offline: false, cashierId,

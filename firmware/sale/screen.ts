@@ -20,10 +20,10 @@ export interface TerminalStatus {
   indicators: ScreenView['indicators'];
 }
 
-/** 1.1: the parent's note goes with the card (already stripped of control characters). */
+/** The parent's note goes with the card (already stripped of control characters). */
 const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo, note: c.note ?? null } : null);
 
-/** 1.1: on confirm, how much is left today after this basket; on a refusal by the rules, which item or how much is left. */
+/** On confirm, how much is left today after this basket; on a refusal by the rules, which item or how much is left. */
 function rulesView(c: CardView, lines: BasketLine[], ctx: SaleContext, refused: string | null): RulesView | null {
   const refusal = rulesRefusal(c, lines, ctx);
   if (refused === 'category_blocked' && refusal?.reason === 'category_blocked') return { leftToday: leftToday(c.rules, c.spentToday ?? 0), blockedItem: refusal.item };
@@ -137,7 +137,7 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
     case 'balance':
       return { ...base, screen: 'balance', card: card(s.card), message: t('balance') };
     case 'void': {
-      // 1.1: Enter is offered only to who may void the sale; anyone else is told who must sign in.
+      // Enter is offered only to who may void the sale; anyone else is told who must sign in.
       const allowed = s.sale !== null && mayVoid(s.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier);
       return {
         ...base, screen: 'void', message: !s.sale ? t('voidNone') : allowed ? t('voidPrompt') : voidRefusal(st.lang, s.sale),

@@ -57,7 +57,7 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel, timeZone: string | und
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
   // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
-  // 1.1: who is signed in (sales and voids carry their staffId).
+  // Who is signed in (sales and voids carry their staffId).
   if (m.cashier) part(`${m.cashier.role === 'lead' ? l.lead : l.cashier}: ${m.cashier.name}`, COLORS.white, true);
   if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
   const id = m.view.terminalId;

@@ -106,7 +106,7 @@ function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
   };
 }
 
-/** 1.1: the parent's note (e.g. an allergy), in yellow so the cashier reads it. */
+/** The parent's note (e.g. an allergy), in yellow so the cashier reads it. */
 function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: Lang): Block {
   const lines = note ? wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3) : [];
   return { rows: lines.length, draw: (y) => lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true })) };
@@ -139,7 +139,7 @@ function cardLayouts(make: (bigName: boolean, bigAmount: boolean) => { parts: Bl
   });
 }
 
-/** 1.1: the parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
+/** The parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
 function ruleLines(m: ScreenModel): [string, Style][] {
   const l = labels(m.view.lang);
   const out: [string, Style][] = [];

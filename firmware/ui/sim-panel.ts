@@ -11,7 +11,7 @@ export interface SimCard {
   uid: string;
   /** The holder's name (unused for an `unknown` card). */
   label: string;
-  /** 1.1: a staff card, which signs its holder in and out on idle. */
+  /** A staff card, which signs its holder in and out on idle. */
   role?: 'cashier' | 'lead';
   sun?: boolean;
   blocked?: boolean;

@@ -51,7 +51,7 @@ type Moved = NonNullable<store.Booking['moved']>;
 
 /**
  * The entry, and the move of its money on the card if the card still exists (a closed card's debt is
- * only recorded). `spent`: the money counted into the card's spending of `today` (1.1).
+ * only recorded). `spent`: the money counted into the card's spending of `today`.
  */
 function move(known: Committed, e: Omit<LedgerEntry, 'seq'>, card: CardRecord | null, spent: { today: string; amount: number } | null, extra: CardChange = {}): Moved {
   const entry = { seq: known.nextEntrySeq(), ...e };

@@ -21,7 +21,7 @@ import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed } from 
 
 export type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed };
 
-/** 1.1: a change of the parents' rules; an absent field stays as it is. */
+/** A change of the parents' rules; an absent field stays as it is. */
 export interface RulesChange {
   dailyLimit?: number | null;
   block?: string[];
@@ -37,11 +37,11 @@ export interface LedgerOptions {
   logger?: Logger;
   /** Passed to mqtt.js; `clientId` defaults to `ledger-sim`. The session is always persistent. */
   mqttOptions?: IClientOptions;
-  /** 1.1: the club's time zone, for its local day (`spent`, daily limits); default Europe/Copenhagen. */
+  /** The club's time zone, for its local day (`spent`, daily limits); default Europe/Copenhagen. */
   timeZone?: string;
   /** The ledger's clock (tests inject one to cross midnight). */
   now?: () => Date;
-  /** 1.1: the master key and system id `sun` cards are diversified from (card-auth.ts); without it no `sun` card verifies. */
+  /** The master key and system id `sun` cards are diversified from (card-auth.ts); without it no `sun` card verifies. */
   sun?: SunKeys;
 }
 
@@ -54,11 +54,11 @@ export interface Ledger {
   /** Deletes the card; empty retained payloads on its topic and on its photo's if no other card shows it. */
   closeCard(clubId: string, uid: string): Promise<void>;
   addCard(clubId: string, card: CardSeed): Promise<CardRecord>;
-  /** 1.1: the card is now (or again) a `sun` card, e.g. after the desk personalised its NTAG 424 DNA; sunCounter starts at 0. */
+  /** The card is now (or again) a `sun` card, e.g. after the desk personalised its NTAG 424 DNA; sunCounter starts at 0. */
   setAuth(clubId: string, uid: string, auth: 'uid' | 'sun'): Promise<CardRecord>;
-  /** 1.1: the parents' portal changes a card's rules or note. */
+  /** The parents' portal changes a card's rules or note. */
   setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord>;
-  /** 1.1: the club office adds or removes a staff card; the roster follows. */
+  /** The club office adds or removes a staff card; the roster follows. */
   addStaff(clubId: string, staff: StaffSeed): Promise<StaffRecord>;
   removeStaff(clubId: string, uid: string): Promise<void>;
   staff(clubId: string): StaffRecord[];
@@ -323,7 +323,7 @@ class ReferenceLedger implements Ledger {
     await this.#rosterChanged(clubId);
   }
 
-  /** 1.1: the roster goes out after every change of who is on it. */
+  /** The roster goes out after every change of who is on it. */
   async #rosterChanged(clubId: string): Promise<void> {
     const roster = await this.#db.tx((q) => store.bumpRoster(q, clubId, this.#now()));
     this.#mirror.setRoster(clubId, roster);

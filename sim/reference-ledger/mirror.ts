@@ -16,9 +16,9 @@ export interface Committed {
   txIdSeen(txId: string): boolean;
   /** The seq the next money movement gets (entries are never deleted: one above the last). */
   nextEntrySeq(): number;
-  /** 1.1: the category the club's catalog gives a sku, or null when it is not in the catalog. */
+  /** The category the club's catalog gives a sku, or null when it is not in the catalog. */
   categoryOf(clubId: string, sku: string): string | null;
-  /** 1.1: the local day (`YYYY-MM-DD` in the ledger's time zone) a sale txId's debit was booked, or null. */
+  /** The local day (`YYYY-MM-DD` in the ledger's time zone) a sale txId's debit was booked, or null. */
   saleBookedDay(txId: string): string | null;
   /** Contract § Access: the club a terminal is registered with, or null for none. */
   terminalClub(terminalId: string): string | null;

@@ -74,9 +74,9 @@ export interface SaleContext {
   card: Pick<CardRecord, 'status' | 'balance' | 'rules' | 'spent'> | null;
   /** The card is the club's, or was until the ledger closed it (Access: a UID the club never had is not its card). */
   cardOfClub: boolean;
-  /** 1.1: the club's local day by the ledger's own clock, and its own catalog's category of a sku (null: not in it). */
+  /** The club's local day by the ledger's own clock, and its own catalog's category of a sku (null: not in it). */
   today: string;
-  /** 1.1: the check of the sale's SUN (card-auth.ts); `none` for a `uid` card. */
+  /** The check of the sale's SUN (card-auth.ts); `none` for a `uid` card. */
   sun?: SunCheck;
   categoryOf: (sku: string) => string | null;
 }
@@ -96,10 +96,10 @@ export function decideSale(msg: SaleMsg, s: TxIdState, ctx: SaleContext): Decisi
   if (msg.items.some((l) => ctx.categoryOf(l.sku) === null)) return decline('invalid');
   // A UID the club does not hold (also another club's): the answer for one no club holds, telling nothing.
   if (!ctx.card) return decline('unknown_card');
-  // 1.1: a `sun` card that did not prove itself is not the card (a clone, a replay, a forged cmac).
+  // A `sun` card that did not prove itself is not the card (a clone, a replay, a forged cmac).
   if (ctx.sun === 'fail') return decline('card_auth');
   if (ctx.card.status === 'blocked') return decline('blocked');
-  // 1.1: the parents' rules, with the ledger's own count of the day (offline sales are booked whatever).
+  // The parents' rules, with the ledger's own count of the day (offline sales are booked whatever).
   const lines = msg.items.map((l) => ({ ...l, category: ctx.categoryOf(l.sku) }));
   const refusal = checkParentRules(ctx.card.rules, lines, spentInRecord(ctx.card.spent, ctx.today));
   if (refusal) return decline(refusal.reason);
@@ -136,11 +136,11 @@ export function decideVoid(
 export interface CardChange {
   balanceDelta?: number;
   status?: CardRecord['status'];
-  /** 1.1: money booked on the card today (`today`), counted into `spent`. */
+  /** Money booked on the card today (`today`), counted into `spent`. */
   spentDelta?: { today: string; amount: number };
-  /** 1.1: the parents' new rules (undefined: unchanged; an empty object after clearing keeps no field). */
+  /** The parents' new rules (undefined: unchanged; an empty object after clearing keeps no field). */
   rules?: CardRecord['rules'];
-  /** 1.1: a SUN counter the ledger accepted (never lowers the record's). */
+  /** A SUN counter the ledger accepted (never lowers the record's). */
   sunCounter?: number;
 }
 

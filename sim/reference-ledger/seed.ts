@@ -27,7 +27,7 @@ export async function insertCard(q: Queryable, clubId: string, seed: CardSeed, n
   return { card, newPhoto };
 }
 
-/** Adds a staff card (1.1); a UID is never both a staff card and a payment card. */
+/** Adds a staff card; a UID is never both a staff card and a payment card. */
 export async function insertStaff(q: Queryable, clubId: string, seed: StaffSeed, now: string): Promise<StaffRecord> {
   if (await store.getStaff(q, clubId, seed.cardUid)) throw new Error('staff card exists');
   if (await store.getCard(q, clubId, seed.cardUid)) throw new Error('a payment card has this UID');

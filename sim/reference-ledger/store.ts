@@ -16,7 +16,7 @@ const SCHEMA = `
     rules TEXT, spent_day TEXT, spent_total INTEGER, auth TEXT, sun_counter INTEGER,
     PRIMARY KEY (club_id, uid)
   );
-  -- 1.1: staff cards (never pay) and the roster's version per club.
+  -- Staff cards (never pay) and the roster's version per club.
   CREATE TABLE IF NOT EXISTS staff (
     club_id TEXT NOT NULL, uid TEXT NOT NULL, staff_id TEXT NOT NULL, name TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('cashier','lead')), version INTEGER NOT NULL, updated_at TEXT NOT NULL,
@@ -164,7 +164,7 @@ export async function deleteCard(q: Queryable, clubId: string, c: CardRecord): P
   await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [clubId, c.cardUid, c.version]);
 }
 
-// --- staff cards and rosters (1.1) ---
+// --- staff cards and rosters ---
 
 interface StaffRow { club_id: string; uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }
 const toStaff = (r: StaffRow): StaffRecord => ({ cardUid: r.uid, staffId: r.staff_id, name: r.name, role: r.role, version: r.version, updatedAt: r.updated_at });

@@ -10,13 +10,13 @@ export interface CardSeed {
   status?: 'active' | 'blocked';
   /** PNG or JPEG bytes, or null for a card without a photo. */
   photo: Buffer | null;
-  /** 1.1: the parents' rules. */
+  /** The parents' rules. */
   rules?: CardRules;
-  /** 1.1: `sun` for a personalised NTAG 424 DNA (its sunCounter starts at 0); default `uid`. */
+  /** `sun` for a personalised NTAG 424 DNA (its sunCounter starts at 0); default `uid`. */
   auth?: 'uid' | 'sun';
 }
 
-/** 1.1: a staff card as the club office hands it over. */
+/** A staff card as the club office hands it over. */
 export interface StaffSeed { cardUid: string; staffId: string; name: string; role: StaffRole }
 
 export interface ClubSeed {
@@ -48,7 +48,7 @@ export interface LedgerEntry {
   amount: number;
   offline: boolean;
   terminalId: string;
-  /** 1.1: the signed-in cashier's staffId the tx message carried (null: nobody, or a 1.0 terminal). */
+  /** The signed-in cashier's staffId the tx message carried (null: nobody, or a 1.0 terminal). */
   cashierId: string | null;
 }
 

@@ -50,7 +50,7 @@ async function sell(sim: SimClient, uid: string, key: '1' | '2' = '1') {
   await sim.key('enter');
   const r = await sim.waitScreen('result');
   await sim.key('escape');
-  // A declined sale's basket is kept (1.1): a second escape empties it.
+  // A declined sale's basket is kept: a second escape empties it.
   if (r.result?.status === 'declined') {
     await sim.waitScreen('basket');
     await sim.key('escape');
@@ -94,7 +94,7 @@ async function offlineSale(terminal: Terminal, uid: string) {
   c.onKey('1');
   c.onKey('enter');
   await c.onCard({ uid, sun: null });
-  // A declined sale's basket is kept (1.1): escape empties it too.
+  // A declined sale's basket is kept: escape empties it too.
   const toIdle = () => { for (let i = 0; i < 2 && c.state.screen !== 'idle'; i++) c.onKey('escape'); };
   if (c.state.screen !== 'confirm') {
     const refused = c.screen!;

@@ -38,7 +38,7 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   await sellDirect(terminal, ['1'], 'DEADBEEF');
   for (const kid of kids) { await terminal.controller.onCard({ uid: kid.uid, sun: null }); terminal.controller.onKey('escape'); }
   await voidLast(terminal);
-  // 1.1: cashiers sign in and out, and sell.
+  // Cashiers sign in and out, and sell.
   for (const s of demoStaff()) await terminal.controller.onCard({ uid: s.cardUid, sun: null });
   await sellDirect(terminal, ['1'], kids[0]!.uid);
   await terminal.controller.onCard({ uid: demoStaff()[1]!.cardUid, sun: null });

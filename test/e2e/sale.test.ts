@@ -101,7 +101,7 @@ test('blocked, closed and unknown cards are refused at once and nothing is sent'
     const r = await sim.waitScreen('result');
     t.like(r.result, { status: 'declined', reason, txId: null }, uid);
     await sim.key('escape');
-    // 1.1: the basket is kept after a decline, with the same lines.
+    // The basket is kept after a decline, with the same lines.
     const back = await sim.waitScreen('basket');
     t.deepEqual(back.basket!.items.map((l) => l.qty), [1]);
     await sim.key('escape');

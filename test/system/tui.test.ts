@@ -34,7 +34,7 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   s.keys('Escape');
   await ringUpAndTap(s, ['3'], 5);
   await s.screen(['Kortet er spærret']);
-  s.keys('Escape'); // 1.1: a declined sale's basket is kept; a second Escape empties it
+  s.keys('Escape'); // A declined sale's basket is kept; a second Escape empties it
   await s.screen(['1× Vand', 'Esc: ryd']);
   s.keys('Escape');
 

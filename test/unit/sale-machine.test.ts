@@ -120,7 +120,7 @@ test('a card pulled away mid-read is told to the cashier and changes nothing els
   t.is(transition(state, { type: 'tap', lookup: { ok: true, card } }, ctx()).state.screen, 'confirm');
 });
 
-// --- contract 1.1: parents' rules, cashiers, the kept basket, low balance ---
+// --- contract parents' rules, cashiers, the kept basket, low balance ---
 
 const st = { lang: 'da' as const, clubId: 'c', terminalId: 't', online: true, queue: 0, indicators: 'ok' as const };
 const mette = { staffId: 'mette', name: 'Mette', role: 'cashier' as const };
