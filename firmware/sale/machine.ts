@@ -4,7 +4,7 @@ import { basketTotal, checkBasket, type BasketCheck } from '../rules/basket.ts';
 import { blockedBy, checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';
-import type { TextKey } from '../i18n.ts';
+import type { TextKey } from '../words.ts';
 import type { BasketLine } from '../../contract/index.ts';
 import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Projects the sale state (plus terminal status) onto the screen model every display draws.
-import { nextText, text, reasonText, type Lang, type TextKey } from '../i18n.ts';
+import { nextText, text, reasonText, type Lang, type TextKey } from '../words.ts';
 import { basketTotal } from '../rules/basket.ts';
 import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
 import { leftToday } from '../rules/parents.ts';

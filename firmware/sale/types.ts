@@ -4,7 +4,7 @@ import type { KeyName, CatalogItem, CardRules } from '../../contract/index.ts';
 import type { Cashier } from '../rules/cashiers.ts';
 import type { BasketLine, ScreenResult, ReportView, VoidView, ReaderStatus } from '../../contract/index.ts';
 import type { BuzzerPattern, Led, SunRead } from '../../hal/types.ts';
-import type { TextKey } from '../i18n.ts';
+import type { TextKey } from '../words.ts';
 
 /**
  * A card as the sale sees it: `uid` is used for the sale only and never displayed. It carries the

@@ -1,6 +1,6 @@
 // The cashier screen's own words (the state machine's messages and refusal reasons live in
 // firmware/i18n.ts and are reused from there). Danish by default, English selectable.
-import { reasonText, type Lang } from '../i18n.ts';
+import { reasonText, type Lang } from '../words.ts';
 import { formatTime } from './format.ts';
 import type { OfflineReason, ReaderStatus, ScreenModel, ScreenView } from '../../contract/index.ts';
 
