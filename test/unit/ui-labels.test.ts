@@ -1,5 +1,6 @@
 import test from 'ava';
 import { LABELS, keyCap, reasonLabel, tooSmallText, errorTitle } from '../../firmware/ui/labels.ts';
+import { text } from '../../firmware/words.ts';
 
 const REASONS = ['insufficient_funds', 'blocked', 'unknown_card', 'limit', 'reversed', 'invalid', 'offline_limit', 'stale'];
 
@@ -31,4 +32,13 @@ test('key caps, error titles, the too-small note', (t) => {
   t.is(errorTitle('en', 'config').title, 'Configuration problem');
   t.is(tooSmallText('en', 50, 16), 'Terminal too small — needs at least 50×16');
   t.regex(tooSmallText('da', 50, 16), /for lille.*50×16/);
+});
+
+test('one word table: messages, screen words and hints from it; a key not in it does not compile', (t) => {
+  t.is(text('da', 'saleApproved'), 'Godkendt');
+  t.is(text('en', 'hintNextCustomer'), 'Next customer');
+  t.is(LABELS.da.approved, 'GODKENDT');
+  // The typecheck (npm test) fails here if a mistyped key ever compiled (a Record<string, …> table).
+  // @ts-expect-error: not a word of the table
+  t.throws(() => text('da', 'hintClaer'));
 });
