@@ -147,8 +147,6 @@ export class Terminal {
   /** Effective limits: the local config, overridden by the ledger's `config` topic. */
   limits(): Limits { return this.effectiveLimits.current(); }
 
-  offlineForSeconds(): number { return this.offlineClock.offlineForSeconds(); }
-
   async snapshot(): Promise<TerminalSnapshot> {
     return {
       terminalId: this.d.config.terminalId, online: this.link.connected, queue: this.status.queue,

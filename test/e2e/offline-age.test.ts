@@ -135,7 +135,7 @@ test('restarted while the ledger is offline: the age goes on from when the ledge
   // The same journal, the same boot: the age is still more than 5 s.
   const second = await w.startTerminal('kasse-1', cfg, { clock });
   await until(() => second.terminal.link.connected && second.terminal.offlineClock.ledgerOffline, 'restarted, the ledger seen offline');
-  t.true(second.terminal.offlineForSeconds() > 5, `offline for ${second.terminal.offlineForSeconds()} s`);
+  t.true(second.terminal.offlineClock.offlineForSeconds() > 5, `offline for ${second.terminal.offlineClock.offlineForSeconds()} s`);
   t.like((await sellDirect(second.terminal, ['1'], a!)).result, { status: 'declined', reason: 'stale' });
 });
 
@@ -151,7 +151,7 @@ test('a broker that keeps no ledger status (a 1.0 ledger): the connection is liv
   clock.pass(60_000); // off for a minute: more than the age allows
 
   const { terminal } = await w.startTerminal('kasse-1', cfg, { clock });
-  await until(() => terminal.link.connected && terminal.offlineForSeconds() === 0, 'live without a ledger status');
+  await until(() => terminal.link.connected && terminal.offlineClock.offlineForSeconds() === 0, 'live without a ledger status');
   // Nobody answers online (the ledger is away): decided offline on a cache the broker keeps current.
   const r = await sellDirect(terminal, ['1'], a!);
   t.like(r.result, { status: 'approved' });
