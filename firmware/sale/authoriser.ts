@@ -87,8 +87,11 @@ export class Authoriser {
     return { m: await this.d.journal.cardMoney(uid, today.mark.sale), today };
   }
 
-  /** `catalog`: the one the basket was rung up on, as the screen shows it (for the items' prices and categories). */
-  async authorise(lines: BasketLine[], card: CardView, catalog: readonly CatalogItem[]): Promise<Decided> {
+  /**
+   * `catalog`: the screen's catalog as it is when asked (for the items' prices and categories): one
+   * that arrives while the card is read refuses a basket rung up on the old one.
+   */
+  async authorise(lines: BasketLine[], card: CardView, catalog: () => readonly CatalogItem[]): Promise<Decided> {
     const { journal, log } = this.d;
     const limits = this.d.limits();
     const msg = saleMessage(this.d, card.uid, lines, this.d.now(), this.d.cashierId());
@@ -101,9 +104,9 @@ export class Authoriser {
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
     // A catalog that arrived since the cashier's Enter: the basket is not the one shown at its prices,
     // and the rules below cannot judge the categories of items that are gone.
-    if (!basketMatchesCatalog(lines, catalog)) return this.#refuse(msg, 'invalid', card);
+    if (!basketMatchesCatalog(lines, catalog())) return this.#refuse(msg, 'invalid', card);
     // The parents' rules again, on the record as it is now (they may have changed since the tap).
-    const refusal = checkParentRules(money.record.rules, withCategories(lines, catalog), spentToday(money, today));
+    const refusal = checkParentRules(money.record.rules, withCategories(lines, catalog()), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
     // The money again, as it is now (a sale at another terminal may have been booked since the tap):
     // without it the sale is refused here, online as offline, and nothing is sent (contract 1.1).

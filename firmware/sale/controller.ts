@@ -186,7 +186,7 @@ export class SaleController {
           .catch(fail('signing in'));
         return;
       case 'authorise':
-        this.d.authoriser.authorise(e.lines, e.card, this.#catalog)
+        this.d.authoriser.authorise(e.lines, e.card, () => this.#catalog)
           .then((d) => this.dispatch({ type: 'decided', ...d }))
           .catch((err: Error) => {
             // Nothing durable was approved: the cashier sees a decline, never a false approval.
