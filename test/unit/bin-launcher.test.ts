@@ -13,7 +13,7 @@ const run = promisify(execFile);
 function project(t: import('ava').ExecutionContext): { dir: string; which: () => Promise<string> } {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-bin-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const d of ['bin', 'dist', 'contract', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'dist', 'lib', 'contract', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(join(process.cwd(), 'bin/klubkort.js'), join(dir, 'bin/klubkort.js'));
   symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module","engines":{"node":">=20.17.0"}}');
@@ -42,6 +42,16 @@ test('a source edited after the build (any folder, any depth) runs the sources i
   t.is(await p.which(), 'sources status');
 });
 
+test('a helper in lib/ edited after the build runs the sources too', async (t) => {
+  const p = project(t);
+  // Every source folder older than the build, so only the edit can make the sources newer.
+  for (const d of ['bin/commands.ts', 'bin', 'lib', 'contract', 'firmware/cli', 'firmware', 'hal', 'sim']) age(join(p.dir, d), 60);
+  age(join(p.dir, 'dist/main.js'), 30);
+  t.is(await p.which(), 'bundle status');
+  writeFileSync(join(p.dir, 'lib/edited.ts'), 'export {};\n');
+  t.is(await p.which(), 'sources status');
+});
+
 test('without a build the sources run', async (t) => {
   const p = project(t);
   rmSync(join(p.dir, 'dist'), { recursive: true });
@@ -50,7 +60,7 @@ test('without a build the sources run', async (t) => {
 
 test('a release (dist/ and no sources) runs its bundle, however old it is', async (t) => {
   const p = project(t);
-  for (const d of ['contract', 'firmware', 'hal', 'sim']) rmSync(join(p.dir, d), { recursive: true });
+  for (const d of ['lib', 'contract', 'firmware', 'hal', 'sim']) rmSync(join(p.dir, d), { recursive: true });
   rmSync(join(p.dir, 'bin/commands.ts'));
   age(join(p.dir, 'dist/main.js'), 3600);
   t.is(await p.which(), 'bundle status');
