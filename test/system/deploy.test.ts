@@ -155,6 +155,7 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   t.truthy(first[`${rel}/bin/klubkort.js`]);
   t.truthy(first[`${rel}/firmware/cli/main.ts`]);
   t.truthy(first[`${rel}/contract/index.ts`]);
+  t.truthy(first[`${rel}/lib/must.ts`], 'the build needs lib/ too');
   t.truthy(first[`${rel}/package-lock.json`], 'npm ci needs the lock file');
   t.truthy(first[`${rel}/scripts/build.ts`], 'npm ci builds dist/ with it (prepare)');
   t.regex(out, new RegExp(`skipped \\(--root\\): npm ci --omit=dev in /${rel}`));
@@ -186,7 +187,7 @@ test('install.sh moves an installation from a checkout aside, then installs the 
   t.is(readlinkSync(join(root, 'opt/klubkort/bin')), 'current/bin');
   // Another checkout (a changed file): a release of its own, switched to; the first kept as previous.
   const other = tempDir(t);
-  execFileSync('sh', ['-c', `git ls-files -z bin contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md | xargs -0 cp --parents -t ${other}`]);
+  execFileSync('sh', ['-c', `git ls-files -z bin lib contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md | xargs -0 cp --parents -t ${other}`]);
   writeFileSync(join(other, 'README.md'), 'changed\n');
   t.notRegex(run(other), /checkout-old/);
   const second = readlinkSync(join(root, 'opt/klubkort/current'));
