@@ -1,12 +1,19 @@
-// The layers, bottom to top: contract → hal → firmware → sim → bin (test, bench, scripts and explore may
+// The layers, bottom to top: lib (generic helpers) → contract → hal → firmware → sim → bin (test, bench, scripts and explore may
 // import any of them). An import may only point down or stay in its own layer; no module cycles.
-// test/architecture.test.ts runs this rule set and adds the check for cycles between folders.
+// test/unit/architecture.test.ts runs this rule set and adds the check for cycles between folders.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
     {
+      name: 'lib-imports-nothing',
+      comment: 'lib/ holds generic helpers (no klubkort knowledge): it is the bottom and imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '^(contract|hal|firmware|sim|bin|test|bench|scripts|explore)/' },
+    },
+    {
       name: 'contract-imports-nothing',
-      comment: 'contract/ mirrors ../shared/protocol.md and is the bottom: it imports nothing of the project.',
+      comment: 'contract/ mirrors ../shared/protocol.md: it imports nothing of the project but lib/.',
       severity: 'error',
       from: { path: '^contract/' },
       to: { path: '^(hal|firmware|sim|bin|test|bench|scripts|explore)/' },
@@ -43,7 +50,7 @@ module.exports = {
       name: 'not-to-unresolvable',
       comment: 'Every relative import resolves (a typo would hide an edge from these rules).',
       severity: 'error',
-      from: { path: '^(contract|hal|firmware|sim|bin)/' },
+      from: { path: '^(lib|contract|hal|firmware|sim|bin)/' },
       to: { couldNotResolve: true, path: '^[.]' },
     },
   ],

@@ -1,11 +1,11 @@
 // The daemon as systemd runs it (`klubkort run --sim --headless …`, a child process): resident
 // memory once it caches 10,000 cards and 1,000 photos, and start-up time with them cached, from
 // spawn until its retained status says online. With `hardware: pi` the daemon has a second process,
-// the PC/SC child (hal/pi/pcsc-child.ts): its memory is given beside the daemon's.
+// the PC/SC child (hal/pi/reader/pcsc-child.ts): its memory is given beside the daemon's.
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHILD_FLAGS } from '../hal/pi/pcsc-proxy.ts';
+import { CHILD_FLAGS } from '../hal/pi/reader/pcsc-proxy.ts';
 import mqtt from 'mqtt';
 import { DaemonProcess } from '../test/helpers/daemon-process.ts';
 import { until } from '../test/helpers/until.ts';

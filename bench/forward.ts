@@ -22,12 +22,12 @@ const LIMIT_MS = 120_000;
 const WARMUP = 3000;
 
 const uids = demoChildren().map((c) => c.uid);
-const sale = (i: number, terminalId: string) => benchSale(uids[i % uids.length]!, terminalId, DEMO_CLUB_ID);
+const sale = (i: number, terminalId: string) => benchSale(uids[i % uids.length], terminalId, DEMO_CLUB_ID);
 
 /** Resolves after `n` calls of the returned tick, or rejects after LIMIT_MS. */
 function countTo(n: number, what: string): { tick: () => void; done: Promise<void> } {
   let seen = 0;
-  let tick = () => undefined as void;
+  let tick: () => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen} of ${n} ${what} in ${LIMIT_MS / 1000} s`)), LIMIT_MS);
     tick = () => { if (++seen === n) { clearTimeout(timer); resolve(); } };

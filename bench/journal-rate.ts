@@ -89,7 +89,7 @@ export async function journalThroughput(dir: string): Promise<Figure[]> {
   }
   const j = median(journal.map((x) => x.perSecond));
   const b = median(bare.map((x) => x.perSecond));
-  const ratio = median(journal.map((x, r) => x.perSecond / bare[r]!.perSecond));
+  const ratio = median(journal.map((x, r) => x.perSecond / bare[r].perSecond));
   const rounds = `median of ${ROUNDS} alternated rounds of ${SALES}`;
   return [
     {

@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { startLedger } from '../sim/ledger/ledger.ts';
+import { startLedger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../sim/demo-club.ts';
 import { createLogger } from '../firmware/log.ts';
 
@@ -22,7 +22,7 @@ export async function spawnLedger(o: { brokerUrl: string; dbPath: string; logFil
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`ledger process exited with ${code} before it served`)));
-    createInterface({ input: proc.stdout! }).on('line', (l) => { if (l === 'ready') resolve(); });
+    createInterface({ input: proc.stdout }).on('line', (l) => { if (l === 'ready') resolve(); });
   });
   return {
     proc,
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   });
   if (v.topup) {
     const [uid, amount] = v.topup.split(':');
-    await ledger.topUp(DEMO_CLUB_ID, uid!, Number(amount));
+    await ledger.topUp(DEMO_CLUB_ID, uid, Number(amount));
   }
   process.once('SIGTERM', () => void ledger.stop().then(() => process.exit(0), () => process.exit(1)));
   process.stdout.write('ready\n');

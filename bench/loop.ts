@@ -199,7 +199,11 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
       await confirm;
       const photoAt = await photo;
       let status: string | undefined;
-      const approved = b.probe.nextDraw((m) => m.screen === 'result' && ((status = m.result?.status), true));
+      const approved = b.probe.nextDraw((m) => {
+        if (m.screen !== 'result') return false;
+        status = m.result?.status;
+        return true;
+      });
       const enterAt = now();
       b.probe.press('enter');
       const approvedAt = await approved;

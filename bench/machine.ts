@@ -14,7 +14,7 @@ function cpuModel(): string {
 function disk(dir: string): string {
   try {
     const [, row] = execFileSync('df', ['-T', '-h', dir], { encoding: 'utf8' }).trim().split('\n');
-    const [dev, type, size] = row!.split(/\s+/);
+    const [dev, type, size] = row.split(/\s+/);
     return `${dev} (${type}, ${size})`;
   } catch {
     return 'unknown';

@@ -7,17 +7,17 @@ import { join } from 'node:path';
 import { portraitJpeg } from '../sim/photos.ts';
 import { renderFrame } from '../firmware/ui/frame.ts';
 import type { PhotoMode } from '../firmware/ui/draw-context.ts';
-import { PhotoDecoder } from '../firmware/ui/photo-cache.ts';
-import { FramebufferOutput, SixelOutput, type PhotoPlacement } from '../firmware/ui/photo-output.ts';
+import { PhotoDecoder } from '../firmware/ui/photo/photo-cache.ts';
+import { FramebufferOutput, SixelOutput, type PhotoPlacement } from '../firmware/ui/photo/photo-output.ts';
 import { Framebuffer } from '../hal/pi/framebuffer.ts';
-import type { Rgba } from '../firmware/ui/photo.ts';
+import type { Rgba } from '../firmware/ui/photo/photo.ts';
 import { demoModels, PHOTO_SHA } from '../test/fixtures/ui/models.ts';
 import { latency, msSince, now, type Figure } from './stats.ts';
 import type { BenchLog } from './world.ts';
 
 const RUNS = Number(process.env.BENCH_PHOTO_RUNS ?? 60);
 const WARMUP = 5;
-const MODEL = demoModels('da').confirm!;
+const MODEL = demoModels('da').confirm;
 
 type Path = 'cells' | 'sixel' | 'framebuffer';
 
@@ -42,7 +42,7 @@ export async function photoPaths(dir: string, _log: BenchLog): Promise<Figure[]>
   try {
     for (let i = 0; i < WARMUP + RUNS; i++) {
       for (const path of ['cells', 'sixel', 'framebuffer'] as const) {
-        const bytes = photos[i % photos.length]!;
+        const bytes = photos[i % photos.length];
         const t0 = now();
         const img: Rgba = await decoder.decode(bytes);
         const [cols, rows] = size[path];

@@ -47,13 +47,13 @@ async function main(argv: string[]): Promise<number> {
   const figures: Figure[] = [];
   const started = process.hrtime.bigint();
   // Other work on the machine shows in the tails: the 1-minute load average before and after.
-  const load = () => +os.loadavg()[0]!.toFixed(2);
+  const load = () => +os.loadavg()[0].toFixed(2);
   const loadBefore = load();
   try {
     for (const name of names) {
       const dir = join(root, name);
       mkdirSync(dir);
-      for (const f of await CASES[name]!(dir, log)) {
+      for (const f of await CASES[name](dir, log)) {
         figures.push(f);
         process.stdout.write(formatFigure(f) + '\n');
       }

@@ -130,7 +130,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     const linkBroker = await startBenchBroker();
     defer(() => linkBroker.close());
     // A child with a photo and money for every run; caps high enough that offline never refuses.
-    const uid = demoChildren()[0]!.uid;
+    const uid = demoChildren()[0].uid;
     const topUp = 100_000_000;
     const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), terminals: [TERMINAL], topUp: { uid, amount: topUp } });
     defer(() => ledger.stop());
@@ -157,7 +157,7 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     await linkBroker.close();
     await sim.waitScreen('idle', (m) => !m.online);
 
-    // 1.1: the same offline sale for a child under parents' rules (a daily limit with spending
+    // The same offline sale for a child under parents' rules (a daily limit with spending
     // already today, a blocked category, a note), in turn with the plain one: the tap reads today's
     // spending, and the tap and the approval check both rules. Given as the ledger would send it
     // (money and a limit that never refuse).

@@ -6,7 +6,7 @@ import { PassThrough, Writable } from 'node:stream';
 import type { PhotoLookup } from '../hal/types.ts';
 import { BlessedDisplay } from '../firmware/ui/blessed-display.ts';
 import { ConsoleScreen } from '../firmware/ui/console-screen.ts';
-import type { TerminalAbilities } from '../firmware/ui/terminal-probe.ts';
+import type { TerminalAbilities } from '../firmware/ui/draw/terminal-probe.ts';
 import type { Logger } from '../firmware/log.ts';
 import { now } from './stats.ts';
 

@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { median, msSince, now } from './stats.ts';
 
-const SOURCE = String.raw`
+const SOURCE = `
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>

@@ -24,7 +24,7 @@ export const msSince = (t0: bigint, t1: bigint = now()): number => Number(t1 - t
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) throw new Error('no samples');
   const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 export const median = (samples: readonly number[]): number => percentile(samples, 50);

@@ -92,7 +92,9 @@ export class Probe {
 
   #drawn(m: ScreenModel, at: bigint): void {
     this.lastModel = m;
-    this.#waiters = this.#waiters.filter((w) => (w.pred(m) ? (w.resolve(at), false) : true));
+    const met = this.#waiters.filter((w) => w.pred(m));
+    this.#waiters = this.#waiters.filter((w) => !met.includes(w));
+    for (const w of met) w.resolve(at);
   }
 }
 

@@ -16,7 +16,7 @@ if (older >= 0 && have[older] < want[older]) {
   process.stderr.write(`klubkort: needs Node.js ${needed.slice(2)} or later, this is ${process.versions.node} (${process.execPath}); Debian 13 ships Node 20.19\n`);
   process.exit(69);
 }
-const SOURCES = ['contract', 'hal', 'firmware', 'sim', 'bin'];
+const SOURCES = ['lib', 'contract', 'hal', 'firmware', 'sim', 'bin'];
 
 function mtime(url) {
   try { return statSync(url).mtimeMs; } catch { return -1; }

@@ -19,7 +19,7 @@ export const MAX_NOTE_CHARS = 200;
 /** A local calendar day, `YYYY-MM-DD`. */
 export const LocalDay = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/);
 
-/** 1.1: set by the parents. */
+/** Set by the parents. */
 export const CardRules = z.object({
   dailyLimit: NonNegOre.nullable().optional(),
   blockedCategories: z.array(z.string().max(64)).max(100).optional(),
@@ -28,7 +28,7 @@ export const CardRules = z.object({
 });
 export type CardRules = z.infer<typeof CardRules>;
 
-/** 1.1: what the ledger has booked on the card on that local day (sales minus voids, all terminals). */
+/** What the ledger has booked on the card on that local day (sales minus voids, all terminals). */
 export const Spent = z.object({ day: LocalDay, total: Ore });
 export type Spent = z.infer<typeof Spent>;
 
@@ -75,7 +75,7 @@ export type OfflineConfig = z.infer<typeof OfflineConfig>;
 export const TerminalConfigMsg = z.object({
   maxPurchase: NonNegOre,
   offline: OfflineConfig,
-  /** 1.1: nothing is sold while nobody is signed in. */
+  /** Nothing is sold while nobody is signed in. */
   requireCashier: z.boolean().optional(),
 });
 export type TerminalConfigMsg = z.infer<typeof TerminalConfigMsg>;

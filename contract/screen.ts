@@ -7,9 +7,9 @@ export type ScreenName = 'idle' | 'basket' | 'tap' | 'confirm' | 'result' | 'bal
 
 export interface BasketLine { sku: string; name: string; unitPrice: number; qty: number }
 export interface ScreenBasket { items: BasketLine[]; total: number }
-/** 1.1: `note` is the parent's note (control characters stripped), null when none. */
+/** `note` is the parent's note (control characters stripped), null when none. */
 export interface ScreenCard { name: string; balance: number; photo: string | null; note?: string | null }
-/** 1.1: the signed-in cashier, or null. */
+/** The signed-in cashier, or null. */
 export interface ScreenCashier { name: string; role: 'cashier' | 'lead' }
 /** `reason` is the ledger's or the terminal's own refusal reason; null when approved. */
 export interface ScreenResult { status: 'approved' | 'declined'; reason: string | null; balance: number | null; txId: string | null }
@@ -27,11 +27,11 @@ export interface ReportView {
   /** `declined` by reason, the most frequent first. */
   declinedBy: { reason: string; count: number }[];
   queue: number;
-  /** 1.1: while someone is signed in. */
+  /** While someone is signed in. */
   cashier?: CashierReport | null;
 }
 /**
- * 1.1: `cashierId`: the staffId that made the sale (null: nobody signed in). `child`: the first name
+ * `cashierId`: the staffId that made the sale (null: nobody signed in). `child`: the first name
  * of the card's holder (null: no longer held); `seller`: the name of the cashier who made the sale
  * (null: nobody signed in, or a staff card no longer held).
  */
@@ -39,9 +39,9 @@ export interface VoidView {
   txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null;
   child?: string | null; seller?: string | null;
 }
-/** 1.1: the signed-in cashier's figures since sign-in. */
+/** The signed-in cashier's figures since sign-in. */
 export interface CashierReport { name: string; sales: number; salesTotal: number; voids: number; voidsTotal: number }
-/** 1.1: what the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
+/** What the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
 export interface RulesView { leftToday: number | null; blockedItem: string | null }
 
 /**
@@ -83,9 +83,9 @@ export interface ScreenView {
    * it answers. `online` stays true in the first case (the contract's `screen.online`).
    */
   ledgerSilentSince?: string | null;
-  /** 1.1: the parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
+  /** The parents' rules on confirm and on a refusal by them; null elsewhere or without rules. */
   rules?: RulesView | null;
-  /** 1.1: the balance after the sale is below the config's warning amount (confirm, result). */
+  /** The balance after the sale is below the config's warning amount (confirm, result). */
   lowBalance?: boolean;
   /** On `result`: what the cashier does next, one sentence (the keys for it are in `hints`). */
   next?: string | null;
@@ -98,7 +98,7 @@ export interface ScreenModel {
   result: ScreenResult | null;
   message: string;
   online: boolean;
-  /** 1.1: always set by the terminal (null when nobody is signed in); optional for hand-made models. */
+  /** Always set by the terminal (null when nobody is signed in); optional for hand-made models. */
   cashier?: ScreenCashier | null;
   view: ScreenView;
 }

@@ -11,7 +11,7 @@ export const KEY_NAMES = [
 export const KeyName = z.enum(KEY_NAMES);
 export type KeyName = z.infer<typeof KeyName>;
 
-/** 1.1: the SUN a `sun` card's read brought; `uid` only when the mirrored uid differs from the tapped one. */
+/** The SUN a `sun` card's read brought; `uid` only when the mirrored uid differs from the tapped one. */
 export const SimSun = CardAuth.extend({ uid: z.string().regex(/^[0-9A-F]{14}$/).optional() });
 export type SimSun = z.infer<typeof SimSun>;
 

@@ -15,9 +15,9 @@ export const CONTRACT_DEFAULTS = {
     terminalLimit: 300000,
     maxAgeSeconds: 86400,
   },
-  /** 1.1: without a key or a tap this long, the cashier is signed out. */
+  /** Without a key or a tap this long, the cashier is signed out. */
   cashierIdleMinutes: 30,
-  /** 1.1: "today" is the club's local date. */
+  /** "today" is the club's local date. */
   timeZone: 'Europe/Copenhagen',
 } as const;
 

@@ -35,16 +35,16 @@ export type ClubTopic =
 export function parseClubTopic(topic: string): ClubTopic | null {
   if (!topic.startsWith(PREFIX + 'clubs/')) return null;
   const parts = topic.slice(PREFIX.length).split('/');
-  if (parts.length === 4 && parts[2] === 'cards') return { kind: 'card', club: parts[1]!, uid: parts[3]! };
-  if (parts.length === 4 && parts[2] === 'photos') return { kind: 'photo', club: parts[1]!, sha: parts[3]! };
-  if (parts.length === 4 && parts[2] === 'staff') return { kind: 'staff', club: parts[1]!, uid: parts[3]! };
-  if (parts.length === 3 && parts[2] === 'catalog') return { kind: 'catalog', club: parts[1]! };
-  if (parts.length === 3 && parts[2] === 'roster') return { kind: 'roster', club: parts[1]! };
+  if (parts.length === 4 && parts[2] === 'cards') return { kind: 'card', club: parts[1], uid: parts[3] };
+  if (parts.length === 4 && parts[2] === 'photos') return { kind: 'photo', club: parts[1], sha: parts[3] };
+  if (parts.length === 4 && parts[2] === 'staff') return { kind: 'staff', club: parts[1], uid: parts[3] };
+  if (parts.length === 3 && parts[2] === 'catalog') return { kind: 'catalog', club: parts[1] };
+  if (parts.length === 3 && parts[2] === 'roster') return { kind: 'roster', club: parts[1] };
   return null;
 }
 
 /** `terminals/{id}/{leaf}` → id, or null. */
 export function parseTerminalTopic(topic: string, leaf: string): string | null {
   const m = topic.slice(PREFIX.length).match(/^terminals\/([^/]+)\/([^/]+)$/);
-  return topic.startsWith(PREFIX) && m && m[2] === leaf ? m[1]! : null;
+  return topic.startsWith(PREFIX) && m && m[2] === leaf ? m[1] : null;
 }

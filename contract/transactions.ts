@@ -23,12 +23,12 @@ export const CardAuth = z.object({
 });
 export type CardAuth = z.infer<typeof CardAuth>;
 
-/** 1.1: the signed-in cashier's staffId, or null. */
+/** The signed-in cashier's staffId, or null. */
 export const CashierId = z.string().min(1).max(128).nullable();
 
 /** Every tx message names its txId, its terminal and when it was made. */
 const TxBase = z.object({ txId: TxId, terminalId: TerminalId, createdAt: IsoTime });
-/** Sales and voids also name the club, the card and (1.1) the signed-in cashier. */
+/** Sales and voids also name the club, the card and the signed-in cashier. */
 const CardTx = TxBase.extend({ clubId: ClubId, cardUid: CardUid, cashierId: CashierId.optional() });
 
 export const SaleMsg = CardTx.extend({

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../firmware/clock.ts';
+import { systemTimers } from '../lib/timers.ts';
 
 export interface ClockState {
   /** Added to the real wall clock (a step of NTP, a wrong saved time). */
@@ -35,6 +36,7 @@ export const rebooted = (s: ClockState): ClockState => ({ ...s, bootId: randomUU
 export function explorerClock(initial: ClockState): Clock & { update(s: ClockState): void } {
   let s = initial;
   return {
+    timers: systemTimers,
     now: () => new Date(Date.now() + s.wallOffsetMs),
     mono: () => performance.now(),
     boot: () => ({ id: s.bootId, ms: systemMono() - s.bootAtMs }),

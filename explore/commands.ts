@@ -12,7 +12,7 @@ import { rng, sleep } from '../test/helpers/random.ts';
 import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
 import { checkStep } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
-import type { Ledger } from '../sim/ledger/ledger.ts';
+import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import type { DemoCards } from '../sim/demo-cards.ts';
 import { topics } from '../contract/index.ts';
 
@@ -71,10 +71,10 @@ const whoArb: fc.Arbitrary<Who> = fc.oneof(
 );
 function uidOf(m: Readonly<Model>, who: Who): string {
   switch (who.kind) {
-    case 'child': return children[who.i]!.uid;
-    case 'added': return m.added.length ? m.added[who.i % m.added.length]!.uid : children[0]!.uid;
-    case 'staff': return staff[who.i]!.cardUid;
-    case 'sun': return sunChildren[who.i]!.uid;
+    case 'child': return children[who.i].uid;
+    case 'added': return m.added.length ? m.added[who.i % m.added.length].uid : children[0].uid;
+    case 'staff': return staff[who.i].cardUid;
+    case 'sun': return sunChildren[who.i].uid;
     default: return 'DEADBEEF';
   }
 }
@@ -149,7 +149,7 @@ class Sale extends Step {
     if (!m.terminalUp || !r.w.terminal?.alive) return;
     m.enters.push(truthNow());
     await sim.key('enter');
-    if (this.after && this.after.step.check(m)) {
+    if (this.after?.step.check(m)) {
       await sleep(this.after.ms);
       await this.after.step.run(m, r);
     }
@@ -300,8 +300,8 @@ class CatalogChange extends Step {
     catalogVersion.set(r.w, version);
     const items = current.items.map((it) => ({ ...it }));
     const i = this.index % items.length;
-    if (this.how === 'price') items[i]!.price = Math.min(19900, items[i]!.price + 500 * version);
-    else if (this.how === 'rename') items[i]!.sku = `${items[i]!.sku}-v${version}`;
+    if (this.how === 'price') items[i].price = Math.min(19900, items[i].price + 500 * version);
+    else if (this.how === 'rename') items[i].sku = `${items[i].sku}-v${version}`;
     else items.splice(i, 1);
     await office(m, r, (l) => l.setCatalog(CLUB, { version, items }));
     m.catalogs.push({ at: truthNow(), catalog: { version, items } });

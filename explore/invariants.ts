@@ -3,8 +3,8 @@
 // as lines; empty when all hold. The reference ledger's booked entries are the truth of the money.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerEntry } from '../sim/ledger/types.ts';
-import type { Ledger } from '../sim/ledger/ledger.ts';
+import type { LedgerEntry } from '../sim/reference-ledger/types.ts';
+import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, demoStaff } from '../sim/demo-club.ts';
 import { readJournal } from '../test/helpers/daemon-process.ts';
 import { checked, spanAt, truthNow, type ClosedCard, type Model, type Span } from './model.ts';
@@ -23,7 +23,7 @@ export function seenResults(w: World): Map<string, Seen> {
   w.sim.screens.forEach((s, i) => {
     const txId = s.screen === 'result' ? s.result?.txId : null;
     if (!txId) return;
-    const seen = out.get(txId) ?? { approved: false, declined: false, firstSeen: w.sim.screenTimes[i]! };
+    const seen = out.get(txId) ?? { approved: false, declined: false, firstSeen: w.sim.screenTimes[i] };
     if (s.result!.status === 'approved') seen.approved = true; else seen.declined = true;
     out.set(txId, seen);
   });
@@ -35,7 +35,7 @@ export function onlineSpans(w: World, m: Model): Span[] {
   const spans: Span[] = [];
   let cur: Span | null = null;
   w.sim.screens.forEach((s, i) => {
-    const t = w.sim.screenTimes[i]!;
+    const t = w.sim.screenTimes[i];
     if (s.online && !cur) { cur = { from: t, to: null }; spans.push(cur); }
     else if (!s.online && cur) { cur.to = t; cur = null; }
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from '../sim/broker.ts';
-import { startLedger, type Ledger } from '../sim/ledger/ledger.ts';
+import { startLedger, type Ledger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../sim/demo-club.ts';
 import { createLogger } from '../firmware/log.ts';
 import type { TerminalConfigInput } from '../firmware/config/schema.ts';
@@ -211,7 +211,7 @@ export class World {
 
   async outboxSize(): Promise<number | null> {
     try {
-      return (await readJournal<{ n: number }>(this.dataDir, 'SELECT count(*) AS n FROM outbox'))[0]!.n;
+      return (await readJournal<{ n: number }>(this.dataDir, 'SELECT count(*) AS n FROM outbox'))[0].n;
     } catch {
       return null; // no journal yet, or locked for a moment
     }

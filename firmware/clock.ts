@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type Intervals, systemTimers, type Timers } from '../lib/timers.ts';
 
 /** Time since boot (CLOCK_BOOTTIME, counting suspend) and the boot's id: comparable across restarts within one boot. */
 export interface BootTime { id: string; ms: number }
@@ -19,6 +20,8 @@ export interface Clock {
   boot(): BootTime | null;
   /** The wall clock is known good: NTP-synchronised, or set from a real-time clock at boot. */
   wallTrusted(): boolean;
+  /** Every wait and interval of the daemon (Node's timers are monotonic). */
+  timers: Timers & Intervals;
 }
 
 export interface SystemClockPaths {
@@ -62,6 +65,7 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
     }
   };
   return {
+    timers: systemTimers,
     now: () => new Date(),
     mono: () => performance.now(),
     boot() {
@@ -77,15 +81,3 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
     },
   };
 }
-
-/** Timers as the terminal's parts take them, injected beside the clock (Node's timers are monotonic). */
-export interface Timers {
-  after(ms: number, fn: () => void): { cancel(): void };
-}
-
-export const systemTimers: Timers = {
-  after(ms, fn) {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};

@@ -1,7 +1,7 @@
-// The daemon's logs: the logger and UID mask of hal/log.ts, plus URL redaction and the log file.
+// The daemon's logs: the logger and UID mask of lib/log.ts, plus URL redaction and the log file.
 import { createWriteStream, renameSync, statSync } from 'node:fs';
 
-export { createLogger, maskUid, type Logger } from '../hal/log.ts';
+export { createLogger, maskUid, type Logger } from '../lib/log.ts';
 
 /** A URL as logged: a password in it (mqtt://user:secret@host) is replaced by ***. */
 export function redactUrl(url: string): string {

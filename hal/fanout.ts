@@ -1,6 +1,6 @@
 // Combines devices: a display that draws on several screens, a keypad fed by several inputs
 // (the simulator's TUI plus the sim topics).
-import { TypedEmitter } from './emitter.ts';
+import { TypedEmitter } from '../lib/emitter.ts';
 import type { Display, Keypad, KeypadEvents, ScreenModel } from './types.ts';
 
 export class FanoutDisplay implements Display {

@@ -1,6 +1,6 @@
 // One interface per device. Firmware talks only to these; real (hal/pi) and simulated (hal/sim)
 // drivers implement them, and only code under hal/ imports a hardware library.
-import type { TypedEmitter } from './emitter.ts';
+import type { TypedEmitter } from '../lib/emitter.ts';
 import type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState, ReaderStatus } from '../contract/index.ts';
 
 export type { KeyName, ScreenModel, Led, BuzzerPattern, IndicatorState, ReaderStatus };

@@ -13,9 +13,9 @@ export async function buildDist(outdir: string): Promise<void> {
     // The PC/SC child process is an entry of its own: the reader driver forks dist/pcsc-child.js.
     entryPoints: {
       main: new URL('../bin/commands.ts', import.meta.url).pathname,
-      'pcsc-child': new URL('../hal/pi/pcsc-child.ts', import.meta.url).pathname,
-      // The photo preparer's worker thread (firmware/ui/photo-preparer.ts loads dist/photo-worker.js).
-      'photo-worker': new URL('../firmware/ui/photo-prepare-worker.ts', import.meta.url).pathname,
+      'pcsc-child': new URL('../hal/pi/reader/pcsc-child.ts', import.meta.url).pathname,
+      // The photo preparer's worker thread (firmware/ui/photo/photo-preparer.ts loads dist/photo-worker.js).
+      'photo-worker': new URL('../firmware/ui/photo/photo-prepare-worker.ts', import.meta.url).pathname,
     },
     outdir,
     bundle: true,

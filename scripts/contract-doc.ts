@@ -1,6 +1,6 @@
 // `npm run contract-doc`: writes the JSON Schema of every contract payload, generated from the zod
 // schemas in contract/ (zod 4's toJSONSchema), into the marked section of docs/contract.md, so the
-// prose there can never disagree with the code about a field. test/contract-doc.test.ts fails when
+// prose there can never disagree with the code about a field. test/unit/contract-doc.test.ts fails when
 // the section is out of date. `--check` only compares (exit 1 on drift) and writes nothing.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

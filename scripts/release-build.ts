@@ -13,6 +13,7 @@ import { manifestBytes, MANIFEST_NAME, SIGNATURE_NAME, type Arch, type Manifest,
 import { signManifest } from '../firmware/release/signing.ts';
 import { tarPieces, type TarFile } from '../firmware/release/tar.ts';
 import { buildDist } from './build.ts';
+import { must } from '../lib/must.ts';
 
 export const PROJECT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -125,7 +126,7 @@ function loadAddons(stage: string, addons: string[], arch: Arch, work: string, l
     run(process.execPath, ['-e', script], { log });
     return `loaded by Node ${process.versions.node} (${process.arch})`;
   }
-  const cross = CROSS[arch]!;
+  const cross = must(CROSS[arch], `a cross toolchain for ${arch}`);
   if (!has(cross.qemu)) return `ELF checked; not loaded (no ${cross.qemu}: apt-get install qemu-user-static)`;
   const root = sysroot(work, arch, log);
   const version = run(cross.qemu, ['-L', root, join(root, 'usr/bin/node'), '-e', `${script} process.stdout.write(process.version)`], { log });

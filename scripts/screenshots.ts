@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portraitPng } from '../sim/photos.ts';
-import type { Rgba } from '../firmware/ui/photo.ts';
+import type { Rgba } from '../firmware/ui/photo/photo.ts';
 import { XtermHarness, harnessStarted, photoShown, settledShot, writePng, type ScreenTerminal } from '../test/fixtures/ui/xterm.ts';
 import { KioskHarness } from '../test/fixtures/ui/kiosk.ts';
 

@@ -6,7 +6,7 @@ import mqtt from 'mqtt';
 import { z } from 'zod';
 import { CardRecord, CardUid, StaffRecord, StaffRole } from '../contract/index.ts';
 import { DEMO_CLUB_ID } from './demo-club.ts';
-import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './ledger/admin-protocol.ts';
+import { ADMIN_REPLY_TOPIC, ADMIN_TOPIC, AdminReply, type AdminCommand } from './reference-ledger/admin-protocol.ts';
 
 export const USAGE = `usage: klubkort ledger [--broker URL] [--club ID] <command>
 The parents' portal and the club office of the simulator's reference ledger.
@@ -84,12 +84,12 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
   switch (cmd) {
     case 'limit': {
       if (uid === undefined || rest.length !== 1) return 'limit takes <uid> <kr>|none';
-      const ore = rest[0] === 'none' ? null : parseKroner(rest[0]!, true);
+      const ore = rest[0] === 'none' ? null : parseKroner(rest[0], true);
       return ore === null && rest[0] !== 'none' ? `not an amount of kroner: ${rest[0]}` : { cmd: 'rules', clubId, uid, rules: { dailyLimit: ore } };
     }
     case 'block-category': case 'unblock-category':
       if (uid === undefined || rest.length !== 1) return `${cmd} takes <uid> <category>`;
-      return { cmd: 'rules', clubId, uid, rules: cmd === 'block-category' ? { block: [rest[0]!] } : { unblock: [rest[0]!] } };
+      return { cmd: 'rules', clubId, uid, rules: cmd === 'block-category' ? { block: [rest[0]] } : { unblock: [rest[0]] } };
     case 'note': {
       if (uid === undefined || rest.length === 0) return 'note takes <uid> <text…>|none';
       const note = rest.join(' ');
@@ -107,6 +107,7 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
       return uid !== undefined && rest.length === 1 && (rest[0] === 'sun' || rest[0] === 'uid') ? { cmd, clubId, uid, auth: rest[0] } : 'auth takes <uid> sun|uid';
     case 'staff':
       return uid === undefined ? { cmd: 'staff-list', clubId } : 'staff takes no arguments';
+    default: // the commands below
   }
   const [amount, ...extra] = rest;
   if (extra.length > 0) return 'too many arguments';

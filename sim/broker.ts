@@ -15,7 +15,7 @@ export async function startBroker(opts: { port?: number; host?: string } = {}): 
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.setNoDelay(true); // small request/response packets: no Nagle wait (see hal/mqtt-socket.ts)
+    socket.setNoDelay(true); // small request/response packets: no Nagle wait (see lib/mqtt-socket.ts)
     socket.on('close', () => sockets.delete(socket));
     aedes.handle(socket);
   });

@@ -5,8 +5,9 @@
 import type { SimReaderMsg } from '../contract/index.ts';
 import { Ntag424Card, personalise, readSun, type Transmit } from '../hal/ntag424/index.ts';
 import type { SimCard } from '../firmware/ui/sim-panel.ts';
-import type { SunKeys } from './ledger/card-auth.ts';
-import type { Ledger } from './ledger/ledger.ts';
+import type { SunKeys } from './reference-ledger/card-auth.ts';
+import type { Ledger } from './reference-ledger/ledger.ts';
+import { must } from '../lib/must.ts';
 
 type Tap = Extract<SimReaderMsg, { action: 'tap' }>;
 
@@ -59,7 +60,7 @@ export class DemoCards {
   async tap(uid: string, sun = this.#chips.has(uid)): Promise<Tap> {
     if (!sun) return { action: 'tap', uid };
     if (!this.#chips.has(uid)) await this.#issue(uid);
-    const chip = this.#chips.get(uid)!;
+    const chip = must(this.#chips.get(uid), 'the chip issued above');
     chip.powerOn();
     const read = await readSun(transmitOf(chip));
     chip.powerOff();

@@ -1,8 +1,8 @@
 // The simulator's demo club: a youth club café and seven children covering the cases a cashier meets
-// (plenty of money, a little, almost none, none, a blocked card, a card without a photo; 1.1: a
+// (plenty of money, a little, almost none, none, a blocked card, a card without a photo; a
 // daily limit, a blocked category with a parent's note), and two staff cards (a cashier, a lead).
 import type { Catalog } from '../contract/index.ts';
-import type { CardSeed, ClubSeed, StaffSeed } from './ledger/types.ts';
+import type { CardSeed, ClubSeed, StaffSeed } from './reference-ledger/types.ts';
 import { portraitJpeg } from './photos.ts';
 
 export const DEMO_CLUB_ID = 'demo-klub';

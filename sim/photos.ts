@@ -21,7 +21,7 @@ function hsl(h: number, s: number, l: number): Rgb {
   return [Math.round(f(0) * 255), Math.round(f(8) * 255), Math.round(f(4) * 255)];
 }
 
-const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i]! * (1 - t) + b[i]! * t)) as unknown as Rgb;
+const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i] * (1 - t) + b[i] * t)) as unknown as Rgb;
 
 /** A shape in the 120×150 reference frame: a test for a point, and its colour. */
 interface Layer { inside: (x: number, y: number) => boolean; color: Rgb; texture?: 'hair' | 'shirt' | 'skin' }
@@ -35,14 +35,14 @@ const ring = (cx: number, cy: number, r: number, w: number) =>
 
 function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   const h = createHash('sha256').update(seed).digest();
-  const pick = <T>(list: readonly T[], i: number): T => list[h[i]! % list.length]!;
-  const bgHue = (h[0]! / 255) * 360;
+  const pick = <T>(list: readonly T[], i: number): T => list[h[i] % list.length];
+  const bgHue = (h[0] / 255) * 360;
   const skin = pick(SKIN, 1);
   const hair = pick(HAIR, 2);
   const eye = pick(EYES, 3);
-  const style = h[4]! % 4; // 0 short, 1 long, 2 curly, 3 bun
-  const glasses = h[5]! % 4 === 0;
-  const shirt = hsl((h[6]! / 255) * 360, 0.55, 0.5);
+  const style = h[4] % 4; // 0 short, 1 long, 2 curly, 3 bun
+  const glasses = h[5] % 4 === 0;
+  const shirt = hsl((h[6] / 255) * 360, 0.55, 0.5);
   const shade = mix(skin, [0, 0, 0], 0.15);
   const cheek = mix(skin, [240, 110, 120], 0.35);
   const white: Rgb = [255, 255, 255];
@@ -63,7 +63,7 @@ function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   const cap = (x: number, y: number) => ellipse(60, 52, 33, 28)(x, y) && y < 50 - Math.abs(x - 60) * 0.12;
   if (style === 2) {
     add((x, y) => cap(x, y) || [[34, 46], [44, 34], [58, 29], [72, 33], [84, 44], [30, 60], [90, 60]]
-      .some(([cx, cy]) => Math.hypot(x - cx!, y - cy!) <= 10), hair, 'hair');
+      .some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 10), hair, 'hair');
   } else {
     add(cap, hair, 'hair');
     add(ellipse(style === 0 ? 46 : 70, 46, 20, 9), hair, 'hair'); // fringe swept to one side
@@ -130,12 +130,12 @@ export function portraitRgba(seed: string, opts: { width?: number; height?: numb
           let tex: Texture | undefined;
           for (const l of shapes) if (l.inside(x, y)) { c = l.color; tex = l.texture ? TEXTURES[l.texture] : undefined; }
           const k = 1 + (tex ? tex(x, y) : 0);
-          for (let i = 0; i < 3; i++) acc[i]! += c[i]! * k;
+          for (let i = 0; i < 3; i++) acc[i] += c[i] * k;
         }
       }
       const o = (py * width + px) * 4;
       const n = grain(px, py, seedN);
-      for (let i = 0; i < 3; i++) data[o + i] = Math.max(0, Math.min(255, Math.round(acc[i]! / n2 + n)));
+      for (let i = 0; i < 3; i++) data[o + i] = Math.max(0, Math.min(255, Math.round(acc[i] / n2 + n)));
       data[o + 3] = 255;
     }
   }

@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { startBroker, type EmbeddedBroker } from './broker.ts';
-import { startLedger } from './ledger/ledger.ts';
+import { startLedger } from './reference-ledger/ledger.ts';
 import { demoClub, DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS } from './demo-club.ts';
 import { cardsInHand, DemoCards } from './demo-cards.ts';
 import { SIM_DATA_DIR } from './data-dir.ts';

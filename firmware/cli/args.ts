@@ -19,7 +19,7 @@ export const RUN_OPTIONS = {
 export function runConfigFile(argv: string[]): string | undefined {
   const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
   if (i < 0) return undefined;
-  return argv[i]!.startsWith('--config=') ? argv[i]!.slice('--config='.length) : argv[i + 1];
+  return argv[i].startsWith('--config=') ? argv[i].slice('--config='.length) : argv[i + 1];
 }
 
 export function configFromArgs(argv: string[]): TerminalConfig {

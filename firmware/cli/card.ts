@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ApduError, MAX_SYSTEM_ID_BYTES, parseMasterKey, personalise, PersonaliseRefused, sunTemplate } from '../../hal/ntag424/index.ts';
-import type { HeldCard } from '../../hal/pi/card-holder.ts';
+import type { HeldCard } from '../../hal/pi/reader/card-holder.ts';
 
 export const CARD_USAGE = `usage: klubkort card personalise --master-key-file FILE --url URL [--system-id ID] [--reader NAME] [--wait SECONDS]
   Personalises the blank NTAG 424 DNA on the reader (factory keys) as a klubkort sun card:
@@ -60,7 +60,7 @@ export async function cardCommand(argv: string[], io: CardIo = stdio): Promise<n
     io.err(`klubkort card personalise: ${code ? `cannot read ${values['master-key-file']} (${code})` : (e as Error).message}`);
     return 66;
   }
-  const hold = io.hold ?? (async (o) => (await import('../../hal/pi/card-holder.ts')).holdCard(o));
+  const hold = io.hold ?? (async (o) => (await import('../../hal/pi/reader/card-holder.ts')).holdCard(o));
   io.out(`hold the blank card on the reader (waiting ${wait.data} s)`);
   let card: HeldCard;
   try {

@@ -124,7 +124,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   if (notifier.active) {
     notifier.watchdog();
     void awaitLinkGate(t.link, release.trial).then(async (v) => {
-      if (stopping) return;
+      if (stopping !== null) return;
       if (v.verdict === 'ready') {
         await testPause('before-ready', (line) => log.warn(line));
         log.info({ release: release.version, trial: release.trial, why: v.why }, 'health gate passed: READY');

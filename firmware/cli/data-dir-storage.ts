@@ -10,13 +10,13 @@ const VOLATILE = new Set(['tmpfs', 'ramfs']);
 
 /** /proc/self/mountinfo, one mount a line: "id parent maj:min root mountpoint opts [tags] - fstype source superopts". */
 export function parseMountinfo(text: string): Mount[] {
-  const unescape = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const unescapeOctal = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   return text.split('\n').filter(Boolean).flatMap((line) => {
     const [pre, post] = line.split(' - ');
     const f = pre?.split(' ');
     const g = post?.split(' ');
     if (!f || f.length < 5 || !g || g.length < 3) return [];
-    return [{ mountPoint: unescape(f[4]!), fsType: g[0]!, superOptions: g[2]! }];
+    return [{ mountPoint: unescapeOctal(f[4]), fsType: g[0], superOptions: g[2] }];
   });
 }
 

@@ -182,7 +182,8 @@ function pem<T>(check: (path: string) => Parsed<T>) {
 }
 
 async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, terminalId: string, flags: Flags): Promise<BrokerAnswers> {
-  const url = (await a.get({ flag: 'broker', label: 'Broker URL (mqtts://host:8883)', current: str(cur.url), parse: parseBrokerUrl }))!;
+  const url = (await a.get({ flag: 'broker', label: 'Broker URL (mqtts://host:8883)', current: str(cur.url), parse: parseBrokerUrl }));
+  if (!url) throw new Error('a broker URL is required');
   let ca: PemChoice<X509Certificate> | undefined;
   let cert: PemChoice<X509Certificate> | undefined;
   let key: PemChoice<unknown> | undefined;
@@ -218,7 +219,7 @@ async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, te
 
 async function choose(p: Prompter, question: string, options: string[]): Promise<string> {
   for (;;) {
-    const a = (await p.ask(`${question} [${options[0]}]: `)).toLowerCase() || options[0]!;
+    const a = (await p.ask(`${question} [${options[0]}]: `)).toLowerCase() || options[0];
     if (options.includes(a)) return a;
   }
 }

@@ -74,7 +74,7 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
 
 /** The photo path of the terminal the selftest runs on (run it where the cashier screen runs). */
 async function photoPath(cfg: TerminalConfig): Promise<[boolean, string]> {
-  const [{ photoPathCheck }, { probeTerminal }] = await Promise.all([import('../ui/photo-output.ts'), import('../ui/terminal-probe.ts')]);
+  const [{ photoPathCheck }, { probeTerminal }] = await Promise.all([import('../ui/photo/photo-output.ts'), import('../ui/draw/terminal-probe.ts')]);
   let colors = 8;
   try {
     colors = Number(execFileSync('tput', ['colors'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 8;

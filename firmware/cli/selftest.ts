@@ -44,21 +44,21 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
   // LEDs and buzzer that could not be opened: the reader or the screen speak instead, which
   // sells, but the technician must fix the wiring or driver.
   const fault = deps.indicators.fault;
-  const missing = (): Outcome => [false, `not driven: ${fault!.problem}`, `feedback goes to ${fault!.fallback === 'reader' ? "the reader's LED and beeper" : 'the screen only'} meanwhile; see docs/hardware.md "GPIO drivers"`];
+  const missing = (f: NonNullable<typeof fault>): Outcome => [false, `not driven: ${f.problem}`, `feedback goes to ${f.fallback === 'reader' ? "the reader's LED and beeper" : 'the screen only'} meanwhile; see docs/hardware.md "GPIO drivers"`];
 
   for (const led of ['green', 'red', 'yellow'] as const) {
     await check(`LED ${led}`, async () => {
       deps.out(`LED ${led} on`);
       deps.indicators.show({ led, buzzer: null });
       await sleep(stepMs);
-      return fault ? missing() : [true, 'driven: check it lit'];
+      return fault ? missing(fault) : [true, 'driven: check it lit'];
     });
   }
   await check('buzzer', async () => {
     deps.out('buzzer: two beeps');
     deps.indicators.show({ led: 'off', buzzer: 'approve' });
     await sleep(stepMs);
-    return fault ? missing() : [true, 'driven: check it beeped twice'];
+    return fault ? missing(fault) : [true, 'driven: check it beeped twice'];
   });
   await check('card reader', async () => {
     const outcome = await waitForCard(deps.reader, deps.waitCardMs ?? 15000, deps.out);

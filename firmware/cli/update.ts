@@ -15,6 +15,7 @@ import { testPause, type PauseStep } from '../release/test-pause.ts';
 import { spoolProblem, UpdateRequest, writeResult, type UpdateResult } from '../update/spool.ts';
 import { parsePayload } from '../../contract/index.ts';
 import { askControl } from '../control/socket.ts';
+import { must } from '../../lib/must.ts';
 import { DEFAULT_DATA_DIR, HELP } from './help.ts';
 import { readRawConfig } from './provision/config-file.ts';
 import { DEFAULT_CONFIG } from './selftest-cmd.ts';
@@ -133,7 +134,7 @@ export async function updateCommand(argv: string[]): Promise<number> {
   const root = values.root ?? '/';
   const keysDir = values.keys ?? join(root, RELEASE_KEYS_DIR);
   if (values.request) return applyRequest(values.request, { root, keysDir, restart: values.restart });
-  const bundle = values.bundle!;
+  const bundle = must(values.bundle, 'the --bundle option');
   if (/^[a-z]+:\/\//i.test(bundle)) { say('give the bundle as a file (download it first)'); return 64; }
   return (await install({ root, bundle, keysDir, journalFile: join(root, dataDirOf(root, values['data-dir']), 'journal.db') })).code;
 }

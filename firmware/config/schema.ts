@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ClubId, TerminalId, NonNegOre, CONTRACT_DEFAULTS as D } from '../../contract/index.ts';
 // Only the schema (zod): the Pi drivers themselves are imported when `hardware` is "pi".
-import { PiHardwareConfig } from '../../hal/pi/config.ts';
+import { PiHardwareConfig } from '../../hal/pi/config/config.ts';
 import { isTimeZone } from '../rules/local-day.ts';
 import { OfflineLimitsConfig } from '../rules/offline.ts';
 

@@ -102,7 +102,7 @@ export function fleetTable(rows: readonly FleetRow[], now: Date): string {
     r.queue === null ? '-' : String(r.queue), ago(r.queueOldest, now), r.reader ?? '-',
     r.update ? `${r.update.version} ${r.update.state}${r.update.error ? ` (${r.update.error})` : ''}` : '-',
   ]);
-  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(width[i]!))).join('  ').trimEnd();
+  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(width[i]))).join('  ').trimEnd();
   return [fmt(head), ...lines.map(fmt)].join('\n') + (rows.length === 0 ? '\n(no terminal has a retained status)' : '');
 }

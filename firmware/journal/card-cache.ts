@@ -2,6 +2,7 @@
 import type { Db, Param, Queryable } from './db.ts';
 import type { CardRecord, CardRules, Catalog, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
+import { must } from '../../lib/must.ts';
 
 export interface CardRow {
   uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
@@ -13,7 +14,7 @@ export interface CardRow {
 const CHUNK_SIZES = [64, 16, 4, 1];
 function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
   for (let i = 0; i < items.length;) {
-    const n = CHUNK_SIZES.find((size) => size <= items.length - i)!;
+    const n = must(CHUNK_SIZES.find((size) => size <= items.length - i), 'a chunk size (1 fits any rest)');
     yield items.slice(i, i + n);
     i += n;
   }
@@ -61,7 +62,7 @@ export class CardCache {
 
   /** Stores a record only if its version is higher than the cached one; says whether it did. */
   async put(c: CardRecord): Promise<boolean> {
-    return (await this.putMany([c]))[0]!;
+    return (await this.putMany([c]))[0];
   }
 
   /**
@@ -85,7 +86,7 @@ export class CardCache {
   async #putChunk(q: Queryable, records: readonly CardRecord[]): Promise<boolean[]> {
     const row = `(${CARD_COLUMNS.map(() => '?').join(',')})`;
     const stored = await q.all<{ uid: string }>(
-      // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept (1.1).
+      // A record the newest roster already left out (older than it, not on it) is a closed card's: not kept.
       `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) SELECT * FROM (VALUES ${records.map(() => row).join(',')}) v
        WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE v.${V_UPDATED_AT} < r.updated_at
          AND NOT EXISTS (SELECT 1 FROM roster_members m WHERE m.list = 'cards' AND m.uid = v.${V_UID}))
@@ -110,7 +111,7 @@ export class CardCache {
     return this.db.tx((q) => eraseCard(q, uid));
   }
 
-  // --- 1.1: staff cards and the roster ---
+  // --- Staff cards and the roster ---
 
   async staff(uid: string): Promise<StaffRecord | null> {
     const r = await this.db.read((q) => q.get<StaffRow>('SELECT * FROM staff WHERE uid = ?', [uid]));
@@ -179,7 +180,7 @@ export class CardCache {
   }
 
   async count(): Promise<number> {
-    return (await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')))!.n;
+    return must(await this.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM cards')), 'count(*) row').n;
   }
 
   /**

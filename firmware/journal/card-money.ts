@@ -13,7 +13,7 @@ export interface CardMoney {
   unbooked: number;
   /** Offline-approved, unanswered totals: this card's and the whole terminal's. */
   exposure: { card: number; terminal: number };
-  /** 1.1: of `unbooked`, the sales of this business day (0 when not asked for, or the card has no daily limit). */
+  /** Of `unbooked`, the sales of this business day (0 when not asked for, or the card has no daily limit). */
   unbookedToday: number;
 }
 

@@ -55,7 +55,7 @@ export class Journal {
   }
 
   /**
-   * A card's record with its unbooked money and the offline exposure, in one read; `dayMark` (1.1):
+   * A card's record with its unbooked money and the offline exposure, in one read; `dayMark`:
    * also the business day's part of the unbooked money, for a card with a daily limit. The answer
    * is frozen and kept: asked again before any write (the approval right after the tap's read), it
    * is the same, and a read after an idle moment cost a third of the approval's wait.

@@ -205,7 +205,7 @@ export async function migrate(db: Db): Promise<number> {
   const from = version;
   for (; version < migrations.length; version++) {
     await db.tx(async (q) => {
-      await q.exec(migrations[version]!);
+      await q.exec(migrations[version]);
       await q.exec(`PRAGMA user_version = ${version + 1}`);
     });
   }

@@ -4,6 +4,7 @@ import type { Db, Queryable } from './db.ts';
 import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../contract/index.ts';
 import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
+import { must } from '../../lib/must.ts';
 
 interface SaleRow {
   tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
@@ -162,7 +163,7 @@ export class SalesBook {
    * late or mismatched answer changes nothing.
    */
   async settle(res: ResultMsg): Promise<Settled | Ignored> {
-    return (await this.settleMany([res]))[0]!;
+    return (await this.settleMany([res]))[0];
   }
 
   /**
@@ -196,7 +197,7 @@ export class SalesBook {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;
           sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
-          // 1.1: a counter the ledger declined with card_auth was not the card's own read (a forged
+          // A counter the ledger declined with card_auth was not the card's own read (a forged
           // tap): kept, it would refuse the genuine card's next reads offline.
           if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
           return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
@@ -270,34 +271,14 @@ export class SalesBook {
 
   /** The queue's length and when its oldest entry was made (null: empty), in one read. */
   async queue(): Promise<{ length: number; oldest: string | null }> {
-    const r = (await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
+    const r = must(await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
       "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))",
-      [this.unrecorded.txIdsJson()])))!;
+      [this.unrecorded.txIdsJson()])), 'count(*) row');
     return { length: r.n, oldest: r.oldest };
   }
 
   /**
-   * Money of `uid`'s sales that the ledger's record does not show yet: approved and unanswered,
-   * or answered with a card version above the record's.
-   */
-  async unbooked(uid: string, recordVersion: number): Promise<number> {
-    const r = await this.db.read((q) => q.get<{ s: number }>(
-      `SELECT ${UNBOOKED_SQL('e.card', '?', '?')} AS s FROM (SELECT ${EXPOSURE_SQL('?')}) e`, [uid, recordVersion, uid]));
-    return r?.s ?? 0;
-  }
-
-  /**
-   * Offline-approved sales not yet answered: for one card, and for the whole terminal. Found
-   * through the outbox (an unanswered sale is there until its answer is stored): scanning months
-   * of answered sales for them took milliseconds on every offline sale.
-   */
-  async offlineExposure(uid: string): Promise<{ card: number; terminal: number }> {
-    const r = await this.db.read((q) => q.get<{ card: number; terminal: number }>(`SELECT ${EXPOSURE_SQL('?')}`, [uid]));
-    return { card: r?.card ?? 0, terminal: r?.terminal ?? 0 };
-  }
-
-  /**
-   * 1.1: the highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
+   * The highest SUN counter this terminal put into a sale of the card other than `exceptTxId`
    * (an offline fallback of a sale keeps its own counter); null when none is kept.
    */
   async highestSunCounter(uid: string, exceptTxId: string): Promise<number | null> {
@@ -333,13 +314,13 @@ export class SalesBook {
     return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
 
-  /** 1.1: one cashier's approved sales, voids and their total since `mark` (the sign-in). */
-  async cashierReport(cashierId: string, mark: { sale: number; void: number }): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
+  /** One cashier's approved sales, voids and their total since `mark` (the sign-in). */
+  async cashierReport(cashierId: string, mark: RowMark): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
     return this.db.read(async (q) => {
-      const s = (await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]))!;
-      const v = (await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]))!;
+      const s = must(await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]), 'count(*) row');
+      const v = must(await q.get<{ n: number; t: number | null }>(
+        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]), 'count(*) row');
       return { sales: s.n, salesTotal: s.t ?? 0, voids: v.n, voidsTotal: v.t ?? 0 };
     });
   }
@@ -360,12 +341,13 @@ export class SalesBook {
                     UNION ALL SELECT 'declined', reason, 0, 0 FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales))
          SELECT status, offline, CASE WHEN status = 'declined' THEN coalesce(reason, 'invalid') END AS reason, count(*) AS n, sum(total) AS total
            FROM s WHERE status != 'pending' GROUP BY 1, 2, 3`, [this.unrecorded.reasonsJson(), mark.sale]);
-      const v = (await q.get<{ voids: number; voidsTotal: number | null }>(
-        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]))!;
+      const v = must(await q.get<{ voids: number; voidsTotal: number | null }>(
+        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]), 'count(*) row');
       const sum = (pick: (r: (typeof rows)[number]) => boolean, f: 'n' | 'total') => rows.filter(pick).reduce((a, r) => a + r[f], 0);
       const approved = (r: (typeof rows)[number]) => r.status === 'approved';
       const declinedBy = new Map<string, number>();
-      for (const r of rows) if (r.status === 'declined') declinedBy.set(r.reason!, (declinedBy.get(r.reason!) ?? 0) + r.n);
+      // The query gives every declined row a reason (coalesce); the others none.
+      for (const r of rows) if (r.status === 'declined' && r.reason !== null) declinedBy.set(r.reason, (declinedBy.get(r.reason) ?? 0) + r.n);
       const salesTotal = sum(approved, 'total');
       const voidsTotal = v.voidsTotal ?? 0;
       return {

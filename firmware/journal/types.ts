@@ -17,7 +17,7 @@ export interface StoredSale {
   answered: boolean;
   resultVersion: number | null;
   voidedBy: string | null;
-  /** 1.1: the staffId signed in when the sale was made (null: nobody). */
+  /** The staffId signed in when the sale was made (null: nobody). */
   cashierId: string | null;
 }
 

@@ -7,8 +7,8 @@
 // card's empty record is not retained: the roster that comes with them erases it (contract 1.1
 // § Roster). A lost result is asked again by the forwarder (the outbox keeps its entry). The mark
 // in the journal tells a restart that the cache is still behind.
-import { TypedEmitter } from '../../hal/emitter.ts';
-import { Wakeable } from '../../hal/within.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
+import { Wakeable } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 

@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
-import { Wakeable } from '../../hal/within.ts';
+import { Wakeable } from '../../lib/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
+import { type Intervals, systemTimers, type TimerHandle } from '../../lib/timers.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
 const WINDOW = 200;
@@ -33,20 +34,20 @@ export class Forwarder {
   readonly #room = new Wakeable();
   #running: Promise<void> | null = null;
   #again = false;
-  #timer: NodeJS.Timeout;
+  #timer: TimerHandle;
 
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
     private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now(),
     /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
-    private readonly pace: { ahead: number; waitMs: number } = PACE) {
+    private readonly pace: { ahead: number; waitMs: number } = PACE,
+    private readonly timers: Intervals = systemTimers) {
     link.on('connected', () => { this.#sent.clear(); this.#unanswered.clear(); void this.forward(); });
     link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room.wake(); });
-    this.#timer = setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2));
-    this.#timer.unref();
+    this.#timer = timers.setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2), true);
   }
 
-  stop(): void { clearInterval(this.#timer); }
+  stop(): void { this.timers.clearInterval(this.#timer); }
 
   /**
    * Sends what is not sent on this connection or is overdue; `force` sends everything again.
@@ -55,7 +56,7 @@ export class Forwarder {
    */
   forward(force = false): Promise<void> {
     if (force) this.#sent.clear();
-    if (this.#running) { this.#again = true; return this.#running; }
+    if (this.#running !== null) { this.#again = true; return this.#running; }
     this.#running = this.#drain()
       .catch((err: Error) => this.log.error({ err: err.message }, 'forwarding the outbox failed'))
       .finally(() => { this.#running = null; });
@@ -69,8 +70,9 @@ export class Forwarder {
       if (!this.link.connected) return; // the next connection sends everything
       const live = new Set<string>();
       let window: Promise<boolean>[] = [];
-      for (let after = 0, page: OutboxEntry[] = [null!]; page.length > 0;) {
-        page = await this.journal.sales.outbox(after, PAGE);
+      for (let after = 0; ; ) {
+        const page: OutboxEntry[] = await this.journal.sales.outbox(after, PAGE);
+        if (page.length === 0) break;
         for (const e of page) {
           const key = `${e.txId}:${e.type}:${e.offline}`;
           live.add(key);
@@ -97,8 +99,8 @@ export class Forwarder {
           }
         }
         // A short page is the last (a stand-in journal may ignore the paging: it ends here too).
-        if (page.length < PAGE || page[page.length - 1]!.seq <= after) break;
-        after = page[page.length - 1]!.seq;
+        if (page.length < PAGE || page[page.length - 1].seq <= after) break;
+        after = page[page.length - 1].seq;
       }
       if (!(await allSent(window))) return;
       for (const k of this.#sent.keys()) if (!live.has(k)) this.#sent.delete(k);

@@ -2,12 +2,12 @@
 // will, and every inbound payload validated before anyone sees it.
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { TypedEmitter } from '../../hal/emitter.ts';
-import { within } from '../../hal/within.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
+import { within } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid, redactUrl } from '../log.ts';
 import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index.ts';
-import { coalesceWrites, noDelay } from '../../hal/mqtt-socket.ts';
+import { coalesceWrites, noDelay } from '../../lib/mqtt-socket.ts';
 import { Redelivery } from './redelivery.ts';
 import {
   CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
@@ -24,9 +24,9 @@ export type LinkEvents = {
   /** Photo bytes as received (checked by the sync), or null: delete. */
   photo: [sha: string, bytes: Buffer | null];
   catalog: [catalog: Catalog];
-  /** 1.1: a staff card, or null: removed. */
+  /** A staff card, or null: removed. */
   staff: [uid: string, record: StaffRecord | null];
-  /** 1.1: the roster of every card and staff card the ledger keeps. */
+  /** The roster of every card and staff card the ledger keeps. */
   roster: [roster: Roster];
   config: [config: TerminalConfigMsg | null];
   /**
@@ -225,8 +225,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     client.handleMessage = (_packet, done) => {
       const conn = this.#conn;
       const ack = () => (conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement')));
-      const wait = conn && this.#hold();
-      if (wait) void wait.then(ack, ack);
+      const wait = conn ? this.#hold() : null;
+      if (wait !== null) void wait.then(ack, ack);
       else ack();
     };
   }

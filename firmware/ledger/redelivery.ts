@@ -60,5 +60,6 @@ export class Redelivery {
 function remember(m: Recent, id: number, digest: string): void {
   m.delete(id);
   m.set(id, digest);
-  if (m.size > REMEMBERED) m.delete(m.keys().next().value!);
+  const oldest = m.keys().next();
+  if (m.size > REMEMBERED && !oldest.done) m.delete(oldest.value);
 }

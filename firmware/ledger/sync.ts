@@ -5,20 +5,20 @@
 // share one commit. What the others learn (events, counters, logs) is told only after the commit.
 // A message that fails to store was acknowledged already: catch-up.ts fetches the retained records
 // again, and until then the cache is known to be behind.
-import { TypedEmitter } from '../../hal/emitter.ts';
-import { Wakeable } from '../../hal/within.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
+import { Wakeable } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import { CardCache, checkPhoto } from '../journal/card-cache.ts';
-import { SalesBook, type Settled } from '../journal/sales-book.ts';
+import type { SalesBook, Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
 import { CatchUp } from './catch-up.ts';
 import type { CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 
 export type SyncEvents = {
   cardChanged: [uid: string];
-  /** 1.1: a staff card was added, changed or erased. */
+  /** A staff card was added, changed or erased. */
   staffChanged: [uid: string];
   catalogChanged: [];
   configChanged: [config: TerminalConfigMsg | null];
@@ -81,10 +81,10 @@ type ResultIn = { kind: 'result'; result: ResultMsg };
 
 /** The messages from `i` on that are card records (or photos with bytes) like `batch[i]`, in a row. */
 function runOf(batch: Inbound[], i: number): Inbound[] {
-  const kind = batch[i]!.kind;
+  const kind = batch[i].kind;
   const storable = (m: Inbound) => m.kind === kind && (m.kind === 'card' ? m.record !== null : m.kind === 'photo' && m.bytes !== null);
   let j = i;
-  while (j < batch.length && storable(batch[j]!)) j++;
+  while (j < batch.length && storable(batch[j])) j++;
   return batch.slice(i, j);
 }
 
@@ -98,6 +98,13 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   /** Resolved when the inbox has room again: the link holds further messages until then. */
   #room: Promise<void> | null = null;
   #roomMade: () => void = () => undefined;
+  /** The promise the link waits on while the inbox is full (one, until there is room again). */
+  #roomPromise(): Promise<void> {
+    this.#room ??= new Promise((resolve) => {
+      this.#roomMade = resolve;
+    });
+    return this.#room;
+  }
   #draining = false;
   #idle: Promise<void> = Promise.resolve();
   /** Batches in a row after which the inbox was not empty. */
@@ -118,9 +125,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.on('config', (config) => this.#receive({ kind: 'config', config }));
     link.on('result', (result) => this.#receive({ kind: 'result', result }));
     link.throttle(() => {
-      if (this.#inbox.length >= MAX_BATCH) return (this.#room ??= new Promise((resolve) => { this.#roomMade = resolve; }));
+      if (this.#inbox.length >= MAX_BATCH) return this.#roomPromise();
       if (++this.#taken < TURN_MESSAGES) return null;
-      return (this.#turn ??= new Promise((resolve) => setImmediate(() => { this.#taken = 0; this.#turn = null; resolve(); })));
+      this.#turn ??= new Promise((resolve) => setImmediate(() => { this.#taken = 0; this.#turn = null; resolve(); }));
+      return this.#turn;
     });
   }
 
@@ -153,10 +161,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     try {
       while (this.#inbox.length > 0) {
         let n = 1;
-        if (!alone(this.#inbox[0]!)) while (n < MAX_BATCH && n < this.#inbox.length && !alone(this.#inbox[n]!)) n++;
+        if (!alone(this.#inbox[0])) while (n < MAX_BATCH && n < this.#inbox.length && !alone(this.#inbox[n])) n++;
         const batch = this.#inbox.splice(0, n);
         if (this.#room && this.#inbox.length < MAX_BATCH) { this.#roomMade(); this.#room = null; }
-        if (batch.length === 1) await this.#applyOne(batch[0]!);
+        if (batch.length === 1) await this.#applyOne(batch[0]);
         else await this.#applyBatch(batch);
         this.#streak = this.#inbox.length > 0 ? this.#streak + 1 : 0;
         // A flow: wait GATHER_MS for more, or less if the inbox fills up first.
@@ -180,7 +188,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         const rest = batch.filter((m) => m.kind !== 'result');
         // Consecutive card records (photos) go in one statement each: most of a fresh terminal's sync.
         for (let i = 0; i < rest.length;) {
-          const m = rest[i]!;
+          const m = rest[i];
           const run = m.kind === 'card' || m.kind === 'photo' ? runOf(rest, i) : [];
           if (run.length > 1) {
             await (m.kind === 'card' ? this.#putCards(run as CardIn[], cards, told) : this.#putPhotos(run as PhotoIn[], cards, told));
@@ -313,7 +321,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     const settled = await sales.settleMany(results);
     let stored = false;
     results.forEach((r, i) => {
-      const s = settled[i]!;
+      const s = settled[i];
       if (typeof s === 'string') {
         told.push(() => {
           this.counters.ignoredResults++;

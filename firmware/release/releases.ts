@@ -163,7 +163,7 @@ export function releaseOf(l: Layout, mainFile: string): { version: string | null
   try { releases = realpathSync(l.releases); } catch { return { version: null, trial: false }; }
   const rel = relative(releases, real).split(sep);
   if (rel.length < 2 || rel[0] === '..' || rel[0] === '') return { version: null, trial: false };
-  const version = rel[0]!;
+  const version = rel[0];
   const trial = linkedVersion(l.committed) !== version && linkedVersion(l.previous) !== null && linkedVersion(l.previous) !== version;
   return { version, trial };
 }

@@ -135,10 +135,10 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
     if (h === null) throw new TarError('the archive has no end marker');
     if (h.every((b) => b === 0)) return;
     let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
     if (sum !== octalField(h, 148, 8, 'checksum')) throw new TarError('a tar header checksum does not match');
     const size = octalField(h, 124, 12, 'size');
-    const type = String.fromCharCode(h[156]!);
+    const type = String.fromCharCode(h[156]);
     if (type === 'x') {
       if (size > 64 * 1024) throw new TarError('a pax header is too large');
       const data = await r.exactly(size + pad(size).length);

@@ -3,7 +3,7 @@
 import type { TerminalConfigMsg } from '../../contract/index.ts';
 import type { OfflineLimits } from './offline.ts';
 
-/** `requireCashier` (1.1): from the ledger's config topic only; false without one. */
+/** `requireCashier`: from the ledger's config topic only; false without one. */
 export interface Limits { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number; requireCashier: boolean }
 
 /** The local config's limits (its `sale` and `offline` sections). */

@@ -3,7 +3,7 @@
 // whether the terminal may approve a sale on its own.
 import { z } from 'zod';
 import { CONTRACT_DEFAULTS, NonNegOre, type CardRecord, type OfflineConfig, type RefusalReason } from '../../contract/index.ts';
-import { availableMoney } from './authorise.ts';
+import { availableMoney } from './basket.ts';
 
 /** The caps: the local config's section, which the ledger's `config` topic overrides as a whole. */
 export type OfflineLimits = OfflineConfig;

@@ -35,21 +35,21 @@ export function parseTzif(b: Buffer): Zone | null {
   const footer = b.toString('latin1', end).split('\n')[1] ?? '';
   const rule = footer === '' ? null : parsePosixTz(footer);
   if (footer !== '' && !rule) return null;
-  return { times, offsets: idx.map((i) => utoff[i]!), first: utoff[0]!, rule };
+  return { times, offsets: idx.map((i) => utoff[i]), first: utoff[0], rule };
 }
 
 /** The zone's offset from UTC (seconds east) at `t` (UTC seconds). */
 export function offsetAt(z: Zone, t: number): number {
   const n = z.times.length;
-  if (n === 0 || t >= z.times[n - 1]!) return z.rule ? ruleOffset(z.rule, t) : (n ? z.offsets[n - 1]! : z.first);
-  if (t < z.times[0]!) return z.first;
+  if (n === 0 || t >= z.times[n - 1]) return z.rule ? ruleOffset(z.rule, t) : (n ? z.offsets[n - 1] : z.first);
+  if (t < z.times[0]) return z.first;
   let lo = 0;
   let hi = n - 1; // times[lo] <= t < times[hi]
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (z.times[mid]! <= t) lo = mid; else hi = mid;
+    if (z.times[mid] <= t) lo = mid; else hi = mid;
   }
-  return z.offsets[lo]!;
+  return z.offsets[lo];
 }
 
 // --- POSIX TZ strings, e.g. "CET-1CEST,M3.5.0,M10.5.0/3" (offsets are west of UTC, hence the signs).
@@ -57,7 +57,7 @@ export function offsetAt(z: Zone, t: number): number {
 export function parsePosixTz(s: string): PosixRule | null {
   const m = /^(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})(?:(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})?(?:,([^,]+),([^,]+))?)?$/.exec(s);
   if (!m) return null;
-  const std = -clock(m[2]!);
+  const std = -clock(m[2]);
   if (!m[3]) return { std, dst: null };
   const offset = m[4] ? -clock(m[4]) : std + 3600;
   // Without rules POSIX leaves them to the implementation; tzdata always gives them.

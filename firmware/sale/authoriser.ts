@@ -13,7 +13,7 @@ import type { BusinessDayView } from '../journal/types.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
 import type { CardRecord, CatalogItem, SaleMsg } from '../../contract/index.ts';
 import { checkParentRules, displayNote, spentOnDay, withCategories } from '../rules/parents.ts';
-import { checkBasket, availableMoney } from '../rules/authorise.ts';
+import { checkBasket, availableMoney } from '../rules/basket.ts';
 import { basketMatchesCatalog } from '../rules/basket-catalog.ts';
 import { reversalMessage, saleMessage, voidMessage } from './messages.ts';
 import { decideOffline } from '../rules/offline.ts';
@@ -21,13 +21,14 @@ import { isSunCard, offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../
 import type { Limits } from '../rules/effective-limits.ts';
 import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
 
 /** A well-formed UID for a refusal of a card the terminal does not hold (see recordRefusal). */
 const NO_CARD = '00000000';
 
-/** `spentToday`: today's spending (1.1), counted only for a card with a daily limit. */
+/** `spentToday`: today's spending, counted only for a card with a daily limit. */
 const toView = (m: CardMoney, spentToday = 0): CardView => ({
   uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked),
   ...(m.record.rules ? { rules: m.record.rules, note: displayNote(m.record.rules.note) } : {}),
@@ -35,7 +36,7 @@ const toView = (m: CardMoney, spentToday = 0): CardView => ({
 });
 
 /**
- * 1.1: today's spending = the record's `spent.total` for the business day, + this card's sales of
+ * Today's spending = the record's `spent.total` for the business day, + this card's sales of
  * the business day this terminal approved that are not in the record yet (0 for a card without a
  * daily limit).
  */
@@ -57,11 +58,12 @@ export interface AuthoriserDeps {
   noAnswer: () => void;
   limits: () => Limits;
   now: () => Date;
-  /** 1.1: the business day ("today" of the daily limit), the catalog (for the items' categories) and the signed-in staffId. */
+  /** The business day ("today" of the daily limit) and the signed-in staffId. */
   today: () => Promise<BusinessDayView>;
-  catalog: () => readonly CatalogItem[];
   cashierId: () => string | null;
   log: Logger;
+  /** The wait for the ledger's answer (default: the system's). */
+  timers?: Timers;
 }
 
 export class Authoriser {
@@ -79,13 +81,17 @@ export class Authoriser {
     return m && { card: toView(m, spentToday(m, today)), record: m.record };
   }
 
-  /** The card's money in one read, with the business day's unbooked part (1.1). */
+  /** The card's money in one read, with the business day's unbooked part. */
   async #money(uid: string): Promise<{ m: CardMoney | null; today: BusinessDayView }> {
     const today = await this.d.today();
     return { m: await this.d.journal.cardMoney(uid, today.mark.sale), today };
   }
 
-  async authorise(lines: BasketLine[], card: CardView): Promise<Decided> {
+  /**
+   * `catalog`: the screen's catalog as it is when asked (for the items' prices and categories): one
+   * that arrives while the card is read refuses a basket rung up on the old one.
+   */
+  async authorise(lines: BasketLine[], card: CardView, catalog: () => readonly CatalogItem[]): Promise<Decided> {
     const { journal, log } = this.d;
     const limits = this.d.limits();
     const msg = saleMessage(this.d, card.uid, lines, this.d.now(), this.d.cashierId());
@@ -93,14 +99,14 @@ export class Authoriser {
     if (checkBasket(lines, limits.maxPurchase) !== 'ok') return this.#refuse(msg, 'limit', card);
     const { m: money, today } = await this.#money(card.uid);
     if (!money) return this.#refuse(msg, 'unknown_card', null);
-    // 1.1: the record may have become a `sun` card's since the tap.
+    // The record may have become a `sun` card's since the tap.
     if (tapAuthProblem(money.record, card.sun ?? null)) return this.#refuse(msg, 'card_auth', null);
     if (money.record.status !== 'active') return this.#refuse(msg, 'blocked', card);
     // A catalog that arrived since the cashier's Enter: the basket is not the one shown at its prices,
     // and the rules below cannot judge the categories of items that are gone.
-    if (!basketMatchesCatalog(lines, this.d.catalog())) return this.#refuse(msg, 'invalid', card);
-    // 1.1: the parents' rules again, on the record as it is now (they may have changed since the tap).
-    const refusal = checkParentRules(money.record.rules, withCategories(lines, this.d.catalog()), spentToday(money, today));
+    if (!basketMatchesCatalog(lines, catalog())) return this.#refuse(msg, 'invalid', card);
+    // The parents' rules again, on the record as it is now (they may have changed since the tap).
+    const refusal = checkParentRules(money.record.rules, withCategories(lines, catalog()), spentToday(money, today));
     if (refusal) return this.#refuse(msg, refusal.reason, card);
     // The money again, as it is now (a sale at another terminal may have been booked since the tap):
     // without it the sale is refused here, online as offline, and nothing is sent (contract 1.1).
@@ -149,7 +155,7 @@ export class Authoriser {
   async voidSale(saleTxId: string): Promise<ScreenResult | null> {
     const { journal, log } = this.d;
     const sale = await journal.sales.sale(saleTxId);
-    if (!sale || !sale.cardUid) return null;
+    if (!sale?.cardUid) return null;
     const msg = voidMessage(this.d, { txId: saleTxId, cardUid: sale.cardUid }, this.d.now(), this.d.cashierId());
     const ok = await journal.sales.recordVoid(msg, sale.total).catch((err: unknown) => {
       // Not queued (the transaction is undone): the sale stands, nothing is sent, the cashier is told.
@@ -251,14 +257,15 @@ export class Authoriser {
   }
 
   #waitFor(txId: string, ms: number): Promise<Settled | null> {
+    const timers = this.d.timers ?? systemTimers;
     return new Promise((resolve) => {
       const onSettled = (s: Settled) => {
         if (s.txId !== txId) return;
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         this.d.sync.off('settled', onSettled);
         resolve(s);
       };
-      const timer = setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
+      const timer = timers.setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
       this.d.sync.on('settled', onSettled);
     });
   }

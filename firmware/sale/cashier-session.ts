@@ -2,18 +2,17 @@
 // signs out; `cashierIdleMinutes` without a key or a tap signs out too, measured on a monotonic
 // clock (a step of the wall clock neither keeps a cashier in nor throws one out).
 import type { Cashier } from '../rules/cashiers.ts';
+import type { RowMark } from '../journal/types.ts';
 
-/** Where the cashier's figures begin: the newest sale and void rows at sign-in. */
-export interface SignInMark { sale: number; void: number }
-
-export interface SignedIn { cashier: Cashier; mark: SignInMark }
+/** `mark`: where the cashier's figures begin, the newest sale and void rows at sign-in. */
+export interface SignedIn { cashier: Cashier; mark: RowMark }
 
 export class CashierSession {
   #current: SignedIn | null = null;
   #lastActive = 0;
 
   /** `mono`: milliseconds on a monotonic clock (tests inject one). */
-  constructor(private readonly idleMs: number, private readonly mono: () => number, private readonly markNow: () => Promise<SignInMark>) {}
+  constructor(private readonly idleMs: number, private readonly mono: () => number, private readonly markNow: () => Promise<RowMark>) {}
 
   /** The signed-in cashier, or null; signs out first if they have been idle too long. */
   get cashier(): Cashier | null { return this.signedIn?.cashier ?? null; }

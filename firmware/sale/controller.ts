@@ -14,6 +14,7 @@ import { voidView } from './void-view.ts';
 import { readSaleNames } from '../journal/sale-names.ts';
 import type { Effect, SaleContext, SaleEvent, SaleState, TapLookup } from './types.ts';
 import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../lib/timers.ts';
 
 export interface ControllerDeps {
   hw: Hardware;
@@ -26,21 +27,26 @@ export interface ControllerDeps {
   forward: () => void;
   /** The day the report and the last sale belong to. */
   businessDay: () => Promise<BusinessDayView>;
-  /** 1.1: who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
+  /** Who is signed in; whether the ledger's config requires a cashier; the low-balance warning amount. */
   session: CashierSession;
   requireCashier: () => boolean;
   lowBalance: number;
   log: Logger;
+  /** The result screen's time (default: the system's timers). */
+  timers?: Timers;
 }
 
 export class SaleController {
   #state: SaleState = initialState();
   #catalog: readonly CatalogItem[] = [];
   #reader: ReaderStatus = 'unplugged';
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
+  readonly #timers: Timers;
   #last: ScreenModel | null = null;
 
-  constructor(private readonly d: ControllerDeps) {}
+  constructor(private readonly d: ControllerDeps) {
+    this.#timers = d.timers ?? systemTimers;
+  }
 
   get state(): SaleState { return this.#state; }
   get screen(): ScreenModel | null { return this.#last; }
@@ -64,7 +70,7 @@ export class SaleController {
     this.dispatch({ type: 'tap', lookup: await this.#lookup(tap.uid, tap.sun) });
   }
 
-  /** 1.1: the cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
+  /** The cashier idle too long is signed out (checked at every key and tap, and by the terminal's timer). */
   checkIdle(): void {
     if (!this.d.session.expireIfIdle()) return;
     this.d.log.info('cashier signed out after being idle');
@@ -83,7 +89,7 @@ export class SaleController {
     };
   }
 
-  /** 1.1: the ledger changed or removed a staff card: the signed-in cashier follows (removed: signed out). */
+  /** The ledger changed or removed a staff card: the signed-in cashier follows (removed: signed out). */
   async onStaffChanged(uid: string): Promise<void> {
     const rec = await this.d.journal.cards.staff(uid);
     const cashier = rec && { staffId: rec.staffId, name: rec.name, role: rec.role, cardUid: uid };
@@ -106,7 +112,7 @@ export class SaleController {
     const { state, effects } = transition(prev, ev, ctx);
     // A fact of the device, read by the next transitions and the screen.
     if (ev.type === 'reader') this.#reader = ev.status;
-    if (state !== prev && this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    if (state !== prev && this.#timer) { this.#timers.clearTimeout(this.#timer); this.#timer = null; }
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
     if (state !== prev) this.#seen(prev);
@@ -128,7 +134,7 @@ export class SaleController {
 
   /** Stopped on purpose (not a power cut): the result on the screen has been seen. */
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.#timers.clearTimeout(this.#timer);
     this.#seen(this.#state);
   }
 
@@ -155,12 +161,12 @@ export class SaleController {
   }
 
   async #lookup(uid: string, sun: SunRead | null): Promise<TapLookup> {
-    // 1.1: a staff card never pays (a UID is never both).
+    // A staff card never pays (a UID is never both).
     const staff = await this.d.journal.cards.staff(uid);
     if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role, cardUid: uid }, card: null };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
-    // 1.1: a `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
+    // A `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
     if (tapAuthProblem(found.record, sun)) return { ok: false, reason: 'card_auth', card: null };
     const card = { ...found.card, sun };
     return found.record.status === 'active' ? { ok: true, card } : { ok: false, reason: 'blocked', card };
@@ -171,7 +177,7 @@ export class SaleController {
     switch (e.type) {
       case 'indicate': return this.d.hw.indicators.show({ led: e.led, buzzer: e.buzzer });
       case 'resetAfter':
-        this.#timer = setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
+        this.#timer = this.#timers.setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
         return;
       case 'forward': return this.d.forward();
       case 'setCashier':
@@ -180,7 +186,7 @@ export class SaleController {
           .catch(fail('signing in'));
         return;
       case 'authorise':
-        this.d.authoriser.authorise(e.lines, e.card)
+        this.d.authoriser.authorise(e.lines, e.card, () => this.#catalog)
           .then((d) => this.dispatch({ type: 'decided', ...d }))
           .catch((err: Error) => {
             // Nothing durable was approved: the cashier sees a decline, never a false approval.

@@ -1,10 +1,10 @@
 // Pure transitions of the sale state machine: (state, event, context) → (state, effects).
 import type { KeyName, CatalogItem } from '../../contract/index.ts';
-import { basketTotal, checkBasket, type BasketCheck } from '../rules/authorise.ts';
+import { basketTotal, checkBasket, type BasketCheck } from '../rules/basket.ts';
 import { blockedBy, checkParentRules, withCategories, type RuleRefusal } from '../rules/parents.ts';
 import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';
-import type { TextKey } from '../i18n.ts';
+import type { TextKey } from '../words.ts';
 import type { BasketLine } from '../../contract/index.ts';
 import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
 
@@ -79,7 +79,7 @@ const needCashier = (state: Extract<SaleState, { notice: unknown }>): Step =>
 function toIdle(): Step { return { state: initialState(), effects: [off] }; }
 
 /**
- * 1.1: after a declined sale the basket is kept (back to `basket` with the same lines); else idle.
+ * After a declined sale the basket is kept (back to `basket` with the same lines); else idle.
  * A catalog that changed while the result was shown is applied on the way back.
  */
 function afterResult(state: SaleState, ctx: SaleContext): Step {
@@ -108,7 +108,7 @@ function onCatalog(state: SaleState, ctx: SaleContext): Step {
   if (state.screen !== 'basket' && state.screen !== 'tap' && (state.screen !== 'confirm' || state.busy)) return stay(state);
   const r = resolveBasket(state.lines, ctx.catalog);
   if (r.changed) return basketChanged(r, state.page, state.screen === 'tap' ? 'tap' : 'basket');
-  const renamed = r.lines.some((l, i) => l.name !== state.lines[i]!.name);
+  const renamed = r.lines.some((l, i) => l.name !== state.lines[i].name);
   const next = renamed ? { ...state, lines: r.lines } : state;
   if (next.screen !== 'confirm') return stay(next);
   // Same prices, but an item's category may have changed: the parents' rules judge the new one.
@@ -116,14 +116,14 @@ function onCatalog(state: SaleState, ctx: SaleContext): Step {
   return refusal ? refuse(refusal, next.card, { lines: next.lines, page: next.page }, ctx) : stay(next);
 }
 
-/** 1.1: what the parents' rules say about this basket for this card (null: nothing against it). */
+/** What the parents' rules say about this basket for this card (null: nothing against it). */
 export function rulesRefusal(card: CardView, lines: readonly BasketLine[], ctx: SaleContext): RuleRefusal | null {
   return checkParentRules(card.rules, withCategories(lines, ctx.catalog), card.spentToday ?? 0);
 }
 
 /**
  * Why a card that may pay is refused this basket before the cashier can approve it, or null: the
- * parents' rules (1.1), then the money (contract 1.1, clarified: a card whose available money is
+ * parents' rules, then the money (contract 1.1, clarified: a card whose available money is
  * below the basket's total is refused at the tap, online as offline, as a blocked one is).
  */
 export function tapRefusal(card: CardView, lines: readonly BasketLine[], ctx: SaleContext): string | null {
@@ -169,9 +169,9 @@ function removeBlocked(state: Extract<SaleState, { screen: 'result' }>, ctx: Sal
   const r = resolveBasket(kept.lines, ctx.catalog);
   const isBlocked = blockedBy(card.rules);
   const ruled = withCategories(r.lines, ctx.catalog);
-  const lines = r.lines.filter((_, i) => !isBlocked(ruled[i]!));
+  const lines = r.lines.filter((_, i) => !isBlocked(ruled[i]));
   if (r.changed) return basketChanged({ ...r, lines }, kept.page);
-  const removed = r.lines.filter((_, i) => isBlocked(ruled[i]!)).map((l) => l.name);
+  const removed = r.lines.filter((_, i) => isBlocked(ruled[i])).map((l) => l.name);
   if (removed.length === 0) return null;
   return { state: { screen: lines.length ? 'basket' : 'idle', lines, page: kept.page, notice: 'blockedRemoved', removed }, effects: [off] };
 }
@@ -180,7 +180,7 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   if (readerBlocksSelling(state, ctx)) return stay(state);
   const tapped: Effect = { type: 'indicate', led: 'yellow', buzzer: 'tap' };
   if (lookup.ok === false && lookup.reason === 'staff') {
-    // 1.1: a staff card never pays; on idle with an empty basket it signs in or out, elsewhere it is ignored.
+    // A staff card never pays; on idle with an empty basket it signs in or out, elsewhere it is ignored.
     if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
     const cashier = afterStaffTap(ctx.cashier, lookup.staff);
     // Signed in: the newcomer's role; signed out: the tapped card's (its holder leaves).
@@ -197,7 +197,7 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   if (!lookup.ok) return refuse(lookup.reason, lookup.card, kept, ctx);
   if (!b) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
   if (cashierMissing(ctx)) return needCashier(b);
-  // 1.1: the parents' rules and the money, checked at the tap, before the cashier can approve.
+  // The parents' rules and the money, checked at the tap, before the cashier can approve.
   const refusal = tapRefusal(lookup.card, b.lines, ctx);
   if (refusal) return refuse(refusal, lookup.card, kept, ctx);
   return { state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false }, effects: [tapped] };
@@ -226,7 +226,7 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
     case 'void':
       if (key === 'escape') return toIdle();
       if (key === 'enter' && state.sale && !state.sale.voided) {
-        // 1.1: only the cashier who made the sale or a lead (nobody signed in: only without requireCashier);
+        // Only the cashier who made the sale or a lead (nobody signed in: only without requireCashier);
         // the screen already says who must sign in and offers no Enter.
         if (!mayVoid(state.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier)) {
           return { state, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
@@ -244,7 +244,7 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
   const page = Math.min(state.page, pages - 1);
   const withLines = (lines: BasketLine[]): Step => stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
   if (/^[1-9]$/.test(key)) {
-    // 1.1: with requireCashier nothing is sold while nobody is signed in.
+    // With requireCashier nothing is sold while nobody is signed in.
     if (cashierMissing(ctx)) return needCashier(state);
     const item = ctx.catalog[page * PAGE_SIZE + Number(key) - 1];
     if (!item) return ctx.catalog.length === 0 ? stay({ ...state, notice: 'catalogPending' }) : stay(state);

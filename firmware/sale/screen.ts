@@ -1,6 +1,6 @@
 // Projects the sale state (plus terminal status) onto the screen model every display draws.
-import { nextText, text, reasonText, type Lang, type TextKey } from '../i18n.ts';
-import { basketTotal } from '../rules/authorise.ts';
+import { nextText, text, reasonText, type HintKey, type Lang, type TextKey } from '../words.ts';
+import { basketTotal } from '../rules/basket.ts';
 import { pageCount, readerBlocksSelling, rulesRefusal } from './machine.ts';
 import { leftToday } from '../rules/parents.ts';
 import { mayVoid } from '../rules/cashiers.ts';
@@ -20,10 +20,10 @@ export interface TerminalStatus {
   indicators: ScreenView['indicators'];
 }
 
-/** 1.1: the parent's note goes with the card (already stripped of control characters). */
+/** The parent's note goes with the card (already stripped of control characters). */
 const card = (c: CardView | null): ScreenCard | null => (c ? { name: c.name, balance: c.available, photo: c.photo, note: c.note ?? null } : null);
 
-/** 1.1: on confirm, how much is left today after this basket; on a refusal by the rules, which item or how much is left. */
+/** On confirm, how much is left today after this basket; on a refusal by the rules, which item or how much is left. */
 function rulesView(c: CardView, lines: BasketLine[], ctx: SaleContext, refused: string | null): RulesView | null {
   const refusal = rulesRefusal(c, lines, ctx);
   if (refused === 'category_blocked' && refusal?.reason === 'category_blocked') return { leftToday: leftToday(c.rules, c.spentToday ?? 0), blockedItem: refusal.item };
@@ -55,24 +55,16 @@ function nextStep(s: ResultState): string {
 const basket = (lines: BasketLine[]) => ({ items: lines.map((l) => ({ ...l })), total: basketTotal(lines) });
 
 type Hint = ScreenView['hints'][number];
-const HINTS: Record<string, { da: string; en: string }> = {
-  pay: { da: 'Betal', en: 'Pay' }, clear: { da: 'Ryd', en: 'Clear' }, undo: { da: 'Fortryd vare', en: 'Undo item' },
-  pages: { da: 'Side', en: 'Page' }, approve: { da: 'Godkend', en: 'Approve' }, cancel: { da: 'Fortryd', en: 'Cancel' },
-  back: { da: 'Tilbage', en: 'Back' }, void: { da: 'Annullér', en: 'Void' }, lastSale: { da: 'Sidste salg', en: 'Last sale' },
-  report: { da: 'Rapport', en: 'Report' }, forward: { da: 'Send kø', en: 'Forward queue' }, items: { da: 'Vare', en: 'Item' },
-  nextCustomer: { da: 'Næste kunde', en: 'Next customer' }, toBasket: { da: 'Tilbage til kurven', en: 'Back to the basket' },
-  removeBlocked: { da: 'Fjern spærrede varer', en: 'Remove blocked items' },
-};
-type HintPair = [key: string, label: keyof typeof HINTS];
-const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: HINTS[h]![lang] }));
+type HintPair = [key: string, label: HintKey];
+const hints = (lang: Lang, ...pairs: HintPair[]): Hint[] => pairs.map(([key, h]) => ({ key, label: text(lang, h) }));
 
 /**
  * Every result ends with what comes next: a declined basket goes back to the basket (a blocked
  * category's lines can be taken out with 0), anything else to a new customer or back.
  */
 function resultHints(s: ResultState, kept: boolean): HintPair[] {
-  if (kept) return s.result.reason === 'category_blocked' ? [['0', 'removeBlocked'], ['enter', 'toBasket']] : [['enter', 'toBasket']];
-  return [['enter', s.voided || s.result.status === 'declined' ? 'back' : 'nextCustomer']];
+  if (kept) return s.result.reason === 'category_blocked' ? [['0', 'hintRemoveBlocked'], ['enter', 'hintToBasket']] : [['enter', 'hintToBasket']];
+  return [['enter', s.voided || s.result.status === 'declined' ? 'hintBack' : 'hintNextCustomer']];
 }
 
 export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus): ScreenModel {
@@ -87,8 +79,8 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
   const base = { basket: null, card: null, result: null, online: st.online, cashier, view };
 
   if (readerBlocksSelling(s, ctx)) {
-    const message = t(ctx.reader === 'replug' ? 'readerReplug' : ctx.reader === 'not_answering' ? 'readerNotAnswering' : 'readerError');
-    return { ...base, screen: 'error', message, view: { ...view, errorKind: 'reader', hints: hints(st.lang, ['escape', 'clear']) } };
+    const message = t(ctx.reader === 'replug' ? 'readerReplugPrompt' : ctx.reader === 'not_answering' ? 'readerRestarting' : 'readerError');
+    return { ...base, screen: 'error', message, view: { ...view, errorKind: 'reader', hints: hints(st.lang, ['escape', 'hintClear']) } };
   }
   switch (s.screen) {
     case 'idle':
@@ -98,31 +90,31 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
       const items = ctx.catalog.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)
         .map((it, i) => ({ key: String(i + 1), sku: it.sku, name: it.name, price: it.price }));
       const h = s.screen === 'idle'
-        ? hints(st.lang, ['1-9', 'items'], ['up/down', 'pages'], ['f2', 'lastSale'], ['f3', 'report'], ['f5', 'forward'])
-        : hints(st.lang, ['1-9', 'items'], ['enter', 'pay'], ['backspace', 'undo'], ['escape', 'clear'], ['up/down', 'pages']);
+        ? hints(st.lang, ['1-9', 'hintItems'], ['up/down', 'hintPages'], ['f2', 'hintLastSale'], ['f3', 'hintReport'], ['f5', 'hintForward'])
+        : hints(st.lang, ['1-9', 'hintItems'], ['enter', 'hintPay'], ['backspace', 'hintUndo'], ['escape', 'hintClear'], ['up/down', 'hintPages']);
       return {
         ...base, screen: s.screen, basket: s.screen === 'basket' ? basket(s.lines) : null,
         // "Still loading" goes once the catalog is here.
-        message: noticeText(st.lang, s.notice === 'catalogPending' && ctx.catalog.length > 0 ? { notice: null } : s, s.screen === 'idle' ? 'idle' : 'basket'),
+        message: noticeText(st.lang, s.notice === 'catalogPending' && ctx.catalog.length > 0 ? { notice: null } : s, s.screen === 'idle' ? 'idle' : 'basketPrompt'),
         view: { ...view, catalog: { page: page + 1, pages, items }, hints: h },
       };
     }
     case 'tap':
-      return { ...base, screen: 'tap', basket: basket(s.lines), message: noticeText(st.lang, s, 'tap'), view: { ...view, hints: hints(st.lang, ['escape', 'back']) } };
+      return { ...base, screen: 'tap', basket: basket(s.lines), message: noticeText(st.lang, s, 'tap'), view: { ...view, hints: hints(st.lang, ['escape', 'hintBack']) } };
     case 'confirm':
       return {
         ...base, screen: 'confirm', basket: basket(s.lines), card: card(s.card),
         message: t(s.busy ? 'busy' : s.notice ?? (s.card.photo ? 'confirm' : 'confirmNoPhoto')),
         view: {
-          ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'approve'], ['escape', 'cancel']),
+          ...view, busy: s.busy, hints: s.busy ? [] : hints(st.lang, ['enter', 'hintApprove'], ['escape', 'hintCancel']),
           rules: rulesView(s.card, s.lines, ctx, null), lowBalance: s.card.available - basketTotal(s.lines) < ctx.lowBalance,
         },
       };
     case 'result': {
       const r = s.result;
       const msg = r.status === 'approved'
-        ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'approved')
-        : `${t('declined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
+        ? t(s.voided ? 'voided' : s.offline ? 'approvedOffline' : 'saleApproved')
+        : `${t('saleDeclined')}: ${reasonText(st.lang, r.reason ?? 'invalid')}`;
       const byRules = r.reason === 'daily_limit' || r.reason === 'category_blocked';
       const kept = r.status === 'declined' && s.kept && s.kept.lines.length ? s.kept : null;
       return {
@@ -137,14 +129,14 @@ export function toScreenModel(s: SaleState, ctx: SaleContext, st: TerminalStatus
     case 'balance':
       return { ...base, screen: 'balance', card: card(s.card), message: t('balance') };
     case 'void': {
-      // 1.1: Enter is offered only to who may void the sale; anyone else is told who must sign in.
+      // Enter is offered only to who may void the sale; anyone else is told who must sign in.
       const allowed = s.sale !== null && mayVoid(s.sale.cashierId ?? null, ctx.cashier, ctx.requireCashier);
       return {
         ...base, screen: 'void', message: !s.sale ? t('voidNone') : allowed ? t('voidPrompt') : voidRefusal(st.lang, s.sale),
-        view: { ...view, void: s.sale, hints: allowed ? hints(st.lang, ['enter', 'void'], ['escape', 'back']) : hints(st.lang, ['escape', 'back']) },
+        view: { ...view, void: s.sale, hints: allowed ? hints(st.lang, ['enter', 'hintVoid'], ['escape', 'hintBack']) : hints(st.lang, ['escape', 'hintBack']) },
       };
     }
     case 'report':
-      return { ...base, screen: 'report', message: t('report'), view: { ...view, report: { ...s.report, queue: st.queue }, hints: hints(st.lang, ['escape', 'back']) } };
+      return { ...base, screen: 'report', message: t('reportPrompt'), view: { ...view, report: { ...s.report, queue: st.queue }, hints: hints(st.lang, ['escape', 'hintBack']) } };
   }
 }

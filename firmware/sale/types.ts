@@ -4,17 +4,17 @@ import type { KeyName, CatalogItem, CardRules } from '../../contract/index.ts';
 import type { Cashier } from '../rules/cashiers.ts';
 import type { BasketLine, ScreenResult, ReportView, VoidView, ReaderStatus } from '../../contract/index.ts';
 import type { BuzzerPattern, Led, SunRead } from '../../hal/types.ts';
-import type { TextKey } from '../i18n.ts';
+import type { TextKey } from '../words.ts';
 
 /**
- * A card as the sale sees it: `uid` is used for the sale only and never displayed. 1.1: the
+ * A card as the sale sees it: `uid` is used for the sale only and never displayed. It carries the
  * parents' rules, `note` ready to show (control characters stripped), and today's spending (the
  * record's count for today plus this terminal's sales of today not in it yet). `sun`: what the tap's read of a `sun` card mirrored, sent with the sale;
  * never displayed.
  */
 export interface CardView { uid: string; name: string; photo: string | null; available: number; rules?: CardRules; note?: string | null; spentToday?: number; sun?: SunRead | null }
 
-/** Where a declined sale's basket goes back to (1.1: the basket is kept after every decline). */
+/** Where a declined sale's basket goes back to (the basket is kept after every decline, so the cashier need not ring it up again). */
 export interface KeptBasket { lines: BasketLine[]; page: number }
 
 /** `removed`: with the `catalogItemRemoved` or `blockedRemoved` notice, the names of the lines taken out. */
@@ -35,7 +35,7 @@ export type SaleState =
 export type TapLookup =
   | { ok: true; card: CardView }
   | { ok: false; reason: 'blocked' | 'unknown_card' | 'card_auth'; card: CardView | null }
-  /** 1.1: a staff card; it never pays. */
+  /** A staff card; it never pays. */
   | { ok: false; reason: 'staff'; staff: Cashier; card: null };
 
 export type SaleEvent =
@@ -66,7 +66,7 @@ export type Effect =
   | { type: 'loadVoid' }
   | { type: 'void'; txId: string }
   | { type: 'loadReport' }
-  /** 1.1: who is signed in from now on (null: signed out). */
+  /** Who is signed in from now on (null: signed out). */
   | { type: 'setCashier'; cashier: Cashier | null }
   | { type: 'forward' }
   /** Sends `timeout` after the given time unless another transition happens first. */
@@ -79,7 +79,7 @@ export interface SaleContext {
   resultScreenMs: number;
   /** Selling needs `ready`; anything else shows the reader's error screen. */
   reader: ReaderStatus;
-  /** 1.1: the signed-in cashier, whether one is required to sell, and the balance below which the cashier is warned. */
+  /** The signed-in cashier, whether one is required to sell, and the balance below which the cashier is warned. */
   cashier: Cashier | null;
   requireCashier: boolean;
   lowBalance: number;

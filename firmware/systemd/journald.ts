@@ -6,6 +6,7 @@
 // its pino level as a syslog priority prefix (`<4>` for warn: `journalctl -p warning` works).
 import { spawn, spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { must } from '../../lib/must.ts';
 
 /** pino level (at least) → syslog priority; below the last: 7 (debug). */
 const PRIORITIES: ReadonlyArray<readonly [number, number]> = [[60, 2], [50, 3], [40, 4], [30, 6]];
@@ -44,7 +45,7 @@ export function journaldDestination(o: JournaldOptions): NodeJS.WritableStream {
     cat = spawn('sh', ['-c', `trap '' TERM HUP INT; exec "$@"`, 'sh', cmd, ...catArgs], { stdio: ['pipe', 'ignore', 'ignore'] });
     cat.on('error', (err) => toFallback(err.message));
     cat.on('exit', (code, signal) => toFallback(`systemd-cat ended (${signal ?? code})`));
-    cat.stdin!.on('error', () => undefined); // the exit says why
+    cat.stdin?.on('error', () => undefined); // the exit says why
     // Never what keeps the process alive.
     cat.unref();
     (cat.stdin as unknown as { unref(): void }).unref();
@@ -54,8 +55,8 @@ export function journaldDestination(o: JournaldOptions): NodeJS.WritableStream {
   return new Writable({
     decodeStrings: false,
     write(line: string, _enc, done) {
-      if (fallback || !cat) fallback!.write(line);
-      else cat.stdin!.write(`<${syslogPriority(line)}>${line}`);
+      if (fallback || !cat?.stdin) must(fallback, 'the fallback log stream').write(line);
+      else cat.stdin.write(`<${syslogPriority(line)}>${line}`);
       done();
     },
   });

@@ -52,6 +52,7 @@ while True:
     except Exception as e:
         print("sd_notify failed: %s" % e, file=sys.stderr, flush=True)
 `;
+import { must } from '../../lib/must.ts';
 
 const NOTIFY_VARS = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
 
@@ -108,8 +109,8 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
     helper = null;
   });
   helper.on('exit', (code) => { if (helper) log.error({ code }, 'sd_notify helper exited'); helper = null; });
-  helper.stdin!.on('error', () => undefined); // reported by 'exit'
-  createInterface({ input: helper.stderr! }).on('line', (line) => log.warn({ helper: line }, 'sd_notify'));
+  must(helper.stdin, 'the piped stdin').on('error', () => undefined); // reported by 'exit'
+  createInterface({ input: must(helper.stderr, 'the piped stderr') }).on('line', (line) => log.warn({ helper: line }, 'sd_notify'));
   let timer: NodeJS.Timeout | null = null;
 
   const send = (msg: string) => { helper?.stdin?.write(JSON.stringify(msg) + '\n'); };

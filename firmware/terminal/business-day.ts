@@ -9,6 +9,8 @@ import type { Journal } from '../journal/journal.ts';
 import type { BusinessDayView, RowMark } from '../journal/types.ts';
 import { localDay, localMidnight } from '../rules/local-day.ts';
 import { parsePayload } from '../../contract/index.ts';
+import { must } from '../../lib/must.ts';
+import type { TimerHandle } from '../../lib/timers.ts';
 
 const KEY = 'business_day';
 /** How often the day is checked: a new day begins within this of local midnight. */
@@ -31,7 +33,7 @@ export class BusinessDay {
   #day: BusinessDayView | null = null;
   /** Monotonic time when the day was last seen to be the current one. */
   #seenMono = 0;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #checking: Promise<BusinessDayView> | null = null;
 
   constructor(private readonly journal: Journal, private readonly clock: Clock, private readonly timeZone: string) {}
@@ -62,7 +64,7 @@ export class BusinessDay {
     this.#every();
   }
 
-  stop(): void { if (this.#timer) clearInterval(this.#timer); }
+  stop(): void { if (this.#timer) this.clock.timers.clearInterval(this.#timer); }
 
   /** After a purge: the mark never lies above the newest rows left (new rows would land below it). */
   clamp(left: RowMark): void {
@@ -80,8 +82,7 @@ export class BusinessDay {
 
   #every(): void {
     this.#seenMono = this.clock.mono();
-    this.#timer = setInterval(() => void this.today().catch(() => undefined), CHECK_MS);
-    this.#timer.unref();
+    this.#timer = this.clock.timers.setInterval(() => void this.today().catch(() => undefined), CHECK_MS, true);
   }
 
   async #check(): Promise<BusinessDayView> {
@@ -92,7 +93,7 @@ export class BusinessDay {
     if (localDay(lastSeen, this.timeZone) !== today) await this.#begin(today, await this.journal.sales.mark());
     else if (this.#day?.date !== today) await this.#rename(today);
     this.#seenMono = mono;
-    return this.#day!;
+    return must(this.#day, 'the business day begun above');
   }
 
   async #begin(date: string, mark: RowMark): Promise<void> {
@@ -102,13 +103,13 @@ export class BusinessDay {
 
   /** Still the same day, but the clock now shows another date (it stepped): the day takes that name. */
   async #rename(date: string): Promise<void> {
-    const d = this.#day!;
+    const d = must(this.#day, 'the business day being renamed');
     this.#day = { ...d, date, names: [...d.names.filter((n) => n !== date), date].slice(-MAX_NAMES) };
     await this.#save();
   }
 
   async #save(): Promise<void> {
-    const d = this.#day!;
+    const d = must(this.#day, 'the business day being saved');
     const s: Stored = { ...d, names: [...d.names], boot: this.clock.boot() };
     await this.journal.setMeta(KEY, JSON.stringify(s));
   }

@@ -18,6 +18,7 @@ import type { Clock } from '../clock.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from '../ledger/link.ts';
 import type { LedgerSync } from '../ledger/sync.ts';
+import type { TimerHandle } from '../../lib/timers.ts';
 
 const LAST_ONLINE = 'last_online';
 /** While online, the moment is written this often: a power cut loses at most this much of it (the age only grows by it). */
@@ -48,7 +49,7 @@ export class OfflineClock {
   #ledgerKnown = false;
   #online = false;
   #live = false;
-  #heartbeat: NodeJS.Timeout | null = null;
+  #heartbeat: TimerHandle | null = null;
   readonly #onConnection = (): void => { this.#ledgerKnown = false; this.#update(); };
   readonly #update = (): void => {
     const connected = this.link.connected;
@@ -82,12 +83,12 @@ export class OfflineClock {
     this.link.on('disconnected', this.#onConnection);
     this.link.on('ledgerStatus', this.#onLedgerStatus);
     this.cache.on('behind', this.#update);
-    this.#heartbeat = setInterval(() => { if (this.#live) void this.#mark(); }, HEARTBEAT_MS);
+    this.#heartbeat = this.clock.timers.setInterval(() => { if (this.#live) void this.#mark(); }, HEARTBEAT_MS);
   }
 
   /** Records a still live connection as the last online moment (call before the link stops). */
   async stop(): Promise<void> {
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#heartbeat) this.clock.timers.clearInterval(this.#heartbeat);
     this.link.off('connected', this.#onConnection);
     this.link.off('disconnected', this.#onConnection);
     this.link.off('ledgerStatus', this.#onLedgerStatus);

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from '../ledger/link.ts';
 import type { StatusMsg } from '../../contract/index.ts';
+import type { TimerHandle } from '../../lib/timers.ts';
 
 const STARTS = 'starts';
 /** After the subscriptions are in place, the retained status comes at once or there is none. */
@@ -21,13 +22,13 @@ export class RestoreCheck {
   #decided!: Promise<void>;
   #checked!: Promise<void>;
   #decide: (retained: StatusMsg | null) => void = () => undefined;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   /** The online sales unanswered at this start (sales made from now on are not in question). */
   #unanswered: string[] = [];
   readonly #onStatus = (s: StatusMsg): void => this.#decide(s);
   readonly #onSubscribed = (): void => {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#decide(null), RETAINED_WAIT_MS);
+    if (this.#timer) this.clock.timers.clearTimeout(this.#timer);
+    this.#timer = this.clock.timers.setTimeout(() => this.#decide(null), RETAINED_WAIT_MS);
   };
 
   constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly clock: Clock,
@@ -69,7 +70,7 @@ export class RestoreCheck {
   stop(): void { this.#unlisten(); }
 
   #unlisten(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.clock.timers.clearTimeout(this.#timer);
     this.link.off('ownStatus', this.#onStatus);
     this.link.off('subscribed', this.#onSubscribed);
   }

@@ -7,6 +7,7 @@ import type { LedgerSync } from '../ledger/sync.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
 import { CONTRACT_VERSION, type ReaderStatus } from '../../contract/index.ts';
 import type { UpdateReport } from '../../contract/release.ts';
+import { type Intervals, systemTimers, type TimerHandle } from '../../lib/timers.ts';
 
 /** The queue is counted again this often, whatever else happened. */
 const RECOUNT_MS = 60_000;
@@ -25,7 +26,7 @@ export class StatusPublisher {
   #reader: ReaderStatus | null = null;
   #update = 'null';
   #since = '';
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   readonly #onConnected = (): void => { this.#since = this.now().toISOString(); void this.publish(); };
   readonly #onQueueChanged = (): void => void this.refresh();
 
@@ -34,7 +35,8 @@ export class StatusPublisher {
     private readonly now: () => Date, private readonly changed: () => void,
     /** The first status waits for this: the retained one must be read before it is replaced. */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
-    private readonly facts: FleetFacts | null = null) {}
+    private readonly facts: FleetFacts | null = null,
+    private readonly timers: Intervals = systemTimers) {}
 
   get queue(): number { return this.#queue; }
 
@@ -44,11 +46,11 @@ export class StatusPublisher {
     this.#reader = this.facts?.reader() ?? null;
     this.link.on('connected', this.#onConnected);
     this.sync.on('queueChanged', this.#onQueueChanged);
-    this.#timer = setInterval(this.#onQueueChanged, RECOUNT_MS);
+    this.#timer = this.timers.setInterval(this.#onQueueChanged, RECOUNT_MS);
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.timers.clearInterval(this.#timer);
     this.link.off('connected', this.#onConnected);
     this.sync.off('queueChanged', this.#onQueueChanged);
   }

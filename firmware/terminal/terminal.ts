@@ -17,14 +17,15 @@ import { CashierSession } from '../sale/cashier-session.ts';
 import type { TerminalStatus } from '../sale/screen.ts';
 import { EffectiveLimits, type Limits } from '../rules/effective-limits.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
-import { within } from '../../hal/within.ts';
+import { within } from '../../lib/within.ts';
 import { OfflineClock } from './offline-clock.ts';
 import { LedgerSilence } from './ledger-silence.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import { Retention } from './retention.ts';
 import { BusinessDay } from './business-day.ts';
 import { RestoreCheck } from './restore-check.ts';
-import { systemClock, systemTimers, type Clock, type Timers } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Intervals, TimerHandle, Timers } from '../../lib/timers.ts';
 import { journalFileOf, UpdateAgent } from '../update/agent.ts';
 import { Spool, spoolDir } from '../update/spool.ts';
 
@@ -38,8 +39,6 @@ export interface TerminalDeps {
   update?: () => UpdateReport | null;
   /** The release this daemon runs, for its update agent (contract 1.2); absent: no agent. */
   release?: ReleaseFacts;
-  /** Timers of the terminal's parts that take them (default: Node's). */
-  timers?: Timers;
 }
 
 export interface ReleaseFacts {
@@ -47,6 +46,13 @@ export interface ReleaseFacts {
   running: string | null;
   rolledBack: () => string[];
   trusted: () => ReadonlyMap<string, KeyObject>;
+}
+
+/** Draws the screen on a change of what its status bar shows, once the controller that draws it exists. */
+class Redraw {
+  #controller: SaleController | null = null;
+  bind(controller: SaleController): void { this.#controller = controller; }
+  readonly now = (): void => this.#controller?.render();
 }
 
 /** How often the cashier's idle time is checked. */
@@ -82,43 +88,54 @@ export class Terminal {
   readonly restoreCheck: RestoreCheck;
   readonly session: CashierSession;
   readonly updates: UpdateAgent | null;
-  #idleTimer: NodeJS.Timeout | null = null;
+  #idleTimer: TimerHandle | null = null;
+  readonly #timers: Timers & Intervals;
 
   private constructor(private readonly d: TerminalDeps, journal: Journal) {
     const { config, log, hardware } = d;
     const clock = d.clock ?? systemClock();
     const now = () => clock.now();
+    const timers = clock.timers;
+    this.#timers = timers;
+    // Built in the order they need each other; only the screen comes last, as it shows them all:
+    // the parts before it report a change of the status bar to `redraw`, bound to it once it exists.
+    const redraw = new Redraw();
     this.journal = journal;
     this.link = new LedgerLink(config, log.child({ part: 'link' }));
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
+    const restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
+    this.restoreCheck = restoreCheck;
     this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
-      () => this.restoreCheck.decided);
-    this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, () => this.controller.render());
-    this.silence = new LedgerSilence(this.link, this.sync, clock, () => this.controller.render());
+      () => restoreCheck.decided, undefined, timers);
+    const businessDay = new BusinessDay(journal, clock, config.timeZone);
+    this.businessDay = businessDay;
+    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => businessDay.clamp(left), timers);
+    this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, redraw.now);
+    this.silence = new LedgerSilence(this.link, this.sync, clock, redraw.now);
+    const sync = this.sync;
     this.effectiveLimits = new EffectiveLimits(config, {
       stored: () => journal.cards.ledgerConfig(),
-      onChange: (fn) => { this.sync.on('configChanged', fn); return () => this.sync.off('configChanged', fn); },
-    }, () => this.controller.render());
-    this.status = new StatusPublisher(this.link, this.sync, journal, now, () => this.controller.render(), () => this.restoreCheck.checked,
-      { club: config.clubId, reader: () => hardware.reader.status, update: () => this.updates?.report() ?? d.update?.() ?? null });
-    this.restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
-    this.retention = new Retention(journal, config.retentionDays, now, log, (left) => this.businessDay.clamp(left));
-    this.businessDay = new BusinessDay(journal, clock, config.timeZone);
-    // In memory only: a restart signs the cashier out (1.1).
+      onChange: (fn) => { sync.on('configChanged', fn); return () => sync.off('configChanged', fn); },
+    }, redraw.now);
+    // The update agent reports into the status and asks the controller whether the till is idle: it is built last.
+    let updates: UpdateAgent | null = null;
+    this.status = new StatusPublisher(this.link, this.sync, journal, now, redraw.now, () => restoreCheck.checked,
+      { club: config.clubId, reader: () => hardware.reader.status, update: () => updates?.report() ?? d.update?.() ?? null }, timers);
+    // In memory only: a restart signs the cashier out.
     this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
-    this.updates = d.release ? this.#updateAgent(d.release, clock, log) : null;
+    const { offlineClock, silence, session } = this;
     const authoriser = new Authoriser({
       terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
       forward: () => this.#kick(false),
-      online: () => this.offlineClock.online,
-      offlineForSeconds: () => this.offlineClock.offlineForSeconds(),
-      noAnswer: () => this.silence.timedOut(),
+      online: () => offlineClock.online,
+      offlineForSeconds: () => offlineClock.offlineForSeconds(),
+      noAnswer: () => silence.timedOut(),
       limits: () => this.limits(),
       now,
-      today: () => this.businessDay.today(),
-      catalog: () => this.controller.catalog,
-      cashierId: () => this.session.cashier?.staffId ?? null,
+      today: () => businessDay.today(),
+      cashierId: () => session.cashier?.staffId ?? null,
       log: log.child({ part: 'sale' }),
+      timers,
     });
     this.controller = new SaleController({
       hw: hardware, journal, authoriser,
@@ -126,12 +143,15 @@ export class Terminal {
       maxPurchase: () => this.limits().maxPurchase,
       resultScreenMs: config.sale.resultScreenMs,
       forward: () => this.#kick(true),
-      businessDay: () => this.businessDay.today(),
-      session: this.session,
+      businessDay: () => businessDay.today(),
+      session,
       requireCashier: () => this.limits().requireCashier,
       lowBalance: config.sale.lowBalanceWarning,
       log: log.child({ part: 'sale' }),
+      timers,
     });
+    redraw.bind(this.controller);
+    this.updates = updates = d.release ? this.#updateAgent(d.release, clock, log) : null;
   }
 
   #updateAgent(release: ReleaseFacts, clock: Clock, log: Logger): UpdateAgent {
@@ -145,7 +165,7 @@ export class Terminal {
     return new UpdateAgent({
       spool: new Spool(spoolDir(config.dataDir)), journalFile: journalFileOf(config.dataDir), ca,
       facts: () => ({ running: release.running, arch: process.arch, rolledBack: release.rolledBack() }),
-      trusted: release.trusted, tillIdle: () => this.idle(), clock, timers: this.d.timers ?? systemTimers,
+      trusted: release.trusted, tillIdle: () => this.idle(), clock, timers: clock.timers,
       log: log.child({ part: 'update' }), changed: () => void this.status.refresh(),
     });
   }
@@ -166,8 +186,6 @@ export class Terminal {
   /** Effective limits: the local config, overridden by the ledger's `config` topic. */
   limits(): Limits { return this.effectiveLimits.current(); }
 
-  offlineForSeconds(): number { return this.offlineClock.offlineForSeconds(); }
-
   async snapshot(): Promise<TerminalSnapshot> {
     return {
       terminalId: this.d.config.terminalId, online: this.link.connected, queue: this.status.queue,
@@ -185,7 +203,7 @@ export class Terminal {
     this.retention.stop();
     this.businessDay.stop();
     this.restoreCheck.stop();
-    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    if (this.#idleTimer) this.#timers.clearInterval(this.#idleTimer);
     this.status.stop();
     this.effectiveLimits.stop();
     this.controller.stop();
@@ -232,7 +250,7 @@ export class Terminal {
     this.link.on('update', (a) => this.updates?.announce(a));
     this.updates?.start();
     this.link.start();
-    this.#idleTimer = setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
+    this.#idleTimer = this.#timers.setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
     this.sync.on('staffChanged', (uid) => void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')));
     log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');
   }

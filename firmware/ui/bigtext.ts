@@ -2,7 +2,7 @@
 // pixel font, one cell a pixel. A pixel is a '#' in its own colour on a background of that colour,
 // so it is a solid block on every terminal whatever its font has (the console's Terminus and
 // xterm's fixed fonts lack the half blocks ▀▄█), and reads as '#' in a text capture.
-import { COLORS, type Canvas, type Rect, type Style } from './canvas.ts';
+import { COLORS, type Canvas, type Rect, type Style } from './draw/canvas.ts';
 
 // '#' = pixel. Most glyphs are 3 wide; M, N, W, Æ, Ø need more to stay readable.
 const FONT: Record<string, string[]> = {
@@ -39,13 +39,13 @@ const glyphs = (s: string): string[][] | null => {
 /** Cells a text takes in the big font (glyphs plus one column between them); null if it has no glyph. */
 export function bigWidth(s: string): number | null {
   const gs = glyphs(s);
-  return gs ? gs.reduce((n, g) => n + g[0]!.length, 0) + Math.max(0, gs.length - 1) : null;
+  return gs ? gs.reduce((n, g) => n + g[0].length, 0) + Math.max(0, gs.length - 1) : null;
 }
 
 /** The text as five rows of '#' (pixel) and ' ', or null when a character has no glyph. */
 export function bigText(s: string): string[] | null {
   const gs = glyphs(s);
-  return gs ? [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]!).join(' ')) : null;
+  return gs ? [0, 1, 2, 3, 4].map((y) => gs.map((g) => g[y]).join(' ')) : null;
 }
 
 /**

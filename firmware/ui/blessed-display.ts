@@ -8,9 +8,9 @@ import type { Lang } from './labels.ts';
 import type { Logger } from '../log.ts';
 import type { DisplayConfig } from '../config/schema.ts';
 import type { PhotoMode } from './draw-context.ts';
-import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo-output.ts';
-import { PhotoCache } from './photo-cache.ts';
-import { PhotoPreparer } from './photo-preparer.ts';
+import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo/photo-output.ts';
+import { PhotoCache } from './photo/photo-cache.ts';
+import { PhotoPreparer } from './photo/photo-preparer.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
 

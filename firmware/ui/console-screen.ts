@@ -2,7 +2,7 @@
 // destroyed (terminal restored) by whichever stops first.
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
-import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './terminal-probe.ts';
+import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './draw/terminal-probe.ts';
 
 /** What blessed reports for a key press (the fields the mapping reads). */
 export interface KeyPress { name?: string; full?: string; sequence?: string; ctrl?: boolean; meta?: boolean; shift?: boolean }

@@ -1,8 +1,8 @@
 // What a screen renderer gets besides the model: the time, and photos without waiting.
-import type { Canvas, Rect } from './canvas.ts';
+import type { Canvas, Rect } from './draw/canvas.ts';
 import type { Lang } from './labels.ts';
-import type { PhotoState } from './photo-cache.ts';
-import type { Rgba } from './photo.ts';
+import type { PhotoState } from './photo/photo-cache.ts';
+import type { Rgba } from './photo/photo.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 
 export interface DrawContext {

@@ -1,5 +1,5 @@
 // Money, time and reference formatting for the cashier screen. Integer øre only: never a float.
-import type { Lang } from '../i18n.ts';
+import type { Lang } from '../words.ts';
 import { localClock } from '../rules/local-day.ts';
 
 const group = (n: number, sep: string): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, sep);

@@ -1,6 +1,6 @@
 // The whole screen for one model: header (club, clock), the screen's body, the message, the keys
 // the cashier can press now, and a status line; or a clear note when the terminal is too small.
-import { Canvas, COLORS, fit, width, wrap, type Rect } from './canvas.ts';
+import { Canvas, COLORS, fit, width, wrap, type Rect } from './draw/canvas.ts';
 import { formatClock } from './format.ts';
 import { connectionLabel, keyCap, labels, readerLabel, tooSmallText, type Lang } from './labels.ts';
 import { drawBasketScreen, drawIdle, drawTap } from './screens-sale.ts';
@@ -57,7 +57,7 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel, timeZone: string | und
   const ready = m.view.reader === 'ready';
   part(`${l.reader}: ${readerLabel(l, m.view.reader)}`, ready ? COLORS.grey : COLORS.red, !ready);
   // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
-  // 1.1: who is signed in (sales and voids carry their staffId).
+  // Who is signed in (sales and voids carry their staffId).
   if (m.cashier) part(`${m.cashier.role === 'lead' ? l.lead : l.cashier}: ${m.cashier.name}`, COLORS.white, true);
   if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
   const id = m.view.terminalId;

@@ -1,5 +1,5 @@
 // void, report and error: the screens a cashier sees rarely, so plain and explicit.
-import { COLORS, inset, padLeft, wrap, type Rect } from './canvas.ts';
+import { COLORS, inset, padLeft, wrap, type Rect } from './draw/canvas.ts';
 import { drawBig } from './bigtext.ts';
 import { formatDate, formatKr, formatTime, shortTxId } from './format.ts';
 import { errorTitle, labels, reasonLabel } from './labels.ts';
@@ -42,7 +42,7 @@ export const drawReport: ScreenRenderer = (c, body, m) => {
     [l.declinedCount, r.declined, null, COLORS.white],
     ...r.declinedBy.map((d): [string, number, null, number] => [`  ${reasonLabel(lang, d.reason)}`, d.count, null, COLORS.grey]),
     [l.queued, r.queue, null, r.queue > 0 ? COLORS.yellow : COLORS.white],
-    // 1.1: the signed-in cashier's own figures since sign-in.
+    // The signed-in cashier's own figures since sign-in.
     ...(r.cashier ? [
       [`${r.cashier.name} ${l.sinceSignIn}: ${l.sales}`, r.cashier.sales, r.cashier.salesTotal, COLORS.yellow],
       [`${r.cashier.name} ${l.sinceSignIn}: ${l.voids}`, r.cashier.voids, -r.cashier.voidsTotal, COLORS.yellow],

@@ -1,7 +1,7 @@
 // confirm, balance and result: the child's photo large beside name and money, and the verdict.
-import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './canvas.ts';
+import { COLORS, cols, inset, width, wrap, type Canvas, type Rect, type Style } from './draw/canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
-import { drawPhoto, photoCellSize } from './photo.ts';
+import { drawPhoto, photoCellSize } from './photo/photo.ts';
 import { formatKr } from './format.ts';
 import { keyCap, labels, type Lang } from './labels.ts';
 import { resultLines } from './result-text.ts';
@@ -97,16 +97,16 @@ function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
       let x = r.x;
       hints.forEach((h, i) => {
         const row = oneRow ? y : y + 2 * i;
-        const w = oneRow ? width(caps[i]!) : r.w;
+        const w = oneRow ? width(caps[i]) : r.w;
         c.fill({ x, y: row, w, h: 1 }, { bg: bg(h.key) });
-        c.text(x, row, caps[i]!, { fg: COLORS.white, bold: true }, w);
+        c.text(x, row, caps[i], { fg: COLORS.white, bold: true }, w);
         if (oneRow) x += w + 2;
       });
     },
   };
 }
 
-/** 1.1: the parent's note (e.g. an allergy), in yellow so the cashier reads it. */
+/** The parent's note (e.g. an allergy), in yellow so the cashier reads it. */
 function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: Lang): Block {
   const lines = note ? wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3) : [];
   return { rows: lines.length, draw: (y) => lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true })) };
@@ -119,7 +119,7 @@ function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: La
  */
 function stack(r: Rect, layouts: { top: Block[]; bottom: Block }[]): void {
   const height = (l: { top: Block[]; bottom: Block }) => l.top.reduce((n, b) => n + b.rows, 0) + l.bottom.rows;
-  const chosen = layouts.find((l) => height(l) <= r.h) ?? layouts[layouts.length - 1]!;
+  const chosen = layouts.find((l) => height(l) <= r.h) ?? layouts[layouts.length - 1];
   let y = r.y;
   const end = r.y + r.h - chosen.bottom.rows;
   for (const b of chosen.top) {
@@ -139,7 +139,7 @@ function cardLayouts(make: (bigName: boolean, bigAmount: boolean) => { parts: Bl
   });
 }
 
-/** 1.1: the parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
+/** The parents' rules (which item is blocked, how much is left today) and the low-balance warning. */
 function ruleLines(m: ScreenModel): [string, Style][] {
   const l = labels(m.view.lang);
   const out: [string, Style][] = [];

@@ -1,5 +1,5 @@
 // idle, basket and tap: the catalog page with its hotkeys, the basket, the total.
-import { COLORS, cols, wrap, type Canvas, type Rect } from './canvas.ts';
+import { COLORS, cols, wrap, type Canvas, type Rect } from './draw/canvas.ts';
 import { BIG_ROWS, bigWidth, drawBig } from './bigtext.ts';
 import { formatClock, formatKr } from './format.ts';
 import { connectionLabel, itemCountText, labels, readerLabel, type Labels, type Lang } from './labels.ts';

@@ -1,7 +1,7 @@
 // The simulator's own controls on the cashier screen (only for `npm run sim`): letter keys, which
 // are never cashier keys, tap one of the club's cards, pull it away, unplug the reader, cut the
 // ledger off (its line says whether it runs).
-import { COLORS, fit, width, type Canvas, type Rect } from './canvas.ts';
+import { COLORS, fit, width, type Canvas, type Rect } from './draw/canvas.ts';
 import { labels, type Labels, type Lang } from './labels.ts';
 import type { Overlay } from './draw-context.ts';
 import type { KeyPress } from './console-screen.ts';
@@ -11,7 +11,7 @@ export interface SimCard {
   uid: string;
   /** The holder's name (unused for an `unknown` card). */
   label: string;
-  /** 1.1: a staff card, which signs its holder in and out on idle. */
+  /** A staff card, which signs its holder in and out on idle. */
   role?: 'cashier' | 'lead';
   sun?: boolean;
   blocked?: boolean;
@@ -92,7 +92,7 @@ export class SimPanel implements Overlay {
 
   /** A clone or a replay of a genuine card, so anyone can see the terminal and the ledger refuse it. */
   #attack(i: number, kind: 'clone' | 'replay'): void {
-    const card = this.actions.cards[i]!;
+    const card = this.actions.cards[i];
     this.#open = false;
     if (kind === 'clone') {
       this.actions.clone?.(card.uid);

@@ -1,5 +1,5 @@
 // The cashier's keys from the console's tty (the PC keyboard or a USB numeric keypad).
-import { TypedEmitter } from '../../hal/emitter.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
 import type { Keypad, KeypadEvents, KeyName } from '../../hal/types.ts';
 import type { ConsoleScreen, KeyPress } from './console-screen.ts';
 import { mapKey } from '../../hal/keypad-map.ts';

@@ -113,9 +113,10 @@ function announced(state: AgentState, a: UpdateAnnouncement | null, f: AgentFact
     if (w.refusal && a) return { state: { s: 'failed', a, error: w.refusal.error }, effects: [...stop, { type: 'keepOnly', version: null }, report(a, 'failed', w.refusal.error)] };
     return { state: { s: 'none' }, effects: [...stop, { type: 'keepOnly', version: null }, { type: 'report', report: null }, { type: 'log', level: 'info', msg: `no update: ${w.why}` }] };
   }
+  if (a === null) return stay(state); // wanted() acts on an announcement only
   return {
-    state: { s: 'downloading', a: a!, attempt: 1 },
-    effects: [...stop, { type: 'keepOnly', version: a!.version }, report(a!, 'downloading'), { type: 'log', level: 'info', msg: `update to ${a!.version} announced: downloading` }, { type: 'download', a: a! }],
+    state: { s: 'downloading', a, attempt: 1 },
+    effects: [...stop, { type: 'keepOnly', version: a.version }, report(a, 'downloading'), { type: 'log', level: 'info', msg: `update to ${a.version} announced: downloading` }, { type: 'download', a }],
   };
 }
 

@@ -5,7 +5,8 @@
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { UpdateAnnouncement, UpdateReport } from '../../contract/release.ts';
-import type { Clock, Timers } from '../clock.ts';
+import type { Clock } from '../clock.ts';
+import type { TimerHandle, Timers } from '../../lib/timers.ts';
 import type { Logger } from '../log.ts';
 import { BundleRefused, verifyBundle } from '../release/bundle.ts';
 import { JOURNAL_SCHEMA } from '../journal/migrations.ts';
@@ -41,8 +42,8 @@ export class UpdateAgent {
   /** Bumped at every change of state: an effect's outcome counts only for the state that started it. */
   #gen = 0;
   #abort: AbortController | null = null;
-  #retry: { cancel(): void } | null = null;
-  #tick: { cancel(): void } | null = null;
+  #retry: TimerHandle | null = null;
+  #tick: TimerHandle | null = null;
   #stopped = false;
 
   constructor(private readonly d: UpdateAgentDeps) {}
@@ -58,15 +59,15 @@ export class UpdateAgent {
       const s = this.#state;
       const root = s.s === 'staged' ? this.d.spool.result(s.a.version) : null;
       this.#dispatch({ type: 'tick', tillIdle: this.d.tillIdle(), rootFailed: root?.state === 'failed' ? root.error ?? 'the installation failed' : null });
-      this.#tick = this.d.timers.after(TICK_MS, tick);
+      this.#tick = this.d.timers.setTimeout(tick, TICK_MS);
     };
-    this.#tick = this.d.timers.after(TICK_MS, tick);
+    this.#tick = this.d.timers.setTimeout(tick, TICK_MS);
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#tick?.cancel();
-    this.#retry?.cancel();
+    if (this.#tick !== null) this.d.timers.clearTimeout(this.#tick);
+    if (this.#retry !== null) this.d.timers.clearTimeout(this.#retry);
     this.#abort?.abort();
   }
 
@@ -100,9 +101,9 @@ export class UpdateAgent {
         try { spool.remember(e.refusal); } catch (err) { log.warn({ err: (err as Error).message }, 'cannot remember a refused update'); }
         return;
       case 'retryAfter':
-        this.#retry = this.d.timers.after(e.ms, () => back({ type: 'retry' }));
+        this.#retry = this.d.timers.setTimeout(() => back({ type: 'retry' }), e.ms);
         return;
-      case 'cancelRetry': this.#retry?.cancel(); this.#retry = null; return;
+      case 'cancelRetry': if (this.#retry !== null) this.d.timers.clearTimeout(this.#retry); this.#retry = null; return;
       case 'abortDownload': this.#abort?.abort(); this.#abort = null; return;
       case 'download': {
         const abort = new AbortController();

@@ -14,6 +14,7 @@ import {
 } from './file-settings.ts';
 import { crc32nk, Ev2Session } from './secure-messaging.ts';
 import { sdmMacSessionKey } from './sun.ts';
+import { must } from '../../lib/must.ts';
 
 /** ATR a PC/SC reader builds for an ISO 14443-4 card with no historical bytes of its own. */
 export const NTAG424_ATR = Buffer.from('3B8180018080', 'hex');
@@ -40,7 +41,7 @@ const reply = (data: Buffer | null, sw: number): Buffer => {
   t.writeUInt16BE(sw);
   return data ? Buffer.concat([data, t]) : t;
 };
-const u24 = (b: Buffer, i: number): number => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
+const u24 = (b: Buffer, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
 const hex = (b: Buffer) => b.toString('hex').toUpperCase();
 
 export class Ntag424Card {
@@ -102,7 +103,7 @@ export class Ntag424Card {
   transmit(apdu: Buffer): Buffer {
     if (!this.#powered) throw new Error('card is not in the field');
     if (apdu.length < 4) return reply(null, SW.WRONG_LENGTH);
-    const [cla, ins, p1, p2] = [apdu[0]!, apdu[1]!, apdu[2]!, apdu[3]!];
+    const [cla, ins, p1, p2] = [apdu[0], apdu[1], apdu[2], apdu[3]];
     const body = parseBody(apdu);
     if (!body) return reply(null, cla === 0x90 ? SW.N_LENGTH : SW.WRONG_LENGTH);
     if (cla === 0x90) return this.#native(ins, p1, p2, body.data);
@@ -163,7 +164,7 @@ export class Ntag424Card {
     if (d.metaRead === FREE && d.uidMirror) v.write(hex(this.uid), d.uidOffset, 'ascii');
     if (d.metaRead === FREE && d.ctrMirror) v.write(this.#sdmCounter.toString(16).toUpperCase().padStart(6, '0'), d.ctrOffset, 'ascii');
     if (d.fileRead !== NEVER) {
-      const ks = sdmMacSessionKey(this.#keys[d.fileRead]!, this.uid, this.#sdmCounter);
+      const ks = sdmMacSessionKey(this.#keys[d.fileRead], this.uid, this.#sdmCounter);
       v.write(hex(truncateMac(aesCmac(ks, v.subarray(d.macInputOffset, d.macOffset)))), d.macOffset, 'ascii');
     }
     this.#view = v;
@@ -214,19 +215,19 @@ export class Ntag424Card {
 
   #authFirst(data: Buffer): Buffer {
     if (data.length < 2) return this.#fail(SW.N_LENGTH);
-    const keyNo = data[0]!;
+    const keyNo = data[0];
     if (keyNo > 4) return this.#fail(SW.N_NO_SUCH_KEY);
     this.#auth = null;
     const rndB = this.#random(16);
     this.#pending = { keyNo, rndB };
-    return reply(cbcEncrypt(this.#keys[keyNo]!, Buffer.alloc(16), rndB), SW.N_MORE);
+    return reply(cbcEncrypt(this.#keys[keyNo], Buffer.alloc(16), rndB), SW.N_MORE);
   }
 
   #authSecond(data: Buffer): Buffer {
-    const p = this.#pending!;
+    const p = must(this.#pending, 'the first part of the authentication');
     this.#pending = null;
     if (data.length !== 32) return this.#fail(SW.N_LENGTH);
-    const key = this.#keys[p.keyNo]!;
+    const key = this.#keys[p.keyNo];
     const plain = cbcDecrypt(key, Buffer.alloc(16), data);
     const rndA = plain.subarray(0, 16);
     if (!sameBytes(plain.subarray(16), rotl1(p.rndB))) return this.#fail(SW.N_AUTH);
@@ -249,7 +250,7 @@ export class Ntag424Card {
 
   /** Answers a secure command: response data (encrypted when `full`) and its MAC; counts it. */
   #secureOk(plain: Buffer, full: boolean): Buffer {
-    const s = this.#auth!;
+    const s = must(this.#auth, 'an authenticated session');
     const data = full && plain.length > 0 ? s.encryptResponse(plain) : plain;
     const mac = s.responseMac(0x00, data);
     s.cmdCtr++;
@@ -258,7 +259,7 @@ export class Ntag424Card {
 
   #getFileSettings(data: Buffer): Buffer {
     if (data.length < 1) return this.#fail(SW.N_LENGTH);
-    const f = this.#files.get(data[0]!);
+    const f = this.#files.get(data[0]);
     if (!this.#auth) {
       if (data.length !== 1) return this.#fail(SW.N_LENGTH);
       return f ? reply(encodeGetFileSettings(f.settings, f.data.length), SW.N_OK) : this.#fail(SW.N_NOT_FOUND);
@@ -271,12 +272,12 @@ export class Ntag424Card {
   /** Decrypts a Full-mode command after its MAC; null: integrity error. */
   #full(cmd: number, header: Buffer, rest: Buffer): Buffer | null {
     const enc = this.#checkMac(cmd, header, rest);
-    return enc ? this.#auth!.decryptCommand(enc) : null;
+    return enc ? must(this.#auth, 'an authenticated session').decryptCommand(enc) : null;
   }
 
   #changeFileSettings(data: Buffer): Buffer {
     if (data.length < 1) return this.#fail(SW.N_LENGTH);
-    const f = this.#files.get(data[0]!);
+    const f = this.#files.get(data[0]);
     if (!f) return this.#fail(SW.N_NOT_FOUND);
     const change = f.settings.access.change;
     if (change === NEVER) return this.#fail(SW.N_PERMISSION);
@@ -299,7 +300,7 @@ export class Ntag424Card {
 
   #writeData(data: Buffer): Buffer {
     if (data.length < 8) return this.#fail(SW.N_LENGTH);
-    const f = this.#files.get(data[0]!);
+    const f = this.#files.get(data[0]);
     if (!f) return this.#fail(SW.N_NOT_FOUND);
     const offset = u24(data, 1), length = u24(data, 4);
     const a = f.settings.access;
@@ -319,25 +320,25 @@ export class Ntag424Card {
 
   #changeKey(data: Buffer): Buffer {
     if (data.length < 1) return this.#fail(SW.N_LENGTH);
-    const keyNo = data[0]!;
+    const keyNo = data[0];
     if (keyNo > 4) return this.#fail(SW.N_NO_SUCH_KEY);
-    if (!this.#auth || this.#auth.keyNo !== 0) return this.#fail(SW.N_AUTH);
+    if (this.#auth?.keyNo !== 0) return this.#fail(SW.N_AUTH);
     const plain = this.#full(0xc4, data.subarray(0, 1), data.subarray(1));
     if (!plain) return this.#fail(SW.N_INTEGRITY);
     if (keyNo === this.#auth.keyNo) {
       if (plain.length !== 17) return this.#fail(SW.N_LENGTH);
       this.#keys[keyNo] = Buffer.from(plain.subarray(0, 16));
-      this.#keyVersions[keyNo] = plain[16]!;
+      this.#keyVersions[keyNo] = plain[16];
       // The session's key is gone: the answer carries no MAC and the session ends.
       this.#auth = null;
       return reply(null, SW.N_OK);
     }
     if (plain.length !== 21) return this.#fail(SW.N_LENGTH);
     const newKey = Buffer.alloc(16);
-    for (let i = 0; i < 16; i++) newKey[i] = plain[i]! ^ this.#keys[keyNo]![i]!;
+    for (let i = 0; i < 16; i++) newKey[i] = plain[i] ^ this.#keys[keyNo][i];
     if (!sameBytes(crc32nk(newKey), plain.subarray(17, 21))) return this.#fail(SW.N_INTEGRITY);
     this.#keys[keyNo] = newKey;
-    this.#keyVersions[keyNo] = plain[16]!;
+    this.#keyVersions[keyNo] = plain[16];
     return this.#secureOk(Buffer.alloc(0), false);
   }
 }
@@ -345,10 +346,10 @@ export class Ntag424Card {
 /** Lc/data/Le of a short APDU; null when the lengths do not add up. */
 function parseBody(apdu: Buffer): { data: Buffer; le: number | null } | null {
   if (apdu.length === 4) return { data: Buffer.alloc(0), le: null };
-  if (apdu.length === 5) return { data: Buffer.alloc(0), le: apdu[4] === 0 ? 256 : apdu[4]! };
-  const lc = apdu[4]!;
+  if (apdu.length === 5) return { data: Buffer.alloc(0), le: apdu[4] === 0 ? 256 : apdu[4] };
+  const lc = apdu[4];
   if (lc === 0) return null;
   if (apdu.length === 5 + lc) return { data: apdu.subarray(5, 5 + lc), le: null };
-  if (apdu.length === 6 + lc) return { data: apdu.subarray(5, 5 + lc), le: apdu[5 + lc] === 0 ? 256 : apdu[5 + lc]! };
+  if (apdu.length === 6 + lc) return { data: apdu.subarray(5, 5 + lc), le: apdu[5 + lc] === 0 ? 256 : apdu[5 + lc] };
   return null;
 }

@@ -56,8 +56,8 @@ export class SettingsError extends Error {}
 export function decodeSettings(b: Buffer): FileSettings {
   let i = 0;
   const need = (n: number) => { if (i + n > b.length) throw new SettingsError('settings too short'); };
-  const byte = () => { need(1); return b[i++]!; };
-  const u24r = () => { need(3); const v = b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16); i += 3; return v; };
+  const byte = () => { need(1); return b[i++]; };
+  const u24r = () => { need(3); const v = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16); i += 3; return v; };
   const opt = byte();
   if (opt & ~0x43) throw new SettingsError('unknown file option bits');
   const commMode = (opt & 0x03) as 0 | 1 | 2 | 3;
@@ -94,7 +94,7 @@ export function sdmFits(d: SdmSettings, size: number): boolean {
     spans.push([d.macOffset, d.macOffset + 16]);
   }
   spans.sort((x, y) => x[0] - y[0]);
-  return spans.every(([s, e], k) => e <= size && (k === 0 || s >= spans[k - 1]![1]));
+  return spans.every(([s, e], k) => e <= size && (k === 0 || s >= spans[k - 1][1]));
 }
 
 /** GetFileSettings' answer: file type 00 ‖ settings with the size after the access rights. */
@@ -105,6 +105,6 @@ export function encodeGetFileSettings(s: FileSettings, size: number): Buffer {
 
 export function decodeGetFileSettings(b: Buffer): { settings: FileSettings; size: number } {
   if (b.length < 7 || b[0] !== 0x00) throw new SettingsError('not a standard data file');
-  const size = b[4]! | (b[5]! << 8) | (b[6]! << 16);
+  const size = b[4] | (b[5] << 8) | (b[6] << 16);
   return { settings: decodeSettings(Buffer.concat([b.subarray(1, 4), b.subarray(7)])), size };
 }

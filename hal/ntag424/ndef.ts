@@ -23,7 +23,7 @@ export interface SunTemplate {
  */
 export function sunTemplate(baseUrl: string): SunTemplate {
   const m = /^(https?:\/\/)(.+)$/.exec(baseUrl);
-  if (!m || /[?#\s]/.test(m[2]!)) throw new RangeError('the card URL must be http(s)://host/path without query, fragment or spaces');
+  if (!m || /[?#\s]/.test(m[2])) throw new RangeError('the card URL must be http(s)://host/path without query, fragment or spaces');
   const code = m[1] === 'https://' ? 0x04 : 0x03;
   const uidQ = '?uid=', ctrQ = '&ctr=', macQ = '&cmac=';
   const rest = `${m[2]}${uidQ}${'0'.repeat(14)}${ctrQ}${'0'.repeat(6)}${macQ}${'0'.repeat(16)}`;
@@ -43,20 +43,20 @@ export function sunTemplate(baseUrl: string): SunTemplate {
 export function ndefUri(message: Buffer): string | null {
   let i = 0;
   while (i + 3 <= message.length) {
-    const hdr = message[i]!;
+    const hdr = message[i];
     const sr = (hdr & 0x10) !== 0, il = (hdr & 0x08) !== 0;
-    const typeLen = message[i + 1]!;
+    const typeLen = message[i + 1];
     let p = i + 2;
     let payloadLen: number;
-    if (sr) payloadLen = message[p++]!;
+    if (sr) payloadLen = message[p++];
     else { if (p + 4 > message.length) return null; payloadLen = message.readUInt32BE(p); p += 4; }
-    const idLen = il ? message[p++]! : 0;
+    const idLen = il ? message[p++] : 0;
     const type = message.subarray(p, p + typeLen);
     const start = p + typeLen + idLen;
     const end = start + payloadLen;
     if (end > message.length) return null;
     if ((hdr & 0x07) === 0x01 && type.length === 1 && type[0] === 0x55 && payloadLen >= 1) {
-      return (URI_PREFIXES[message[start]!] ?? '') + message.subarray(start + 1, end).toString('latin1');
+      return (URI_PREFIXES[message[start]] ?? '') + message.subarray(start + 1, end).toString('latin1');
     }
     if (hdr & 0x40) return null; // ME: the last record
     i = end;

@@ -92,7 +92,7 @@ async function changeKey(t: Transmit, s: Ev2Session, keyNo: number, oldKey: Buff
     return;
   }
   const x = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) x[i] = newKey[i]! ^ oldKey[i]!;
+  for (let i = 0; i < 16; i++) x[i] = newKey[i] ^ oldKey[i];
   await secure(t, s, 0xc4, Buffer.from([keyNo]), Buffer.concat([x, Buffer.from([KEY_VERSION]), crc32nk(newKey)]), `ChangeKey ${keyNo}`, { full: true });
 }
 
@@ -132,11 +132,11 @@ export async function personalise(t: Transmit, o: PersonaliseOptions): Promise<P
   const keys = cardKeys(o.masterKey, uid, o.systemId);
   await writePlain(t, s, NDEF_FILE_NO, tpl.file);
   await secure(t, s, 0x5f, Buffer.from([NDEF_FILE_NO]), encodeSettings(sdmSettings(o.baseUrl)), 'ChangeFileSettings', { full: true });
-  for (const n of [1, 2, 3, 4]) await changeKey(t, s, n, factory, keys[n]!);
-  await changeKey(t, s, 0, factory, keys[0]!);
+  for (const n of [1, 2, 3, 4]) await changeKey(t, s, n, factory, keys[n]);
+  await changeKey(t, s, 0, factory, keys[0]);
 
   const sun = await readSun(t);
-  if (!sun || sun.uid !== uid || !sunCmacValid(keys[SDM_FILE_READ_KEY]!, uid, sun.ctr, sun.cmac)) {
+  if (!sun || sun.uid !== uid || !sunCmacValid(keys[SDM_FILE_READ_KEY], uid, sun.ctr, sun.cmac)) {
     throw new ApduError('the card was written but its SUN does not verify: do not issue it', null);
   }
   return { uid, ctr: sun.ctr };

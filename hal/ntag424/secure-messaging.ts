@@ -7,7 +7,7 @@ import { aesCmac, cbcDecrypt, cbcEncrypt, encryptBlock, pad80, truncateMac, unpa
 /** SV1/SV2 of the authentication: label ‖ 00 01 00 80 ‖ RndA[15..14] ‖ (RndA[13..8] ⊕ RndB[15..10]) ‖ RndB[9..0] ‖ RndA[7..0]. */
 function sessionVector(label: number[], rndA: Buffer, rndB: Buffer): Buffer {
   const mixed = Buffer.alloc(6);
-  for (let i = 0; i < 6; i++) mixed[i] = rndA[2 + i]! ^ rndB[i]!;
+  for (let i = 0; i < 6; i++) mixed[i] = rndA[2 + i] ^ rndB[i];
   return Buffer.concat([Buffer.from([...label, 0x00, 0x01, 0x00, 0x80]), rndA.subarray(0, 2), mixed, rndB.subarray(6, 16), rndA.subarray(8, 16)]);
 }
 

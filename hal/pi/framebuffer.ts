@@ -27,7 +27,7 @@ export function readGeometry(sysfsDir: string): FramebufferGeometry {
 export function encodeRow(src: Uint8Array, from: number, count: number, bpp: 16 | 32, out: Buffer): void {
   for (let i = 0; i < count; i++) {
     const s = (from + i) * 4;
-    const r = src[s]!, g = src[s + 1]!, b = src[s + 2]!;
+    const r = src[s], g = src[s + 1], b = src[s + 2];
     if (bpp === 32) {
       const o = i * 4;
       out[o] = b; out[o + 1] = g; out[o + 2] = r; out[o + 3] = 0xff;

@@ -1,20 +1,20 @@
 // Real drivers for a Raspberry Pi terminal: ACR122U reader over pcscd, LEDs and buzzer on GPIO.
 // The keypad is the UI's tty (see hal/keypad-map.ts) and the display its terminal, so neither is here.
-import { createLogger, type Logger } from '../log.ts';
-import type { PiHardwareConfig } from './config.ts';
-import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './acr122u-reader.ts';
-import { checkGpio, openOutputPins, type GpioModules, type GpioOptions } from './gpio.ts';
-import type { GpiodRunner } from './gpio-gpiod.ts';
-import { GpioIndicators } from './gpio-indicators.ts';
-import { PiIndicators } from './pi-indicators.ts';
-import type { ReaderSignal } from './acr122u-led.ts';
-import { PiHardwareError } from './load.ts';
-import type { Timers } from './timers.ts';
+import { createLogger, type Logger } from '../../lib/log.ts';
+import type { PiHardwareConfig } from './config/config.ts';
+import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './reader/acr122u-reader.ts';
+import { checkGpio, openOutputPins, type GpioModules, type GpioOptions } from './gpio/gpio.ts';
+import type { GpiodRunner } from './gpio/gpio-gpiod.ts';
+import { GpioIndicators } from './gpio/gpio-indicators.ts';
+import { PiIndicators } from './gpio/pi-indicators.ts';
+import type { ReaderSignal } from './reader/acr122u-led.ts';
+import { PiHardwareError } from '../../lib/load-optional.ts';
+import type { Timers } from '../../lib/timers.ts';
 
-export { PiHardwareConfig, type PiHardwareConfigInput } from './config.ts';
-export { Acr122uReader } from './acr122u-reader.ts';
-export { GpioIndicators, switchOffOnExit } from './gpio-indicators.ts';
-export { PiIndicators } from './pi-indicators.ts';
+export { PiHardwareConfig, type PiHardwareConfigInput } from './config/config.ts';
+export { Acr122uReader } from './reader/acr122u-reader.ts';
+export { GpioIndicators, switchOffOnExit } from './gpio/gpio-indicators.ts';
+export { PiIndicators } from './gpio/pi-indicators.ts';
 export { mapKey } from '../keypad-map.ts';
 export { PiHardwareError };
 

@@ -1,9 +1,9 @@
 // The simulated devices' own MQTT connection to the simulator topics (kept apart from the ledger
 // link: sim topics exist only on a simulator's broker, never on a club's).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import type { Logger } from '../log.ts';
-import { within } from '../within.ts';
-import { noDelay } from '../mqtt-socket.ts';
+import type { Logger } from '../../lib/log.ts';
+import { within } from '../../lib/within.ts';
+import { noDelay } from '../../lib/mqtt-socket.ts';
 
 export class SimBus {
   #client: MqttClient | null = null;

@@ -1,8 +1,8 @@
 // Simulated card reader, keypad, display and indicators, driven and observed over the contract's
 // simulator control topics, so any MQTT client can operate a simulated terminal.
-import { TypedEmitter } from '../emitter.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
 import type { CardReader, CardReaderEvents, ReaderStatus, Display, Indicators, IndicatorState, Keypad, KeypadEvents, ScreenModel } from '../types.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../lib/log.ts';
 import { topics } from '../../contract/index.ts';
 import { SimReaderMsg, SimKeyMsg, parsePayload } from '../../contract/index.ts';
 import type { SimBus } from './bus.ts';

@@ -1,7 +1,7 @@
 // Simulated hardware: every device on one MQTT connection to the simulator topics.
 import type { IClientOptions } from 'mqtt';
 import type { Hardware } from '../types.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../lib/log.ts';
 import { SimBus } from './bus.ts';
 import { SimReader, SimKeypad, HeadlessDisplay, SimIndicators } from './devices.ts';
 

@@ -3,7 +3,7 @@
 // declined moves no money; a sale never seen approved moves no money in the end (an online sale the
 // ledger approved but whose answer the cashier never saw is reversed after a restart).
 import type { Queryable } from '../../firmware/journal/db.ts';
-import type { Ledger } from '../../sim/ledger/ledger.ts';
+import type { Ledger } from '../../sim/reference-ledger/ledger.ts';
 
 /** One result screen as the cashier saw it. */
 export interface SeenResult { status: 'approved' | 'declined'; txId: string | null }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../../firmware/clock.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 export interface FakeClock extends Clock {
   step(ms: number): void;
@@ -20,6 +21,7 @@ export function fakeClock(o: { wallOffsetMs?: number; trusted?: boolean } = {}):
   const mono = () => performance.now() + passed;
   const c: FakeClock = {
     trusted: o.trusted ?? false,
+    timers: systemTimers,
     now: () => new Date(Date.now() + wall + passed),
     mono,
     boot: () => ({ id: bootId, ms: Math.round(60_000 + mono() - bootZero) }),

@@ -2,13 +2,13 @@
 // reference ledger (in this process), sells through the simulator topics, and is killed with
 // SIGKILL at random moments — while starting, right after Enter on confirm, while the sale is
 // being committed and sent, just after the result — and restarted. At the end the ledger is
-// audited against the result screens the cashier saw (audit.ts). Used by test/crash.test.ts
+// audited against the result screens the cashier saw (audit.ts). Used by test/e2e/crash.test.ts
 // (short run) and scripts/crashtest.ts (long run).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../../sim/broker.ts';
-import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { Db } from '../../firmware/journal/db.ts';
@@ -122,7 +122,10 @@ const cardsOf = (ledger: Ledger) => demoChildren().map((d) => ledger.card(C, d.u
 
 function pickWeighted<T>(r: Rng, choices: readonly [T, number][]): T {
   let x = r.next() * choices.reduce((s, [, w]) => s + w, 0);
-  for (const [v, w] of choices) if ((x -= w) < 0) return v;
+  for (const [v, w] of choices) {
+    x -= w;
+    if (x < 0) return v;
+  }
   return choices[choices.length - 1]![0];
 }
 

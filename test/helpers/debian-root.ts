@@ -1,4 +1,4 @@
-// A Debian root to boot klubkort.service in under a real systemd (test/unit-nspawn.test.ts): made by
+// A Debian root to boot klubkort.service in under a real systemd (test/system/unit-nspawn.test.ts): made by
 // mmdebstrap from Debian's archive with the packages install.sh puts on a terminal, and kept in
 // /var/cache/klubkort-test, one per suite and package list. The first run builds it (40–120 s,
 // about 610 MB, most of it the download); later runs reuse it under an overlay, unchanged.

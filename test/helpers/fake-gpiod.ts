@@ -1,7 +1,7 @@
 // A fake of Debian's gpiod tools (libgpiod 1.6 on Bookworm, 2.x on Trixie) over pretend GPIO
 // chips: the flags each version takes, how each finds a line by name, their error messages,
 // and the kernel's rule that a line requested by one process is busy for every other.
-import type { GpiodRunner, HeldTool, ToolResult } from '../../hal/pi/gpio-gpiod.ts';
+import type { GpiodRunner, HeldTool, ToolResult } from '../../hal/pi/gpio/gpio-gpiod.ts';
 
 export interface FakeChip { name: string; lines: (string | null)[] }
 export interface FakeGpiodOptions {

@@ -1,4 +1,4 @@
-// A stand-in for hal/pi/pcsc-child.ts, forked by the proxy in test/hal-pi-pcsc-proxy.test.ts:
+// A stand-in for hal/pi/reader/pcsc-child.ts, forked by the proxy in test/unit/hal-pi-pcsc-proxy.test.ts:
 // `garbage` sends malformed messages before the good ones, `frozen` stops its event loop at the
 // first reader call (as pcsclite's mutex does), `mute` never answers a reader call. Otherwise it
 // answers pings, says it is ready, reports reader 0 "Fake PCD", and echoes transmit's bytes.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { startBroker, type EmbeddedBroker } from '../../sim/broker.ts';
-import { startLedger, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { demoChildren, demoClub, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { until } from './until.ts';
 import { Terminal, type ReleaseFacts } from '../../firmware/terminal/terminal.ts';
@@ -56,7 +56,7 @@ export async function world(t: ExecutionContext, opts: { brokerUrl?: string; led
       const config = parseConfig({
         terminalId: id, clubId: DEMO_CLUB_ID,
         // Tests stop and start brokers and wait for the terminal: a 2 s longest wait keeps that short
-        // (the 30 s default is broker-refusal.test.ts's).
+        // (the 30 s default is e2e/broker-refusal.test.ts's).
         broker: { url, reconnectMaxSeconds: 2 }, dataDir: join(dir, id), hardware: 'sim', headless: true,
         logLevel: 'debug', ...cfg,
       });

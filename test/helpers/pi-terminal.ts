@@ -11,9 +11,9 @@ import { logSink } from './log-sink.ts';
 import { until } from './until.ts';
 import type { SimClient } from './sim-client.ts';
 import { createPiHardware } from '../../hal/pi/index.ts';
-import { probePcscd } from '../../hal/pi/pcsc-session.ts';
+import { probePcscd } from '../../hal/pi/reader/pcsc-session.ts';
 import { createLogger } from '../../firmware/log.ts';
-import { text } from '../../firmware/i18n.ts';
+import { text } from '../../firmware/words.ts';
 import { demoChildren } from '../../sim/demo-club.ts';
 import type { ReaderStatus, ScreenModel } from '../../contract/index.ts';
 

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '../../contract/index.ts';
-import { noDelay } from '../../hal/mqtt-socket.ts';
+import { noDelay } from '../../lib/mqtt-socket.ts';
 import type { ScreenModel } from '../../contract/index.ts';
 import type { KeyName, TxMsg, ResultMsg } from '../../contract/index.ts';
 
@@ -67,7 +67,7 @@ export class SimClient {
   tap(uid: string): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action: 'tap', uid })); }
   reader(action: 'remove' | 'unplug' | 'plug'): Promise<void> { return this.publish(topics.simReader(this.terminalId), JSON.stringify({ action })); }
 
-  /** Escape until idle: a declined sale's basket is kept (1.1), so leaving a result may take two. */
+  /** Escape until idle: a declined sale's basket is kept, so leaving a result may take two. */
   async leave(): Promise<void> {
     for (let i = 0; i < 3 && this.screen?.screen !== 'idle'; i++) {
       const before = this.screen;

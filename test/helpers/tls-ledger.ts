@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePki, startTlsBroker, tlsFiles, type TlsBroker } from './tls-broker.ts';
 import { logSink } from './log-sink.ts';
-import { startLedger, type ClubSeed, type Ledger } from '../../sim/ledger/ledger.ts';
+import { startLedger, type ClubSeed, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { createLogger } from '../../firmware/log.ts';
 
 export interface TlsLedgerWorld extends TlsBroker { dir: string; ledger: Ledger }

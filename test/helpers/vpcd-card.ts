@@ -4,7 +4,7 @@
 // anything longer is a command APDU, answered with a response APDU. What the card answers is an
 // ApduResponder, so any card emulator plugs in (a UID card here, the NTAG 424 DNA of hal/).
 import net from 'node:net';
-import { Ntag424Card, NTAG424_ATR } from '../../hal/ntag424/index.ts';
+import { type Ntag424Card, NTAG424_ATR } from '../../hal/ntag424/index.ts';
 
 /** Answers one command APDU; a promise that never settles is a card that never answers. */
 export type ApduResponder = (apdu: Buffer) => Buffer | Promise<Buffer>;

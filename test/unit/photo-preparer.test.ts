@@ -3,15 +3,15 @@
 // of waiting for it, and a worker that dies costs a grey placeholder and a log line, never the daemon.
 import test from 'ava';
 import { portraitJpeg, portraitPng } from '../../sim/photos.ts';
-import { PhotoDecoder } from '../../firmware/ui/photo-cache.ts';
-import { FramebufferOutput, SixelOutput, type PhotoPlacement } from '../../firmware/ui/photo-output.ts';
+import { PhotoDecoder } from '../../firmware/ui/photo/photo-cache.ts';
+import { FramebufferOutput, SixelOutput, type PhotoPlacement } from '../../firmware/ui/photo/photo-output.ts';
 import { Framebuffer } from '../../hal/pi/framebuffer.ts';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo-preparer.ts';
-import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo-sixel.ts';
-import { resample, type Rgba } from '../../firmware/ui/photo.ts';
+import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo/photo-preparer.ts';
+import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo/photo-sixel.ts';
+import { resample, type Rgba } from '../../firmware/ui/photo/photo.ts';
 import type { Logger } from '../../firmware/log.ts';
 
 const decoded = async (): Promise<Rgba[]> => {

@@ -10,7 +10,7 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { LedgerSync } from '../../firmware/ledger/sync.ts';
 import type { LinkEvents } from '../../firmware/ledger/link.ts';
 import type { CardRecord } from '../../contract/index.ts';
-import { TypedEmitter } from '../../hal/emitter.ts';
+import { TypedEmitter } from '../../lib/emitter.ts';
 import { createLogger } from '../../firmware/log.ts';
 
 /** mqtt.js's way: each message emitted, then the next at once unless the consumer's hold is a promise. */
@@ -23,7 +23,7 @@ class BurstLink extends TypedEmitter<LinkEvents> {
       this.emit('card', r.cardUid, r);
       this.delivered++;
       const wait = this.#hold();
-      if (wait) await wait;
+      if (wait !== null) await wait;
     }
   }
 }

@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { CLUB_ID, TERMINAL_ID } from '../../../contract/index.ts';
 import { BrokerConfig } from '../../config/schema.ts';
-import { PiHardwareConfig } from '../../../hal/pi/config.ts';
+import { PiHardwareConfig } from '../../../hal/pi/config/config.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

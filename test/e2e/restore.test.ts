@@ -1,0 +1,85 @@
+// Issue 13 item 7: a journal restored from a backup taken while an online sale awaited its answer.
+// The cashier saw that sale approved after the backup; at the start with the old journal the
+// terminal must not reverse it: it notices the journal is older than its retained status (the
+// start counter) and sends the sale again with the same txId, and the ledger answers as before.
+import test from 'ava';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { inStep, world } from '../helpers/fixture.ts';
+import { until } from '../helpers/until.ts';
+import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+
+const C = DEMO_CLUB_ID;
+const CFG = { sale: { replyTimeoutMs: 20000 } };
+
+/** A consistent copy of a live SQLite journal, as a backup tool would take it. */
+function backup(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(from, sqlite3.OPEN_READONLY, (err) => {
+      if (err) return reject(err);
+      db.exec(`VACUUM INTO '${to}'`, (e) => db.close(() => (e ? reject(e) : resolve())));
+    });
+  });
+}
+
+test('restored from a backup taken mid-sale: the sale the cashier saw approved is sent again, not reversed, and booked once', async (t) => {
+  const w = await world(t);
+  const dataDir = join(w.dir, 'kasse-1');
+  const uid = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const before = w.ledger.card(C, uid)!.balance;
+
+  const first = await w.startTerminal('kasse-1', CFG);
+  await inStep(w, first.terminal);
+  w.ledger.setReplyDelay(1500);
+  const c = first.terminal.controller;
+  c.onKey('1'); c.onKey('enter');
+  await c.onCard({ uid, sun: null });
+  c.onKey('enter');
+  await until(async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline), 'the online sale pending');
+  const saved = join(w.dir, 'backup.db');
+  await backup(join(dataDir, 'journal.db'), saved);
+  await until(() => c.state.screen === 'result', 'the sale decided');
+  t.like(c.screen!.result, { status: 'approved' });
+  const txId = c.screen!.result!.txId!;
+  c.onKey('escape');
+  w.ledger.setReplyDelay(0);
+  await first.stop();
+  t.is(w.ledger.bookings(txId), 1);
+
+  // The terminal runs on (another start), then the old journal is put back.
+  const second = await w.startTerminal('kasse-1', CFG);
+  await inStep(w, second.terminal);
+  await second.stop();
+  for (const f of ['journal.db-wal', 'journal.db-shm']) rmSync(join(dataDir, f), { force: true });
+  copyFileSync(saved, join(dataDir, 'journal.db'));
+
+  const third = await w.startTerminal('kasse-1', CFG);
+  await until(async () => (await third.terminal.journal.sales.queueLength()) === 0, 'the resent sale answered', 20000);
+  t.is((await third.terminal.journal.sales.sale(txId))?.status, 'approved');
+  t.false(third.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'), 'no reversal');
+  t.true(third.sim.tx.some((m) => m.txId === txId && m.type === 'sale' && !m.offline), 'sent again, the same txId');
+  t.is(w.ledger.bookings(txId), 1);
+  t.true((await third.terminal.snapshot()).journalRestored);
+  t.is(w.ledger.card(C, uid)!.balance, before - third.terminal.controller.screen!.view.catalog!.items[0]!.price);
+});
+
+test('a plain restart with an online sale unanswered still reverses it (not a restored journal)', async (t) => {
+  const w = await world(t);
+  const uid = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const first = await w.startTerminal('kasse-1', CFG);
+  await inStep(w, first.terminal);
+  await w.ledger.pause(); // no answer will come
+  const c = first.terminal.controller;
+  c.onKey('1'); c.onKey('enter');
+  await c.onCard({ uid, sun: null });
+  c.onKey('enter');
+  await until(async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline), 'the online sale pending');
+  const txId = (await first.terminal.journal.sales.outbox()).find((e) => e.type === 'sale')!.txId;
+  await first.stop();
+  await w.ledger.resume();
+  const second = await w.startTerminal('kasse-1', CFG);
+  await until(() => second.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'), 'the reversal');
+  t.false((await second.terminal.snapshot()).journalRestored);
+  t.is((await second.terminal.journal.sales.sale(txId))?.status, 'declined');
+});
