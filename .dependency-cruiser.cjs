@@ -6,7 +6,8 @@ module.exports = {
   forbidden: [
     {
       name: 'lib-imports-nothing',
-      comment: 'lib/ holds generic helpers (no klubkort knowledge): it is the bottom and imports nothing of the project.',
+      comment:
+        'lib/ holds generic helpers (no klubkort knowledge): it is the bottom and imports nothing of the project.',
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: '^(contract|hal|firmware|sim|bin|test|bench|scripts|explore)/' },

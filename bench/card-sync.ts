@@ -31,10 +31,14 @@ async function syncOnce(dir: string, log: BenchLog, brokerUrl: string, id: strin
   const b = await startBenchTerminal({ dir, id, clubId: BIG_CLUB, linkUrl: brokerUrl, log });
   try {
     let n = { cards: 0, photos: 0 };
-    await until(async () => {
-      n = await journalCounts(b.terminal.journal);
-      return n.cards === CARDS && n.photos === PHOTOS;
-    }, `${CARDS} cards and ${PHOTOS} photos in the journal`, 120_000).catch((e: Error) => {
+    await until(
+      async () => {
+        n = await journalCounts(b.terminal.journal);
+        return n.cards === CARDS && n.photos === PHOTOS;
+      },
+      `${CARDS} cards and ${PHOTOS} photos in the journal`,
+      120_000,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; got ${n.cards} cards, ${n.photos} photos`);
     });
     return msSince(t0) / 1000;
@@ -58,12 +62,20 @@ export async function cardSync(dir: string, log: BenchLog): Promise<Figure[]> {
     }
     return [
       {
-        id: 'bare_bulk_insert', label: `bare SQLite: the same ${CARDS} rows + ${PHOTOS} photos inserted`, unit: 's', value: median(rounds.map((r) => r.floor)),
+        id: 'bare_bulk_insert',
+        label: `bare SQLite: the same ${CARDS} rows + ${PHOTOS} photos inserted`,
+        unit: 's',
+        value: median(rounds.map((r) => r.floor)),
         note: `prepared statements, fsync'd transactions of ${SYNC_BATCH} (the sync's batch size); the floor under the figure below; median of ${ROUNDS} rounds`,
       },
-      durationVsFloor('card_sync', `${CARDS} cards + ${PHOTOS} photos (~30 KB) synced into a fresh terminal`, rounds,
-        'the bare bulk insert', 2,
-        `median of ${ROUNDS} alternated rounds; from Terminal.start to all in the journal; retained on the broker beforehand`),
+      durationVsFloor(
+        'card_sync',
+        `${CARDS} cards + ${PHOTOS} photos (~30 KB) synced into a fresh terminal`,
+        rounds,
+        'the bare bulk insert',
+        2,
+        `median of ${ROUNDS} alternated rounds; from Terminal.start to all in the journal; retained on the broker beforehand`,
+      ),
     ];
   });
 }

@@ -21,13 +21,20 @@ export function noisePhoto(seed: number): Buffer {
   let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < png.data.length; i++) {
     // xorshift32: deterministic per seed.
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     png.data[i] = (i & 3) === 3 ? 255 : x & 0xff;
   }
   return PNG.sync.write(png, { colorType: 2 });
 }
 
-export interface BigClub { cards: CardRecord[]; photos: Map<string, Buffer> }
+export interface BigClub {
+  cards: CardRecord[];
+  photos: Map<string, Buffer>;
+}
 
 /** `cards` records; the first `photos` of them have a photo of their own. */
 export function bigClub(cards: number, photos: number): BigClub {
@@ -40,7 +47,16 @@ export function bigClub(cards: number, photos: number): BigClub {
       photo = sha256Hex(png);
       bytes.set(photo, png);
     }
-    return { cardUid: benchUid(i), holderId: `bench-${i}`, name: `Barn ${i}`, photo, status: 'active', balance: 10_000, version: 1, updatedAt };
+    return {
+      cardUid: benchUid(i),
+      holderId: `bench-${i}`,
+      name: `Barn ${i}`,
+      photo,
+      status: 'active',
+      balance: 10_000,
+      version: 1,
+      updatedAt,
+    };
   });
   return { cards: records, photos: bytes };
 }
@@ -50,8 +66,10 @@ export async function publishClub(url: string, club: BigClub, clubId = BIG_CLUB)
   const c = await mqtt.connectAsync(url, { clientId: `bench-publisher-${process.pid}` });
   try {
     const sent: Promise<unknown>[] = [];
-    for (const [sha, png] of club.photos) sent.push(c.publishAsync(topics.photo(clubId, sha), png, { qos: 1, retain: true }));
-    for (const card of club.cards) sent.push(c.publishAsync(topics.card(clubId, card.cardUid), JSON.stringify(card), { qos: 1, retain: true }));
+    for (const [sha, png] of club.photos)
+      sent.push(c.publishAsync(topics.photo(clubId, sha), png, { qos: 1, retain: true }));
+    for (const card of club.cards)
+      sent.push(c.publishAsync(topics.card(clubId, card.cardUid), JSON.stringify(card), { qos: 1, retain: true }));
     await Promise.all(sent);
   } finally {
     await c.endAsync();

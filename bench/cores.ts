@@ -30,7 +30,11 @@ export function splitCores(brokerPid: number | undefined): CoreSplit | null {
     taskset(n === 2 ? '0' : `0-${n - 2}`, process.pid);
     taskset(ledgerCore, brokerPid);
   } catch {
-    try { taskset(all, process.pid); } catch { /* taskset missing: nothing was changed */ }
+    try {
+      taskset(all, process.pid);
+    } catch {
+      /* taskset missing: nothing was changed */
+    }
     return null;
   }
   return {

@@ -23,7 +23,10 @@ export function cpuQuota(share: number): Confinement {
   const name = `klubkort-bench-${process.pid}`;
   const quota = Math.round(PERIOD_US * share);
   const v1 = '/sys/fs/cgroup/cpu';
-  const v2 = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((d) => existsSync(join(d, 'cgroup.controllers')) && readFileSync(join(d, 'cgroup.controllers'), 'utf8').includes('cpu'));
+  const v2 = ['/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find(
+    (d) =>
+      existsSync(join(d, 'cgroup.controllers')) && readFileSync(join(d, 'cgroup.controllers'), 'utf8').includes('cpu'),
+  );
   let dir: string;
   let stat: () => string;
   if (existsSync(join(v1, 'cpu.cfs_quota_us'))) {
@@ -46,12 +49,24 @@ export function cpuQuota(share: number): Confinement {
     figures: () => {
       const s = stat();
       const num = (k: string) => Number(new RegExp(`^${k} (\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-      const periods = num('nr_periods'), throttled = num('nr_throttled');
-      return [{
-        id: 'pi.confinement', label: `Pi-class: the terminal's process held to ${share * 100}% of one core`, unit: '%', value: (throttled / periods) * 100,
-        note: `cgroup cpu quota ${quota} µs per ${PERIOD_US} µs (${dir}); the figure: share of periods in which it was throttled (${throttled} of ${periods})`,
-      }];
+      const periods = num('nr_periods'),
+        throttled = num('nr_throttled');
+      return [
+        {
+          id: 'pi.confinement',
+          label: `Pi-class: the terminal's process held to ${share * 100}% of one core`,
+          unit: '%',
+          value: (throttled / periods) * 100,
+          note: `cgroup cpu quota ${quota} µs per ${PERIOD_US} µs (${dir}); the figure: share of periods in which it was throttled (${throttled} of ${periods})`,
+        },
+      ];
     },
-    close: () => { try { rmdirSync(dir); } catch { /* still has a process: it exits soon, the empty group is harmless */ } },
+    close: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* still has a process: it exits soon, the empty group is harmless */
+      }
+    },
   };
 }

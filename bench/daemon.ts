@@ -47,11 +47,17 @@ async function statusWatcher(url: string) {
   let waiter: ((at: bigint) => void) | null = null;
   c.on('message', (_t, payload) => {
     const at = now();
-    if (waiter && (JSON.parse(payload.toString()) as { state?: string }).state === 'online') { waiter(at); waiter = null; }
+    if (waiter && (JSON.parse(payload.toString()) as { state?: string }).state === 'online') {
+      waiter(at);
+      waiter = null;
+    }
   });
   await c.subscribeAsync(topics.status(TERMINAL), { qos: 1 });
   return {
-    online: () => new Promise<bigint>((resolve) => { waiter = resolve; }),
+    online: () =>
+      new Promise<bigint>((resolve) => {
+        waiter = resolve;
+      }),
     close: () => c.endAsync(),
   };
 }
@@ -80,7 +86,14 @@ export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figu
     const launch = serviceLaunch();
     const spawn = (clubId = BIG_CLUB, dataDir = join(dir, TERMINAL)) => {
       mkdirSync(dataDir, { recursive: true });
-      const d = DaemonProcess.spawn({ launch, brokerUrl: broker.url, terminalId: TERMINAL, clubId, dataDir, config: { logLevel: 'info' } });
+      const d = DaemonProcess.spawn({
+        launch,
+        brokerUrl: broker.url,
+        terminalId: TERMINAL,
+        clubId,
+        dataDir,
+        config: { logLevel: 'info' },
+      });
       defer(() => d.kill('SIGKILL'));
       return d;
     };
@@ -94,7 +107,11 @@ export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figu
     // First start: a fresh journal fills with the club.
     const first = spawn();
     await status.online();
-    await until(async () => (await first.status().catch(() => null))?.cards === CARDS, `${CARDS} cards cached by the daemon`, 120_000);
+    await until(
+      async () => (await first.status().catch(() => null))?.cards === CARDS,
+      `${CARDS} cards cached by the daemon`,
+      120_000,
+    );
     const { early, settled: mem } = await settledMemory(first.proc.pid!);
     await first.kill('SIGTERM');
 
@@ -110,21 +127,37 @@ export async function daemonFootprint(dir: string, _log: BenchLog): Promise<Figu
     const pcsc = await pcscChildMemory(launch.env);
     return [
       {
-        id: 'daemon_rss_empty', label: 'daemon resident memory, empty club (reference)', unit: 'MB', value: idle.rss,
+        id: 'daemon_rss_empty',
+        label: 'daemon resident memory, empty club (reference)',
+        unit: 'MB',
+        value: idle.rss,
         note: `${idle.anon.toFixed(0)} MB anonymous + ${idle.file.toFixed(0)} MB file pages; Node and the dependencies before any data`,
       },
       {
-        id: 'daemon_rss', label: `daemon resident memory with ${CARDS} cards + ${PHOTOS} photos cached`, unit: 'MB', value: mem.rss,
-        target: '< 80 MB', met: mem.rss < 80, note: `VmRSS ${SETTLE_MS / 1000} s after the cache filled: ${mem.anon.toFixed(0)} MB anonymous + ${mem.file.toFixed(0)} MB file pages (the node binary); `
-          + `${early.rss.toFixed(0)} MB after ${EARLY_MS / 1000} s (sync garbage not yet collected); peak (VmHWM) ${Math.max(mem.peak, early.rss).toFixed(0)} MB; node ${launch.nodeArgs.join(' ')} with the unit's environment`,
+        id: 'daemon_rss',
+        label: `daemon resident memory with ${CARDS} cards + ${PHOTOS} photos cached`,
+        unit: 'MB',
+        value: mem.rss,
+        target: '< 80 MB',
+        met: mem.rss < 80,
+        note:
+          `VmRSS ${SETTLE_MS / 1000} s after the cache filled: ${mem.anon.toFixed(0)} MB anonymous + ${mem.file.toFixed(0)} MB file pages (the node binary); ` +
+          `${early.rss.toFixed(0)} MB after ${EARLY_MS / 1000} s (sync garbage not yet collected); peak (VmHWM) ${Math.max(mem.peak, early.rss).toFixed(0)} MB; node ${launch.nodeArgs.join(' ')} with the unit's environment`,
       },
       {
-        id: 'pcsc_child_rss', label: 'PC/SC child process (hardware pi only), idle', unit: 'MB', value: pcsc.rss,
-        note: `${pcsc.anon.toFixed(0)} MB anonymous (its own) + ${pcsc.file.toFixed(0)} MB file pages, mostly the node binary the daemon maps too; `
-          + `node ${CHILD_FLAGS.join(' ')}; not in the figure above (the sim daemon has no child)`,
+        id: 'pcsc_child_rss',
+        label: 'PC/SC child process (hardware pi only), idle',
+        unit: 'MB',
+        value: pcsc.rss,
+        note:
+          `${pcsc.anon.toFixed(0)} MB anonymous (its own) + ${pcsc.file.toFixed(0)} MB file pages, mostly the node binary the daemon maps too; ` +
+          `node ${CHILD_FLAGS.join(' ')}; not in the figure above (the sim daemon has no child)`,
       },
       {
-        id: 'daemon_startup', label: `daemon start-up to online, ${CARDS} cards cached`, unit: 'ms', value: median(starts),
+        id: 'daemon_startup',
+        label: `daemon start-up to online, ${CARDS} cards cached`,
+        unit: 'ms',
+        value: median(starts),
         note: `median of ${RESTARTS} starts, spawn → retained status "online" (${starts.map((s) => s.toFixed(0)).join(', ')} ms)`,
       },
     ];

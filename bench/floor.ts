@@ -10,18 +10,25 @@ function open(path: string): Promise<sqlite3.Database> {
   });
 }
 
-const execOn = (db: sqlite3.Database) => (sql: string) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve())));
-const runOn = (st: sqlite3.Statement) => (params: unknown[]) => new Promise<void>((resolve, reject) => st.run(params, (err) => (err ? reject(err) : resolve())));
+const execOn = (db: sqlite3.Database) => (sql: string) =>
+  new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve())));
+const runOn = (st: sqlite3.Statement) => (params: unknown[]) =>
+  new Promise<void>((resolve, reject) => st.run(params, (err) => (err ? reject(err) : resolve())));
 const finalize = (st: sqlite3.Statement) => new Promise<void>((resolve) => st.finalize(() => resolve()));
 const close = (db: sqlite3.Database) => new Promise<void>((resolve) => db.close(() => resolve()));
 
 /** BEGIN; one prepared INSERT of a sale-sized row; COMMIT — timed one at a time. */
 export class BareInsert {
-  private constructor(private readonly db: sqlite3.Database, private readonly st: sqlite3.Statement) {}
+  private constructor(
+    private readonly db: sqlite3.Database,
+    private readonly st: sqlite3.Statement,
+  ) {}
 
   static async open(path: string): Promise<BareInsert> {
     const db = await open(path);
-    await execOn(db)('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
+    await execOn(db)(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)',
+    );
     return new BareInsert(db, db.prepare('INSERT INTO t (payload) VALUES (?)'));
   }
 
@@ -45,7 +52,11 @@ export class BareInsert {
  * The same card rows and photos a sync stores, inserted with prepared statements in transactions
  * of `batch` (the sync's own batch size, so both pay the same number of fsyncs); seconds.
  */
-export async function bareBulkInsert(path: string, rows: { cards: unknown[][]; photos: [string, Buffer][] }, batch: number): Promise<number> {
+export async function bareBulkInsert(
+  path: string,
+  rows: { cards: unknown[][]; photos: [string, Buffer][] },
+  batch: number,
+): Promise<number> {
   const db = await open(path);
   const exec = execOn(db);
   await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
@@ -54,7 +65,11 @@ export async function bareBulkInsert(path: string, rows: { cards: unknown[][]; p
   const card = db.prepare('INSERT INTO cards VALUES (?,?,?,?,?,?,?,?)');
   const photo = db.prepare('INSERT INTO photos VALUES (?,?)');
   const jobs: (() => Promise<void>)[] = [
-    ...rows.photos.map(([sha, bytes]) => () => runOn(photo)([sha, bytes])),
+    ...rows.photos.map(
+      ([sha, bytes]) =>
+        () =>
+          runOn(photo)([sha, bytes]),
+    ),
     ...rows.cards.map((r) => () => runOn(card)(r)),
   ];
   const t = now();

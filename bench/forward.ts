@@ -30,7 +30,12 @@ function countTo(n: number, what: string): { tick: () => void; done: Promise<voi
   let tick: () => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${seen} of ${n} ${what} in ${LIMIT_MS / 1000} s`)), LIMIT_MS);
-    tick = () => { if (++seen === n) { clearTimeout(timer); resolve(); } };
+    tick = () => {
+      if (++seen === n) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
   });
   return { tick: () => tick(), done };
 }
@@ -46,9 +51,12 @@ async function ledgerAlone(url: string, terminalId: string, n = QUEUED): Promise
     const results = topics.results(terminalId);
     await c.subscribeAsync([results, topics.cards(DEMO_CLUB_ID)], { qos: 1 });
     const answers = countTo(n, 'answers to a bare client');
-    c.on('message', (topic) => { if (topic === results) answers.tick(); });
+    c.on('message', (topic) => {
+      if (topic === results) answers.tick();
+    });
     const t0 = now();
-    for (let i = 0; i < n; i++) void c.publishAsync(topics.tx(terminalId), JSON.stringify(sale(i, terminalId)), { qos: 1 });
+    for (let i = 0; i < n; i++)
+      void c.publishAsync(topics.tx(terminalId), JSON.stringify(sale(i, terminalId)), { qos: 1 });
     await answers.done;
     return msSince(t0) / 1000;
   } finally {
@@ -56,7 +64,11 @@ async function ledgerAlone(url: string, terminalId: string, n = QUEUED): Promise
   }
 }
 
-interface Forwarded { startupMs: number; seconds: number; cpuShare: number }
+interface Forwarded {
+  startupMs: number;
+  seconds: number;
+  cpuShare: number;
+}
 
 /** A terminal started on a journal of QUEUED offline sales, until every answer is stored. */
 async function forwardOnce(dir: string, log: BenchLog, brokerUrl: string, id: string): Promise<Forwarded> {
@@ -69,7 +81,9 @@ async function forwardOnce(dir: string, log: BenchLog, brokerUrl: string, id: st
     const answers = countTo(QUEUED, 'answers stored');
     terminal.sync.on('settled', answers.tick);
     // Forwarding begins with the connection (the floor's clock, too, starts with a connected client).
-    const t0 = terminal.link.connected ? now() : await new Promise<bigint>((r) => terminal.link.once('connected', () => r(now())));
+    const t0 = terminal.link.connected
+      ? now()
+      : await new Promise<bigint>((r) => terminal.link.once('connected', () => r(now())));
     // This process holds the terminal alone meanwhile: its CPU (all threads) is the terminal's.
     const cpu0 = process.cpuUsage();
     await answers.done;
@@ -89,8 +103,16 @@ export async function forwardQueue(dir: string, log: BenchLog): Promise<Figure[]
     defer(() => broker.close());
     const cores = splitCores(broker.pid);
     if (cores) defer(async () => cores.restore());
-    const terminals = ['bench-ledger-warmup', ...Array.from({ length: ROUNDS }, (_, r) => [`bench-forward-${r}`, `bench-ledger-alone-${r}`]).flat()];
-    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-forward.log'), terminals });
+    const terminals = [
+      'bench-ledger-warmup',
+      ...Array.from({ length: ROUNDS }, (_, r) => [`bench-forward-${r}`, `bench-ledger-alone-${r}`]).flat(),
+    ];
+    const ledger = await spawnLedger({
+      brokerUrl: broker.url,
+      dbPath: join(dir, 'ledger.db'),
+      logFile: join(log.dir, 'ledger-forward.log'),
+      terminals,
+    });
     defer(() => ledger.stop());
     cores?.ledger(ledger.proc.pid!);
     // The ledger warmed up first (compiled code, page cache, heap grown): its first thousands of
@@ -106,20 +128,34 @@ export async function forwardQueue(dir: string, log: BenchLog): Promise<Figure[]
     const note = `median of ${ROUNDS} alternated rounds; ${cores?.note ?? 'all sharing every core (no core split here)'}`;
     return [
       {
-        id: 'ledger_alone', label: `reference ledger alone: ${QUEUED} sales from a bare client answered`, unit: 's', value: med((r) => r.alone),
+        id: 'ledger_alone',
+        label: `reference ledger alone: ${QUEUED} sales from a bare client answered`,
+        unit: 's',
+        value: med((r) => r.alone),
         note: `the floor under the figure below: one fsync'd transaction per booking; ${note}`,
       },
       {
-        id: 'forward_startup', label: `terminal start with ${QUEUED} sales queued, until connected`, unit: 'ms', value: med((r) => r.startupMs),
+        id: 'forward_startup',
+        label: `terminal start with ${QUEUED} sales queued, until connected`,
+        unit: 'ms',
+        value: med((r) => r.startupMs),
         note: 'Terminal.start → the link connected (journal opened, unanswered online sales looked for); not part of the figure below',
       },
       {
-        id: 'forward_cpu', label: 'terminal CPU while forwarding, all threads', unit: '%', value: med((r) => r.cpuShare) * 100,
-        note: `of one core, ${Math.round(med((r) => r.cpuShare * r.seconds) / QUEUED * 1e6)} µs per sale: receiving ${QUEUED} card records and answers, storing them, publishing the sales; ${note}`,
+        id: 'forward_cpu',
+        label: 'terminal CPU while forwarding, all threads',
+        unit: '%',
+        value: med((r) => r.cpuShare) * 100,
+        note: `of one core, ${Math.round((med((r) => r.cpuShare * r.seconds) / QUEUED) * 1e6)} µs per sale: receiving ${QUEUED} card records and answers, storing them, publishing the sales; ${note}`,
       },
-      durationVsFloor('forward_queue', `${QUEUED} queued offline sales forwarded and answered`,
-        rounds.map((r) => ({ seconds: r.seconds, floor: r.alone })), 'the ledger alone', 1.05,
-        `from the link connected to the last answer stored, as the floor from its client connected; the ledger in its own process; ${note}`),
+      durationVsFloor(
+        'forward_queue',
+        `${QUEUED} queued offline sales forwarded and answered`,
+        rounds.map((r) => ({ seconds: r.seconds, floor: r.alone })),
+        'the ledger alone',
+        1.05,
+        `from the link connected to the last answer stored, as the floor from its client connected; the ledger in its own process; ${note}`,
+      ),
     ];
   });
 }

@@ -13,8 +13,17 @@ const ROUNDS = 5;
 
 export function benchSale(cardUid: string, terminalId = 'bench-journal', clubId = 'bench-klub'): SaleMsg {
   return {
-    type: 'sale', txId: randomUUID(), terminalId, clubId, cardUid, offline: true, total: 1800,
-    items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }, { sku: 'kakao', name: 'Kakao', unitPrice: 1000, qty: 1 }],
+    type: 'sale',
+    txId: randomUUID(),
+    terminalId,
+    clubId,
+    cardUid,
+    offline: true,
+    total: 1800,
+    items: [
+      { sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 },
+      { sku: 'kakao', name: 'Kakao', unitPrice: 1000, qty: 1 },
+    ],
     createdAt: new Date().toISOString(),
   };
 }
@@ -23,7 +32,12 @@ export function benchSale(cardUid: string, terminalId = 'bench-journal', clubId 
  * Fills a terminal's journal before a case, outside any measurement (so without fsyncs): `n`
  * sales approved offline, and answered by the ledger when `answered` (a journal's history).
  */
-export async function fillJournal(dataDir: string, n: number, sale: (i: number) => SaleMsg, answered: boolean): Promise<void> {
+export async function fillJournal(
+  dataDir: string,
+  n: number,
+  sale: (i: number) => SaleMsg,
+  answered: boolean,
+): Promise<void> {
   const j = await Journal.open(dataDir);
   try {
     await j.db.exec('PRAGMA synchronous = OFF');
@@ -31,7 +45,16 @@ export async function fillJournal(dataDir: string, n: number, sale: (i: number) 
     for (let i = 0; i < n; i++) {
       const s = sale(i);
       if (!(await j.sales.approveOffline(s))) throw new Error('sale not stored');
-      if (answered && typeof (await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', offline: true, cardVersion: 1 })) === 'string') {
+      if (
+        answered &&
+        typeof (await j.sales.settle({
+          txId: s.txId,
+          type: 'sale',
+          status: 'approved',
+          offline: true,
+          cardVersion: 1,
+        })) === 'string'
+      ) {
         throw new Error('answer not stored');
       }
       last = s.txId;
@@ -43,7 +66,10 @@ export async function fillJournal(dataDir: string, n: number, sale: (i: number) 
   }
 }
 
-interface Rate { perSecond: number; ms: number[] }
+interface Rate {
+  perSecond: number;
+  ms: number[];
+}
 
 /** Per second over `n` sequential awaits of `step` after a warm-up, and the time of each. */
 async function rate(n: number, step: () => Promise<unknown>): Promise<Rate> {
@@ -93,13 +119,32 @@ export async function journalThroughput(dir: string): Promise<Figure[]> {
   const rounds = `median of ${ROUNDS} alternated rounds of ${SALES}`;
   return [
     {
-      ...latency('bare_commit', 'bare SQLite: one fsync\'d 1-insert transaction', bare.flatMap((x) => x.ms), Infinity),
-      target: undefined, met: undefined, note: 'the disk\'s floor under every durable step below (all rounds)',
+      ...latency(
+        'bare_commit',
+        "bare SQLite: one fsync'd 1-insert transaction",
+        bare.flatMap((x) => x.ms),
+        Infinity,
+      ),
+      target: undefined,
+      met: undefined,
+      note: "the disk's floor under every durable step below (all rounds)",
     },
-    { id: 'bare_sqlite_rate', label: 'bare SQLite: fsync\'d 1-insert transactions per second', unit: '/s', value: b, note: rounds },
     {
-      id: 'journal_sales_rate', label: 'durable offline sales per second (SalesBook.approveOffline)', unit: '/s', value: j,
-      target: '≥ 80% of bare SQLite', met: ratio >= 0.8, ratios: [{ to: 'of bare SQLite (median of the rounds\' ratios)', ratio }], note: rounds,
+      id: 'bare_sqlite_rate',
+      label: "bare SQLite: fsync'd 1-insert transactions per second",
+      unit: '/s',
+      value: b,
+      note: rounds,
+    },
+    {
+      id: 'journal_sales_rate',
+      label: 'durable offline sales per second (SalesBook.approveOffline)',
+      unit: '/s',
+      value: j,
+      target: '≥ 80% of bare SQLite',
+      met: ratio >= 0.8,
+      ratios: [{ to: "of bare SQLite (median of the rounds' ratios)", ratio }],
+      note: rounds,
     },
   ];
 }

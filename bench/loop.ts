@@ -49,11 +49,35 @@ const T1 = 'bench-loop';
 const T2 = 'bench-loop-fwd';
 const CATALOG = { version: 1, items: [{ sku: 'juice', name: 'Juice', price: 500, category: 'drikke' }] };
 
-interface Delay { p50: number; p99: number; max: number }
-interface JobResult { job: string; label: string; seconds: number; rounds: number; loop: Delay; keys: number[]; note?: string }
+interface Delay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+interface JobResult {
+  job: string;
+  label: string;
+  seconds: number;
+  rounds: number;
+  loop: Delay;
+  keys: number[];
+  note?: string;
+}
 /** On the SD-card column: one fsync there, the commits while forwarding, the sync against a bare bulk insert. */
-interface SdResult { fsyncMs: number; forwardCommits: number; forwardSyncs: number; syncSeconds: number; bareBulkSeconds: number }
-interface ChildResult { jobs: JobResult[]; tapPhoto: number[]; enterOffline: number[]; idle: JobResult; sd?: SdResult }
+interface SdResult {
+  fsyncMs: number;
+  forwardCommits: number;
+  forwardSyncs: number;
+  syncSeconds: number;
+  bareBulkSeconds: number;
+}
+interface ChildResult {
+  jobs: JobResult[];
+  tapPhoto: number[];
+  enterOffline: number[];
+  idle: JobResult;
+  sd?: SdResult;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isBasket = (m: ScreenModel) => m.screen === 'basket';
@@ -90,7 +114,9 @@ class Cashier {
       const at = await Promise.race([drawn, sleep(10_000).then(() => null)]);
       if (at === null) {
         const m = this.probe.lastModel;
-        throw new Error(`no screen 10 s after the key ${add ? '1' : 'backspace'}; the last: ${m?.screen} ${JSON.stringify(m?.message ?? null)} ${m?.view.catalog?.items.length} items`);
+        throw new Error(
+          `no screen 10 s after the key ${add ? '1' : 'backspace'}; the last: ${m?.screen} ${JSON.stringify(m?.message ?? null)} ${m?.view.catalog?.items.length} items`,
+        );
       }
       // A timer may fire a fraction of a millisecond before its due time by this clock.
       this.samples.push(Math.max(0, msSince(due, at)));
@@ -106,8 +132,14 @@ class Cashier {
 }
 
 /** Runs `rounds` of `job` (after each `setup`, not measured) with the loop monitored and the cashier pressing keys. */
-async function during(b: BenchTerminal, job: string, label: string, rounds: number, run: (round: number) => Promise<unknown>,
-  setup?: (round: number) => Promise<unknown>): Promise<JobResult> {
+async function during(
+  b: BenchTerminal,
+  job: string,
+  label: string,
+  rounds: number,
+  run: (round: number) => Promise<unknown>,
+  setup?: (round: number) => Promise<unknown>,
+): Promise<JobResult> {
   if (process.env.BENCH_LOOP_DEBUG) process.stderr.write(`loop: ${job}\n`);
   const delays: Delay[] = [];
   const keys: number[] = [];
@@ -128,7 +160,11 @@ async function during(b: BenchTerminal, job: string, label: string, rounds: numb
     keys.push(...cashier.samples);
   }
   // Histograms of monitors cannot be added up: over rounds, the median p50 and the worst p99 and max.
-  const loop = { p50: median(delays.map((d) => d.p50)), p99: Math.max(...delays.map((d) => d.p99)), max: Math.max(...delays.map((d) => d.max)) };
+  const loop = {
+    p50: median(delays.map((d) => d.p50)),
+    p99: Math.max(...delays.map((d) => d.p99)),
+    max: Math.max(...delays.map((d) => d.max)),
+  };
   return { job, label, seconds, rounds, loop, keys };
 }
 
@@ -145,7 +181,13 @@ async function publishRetained(url: string, msgs: [string, string][]): Promise<v
 }
 
 /** In the child: the terminal and the jobs. */
-async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logDir: string; out: string }): Promise<void> {
+async function child(o: {
+  syncUrl: string;
+  forwardUrl: string;
+  dir: string;
+  logDir: string;
+  out: string;
+}): Promise<void> {
   const log = new BenchLog(o.logDir);
   const result = await using(async (defer): Promise<ChildResult> => {
     defer(() => log.close());
@@ -156,16 +198,30 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
 
     // The first sync: a fresh cache, the club's records retained on the broker.
     const t0 = now();
-    const b = await startBenchTerminal({ dir: o.dir, id: T1, clubId: BIG_CLUB, linkUrl: o.syncUrl, log, cfg, mirror: kiosk.display });
+    const b = await startBenchTerminal({
+      dir: o.dir,
+      id: T1,
+      clubId: BIG_CLUB,
+      linkUrl: o.syncUrl,
+      log,
+      cfg,
+      mirror: kiosk.display,
+    });
     defer(() => b.stop());
     journal = b.terminal.journal;
     const j = b.terminal.journal;
     const atStart = await journalCounts(j);
-    const sync = await during(b, 'sync', `first sync of ${CARDS} cards + ${PHOTOS} photos`, 1, () => waitFor('the club cached', async () => {
-      const n = await journalCounts(j);
-      return n.cards === CARDS && n.photos === PHOTOS;
-    }));
-    jobs.push({ ...sync, seconds: msSince(t0) / 1000, note: `from Terminal.start (${atStart.cards} cards, ${atStart.photos} photos cached when it returned; measured from then)` });
+    const sync = await during(b, 'sync', `first sync of ${CARDS} cards + ${PHOTOS} photos`, 1, () =>
+      waitFor('the club cached', async () => {
+        const n = await journalCounts(j);
+        return n.cards === CARDS && n.photos === PHOTOS;
+      }),
+    );
+    jobs.push({
+      ...sync,
+      seconds: msSince(t0) / 1000,
+      note: `from Terminal.start (${atStart.cards} cards, ${atStart.photos} photos cached when it returned; measured from then)`,
+    });
     await j.db.checkpoint();
     await publishRetained(o.syncUrl, [[topics.ledgerStatus(), JSON.stringify({ state: 'offline' })]]);
     await until(() => b.terminal.offlineClock.ledgerOffline, 'the ledger offline');
@@ -176,12 +232,18 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
 
     // The children of the sales get portraits as parents upload them (240×320 JPEG) instead of the
     // sync's noise: the photo on the confirm screen is timed as a club's would be.
-    const portraits = Array.from({ length: SALES + 5 }, (_, i) => portraitJpeg(`bench-loop-sale-${i}`, { width: 240, height: 320 }));
+    const portraits = Array.from({ length: SALES + 5 }, (_, i) =>
+      portraitJpeg(`bench-loop-sale-${i}`, { width: 240, height: 320 }),
+    );
     await j.cards.putPhotos(portraits.map((p) => [sha256Hex(p), p] as const));
-    await j.cards.putMany(await Promise.all(portraits.map(async (p, i) => {
-      const c = (await j.cards.get(benchUid(i)))!;
-      return { ...c, photo: sha256Hex(p), version: c.version + 1 };
-    })));
+    await j.cards.putMany(
+      await Promise.all(
+        portraits.map(async (p, i) => {
+          const c = (await j.cards.get(benchUid(i)))!;
+          return { ...c, photo: sha256Hex(p), version: c.version + 1 };
+        }),
+      ),
+    );
 
     // Sales offline (the ledger's status says offline): tap → confirm with the photo written, Enter → approved.
     const tapPhoto: number[] = [];
@@ -211,38 +273,60 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
       const back = b.probe.nextDraw(isIdle);
       b.probe.press('escape');
       await back;
-      if (i >= 5) { tapPhoto.push(msSince(tapAt, photoAt)); enterOffline.push(msSince(enterAt, approvedAt)); }
+      if (i >= 5) {
+        tapPhoto.push(msSince(tapAt, photoAt));
+        enterOffline.push(msSince(enterAt, approvedAt));
+      }
     }
 
     // A photo arriving and prepared for the kiosk's screen: a new child's 240×320 JPEG each round.
     const photoScreen = kioskDisplay(async (sha) => photos.get(sha) ?? null, log.logger('kiosk-photo'));
-    const photos = new Map(Array.from({ length: PHOTO_ROUNDS }, (_, i) => {
-      const bytes = portraitJpeg(`bench-loop-${i}`, { width: 240, height: 320 });
-      return [sha256Hex(bytes), bytes] as const;
-    }));
+    const photos = new Map(
+      Array.from({ length: PHOTO_ROUNDS }, (_, i) => {
+        const bytes = portraitJpeg(`bench-loop-${i}`, { width: 240, height: 320 });
+        return [sha256Hex(bytes), bytes] as const;
+      }),
+    );
     const shas = [...photos.keys()];
     await photoScreen.display.start();
     defer(() => photoScreen.display.stop());
     const { confirm: confirmed, idle: idleModel } = demoModels('da');
     const confirmModel = (sha: string): ScreenModel => ({ ...confirmed!, card: { ...confirmed!.card!, photo: sha } });
-    jobs.push(await during(b, 'photo', 'a photo arriving, prepared and written (sixel, 240×320 JPEG)', PHOTO_ROUNDS, async (r) => {
-      const written = photoScreen.nextSixel();
-      photoScreen.display.draw(confirmModel(shas[r]!));
-      await written;
-      photoScreen.display.draw(idleModel!);
-    }));
+    jobs.push(
+      await during(
+        b,
+        'photo',
+        'a photo arriving, prepared and written (sixel, 240×320 JPEG)',
+        PHOTO_ROUNDS,
+        async (r) => {
+          const written = photoScreen.nextSixel();
+          photoScreen.display.draw(confirmModel(shas[r]!));
+          await written;
+          photoScreen.display.draw(idleModel!);
+        },
+      ),
+    );
 
     // A WAL checkpoint of the records a sync writes (2,000 cards changed, automatic checkpoints off meanwhile).
     let walBytes = 0;
     const walPath = join(o.dir, T1, 'journal.db-wal');
     jobs.push({
-      ...await during(b, 'checkpoint', 'a WAL checkpoint after 2,000 card records', CHECKPOINT_ROUNDS, () => j.db.checkpoint(), async (r) => {
-        await j.db.exec('PRAGMA wal_autocheckpoint = 0');
-        const recs = await Promise.all(Array.from({ length: 2000 }, async (_, i) => (await j.cards.get(benchUid(PHOTOS + i)))!));
-        await j.cards.putMany(recs.map((c) => ({ ...c, version: c.version + r + 1, balance: c.balance + 1 })));
-        await j.db.exec('PRAGMA wal_autocheckpoint = 1000');
-        walBytes = Math.max(walBytes, statSync(walPath).size);
-      }),
+      ...(await during(
+        b,
+        'checkpoint',
+        'a WAL checkpoint after 2,000 card records',
+        CHECKPOINT_ROUNDS,
+        () => j.db.checkpoint(),
+        async (r) => {
+          await j.db.exec('PRAGMA wal_autocheckpoint = 0');
+          const recs = await Promise.all(
+            Array.from({ length: 2000 }, async (_, i) => (await j.cards.get(benchUid(PHOTOS + i)))!),
+          );
+          await j.cards.putMany(recs.map((c) => ({ ...c, version: c.version + r + 1, balance: c.balance + 1 })));
+          await j.db.exec('PRAGMA wal_autocheckpoint = 1000');
+          walBytes = Math.max(walBytes, statSync(walPath).size);
+        },
+      )),
       note: `WAL of up to ${(walBytes / 2 ** 20).toFixed(1)} MB`,
     });
 
@@ -250,24 +334,38 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
     // rounds the cards come back with newer records, outside the measurement.
     const kept = Array.from({ length: CARDS - ERASED }, (_, i) => benchUid(ERASED + i));
     const club = bigClub(ERASED, ERASED);
-    jobs.push(await during(b, 'roster', `a roster erasing ${ERASED} cards (and their photos)`, ROSTER_ROUNDS, async (r) => {
-      await publishRetained(o.syncUrl, [[topics.roster(BIG_CLUB), JSON.stringify({ version: r + 1, updatedAt: new Date().toISOString(), cards: kept, staff: [] })]]);
-      await waitFor('the roster applied', async () => (await j.cards.count()) === CARDS - ERASED);
-    }, async (r) => {
-      if (r === 0) return;
-      await sleep(5);
-      const at = new Date().toISOString();
-      await j.cards.putPhotos([...club.photos]);
-      await j.cards.putMany(club.cards.map((c) => ({ ...c, version: 10 + r, updatedAt: at })));
-      await sleep(5);
-    }));
+    jobs.push(
+      await during(
+        b,
+        'roster',
+        `a roster erasing ${ERASED} cards (and their photos)`,
+        ROSTER_ROUNDS,
+        async (r) => {
+          await publishRetained(o.syncUrl, [
+            [
+              topics.roster(BIG_CLUB),
+              JSON.stringify({ version: r + 1, updatedAt: new Date().toISOString(), cards: kept, staff: [] }),
+            ],
+          ]);
+          await waitFor('the roster applied', async () => (await j.cards.count()) === CARDS - ERASED);
+        },
+        async (r) => {
+          if (r === 0) return;
+          await sleep(5);
+          const at = new Date().toISOString();
+          await j.cards.putPhotos([...club.photos]);
+          await j.cards.putMany(club.cards.map((c) => ({ ...c, version: 10 + r, updatedAt: at })));
+          await sleep(5);
+        },
+      ),
+    );
 
     // The retention purge: the 20,000 answered sales (the journal's history) deleted, and the checkpoint after it.
     let purged = 0;
     jobs.push({
-      ...await during(b, 'purge', `the retention purge of ${HISTORY} answered sales`, 1, async () => {
+      ...(await during(b, 'purge', `the retention purge of ${HISTORY} answered sales`, 1, async () => {
         purged = (await j.sales.purgeOlderThan(new Date(Date.now() + 86400_000).toISOString())).sales;
-      }),
+      })),
       note: '',
     });
     jobs[jobs.length - 1]!.note = `${purged} sales deleted, then a checkpoint`;
@@ -285,17 +383,25 @@ async function child(o: { syncUrl: string; forwardUrl: string; dir: string; logD
       f.probe.press('escape');
       await back;
     }
-    const fwd = await during(f, 'forward', `forwarding ${QUEUED} queued sales`, 1,
-      () => waitFor('the queue answered', async () => (await f.terminal.journal.sales.queueLength()) === 0));
-    jobs.splice(1, 0, { ...fwd, seconds: msSince(ft0) / 1000, note: 'from Terminal.start to the queue empty; the ledger in its own process, outside any quota' });
+    const fwd = await during(f, 'forward', `forwarding ${QUEUED} queued sales`, 1, () =>
+      waitFor('the queue answered', async () => (await f.terminal.journal.sales.queueLength()) === 0),
+    );
+    jobs.splice(1, 0, {
+      ...fwd,
+      seconds: msSince(ft0) / 1000,
+      note: 'from Terminal.start to the queue empty; the ledger in its own process, outside any quota',
+    });
     if (!countsFile || !before) return { jobs, tapPhoto, enterOffline, idle };
     const after = fsyncCounts(countsFile);
     await f.stop();
     // The floors on the same (slowed) file system, in this process, after the jobs.
     const rows = clubRows(bigClub(CARDS, PHOTOS));
     const sd: SdResult = {
-      fsyncMs: oneFsync(o.dir), forwardCommits: after.wal - before.wal, forwardSyncs: after.all - before.all,
-      syncSeconds: jobs[0]!.seconds, bareBulkSeconds: await bareBulkInsert(join(o.dir, 'bare-sync.db'), rows, SYNC_BATCH),
+      fsyncMs: oneFsync(o.dir),
+      forwardCommits: after.wal - before.wal,
+      forwardSyncs: after.all - before.all,
+      syncSeconds: jobs[0]!.seconds,
+      bareBulkSeconds: await bareBulkInsert(join(o.dir, 'bare-sync.db'), rows, SYNC_BATCH),
     };
     return { jobs, tapPhoto, enterOffline, idle, sd };
   });
@@ -313,16 +419,44 @@ function sdFigures(r: ChildResult): Figure[] {
   const syncRatio = sd.syncSeconds / sd.bareBulkSeconds;
   const forward = r.jobs.find((x) => x.job === 'forward')!;
   return [
-    { id: 'sd.fsync', label: `SD-card storage: one fsync there (${SD_FSYNC_US / 1000} ms added to each)`, unit: 'ms', value: sd.fsyncMs,
-      note: 'median of 30 fsyncs of a small write, in the terminal\'s process (LD_PRELOAD shim, bench/slow-fsync.ts)' },
-    { id: 'sd.enter_offline', label: 'SD-card storage: Enter → approved offline', unit: 'ms', value: enter, p99: percentile(r.enterOffline, 99), samples: r.enterOffline.length,
-      target: 'p50 ≤ 1.2× one fsync', met: enter <= 1.2 * sd.fsyncMs, ratios: [{ to: 'of one fsync (p50)', ratio: enter / sd.fsyncMs }] },
-    { id: 'sd.forward_commits', label: `SD-card storage: commits while forwarding ${QUEUED} sales`, unit: 'commits', value: sd.forwardCommits,
-      target: `≤ ${QUEUED / 20} (sales / 20)`, met: sd.forwardCommits <= QUEUED / 20, ratios: [{ to: 'of the sales', ratio: sd.forwardCommits / QUEUED }],
-      note: `syncs of the journal's WAL (one a commit), ${sd.forwardSyncs} fsyncs in all; forwarding took ${n2(forward.seconds)} s` },
-    { id: 'sd.card_sync', label: `SD-card storage: ${CARDS} cards + ${PHOTOS} photos synced`, unit: 's', value: sd.syncSeconds,
-      target: '≤ 2× a bare bulk insert there', met: syncRatio <= 2, ratios: [{ to: 'of the bare bulk insert', ratio: syncRatio }],
-      note: `bare bulk insert ${n2(sd.bareBulkSeconds)} s (transactions of ${SYNC_BATCH}); the sync from Terminal.start` },
+    {
+      id: 'sd.fsync',
+      label: `SD-card storage: one fsync there (${SD_FSYNC_US / 1000} ms added to each)`,
+      unit: 'ms',
+      value: sd.fsyncMs,
+      note: "median of 30 fsyncs of a small write, in the terminal's process (LD_PRELOAD shim, bench/slow-fsync.ts)",
+    },
+    {
+      id: 'sd.enter_offline',
+      label: 'SD-card storage: Enter → approved offline',
+      unit: 'ms',
+      value: enter,
+      p99: percentile(r.enterOffline, 99),
+      samples: r.enterOffline.length,
+      target: 'p50 ≤ 1.2× one fsync',
+      met: enter <= 1.2 * sd.fsyncMs,
+      ratios: [{ to: 'of one fsync (p50)', ratio: enter / sd.fsyncMs }],
+    },
+    {
+      id: 'sd.forward_commits',
+      label: `SD-card storage: commits while forwarding ${QUEUED} sales`,
+      unit: 'commits',
+      value: sd.forwardCommits,
+      target: `≤ ${QUEUED / 20} (sales / 20)`,
+      met: sd.forwardCommits <= QUEUED / 20,
+      ratios: [{ to: 'of the sales', ratio: sd.forwardCommits / QUEUED }],
+      note: `syncs of the journal's WAL (one a commit), ${sd.forwardSyncs} fsyncs in all; forwarding took ${n2(forward.seconds)} s`,
+    },
+    {
+      id: 'sd.card_sync',
+      label: `SD-card storage: ${CARDS} cards + ${PHOTOS} photos synced`,
+      unit: 's',
+      value: sd.syncSeconds,
+      target: '≤ 2× a bare bulk insert there',
+      met: syncRatio <= 2,
+      ratios: [{ to: 'of the bare bulk insert', ratio: syncRatio }],
+      note: `bare bulk insert ${n2(sd.bareBulkSeconds)} s (transactions of ${SYNC_BATCH}); the sync from Terminal.start`,
+    },
   ];
 }
 
@@ -332,18 +466,41 @@ function figures(r: ChildResult, column: Column): Figure[] {
   const out: Figure[] = [];
   const keyFigure = (x: JobResult): Figure => {
     const p99 = percentile(x.keys, 99);
-    const base = { id: `${column.prefix}key.${x.job}`, label: `${column.label}key → screen during ${x.label}`, unit: 'ms' as const, value: median(x.keys), p99, max: Math.max(...x.keys), samples: x.keys.length };
-    if (x.job === 'idle') return { ...base, label: `${column.label}key → screen, idle`, note: `a key every ${KEY_EVERY_MS} ms: due → drawn` };
+    const base = {
+      id: `${column.prefix}key.${x.job}`,
+      label: `${column.label}key → screen during ${x.label}`,
+      unit: 'ms' as const,
+      value: median(x.keys),
+      p99,
+      max: Math.max(...x.keys),
+      samples: x.keys.length,
+    };
+    if (x.job === 'idle')
+      return {
+        ...base,
+        label: `${column.label}key → screen, idle`,
+        note: `a key every ${KEY_EVERY_MS} ms: due → drawn`,
+      };
     const ratio = p99 / idleP99;
     return column.keyP99Ms
-      ? { ...base, target: `p99 ≤ ${column.keyP99Ms} ms`, met: p99 <= column.keyP99Ms, ratios: [{ to: 'of idle (p99)', ratio }] }
+      ? {
+          ...base,
+          target: `p99 ≤ ${column.keyP99Ms} ms`,
+          met: p99 <= column.keyP99Ms,
+          ratios: [{ to: 'of idle (p99)', ratio }],
+        }
       : { ...base, target: 'p99 ≤ 3× idle', met: ratio <= 3, ratios: [{ to: 'of idle (p99)', ratio }] };
   };
   const loopFigure = (x: JobResult): Figure => {
     const l = x.loop;
     const judged = column.loopTargets && x.job !== 'idle';
     return {
-      id: `${column.prefix}loop.${x.job}`, label: `${column.label}event-loop delay, ${x.label}`, unit: 'ms', value: l.p50, p99: l.p99, max: l.max,
+      id: `${column.prefix}loop.${x.job}`,
+      label: `${column.label}event-loop delay, ${x.label}`,
+      unit: 'ms',
+      value: l.p50,
+      p99: l.p99,
+      max: l.max,
       ...(judged ? { target: 'p99 ≤ 10 ms, max ≤ 30 ms', met: l.p99 <= 10 && l.max <= 30 } : {}),
       note: `max ${n2(l.max)} ms; ${x.rounds > 1 ? `${x.rounds} rounds (median p50, worst p99 and max), ` : ''}${n2(x.seconds)} s${x.note ? `; ${x.note}` : ''}`,
     };
@@ -352,10 +509,27 @@ function figures(r: ChildResult, column: Column): Figure[] {
   const tap = percentile(r.tapPhoto, 99);
   const enter = percentile(r.enterOffline, 99);
   out.push(
-    { id: `${column.prefix}tap_photo`, label: `${column.label}tap → confirm with the photo written (sixel)`, unit: 'ms', value: median(r.tapPhoto), p99: tap, max: Math.max(...r.tapPhoto), samples: r.tapPhoto.length,
-      ...(column.keyP99Ms ? { target: 'p99 ≤ 250 ms', met: tap <= 250 } : {}), note: 'the child\'s 240×320 JPEG decoded, scaled to the box, palette fitted and sixel encoded' },
-    { id: `${column.prefix}enter_offline`, label: `${column.label}Enter → approved offline`, unit: 'ms', value: median(r.enterOffline), p99: enter, max: Math.max(...r.enterOffline), samples: r.enterOffline.length,
-      ...(column.keyP99Ms ? { target: 'p99 ≤ 100 ms', met: enter <= 100 } : {}) },
+    {
+      id: `${column.prefix}tap_photo`,
+      label: `${column.label}tap → confirm with the photo written (sixel)`,
+      unit: 'ms',
+      value: median(r.tapPhoto),
+      p99: tap,
+      max: Math.max(...r.tapPhoto),
+      samples: r.tapPhoto.length,
+      ...(column.keyP99Ms ? { target: 'p99 ≤ 250 ms', met: tap <= 250 } : {}),
+      note: "the child's 240×320 JPEG decoded, scaled to the box, palette fitted and sixel encoded",
+    },
+    {
+      id: `${column.prefix}enter_offline`,
+      label: `${column.label}Enter → approved offline`,
+      unit: 'ms',
+      value: median(r.enterOffline),
+      p99: enter,
+      max: Math.max(...r.enterOffline),
+      samples: r.enterOffline.length,
+      ...(column.keyP99Ms ? { target: 'p99 ≤ 100 ms', met: enter <= 100 } : {}),
+    },
   );
   return out;
 }
@@ -383,7 +557,12 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
       // offline, so that every sale is decided offline at once.
       [topics.ledgerStatus(), JSON.stringify({ state: 'online', since: new Date().toISOString() })],
     ]);
-    const ledger = await spawnLedger({ brokerUrl: fwdBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, `ledger-${c.prefix || 'loop.'}log`), terminals: [T2] });
+    const ledger = await spawnLedger({
+      brokerUrl: fwdBroker.url,
+      dbPath: join(dir, 'ledger.db'),
+      logFile: join(log.dir, `ledger-${c.prefix || 'loop.'}log`),
+      terminals: [T2],
+    });
     defer(() => ledger.stop());
     const uids = demoChildren().map((x) => x.uid);
     await fillJournal(join(dir, T1), HISTORY, (i) => benchSale(benchUid(i % 200), T1, BIG_CLUB), true);
@@ -395,12 +574,32 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     await j2.cards.putCatalog(demoClub().catalog).finally(() => j2.close());
     await fillJournal(join(dir, T2), QUEUED, (i) => benchSale(uids[i % uids.length]!, T2, DEMO_CLUB_ID), false);
     const out = join(dir, 'child.json');
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--sync', syncBroker.url, '--forward', fwdBroker.url, '--dir', dir, '--logs', join(log.dir, `terminal-${c.prefix || 'loop.'}d`), '--out', out];
+    const args = [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      '--sync',
+      syncBroker.url,
+      '--forward',
+      fwdBroker.url,
+      '--dir',
+      dir,
+      '--logs',
+      join(log.dir, `terminal-${c.prefix || 'loop.'}d`),
+      '--out',
+      out,
+    ];
     const conf = c.confine?.();
     if (conf) defer(async () => conf.close());
     const cmd = conf ? conf.wrap([process.execPath, ...args]) : [process.execPath, ...args];
-    const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...conf?.env } });
-    defer(async () => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
+    const proc = spawn(cmd[0]!, cmd.slice(1), {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...conf?.env },
+    });
+    defer(async () => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    });
     const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
     if (code !== 0) throw new Error(`the terminal's process exited with ${code}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as ChildResult;
@@ -411,22 +610,44 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
   });
 }
 
-export const loopBudget = (dir: string, log: BenchLog): Promise<Figure[]> => column(dir, log, { prefix: '', label: '', loopTargets: true });
+export const loopBudget = (dir: string, log: BenchLog): Promise<Figure[]> =>
+  column(dir, log, { prefix: '', label: '', loopTargets: true });
 
 /** The Pi-class column: the terminal's process confined to a quarter of one core. */
 export const piColumn = (dir: string, log: BenchLog): Promise<Figure[]> =>
-  column(dir, log, { prefix: 'pi.', label: 'Pi-class (25% CPU): ', loopTargets: false, keyP99Ms: 100, confine: () => cpuQuota(0.25) });
+  column(dir, log, {
+    prefix: 'pi.',
+    label: 'Pi-class (25% CPU): ',
+    loopTargets: false,
+    keyP99Ms: 100,
+    confine: () => cpuQuota(0.25),
+  });
 
 /** The SD-card column: every fsync of the terminal's process SD_FSYNC_US slower. */
 export const sdColumn = (dir: string, log: BenchLog): Promise<Figure[]> =>
-  column(dir, log, { prefix: 'sd.', label: 'SD card: ', loopTargets: false, confine: () => {
-    const shim = slowFsync(join(dir, 'shim'), SD_FSYNC_US);
-    return { wrap: (cmd) => cmd, env: shim.env, figures: () => [], close: () => undefined };
-  } });
+  column(dir, log, {
+    prefix: 'sd.',
+    label: 'SD card: ',
+    loopTargets: false,
+    confine: () => {
+      const shim = slowFsync(join(dir, 'shim'), SD_FSYNC_US);
+      return { wrap: (cmd) => cmd, env: shim.env, figures: () => [], close: () => undefined };
+    },
+  });
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values: v } = parseArgs({ options: { child: { type: 'boolean' }, sync: { type: 'string' }, forward: { type: 'string' }, dir: { type: 'string' }, logs: { type: 'string' }, out: { type: 'string' } } });
-  if (!v.child || !v.sync || !v.forward || !v.dir || !v.logs || !v.out) throw new Error('--child --sync --forward --dir --logs --out');
+  const { values: v } = parseArgs({
+    options: {
+      child: { type: 'boolean' },
+      sync: { type: 'string' },
+      forward: { type: 'string' },
+      dir: { type: 'string' },
+      logs: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  if (!v.child || !v.sync || !v.forward || !v.dir || !v.logs || !v.out)
+    throw new Error('--child --sync --forward --dir --logs --out');
   mkdirSync(v.logs, { recursive: true });
   await child({ syncUrl: v.sync, forwardUrl: v.forward, dir: v.dir, logDir: v.logs, out: v.out });
   process.exit(0);

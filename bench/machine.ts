@@ -3,7 +3,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
-export interface Machine { nproc: number; cpu: string; ramGiB: number; node: string; os: string; disk: string; broker: string }
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  ramGiB: number;
+  node: string;
+  os: string;
+  disk: string;
+  broker: string;
+}
 
 function cpuModel(): string {
   const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));

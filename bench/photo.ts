@@ -25,7 +25,9 @@ export async function photoPaths(dir: string, _log: BenchLog): Promise<Figure[]>
   // Different children: a new photo each tap, so nothing is cached between samples.
   const photos = Array.from({ length: 8 }, (_, i) => portraitJpeg(`bench-photo-${i}`, { width: 240, height: 320 }));
   const sink = openSync('/dev/null', 'w');
-  const write = (s: string) => { writeSync(sink, s); };
+  const write = (s: string) => {
+    writeSync(sink, s);
+  };
   const sysfs = join(dir, 'fb0');
   mkdirSync(sysfs);
   writeFileSync(join(sysfs, 'bits_per_pixel'), '32');
@@ -48,9 +50,19 @@ export async function photoPaths(dir: string, _log: BenchLog): Promise<Figure[]>
         const [cols, rows] = size[path];
         const sixel = new SixelOutput(write, { w: 10, h: 20 });
         let placed: PhotoPlacement | null = null;
-        const place = (rect: PhotoPlacement['rect'], im: Rgba) => { placed = { rect, img: im }; };
-        const photoMode: PhotoMode = path === 'cells' ? { kind: 'cells' } : { kind: 'pixels', cell: path === 'sixel' ? sixel.cell() : fb.cell(cols, rows), place };
-        const frame = renderFrame(MODEL, cols, rows, { lang: 'da', now: new Date(), photo: (sha) => (sha === PHOTO_SHA ? { kind: 'ready', img } : { kind: 'missing' }), photoMode });
+        const place = (rect: PhotoPlacement['rect'], im: Rgba) => {
+          placed = { rect, img: im };
+        };
+        const photoMode: PhotoMode =
+          path === 'cells'
+            ? { kind: 'cells' }
+            : { kind: 'pixels', cell: path === 'sixel' ? sixel.cell() : fb.cell(cols, rows), place };
+        const frame = renderFrame(MODEL, cols, rows, {
+          lang: 'da',
+          now: new Date(),
+          photo: (sha) => (sha === PHOTO_SHA ? { kind: 'ready', img } : { kind: 'missing' }),
+          photoMode,
+        });
         write(frame.lines().join('\n'));
         const p = placed as PhotoPlacement | null;
         if (path !== 'cells' && !p) throw new Error(`${path}: the photo was not placed`);
@@ -65,10 +77,20 @@ export async function photoPaths(dir: string, _log: BenchLog): Promise<Figure[]>
     fb.close();
     closeSync(sink);
   }
-  const cells = latency('photo.cells', 'tap → photo drawn: half-block cells (today\'s renderer)', samples.cells, 250, [], 'decode in the worker + frame + pixels out');
+  const cells = latency(
+    'photo.cells',
+    "tap → photo drawn: half-block cells (today's renderer)",
+    samples.cells,
+    250,
+    [],
+    'decode in the worker + frame + pixels out',
+  );
   const vsCells = (id: string, label: string, path: Path): Figure => {
     const f = latency(id, label, samples[path], 250, [{ to: 'of cells (p99)', ms: cells.p99! }]);
-    return { ...f, note: `p50 ${(f.value / cells.value).toFixed(2)}× / p99 ${(f.p99! / cells.p99!).toFixed(2)}× of the cell renderer in the same run; ${pixelsOut[path]} cells of photo` };
+    return {
+      ...f,
+      note: `p50 ${(f.value / cells.value).toFixed(2)}× / p99 ${(f.p99! / cells.p99!).toFixed(2)}× of the cell renderer in the same run; ${pixelsOut[path]} cells of photo`,
+    };
   };
   return [
     cells,

@@ -43,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
   const root = mkdtempSync(join(tmpdir(), 'klubkort-bench-'));
   const log = new BenchLog(join(root, 'logs'));
   const machine = describeMachine(root, BROKER_KIND);
-  process.stdout.write(`klubkort bench on ${machine.nproc}× ${machine.cpu}, ${machine.ramGiB} GiB, Node ${machine.node}, disk ${machine.disk}, broker ${machine.broker}\n`);
+  process.stdout.write(
+    `klubkort bench on ${machine.nproc}× ${machine.cpu}, ${machine.ramGiB} GiB, Node ${machine.node}, disk ${machine.disk}, broker ${machine.broker}\n`,
+  );
   const figures: Figure[] = [];
   const started = process.hrtime.bigint();
   // Other work on the machine shows in the tails: the 1-minute load average before and after.
@@ -71,7 +73,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e9);
   const out = fileURLToPath(new URL('./results.json', import.meta.url));
-  writeFileSync(out, JSON.stringify({ ranAt: new Date().toISOString(), seconds, loadAverage: { before: loadBefore, after: load() }, machine, figures }, null, 2) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        ranAt: new Date().toISOString(),
+        seconds,
+        loadAverage: { before: loadBefore, after: load() },
+        machine,
+        figures,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stdout.write(`${missed}; ${seconds} s; written to bench/results.json\n`);
   return 0;
 }

@@ -27,15 +27,29 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 2000);
 const HISTORY = 20_000;
 const TERMINAL = 'bench-sale';
 /** References for context: a contactless card payment's tap→result budget, a school canteen system. */
-const TAP_REFS = [{ to: 'of 500 ms contactless budget', ms: 500 }, { to: 'of 3 s canteen system', ms: 3000 }];
+const TAP_REFS = [
+  { to: 'of 500 ms contactless budget', ms: 500 },
+  { to: 'of 3 s canteen system', ms: 3000 },
+];
 
 /** `floor`: a bare fsync'd insert after each sale, so the floor sees the same moment as the sale. */
-interface Samples { tapMqtt: number[]; tapProc: number[]; enterMqtt: number[]; enterProc: number[]; floor: number[] }
+interface Samples {
+  tapMqtt: number[];
+  tapProc: number[];
+  enterMqtt: number[];
+  enterProc: number[];
+  floor: number[];
+}
 
 const isConfirm = (m: ScreenModel) => m.screen === 'confirm' && !m.view.busy;
 const isApproved = (m: ScreenModel) => m.screen === 'result' && m.result?.status === 'approved';
 
-export interface SaleTimes { tapMqtt: number; tapProc: number; enterMqtt: number; enterProc: number }
+export interface SaleTimes {
+  tapMqtt: number;
+  tapProc: number;
+  enterMqtt: number;
+  enterProc: number;
+}
 
 /**
  * One sale from the idle screen, back to idle: `tap` puts the card on the reader (its clock starts
@@ -71,8 +85,10 @@ export async function timedSale(b: DrivenTerminal, tap: () => Promise<void>): Pr
   sim.screens.length = 0;
   sim.indications.length = 0;
   return {
-    tapMqtt: msSince(tapAt, confirmAt), tapProc: msSince(cardAt, tapDraw),
-    enterMqtt: msSince(enterAt, approvedAt), enterProc: msSince(keyAt, enterDraw),
+    tapMqtt: msSince(tapAt, confirmAt),
+    tapProc: msSince(cardAt, tapDraw),
+    enterMqtt: msSince(enterAt, approvedAt),
+    enterProc: msSince(keyAt, enterDraw),
   };
 }
 
@@ -93,7 +109,12 @@ async function sale(b: DrivenTerminal, uid: string, bare: BareInsert, s: Samples
  * Sales to each of `uids` in turn, so that each card's figures see the same journal and moment;
  * `between` runs after each turn, untimed.
  */
-async function series(b: DrivenTerminal, uids: string[], bare: BareInsert, between?: (run: number) => Promise<void>): Promise<Samples[]> {
+async function series(
+  b: DrivenTerminal,
+  uids: string[],
+  bare: BareInsert,
+  between?: (run: number) => Promise<void>,
+): Promise<Samples[]> {
   const out = uids.map((): Samples => ({ tapMqtt: [], tapProc: [], enterMqtt: [], enterProc: [], floor: [] }));
   for (let i = 0; i < WARMUP; i++) for (const uid of uids) await sale(b, uid, bare, null);
   for (let i = 0; i < RUNS; i++) {
@@ -117,9 +138,17 @@ async function answerQueue(t: DrivenTerminal['terminal']): Promise<void> {
   for (const e of await t.journal.sales.outbox()) {
     if (e.message.type !== 'sale') continue;
     const rec = (await t.journal.cards.get(e.message.cardUid))!;
-    answers.push({ txId: e.txId, type: 'sale', status: 'approved', offline: true, balance: rec.balance, cardVersion: rec.version });
+    answers.push({
+      txId: e.txId,
+      type: 'sale',
+      status: 'approved',
+      offline: true,
+      balance: rec.balance,
+      cardVersion: rec.version,
+    });
   }
-  for (const r of await t.journal.sales.settleMany(answers)) if (typeof r === 'string') throw new Error(`queued sale not answered: ${r}`);
+  for (const r of await t.journal.sales.settleMany(answers))
+    if (typeof r === 'string') throw new Error(`queued sale not answered: ${r}`);
 }
 
 export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]> {
@@ -132,11 +161,27 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     // A child with a photo and money for every run; caps high enough that offline never refuses.
     const uid = demoChildren()[0].uid;
     const topUp = 100_000_000;
-    const ledger = await spawnLedger({ brokerUrl: linkBroker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sale.log'), terminals: [TERMINAL], topUp: { uid, amount: topUp } });
+    const ledger = await spawnLedger({
+      brokerUrl: linkBroker.url,
+      dbPath: join(dir, 'ledger.db'),
+      logFile: join(log.dir, 'ledger-sale.log'),
+      terminals: [TERMINAL],
+      topUp: { uid, amount: topUp },
+    });
     defer(() => ledger.stop());
-    await fillJournal(join(dir, TERMINAL), HISTORY, (i) => benchSale(i % 200 === 0 ? uid : benchUid(i % 200), TERMINAL, DEMO_CLUB_ID), true);
+    await fillJournal(
+      join(dir, TERMINAL),
+      HISTORY,
+      (i) => benchSale(i % 200 === 0 ? uid : benchUid(i % 200), TERMINAL, DEMO_CLUB_ID),
+      true,
+    );
     const b = await startDrivenTerminal({
-      dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: linkBroker.url, simUrl: simBroker.url, log,
+      dir,
+      id: TERMINAL,
+      clubId: DEMO_CLUB_ID,
+      linkUrl: linkBroker.url,
+      simUrl: simBroker.url,
+      log,
       cfg: { offline: { perCardLimit: 100_000_000, terminalLimit: 100_000_000, maxAgeSeconds: 86400 } },
     });
     defer(() => b.stop());
@@ -146,10 +191,12 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     await sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
     await until(async () => {
       const c = await terminal.journal.cards.get(uid);
-      return c !== null && c.balance >= topUp && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null;
+      return (
+        c !== null && c.balance >= topUp && c.photo !== null && (await terminal.journal.cards.photo(c.photo)) !== null
+      );
     }, 'card and photo cached');
 
-    const [online] = await series(b, [uid], bare) as [Samples];
+    const [online] = (await series(b, [uid], bare)) as [Samples];
     await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'online sales answered');
 
     // The ledger and its broker go away: the link is down and the terminal decides alone.
@@ -164,35 +211,124 @@ export async function saleLatency(dir: string, log: BenchLog): Promise<Figure[]>
     const ruledUid = demoClub().cards.find((c) => c.rules?.dailyLimit)!.cardUid;
     const rec = (await terminal.journal.cards.get(ruledUid))!;
     await terminal.journal.cards.put({
-      ...rec, balance: topUp, version: rec.version + 1, updatedAt: new Date().toISOString(),
+      ...rec,
+      balance: topUp,
+      version: rec.version + 1,
+      updatedAt: new Date().toISOString(),
       rules: { dailyLimit: topUp, blockedCategories: ['slik'], note: 'Nøddeallergi' },
       spent: { day: localDay(new Date(), CONTRACT_DEFAULTS.timeZone), total: 1200 },
     });
-    const [offline, ruled] = await series(b, [uid, ruledUid], bare,
-      (run) => ((run + 1) % OFFLINE_RUN === 0 ? answerQueue(terminal) : Promise.resolve())) as [Samples, Samples];
+    const [offline, ruled] = (await series(b, [uid, ruledUid], bare, (run) =>
+      (run + 1) % OFFLINE_RUN === 0 ? answerQueue(terminal) : Promise.resolve(),
+    )) as [Samples, Samples];
 
     const inProc = 'in-process: device event → display.draw';
-    const on = { name: 'bare fsync\'d insert (same series)', samples: online.floor };
+    const on = { name: "bare fsync'd insert (same series)", samples: online.floor };
     // The plain and the ruled sales alternate in one series: the inserts after both are its one
     // floor (apart, the tails of 1000 each differed by 1.7× in one run: 1.97 vs 3.27 ms at p99).
-    const off = { name: 'bare fsync\'d insert (same series)', samples: [...offline.floor, ...ruled.floor] };
+    const off = { name: "bare fsync'd insert (same series)", samples: [...offline.floor, ...ruled.floor] };
     return [
-      { ...latency('bare_insert_online', 'bare SQLite: one fsync\'d insert, between the online sales', online.floor, Infinity), target: undefined, met: undefined },
-      latencyVsFloor('tap_confirm', 'tap → confirm screen (sim topics, broker)', online.tapMqtt, on, { p99: 5 }, TAP_REFS),
-      latencyVsFloor('tap_confirm_inproc', 'tap → confirm screen (in-process)', online.tapProc, on, { p99: 3 }, TAP_REFS, inProc),
-      latencyVsFloor('enter_approved_online', 'Enter → approved, online (sim topics, broker, ledger)', online.enterMqtt, on, { p99: 10 }, [],
-        'three fsyncs in a row (terminal, ledger, terminal) and four broker hops'),
-      latencyVsFloor('enter_approved_online_inproc', 'Enter → approved, online (in-process)', online.enterProc, on, { p99: 10 }, [], inProc),
-      { ...latency('bare_insert_offline', 'bare SQLite: one fsync\'d insert, between the offline sales', off.samples, Infinity), target: undefined, met: undefined },
-      latencyVsFloor('enter_approved_offline', 'Enter → approved, offline (sim topics, broker)', offline.enterMqtt, off, { p50: 2.5, p99: 3 }, [],
-        'includes the MQTT round trip of the sim keys and screen topics'),
-      latencyVsFloor('enter_approved_offline_inproc', 'Enter → approved, offline (in-process)', offline.enterProc, off, { p50: 1.5, p99: 2 }, [], inProc),
+      {
+        ...latency(
+          'bare_insert_online',
+          "bare SQLite: one fsync'd insert, between the online sales",
+          online.floor,
+          Infinity,
+        ),
+        target: undefined,
+        met: undefined,
+      },
+      latencyVsFloor(
+        'tap_confirm',
+        'tap → confirm screen (sim topics, broker)',
+        online.tapMqtt,
+        on,
+        { p99: 5 },
+        TAP_REFS,
+      ),
+      latencyVsFloor(
+        'tap_confirm_inproc',
+        'tap → confirm screen (in-process)',
+        online.tapProc,
+        on,
+        { p99: 3 },
+        TAP_REFS,
+        inProc,
+      ),
+      latencyVsFloor(
+        'enter_approved_online',
+        'Enter → approved, online (sim topics, broker, ledger)',
+        online.enterMqtt,
+        on,
+        { p99: 10 },
+        [],
+        'three fsyncs in a row (terminal, ledger, terminal) and four broker hops',
+      ),
+      latencyVsFloor(
+        'enter_approved_online_inproc',
+        'Enter → approved, online (in-process)',
+        online.enterProc,
+        on,
+        { p99: 10 },
+        [],
+        inProc,
+      ),
+      {
+        ...latency(
+          'bare_insert_offline',
+          "bare SQLite: one fsync'd insert, between the offline sales",
+          off.samples,
+          Infinity,
+        ),
+        target: undefined,
+        met: undefined,
+      },
+      latencyVsFloor(
+        'enter_approved_offline',
+        'Enter → approved, offline (sim topics, broker)',
+        offline.enterMqtt,
+        off,
+        { p50: 2.5, p99: 3 },
+        [],
+        'includes the MQTT round trip of the sim keys and screen topics',
+      ),
+      latencyVsFloor(
+        'enter_approved_offline_inproc',
+        'Enter → approved, offline (in-process)',
+        offline.enterProc,
+        off,
+        { p50: 1.5, p99: 2 },
+        [],
+        inProc,
+      ),
       // Judged by the offline approval's own targets: the parents' rules must not cost more.
-      latencyVsFloor('tap_confirm_rules_inproc', 'tap → confirm, parents\' rules, offline (in-process)', ruled.tapProc, off, { p99: 3 }, TAP_REFS, inProc),
-      latencyVsFloor('enter_approved_rules_inproc', 'Enter → approved, parents\' rules, offline (in-process)', ruled.enterProc,
-        off, { p50: 1.5, p99: 2 }, [], `${inProc}; the offline approval's target`),
-      latencyVsFloor('enter_approved_rules_vs_plain', 'Enter → approved offline: parents\' rules vs none (in-process)', ruled.enterProc,
-        { name: 'the same approval without rules (alternating)', samples: offline.enterProc }, { p50: 1.15, p99: 1.5 }, [], inProc),
+      latencyVsFloor(
+        'tap_confirm_rules_inproc',
+        "tap → confirm, parents' rules, offline (in-process)",
+        ruled.tapProc,
+        off,
+        { p99: 3 },
+        TAP_REFS,
+        inProc,
+      ),
+      latencyVsFloor(
+        'enter_approved_rules_inproc',
+        "Enter → approved, parents' rules, offline (in-process)",
+        ruled.enterProc,
+        off,
+        { p50: 1.5, p99: 2 },
+        [],
+        `${inProc}; the offline approval's target`,
+      ),
+      latencyVsFloor(
+        'enter_approved_rules_vs_plain',
+        "Enter → approved offline: parents' rules vs none (in-process)",
+        ruled.enterProc,
+        { name: 'the same approval without rules (alternating)', samples: offline.enterProc },
+        { p50: 1.15, p99: 1.5 },
+        [],
+        inProc,
+      ),
     ];
   });
 }

@@ -14,7 +14,11 @@ const PANEL = { cols: 80, rows: 24, cell: { w: 10, h: 20 } };
 
 /** A tty that takes everything and keeps nothing. */
 function nowhere(): NodeJS.WriteStream {
-  const out = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WriteStream & { columns: number; rows: number; isTTY: boolean };
+  const out = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WriteStream & {
+    columns: number;
+    rows: number;
+    isTTY: boolean;
+  };
   out.columns = PANEL.cols;
   out.rows = PANEL.rows;
   out.isTTY = true;
@@ -22,7 +26,10 @@ function nowhere(): NodeJS.WriteStream {
 }
 
 function noKeys(): NodeJS.ReadStream {
-  const input = new PassThrough() as unknown as NodeJS.ReadStream & { isTTY: boolean; setRawMode: (b: boolean) => unknown };
+  const input = new PassThrough() as unknown as NodeJS.ReadStream & {
+    isTTY: boolean;
+    setRawMode: (b: boolean) => unknown;
+  };
   input.isTTY = true;
   input.setRawMode = () => input;
   return input;
@@ -30,22 +37,39 @@ function noKeys(): NodeJS.ReadStream {
 
 class KioskConsole extends ConsoleScreen {
   readonly #wrote: ((at: bigint) => void)[] = [];
-  override get abilities(): TerminalAbilities { return { sixel: true, cell: PANEL.cell, colorRegisters: 256 }; }
-  override get term(): string { return 'foot'; }
+  override get abilities(): TerminalAbilities {
+    return { sixel: true, cell: PANEL.cell, colorRegisters: 256 };
+  }
+  override get term(): string {
+    return 'foot';
+  }
   override writeRaw(data: string): void {
     super.writeRaw(data);
     // A sixel image: DCS … q.
-    if (data.includes('\x1bP')) { const at = now(); for (const w of this.#wrote.splice(0)) w(at); }
+    if (data.includes('\x1bP')) {
+      const at = now();
+      for (const w of this.#wrote.splice(0)) w(at);
+    }
   }
   /** Resolves at the next photo written. */
-  nextSixel(): Promise<bigint> { return new Promise((r) => this.#wrote.push(r)); }
+  nextSixel(): Promise<bigint> {
+    return new Promise((r) => this.#wrote.push(r));
+  }
 }
 
-export interface KioskDisplay { display: BlessedDisplay; nextSixel(): Promise<bigint>; }
+export interface KioskDisplay {
+  display: BlessedDisplay;
+  nextSixel(): Promise<bigint>;
+}
 
 /** The display of a kiosk; `photos` as the terminal looks them up (the journal). */
 export function kioskDisplay(photos: PhotoLookup, log: Pick<Logger, 'warn' | 'info'>): KioskDisplay {
   const console = new KioskConsole({ output: nowhere(), input: noKeys(), probe: false });
-  const display = new BlessedDisplay(console, { lang: 'da', photos, log, display: { photo: 'sixel', framebuffer: { device: '/dev/null', sysfs: '/nonexistent' } } });
+  const display = new BlessedDisplay(console, {
+    lang: 'da',
+    photos,
+    log,
+    display: { photo: 'sixel', framebuffer: { device: '/dev/null', sysfs: '/nonexistent' } },
+  });
   return { display, nextSixel: () => console.nextSixel() };
 }

@@ -19,11 +19,17 @@ const WARMUP = 10;
 const RUNS = Number(process.env.BENCH_SUN_RUNS ?? 150);
 const TERMINAL = 'bench-sun';
 
-interface Samples { tap: number[]; tapProc: number[]; enter: number[] }
+interface Samples {
+  tap: number[];
+  tapProc: number[];
+  enter: number[];
+}
 
 /** One sale; the tap's clock starts when the card enters the field (before a sun card is read). */
 async function sale(b: DrivenTerminal, hand: DemoCards, uid: string, s: Samples | null): Promise<void> {
-  const t = await timedSale(b, async () => b.sim.publish(topics.simReader(TERMINAL), JSON.stringify(await hand.tap(uid))));
+  const t = await timedSale(b, async () =>
+    b.sim.publish(topics.simReader(TERMINAL), JSON.stringify(await hand.tap(uid))),
+  );
   if (!s) return;
   s.tap.push(t.tapMqtt);
   s.tapProc.push(t.tapProc);
@@ -41,7 +47,10 @@ async function readCost(): Promise<{ apdus: number; ms: number[] }> {
     chip.powerOn();
     apdus = 0;
     const t0 = now();
-    await readSun(async (a) => { apdus++; return chip.transmit(a); });
+    await readSun(async (a) => {
+      apdus++;
+      return chip.transmit(a);
+    });
     ms.push(msSince(t0));
   }
   return { apdus, ms };
@@ -53,32 +62,70 @@ export async function sunTap(dir: string, log: BenchLog): Promise<Figure[]> {
     defer(() => broker.close());
     const uidCard = demoChildren().find((c) => c.auth === 'uid' && c.name.startsWith('Freja'))!.uid;
     const sunCard = demoChildren().find((c) => c.auth === 'sun')!.uid;
-    const ledger = await spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(log.dir, 'ledger-sun.log'), terminals: [TERMINAL] });
+    const ledger = await spawnLedger({
+      brokerUrl: broker.url,
+      dbPath: join(dir, 'ledger.db'),
+      logFile: join(log.dir, 'ledger-sun.log'),
+      terminals: [TERMINAL],
+    });
     defer(() => ledger.stop());
     const quiet = { out: () => undefined, err: (l: string) => void process.stderr.write(l + '\n') };
     for (const uid of [uidCard, sunCard]) await runAdmin(['--broker', broker.url, 'topup', uid, '100000'], quiet);
     const b = await startDrivenTerminal({ dir, id: TERMINAL, clubId: DEMO_CLUB_ID, linkUrl: broker.url, log });
     defer(() => b.stop());
     await b.sim.waitScreen('idle', (m) => m.online && (m.view.catalog?.items.length ?? 0) > 0);
-    await until(async () => (await b.terminal.journal.cards.get(sunCard))?.auth === 'sun'
-      && ((await b.terminal.journal.cards.get(uidCard))?.balance ?? 0) > 10_000_000, 'cards cached');
+    await until(
+      async () =>
+        (await b.terminal.journal.cards.get(sunCard))?.auth === 'sun' &&
+        ((await b.terminal.journal.cards.get(uidCard))?.balance ?? 0) > 10_000_000,
+      'cards cached',
+    );
     const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL);
 
     const uidS: Samples = { tap: [], tapProc: [], enter: [] };
     const sunS: Samples = { tap: [], tapProc: [], enter: [] };
-    for (let i = 0; i < WARMUP; i++) { await sale(b, hand, uidCard, null); await sale(b, hand, sunCard, null); }
-    for (let i = 0; i < RUNS; i++) { await sale(b, hand, uidCard, uidS); await sale(b, hand, sunCard, sunS); }
+    for (let i = 0; i < WARMUP; i++) {
+      await sale(b, hand, uidCard, null);
+      await sale(b, hand, sunCard, null);
+    }
+    for (let i = 0; i < RUNS; i++) {
+      await sale(b, hand, uidCard, uidS);
+      await sale(b, hand, sunCard, sunS);
+    }
     const cost = await readCost();
     // p50 is the figure; p99 of a few hundred samples is one neighbour's burst on a shared machine.
     const vsUid = (s: readonly number[]) => ({ name: 'the uid card (alternating)', samples: s });
     return [
       latency('tap_confirm_uid', 'tap → confirm, uid card (sim topics)', uidS.tap, Infinity),
-      latencyVsFloor('tap_confirm_sun', 'tap → confirm, sun card incl. emulated SUN read (sim topics)', sunS.tap, vsUid(uidS.tap), { p50: 1.5, p99: 3 }),
-      latencyVsFloor('tap_confirm_sun_inproc', 'tap → confirm, sun card (in-process)', sunS.tapProc, vsUid(uidS.tapProc), { p50: 1.2, p99: 3 }, [],
-        'the terminal\'s own checks (no SUN, other uid): nothing measurable'),
-      latencyVsFloor('enter_approved_sun', 'Enter → approved online, sun card (ledger checks the cmac)', sunS.enter, vsUid(uidS.enter), { p50: 1.2, p99: 3 }),
-      { ...latency('sun_read_emulated', `SUN read of the emulated card: ${cost.apdus} APDUs`, cost.ms, Infinity), target: undefined, met: undefined,
-        note: `a real NTAG 424 DNA on an ACR122U needs ${cost.apdus} APDUs more than a uid card's one GET DATA (docs/hardware.md)` },
+      latencyVsFloor(
+        'tap_confirm_sun',
+        'tap → confirm, sun card incl. emulated SUN read (sim topics)',
+        sunS.tap,
+        vsUid(uidS.tap),
+        { p50: 1.5, p99: 3 },
+      ),
+      latencyVsFloor(
+        'tap_confirm_sun_inproc',
+        'tap → confirm, sun card (in-process)',
+        sunS.tapProc,
+        vsUid(uidS.tapProc),
+        { p50: 1.2, p99: 3 },
+        [],
+        "the terminal's own checks (no SUN, other uid): nothing measurable",
+      ),
+      latencyVsFloor(
+        'enter_approved_sun',
+        'Enter → approved online, sun card (ledger checks the cmac)',
+        sunS.enter,
+        vsUid(uidS.enter),
+        { p50: 1.2, p99: 3 },
+      ),
+      {
+        ...latency('sun_read_emulated', `SUN read of the emulated card: ${cost.apdus} APDUs`, cost.ms, Infinity),
+        target: undefined,
+        met: undefined,
+        note: `a real NTAG 424 DNA on an ACR122U needs ${cost.apdus} APDUs more than a uid card's one GET DATA (docs/hardware.md)`,
+      },
     ].map((f) => (f.target === 'p99 < Infinity ms' ? { ...f, target: undefined, met: undefined } : f));
   });
 }

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { formatRatio, type Figure } from './stats.ts';
 import type { Machine } from './machine.ts';
 
-interface Results { ranAt: string; seconds: number; loadAverage?: { before: number; after: number }; machine: Machine; figures: Figure[] }
+interface Results {
+  ranAt: string;
+  seconds: number;
+  loadAverage?: { before: number; after: number };
+  machine: Machine;
+  figures: Figure[];
+}
 
 const n = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -18,7 +24,9 @@ export function markdownTable(r: Results): string {
   });
   return [
     `Run ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC (${r.seconds} s) on ${m.nproc}× ${m.cpu}, ${m.ramGiB} GiB RAM, Node ${m.node}, ` +
-      `${m.os}, disk ${m.disk}, broker ${m.broker}` + (r.loadAverage ? `; load average ${r.loadAverage.before} → ${r.loadAverage.after}` : '') + '.',
+      `${m.os}, disk ${m.disk}, broker ${m.broker}` +
+      (r.loadAverage ? `; load average ${r.loadAverage.before} → ${r.loadAverage.after}` : '') +
+      '.',
     '',
     '| figure | median (/ p99) | target | context |',
     '|---|---|---|---|',

@@ -15,7 +15,11 @@ import { SimClient } from '../test/helpers/sim-client.ts';
 import { now } from './stats.ts';
 
 /** `pid`: the broker's own process (mosquitto); none when it runs in this one (aedes). */
-export interface Broker { url: string; pid?: number; close(): Promise<void> }
+export interface Broker {
+  url: string;
+  pid?: number;
+  close(): Promise<void>;
+}
 
 /** Which broker the bench runs on: mosquitto (what a club runs) when installed, else the embedded aedes. */
 export const BROKER_KIND = (() => {
@@ -46,8 +50,12 @@ export class BenchLog {
     mkdirSync(dir, { recursive: true });
     this.#stream = createWriteStream(join(dir, 'bench.log'), { flags: 'a' });
   }
-  logger(part: string): Logger { return createLogger({ level: 'info', destination: this.#stream }).child({ bench: part }); }
-  close(): Promise<void> { return new Promise((r) => this.#stream.end(() => r())); }
+  logger(part: string): Logger {
+    return createLogger({ level: 'info', destination: this.#stream }).child({ bench: part });
+  }
+  close(): Promise<void> {
+    return new Promise((r) => this.#stream.end(() => r()));
+  }
 }
 
 /**
@@ -65,22 +73,40 @@ export class Probe {
    * draws every screen too (a kiosk display beside the headless one).
    */
   wrap(hw: Hardware, mirror?: Display): Hardware {
-    hw.keypad.on('key', () => { this.lastKeyAt = now(); });
-    hw.reader.on('card', () => { this.lastCardAt = now(); });
+    hw.keypad.on('key', () => {
+      this.lastKeyAt = now();
+    });
+    hw.reader.on('card', () => {
+      this.lastCardAt = now();
+    });
     this.#hw = hw;
     const inner = hw.display;
     const display: Display = {
-      start: async () => { await inner.start(); await mirror?.start(); },
-      stop: async () => { await mirror?.stop(); await inner.stop(); },
-      draw: (m) => { this.#drawn(m, now()); inner.draw(m); mirror?.draw(m); },
+      start: async () => {
+        await inner.start();
+        await mirror?.start();
+      },
+      stop: async () => {
+        await mirror?.stop();
+        await inner.stop();
+      },
+      draw: (m) => {
+        this.#drawn(m, now());
+        inner.draw(m);
+        mirror?.draw(m);
+      },
     };
     return { ...hw, display };
   }
 
   /** A key from the keypad device, in this process (the sim devices' own events, without the broker's round trip). */
-  press(key: string): void { (this.#hw!.keypad as unknown as Emits).emit('key', key); }
+  press(key: string): void {
+    (this.#hw!.keypad as unknown as Emits).emit('key', key);
+  }
   /** A uid card on the reader, in this process. */
-  tap(uid: string): void { (this.#hw!.reader as unknown as Emits).emit('card', { uid, sun: null }); }
+  tap(uid: string): void {
+    (this.#hw!.reader as unknown as Emits).emit('card', { uid, sun: null });
+  }
 
   /** Resolves with the time of the next draw for which `pred` holds. */
   nextDraw(pred: (m: ScreenModel) => boolean): Promise<bigint> {
@@ -99,12 +125,29 @@ export class Probe {
 }
 
 /** A sim device's emitter (protected in TypedEmitter: the bench plays the device). */
-interface Emits { emit(event: string, ...args: unknown[]): void }
+interface Emits {
+  emit(event: string, ...args: unknown[]): void;
+}
 
-export interface BenchTerminal { terminal: Terminal; probe: Probe; stop(): Promise<void> }
-export interface DrivenTerminal extends BenchTerminal { sim: SimClient }
+export interface BenchTerminal {
+  terminal: Terminal;
+  probe: Probe;
+  stop(): Promise<void>;
+}
+export interface DrivenTerminal extends BenchTerminal {
+  sim: SimClient;
+}
 
-type BenchTerminalOptions = { dir: string; id: string; clubId: string; linkUrl: string; simUrl?: string; log: BenchLog; cfg?: Partial<TerminalConfigInput>; mirror?: Display };
+type BenchTerminalOptions = {
+  dir: string;
+  id: string;
+  clubId: string;
+  linkUrl: string;
+  simUrl?: string;
+  log: BenchLog;
+  cfg?: Partial<TerminalConfigInput>;
+  mirror?: Display;
+};
 
 /**
  * A terminal in this process with simulated devices. `simUrl` may name another broker than the
@@ -113,7 +156,13 @@ type BenchTerminalOptions = { dir: string; id: string; clubId: string; linkUrl: 
 export async function startBenchTerminal(o: BenchTerminalOptions): Promise<BenchTerminal> {
   const simUrl = o.simUrl ?? o.linkUrl;
   const config = parseConfig({
-    terminalId: o.id, clubId: o.clubId, broker: { url: o.linkUrl }, dataDir: join(o.dir, o.id), hardware: 'sim', headless: true, ...o.cfg,
+    terminalId: o.id,
+    clubId: o.clubId,
+    broker: { url: o.linkUrl },
+    dataDir: join(o.dir, o.id),
+    hardware: 'sim',
+    headless: true,
+    ...o.cfg,
   });
   const log = o.log.logger(o.id);
   const probe = new Probe();
@@ -130,7 +179,10 @@ export async function startBenchTerminal(o: BenchTerminalOptions): Promise<Bench
  */
 export async function startDrivenTerminal(o: BenchTerminalOptions): Promise<DrivenTerminal> {
   const sim = await SimClient.connect(o.simUrl ?? o.linkUrl, o.id);
-  const b = await startBenchTerminal(o).catch(async (err: unknown) => { await sim.close(); throw err; });
+  const b = await startBenchTerminal(o).catch(async (err: unknown) => {
+    await sim.close();
+    throw err;
+  });
   let stopped: Promise<void> | null = null;
   return { ...b, sim, stop: () => (stopped ??= b.stop().then(() => sim.close())) };
 }
@@ -151,7 +203,10 @@ async function close(closers: (() => Promise<unknown>)[]): Promise<void> {
 export async function using<T>(body: (defer: (close: () => Promise<unknown>) => void) => Promise<T>): Promise<T> {
   const closers: (() => Promise<unknown>)[] = [];
   try {
-    return await body((c) => { closers.push(c); open.push(c); });
+    return await body((c) => {
+      closers.push(c);
+      open.push(c);
+    });
   } finally {
     await close(closers);
   }

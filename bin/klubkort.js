@@ -13,13 +13,19 @@ const want = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(needed).slice(1).map(Number);
 const have = process.versions.node.split('.').map(Number);
 const older = want.findIndex((w, i) => have[i] !== w);
 if (older >= 0 && have[older] < want[older]) {
-  process.stderr.write(`klubkort: needs Node.js ${needed.slice(2)} or later, this is ${process.versions.node} (${process.execPath}); Debian 13 ships Node 20.19\n`);
+  process.stderr.write(
+    `klubkort: needs Node.js ${needed.slice(2)} or later, this is ${process.versions.node} (${process.execPath}); Debian 13 ships Node 20.19\n`,
+  );
   process.exit(69);
 }
 const SOURCES = ['lib', 'contract', 'hal', 'firmware', 'sim', 'bin'];
 
 function mtime(url) {
-  try { return statSync(url).mtimeMs; } catch { return -1; }
+  try {
+    return statSync(url).mtimeMs;
+  } catch {
+    return -1;
+  }
 }
 
 function newestSource(dir) {

@@ -20,8 +20,10 @@ export const IsoTime = z.string().datetime({ offset: false, precision: 3 });
 export const TxId = z.string().uuid();
 
 /** Parses a JSON payload and validates it; returns a readable error instead of throwing. */
-export function parsePayload<T>(schema: z.ZodType<T>, payload: Buffer | string):
-  { ok: true; value: T } | { ok: false; error: string } {
+export function parsePayload<T>(
+  schema: z.ZodType<T>,
+  payload: Buffer | string,
+): { ok: true; value: T } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
@@ -31,5 +33,11 @@ export function parsePayload<T>(schema: z.ZodType<T>, payload: Buffer | string):
   const r = schema.safeParse(json);
   if (r.success) return { ok: true, value: r.data };
   // Paths and messages only: never echo the payload's values (they may carry names).
-  return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  return {
+    ok: false,
+    error: r.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; '),
+  };
 }

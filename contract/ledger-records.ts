@@ -24,7 +24,11 @@ export const CardRules = z.object({
   dailyLimit: NonNegOre.nullable().optional(),
   blockedCategories: z.array(z.string().max(64)).max(100).optional(),
   /** Personal data like the name: shown to the cashier, never logged, erased with the card. */
-  note: z.string().refine((n) => [...n].length <= MAX_NOTE_CHARS, `at most ${MAX_NOTE_CHARS} characters`).nullable().optional(),
+  note: z
+    .string()
+    .refine((n) => [...n].length <= MAX_NOTE_CHARS, `at most ${MAX_NOTE_CHARS} characters`)
+    .nullable()
+    .optional(),
 });
 export type CardRules = z.infer<typeof CardRules>;
 

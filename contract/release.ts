@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { IsoTime, Sha256 } from './conventions.ts';
 
 /** A release's version: semver without build metadata (it names a directory on the terminal). */
-export const RELEASE_VERSION = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$/;
+export const RELEASE_VERSION =
+  /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$/;
 export const ReleaseVersion = z.string().max(64).regex(RELEASE_VERSION, 'a version is x.y.z or x.y.z-tag');
 
 /**
@@ -13,13 +14,29 @@ export const ReleaseVersion = z.string().max(64).regex(RELEASE_VERSION, 'a versi
  */
 export const UpdateAnnouncement = z.object({
   version: ReleaseVersion,
-  url: z.string().max(2048).url().refine((u) => u.startsWith('https://'), 'an https URL'),
+  url: z
+    .string()
+    .max(2048)
+    .url()
+    .refine((u) => u.startsWith('https://'), 'an https URL'),
   sha256: Sha256,
-  size: z.number().int().positive().max(2 ** 32),
+  size: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 32),
 });
 export type UpdateAnnouncement = z.infer<typeof UpdateAnnouncement>;
 
-export const UPDATE_STATES = ['downloading', 'verified', 'staged', 'running', 'committed', 'rolled_back', 'failed'] as const;
+export const UPDATE_STATES = [
+  'downloading',
+  'verified',
+  'staged',
+  'running',
+  'committed',
+  'rolled_back',
+  'failed',
+] as const;
 
 /** The last update a terminal worked on, in its retained status (null: none). */
 export const UpdateReport = z.object({

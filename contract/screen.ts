@@ -5,21 +5,50 @@ import type { KeyName } from './simulator.ts';
 
 export type ScreenName = 'idle' | 'basket' | 'tap' | 'confirm' | 'result' | 'balance' | 'void' | 'report' | 'error';
 
-export interface BasketLine { sku: string; name: string; unitPrice: number; qty: number }
-export interface ScreenBasket { items: BasketLine[]; total: number }
+export interface BasketLine {
+  sku: string;
+  name: string;
+  unitPrice: number;
+  qty: number;
+}
+export interface ScreenBasket {
+  items: BasketLine[];
+  total: number;
+}
 /** `note` is the parent's note (control characters stripped), null when none. */
-export interface ScreenCard { name: string; balance: number; photo: string | null; note?: string | null }
+export interface ScreenCard {
+  name: string;
+  balance: number;
+  photo: string | null;
+  note?: string | null;
+}
 /** The signed-in cashier, or null. */
-export interface ScreenCashier { name: string; role: 'cashier' | 'lead' }
+export interface ScreenCashier {
+  name: string;
+  role: 'cashier' | 'lead';
+}
 /** `reason` is the ledger's or the terminal's own refusal reason; null when approved. */
-export interface ScreenResult { status: 'approved' | 'declined'; reason: string | null; balance: number | null; txId: string | null }
+export interface ScreenResult {
+  status: 'approved' | 'declined';
+  reason: string | null;
+  balance: number | null;
+  txId: string | null;
+}
 
-export interface CatalogPageItem { key: string; sku: string; name: string; price: number }
+export interface CatalogPageItem {
+  key: string;
+  sku: string;
+  name: string;
+  price: number;
+}
 export interface ReportView {
   date: string;
-  sales: number; salesTotal: number;
-  offlineSales: number; offlineTotal: number;
-  voids: number; voidsTotal: number;
+  sales: number;
+  salesTotal: number;
+  offlineSales: number;
+  offlineTotal: number;
+  voids: number;
+  voidsTotal: number;
   /** The money the day's sales brought after its voids: salesTotal − voidsTotal. */
   net: number;
   /** Declined sales: refused by the terminal (at the tap or at Enter) or declined by the ledger. */
@@ -36,13 +65,28 @@ export interface ReportView {
  * (null: nobody signed in, or a staff card no longer held).
  */
 export interface VoidView {
-  txId: string; total: number; createdAt: string; items: BasketLine[]; voided: boolean; cashierId?: string | null;
-  child?: string | null; seller?: string | null;
+  txId: string;
+  total: number;
+  createdAt: string;
+  items: BasketLine[];
+  voided: boolean;
+  cashierId?: string | null;
+  child?: string | null;
+  seller?: string | null;
 }
 /** The signed-in cashier's figures since sign-in. */
-export interface CashierReport { name: string; sales: number; salesTotal: number; voids: number; voidsTotal: number }
+export interface CashierReport {
+  name: string;
+  sales: number;
+  salesTotal: number;
+  voids: number;
+  voidsTotal: number;
+}
 /** What the parents' rules mean for the basket on `confirm` and a refusal's `result`. */
-export interface RulesView { leftToday: number | null; blockedItem: string | null }
+export interface RulesView {
+  leftToday: number | null;
+  blockedItem: string | null;
+}
 
 /**
  * The card reader as the cashier sees it: `not_answering` while it is on USB but silent (the

@@ -4,15 +4,44 @@ import { CardUid } from './conventions.ts';
 import { CardAuth } from './transactions.ts';
 
 export const KEY_NAMES = [
-  'enter', 'escape', 'backspace', 'up', 'down',
-  '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
-  'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10', 'f11', 'f12',
+  'enter',
+  'escape',
+  'backspace',
+  'up',
+  'down',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'f6',
+  'f7',
+  'f8',
+  'f9',
+  'f10',
+  'f11',
+  'f12',
 ] as const;
 export const KeyName = z.enum(KEY_NAMES);
 export type KeyName = z.infer<typeof KeyName>;
 
 /** The SUN a `sun` card's read brought; `uid` only when the mirrored uid differs from the tapped one. */
-export const SimSun = CardAuth.extend({ uid: z.string().regex(/^[0-9A-F]{14}$/).optional() });
+export const SimSun = CardAuth.extend({
+  uid: z
+    .string()
+    .regex(/^[0-9A-F]{14}$/)
+    .optional(),
+});
 export type SimSun = z.infer<typeof SimSun>;
 
 export const SimReaderMsg = z.discriminatedUnion('action', [
@@ -27,4 +56,7 @@ export const SimKeyMsg = z.object({ key: KeyName });
 export type Led = 'green' | 'red' | 'yellow' | 'off';
 export type BuzzerPattern = 'tap' | 'approve' | 'decline' | 'error';
 /** `sim/{terminalId}/indicators`. */
-export interface IndicatorState { led: Led; buzzer: BuzzerPattern | null }
+export interface IndicatorState {
+  led: Led;
+  buzzer: BuzzerPattern | null;
+}

@@ -33,8 +33,14 @@ const FleetView = {
 
 export const StatusMsg = z.union([
   z.object({
-    state: z.literal('online'), version: z.string(), since: IsoTime, queue: z.number().int().nonnegative(),
-    contract: z.string().optional(), ...JournalMark, ...Identity, ...FleetView,
+    state: z.literal('online'),
+    version: z.string(),
+    since: IsoTime,
+    queue: z.number().int().nonnegative(),
+    contract: z.string().optional(),
+    ...JournalMark,
+    ...Identity,
+    ...FleetView,
   }),
   z.object({ state: z.literal('offline'), version: z.string().optional(), ...JournalMark, ...Identity }),
 ]);

@@ -30,7 +30,11 @@ export function freshClockState(): ClockState {
 }
 
 export const steppedWall = (s: ClockState, ms: number): ClockState => ({ ...s, wallOffsetMs: s.wallOffsetMs + ms });
-export const rebooted = (s: ClockState): ClockState => ({ ...s, bootId: randomUUID(), bootAtMs: systemMono() - 20_000 });
+export const rebooted = (s: ClockState): ClockState => ({
+  ...s,
+  bootId: randomUUID(),
+  bootAtMs: systemMono() - 20_000,
+});
 
 /** The terminal process's Clock over a state that `update` replaces. */
 export function explorerClock(initial: ClockState): Clock & { update(s: ClockState): void } {
@@ -41,6 +45,8 @@ export function explorerClock(initial: ClockState): Clock & { update(s: ClockSta
     mono: () => performance.now(),
     boot: () => ({ id: s.bootId, ms: systemMono() - s.bootAtMs }),
     wallTrusted: () => s.trusted,
-    update(next) { s = next; },
+    update(next) {
+      s = next;
+    },
   };
 }

@@ -16,7 +16,11 @@ import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import type { DemoCards } from '../sim/demo-cards.ts';
 import { topics } from '../contract/index.ts';
 
-export interface Real { w: World; log: (line: string) => void; hand: DemoCards }
+export interface Real {
+  w: World;
+  log: (line: string) => void;
+  hand: DemoCards;
+}
 type Cmd = fc.AsyncCommand<Model, Real>;
 
 /** Every invariant that can be judged now; a broken one fails the history. */
@@ -27,7 +31,9 @@ function verify(m: Model, r: Real): void {
 
 export class InvariantError extends Error {
   override name = 'InvariantError';
-  constructor(readonly broken: string[]) { super(broken.join('\n')); }
+  constructor(readonly broken: string[]) {
+    super(broken.join('\n'));
+  }
 }
 
 /** No step takes this long unless something hangs (Settle waits at most 45 s + 60 s). */
@@ -40,7 +46,12 @@ abstract class Step implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     r.log(`  ${this}`);
     let timer: NodeJS.Timeout | undefined;
-    const hung = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new InvariantError([`step-hung: ${this} did not end within ${STEP_MS / 1000} s`])), STEP_MS); });
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new InvariantError([`step-hung: ${this} did not end within ${STEP_MS / 1000} s`])),
+        STEP_MS,
+      );
+    });
     try {
       await Promise.race([this.act(m, r), hung]);
     } finally {
@@ -59,34 +70,59 @@ const staff = demoStaff();
  * added today, staff, a stranger, or a genuine card's chip: read afresh, its last read replayed, or
  * a forged read with its UID and the highest counter there is.
  */
-export type Who = { kind: 'child'; i: number } | { kind: 'added'; i: number } | { kind: 'staff'; i: number } | { kind: 'unknown' }
+export type Who =
+  | { kind: 'child'; i: number }
+  | { kind: 'added'; i: number }
+  | { kind: 'staff'; i: number }
+  | { kind: 'unknown' }
   | { kind: 'sun'; i: number; how: 'genuine' | 'replay' | 'forged' };
 const sunChildren = children.filter((c) => c.auth === 'sun');
 const whoArb: fc.Arbitrary<Who> = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 0, max: children.length - 1 }).map((i) => ({ kind: 'child' as const, i })) },
+  {
+    weight: 8,
+    arbitrary: fc.integer({ min: 0, max: children.length - 1 }).map((i) => ({ kind: 'child' as const, i })),
+  },
   { weight: 2, arbitrary: fc.nat(3).map((i) => ({ kind: 'added' as const, i })) },
   { weight: 1, arbitrary: fc.nat(staff.length - 1).map((i) => ({ kind: 'staff' as const, i })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'unknown' as const }) },
-  { weight: 3, arbitrary: fc.tuple(fc.nat(sunChildren.length - 1), fc.constantFrom('genuine', 'genuine', 'replay', 'forged' as const)).map(([i, how]) => ({ kind: 'sun' as const, i, how: how as 'genuine' })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.nat(sunChildren.length - 1), fc.constantFrom('genuine', 'genuine', 'replay', 'forged' as const))
+      .map(([i, how]) => ({ kind: 'sun' as const, i, how: how as 'genuine' })),
+  },
 );
 function uidOf(m: Readonly<Model>, who: Who): string {
   switch (who.kind) {
-    case 'child': return children[who.i].uid;
-    case 'added': return m.added.length ? m.added[who.i % m.added.length].uid : children[0].uid;
-    case 'staff': return staff[who.i].cardUid;
-    case 'sun': return sunChildren[who.i].uid;
-    default: return 'DEADBEEF';
+    case 'child':
+      return children[who.i].uid;
+    case 'added':
+      return m.added.length ? m.added[who.i % m.added.length].uid : children[0].uid;
+    case 'staff':
+      return staff[who.i].cardUid;
+    case 'sun':
+      return sunChildren[who.i].uid;
+    default:
+      return 'DEADBEEF';
   }
 }
-const whoText = (who: Who) => (who.kind === 'unknown' ? 'unknown' : who.kind === 'sun' ? `sun#${who.i} ${who.how}` : `${who.kind}#${who.i}`);
+const whoText = (who: Who) =>
+  who.kind === 'unknown' ? 'unknown' : who.kind === 'sun' ? `sun#${who.i} ${who.how}` : `${who.kind}#${who.i}`;
 
 /** Holds the card to the reader; true when it is a genuine card's fresh read (the ledger would verify it). */
 async function tap(m: Readonly<Model>, r: Real, who: Who): Promise<boolean> {
   const uid = uidOf(m, who);
-  if (who.kind !== 'sun') { await r.w.sim.tap(uid); return false; }
+  if (who.kind !== 'sun') {
+    await r.w.sim.tap(uid);
+    return false;
+  }
   const fresh = await r.hand.tap(uid);
-  const msg = who.how === 'genuine' ? fresh : who.how === 'replay' ? (r.hand.replay(uid) ?? fresh)
-    : { ...fresh, sun: fresh.sun && { ...fresh.sun, ctr: 0xffffff } };
+  const msg =
+    who.how === 'genuine'
+      ? fresh
+      : who.how === 'replay'
+        ? (r.hand.replay(uid) ?? fresh)
+        : { ...fresh, sun: fresh.sun && { ...fresh.sun, ctr: 0xffffff } };
   // A replay sends the read before this one: the fresh read just made is never shown, as a stolen read would not be.
   await r.w.sim.publish(topics.simReader(TERMINAL), JSON.stringify(msg));
   return who.how === 'genuine';
@@ -101,7 +137,10 @@ function genuineNotRefused(m: Model, r: Real, who: Who, fromScreen: number): voi
     if (s.result?.status === 'approved' && who.how !== 'genuine') m.forgedApproved.add(uid);
     if (who.how !== 'genuine' || m.forgedApproved.has(uid)) continue;
     checked(m, 'genuine card not refused');
-    if (s.result?.reason === 'card_auth') throw new InvariantError([`genuine-refused: a fresh read of genuine card …${uid.slice(-4)} was refused card_auth`]);
+    if (s.result?.reason === 'card_auth')
+      throw new InvariantError([
+        `genuine-refused: a fresh read of genuine card …${uid.slice(-4)} was refused card_auth`,
+      ]);
   }
 }
 
@@ -115,19 +154,35 @@ async function toIdle(r: Real): Promise<void> {
 }
 
 /** Waits for a screen; a timeout is not an error (a fault may hold the terminal), the caller goes on. A dead terminal shows nothing more. */
-const waitScreen = (r: Real, pred: () => boolean, ms = 15000): Promise<boolean> => Promise.race([
-  r.w.sim.waitFor(() => pred(), 'screen', ms).then(() => true, () => false),
-  (r.w.terminal?.exited ?? Promise.resolve()).then(() => false),
-]);
+const waitScreen = (r: Real, pred: () => boolean, ms = 15000): Promise<boolean> =>
+  Promise.race([
+    r.w.sim
+      .waitFor(() => pred(), 'screen', ms)
+      .then(
+        () => true,
+        () => false,
+      ),
+    (r.w.terminal?.exited ?? Promise.resolve()).then(() => false),
+  ]);
 
 class Sale extends Step {
   /**
    * `interlude`: done while the confirm screen is open; `after`: done `ms` after Enter, while the
    * sale is being decided (a kill, a disk filling, a broker going away…).
    */
-  constructor(readonly keys: KeyName[], readonly who: Who, readonly confirm: boolean, readonly interlude: Step | null, readonly after: { ms: number; step: Step } | null,
-    readonly lingerMs = 0) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp && (!this.interlude || this.interlude.check(m)) && (!this.after || this.after.step.check(m)); }
+  constructor(
+    readonly keys: KeyName[],
+    readonly who: Who,
+    readonly confirm: boolean,
+    readonly interlude: Step | null,
+    readonly after: { ms: number; step: Step } | null,
+    readonly lingerMs = 0,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp && (!this.interlude || this.interlude.check(m)) && (!this.after || this.after.step.check(m));
+  }
   toString(): string {
     return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.interlude ? `, on confirm: ${this.interlude}` : ''}${this.lingerMs ? `, ${this.lingerMs} ms on confirm` : ''}${this.after && this.confirm ? `, ${this.after.ms} ms after Enter: ${this.after.step}` : ''})`;
   }
@@ -135,17 +190,33 @@ class Sale extends Step {
     const sim = r.w.sim;
     await toIdle(r);
     await sim.keys(...this.keys);
-    if (!await waitScreen(r, () => sim.screen?.screen === 'basket', 8000)) return;
+    if (!(await waitScreen(r, () => sim.screen?.screen === 'basket', 8000))) return;
     await sim.key('enter');
-    if (!await waitScreen(r, () => sim.screen?.screen === 'tap', 8000)) return;
+    if (!(await waitScreen(r, () => sim.screen?.screen === 'tap', 8000))) return;
     const from = sim.screens.length;
     await tap(m, r, this.who);
-    if (!await waitScreen(r, () => (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result' || sim.screen?.screen === 'error', 10000)) return;
-    if (sim.screen?.screen !== 'confirm') { genuineNotRefused(m, r, this.who, from); return; }
+    if (
+      !(await waitScreen(
+        r,
+        () =>
+          (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) ||
+          sim.screen?.screen === 'result' ||
+          sim.screen?.screen === 'error',
+        10000,
+      ))
+    )
+      return;
+    if (sim.screen?.screen !== 'confirm') {
+      genuineNotRefused(m, r, this.who, from);
+      return;
+    }
     if (this.interlude) await this.interlude.run(m, r);
     // The cashier lingers (the child looks for a coin): what changed meanwhile has the time to arrive.
     if (this.lingerMs) await sleep(this.lingerMs);
-    if (!this.confirm) { await toIdle(r); return; }
+    if (!this.confirm) {
+      await toIdle(r);
+      return;
+    }
     if (!m.terminalUp || !r.w.terminal?.alive) return;
     m.enters.push(truthNow());
     await sim.key('enter');
@@ -160,15 +231,33 @@ class Sale extends Step {
 }
 
 class Void extends Step {
-  constructor(readonly confirm: boolean) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp; }
-  toString(): string { return `Void(${this.confirm ? 'confirm' : 'cancel'})`; }
+  constructor(readonly confirm: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return `Void(${this.confirm ? 'confirm' : 'cancel'})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const sim = r.w.sim;
     await toIdle(r);
     await sim.key('f2');
-    if (!await waitScreen(r, () => sim.screen?.screen === 'void' && !!sim.screen.view.void && !sim.screen.view.void.voided, 6000)) { await toIdle(r); return; }
-    if (!this.confirm) { await toIdle(r); return; }
+    if (
+      !(await waitScreen(
+        r,
+        () => sim.screen?.screen === 'void' && !!sim.screen.view.void && !sim.screen.view.void.voided,
+        6000,
+      ))
+    ) {
+      await toIdle(r);
+      return;
+    }
+    if (!this.confirm) {
+      await toIdle(r);
+      return;
+    }
     m.enters.push(truthNow());
     await sim.key('enter');
     await waitScreen(r, () => sim.screen?.screen === 'result', 20000);
@@ -178,9 +267,15 @@ class Void extends Step {
 
 /** A card tapped on idle: a balance look, a cashier signing in or out. */
 class Tap extends Step {
-  constructor(readonly who: Who) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp; }
-  toString(): string { return `Tap(${whoText(this.who)})`; }
+  constructor(readonly who: Who) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return `Tap(${whoText(this.who)})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     await toIdle(r);
     await tap(m, r, this.who);
@@ -191,9 +286,15 @@ class Tap extends Step {
 
 /** The reader unplugged for a while and plugged in again (a reader left unplugged would end every sale of the history). */
 class ReaderOut extends Step {
-  constructor(readonly ms: number) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp; }
-  toString(): string { return `ReaderUnplugged(${this.ms} ms)`; }
+  constructor(readonly ms: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return `ReaderUnplugged(${this.ms} ms)`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     await r.w.sim.reader('unplug');
     fault(m, 'reader unplugged');
@@ -210,15 +311,27 @@ class ReaderOut extends Step {
  */
 async function office<T>(m: Model, r: Real, job: (l: Ledger) => Promise<T>): Promise<void> {
   const p = job(r.w.ledger!);
-  if (m.brokerUp) { await p; return; }
+  if (m.brokerUp) {
+    await p;
+    return;
+  }
   p.catch(() => undefined);
   await sleep(300);
 }
 
 class TopUp extends Step {
-  constructor(readonly who: Who, readonly amount: number) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && this.who.kind !== 'staff' && this.who.kind !== 'unknown'; }
-  toString(): string { return `TopUp(${whoText(this.who)}, ${this.amount})`; }
+  constructor(
+    readonly who: Who,
+    readonly amount: number,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && this.who.kind !== 'staff' && this.who.kind !== 'unknown';
+  }
+  toString(): string {
+    return `TopUp(${whoText(this.who)}, ${this.amount})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     if (!r.w.ledger!.card(CLUB, uid)) return;
@@ -228,9 +341,18 @@ class TopUp extends Step {
 }
 
 class Block extends Step {
-  constructor(readonly who: Who, readonly block: boolean) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added'); }
-  toString(): string { return `${this.block ? 'Block' : 'Unblock'}(${whoText(this.who)})`; }
+  constructor(
+    readonly who: Who,
+    readonly block: boolean,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added');
+  }
+  toString(): string {
+    return `${this.block ? 'Block' : 'Unblock'}(${whoText(this.who)})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     const card = r.w.ledger!.card(CLUB, uid);
@@ -248,14 +370,23 @@ class Block extends Step {
 }
 
 class Close extends Step {
-  constructor(readonly who: Who) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added') && m.closed.length < 3; }
-  toString(): string { return `CloseCard(${whoText(this.who)})`; }
+  constructor(readonly who: Who) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return (
+      m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added') && m.closed.length < 3
+    );
+  }
+  toString(): string {
+    return `CloseCard(${whoText(this.who)})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     const card = r.w.ledger!.card(CLUB, uid);
     if (!card) return;
-    const photo = demoClub().cards.find((c) => c.cardUid === uid)?.photo ?? m.added.find((a) => a.uid === uid)?.photo ?? null;
+    const photo =
+      demoClub().cards.find((c) => c.cardUid === uid)?.photo ?? m.added.find((a) => a.uid === uid)?.photo ?? null;
     const spans = m.blocked.get(uid) ?? [];
     m.blocked.set(uid, spans);
     await office(m, r, (l) => l.closeCard(CLUB, uid));
@@ -266,11 +397,17 @@ class Close extends Step {
 
 let addedSerial = 0;
 class AddCard extends Step {
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && m.added.length < 4; }
-  toString(): string { return 'AddCard'; }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && m.added.length < 4;
+  }
+  toString(): string {
+    return 'AddCard';
+  }
   async act(m: Model, r: Real): Promise<void> {
     const n = ++addedSerial;
-    const uid = `04EE${(0xa0000 + n).toString(16).toUpperCase()}${(m.added.length + 16).toString(16).toUpperCase()}`.padEnd(14, '0').slice(0, 14);
+    const uid = `04EE${(0xa0000 + n).toString(16).toUpperCase()}${(m.added.length + 16).toString(16).toUpperCase()}`
+      .padEnd(14, '0')
+      .slice(0, 14);
     const name = `Explorer Barn${n} Testesen`;
     const photo = portraitJpeg(`explore-${n}`);
     await office(m, r, (l) => l.addCard(CLUB, { cardUid: uid, holderId: `explore-${n}`, name, balance: 5000, photo }));
@@ -280,9 +417,18 @@ class AddCard extends Step {
 }
 
 class Rules extends Step {
-  constructor(readonly who: Who, readonly change: { dailyLimit?: number | null; block?: string[]; unblock?: string[]; note?: string | null }) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added'); }
-  toString(): string { return `Rules(${whoText(this.who)}, ${JSON.stringify(this.change)})`; }
+  constructor(
+    readonly who: Who,
+    readonly change: { dailyLimit?: number | null; block?: string[]; unblock?: string[]; note?: string | null },
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && (this.who.kind === 'child' || this.who.kind === 'added');
+  }
+  toString(): string {
+    return `Rules(${whoText(this.who)}, ${JSON.stringify(this.change)})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     if (!r.w.ledger!.card(CLUB, uid)) return;
@@ -291,9 +437,18 @@ class Rules extends Step {
 }
 
 class CatalogChange extends Step {
-  constructor(readonly how: 'price' | 'rename' | 'remove', readonly index: number) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused; }
-  toString(): string { return `Catalog(${this.how} item ${this.index})`; }
+  constructor(
+    readonly how: 'price' | 'rename' | 'remove',
+    readonly index: number,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused;
+  }
+  toString(): string {
+    return `Catalog(${this.how} item ${this.index})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const current = demoClub().catalog;
     const version = (catalogVersion.get(r.w) ?? current.version) + 1;
@@ -310,9 +465,15 @@ class CatalogChange extends Step {
 const catalogVersion = new WeakMap<World, number>();
 
 class Config extends Step {
-  constructor(readonly cfg: TerminalConfigMsg) { super(); }
-  check(m: Readonly<Model>): boolean { return m.ledgerUp && !m.ledgerPaused; }
-  toString(): string { return `Config(${JSON.stringify(this.cfg.offline)})`; }
+  constructor(readonly cfg: TerminalConfigMsg) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused;
+  }
+  toString(): string {
+    return `Config(${JSON.stringify(this.cfg.offline)})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     m.configs.push(this.cfg);
     await office(m, r, (l) => l.setTerminalConfig(TERMINAL, this.cfg));
@@ -334,16 +495,32 @@ async function crash(m: Model, r: Real): Promise<void> {
 async function waitReady(r: Real): Promise<void> {
   const n = r.w.sim.screens.length;
   const exited = r.w.terminal?.exited ?? Promise.resolve();
-  await Promise.race([exited, waitScreen(r, () => r.w.sim.screens.length > n && ['idle', 'result', 'error'].includes(r.w.sim.screen?.screen ?? ''), 30000)]);
+  await Promise.race([
+    exited,
+    waitScreen(
+      r,
+      () => r.w.sim.screens.length > n && ['idle', 'result', 'error'].includes(r.w.sim.screen?.screen ?? ''),
+      30000,
+    ),
+  ]);
   await sleep(100);
 }
 
 class Kill extends Step {
-  constructor(readonly restart: boolean) { super(); }
-  check(m: Readonly<Model>): boolean { return m.terminalUp; }
-  toString(): string { return this.restart ? 'Crash(SIGKILL, restart)' : 'PowerOff(SIGKILL)'; }
+  constructor(readonly restart: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return this.restart ? 'Crash(SIGKILL, restart)' : 'PowerOff(SIGKILL)';
+  }
   async act(m: Model, r: Real): Promise<void> {
-    if (this.restart) { await crash(m, r); return; }
+    if (this.restart) {
+      await crash(m, r);
+      return;
+    }
     await r.w.killTerminal();
     end(m.alive);
     fault(m, 'terminal killed');
@@ -352,11 +529,21 @@ class Kill extends Step {
 }
 
 class PowerOn extends Step {
-  constructor(readonly newBoot: boolean) { super(); }
-  check(m: Readonly<Model>): boolean { return !m.terminalUp; }
-  toString(): string { return this.newBoot ? 'PowerOn(new boot)' : 'PowerOn(same boot)'; }
+  constructor(readonly newBoot: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return !m.terminalUp;
+  }
+  toString(): string {
+    return this.newBoot ? 'PowerOn(new boot)' : 'PowerOn(same boot)';
+  }
   async act(m: Model, r: Real): Promise<void> {
-    if (this.newBoot) { await r.w.reboot(); m.reboots.push(truthNow()); fault(m, 'new boot'); }
+    if (this.newBoot) {
+      await r.w.reboot();
+      m.reboots.push(truthNow());
+      fault(m, 'new boot');
+    }
     await r.w.startTerminal();
     m.terminalUp = true;
     begin(m.alive);
@@ -365,34 +552,69 @@ class PowerOn extends Step {
 }
 
 class Disk extends Step {
-  constructor(readonly full: boolean) { super(); }
-  check(m: Readonly<Model>): boolean { return m.diskFull !== this.full; }
-  toString(): string { return this.full ? 'DiskFull' : 'DiskFree'; }
+  constructor(readonly full: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.diskFull !== this.full;
+  }
+  toString(): string {
+    return this.full ? 'DiskFull' : 'DiskFree';
+  }
   async act(m: Model, r: Real): Promise<void> {
-    if (this.full) { r.w.fillDisk(); fault(m, 'disk full'); } else { r.w.freeDisk(); m.diskFreeSince = truthNow(); }
+    if (this.full) {
+      r.w.fillDisk();
+      fault(m, 'disk full');
+    } else {
+      r.w.freeDisk();
+      m.diskFreeSince = truthNow();
+    }
     m.diskFull = this.full;
     // A start the full disk refused (exit 73) is tried again now, as systemd would.
-    if (!this.full && m.terminalUp && !r.w.terminal?.alive) { await r.w.startTerminal(); await waitReady(r); }
+    if (!this.full && m.terminalUp && !r.w.terminal?.alive) {
+      await r.w.startTerminal();
+      await waitReady(r);
+    }
   }
 }
 
 class Broker extends Step {
-  constructor(readonly how: 'stop' | 'start' | 'refuse' | 'drop') { super(); }
+  constructor(readonly how: 'stop' | 'start' | 'refuse' | 'drop') {
+    super();
+  }
   check(m: Readonly<Model>): boolean {
     switch (this.how) {
-      case 'stop': return m.brokerUp;
-      case 'start': return !m.brokerUp || m.refusing;
-      case 'refuse': return !m.refusing;
-      default: return m.brokerUp && !m.refusing && m.terminalUp;
+      case 'stop':
+        return m.brokerUp;
+      case 'start':
+        return !m.brokerUp || m.refusing;
+      case 'refuse':
+        return !m.refusing;
+      default:
+        return m.brokerUp && !m.refusing && m.terminalUp;
     }
   }
-  toString(): string { return `Broker(${this.how})`; }
+  toString(): string {
+    return `Broker(${this.how})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     switch (this.how) {
-      case 'stop': await r.w.brokerStop(); m.brokerUp = false; break;
-      case 'start': await r.w.brokerStart(false); m.brokerUp = true; m.refusing = false; break;
-      case 'refuse': await r.w.brokerStart(true); m.brokerUp = true; m.refusing = true; break;
-      default: await r.w.dropTerminal();
+      case 'stop':
+        await r.w.brokerStop();
+        m.brokerUp = false;
+        break;
+      case 'start':
+        await r.w.brokerStart(false);
+        m.brokerUp = true;
+        m.refusing = false;
+        break;
+      case 'refuse':
+        await r.w.brokerStart(true);
+        m.brokerUp = true;
+        m.refusing = true;
+        break;
+      default:
+        await r.w.dropTerminal();
     }
     if (this.how !== 'start') fault(m, `broker ${this.how}`);
     updateCut(m);
@@ -400,27 +622,55 @@ class Broker extends Step {
 }
 
 class LedgerFault extends Step {
-  constructor(readonly how: 'stop' | 'start' | 'pause' | 'resume' | 'slow' | 'fast') { super(); }
+  constructor(readonly how: 'stop' | 'start' | 'pause' | 'resume' | 'slow' | 'fast') {
+    super();
+  }
   check(m: Readonly<Model>): boolean {
     switch (this.how) {
       // The reference ledger's stop, start and resume wait for its broker (a stop for its last publishes).
-      case 'stop': return m.ledgerUp && m.brokerUp;
-      case 'start': return !m.ledgerUp && m.brokerUp;
-      case 'pause': return m.ledgerUp && !m.ledgerPaused;
-      case 'resume': return m.ledgerUp && m.ledgerPaused && m.brokerUp;
-      default: return m.ledgerUp;
+      case 'stop':
+        return m.ledgerUp && m.brokerUp;
+      case 'start':
+        return !m.ledgerUp && m.brokerUp;
+      case 'pause':
+        return m.ledgerUp && !m.ledgerPaused;
+      case 'resume':
+        return m.ledgerUp && m.ledgerPaused && m.brokerUp;
+      default:
+        return m.ledgerUp;
     }
   }
-  toString(): string { return `Ledger(${this.how})`; }
+  toString(): string {
+    return `Ledger(${this.how})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     switch (this.how) {
       // A clean stop says offline on the retained status, if the broker is there to keep it.
-      case 'stop': await r.w.stopLedger(); m.ledgerUp = false; m.ledgerPaused = false; m.ledgerSaysOffline ||= m.brokerUp; break;
-      case 'start': await r.w.startLedger(); m.ledgerUp = true; m.ledgerSaysOffline = false; break;
-      case 'pause': await r.w.pauseLedger(); m.ledgerPaused = true; break;
-      case 'resume': await r.w.resumeLedger(); m.ledgerPaused = false; break;
-      case 'slow': r.w.ledger!.setReplyDelay(1500); break;
-      case 'fast': r.w.ledger!.setReplyDelay(0); break;
+      case 'stop':
+        await r.w.stopLedger();
+        m.ledgerUp = false;
+        m.ledgerPaused = false;
+        m.ledgerSaysOffline ||= m.brokerUp;
+        break;
+      case 'start':
+        await r.w.startLedger();
+        m.ledgerUp = true;
+        m.ledgerSaysOffline = false;
+        break;
+      case 'pause':
+        await r.w.pauseLedger();
+        m.ledgerPaused = true;
+        break;
+      case 'resume':
+        await r.w.resumeLedger();
+        m.ledgerPaused = false;
+        break;
+      case 'slow':
+        r.w.ledger!.setReplyDelay(1500);
+        break;
+      case 'fast':
+        r.w.ledger!.setReplyDelay(0);
+        break;
     }
     if (this.how !== 'start' && this.how !== 'resume' && this.how !== 'fast') fault(m, `ledger ${this.how}`);
     updateCut(m);
@@ -429,9 +679,15 @@ class LedgerFault extends Step {
 
 const HOUR = 3_600_000;
 class ClockStep extends Step {
-  constructor(readonly ms: number) { super(); }
-  check(): boolean { return true; }
-  toString(): string { return `ClockStep(${this.ms / HOUR} h)`; }
+  constructor(readonly ms: number) {
+    super();
+  }
+  check(): boolean {
+    return true;
+  }
+  toString(): string {
+    return `ClockStep(${this.ms / HOUR} h)`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     r.w.stepClock(this.ms);
     fault(m, Math.abs(this.ms) >= 24 * HOUR ? 'clock step (years)' : 'clock step (hours)');
@@ -439,15 +695,28 @@ class ClockStep extends Step {
 }
 
 class Hostile extends Step {
-  constructor(readonly seed: number, readonly n: number) { super(); }
-  check(m: Readonly<Model>): boolean { return m.brokerUp && m.ledgerUp; }
-  toString(): string { return `Hostile(${this.n} payloads, seed ${this.seed})`; }
+  constructor(
+    readonly seed: number,
+    readonly n: number,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.brokerUp && m.ledgerUp;
+  }
+  toString(): string {
+    return `Hostile(${this.n} payloads, seed ${this.seed})`;
+  }
   async act(m: Model, r: Real): Promise<void> {
     const ledger = r.w.ledger!;
     const cards = ledger.cards(CLUB);
     if (!cards.length) return;
     const catalog = { version: 1, items: demoClub().catalog.items };
-    const msgs = hostilePayloads(rng(this.seed), { clubId: CLUB, terminalId: TERMINAL, cards, catalog, queuedOfflineTxId: '00000000-0000-4000-8000-000000000000' }, this.n);
+    const msgs = hostilePayloads(
+      rng(this.seed),
+      { clubId: CLUB, terminalId: TERMINAL, cards, catalog, queuedOfflineTxId: '00000000-0000-4000-8000-000000000000' },
+      this.n,
+    );
     // The simulator's own topics are on the simulator's broker; the rest on the club's.
     await r.w.publish(msgs.filter((h) => h.expect !== 'sim'));
     for (const h of msgs.filter((x) => x.expect === 'sim')) await r.w.sim.publish(h.topic, h.payload);
@@ -458,17 +727,31 @@ class Hostile extends Step {
 
 /** Real time passes (offline ages grow, resends fire). */
 class Wait extends Step {
-  constructor(readonly ms: number) { super(); }
-  check(): boolean { return true; }
-  toString(): string { return `Wait(${this.ms} ms)`; }
-  async act(): Promise<void> { await sleep(this.ms); }
+  constructor(readonly ms: number) {
+    super();
+  }
+  check(): boolean {
+    return true;
+  }
+  toString(): string {
+    return `Wait(${this.ms} ms)`;
+  }
+  async act(): Promise<void> {
+    await sleep(this.ms);
+  }
 }
 
 /** Every fault healed; the terminal online again and its queue drained within bounded times. */
 export class Settle extends Step {
-  check(): boolean { return true; }
-  toString(): string { return 'Settle'; }
-  async act(m: Model, r: Real): Promise<void> { await settle(m, r); }
+  check(): boolean {
+    return true;
+  }
+  toString(): string {
+    return 'Settle';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    await settle(m, r);
+  }
 }
 
 export const ONLINE_WITHIN_MS = 45_000;
@@ -478,7 +761,15 @@ export async function settle(m: Model, r: Real): Promise<void> {
   const w = r.w;
   await w.heal();
   if (!m.terminalUp) begin(m.alive);
-  Object.assign(m, { terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, readerPlugged: true });
+  Object.assign(m, {
+    terminalUp: true,
+    brokerUp: true,
+    refusing: false,
+    ledgerUp: true,
+    ledgerPaused: false,
+    ledgerSaysOffline: false,
+    readerPlugged: true,
+  });
   if (m.diskFull) m.diskFreeSince = truthNow();
   m.diskFull = false;
   w.ledger!.setReplyDelay(0);
@@ -488,13 +779,25 @@ export async function settle(m: Model, r: Real): Promise<void> {
   const t0 = truthNow();
   // A result screen does not repaint when the link comes back: leave it, then wait for an online screen.
   await toIdle(r);
-  if (!await w.sim.waitFor(() => w.sim.screen?.online, 'online', ONLINE_WITHIN_MS).then(() => true, () => false)) {
-    throw new InvariantError([`not-online: the terminal was not online ${ONLINE_WITHIN_MS / 1000} s after every fault healed (screen: ${w.sim.screen?.screen}, ${w.sim.screen?.message})`]);
+  if (
+    !(await w.sim
+      .waitFor(() => w.sim.screen?.online, 'online', ONLINE_WITHIN_MS)
+      .then(
+        () => true,
+        () => false,
+      ))
+  ) {
+    throw new InvariantError([
+      `not-online: the terminal was not online ${ONLINE_WITHIN_MS / 1000} s after every fault healed (screen: ${w.sim.screen?.screen}, ${w.sim.screen?.message})`,
+    ]);
   }
   checked(m, 'queue drained after the faults');
   for (;;) {
     if ((await w.outboxSize()) === 0) break;
-    if (truthNow() - t0 > DRAINED_WITHIN_MS) throw new InvariantError([`not-drained: ${await w.outboxSize()} message(s) still queued ${DRAINED_WITHIN_MS / 1000} s after every fault healed`]);
+    if (truthNow() - t0 > DRAINED_WITHIN_MS)
+      throw new InvariantError([
+        `not-drained: ${await w.outboxSize()} message(s) still queued ${DRAINED_WITHIN_MS / 1000} s after every fault healed`,
+      ]);
     await sleep(200);
   }
   await sleep(300); // the last answers' screens
@@ -519,30 +822,58 @@ const officeArbs: fc.Arbitrary<Step>[] = [
   fc.tuple(whoArb, fc.boolean()).map(([w, b]) => new Block(w, b)),
   whoArb.map((w) => new Close(w)),
   fc.constant(new AddCard()),
-  fc.tuple(whoArb, fc.oneof(
-    fc.constantFrom(null, 1000, 3000).map((d) => ({ dailyLimit: d })),
-    fc.constantFrom('slik', 'mad', 'drikke').map((c) => ({ block: [c] })),
-    fc.constantFrom('slik', 'mad', 'drikke').map((c) => ({ unblock: [c] })),
-    fc.constantFrom('Ingen gluten — spørg Mette', null).map((n) => ({ note: n })),
-  )).map(([w, c]) => new Rules(w, c)),
-  fc.tuple(fc.constantFrom('price', 'rename', 'remove' as const), fc.nat(10)).map(([h, i]) => new CatalogChange(h as 'price', i)),
-  fc.tuple(fc.constantFrom(2000, 10000), fc.constantFrom(5000, 300000), fc.constantFrom(6, 20, 86400))
-    .map(([perCardLimit, terminalLimit, maxAgeSeconds]) => new Config({ maxPurchase: 19999, offline: { perCardLimit, terminalLimit, maxAgeSeconds } })),
+  fc
+    .tuple(
+      whoArb,
+      fc.oneof(
+        fc.constantFrom(null, 1000, 3000).map((d) => ({ dailyLimit: d })),
+        fc.constantFrom('slik', 'mad', 'drikke').map((c) => ({ block: [c] })),
+        fc.constantFrom('slik', 'mad', 'drikke').map((c) => ({ unblock: [c] })),
+        fc.constantFrom('Ingen gluten — spørg Mette', null).map((n) => ({ note: n })),
+      ),
+    )
+    .map(([w, c]) => new Rules(w, c)),
+  fc
+    .tuple(fc.constantFrom('price', 'rename', 'remove' as const), fc.nat(10))
+    .map(([h, i]) => new CatalogChange(h as 'price', i)),
+  fc
+    .tuple(fc.constantFrom(2000, 10000), fc.constantFrom(5000, 300000), fc.constantFrom(6, 20, 86400))
+    .map(
+      ([perCardLimit, terminalLimit, maxAgeSeconds]) =>
+        new Config({ maxPurchase: 19999, offline: { perCardLimit, terminalLimit, maxAgeSeconds } }),
+    ),
 ];
 
 /** Every command, weighted: mostly sales, faults often, the office now and then. */
 export function commandArbs(): fc.Arbitrary<Cmd>[] {
   const interlude = fc.option(fc.oneof(...faultArbs, ...officeArbs), { freq: 4 });
   // Most sales are confirmed; one in three has a fault while it is being decided, most often a kill.
-  const duringDecision = fc.oneof({ weight: 3, arbitrary: fc.constant(new Kill(true)) }, { weight: 4, arbitrary: fc.oneof(...faultArbs) });
+  const duringDecision = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(new Kill(true)) },
+    { weight: 4, arbitrary: fc.oneof(...faultArbs) },
+  );
   const after = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: duringDecision }), { freq: 2 });
-  const sale = fc.tuple(keysArb, whoArb, fc.nat(6).map((n) => n > 0), interlude, after, fc.constantFrom(0, 0, 0, 5000))
+  const sale = fc
+    .tuple(
+      keysArb,
+      whoArb,
+      fc.nat(6).map((n) => n > 0),
+      interlude,
+      after,
+      fc.constantFrom(0, 0, 0, 5000),
+    )
     .map(([keys, who, confirm, inter, aft, linger]) => new Sale(keys, who, confirm, inter, aft, linger));
   return [
-    sale, sale, sale, sale, sale, sale,
+    sale,
+    sale,
+    sale,
+    sale,
+    sale,
+    sale,
     fc.boolean().map((b) => new Void(b)),
     whoArb.map((w) => new Tap(w)),
-    ...faultArbs, ...faultArbs,
+    ...faultArbs,
+    ...faultArbs,
     ...officeArbs,
     fc.integer({ min: 1, max: 12 }).map((s) => new Wait(s * 1000)),
     fc.integer({ min: 1, max: 12 }).map((s) => new Wait(s * 1000)),

@@ -15,7 +15,11 @@ export const KNOW_MS = 4000;
 /** Slack on the offline age: the decision's time is known only to between Enter and the screen. */
 const AGE_SLACK_MS = 1500;
 
-export interface Seen { approved: boolean; declined: boolean; firstSeen: number }
+export interface Seen {
+  approved: boolean;
+  declined: boolean;
+  firstSeen: number;
+}
 
 /** Every txId on a result screen the cashier saw, with its outcome(s). */
 export function seenResults(w: World): Map<string, Seen> {
@@ -24,7 +28,8 @@ export function seenResults(w: World): Map<string, Seen> {
     const txId = s.screen === 'result' ? s.result?.txId : null;
     if (!txId) return;
     const seen = out.get(txId) ?? { approved: false, declined: false, firstSeen: w.sim.screenTimes[i] };
-    if (s.result!.status === 'approved') seen.approved = true; else seen.declined = true;
+    if (s.result!.status === 'approved') seen.approved = true;
+    else seen.declined = true;
     out.set(txId, seen);
   });
   return out;
@@ -36,8 +41,13 @@ export function onlineSpans(w: World, m: Model): Span[] {
   let cur: Span | null = null;
   w.sim.screens.forEach((s, i) => {
     const t = w.sim.screenTimes[i];
-    if (s.online && !cur) { cur = { from: t, to: null }; spans.push(cur); }
-    else if (!s.online && cur) { cur.to = t; cur = null; }
+    if (s.online && !cur) {
+      cur = { from: t, to: null };
+      spans.push(cur);
+    } else if (!s.online && cur) {
+      cur.to = t;
+      cur = null;
+    }
   });
   // A killed process publishes no last screen: its online span ends with it.
   for (const s of spans) {
@@ -65,7 +75,8 @@ const eraseWithin = (m: Model, c: ClosedCard): number => (m.diskFreeSince <= c.a
 const ledgerOf = (w: World): Ledger | null => w.ledger ?? w.lastLedger;
 
 /** The decision's time, at the latest: the last Enter before its result was first seen. */
-const decidedAt = (m: Model, firstSeen: number): number => Math.max(-Infinity, ...m.enters.filter((e) => e <= firstSeen));
+const decidedAt = (m: Model, firstSeen: number): number =>
+  Math.max(-Infinity, ...m.enters.filter((e) => e <= firstSeen));
 
 export function checkStep(w: World, m: Model): string[] {
   const v: string[] = [];
@@ -75,7 +86,8 @@ export function checkStep(w: World, m: Model): string[] {
     // A start on a full disk cannot open the journal: it ends with 73, as `klubkort run` does, and
     // is started again once there is room (systemd's Restart=). Any other end is a crash.
     const startRefused = w.terminal?.exit?.code === 73 && m.diskFull;
-    if (w.terminal && !w.terminal.alive && !startRefused) v.push(`daemon-exit: the terminal exited by itself (${JSON.stringify(w.terminal.exit)}); log ${w.logFile}`);
+    if (w.terminal && !w.terminal.alive && !startRefused)
+      v.push(`daemon-exit: the terminal exited by itself (${JSON.stringify(w.terminal.exit)}); log ${w.logFile}`);
   }
   const ledger = ledgerOf(w);
   if (!ledger) return v;
@@ -86,7 +98,8 @@ export function checkStep(w: World, m: Model): string[] {
 
 function noDoubleBooking(m: Model, entries: LedgerEntry[]): string[] {
   const n = new Map<string, number>();
-  for (const e of entries) if (e.type !== 'reversal') n.set(`${e.type} ${e.txId}`, (n.get(`${e.type} ${e.txId}`) ?? 0) + 1);
+  for (const e of entries)
+    if (e.type !== 'reversal') n.set(`${e.type} ${e.txId}`, (n.get(`${e.type} ${e.txId}`) ?? 0) + 1);
   checked(m, 'booked at most once', n.size);
   return [...n].filter(([, k]) => k > 1).map(([key, k]) => `double-booking: ${key} booked ${k} times`);
 }
@@ -108,14 +121,18 @@ function offlineRules(w: World, m: Model, entries: LedgerEntry[]): string[] {
     checked(m, 'offline approval rules');
     const cut = spanAt(m.cut, t);
     if (cut && t - cut.from > maxAge + AGE_SLACK_MS) {
-      v.push(`offline-age: ${tag} approved offline ${((t - cut.from) / 1000).toFixed(1)} s after the terminal's last possible live connection (maxAgeSeconds ${maxAge / 1000})`);
+      v.push(
+        `offline-age: ${tag} approved offline ${((t - cut.from) / 1000).toFixed(1)} s after the terminal's last possible live connection (maxAgeSeconds ${maxAge / 1000})`,
+      );
     }
     if (cut && m.reboots.some((b) => b > cut.from && b < t)) {
       v.push(`offline-new-boot: ${tag} approved offline after a new boot without network and without a trusted clock`);
     }
     for (const b of m.blocked.get(e.cardUid) ?? []) {
       if (b.from < t && (b.to === null || b.to > t) && knewBy(online, b.from, t)) {
-        v.push(`offline-blocked: ${tag} approved offline ${((t - b.from) / 1000).toFixed(1)} s after the ledger blocked or closed the card, which the terminal had the time to learn while online`);
+        v.push(
+          `offline-blocked: ${tag} approved offline ${((t - b.from) / 1000).toFixed(1)} s after the ledger blocked or closed the card, which the terminal had the time to learn while online`,
+        );
       }
     }
     if (cut) {
@@ -123,8 +140,14 @@ function offlineRules(w: World, m: Model, entries: LedgerEntry[]): string[] {
       inCut.set(cut, sums);
       sums.all -= e.amount;
       sums.card.set(e.cardUid, (sums.card.get(e.cardUid) ?? 0) - e.amount);
-      if ((sums.card.get(e.cardUid) ?? 0) > perCard) v.push(`offline-card-limit: ${tag} makes ${sums.card.get(e.cardUid)} øre approved offline for one card without an answer possible (perCardLimit ${perCard})`);
-      if (sums.all > perTerminal) v.push(`offline-terminal-limit: ${tag} makes ${sums.all} øre approved offline without an answer possible (terminalLimit ${perTerminal})`);
+      if ((sums.card.get(e.cardUid) ?? 0) > perCard)
+        v.push(
+          `offline-card-limit: ${tag} makes ${sums.card.get(e.cardUid)} øre approved offline for one card without an answer possible (perCardLimit ${perCard})`,
+        );
+      if (sums.all > perTerminal)
+        v.push(
+          `offline-terminal-limit: ${tag} makes ${sums.all} øre approved offline without an answer possible (terminalLimit ${perTerminal})`,
+        );
     }
   }
   return v;
@@ -134,10 +157,18 @@ function offlineRules(w: World, m: Model, entries: LedgerEntry[]): string[] {
 function dataDirBytes(dir: string): { file: string; bytes: Buffer }[] {
   const out: { file: string; bytes: Buffer }[] = [];
   let names: string[];
-  try { names = readdirSync(dir); } catch { return out; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const n of names) {
     const p = join(dir, n);
-    try { if (statSync(p).isFile()) out.push({ file: n, bytes: readFileSync(p) }); } catch { /* gone meanwhile */ }
+    try {
+      if (statSync(p).isFile()) out.push({ file: n, bytes: readFileSync(p) });
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return out;
 }
@@ -145,7 +176,9 @@ function dataDirBytes(dir: string): { file: string; bytes: Buffer }[] {
 /** A closed card's name, note and photo bytes are in no file of the data dir once the terminal was online ERASE_MS with room on the disk. */
 function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
   const now = truthNow();
-  const due = m.closed.filter((c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, eraseWithin(m, c)));
+  const due = m.closed.filter(
+    (c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, eraseWithin(m, c)),
+  );
   if (!due.length) return [];
   const files = dataDirBytes(w.dataDir);
   const v: string[] = [];
@@ -157,14 +190,26 @@ function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
     if (uidToo) needles.push(['UID', Buffer.from(c.uid)]);
     for (const [what, needle] of needles) {
       checked(m, 'closed card erased');
-      for (const f of files) if (f.bytes.includes(needle)) v.push(`closed-card-bytes: the ${what} of closed card …${c.uid.slice(-4)} is still in ${f.file}`);
+      for (const f of files)
+        if (f.bytes.includes(needle))
+          v.push(`closed-card-bytes: the ${what} of closed card …${c.uid.slice(-4)} is still in ${f.file}`);
     }
   }
   return v;
 }
 
-interface JournalSale { tx_id: string; card_uid: string | null; total: number; status: string }
-interface JournalVoid { tx_id: string; voids: string; total: number; status: string }
+interface JournalSale {
+  tx_id: string;
+  card_uid: string | null;
+  total: number;
+  status: string;
+}
+interface JournalVoid {
+  tx_id: string;
+  voids: string;
+  total: number;
+  status: string;
+}
 
 /** After every fault healed and the queue drained: the money to the øre, erasure of UIDs, the logs. */
 export async function checkEnd(w: World, m: Model): Promise<string[]> {
@@ -175,8 +220,18 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
   const ledger = ledgerOf(w)!;
   const entries = ledger.history();
   const seen = seenResults(w);
-  const sales = new Map((await readJournal<JournalSale>(w.dataDir, 'SELECT tx_id, card_uid, total, status FROM sales')).map((s) => [s.tx_id, s]));
-  const voids = new Map((await readJournal<JournalVoid>(w.dataDir, 'SELECT tx_id, voids, total, status FROM voids')).map((s) => [s.tx_id, s]));
+  const sales = new Map(
+    (await readJournal<JournalSale>(w.dataDir, 'SELECT tx_id, card_uid, total, status FROM sales')).map((s) => [
+      s.tx_id,
+      s,
+    ]),
+  );
+  const voids = new Map(
+    (await readJournal<JournalVoid>(w.dataDir, 'SELECT tx_id, voids, total, status FROM voids')).map((s) => [
+      s.tx_id,
+      s,
+    ]),
+  );
   const net = new Map<string, number>();
   const count = new Map<string, number>();
   for (const e of entries) {
@@ -187,7 +242,9 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
   for (const e of entries) if (e.type !== 'reversal') types.set(e.txId, e.type);
   const cardOf = new Map(entries.map((e) => [e.txId, e.cardUid]));
   const expected = new Map<string, number>();
-  const spend = (uid: string | null | undefined, amount: number) => { if (uid) expected.set(uid, (expected.get(uid) ?? 0) + amount); };
+  const spend = (uid: string | null | undefined, amount: number) => {
+    if (uid) expected.set(uid, (expected.get(uid) ?? 0) + amount);
+  };
   for (const [txId, s] of seen) {
     checked(m, 'seen result booked as seen');
     if (s.approved && s.declined) v.push(`seen-both: ${txId} was shown approved and declined`);
@@ -198,7 +255,9 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
       const sign = types.get(txId) === 'void' ? 1 : -1;
       const n = net.get(txId) ?? 0;
       if (count.get(txId) !== 1 || n === 0 || (total !== undefined && n !== sign * total)) {
-        v.push(`approved-not-booked-once: ${types.get(txId) ?? 'sale'} ${txId} shown approved (${total ?? '?'} øre in the journal), ledger booked ${count.get(txId) ?? 0}× net ${n}`);
+        v.push(
+          `approved-not-booked-once: ${types.get(txId) ?? 'sale'} ${txId} shown approved (${total ?? '?'} øre in the journal), ledger booked ${count.get(txId) ?? 0}× net ${n}`,
+        );
       }
       spend(cardOf.get(txId), n);
     } else if ((net.get(txId) ?? 0) !== 0) {
@@ -214,9 +273,20 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
     if (!card) continue; // closed: its money left with it
     checked(m, 'card balance');
     const want = start + (m.topUps.get(uid) ?? 0) + (expected.get(uid) ?? 0);
-    if (card.balance !== want) v.push(`balance: card …${uid.slice(-4)} ledger ${card.balance} øre, what the cashier saw makes ${want} øre`);
+    if (card.balance !== want)
+      v.push(`balance: card …${uid.slice(-4)} ledger ${card.balance} øre, what the cashier saw makes ${want} øre`);
   }
-  v.push(...catalogPrices(w, m, seen, await readJournal<{ tx_id: string; items: string }>(w.dataDir, "SELECT tx_id, items FROM sales WHERE status = 'approved'")));
+  v.push(
+    ...catalogPrices(
+      w,
+      m,
+      seen,
+      await readJournal<{ tx_id: string; items: string }>(
+        w.dataDir,
+        "SELECT tx_id, items FROM sales WHERE status = 'approved'",
+      ),
+    ),
+  );
   v.push(...closedCardsErased(w, m, true), ...logLeaks(w, m));
   return v;
 }
@@ -226,7 +296,12 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
  * published before, and not older than the newest it had the time to learn while online (a renamed
  * or removed item leaves an open basket; a new price applies to it).
  */
-function catalogPrices(w: World, m: Model, seen: Map<string, Seen>, rows: { tx_id: string; items: string }[]): string[] {
+function catalogPrices(
+  w: World,
+  m: Model,
+  seen: Map<string, Seen>,
+  rows: { tx_id: string; items: string }[],
+): string[] {
   const online = onlineSpans(w, m);
   const v: string[] = [];
   for (const row of rows) {
@@ -238,7 +313,9 @@ function catalogPrices(w: World, m: Model, seen: Map<string, Seen>, rows: { tx_i
     for (const line of JSON.parse(row.items) as { sku: string; unitPrice: number }[]) {
       checked(m, 'priced by the catalog held');
       if (!possible.some((c) => c.catalog.items.some((i) => i.sku === line.sku && i.price === line.unitPrice))) {
-        v.push(`catalog-price: sale ${row.tx_id} approved ${line.sku} at ${line.unitPrice} øre, which no catalog from version ${known.catalog.version} on (held by then) has`);
+        v.push(
+          `catalog-price: sale ${row.tx_id} approved ${line.sku} at ${line.unitPrice} øre, which no catalog from version ${known.catalog.version} on (held by then) has`,
+        );
       }
     }
   }
@@ -248,7 +325,11 @@ function catalogPrices(w: World, m: Model, seen: Map<string, Seen>, rows: { tx_i
 /** No log line of the terminal holds a name, a note, or a whole UID (masked UIDs end in four digits). */
 function logLeaks(w: World, m: Model): string[] {
   let text: string;
-  try { text = readFileSync(w.logFile, 'utf8'); } catch { return []; }
+  try {
+    text = readFileSync(w.logFile, 'utf8');
+  } catch {
+    return [];
+  }
   const secrets: [string, string][] = [];
   for (const c of demoClub().cards) {
     secrets.push([`name of ${c.holderId}`, c.name], [`UID of ${c.holderId}`, c.cardUid]);

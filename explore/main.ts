@@ -7,26 +7,44 @@ import { openWorlds } from './world.ts';
 
 const { values } = parseArgs({
   options: {
-    seed: { type: 'string' }, steps: { type: 'string', default: '40' }, minutes: { type: 'string', default: '5' },
-    runs: { type: 'string', default: '100000' }, 'shrink-minutes': { type: 'string', default: '20' }, path: { type: 'string' }, 'replay-path': { type: 'string' },
+    seed: { type: 'string' },
+    steps: { type: 'string', default: '40' },
+    minutes: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '100000' },
+    'shrink-minutes': { type: 'string', default: '20' },
+    path: { type: 'string' },
+    'replay-path': { type: 'string' },
   },
 });
 const num = (name: string, v: string | undefined): number => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) { process.stderr.write(`explore: --${name} must be a whole number\n`); process.exit(64); }
+  if (!Number.isSafeInteger(n) || n < 0) {
+    process.stderr.write(`explore: --${name} must be a whole number\n`);
+    process.exit(64);
+  }
   return n;
 };
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : num('seed', values.seed);
 const log = (line: string) => process.stdout.write(line + '\n');
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => { void Promise.all([...openWorlds].map((w) => w.close())).finally(() => process.exit(130)); });
+  process.once(sig, () => {
+    void Promise.all([...openWorlds].map((w) => w.close())).finally(() => process.exit(130));
+  });
 }
 log(`explore: seed ${seed}`);
 const r = await explore({
-  seed, steps: num('steps', values.steps), minutes: Number(values.minutes), runs: num('runs', values.runs),
-  shrinkMinutes: Number(values['shrink-minutes']), path: values.path, replayPath: values['replay-path'], log,
+  seed,
+  steps: num('steps', values.steps),
+  minutes: Number(values.minutes),
+  runs: num('runs', values.runs),
+  shrinkMinutes: Number(values['shrink-minutes']),
+  path: values.path,
+  replayPath: values['replay-path'],
+  log,
 });
-log(`histories=${r.totals.histories} set_aside=${r.totals.setAside} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`);
+log(
+  `histories=${r.totals.histories} set_aside=${r.totals.setAside} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`,
+);
 log(`faults: ${JSON.stringify(r.totals.faults)}`);
 log(`invariants checked: ${JSON.stringify(r.totals.checks)}`);
 if (r.failure) {

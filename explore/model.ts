@@ -9,9 +9,18 @@ import { performance } from 'node:perf_hooks';
 export const truthNow = (): number => performance.now();
 
 /** A span of truth time; `to` null while it lasts. */
-export interface Span { from: number; to: number | null }
+export interface Span {
+  from: number;
+  to: number | null;
+}
 
-export interface ClosedCard { uid: string; at: number; name: string; note: string | null; photo: Buffer | null }
+export interface ClosedCard {
+  uid: string;
+  at: number;
+  name: string;
+  note: string | null;
+  photo: Buffer | null;
+}
 
 export interface Model {
   terminalUp: boolean;
@@ -57,17 +66,43 @@ export interface Model {
 export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
   const t = truthNow();
   return {
-    terminalUp: true, brokerUp: true, refusing: false, ledgerUp: true, ledgerPaused: false, ledgerSaysOffline: false, diskFull: false, readerPlugged: true,
-    diskFreeSince: t, cut: [], alive: [{ from: t, to: null }], reboots: [], enters: [], configs: [config], blocked: new Map(),
-    closed: [], start, topUps: new Map(), added: [], forgedApproved: new Set(), catalogs: [{ at: -Infinity, catalog }], faults: {}, checks: {},
+    terminalUp: true,
+    brokerUp: true,
+    refusing: false,
+    ledgerUp: true,
+    ledgerPaused: false,
+    ledgerSaysOffline: false,
+    diskFull: false,
+    readerPlugged: true,
+    diskFreeSince: t,
+    cut: [],
+    alive: [{ from: t, to: null }],
+    reboots: [],
+    enters: [],
+    configs: [config],
+    blocked: new Map(),
+    closed: [],
+    start,
+    topUps: new Map(),
+    added: [],
+    forgedApproved: new Set(),
+    catalogs: [{ at: -Infinity, catalog }],
+    faults: {},
+    checks: {},
   };
 }
 
 export const open = (spans: Span[]): Span | undefined => spans.find((s) => s.to === null);
-export function begin(spans: Span[], t = truthNow()): void { if (!open(spans)) spans.push({ from: t, to: null }); }
-export function end(spans: Span[], t = truthNow()): void { const s = open(spans); if (s) s.to = t; }
+export function begin(spans: Span[], t = truthNow()): void {
+  if (!open(spans)) spans.push({ from: t, to: null });
+}
+export function end(spans: Span[], t = truthNow()): void {
+  const s = open(spans);
+  if (s) s.to = t;
+}
 /** The span of `spans` that holds `t`. */
-export const spanAt = (spans: Span[], t: number): Span | undefined => spans.find((s) => s.from <= t && (s.to === null || t < s.to));
+export const spanAt = (spans: Span[], t: number): Span | undefined =>
+  spans.find((s) => s.from <= t && (s.to === null || t < s.to));
 
 /** Whether the terminal can be live now: the broker up and accepting it, the ledger's status not offline. */
 export function updateCut(m: Model): void {
@@ -75,5 +110,9 @@ export function updateCut(m: Model): void {
   else end(m.cut);
 }
 
-export const fault = (m: Model, kind: string): void => { m.faults[kind] = (m.faults[kind] ?? 0) + 1; };
-export const checked = (m: Model, kind: string, n = 1): void => { m.checks[kind] = (m.checks[kind] ?? 0) + n; };
+export const fault = (m: Model, kind: string): void => {
+  m.faults[kind] = (m.faults[kind] ?? 0) + 1;
+};
+export const checked = (m: Model, kind: string, n = 1): void => {
+  m.checks[kind] = (m.checks[kind] ?? 0) + n;
+};

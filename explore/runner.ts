@@ -12,7 +12,10 @@ import { initialModel, type Model } from './model.ts';
 import { World, WorldError } from './world.ts';
 
 /** The config the ledger publishes when a history begins: a short offline age, so that it is reached within one. */
-export const START_CONFIG: TerminalConfigMsg = { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 8 } };
+export const START_CONFIG: TerminalConfigMsg = {
+  maxPurchase: 19999,
+  offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 8 },
+};
 
 export interface ExploreOptions {
   seed: number;
@@ -30,7 +33,13 @@ export interface ExploreOptions {
   log: (line: string) => void;
 }
 
-export interface Totals { histories: number; setAside: number; steps: number; faults: Record<string, number>; checks: Record<string, number> }
+export interface Totals {
+  histories: number;
+  setAside: number;
+  steps: number;
+  faults: Record<string, number>;
+  checks: Record<string, number>;
+}
 
 export interface ExploreReport {
   ok: boolean;
@@ -38,17 +47,31 @@ export interface ExploreReport {
   totals: Totals;
   ms: number;
   /** On a failure: the shrunk history, the broken invariants, and how to replay it. */
-  failure?: { broken: string; history: string; steps: number; replay: string; foundAfterMs: number; firstHistory: string };
+  failure?: {
+    broken: string;
+    history: string;
+    steps: number;
+    replay: string;
+    foundAfterMs: number;
+    firstHistory: string;
+  };
 }
 
-const add = (into: Record<string, number>, from: Record<string, number>) => { for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n; };
+const add = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+};
 
 async function startModel(w: World): Promise<Model> {
   await w.ledger!.setTerminalConfig('kasse-x', START_CONFIG);
   // Money on most cards, so that most sales get as far as a decision (the demo's poor and blocked cards stay as they are).
-  for (const c of w.ledger!.cards(DEMO_CLUB_ID)) if (c.status === 'active' && c.balance >= 4000) await w.ledger!.topUp(DEMO_CLUB_ID, c.cardUid, 20000);
+  for (const c of w.ledger!.cards(DEMO_CLUB_ID))
+    if (c.status === 'active' && c.balance >= 4000) await w.ledger!.topUp(DEMO_CLUB_ID, c.cardUid, 20000);
   const start = new Map(w.ledger!.cards(DEMO_CLUB_ID).map((c) => [c.cardUid, c.balance]));
-  await w.sim.waitFor(() => w.sim.screen?.screen === 'idle' && w.sim.screen.online && (w.sim.screen.view.catalog?.items.length ?? 0) > 0, 'the terminal ready', 60_000);
+  await w.sim.waitFor(
+    () => w.sim.screen?.screen === 'idle' && w.sim.screen.online && (w.sim.screen.view.catalog?.items.length ?? 0) > 0,
+    'the terminal ready',
+    60_000,
+  );
   return initialModel(START_CONFIG, start, demoClub().catalog);
 }
 
@@ -59,48 +82,81 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   let firstFailAt = 0;
   let firstHistory = '';
   let shrinking = false;
-  const property = fc.asyncProperty(fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max', replayPath: o.replayPath }), async (cmds) => {
-    if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
-    const n = ++totals.histories;
-    const lines: string[] = [];
-    o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
-    const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL);
-    const r: Real = { w: null as unknown as World, hand, log: (l) => { lines.push(l); o.log(`[${n}] ${l.trim()}`); } };
-    const w = await World.create();
-    r.w = w;
-    let model: Model | null = null;
-    const h0 = Date.now();
-    try {
-      model = await startModel(w);
-      const m = model;
-      await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
-      await settle(m, r);
-      const broken = await checkEnd(w, m);
-      if (broken.length) throw new InvariantError(broken);
-    } catch (e) {
-      if (e instanceof WorldError) { o.log(`history ${n} set aside: ${e.message}`); totals.setAside++; return; }
-      o.log(`history ${n} FAILED: ${e instanceof InvariantError ? e.broken.join('; ') : String(e)}`);
-      if (!shrinking) { shrinking = true; firstFailAt = Date.now() - t0; firstHistory = `${cmds}`; }
-      throw e;
-    } finally {
-      totals.steps += lines.length;
-      if (model) { add(totals.faults, model.faults); add(totals.checks, model.checks); }
-      o.log(`history ${n}${shrinking ? ' (shrinking)' : ''} ended: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s`);
-      await w.close();
-    }
-  });
+  const property = fc.asyncProperty(
+    fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max', replayPath: o.replayPath }),
+    async (cmds) => {
+      if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
+      const n = ++totals.histories;
+      const lines: string[] = [];
+      o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
+      const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL);
+      const r: Real = {
+        w: null as unknown as World,
+        hand,
+        log: (l) => {
+          lines.push(l);
+          o.log(`[${n}] ${l.trim()}`);
+        },
+      };
+      const w = await World.create();
+      r.w = w;
+      let model: Model | null = null;
+      const h0 = Date.now();
+      try {
+        model = await startModel(w);
+        const m = model;
+        await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+        await settle(m, r);
+        const broken = await checkEnd(w, m);
+        if (broken.length) throw new InvariantError(broken);
+      } catch (e) {
+        if (e instanceof WorldError) {
+          o.log(`history ${n} set aside: ${e.message}`);
+          totals.setAside++;
+          return;
+        }
+        o.log(`history ${n} FAILED: ${e instanceof InvariantError ? e.broken.join('; ') : String(e)}`);
+        if (!shrinking) {
+          shrinking = true;
+          firstFailAt = Date.now() - t0;
+          firstHistory = `${cmds}`;
+        }
+        throw e;
+      } finally {
+        totals.steps += lines.length;
+        if (model) {
+          add(totals.faults, model.faults);
+          add(totals.checks, model.checks);
+        }
+        o.log(
+          `history ${n}${shrinking ? ' (shrinking)' : ''} ended: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s`,
+        );
+        await w.close();
+      }
+    },
+  );
   const details = await fc.check(property, {
-    seed: o.seed, numRuns: o.runs, path: o.path, endOnFailure: false,
-    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes) * 60_000, markInterruptAsFailure: false,
+    seed: o.seed,
+    numRuns: o.runs,
+    path: o.path,
+    endOnFailure: false,
+    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes) * 60_000,
+    markInterruptAsFailure: false,
   });
   if (details.failed && details.counterexample) {
     const [cmds] = details.counterexample as [Iterable<unknown>];
     const history = `${cmds as object}`;
-    const broken = details.errorInstance instanceof InvariantError ? details.errorInstance.broken.join('\n') : String(details.errorInstance);
+    const broken =
+      details.errorInstance instanceof InvariantError
+        ? details.errorInstance.broken.join('\n')
+        : String(details.errorInstance);
     failure = {
-      broken, history, steps: history === '' ? 0 : history.split(',').filter((s) => /^[A-Z]/.test(s.trim())).length,
+      broken,
+      history,
+      steps: history === '' ? 0 : history.split(',').filter((s) => /^[A-Z]/.test(s.trim())).length,
       replay: `npm run explore -- --seed ${details.seed} --path ${details.counterexamplePath} --replay-path '${/replayPath="([^"]*)"/.exec(history)?.[1] ?? ''}' --steps ${o.steps}`,
-      foundAfterMs: firstFailAt, firstHistory,
+      foundAfterMs: firstFailAt,
+      firstHistory,
     };
   }
   return { ok: !details.failed, seed: o.seed, totals, ms: Date.now() - t0, failure };

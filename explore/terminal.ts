@@ -29,28 +29,51 @@ export class TerminalProcess {
   #exit: Exit | null = null;
 
   private constructor(readonly proc: ChildProcess) {
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => { this.#exit = { code, signal }; resolve(this.#exit); }));
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      }),
+    );
     proc.on('error', () => undefined); // an IPC send to a process that just died
   }
 
   static spawn(spec: TerminalSpec, clock: ClockState): TerminalProcess {
     const launch = serviceLaunch();
     mkdirSync(LOG_DIR, { recursive: true });
-    writeFileSync(spec.configFile, JSON.stringify({
-      terminalId: spec.terminalId, clubId: spec.clubId, broker: { url: spec.brokerUrl }, dataDir: spec.dataDir,
-      hardware: 'sim', headless: true, logLevel: 'debug', ...spec.config,
-    }));
+    writeFileSync(
+      spec.configFile,
+      JSON.stringify({
+        terminalId: spec.terminalId,
+        clubId: spec.clubId,
+        broker: { url: spec.brokerUrl },
+        dataDir: spec.dataDir,
+        hardware: 'sim',
+        headless: true,
+        logLevel: 'debug',
+        ...spec.config,
+      }),
+    );
     const fd = openSync(spec.logFile, 'a');
-    const proc = spawn(process.execPath, [...launch.nodeArgs, '--import', 'tsx', ENTRY, spec.configFile, spec.simBrokerUrl],
-      { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, ...launch.env, [ENV]: JSON.stringify(clock) } });
+    const proc = spawn(
+      process.execPath,
+      [...launch.nodeArgs, '--import', 'tsx', ENTRY, spec.configFile, spec.simBrokerUrl],
+      { stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env, ...launch.env, [ENV]: JSON.stringify(clock) } },
+    );
     closeSync(fd);
     return new TerminalProcess(proc);
   }
 
-  get alive(): boolean { return this.#exit === null; }
-  get exit(): Exit | null { return this.#exit; }
+  get alive(): boolean {
+    return this.#exit === null;
+  }
+  get exit(): Exit | null {
+    return this.#exit;
+  }
 
-  setClock(s: ClockState): void { if (this.alive && this.proc.connected) this.proc.send(s); }
+  setClock(s: ClockState): void {
+    if (this.alive && this.proc.connected) this.proc.send(s);
+  }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
     if (this.alive) this.proc.kill(signal);

@@ -72,7 +72,15 @@ export class World {
     const dir = mkdtempSync(join(tmpdir(), 'klubkort-explore-'));
     teardowns.push(() => rmSync(dir, { recursive: true, force: true }));
     try {
-      const disk = smallDisk({ teardown: (fn: () => void) => { teardowns.push(fn); } }, undefined, 16);
+      const disk = smallDisk(
+        {
+          teardown: (fn: () => void) => {
+            teardowns.push(fn);
+          },
+        },
+        undefined,
+        16,
+      );
       const simBroker = await startBroker();
       teardowns.push(() => simBroker.close());
       const ledgerPort = await freePort();
@@ -93,7 +101,10 @@ export class World {
       await w.startTerminal();
       return w;
     } catch (e) {
-      for (const t of teardowns.reverse()) await Promise.resolve().then(t).catch(() => undefined);
+      for (const t of teardowns.reverse())
+        await Promise.resolve()
+          .then(t)
+          .catch(() => undefined);
       throw e;
     }
   }
@@ -105,7 +116,10 @@ export class World {
     openWorlds.delete(this);
     await this.terminal?.kill().catch(() => undefined);
     await this.ledger?.stop().catch(() => undefined);
-    for (const t of this.#teardowns.reverse()) await Promise.resolve().then(t).catch(() => undefined);
+    for (const t of this.#teardowns.reverse())
+      await Promise.resolve()
+        .then(t)
+        .catch(() => undefined);
   }
 
   // --- the terminal process ---
@@ -113,27 +127,54 @@ export class World {
   async startTerminal(): Promise<void> {
     if (this.terminal?.alive) return;
     await new Promise((r) => setTimeout(r, 20)); // the killed daemon's last screens on their way
-    this.terminal = TerminalProcess.spawn({
-      terminalId: TERMINAL, clubId: CLUB, dataDir: this.dataDir, configFile: join(this.dir, 'terminal.json'), logFile: this.logFile,
-      brokerUrl: this.mosquitto.url, simBrokerUrl: this.simBroker.url, config: TERMINAL_CONFIG,
-    }, this.clock);
+    this.terminal = TerminalProcess.spawn(
+      {
+        terminalId: TERMINAL,
+        clubId: CLUB,
+        dataDir: this.dataDir,
+        configFile: join(this.dir, 'terminal.json'),
+        logFile: this.logFile,
+        brokerUrl: this.mosquitto.url,
+        simBrokerUrl: this.simBroker.url,
+        config: TERMINAL_CONFIG,
+      },
+      this.clock,
+    );
   }
 
-  async killTerminal(): Promise<void> { await this.terminal?.kill(); }
+  async killTerminal(): Promise<void> {
+    await this.terminal?.kill();
+  }
 
   // --- the disk ---
 
-  fillDisk(): void { if (!this.diskFull) { this.disk.fill(); this.diskFull = true; } }
-  freeDisk(): void { if (this.diskFull) { this.disk.free(); this.diskFull = false; } }
+  fillDisk(): void {
+    if (!this.diskFull) {
+      this.disk.fill();
+      this.diskFull = true;
+    }
+  }
+  freeDisk(): void {
+    if (this.diskFull) {
+      this.disk.free();
+      this.diskFull = false;
+    }
+  }
 
   // --- the club's broker ---
 
-  async brokerStop(): Promise<void> { await this.mosquitto.stop(); this.brokerUp = false; }
+  async brokerStop(): Promise<void> {
+    await this.mosquitto.stop();
+    this.brokerUp = false;
+  }
 
   /** Starts (or restarts) the broker; `refusing`: every connect on the terminal's listener is answered "not authorized". */
   async brokerStart(refusing = false): Promise<void> {
     if (this.brokerUp) await this.mosquitto.stop();
-    writeFileSync(this.#confFile, mosquittoConf(join(this.#confFile, '..'), this.mosquitto.port, this.#ledgerPort, refusing));
+    writeFileSync(
+      this.#confFile,
+      mosquittoConf(join(this.#confFile, '..'), this.mosquitto.port, this.#ledgerPort, refusing),
+    );
     await this.mosquitto.start();
     await waitPort(this.#ledgerPort);
     this.brokerUp = true;
@@ -143,19 +184,36 @@ export class World {
   /** Another connection takes the terminal's client id (persistent session kept): the broker drops the terminal. */
   async dropTerminal(): Promise<void> {
     if (!this.brokerUp) return;
-    const c = mqtt.connect(this.ledgerUrl, { clientId: TERMINAL, clean: false, reconnectPeriod: 0, connectTimeout: 3000 });
-    await new Promise<void>((resolve) => { c.once('connect', () => resolve()); c.once('error', () => resolve()); setTimeout(resolve, 3000); });
+    const c = mqtt.connect(this.ledgerUrl, {
+      clientId: TERMINAL,
+      clean: false,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    await new Promise<void>((resolve) => {
+      c.once('connect', () => resolve());
+      c.once('error', () => resolve());
+      setTimeout(resolve, 3000);
+    });
     await c.endAsync(true).catch(() => undefined);
   }
 
   /** Publishes raw payloads on the club's broker, as anything with the broker's password could. */
   async publish(msgs: { topic: string; payload: string | Buffer }[]): Promise<void> {
     if (!this.brokerUp) return;
-    const c = mqtt.connect(this.ledgerUrl, { clientId: `explore-hostile-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 });
+    const c = mqtt.connect(this.ledgerUrl, {
+      clientId: `explore-hostile-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 0,
+    });
     try {
-      await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
+      await new Promise<void>((resolve, reject) => {
+        c.once('connect', () => resolve());
+        c.once('error', reject);
+      });
       for (const m of msgs) await c.publishAsync(m.topic, m.payload, { qos: 1 });
-    } catch { /* the broker went away meanwhile */ } finally {
+    } catch {
+      /* the broker went away meanwhile */
+    } finally {
       await c.endAsync(true).catch(() => undefined);
     }
   }
@@ -165,7 +223,10 @@ export class World {
   async startLedger(): Promise<void> {
     if (this.ledger) return;
     this.ledger = await startLedger({
-      brokerUrl: this.ledgerUrl, dbPath: join(this.dir, 'ledger.db'), clubs: [demoClub([TERMINAL])], sun: DEMO_SUN_KEYS,
+      brokerUrl: this.ledgerUrl,
+      dbPath: join(this.dir, 'ledger.db'),
+      clubs: [demoClub([TERMINAL])],
+      sun: DEMO_SUN_KEYS,
       logger: createLogger({ level: 'info', destination: logSink('ledger') }).child({ explore: this.runId }),
     });
     this.lastLedger = this.ledger;
@@ -185,7 +246,12 @@ export class World {
     this.ledgerPaused = true;
     await bounded(this.ledger.pause(), 'the reference ledger did not pause');
   }
-  async resumeLedger(): Promise<void> { if (this.ledger && this.ledgerPaused) { await this.ledger.resume(); this.ledgerPaused = false; } }
+  async resumeLedger(): Promise<void> {
+    if (this.ledger && this.ledgerPaused) {
+      await this.ledger.resume();
+      this.ledgerPaused = false;
+    }
+  }
 
   // --- the terminal's clock ---
 
@@ -220,17 +286,27 @@ export class World {
 
 /** The reference ledger's stop and pause wait for its client's in-flight publishes, which after some broker restarts never end: not the terminal's doing, the history is set aside. */
 async function bounded(p: Promise<void>, what: string): Promise<void> {
-  const done = await Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+  const done = await Promise.race([
+    p.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
+  ]);
   if (!done) throw new WorldError(`${what} within 20 s`);
 }
 
 function mosquittoConf(dir: string, port: number, ledgerPort: number, refusing: boolean): string {
-  return [
-    'per_listener_settings true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1',
-    `log_dest file ${join(dir, 'mosquitto.log')}`,
-    `listener ${port} 127.0.0.1`, `allow_anonymous ${refusing ? 'false' : 'true'}`,
-    `listener ${ledgerPort} 127.0.0.1`, 'allow_anonymous true',
-  ].join('\n') + '\n';
+  return (
+    [
+      'per_listener_settings true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 1',
+      `log_dest file ${join(dir, 'mosquitto.log')}`,
+      `listener ${port} 127.0.0.1`,
+      `allow_anonymous ${refusing ? 'false' : 'true'}`,
+      `listener ${ledgerPort} 127.0.0.1`,
+      'allow_anonymous true',
+    ].join('\n') + '\n'
+  );
 }
 
 async function waitPort(port: number): Promise<void> {
@@ -238,7 +314,10 @@ async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -9,7 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { type Intervals, systemTimers, type Timers } from '../lib/timers.ts';
 
 /** Time since boot (CLOCK_BOOTTIME, counting suspend) and the boot's id: comparable across restarts within one boot. */
-export interface BootTime { id: string; ms: number }
+export interface BootTime {
+  id: string;
+  ms: number;
+}
 
 export interface Clock {
   /** Wall-clock time, for timestamps only. */
@@ -46,7 +49,13 @@ const TRUST_CHECK_MS = 60_000;
 export function systemClock(paths: SystemClockPaths = LINUX): Clock {
   let bootId: string | null | undefined;
   let trusted: { at: number; value: boolean } | null = null;
-  const read = (p: string): string | null => { try { return readFileSync(p, 'utf8').trim(); } catch { return null; } };
+  const read = (p: string): string | null => {
+    try {
+      return readFileSync(p, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
   const rtcSetClock = (): boolean => {
     try {
       return readdirSync(paths.rtcDir).some((rtc) => read(join(paths.rtcDir, rtc, 'hctosys')) === '1');
@@ -58,8 +67,14 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
     if (existsSync(paths.timesyncFlag)) return true;
     try {
       // chrony or ntpd instead of timesyncd: systemd still knows through the kernel's sync status.
-      return execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] })
-        .toString().trim() === 'yes';
+      return (
+        execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
+          timeout: 2000,
+          stdio: ['ignore', 'pipe', 'ignore'],
+        })
+          .toString()
+          .trim() === 'yes'
+      );
     } catch {
       return false;
     }

@@ -5,9 +5,15 @@ import type { Display, Keypad, KeypadEvents, ScreenModel } from './types.ts';
 
 export class FanoutDisplay implements Display {
   constructor(private readonly displays: Display[]) {}
-  async start(): Promise<void> { for (const d of this.displays) await d.start(); }
-  async stop(): Promise<void> { for (const d of this.displays) await d.stop(); }
-  draw(model: ScreenModel): void { for (const d of this.displays) d.draw(model); }
+  async start(): Promise<void> {
+    for (const d of this.displays) await d.start();
+  }
+  async stop(): Promise<void> {
+    for (const d of this.displays) await d.stop();
+  }
+  draw(model: ScreenModel): void {
+    for (const d of this.displays) d.draw(model);
+  }
 }
 
 export class MergedKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
@@ -15,6 +21,10 @@ export class MergedKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
     super();
     for (const k of keypads) k.on('key', (key) => this.emit('key', key));
   }
-  async start(): Promise<void> { for (const k of this.keypads) await k.start(); }
-  async stop(): Promise<void> { for (const k of this.keypads) await k.stop(); }
+  async start(): Promise<void> {
+    for (const k of this.keypads) await k.start();
+  }
+  async stop(): Promise<void> {
+    for (const k of this.keypads) await k.stop();
+  }
 }

@@ -7,9 +7,23 @@ import type { KeyName } from './types.ts';
  * sees them), as the token of the same key in numeric mode.
  */
 const APPLICATION_KEYPAD: Record<string, string> = {
-  '\x1bOp': '0', '\x1bOq': '1', '\x1bOr': '2', '\x1bOs': '3', '\x1bOt': '4',
-  '\x1bOu': '5', '\x1bOv': '6', '\x1bOw': '7', '\x1bOx': '8', '\x1bOy': '9',
-  '\x1bOM': 'enter', '\x1bOk': '+', '\x1bOm': '-', '\x1bOj': '*', '\x1bOo': '/', '\x1bOn': '.', '\x1bOl': ',',
+  '\x1bOp': '0',
+  '\x1bOq': '1',
+  '\x1bOr': '2',
+  '\x1bOs': '3',
+  '\x1bOt': '4',
+  '\x1bOu': '5',
+  '\x1bOv': '6',
+  '\x1bOw': '7',
+  '\x1bOx': '8',
+  '\x1bOy': '9',
+  '\x1bOM': 'enter',
+  '\x1bOk': '+',
+  '\x1bOm': '-',
+  '\x1bOj': '*',
+  '\x1bOo': '/',
+  '\x1bOn': '.',
+  '\x1bOl': ',',
 };
 
 /**
@@ -23,11 +37,19 @@ const APPLICATION_KEYPAD: Record<string, string> = {
 export const DEFAULT_KEY_MAP: Readonly<Record<string, KeyName>> = {
   ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), String(i) as KeyName])),
   ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i + 1}`, `f${i + 1}` as KeyName])),
-  enter: 'enter', linefeed: 'enter',
-  escape: 'escape', '-': 'escape',
-  backspace: 'backspace', delete: 'backspace', '.': 'backspace', ',': 'backspace',
-  up: 'up', pageup: 'up',
-  down: 'down', pagedown: 'down', '+': 'down',
+  enter: 'enter',
+  linefeed: 'enter',
+  escape: 'escape',
+  '-': 'escape',
+  backspace: 'backspace',
+  delete: 'backspace',
+  '.': 'backspace',
+  ',': 'backspace',
+  up: 'up',
+  pageup: 'up',
+  down: 'down',
+  pagedown: 'down',
+  '+': 'down',
   '/': 'f2',
   '*': 'f3',
 };
@@ -42,7 +64,11 @@ export function keyToken(name: string | undefined, sequence?: string): string | 
 }
 
 /** The contract key for a key press, or null for a key with no meaning here. */
-export function mapKey(name: string | undefined, sequence?: string, overrides?: Readonly<Record<string, KeyName>>): KeyName | null {
+export function mapKey(
+  name: string | undefined,
+  sequence?: string,
+  overrides?: Readonly<Record<string, KeyName>>,
+): KeyName | null {
   const token = keyToken(name, sequence);
   if (token === null) return null;
   // hasOwn: a token such as 'constructor' must not find Object.prototype's members.

@@ -23,7 +23,10 @@ export interface SunRead {
 }
 
 /** One tap: the UID, and the SUN when the card's NDEF file carried one (null: none, e.g. a UID card or a clone). */
-export interface CardTap { uid: string; sun: SunRead | null }
+export interface CardTap {
+  uid: string;
+  sun: SunRead | null;
+}
 
 export type CardReaderEvents = {
   /** A card came into the field; `uid` is upper-case hex of 4, 7 or 10 bytes. Once per tap. */

@@ -18,5 +18,7 @@ export class TypedEmitter<Events extends Record<string, unknown[]>> {
   protected emit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
     this.#ee.emit(event, ...args);
   }
-  removeAllListeners(): void { this.#ee.removeAllListeners(); }
+  removeAllListeners(): void {
+    this.#ee.removeAllListeners();
+  }
 }

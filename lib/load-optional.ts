@@ -25,6 +25,8 @@ export async function loadOptional<T>(p: NativePackage, load: () => Promise<T>):
     if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes(`'${p.pkg}'`)) {
       throw new PiHardwareError(`${p.pkg} is not installed: apt-get install ${p.apt} && npm install`);
     }
-    throw new PiHardwareError(`${p.pkg} could not be loaded (${e.message.split('\n')[0]}): apt-get install ${p.apt} && npm rebuild ${p.addon}`);
+    throw new PiHardwareError(
+      `${p.pkg} could not be loaded (${e.message.split('\n')[0]}): apt-get install ${p.apt} && npm rebuild ${p.addon}`,
+    );
   }
 }

@@ -17,11 +17,18 @@ export function noDelay(client: MqttClient): MqttClient {
  */
 export function coalesceWrites(client: MqttClient): MqttClient {
   return client.on('connect', () => {
-    const s = client.stream as unknown as { cork?: () => void; uncork: () => void; prependListener: (e: 'data', f: () => void) => void };
+    const s = client.stream as unknown as {
+      cork?: () => void;
+      uncork: () => void;
+      prependListener: (e: 'data', f: () => void) => void;
+    };
     const cork = s.cork?.bind(s);
     if (!cork || corked.has(s)) return;
     corked.add(s);
-    s.prependListener('data', () => { cork(); setImmediate(() => s.uncork()); });
+    s.prependListener('data', () => {
+      cork();
+      setImmediate(() => s.uncork());
+    });
   });
 }
 const corked = new WeakSet<object>();

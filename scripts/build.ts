@@ -28,4 +28,5 @@ export async function buildDist(outdir: string): Promise<void> {
   });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await buildDist(new URL('../dist/', import.meta.url).pathname);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  await buildDist(new URL('../dist/', import.meta.url).pathname);

@@ -16,7 +16,9 @@ const seed = values.seed === undefined ? undefined : Number(values.seed);
 const log = (line: string) => process.stdout.write(line + '\n');
 
 const report = await runCrashTest({ kills, seed, progress: log });
-log(`seed=${report.seed} sales=${report.sales} kills_at=${JSON.stringify(report.killsAt)} ${Math.round(report.ms / 1000)} s`);
+log(
+  `seed=${report.seed} sales=${report.sales} kills_at=${JSON.stringify(report.killsAt)} ${Math.round(report.ms / 1000)} s`,
+);
 log(auditLine(report));
 const bad = problems(report);
 for (const p of bad) log(`PROBLEM: ${p}`);

@@ -21,7 +21,11 @@ export function forbidden(): [string, RegExp][] {
   for (const s of demoStaff()) {
     out.push([`staff name ${s.staffId}`, new RegExp(s.name)], [`staff UID ${s.staffId}`, new RegExp(s.cardUid, 'i')]);
   }
-  out.push(['PNG bytes (base64)', /iVBORw0KGgo/], ['PNG bytes (hex)', /89504e470d0a1a0a/i], ['a Buffer', /"type":"Buffer"/]);
+  out.push(
+    ['PNG bytes (base64)', /iVBORw0KGgo/],
+    ['PNG bytes (hex)', /89504e470d0a1a0a/i],
+    ['a Buffer', /"type":"Buffer"/],
+  );
   return out;
 }
 

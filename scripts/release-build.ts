@@ -4,12 +4,30 @@
 // of every file) signed in manifest.sig. Used by scripts/release.ts and the tests.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../firmware/journal/migrations.ts';
-import { manifestBytes, MANIFEST_NAME, SIGNATURE_NAME, type Arch, type Manifest, type ManifestFile } from '../firmware/release/manifest.ts';
+import {
+  manifestBytes,
+  MANIFEST_NAME,
+  SIGNATURE_NAME,
+  type Arch,
+  type Manifest,
+  type ManifestFile,
+} from '../firmware/release/manifest.ts';
 import { signManifest } from '../firmware/release/signing.ts';
 import { tarPieces, type TarFile } from '../firmware/release/tar.ts';
 import { buildDist } from './build.ts';
@@ -25,7 +43,9 @@ const BUILD_ONLY = ['tsx', 'esbuild'];
 const SYSROOT_SUITE = 'trixie';
 
 const ELF_MACHINE: Record<Arch, number> = { x64: 0x3e, arm64: 0xb7 };
-const CROSS: Partial<Record<Arch, { triplet: string; qemu: string }>> = { arm64: { triplet: 'aarch64-linux-gnu', qemu: 'qemu-aarch64-static' } };
+const CROSS: Partial<Record<Arch, { triplet: string; qemu: string }>> = {
+  arm64: { triplet: 'aarch64-linux-gnu', qemu: 'qemu-aarch64-static' },
+};
 
 export interface BuildOptions {
   arch: Arch;
@@ -41,13 +61,29 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
-export interface BuildResult { file: string; version: string; files: number; bytes: number; addons: string[]; checked: string; seconds: Record<string, number> }
+export interface BuildResult {
+  file: string;
+  version: string;
+  files: number;
+  bytes: number;
+  addons: string[];
+  checked: string;
+  seconds: Record<string, number>;
+}
 
 const run = (cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; log?: string } = {}) => {
-  const r = spawnSync(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(cmd, args, {
+    cwd: o.cwd,
+    env: o.env ?? process.env,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (o.log) writeFileSync(o.log, `$ ${cmd} ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`, { flag: 'a' });
   if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})${o.log ? `; see ${o.log}` : ''}:\n${(r.stderr ?? '').slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${r.status})${o.log ? `; see ${o.log}` : ''}:\n${(r.stderr ?? '').slice(-3000)}`,
+    );
   return r.stdout;
 };
 
@@ -58,7 +94,10 @@ function walk(dir: string, base = dir): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { if (e.name !== '.bin') out.push(...walk(p, base)); continue; }
+    if (e.isDirectory()) {
+      if (e.name !== '.bin') out.push(...walk(p, base));
+      continue;
+    }
     if (!e.isFile()) throw new Error(`${relative(base, p)} is not a regular file: a bundle holds regular files only`);
     out.push(relative(base, p));
   }
@@ -67,7 +106,9 @@ function walk(dir: string, base = dir): string[] {
 
 /** The package directories below node_modules that hold a native addon (a binding.gyp). */
 function addonPackages(nodeModules: string): string[] {
-  return walk(nodeModules).filter((p) => p.endsWith('/binding.gyp') && !p.includes('/test/')).map((p) => dirname(p))
+  return walk(nodeModules)
+    .filter((p) => p.endsWith('/binding.gyp') && !p.includes('/test/'))
+    .map((p) => dirname(p))
     .filter((d) => existsSync(join(nodeModules, d, 'package.json')));
 }
 
@@ -80,7 +121,18 @@ function releasePackageJson(version: string | undefined): Record<string, unknown
   const deps = { ...(p.dependencies as Record<string, string>) };
   for (const d of BUILD_ONLY) delete deps[d];
   const { name, version: v, description, type, private: priv, license, bin, engines, optionalDependencies } = p;
-  return { name, version: version ?? v, description, type, private: priv, license, bin, engines, dependencies: deps, optionalDependencies };
+  return {
+    name,
+    version: version ?? v,
+    description,
+    type,
+    private: priv,
+    license,
+    bin,
+    engines,
+    dependencies: deps,
+    optionalDependencies,
+  };
 }
 
 /**
@@ -90,9 +142,14 @@ function releasePackageJson(version: string | undefined): Record<string, unknown
 function sysroot(work: string, arch: Arch, log: string): string {
   const dir = join(work, `sysroot-${arch}-${SYSROOT_SUITE}`);
   if (existsSync(join(dir, 'usr/bin/node'))) return dir;
-  if (!has('mmdebstrap')) throw new Error('building for another architecture needs mmdebstrap (apt-get install mmdebstrap)');
+  if (!has('mmdebstrap'))
+    throw new Error('building for another architecture needs mmdebstrap (apt-get install mmdebstrap)');
   rmSync(dir, { recursive: true, force: true });
-  run('mmdebstrap', ['--variant=extract', `--architectures=${arch}`, '--include=nodejs,libpcsclite-dev', SYSROOT_SUITE, dir], { log });
+  run(
+    'mmdebstrap',
+    ['--variant=extract', `--architectures=${arch}`, '--include=nodejs,libpcsclite-dev', SYSROOT_SUITE, dir],
+    { log },
+  );
   // The extract variant sets up no merged /usr: the dynamic loader is looked for under /lib.
   for (const d of ['lib', 'bin', 'sbin']) if (!existsSync(join(dir, d))) symlinkSync(`usr/${d}`, join(dir, d));
   return dir;
@@ -104,15 +161,23 @@ function compileAddons(stage: string, names: string[], arch: Arch, work: string,
   const cross = arch === process.arch ? undefined : CROSS[arch];
   if (arch !== process.arch) {
     if (!cross) throw new Error(`no cross compiler known for ${arch}`);
-    if (!has(`${cross.triplet}-g++`)) throw new Error(`building for ${arch} needs ${cross.triplet}-g++ (apt-get install crossbuild-essential-${arch})`);
+    if (!has(`${cross.triplet}-g++`))
+      throw new Error(`building for ${arch} needs ${cross.triplet}-g++ (apt-get install crossbuild-essential-${arch})`);
     // Only libpcsclite from the sysroot: its libc and libstdc++ are newer than the cross compiler's.
     const libs = join(work, `libs-${arch}`);
     rmSync(libs, { recursive: true, force: true });
     mkdirSync(libs, { recursive: true });
-    symlinkSync(join(sysroot(work, arch, log), 'usr/lib', cross.triplet, 'libpcsclite.so.1'), join(libs, 'libpcsclite.so'));
+    symlinkSync(
+      join(sysroot(work, arch, log), 'usr/lib', cross.triplet, 'libpcsclite.so.1'),
+      join(libs, 'libpcsclite.so'),
+    );
     Object.assign(env, {
-      npm_config_arch: arch, npm_config_target_arch: arch,
-      CC: `${cross.triplet}-gcc`, CXX: `${cross.triplet}-g++`, LINK: `${cross.triplet}-g++`, AR: `${cross.triplet}-ar`,
+      npm_config_arch: arch,
+      npm_config_target_arch: arch,
+      CC: `${cross.triplet}-gcc`,
+      CXX: `${cross.triplet}-g++`,
+      LINK: `${cross.triplet}-g++`,
+      AR: `${cross.triplet}-ar`,
       LDFLAGS: `-L${libs}`,
     });
   }
@@ -129,7 +194,11 @@ function loadAddons(stage: string, addons: string[], arch: Arch, work: string, l
   const cross = must(CROSS[arch], `a cross toolchain for ${arch}`);
   if (!has(cross.qemu)) return `ELF checked; not loaded (no ${cross.qemu}: apt-get install qemu-user-static)`;
   const root = sysroot(work, arch, log);
-  const version = run(cross.qemu, ['-L', root, join(root, 'usr/bin/node'), '-e', `${script} process.stdout.write(process.version)`], { log });
+  const version = run(
+    cross.qemu,
+    ['-L', root, join(root, 'usr/bin/node'), '-e', `${script} process.stdout.write(process.version)`],
+    { log },
+  );
   return `loaded by Debian ${SYSROOT_SUITE}'s Node ${version} (${arch}) under ${cross.qemu}`;
 }
 
@@ -137,7 +206,10 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   const say = o.log ?? (() => undefined);
   const seconds: Record<string, number> = {};
   let t = Date.now();
-  const lap = (what: string) => { seconds[what] = (Date.now() - t) / 1000; t = Date.now(); };
+  const lap = (what: string) => {
+    seconds[what] = (Date.now() - t) / 1000;
+    t = Date.now();
+  };
   const work = o.workDir ?? join(o.outDir, '.work');
   mkdirSync(work, { recursive: true });
   const log = join(work, `build-${o.arch}.log`);
@@ -155,7 +227,10 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   writeFileSync(join(stage, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   cpSync(join(PROJECT, 'package-lock.json'), join(stage, 'package-lock.json'));
   say('production node_modules (npm install --omit=dev)');
-  run('npm', ['install', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: stage, log });
+  run('npm', ['install', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+    cwd: stage,
+    log,
+  });
   lap('npm install');
 
   const nm = join(stage, 'node_modules');
@@ -165,8 +240,10 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   for (const p of packages) {
     // For this machine's architecture, an addon npm install already built for the same version is reused.
     const built = join(PROJECT, 'node_modules', p, 'build/Release');
-    const same = existsSync(join(PROJECT, 'node_modules', p, 'package.json'))
-      && readFileSync(join(PROJECT, 'node_modules', p, 'package.json'), 'utf8') === readFileSync(join(nm, p, 'package.json'), 'utf8');
+    const same =
+      existsSync(join(PROJECT, 'node_modules', p, 'package.json')) &&
+      readFileSync(join(PROJECT, 'node_modules', p, 'package.json'), 'utf8') ===
+        readFileSync(join(nm, p, 'package.json'), 'utf8');
     const nodes = existsSync(built) ? readdirSync(built).filter((f) => f.endsWith('.node')) : [];
     if (o.arch === process.arch && !o.fromSource && same && nodes.length > 0) {
       mkdirSync(join(nm, p, 'build/Release'), { recursive: true });
@@ -176,7 +253,9 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
       compile.push(p);
     }
   }
-  const names = [...new Set(compile.map((p) => JSON.parse(readFileSync(join(nm, p, 'package.json'), 'utf8')).name as string))];
+  const names = [
+    ...new Set(compile.map((p) => JSON.parse(readFileSync(join(nm, p, 'package.json'), 'utf8')).name as string)),
+  ];
   if (names.length) {
     say(`compiling ${names.join(', ')} for ${o.arch}`);
     compileAddons(stage, names, o.arch, work, log);
@@ -194,7 +273,8 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
     mkdirSync(release, { recursive: true });
     for (const [f, bytes] of keep) {
       writeFileSync(join(release, f), bytes, { mode: 0o755 });
-      if (elfMachine(join(release, f)) !== ELF_MACHINE[o.arch]) throw new Error(`${p}/build/Release/${f} is not an ${o.arch} ELF object`);
+      if (elfMachine(join(release, f)) !== ELF_MACHINE[o.arch])
+        throw new Error(`${p}/build/Release/${f} is not an ${o.arch} ELF object`);
       addons.push(join(p, 'build/Release', f));
     }
   }
@@ -206,7 +286,8 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   for (const item of APP_ITEMS) {
     const src = join(PROJECT, item);
     if (!existsSync(src)) throw new Error(`${item} is missing from the checkout`);
-    if (lstatSync(src).isDirectory()) for (const f of walk(src)) entries.push({ path: join(item, f), from: join(src, f) });
+    if (lstatSync(src).isDirectory())
+      for (const f of walk(src)) entries.push({ path: join(item, f), from: join(src, f) });
     else entries.push({ path: item, from: src });
   }
   for (const f of ['package.json', 'package-lock.json']) entries.push({ path: f, from: join(stage, f) });
@@ -226,9 +307,15 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   }
   const engines = pkg.engines as { node: string };
   const manifest: Manifest = {
-    format: 1, name: 'klubkort', version, platform: 'linux', arch: o.arch, node: engines.node,
+    format: 1,
+    name: 'klubkort',
+    version,
+    platform: 'linux',
+    arch: o.arch,
+    node: engines.node,
     journal: { writes: JOURNAL_SCHEMA, readsFrom: 0, readableBy: JOURNAL_READABLE_BY },
-    builtAt: builtAt.toISOString(), files,
+    builtAt: builtAt.toISOString(),
+    files,
   };
   const mBytes = manifestBytes(manifest);
   const head: TarFile[] = [
@@ -241,6 +328,8 @@ export async function buildRelease(o: BuildOptions): Promise<BuildResult> {
   writeFileSync(`${file}.part`, gz);
   renameSync(`${file}.part`, file);
   lap('pack');
-  say(`${file}: ${files.length} files, ${(gz.length / 1e6).toFixed(1)} MB; addons ${addons.length} (${reused.length ? `reused: ${reused.join(', ')}; ` : ''}${checked})`);
+  say(
+    `${file}: ${files.length} files, ${(gz.length / 1e6).toFixed(1)} MB; addons ${addons.length} (${reused.length ? `reused: ${reused.join(', ')}; ` : ''}${checked})`,
+  );
   return { file, version, files: files.length, bytes: gz.length, addons, checked, seconds };
 }

@@ -7,10 +7,15 @@ import { Arch } from '../firmware/release/manifest.ts';
 import { writeReleaseKey } from '../firmware/release/signing.ts';
 import { buildRelease, PROJECT } from './release-build.ts';
 
-const { values } = parseArgs({ options: {
-  arch: { type: 'string', default: process.arch }, key: { type: 'string' }, out: { type: 'string', default: join(PROJECT, 'release') },
-  version: { type: 'string' }, 'from-source': { type: 'boolean', default: false },
-} });
+const { values } = parseArgs({
+  options: {
+    arch: { type: 'string', default: process.arch },
+    key: { type: 'string' },
+    out: { type: 'string', default: join(PROJECT, 'release') },
+    version: { type: 'string' },
+    'from-source': { type: 'boolean', default: false },
+  },
+});
 const arch = Arch.safeParse(values.arch);
 if (!arch.success) {
   process.stderr.write(`release: --arch is x64 or arm64, not ${values.arch}\n`);
@@ -27,15 +32,23 @@ function keyFile(): string {
   const dir = join(values.out, 'dev-key');
   const existing = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.key')) : undefined;
   const file = existing ? join(dir, existing) : writeReleaseKey(dir).privateFile;
-  process.stderr.write(`release: no --key: signing with the development key ${file}; terminals accept it only with its .pub in /etc/klubkort/release-keys/\n`);
+  process.stderr.write(
+    `release: no --key: signing with the development key ${file}; terminals accept it only with its .pub in /etc/klubkort/release-keys/\n`,
+  );
   return file;
 }
 
 const started = Date.now();
 const r = await buildRelease({
-  arch: arch.data, keyPem: readFileSync(keyFile(), 'utf8'), outDir: values.out, version: values.version, fromSource: values['from-source'],
+  arch: arch.data,
+  keyPem: readFileSync(keyFile(), 'utf8'),
+  outDir: values.out,
+  version: values.version,
+  fromSource: values['from-source'],
   log: (line) => process.stderr.write(`release: ${line}\n`),
 });
-const laps = Object.entries(r.seconds).map(([k, s]) => `${k} ${s.toFixed(1)} s`).join(', ');
+const laps = Object.entries(r.seconds)
+  .map(([k, s]) => `${k} ${s.toFixed(1)} s`)
+  .join(', ');
 process.stdout.write(`${r.file}\n`);
 process.stderr.write(`release: done in ${((Date.now() - started) / 1000).toFixed(0)} s (${laps})\n`);

@@ -16,11 +16,28 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { portraitPng } from '../sim/photos.ts';
 import type { Rgba } from '../firmware/ui/photo/photo.ts';
-import { XtermHarness, harnessStarted, photoShown, settledShot, writePng, type ScreenTerminal } from '../test/fixtures/ui/xterm.ts';
+import {
+  XtermHarness,
+  harnessStarted,
+  photoShown,
+  settledShot,
+  writePng,
+  type ScreenTerminal,
+} from '../test/fixtures/ui/xterm.ts';
 import { KioskHarness } from '../test/fixtures/ui/kiosk.ts';
 
 /** The pictures kept in docs/screenshots/ (small: the confirm screen's photo makes the largest). */
-const DOCS = ['kiosk-idle', 'kiosk-basket', 'kiosk-declined', 'kiosk-void', 'kiosk-report', 'kiosk-offline', 'xterm-white-confirmNote', 'xterm-white-basket', 'xterm-black-declined'];
+const DOCS = [
+  'kiosk-idle',
+  'kiosk-basket',
+  'kiosk-declined',
+  'kiosk-void',
+  'kiosk-report',
+  'kiosk-offline',
+  'xterm-white-confirmNote',
+  'xterm-white-basket',
+  'xterm-black-declined',
+];
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
   options: {
@@ -39,7 +56,13 @@ async function shoot(term: ScreenTerminal, name: string, area: { w: number; h: n
   let before: Rgba | null = null;
   for (const screen of screens) {
     // The photo screens: until the photo is painted (decoded in a worker, after the frame).
-    before = await settledShot(term, screen, area, before, /^(confirm|balance)/.test(screen) && screen !== 'confirmNoPhoto' ? photoShown : undefined);
+    before = await settledShot(
+      term,
+      screen,
+      area,
+      before,
+      /^(confirm|balance)/.test(screen) && screen !== 'confirmNoPhoto' ? photoShown : undefined,
+    );
     const file = join(values.out, `${name}-${screen}.png`);
     writePng(file, before);
     process.stdout.write(`${file}\n`);
@@ -60,19 +83,33 @@ try {
       try {
         await k.start();
         await shoot(k, t, { w: 800, h: 480 });
-      } finally { k.kill(); }
+      } finally {
+        k.kill();
+      }
       continue;
     }
     const white = t === 'xterm-white';
     if (!white && t !== 'xterm-black') throw new Error(`unknown terminal ${t} (xterm-white, xterm-black, kiosk)`);
-    const x = new XtermHarness({ cols: 88, rows: 32, lang, bg: white ? 'white' : 'black', fg: white ? 'black' : 'white', args: ['--photo-png', photo] });
+    const x = new XtermHarness({
+      cols: 88,
+      rows: 32,
+      lang,
+      bg: white ? 'white' : 'black',
+      fg: white ? 'black' : 'white',
+      args: ['--photo-png', photo],
+    });
     try {
       await x.start();
       await shoot(x, t, { w: 88 * 9, h: 32 * 15 });
-    } finally { x.kill(); }
+    } finally {
+      x.kill();
+    }
   }
   if (values.docs) {
-    const copy = (name: string, to: string) => { copyFileSync(join(values.out, `${name}.png`), to); process.stdout.write(`${to}\n`); };
+    const copy = (name: string, to: string) => {
+      copyFileSync(join(values.out, `${name}.png`), to);
+      process.stdout.write(`${to}\n`);
+    };
     copy('kiosk-confirmNote', join(ROOT, 'docs/screenshot-confirm.png'));
     mkdirSync(join(ROOT, 'docs/screenshots'), { recursive: true });
     for (const name of DOCS) copy(name, join(ROOT, 'docs/screenshots', `${name}.png`));

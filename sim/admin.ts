@@ -39,7 +39,10 @@ const LIST_HINT = "klubkort ledger list and staff show the club's cards";
 /** A terminal as `terminal-add` and `terminals` answer it. */
 const TerminalRow = z.object({ terminalId: z.string(), clubId: z.string() });
 
-export interface AdminIo { out: (line: string) => void; err: (line: string) => void }
+export interface AdminIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
 
 const stdio: AdminIo = {
   out: (l) => void process.stdout.write(l + '\n'),
@@ -73,23 +76,36 @@ function rulesText(c: CardRecord): string {
 
 const cardLine = (c: CardRecord) =>
   `${c.cardUid.padEnd(14)}  ${formatKroner(c.balance).padStart(12)}  ${c.status.padEnd(7)}  v${c.version}${c.auth === 'sun' ? `  sun(${c.sunCounter ?? 0})` : ''}  ${c.name}${rulesText(c)}`;
-const staffLine = (s: StaffRecord) => `${s.cardUid.padEnd(14)}  ${s.role.padEnd(7)}  ${s.staffId.padEnd(12)}  v${s.version}  ${s.name}`;
+const staffLine = (s: StaffRecord) =>
+  `${s.cardUid.padEnd(14)}  ${s.role.padEnd(7)}  ${s.staffId.padEnd(12)}  v${s.version}  ${s.name}`;
 
 /** Builds the command from the arguments, or returns the usage error. */
 function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 'id'> | string {
   const [cmd, rawUid, ...rest] = positionals;
-  if (cmd === 'terminal-add') return rawUid !== undefined && rest.length === 0 ? { cmd, clubId, terminalId: rawUid } : 'terminal-add takes one <terminalId>';
-  if (cmd === 'terminals') return rawUid === undefined ? { cmd: 'terminal-list', clubId } : 'terminals takes no arguments';
+  if (cmd === 'terminal-add')
+    return rawUid !== undefined && rest.length === 0
+      ? { cmd, clubId, terminalId: rawUid }
+      : 'terminal-add takes one <terminalId>';
+  if (cmd === 'terminals')
+    return rawUid === undefined ? { cmd: 'terminal-list', clubId } : 'terminals takes no arguments';
   const uid = rawUid?.toUpperCase();
   switch (cmd) {
     case 'limit': {
       if (uid === undefined || rest.length !== 1) return 'limit takes <uid> <kr>|none';
       const ore = rest[0] === 'none' ? null : parseKroner(rest[0], true);
-      return ore === null && rest[0] !== 'none' ? `not an amount of kroner: ${rest[0]}` : { cmd: 'rules', clubId, uid, rules: { dailyLimit: ore } };
+      return ore === null && rest[0] !== 'none'
+        ? `not an amount of kroner: ${rest[0]}`
+        : { cmd: 'rules', clubId, uid, rules: { dailyLimit: ore } };
     }
-    case 'block-category': case 'unblock-category':
+    case 'block-category':
+    case 'unblock-category':
       if (uid === undefined || rest.length !== 1) return `${cmd} takes <uid> <category>`;
-      return { cmd: 'rules', clubId, uid, rules: cmd === 'block-category' ? { block: [rest[0]] } : { unblock: [rest[0]] } };
+      return {
+        cmd: 'rules',
+        clubId,
+        uid,
+        rules: cmd === 'block-category' ? { block: [rest[0]] } : { unblock: [rest[0]] },
+      };
     case 'note': {
       if (uid === undefined || rest.length === 0) return 'note takes <uid> <text…>|none';
       const note = rest.join(' ');
@@ -98,13 +114,16 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
     case 'staff-add': {
       const [staffId, role, ...name] = rest;
       const r = StaffRole.safeParse(role);
-      if (uid === undefined || staffId === undefined || !r.success || name.length === 0) return 'staff-add takes <uid> <staffId> cashier|lead <name…>';
+      if (uid === undefined || staffId === undefined || !r.success || name.length === 0)
+        return 'staff-add takes <uid> <staffId> cashier|lead <name…>';
       return { cmd, clubId, uid, staff: { staffId, role: r.data, name: name.join(' ') } };
     }
     case 'staff-remove':
       return uid !== undefined && rest.length === 0 ? { cmd, clubId, uid } : 'staff-remove takes one <uid>';
     case 'auth':
-      return uid !== undefined && rest.length === 1 && (rest[0] === 'sun' || rest[0] === 'uid') ? { cmd, clubId, uid, auth: rest[0] } : 'auth takes <uid> sun|uid';
+      return uid !== undefined && rest.length === 1 && (rest[0] === 'sun' || rest[0] === 'uid')
+        ? { cmd, clubId, uid, auth: rest[0] }
+        : 'auth takes <uid> sun|uid';
     case 'staff':
       return uid === undefined ? { cmd: 'staff-list', clubId } : 'staff takes no arguments';
     default: // the commands below
@@ -114,7 +133,9 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
   switch (cmd) {
     case 'list':
       return uid === undefined ? { cmd, clubId } : 'list takes no arguments';
-    case 'block': case 'unblock': case 'close':
+    case 'block':
+    case 'unblock':
+    case 'close':
       return uid !== undefined && amount === undefined ? { cmd, clubId, uid } : `${cmd} takes one <uid>`;
     case 'topup': {
       if (uid === undefined || amount === undefined) return 'topup takes <uid> <kr>';
@@ -129,15 +150,28 @@ function commandFrom(positionals: string[], clubId: string): Omit<AdminCommand, 
 /** Sends one command and waits for its reply. */
 async function send(brokerUrl: string, command: AdminCommand): Promise<AdminReply> {
   const client = await mqtt.connectAsync(brokerUrl, {
-    clientId: `klubkort-admin-${command.id.slice(0, 8)}`, clean: true, reconnectPeriod: 0, connectTimeout: REPLY_TIMEOUT_MS,
+    clientId: `klubkort-admin-${command.id.slice(0, 8)}`,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: REPLY_TIMEOUT_MS,
   });
   try {
     const reply = new Promise<AdminReply>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no reply from the ledger (is the simulator running?)')), REPLY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error('no reply from the ledger (is the simulator running?)')),
+        REPLY_TIMEOUT_MS,
+      );
       client.on('message', (_topic, payload) => {
         let r: ReturnType<typeof AdminReply.safeParse>;
-        try { r = AdminReply.safeParse(JSON.parse(payload.toString('utf8'))); } catch { return; }
-        if (r.success && r.data.id === command.id) { clearTimeout(timer); resolve(r.data); }
+        try {
+          r = AdminReply.safeParse(JSON.parse(payload.toString('utf8')));
+        } catch {
+          return;
+        }
+        if (r.success && r.data.id === command.id) {
+          clearTimeout(timer);
+          resolve(r.data);
+        }
       });
     });
     await client.subscribeAsync(ADMIN_REPLY_TOPIC, { qos: 1 });
@@ -153,9 +187,11 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv, allowPositionals: true,
+      args: argv,
+      allowPositionals: true,
       options: {
-        broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' }, club: { type: 'string', default: DEMO_CLUB_ID },
+        broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+        club: { type: 'string', default: DEMO_CLUB_ID },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -173,7 +209,9 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
     return 1;
   }
   if (command.uid !== undefined && !CardUid.safeParse(command.uid).success) {
-    io.err(`not a card UID: ${parsed.positionals[1]} (a UID is 8, 14 or 20 hex digits, e.g. 04A23B5C7D2E80; ${LIST_HINT})`);
+    io.err(
+      `not a card UID: ${parsed.positionals[1]} (a UID is 8, 14 or 20 hex digits, e.g. 04A23B5C7D2E80; ${LIST_HINT})`,
+    );
     return 1;
   }
   const broker = parsed.values.broker;
@@ -182,12 +220,18 @@ export async function runAdmin(argv: string[], io: AdminIo = stdio): Promise<num
     reply = await send(broker, { id: randomUUID(), ...command });
   } catch (e) {
     const refused = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-    io.err(refused ? `error: nothing listens at ${broker}: is the simulator running? Start it with npm run sim (or give --broker URL of the one that runs)` : `error: ${(e as Error).message}`);
+    io.err(
+      refused
+        ? `error: nothing listens at ${broker}: is the simulator running? Start it with npm run sim (or give --broker URL of the one that runs)`
+        : `error: ${(e as Error).message}`,
+    );
     return 1;
   }
   if (!reply.ok) {
     const unknown = reply.error === 'unknown card' || reply.error === 'unknown staff card';
-    io.err(`refused: ${reply.error ?? 'unknown error'}${unknown ? `: club ${command.clubId} has no card ${command.uid} (${LIST_HINT})` : ''}`);
+    io.err(
+      `refused: ${reply.error ?? 'unknown error'}${unknown ? `: club ${command.clubId} has no card ${command.uid} (${LIST_HINT})` : ''}`,
+    );
     return 1;
   }
   const cards = CardRecord.array().safeParse(reply.data);

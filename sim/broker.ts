@@ -28,7 +28,9 @@ export async function startBroker(opts: { port?: number; host?: string } = {}): 
   return {
     port,
     url: `mqtt://${host}:${port}`,
-    dropClients() { for (const s of sockets) s.destroy(); },
+    dropClients() {
+      for (const s of sockets) s.destroy();
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -8,7 +8,9 @@ export const SIM_DATA_DIR = 'data/sim';
 /** One data dir per simulated terminal (data/sim/{terminalId}); none when the folder is not there. */
 export function simTerminalDirs(root = SIM_DATA_DIR): string[] {
   try {
-    return readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(root, e.name));
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(root, e.name));
   } catch {
     return [];
   }

@@ -11,7 +11,10 @@ import { must } from '../lib/must.ts';
 
 type Tap = Extract<SimReaderMsg, { action: 'tap' }>;
 
-const transmitOf = (card: Ntag424Card): Transmit => async (apdu) => card.transmit(apdu);
+const transmitOf =
+  (card: Ntag424Card): Transmit =>
+  async (apdu) =>
+    card.transmit(apdu);
 
 /** A UID the demo club never issued: the simulator's "unknown card". */
 export const UNKNOWN_CARD_UID = '04BADC0FFEE001';
@@ -21,9 +24,13 @@ export const UNKNOWN_CARD_UID = '04BADC0FFEE001';
  * its order), one card it never issued, then its staff cards.
  */
 export function cardsInHand(ledger: Pick<Ledger, 'cards' | 'staff'>, clubId: string): SimCard[] {
-  const cards: SimCard[] = ledger.cards(clubId).map((c) => ({ uid: c.cardUid, label: c.name, sun: c.auth === 'sun', blocked: c.status === 'blocked' }));
+  const cards: SimCard[] = ledger
+    .cards(clubId)
+    .map((c) => ({ uid: c.cardUid, label: c.name, sun: c.auth === 'sun', blocked: c.status === 'blocked' }));
   const staff: SimCard[] = ledger.staff(clubId).map((s) => ({ uid: s.cardUid, label: s.name, role: s.role }));
-  const unknown = [...cards, ...staff].some((c) => c.uid === UNKNOWN_CARD_UID) ? [] : [{ uid: UNKNOWN_CARD_UID, label: '', unknown: true }];
+  const unknown = [...cards, ...staff].some((c) => c.uid === UNKNOWN_CARD_UID)
+    ? []
+    : [{ uid: UNKNOWN_CARD_UID, label: '', unknown: true }];
   return [...cards, ...unknown, ...staff];
 }
 
@@ -31,13 +38,22 @@ export class DemoCards {
   readonly #chips = new Map<string, Ntag424Card>();
   readonly #last = new Map<string, Tap>();
 
-  private constructor(private readonly keys: SunKeys, private readonly baseUrl: string, private readonly counterOf: (uid: string) => number) {}
+  private constructor(
+    private readonly keys: SunKeys,
+    private readonly baseUrl: string,
+    private readonly counterOf: (uid: string) => number,
+  ) {}
 
   /**
    * Issues an emulated chip for every `sun` card. `counterOf`: the counter the ledger already
    * accepted for it (a restarted simulator's chips go on from there, as a real card's counter does).
    */
-  static async issue(cards: { uid: string; auth: 'uid' | 'sun' }[], keys: SunKeys, baseUrl: string, counterOf: (uid: string) => number = () => 0): Promise<DemoCards> {
+  static async issue(
+    cards: { uid: string; auth: 'uid' | 'sun' }[],
+    keys: SunKeys,
+    baseUrl: string,
+    counterOf: (uid: string) => number = () => 0,
+  ): Promise<DemoCards> {
     const d = new DemoCards(keys, baseUrl, counterOf);
     for (const c of cards.filter((x) => x.auth === 'sun')) await d.#issue(c.uid);
     return d;
@@ -50,7 +66,9 @@ export class DemoCards {
     this.#chips.set(uid, chip);
   }
 
-  isSun(uid: string): boolean { return this.#chips.has(uid); }
+  isSun(uid: string): boolean {
+    return this.#chips.has(uid);
+  }
 
   /**
    * The card held to the reader: a `sun` card's chip is read (its counter goes up), a `uid` card is
@@ -64,14 +82,20 @@ export class DemoCards {
     chip.powerOn();
     const read = await readSun(transmitOf(chip));
     chip.powerOff();
-    const msg: Tap = read ? { action: 'tap', uid, sun: { ctr: read.ctr, cmac: read.cmac, ...(read.uid !== uid ? { uid: read.uid } : {}) } } : { action: 'tap', uid };
+    const msg: Tap = read
+      ? { action: 'tap', uid, sun: { ctr: read.ctr, cmac: read.cmac, ...(read.uid !== uid ? { uid: read.uid } : {}) } }
+      : { action: 'tap', uid };
     this.#last.set(uid, msg);
     return msg;
   }
 
   /** A clone: a card with a writable UID set to this one's, without the chip's keys. */
-  clone(uid: string): Tap { return { action: 'tap', uid }; }
+  clone(uid: string): Tap {
+    return { action: 'tap', uid };
+  }
 
   /** A replay: the last SUN read from this card, sent again; null before its first tap. */
-  replay(uid: string): Tap | null { return this.#last.get(uid) ?? null; }
+  replay(uid: string): Tap | null {
+    return this.#last.get(uid) ?? null;
+  }
 }

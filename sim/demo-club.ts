@@ -25,21 +25,83 @@ const CATALOG: Catalog = {
   ],
 };
 
-interface DemoChild extends Omit<CardSeed, 'photo'> { withPhoto: boolean; note: string }
+interface DemoChild extends Omit<CardSeed, 'photo'> {
+  withPhoto: boolean;
+  note: string;
+}
 
 const CHILDREN: DemoChild[] = [
-  { cardUid: '04A23B5C7D2E80', holderId: 'demo-0001', name: 'Freja Nielsen', balance: 15000, withPhoto: true, note: '150 kr' },
-  { cardUid: '8E3F2A10', holderId: 'demo-0002', name: 'Oliver Jensen', balance: 4250, withPhoto: true, note: '42,50 kr' },
+  {
+    cardUid: '04A23B5C7D2E80',
+    holderId: 'demo-0001',
+    name: 'Freja Nielsen',
+    balance: 15000,
+    withPhoto: true,
+    note: '150 kr',
+  },
+  {
+    cardUid: '8E3F2A10',
+    holderId: 'demo-0002',
+    name: 'Oliver Jensen',
+    balance: 4250,
+    withPhoto: true,
+    note: '42,50 kr',
+  },
   { cardUid: '04C7D8E9F0A181', holderId: 'demo-0003', name: 'Ida Hansen', balance: 500, withPhoto: true, note: '5 kr' },
-  { cardUid: 'B72C9D41', holderId: 'demo-0004', name: 'Noah Pedersen', balance: 0, withPhoto: false, note: '0 kr, intet foto' },
-  { cardUid: '5A1E6F03', holderId: 'demo-0005', name: 'Alma Larsen', balance: 8000, status: 'blocked', withPhoto: true, note: 'spærret' },
-  { cardUid: '04E1A2B3C4D5E6', holderId: 'demo-0006', name: 'Emil Madsen', balance: 20000, withPhoto: true, note: 'højst 30 kr om dagen',
-    rules: { dailyLimit: 3000, blockedCategories: [], note: null } },
-  { cardUid: '04F1A2B3C4D5E6', holderId: 'demo-0007', name: 'Sofie Poulsen', balance: 10000, withPhoto: true, note: 'ingen slik, note',
-    rules: { dailyLimit: null, blockedCategories: ['slik'], note: 'Nøddeallergi — ingen nødder' } },
+  {
+    cardUid: 'B72C9D41',
+    holderId: 'demo-0004',
+    name: 'Noah Pedersen',
+    balance: 0,
+    withPhoto: false,
+    note: '0 kr, intet foto',
+  },
+  {
+    cardUid: '5A1E6F03',
+    holderId: 'demo-0005',
+    name: 'Alma Larsen',
+    balance: 8000,
+    status: 'blocked',
+    withPhoto: true,
+    note: 'spærret',
+  },
+  {
+    cardUid: '04E1A2B3C4D5E6',
+    holderId: 'demo-0006',
+    name: 'Emil Madsen',
+    balance: 20000,
+    withPhoto: true,
+    note: 'højst 30 kr om dagen',
+    rules: { dailyLimit: 3000, blockedCategories: [], note: null },
+  },
+  {
+    cardUid: '04F1A2B3C4D5E6',
+    holderId: 'demo-0007',
+    name: 'Sofie Poulsen',
+    balance: 10000,
+    withPhoto: true,
+    note: 'ingen slik, note',
+    rules: { dailyLimit: null, blockedCategories: ['slik'], note: 'Nøddeallergi — ingen nødder' },
+  },
   // 1.1 genuine cards: NTAG 424 DNA with SUN (the simulator personalises their emulated chips).
-  { cardUid: '04D15C00A1B201', holderId: 'demo-0008', name: 'Karla Sørensen', balance: 12000, withPhoto: true, note: 'ægte kort (SUN)', auth: 'sun' },
-  { cardUid: '04D15C00A1B202', holderId: 'demo-0009', name: 'William Berg', balance: 6000, withPhoto: true, note: 'ægte kort (SUN)', auth: 'sun' },
+  {
+    cardUid: '04D15C00A1B201',
+    holderId: 'demo-0008',
+    name: 'Karla Sørensen',
+    balance: 12000,
+    withPhoto: true,
+    note: 'ægte kort (SUN)',
+    auth: 'sun',
+  },
+  {
+    cardUid: '04D15C00A1B202',
+    holderId: 'demo-0009',
+    name: 'William Berg',
+    balance: 6000,
+    withPhoto: true,
+    note: 'ægte kort (SUN)',
+    auth: 'sun',
+  },
 ];
 
 /**
@@ -47,7 +109,10 @@ const CHILDREN: DemoChild[] = [
  * its emulated cards with it. A demo value, public in this file: a real club's master key lives only
  * at the issuing desk and in the ledger's config, never on a terminal.
  */
-export const DEMO_SUN_KEYS = { masterKey: Buffer.from('6b6c7562 6b6f7274 2d64656d 6f2d6b65'.replace(/ /g, ''), 'hex'), systemId: 'klubkort-demo' };
+export const DEMO_SUN_KEYS = {
+  masterKey: Buffer.from('6b6c7562 6b6f7274 2d64656d 6f2d6b65'.replace(/ /g, ''), 'hex'),
+  systemId: 'klubkort-demo',
+};
 /** Where a phone reading a demo card would land. */
 export const DEMO_CARD_URL = 'https://klubkort.example/k';
 
@@ -72,7 +137,10 @@ export function demoClub(terminals: readonly string[] = []): ClubSeed {
     clubId: DEMO_CLUB_ID,
     terminals: [...terminals],
     catalog: structuredClone(CATALOG),
-    cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({ ...card, photo: withPhoto ? portraitJpeg(card.holderId) : null })),
+    cards: CHILDREN.map(({ withPhoto, note: _note, ...card }) => ({
+      ...card,
+      photo: withPhoto ? portraitJpeg(card.holderId) : null,
+    })),
     staff: demoStaff(),
   };
 }

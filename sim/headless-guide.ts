@@ -17,7 +17,8 @@ export interface GuideFacts {
 }
 
 /** What the cashier's keys do (the rest of the key names do nothing on the sale screens). */
-const KEY_USES = '1-9 the item on the page, enter pay/approve, escape clear/cancel, backspace undo the last item, up/down turn pages, f2 last sale (void), f3 day\'s report, f5 forward the queue';
+const KEY_USES =
+  "1-9 the item on the page, enter pay/approve, escape clear/cancel, backspace undo the last item, up/down turn pages, f2 last sale (void), f3 day's report, f5 forward the queue";
 
 function cardLine(c: SimCard): string {
   const uid = `  ${c.uid.padEnd(14)}  `;
@@ -31,7 +32,8 @@ function cardLine(c: SimCard): string {
 }
 
 export function headlessGuide(f: GuideFacts): string[] {
-  const pub = (topic: string, msg: object) => `npx mqtt pub -h 127.0.0.1 -p ${f.port} -t ${topic} -m '${JSON.stringify(msg)}'`;
+  const pub = (topic: string, msg: object) =>
+    `npx mqtt pub -h 127.0.0.1 -p ${f.port} -t ${topic} -m '${JSON.stringify(msg)}'`;
   const reader = topics.simReader(f.terminalId);
   const child = f.cards.find((c) => !c.role && !c.unknown && !c.sun && !c.blocked) ?? f.cards[0];
   const example = child?.uid ?? '04A23B5C7D2E80';

@@ -10,9 +10,30 @@ export { sha256Hex } from '../contract/index.ts';
 
 type Rgb = readonly [number, number, number];
 
-const SKIN: Rgb[] = [[255, 224, 196], [241, 194, 160], [224, 172, 130], [198, 134, 94], [141, 85, 56], [95, 60, 40]];
-const HAIR: Rgb[] = [[30, 24, 20], [74, 48, 30], [120, 78, 40], [176, 98, 44], [222, 188, 110], [240, 220, 160], [150, 40, 30], [60, 70, 160]];
-const EYES: Rgb[] = [[70, 110, 180], [90, 60, 30], [60, 130, 80], [40, 40, 40]];
+const SKIN: Rgb[] = [
+  [255, 224, 196],
+  [241, 194, 160],
+  [224, 172, 130],
+  [198, 134, 94],
+  [141, 85, 56],
+  [95, 60, 40],
+];
+const HAIR: Rgb[] = [
+  [30, 24, 20],
+  [74, 48, 30],
+  [120, 78, 40],
+  [176, 98, 44],
+  [222, 188, 110],
+  [240, 220, 160],
+  [150, 40, 30],
+  [60, 70, 160],
+];
+const EYES: Rgb[] = [
+  [70, 110, 180],
+  [90, 60, 30],
+  [60, 130, 80],
+  [40, 40, 40],
+];
 
 function hsl(h: number, s: number, l: number): Rgb {
   const k = (n: number) => (n + h / 30) % 12;
@@ -21,17 +42,22 @@ function hsl(h: number, s: number, l: number): Rgb {
   return [Math.round(f(0) * 255), Math.round(f(8) * 255), Math.round(f(4) * 255)];
 }
 
-const mix = (a: Rgb, b: Rgb, t: number): Rgb => [0, 1, 2].map((i) => Math.round(a[i] * (1 - t) + b[i] * t)) as unknown as Rgb;
+const mix = (a: Rgb, b: Rgb, t: number): Rgb =>
+  [0, 1, 2].map((i) => Math.round(a[i] * (1 - t) + b[i] * t)) as unknown as Rgb;
 
 /** A shape in the 120×150 reference frame: a test for a point, and its colour. */
-interface Layer { inside: (x: number, y: number) => boolean; color: Rgb; texture?: 'hair' | 'shirt' | 'skin' }
+interface Layer {
+  inside: (x: number, y: number) => boolean;
+  color: Rgb;
+  texture?: 'hair' | 'shirt' | 'skin';
+}
 
-const ellipse = (cx: number, cy: number, rx: number, ry: number) =>
-  (x: number, y: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
-const rect = (x0: number, y0: number, x1: number, y1: number) =>
-  (x: number, y: number) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
-const ring = (cx: number, cy: number, r: number, w: number) =>
-  (x: number, y: number) => Math.abs(Math.hypot(x - cx, y - cy) - r) <= w / 2;
+const ellipse = (cx: number, cy: number, rx: number, ry: number) => (x: number, y: number) =>
+  ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
+const rect = (x0: number, y0: number, x1: number, y1: number) => (x: number, y: number) =>
+  x >= x0 && x <= x1 && y >= y0 && y <= y1;
+const ring = (cx: number, cy: number, r: number, w: number) => (x: number, y: number) =>
+  Math.abs(Math.hypot(x - cx, y - cy) - r) <= w / 2;
 
 function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   const h = createHash('sha256').update(seed).digest();
@@ -49,7 +75,8 @@ function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   const dark: Rgb = [40, 25, 25];
 
   const shapes: Layer[] = [];
-  const add = (inside: Layer['inside'], color: Rgb, texture?: Layer['texture']) => shapes.push({ inside, color, ...(texture ? { texture } : {}) });
+  const add = (inside: Layer['inside'], color: Rgb, texture?: Layer['texture']) =>
+    shapes.push({ inside, color, ...(texture ? { texture } : {}) });
   // Behind the head: long hair falls to the shoulders.
   if (style === 1) add((x, y) => ellipse(60, 66, 40, 46)(x, y) || rect(20, 66, 100, 118)(x, y), hair, 'hair');
   add(ellipse(60, 170, 58, 50), shirt, 'shirt');
@@ -62,8 +89,21 @@ function layers(seed: string): { bg: [Rgb, Rgb]; shapes: Layer[] } {
   // Hair on top of the head, by style.
   const cap = (x: number, y: number) => ellipse(60, 52, 33, 28)(x, y) && y < 50 - Math.abs(x - 60) * 0.12;
   if (style === 2) {
-    add((x, y) => cap(x, y) || [[34, 46], [44, 34], [58, 29], [72, 33], [84, 44], [30, 60], [90, 60]]
-      .some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 10), hair, 'hair');
+    add(
+      (x, y) =>
+        cap(x, y) ||
+        [
+          [34, 46],
+          [44, 34],
+          [58, 29],
+          [72, 33],
+          [84, 44],
+          [30, 60],
+          [90, 60],
+        ].some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 10),
+      hair,
+      'hair',
+    );
   } else {
     add(cap, hair, 'hair');
     add(ellipse(style === 0 ? 46 : 70, 46, 20, 9), hair, 'hair'); // fringe swept to one side
@@ -107,7 +147,10 @@ const grain = (x: number, y: number, seed: number): number => {
 };
 
 /** A portrait as RGBA pixels (default 300×375). */
-export function portraitRgba(seed: string, opts: { width?: number; height?: number } = {}): { width: number; height: number; data: Buffer } {
+export function portraitRgba(
+  seed: string,
+  opts: { width?: number; height?: number } = {},
+): { width: number; height: number; data: Buffer } {
   const width = opts.width ?? 300;
   const height = opts.height ?? width * 1.25;
   const { bg, shapes } = layers(seed);
@@ -126,9 +169,17 @@ export function portraitRgba(seed: string, opts: { width?: number; height?: numb
           const x = (px + ox) * sx;
           const y = (py + oy) * sy;
           // The backdrop: a vertical gradient with a soft light spot behind the head.
-          let c = mix(mix(bg[0], bg[1], y / 150), [255, 255, 255], Math.max(0, 0.35 - Math.hypot(x - 40, y - 40) / 160));
+          let c = mix(
+            mix(bg[0], bg[1], y / 150),
+            [255, 255, 255],
+            Math.max(0, 0.35 - Math.hypot(x - 40, y - 40) / 160),
+          );
           let tex: Texture | undefined;
-          for (const l of shapes) if (l.inside(x, y)) { c = l.color; tex = l.texture ? TEXTURES[l.texture] : undefined; }
+          for (const l of shapes)
+            if (l.inside(x, y)) {
+              c = l.color;
+              tex = l.texture ? TEXTURES[l.texture] : undefined;
+            }
           const k = 1 + (tex ? tex(x, y) : 0);
           for (let i = 0; i < 3; i++) acc[i] += c[i] * k;
         }

@@ -46,7 +46,10 @@ export async function runSim(argv: string[]): Promise<number> {
     process.stderr.write(`klubkort sim: ${(e as Error).message}\n${SIM_USAGE}\n`);
     return 64;
   }
-  if (values.help) { process.stdout.write(SIM_USAGE + '\n'); return 0; }
+  if (values.help) {
+    process.stdout.write(SIM_USAGE + '\n');
+    return 0;
+  }
   const dataDir = resolve(values['data-dir']);
   mkdirSync(dataDir, { recursive: true });
   // Log lines go to files in both modes: the TUI owns the terminal, and headless mode's stdout is the guide.
@@ -57,21 +60,33 @@ export async function runSim(argv: string[]): Promise<number> {
   const terminalId = values['terminal-id'];
   // The simulator's terminal is registered with the demo club (another: `klubkort ledger terminal-add`).
   const ledger = await startLedger({
-    brokerUrl: broker.url, dbPath: join(dataDir, 'ledger.db'), clubs: [demoClub([terminalId])], sun: DEMO_SUN_KEYS,
+    brokerUrl: broker.url,
+    dbPath: join(dataDir, 'ledger.db'),
+    clubs: [demoClub([terminalId])],
+    sun: DEMO_SUN_KEYS,
     logger: createLogger({ name: 'ledger', destination: logStream }),
   });
   const terminalDir = join(dataDir, terminalId);
-  const cfg = parseConfig({
-    terminalId, clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: terminalDir,
-    hardware: 'sim', headless: values.headless, lang: values.lang,
-  }, 'simulator settings');
+  const cfg = parseConfig(
+    {
+      terminalId,
+      clubId: DEMO_CLUB_ID,
+      broker: { url: broker.url },
+      dataDir: terminalDir,
+      hardware: 'sim',
+      headless: values.headless,
+      lang: values.lang,
+    },
+    'simulator settings',
+  );
 
   // The TUI's sim panel acts through the same sim topics an outside tool would use.
   const panelClient = values.headless ? null : await mqtt.connectAsync(broker.url, { clientId: `${terminalId}-panel` });
-  const reader = (msg: object) => void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
+  const reader = (msg: object) =>
+    void panelClient?.publish(topics.simReader(terminalId), JSON.stringify(msg), { qos: 1 });
   // Each `sun` card's emulated chip, issued as the desk would; it goes on from the ledger's counter.
   const counterOf = (uid: string) => ledger.card(DEMO_CLUB_ID, uid)?.sunCounter ?? 0;
-  const club = ledger.cards(DEMO_CLUB_ID).map((c) => ({ uid: c.cardUid, auth: c.auth ?? 'uid' as const }));
+  const club = ledger.cards(DEMO_CLUB_ID).map((c) => ({ uid: c.cardUid, auth: c.auth ?? ('uid' as const) }));
   const hand = await DemoCards.issue(club, DEMO_SUN_KEYS, DEMO_CARD_URL, counterOf);
   let plugged = true;
   let ledgerUp = true;
@@ -79,26 +94,49 @@ export async function runSim(argv: string[]): Promise<number> {
   const daemon = await startDaemon(cfg, {
     onQuit: () => void stop(),
     logFile: join(terminalDir, 'klubkort.log'),
-    simPanel: values.headless ? undefined : {
-      // The club's cards as the ledger has them now (the genuine ones read from their chips), one
-      // it never issued, then the staff cards past the digits (↓, Enter).
-      get cards() { return cardsInHand(ledger, DEMO_CLUB_ID); },
-      tap: (uid) => void hand.tap(uid, ledger.card(DEMO_CLUB_ID, uid)?.auth === 'sun').then(reader),
-      clone: (uid) => reader(hand.clone(uid)),
-      replay: (uid) => { const m = hand.replay(uid); if (m) reader(m); return m !== null; },
-      remove: () => reader({ action: 'remove' }),
-      togglePlug: () => { plugged = !plugged; reader({ action: plugged ? 'plug' : 'unplug' }); },
-      quit: () => void stop(),
-      toggleLedger: () => { ledgerUp = !ledgerUp; void (ledgerUp ? ledger.resume() : ledger.pause()); },
-      get ledgerRunning() { return ledgerUp; },
-    },
+    simPanel: values.headless
+      ? undefined
+      : {
+          // The club's cards as the ledger has them now (the genuine ones read from their chips), one
+          // it never issued, then the staff cards past the digits (↓, Enter).
+          get cards() {
+            return cardsInHand(ledger, DEMO_CLUB_ID);
+          },
+          tap: (uid) => void hand.tap(uid, ledger.card(DEMO_CLUB_ID, uid)?.auth === 'sun').then(reader),
+          clone: (uid) => reader(hand.clone(uid)),
+          replay: (uid) => {
+            const m = hand.replay(uid);
+            if (m) reader(m);
+            return m !== null;
+          },
+          remove: () => reader({ action: 'remove' }),
+          togglePlug: () => {
+            plugged = !plugged;
+            reader({ action: plugged ? 'plug' : 'unplug' });
+          },
+          quit: () => void stop(),
+          toggleLedger: () => {
+            ledgerUp = !ledgerUp;
+            void (ledgerUp ? ledger.resume() : ledger.pause());
+          },
+          get ledgerRunning() {
+            return ledgerUp;
+          },
+        },
   });
 
   if (values.headless) {
     const shown = (p: string) => relative(process.cwd(), p) || '.';
     const guide = headlessGuide({
-      brokerUrl: broker.url, port: broker.port, clubId: DEMO_CLUB_ID, terminalId, cards: cardsInHand(ledger, DEMO_CLUB_ID),
-      logs: [{ path: shown(ledgerLog), what: 'ledger' }, { path: shown(join(terminalDir, 'klubkort.log')), what: 'terminal' }],
+      brokerUrl: broker.url,
+      port: broker.port,
+      clubId: DEMO_CLUB_ID,
+      terminalId,
+      cards: cardsInHand(ledger, DEMO_CLUB_ID),
+      logs: [
+        { path: shown(ledgerLog), what: 'ledger' },
+        { path: shown(join(terminalDir, 'klubkort.log')), what: 'terminal' },
+      ],
       status: `npx klubkort status${dataDir === resolve(SIM_DATA_DIR) ? '' : ` --data-dir ${shown(terminalDir)}`}`,
     });
     process.stdout.write(guide.join('\n') + '\n');

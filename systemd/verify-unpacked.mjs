@@ -9,28 +9,45 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const [dir, keysDir] = process.argv.slice(2);
-const refuse = (why) => { process.stderr.write(`verify-unpacked: refused: ${why}\n`); process.exit(65); };
-const keyId = (k) => createHash('sha256').update(k.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+const refuse = (why) => {
+  process.stderr.write(`verify-unpacked: refused: ${why}\n`);
+  process.exit(65);
+};
+const keyId = (k) =>
+  createHash('sha256')
+    .update(k.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 
 let keys;
 try {
-  keys = new Map(readdirSync(keysDir).filter((n) => n.endsWith('.pub')).map((n) => {
-    const k = createPublicKey(readFileSync(join(keysDir, n)));
-    return [keyId(k), k];
-  }));
-} catch (e) { refuse(`cannot read the release keys in ${keysDir}: ${e.message}`); }
+  keys = new Map(
+    readdirSync(keysDir)
+      .filter((n) => n.endsWith('.pub'))
+      .map((n) => {
+        const k = createPublicKey(readFileSync(join(keysDir, n)));
+        return [keyId(k), k];
+      }),
+  );
+} catch (e) {
+  refuse(`cannot read the release keys in ${keysDir}: ${e.message}`);
+}
 let manifestBytes, sig, manifest;
 try {
   manifestBytes = readFileSync(join(dir, 'manifest.json'));
   sig = JSON.parse(readFileSync(join(dir, 'manifest.sig'), 'utf8'));
   manifest = JSON.parse(manifestBytes.toString('utf8'));
-} catch (e) { refuse(`no readable manifest.json and manifest.sig: ${e.message}`); }
+} catch (e) {
+  refuse(`no readable manifest.json and manifest.sig: ${e.message}`);
+}
 const key = keys.get(sig.keyId);
 if (!key) refuse(`signed with release key ${sig.keyId}, which is not in ${keysDir}`);
-if (sig.alg !== 'ed25519' || !verify(null, manifestBytes, key, Buffer.from(String(sig.sig), 'base64'))) refuse('the signature does not match the manifest');
+if (sig.alg !== 'ed25519' || !verify(null, manifestBytes, key, Buffer.from(String(sig.sig), 'base64')))
+  refuse('the signature does not match the manifest');
 
 const want = new Map(manifest.files.map((f) => [f.path, f]));
-const walk = (d) => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+const walk = (d) =>
+  readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
 for (const file of walk(dir)) {
   const path = relative(dir, file);
   if (path === 'manifest.json' || path === 'manifest.sig') continue;
@@ -39,6 +56,7 @@ for (const file of walk(dir)) {
   want.delete(path);
   if (!statSync(file).isFile()) refuse(`${path} is not a regular file`);
   const data = readFileSync(file);
-  if (data.length !== f.size || createHash('sha256').update(data).digest('hex') !== f.sha256) refuse(`${path} does not match the manifest`);
+  if (data.length !== f.size || createHash('sha256').update(data).digest('hex') !== f.sha256)
+    refuse(`${path} does not match the manifest`);
 }
 if (want.size > 0) refuse(`${[...want.keys()][0]} (and ${want.size - 1} more) missing`);

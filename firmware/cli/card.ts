@@ -4,7 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ApduError, MAX_SYSTEM_ID_BYTES, parseMasterKey, personalise, PersonaliseRefused, sunTemplate } from '../../hal/ntag424/index.ts';
+import {
+  ApduError,
+  MAX_SYSTEM_ID_BYTES,
+  parseMasterKey,
+  personalise,
+  PersonaliseRefused,
+  sunTemplate,
+} from '../../hal/ntag424/index.ts';
 import type { HeldCard } from '../../hal/pi/reader/card-holder.ts';
 
 export const CARD_USAGE = `usage: klubkort card personalise --master-key-file FILE --url URL [--system-id ID] [--reader NAME] [--wait SECONDS]
@@ -26,38 +33,69 @@ export interface CardIo {
   hold?: (o: { waitMs: number; readerName?: string }) => Promise<HeldCard>;
 }
 
-const stdio: CardIo = { out: (l) => void process.stdout.write(l + '\n'), err: (l) => void process.stderr.write(l + '\n') };
+const stdio: CardIo = {
+  out: (l) => void process.stdout.write(l + '\n'),
+  err: (l) => void process.stderr.write(l + '\n'),
+};
 
 /** Exit codes: 0 personalised, 1 card refused or failed, 64 usage, 66 key file unreadable, 69 no reader. */
 export async function cardCommand(argv: string[], io: CardIo = stdio): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === '-h' || sub === 'help') { io.out(CARD_USAGE); return 0; }
-  if (sub !== 'personalise') { io.err(`klubkort card: ${sub === undefined ? 'no command' : `unknown command ${sub}`}\n${CARD_USAGE}`); return 64; }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.out(CARD_USAGE);
+    return 0;
+  }
+  if (sub !== 'personalise') {
+    io.err(`klubkort card: ${sub === undefined ? 'no command' : `unknown command ${sub}`}\n${CARD_USAGE}`);
+    return 64;
+  }
   let values;
   try {
-    values = parseArgs({ args: rest, strict: true, options: {
-      'master-key-file': { type: 'string' }, url: { type: 'string' }, 'system-id': { type: 'string', default: 'klubkort' },
-      reader: { type: 'string' }, wait: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' },
-    } }).values;
+    values = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        'master-key-file': { type: 'string' },
+        url: { type: 'string' },
+        'system-id': { type: 'string', default: 'klubkort' },
+        reader: { type: 'string' },
+        wait: { type: 'string', default: '30' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (e) {
     io.err(`klubkort card personalise: ${(e as Error).message}`);
     return 64;
   }
-  if (values.help) { io.out(CARD_USAGE); return 0; }
+  if (values.help) {
+    io.out(CARD_USAGE);
+    return 0;
+  }
   const wait = z.coerce.number().positive().max(600).safeParse(values.wait);
   const systemId = values['system-id'];
-  const usage = (m: string) => { io.err(`klubkort card personalise: ${m}`); return 64; };
-  if (!values['master-key-file']) return usage('--master-key-file is required (the key is never given on the command line: it would show in ps)');
+  const usage = (m: string) => {
+    io.err(`klubkort card personalise: ${m}`);
+    return 64;
+  };
+  if (!values['master-key-file'])
+    return usage('--master-key-file is required (the key is never given on the command line: it would show in ps)');
   if (!values.url) return usage('--url is required');
   if (!wait.success) return usage('--wait takes seconds (1–600)');
-  if (Buffer.byteLength(systemId) < 1 || Buffer.byteLength(systemId) > MAX_SYSTEM_ID_BYTES) return usage(`--system-id is 1 to ${MAX_SYSTEM_ID_BYTES} bytes`);
-  try { sunTemplate(values.url); } catch (e) { return usage((e as Error).message); }
+  if (Buffer.byteLength(systemId) < 1 || Buffer.byteLength(systemId) > MAX_SYSTEM_ID_BYTES)
+    return usage(`--system-id is 1 to ${MAX_SYSTEM_ID_BYTES} bytes`);
+  try {
+    sunTemplate(values.url);
+  } catch (e) {
+    return usage((e as Error).message);
+  }
   let masterKey: Buffer;
   try {
     masterKey = parseMasterKey(readFileSync(values['master-key-file'], 'utf8').trim());
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    io.err(`klubkort card personalise: ${code ? `cannot read ${values['master-key-file']} (${code})` : (e as Error).message}`);
+    io.err(
+      `klubkort card personalise: ${code ? `cannot read ${values['master-key-file']} (${code})` : (e as Error).message}`,
+    );
     return 66;
   }
   const hold = io.hold ?? (async (o) => (await import('../../hal/pi/reader/card-holder.ts')).holdCard(o));
@@ -76,7 +114,10 @@ export async function cardCommand(argv: string[], io: CardIo = stdio): Promise<n
     return 0;
   } catch (e) {
     if (e instanceof PersonaliseRefused) io.err(`klubkort card personalise: refused: ${e.message}`);
-    else if (e instanceof ApduError) io.err(`klubkort card personalise: the card stopped answering as expected (${e.message}); if this happened after the first write, do not issue the card`);
+    else if (e instanceof ApduError)
+      io.err(
+        `klubkort card personalise: the card stopped answering as expected (${e.message}); if this happened after the first write, do not issue the card`,
+      );
     else io.err(`klubkort card personalise: ${(e as Error).message} (was the card pulled away?)`);
     return 1;
   } finally {

@@ -32,9 +32,15 @@ export function logTarget(s: LogSituation): LogTarget {
 }
 
 export function openLog(target: LogTarget, level?: string): Logger {
-  const destination = target.to === 'file' ? openLogFile(target.path)
-    : target.to === 'journal' ? journaldDestination({ identifier: 'klubkort', fallback: () => target.fallback ? openLogFile(target.fallback) : process.stderr })
-    : undefined;
+  const destination =
+    target.to === 'file'
+      ? openLogFile(target.path)
+      : target.to === 'journal'
+        ? journaldDestination({
+            identifier: 'klubkort',
+            fallback: () => (target.fallback ? openLogFile(target.fallback) : process.stderr),
+          })
+        : undefined;
   return createLogger({ level, destination });
 }
 

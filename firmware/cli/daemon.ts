@@ -18,7 +18,11 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 import type { Clock } from '../clock.ts';
 
-export interface Daemon { terminal: Terminal; log: Logger; stop(): Promise<void> }
+export interface Daemon {
+  terminal: Terminal;
+  log: Logger;
+  stop(): Promise<void>;
+}
 
 export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
@@ -47,11 +51,16 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
     mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
     accessSync(cfg.dataDir, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw new DataDirError(`data directory ${cfg.dataDir} is not usable (${errorCode(e)}): it must be a directory the daemon can write`);
+    throw new DataDirError(
+      `data directory ${cfg.dataDir} is not usable (${errorCode(e)}): it must be a directory the daemon can write`,
+    );
   }
   // A terminal's journal holds money; a simulator's may live in a tmpfs /tmp.
   const volatile = cfg.hardware === 'pi' ? (opts.storageCheck ?? checkDataDirStorage)(cfg.dataDir) : null;
-  if (volatile) throw new DataDirError(`refusing to keep the journal of sales where a reboot erases it: ${volatile}; ${VOLATILE_FIX}`);
+  if (volatile)
+    throw new DataDirError(
+      `refusing to keep the journal of sales where a reboot erases it: ${volatile}; ${VOLATILE_FIX}`,
+    );
   // Before anything in the data dir is touched (log file, journal, control socket).
   const lock = await lockDataDir(cfg.dataDir);
   try {
@@ -71,16 +80,21 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   const hw = await createHardware(cfg, log, {
     ...opts,
     // The console draws photos from the journal, which opens with the terminal below.
-    photos: (sha) => terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null),
+    photos: (sha) => (terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null)),
   });
   const layout = layoutOf(opts.root ?? '/');
   const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
   try {
     const keysDir = join(opts.root ?? '/', RELEASE_KEYS_DIR);
     terminal = await Terminal.start({
-      config: cfg, hardware: hw, log, clock: opts.clock, update: () => updateReportOf(layout, release.version),
+      config: cfg,
+      hardware: hw,
+      log,
+      clock: opts.clock,
+      update: () => updateReportOf(layout, release.version),
       release: {
-        running: release.version, rolledBack: () => rolledBackVersions(layout),
+        running: release.version,
+        rolledBack: () => rolledBackVersions(layout),
         trusted: () => {
           const { keys, problems } = loadTrustedKeys(keysDir);
           for (const p of problems) log.warn({ part: 'update' }, p);
@@ -91,7 +105,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   } catch (e) {
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
-    if (/^SQLITE_/.test(errorCode(e))) throw new DataDirError(`the journal in ${cfg.dataDir} cannot be opened (${(e as Error).message}); it is left as it is`);
+    if (/^SQLITE_/.test(errorCode(e)))
+      throw new DataDirError(
+        `the journal in ${cfg.dataDir} cannot be opened (${(e as Error).message}); it is left as it is`,
+      );
     throw e;
   }
   const t = terminal;
@@ -107,7 +124,8 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   const notifier = createNotifier(log, opts.notifyEnv);
   let stopping: Promise<void> | null = null;
   const daemon: Daemon = {
-    terminal: t, log,
+    terminal: t,
+    log,
     stop() {
       stopping ??= (async () => {
         notifier.stopping();
@@ -130,7 +148,10 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
         log.info({ release: release.version, trial: release.trial, why: v.why }, 'health gate passed: READY');
         notifier.ready(`terminal ${cfg.terminalId}`);
       } else {
-        log.error({ release: release.version, why: v.why }, 'health gate failed: this release does not say READY and stops (the previous one is put back)');
+        log.error(
+          { release: release.version, why: v.why },
+          'health gate failed: this release does not say READY and stops (the previous one is put back)',
+        );
         (opts.onUnhealthy ?? ((d) => void d.stop().finally(() => process.exit(70))))(daemon);
       }
     });
@@ -163,7 +184,10 @@ export function handleSignals(d: Daemon, onStopped: () => void = () => process.e
     if (stopping) return;
     stopping = true;
     d.log.info({ sig }, 'stopping');
-    d.stop().then(() => (hungUp ? endHungUp() : onStopped()), () => process.exit(1));
+    d.stop().then(
+      () => (hungUp ? endHungUp() : onStopped()),
+      () => process.exit(1),
+    );
   };
   const onHangUp = () => {
     hungUp = true;

@@ -4,26 +4,36 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface Mount { mountPoint: string; fsType: string; superOptions: string }
+export interface Mount {
+  mountPoint: string;
+  fsType: string;
+  superOptions: string;
+}
 
 const VOLATILE = new Set(['tmpfs', 'ramfs']);
 
 /** /proc/self/mountinfo, one mount a line: "id parent maj:min root mountpoint opts [tags] - fstype source superopts". */
 export function parseMountinfo(text: string): Mount[] {
   const unescapeOctal = (s: string) => s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-  return text.split('\n').filter(Boolean).flatMap((line) => {
-    const [pre, post] = line.split(' - ');
-    const f = pre?.split(' ');
-    const g = post?.split(' ');
-    if (!f || f.length < 5 || !g || g.length < 3) return [];
-    return [{ mountPoint: unescapeOctal(f[4]), fsType: g[0], superOptions: g[2] }];
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => {
+      const [pre, post] = line.split(' - ');
+      const f = pre?.split(' ');
+      const g = post?.split(' ');
+      if (!f || f.length < 5 || !g || g.length < 3) return [];
+      return [{ mountPoint: unescapeOctal(f[4]), fsType: g[0], superOptions: g[2] }];
+    });
 }
 
 /** The mount holding `path` (the last one mounted over it wins). */
 export function mountOf(path: string, mounts: Mount[]): Mount | undefined {
   const inside = (m: Mount) => m.mountPoint === '/' || path === m.mountPoint || path.startsWith(`${m.mountPoint}/`);
-  return mounts.reduce<Mount | undefined>((best, m) => (inside(m) && (!best || m.mountPoint.length >= best.mountPoint.length) ? m : best), undefined);
+  return mounts.reduce<Mount | undefined>(
+    (best, m) => (inside(m) && (!best || m.mountPoint.length >= best.mountPoint.length) ? m : best),
+    undefined,
+  );
 }
 
 /** Why `dir` would lose its contents at power-off, or null. `dir` is a real (resolved) path. */
@@ -39,7 +49,8 @@ export function volatileStorage(dir: string, mounts: Mount[]): string | null {
   return `${dir} is on an overlay file system (mounted at ${m.mountPoint}) whose changes go to ${upper} on a ${under.fsType}, which lives in RAM (raspi-config's overlay file system?)`;
 }
 
-export const VOLATILE_FIX = 'put the data directory on a writable partition that the overlay does not cover (docs/deploy.md, "Read-only root")';
+export const VOLATILE_FIX =
+  'put the data directory on a writable partition that the overlay does not cover (docs/deploy.md, "Read-only root")';
 
 /** The check for a real directory on this machine. */
 export function checkDataDirStorage(dir: string, mountinfo = '/proc/self/mountinfo'): string | null {

@@ -41,15 +41,23 @@ export async function holdFailedStart(message: string, code: number, o: HoldOpti
   const notifier = (o.notifier ?? createNotifier)(o.log, env);
   if (!notifier.active) return code;
   // The cashier reads this on the kiosk screen (stderr is foot's terminal there).
-  process.stderr.write('\nTerminalen kan ikke starte. Kontakt teknikeren. / The terminal cannot start: call the technician.\n');
+  process.stderr.write(
+    '\nTerminalen kan ikke starte. Kontakt teknikeren. / The terminal cannot start: call the technician.\n',
+  );
   notifier.ready(`klubkort cannot start (exit ${code}): ${message}`.replace(/\s+/g, ' ').slice(0, 400));
-  o.log.error({ code, reason: message, watch: o.watch }, 'start failed: waiting for the config or journal to change before exiting (no restart loop)');
+  o.log.error(
+    { code, reason: message, watch: o.watch },
+    'start failed: waiting for the config or journal to change before exiting (no restart loop)',
+  );
   const before = o.watch.map(stamp);
   const started = performance.now();
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const changed = o.watch.some((p, i) => stamp(p) !== before[i]);
-      if (changed || performance.now() - started >= (o.maxMs ?? HOLD_MAX_MS)) { clearInterval(timer); resolve(); }
+      if (changed || performance.now() - started >= (o.maxMs ?? HOLD_MAX_MS)) {
+        clearInterval(timer);
+        resolve();
+      }
     }, o.pollMs ?? HOLD_POLL_MS);
   });
   notifier.close();

@@ -5,9 +5,19 @@ import { askControl } from '../control/socket.ts';
 export type Found = { dir: string } | { error: string };
 
 export async function findDaemon(candidates: string[], timeoutMs = 2000): Promise<Found> {
-  const answers = await Promise.all(candidates.map((d) => askControl(d, 'status', timeoutMs).then((r) => r.ok, () => false)));
+  const answers = await Promise.all(
+    candidates.map((d) =>
+      askControl(d, 'status', timeoutMs).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  );
   const running = candidates.filter((_, i) => answers[i]);
   if (running.length === 1) return { dir: running[0] };
-  if (running.length > 1) return { error: `several daemons are running (data dirs ${running.join(', ')}): give --data-dir DIR` };
-  return { error: `no running daemon found in ${candidates.join(', ')}: start one (npm run sim, or the klubkort service), or give --data-dir DIR` };
+  if (running.length > 1)
+    return { error: `several daemons are running (data dirs ${running.join(', ')}): give --data-dir DIR` };
+  return {
+    error: `no running daemon found in ${candidates.join(', ')}: start one (npm run sim, or the klubkort service), or give --data-dir DIR`,
+  };
 }

@@ -12,15 +12,25 @@ import { Manifest, MANIFEST_NAME } from '../release/manifest.ts';
 import { readTar } from '../release/tar.ts';
 import { HELP } from './help.ts';
 
-
 const CONNECTION = {
-  broker: { type: 'string' }, ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' },
-  username: { type: 'string' }, 'password-file': { type: 'string' },
+  broker: { type: 'string' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  username: { type: 'string' },
+  'password-file': { type: 'string' },
 } as const;
 
 class Usage extends Error {}
 
-function access(v: { broker?: string; ca?: string; cert?: string; key?: string; username?: string; 'password-file'?: string }): BrokerAccess {
+function access(v: {
+  broker?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  username?: string;
+  'password-file'?: string;
+}): BrokerAccess {
   if (!v.broker) throw new Usage('--broker URL is needed');
   const password = v['password-file'] ? readFileSync(v['password-file'], 'utf8').split(/\r?\n/)[0] : undefined;
   return { url: v.broker, caFile: v.ca, certFile: v.cert, keyFile: v.key, username: v.username, password };
@@ -48,15 +58,32 @@ function writeState(file: string, state: Map<string, string>): void {
 }
 
 async function list(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: {
-    ...CONNECTION, json: { type: 'boolean' }, check: { type: 'boolean' }, state: { type: 'string' },
-    'offline-minutes': { type: 'string' }, 'queue-minutes': { type: 'string' }, version: { type: 'string' },
-  } });
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...CONNECTION,
+      json: { type: 'boolean' },
+      check: { type: 'boolean' },
+      state: { type: 'string' },
+      'offline-minutes': { type: 'string' },
+      'queue-minutes': { type: 'string' },
+      version: { type: 'string' },
+    },
+  });
   const b = access(v);
-  const limits = { offlineMinutes: minutes(v['offline-minutes'], '--offline-minutes', 30), queueMinutes: minutes(v['queue-minutes'], '--queue-minutes', 60), version: v.version };
+  const limits = {
+    offlineMinutes: minutes(v['offline-minutes'], '--offline-minutes', 30),
+    queueMinutes: minutes(v['queue-minutes'], '--queue-minutes', 60),
+    version: v.version,
+  };
   const client = await connectFleet(b);
   let statuses;
-  try { statuses = await readStatuses(client); } finally { await client.endAsync(true).catch(() => undefined); }
+  try {
+    statuses = await readStatuses(client);
+  } finally {
+    await client.endAsync(true).catch(() => undefined);
+  }
   const now = new Date();
   // Only a state kept between runs knows since when a terminal is offline (its will has no time).
   const offline = v.state ? nextOfflineSince(fleetRows(statuses), readState(v.state), now) : new Map<string, string>();
@@ -66,7 +93,12 @@ async function list(argv: string[]): Promise<number> {
   if (v.json) process.stdout.write(JSON.stringify(v.check ? { terminals: rows, problems } : rows, null, 2) + '\n');
   else {
     process.stdout.write(fleetTable(rows, now) + '\n');
-    if (v.check) process.stdout.write(problems.length ? problems.map((p) => `PROBLEM ${p.terminal}: ${p.problem}`).join('\n') + '\n' : `OK: ${rows.length} terminals\n`);
+    if (v.check)
+      process.stdout.write(
+        problems.length
+          ? problems.map((p) => `PROBLEM ${p.terminal}: ${p.problem}`).join('\n') + '\n'
+          : `OK: ${rows.length} terminals\n`,
+      );
   }
   return problems.length ? 1 : 0;
 }
@@ -75,7 +107,10 @@ async function list(argv: string[]): Promise<number> {
 async function bundleFacts(file: string): Promise<{ version: string; sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(file)) { hash.update(chunk as Buffer); size += (chunk as Buffer).length; }
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
   for await (const e of readTar(createReadStream(file).pipe(createGunzip()))) {
     if (e.path !== MANIFEST_NAME) break;
     const parts: Buffer[] = [];
@@ -88,20 +123,36 @@ async function bundleFacts(file: string): Promise<{ version: string; sha256: str
 }
 
 async function update(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: {
-    ...CONNECTION, terminal: { type: 'string', multiple: true }, club: { type: 'string' }, all: { type: 'boolean' },
-    version: { type: 'string' }, url: { type: 'string' }, sha256: { type: 'string' }, size: { type: 'string' }, bundle: { type: 'string' },
-    clear: { type: 'boolean' },
-  } });
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...CONNECTION,
+      terminal: { type: 'string', multiple: true },
+      club: { type: 'string' },
+      all: { type: 'boolean' },
+      version: { type: 'string' },
+      url: { type: 'string' },
+      sha256: { type: 'string' },
+      size: { type: 'string' },
+      bundle: { type: 'string' },
+      clear: { type: 'boolean' },
+    },
+  });
   const b = access(v);
   const targets = [v.terminal !== undefined, v.club !== undefined, v.all === true].filter(Boolean).length;
   if (targets !== 1) throw new Usage('say which terminals: --terminal T (repeatable), --club C or --all');
   for (const t of v.terminal ?? []) if (!TerminalId.safeParse(t).success) throw new Usage(`${t} is not a terminal id`);
   let a: UpdateAnnouncement | null = null;
   if (!v.clear) {
-    const facts = v.bundle ? await bundleFacts(v.bundle) : { version: v.version, sha256: v.sha256, size: v.size === undefined ? undefined : Number(v.size) };
+    const facts = v.bundle
+      ? await bundleFacts(v.bundle)
+      : { version: v.version, sha256: v.sha256, size: v.size === undefined ? undefined : Number(v.size) };
     const parsed = UpdateAnnouncement.safeParse({ ...facts, version: v.version ?? facts.version, url: v.url });
-    if (!parsed.success) throw new Usage(`the announcement: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Usage(
+        `the announcement: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
     a = parsed.data;
   }
   const client = await connectFleet(b);
@@ -110,10 +161,18 @@ async function update(argv: string[]): Promise<number> {
     if (!v.terminal) {
       const rows = fleetRows(await readStatuses(client));
       terminals = rows.filter((r) => v.all || r.club === v.club).map((r) => r.terminal);
-      if (terminals.length === 0) { process.stderr.write(`klubkort fleet update: no terminal ${v.all ? 'has a status' : `of club ${v.club} has a status`}; nothing announced\n`); return 1; }
+      if (terminals.length === 0) {
+        process.stderr.write(
+          `klubkort fleet update: no terminal ${v.all ? 'has a status' : `of club ${v.club} has a status`}; nothing announced\n`,
+        );
+        return 1;
+      }
     }
     await announce(client, terminals, a);
-    process.stdout.write(terminals.map((t) => (a ? `announced ${a.version} to ${t}` : `withdrew the announcement of ${t}`)).join('\n') + '\n');
+    process.stdout.write(
+      terminals.map((t) => (a ? `announced ${a.version} to ${t}` : `withdrew the announcement of ${t}`)).join('\n') +
+        '\n',
+    );
     return 0;
   } finally {
     await client.endAsync().catch(() => undefined);

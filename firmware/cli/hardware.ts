@@ -18,18 +18,37 @@ export interface HardwareOptions {
   simBrokerUrl?: string;
 }
 
-export interface Devices { reader: CardReader; indicators: Indicators; displays: Display[]; keypads: Keypad[] }
+export interface Devices {
+  reader: CardReader;
+  indicators: Indicators;
+  displays: Display[];
+  keypads: Keypad[];
+}
 
 export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
   const d = cfg.hardware === 'sim' ? await simDevices(cfg, log, o.simBrokerUrl) : await piDevices(cfg, log, o.pi);
   if (!cfg.headless) {
     const { createConsole } = await import('../ui/console.ts');
-    const c = createConsole({ lang: cfg.lang, photos: o.photos, simPanel: o.simPanel, onQuit: o.onQuit, keyMap: cfg.pi.keypad.map, log: log.child({ part: 'ui' }), display: cfg.display, timeZone: cfg.timeZone });
+    const c = createConsole({
+      lang: cfg.lang,
+      photos: o.photos,
+      simPanel: o.simPanel,
+      onQuit: o.onQuit,
+      keyMap: cfg.pi.keypad.map,
+      log: log.child({ part: 'ui' }),
+      display: cfg.display,
+      timeZone: cfg.timeZone,
+    });
     d.displays.push(c.display);
     d.keypads.push(c.keypad);
   }
   // A headless Pi has neither: the fan-outs of nothing draw nothing and emit no key.
-  return { reader: d.reader, indicators: d.indicators, display: new FanoutDisplay(d.displays), keypad: new MergedKeypad(d.keypads) };
+  return {
+    reader: d.reader,
+    indicators: d.indicators,
+    display: new FanoutDisplay(d.displays),
+    keypad: new MergedKeypad(d.keypads),
+  };
 }
 
 export async function simDevices(cfg: TerminalConfig, log: Logger, brokerUrl = cfg.broker.url): Promise<Devices> {

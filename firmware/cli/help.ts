@@ -25,7 +25,10 @@ export const HELP: Record<string, string> = {
 Exit codes of a start that fails: 78 config, 73 data directory, 69 hardware, 65 journal, 75 data
 directory in use by another daemon.`,
   status: STATUS('status', "The running daemon's state: online or offline, queue, last sync, reader, lights, screen."),
-  forward: STATUS('forward', 'Asks the running daemon to send its unanswered queue to the ledger now; prints its state.'),
+  forward: STATUS(
+    'forward',
+    'Asks the running daemon to send its unanswered queue to the ledger now; prints its state.',
+  ),
   selftest: `usage: klubkort selftest [--config FILE] [--wait-card SECONDS]
   Checks this terminal's LEDs and buzzer (watch and listen), card reader (tap a card when asked),
   screen and broker, on a Pi also its system set-up, and prints a PASS/FAIL table. Stop the

@@ -73,7 +73,10 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
         if ((e as Error).name === 'PiHardwareError') return failed(e as Error, 69, cfg.dataDir);
         if (e instanceof DataDirError) return failed(e, 73, cfg.dataDir);
         // Another daemon holds the data dir: it may stop, so this start is simply tried again.
-        if (e instanceof DataDirLockedError) { process.stderr.write(`klubkort: ${e.message}\n`); return 75; }
+        if (e instanceof DataDirLockedError) {
+          process.stderr.write(`klubkort: ${e.message}\n`);
+          return 75;
+        }
         if (e instanceof JournalOwnerError || e instanceof JournalTooNewError) return failed(e, 65, cfg.dataDir);
         throw e;
       }
@@ -84,12 +87,18 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
     case 'forward': {
       let values;
       try {
-        values = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } } }).values;
+        values = parseArgs({
+          args: rest,
+          options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+        }).values;
       } catch (e) {
         process.stderr.write(`klubkort ${cmd}: ${(e as Error).message}\n${HELP[cmd]}\n`);
         return 64;
       }
-      const found = values['data-dir'] !== undefined ? { dir: values['data-dir'] } : await findDaemon([DEFAULT_DATA_DIR, ...o.dataDirs?.() ?? []]);
+      const found =
+        values['data-dir'] !== undefined
+          ? { dir: values['data-dir'] }
+          : await findDaemon([DEFAULT_DATA_DIR, ...(o.dataDirs?.() ?? [])]);
       if ('error' in found) {
         process.stderr.write(`klubkort ${cmd}: ${found.error}\n`);
         return 1;
@@ -97,7 +106,11 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
       try {
         const r = await askControl(found.dir, cmd);
         const readable = r.ok && !values.json && r.data !== undefined;
-        process.stdout.write((readable ? formatStatus(r.data as TerminalSnapshot, new Date(), found.dir) : JSON.stringify(r.data ?? r, null, 2)) + '\n');
+        process.stdout.write(
+          (readable
+            ? formatStatus(r.data as TerminalSnapshot, new Date(), found.dir)
+            : JSON.stringify(r.data ?? r, null, 2)) + '\n',
+        );
         return r.ok ? 0 : 1;
       } catch (e) {
         process.stderr.write(`klubkort: ${(e as Error).message}\n`);

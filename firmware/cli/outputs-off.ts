@@ -8,7 +8,8 @@ import { DEFAULT_CONFIG } from './selftest-cmd.ts';
 export async function outputsOffCommand(argv: string[]): Promise<number> {
   let file: string;
   try {
-    file = parseArgs({ args: argv, options: { config: { type: 'string' } }, strict: true }).values.config ?? DEFAULT_CONFIG;
+    file =
+      parseArgs({ args: argv, options: { config: { type: 'string' } }, strict: true }).values.config ?? DEFAULT_CONFIG;
   } catch (e) {
     process.stderr.write(`klubkort outputs-off: ${(e as Error).message}\n`);
     return 64;

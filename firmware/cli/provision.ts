@@ -10,10 +10,28 @@ import { ConfigError, parseConfig } from '../config/load.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { Asker, InputError } from './provision/ask.ts';
 import { checkBroker, checkUrlOf, defaultCheckUrl } from './provision/broker-check.ts';
-import { ConfigFileError, lookupUser, placeNextToConfig, readRawConfig, writeConfig, type RawConfig } from './provision/config-file.ts';
 import {
-  formatPins, isTlsUrl, parseBrokerUrl, parseClubId, parseDataDir, parseHardware, parseLang, parsePins, parseTerminalId, parseText,
-  pinsOf, type Parsed, type Pins,
+  ConfigFileError,
+  lookupUser,
+  placeNextToConfig,
+  readRawConfig,
+  writeConfig,
+  type RawConfig,
+} from './provision/config-file.ts';
+import {
+  formatPins,
+  isTlsUrl,
+  parseBrokerUrl,
+  parseClubId,
+  parseDataDir,
+  parseHardware,
+  parseLang,
+  parsePins,
+  parseTerminalId,
+  parseText,
+  pinsOf,
+  type Parsed,
+  type Pins,
 } from './provision/fields.ts';
 import { checkCaFile, checkCertFile, checkKeyFile, commonName, describeCert } from './provision/pem.ts';
 import { Aborted, silentPrompter, ttyPrompter, type Prompter } from './provision/prompt.ts';
@@ -73,13 +91,21 @@ export async function provisionCommand(argv: string[]): Promise<number> {
     process.stderr.write(`klubkort provision: ${(e as Error).message}\n${USAGE}\n`);
     return 64;
   }
-  if (flags.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (flags.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
   if (flags['password-file'] !== undefined) {
-    if (flags.password !== undefined) { process.stderr.write('klubkort provision: give --password or --password-file, not both\n'); return 64; }
+    if (flags.password !== undefined) {
+      process.stderr.write('klubkort provision: give --password or --password-file, not both\n');
+      return 64;
+    }
     try {
       flags = { ...flags, password: readFileSync(flags['password-file'], 'utf8').split(/\r?\n/)[0] };
     } catch (e) {
-      process.stderr.write(`klubkort provision: --password-file: cannot read ${flags['password-file']} (${errorCode(e)})\n`);
+      process.stderr.write(
+        `klubkort provision: --password-file: cannot read ${flags['password-file']} (${errorCode(e)})\n`,
+      );
       return 65;
     }
   }
@@ -88,9 +114,18 @@ export async function provisionCommand(argv: string[]): Promise<number> {
   try {
     return await provision(p, flags, resolve(flags.config ?? DEFAULT_CONFIG));
   } catch (e) {
-    if (e instanceof Aborted) { process.stderr.write('klubkort provision: aborted, nothing written\n'); return 130; }
-    if (e instanceof InputError) { process.stderr.write(`klubkort provision: ${e.message}\n`); return e.exitCode; }
-    if (e instanceof ConfigFileError) { process.stderr.write(`klubkort provision: ${e.message}\n`); return 73; }
+    if (e instanceof Aborted) {
+      process.stderr.write('klubkort provision: aborted, nothing written\n');
+      return 130;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`klubkort provision: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(`klubkort provision: ${e.message}\n`);
+      return 73;
+    }
     throw e;
   } finally {
     p.close();
@@ -98,32 +133,63 @@ export async function provisionCommand(argv: string[]): Promise<number> {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 async function provision(p: Prompter, flags: Flags, configPath: string): Promise<number> {
   const old = readRawConfig(configPath);
   const cur = old ?? {};
-  if (p.interactive) p.say(old ? `Editing ${configPath}: Enter keeps the value in brackets.` : `Creating ${configPath}.`);
+  if (p.interactive)
+    p.say(old ? `Editing ${configPath}: Enter keeps the value in brackets.` : `Creating ${configPath}.`);
   const a = new Asker(p, flags, configPath);
   const need = <T>(v: T | undefined): T => v as T; // questions without `optional` always give a value
 
-  const terminalId = need(await a.get({ flag: 'terminal-id', label: 'Terminal id', current: str(cur.terminalId), parse: parseTerminalId }));
+  const terminalId = need(
+    await a.get({ flag: 'terminal-id', label: 'Terminal id', current: str(cur.terminalId), parse: parseTerminalId }),
+  );
   const clubId = need(await a.get({ flag: 'club-id', label: 'Club id', current: str(cur.clubId), parse: parseClubId }));
-  const lang = need(await a.get({ flag: 'lang', label: 'Screen language (da/en)', current: str(cur.lang) ?? 'da', parse: parseLang }));
-  const hardware = need(await a.get({ flag: 'hardware', label: 'Hardware (pi/sim)', current: str(cur.hardware) ?? 'pi', parse: parseHardware }));
+  const lang = need(
+    await a.get({ flag: 'lang', label: 'Screen language (da/en)', current: str(cur.lang) ?? 'da', parse: parseLang }),
+  );
+  const hardware = need(
+    await a.get({
+      flag: 'hardware',
+      label: 'Hardware (pi/sim)',
+      current: str(cur.hardware) ?? 'pi',
+      parse: parseHardware,
+    }),
+  );
   let pi = cur.pi;
   if (hardware === 'pi' || flags.pins !== undefined) {
     const base = pinsOf(cur.pi);
-    const pins = need(await a.get({ flag: 'pins', label: 'GPIO pins (BCM numbers)', current: formatPins(base), parse: (s) => parsePins(s, base) }));
+    const pins = need(
+      await a.get({
+        flag: 'pins',
+        label: 'GPIO pins (BCM numbers)',
+        current: formatPins(base),
+        parse: (s) => parsePins(s, base),
+      }),
+    );
     pi = withPins(cur.pi, pins);
   }
-  const dataDir = need(await a.get({ flag: 'data-dir', label: 'Data directory', current: str(cur.dataDir) ?? '/var/lib/klubkort', parse: parseDataDir }));
+  const dataDir = need(
+    await a.get({
+      flag: 'data-dir',
+      label: 'Data directory',
+      current: str(cur.dataDir) ?? '/var/lib/klubkort',
+      parse: parseDataDir,
+    }),
+  );
 
   let answers = await askBroker(p, a, obj(cur.broker), terminalId, flags);
   let brokerNote = 'not checked (--skip-broker-check)';
   while (!flags['skip-broker-check']) {
     if (p.interactive) p.say(`Connecting to ${checkUrlOf(answers.broker)} …`);
-    const r = await checkBroker({ terminalId, clubId, broker: { ...answers.broker, rejectUnauthorized: answers.broker.rejectUnauthorized !== false } });
+    const r = await checkBroker({
+      terminalId,
+      clubId,
+      broker: { ...answers.broker, rejectUnauthorized: answers.broker.rejectUnauthorized !== false },
+    });
     if (r.problem === null) {
       if (r.warning) p.say(`  warning: ${r.warning}`);
       brokerNote = r.warning ? 'connected, but no catalog for the club yet' : 'connected, club catalog received';
@@ -131,8 +197,15 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
     }
     if (!p.interactive) throw new InputError(`cannot connect to the broker: ${r.problem}`, 69);
     p.say(`  cannot connect: ${r.problem}`);
-    const choice = await choose(p, 'Change the broker settings (c), try again (r), or keep them unchecked (k)?', ['c', 'r', 'k']);
-    if (choice === 'k') { brokerNote = `NOT connected: ${r.problem}`; break; }
+    const choice = await choose(p, 'Change the broker settings (c), try again (r), or keep them unchecked (k)?', [
+      'c',
+      'r',
+      'k',
+    ]);
+    if (choice === 'k') {
+      brokerNote = `NOT connected: ${r.problem}`;
+      break;
+    }
     if (choice === 'c') {
       a.forget(...BROKER_FLAGS);
       answers = await askBroker(p, a, answers.broker, terminalId, flags);
@@ -142,11 +215,21 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
   const owner = process.getuid?.() === 0 ? lookupUser(DAEMON_USER) : null;
   const broker = { ...answers.broker };
   if (broker.caFile) broker.caFile = placeNextToConfig(broker.caFile, configPath, 'ca.pem', 0o644, owner);
-  if (broker.certFile) broker.certFile = placeNextToConfig(broker.certFile, configPath, `${terminalId}.crt`, 0o644, owner);
+  if (broker.certFile)
+    broker.certFile = placeNextToConfig(broker.certFile, configPath, `${terminalId}.crt`, 0o644, owner);
   if (broker.keyFile) broker.keyFile = placeNextToConfig(broker.keyFile, configPath, `${terminalId}.key`, 0o600, owner);
 
   // The file keeps everything else it held (limits, log level…) and leaves defaults unwritten.
-  const next: RawConfig = { ...cur, terminalId, clubId, broker: compact(broker), dataDir, hardware, lang, ...(pi === undefined ? {} : { pi }) };
+  const next: RawConfig = {
+    ...cur,
+    terminalId,
+    clubId,
+    broker: compact(broker),
+    dataDir,
+    hardware,
+    lang,
+    ...(pi === undefined ? {} : { pi }),
+  };
   let cfg: TerminalConfig;
   try {
     cfg = parseConfig(next, configPath);
@@ -161,18 +244,31 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
   if (!flags['skip-selftest']) {
     p.say('\nSelftest (--skip-selftest leaves it out): watch the LEDs, listen to the buzzer, tap a card when asked.');
     selftest = (await selftestForConfig(cfg, (l) => p.say(l)))
-      ? 'passed' : `FAILED; the config is written: fix what failed and run klubkort selftest --config ${configPath}`;
+      ? 'passed'
+      : `FAILED; the config is written: fix what failed and run klubkort selftest --config ${configPath}`;
   }
   summary(p, configPath, cfg, answers, brokerNote, selftest);
   return selftest.startsWith('FAILED') ? 1 : 0;
 }
 
 interface BrokerAnswers {
-  broker: { url: string; checkUrl?: string; caFile?: string; certFile?: string; keyFile?: string; username?: string; password?: string; rejectUnauthorized?: boolean };
+  broker: {
+    url: string;
+    checkUrl?: string;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    username?: string;
+    password?: string;
+    rejectUnauthorized?: boolean;
+  };
   cert: X509Certificate | null;
 }
 
-interface PemChoice<T> { path: string; value: T }
+interface PemChoice<T> {
+  path: string;
+  value: T;
+}
 function pem<T>(check: (path: string) => Parsed<T>) {
   return (input: string): Parsed<PemChoice<T>> => {
     const path = resolve(input);
@@ -181,38 +277,96 @@ function pem<T>(check: (path: string) => Parsed<T>) {
   };
 }
 
-async function askBroker(p: Prompter, a: Asker, cur: Record<string, unknown>, terminalId: string, flags: Flags): Promise<BrokerAnswers> {
-  const url = (await a.get({ flag: 'broker', label: 'Broker URL (mqtts://host:8883)', current: str(cur.url), parse: parseBrokerUrl }));
+async function askBroker(
+  p: Prompter,
+  a: Asker,
+  cur: Record<string, unknown>,
+  terminalId: string,
+  flags: Flags,
+): Promise<BrokerAnswers> {
+  const url = await a.get({
+    flag: 'broker',
+    label: 'Broker URL (mqtts://host:8883)',
+    current: str(cur.url),
+    parse: parseBrokerUrl,
+  });
   if (!url) throw new Error('a broker URL is required');
   let ca: PemChoice<X509Certificate> | undefined;
   let cert: PemChoice<X509Certificate> | undefined;
   let key: PemChoice<unknown> | undefined;
   let checkUrl: string | undefined;
   if (isTlsUrl(url)) {
-    ca = await a.get({ flag: 'ca', label: "The broker's CA certificate (PEM file; none: the system's CAs)", optional: true, current: str(cur.caFile), parse: pem(checkCaFile) });
+    ca = await a.get({
+      flag: 'ca',
+      label: "The broker's CA certificate (PEM file; none: the system's CAs)",
+      optional: true,
+      current: str(cur.caFile),
+      parse: pem(checkCaFile),
+    });
     if (ca) p.say(`  CA: ${describeCert(ca.value)}`);
-    cert = await a.get({ flag: 'cert', label: "This terminal's certificate (PEM file)", optional: true, current: str(cur.certFile), parse: pem(checkCertFile) });
+    cert = await a.get({
+      flag: 'cert',
+      label: "This terminal's certificate (PEM file)",
+      optional: true,
+      current: str(cur.certFile),
+      parse: pem(checkCertFile),
+    });
     if (cert) {
       const c = cert.value;
       p.say(`  certificate: ${describeCert(c)}`);
-      if (commonName(c) !== terminalId) p.say(`  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id and its client id`);
-      key = await a.get({ flag: 'key', label: "This terminal's private key (PEM file)", current: str(cur.keyFile), parse: pem((path) => checkKeyFile(path, c)) });
+      if (commonName(c) !== terminalId)
+        p.say(
+          `  note: it is made out for ${commonName(c)}, not ${terminalId}; a klubkort broker takes the CN as the terminal id and its client id`,
+        );
+      key = await a.get({
+        flag: 'key',
+        label: "This terminal's private key (PEM file)",
+        current: str(cur.keyFile),
+        parse: pem((path) => checkKeyFile(path, c)),
+      });
       // A klubkort broker's terminal port would give the check the terminal's own session.
       checkUrl = await a.get({
-        flag: 'check-url', label: "The broker's check port, where this certificate is tested (docs/deploy.md)",
-        current: (cur.url === url ? str(cur.checkUrl) : undefined) ?? defaultCheckUrl(url), parse: parseBrokerUrl,
+        flag: 'check-url',
+        label: "The broker's check port, where this certificate is tested (docs/deploy.md)",
+        current: (cur.url === url ? str(cur.checkUrl) : undefined) ?? defaultCheckUrl(url),
+        parse: parseBrokerUrl,
       });
     }
   } else {
     const ignored = (['ca', 'cert', 'key'] as const).filter((f) => flags[f] !== undefined);
-    if (ignored.length) p.say(`  ${ignored.map((f) => `--${f}`).join(', ')} ignored: ${url} does not use TLS (mqtts:// or wss://)`);
+    if (ignored.length)
+      p.say(`  ${ignored.map((f) => `--${f}`).join(', ')} ignored: ${url} does not use TLS (mqtts:// or wss://)`);
   }
-  const username = await a.get({ flag: 'username', label: 'MQTT username', optional: true, current: str(cur.username), parse: parseText });
-  const password = username === undefined ? undefined
-    : await a.get({ flag: 'password', label: 'MQTT password', optional: true, hidden: true, current: str(cur.password), parse: parseText });
+  const username = await a.get({
+    flag: 'username',
+    label: 'MQTT username',
+    optional: true,
+    current: str(cur.username),
+    parse: parseText,
+  });
+  const password =
+    username === undefined
+      ? undefined
+      : await a.get({
+          flag: 'password',
+          label: 'MQTT password',
+          optional: true,
+          hidden: true,
+          current: str(cur.password),
+          parse: parseText,
+        });
   const rejectUnauthorized = typeof cur.rejectUnauthorized === 'boolean' ? cur.rejectUnauthorized : undefined;
   return {
-    broker: { url, checkUrl, caFile: ca?.path, certFile: cert?.path, keyFile: key?.path, username, password, rejectUnauthorized },
+    broker: {
+      url,
+      checkUrl,
+      caFile: ca?.path,
+      certFile: cert?.path,
+      keyFile: key?.path,
+      username,
+      password,
+      rejectUnauthorized,
+    },
     cert: cert?.value ?? null,
   };
 }
@@ -236,7 +390,14 @@ function compact<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function summary(p: Prompter, path: string, cfg: TerminalConfig, answers: BrokerAnswers, brokerNote: string, selftest: string): void {
+function summary(
+  p: Prompter,
+  path: string,
+  cfg: TerminalConfig,
+  answers: BrokerAnswers,
+  brokerNote: string,
+  selftest: string,
+): void {
   const b = cfg.broker;
   const pins = cfg.pi.gpio.pins;
   const rows: [string, string][] = [
@@ -249,9 +410,20 @@ function summary(p: Prompter, path: string, cfg: TerminalConfig, answers: Broker
   if (b.caFile) rows.push(['CA', b.caFile]);
   if (b.certFile) rows.push(['certificate', `${b.certFile}${answers.cert ? ` (${describeCert(answers.cert)})` : ''}`]);
   if (b.keyFile) rows.push(['key', b.keyFile]);
-  rows.push(['login', b.username ? `username ${b.username}, ${b.password ? 'password set' : 'no password'}` : b.certFile ? 'client certificate' : 'anonymous']);
-  rows.push(['hardware', cfg.hardware === 'pi'
-    ? `pi (GPIO green=${pins.green.pin}, red=${pins.red.pin}, yellow=${pins.yellow.pin}, buzzer=${pins.buzzer.pin})` : cfg.hardware]);
+  rows.push([
+    'login',
+    b.username
+      ? `username ${b.username}, ${b.password ? 'password set' : 'no password'}`
+      : b.certFile
+        ? 'client certificate'
+        : 'anonymous',
+  ]);
+  rows.push([
+    'hardware',
+    cfg.hardware === 'pi'
+      ? `pi (GPIO green=${pins.green.pin}, red=${pins.red.pin}, yellow=${pins.yellow.pin}, buzzer=${pins.buzzer.pin})`
+      : cfg.hardware,
+  ]);
   rows.push(['language', cfg.lang], ['data dir', cfg.dataDir], ['selftest', selftest]);
   p.say('\nSummary');
   for (const [k, v] of rows) p.say(`  ${k.padEnd(12)}${v}`);

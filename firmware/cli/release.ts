@@ -6,7 +6,10 @@ import { HELP } from './help.ts';
 
 export async function releaseCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'keygen') { process.stderr.write(`klubkort release: unknown command ${sub ?? '(none)'}\n${HELP.release}\n`); return 64; }
+  if (sub !== 'keygen') {
+    process.stderr.write(`klubkort release: unknown command ${sub ?? '(none)'}\n${HELP.release}\n`);
+    return 64;
+  }
   let out: string | undefined;
   try {
     out = parseArgs({ args: rest, strict: true, options: { out: { type: 'string' } } }).values.out;
@@ -14,12 +17,17 @@ export async function releaseCommand(argv: string[]): Promise<number> {
     process.stderr.write(`klubkort release keygen: ${(e as Error).message}\n${HELP.release}\n`);
     return 64;
   }
-  if (!out) { process.stderr.write(`klubkort release keygen: --out DIR is needed\n${HELP.release}\n`); return 64; }
+  if (!out) {
+    process.stderr.write(`klubkort release keygen: --out DIR is needed\n${HELP.release}\n`);
+    return 64;
+  }
   try {
     const k = writeReleaseKey(out);
-    process.stdout.write(`release key ${k.keyId}\n`
-      + `  private: ${k.privateFile} (mode 0600): signs bundles (npm run release -- --key FILE); keep it on the release machine only\n`
-      + `  public:  ${k.publicFile}: copy it to ${RELEASE_KEYS_DIR}/ on every terminal\n`);
+    process.stdout.write(
+      `release key ${k.keyId}\n` +
+        `  private: ${k.privateFile} (mode 0600): signs bundles (npm run release -- --key FILE); keep it on the release machine only\n` +
+        `  public:  ${k.publicFile}: copy it to ${RELEASE_KEYS_DIR}/ on every terminal\n`,
+    );
     return 0;
   } catch (e) {
     process.stderr.write(`klubkort release keygen: ${(e as Error).message}\n`);

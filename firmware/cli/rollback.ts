@@ -10,7 +10,11 @@ import { HELP } from './help.ts';
 
 function argsOf(cmd: 'commit' | 'rollback', argv: string[]): { root: string; restart?: string } | null {
   try {
-    const v = parseArgs({ args: argv, strict: true, options: { root: { type: 'string' }, ...(cmd === 'rollback' ? { restart: { type: 'string' } } : {}) } }).values;
+    const v = parseArgs({
+      args: argv,
+      strict: true,
+      options: { root: { type: 'string' }, ...(cmd === 'rollback' ? { restart: { type: 'string' } } : {}) },
+    }).values;
     return { root: (v.root as string | undefined) ?? '/', restart: v.restart as string | undefined };
   } catch (e) {
     process.stderr.write(`klubkort ${cmd}: ${(e as Error).message}\n${HELP[cmd]}\n`);
@@ -24,7 +28,11 @@ export async function commitCommand(argv: string[]): Promise<number> {
   try {
     await testPause('before-commit', (line) => process.stderr.write(`klubkort commit: ${line}\n`));
     const r = await commitCurrent(layoutOf(a.root));
-    process.stdout.write(r.already ? `release ${r.version} was committed already\n` : `release ${r.version} committed: a failure no longer rolls it back\n`);
+    process.stdout.write(
+      r.already
+        ? `release ${r.version} was committed already\n`
+        : `release ${r.version} committed: a failure no longer rolls it back\n`,
+    );
     return 0;
   } catch (e) {
     process.stderr.write(`klubkort commit: ${(e as Error).message}\n`);
@@ -37,8 +45,13 @@ export async function rollbackCommand(argv: string[]): Promise<number> {
   if (a === null) return 64;
   try {
     const plan = await rollBackIfUnproved(layoutOf(a.root));
-    if (plan.action === 'none') { process.stdout.write(`no rollback: ${plan.why}\n`); return 0; }
-    process.stdout.write(`release ${plan.from} failed before it proved itself: rolled back to ${plan.to} (current → ${plan.to}, previous → ${plan.from})\n`);
+    if (plan.action === 'none') {
+      process.stdout.write(`no rollback: ${plan.why}\n`);
+      return 0;
+    }
+    process.stdout.write(
+      `release ${plan.from} failed before it proved itself: rolled back to ${plan.to} (current → ${plan.to}, previous → ${plan.from})\n`,
+    );
     if (a.restart) {
       // At once, not after RestartSec=, and whatever Restart= would have done next.
       execFileSync('systemctl', ['reset-failed', a.restart], { stdio: 'inherit' });

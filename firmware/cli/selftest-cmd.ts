@@ -17,7 +17,11 @@ export const DEFAULT_CONFIG = '/etc/klubkort/config.json';
 export async function selftestCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { config: { type: 'string' }, 'wait-card': { type: 'string' } }, strict: true }).values;
+    values = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, 'wait-card': { type: 'string' } },
+      strict: true,
+    }).values;
   } catch (e) {
     process.stderr.write(`klubkort selftest: ${(e as Error).message}\n`);
     return 64;
@@ -39,9 +43,18 @@ export async function selftestCommand(argv: string[]): Promise<number> {
   return (await selftestForConfig(cfg, (l) => process.stdout.write(l + '\n'), { waitCardMs })) ? 0 : 1;
 }
 
-export async function selftestForConfig(cfg: TerminalConfig, out: (line: string) => void, o: { waitCardMs?: number } = {}): Promise<boolean> {
+export async function selftestForConfig(
+  cfg: TerminalConfig,
+  out: (line: string) => void,
+  o: { waitCardMs?: number } = {},
+): Promise<boolean> {
   // The running daemon holds the reader and the GPIO pins.
-  if (await askControl(cfg.dataDir, 'status', 1000).then(() => true, () => false)) {
+  if (
+    await askControl(cfg.dataDir, 'status', 1000).then(
+      () => true,
+      () => false,
+    )
+  ) {
     out('the klubkort daemon is running and holds the devices: stop it first (sudo systemctl stop klubkort)');
     return false;
   }
@@ -60,7 +73,10 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
     await indicators.start();
     await reader.start();
     return await runSelftest({
-      reader, indicators, out, waitCardMs: o.waitCardMs,
+      reader,
+      indicators,
+      out,
+      waitCardMs: o.waitCardMs,
       displaySize: () => displaySize(cfg.hardware),
       // The photo path is the Pi's screen's; a simulator on a laptop draws where it runs.
       ...(cfg.hardware === 'pi' ? { photoPath: () => photoPath(cfg) } : {}),
@@ -74,10 +90,14 @@ export async function selftestForConfig(cfg: TerminalConfig, out: (line: string)
 
 /** The photo path of the terminal the selftest runs on (run it where the cashier screen runs). */
 async function photoPath(cfg: TerminalConfig): Promise<[boolean, string]> {
-  const [{ photoPathCheck }, { probeTerminal }] = await Promise.all([import('../ui/photo/photo-output.ts'), import('../ui/draw/terminal-probe.ts')]);
+  const [{ photoPathCheck }, { probeTerminal }] = await Promise.all([
+    import('../ui/photo/photo-output.ts'),
+    import('../ui/draw/terminal-probe.ts'),
+  ]);
   let colors = 8;
   try {
-    colors = Number(execFileSync('tput', ['colors'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 8;
+    colors =
+      Number(execFileSync('tput', ['colors'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || 8;
   } catch {
     // no terminfo entry for TERM: assume the plain console
   }
@@ -88,7 +108,13 @@ async function photoPath(cfg: TerminalConfig): Promise<[boolean, string]> {
 function displaySize(hardware: TerminalConfig['hardware']): { cols: number; rows: number } | null {
   if (hardware === 'pi') {
     try {
-      const [rows, cols] = execFileSync('stty', ['-F', '/dev/tty1', 'size'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).map(Number);
+      const [rows, cols] = execFileSync('stty', ['-F', '/dev/tty1', 'size'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       if (rows && cols) return { cols, rows };
     } catch {
       // no tty1 here (over SSH without access): fall back to this terminal

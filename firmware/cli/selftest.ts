@@ -25,7 +25,12 @@ export interface SelftestDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface Check { name: string; ok: boolean; detail: string; fix?: string }
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
 type Outcome = [ok: boolean, detail: string, fix?: string];
 
 export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
@@ -44,7 +49,11 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
   // LEDs and buzzer that could not be opened: the reader or the screen speak instead, which
   // sells, but the technician must fix the wiring or driver.
   const fault = deps.indicators.fault;
-  const missing = (f: NonNullable<typeof fault>): Outcome => [false, `not driven: ${f.problem}`, `feedback goes to ${f.fallback === 'reader' ? "the reader's LED and beeper" : 'the screen only'} meanwhile; see docs/hardware.md "GPIO drivers"`];
+  const missing = (f: NonNullable<typeof fault>): Outcome => [
+    false,
+    `not driven: ${f.problem}`,
+    `feedback goes to ${f.fallback === 'reader' ? "the reader's LED and beeper" : 'the screen only'} meanwhile; see docs/hardware.md "GPIO drivers"`,
+  ];
 
   for (const led of ['green', 'red', 'yellow'] as const) {
     await check(`LED ${led}`, async () => {
@@ -83,7 +92,8 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
     const problem = await deps.checkBroker();
     return problem === null ? [true, 'connected'] : [false, problem];
   });
-  for (const s of await (deps.systemChecks?.() ?? Promise.resolve([]))) await check(s.name, () => [s.ok, s.detail, s.fix]);
+  for (const s of await (deps.systemChecks?.() ?? Promise.resolve([])))
+    await check(s.name, () => [s.ok, s.detail, s.fix]);
 
   const width = Math.max(...checks.map((c) => c.name.length));
   deps.out('');
@@ -106,9 +116,16 @@ function waitForCard(reader: CardReader, ms: number, out: (line: string) => void
       lastError = err.message;
       out(`read failed (${err.message}): tap again`);
     };
-    const timer = setTimeout(() => finish([false, lastError
-      ? `no readable card (last error: ${lastError})`
-      : `no card within ${ms / 1000} s${reader.attached ? '' : ', no reader attached'}`]), ms);
+    const timer = setTimeout(
+      () =>
+        finish([
+          false,
+          lastError
+            ? `no readable card (last error: ${lastError})`
+            : `no card within ${ms / 1000} s${reader.attached ? '' : ', no reader attached'}`,
+        ]),
+      ms,
+    );
     function finish(outcome: Outcome) {
       clearTimeout(timer);
       reader.off('card', onCard);

@@ -32,12 +32,19 @@ export function formatStatus(s: TerminalSnapshot, now: Date = new Date(), dataDi
   const last = s.lastOnlineAt === null ? null : Date.parse(s.lastOnlineAt);
   const sync = s.online
     ? 'connected to the broker now'
-    : last === null ? 'never connected to the broker' : `offline; last connected ${formatAge(now.getTime() - last)} ago (${s.lastOnlineAt})`;
+    : last === null
+      ? 'never connected to the broker'
+      : `offline; last connected ${formatAge(now.getTime() - last)} ago (${s.lastOnlineAt})`;
   const rows: [string, string][] = [
     ...(dataDir === undefined ? [] : [['data dir', dataDir] as [string, string]]),
     ['terminal', s.terminalId],
     ['state', s.online ? 'online' : 'OFFLINE (selling within the offline limits)'],
-    ['queue', s.queue === 0 ? 'empty: the ledger has answered everything' : `${s.queue} sale(s)/void(s) waiting for the ledger's answer`],
+    [
+      'queue',
+      s.queue === 0
+        ? 'empty: the ledger has answered everything'
+        : `${s.queue} sale(s)/void(s) waiting for the ledger's answer`,
+    ],
     ['last sync', sync],
     ['reader', READER_STATUS[s.reader]],
     ['lights', indicatorsLine(s.indicators)],

@@ -33,14 +33,24 @@ function dataDirOf(root: string, given: string | undefined): string {
   }
 }
 
-interface InstallRun { root: string; bundle: string; keysDir: string; journalFile: string; reached?: (step: PauseStep) => Promise<void> }
+interface InstallRun {
+  root: string;
+  bundle: string;
+  keysDir: string;
+  journalFile: string;
+  reached?: (step: PauseStep) => Promise<void>;
+}
 
 /** Verifies and installs `bundle`, saying what happened; `error` is the refusal or failure, for a request's result. */
 async function install(o: InstallRun): Promise<{ code: number; installed: boolean; error: string | null }> {
-  const fail = (code: number, error: string) => { say(error); return { code, installed: false, error }; };
+  const fail = (code: number, error: string) => {
+    say(error);
+    return { code, installed: false, error };
+  };
   const { keys, problems } = loadTrustedKeys(o.keysDir);
   for (const p of problems) say(p);
-  if (keys.size === 0) return fail(78, `no trusted release key in ${o.keysDir}: put the release's public key (*.pub) there`);
+  if (keys.size === 0)
+    return fail(78, `no trusted release key in ${o.keysDir}: put the release's public key (*.pub) there`);
 
   const l = layoutOf(o.root);
   let journal;
@@ -52,16 +62,26 @@ async function install(o: InstallRun): Promise<{ code: number; installed: boolea
   const running = linkedVersion(l.current);
   try {
     const r = await installBundle({
-      root: o.root, bundle: o.bundle, trusted: keys, reached: o.reached,
-      host: { arch: process.arch, node: process.versions.node, journal, runningWrites: running === null ? null : JOURNAL_SCHEMA },
+      root: o.root,
+      bundle: o.bundle,
+      trusted: keys,
+      reached: o.reached,
+      host: {
+        arch: process.arch,
+        node: process.versions.node,
+        journal,
+        runningWrites: running === null ? null : JOURNAL_SCHEMA,
+      },
     });
     if (r.outcome === 'already_current') {
       process.stdout.write(`release ${r.version} is already the current one; nothing changed\n`);
       return { code: 0, installed: false, error: null };
     }
-    process.stdout.write(`release ${r.version} installed in ${join(l.releases, r.version)} (signed by release key ${r.keyId}); `
-      + `current → ${r.version}, previous → ${r.previous ?? 'none'}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}\n`
-      + 'restart the daemon to run it: systemctl restart klubkort\n');
+    process.stdout.write(
+      `release ${r.version} installed in ${join(l.releases, r.version)} (signed by release key ${r.keyId}); ` +
+        `current → ${r.version}, previous → ${r.previous ?? 'none'}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}\n` +
+        'restart the daemon to run it: systemctl restart klubkort\n',
+    );
     return { code: 0, installed: true, error: null };
   } catch (e) {
     if (e instanceof BundleRefused) return fail(65, `refused (${e.reason}): ${e.message}; nothing was unpacked`);
@@ -79,9 +99,16 @@ async function untilTillIdle(dataDir: string): Promise<void> {
   let told = false;
   for (;;) {
     let answer;
-    try { answer = await askControl(dataDir, 'idle', 5000); } catch { return; }
+    try {
+      answer = await askControl(dataDir, 'idle', 5000);
+    } catch {
+      return;
+    }
     if (!answer.ok || (answer.data as { idle?: unknown } | undefined)?.idle !== false) return;
-    if (!told) { say('a sale is open at the till: the restart waits until it is idle'); told = true; }
+    if (!told) {
+      say('a sale is open at the till: the restart waits until it is idle');
+      told = true;
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -94,20 +121,35 @@ async function untilTillIdle(dataDir: string): Promise<void> {
 async function applyRequest(file: string, o: { root: string; keysDir: string; restart?: string }): Promise<number> {
   const dir = dirname(file);
   const unsafe = spoolProblem(dir);
-  if (unsafe) { say(unsafe); return 65; }
+  if (unsafe) {
+    say(unsafe);
+    return 65;
+  }
   let req: UpdateRequest | null = null;
   try {
     const r = parsePayload(UpdateRequest, readFileSync(file));
-    if (r.ok) req = r.value; else say(`${file} is not an update request: ${r.error}`);
+    if (r.ok) req = r.value;
+    else say(`${file} is not an update request: ${r.error}`);
   } catch (e) {
     say(`cannot read ${file}: ${(e as Error).message}`);
   }
-  if (req === null) { rmSync(file, { force: true }); return 65; }
+  if (req === null) {
+    rmSync(file, { force: true });
+    return 65;
+  }
   const r = await install({
-    root: o.root, bundle: join(dir, req.bundle), keysDir: o.keysDir, journalFile: join(dirname(dir), 'journal.db'),
+    root: o.root,
+    bundle: join(dir, req.bundle),
+    keysDir: o.keysDir,
+    journalFile: join(dirname(dir), 'journal.db'),
     reached: (step) => testPause(step, say),
   });
-  const result: UpdateResult = { version: req.version, state: r.code === 0 ? 'staged' : 'failed', error: r.error?.slice(0, 500) ?? null, at: new Date().toISOString() };
+  const result: UpdateResult = {
+    version: req.version,
+    state: r.code === 0 ? 'staged' : 'failed',
+    error: r.error?.slice(0, 500) ?? null,
+    at: new Date().toISOString(),
+  };
   writeResult(dir, result);
   rmSync(file, { force: true });
   // Only a switch restarts: `already_current` after a power cut is running already (booted from current).
@@ -122,19 +164,35 @@ async function applyRequest(file: string, o: { root: string; keysDir: string; re
 export async function updateCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, strict: true, options: {
-      bundle: { type: 'string' }, request: { type: 'string' }, restart: { type: 'string' },
-      root: { type: 'string' }, keys: { type: 'string' }, 'data-dir': { type: 'string' },
-    } }).values;
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        bundle: { type: 'string' },
+        request: { type: 'string' },
+        restart: { type: 'string' },
+        root: { type: 'string' },
+        keys: { type: 'string' },
+        'data-dir': { type: 'string' },
+      },
+    }).values;
   } catch (e) {
     process.stderr.write(`klubkort update: ${(e as Error).message}\n${HELP.update}\n`);
     return 64;
   }
-  if (!values.bundle === !values.request) { process.stderr.write(`klubkort update: --bundle FILE or --request FILE is needed\n${HELP.update}\n`); return 64; }
+  if (!values.bundle === !values.request) {
+    process.stderr.write(`klubkort update: --bundle FILE or --request FILE is needed\n${HELP.update}\n`);
+    return 64;
+  }
   const root = values.root ?? '/';
   const keysDir = values.keys ?? join(root, RELEASE_KEYS_DIR);
   if (values.request) return applyRequest(values.request, { root, keysDir, restart: values.restart });
   const bundle = must(values.bundle, 'the --bundle option');
-  if (/^[a-z]+:\/\//i.test(bundle)) { say('give the bundle as a file (download it first)'); return 64; }
-  return (await install({ root, bundle, keysDir, journalFile: join(root, dataDirOf(root, values['data-dir']), 'journal.db') })).code;
+  if (/^[a-z]+:\/\//i.test(bundle)) {
+    say('give the bundle as a file (download it first)');
+    return 64;
+  }
+  return (
+    await install({ root, bundle, keysDir, journalFile: join(root, dataDirOf(root, values['data-dir']), 'journal.db') })
+  ).code;
 }

@@ -40,6 +40,7 @@ export function loadConfigFile(path: string, overrides: Partial<TerminalConfigIn
     const why = (e as Error).message.replace(/,?\s*(\.\.\.)?".*$/s, '');
     throw new ConfigError(`config file ${path} is not valid JSON: ${why}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`config file ${path} must hold a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
   return parseConfig({ ...json, ...overrides }, `config file ${path}`);
 }

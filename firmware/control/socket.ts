@@ -32,26 +32,52 @@ export async function serveControl(dataDir: string, handle: ControlHandler): Pro
       }
       handle(req.cmd).then(
         (data) => sock.end(JSON.stringify({ ok: true, data }) + '\n'),
-        (err: Error) => sock.end(JSON.stringify({ ok: false, error: err.message }) + '\n'));
+        (err: Error) => sock.end(JSON.stringify({ ok: false, error: err.message }) + '\n'),
+      );
     });
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
   chmodSync(path, 0o600);
   return server;
 }
 
-export function askControl(dataDir: string, cmd: ControlCommand, timeoutMs = 5000): Promise<{ ok: boolean; data?: unknown; error?: string }> {
+export function askControl(
+  dataDir: string,
+  cmd: ControlCommand,
+  timeoutMs = 5000,
+): Promise<{ ok: boolean; data?: unknown; error?: string }> {
   return new Promise((resolve, reject) => {
     const sock = net.createConnection(socketPath(dataDir));
     let buf = '';
-    const timer = setTimeout(() => { sock.destroy(); reject(new Error('the daemon did not answer')); }, timeoutMs);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('the daemon did not answer'));
+    }, timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(JSON.stringify({ cmd }) + '\n'));
-    sock.on('data', (c) => { buf += c; });
-    sock.on('end', () => { clearTimeout(timer); try { resolve(JSON.parse(buf)); } catch { reject(new Error('bad answer from the daemon')); } });
+    sock.on('data', (c) => {
+      buf += c;
+    });
+    sock.on('end', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(buf));
+      } catch {
+        reject(new Error('bad answer from the daemon'));
+      }
+    });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? `no daemon running with data dir ${dataDir}` : err.message));
+      reject(
+        new Error(
+          err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+            ? `no daemon running with data dir ${dataDir}`
+            : err.message,
+        ),
+      );
     });
   });
 }

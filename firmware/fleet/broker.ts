@@ -21,16 +21,36 @@ const SETTLE_MS = 300;
 export async function connectFleet(b: BrokerAccess, timeoutMs = 10_000): Promise<MqttClient> {
   const read = (f?: string) => (f ? readFileSync(f) : undefined);
   const options: IClientOptions = {
-    clientId: `klubkort-fleet-${randomBytes(4).toString('hex')}`, clean: true, protocolVersion: 4, reconnectPeriod: 0,
-    connectTimeout: timeoutMs, username: b.username, password: b.password, ca: read(b.caFile), cert: read(b.certFile), key: read(b.keyFile),
+    clientId: `klubkort-fleet-${randomBytes(4).toString('hex')}`,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
+    username: b.username,
+    password: b.password,
+    ca: read(b.caFile),
+    cert: read(b.certFile),
+    key: read(b.keyFile),
   };
   const client = mqtt.connect(b.url, options);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from ${b.url} within ${timeoutMs / 1000} s`)), timeoutMs + 500);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
-      client.once('error', (e) => { clearTimeout(timer); reject(e); });
-      client.once('close', () => { clearTimeout(timer); reject(new Error(`${b.url} closed the connection (is this certificate allowed?)`)); });
+      const timer = setTimeout(
+        () => reject(new Error(`no answer from ${b.url} within ${timeoutMs / 1000} s`)),
+        timeoutMs + 500,
+      );
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      client.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error(`${b.url} closed the connection (is this certificate allowed?)`));
+      });
     });
   } catch (e) {
     client.end(true);
@@ -50,7 +70,10 @@ export async function readStatuses(client: MqttClient): Promise<Map<string, Buff
   let last = performance.now();
   const onMessage = (topic: string, payload: Buffer) => {
     const id = parseTerminalTopic(topic, 'status');
-    if (id !== null) { got.set(id, payload); last = performance.now(); }
+    if (id !== null) {
+      got.set(id, payload);
+      last = performance.now();
+    }
   };
   client.on('message', onMessage);
   try {
@@ -65,7 +88,11 @@ export async function readStatuses(client: MqttClient): Promise<Map<string, Buff
 }
 
 /** Publishes the announcement (null: clears it) to each terminal's retained `update` topic, QoS 1. */
-export async function announce(client: MqttClient, terminals: readonly string[], a: UpdateAnnouncement | null): Promise<void> {
+export async function announce(
+  client: MqttClient,
+  terminals: readonly string[],
+  a: UpdateAnnouncement | null,
+): Promise<void> {
   const payload = a === null ? '' : JSON.stringify(a);
   for (const t of terminals) await client.publishAsync(topics.update(t), payload, { qos: 1, retain: true });
 }

@@ -22,20 +22,49 @@ export interface FleetRow {
 }
 
 /** Rows from the retained statuses by terminal id (an empty payload is no terminal: a cleared status). */
-export function fleetRows(statuses: ReadonlyMap<string, Buffer>, offlineSince: ReadonlyMap<string, string> = new Map()): FleetRow[] {
+export function fleetRows(
+  statuses: ReadonlyMap<string, Buffer>,
+  offlineSince: ReadonlyMap<string, string> = new Map(),
+): FleetRow[] {
   const rows: FleetRow[] = [];
   for (const [terminal, payload] of [...statuses].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (payload.length === 0) continue;
-    const base = { terminal, club: null, version: null, since: null, queue: null, queueOldest: null, reader: null, update: null, offlineSince: null };
+    const base = {
+      terminal,
+      club: null,
+      version: null,
+      since: null,
+      queue: null,
+      queueOldest: null,
+      reader: null,
+      update: null,
+      offlineSince: null,
+    };
     const p = parsePayload(StatusMsg, payload);
-    if (!p.ok) { rows.push({ ...base, state: 'invalid', error: p.error }); continue; }
+    if (!p.ok) {
+      rows.push({ ...base, state: 'invalid', error: p.error });
+      continue;
+    }
     const s = p.value;
     if (s.state === 'offline') {
-      rows.push({ ...base, state: 'offline', club: s.club ?? null, version: s.version ?? null, offlineSince: offlineSince.get(terminal) ?? null });
+      rows.push({
+        ...base,
+        state: 'offline',
+        club: s.club ?? null,
+        version: s.version ?? null,
+        offlineSince: offlineSince.get(terminal) ?? null,
+      });
     } else {
       rows.push({
-        ...base, state: 'online', club: s.club ?? null, version: s.version, since: s.since, queue: s.queue,
-        queueOldest: s.queueOldest ?? null, reader: s.reader ?? null, update: s.update ?? null,
+        ...base,
+        state: 'online',
+        club: s.club ?? null,
+        version: s.version,
+        since: s.since,
+        queue: s.queue,
+        queueOldest: s.queueOldest ?? null,
+        reader: s.reader ?? null,
+        update: s.update ?? null,
       });
     }
   }
@@ -43,8 +72,14 @@ export function fleetRows(statuses: ReadonlyMap<string, Buffer>, offlineSince: R
 }
 
 /** The monitoring state kept between runs: when each offline terminal was first seen offline. */
-export function nextOfflineSince(rows: readonly FleetRow[], before: ReadonlyMap<string, string>, now: Date): Map<string, string> {
-  return new Map(rows.filter((r) => r.state === 'offline').map((r) => [r.terminal, before.get(r.terminal) ?? now.toISOString()]));
+export function nextOfflineSince(
+  rows: readonly FleetRow[],
+  before: ReadonlyMap<string, string>,
+  now: Date,
+): Map<string, string> {
+  return new Map(
+    rows.filter((r) => r.state === 'offline').map((r) => [r.terminal, before.get(r.terminal) ?? now.toISOString()]),
+  );
 }
 
 export interface FleetLimits {
@@ -56,7 +91,10 @@ export interface FleetLimits {
   version?: string;
 }
 
-export interface FleetProblem { terminal: string; problem: string }
+export interface FleetProblem {
+  terminal: string;
+  problem: string;
+}
 
 const minutesSince = (iso: string, now: Date): number => (now.getTime() - Date.parse(iso)) / 60_000;
 
@@ -66,15 +104,32 @@ export function fleetProblems(rows: readonly FleetRow[], limits: FleetLimits, no
   const versions = rows.map((r) => r.version).filter((v): v is string => v !== null);
   const expected = limits.version ?? versions.sort(compareVersions).at(-1);
   for (const r of rows) {
-    if (r.state === 'invalid') { out.push({ terminal: r.terminal, problem: `unreadable status: ${r.error}` }); continue; }
+    if (r.state === 'invalid') {
+      out.push({ terminal: r.terminal, problem: `unreadable status: ${r.error}` });
+      continue;
+    }
     if (r.state === 'offline' && limits.offlineMinutes !== undefined) {
-      if (r.offlineSince === null) out.push({ terminal: r.terminal, problem: 'offline (for how long is unknown: --state FILE remembers it between runs)' });
+      if (r.offlineSince === null)
+        out.push({
+          terminal: r.terminal,
+          problem: 'offline (for how long is unknown: --state FILE remembers it between runs)',
+        });
       else if (minutesSince(r.offlineSince, now) > limits.offlineMinutes) {
-        out.push({ terminal: r.terminal, problem: `offline for ${Math.floor(minutesSince(r.offlineSince, now))} min (limit ${limits.offlineMinutes})` });
+        out.push({
+          terminal: r.terminal,
+          problem: `offline for ${Math.floor(minutesSince(r.offlineSince, now))} min (limit ${limits.offlineMinutes})`,
+        });
       }
     }
-    if (limits.queueMinutes !== undefined && r.queueOldest !== null && minutesSince(r.queueOldest, now) > limits.queueMinutes) {
-      out.push({ terminal: r.terminal, problem: `${r.queue} unanswered, the oldest for ${Math.floor(minutesSince(r.queueOldest, now))} min (limit ${limits.queueMinutes})` });
+    if (
+      limits.queueMinutes !== undefined &&
+      r.queueOldest !== null &&
+      minutesSince(r.queueOldest, now) > limits.queueMinutes
+    ) {
+      out.push({
+        terminal: r.terminal,
+        problem: `${r.queue} unanswered, the oldest for ${Math.floor(minutesSince(r.queueOldest, now))} min (limit ${limits.queueMinutes})`,
+      });
     }
     if (expected !== undefined && r.version !== null && compareVersions(r.version, expected) < 0) {
       out.push({ terminal: r.terminal, problem: `runs ${r.version}, behind ${expected}` });
@@ -97,12 +152,21 @@ export function ago(iso: string | null, now: Date): string {
 export function fleetTable(rows: readonly FleetRow[], now: Date): string {
   const head = ['TERMINAL', 'CLUB', 'STATE', 'VERSION', 'SINCE', 'QUEUE', 'OLDEST', 'READER', 'UPDATE'];
   const lines = rows.map((r) => [
-    r.terminal, r.club ?? '-', r.state, r.version ?? '-',
+    r.terminal,
+    r.club ?? '-',
+    r.state,
+    r.version ?? '-',
     r.state === 'online' ? ago(r.since, now) : r.state === 'offline' && r.offlineSince ? ago(r.offlineSince, now) : '-',
-    r.queue === null ? '-' : String(r.queue), ago(r.queueOldest, now), r.reader ?? '-',
+    r.queue === null ? '-' : String(r.queue),
+    ago(r.queueOldest, now),
+    r.reader ?? '-',
     r.update ? `${r.update.version} ${r.update.state}${r.update.error ? ` (${r.update.error})` : ''}` : '-',
   ]);
   const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cols: string[]) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(width[i]))).join('  ').trimEnd();
+  const fmt = (cols: string[]) =>
+    cols
+      .map((c, i) => (i === cols.length - 1 ? c : c.padEnd(width[i])))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...lines.map(fmt)].join('\n') + (rows.length === 0 ? '\n(no terminal has a retained status)' : '');
 }

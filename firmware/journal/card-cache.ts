@@ -5,48 +5,109 @@ import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 import { must } from '../../lib/must.ts';
 
 export interface CardRow {
-  uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
-  rules: string | null; spent_day: string | null; spent_total: number | null;
-  auth: 'uid' | 'sun' | null; sun_counter: number | null;
+  uid: string;
+  holder_id: string;
+  name: string;
+  photo: string | null;
+  status: 'active' | 'blocked';
+  balance: number;
+  version: number;
+  updated_at: string;
+  rules: string | null;
+  spent_day: string | null;
+  spent_total: number | null;
+  auth: 'uid' | 'sun' | null;
+  sun_counter: number | null;
 }
 
 /** Rows per multi-row statement: a few sizes only, so a few statement texts stay prepared. */
 const CHUNK_SIZES = [64, 16, 4, 1];
 function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
-  for (let i = 0; i < items.length;) {
-    const n = must(CHUNK_SIZES.find((size) => size <= items.length - i), 'a chunk size (1 fits any rest)');
+  for (let i = 0; i < items.length; ) {
+    const n = must(
+      CHUNK_SIZES.find((size) => size <= items.length - i),
+      'a chunk size (1 fits any rest)',
+    );
     yield items.slice(i, i + n);
     i += n;
   }
 }
 
 /** The cards table's columns, and a record's values for them in that order. */
-const CARD_COLUMNS = ['uid', 'holder_id', 'name', 'photo', 'status', 'balance', 'version', 'updated_at', 'rules', 'spent_day', 'spent_total', 'auth', 'sun_counter'] as const;
-const cardValues = (c: CardRecord): Param[] => [c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
-  c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null, c.auth ?? null, c.sunCounter ?? null];
+const CARD_COLUMNS = [
+  'uid',
+  'holder_id',
+  'name',
+  'photo',
+  'status',
+  'balance',
+  'version',
+  'updated_at',
+  'rules',
+  'spent_day',
+  'spent_total',
+  'auth',
+  'sun_counter',
+] as const;
+const cardValues = (c: CardRecord): Param[] => [
+  c.cardUid,
+  c.holderId,
+  c.name,
+  c.photo,
+  c.status,
+  c.balance,
+  c.version,
+  c.updatedAt,
+  c.rules ? JSON.stringify(c.rules) : null,
+  c.spent?.day ?? null,
+  c.spent?.total ?? null,
+  c.auth ?? null,
+  c.sunCounter ?? null,
+];
 /** VALUES names its columns column1…: the UID is the first, updatedAt the eighth. */
 const V_UID = 'column1';
 const V_UPDATED_AT = 'column8';
 
 /** 1.1 fields the record did not have stay absent (absent: no rule). */
 export const toRecord = (r: CardRow): CardRecord => ({
-  cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
-  balance: r.balance, version: r.version, updatedAt: r.updated_at,
+  cardUid: r.uid,
+  holderId: r.holder_id,
+  name: r.name,
+  photo: r.photo,
+  status: r.status,
+  balance: r.balance,
+  version: r.version,
+  updatedAt: r.updated_at,
   ...(r.rules !== null ? { rules: JSON.parse(r.rules) as CardRules } : {}),
   ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
   ...(r.auth !== null ? { auth: r.auth } : {}),
   ...(r.sun_counter !== null ? { sunCounter: r.sun_counter } : {}),
 });
 
-interface StaffRow { uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }
-const toStaff = (r: StaffRow): StaffRecord => ({ cardUid: r.uid, staffId: r.staff_id, name: r.name, role: r.role, version: r.version, updatedAt: r.updated_at });
+interface StaffRow {
+  uid: string;
+  staff_id: string;
+  name: string;
+  role: 'cashier' | 'lead';
+  version: number;
+  updated_at: string;
+}
+const toStaff = (r: StaffRow): StaffRecord => ({
+  cardUid: r.uid,
+  staffId: r.staff_id,
+  name: r.name,
+  role: r.role,
+  version: r.version,
+  updatedAt: r.updated_at,
+});
 
 export type PhotoCheck = 'ok' | 'too_large' | 'hash_mismatch' | 'not_an_image';
 
 /** JPEG or PNG by magic bytes, within the contract's size, matching its SHA-256 name. */
 export function checkPhoto(sha: string, bytes: Buffer): PhotoCheck {
   if (bytes.length > MAX_PHOTO_BYTES) return 'too_large';
-  const png = bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const png =
+    bytes.length > 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   const jpeg = bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
   if (!png && !jpeg) return 'not_an_image';
   return sha256Hex(bytes) === sha ? 'ok' : 'hash_mismatch';
@@ -73,11 +134,16 @@ export class CardCache {
    */
   putMany(records: readonly CardRecord[]): Promise<boolean[]> {
     return this.db.tx(async (q) => {
-      const photos = new Map((await q.all<{ uid: string; photo: string }>(
-        'SELECT uid, photo FROM cards WHERE photo IS NOT NULL AND uid IN (SELECT value FROM json_each(?))',
-        [JSON.stringify(records.map((c) => c.cardUid))])).map((r) => [r.uid, r.photo]));
+      const photos = new Map(
+        (
+          await q.all<{ uid: string; photo: string }>(
+            'SELECT uid, photo FROM cards WHERE photo IS NOT NULL AND uid IN (SELECT value FROM json_each(?))',
+            [JSON.stringify(records.map((c) => c.cardUid))],
+          )
+        ).map((r) => [r.uid, r.photo]),
+      );
       const out: boolean[] = [];
-      for (const chunk of chunks(records)) out.push(...await this.#putChunk(q, chunk));
+      for (const chunk of chunks(records)) out.push(...(await this.#putChunk(q, chunk)));
       if (records.some((c, i) => out[i] && photos.has(c.cardUid) && photos.get(c.cardUid) !== c.photo)) q.erased();
       return out;
     });
@@ -90,9 +156,12 @@ export class CardCache {
       `INSERT INTO cards (${CARD_COLUMNS.join(', ')}) SELECT * FROM (VALUES ${records.map(() => row).join(',')}) v
        WHERE NOT EXISTS (SELECT 1 FROM roster r WHERE v.${V_UPDATED_AT} < r.updated_at
          AND NOT EXISTS (SELECT 1 FROM roster_members m WHERE m.list = 'cards' AND m.uid = v.${V_UID}))
-       ON CONFLICT(uid) DO UPDATE SET ${CARD_COLUMNS.filter((c) => c !== 'uid').map((c) => `${c}=excluded.${c}`).join(', ')}
+       ON CONFLICT(uid) DO UPDATE SET ${CARD_COLUMNS.filter((c) => c !== 'uid')
+         .map((c) => `${c}=excluded.${c}`)
+         .join(', ')}
        WHERE excluded.version > cards.version RETURNING uid`,
-      records.flatMap(cardValues));
+      records.flatMap(cardValues),
+    );
     // RETURNING lists the rows stored, in order: a UID twice in `records` is counted, not assumed.
     const left = new Map<string, number>();
     for (const r of stored) left.set(r.uid, (left.get(r.uid) ?? 0) + 1);
@@ -127,7 +196,8 @@ export class CardCache {
          ON CONFLICT(uid) DO UPDATE SET staff_id=excluded.staff_id, name=excluded.name, role=excluded.role,
            version=excluded.version, updated_at=excluded.updated_at
          WHERE excluded.version > staff.version`,
-        [s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt]);
+        [s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt],
+      );
       return r.changes > 0;
     });
   }
@@ -143,7 +213,9 @@ export class CardCache {
 
   async roster(): Promise<Roster | null> {
     return this.db.read(async (q) => {
-      const r = await q.get<{ version: number; updated_at: string }>('SELECT version, updated_at FROM roster WHERE id = 1');
+      const r = await q.get<{ version: number; updated_at: string }>(
+        'SELECT version, updated_at FROM roster WHERE id = 1',
+      );
       if (!r) return null;
       const members = await q.all<{ list: 'cards' | 'staff'; uid: string }>('SELECT list, uid FROM roster_members');
       const of = (list: string) => members.filter((m) => m.list === list).map((m) => m.uid);
@@ -160,17 +232,25 @@ export class CardCache {
       const r = await q.run(
         `INSERT INTO roster (id, version, updated_at) VALUES (1, ?, ?)
          ON CONFLICT(id) DO UPDATE SET version=excluded.version, updated_at=excluded.updated_at
-         WHERE excluded.version > roster.version`, [roster.version, roster.updatedAt]);
+         WHERE excluded.version > roster.version`,
+        [roster.version, roster.updatedAt],
+      );
       if (r.changes === 0) return null;
       // The old roster's UIDs (closed cards among them) leave the files too.
       q.erased();
       await q.run('DELETE FROM roster_members');
-      for (const uid of new Set(roster.cards)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('cards', ?)", [uid]);
-      for (const uid of new Set(roster.staff)) await q.run("INSERT INTO roster_members (list, uid) VALUES ('staff', ?)", [uid]);
+      for (const uid of new Set(roster.cards))
+        await q.run("INSERT INTO roster_members (list, uid) VALUES ('cards', ?)", [uid]);
+      for (const uid of new Set(roster.staff))
+        await q.run("INSERT INTO roster_members (list, uid) VALUES ('staff', ?)", [uid]);
       // ISO 8601 UTC with milliseconds: string order is time order.
-      const missing = async (table: 'cards' | 'staff') => (await q.all<{ uid: string }>(
-        `SELECT uid FROM ${table} WHERE updated_at < ? AND uid NOT IN (SELECT uid FROM roster_members WHERE list = ?)`,
-        [roster.updatedAt, table])).map((x) => x.uid);
+      const missing = async (table: 'cards' | 'staff') =>
+        (
+          await q.all<{ uid: string }>(
+            `SELECT uid FROM ${table} WHERE updated_at < ? AND uid NOT IN (SELECT uid FROM roster_members WHERE list = ?)`,
+            [roster.updatedAt, table],
+          )
+        ).map((x) => x.uid);
       const cards = await missing('cards');
       const staff = await missing('staff');
       for (const uid of cards) await eraseCard(q, uid);
@@ -194,12 +274,18 @@ export class CardCache {
   /** Checked photos in one statement (see putMany). */
   async putPhotos(photos: readonly (readonly [sha: string, bytes: Buffer])[]): Promise<void> {
     for (const chunk of chunks(photos)) {
-      await this.db.writeOne(`INSERT OR IGNORE INTO photos (sha, bytes) VALUES ${chunk.map(() => '(?,?)').join(',')}`, chunk.flat());
+      await this.db.writeOne(
+        `INSERT OR IGNORE INTO photos (sha, bytes) VALUES ${chunk.map(() => '(?,?)').join(',')}`,
+        chunk.flat(),
+      );
     }
   }
 
   async deletePhoto(sha: string): Promise<void> {
-    await this.db.tx(async (q) => { q.erased(); await q.run('DELETE FROM photos WHERE sha = ?', [sha]); });
+    await this.db.tx(async (q) => {
+      q.erased();
+      await q.run('DELETE FROM photos WHERE sha = ?', [sha]);
+    });
   }
 
   async photo(sha: string): Promise<Buffer | null> {
@@ -208,16 +294,24 @@ export class CardCache {
   }
 
   async catalog(): Promise<Catalog | null> {
-    const r = await this.db.read((q) => q.get<{ version: number; items: string }>('SELECT version, items FROM catalog WHERE id = 1'));
+    const r = await this.db.read((q) =>
+      q.get<{ version: number; items: string }>('SELECT version, items FROM catalog WHERE id = 1'),
+    );
     return r ? { version: r.version, items: JSON.parse(r.items) } : null;
   }
 
   /** Keeps the catalog with the highest version. */
   putCatalog(c: Catalog): Promise<boolean> {
-    return this.db.tx(async (q) => (await q.run(
-      `INSERT INTO catalog (id, version, items) VALUES (1, ?, ?)
+    return this.db.tx(
+      async (q) =>
+        (
+          await q.run(
+            `INSERT INTO catalog (id, version, items) VALUES (1, ?, ?)
        ON CONFLICT(id) DO UPDATE SET version=excluded.version, items=excluded.items WHERE excluded.version > catalog.version`,
-      [c.version, JSON.stringify(c.items)])).changes > 0);
+            [c.version, JSON.stringify(c.items)],
+          )
+        ).changes > 0,
+    );
   }
 
   async ledgerConfig(): Promise<TerminalConfigMsg | null> {
@@ -226,9 +320,11 @@ export class CardCache {
   }
 
   async putLedgerConfig(c: TerminalConfigMsg | null): Promise<void> {
-    await this.db.tx((q) => c
-      ? q.run('INSERT OR REPLACE INTO ledger_config (id, json) VALUES (1, ?)', [JSON.stringify(c)])
-      : q.run('DELETE FROM ledger_config'));
+    await this.db.tx((q) =>
+      c
+        ? q.run('INSERT OR REPLACE INTO ledger_config (id, json) VALUES (1, ?)', [JSON.stringify(c)])
+        : q.run('DELETE FROM ledger_config'),
+    );
   }
 }
 
@@ -257,5 +353,6 @@ async function leftOffRoster(q: Queryable, uid: string, updatedAt: string, list:
 
 /** Deletes `sha` unless a cached card still names it. */
 async function dropPhotoIfUnused(q: Queryable, sha: string | null | undefined): Promise<void> {
-  if (sha) await q.run('DELETE FROM photos WHERE sha = ? AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = ?)', [sha, sha]);
+  if (sha)
+    await q.run('DELETE FROM photos WHERE sha = ? AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = ?)', [sha, sha]);
 }

@@ -26,12 +26,26 @@ type Row = CardRow & { unbooked: number; exp_card: number; exp_terminal: number;
  * clock stepped forward a day must not reset what the child spent today.
  */
 export async function readCardMoney(db: Db, uid: string, dayMark: number | null = null): Promise<CardMoney | null> {
-  const r = await db.read((q) => q.get<Row>(
-    `SELECT c.*, ${UNBOOKED_SQL('e.card', 'c.uid', 'c.version')} AS unbooked, e.card AS exp_card, e.terminal AS exp_terminal,
+  const r = await db.read((q) =>
+    q.get<Row>(
+      `SELECT c.*, ${UNBOOKED_SQL('e.card', 'c.uid', 'c.version')} AS unbooked, e.card AS exp_card, e.terminal AS exp_terminal,
        CASE WHEN ?1 IS NULL OR c.rules IS NULL OR json_extract(c.rules, '$.dailyLimit') IS NULL THEN 0 ELSE
-         ${UNBOOKED_SQL(`(SELECT coalesce(sum(o.total), 0) FROM outbox o WHERE o.type = 'sale' AND o.offline = 1 AND o.card_uid = c.uid
-            AND (SELECT s.rowid FROM sales s WHERE s.tx_id = o.tx_id) > ?1)`, 'c.uid', 'c.version', '?1')} END AS unbooked_today
-       FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2`, [dayMark, uid]));
+         ${UNBOOKED_SQL(
+           `(SELECT coalesce(sum(o.total), 0) FROM outbox o WHERE o.type = 'sale' AND o.offline = 1 AND o.card_uid = c.uid
+            AND (SELECT s.rowid FROM sales s WHERE s.tx_id = o.tx_id) > ?1)`,
+           'c.uid',
+           'c.version',
+           '?1',
+         )} END AS unbooked_today
+       FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2`,
+      [dayMark, uid],
+    ),
+  );
   if (!r) return null;
-  return { record: toRecord(r), unbooked: r.unbooked, exposure: { card: r.exp_card, terminal: r.exp_terminal }, unbookedToday: r.unbooked_today };
+  return {
+    record: toRecord(r),
+    unbooked: r.unbooked,
+    exposure: { card: r.exp_card, terminal: r.exp_terminal },
+    unbookedToday: r.unbooked_today,
+  };
 }

@@ -18,11 +18,18 @@ export interface Queryable {
   erased(): void;
 }
 
-interface Prepared { ready: Map<string, sqlite3.Statement>; pending: Map<string, Promise<sqlite3.Statement>> }
+interface Prepared {
+  ready: Map<string, sqlite3.Statement>;
+  pending: Map<string, Promise<sqlite3.Statement>>;
+}
 /** Counts the writes asked of the connection (shared with the batch views): see `generation`. */
-interface Writes { n: number }
+interface Writes {
+  n: number;
+}
 /** Whether the write running erased personal data (shared with the batch views): see `erased`. */
-interface Erasure { pending: boolean }
+interface Erasure {
+  pending: boolean;
+}
 
 /** Distinct SQL texts kept prepared; the code has a few dozen, so this only bounds a mistake (past it, statements are prepared per call and finalized by the GC). */
 const MAX_PREPARED = 256;
@@ -41,7 +48,13 @@ export class Db implements Queryable {
   #joined: boolean;
   #closed = false;
 
-  private constructor(db: sqlite3.Database, prepared: Prepared = { ready: new Map(), pending: new Map() }, joined = false, writes: Writes = { n: 0 }, erasure: Erasure = { pending: false }) {
+  private constructor(
+    db: sqlite3.Database,
+    prepared: Prepared = { ready: new Map(), pending: new Map() },
+    joined = false,
+    writes: Writes = { n: 0 },
+    erasure: Erasure = { pending: false },
+  ) {
     this.#db = db;
     this.#prepared = prepared;
     this.#writes = writes;
@@ -60,22 +73,33 @@ export class Db implements Queryable {
    * any run or exec, which may write): a read asked for while it had a value saw every change made
    * until it changes again, so a caller may keep that read's answer while the generation stands.
    */
-  get generation(): number { return this.#writes.n; }
+  get generation(): number {
+    return this.#writes.n;
+  }
 
   run(sql: string, params: Param[] = []): Promise<{ changes: number; lastID: number }> {
     this.#writes.n++;
-    return this.#with(sql, (st) => new Promise((resolve, reject) => {
-      st.run(params, function (err) {
-        if (err) reject(err); else resolve({ changes: this.changes, lastID: this.lastID });
-      });
-    }));
+    return this.#with(
+      sql,
+      (st) =>
+        new Promise((resolve, reject) => {
+          st.run(params, function (err) {
+            if (err) reject(err);
+            else resolve({ changes: this.changes, lastID: this.lastID });
+          });
+        }),
+    );
   }
   /** Runs as `all`: stepping to the end resets the statement, so no read stays open between calls. */
   async get<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
   }
   all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    return this.#with(sql, (st) => new Promise((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))));
+    return this.#with(
+      sql,
+      (st) =>
+        new Promise((resolve, reject) => st.all(params, (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
+    );
   }
   exec(sql: string): Promise<void> {
     this.#writes.n++;
@@ -113,11 +137,16 @@ export class Db implements Queryable {
 
   /** Like writeOne, for a statement with RETURNING: the rows it returned. */
   writeRows<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
-    if (this.#joined) { this.#writes.n++; return this.all<T>(sql, params); }
+    if (this.#joined) {
+      this.#writes.n++;
+      return this.all<T>(sql, params);
+    }
     return this.#write(() => this.all<T>(sql, params));
   }
 
-  erased(): void { this.#erasure.pending = true; }
+  erased(): void {
+    this.#erasure.pending = true;
+  }
 
   /**
    * Moves everything into the database file and empties the WAL (`PRAGMA wal_checkpoint(TRUNCATE)`):
@@ -218,7 +247,13 @@ export class Db implements Queryable {
       });
       if (ready.size + pending.size < MAX_PREPARED) {
         pending.set(sql, p);
-        p.then((st) => { ready.set(sql, st); pending.delete(sql); }, () => pending.delete(sql));
+        p.then(
+          (st) => {
+            ready.set(sql, st);
+            pending.delete(sql);
+          },
+          () => pending.delete(sql),
+        );
       }
     }
     return p;

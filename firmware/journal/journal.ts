@@ -18,12 +18,21 @@ export class JournalOwnerError extends Error {
 }
 
 /** The last card money read, while no write since could have changed it (Db.generation). */
-interface MoneyRead { uid: string; dayMark: number | null; generation: number; value: CardMoney | null }
+interface MoneyRead {
+  uid: string;
+  dayMark: number | null;
+  generation: number;
+  value: CardMoney | null;
+}
 
 export class Journal {
   #lastMoney: MoneyRead | null = null;
 
-  private constructor(readonly db: Db, readonly cards: CardCache, readonly sales: SalesBook) {}
+  private constructor(
+    readonly db: Db,
+    readonly cards: CardCache,
+    readonly sales: SalesBook,
+  ) {}
 
   /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
   static async open(dataDir: string, terminalId?: string): Promise<Journal> {
@@ -32,13 +41,17 @@ export class Journal {
     const db = await Db.open(file);
     // WAL + FULL: a COMMIT is on disk (fsync'd) before it returns. secure_delete: erased
     // personal data is overwritten, not just unlinked from the b-tree.
-    await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    await db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+    );
     // Before any migration: a journal of another terminal is not changed at all.
     const owner = terminalId === undefined ? null : await journalOwner(db);
     if (owner !== null && owner !== terminalId) {
       await db.close();
-      throw new JournalOwnerError(`the journal ${file} belongs to terminal ${owner}, not ${terminalId}: it was copied from another terminal; `
-        + 'it is left unchanged (move it away to start this terminal with an empty journal)');
+      throw new JournalOwnerError(
+        `the journal ${file} belongs to terminal ${owner}, not ${terminalId}: it was copied from another terminal; ` +
+          'it is left unchanged (move it away to start this terminal with an empty journal)',
+      );
     }
     try {
       await migrate(db);
@@ -47,7 +60,8 @@ export class Journal {
       if (e instanceof JournalTooNewError) throw new JournalTooNewError(`${file}: ${e.message}`);
       throw e;
     }
-    if (terminalId !== undefined && owner === null) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
+    if (terminalId !== undefined && owner === null)
+      await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
     await db.checkpoint();

@@ -187,7 +187,8 @@ export class JournalTooNewError extends Error {
 }
 
 /** What a journal of schema `version` needs of a release: the schema it must write at least. */
-export const neededSchema = (version: number, readableBy: number | null): number => Math.min(version, readableBy ?? version);
+export const neededSchema = (version: number, readableBy: number | null): number =>
+  Math.min(version, readableBy ?? version);
 
 export async function migrate(db: Db): Promise<number> {
   const row = await db.get<{ user_version: number }>('PRAGMA user_version');
@@ -198,7 +199,9 @@ export async function migrate(db: Db): Promise<number> {
     const mark = await db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [READABLE_BY_KEY]);
     const needed = neededSchema(version, mark ? Number(mark.value) : null);
     if (needed > JOURNAL_SCHEMA) {
-      throw new JournalTooNewError(`the journal has schema ${version}, which releases writing schema ${needed} or later can open; this release writes ${JOURNAL_SCHEMA}: it is left unchanged (run a newer release)`);
+      throw new JournalTooNewError(
+        `the journal has schema ${version}, which releases writing schema ${needed} or later can open; this release writes ${JOURNAL_SCHEMA}: it is left unchanged (run a newer release)`,
+      );
     }
     return version;
   }
@@ -209,6 +212,10 @@ export async function migrate(db: Db): Promise<number> {
       await q.exec(`PRAGMA user_version = ${version + 1}`);
     });
   }
-  if (version !== from) await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [READABLE_BY_KEY, String(JOURNAL_READABLE_BY)]);
+  if (version !== from)
+    await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [
+      READABLE_BY_KEY,
+      String(JOURNAL_READABLE_BY),
+    ]);
   return version;
 }

@@ -7,19 +7,44 @@ import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
 import { must } from '../../lib/must.ts';
 
 interface SaleRow {
-  tx_id: string; card_uid: string | null; items: string; total: number; created_at: string; offline: number;
-  status: SaleStatus; reason: string | null; answered: number; result_version: number | null; voided_by: string | null;
+  tx_id: string;
+  card_uid: string | null;
+  items: string;
+  total: number;
+  created_at: string;
+  offline: number;
+  status: SaleStatus;
+  reason: string | null;
+  answered: number;
+  result_version: number | null;
+  voided_by: string | null;
   cashier_id: string | null;
 }
 const toSale = (r: SaleRow): StoredSale => ({
-  txId: r.tx_id, cardUid: r.card_uid, items: JSON.parse(r.items), total: r.total, createdAt: r.created_at,
-  offline: r.offline === 1, status: r.status, reason: r.reason, answered: r.answered === 1,
-  resultVersion: r.result_version, voidedBy: r.voided_by, cashierId: r.cashier_id ?? null,
+  txId: r.tx_id,
+  cardUid: r.card_uid,
+  items: JSON.parse(r.items),
+  total: r.total,
+  createdAt: r.created_at,
+  offline: r.offline === 1,
+  status: r.status,
+  reason: r.reason,
+  answered: r.answered === 1,
+  resultVersion: r.result_version,
+  voidedBy: r.voided_by,
+  cashierId: r.cashier_id ?? null,
 });
 
 /** What a stored result settled, for the caller to act on (e.g. wake a waiting sale). */
 export type Settled =
-  | { kind: 'sale'; txId: string; offline: boolean; status: 'approved' | 'declined'; reason: string | null; balance: number | null }
+  | {
+      kind: 'sale';
+      txId: string;
+      offline: boolean;
+      status: 'approved' | 'declined';
+      reason: string | null;
+      balance: number | null;
+    }
   | { kind: 'void' | 'reversal'; txId: string; status: 'approved' | 'declined' };
 
 /** Why a result changed nothing. `declined_unrecorded`: the sale was shown declined; the disk has not taken that yet. */
@@ -31,7 +56,8 @@ async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total
   await q.run(
     `INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at) VALUES (?,?,?,?,?,?,?)
      ON CONFLICT(tx_id) DO UPDATE SET type=excluded.type, offline=excluded.offline, payload=excluded.payload`,
-    [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt]);
+    [msg.txId, msg.type, offline, cardUid, total, JSON.stringify(msg), msg.createdAt],
+  );
 }
 
 /** A sale and its outbox entry in one statement (migration 3); see `sale_entry_insert` for when each is written. */
@@ -39,7 +65,19 @@ function writeSaleEntry(db: Db, msg: SaleMsg, status: 'pending' | 'approved', on
   return db.writeOne(
     `INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending, cashier_id)
      VALUES (?,?,?,?,?,?,?,?,?,?)`,
-    [msg.txId, msg.cardUid, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, status, JSON.stringify(msg), onlyOverPending ? 1 : 0, msg.cashierId ?? null]);
+    [
+      msg.txId,
+      msg.cardUid,
+      JSON.stringify(msg.items),
+      msg.total,
+      msg.createdAt,
+      msg.offline ? 1 : 0,
+      status,
+      JSON.stringify(msg),
+      onlyOverPending ? 1 : 0,
+      msg.cashierId ?? null,
+    ],
+  );
 }
 
 /*
@@ -68,22 +106,31 @@ export class SalesBook {
   /** Declines the disk refused to record, in force over what it holds of their txIds (shared with `joined` views). */
   readonly unrecorded: Unrecorded;
 
-  constructor(private readonly db: Db, unrecorded?: Unrecorded) {
+  constructor(
+    private readonly db: Db,
+    unrecorded?: Unrecorded,
+  ) {
     this.unrecorded = unrecorded ?? new Unrecorded((d) => this.#record(d));
   }
 
   /** This book on `db`, a batch's view of the same journal: it sees the same declines in memory. */
-  joined(db: Db): SalesBook { return new SalesBook(db, this.unrecorded); }
+  joined(db: Db): SalesBook {
+    return new SalesBook(db, this.unrecorded);
+  }
 
   /** Stops retrying the writes of declines in memory (the journal is closing). */
-  stop(): void { this.unrecorded.stop(); }
+  stop(): void {
+    this.unrecorded.stop();
+  }
 
   /**
    * A decline the disk refused to record (its write failed: full, or failing). In force at once and
    * written once the disk takes it: the outbox sends its reversal (if any) instead of the sale, a
    * late answer to the sale changes nothing, and the day's report counts it declined.
    */
-  declineUnrecorded(d: UnrecordedDecline): void { this.unrecorded.add(d); }
+  declineUnrecorded(d: UnrecordedDecline): void {
+    this.unrecorded.add(d);
+  }
 
   /**
    * Makes the disk say what the screen said, whatever it holds of the txId: declined (without the
@@ -94,7 +141,16 @@ export class SalesBook {
       await q.run(
         `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown, cashier_id) VALUES (?,NULL,?,?,?,?,'declined',?,1,?)
          ON CONFLICT(tx_id) DO UPDATE SET card_uid = NULL, status = 'declined', reason = excluded.reason, shown = 1`,
-        [sale.txId, JSON.stringify(sale.items), sale.total, sale.createdAt, sale.offline ? 1 : 0, reason, sale.cashierId ?? null]);
+        [
+          sale.txId,
+          JSON.stringify(sale.items),
+          sale.total,
+          sale.createdAt,
+          sale.offline ? 1 : 0,
+          reason,
+          sale.cashierId ?? null,
+        ],
+      );
       if (reversal) await putOutbox(q, reversal, null, 0);
       else await q.run('DELETE FROM outbox WHERE tx_id = ?', [sale.txId]);
     });
@@ -115,14 +171,19 @@ export class SalesBook {
     // A txId never sent online cannot have an answer: nothing to read back (it was a third of the wait).
     if (fresh) return true;
     // Read after the commit (no fsync): it is ours if it stands approved offline.
-    const r = await this.db.read((q) => q.get<{ status: SaleStatus; offline: number }>('SELECT status, offline FROM sales WHERE tx_id = ?', [msg.txId]));
+    const r = await this.db.read((q) =>
+      q.get<{ status: SaleStatus; offline: number }>('SELECT status, offline FROM sales WHERE tx_id = ?', [msg.txId]),
+    );
     return r?.status === 'approved' && r.offline === 1;
   }
 
   /** Declines an online sale that got no answer; a reversal makes sure the ledger books nothing. */
   declineAndReverse(txId: string, reason: string, reversal: ReversalMsg): Promise<boolean> {
     return this.db.tx(async (q) => {
-      const r = await q.run("UPDATE sales SET status = 'declined', reason = ? WHERE tx_id = ? AND status = 'pending'", [reason, txId]);
+      const r = await q.run("UPDATE sales SET status = 'declined', reason = ? WHERE tx_id = ? AND status = 'pending'", [
+        reason,
+        txId,
+      ]);
       if (r.changes === 0) return false;
       await putOutbox(q, reversal, null, 0);
       return true;
@@ -134,25 +195,38 @@ export class SalesBook {
     await this.db.writeOne(
       `INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, reason, shown) VALUES (?,?,?,?,?,?,'declined',?,1)
        ON CONFLICT(tx_id) DO NOTHING`,
-      [msg.txId, null, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, reason]);
+      [msg.txId, null, JSON.stringify(msg.items), msg.total, msg.createdAt, msg.offline ? 1 : 0, reason],
+    );
   }
 
   /** The cashier has seen this sale's result, and so every earlier one (one sale at a time). */
   async markShown(txId: string): Promise<void> {
-    await this.db.tx((q) => q.run('UPDATE sales SET shown = 1 WHERE shown = 0 AND rowid <= (SELECT rowid FROM sales WHERE tx_id = ?)', [txId]));
+    await this.db.tx((q) =>
+      q.run('UPDATE sales SET shown = 1 WHERE shown = 0 AND rowid <= (SELECT rowid FROM sales WHERE tx_id = ?)', [
+        txId,
+      ]),
+    );
   }
 
   /** The newest decided sale whose result the cashier never saw: the terminal went down first. */
   async lastUnshown(): Promise<StoredSale | null> {
-    const r = await this.db.read((q) => q.get<SaleRow>("SELECT * FROM sales WHERE shown = 0 AND status != 'pending' ORDER BY rowid DESC LIMIT 1"));
+    const r = await this.db.read((q) =>
+      q.get<SaleRow>("SELECT * FROM sales WHERE shown = 0 AND status != 'pending' ORDER BY rowid DESC LIMIT 1"),
+    );
     return r ? toSale(r) : null;
   }
 
   recordVoid(msg: VoidMsg, total: number): Promise<boolean> {
     return this.db.tx(async (q) => {
-      const r = await q.run("UPDATE sales SET voided_by = ? WHERE tx_id = ? AND status = 'approved' AND voided_by IS NULL", [msg.txId, msg.voids]);
+      const r = await q.run(
+        "UPDATE sales SET voided_by = ? WHERE tx_id = ? AND status = 'approved' AND voided_by IS NULL",
+        [msg.txId, msg.voids],
+      );
       if (r.changes === 0) return false;
-      await q.run("INSERT INTO voids (tx_id, voids, total, created_at, status, cashier_id) VALUES (?,?,?,?,'pending',?)", [msg.txId, msg.voids, total, msg.createdAt, msg.cashierId ?? null]);
+      await q.run(
+        "INSERT INTO voids (tx_id, voids, total, created_at, status, cashier_id) VALUES (?,?,?,?,'pending',?)",
+        [msg.txId, msg.voids, total, msg.createdAt, msg.cashierId ?? null],
+      );
       await putOutbox(q, msg, msg.cardUid, total);
       return true;
     });
@@ -176,7 +250,9 @@ export class SalesBook {
       // `erased`: the entry's card is no longer cached (closed, or off the roster): its UID leaves with the entry.
       const rows = await q.all<{ tx_id: string; type: string; offline: number; erased: number }>(
         `SELECT tx_id, type, offline, card_uid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM cards WHERE uid = outbox.card_uid) AS erased
-           FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))`, [JSON.stringify(results.map((r) => r.txId))]);
+           FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))`,
+        [JSON.stringify(results.map((r) => r.txId))],
+      );
       const entries = new Map(rows.map((r) => [r.tx_id, r]));
       const gone: string[] = [];
       const sales: [string, string, string | null, number | null][] = [];
@@ -196,11 +272,23 @@ export class SalesBook {
         if (res.type === 'sale') {
           // An offline sale was handed over already: it stays approved whatever the answer says.
           const status = entry.offline === 1 ? 'approved' : res.status;
-          sales.push([res.txId, status, res.status === 'declined' ? res.reason ?? null : null, res.status === 'approved' ? res.cardVersion ?? null : null]);
+          sales.push([
+            res.txId,
+            status,
+            res.status === 'declined' ? (res.reason ?? null) : null,
+            res.status === 'approved' ? (res.cardVersion ?? null) : null,
+          ]);
           // A counter the ledger declined with card_auth was not the card's own read (a forged
           // tap): kept, it would refuse the genuine card's next reads offline.
           if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
-          return { kind: 'sale', txId: res.txId, offline: entry.offline === 1, status: res.status, reason: res.reason ?? null, balance: res.balance ?? null };
+          return {
+            kind: 'sale',
+            txId: res.txId,
+            offline: entry.offline === 1,
+            status: res.status,
+            reason: res.reason ?? null,
+            balance: res.balance ?? null,
+          };
         }
         if (res.type === 'void') {
           voids.push([res.txId, res.status, res.reason ?? null]);
@@ -213,15 +301,26 @@ export class SalesBook {
       const col = (i: number) => `json_extract(j.value, '$[${i}]')`;
       if (gone.length) await q.run('DELETE FROM outbox WHERE tx_id IN (SELECT value FROM json_each(?))', each(gone));
       if (sales.length) {
-        await q.run(`UPDATE sales SET status = ${col(1)}, reason = ${col(2)}, answered = 1, result_version = ${col(3)}
-                       FROM json_each(?) AS j WHERE sales.tx_id = ${col(0)}`, each(sales));
+        await q.run(
+          `UPDATE sales SET status = ${col(1)}, reason = ${col(2)}, answered = 1, result_version = ${col(3)}
+                       FROM json_each(?) AS j WHERE sales.tx_id = ${col(0)}`,
+          each(sales),
+        );
       }
-      if (forged.length) await q.run('DELETE FROM sun_counters WHERE tx_id IN (SELECT value FROM json_each(?))', each(forged));
-      if (voids.length) await q.run(`UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`, each(voids));
+      if (forged.length)
+        await q.run('DELETE FROM sun_counters WHERE tx_id IN (SELECT value FROM json_each(?))', each(forged));
+      if (voids.length)
+        await q.run(
+          `UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`,
+          each(voids),
+        );
       if (declinedVoids.length) {
         // Found through the voids (by key), not by scanning the sales for voided_by.
-        await q.run(`UPDATE sales SET voided_by = NULL WHERE tx_id IN (SELECT voids FROM voids WHERE tx_id IN (SELECT value FROM json_each(?1)))
-                       AND voided_by IN (SELECT value FROM json_each(?1))`, each(declinedVoids));
+        await q.run(
+          `UPDATE sales SET voided_by = NULL WHERE tx_id IN (SELECT voids FROM voids WHERE tx_id IN (SELECT value FROM json_each(?1)))
+                       AND voided_by IN (SELECT value FROM json_each(?1))`,
+          each(declinedVoids),
+        );
       }
       return out;
     });
@@ -233,7 +332,9 @@ export class SalesBook {
    */
   async reverseUnansweredOnline(now: string, terminalId: string, only?: readonly string[]): Promise<number> {
     const unanswered = async (q: Queryable) => {
-      const all = await q.all<{ tx_id: string; payload: string }>("SELECT tx_id, payload FROM outbox WHERE type = 'sale' AND offline = 0");
+      const all = await q.all<{ tx_id: string; payload: string }>(
+        "SELECT tx_id, payload FROM outbox WHERE type = 'sale' AND offline = 0",
+      );
       return only ? all.filter((r) => only.includes(r.tx_id)) : all;
     };
     const reversal = (txId: string): ReversalMsg => ({ type: 'reversal', txId, terminalId, createdAt: now });
@@ -249,7 +350,11 @@ export class SalesBook {
     } catch (err) {
       // The disk refused: the reversals go from memory all the same (never the sales), written later.
       for (const r of await this.db.read(unanswered)) {
-        this.unrecorded.add({ sale: JSON.parse(r.payload) as SaleMsg, reason: 'reversed', reversal: reversal(r.tx_id) });
+        this.unrecorded.add({
+          sale: JSON.parse(r.payload) as SaleMsg,
+          reason: 'reversed',
+          reversal: reversal(r.tx_id),
+        });
       }
       throw err;
     }
@@ -257,9 +362,19 @@ export class SalesBook {
 
   /** The queue in order; `afterSeq`/`limit`: one page of it (the forwarder reads a long queue page by page). */
   async outbox(afterSeq = 0, limit = -1): Promise<OutboxEntry[]> {
-    const rows = await this.db.read((q) => q.all<{ seq: number; tx_id: string; type: TxMsg['type']; offline: number; payload: string }>(
-      'SELECT seq, tx_id, type, offline, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]));
-    const entries = rows.map((r) => ({ seq: r.seq, txId: r.tx_id, type: r.type, offline: r.offline === 1, message: JSON.parse(r.payload) }));
+    const rows = await this.db.read((q) =>
+      q.all<{ seq: number; tx_id: string; type: TxMsg['type']; offline: number; payload: string }>(
+        'SELECT seq, tx_id, type, offline, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+        [afterSeq, limit],
+      ),
+    );
+    const entries = rows.map((r) => ({
+      seq: r.seq,
+      txId: r.tx_id,
+      type: r.type,
+      offline: r.offline === 1,
+      message: JSON.parse(r.payload),
+    }));
     // What the disk has not taken yet is in force over it: a decline's reversal, never its sale.
     return this.unrecorded.size ? this.unrecorded.over(entries, afterSeq === 0) : entries;
   }
@@ -271,9 +386,15 @@ export class SalesBook {
 
   /** The queue's length and when its oldest entry was made (null: empty), in one read. */
   async queue(): Promise<{ length: number; oldest: string | null }> {
-    const r = must(await this.db.read((q) => q.get<{ n: number; oldest: string | null }>(
-      "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))",
-      [this.unrecorded.txIdsJson()])), 'count(*) row');
+    const r = must(
+      await this.db.read((q) =>
+        q.get<{ n: number; oldest: string | null }>(
+          "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE type IN ('sale','void') AND tx_id NOT IN (SELECT value FROM json_each(?))",
+          [this.unrecorded.txIdsJson()],
+        ),
+      ),
+      'count(*) row',
+    );
     return { length: r.n, oldest: r.oldest };
   }
 
@@ -282,7 +403,12 @@ export class SalesBook {
    * (an offline fallback of a sale keeps its own counter); null when none is kept.
    */
   async highestSunCounter(uid: string, exceptTxId: string): Promise<number | null> {
-    const r = await this.db.read((q) => q.get<{ ctr: number | null }>('SELECT max(ctr) AS ctr FROM sun_counters WHERE card_uid = ? AND tx_id <> ?', [uid, exceptTxId]));
+    const r = await this.db.read((q) =>
+      q.get<{ ctr: number | null }>('SELECT max(ctr) AS ctr FROM sun_counters WHERE card_uid = ? AND tx_id <> ?', [
+        uid,
+        exceptTxId,
+      ]),
+    );
     return r?.ctr ?? null;
   }
 
@@ -296,31 +422,55 @@ export class SalesBook {
    * is voided or its card closed; then nothing (never an older sale, nor another child's).
    */
   async lastApproved(mark: RowMark): Promise<StoredSale | null> {
-    const r = await this.db.read((q) => q.get<SaleRow>(
-      "SELECT * FROM sales WHERE status = 'approved' AND rowid > ? ORDER BY rowid DESC LIMIT 1", [mark.sale]));
+    const r = await this.db.read((q) =>
+      q.get<SaleRow>("SELECT * FROM sales WHERE status = 'approved' AND rowid > ? ORDER BY rowid DESC LIMIT 1", [
+        mark.sale,
+      ]),
+    );
     return r && r.voided_by === null && r.card_uid !== null ? toSale(r) : null;
   }
 
   /** The last rows stamped before `iso`: where a business day begins when no mark was kept. */
   async markBefore(iso: string): Promise<RowMark> {
-    const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>(
-      'SELECT (SELECT max(rowid) FROM sales WHERE created_at < ?) AS s, (SELECT max(rowid) FROM voids WHERE created_at < ?) AS v', [iso, iso]));
+    const r = await this.db.read((q) =>
+      q.get<{ s: number | null; v: number | null }>(
+        'SELECT (SELECT max(rowid) FROM sales WHERE created_at < ?) AS s, (SELECT max(rowid) FROM voids WHERE created_at < ?) AS v',
+        [iso, iso],
+      ),
+    );
     return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
 
   /** Where the sales and voids of a sign-in begin: rows after these are since then (row order, not the wall clock). */
   async mark(): Promise<RowMark> {
-    const r = await this.db.read((q) => q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v'));
+    const r = await this.db.read((q) =>
+      q.get<{ s: number | null; v: number | null }>(
+        'SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v',
+      ),
+    );
     return { sale: r?.s ?? 0, void: r?.v ?? 0 };
   }
 
   /** One cashier's approved sales, voids and their total since `mark` (the sign-in). */
-  async cashierReport(cashierId: string, mark: RowMark): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
+  async cashierReport(
+    cashierId: string,
+    mark: RowMark,
+  ): Promise<{ sales: number; salesTotal: number; voids: number; voidsTotal: number }> {
     return this.db.read(async (q) => {
-      const s = must(await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'", [mark.sale, cashierId]), 'count(*) row');
-      const v = must(await q.get<{ n: number; t: number | null }>(
-        "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'", [mark.void, cashierId]), 'count(*) row');
+      const s = must(
+        await q.get<{ n: number; t: number | null }>(
+          "SELECT count(*) AS n, sum(total) AS t FROM sales WHERE rowid > ? AND cashier_id = ? AND status = 'approved'",
+          [mark.sale, cashierId],
+        ),
+        'count(*) row',
+      );
+      const v = must(
+        await q.get<{ n: number; t: number | null }>(
+          "SELECT count(*) AS n, sum(total) AS t FROM voids WHERE rowid > ? AND cashier_id = ? AND status != 'declined'",
+          [mark.void, cashierId],
+        ),
+        'count(*) row',
+      );
       return { sales: s.n, salesTotal: s.t ?? 0, voids: v.n, voidsTotal: v.t ?? 0 };
     });
   }
@@ -333,29 +483,51 @@ export class SalesBook {
   async report(mark: RowMark): Promise<DayReport> {
     return this.db.read(async (q) => {
       // A decline the disk has not taken yet counts as what the cashier saw: declined, for its reason.
-      const rows = await q.all<{ status: SaleStatus; offline: number; reason: string | null; n: number; total: number }>(
+      const rows = await q.all<{
+        status: SaleStatus;
+        offline: number;
+        reason: string | null;
+        n: number;
+        total: number;
+      }>(
         `WITH mem AS (SELECT json_extract(value, '$[0]') AS tx_id, json_extract(value, '$[1]') AS reason FROM json_each(?)),
               s AS (SELECT CASE WHEN m.tx_id IS NULL THEN x.status ELSE 'declined' END AS status,
                            CASE WHEN m.tx_id IS NULL THEN x.reason ELSE m.reason END AS reason, x.total, x.offline
                       FROM sales x LEFT JOIN mem m ON m.tx_id = x.tx_id WHERE x.rowid > ?
                     UNION ALL SELECT 'declined', reason, 0, 0 FROM mem WHERE tx_id NOT IN (SELECT tx_id FROM sales))
          SELECT status, offline, CASE WHEN status = 'declined' THEN coalesce(reason, 'invalid') END AS reason, count(*) AS n, sum(total) AS total
-           FROM s WHERE status != 'pending' GROUP BY 1, 2, 3`, [this.unrecorded.reasonsJson(), mark.sale]);
-      const v = must(await q.get<{ voids: number; voidsTotal: number | null }>(
-        "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?", [mark.void]), 'count(*) row');
-      const sum = (pick: (r: (typeof rows)[number]) => boolean, f: 'n' | 'total') => rows.filter(pick).reduce((a, r) => a + r[f], 0);
+           FROM s WHERE status != 'pending' GROUP BY 1, 2, 3`,
+        [this.unrecorded.reasonsJson(), mark.sale],
+      );
+      const v = must(
+        await q.get<{ voids: number; voidsTotal: number | null }>(
+          "SELECT count(*) AS voids, sum(total) AS voidsTotal FROM voids WHERE status != 'declined' AND rowid > ?",
+          [mark.void],
+        ),
+        'count(*) row',
+      );
+      const sum = (pick: (r: (typeof rows)[number]) => boolean, f: 'n' | 'total') =>
+        rows.filter(pick).reduce((a, r) => a + r[f], 0);
       const approved = (r: (typeof rows)[number]) => r.status === 'approved';
       const declinedBy = new Map<string, number>();
       // The query gives every declined row a reason (coalesce); the others none.
-      for (const r of rows) if (r.status === 'declined' && r.reason !== null) declinedBy.set(r.reason, (declinedBy.get(r.reason) ?? 0) + r.n);
+      for (const r of rows)
+        if (r.status === 'declined' && r.reason !== null)
+          declinedBy.set(r.reason, (declinedBy.get(r.reason) ?? 0) + r.n);
       const salesTotal = sum(approved, 'total');
       const voidsTotal = v.voidsTotal ?? 0;
       return {
-        sales: sum(approved, 'n'), salesTotal,
-        offlineSales: sum((r) => approved(r) && r.offline === 1, 'n'), offlineTotal: sum((r) => approved(r) && r.offline === 1, 'total'),
-        voids: v.voids, voidsTotal, net: salesTotal - voidsTotal,
+        sales: sum(approved, 'n'),
+        salesTotal,
+        offlineSales: sum((r) => approved(r) && r.offline === 1, 'n'),
+        offlineTotal: sum((r) => approved(r) && r.offline === 1, 'total'),
+        voids: v.voids,
+        voidsTotal,
+        net: salesTotal - voidsTotal,
         declined: sum((r) => r.status === 'declined', 'n'),
-        declinedBy: [...declinedBy].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+        declinedBy: [...declinedBy]
+          .map(([reason, count]) => ({ reason, count }))
+          .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
       };
     });
   }
@@ -366,10 +538,15 @@ export class SalesBook {
    */
   async purgeOlderThan(beforeIso: string): Promise<{ sales: number; mark: RowMark }> {
     const { sales, voids, mark } = await this.db.tx(async (q) => {
-      const a = await q.run(`DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
-                               AND tx_id NOT IN (SELECT tx_id FROM outbox)`, [beforeIso]);
+      const a = await q.run(
+        `DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
+                               AND tx_id NOT IN (SELECT tx_id FROM outbox)`,
+        [beforeIso],
+      );
       const v = await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
-      const m = await q.get<{ s: number | null; v: number | null }>('SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v');
+      const m = await q.get<{ s: number | null; v: number | null }>(
+        'SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v',
+      );
       return { sales: a.changes, voids: v.changes, mark: { sale: m?.s ?? 0, void: m?.v ?? 0 } };
     });
     // As for a closed card: the deleted rows' bytes (card UIDs) leave the database file and WAL now.

@@ -11,7 +11,12 @@ export async function journalSchemaOf(file: string): Promise<{ version: number; 
   try {
     const version = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
     // No meta table before the first migration, no mark before this release's migrate().
-    const mark = version > 0 ? await db.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [READABLE_BY_KEY]).catch(() => undefined) : undefined;
+    const mark =
+      version > 0
+        ? await db
+            .get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [READABLE_BY_KEY])
+            .catch(() => undefined)
+        : undefined;
     return { version, readableBy: mark ? Number(mark.value) : null };
   } finally {
     await db.close();

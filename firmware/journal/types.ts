@@ -2,7 +2,6 @@
 // config are the ledger's, cached.
 import type { SaleLine, TxMsg } from '../../contract/index.ts';
 
-
 export type SaleStatus = 'pending' | 'approved' | 'declined';
 
 export interface StoredSale {
@@ -30,9 +29,12 @@ export interface OutboxEntry {
 }
 
 export interface DayReport {
-  sales: number; salesTotal: number;
-  offlineSales: number; offlineTotal: number;
-  voids: number; voidsTotal: number;
+  sales: number;
+  salesTotal: number;
+  offlineSales: number;
+  offlineTotal: number;
+  voids: number;
+  voidsTotal: number;
   /** salesTotal − voidsTotal: what the day brought after its voids. */
   net: number;
   declined: number;
@@ -41,10 +43,17 @@ export interface DayReport {
 }
 
 /** The newest rows of the sales and voids tables at a moment: the rows after it came since. */
-export interface RowMark { sale: number; void: number }
+export interface RowMark {
+  sale: number;
+  void: number;
+}
 
 /**
  * The business day (firmware/terminal/business-day.ts): its local date now, every date it has been
  * shown as (a step of the wall clock renames the day; the newest last), and its first rows.
  */
-export interface BusinessDayView { date: string; names: readonly string[]; mark: RowMark }
+export interface BusinessDayView {
+  date: string;
+  names: readonly string[];
+  mark: RowMark;
+}

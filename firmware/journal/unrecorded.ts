@@ -31,12 +31,20 @@ export class Unrecorded {
   /** `write`: records one decline on disk, so that the journal then says what the memory said. */
   constructor(private readonly write: (d: UnrecordedDecline) => Promise<void>) {}
 
-  get size(): number { return this.#declines.size; }
-  has(txId: string): boolean { return this.#declines.has(txId); }
+  get size(): number {
+    return this.#declines.size;
+  }
+  has(txId: string): boolean {
+    return this.#declines.has(txId);
+  }
   /** Their txIds as a JSON array, for SQL (`json_each`). */
-  txIdsJson(): string { return JSON.stringify([...this.#declines.keys()]); }
+  txIdsJson(): string {
+    return JSON.stringify([...this.#declines.keys()]);
+  }
   /** Their txIds with the reason the cashier saw, as a JSON array of pairs, for SQL. */
-  reasonsJson(): string { return JSON.stringify([...this.#declines].map(([txId, d]) => [txId, d.reason])); }
+  reasonsJson(): string {
+    return JSON.stringify([...this.#declines].map(([txId, d]) => [txId, d.reason]));
+  }
 
   /** Keeps `d` in force from now on and writes it as soon as the disk takes it. */
   add(d: UnrecordedDecline): void {
@@ -56,14 +64,18 @@ export class Unrecorded {
     const seen = new Set<string>();
     for (const e of entries) {
       const d = this.#declines.get(e.txId);
-      if (!d) { out.push(e); continue; }
+      if (!d) {
+        out.push(e);
+        continue;
+      }
       seen.add(e.txId);
       if (d.reversal) out.push({ seq: e.seq, txId: e.txId, type: 'reversal', offline: false, message: d.reversal });
     }
     if (!first) return out;
     const loose: OutboxEntry[] = [];
     for (const [txId, d] of this.#declines) {
-      if (d.reversal && !seen.has(txId)) loose.push({ seq: 0, txId, type: 'reversal', offline: false, message: d.reversal });
+      if (d.reversal && !seen.has(txId))
+        loose.push({ seq: 0, txId, type: 'reversal', offline: false, message: d.reversal });
     }
     return [...loose, ...out];
   }
@@ -78,7 +90,13 @@ export class Unrecorded {
   #schedule(): void {
     if (this.#stopped || this.#writing || this.#timer || this.#declines.size === 0) return;
     // setTimeout is monotonic: a step of the wall clock neither hurries nor stalls the tries.
-    this.#timer = setTimeout(() => { this.#timer = null; void this.#flush(); }, Math.min(RETRY_MAX_MS, 10 * 2 ** this.#tries++));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        void this.#flush();
+      },
+      Math.min(RETRY_MAX_MS, 10 * 2 ** this.#tries++),
+    );
   }
 
   /** Writes every decline in memory; each leaves memory only once it is on disk. */

@@ -34,15 +34,21 @@ export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
   #stopped = false;
   readonly #pause = new Wakeable();
 
-  constructor(private readonly d: CatchUpDeps) { super(); }
+  constructor(private readonly d: CatchUpDeps) {
+    super();
+  }
 
   /** The cache is known to lack something the ledger sent. */
-  get behind(): boolean { return this.#behind; }
+  get behind(): boolean {
+    return this.#behind;
+  }
 
   /** Reads the journal's mark: a cache left behind by the last run is fetched again. */
   async start(): Promise<void> {
     if ((await this.d.journal.meta(BEHIND)) === '1') {
-      this.d.log.warn('the card cache was left behind by the last run: no offline approval until the retained records are fetched again');
+      this.d.log.warn(
+        'the card cache was left behind by the last run: no offline approval until the retained records are fetched again',
+      );
       this.#set(true);
       void this.#run();
     }
@@ -57,7 +63,9 @@ export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
   missed(): void {
     this.#missed++;
     if (!this.#behind) {
-      this.d.log.warn('a ledger message failed to store: the card cache is behind; no offline approval until the retained records are fetched again');
+      this.d.log.warn(
+        'a ledger message failed to store: the card cache is behind; no offline approval until the retained records are fetched again',
+      );
       this.#set(true);
     }
     void this.#run();
@@ -82,7 +90,10 @@ export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
         if (!(await this.#mark('1'))) continue;
         const missed = this.#missed;
         // false: the connection ended first; refetch waits for the next one itself.
-        if (!(await refetch())) { wait = RETRY_MIN_MS; continue; }
+        if (!(await refetch())) {
+          wait = RETRY_MIN_MS;
+          continue;
+        }
         await this.d.idle();
         if (this.#missed !== missed || !(await this.#mark('0')) || this.#missed !== missed) continue;
         this.d.log.info('retained records fetched again: the card cache is current');
@@ -95,6 +106,9 @@ export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
 
   /** False when the journal could not store it (still no room). */
   #mark(value: '0' | '1'): Promise<boolean> {
-    return this.d.journal.setMeta(BEHIND, value).then(() => true, () => false);
+    return this.d.journal.setMeta(BEHIND, value).then(
+      () => true,
+      () => false,
+    );
   }
 }

@@ -36,18 +36,41 @@ export class Forwarder {
   #again = false;
   #timer: TimerHandle;
 
-  constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly log: Logger,
-    private readonly resendAfterMs: number, private readonly now: () => number = () => performance.now(),
+  constructor(
+    private readonly link: LedgerLink,
+    private readonly journal: Journal,
+    private readonly log: Logger,
+    private readonly resendAfterMs: number,
+    private readonly now: () => number = () => performance.now(),
     /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
     private readonly pace: { ahead: number; waitMs: number } = PACE,
-    private readonly timers: Intervals = systemTimers) {
-    link.on('connected', () => { this.#sent.clear(); this.#unanswered.clear(); void this.forward(); });
-    link.on('result', (r) => { if (this.#unanswered.delete(r.txId) && this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)) this.#room.wake(); });
-    this.#timer = timers.setInterval(() => { if (link.connected) void this.forward(); }, Math.max(250, resendAfterMs / 2), true);
+    private readonly timers: Intervals = systemTimers,
+  ) {
+    link.on('connected', () => {
+      this.#sent.clear();
+      this.#unanswered.clear();
+      void this.forward();
+    });
+    link.on('result', (r) => {
+      if (
+        this.#unanswered.delete(r.txId) &&
+        this.#unanswered.size <= this.pace.ahead - Math.min(WINDOW, this.pace.ahead / 2)
+      )
+        this.#room.wake();
+    });
+    this.#timer = timers.setInterval(
+      () => {
+        if (link.connected) void this.forward();
+      },
+      Math.max(250, resendAfterMs / 2),
+      true,
+    );
   }
 
-  stop(): void { this.timers.clearInterval(this.#timer); }
+  stop(): void {
+    this.timers.clearInterval(this.#timer);
+  }
 
   /**
    * Sends what is not sent on this connection or is overdue; `force` sends everything again.
@@ -56,10 +79,15 @@ export class Forwarder {
    */
   forward(force = false): Promise<void> {
     if (force) this.#sent.clear();
-    if (this.#running !== null) { this.#again = true; return this.#running; }
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
     this.#running = this.#drain()
       .catch((err: Error) => this.log.error({ err: err.message }, 'forwarding the outbox failed'))
-      .finally(() => { this.#running = null; });
+      .finally(() => {
+        this.#running = null;
+      });
     return this.#running;
   }
 
@@ -88,10 +116,12 @@ export class Forwarder {
           // queue take minutes); MQTT keeps the order of one client's QoS 1 messages.
           this.#sent.set(key, this.now());
           this.#unanswered.add(e.txId);
-          window.push(this.link.sendTx(e.message).then((ok) => {
-            if (!ok) this.#sent.delete(key);
-            return ok;
-          }));
+          window.push(
+            this.link.sendTx(e.message).then((ok) => {
+              if (!ok) this.#sent.delete(key);
+              return ok;
+            }),
+          );
           this.log.debug({ tx: e.txId, type: e.type, offline: e.offline, resend: sentAt !== undefined }, 'tx sent');
           if (window.length >= WINDOW) {
             if (!(await allSent(window))) return; // offline: the next connection sends it

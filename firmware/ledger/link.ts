@@ -10,8 +10,21 @@ import { topics, parseClubTopic, parseTerminalTopic } from '../../contract/index
 import { coalesceWrites, noDelay } from '../../lib/mqtt-socket.ts';
 import { Redelivery } from './redelivery.ts';
 import {
-  CardRecord, Catalog, LedgerStatus, ResultMsg, Roster, StaffRecord, TerminalConfigMsg, CARD_UID, MAX_ROSTER_BYTES, SHA256_HEX, parsePayload,
-  StatusMsg, UpdateAnnouncement, type OfflineReason, type TxMsg,
+  CardRecord,
+  Catalog,
+  LedgerStatus,
+  ResultMsg,
+  Roster,
+  StaffRecord,
+  TerminalConfigMsg,
+  CARD_UID,
+  MAX_ROSTER_BYTES,
+  SHA256_HEX,
+  parsePayload,
+  StatusMsg,
+  UpdateAnnouncement,
+  type OfflineReason,
+  type TxMsg,
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
@@ -81,11 +94,15 @@ export function reconnectDelay(failures: number, random: () => number = Math.ran
  */
 export function troubleOf(err: Error & { code?: unknown }): LinkTrouble {
   const code = err.code;
-  if (typeof code === 'number') return code === 3 ? 'unavailable' : code === 4 || code === 5 ? 'not_authorized' : 'refused';
+  if (typeof code === 'number')
+    return code === 3 ? 'unavailable' : code === 4 || code === 5 ? 'not_authorized' : 'refused';
   if (typeof code === 'string' && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) return 'tls';
   return 'unreachable';
 }
-export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId'> & { broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'> }, will?: StatusMsg): IClientOptions {
+export function mqttOptions(
+  cfg: Pick<TerminalConfig, 'terminalId'> & { broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'> },
+  will?: StatusMsg,
+): IClientOptions {
   const b = cfg.broker;
   const read = (f?: string) => (f ? readFileSync(f) : undefined);
   return {
@@ -107,7 +124,12 @@ export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId'> & { broker: 
     cert: read(b.certFile),
     key: read(b.keyFile),
     rejectUnauthorized: b.rejectUnauthorized,
-    will: will && { topic: topics.status(cfg.terminalId), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
+    will: will && {
+      topic: topics.status(cfg.terminalId),
+      payload: Buffer.from(JSON.stringify(will)),
+      qos: 1,
+      retain: true,
+    },
   };
 }
 
@@ -116,7 +138,10 @@ export function mqttOptions(cfg: Pick<TerminalConfig, 'terminalId'> & { broker: 
  * broken publisher put there (a name): every segment but `keep` is masked, hex to its last 4 digits.
  */
 export function loggableTopic(topic: string, keep: ReadonlySet<string>): string {
-  return topic.split('/').map((s) => (keep.has(s) ? s : /^[0-9A-Fa-f]+$/.test(s) ? maskUid(s) : `<${s.length} chars>`)).join('/');
+  return topic
+    .split('/')
+    .map((s) => (keep.has(s) ? s : /^[0-9A-Fa-f]+$/.test(s) ? maskUid(s) : `<${s.length} chars>`))
+    .join('/');
 }
 
 /** What one connection (from its CONNACK to its end) has seen so far. */
@@ -147,12 +172,21 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   readonly counters: LinkCounters = { received: 0, retained: 0, rejected: 0, rejectedBy: {}, redelivered: 0 };
   readonly #redelivery = new Redelivery();
 
-  constructor(private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>, private readonly log: Logger) { super(); }
+  constructor(
+    private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
 
-  get connected(): boolean { return this.#client?.connected ?? false; }
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
 
   /** Why the terminal is not connected (the last failure), or null while connected or before the first attempt ended. */
-  get trouble(): LinkTrouble | null { return this.#trouble; }
+  get trouble(): LinkTrouble | null {
+    return this.#trouble;
+  }
 
   #hold: () => Promise<void> | null = () => null;
 
@@ -161,7 +195,9 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
    * acknowledged (the socket, then the broker, wait). A fresh terminal is sent every retained
    * record and photo of its club at once; without this all of them sat in memory together.
    */
-  throttle(hold: () => Promise<void> | null): void { this.#hold = hold; }
+  throttle(hold: () => Promise<void> | null): void {
+    this.#hold = hold;
+  }
 
   start(): void {
     const { terminalId, clubId } = this.cfg;
@@ -176,15 +212,32 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
       // The broker sends each filter's retained messages in this order: the terminal's own status
       // (its first status waits for it: restore-check.ts), the ledger's, the config and (1.2) the update come before
       // a club's thousands of card records and photos, not after them (that made a start take seconds).
-      client.subscribe([topics.status(terminalId), topics.ledgerStatus(), topics.config(terminalId), topics.update(terminalId), topics.results(terminalId), topics.clubAll(clubId)], { qos: 1 }, (err) => {
-        if (err) this.log.warn({ err: err.message }, 'subscribe failed');
-        this.emit('subscribed');
-      });
+      client.subscribe(
+        [
+          topics.status(terminalId),
+          topics.ledgerStatus(),
+          topics.config(terminalId),
+          topics.update(terminalId),
+          topics.results(terminalId),
+          topics.clubAll(clubId),
+        ],
+        { qos: 1 },
+        (err) => {
+          if (err) this.log.warn({ err: err.message }, 'subscribe failed');
+          this.emit('subscribed');
+        },
+      );
       this.#up = true;
       this.emit('connected');
     });
     // An attempt begins: the wait before the one after it, should this one fail, grows.
-    client.on('reconnect', () => { client.options.reconnectPeriod = reconnectDelay(++this.#failures, Math.random, this.cfg.broker.reconnectMaxSeconds * 1000); });
+    client.on('reconnect', () => {
+      client.options.reconnectPeriod = reconnectDelay(
+        ++this.#failures,
+        Math.random,
+        this.cfg.broker.reconnectMaxSeconds * 1000,
+      );
+    });
     client.on('close', () => {
       this.#redelivery.ended();
       const conn = this.#conn;
@@ -199,18 +252,26 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     client.on('offline', () => this.log.info('broker unreachable; selling offline'));
     client.on('error', (err) => {
       // Stopping (a write after the end): nothing to tell.
-      if (this.#client !== client) return void this.log.debug({ err: err.message }, 'broker connection error while stopping');
+      if (this.#client !== client)
+        return void this.log.debug({ err: err.message }, 'broker connection error while stopping');
       // A connection that stays up (an error on a write): no trouble to show.
       if (client.connected) return void this.log.warn({ err: err.message }, 'broker connection error');
       const trouble = troubleOf(err);
       if (!this.#setTrouble(trouble)) this.log.debug({ err: err.message, trouble }, 'broker connection error');
-      else this.log.warn({ err: err.message, trouble, retryInMs: client.options.reconnectPeriod }, 'broker connection failed; selling offline, trying again');
+      else
+        this.log.warn(
+          { err: err.message, trouble, retryInMs: client.options.reconnectPeriod },
+          'broker connection failed; selling offline, trying again',
+        );
     });
     client.on('message', (topic, payload, packet) => {
       // Read after its connection ended (mqtt.js still works through what it had parsed): not
       // handed on and not acknowledged (below), so the broker sends it again on the next one.
       if (!this.#conn) return;
-      if (this.#redelivery.again(packet.messageId, topic, payload)) { this.counters.redelivered++; return; }
+      if (this.#redelivery.again(packet.messageId, topic, payload)) {
+        this.counters.redelivered++;
+        return;
+      }
       // The terminal's own status (what it published, back to it) is not counted as received.
       if (topic !== topics.status(terminalId)) {
         this.counters.received++;
@@ -224,7 +285,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     // (and aedes drops a client that acknowledges the copy then: "no such packet").
     client.handleMessage = (_packet, done) => {
       const conn = this.#conn;
-      const ack = () => (conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement')));
+      const ack = () =>
+        conn && this.#conn === conn ? done() : done(new Error('connection ended before the acknowledgement'));
       const wait = conn ? this.#hold() : null;
       if (wait !== null) void wait.then(ack, ack);
       else ack();
@@ -255,11 +317,21 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     if (!c || !client || c.refetched) return false;
     const { terminalId, clubId } = this.cfg;
     return new Promise<boolean>((resolve) => {
-      c.refetched = (done) => { c.refetched = null; resolve(done); };
+      c.refetched = (done) => {
+        c.refetched = null;
+        resolve(done);
+      };
       this.log.info('fetching the retained records again');
-      client.subscribe([topics.config(terminalId), topics.clubAll(clubId), topics.status(terminalId)], { qos: 1 }, (err) => {
-        if (err) { this.log.warn({ err: err.message }, 'subscribe failed'); c.refetched?.(false); }
-      });
+      client.subscribe(
+        [topics.config(terminalId), topics.clubAll(clubId), topics.status(terminalId)],
+        { qos: 1 },
+        (err) => {
+          if (err) {
+            this.log.warn({ err: err.message }, 'subscribe failed');
+            c.refetched?.(false);
+          }
+        },
+      );
     });
   }
 
@@ -282,7 +354,8 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     const c = this.#client;
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
-    if (c.connected) await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true), 1000);
+    if (c.connected)
+      await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true), 1000);
     this.#client = null;
     for (const w of this.#waiting.splice(0)) w(null);
     this.#conn?.refetched?.(false);
@@ -293,26 +366,39 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   /** Publishes a tx message; false when not connected (the outbox keeps it for the next connection). */
   sendTx(msg: TxMsg): Promise<boolean> {
     if (!this.connected) return Promise.resolve(false);
-    return this.#publish(topics.tx(this.cfg.terminalId), JSON.stringify(msg), false).then(() => true, () => false);
+    return this.#publish(topics.tx(this.cfg.terminalId), JSON.stringify(msg), false).then(
+      () => true,
+      () => false,
+    );
   }
 
   publishStatus(status: StatusMsg): Promise<boolean> {
     const conn = this.#conn;
     if (!this.connected || !conn) return Promise.resolve(false);
-    return this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(status), true).then(() => {
-      // Acknowledged: the broker keeps it (a refetch's end mark).
-      if (!conn.statusStored) { conn.statusStored = true; this.#connChanged(); }
-      return true;
-    }, () => false);
+    return this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(status), true).then(
+      () => {
+        // Acknowledged: the broker keeps it (a refetch's end mark).
+        if (!conn.statusStored) {
+          conn.statusStored = true;
+          this.#connChanged();
+        }
+        return true;
+      },
+      () => false,
+    );
   }
 
   /** Drops the connection now, as a lost network would (tests, technicians); it reconnects by itself. */
-  reconnect(): void { this.#client?.stream?.destroy(); }
+  reconnect(): void {
+    this.#client?.stream?.destroy();
+  }
 
   #publish(topic: string, payload: string, retain: boolean): Promise<void> {
     const c = this.#client;
     if (!c) return Promise.reject(new Error('not started'));
-    return new Promise((resolve, reject) => c.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      c.publish(topic, payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   #reject(kind: string, topic: string, error: string): void {
@@ -323,15 +409,38 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
 
   /** The contract's words and this terminal's ids: what loggableTopic keeps. */
   get #ownWords(): ReadonlySet<string> {
-    return new Set(['klubkort', 'v1', 'clubs', 'terminals', 'cards', 'photos', 'catalog', 'staff', 'roster', 'results', 'config', 'update', 'ledger', 'status', this.cfg.clubId, this.cfg.terminalId]);
+    return new Set([
+      'klubkort',
+      'v1',
+      'clubs',
+      'terminals',
+      'cards',
+      'photos',
+      'catalog',
+      'staff',
+      'roster',
+      'results',
+      'config',
+      'update',
+      'ledger',
+      'status',
+      this.cfg.clubId,
+      this.cfg.terminalId,
+    ]);
   }
 
   /** What every status of this terminal says of its journal (the will's too): set before start(). */
   #mark: { starts?: number; restored?: true } = {};
-  markStatus(mark: { starts?: number; restored?: true }): void { this.#mark = mark; }
-  get statusMark(): { starts?: number; restored?: true } { return this.#mark; }
+  markStatus(mark: { starts?: number; restored?: true }): void {
+    this.#mark = mark;
+  }
+  get statusMark(): { starts?: number; restored?: true } {
+    return this.#mark;
+  }
   /** The offline status (the will, a clean stop's): still naming the club and version for `klubkort fleet`. */
-  #offline(): StatusMsg { return { state: 'offline', version: FIRMWARE_VERSION, club: this.cfg.clubId, ...this.#mark }; }
+  #offline(): StatusMsg {
+    return { state: 'offline', version: FIRMWARE_VERSION, club: this.cfg.clubId, ...this.#mark };
+  }
 
   /**
    * The connection's retained messages, in the connect's filter order (own status, ledger status,

@@ -82,18 +82,29 @@ type ResultIn = { kind: 'result'; result: ResultMsg };
 /** The messages from `i` on that are card records (or photos with bytes) like `batch[i]`, in a row. */
 function runOf(batch: Inbound[], i: number): Inbound[] {
   const kind = batch[i].kind;
-  const storable = (m: Inbound) => m.kind === kind && (m.kind === 'card' ? m.record !== null : m.kind === 'photo' && m.bytes !== null);
+  const storable = (m: Inbound) =>
+    m.kind === kind && (m.kind === 'card' ? m.record !== null : m.kind === 'photo' && m.bytes !== null);
   let j = i;
   while (j < batch.length && storable(batch[j])) j++;
   return batch.slice(i, j);
 }
 
 /** Closing a card and deleting a photo end with a WAL checkpoint, which cannot run inside a transaction. */
-const alone = (m: Inbound): boolean => ((m.kind === 'card' || m.kind === 'staff') && m.record === null)
-  || (m.kind === 'photo' && m.bytes === null) || m.kind === 'roster';
+const alone = (m: Inbound): boolean =>
+  ((m.kind === 'card' || m.kind === 'staff') && m.record === null) ||
+  (m.kind === 'photo' && m.bytes === null) ||
+  m.kind === 'roster';
 
 export class LedgerSync extends TypedEmitter<SyncEvents> {
-  readonly counters = { photosDropped: 0, staleRecords: 0, staleCatalogs: 0, ignoredResults: 0, staleStaff: 0, staleRosters: 0, rosterErased: 0 };
+  readonly counters = {
+    photosDropped: 0,
+    staleRecords: 0,
+    staleCatalogs: 0,
+    ignoredResults: 0,
+    staleStaff: 0,
+    staleRosters: 0,
+    rosterErased: 0,
+  };
   #inbox: Inbound[] = [];
   /** Resolved when the inbox has room again: the link holds further messages until then. */
   #room: Promise<void> | null = null;
@@ -113,7 +124,11 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   readonly #full = new Wakeable();
   readonly #catchUp: CatchUp;
 
-  constructor(link: LedgerSource, private readonly journal: Journal, private readonly log: Logger) {
+  constructor(
+    link: LedgerSource,
+    private readonly journal: Journal,
+    private readonly log: Logger,
+  ) {
     super();
     this.#catchUp = new CatchUp({ refetch: link.refetch?.bind(link), journal, idle: () => this.idle(), log });
     this.#catchUp.on('behind', (behind) => this.emit('behind', behind));
@@ -127,7 +142,13 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.throttle(() => {
       if (this.#inbox.length >= MAX_BATCH) return this.#roomPromise();
       if (++this.#taken < TURN_MESSAGES) return null;
-      this.#turn ??= new Promise((resolve) => setImmediate(() => { this.#taken = 0; this.#turn = null; resolve(); }));
+      this.#turn ??= new Promise((resolve) =>
+        setImmediate(() => {
+          this.#taken = 0;
+          this.#turn = null;
+          resolve();
+        }),
+      );
       return this.#turn;
     });
   }
@@ -137,15 +158,23 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   #turn: Promise<void> | null = null;
 
   /** Resolves when everything received so far is applied. */
-  idle(): Promise<void> { return this.#idle; }
+  idle(): Promise<void> {
+    return this.#idle;
+  }
 
   /** The cache is known to lack a message the ledger sent (it failed to store): no offline approval. */
-  get behind(): boolean { return this.#catchUp.behind; }
+  get behind(): boolean {
+    return this.#catchUp.behind;
+  }
 
   /** Reads whether the last run left the cache behind (then it is fetched again). */
-  start(): Promise<void> { return this.#catchUp.start(); }
+  start(): Promise<void> {
+    return this.#catchUp.start();
+  }
 
-  stop(): void { this.#catchUp.stop(); }
+  stop(): void {
+    this.#catchUp.stop();
+  }
 
   #receive(m: Inbound): void {
     this.#inbox.push(m);
@@ -153,8 +182,14 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     if (this.#draining) return;
     this.#draining = true;
     // setImmediate: the other messages of the same socket read are emitted first and join the batch.
-    this.#idle = new Promise((resolve) => setImmediate(() => void this.#drain()
-      .catch((err: Error) => this.log.error({ err: err.message }, 'applying ledger messages failed')).finally(resolve)));
+    this.#idle = new Promise((resolve) =>
+      setImmediate(
+        () =>
+          void this.#drain()
+            .catch((err: Error) => this.log.error({ err: err.message }, 'applying ledger messages failed'))
+            .finally(resolve),
+      ),
+    );
   }
 
   async #drain(): Promise<void> {
@@ -163,7 +198,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         let n = 1;
         if (!alone(this.#inbox[0])) while (n < MAX_BATCH && n < this.#inbox.length && !alone(this.#inbox[n])) n++;
         const batch = this.#inbox.splice(0, n);
-        if (this.#room && this.#inbox.length < MAX_BATCH) { this.#roomMade(); this.#room = null; }
+        if (this.#room && this.#inbox.length < MAX_BATCH) {
+          this.#roomMade();
+          this.#room = null;
+        }
         if (batch.length === 1) await this.#applyOne(batch[0]);
         else await this.#applyBatch(batch);
         this.#streak = this.#inbox.length > 0 ? this.#streak + 1 : 0;
@@ -187,22 +225,32 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         const results = batch.filter((m): m is ResultIn => m.kind === 'result');
         const rest = batch.filter((m) => m.kind !== 'result');
         // Consecutive card records (photos) go in one statement each: most of a fresh terminal's sync.
-        for (let i = 0; i < rest.length;) {
+        for (let i = 0; i < rest.length; ) {
           const m = rest[i];
           const run = m.kind === 'card' || m.kind === 'photo' ? runOf(rest, i) : [];
           if (run.length > 1) {
-            await (m.kind === 'card' ? this.#putCards(run as CardIn[], cards, told) : this.#putPhotos(run as PhotoIn[], cards, told));
+            await (m.kind === 'card'
+              ? this.#putCards(run as CardIn[], cards, told)
+              : this.#putPhotos(run as PhotoIn[], cards, told));
             i += run.length;
           } else {
             await this.#apply(m, cards, sales, told);
             i++;
           }
         }
-        if (results.length) await this.#settle(results.map((m) => m.result), sales, told);
+        if (results.length)
+          await this.#settle(
+            results.map((m) => m.result),
+            sales,
+            told,
+          );
       });
     } catch (err) {
       // Nothing of the batch was kept: one bad message must not cost the others, so each goes again alone.
-      this.log.warn({ err: (err as Error).message, messages: batch.length }, 'batch of ledger messages failed; applying them one by one');
+      this.log.warn(
+        { err: (err as Error).message, messages: batch.length },
+        'batch of ledger messages failed; applying them one by one',
+      );
       for (const m of batch) await this.#applyOne(m);
       return;
     }
@@ -225,8 +273,15 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   #tell(told: (() => void)[]): void {
     let queueChanged = false;
     for (const f of told) {
-      if (f === this.#queueChanged) { queueChanged = true; continue; }
-      try { f(); } catch (err) { this.log.error({ err: (err as Error).message }, 'a listener of a ledger change failed'); }
+      if (f === this.#queueChanged) {
+        queueChanged = true;
+        continue;
+      }
+      try {
+        f();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'a listener of a ledger change failed');
+      }
     }
     if (queueChanged) this.#queueChanged();
   }
@@ -236,11 +291,17 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
    * answered one result at a time made the terminal count its outbox (a scan) for every answer.
    */
   readonly #queueChanged = (): void => {
-    if (this.#queueTimer) { this.#queueDirty = true; return; }
+    if (this.#queueTimer) {
+      this.#queueDirty = true;
+      return;
+    }
     this.emit('queueChanged');
     this.#queueTimer = setTimeout(() => {
       this.#queueTimer = null;
-      if (this.#queueDirty) { this.#queueDirty = false; this.#queueChanged(); }
+      if (this.#queueDirty) {
+        this.#queueDirty = false;
+        this.#queueChanged();
+      }
     }, QUEUE_TELL_MS);
     this.#queueTimer.unref();
   };
@@ -250,7 +311,15 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   /** Card records in one statement; each stored one is told as changed, each older one counted. */
   async #putCards(run: CardIn[], cards: CardCache, told: (() => void)[]): Promise<void> {
     const stored = await cards.putMany(run.map((m) => m.record));
-    run.forEach((m, i) => told.push(stored[i] ? () => this.emit('cardChanged', m.uid) : () => { this.counters.staleRecords++; }));
+    run.forEach((m, i) =>
+      told.push(
+        stored[i]
+          ? () => this.emit('cardChanged', m.uid)
+          : () => {
+              this.counters.staleRecords++;
+            },
+      ),
+    );
   }
 
   /** Photos that pass their checks, in one statement; the others are dropped and told. */
@@ -258,7 +327,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     const ok: [string, Buffer][] = [];
     for (const m of run) {
       const check = checkPhoto(m.sha, m.bytes);
-      if (check === 'ok') { ok.push([m.sha, m.bytes]); continue; }
+      if (check === 'ok') {
+        ok.push([m.sha, m.bytes]);
+        continue;
+      }
       const bytes = m.bytes.length;
       told.push(() => {
         this.counters.photosDropped++;
@@ -284,20 +356,32 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         return this.#putPhotos([{ kind: 'photo', sha: m.sha, bytes: m.bytes }], cards, told);
       case 'staff':
         if (m.record === null) {
-          if (await cards.removeStaff(m.uid)) told.push(() => this.log.info({ card: maskUid(m.uid) }, 'staff card removed: erased'));
+          if (await cards.removeStaff(m.uid))
+            told.push(() => this.log.info({ card: maskUid(m.uid) }, 'staff card removed: erased'));
         } else if (!(await cards.putStaff(m.record))) {
-          told.push(() => { this.counters.staleStaff++; });
+          told.push(() => {
+            this.counters.staleStaff++;
+          });
           return;
         }
         told.push(() => this.emit('staffChanged', m.uid));
         return;
       case 'roster': {
         const erased = await cards.applyRoster(m.roster);
-        if (!erased) { told.push(() => { this.counters.staleRosters++; }); return; }
+        if (!erased) {
+          told.push(() => {
+            this.counters.staleRosters++;
+          });
+          return;
+        }
         told.push(() => {
           const n = erased.cards.length + erased.staff.length;
           this.counters.rosterErased += n;
-          if (n) this.log.info({ cards: erased.cards.length, staff: erased.staff.length, version: m.roster.version }, 'not on the roster: erased');
+          if (n)
+            this.log.info(
+              { cards: erased.cards.length, staff: erased.staff.length, version: m.roster.version },
+              'not on the roster: erased',
+            );
           for (const uid of erased.cards) this.emit('cardChanged', uid);
           for (const uid of erased.staff) this.emit('staffChanged', uid);
         });
@@ -305,7 +389,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       }
       case 'catalog':
         if (await cards.putCatalog(m.catalog)) told.push(() => this.emit('catalogChanged'));
-        else told.push(() => { this.counters.staleCatalogs++; });
+        else
+          told.push(() => {
+            this.counters.staleCatalogs++;
+          });
         return;
       case 'config':
         await cards.putLedgerConfig(m.config);

@@ -13,11 +13,25 @@ import { hostRefusal, Manifest, MANIFEST_NAME, SIGNATURE_NAME, type HostFacts, t
 import { verifyManifest } from './signing.ts';
 import { readTar, TarError, type TarEntry } from './tar.ts';
 
-export type RefusalReason = 'unreadable' | 'signature' | 'unknown_key' | 'manifest' | 'arch' | 'node' | 'journal' | 'files' | 'hash';
+export type RefusalReason =
+  | 'unreadable'
+  | 'signature'
+  | 'unknown_key'
+  | 'manifest'
+  | 'arch'
+  | 'node'
+  | 'journal'
+  | 'files'
+  | 'hash';
 
 export class BundleRefused extends Error {
   override name = 'BundleRefused';
-  constructor(readonly reason: RefusalReason, message: string) { super(message); }
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_MANIFEST = 16 * 1024 * 1024;
@@ -68,7 +82,8 @@ async function readHeadBytes(it: AsyncIterator<TarEntry>): Promise<{ manifestByt
   if (!m || m.path !== MANIFEST_NAME) throw new BundleRefused('manifest', `a bundle starts with ${MANIFEST_NAME}`);
   const manifestBytes = await whole(m, MAX_MANIFEST, MANIFEST_NAME);
   const s = await next(it);
-  if (!s || s.path !== SIGNATURE_NAME) throw new BundleRefused('signature', `the bundle has no ${SIGNATURE_NAME} after its manifest`);
+  if (!s || s.path !== SIGNATURE_NAME)
+    throw new BundleRefused('signature', `the bundle has no ${SIGNATURE_NAME} after its manifest`);
   return { manifestBytes, signatureBytes: await whole(s, MAX_SIGNATURE, SIGNATURE_NAME) };
 }
 
@@ -78,7 +93,8 @@ async function readHead(it: AsyncIterator<TarEntry>, trusted: ReadonlyMap<string
   const sig = verifyManifest(manifestBytes, signatureBytes, trusted);
   if (!sig.ok) throw new BundleRefused(sig.reason, sig.message);
   const parsed = parsePayload(Manifest, manifestBytes);
-  if (!parsed.ok) throw new BundleRefused('manifest', `the signed manifest is not one this release reads: ${parsed.error}`);
+  if (!parsed.ok)
+    throw new BundleRefused('manifest', `the signed manifest is not one this release reads: ${parsed.error}`);
   return { manifest: parsed.value, manifestBytes, signatureBytes, keyId: sig.keyId };
 }
 
@@ -86,14 +102,21 @@ async function readHead(it: AsyncIterator<TarEntry>, trusted: ReadonlyMap<string
  * Walks the files after the manifest: each must be the manifest's next one, with its size and mode,
  * and nothing may follow the last. `write` gets each file's bytes (or nothing, for a check alone).
  */
-async function eachFile(it: AsyncIterator<TarEntry>, files: readonly ManifestFile[],
-  write: (f: ManifestFile) => Promise<{ chunk(b: Buffer): Promise<void>; done(): Promise<void> } | null>): Promise<void> {
+async function eachFile(
+  it: AsyncIterator<TarEntry>,
+  files: readonly ManifestFile[],
+  write: (f: ManifestFile) => Promise<{ chunk(b: Buffer): Promise<void>; done(): Promise<void> } | null>,
+): Promise<void> {
   for (const want of files) {
     const e = await next(it);
     if (!e) throw new BundleRefused('files', `the bundle ends before ${want.path}, which its manifest lists`);
-    if (e.path !== want.path) throw new BundleRefused('files', `the bundle holds ${e.path} where its manifest lists ${want.path}`);
+    if (e.path !== want.path)
+      throw new BundleRefused('files', `the bundle holds ${e.path} where its manifest lists ${want.path}`);
     if (e.size !== want.size || e.mode !== want.mode) {
-      throw new BundleRefused('hash', `${e.path} is ${e.size} bytes, mode ${e.mode.toString(8)}; the manifest says ${want.size} bytes, mode ${want.mode.toString(8)}`);
+      throw new BundleRefused(
+        'hash',
+        `${e.path} is ${e.size} bytes, mode ${e.mode.toString(8)}; the manifest says ${want.size} bytes, mode ${want.mode.toString(8)}`,
+      );
     }
     const sink = await write(want);
     const hash = createHash('sha256');
@@ -105,7 +128,8 @@ async function eachFile(it: AsyncIterator<TarEntry>, files: readonly ManifestFil
     } finally {
       if (sink) await sink.done();
     }
-    if (hash.digest('hex') !== want.sha256) throw new BundleRefused('hash', `${e.path} does not match the SHA-256 in the signed manifest`);
+    if (hash.digest('hex') !== want.sha256)
+      throw new BundleRefused('hash', `${e.path} does not match the SHA-256 in the signed manifest`);
   }
   const extra = await next(it);
   if (extra) throw new BundleRefused('files', `the bundle holds ${extra.path}, which its manifest does not list`);
@@ -115,7 +139,11 @@ async function eachFile(it: AsyncIterator<TarEntry>, files: readonly ManifestFil
  * Verifies the bundle whole without writing anything: the signature (a trusted release key), the
  * manifest, what it asks of this terminal (`host`), then every file's size, mode and SHA-256.
  */
-export function verifyBundle(file: string, trusted: ReadonlyMap<string, KeyObject>, host: HostFacts): Promise<VerifiedBundle> {
+export function verifyBundle(
+  file: string,
+  trusted: ReadonlyMap<string, KeyObject>,
+  host: HostFacts,
+): Promise<VerifiedBundle> {
   return readingBundle(file, async () => {
     const it = entries(file);
     try {
@@ -151,9 +179,15 @@ export function unpackBundle(file: string, verified: VerifiedBundle, dest: strin
         const fh: FileHandle = await open(path, 'wx', f.mode);
         return {
           chunk: async (b) => {
-            for (let at = 0; at < b.length;) at += (await fh.write(b, at)).bytesWritten;
+            for (let at = 0; at < b.length; ) at += (await fh.write(b, at)).bytesWritten;
           },
-          done: async () => { try { await fh.chmod(f.mode); } finally { await fh.close(); } },
+          done: async () => {
+            try {
+              await fh.chmod(f.mode);
+            } finally {
+              await fh.close();
+            }
+          },
         };
       });
     } finally {
@@ -173,5 +207,9 @@ export function syncFileSystem(path: string): void {
 
 export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
-  try { await fh.sync(); } finally { await fh.close(); }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

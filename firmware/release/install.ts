@@ -5,7 +5,17 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { syncDir, unpackBundle, verifyBundle } from './bundle.ts';
 import type { HostFacts } from './manifest.ts';
 import type { PauseStep } from './test-pause.ts';
-import { ensureEntryLinks, entryProblem, installedManifest, layoutOf, linkedVersion, prune, releaseDir, scratchDir, switchTo } from './releases.ts';
+import {
+  ensureEntryLinks,
+  entryProblem,
+  installedManifest,
+  layoutOf,
+  linkedVersion,
+  prune,
+  releaseDir,
+  scratchDir,
+  switchTo,
+} from './releases.ts';
 
 export class InstallError extends Error {
   override name = 'InstallError';
@@ -22,7 +32,10 @@ export interface InstallResult {
 }
 
 export async function installBundle(o: {
-  root: string; bundle: string; trusted: ReadonlyMap<string, KeyObject>; host: HostFacts;
+  root: string;
+  bundle: string;
+  trusted: ReadonlyMap<string, KeyObject>;
+  host: HostFacts;
   /** Called at each step of the switch (test-pause.ts: the power-cut tests stop there). */
   reached?: (step: PauseStep) => Promise<void>;
 }): Promise<InstallResult> {
@@ -34,12 +47,20 @@ export async function installBundle(o: {
   const installed = installedManifest(l, version);
   if (installed && !installed.equals(v.manifestBytes)) {
     // Replacing it could leave `current` or `previous` naming half a release: a new build gets a new version.
-    throw new InstallError(`release ${version} is already installed from another build; give the new build a version of its own`);
+    throw new InstallError(
+      `release ${version} is already installed from another build; give the new build a version of its own`,
+    );
   }
   if (installed && linkedVersion(l.current) === version) {
     await ensureEntryLinks(l);
     // What an interrupted run of this same update left (a staging directory) goes now.
-    return { outcome: 'already_current', version, previous: linkedVersion(l.previous), keyId: v.keyId, removed: prune(l) };
+    return {
+      outcome: 'already_current',
+      version,
+      previous: linkedVersion(l.previous),
+      keyId: v.keyId,
+      removed: prune(l),
+    };
   }
   if (!installed) {
     mkdirSync(l.releases, { recursive: true, mode: 0o755 });

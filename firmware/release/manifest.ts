@@ -14,14 +14,21 @@ export type Arch = z.infer<typeof Arch>;
  * only (no backslash), so that it can only ever name a file below the release's directory.
  */
 const SEGMENT = /^(?!\.{1,2}$)[\x20-\x2e\x30-\x5b\x5d-\x7e]{1,200}$/;
-export const BundlePath = z.string().max(255).refine((p) => p.split('/').every((s) => SEGMENT.test(s)), 'a relative path of plain names');
+export const BundlePath = z
+  .string()
+  .max(255)
+  .refine((p) => p.split('/').every((s) => SEGMENT.test(s)), 'a relative path of plain names');
 
 export const MANIFEST_NAME = 'manifest.json';
 export const SIGNATURE_NAME = 'manifest.sig';
 
 export const ManifestFile = z.object({
   path: BundlePath.refine((p) => p !== MANIFEST_NAME && p !== SIGNATURE_NAME, 'the manifest does not list itself'),
-  size: z.number().int().nonnegative().max(2 ** 31),
+  size: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 31),
   mode: z.union([z.literal(0o644), z.literal(0o755)]),
   sha256: z.string().regex(SHA256_HEX),
 });
@@ -42,17 +49,29 @@ export const Manifest = z.object({
    * `readsFrom`, the oldest it migrates from; `readableBy`, the oldest release schema that can
    * still open a journal it migrated (its later migrations only add).
    */
-  journal: z.object({
-    writes: z.number().int().positive(),
-    readsFrom: z.number().int().nonnegative(),
-    readableBy: z.number().int().positive(),
-  }).refine((j) => j.readsFrom <= j.writes && j.readableBy <= j.writes, 'readsFrom and readableBy are at most writes'),
+  journal: z
+    .object({
+      writes: z.number().int().positive(),
+      readsFrom: z.number().int().nonnegative(),
+      readableBy: z.number().int().positive(),
+    })
+    .refine((j) => j.readsFrom <= j.writes && j.readableBy <= j.writes, 'readsFrom and readableBy are at most writes'),
   builtAt: IsoTime,
-  files: z.array(ManifestFile).min(1).max(100_000)
+  files: z
+    .array(ManifestFile)
+    .min(1)
+    .max(100_000)
     .refine((fs) => new Set(fs.map((f) => f.path)).size === fs.length, 'each path once')
     .refine((fs) => {
       // A file may not also be a directory of another (a/b and a/b/c).
-      const dirs = new Set(fs.flatMap((f) => f.path.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
+      const dirs = new Set(
+        fs.flatMap((f) =>
+          f.path
+            .split('/')
+            .slice(0, -1)
+            .map((_, i, a) => a.slice(0, i + 1).join('/')),
+        ),
+      );
       return fs.every((f) => !dirs.has(f.path));
     }, 'no file is a directory of another'),
 });
@@ -100,22 +119,35 @@ export interface HostFacts {
 }
 
 /** Why the host cannot take the release (null: it can). */
-export function hostRefusal(m: Manifest, h: HostFacts): { reason: 'arch' | 'node' | 'journal'; message: string } | null {
+export function hostRefusal(
+  m: Manifest,
+  h: HostFacts,
+): { reason: 'arch' | 'node' | 'journal'; message: string } | null {
   if (m.arch !== h.arch) return { reason: 'arch', message: `the release is for ${m.arch}, this terminal is ${h.arch}` };
-  if (!nodeSatisfies(h.node, m.node)) return { reason: 'node', message: `the release needs Node.js ${m.node}, this terminal has ${h.node}` };
+  if (!nodeSatisfies(h.node, m.node))
+    return { reason: 'node', message: `the release needs Node.js ${m.node}, this terminal has ${h.node}` };
   const j = h.journal;
   if (j) {
     if (j.version < m.journal.readsFrom) {
-      return { reason: 'journal', message: `the journal has schema ${j.version}; the release migrates from ${m.journal.readsFrom} on` };
+      return {
+        reason: 'journal',
+        message: `the journal has schema ${j.version}; the release migrates from ${m.journal.readsFrom} on`,
+      };
     }
     const needed = neededSchema(j.version, j.readableBy);
     if (needed > m.journal.writes) {
-      return { reason: 'journal', message: `the journal has schema ${j.version}, which releases writing schema ${needed} or later can open; the release writes ${m.journal.writes}` };
+      return {
+        reason: 'journal',
+        message: `the journal has schema ${j.version}, which releases writing schema ${needed} or later can open; the release writes ${m.journal.writes}`,
+      };
     }
   }
   // After this release migrates the journal, the running one must still open it: else no rollback.
   if (h.runningWrites !== null && j && j.version < m.journal.writes && m.journal.readableBy > h.runningWrites) {
-    return { reason: 'journal', message: `the release migrates the journal to schema ${m.journal.writes}, which the running release (schema ${h.runningWrites}) could not open: a rollback would be impossible` };
+    return {
+      reason: 'journal',
+      message: `the release migrates the journal to schema ${m.journal.writes}, which the running release (schema ${h.runningWrites}) could not open: a rollback would be impossible`,
+    };
   }
   return null;
 }

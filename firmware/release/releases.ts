@@ -8,7 +8,19 @@
 // Each link is replaced by renaming a new one over it, so after a power cut at any moment each
 // names a complete release; a rollback is the same switch the other way.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import { syncDir } from './bundle.ts';
 import { MANIFEST_NAME } from './manifest.ts';
@@ -29,7 +41,14 @@ export interface Layout {
 
 export function layoutOf(root: string): Layout {
   const app = join(root, APP_DIR);
-  return { app, releases: join(app, 'releases'), current: join(app, 'current'), previous: join(app, 'previous'), committed: join(app, 'committed'), rolledBack: join(app, 'rolled-back') };
+  return {
+    app,
+    releases: join(app, 'releases'),
+    current: join(app, 'current'),
+    previous: join(app, 'previous'),
+    committed: join(app, 'committed'),
+    rolledBack: join(app, 'rolled-back'),
+  };
 }
 
 /** Leftovers of an interrupted unpack or removal start with this; they are never a release. */
@@ -38,7 +57,11 @@ const SCRATCH = /^\.(staging|trash)-/;
 /** The version a link names (releases/<version>), or null when there is no such link. */
 export function linkedVersion(link: string): string | null {
   let target: string;
-  try { target = readlinkSync(link); } catch { return null; }
+  try {
+    target = readlinkSync(link);
+  } catch {
+    return null;
+  }
   return target.startsWith('releases/') ? basename(target) : null;
 }
 
@@ -51,7 +74,11 @@ export function scratchDir(l: Layout, kind: 'staging' | 'trash', version: string
 
 /** The manifest an installed release was unpacked with (null: none there). */
 export function installedManifest(l: Layout, version: string): Buffer | null {
-  try { return readFileSync(join(releaseDir(l, version), MANIFEST_NAME)); } catch { return null; }
+  try {
+    return readFileSync(join(releaseDir(l, version), MANIFEST_NAME));
+  } catch {
+    return null;
+  }
 }
 
 /** `link` → releases/<version>, atomically: a new link renamed over the old one. */
@@ -71,7 +98,11 @@ async function pointLink(l: Layout, link: string, version: string): Promise<void
  * Makes `version` current. The release that was current becomes `previous` first, so that at every
  * moment `previous` and `current` each name a complete release.
  */
-export async function switchTo(l: Layout, version: string, reached?: (step: PauseStep) => Promise<void>): Promise<{ previous: string | null }> {
+export async function switchTo(
+  l: Layout,
+  version: string,
+  reached?: (step: PauseStep) => Promise<void>,
+): Promise<{ previous: string | null }> {
   if (!existsSync(join(releaseDir(l, version), MANIFEST_NAME))) throw new Error(`release ${version} is not installed`);
   const was = linkedVersion(l.current);
   if (was !== null && was !== version) {
@@ -108,19 +139,31 @@ export type RollbackPlan = { action: 'roll_back'; from: string; to: string } | {
  * fails later is more likely failing for the machine's reasons (network, disk, reader), and going
  * back and forth between releases would not help a till that must sell.
  */
-export function planRollback(s: { current: string | null; previous: string | null; committed: string | null }): RollbackPlan {
+export function planRollback(s: {
+  current: string | null;
+  previous: string | null;
+  committed: string | null;
+}): RollbackPlan {
   if (s.current === null) return { action: 'none', why: 'there is no current release' };
-  if (s.current === s.committed) return { action: 'none', why: `release ${s.current} is committed (it proved itself): started again as it is` };
+  if (s.current === s.committed)
+    return { action: 'none', why: `release ${s.current} is committed (it proved itself): started again as it is` };
   if (s.previous === null) return { action: 'none', why: `release ${s.current} has no previous release to go back to` };
   if (s.committed !== null && s.previous !== s.committed) {
-    return { action: 'none', why: `the previous release ${s.previous} never proved itself either (committed: ${s.committed})` };
+    return {
+      action: 'none',
+      why: `the previous release ${s.previous} never proved itself either (committed: ${s.committed})`,
+    };
   }
   return { action: 'roll_back', from: s.current, to: s.previous };
 }
 
 /** The rollback a failed unit asks for (planRollback), done; the version left is remembered in `rolled-back`. */
 export async function rollBackIfUnproved(l: Layout): Promise<RollbackPlan> {
-  const plan = planRollback({ current: linkedVersion(l.current), previous: linkedVersion(l.previous), committed: linkedVersion(l.committed) });
+  const plan = planRollback({
+    current: linkedVersion(l.current),
+    previous: linkedVersion(l.previous),
+    committed: linkedVersion(l.committed),
+  });
   if (plan.action === 'roll_back') {
     await rollBack(l);
     appendFileSync(l.rolledBack, `${plan.from}\n`);
@@ -130,7 +173,11 @@ export async function rollBackIfUnproved(l: Layout): Promise<RollbackPlan> {
 
 /** Versions this terminal rolled back from. */
 export function rolledBackVersions(l: Layout): string[] {
-  try { return readFileSync(l.rolledBack, 'utf8').split('\n').filter(Boolean); } catch { return []; }
+  try {
+    return readFileSync(l.rolledBack, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -140,14 +187,26 @@ export function rolledBackVersions(l: Layout): string[] {
  */
 export function updateReportOf(l: Layout, running: string | null): UpdateReport | null {
   if (running === null) return null;
-  const when = (p: string): number | null => { try { return lstatSync(p).mtimeMs; } catch { return null; } };
+  const when = (p: string): number | null => {
+    try {
+      return lstatSync(p).mtimeMs;
+    } catch {
+      return null;
+    }
+  };
   const back = rolledBackVersions(l).at(-1);
   const backAt = when(l.rolledBack);
   const committed = linkedVersion(l.committed) === running ? when(l.committed) : null;
   if (back !== undefined && back !== running && backAt !== null && (committed === null || backAt >= committed)) {
-    return { version: back, state: 'rolled_back', error: 'failed before it proved itself', at: new Date(backAt).toISOString() };
+    return {
+      version: back,
+      state: 'rolled_back',
+      error: 'failed before it proved itself',
+      at: new Date(backAt).toISOString(),
+    };
   }
-  if (committed !== null) return { version: running, state: 'committed', error: null, at: new Date(committed).toISOString() };
+  if (committed !== null)
+    return { version: running, state: 'committed', error: null, at: new Date(committed).toISOString() };
   const since = when(l.current);
   return since === null ? null : { version: running, state: 'running', error: null, at: new Date(since).toISOString() };
 }
@@ -158,13 +217,24 @@ export function updateReportOf(l: Layout, running: string | null): UpdateReport 
  */
 export function releaseOf(l: Layout, mainFile: string): { version: string | null; trial: boolean } {
   let real: string;
-  try { real = realpathSync(mainFile); } catch { return { version: null, trial: false }; }
+  try {
+    real = realpathSync(mainFile);
+  } catch {
+    return { version: null, trial: false };
+  }
   let releases: string;
-  try { releases = realpathSync(l.releases); } catch { return { version: null, trial: false }; }
+  try {
+    releases = realpathSync(l.releases);
+  } catch {
+    return { version: null, trial: false };
+  }
   const rel = relative(releases, real).split(sep);
   if (rel.length < 2 || rel[0] === '..' || rel[0] === '') return { version: null, trial: false };
   const version = rel[0];
-  const trial = linkedVersion(l.committed) !== version && linkedVersion(l.previous) !== null && linkedVersion(l.previous) !== version;
+  const trial =
+    linkedVersion(l.committed) !== version &&
+    linkedVersion(l.previous) !== null &&
+    linkedVersion(l.previous) !== version;
   return { version, trial };
 }
 
@@ -176,7 +246,11 @@ export function prune(l: Layout): string[] {
   const keep = new Set([linkedVersion(l.current), linkedVersion(l.previous), linkedVersion(l.committed)]);
   const removed: string[] = [];
   let names: string[];
-  try { names = readdirSync(l.releases); } catch { return removed; }
+  try {
+    names = readdirSync(l.releases);
+  } catch {
+    return removed;
+  }
   for (const name of names) {
     if (keep.has(name)) continue;
     const path = join(l.releases, name);
@@ -203,10 +277,16 @@ export function entryProblem(l: Layout): string | null {
   for (const name of ENTRY_LINKS) {
     const path = join(l.app, name);
     let st;
-    try { st = lstatSync(path); } catch { continue; }
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
     if (!st.isSymbolicLink() || readlinkSync(path) !== `current/${name}`) {
-      return `${path} is not a link to current/${name} (installed from a checkout?): the unit would keep running what is there; `
-        + 'move the old installation away first';
+      return (
+        `${path} is not a link to current/${name} (installed from a checkout?): the unit would keep running what is there; ` +
+        'move the old installation away first'
+      );
     }
   }
   return null;

@@ -3,12 +3,18 @@
 // what is read is only ever handed to the verifier or written where the installer says.
 const BLOCK = 512;
 
-export interface TarFile { path: string; mode: number; mtime: number; data: Buffer }
+export interface TarFile {
+  path: string;
+  mode: number;
+  mtime: number;
+  data: Buffer;
+}
 
 /** A ustar header for a regular file (`type` '0') or a pax extended header ('x'). */
 function header(name: string, size: number, mode: number, mtime: number, type: '0' | 'x', prefix = ''): Buffer {
   const h = Buffer.alloc(BLOCK);
-  const octal = (v: number, width: number, at: number) => h.write(v.toString(8).padStart(width - 1, '0') + '\0', at, width, 'ascii');
+  const octal = (v: number, width: number, at: number) =>
+    h.write(v.toString(8).padStart(width - 1, '0') + '\0', at, width, 'ascii');
   h.write(name, 0, 100, 'utf8');
   octal(mode, 8, 100);
   octal(0, 8, 108);
@@ -33,7 +39,8 @@ const pad = (n: number): Buffer => Buffer.alloc((BLOCK - (n % BLOCK)) % BLOCK);
 function ustarName(path: string): { name: string; prefix: string } | null {
   if (Buffer.byteLength(path) <= 100) return { name: path, prefix: '' };
   for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
-    const prefix = path.slice(0, i), name = path.slice(i + 1);
+    const prefix = path.slice(0, i),
+      name = path.slice(i + 1);
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100) return { name, prefix };
   }
   return null;
@@ -75,7 +82,10 @@ class ByteReader {
   async #more(): Promise<boolean> {
     if (this.#done) return false;
     const r = await this.it.next();
-    if (r.done) { this.#done = true; return false; }
+    if (r.done) {
+      this.#done = true;
+      return false;
+    }
     this.#buf = this.#buf.length ? Buffer.concat([this.#buf, r.value]) : r.value;
     return true;
   }
@@ -97,7 +107,8 @@ class ByteReader {
   async *take(n: number): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (this.#buf.length === 0 && !(await this.#more())) throw new TarError('the archive ends in the middle of an entry');
+      if (this.#buf.length === 0 && !(await this.#more()))
+        throw new TarError('the archive ends in the middle of an entry');
       const piece = this.#buf.subarray(0, Math.min(left, this.#buf.length));
       this.#buf = this.#buf.subarray(piece.length);
       left -= piece.length;
@@ -146,18 +157,24 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
       paxPath = parsePax(data.subarray(0, size)).get('path') ?? null;
       continue;
     }
-    if (type !== '0' && type !== '\0') throw new TarError(`the archive holds an entry of type '${type}' (only regular files belong in a bundle)`);
+    if (type !== '0' && type !== '\0')
+      throw new TarError(`the archive holds an entry of type '${type}' (only regular files belong in a bundle)`);
     const prefix = field(h, 345, 155);
     const path = paxPath ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
     paxPath = null;
     let read = 0;
     const body = async function* (): AsyncGenerator<Buffer> {
-      for await (const piece of r.take(size - read)) { read += piece.length; yield piece; }
+      for await (const piece of r.take(size - read)) {
+        read += piece.length;
+        yield piece;
+      }
     };
     yield { path, size, mode: octalField(h, 100, 8, 'mode') & 0o7777, body };
     // Whatever the consumer left unread, then the padding.
     for await (const piece of r.take(size - read)) read += piece.length;
-    for await (const _ of r.take(pad(size).length)) { /* padding */ }
+    for await (const _ of r.take(pad(size).length)) {
+      /* padding */
+    }
   }
 }
 
@@ -167,7 +184,8 @@ function parsePax(data: Buffer): Map<string, string> {
   while (at < data.length) {
     const sp = data.indexOf(0x20, at);
     const len = Number.parseInt(data.subarray(at, sp).toString('ascii'), 10);
-    if (sp < 0 || !Number.isSafeInteger(len) || len <= 0 || at + len > data.length) throw new TarError('a pax record is malformed');
+    if (sp < 0 || !Number.isSafeInteger(len) || len <= 0 || at + len > data.length)
+      throw new TarError('a pax record is malformed');
     const rec = data.subarray(sp + 1, at + len - 1).toString('utf8');
     const eq = rec.indexOf('=');
     if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));

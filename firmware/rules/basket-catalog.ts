@@ -19,7 +19,10 @@ export function resolveBasket(lines: readonly BasketLine[], catalog: readonly Ca
   let repriced = false;
   for (const l of lines) {
     const item = bySku.get(l.sku);
-    if (!item) { removed.push(l.name); continue; }
+    if (!item) {
+      removed.push(l.name);
+      continue;
+    }
     if (item.price !== l.unitPrice) repriced = true;
     out.push({ sku: l.sku, name: item.name, unitPrice: item.price, qty: l.qty });
   }

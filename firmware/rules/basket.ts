@@ -2,7 +2,10 @@
 // rules are in offline.ts).
 import { ITEM_PRICE_CEILING, MAX_LINE_QTY, MAX_SALE_LINES, type CardRecord } from '../../contract/index.ts';
 
-export interface Line { unitPrice: number; qty: number }
+export interface Line {
+  unitPrice: number;
+  qty: number;
+}
 
 export const basketTotal = (lines: readonly Line[]): number => lines.reduce((s, l) => s + l.unitPrice * l.qty, 0);
 

@@ -21,7 +21,11 @@ export function saleCardAuth(record: Pick<CardRecord, 'auth'>, sun: SunRead | nu
  * For an offline approval: the counter must be above the record's `sunCounter` and above every
  * counter this terminal already put into another sale of the card (`highestUsed`, null: none).
  */
-export function offlineAuthProblem(record: Pick<CardRecord, 'auth' | 'sunCounter'>, auth: CardAuth | undefined, highestUsed: number | null): 'card_auth' | null {
+export function offlineAuthProblem(
+  record: Pick<CardRecord, 'auth' | 'sunCounter'>,
+  auth: CardAuth | undefined,
+  highestUsed: number | null,
+): 'card_auth' | null {
   if (!isSunCard(record)) return null;
   if (!auth) return 'card_auth';
   return auth.ctr > Math.max(record.sunCounter ?? 0, highestUsed ?? -1) ? null : 'card_auth';

@@ -3,7 +3,12 @@
 import type { StaffRole } from '../../contract/index.ts';
 
 /** `cardUid`: the staff card that signed in (never shown). */
-export interface Cashier { staffId: string; name: string; role: StaffRole; cardUid?: string }
+export interface Cashier {
+  staffId: string;
+  name: string;
+  role: StaffRole;
+  cardUid?: string;
+}
 
 /** A staff card tapped on idle with an empty basket: signs its holder in, or out when it is them; another replaces. */
 export function afterStaffTap(current: Cashier | null, tapped: Cashier): Cashier | null {

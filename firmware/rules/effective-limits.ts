@@ -4,10 +4,18 @@ import type { TerminalConfigMsg } from '../../contract/index.ts';
 import type { OfflineLimits } from './offline.ts';
 
 /** `requireCashier`: from the ledger's config topic only; false without one. */
-export interface Limits { maxPurchase: number; offline: OfflineLimits; replyTimeoutMs: number; requireCashier: boolean }
+export interface Limits {
+  maxPurchase: number;
+  offline: OfflineLimits;
+  replyTimeoutMs: number;
+  requireCashier: boolean;
+}
 
 /** The local config's limits (its `sale` and `offline` sections). */
-export interface LocalLimits { sale: { maxPurchase: number; replyTimeoutMs: number }; offline: OfflineLimits }
+export interface LocalLimits {
+  sale: { maxPurchase: number; replyTimeoutMs: number };
+  offline: OfflineLimits;
+}
 
 /** Where the ledger's config comes from: the journal's copy at start, then the sync's changes. */
 export interface LedgerConfigSource {
@@ -19,16 +27,25 @@ export class EffectiveLimits {
   #ledger: TerminalConfigMsg | null = null;
   #unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly local: LocalLimits, private readonly source: LedgerConfigSource,
-    private readonly changed: () => void = () => undefined) {}
+  constructor(
+    private readonly local: LocalLimits,
+    private readonly source: LedgerConfigSource,
+    private readonly changed: () => void = () => undefined,
+  ) {}
 
   /** Reads the ledger's config kept in the journal and follows its changes. */
   async start(): Promise<void> {
     this.#ledger = await this.source.stored();
-    this.#unsubscribe = this.source.onChange((c) => { this.#ledger = c; this.changed(); });
+    this.#unsubscribe = this.source.onChange((c) => {
+      this.#ledger = c;
+      this.changed();
+    });
   }
 
-  stop(): void { this.#unsubscribe?.(); this.#unsubscribe = null; }
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
 
   current(): Limits {
     return {

@@ -2,7 +2,13 @@
 // while the ledger cannot answer, their defaults (the contract's, written once), and the decision
 // whether the terminal may approve a sale on its own.
 import { z } from 'zod';
-import { CONTRACT_DEFAULTS, NonNegOre, type CardRecord, type OfflineConfig, type RefusalReason } from '../../contract/index.ts';
+import {
+  CONTRACT_DEFAULTS,
+  NonNegOre,
+  type CardRecord,
+  type OfflineConfig,
+  type RefusalReason,
+} from '../../contract/index.ts';
 import { availableMoney } from './basket.ts';
 
 /** The caps: the local config's section, which the ledger's `config` topic overrides as a whole. */
@@ -11,11 +17,13 @@ export type OfflineLimits = OfflineConfig;
 const D = CONTRACT_DEFAULTS.offline;
 
 /** The local config's `offline` section, every field defaulting to the contract. */
-export const OfflineLimitsConfig = z.object({
-  perCardLimit: NonNegOre.default(D.perCardLimit),
-  terminalLimit: NonNegOre.default(D.terminalLimit),
-  maxAgeSeconds: z.number().int().nonnegative().default(D.maxAgeSeconds),
-}).strict();
+export const OfflineLimitsConfig = z
+  .object({
+    perCardLimit: NonNegOre.default(D.perCardLimit),
+    terminalLimit: NonNegOre.default(D.terminalLimit),
+    maxAgeSeconds: z.number().int().nonnegative().default(D.maxAgeSeconds),
+  })
+  .strict();
 
 export interface OfflineInput {
   card: CardRecord | null;

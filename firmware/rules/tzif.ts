@@ -5,19 +5,31 @@
 // on a 1 GB Pi, for one date a day.
 
 /** One zone: transitions (UTC seconds, ascending) with the offset from each on, and the rule after them. */
-export interface Zone { times: number[]; offsets: number[]; first: number; rule: PosixRule | null }
+export interface Zone {
+  times: number[];
+  offsets: number[];
+  first: number;
+  rule: PosixRule | null;
+}
 
 /** A POSIX TZ rule (the footer): standard offset, and DST with its start and end rules if any. */
-export interface PosixRule { std: number; dst: { offset: number; start: DateRule; end: DateRule } | null }
+export interface PosixRule {
+  std: number;
+  dst: { offset: number; start: DateRule; end: DateRule } | null;
+}
 
 /** When in the year a change happens (local time `at`, seconds after local midnight). */
-type DateRule = { kind: 'M'; month: number; week: number; day: number; at: number } | { kind: 'J'; n: number; at: number } | { kind: 'N'; n: number; at: number };
+type DateRule =
+  | { kind: 'M'; month: number; week: number; day: number; at: number }
+  | { kind: 'J'; n: number; at: number }
+  | { kind: 'N'; n: number; at: number };
 
 /** Parses a TZif file (version 2 or later: 64-bit times and the footer); null when it is not one. */
 export function parseTzif(b: Buffer): Zone | null {
   if (b.length < 44 || b.toString('latin1', 0, 4) !== 'TZif' || b[4] === 0) return null;
   // The version 1 block (32-bit times) is skipped; the second header and block follow it.
-  const counts = (at: number) => [0, 1, 2, 3, 4, 5].map((i) => b.readUInt32BE(at + 20 + 4 * i)) as [number, number, number, number, number, number];
+  const counts = (at: number) =>
+    [0, 1, 2, 3, 4, 5].map((i) => b.readUInt32BE(at + 20 + 4 * i)) as [number, number, number, number, number, number];
   const [isut1, isstd1, leap1, time1, type1, char1] = counts(0);
   const v2 = 44 + time1 * 5 + type1 * 6 + char1 + leap1 * 8 + isstd1 + isut1;
   if (b.length < v2 + 44 || b.toString('latin1', v2, v2 + 4) !== 'TZif') return null;
@@ -41,13 +53,14 @@ export function parseTzif(b: Buffer): Zone | null {
 /** The zone's offset from UTC (seconds east) at `t` (UTC seconds). */
 export function offsetAt(z: Zone, t: number): number {
   const n = z.times.length;
-  if (n === 0 || t >= z.times[n - 1]) return z.rule ? ruleOffset(z.rule, t) : (n ? z.offsets[n - 1] : z.first);
+  if (n === 0 || t >= z.times[n - 1]) return z.rule ? ruleOffset(z.rule, t) : n ? z.offsets[n - 1] : z.first;
   if (t < z.times[0]) return z.first;
   let lo = 0;
   let hi = n - 1; // times[lo] <= t < times[hi]
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (z.times[mid] <= t) lo = mid; else hi = mid;
+    if (z.times[mid] <= t) lo = mid;
+    else hi = mid;
   }
   return z.offsets[lo];
 }
@@ -55,7 +68,10 @@ export function offsetAt(z: Zone, t: number): number {
 // --- POSIX TZ strings, e.g. "CET-1CEST,M3.5.0,M10.5.0/3" (offsets are west of UTC, hence the signs).
 
 export function parsePosixTz(s: string): PosixRule | null {
-  const m = /^(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})(?:(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})?(?:,([^,]+),([^,]+))?)?$/.exec(s);
+  const m =
+    /^(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})(?:(<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,3}(?::\d{1,2}){0,2})?(?:,([^,]+),([^,]+))?)?$/.exec(
+      s,
+    );
   if (!m) return null;
   const std = -clock(m[2]);
   if (!m[3]) return { std, dst: null };

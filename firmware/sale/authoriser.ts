@@ -23,14 +23,21 @@ import type { BasketLine, ScreenResult } from '../../contract/index.ts';
 import type { CardView } from './types.ts';
 import { systemTimers, type Timers } from '../../lib/timers.ts';
 
-export interface Decided { result: ScreenResult; card: CardView | null; offline: boolean }
+export interface Decided {
+  result: ScreenResult;
+  card: CardView | null;
+  offline: boolean;
+}
 
 /** A well-formed UID for a refusal of a card the terminal does not hold (see recordRefusal). */
 const NO_CARD = '00000000';
 
 /** `spentToday`: today's spending, counted only for a card with a daily limit. */
 const toView = (m: CardMoney, spentToday = 0): CardView => ({
-  uid: m.record.cardUid, name: m.record.name, photo: m.record.photo, available: availableMoney(m.record, m.unbooked),
+  uid: m.record.cardUid,
+  name: m.record.name,
+  photo: m.record.photo,
+  available: availableMoney(m.record, m.unbooked),
   ...(m.record.rules ? { rules: m.record.rules, note: displayNote(m.record.rules.note) } : {}),
   spentToday,
 });
@@ -41,7 +48,7 @@ const toView = (m: CardMoney, spentToday = 0): CardView => ({
  * daily limit).
  */
 const spentToday = (m: CardMoney, today: BusinessDayView): number =>
-  (m.record.rules?.dailyLimit == null ? 0 : spentOnDay(m.record.spent, today) + m.unbookedToday);
+  m.record.rules?.dailyLimit == null ? 0 : spentOnDay(m.record.spent, today) + m.unbookedToday;
 
 export interface AuthoriserDeps {
   terminalId: string;
@@ -110,13 +117,16 @@ export class Authoriser {
     if (refusal) return this.#refuse(msg, refusal.reason, card);
     // The money again, as it is now (a sale at another terminal may have been booked since the tap):
     // without it the sale is refused here, online as offline, and nothing is sent (contract 1.1).
-    if (availableMoney(money.record, money.unbooked) < msg.total) return this.#refuse(msg, 'insufficient_funds', toView(money, spentToday(money, today)));
+    if (availableMoney(money.record, money.unbooked) < msg.total)
+      return this.#refuse(msg, 'insufficient_funds', toView(money, spentToday(money, today)));
     const cardAuth = saleCardAuth(money.record, card.sun ?? null);
     if (cardAuth) msg.cardAuth = cardAuth;
 
     if (!this.d.online()) {
       // Not sent, and never sent if its approval could not be written: a decline, kept for the report.
-      return this.#offline(msg, card, false, money).catch((err: unknown) => this.#unrecorded(msg, card, 'invalid', false, err));
+      return this.#offline(msg, card, false, money).catch((err: unknown) =>
+        this.#unrecorded(msg, card, 'invalid', false, err),
+      );
     }
     // From the online attempt on, the ledger may get the sale (the write may even have failed after
     // it reached the disk): whatever fails, the decline the cashier then sees is sent as a reversal.
@@ -145,7 +155,11 @@ export class Authoriser {
   async recordRefusal(lines: BasketLine[], card: CardView | null, reason: string): Promise<void> {
     // The journal keeps no card for a refusal and its message never leaves the terminal: a card it
     // does not hold is named by a UID that names none.
-    await this.#refuse(saleMessage(this.d, card?.uid ?? NO_CARD, lines, this.d.now(), this.d.cashierId()), reason, card);
+    await this.#refuse(
+      saleMessage(this.d, card?.uid ?? NO_CARD, lines, this.d.now(), this.d.cashierId()),
+      reason,
+      card,
+    );
   }
 
   /**
@@ -159,29 +173,38 @@ export class Authoriser {
     const msg = voidMessage(this.d, { txId: saleTxId, cardUid: sale.cardUid }, this.d.now(), this.d.cashierId());
     const ok = await journal.sales.recordVoid(msg, sale.total).catch((err: unknown) => {
       // Not queued (the transaction is undone): the sale stands, nothing is sent, the cashier is told.
-      log.error({ tx: msg.txId, voids: saleTxId, err: errorCode(err) }, 'the journal refused to record the void; the sale stands');
+      log.error(
+        { tx: msg.txId, voids: saleTxId, err: errorCode(err) },
+        'the journal refused to record the void; the sale stands',
+      );
       return false;
     });
     log.info({ tx: msg.txId, voids: saleTxId, ok }, 'void queued');
     this.d.forward();
-    return ok ? { status: 'approved', reason: null, balance: null, txId: msg.txId } : { status: 'declined', reason: 'invalid', balance: null, txId: null };
+    return ok
+      ? { status: 'approved', reason: null, balance: null, txId: msg.txId }
+      : { status: 'declined', reason: 'invalid', balance: null, txId: null };
   }
 
   /** `known`: what was just read (not after waiting for the ledger: it may have changed meanwhile). */
   async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean, known?: CardMoney): Promise<Decided> {
     const { journal, log } = this.d;
-    const money = known ?? await journal.cardMoney(card.uid);
+    const money = known ?? (await journal.cardMoney(card.uid));
     const msg: SaleMsg = { ...sale, offline: true };
-    const authProblem = money && isSunCard(money.record)
-      ? offlineAuthProblem(money.record, msg.cardAuth, await journal.sales.highestSunCounter(card.uid, msg.txId)) : null;
-    const decision = authProblem ? { ok: false as const, reason: authProblem } : decideOffline({
-      card: money?.record ?? null,
-      total: msg.total,
-      unbooked: money?.unbooked ?? 0,
-      exposure: money?.exposure ?? { card: 0, terminal: 0 },
-      limits: this.d.limits().offline,
-      offlineForSeconds: this.d.offlineForSeconds(),
-    });
+    const authProblem =
+      money && isSunCard(money.record)
+        ? offlineAuthProblem(money.record, msg.cardAuth, await journal.sales.highestSunCounter(card.uid, msg.txId))
+        : null;
+    const decision = authProblem
+      ? { ok: false as const, reason: authProblem }
+      : decideOffline({
+          card: money?.record ?? null,
+          total: msg.total,
+          unbooked: money?.unbooked ?? 0,
+          exposure: money?.exposure ?? { card: 0, terminal: 0 },
+          limits: this.d.limits().offline,
+          offlineForSeconds: this.d.offlineForSeconds(),
+        });
     if (decision.ok && money) {
       if (!(await journal.sales.approveOffline(msg, !triedOnline))) return this.#storedAnswer(msg, card);
       // The screen first: the queue's count and the forward (a read each) wait for the next turn.
@@ -190,13 +213,21 @@ export class Authoriser {
         this.d.forward();
       });
       // The money after it follows from what was read: no second read after the fsync.
-      const after = { ...toView({ ...money, unbooked: money.unbooked + msg.total }), spentToday: (card.spentToday ?? 0) + msg.total };
-      return { result: { status: 'approved', reason: null, balance: after.available, txId: msg.txId }, card: after, offline: true };
+      const after = {
+        ...toView({ ...money, unbooked: money.unbooked + msg.total }),
+        spentToday: (card.spentToday ?? 0) + msg.total,
+      };
+      return {
+        result: { status: 'approved', reason: null, balance: after.available, txId: msg.txId },
+        card: after,
+        offline: true,
+      };
     }
     // (decideOffline never approves without a card: `ok` here is only a type's possibility)
     const reason = decision.ok ? 'unknown_card' : decision.reason;
     if (!triedOnline) return this.#refuse(msg, reason, card);
-    const reversed = await journal.sales.declineAndReverse(msg.txId, reason, reversalMessage(this.d, msg.txId, this.d.now()))
+    const reversed = await journal.sales
+      .declineAndReverse(msg.txId, reason, reversalMessage(this.d, msg.txId, this.d.now()))
       .catch((err: unknown) => this.#unrecorded(msg, card, reason, true, err));
     if (reversed !== true) return reversed === false ? this.#storedAnswer(msg, card) : reversed;
     log.info({ tx: msg.txId, reason }, 'sale declined offline; reversal queued');
@@ -217,11 +248,23 @@ export class Authoriser {
   }
 
   /** The decision as the cashier sees it, with the card's money after it (looked up once, not per field). */
-  async #decided(msg: SaleMsg, status: 'approved' | 'declined', reason: string | null, card: CardView, offline: boolean): Promise<Decided> {
+  async #decided(
+    msg: SaleMsg,
+    status: 'approved' | 'declined',
+    reason: string | null,
+    card: CardView,
+    offline: boolean,
+  ): Promise<Decided> {
     const now = await this.cardView(card.uid);
     return {
-      result: { status, reason: status === 'declined' ? reason ?? 'invalid' : null, balance: now?.available ?? null, txId: msg.txId },
-      card: now ?? card, offline,
+      result: {
+        status,
+        reason: status === 'declined' ? (reason ?? 'invalid') : null,
+        balance: now?.available ?? null,
+        txId: msg.txId,
+      },
+      card: now ?? card,
+      offline,
     };
   }
 
@@ -244,16 +287,23 @@ export class Authoriser {
   #unrecorded(msg: SaleMsg, card: CardView | null, reason: string, sent: boolean, err: unknown): Decided {
     const reversal = sent ? reversalMessage(this.d, msg.txId, this.d.now()) : null;
     this.d.journal.sales.declineUnrecorded({ sale: msg, reason, reversal });
-    this.d.log.error({ tx: msg.txId, reason, err: errorCode(err), reversal: sent },
-      sent ? 'the journal refused to record a declined sale: declined, its reversal sent from memory until the journal takes it'
-        : 'the journal refused to record a declined sale: declined, kept in memory until the journal takes it');
+    this.d.log.error(
+      { tx: msg.txId, reason, err: errorCode(err), reversal: sent },
+      sent
+        ? 'the journal refused to record a declined sale: declined, its reversal sent from memory until the journal takes it'
+        : 'the journal refused to record a declined sale: declined, kept in memory until the journal takes it',
+    );
     if (sent) this.d.forward();
     return this.#declined(msg, reason, card, sent);
   }
 
   /** A decline the terminal made; `sent`: after an online attempt (it names the txId, as its reversal does). */
   #declined(msg: SaleMsg, reason: string, card: CardView | null, sent: boolean): Decided {
-    return { result: { status: 'declined', reason, balance: card?.available ?? null, txId: sent ? msg.txId : null }, card, offline: sent };
+    return {
+      result: { status: 'declined', reason, balance: card?.available ?? null, txId: sent ? msg.txId : null },
+      card,
+      offline: sent,
+    };
   }
 
   #waitFor(txId: string, ms: number): Promise<Settled | null> {
@@ -265,7 +315,10 @@ export class Authoriser {
         this.d.sync.off('settled', onSettled);
         resolve(s);
       };
-      const timer = timers.setTimeout(() => { this.d.sync.off('settled', onSettled); resolve(null); }, ms);
+      const timer = timers.setTimeout(() => {
+        this.d.sync.off('settled', onSettled);
+        resolve(null);
+      }, ms);
       this.d.sync.on('settled', onSettled);
     });
   }

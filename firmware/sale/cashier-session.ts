@@ -5,17 +5,26 @@ import type { Cashier } from '../rules/cashiers.ts';
 import type { RowMark } from '../journal/types.ts';
 
 /** `mark`: where the cashier's figures begin, the newest sale and void rows at sign-in. */
-export interface SignedIn { cashier: Cashier; mark: RowMark }
+export interface SignedIn {
+  cashier: Cashier;
+  mark: RowMark;
+}
 
 export class CashierSession {
   #current: SignedIn | null = null;
   #lastActive = 0;
 
   /** `mono`: milliseconds on a monotonic clock (tests inject one). */
-  constructor(private readonly idleMs: number, private readonly mono: () => number, private readonly markNow: () => Promise<RowMark>) {}
+  constructor(
+    private readonly idleMs: number,
+    private readonly mono: () => number,
+    private readonly markNow: () => Promise<RowMark>,
+  ) {}
 
   /** The signed-in cashier, or null; signs out first if they have been idle too long. */
-  get cashier(): Cashier | null { return this.signedIn?.cashier ?? null; }
+  get cashier(): Cashier | null {
+    return this.signedIn?.cashier ?? null;
+  }
 
   get signedIn(): SignedIn | null {
     this.expireIfIdle();
@@ -23,7 +32,9 @@ export class CashierSession {
   }
 
   /** A key or a tap: the cashier is at the till. */
-  touch(): void { this.#lastActive = this.mono(); }
+  touch(): void {
+    this.#lastActive = this.mono();
+  }
 
   /** Signs out after `idleMs` without a key or a tap; says whether it did. */
   expireIfIdle(): boolean {

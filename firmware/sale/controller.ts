@@ -48,9 +48,15 @@ export class SaleController {
     this.#timers = d.timers ?? systemTimers;
   }
 
-  get state(): SaleState { return this.#state; }
-  get screen(): ScreenModel | null { return this.#last; }
-  get catalog(): readonly CatalogItem[] { return this.#catalog; }
+  get state(): SaleState {
+    return this.#state;
+  }
+  get screen(): ScreenModel | null {
+    return this.#last;
+  }
+  get catalog(): readonly CatalogItem[] {
+    return this.#catalog;
+  }
 
   /** A new catalog version: the open basket is resolved again against it (machine.ts). */
   setCatalog(items: readonly CatalogItem[]): void {
@@ -58,7 +64,9 @@ export class SaleController {
     this.dispatch({ type: 'catalogChanged' });
   }
 
-  setReaderStatus(status: ReaderStatus): void { this.dispatch({ type: 'reader', status }); }
+  setReaderStatus(status: ReaderStatus): void {
+    this.dispatch({ type: 'reader', status });
+  }
 
   onKey(key: KeyName): void {
     this.#active();
@@ -84,8 +92,13 @@ export class SaleController {
 
   #ctx(): SaleContext {
     return {
-      catalog: this.#catalog, maxPurchase: this.d.maxPurchase(), resultScreenMs: this.d.resultScreenMs, reader: this.#reader,
-      cashier: this.d.session.cashier, requireCashier: this.d.requireCashier(), lowBalance: this.d.lowBalance,
+      catalog: this.#catalog,
+      maxPurchase: this.d.maxPurchase(),
+      resultScreenMs: this.d.resultScreenMs,
+      reader: this.#reader,
+      cashier: this.d.session.cashier,
+      requireCashier: this.d.requireCashier(),
+      lowBalance: this.d.lowBalance,
     };
   }
 
@@ -103,7 +116,10 @@ export class SaleController {
     // The SUN read at the tap stays with the card on the confirm screen.
     const lookup = await this.#lookup(uid, s.card.sun ?? null);
     if (!lookup.ok && lookup.reason === 'staff') return;
-    this.dispatch({ type: 'cardChanged', lookup: lookup.ok || lookup.card ? lookup : { ...lookup, card: { ...s.card } } });
+    this.dispatch({
+      type: 'cardChanged',
+      lookup: lookup.ok || lookup.card ? lookup : { ...lookup, card: { ...s.card } },
+    });
   }
 
   dispatch(ev: SaleEvent): void {
@@ -112,7 +128,10 @@ export class SaleController {
     const { state, effects } = transition(prev, ev, ctx);
     // A fact of the device, read by the next transitions and the screen.
     if (ev.type === 'reader') this.#reader = ev.status;
-    if (state !== prev && this.#timer) { this.#timers.clearTimeout(this.#timer); this.#timer = null; }
+    if (state !== prev && this.#timer) {
+      this.#timers.clearTimeout(this.#timer);
+      this.#timer = null;
+    }
     this.#state = state;
     // A result that gives way to the next screen has been seen (a key, a tap, or its time was up).
     if (state !== prev) this.#seen(prev);
@@ -150,20 +169,35 @@ export class SaleController {
     const status = sale.status === 'approved' ? 'approved' : 'declined';
     this.d.log.info({ tx: sale.txId, status }, 'result of the sale before the restart shown again');
     this.dispatch({
-      type: 'recovered', card, offline: sale.offline,
-      result: { status, reason: status === 'declined' ? sale.reason ?? 'invalid' : null, balance: card?.available ?? null, txId: sale.txId },
+      type: 'recovered',
+      card,
+      offline: sale.offline,
+      result: {
+        status,
+        reason: status === 'declined' ? (sale.reason ?? 'invalid') : null,
+        balance: card?.available ?? null,
+        txId: sale.txId,
+      },
     });
   }
 
   #seen(s: SaleState): void {
     if (s.screen !== 'result' || s.voided || !s.result.txId) return;
-    this.d.journal.sales.markShown(s.result.txId).catch((err: Error) => this.d.log.error({ err: err.message }, 'marking a result seen failed'));
+    this.d.journal.sales
+      .markShown(s.result.txId)
+      .catch((err: Error) => this.d.log.error({ err: err.message }, 'marking a result seen failed'));
   }
 
   async #lookup(uid: string, sun: SunRead | null): Promise<TapLookup> {
     // A staff card never pays (a UID is never both).
     const staff = await this.d.journal.cards.staff(uid);
-    if (staff) return { ok: false, reason: 'staff', staff: { staffId: staff.staffId, name: staff.name, role: staff.role, cardUid: uid }, card: null };
+    if (staff)
+      return {
+        ok: false,
+        reason: 'staff',
+        staff: { staffId: staff.staffId, name: staff.name, role: staff.role, cardUid: uid },
+        card: null,
+      };
     const found = await this.d.authoriser.lookup(uid);
     if (!found) return { ok: false, reason: 'unknown_card', card: null };
     // A `sun` card that brought no SUN, or another card's, is refused before anything is shown of it.
@@ -175,44 +209,80 @@ export class SaleController {
   #run(e: Effect): void {
     const fail = (what: string) => (err: Error) => this.d.log.error({ err: err.message }, `${what} failed`);
     switch (e.type) {
-      case 'indicate': return this.d.hw.indicators.show({ led: e.led, buzzer: e.buzzer });
+      case 'indicate':
+        return this.d.hw.indicators.show({ led: e.led, buzzer: e.buzzer });
       case 'resetAfter':
-        this.#timer = this.#timers.setTimeout(() => { this.#timer = null; this.dispatch({ type: 'timeout' }); }, e.ms);
+        this.#timer = this.#timers.setTimeout(() => {
+          this.#timer = null;
+          this.dispatch({ type: 'timeout' });
+        }, e.ms);
         return;
-      case 'forward': return this.d.forward();
+      case 'forward':
+        return this.d.forward();
       case 'setCashier':
-        this.d.session.set(e.cashier)
-          .then(() => { this.d.log.info({ role: e.cashier?.role ?? null }, e.cashier ? 'cashier signed in' : 'cashier signed out'); this.render(); })
+        this.d.session
+          .set(e.cashier)
+          .then(() => {
+            this.d.log.info({ role: e.cashier?.role ?? null }, e.cashier ? 'cashier signed in' : 'cashier signed out');
+            this.render();
+          })
           .catch(fail('signing in'));
         return;
       case 'authorise':
-        this.d.authoriser.authorise(e.lines, e.card, () => this.#catalog)
+        this.d.authoriser
+          .authorise(e.lines, e.card, () => this.#catalog)
           .then((d) => this.dispatch({ type: 'decided', ...d }))
           .catch((err: Error) => {
             // Nothing durable was approved: the cashier sees a decline, never a false approval.
             fail('authorisation')(err);
-            this.dispatch({ type: 'decided', result: { status: 'declined', reason: 'invalid', balance: null, txId: null }, card: e.card, offline: false });
+            this.dispatch({
+              type: 'decided',
+              result: { status: 'declined', reason: 'invalid', balance: null, txId: null },
+              card: e.card,
+              offline: false,
+            });
           });
         return;
       case 'recordRefusal':
         this.d.authoriser.recordRefusal(e.lines, e.card, e.reason).catch(fail('recording a refusal'));
         return;
       case 'loadVoid':
-        this.d.businessDay().then((day) => this.d.journal.sales.lastApproved(day.mark))
-          .then(async (s) => this.dispatch({ type: 'voidLoaded', sale: s && voidView(s, await readSaleNames(this.d.journal.db, s)) }))
+        this.d
+          .businessDay()
+          .then((day) => this.d.journal.sales.lastApproved(day.mark))
+          .then(async (s) =>
+            this.dispatch({ type: 'voidLoaded', sale: s && voidView(s, await readSaleNames(this.d.journal.db, s)) }),
+          )
           .catch(fail('loading the last sale'));
         return;
       case 'void':
-        this.d.authoriser.voidSale(e.txId)
+        this.d.authoriser
+          .voidSale(e.txId)
           .then((result) => this.dispatch(result ? { type: 'voided', result } : { type: 'voidLoaded', sale: null }))
           .catch(fail('void'));
         return;
       case 'loadReport': {
         const signedIn = this.d.session.signedIn;
-        this.d.businessDay().then((day) => Promise.all([day, this.d.journal.sales.report(day.mark), signedIn && this.d.journal.sales.cashierReport(signedIn.cashier.staffId, signedIn.mark)]))
-          .then(([day, r, c]) => this.dispatch({ type: 'reportLoaded', report: {
-            ...r, date: day.date, queue: this.d.status().queue, cashier: c && signedIn ? { name: signedIn.cashier.name, ...c } : null,
-          } }))
+        this.d
+          .businessDay()
+          .then((day) =>
+            Promise.all([
+              day,
+              this.d.journal.sales.report(day.mark),
+              signedIn && this.d.journal.sales.cashierReport(signedIn.cashier.staffId, signedIn.mark),
+            ]),
+          )
+          .then(([day, r, c]) =>
+            this.dispatch({
+              type: 'reportLoaded',
+              report: {
+                ...r,
+                date: day.date,
+                queue: this.d.status().queue,
+                cashier: c && signedIn ? { name: signedIn.cashier.name, ...c } : null,
+              },
+            }),
+          )
           .catch(fail('loading the report'));
         return;
       }

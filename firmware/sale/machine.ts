@@ -6,9 +6,21 @@ import { afterStaffTap, mayVoid } from '../rules/cashiers.ts';
 import { resolveBasket, type ResolvedBasket } from '../rules/basket-catalog.ts';
 import type { TextKey } from '../words.ts';
 import type { BasketLine } from '../../contract/index.ts';
-import { PAGE_SIZE, type CardView, type Effect, type KeptBasket, type SaleContext, type SaleEvent, type SaleState, type TapLookup } from './types.ts';
+import {
+  PAGE_SIZE,
+  type CardView,
+  type Effect,
+  type KeptBasket,
+  type SaleContext,
+  type SaleEvent,
+  type SaleState,
+  type TapLookup,
+} from './types.ts';
 
-export interface Step { state: SaleState; effects: Effect[] }
+export interface Step {
+  state: SaleState;
+  effects: Effect[];
+}
 
 export const initialState = (): SaleState => ({ screen: 'idle', lines: [], page: 0, notice: null });
 
@@ -17,7 +29,10 @@ const off: Effect = { type: 'indicate', led: 'off', buzzer: null };
 
 /** What the cashier is told when an item cannot be added. */
 const NOTICE = {
-  item_too_expensive: 'itemTooExpensive', over_max_purchase: 'overMaxPurchase', too_many_lines: 'tooManyLines', too_many_of_item: 'tooManyOfItem',
+  item_too_expensive: 'itemTooExpensive',
+  over_max_purchase: 'overMaxPurchase',
+  too_many_lines: 'tooManyLines',
+  too_many_of_item: 'tooManyOfItem',
 } as const satisfies Record<Exclude<BasketCheck, 'ok'>, TextKey>;
 
 export const pageCount = (catalog: readonly unknown[]): number => Math.max(1, Math.ceil(catalog.length / PAGE_SIZE));
@@ -28,8 +43,10 @@ export const readerBlocksSelling = (s: SaleState, ctx: SaleContext): boolean =>
 
 export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): Step {
   switch (ev.type) {
-    case 'key': return onKey(state, ev.key, ctx);
-    case 'tap': return onTap(state, ev.lookup, ctx);
+    case 'key':
+      return onKey(state, ev.key, ctx);
+    case 'tap':
+      return onTap(state, ev.lookup, ctx);
     case 'reader':
       // Pulled out or silent (and again when a re-plug is asked for): red and the error sound;
       // ready again: the lights go off where nothing else shows.
@@ -41,9 +58,19 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       return { state: { ...state, notice: 'readError' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
     case 'decided':
       if (state.screen !== 'confirm' || !state.busy) return stay(state);
-      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false,
-        kept: ev.result.status === 'declined' ? { lines: state.lines, page: state.page } : null }, ctx);
-    case 'catalogChanged': return onCatalog(state, ctx);
+      return showResult(
+        {
+          screen: 'result',
+          result: ev.result,
+          card: ev.card,
+          offline: ev.offline,
+          voided: false,
+          kept: ev.result.status === 'declined' ? { lines: state.lines, page: state.page } : null,
+        },
+        ctx,
+      );
+    case 'catalogChanged':
+      return onCatalog(state, ctx);
     case 'cardChanged': {
       // A card blocked or closed while the cashier looks at it is refused at once; so is a basket
       // the parents' new rules refuse.
@@ -58,25 +85,37 @@ export function transition(state: SaleState, ev: SaleEvent, ctx: SaleContext): S
       return state.screen === 'void' ? stay({ screen: 'void', sale: ev.sale }) : stay(state);
     case 'voided':
       if (state.screen !== 'void') return stay(state);
-      return showResult({ screen: 'result', result: ev.result, card: null, offline: false, voided: true, void: state.sale }, ctx);
+      return showResult(
+        { screen: 'result', result: ev.result, card: null, offline: false, voided: true, void: state.sale },
+        ctx,
+      );
     case 'reportLoaded':
       return state.screen === 'report' ? stay({ screen: 'report', report: ev.report }) : stay(state);
     case 'timeout':
       return state.screen === 'result' || state.screen === 'balance' ? afterResult(state, ctx) : stay(state);
     case 'recovered':
       if (state.screen !== 'idle' || state.lines.length > 0) return stay(state);
-      return showResult({ screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false }, ctx);
+      return showResult(
+        { screen: 'result', result: ev.result, card: ev.card, offline: ev.offline, voided: false },
+        ctx,
+      );
   }
 }
 
-function lookupUid(l: TapLookup): string | undefined { return l.card?.uid; }
+function lookupUid(l: TapLookup): string | undefined {
+  return l.card?.uid;
+}
 
 /** 1.1 `requireCashier`: nothing is sold while nobody is signed in (also a basket rung up before an idle sign-out). */
 const cashierMissing = (ctx: SaleContext): boolean => ctx.requireCashier && !ctx.cashier;
-const needCashier = (state: Extract<SaleState, { notice: unknown }>): Step =>
-  ({ state: { ...state, notice: 'cashierRequired' }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] });
+const needCashier = (state: Extract<SaleState, { notice: unknown }>): Step => ({
+  state: { ...state, notice: 'cashierRequired' },
+  effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }],
+});
 
-function toIdle(): Step { return { state: initialState(), effects: [off] }; }
+function toIdle(): Step {
+  return { state: initialState(), effects: [off] };
+}
 
 /**
  * After a declined sale the basket is kept (back to `basket` with the same lines); else idle.
@@ -92,8 +131,13 @@ function afterResult(state: SaleState, ctx: SaleContext): Step {
 
 /** The basket a new catalog changed (an item gone or a price): shown again, with what changed, and a signal. */
 function basketChanged(r: ResolvedBasket, page: number, screen: 'basket' | 'tap' = 'basket'): Step {
-  const notice = r.removed.length ? { notice: 'catalogItemRemoved' as const, removed: r.removed } : { notice: 'catalogChanged' as const };
-  return { state: { screen: r.lines.length ? screen : 'idle', lines: r.lines, page, ...notice }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+  const notice = r.removed.length
+    ? { notice: 'catalogItemRemoved' as const, removed: r.removed }
+    : { notice: 'catalogChanged' as const };
+  return {
+    state: { screen: r.lines.length ? screen : 'idle', lines: r.lines, page, ...notice },
+    effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }],
+  };
 }
 
 /**
@@ -105,7 +149,8 @@ function basketChanged(r: ResolvedBasket, page: number, screen: 'basket' | 'tap'
  * more, and a kept basket is resolved when the result gives way.
  */
 function onCatalog(state: SaleState, ctx: SaleContext): Step {
-  if (state.screen !== 'basket' && state.screen !== 'tap' && (state.screen !== 'confirm' || state.busy)) return stay(state);
+  if (state.screen !== 'basket' && state.screen !== 'tap' && (state.screen !== 'confirm' || state.busy))
+    return stay(state);
   const r = resolveBasket(state.lines, ctx.catalog);
   if (r.changed) return basketChanged(r, state.page, state.screen === 'tap' ? 'tap' : 'basket');
   const renamed = r.lines.some((l, i) => l.name !== state.lines[i].name);
@@ -149,11 +194,17 @@ function showResult(state: Extract<SaleState, { screen: 'result' }>, ctx: SaleCo
  * counts it).
  */
 function refuse(reason: string, card: CardView | null, kept: KeptBasket | null, ctx: SaleContext): Step {
-  const step = showResult({
-    screen: 'result',
-    result: { status: 'declined', reason, balance: card?.available ?? null, txId: null },
-    card, offline: false, voided: false, kept,
-  }, ctx);
+  const step = showResult(
+    {
+      screen: 'result',
+      result: { status: 'declined', reason, balance: card?.available ?? null, txId: null },
+      card,
+      offline: false,
+      voided: false,
+      kept,
+    },
+    ctx,
+  );
   if (!kept || kept.lines.length === 0) return step;
   return { ...step, effects: [...step.effects, { type: 'recordRefusal', lines: kept.lines, card, reason }] };
 }
@@ -173,7 +224,10 @@ function removeBlocked(state: Extract<SaleState, { screen: 'result' }>, ctx: Sal
   if (r.changed) return basketChanged({ ...r, lines }, kept.page);
   const removed = r.lines.filter((_, i) => isBlocked(ruled[i])).map((l) => l.name);
   if (removed.length === 0) return null;
-  return { state: { screen: lines.length ? 'basket' : 'idle', lines, page: kept.page, notice: 'blockedRemoved', removed }, effects: [off] };
+  return {
+    state: { screen: lines.length ? 'basket' : 'idle', lines, page: kept.page, notice: 'blockedRemoved', removed },
+    effects: [off],
+  };
 }
 
 function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
@@ -192,15 +246,22 @@ function onTap(state: SaleState, lookup: TapLookup, ctx: SaleContext): Step {
   // A tap where no sale is going on shows the balance.
   const balanceScreens = state.screen === 'idle' || state.screen === 'result' || state.screen === 'balance';
   if (!hasBasket && !balanceScreens) return stay(state);
-  const b = hasBasket ? state as Extract<SaleState, { screen: 'basket' | 'tap' }> : null;
+  const b = hasBasket ? (state as Extract<SaleState, { screen: 'basket' | 'tap' }>) : null;
   const kept = b && { lines: b.lines, page: b.page };
   if (!lookup.ok) return refuse(lookup.reason, lookup.card, kept, ctx);
-  if (!b) return { state: { screen: 'balance', card: lookup.card }, effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }] };
+  if (!b)
+    return {
+      state: { screen: 'balance', card: lookup.card },
+      effects: [tapped, { type: 'resetAfter', ms: ctx.resultScreenMs }],
+    };
   if (cashierMissing(ctx)) return needCashier(b);
   // The parents' rules and the money, checked at the tap, before the cashier can approve.
   const refusal = tapRefusal(lookup.card, b.lines, ctx);
   if (refusal) return refuse(refusal, lookup.card, kept, ctx);
-  return { state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false }, effects: [tapped] };
+  return {
+    state: { screen: 'confirm', lines: b.lines, page: b.page, notice: null, card: lookup.card, busy: false },
+    effects: [tapped],
+  };
 }
 
 function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
@@ -216,8 +277,13 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
     case 'confirm':
       if (state.busy) return stay(state);
       if (key === 'enter' && cashierMissing(ctx)) return needCashier(state);
-      if (key === 'enter') return { state: { ...state, busy: true }, effects: [{ type: 'authorise', lines: state.lines, card: state.card }] };
-      if (key === 'escape') return { state: { screen: 'basket', lines: state.lines, page: state.page, notice: null }, effects: [off] };
+      if (key === 'enter')
+        return {
+          state: { ...state, busy: true },
+          effects: [{ type: 'authorise', lines: state.lines, card: state.card }],
+        };
+      if (key === 'escape')
+        return { state: { screen: 'basket', lines: state.lines, page: state.page, notice: null }, effects: [off] };
       return stay(state);
     case 'result':
       return (key === '0' && removeBlocked(state, ctx)) || afterResult(state, ctx);
@@ -242,7 +308,8 @@ function onKey(state: SaleState, key: KeyName, ctx: SaleContext): Step {
 function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, key: KeyName, ctx: SaleContext): Step {
   const pages = pageCount(ctx.catalog);
   const page = Math.min(state.page, pages - 1);
-  const withLines = (lines: BasketLine[]): Step => stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
+  const withLines = (lines: BasketLine[]): Step =>
+    stay({ screen: lines.length ? 'basket' : 'idle', lines, page, notice: null });
   if (/^[1-9]$/.test(key)) {
     // With requireCashier nothing is sold while nobody is signed in.
     if (cashierMissing(ctx)) return needCashier(state);
@@ -251,29 +318,45 @@ function onBasketKey(state: Extract<SaleState, { screen: 'idle' | 'basket' }>, k
     const lines = addItem(state.lines, item);
     const check = checkBasket(lines, ctx.maxPurchase);
     if (check !== 'ok') {
-      return { state: { ...state, notice: NOTICE[check] }, effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }] };
+      return {
+        state: { ...state, notice: NOTICE[check] },
+        effects: [{ type: 'indicate', led: 'red', buzzer: 'error' }],
+      };
     }
     return withLines(lines);
   }
   switch (key) {
-    case 'up': return stay({ ...state, page: (page + pages - 1) % pages });
-    case 'down': return stay({ ...state, page: (page + 1) % pages });
-    case 'backspace': return withLines(removeLast(state.lines));
-    case 'escape': return state.lines.length ? toIdle() : stay({ ...state, notice: null });
+    case 'up':
+      return stay({ ...state, page: (page + pages - 1) % pages });
+    case 'down':
+      return stay({ ...state, page: (page + 1) % pages });
+    case 'backspace':
+      return withLines(removeLast(state.lines));
+    case 'escape':
+      return state.lines.length ? toIdle() : stay({ ...state, notice: null });
     case 'enter':
       if (state.lines.length && cashierMissing(ctx)) return needCashier(state);
       return state.lines.length ? stay({ screen: 'tap', lines: state.lines, page, notice: null }) : stay(state);
-    case 'f2': return state.screen === 'idle' ? { state: { screen: 'void', sale: null }, effects: [{ type: 'loadVoid' }] } : stay(state);
-    case 'f3': return state.screen === 'idle' ? { state: { screen: 'report', report: emptyReport() }, effects: [{ type: 'loadReport' }] } : stay(state);
-    case 'f5': return { state, effects: [{ type: 'forward' }] };
-    default: return stay(state);
+    case 'f2':
+      return state.screen === 'idle'
+        ? { state: { screen: 'void', sale: null }, effects: [{ type: 'loadVoid' }] }
+        : stay(state);
+    case 'f3':
+      return state.screen === 'idle'
+        ? { state: { screen: 'report', report: emptyReport() }, effects: [{ type: 'loadReport' }] }
+        : stay(state);
+    case 'f5':
+      return { state, effects: [{ type: 'forward' }] };
+    default:
+      return stay(state);
   }
 }
 
 /** Adds one of `item`; repeated presses of the same key raise the last line's quantity. */
 export function addItem(lines: readonly BasketLine[], item: CatalogItem): BasketLine[] {
   const last = lines[lines.length - 1];
-  if (last && last.sku === item.sku && last.unitPrice === item.price) return [...lines.slice(0, -1), { ...last, qty: last.qty + 1 }];
+  if (last && last.sku === item.sku && last.unitPrice === item.price)
+    return [...lines.slice(0, -1), { ...last, qty: last.qty + 1 }];
   return [...lines, { sku: item.sku, name: item.name, unitPrice: item.price, qty: 1 }];
 }
 
@@ -284,4 +367,16 @@ export function removeLast(lines: readonly BasketLine[]): BasketLine[] {
   return last.qty > 1 ? [...lines.slice(0, -1), { ...last, qty: last.qty - 1 }] : lines.slice(0, -1);
 }
 
-const emptyReport = () => ({ date: '', sales: 0, salesTotal: 0, offlineSales: 0, offlineTotal: 0, voids: 0, voidsTotal: 0, net: 0, declined: 0, declinedBy: [], queue: 0 });
+const emptyReport = () => ({
+  date: '',
+  sales: 0,
+  salesTotal: 0,
+  offlineSales: 0,
+  offlineTotal: 0,
+  voids: 0,
+  voidsTotal: 0,
+  net: 0,
+  declined: 0,
+  declinedBy: [],
+  queue: 0,
+});

@@ -12,13 +12,30 @@ import type { TextKey } from '../words.ts';
  * record's count for today plus this terminal's sales of today not in it yet). `sun`: what the tap's read of a `sun` card mirrored, sent with the sale;
  * never displayed.
  */
-export interface CardView { uid: string; name: string; photo: string | null; available: number; rules?: CardRules; note?: string | null; spentToday?: number; sun?: SunRead | null }
+export interface CardView {
+  uid: string;
+  name: string;
+  photo: string | null;
+  available: number;
+  rules?: CardRules;
+  note?: string | null;
+  spentToday?: number;
+  sun?: SunRead | null;
+}
 
 /** Where a declined sale's basket goes back to (the basket is kept after every decline, so the cashier need not ring it up again). */
-export interface KeptBasket { lines: BasketLine[]; page: number }
+export interface KeptBasket {
+  lines: BasketLine[];
+  page: number;
+}
 
 /** `removed`: with the `catalogItemRemoved` or `blockedRemoved` notice, the names of the lines taken out. */
-interface Basket { lines: BasketLine[]; page: number; notice: TextKey | null; removed?: readonly string[] }
+interface Basket {
+  lines: BasketLine[];
+  page: number;
+  notice: TextKey | null;
+  removed?: readonly string[];
+}
 
 export type SaleState =
   | ({ screen: 'idle' } & Basket)
@@ -26,7 +43,15 @@ export type SaleState =
   | ({ screen: 'tap' } & Basket)
   | ({ screen: 'confirm'; card: CardView; busy: boolean } & Basket)
   /** `void`: after a void, the sale it voided (what and whose the screen says). */
-  | { screen: 'result'; result: ScreenResult; card: CardView | null; offline: boolean; voided: boolean; kept?: KeptBasket | null; void?: VoidView | null }
+  | {
+      screen: 'result';
+      result: ScreenResult;
+      card: CardView | null;
+      offline: boolean;
+      voided: boolean;
+      kept?: KeptBasket | null;
+      void?: VoidView | null;
+    }
   | { screen: 'balance'; card: CardView }
   | { screen: 'void'; sale: VoidView | null }
   | { screen: 'report'; report: ReportView };

@@ -9,7 +9,13 @@ export const firstName = (name: string): string => name.trim().split(/\s+/)[0] ?
 
 export function voidView(s: StoredSale, names: SaleNames): VoidView {
   return {
-    txId: s.txId, total: s.total, createdAt: s.createdAt, items: s.items, voided: false, cashierId: s.cashierId,
-    child: names.child === null ? null : firstName(names.child) || null, seller: names.seller,
+    txId: s.txId,
+    total: s.total,
+    createdAt: s.createdAt,
+    items: s.items,
+    voided: false,
+    cashierId: s.cashierId,
+    child: names.child === null ? null : firstName(names.child) || null,
+    seller: names.seller,
   };
 }

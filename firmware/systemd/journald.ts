@@ -9,7 +9,12 @@ import { Writable } from 'node:stream';
 import { must } from '../../lib/must.ts';
 
 /** pino level (at least) → syslog priority; below the last: 7 (debug). */
-const PRIORITIES: ReadonlyArray<readonly [number, number]> = [[60, 2], [50, 3], [40, 4], [30, 6]];
+const PRIORITIES: ReadonlyArray<readonly [number, number]> = [
+  [60, 2],
+  [50, 3],
+  [40, 4],
+  [30, 6],
+];
 
 export function syslogPriority(line: string): number {
   const level = Number(/^\{"level":(\d+)/.exec(line)?.[1] ?? 30);
@@ -33,16 +38,29 @@ export function journaldDestination(o: JournaldOptions): NodeJS.WritableStream {
   const toFallback = (why: string) => {
     if (fallback) return;
     fallback = o.fallback();
-    fallback.write(JSON.stringify({ level: 40, time: Date.now(), name: o.identifier, msg: `the journal cannot take the log: ${why}; logging here instead` }) + '\n');
+    fallback.write(
+      JSON.stringify({
+        level: 40,
+        time: Date.now(),
+        name: o.identifier,
+        msg: `the journal cannot take the log: ${why}; logging here instead`,
+      }) + '\n',
+    );
   };
   // Whether systemd-cat reaches journald at all, once, before any line depends on it (it runs `true`
   // with its output on a journal stream): a failure later is an exit, seen below.
-  const probe = spawnSync(cmd, [...catArgs, 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 10_000 });
+  const probe = spawnSync(cmd, [...catArgs, 'true'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   let cat: ReturnType<typeof spawn> | null = null;
   if (probe.status === 0) {
     // SIGTERM and SIGHUP ignored (kept across exec): the unit's stop signals every process in it, and
     // the daemon's last lines ("terminal stopped") must still get out. It ends when our end of the pipe closes.
-    cat = spawn('sh', ['-c', `trap '' TERM HUP INT; exec "$@"`, 'sh', cmd, ...catArgs], { stdio: ['pipe', 'ignore', 'ignore'] });
+    cat = spawn('sh', ['-c', `trap '' TERM HUP INT; exec "$@"`, 'sh', cmd, ...catArgs], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     cat.on('error', (err) => toFallback(err.message));
     cat.on('exit', (code, signal) => toFallback(`systemd-cat ended (${signal ?? code})`));
     cat.stdin?.on('error', () => undefined); // the exit says why

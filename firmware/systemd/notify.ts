@@ -91,12 +91,19 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, tree: ProcessTree = p
 
 const inactive: Notifier = { active: false, ready() {}, watchdog() {}, stopping() {}, close() {} };
 
-export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env, tree: ProcessTree = procTree): Notifier {
+export function createNotifier(
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+  tree: ProcessTree = procTree,
+): Notifier {
   const socket = env.NOTIFY_SOCKET;
   if (!socket) return inactive;
   const owner = notifyOwner(env, tree);
   if (owner === 'other') {
-    log.warn({ watchdogPid: env.WATCHDOG_PID }, 'NOTIFY_SOCKET and the watchdog are another process\'s (inherited): nothing sent to systemd');
+    log.warn(
+      { watchdogPid: env.WATCHDOG_PID },
+      "NOTIFY_SOCKET and the watchdog are another process's (inherited): nothing sent to systemd",
+    );
     return inactive;
   }
   const interval = halfWatchdogMs(env);
@@ -105,15 +112,25 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
     env: { NOTIFY_SOCKET: socket, PATH: env.PATH ?? '/usr/bin:/bin' },
   });
   helper.on('error', (err) => {
-    log.error({ err: err.message }, 'sd_notify helper (python3) could not run: systemd gets no READY or watchdog pings');
+    log.error(
+      { err: err.message },
+      'sd_notify helper (python3) could not run: systemd gets no READY or watchdog pings',
+    );
     helper = null;
   });
-  helper.on('exit', (code) => { if (helper) log.error({ code }, 'sd_notify helper exited'); helper = null; });
+  helper.on('exit', (code) => {
+    if (helper) log.error({ code }, 'sd_notify helper exited');
+    helper = null;
+  });
   must(helper.stdin, 'the piped stdin').on('error', () => undefined); // reported by 'exit'
-  createInterface({ input: must(helper.stderr, 'the piped stderr') }).on('line', (line) => log.warn({ helper: line }, 'sd_notify'));
+  createInterface({ input: must(helper.stderr, 'the piped stderr') }).on('line', (line) =>
+    log.warn({ helper: line }, 'sd_notify'),
+  );
   let timer: NodeJS.Timeout | null = null;
 
-  const send = (msg: string) => { helper?.stdin?.write(JSON.stringify(msg) + '\n'); };
+  const send = (msg: string) => {
+    helper?.stdin?.write(JSON.stringify(msg) + '\n');
+  };
   const watchdog = () => {
     if (interval === null || timer) return;
     log.info({ intervalMs: interval, owner, watchdogPid: env.WATCHDOG_PID }, 'systemd watchdog pings on');
@@ -127,7 +144,9 @@ export function createNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env
       watchdog();
     },
     watchdog,
-    stopping() { send('STOPPING=1'); },
+    stopping() {
+      send('STOPPING=1');
+    },
     close() {
       if (timer) clearInterval(timer);
       timer = null;

@@ -12,13 +12,24 @@ export const LINK_GATE_MS = 20_000;
 
 export type GateVerdict = { verdict: 'wait' } | { verdict: 'ready'; why: string } | { verdict: 'fail'; why: string };
 
-export function linkGate(s: { connected: boolean; trouble: LinkTrouble | null; elapsedMs: number; trial: boolean; boundMs?: number }): GateVerdict {
+export function linkGate(s: {
+  connected: boolean;
+  trouble: LinkTrouble | null;
+  elapsedMs: number;
+  trial: boolean;
+  boundMs?: number;
+}): GateVerdict {
   if (s.connected) return { verdict: 'ready', why: 'connected to the broker' };
   if (s.trouble === 'unreachable') return { verdict: 'ready', why: 'the broker cannot be reached: selling offline' };
   const over = s.elapsedMs >= (s.boundMs ?? LINK_GATE_MS);
-  if (s.trouble !== null && !s.trial) return { verdict: 'ready', why: `the broker refuses the link (${s.trouble}): selling offline` };
+  if (s.trouble !== null && !s.trial)
+    return { verdict: 'ready', why: `the broker refuses the link (${s.trouble}): selling offline` };
   if (!over) return { verdict: 'wait' };
-  if (s.trouble !== null) return { verdict: 'fail', why: `a release on trial that the broker refuses (${s.trouble}) within ${s.boundMs ?? LINK_GATE_MS} ms` };
+  if (s.trouble !== null)
+    return {
+      verdict: 'fail',
+      why: `a release on trial that the broker refuses (${s.trouble}) within ${s.boundMs ?? LINK_GATE_MS} ms`,
+    };
   return { verdict: 'ready', why: 'no answer from the broker in time: selling offline' };
 }
 
@@ -30,7 +41,11 @@ interface LinkLike {
 }
 
 /** Waits (monotonic) for linkGate's verdict on `link`: ready or fail. */
-export function awaitLinkGate(link: LinkLike, trial: boolean, boundMs = LINK_GATE_MS): Promise<Exclude<GateVerdict, { verdict: 'wait' }>> {
+export function awaitLinkGate(
+  link: LinkLike,
+  trial: boolean,
+  boundMs = LINK_GATE_MS,
+): Promise<Exclude<GateVerdict, { verdict: 'wait' }>> {
   const start = performance.now();
   return new Promise((resolve) => {
     const check = (timedOut = false) => {

@@ -36,7 +36,11 @@ export class BusinessDay {
   #timer: TimerHandle | null = null;
   #checking: Promise<BusinessDayView> | null = null;
 
-  constructor(private readonly journal: Journal, private readonly clock: Clock, private readonly timeZone: string) {}
+  constructor(
+    private readonly journal: Journal,
+    private readonly clock: Clock,
+    private readonly timeZone: string,
+  ) {}
 
   /** Finds the day the journal was in and whether it is still today, then checks every half minute. */
   async start(): Promise<void> {
@@ -51,7 +55,11 @@ export class BusinessDay {
       await this.#begin(today, await this.journal.sales.markBefore(localMidnight(today, this.timeZone)));
       return this.#every();
     }
-    this.#day = { date: stored.date, names: stored.names ?? [stored.date], mark: lowest(stored.mark, await this.journal.sales.mark()) };
+    this.#day = {
+      date: stored.date,
+      names: stored.names ?? [stored.date],
+      mark: lowest(stored.mark, await this.journal.sales.mark()),
+    };
     let sameDay: boolean;
     if (stored.boot && boot && stored.boot.id === boot.id) {
       // The real time of the last check, on the clock as it shows now.
@@ -64,7 +72,9 @@ export class BusinessDay {
     this.#every();
   }
 
-  stop(): void { if (this.#timer) this.clock.timers.clearInterval(this.#timer); }
+  stop(): void {
+    if (this.#timer) this.clock.timers.clearInterval(this.#timer);
+  }
 
   /** After a purge: the mark never lies above the newest rows left (new rows would land below it). */
   clamp(left: RowMark): void {
@@ -76,7 +86,9 @@ export class BusinessDay {
 
   /** The current business day (checked now). */
   today(): Promise<BusinessDayView> {
-    this.#checking ??= this.#check().finally(() => { this.#checking = null; });
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = null;
+    });
     return this.#checking;
   }
 
@@ -115,4 +127,7 @@ export class BusinessDay {
   }
 }
 
-const lowest = (a: RowMark, b: RowMark): RowMark => ({ sale: Math.min(a.sale, b.sale), void: Math.min(a.void, b.void) });
+const lowest = (a: RowMark, b: RowMark): RowMark => ({
+  sale: Math.min(a.sale, b.sale),
+  void: Math.min(a.void, b.void),
+});

@@ -31,8 +31,10 @@ export const NOT_SILENT: Silence = { since: null, status: null };
 /** The pure rule: a timeout starts the silence (the first one's time stays), an answer or a new online status ends it. */
 export function nextSilence(s: Silence, e: SilenceEvent): Silence {
   switch (e.type) {
-    case 'timeout': return s.since ? s : { ...s, since: e.at };
-    case 'answer': return s.since ? { ...s, since: null } : s;
+    case 'timeout':
+      return s.since ? s : { ...s, since: e.at };
+    case 'answer':
+      return s.since ? { ...s, since: null } : s;
     case 'status': {
       const status = { state: e.state, since: e.since };
       const anew = e.state === 'online' && (s.status?.state !== 'online' || s.status.since !== e.since);
@@ -44,11 +46,16 @@ export function nextSilence(s: Silence, e: SilenceEvent): Silence {
 export class LedgerSilence {
   #s: Silence = NOT_SILENT;
   readonly #onResult = (): void => this.#apply({ type: 'answer' });
-  readonly #onStatus = (state: 'online' | 'offline' | null, since: string | null = null): void => this.#apply({ type: 'status', state, since });
+  readonly #onStatus = (state: 'online' | 'offline' | null, since: string | null = null): void =>
+    this.#apply({ type: 'status', state, since });
 
   /** `changed`: the silence began or ended (the status bar says it). */
-  constructor(private readonly link: Pick<LedgerLink, 'on' | 'off'>, private readonly answers: Pick<LedgerSync, 'on' | 'off'>,
-    private readonly clock: Pick<Clock, 'now'>, private readonly changed: () => void = () => undefined) {}
+  constructor(
+    private readonly link: Pick<LedgerLink, 'on' | 'off'>,
+    private readonly answers: Pick<LedgerSync, 'on' | 'off'>,
+    private readonly clock: Pick<Clock, 'now'>,
+    private readonly changed: () => void = () => undefined,
+  ) {}
 
   start(): void {
     this.answers.on('settled', this.#onResult);
@@ -61,10 +68,14 @@ export class LedgerSilence {
   }
 
   /** An online sale got no answer within its timeout. */
-  timedOut(): void { this.#apply({ type: 'timeout', at: this.clock.now().toISOString() }); }
+  timedOut(): void {
+    this.#apply({ type: 'timeout', at: this.clock.now().toISOString() });
+  }
 
   /** Since when the ledger has not answered (ISO), or null. */
-  get since(): string | null { return this.#s.since; }
+  get since(): string | null {
+    return this.#s.since;
+  }
 
   #apply(e: SilenceEvent): void {
     const before = this.#s.since;

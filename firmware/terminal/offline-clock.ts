@@ -33,7 +33,10 @@ const Mark = z.object({
 });
 type Mark = z.infer<typeof Mark>;
 
-const parsePayload = (schema: typeof Mark, raw: string): Mark | null => { const r = parse(schema, raw); return r.ok ? r.value : null; };
+const parsePayload = (schema: typeof Mark, raw: string): Mark | null => {
+  const r = parse(schema, raw);
+  return r.ok ? r.value : null;
+};
 
 export class OfflineClock {
   /** Monotonic time at which this process last saw the terminal live. */
@@ -50,7 +53,10 @@ export class OfflineClock {
   #online = false;
   #live = false;
   #heartbeat: TimerHandle | null = null;
-  readonly #onConnection = (): void => { this.#ledgerKnown = false; this.#update(); };
+  readonly #onConnection = (): void => {
+    this.#ledgerKnown = false;
+    this.#update();
+  };
   readonly #update = (): void => {
     const connected = this.link.connected;
     const online = connected && !this.#ledgerOffline;
@@ -60,7 +66,10 @@ export class OfflineClock {
       // Becoming live or ending it: either way the cache was current until this moment.
       void this.#mark();
     }
-    if (online !== this.#online) { this.#online = online; this.changed(); }
+    if (online !== this.#online) {
+      this.#online = online;
+      this.changed();
+    }
   };
   readonly #onLedgerStatus = (state: 'online' | 'offline' | null): void => {
     this.#ledgerKnown = true;
@@ -69,8 +78,13 @@ export class OfflineClock {
   };
 
   /** `changed`: being online (broker and ledger) changed. */
-  constructor(private readonly link: LedgerLink, private readonly cache: Pick<LedgerSync, 'behind' | 'on' | 'off'>,
-    private readonly journal: Journal, private readonly clock: Clock, private readonly changed: () => void = () => undefined) {}
+  constructor(
+    private readonly link: LedgerLink,
+    private readonly cache: Pick<LedgerSync, 'behind' | 'on' | 'off'>,
+    private readonly journal: Journal,
+    private readonly clock: Clock,
+    private readonly changed: () => void = () => undefined,
+  ) {}
 
   /** Reads the last online moment from the journal and follows the connection and the ledger's status. */
   async start(): Promise<void> {
@@ -83,7 +97,9 @@ export class OfflineClock {
     this.link.on('disconnected', this.#onConnection);
     this.link.on('ledgerStatus', this.#onLedgerStatus);
     this.cache.on('behind', this.#update);
-    this.#heartbeat = this.clock.timers.setInterval(() => { if (this.#live) void this.#mark(); }, HEARTBEAT_MS);
+    this.#heartbeat = this.clock.timers.setInterval(() => {
+      if (this.#live) void this.#mark();
+    }, HEARTBEAT_MS);
   }
 
   /** Records a still live connection as the last online moment (call before the link stops). */
@@ -97,15 +113,23 @@ export class OfflineClock {
   }
 
   /** Connected to the broker and the ledger's status not known to be `offline`: sales are asked of the ledger. */
-  get online(): boolean { return this.#online; }
+  get online(): boolean {
+    return this.#online;
+  }
 
   /** Online, the ledger's status told on this connection, and the cache not behind: the offline age stays 0. */
-  get live(): boolean { return this.#live; }
+  get live(): boolean {
+    return this.#live;
+  }
 
   /** The ledger said it is offline: a sale is decided offline at once. */
-  get ledgerOffline(): boolean { return this.#ledgerOffline; }
+  get ledgerOffline(): boolean {
+    return this.#ledgerOffline;
+  }
 
-  get lastOnlineAt(): string | null { return this.#live ? this.clock.now().toISOString() : this.#lastOnlineWall; }
+  get lastOnlineAt(): string | null {
+    return this.#live ? this.clock.now().toISOString() : this.#lastOnlineWall;
+  }
 
   /**
    * Seconds since the terminal was last live; 0 while live; infinite when it cannot be known, and
@@ -120,7 +144,8 @@ export class OfflineClock {
     if (!before) return Number.POSITIVE_INFINITY;
     const inThisRun = (mono - this.#startMono) / 1000;
     const boot = this.#startBoot;
-    if (before.boot && boot && before.boot.id === boot.id) return Math.max(0, (boot.ms - before.boot.ms) / 1000) + inThisRun;
+    if (before.boot && boot && before.boot.id === boot.id)
+      return Math.max(0, (boot.ms - before.boot.ms) / 1000) + inThisRun;
     // Powered off between: only a clock known good then and now tells how long.
     if (!before.trusted || !this.clock.wallTrusted()) return Number.POSITIVE_INFINITY;
     return Math.max(0, (this.clock.now().getTime() - Date.parse(before.wall)) / 1000, inThisRun);
@@ -128,7 +153,11 @@ export class OfflineClock {
 
   async #mark(): Promise<void> {
     this.#lastOnlineMono = this.clock.mono();
-    const mark: Mark = { wall: this.clock.now().toISOString(), trusted: this.clock.wallTrusted(), boot: this.clock.boot() };
+    const mark: Mark = {
+      wall: this.clock.now().toISOString(),
+      trusted: this.clock.wallTrusted(),
+      boot: this.clock.boot(),
+    };
     this.#lastOnlineWall = mark.wall;
     await this.journal.setMeta(LAST_ONLINE, JSON.stringify(mark)).catch(() => undefined);
   }

@@ -31,25 +31,40 @@ export class RestoreCheck {
     this.#timer = this.clock.timers.setTimeout(() => this.#decide(null), RETAINED_WAIT_MS);
   };
 
-  constructor(private readonly link: LedgerLink, private readonly journal: Journal, private readonly clock: Clock,
-    private readonly terminalId: string, private readonly log: Logger) {}
+  constructor(
+    private readonly link: LedgerLink,
+    private readonly journal: Journal,
+    private readonly clock: Clock,
+    private readonly terminalId: string,
+    private readonly log: Logger,
+  ) {}
 
   /** This start's number. */
-  get starts(): number { return this.#starts; }
+  get starts(): number {
+    return this.#starts;
+  }
   /** The journal is older than the terminal's last run: restored from a backup. */
-  get restored(): boolean { return this.#restored; }
+  get restored(): boolean {
+    return this.#restored;
+  }
   /** Resolves once unanswered online sales are resolved (reversed, or left to be sent again). */
-  get decided(): Promise<void> { return this.#decided; }
+  get decided(): Promise<void> {
+    return this.#decided;
+  }
 
   /** Resolves once the retained status was read (or there was none): the first own status may replace it. */
-  get checked(): Promise<void> { return this.#checked; }
+  get checked(): Promise<void> {
+    return this.#checked;
+  }
 
   /** Counts this start in the journal; the statuses say it from the first connection on. */
   async start(): Promise<void> {
-    this.#starts = Number(await this.journal.meta(STARTS) ?? 0) + 1;
+    this.#starts = Number((await this.journal.meta(STARTS)) ?? 0) + 1;
     await this.journal.setMeta(STARTS, String(this.#starts));
     this.link.markStatus({ starts: this.#starts });
-    this.#unanswered = (await this.journal.sales.outbox()).filter((e) => e.type === 'sale' && !e.offline).map((e) => e.txId);
+    this.#unanswered = (await this.journal.sales.outbox())
+      .filter((e) => e.type === 'sale' && !e.offline)
+      .map((e) => e.txId);
     const held = new Promise<void>((resolve) => {
       let done = false;
       this.#decide = (retained) => {
@@ -57,7 +72,11 @@ export class RestoreCheck {
         done = true;
         this.#unlisten();
         // A disk that refused the reversals: they go from memory until it takes them (never the sales).
-        void this.#resolve(retained).catch((err: Error) => this.log.error({ err: err.message }, 'recording the reversals of unanswered online sales failed')).finally(resolve);
+        void this.#resolve(retained)
+          .catch((err: Error) =>
+            this.log.error({ err: err.message }, 'recording the reversals of unanswered online sales failed'),
+          )
+          .finally(resolve);
       };
     });
     // Nothing in question: nothing waits (the check still tells the log and the status).
@@ -67,7 +86,9 @@ export class RestoreCheck {
     this.link.on('subscribed', this.#onSubscribed);
   }
 
-  stop(): void { this.#unlisten(); }
+  stop(): void {
+    this.#unlisten();
+  }
 
   #unlisten(): void {
     if (this.#timer) this.clock.timers.clearTimeout(this.#timer);
@@ -80,12 +101,18 @@ export class RestoreCheck {
     if (before >= this.#starts) {
       this.#restored = true;
       this.link.markStatus({ starts: this.#starts, restored: true });
-      this.log.warn({ journalStarts: this.#starts - 1, statusStarts: before, resent: this.#unanswered.length },
-        'journal restored from a backup (older than the retained status): unanswered online sales are sent again with their txId, not reversed');
+      this.log.warn(
+        { journalStarts: this.#starts - 1, statusStarts: before, resent: this.#unanswered.length },
+        'journal restored from a backup (older than the retained status): unanswered online sales are sent again with their txId, not reversed',
+      );
       return;
     }
     if (!this.#unanswered.length) return;
-    const reversed = await this.journal.sales.reverseUnansweredOnline(this.clock.now().toISOString(), this.terminalId, this.#unanswered);
+    const reversed = await this.journal.sales.reverseUnansweredOnline(
+      this.clock.now().toISOString(),
+      this.terminalId,
+      this.#unanswered,
+    );
     if (reversed) this.log.warn({ reversed }, 'online sales unanswered at restart: reversals queued');
   }
 }

@@ -11,9 +11,14 @@ export class Retention {
   #timer: TimerHandle | null = null;
 
   /** `purged`: the newest rows left after a purge (the business day's mark may not lie above them). */
-  constructor(private readonly journal: Journal, private readonly days: number, private readonly now: () => Date, private readonly log: Logger,
+  constructor(
+    private readonly journal: Journal,
+    private readonly days: number,
+    private readonly now: () => Date,
+    private readonly log: Logger,
     private readonly purged: (left: RowMark) => void = () => undefined,
-    private readonly timers: Intervals = systemTimers) {}
+    private readonly timers: Intervals = systemTimers,
+  ) {}
 
   /** Deletes what is due now, then again every few hours. */
   async start(): Promise<void> {
@@ -21,7 +26,9 @@ export class Retention {
     this.#timer = this.timers.setInterval(() => void this.purge(), EVERY_MS);
   }
 
-  stop(): void { if (this.#timer) this.timers.clearInterval(this.#timer); }
+  stop(): void {
+    if (this.#timer) this.timers.clearInterval(this.#timer);
+  }
 
   async purge(): Promise<void> {
     const before = new Date(this.now().getTime() - this.days * 86400_000).toISOString();

@@ -27,18 +27,28 @@ export class StatusPublisher {
   #update = 'null';
   #since = '';
   #timer: TimerHandle | null = null;
-  readonly #onConnected = (): void => { this.#since = this.now().toISOString(); void this.publish(); };
+  readonly #onConnected = (): void => {
+    this.#since = this.now().toISOString();
+    void this.publish();
+  };
   readonly #onQueueChanged = (): void => void this.refresh();
 
   /** `changed`: the queue count changed (the screen shows it). */
-  constructor(private readonly link: LedgerLink, private readonly sync: LedgerSync, private readonly journal: Journal,
-    private readonly now: () => Date, private readonly changed: () => void,
+  constructor(
+    private readonly link: LedgerLink,
+    private readonly sync: LedgerSync,
+    private readonly journal: Journal,
+    private readonly now: () => Date,
+    private readonly changed: () => void,
     /** The first status waits for this: the retained one must be read before it is replaced. */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
     private readonly facts: FleetFacts | null = null,
-    private readonly timers: Intervals = systemTimers) {}
+    private readonly timers: Intervals = systemTimers,
+  ) {}
 
-  get queue(): number { return this.#queue; }
+  get queue(): number {
+    return this.#queue;
+  }
 
   /** Counts the queue and follows the connection and the ledger's answers from now on. */
   async start(): Promise<void> {
@@ -74,16 +84,28 @@ export class StatusPublisher {
 
   /** As JSON, to see a change; a layout that cannot be read says nothing. */
   #readUpdate(): string {
-    try { return JSON.stringify(this.facts?.update?.() ?? null); } catch { return 'null'; }
+    try {
+      return JSON.stringify(this.facts?.update?.() ?? null);
+    } catch {
+      return 'null';
+    }
   }
 
   async publish(): Promise<void> {
     await this.ready();
     this.#update = this.#readUpdate();
     const update = this.facts?.update ? { update: JSON.parse(this.#update) as UpdateReport | null } : {};
-    const fleet = this.facts ? { club: this.facts.club, reader: this.#reader ?? undefined, queueOldest: this.#oldest, ...update } : {};
+    const fleet = this.facts
+      ? { club: this.facts.club, reader: this.#reader ?? undefined, queueOldest: this.#oldest, ...update }
+      : {};
     await this.link.publishStatus({
-      state: 'online', version: FIRMWARE_VERSION, since: this.#since, queue: this.#queue, contract: CONTRACT_VERSION, ...fleet, ...this.link.statusMark,
+      state: 'online',
+      version: FIRMWARE_VERSION,
+      since: this.#since,
+      queue: this.#queue,
+      contract: CONTRACT_VERSION,
+      ...fleet,
+      ...this.link.statusMark,
     });
   }
 }

@@ -51,7 +51,9 @@ export interface ReleaseFacts {
 /** Draws the screen on a change of what its status bar shows, once the controller that draws it exists. */
 class Redraw {
   #controller: SaleController | null = null;
-  bind(controller: SaleController): void { this.#controller = controller; }
+  bind(controller: SaleController): void {
+    this.#controller = controller;
+  }
   readonly now = (): void => this.#controller?.render();
 }
 
@@ -91,7 +93,10 @@ export class Terminal {
   #idleTimer: TimerHandle | null = null;
   readonly #timers: Timers & Intervals;
 
-  private constructor(private readonly d: TerminalDeps, journal: Journal) {
+  private constructor(
+    private readonly d: TerminalDeps,
+    journal: Journal,
+  ) {
     const { config, log, hardware } = d;
     const clock = d.clock ?? systemClock();
     const now = () => clock.now();
@@ -105,27 +110,61 @@ export class Terminal {
     this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
     const restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.restoreCheck = restoreCheck;
-    this.forwarder = new Forwarder(this.link, journal, log.child({ part: 'forward' }), config.outbox.resendAfterMs, () => clock.mono(),
-      () => restoreCheck.decided, undefined, timers);
+    this.forwarder = new Forwarder(
+      this.link,
+      journal,
+      log.child({ part: 'forward' }),
+      config.outbox.resendAfterMs,
+      () => clock.mono(),
+      () => restoreCheck.decided,
+      undefined,
+      timers,
+    );
     const businessDay = new BusinessDay(journal, clock, config.timeZone);
     this.businessDay = businessDay;
     this.retention = new Retention(journal, config.retentionDays, now, log, (left) => businessDay.clamp(left), timers);
     this.offlineClock = new OfflineClock(this.link, this.sync, journal, clock, redraw.now);
     this.silence = new LedgerSilence(this.link, this.sync, clock, redraw.now);
     const sync = this.sync;
-    this.effectiveLimits = new EffectiveLimits(config, {
-      stored: () => journal.cards.ledgerConfig(),
-      onChange: (fn) => { sync.on('configChanged', fn); return () => sync.off('configChanged', fn); },
-    }, redraw.now);
+    this.effectiveLimits = new EffectiveLimits(
+      config,
+      {
+        stored: () => journal.cards.ledgerConfig(),
+        onChange: (fn) => {
+          sync.on('configChanged', fn);
+          return () => sync.off('configChanged', fn);
+        },
+      },
+      redraw.now,
+    );
     // The update agent reports into the status and asks the controller whether the till is idle: it is built last.
     let updates: UpdateAgent | null = null;
-    this.status = new StatusPublisher(this.link, this.sync, journal, now, redraw.now, () => restoreCheck.checked,
-      { club: config.clubId, reader: () => hardware.reader.status, update: () => updates?.report() ?? d.update?.() ?? null }, timers);
+    this.status = new StatusPublisher(
+      this.link,
+      this.sync,
+      journal,
+      now,
+      redraw.now,
+      () => restoreCheck.checked,
+      {
+        club: config.clubId,
+        reader: () => hardware.reader.status,
+        update: () => updates?.report() ?? d.update?.() ?? null,
+      },
+      timers,
+    );
     // In memory only: a restart signs the cashier out.
-    this.session = new CashierSession(config.cashierIdleMinutes * 60_000, () => clock.mono(), () => journal.sales.mark());
+    this.session = new CashierSession(
+      config.cashierIdleMinutes * 60_000,
+      () => clock.mono(),
+      () => journal.sales.mark(),
+    );
     const { offlineClock, silence, session } = this;
     const authoriser = new Authoriser({
-      terminalId: config.terminalId, clubId: config.clubId, journal, sync: this.sync,
+      terminalId: config.terminalId,
+      clubId: config.clubId,
+      journal,
+      sync: this.sync,
       forward: () => this.#kick(false),
       online: () => offlineClock.online,
       offlineForSeconds: () => offlineClock.offlineForSeconds(),
@@ -138,7 +177,9 @@ export class Terminal {
       timers,
     });
     this.controller = new SaleController({
-      hw: hardware, journal, authoriser,
+      hw: hardware,
+      journal,
+      authoriser,
       status: () => this.#status(),
       maxPurchase: () => this.limits().maxPurchase,
       resultScreenMs: config.sale.resultScreenMs,
@@ -160,13 +201,22 @@ export class Terminal {
     try {
       ca = config.broker.caFile ? readFileSync(config.broker.caFile) : undefined;
     } catch (e) {
-      log.warn({ err: (e as Error).message }, 'the broker\'s CA cannot be read: bundles are fetched trusting the system\'s CAs');
+      log.warn(
+        { err: (e as Error).message },
+        "the broker's CA cannot be read: bundles are fetched trusting the system's CAs",
+      );
     }
     return new UpdateAgent({
-      spool: new Spool(spoolDir(config.dataDir)), journalFile: journalFileOf(config.dataDir), ca,
+      spool: new Spool(spoolDir(config.dataDir)),
+      journalFile: journalFileOf(config.dataDir),
+      ca,
       facts: () => ({ running: release.running, arch: process.arch, rolledBack: release.rolledBack() }),
-      trusted: release.trusted, tillIdle: () => this.idle(), clock, timers: clock.timers,
-      log: log.child({ part: 'update' }), changed: () => void this.status.refresh(),
+      trusted: release.trusted,
+      tillIdle: () => this.idle(),
+      clock,
+      timers: clock.timers,
+      log: log.child({ part: 'update' }),
+      changed: () => void this.status.refresh(),
     });
   }
 
@@ -184,16 +234,22 @@ export class Terminal {
   }
 
   /** Effective limits: the local config, overridden by the ledger's `config` topic. */
-  limits(): Limits { return this.effectiveLimits.current(); }
+  limits(): Limits {
+    return this.effectiveLimits.current();
+  }
 
   async snapshot(): Promise<TerminalSnapshot> {
     return {
-      terminalId: this.d.config.terminalId, online: this.link.connected, queue: this.status.queue,
+      terminalId: this.d.config.terminalId,
+      online: this.link.connected,
+      queue: this.status.queue,
       lastOnlineAt: this.offlineClock.lastOnlineAt,
       reader: this.d.hardware.reader.status,
       indicators: this.d.hardware.indicators.fault ?? null,
       screen: this.controller.screen?.screen ?? null,
-      rejected: this.link.counters.rejected, cards: await this.journal.cards.count(), journalRestored: this.restoreCheck.restored,
+      rejected: this.link.counters.rejected,
+      cards: await this.journal.cards.count(),
+      journalRestored: this.restoreCheck.restored,
     };
   }
 
@@ -212,7 +268,8 @@ export class Terminal {
     this.silence.stop();
     await this.offlineClock.stop();
     await this.link.stop();
-    if (!(await within(this.sync.idle(), 3000))) this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
+    if (!(await within(this.sync.idle(), 3000)))
+      this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
     await stopHardware(hardware);
     await this.journal.close();
   }
@@ -232,14 +289,34 @@ export class Terminal {
     await controller.recoverResult();
 
     this.link.on('trouble', () => controller.render());
-    this.sync.on('catalogChanged', () => void journal.cards.catalog().then((c) => controller.setCatalog(c?.items ?? []), () => undefined));
-    this.sync.on('cardChanged', (uid) => void controller.onCardChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'card refresh failed')));
+    this.sync.on(
+      'catalogChanged',
+      () =>
+        void journal.cards.catalog().then(
+          (c) => controller.setCatalog(c?.items ?? []),
+          () => undefined,
+        ),
+    );
+    this.sync.on(
+      'cardChanged',
+      (uid) =>
+        void controller.onCardChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'card refresh failed')),
+    );
 
     hardware.keypad.on('key', (k) => controller.onKey(k));
-    hardware.reader.on('card', (tap) => void controller.onCard(tap).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')));
+    hardware.reader.on(
+      'card',
+      (tap) => void controller.onCard(tap).catch((e: Error) => log.error({ err: e.message }, 'card lookup failed')),
+    );
     hardware.reader.on('detached', () => log.warn('card reader detached'));
-    hardware.reader.on('status', (status) => { controller.setReaderStatus(status); void this.status.refresh(); });
-    hardware.reader.on('error', (err) => { log.warn({ err: err.message }, 'card read failed'); controller.dispatch({ type: 'readError' }); });
+    hardware.reader.on('status', (status) => {
+      controller.setReaderStatus(status);
+      void this.status.refresh();
+    });
+    hardware.reader.on('error', (err) => {
+      log.warn({ err: err.message }, 'card read failed');
+      controller.dispatch({ type: 'readError' });
+    });
 
     await hardware.display.start();
     await hardware.indicators.start();
@@ -251,8 +328,15 @@ export class Terminal {
     this.updates?.start();
     this.link.start();
     this.#idleTimer = this.#timers.setInterval(() => controller.checkIdle(), IDLE_CHECK_MS);
-    this.sync.on('staffChanged', (uid) => void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')));
-    log.info({ terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue }, 'terminal started');
+    this.sync.on(
+      'staffChanged',
+      (uid) =>
+        void controller.onStaffChanged(uid).catch((e: Error) => log.error({ err: e.message }, 'staff refresh failed')),
+    );
+    log.info(
+      { terminal: config.terminalId, club: config.clubId, version: FIRMWARE_VERSION, queue: this.status.queue },
+      'terminal started',
+    );
   }
 
   /** Sends the outbox (everything again when forced) and shows the new queue length. */
@@ -262,16 +346,34 @@ export class Terminal {
   }
 
   /** For technicians and tests: sends every unanswered entry again now. */
-  forwardNow(): Promise<void> { return this.forwarder.forward(true).then(() => this.status.refresh()); }
+  forwardNow(): Promise<void> {
+    return this.forwarder.forward(true).then(() => this.status.refresh());
+  }
 
   #status(): TerminalStatus {
     const c = this.d.config;
     const indicators = this.d.hardware.indicators.fault?.fallback ?? 'ok';
     const online = this.offlineClock.online;
     // Without the broker the ledger's last status is only remembered: the broker's trouble is the reason.
-    const offlineReason = online ? null : !this.link.connected ? this.link.trouble : this.offlineClock.ledgerOffline ? 'ledger_offline' : null;
+    const offlineReason = online
+      ? null
+      : !this.link.connected
+        ? this.link.trouble
+        : this.offlineClock.ledgerOffline
+          ? 'ledger_offline'
+          : null;
     // Not answering since the first unanswered sale, else (its status `offline`) since the terminal was last live.
-    const ledgerSilentSince = this.silence.since ?? (this.offlineClock.ledgerOffline ? this.offlineClock.lastOnlineAt : null);
-    return { lang: c.lang, clubId: c.clubId, terminalId: c.terminalId, online, offlineReason, ledgerSilentSince, queue: this.status.queue, indicators };
+    const ledgerSilentSince =
+      this.silence.since ?? (this.offlineClock.ledgerOffline ? this.offlineClock.lastOnlineAt : null);
+    return {
+      lang: c.lang,
+      clubId: c.clubId,
+      terminalId: c.terminalId,
+      online,
+      offlineReason,
+      ledgerSilentSince,
+      queue: this.status.queue,
+      indicators,
+    };
   }
 }

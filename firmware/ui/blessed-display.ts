@@ -40,7 +40,10 @@ export class BlessedDisplay implements Display {
   /** Scales and encodes photos off the event loop (a worker), so keys and taps never wait for one. */
   readonly #preparer: PhotoPreparer;
 
-  constructor(private readonly console: ConsoleScreen, private readonly opts: BlessedDisplayOptions) {
+  constructor(
+    private readonly console: ConsoleScreen,
+    private readonly opts: BlessedDisplayOptions,
+  ) {
     this.#photos = new PhotoCache(opts.photos, () => this.redraw(), opts.log ? { log: opts.log } : {});
     this.#preparer = new PhotoPreparer(opts.log ? { log: opts.log } : {});
     this.#now = opts.now ?? (() => new Date());
@@ -50,15 +53,28 @@ export class BlessedDisplay implements Display {
   async start(): Promise<void> {
     await this.console.start();
     if (!this.#output) {
-      const cfg = this.opts.display ?? { photo: 'auto', framebuffer: { device: '/dev/fb0', sysfs: '/sys/class/graphics/fb0' } };
-      const choice = choosePhotoOutput(cfg, this.console.abilities, this.console.term, (d) => this.console.writeRaw(d),
-        { preparer: this.#preparer, ready: () => this.redraw(), ...(this.opts.log ? { log: this.opts.log } : {}) });
+      const cfg = this.opts.display ?? {
+        photo: 'auto',
+        framebuffer: { device: '/dev/fb0', sysfs: '/sys/class/graphics/fb0' },
+      };
+      const choice = choosePhotoOutput(
+        cfg,
+        this.console.abilities,
+        this.console.term,
+        (d) => this.console.writeRaw(d),
+        { preparer: this.#preparer, ready: () => this.redraw(), ...(this.opts.log ? { log: this.opts.log } : {}) },
+      );
       this.#output = choice.output;
       const colors = this.console.colors;
-      this.opts.log?.info({ photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors }, 'photo path');
+      this.opts.log?.info(
+        { photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors },
+        'photo path',
+      );
     }
     // The clock on screen changes once a minute; look every second so it is never late.
-    this.#ticker ??= setInterval(() => { if (formatClock(this.#now(), this.opts.timeZone) !== this.#clockShown) this.redraw(); }, 1000);
+    this.#ticker ??= setInterval(() => {
+      if (formatClock(this.#now(), this.opts.timeZone) !== this.#clockShown) this.redraw();
+    }, 1000);
     this.#ticker.unref();
     this.redraw();
   }
@@ -76,7 +92,10 @@ export class BlessedDisplay implements Display {
 
   draw(model: ScreenModel): void {
     // Back at idle the sale is over: no child's photo stays in memory.
-    if (model.screen === 'idle') { this.#photos.clear(); this.#output?.forget(); }
+    if (model.screen === 'idle') {
+      this.#photos.clear();
+      this.#output?.forget();
+    }
     this.#model = model;
     this.redraw();
   }
@@ -87,7 +106,9 @@ export class BlessedDisplay implements Display {
   }
 
   /** The model drawn last (or about to be). */
-  get model(): ScreenModel | null { return this.#model; }
+  get model(): ScreenModel | null {
+    return this.#model;
+  }
 
   /** Schedules one frame for everything that changed in this turn of the event loop. */
   redraw(): void {
@@ -107,10 +128,19 @@ export class BlessedDisplay implements Display {
     const out = this.#output;
     let placed: PhotoPlacement | null = null;
     const photoMode: PhotoMode = out
-      ? { kind: 'pixels', cell: out.cell(cols, rows), place: (rect, img) => { placed = { rect, img }; } }
+      ? {
+          kind: 'pixels',
+          cell: out.cell(cols, rows),
+          place: (rect, img) => {
+            placed = { rect, img };
+          },
+        }
       : { kind: this.console.colors < 256 ? 'none' : 'cells' };
     const frame = renderFrame(this.#model, cols, rows, {
-      lang: this.opts.lang, now, photo: (sha) => this.#photos.get(sha), photoMode,
+      lang: this.opts.lang,
+      now,
+      photo: (sha) => this.#photos.get(sha),
+      photoMode,
       ...(this.opts.timeZone ? { timeZone: this.opts.timeZone } : {}),
       ...(this.opts.overlay ? { overlay: this.opts.overlay } : {}),
     });
@@ -125,4 +155,9 @@ export class BlessedDisplay implements Display {
 }
 
 const samePlacement = (a: PhotoPlacement, b: PhotoPlacement | null): boolean =>
-  b !== null && a.img === b.img && a.rect.x === b.rect.x && a.rect.y === b.rect.y && a.rect.w === b.rect.w && a.rect.h === b.rect.h;
+  b !== null &&
+  a.img === b.img &&
+  a.rect.x === b.rect.x &&
+  a.rect.y === b.rect.y &&
+  a.rect.w === b.rect.w &&
+  a.rect.h === b.rect.h;

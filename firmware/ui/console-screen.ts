@@ -5,12 +5,21 @@ import type { Widgets } from 'blessed';
 import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './draw/terminal-probe.ts';
 
 /** What blessed reports for a key press (the fields the mapping reads). */
-export interface KeyPress { name?: string; full?: string; sequence?: string; ctrl?: boolean; meta?: boolean; shift?: boolean }
+export interface KeyPress {
+  name?: string;
+  full?: string;
+  sequence?: string;
+  ctrl?: boolean;
+  meta?: boolean;
+  shift?: boolean;
+}
 /** Returns true when it took the key, so later handlers do not see it. */
 export type KeyHandler = (ch: string | undefined, key: KeyPress) => boolean;
 
 export interface ConsoleOptions {
-  input?: NodeJS.ReadStream; output?: NodeJS.WriteStream; onQuit?: () => void;
+  input?: NodeJS.ReadStream;
+  output?: NodeJS.WriteStream;
+  onQuit?: () => void;
   /** Ask the terminal about sixel and its cell size before blessed takes the input (default true). */
   probe?: boolean;
 }
@@ -25,19 +34,31 @@ export class ConsoleScreen {
 
   constructor(private readonly opts: ConsoleOptions = {}) {}
 
-  get started(): boolean { return this.#screen !== null; }
+  get started(): boolean {
+    return this.#screen !== null;
+  }
   get size(): { cols: number; rows: number } {
     return { cols: Number(this.#screen?.width ?? 0), rows: Number(this.#screen?.height ?? 0) };
   }
 
   /** What the terminal answered when asked at start. */
-  get abilities(): TerminalAbilities { return this.#abilities; }
+  get abilities(): TerminalAbilities {
+    return this.#abilities;
+  }
   /** Colours the terminal has (terminfo), e.g. 8 for TERM=linux. */
-  get colors(): number { return Number((this.#screen?.tput as { colors?: number } | undefined)?.colors ?? 256) || 256; }
-  get term(): string | undefined { return (this.#screen?.program as { terminal?: string } | undefined)?.terminal ?? process.env.TERM; }
+  get colors(): number {
+    return Number((this.#screen?.tput as { colors?: number } | undefined)?.colors ?? 256) || 256;
+  }
+  get term(): string | undefined {
+    return (this.#screen?.program as { terminal?: string } | undefined)?.terminal ?? process.env.TERM;
+  }
 
-  onKey(fn: KeyHandler): void { this.#keyHandlers.push(fn); }
-  onResize(fn: () => void): void { this.#resizeHandlers.push(fn); }
+  onKey(fn: KeyHandler): void {
+    this.#keyHandlers.push(fn);
+  }
+  onResize(fn: () => void): void {
+    this.#resizeHandlers.push(fn);
+  }
 
   /** Asks the terminal what it can do (once), then opens the screen; the display and keypad share it. */
   start(): Promise<void> {
@@ -53,7 +74,11 @@ export class ConsoleScreen {
   #open(): void {
     if (this.#screen) return;
     const screen = blessed.screen({
-      smartCSR: true, fullUnicode: true, forceUnicode: true, warnings: false, title: 'klubkort',
+      smartCSR: true,
+      fullUnicode: true,
+      forceUnicode: true,
+      warnings: false,
+      title: 'klubkort',
       ...(this.opts.input ? { input: this.opts.input } : {}),
       ...(this.opts.output ? { output: this.opts.output } : {}),
     });
@@ -74,7 +99,9 @@ export class ConsoleScreen {
       }
       for (const h of this.#keyHandlers) if (h(ch, k)) return;
     });
-    screen.on('resize', () => { for (const fn of this.#resizeHandlers) fn(); });
+    screen.on('resize', () => {
+      for (const fn of this.#resizeHandlers) fn();
+    });
     this.#screen = screen;
     this.#box = box;
   }
@@ -88,7 +115,9 @@ export class ConsoleScreen {
 
   /** Writes escape sequences (a sixel image) after what blessed has written so far. */
   writeRaw(data: string): void {
-    const program = this.#screen?.program as (Widgets.Screen['program'] & { flush?: () => void; output: NodeJS.WritableStream }) | undefined;
+    const program = this.#screen?.program as
+      | (Widgets.Screen['program'] & { flush?: () => void; output: NodeJS.WritableStream })
+      | undefined;
     if (!program) return;
     program.flush?.();
     program.output.write(data);

@@ -41,6 +41,13 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
   // The panel sees keys first: letters are its own, and every key while its list is open.
   const panel = opts.simPanel ? new SimPanel(opts.simPanel, () => display?.redraw()) : undefined;
   if (panel) screen.onKey((ch, key) => panel.handle(ch, key));
-  display = new BlessedDisplay(screen, { lang: opts.lang, photos: opts.photos, ...(panel ? { overlay: panel } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.display ? { display: opts.display } : {}), ...(opts.timeZone ? { timeZone: opts.timeZone } : {}) });
+  display = new BlessedDisplay(screen, {
+    lang: opts.lang,
+    photos: opts.photos,
+    ...(panel ? { overlay: panel } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.display ? { display: opts.display } : {}),
+    ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+  });
   return { display, keypad: new TtyKeypad(screen, opts.keyMap) };
 }

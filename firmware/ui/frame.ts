@@ -14,8 +14,15 @@ export const MIN_COLS = 50;
 export const MIN_ROWS = 16;
 
 const RENDERERS: Record<ScreenName, ScreenRenderer> = {
-  idle: drawIdle, basket: drawBasketScreen, tap: drawTap, confirm: drawConfirm, result: drawResult,
-  balance: drawBalance, void: drawVoid, report: drawReport, error: drawError,
+  idle: drawIdle,
+  basket: drawBasketScreen,
+  tap: drawTap,
+  confirm: drawConfirm,
+  result: drawResult,
+  balance: drawBalance,
+  void: drawVoid,
+  report: drawReport,
+  error: drawError,
 };
 
 const PHOTO_SCREENS = new Set<ScreenName>(['confirm', 'balance']);
@@ -29,7 +36,8 @@ function tooSmall(c: Canvas, lang: Lang): Canvas {
 }
 
 function messageStyle(m: ScreenModel): { bg: number; fg: number } {
-  if (m.screen === 'result') return { bg: m.result?.status === 'approved' ? COLORS.okBg : COLORS.errBg, fg: COLORS.white };
+  if (m.screen === 'result')
+    return { bg: m.result?.status === 'approved' ? COLORS.okBg : COLORS.errBg, fg: COLORS.white };
   if (m.screen === 'error') return { bg: COLORS.errBg, fg: COLORS.white };
   if (m.screen === 'confirm' && m.card && !m.card.photo) return { bg: COLORS.warnBg, fg: COLORS.black };
   return { bg: COLORS.panel, fg: COLORS.white };
@@ -50,7 +58,9 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel, timeZone: string | und
   const row: Rect = { x: 0, y, w: c.w, h: 1 };
   c.fill(row, { bg: COLORS.panel, fg: COLORS.grey, bold: false });
   let x = 1;
-  const part = (s: string, fg: number, bold = false) => { x += c.text(x, y, s, { fg, bold }) + 3; };
+  const part = (s: string, fg: number, bold = false) => {
+    x += c.text(x, y, s, { fg, bold }) + 3;
+  };
   const link = connectionLabel(l, m, timeZone);
   part(`● ${link.text}`, link.ok ? COLORS.green : COLORS.yellow, true);
   part(`${l.queue}: ${m.view.queue}`, m.view.queue > 0 ? COLORS.yellow : COLORS.grey);
@@ -59,7 +69,12 @@ function drawStatus(c: Canvas, y: number, m: ScreenModel, timeZone: string | und
   // Missing LEDs and buzzer do not stop a sale, but the cashier should know why nothing beeps.
   // Who is signed in (sales and voids carry their staffId).
   if (m.cashier) part(`${m.cashier.role === 'lead' ? l.lead : l.cashier}: ${m.cashier.name}`, COLORS.white, true);
-  if (m.view.indicators !== 'ok') part(`${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`, COLORS.yellow, true);
+  if (m.view.indicators !== 'ok')
+    part(
+      `${l.indicators}: ${m.view.indicators === 'reader' ? l.indicatorsReader : l.indicatorsScreen}`,
+      COLORS.yellow,
+      true,
+    );
   const id = m.view.terminalId;
   if (x + width(id) < c.w) c.text(c.w - width(id) - 1, y, id, { fg: COLORS.dim });
 }

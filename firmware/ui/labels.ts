@@ -6,8 +6,6 @@ import type { OfflineReason, ReaderStatus, ScreenModel, ScreenView } from '../..
 
 export type { Lang };
 
-
-
 export type { Labels };
 export { LABELS };
 export type LabelKey = keyof Labels;
@@ -27,24 +25,34 @@ export function reasonLabel(lang: Lang, reason: string): string {
 }
 
 export function tooSmallText(lang: Lang, w: number, h: number): string {
-  return lang === 'en' ? `Terminal too small — needs at least ${w}×${h}` : `Terminalen er for lille — kræver mindst ${w}×${h}`;
+  return lang === 'en'
+    ? `Terminal too small — needs at least ${w}×${h}`
+    : `Terminalen er for lille — kræver mindst ${w}×${h}`;
 }
 
 /** The reader's status as the status bar says it. */
 export function readerLabel(l: Labels, status: ReaderStatus): string {
   switch (status) {
-    case 'ready': return l.readerReady;
-    case 'unplugged': return l.readerUnplugged;
-    case 'not_answering': return l.readerNotAnswering;
-    case 'replug': return l.readerReplug;
+    case 'ready':
+      return l.readerReady;
+    case 'unplugged':
+      return l.readerUnplugged;
+    case 'not_answering':
+      return l.readerNotAnswering;
+    case 'replug':
+      return l.readerReplug;
   }
 }
 
 /** "Offline", with why when known ("Offline: adgang nægtet"). */
 export function offlineLabel(l: Labels, reason: OfflineReason | null | undefined): string {
   const why: Record<OfflineReason, string> = {
-    unreachable: l.offlineUnreachable, refused: l.offlineRefused, not_authorized: l.offlineNotAuthorized,
-    unavailable: l.offlineUnavailable, tls: l.offlineTls, ledger_offline: l.offlineLedger,
+    unreachable: l.offlineUnreachable,
+    refused: l.offlineRefused,
+    not_authorized: l.offlineNotAuthorized,
+    unavailable: l.offlineUnavailable,
+    tls: l.offlineTls,
+    ledger_offline: l.offlineLedger,
   };
   return reason ? `${l.offline}: ${why[reason]}` : l.offline;
 }
@@ -54,7 +62,11 @@ export function offlineLabel(l: Labels, reason: OfflineReason | null | undefined
  * (in the club's `timeZone`, as the screen's clock); or offline, with why: the broker comes first,
  * for without it nothing is known of the ledger.
  */
-export function connectionLabel(l: Labels, m: Pick<ScreenModel, 'online' | 'view'>, timeZone?: string): { text: string; ok: boolean } {
+export function connectionLabel(
+  l: Labels,
+  m: Pick<ScreenModel, 'online' | 'view'>,
+  timeZone?: string,
+): { text: string; ok: boolean } {
   const v = m.view;
   if (!m.online && v.offlineReason !== 'ledger_offline') return { text: offlineLabel(l, v.offlineReason), ok: false };
   if (!v.ledgerSilentSince && m.online) return { text: l.online, ok: true };
@@ -62,22 +74,36 @@ export function connectionLabel(l: Labels, m: Pick<ScreenModel, 'online' | 'view
   return { text: `${l.ledgerSilent}${since}`, ok: false };
 }
 
-export function errorTitle(lang: Lang, kind: ScreenView['errorKind'], reader: ReaderStatus = 'unplugged'): { title: string; fix: string } {
+export function errorTitle(
+  lang: Lang,
+  kind: ScreenView['errorKind'],
+  reader: ReaderStatus = 'unplugged',
+): { title: string; fix: string } {
   const l = labels(lang);
   switch (kind) {
     case 'reader':
       if (reader === 'not_answering') return { title: l.errReaderSilent, fix: l.fixReaderWait };
       if (reader === 'replug') return { title: l.errReaderSilent, fix: l.fixReaderReplug };
       return { title: l.errReader, fix: l.fixReader };
-    case 'broker': return { title: l.errBroker, fix: l.fixBroker };
-    case 'config': return { title: l.errConfig, fix: l.fixConfig };
-    case 'storage': return { title: l.errStorage, fix: l.fixStorage };
-    default: return { title: l.errUnknown, fix: '' };
+    case 'broker':
+      return { title: l.errBroker, fix: l.fixBroker };
+    case 'config':
+      return { title: l.errConfig, fix: l.fixConfig };
+    case 'storage':
+      return { title: l.errStorage, fix: l.fixStorage };
+    default:
+      return { title: l.errUnknown, fix: '' };
   }
 }
 
 const KEY_CAPS: Record<string, string> = {
-  enter: 'Enter', escape: 'Esc', backspace: '←', up: '↑', down: '↓', 'up/down': '↑↓', '1-9': '1–9',
+  enter: 'Enter',
+  escape: 'Esc',
+  backspace: '←',
+  up: '↑',
+  down: '↓',
+  'up/down': '↑↓',
+  '1-9': '1–9',
 };
 
 /** How a hint's key is printed: "Enter", "Esc", "←", "↑↓", "F2", "1–9". */

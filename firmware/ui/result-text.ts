@@ -23,7 +23,8 @@ export function resultLines(m: ScreenModel, rules: readonly string[]): string[] 
   } else if (m.card) lines.push(m.card.name);
   if (r.balance !== null) {
     if (ok) lines.push(`${l.newBalance}: ${kr(r.balance)}`);
-    else if (r.reason === 'insufficient_funds') lines.push(`${l.available}: ${kr(r.balance)}${m.basket ? ` · ${l.thisSale}: ${kr(m.basket.total)}` : ''}`);
+    else if (r.reason === 'insufficient_funds')
+      lines.push(`${l.available}: ${kr(r.balance)}${m.basket ? ` · ${l.thisSale}: ${kr(m.basket.total)}` : ''}`);
     else lines.push(`${l.balance}: ${kr(r.balance)}`);
   }
   if (r.txId) lines.push(`${l.ref} ${shortTxId(r.txId)}`);

@@ -34,7 +34,10 @@ function cardLayout(c: Canvas, body: Rect, card: ScreenCard, ctx: DrawContext, l
   const maxW = Math.floor(body.w * 0.55);
   // A portrait 3:4 box until the photo's real shape is known.
   const shape = state?.kind === 'ready' ? state.img : { width: 3, height: 4 };
-  const boxW = Math.min(maxW, photoCellSize(shape, maxW - 2, body.h, mode.kind === 'pixels' ? mode.cell : undefined).cols + 2);
+  const boxW = Math.min(
+    maxW,
+    photoCellSize(shape, maxW - 2, body.h, mode.kind === 'pixels' ? mode.cell : undefined).cols + 2,
+  );
   const [box, info] = cols(body, boxW, 2);
   c.fill(box, { bg: COLORS.photoBg });
   if (card.photo && mode.kind === 'none') photoWarning(c, box, l.photoCannotShow.toUpperCase());
@@ -47,7 +50,10 @@ function cardLayout(c: Canvas, body: Rect, card: ScreenCard, ctx: DrawContext, l
 }
 
 /** One part of the text column: its height, and how to draw it from row y. */
-interface Block { rows: number; draw(y: number): void }
+interface Block {
+  rows: number;
+  draw(y: number): void;
+}
 const SPACER: Block = { rows: 1, draw: () => undefined };
 
 /**
@@ -60,7 +66,13 @@ function nameBlock(c: Canvas, r: Rect, name: string, big: boolean): Block {
   const lines = wrap(name, r.w).slice(0, 2);
   const text = (y: number) => lines.forEach((s, i) => c.text(r.x, y + i, s, { bold: true, fg: COLORS.white }, r.w));
   if (big && first !== '' && (bigWidth(first) ?? Infinity) <= r.w) {
-    return { rows: BIG_ROWS + lines.length, draw: (y) => { bigLeft(c, r, y, first, COLORS.white); text(y + BIG_ROWS); } };
+    return {
+      rows: BIG_ROWS + lines.length,
+      draw: (y) => {
+        bigLeft(c, r, y, first, COLORS.white);
+        text(y + BIG_ROWS);
+      },
+    };
   }
   return { rows: lines.length, draw: text };
 }
@@ -75,9 +87,22 @@ function amountBlock(c: Canvas, r: Rect, label: string, amount: number, lang: La
   const text = formatKr(amount, lang);
   const w = bigWidth(text) ?? Infinity;
   if (big && width(label) + 2 + w <= r.w) {
-    return { rows: BIG_ROWS, draw: (y) => { c.text(r.x, y + 2, label, { fg: COLORS.grey }); bigLeft(c, { ...r, x: r.x + r.w - w }, y, text, fg); } };
+    return {
+      rows: BIG_ROWS,
+      draw: (y) => {
+        c.text(r.x, y + 2, label, { fg: COLORS.grey });
+        bigLeft(c, { ...r, x: r.x + r.w - w }, y, text, fg);
+      },
+    };
   }
-  if (big && w <= r.w) return { rows: 1 + BIG_ROWS, draw: (y) => { c.text(r.x, y, label, { fg: COLORS.grey }); bigLeft(c, { ...r, x: r.x + r.w - w }, y + 1, text, fg); } };
+  if (big && w <= r.w)
+    return {
+      rows: 1 + BIG_ROWS,
+      draw: (y) => {
+        c.text(r.x, y, label, { fg: COLORS.grey });
+        bigLeft(c, { ...r, x: r.x + r.w - w }, y + 1, text, fg);
+      },
+    };
   return { rows: 1, draw: (y) => c.spread(r, y, label, text, { bold: true, fg: COLORS.white }, { bold: true, fg }) };
 }
 
@@ -85,7 +110,13 @@ function amountBlock(c: Canvas, r: Rect, label: string, amount: number, lang: La
 function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
   const l = labels(m.view.lang);
   if (m.view.busy) {
-    return { rows: 1, draw: (y) => { c.fill({ ...r, y, h: 1 }, { bg: COLORS.yellow }); c.centre(r, y, l.working, { fg: COLORS.black, bold: true }); } };
+    return {
+      rows: 1,
+      draw: (y) => {
+        c.fill({ ...r, y, h: 1 }, { bg: COLORS.yellow });
+        c.centre(r, y, l.working, { fg: COLORS.black, bold: true });
+      },
+    };
   }
   const hints = m.view.hints;
   const caps = hints.map((h) => ` ${keyCap(h.key)}  ${h.label} `);
@@ -109,7 +140,10 @@ function buttonsBlock(c: Canvas, r: Rect, m: ScreenModel): Block {
 /** The parent's note (e.g. an allergy), in yellow so the cashier reads it. */
 function noteBlock(c: Canvas, r: Rect, note: string | null | undefined, lang: Lang): Block {
   const lines = note ? wrap(`${labels(lang).note}: ${note}`, r.w).slice(0, 3) : [];
-  return { rows: lines.length, draw: (y) => lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true })) };
+  return {
+    rows: lines.length,
+    draw: (y) => lines.forEach((s, i) => c.text(r.x, y + i, s, { fg: COLORS.yellow, bold: true })),
+  };
 }
 
 /**
@@ -131,10 +165,21 @@ function stack(r: Rect, layouts: { top: Block[]; bottom: Block }[]): void {
 }
 
 /** Big name and big amount if they fit, with blank rows between parts; then without; then the name small; then all small. */
-function cardLayouts(make: (bigName: boolean, bigAmount: boolean) => { parts: Block[][]; bottom: Block }): { top: Block[]; bottom: Block }[] {
-  return ([[true, true, true], [true, true, false], [false, true, false], [false, false, false]] as const).map(([name, amount, spaced]) => {
+function cardLayouts(
+  make: (bigName: boolean, bigAmount: boolean) => { parts: Block[][]; bottom: Block },
+): { top: Block[]; bottom: Block }[] {
+  return (
+    [
+      [true, true, true],
+      [true, true, false],
+      [false, true, false],
+      [false, false, false],
+    ] as const
+  ).map(([name, amount, spaced]) => {
     const { parts, bottom } = make(name, amount);
-    const top = parts.filter((p) => p.some((b) => b.rows > 0)).flatMap((p, i) => (spaced && i > 0 ? [SPACER, ...p] : p));
+    const top = parts
+      .filter((p) => p.some((b) => b.rows > 0))
+      .flatMap((p, i) => (spaced && i > 0 ? [SPACER, ...p] : p));
     return { top: spaced && bottom.rows > 0 ? [...top, SPACER] : top, bottom };
   });
 }
@@ -145,7 +190,8 @@ function ruleLines(m: ScreenModel): [string, Style][] {
   const out: [string, Style][] = [];
   const r = m.view.rules;
   if (r?.blockedItem) out.push([`${l.blockedItem}: ${r.blockedItem}`, { fg: COLORS.yellow, bold: true }]);
-  if (r && r.leftToday !== null) out.push([`${l.leftToday}: ${formatKr(r.leftToday, m.view.lang)}`, { fg: COLORS.yellow, bold: true }]);
+  if (r && r.leftToday !== null)
+    out.push([`${l.leftToday}: ${formatKr(r.leftToday, m.view.lang)}`, { fg: COLORS.yellow, bold: true }]);
   if (m.view.lowBalance) out.push([l.lowBalance, { fg: COLORS.yellow, bold: true }]);
   return out;
 }
@@ -162,14 +208,26 @@ export const drawConfirm: ScreenRenderer = (c, body, m, ctx) => {
     rows: 2,
     draw: (y) => {
       c.spread(info, y, l.balance, formatKr(card.balance, lang), { fg: COLORS.grey });
-      c.spread(info, y + 1, l.afterSale, formatKr(after, lang), after < 0 ? { fg: COLORS.red, bold: true } : { fg: COLORS.grey });
+      c.spread(
+        info,
+        y + 1,
+        l.afterSale,
+        formatKr(after, lang),
+        after < 0 ? { fg: COLORS.red, bold: true } : { fg: COLORS.grey },
+      );
     },
   };
   const rules = ruleLines(m).map(([s, st]): Block => ({ rows: 1, draw: (y) => c.text(info.x, y, s, st, info.w) }));
-  stack(info, cardLayouts((bigName, bigTotal) => ({
-    parts: [[nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)], [amountBlock(c, info, l.total, total, lang, COLORS.yellow, bigTotal), money, ...rules]],
-    bottom: buttonsBlock(c, info, m),
-  })));
+  stack(
+    info,
+    cardLayouts((bigName, bigTotal) => ({
+      parts: [
+        [nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)],
+        [amountBlock(c, info, l.total, total, lang, COLORS.yellow, bigTotal), money, ...rules],
+      ],
+      bottom: buttonsBlock(c, info, m),
+    })),
+  );
 };
 
 export const drawBalance: ScreenRenderer = (c, body, m, ctx) => {
@@ -178,10 +236,26 @@ export const drawBalance: ScreenRenderer = (c, body, m, ctx) => {
   const lang = m.view.lang;
   const info = cardLayout(c, body, card, ctx, lang);
   const none: Block = { rows: 0, draw: () => undefined };
-  stack(info, cardLayouts((bigName, bigAmount) => ({
-    parts: [[nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)], [amountBlock(c, info, labels(lang).balance, card.balance, lang, card.balance < 0 ? COLORS.red : COLORS.green, bigAmount)]],
-    bottom: none,
-  })));
+  stack(
+    info,
+    cardLayouts((bigName, bigAmount) => ({
+      parts: [
+        [nameBlock(c, info, card.name, bigName), noteBlock(c, info, card.note, lang)],
+        [
+          amountBlock(
+            c,
+            info,
+            labels(lang).balance,
+            card.balance,
+            lang,
+            card.balance < 0 ? COLORS.red : COLORS.green,
+            bigAmount,
+          ),
+        ],
+      ],
+      bottom: none,
+    })),
+  );
 };
 
 export const drawResult: ScreenRenderer = (c, body, m) => {
@@ -191,9 +265,14 @@ export const drawResult: ScreenRenderer = (c, body, m) => {
   const l = labels(lang);
   const ok = r.status === 'approved';
   c.fill(body, { bg: ok ? COLORS.okBg : COLORS.errBg, fg: COLORS.white });
-  const lines = resultLines(m, ruleLines(m).map(([s]) => s));
+  const lines = resultLines(
+    m,
+    ruleLines(m).map(([s]) => s),
+  );
   const inner = inset(body, 1);
   let y = body.y + Math.max(0, Math.floor((body.h - BIG_ROWS - 1 - lines.length) / 2));
   y += drawBig(c, inner, y, ok ? l.approved : l.declined, { fg: COLORS.white, bold: true }) + 1;
-  lines.forEach((s, i) => { y += centredLines(c, inner, y, s, { fg: COLORS.white, bold: i === 0 }); });
+  lines.forEach((s, i) => {
+    y += centredLines(c, inner, y, s, { fg: COLORS.white, bold: i === 0 });
+  });
 };

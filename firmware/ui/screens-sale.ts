@@ -13,7 +13,10 @@ function drawCatalog(c: Canvas, r: Rect, catalog: ScreenView['catalog'], lang: L
   const items = catalog?.items ?? [];
   const pages = catalog && catalog.pages > 1 ? `${l.page} ${catalog.page}/${catalog.pages} ↑↓` : '';
   c.spread(r, r.y, l.items, pages, { bold: true, fg: COLORS.white }, { fg: COLORS.dim });
-  if (items.length === 0) { c.text(r.x, r.y + 2, l.noItems, { fg: COLORS.dim }, r.w); return; }
+  if (items.length === 0) {
+    c.text(r.x, r.y + 2, l.noItems, { fg: COLORS.dim }, r.w);
+    return;
+  }
   // Double spacing when there is room: easier to hit the right line with the eye.
   const step = r.h - 2 >= 2 * items.length - 1 ? 2 : 1;
   const top = r.y + (step === 2 ? 2 : 1);
@@ -26,7 +29,15 @@ function drawCatalog(c: Canvas, r: Rect, catalog: ScreenView['catalog'], lang: L
 }
 
 /** The total: big under a label when it fits, else one bold line. Returns the rows used. */
-export function drawTotal(c: Canvas, r: Rect, y: number, label: string, amount: number, lang: Lang, fg: number = COLORS.yellow): number {
+export function drawTotal(
+  c: Canvas,
+  r: Rect,
+  y: number,
+  label: string,
+  amount: number,
+  lang: Lang,
+  fg: number = COLORS.yellow,
+): number {
   const text = formatKr(amount, lang);
   if (y + 1 + BIG_ROWS <= r.y + r.h && (bigWidth(text) ?? Infinity) <= r.w) {
     c.centre(r, y, label, { fg: COLORS.grey });
@@ -36,14 +47,29 @@ export function drawTotal(c: Canvas, r: Rect, y: number, label: string, amount: 
   return 1;
 }
 
-const itemCount = (b: ScreenBasket | null, l: Labels) => itemCountText(l, (b?.items ?? []).reduce((n, line) => n + line.qty, 0));
+const itemCount = (b: ScreenBasket | null, l: Labels) =>
+  itemCountText(
+    l,
+    (b?.items ?? []).reduce((n, line) => n + line.qty, 0),
+  );
 
 function drawBasket(c: Canvas, r: Rect, basket: ScreenBasket | null, lang: Lang): void {
   const l = labels(lang);
   const lines = basket?.items ?? [];
-  c.spread(r, r.y, l.basket, lines.length ? itemCount(basket, l) : '', { bold: true, fg: COLORS.white }, { fg: COLORS.dim });
-  if (lines.length === 0) { c.text(r.x, r.y + 2, l.basketEmpty, { fg: COLORS.dim }, r.w); return; }
-  const bigTotal = (r.h >= lines.length + 7 || r.h >= 12) && (bigWidth(formatKr(basket?.total ?? 0, lang)) ?? Infinity) <= r.w;
+  c.spread(
+    r,
+    r.y,
+    l.basket,
+    lines.length ? itemCount(basket, l) : '',
+    { bold: true, fg: COLORS.white },
+    { fg: COLORS.dim },
+  );
+  if (lines.length === 0) {
+    c.text(r.x, r.y + 2, l.basketEmpty, { fg: COLORS.dim }, r.w);
+    return;
+  }
+  const bigTotal =
+    (r.h >= lines.length + 7 || r.h >= 12) && (bigWidth(formatKr(basket?.total ?? 0, lang)) ?? Infinity) <= r.w;
   const totalRows = bigTotal ? 1 + BIG_ROWS : 1;
   const room = Math.max(1, r.h - 2 - totalRows - 1);
   // The newest lines matter most: when they do not all fit, the oldest give way.

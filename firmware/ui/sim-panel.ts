@@ -43,9 +43,14 @@ export class SimPanel implements Overlay {
   /** The last thing done, shown on the panel's line as feedback. */
   #note: ((l: Labels) => string) | null = null;
 
-  constructor(private readonly actions: SimPanelActions, private readonly changed: () => void) {}
+  constructor(
+    private readonly actions: SimPanelActions,
+    private readonly changed: () => void,
+  ) {}
 
-  get open(): boolean { return this.#open; }
+  get open(): boolean {
+    return this.#open;
+  }
 
   /**
    * Takes the panel's letters (k, r, u, l, q) and, while the list is open, every key (so a digit
@@ -59,23 +64,37 @@ export class SimPanel implements Overlay {
       else if (name === 'up') this.#selected = Math.max(0, this.#selected - 1);
       else if (name === 'down') this.#selected = Math.min(cards.length - 1, this.#selected + 1);
       else if (name === 'enter' && cards.length > 0) this.#tap(this.#selected);
-      else if ((name === 'c' || name === 'p') && cards[this.#selected]?.sun) this.#attack(this.#selected, name === 'c' ? 'clone' : 'replay');
+      else if ((name === 'c' || name === 'p') && cards[this.#selected]?.sun)
+        this.#attack(this.#selected, name === 'c' ? 'clone' : 'replay');
       else if (name === 'escape' || name === 'k') this.#open = false;
       this.changed();
       return true;
     }
     switch (key.ctrl || key.meta ? '' : name) {
-      case 'k': this.#open = true; this.#selected = Math.min(this.#selected, Math.max(0, cards.length - 1)); break;
-      case 'r': this.actions.remove(); this.#note = (l) => l.simRemove; break;
-      case 'u': this.actions.togglePlug(); this.#note = (l) => l.simPlug; break;
+      case 'k':
+        this.#open = true;
+        this.#selected = Math.min(this.#selected, Math.max(0, cards.length - 1));
+        break;
+      case 'r':
+        this.actions.remove();
+        this.#note = (l) => l.simRemove;
+        break;
+      case 'u':
+        this.actions.togglePlug();
+        this.#note = (l) => l.simPlug;
+        break;
       case 'l': {
         this.actions.toggleLedger();
         const running = this.actions.ledgerRunning;
         this.#note = (l) => `${l.simLedger} ${ledgerState(l, running)}`;
         break;
       }
-      case 'q': if (!this.actions.quit) return false; this.actions.quit(); return true;
-      default: return false;
+      case 'q':
+        if (!this.actions.quit) return false;
+        this.actions.quit();
+        return true;
+      default:
+        return false;
     }
     this.changed();
     return true;
@@ -112,7 +131,8 @@ export class SimPanel implements Overlay {
     const done = this.#note ? `${l.simDid}: ${this.#note(l)}` : '';
     // The help comes first (all of the row when alone: 78 columns of 80); the feedback only where both fit.
     const st = { fg: COLORS.black };
-    if (width(help) + 1 + width(done) + 2 <= area.w) c.spread({ ...area, x: area.x + 1, w: area.w - 2 }, area.y, help, done, st, { ...st, bold: true });
+    if (width(help) + 1 + width(done) + 2 <= area.w)
+      c.spread({ ...area, x: area.x + 1, w: area.w - 2 }, area.y, help, done, st, { ...st, bold: true });
     else c.text(area.x + 1, area.y, help, st, area.w - 2);
     if (this.#open) this.#drawList(c, body, lang);
   }
@@ -122,12 +142,16 @@ export class SimPanel implements Overlay {
     const cards = this.actions.cards;
     const rowText = (card: SimCard, n: number) => `${n < 9 ? n + 1 : ' '}  ${cardText(card, l, lang)}`;
     // As wide as the longest row (no name cut off), within the body.
-    const w = Math.min(body.w, Math.max(46, ...cards.map((card, n) => width(rowText(card, n)) + 4))), h = Math.min(body.h, cards.length + 3);
+    const w = Math.min(body.w, Math.max(46, ...cards.map((card, n) => width(rowText(card, n)) + 4))),
+      h = Math.min(body.h, cards.length + 3);
     const box: Rect = { x: body.x + Math.floor((body.w - w) / 2), y: body.y + Math.floor((body.h - h) / 2), w, h };
     c.fill(box, { bg: COLORS.panel, fg: COLORS.white, bold: false });
     c.text(box.x, box.y, `┌${'─'.repeat(w - 2)}┐`, { fg: COLORS.blue });
     c.text(box.x, box.y + h - 1, `└${'─'.repeat(w - 2)}┘`, { fg: COLORS.blue });
-    for (let y = box.y + 1; y < box.y + h - 1; y++) { c.put(box.x, y, '│', { fg: COLORS.blue }); c.put(box.x + w - 1, y, '│', { fg: COLORS.blue }); }
+    for (let y = box.y + 1; y < box.y + h - 1; y++) {
+      c.put(box.x, y, '│', { fg: COLORS.blue });
+      c.put(box.x + w - 1, y, '│', { fg: COLORS.blue });
+    }
     const inner: Rect = { x: box.x + 2, y: box.y + 1, w: w - 4, h: h - 2 };
     c.text(inner.x, inner.y, fit(`${l.simPick} (Esc: ${l.simClose})`, inner.w), { bold: true, fg: COLORS.white });
     const rows = inner.h - 1;

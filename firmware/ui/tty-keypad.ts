@@ -8,13 +8,20 @@ import { mapKey } from '../../hal/keypad-map.ts';
  * A blessed key press as a contract key (null for anything else): the one key map of hal/ with the
  * config's overrides. Ctrl/Meta chords are never cashier keys (Ctrl-C is the console's own).
  */
-export function keyFromBlessed(ch: string | undefined, key: KeyPress, overrides?: Readonly<Record<string, KeyName>>): KeyName | null {
+export function keyFromBlessed(
+  ch: string | undefined,
+  key: KeyPress,
+  overrides?: Readonly<Record<string, KeyName>>,
+): KeyName | null {
   if (key.ctrl || key.meta) return null;
   return mapKey(key.name, ch ?? key.sequence, overrides);
 }
 
 export class TtyKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
-  constructor(private readonly console: ConsoleScreen, overrides?: Readonly<Record<string, KeyName>>) {
+  constructor(
+    private readonly console: ConsoleScreen,
+    overrides?: Readonly<Record<string, KeyName>>,
+  ) {
     super();
     console.onKey((ch, key) => {
       const k = keyFromBlessed(ch, key, overrides);
@@ -22,6 +29,10 @@ export class TtyKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
       return k !== null;
     });
   }
-  async start(): Promise<void> { await this.console.start(); }
-  async stop(): Promise<void> { this.console.stop(); }
+  async start(): Promise<void> {
+    await this.console.start();
+  }
+  async stop(): Promise<void> {
+    this.console.stop();
+  }
 }

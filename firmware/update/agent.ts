@@ -48,17 +48,25 @@ export class UpdateAgent {
 
   constructor(private readonly d: UpdateAgentDeps) {}
 
-  get state(): AgentState { return this.#state; }
+  get state(): AgentState {
+    return this.#state;
+  }
 
   /** The last update this agent worked on, for the status; null: the release layout says it. */
-  report(): UpdateReport | null { return this.#report; }
+  report(): UpdateReport | null {
+    return this.#report;
+  }
 
   start(): void {
     const tick = () => {
       if (this.#stopped) return;
       const s = this.#state;
       const root = s.s === 'staged' ? this.d.spool.result(s.a.version) : null;
-      this.#dispatch({ type: 'tick', tillIdle: this.d.tillIdle(), rootFailed: root?.state === 'failed' ? root.error ?? 'the installation failed' : null });
+      this.#dispatch({
+        type: 'tick',
+        tillIdle: this.d.tillIdle(),
+        rootFailed: root?.state === 'failed' ? (root.error ?? 'the installation failed') : null,
+      });
       this.#tick = this.d.timers.setTimeout(tick, TICK_MS);
     };
     this.#tick = this.d.timers.setTimeout(tick, TICK_MS);
@@ -72,7 +80,9 @@ export class UpdateAgent {
   }
 
   /** The retained `update` announcement (null: empty, nothing wanted). */
-  announce(a: UpdateAnnouncement | null): void { this.#dispatch({ type: 'announced', a }); }
+  announce(a: UpdateAnnouncement | null): void {
+    this.#dispatch({ type: 'announced', a });
+  }
 
   #dispatch(ev: AgentEvent): void {
     if (this.#stopped) return;
@@ -85,33 +95,53 @@ export class UpdateAgent {
 
   /** Dispatches `ev` if the state that started the effect is still the current one. */
   #later(gen: number): (ev: AgentEvent) => void {
-    return (ev) => { if (gen === this.#gen) this.#dispatch(ev); };
+    return (ev) => {
+      if (gen === this.#gen) this.#dispatch(ev);
+    };
   }
 
   #run(e: AgentEffect): void {
     const { log, spool } = this.d;
     const back = this.#later(this.#gen);
     switch (e.type) {
-      case 'log': return void log[e.level](e.msg);
+      case 'log':
+        return void log[e.level](e.msg);
       case 'report':
-        this.#report = e.report && { ...e.report, error: e.report.error?.slice(0, 500) ?? null, at: this.d.clock.now().toISOString() };
+        this.#report = e.report && {
+          ...e.report,
+          error: e.report.error?.slice(0, 500) ?? null,
+          at: this.d.clock.now().toISOString(),
+        };
         return this.d.changed();
-      case 'keepOnly': return spool.keepOnly(e.version);
+      case 'keepOnly':
+        return spool.keepOnly(e.version);
       case 'rememberRefusal':
-        try { spool.remember(e.refusal); } catch (err) { log.warn({ err: (err as Error).message }, 'cannot remember a refused update'); }
+        try {
+          spool.remember(e.refusal);
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'cannot remember a refused update');
+        }
         return;
       case 'retryAfter':
         this.#retry = this.d.timers.setTimeout(() => back({ type: 'retry' }), e.ms);
         return;
-      case 'cancelRetry': if (this.#retry !== null) this.d.timers.clearTimeout(this.#retry); this.#retry = null; return;
-      case 'abortDownload': this.#abort?.abort(); this.#abort = null; return;
+      case 'cancelRetry':
+        if (this.#retry !== null) this.d.timers.clearTimeout(this.#retry);
+        this.#retry = null;
+        return;
+      case 'abortDownload':
+        this.#abort?.abort();
+        this.#abort = null;
+        return;
       case 'download': {
         const abort = new AbortController();
         this.#abort = abort;
         void this.#download(e.a, abort.signal).then(back);
         return;
       }
-      case 'verify': void this.#verify(e.a).then(back); return;
+      case 'verify':
+        void this.#verify(e.a).then(back);
+        return;
       case 'handOver':
         try {
           spool.handOver(e.a.version);
@@ -124,11 +154,25 @@ export class UpdateAgent {
   async #download(a: UpdateAnnouncement, signal: AbortSignal): Promise<AgentEvent> {
     try {
       this.d.spool.ensure();
-      const r = await downloadBundle({ url: a.url, size: a.size, sha256: a.sha256, file: this.d.spool.bundle(a.version), ca: this.d.ca, signal });
-      this.d.log.info({ version: a.version, resumedAt: r.from, fetched: r.fetched }, r.from > 0 && r.fetched > 0 ? 'bundle download resumed and complete' : 'bundle downloaded');
+      const r = await downloadBundle({
+        url: a.url,
+        size: a.size,
+        sha256: a.sha256,
+        file: this.d.spool.bundle(a.version),
+        ca: this.d.ca,
+        signal,
+      });
+      this.d.log.info(
+        { version: a.version, resumedAt: r.from, fetched: r.fetched },
+        r.from > 0 && r.fetched > 0 ? 'bundle download resumed and complete' : 'bundle downloaded',
+      );
       return { type: 'downloaded' };
     } catch (e) {
-      return { type: 'downloadFailed', error: (e as Error).message, permanent: e instanceof DownloadError && e.permanent };
+      return {
+        type: 'downloadFailed',
+        error: (e as Error).message,
+        permanent: e instanceof DownloadError && e.permanent,
+      };
     }
   }
 
@@ -136,12 +180,18 @@ export class UpdateAgent {
   async #verify(a: UpdateAnnouncement): Promise<AgentEvent> {
     try {
       const journal = await journalSchemaOf(this.d.journalFile);
-      const v = await verifyBundle(this.d.spool.bundle(a.version), this.d.trusted(),
-        { arch: process.arch, node: process.versions.node, journal, runningWrites: JOURNAL_SCHEMA });
-      if (v.manifest.version !== a.version) return { type: 'refused', error: `the bundle is release ${v.manifest.version}, announced as ${a.version}` };
+      const v = await verifyBundle(this.d.spool.bundle(a.version), this.d.trusted(), {
+        arch: process.arch,
+        node: process.versions.node,
+        journal,
+        runningWrites: JOURNAL_SCHEMA,
+      });
+      if (v.manifest.version !== a.version)
+        return { type: 'refused', error: `the bundle is release ${v.manifest.version}, announced as ${a.version}` };
       return { type: 'verified' };
     } catch (e) {
-      const error = e instanceof BundleRefused ? `refused (${e.reason}): ${e.message}` : `cannot verify: ${(e as Error).message}`;
+      const error =
+        e instanceof BundleRefused ? `refused (${e.reason}): ${e.message}` : `cannot verify: ${(e as Error).message}`;
       return { type: 'refused', error: error.slice(0, 480) };
     }
   }

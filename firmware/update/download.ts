@@ -13,7 +13,12 @@ import { syncDir } from '../release/bundle.ts';
 export class DownloadError extends Error {
   override name = 'DownloadError';
   /** `permanent`: the bytes are not the announced ones; fetching them again would not help. */
-  constructor(message: string, readonly permanent: boolean) { super(message); }
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export interface DownloadSpec {
@@ -43,7 +48,11 @@ const DEFAULT_IDLE_MS = 30_000;
 const DEFAULT_RESERVE = 64 * 1024 * 1024;
 
 async function sizeOf(path: string): Promise<number> {
-  try { return (await stat(path)).size; } catch { return 0; }
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -54,11 +63,21 @@ async function sha256Of(path: string): Promise<string> {
 
 function get(spec: DownloadSpec, from: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request(spec.url, {
-      method: 'GET', ca: spec.ca, rejectUnauthorized: true, signal: spec.signal, timeout: spec.idleMs ?? DEFAULT_IDLE_MS,
-      headers: from > 0 ? { Range: `bytes=${from}-` } : {},
-    }, resolve);
-    req.on('timeout', () => req.destroy(new Error(`no answer for ${Math.round((spec.idleMs ?? DEFAULT_IDLE_MS) / 1000)} s`)));
+    const req = request(
+      spec.url,
+      {
+        method: 'GET',
+        ca: spec.ca,
+        rejectUnauthorized: true,
+        signal: spec.signal,
+        timeout: spec.idleMs ?? DEFAULT_IDLE_MS,
+        headers: from > 0 ? { Range: `bytes=${from}-` } : {},
+      },
+      resolve,
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer for ${Math.round((spec.idleMs ?? DEFAULT_IDLE_MS) / 1000)} s`)),
+    );
     req.on('error', reject);
     req.end();
   });
@@ -69,8 +88,13 @@ function startOf(res: IncomingMessage, from: number, size: number): number {
   if (res.statusCode === 200) return 0; // the server sends the whole file: start again
   if (res.statusCode === 206) {
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
-    if (!m || Number(m[1]) !== from) throw new DownloadError(`the server answered the range from byte ${from} with ${res.headers['content-range'] ?? 'no Content-Range'}`, false);
-    if (m[3] !== '*' && Number(m[3]) !== size) throw new DownloadError(`the server's file is ${m[3]} bytes, the announcement says ${size}`, true);
+    if (!m || Number(m[1]) !== from)
+      throw new DownloadError(
+        `the server answered the range from byte ${from} with ${res.headers['content-range'] ?? 'no Content-Range'}`,
+        false,
+      );
+    if (m[3] !== '*' && Number(m[3]) !== size)
+      throw new DownloadError(`the server's file is ${m[3]} bytes, the announcement says ${size}`, true);
     return from;
   }
   throw new DownloadError(`the server answered HTTP ${res.statusCode ?? '?'}`, false);
@@ -79,10 +103,14 @@ function startOf(res: IncomingMessage, from: number, size: number): number {
 /** Downloads (or finishes downloading) the bundle into spec.file. */
 export async function downloadBundle(spec: DownloadSpec): Promise<DownloadOutcome> {
   const part = `${spec.file}.part`;
-  if (await sizeOf(spec.file) === spec.size && await sha256Of(spec.file) === spec.sha256) return { from: spec.size, fetched: 0 };
+  if ((await sizeOf(spec.file)) === spec.size && (await sha256Of(spec.file)) === spec.sha256)
+    return { from: spec.size, fetched: 0 };
   await rm(spec.file, { force: true });
   let have = await sizeOf(part);
-  if (have > spec.size) { await truncate(part, 0); have = 0; }
+  if (have > spec.size) {
+    await truncate(part, 0);
+    have = 0;
+  }
   let fetched = 0;
   let from = have;
   if (have < spec.size) {
@@ -90,7 +118,10 @@ export async function downloadBundle(spec: DownloadSpec): Promise<DownloadOutcom
     const free = fs.bavail * fs.bsize;
     const reserve = spec.reserveBytes ?? DEFAULT_RESERVE;
     if (free - (spec.size - have) < reserve) {
-      throw new DownloadError(`not enough room in ${dirname(part)}: ${spec.size - have} bytes to fetch, ${free} free, ${reserve} kept for the journal`, false);
+      throw new DownloadError(
+        `not enough room in ${dirname(part)}: ${spec.size - have} bytes to fetch, ${free} free, ${reserve} kept for the journal`,
+        false,
+      );
     }
     const res = await get(spec, have);
     try {
@@ -108,20 +139,24 @@ export async function downloadBundle(spec: DownloadSpec): Promise<DownloadOutcom
           await fh.truncate(0);
           throw new DownloadError(`the server sends more than the announced ${spec.size} bytes`, true);
         }
-        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at)).bytesWritten;
+        for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
         have += chunk.length;
         fetched += chunk.length;
       }
     } catch (e) {
       if (e instanceof DownloadError) throw e;
-      throw new DownloadError(`the connection ended after ${have} of ${spec.size} bytes (${(e as Error).message}); kept for resuming`, false);
+      throw new DownloadError(
+        `the connection ended after ${have} of ${spec.size} bytes (${(e as Error).message}); kept for resuming`,
+        false,
+      );
     } finally {
       await fh.sync().catch(() => undefined);
       await fh.close();
     }
-    if (have < spec.size) throw new DownloadError(`the connection ended after ${have} of ${spec.size} bytes; kept for resuming`, false);
+    if (have < spec.size)
+      throw new DownloadError(`the connection ended after ${have} of ${spec.size} bytes; kept for resuming`, false);
   }
-  if (await sha256Of(part) !== spec.sha256) {
+  if ((await sha256Of(part)) !== spec.sha256) {
     await rm(part, { force: true });
     throw new DownloadError('the downloaded bundle does not have the announced SHA-256', true);
   }

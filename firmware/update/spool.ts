@@ -4,7 +4,19 @@
 // path unit sees it, the root side installs the bundle, writes `result.json`, removes the request
 // and restarts the daemon. The agent also remembers the bundles it refused there.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parsePayload } from '../../contract/index.ts';
@@ -37,7 +49,11 @@ const Refusals = z.array(z.object({ version: ReleaseVersion, sha256: z.string(),
 
 function readJson<T>(file: string, schema: z.ZodType<T>): T | null {
   let bytes: Buffer;
-  try { bytes = readFileSync(file); } catch { return null; }
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return null;
+  }
   const r = parsePayload(schema, bytes);
   return r.ok ? r.value : null;
 }
@@ -45,22 +61,34 @@ function readJson<T>(file: string, schema: z.ZodType<T>): T | null {
 export class Spool {
   constructor(readonly dir: string) {}
 
-  bundle(version: string): string { return join(this.dir, bundleName(version)); }
+  bundle(version: string): string {
+    return join(this.dir, bundleName(version));
+  }
 
-  ensure(): void { mkdirSync(this.dir, { recursive: true, mode: 0o700 }); }
+  ensure(): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
 
-  refused(): Refusal[] { return readJson(join(this.dir, REFUSED_NAME), Refusals) ?? []; }
+  refused(): Refusal[] {
+    return readJson(join(this.dir, REFUSED_NAME), Refusals) ?? [];
+  }
 
   remember(r: Refusal): void {
     this.ensure();
-    const kept = [...this.refused().filter((x) => x.version !== r.version || x.sha256 !== r.sha256), r].slice(-REFUSED_KEPT);
+    const kept = [...this.refused().filter((x) => x.version !== r.version || x.sha256 !== r.sha256), r].slice(
+      -REFUSED_KEPT,
+    );
     writeFileAtomic(join(this.dir, REFUSED_NAME), JSON.stringify(kept) + '\n', 0o600, null);
   }
 
   /** Removes downloaded bundles (complete or partial) of every version but `version`. */
   keepOnly(version: string | null): void {
     let names: string[];
-    try { names = readdirSync(this.dir); } catch { return; }
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return;
+    }
     const keep = version === null ? null : bundleName(version);
     for (const n of names) {
       if (!n.endsWith('.tar.gz') && !n.endsWith('.tar.gz.part')) continue;

@@ -32,14 +32,23 @@ export const SW = {
 } as const;
 
 export class ApduError extends Error {
-  constructor(message: string, readonly sw: number | null) { super(message); }
+  constructor(
+    message: string,
+    readonly sw: number | null,
+  ) {
+    super(message);
+  }
 }
 
-export interface Answer { data: Buffer; sw: number }
+export interface Answer {
+  data: Buffer;
+  sw: number;
+}
 
 /** Splits a response; a response without a status word is a broken transfer. */
 export function answer(resp: Buffer, what: string): Answer {
-  if (!Buffer.isBuffer(resp) || resp.length < 2) throw new ApduError(`${what}: no status word in the card's answer`, null);
+  if (!Buffer.isBuffer(resp) || resp.length < 2)
+    throw new ApduError(`${what}: no status word in the card's answer`, null);
   return { data: resp.subarray(0, resp.length - 2), sw: resp.readUInt16BE(resp.length - 2) };
 }
 
@@ -57,7 +66,8 @@ export const selectAid = (aid: Buffer = NDEF_AID): Buffer => apdu(0x00, 0xa4, 0x
 /** ISOSelectFile of an EF under the current DF by its file identifier. */
 export const selectFile = (fid: Buffer): Buffer => apdu(0x00, 0xa4, 0x00, 0x0c, fid, 0);
 /** ISOReadBinary of the selected file; `le` 0 means up to 256 bytes. */
-export const readBinary = (offset: number, le: number): Buffer => apdu(0x00, 0xb0, (offset >> 8) & 0x7f, offset & 0xff, undefined, le);
+export const readBinary = (offset: number, le: number): Buffer =>
+  apdu(0x00, 0xb0, (offset >> 8) & 0x7f, offset & 0xff, undefined, le);
 /** A native command in ISO framing: 90 cmd 00 00 [Lc data] 00. */
 export const native = (cmd: number, data?: Buffer): Buffer => apdu(0x90, cmd, 0x00, 0x00, data, 0);
 
@@ -94,7 +104,16 @@ export async function readFile(transmit: Transmit, offset: number, length: numbe
  */
 export function refusal(sw: number): boolean {
   const hi = sw >> 8;
-  return sw === SW.SECURITY || hi === 0x6a || sw === SW.INS_UNKNOWN || sw === SW.CLA_UNKNOWN || hi === 0x63 || sw === 0x6985 || sw === SW.WRONG_LENGTH || sw === SW.WRONG_P1P2;
+  return (
+    sw === SW.SECURITY ||
+    hi === 0x6a ||
+    sw === SW.INS_UNKNOWN ||
+    sw === SW.CLA_UNKNOWN ||
+    hi === 0x63 ||
+    sw === 0x6985 ||
+    sw === SW.WRONG_LENGTH ||
+    sw === SW.WRONG_P1P2
+  );
 }
 
 /** Sends an ISO command; true on 9000, false on a refusal, throws on a broken transfer. */

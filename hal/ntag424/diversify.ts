@@ -17,7 +17,8 @@ export function diversifyKey(master: Buffer, uid: string | Buffer, keyNo: KeyNum
   const u = typeof uid === 'string' ? Buffer.from(uid, 'hex') : uid;
   if (u.length !== 7) throw new RangeError('a SUN card UID is 7 bytes');
   const sys = Buffer.from(systemId, 'utf8');
-  if (sys.length === 0 || sys.length > MAX_SYSTEM_ID_BYTES) throw new RangeError(`the system id is 1 to ${MAX_SYSTEM_ID_BYTES} bytes`);
+  if (sys.length === 0 || sys.length > MAX_SYSTEM_ID_BYTES)
+    throw new RangeError(`the system id is 1 to ${MAX_SYSTEM_ID_BYTES} bytes`);
   return aesCmac(master, Buffer.concat([Buffer.from([0x01]), u, Buffer.from([keyNo]), sys]));
 }
 

@@ -9,7 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { aesCmac, cbcDecrypt, cbcEncrypt, rotl1, sameBytes, truncateMac } from './aes.ts';
 import { NDEF_AID, SW } from './apdu.ts';
 import {
-  decodeSettings, encodeGetFileSettings, FREE, NEVER, sdmFits, SettingsError,
+  decodeSettings,
+  encodeGetFileSettings,
+  FREE,
+  NEVER,
+  sdmFits,
+  SettingsError,
   type FileSettings,
 } from './file-settings.ts';
 import { crc32nk, Ev2Session } from './secure-messaging.ts';
@@ -34,7 +39,11 @@ export interface Ntag424Options {
 }
 
 /** The card's files: capability container, NDEF file, proprietary file (factory settings). */
-interface CardFile { fid: number; data: Buffer; settings: FileSettings }
+interface CardFile {
+  fid: number;
+  data: Buffer;
+  settings: FileSettings;
+}
 
 const reply = (data: Buffer | null, sw: number): Buffer => {
   const t = Buffer.alloc(2);
@@ -72,18 +81,31 @@ export class Ntag424Card {
     this.#random = o.random ?? randomBytes;
     const cc = Buffer.alloc(32);
     Buffer.from('001720010000ff0406e104010000000506e10500808283', 'hex').copy(cc);
-    const plain = (read: number, write: number, readWrite: number, change: number, commMode: 0 | 3 = 0): FileSettings =>
-      ({ commMode, access: { read, write, readWrite, change }, sdm: null });
+    const plain = (
+      read: number,
+      write: number,
+      readWrite: number,
+      change: number,
+      commMode: 0 | 3 = 0,
+    ): FileSettings => ({ commMode, access: { read, write, readWrite, change }, sdm: null });
     this.#files.set(1, { fid: 0xe103, data: cc, settings: plain(FREE, 0, 0, 0) });
     this.#files.set(2, { fid: 0xe104, data: Buffer.alloc(256), settings: plain(FREE, FREE, FREE, 0) });
     this.#files.set(3, { fid: 0xe105, data: Buffer.alloc(128), settings: plain(2, 3, 3, 0, 3) });
   }
 
-  get sdmCounter(): number { return this.#sdmCounter; }
-  get powered(): boolean { return this.#powered; }
+  get sdmCounter(): number {
+    return this.#sdmCounter;
+  }
+  get powered(): boolean {
+    return this.#powered;
+  }
   /** For tests and the bench: the card's current keys (a real chip never tells). */
-  keys(): Buffer[] { return this.#keys.map((k) => Buffer.from(k)); }
-  fileSettings(fileNo: number): FileSettings | null { return this.#files.get(fileNo)?.settings ?? null; }
+  keys(): Buffer[] {
+    return this.#keys.map((k) => Buffer.from(k));
+  }
+  fileSettings(fileNo: number): FileSettings | null {
+    return this.#files.get(fileNo)?.settings ?? null;
+  }
 
   /** The card enters a field: a fresh activation, nothing selected or authenticated. */
   powerOn(): Buffer {
@@ -109,9 +131,12 @@ export class Ntag424Card {
     if (cla === 0x90) return this.#native(ins, p1, p2, body.data);
     if (cla !== 0x00) return reply(null, SW.CLA_UNKNOWN);
     switch (ins) {
-      case 0xa4: return this.#select(p1, body.data);
-      case 0xb0: return this.#readBinary(((p1 & 0x7f) << 8) | p2, body.le ?? 256);
-      default: return reply(null, SW.INS_UNKNOWN);
+      case 0xa4:
+        return this.#select(p1, body.data);
+      case 0xb0:
+        return this.#readBinary(((p1 & 0x7f) << 8) | p2, body.le ?? 256);
+      default:
+        return reply(null, SW.INS_UNKNOWN);
     }
   }
 
@@ -162,7 +187,8 @@ export class Ntag424Card {
     if (this.#sdmCounter < 0xffffff) this.#sdmCounter++;
     const v = Buffer.from(f.data);
     if (d.metaRead === FREE && d.uidMirror) v.write(hex(this.uid), d.uidOffset, 'ascii');
-    if (d.metaRead === FREE && d.ctrMirror) v.write(this.#sdmCounter.toString(16).toUpperCase().padStart(6, '0'), d.ctrOffset, 'ascii');
+    if (d.metaRead === FREE && d.ctrMirror)
+      v.write(this.#sdmCounter.toString(16).toUpperCase().padStart(6, '0'), d.ctrOffset, 'ascii');
     if (d.fileRead !== NEVER) {
       const ks = sdmMacSessionKey(this.#keys[d.fileRead], this.uid, this.#sdmCounter);
       v.write(hex(truncateMac(aesCmac(ks, v.subarray(d.macInputOffset, d.macOffset)))), d.macOffset, 'ascii');
@@ -178,14 +204,22 @@ export class Ntag424Card {
     if (cmd !== 0xaf) this.#versionFrame = 0;
     if (!this.#appSelected && cmd !== 0x60) return this.#fail(SW.N_PERMISSION);
     switch (cmd) {
-      case 0x60: return this.#getVersion(data);
-      case 0xaf: return this.#additionalFrame(data);
-      case 0x71: return this.#authFirst(data);
-      case 0xf5: return this.#getFileSettings(data);
-      case 0x5f: return this.#changeFileSettings(data);
-      case 0x8d: return this.#writeData(data);
-      case 0xc4: return this.#changeKey(data);
-      default: return this.#fail(SW.N_COMMAND);
+      case 0x60:
+        return this.#getVersion(data);
+      case 0xaf:
+        return this.#additionalFrame(data);
+      case 0x71:
+        return this.#authFirst(data);
+      case 0xf5:
+        return this.#getFileSettings(data);
+      case 0x5f:
+        return this.#changeFileSettings(data);
+      case 0x8d:
+        return this.#writeData(data);
+      case 0xc4:
+        return this.#changeKey(data);
+      default:
+        return this.#fail(SW.N_COMMAND);
     }
   }
 
@@ -205,7 +239,10 @@ export class Ntag424Card {
 
   #additionalFrame(data: Buffer): Buffer {
     if (this.#pending) return this.#authSecond(data);
-    if (this.#versionFrame === 1) { this.#versionFrame = 2; return reply(this.#version.sw, SW.N_MORE); }
+    if (this.#versionFrame === 1) {
+      this.#versionFrame = 2;
+      return reply(this.#version.sw, SW.N_MORE);
+    }
     if (this.#versionFrame === 2) {
       this.#versionFrame = 0;
       return reply(Buffer.concat([this.uid, Buffer.from('BA7C4E10AB', 'hex'), Buffer.from([0x12, 0x25])]), SW.N_OK);
@@ -238,7 +275,9 @@ export class Ntag424Card {
   }
 
   /** A plain command in an authenticated session still counts. */
-  #countPlain(): void { if (this.#auth) this.#auth.cmdCtr++; }
+  #countPlain(): void {
+    if (this.#auth) this.#auth.cmdCtr++;
+  }
 
   /** Checks a MAC'd command; returns the data before the MAC, or null (integrity error). */
   #checkMac(cmd: number, header: Buffer, rest: Buffer): Buffer | null {
@@ -302,7 +341,8 @@ export class Ntag424Card {
     if (data.length < 8) return this.#fail(SW.N_LENGTH);
     const f = this.#files.get(data[0]);
     if (!f) return this.#fail(SW.N_NOT_FOUND);
-    const offset = u24(data, 1), length = u24(data, 4);
+    const offset = u24(data, 1),
+      length = u24(data, 4);
     const a = f.settings.access;
     const free = a.write === FREE || a.readWrite === FREE;
     const keyed = this.#auth && (this.#auth.keyNo === a.write || this.#auth.keyNo === a.readWrite);

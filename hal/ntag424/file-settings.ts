@@ -7,7 +7,12 @@ export type Access = number;
 export const FREE = 0xe;
 export const NEVER = 0xf;
 
-export interface AccessRights { read: Access; write: Access; readWrite: Access; change: Access }
+export interface AccessRights {
+  read: Access;
+  write: Access;
+  readWrite: Access;
+  change: Access;
+}
 
 export interface SdmSettings {
   uidMirror: boolean;
@@ -39,7 +44,13 @@ export function encodeSettings(s: FileSettings): Buffer {
   if (s.sdm) {
     const d = s.sdm;
     // SDMOptions: UID mirror, read counter mirror, ASCII encoding (required for SDM).
-    parts.push(Buffer.from([(d.uidMirror ? 0x80 : 0) | (d.ctrMirror ? 0x40 : 0) | 0x01, (d.metaRead << 4) | d.fileRead, 0xf0 | d.ctrRet]));
+    parts.push(
+      Buffer.from([
+        (d.uidMirror ? 0x80 : 0) | (d.ctrMirror ? 0x40 : 0) | 0x01,
+        (d.metaRead << 4) | d.fileRead,
+        0xf0 | d.ctrRet,
+      ]),
+    );
     if (d.metaRead === FREE && d.uidMirror) parts.push(u24(d.uidOffset));
     if (d.metaRead === FREE && d.ctrMirror) parts.push(u24(d.ctrOffset));
     if (d.fileRead !== NEVER) parts.push(u24(d.macInputOffset), u24(d.macOffset));
@@ -55,14 +66,25 @@ export class SettingsError extends Error {}
  */
 export function decodeSettings(b: Buffer): FileSettings {
   let i = 0;
-  const need = (n: number) => { if (i + n > b.length) throw new SettingsError('settings too short'); };
-  const byte = () => { need(1); return b[i++]; };
-  const u24r = () => { need(3); const v = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16); i += 3; return v; };
+  const need = (n: number) => {
+    if (i + n > b.length) throw new SettingsError('settings too short');
+  };
+  const byte = () => {
+    need(1);
+    return b[i++];
+  };
+  const u24r = () => {
+    need(3);
+    const v = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16);
+    i += 3;
+    return v;
+  };
   const opt = byte();
   if (opt & ~0x43) throw new SettingsError('unknown file option bits');
   const commMode = (opt & 0x03) as 0 | 1 | 2 | 3;
   if (commMode === 2) throw new SettingsError('communication mode 2 does not exist');
-  const a0 = byte(), a1 = byte();
+  const a0 = byte(),
+    a1 = byte();
   const access: AccessRights = { readWrite: a0 >> 4, change: a0 & 0x0f, read: a1 >> 4, write: a1 & 0x0f };
   let sdm: SdmSettings | null = null;
   if (opt & 0x40) {
@@ -70,10 +92,14 @@ export function decodeSettings(b: Buffer): FileSettings {
     if (!(o & 0x01)) throw new SettingsError('SDM needs ASCII encoding');
     if (o & 0x30) throw new SettingsError('encrypted file data and counter limits are not supported');
     if (o & 0x0e) throw new SettingsError('unknown SDM option bits');
-    const s0 = byte(), s1 = byte();
-    const metaRead = s0 >> 4, fileRead = s0 & 0x0f, ctrRet = s1 & 0x0f;
+    const s0 = byte(),
+      s1 = byte();
+    const metaRead = s0 >> 4,
+      fileRead = s0 & 0x0f,
+      ctrRet = s1 & 0x0f;
     if (metaRead !== FREE && metaRead !== NEVER) throw new SettingsError('encrypted PICC data is not supported');
-    const uidMirror = (o & 0x80) !== 0, ctrMirror = (o & 0x40) !== 0;
+    const uidMirror = (o & 0x80) !== 0,
+      ctrMirror = (o & 0x40) !== 0;
     const uidOffset = metaRead === FREE && uidMirror ? u24r() : 0;
     const ctrOffset = metaRead === FREE && ctrMirror ? u24r() : 0;
     const macInputOffset = fileRead !== NEVER ? u24r() : 0;

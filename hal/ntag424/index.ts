@@ -6,6 +6,12 @@ export { ApduError, NDEF_AID, type Transmit } from './apdu.ts';
 export { cardKeys, diversifyKey, parseMasterKey, SDM_FILE_READ_KEY, MAX_SYSTEM_ID_BYTES } from './diversify.ts';
 export { Ntag424Card, NTAG424_ATR, type Ntag424Options } from './emulator.ts';
 export { parseSunUri, sunTemplate } from './ndef.ts';
-export { personalise, PersonaliseRefused, type PersonaliseOptions, type Personalised, type RefusalReason } from './personalise.ts';
+export {
+  personalise,
+  PersonaliseRefused,
+  type PersonaliseOptions,
+  type Personalised,
+  type RefusalReason,
+} from './personalise.ts';
 export { readSun } from './read-sun.ts';
 export { sunCmac, sunCmacValid, MAX_SDM_COUNTER } from './sun.ts';

@@ -8,7 +8,13 @@ import { aesCmac, cbcDecrypt, cbcEncrypt, encryptBlock, pad80, truncateMac, unpa
 function sessionVector(label: number[], rndA: Buffer, rndB: Buffer): Buffer {
   const mixed = Buffer.alloc(6);
   for (let i = 0; i < 6; i++) mixed[i] = rndA[2 + i] ^ rndB[i];
-  return Buffer.concat([Buffer.from([...label, 0x00, 0x01, 0x00, 0x80]), rndA.subarray(0, 2), mixed, rndB.subarray(6, 16), rndA.subarray(8, 16)]);
+  return Buffer.concat([
+    Buffer.from([...label, 0x00, 0x01, 0x00, 0x80]),
+    rndA.subarray(0, 2),
+    mixed,
+    rndB.subarray(6, 16),
+    rndA.subarray(8, 16),
+  ]);
 }
 
 const le16 = (n: number): Buffer => Buffer.from([n & 0xff, (n >> 8) & 0xff]);
@@ -17,10 +23,20 @@ export class Ev2Session {
   /** Commands since the authentication; both sides count every command/response pair. */
   cmdCtr = 0;
 
-  constructor(readonly encKey: Buffer, readonly macKey: Buffer, readonly ti: Buffer, readonly keyNo: number) {}
+  constructor(
+    readonly encKey: Buffer,
+    readonly macKey: Buffer,
+    readonly ti: Buffer,
+    readonly keyNo: number,
+  ) {}
 
   static derive(key: Buffer, rndA: Buffer, rndB: Buffer, ti: Buffer, keyNo: number): Ev2Session {
-    return new Ev2Session(aesCmac(key, sessionVector([0xa5, 0x5a], rndA, rndB)), aesCmac(key, sessionVector([0x5a, 0xa5], rndA, rndB)), ti, keyNo);
+    return new Ev2Session(
+      aesCmac(key, sessionVector([0xa5, 0x5a], rndA, rndB)),
+      aesCmac(key, sessionVector([0x5a, 0xa5], rndA, rndB)),
+      ti,
+      keyNo,
+    );
   }
 
   #iv(label: number[], ctr: number): Buffer {
@@ -29,7 +45,9 @@ export class Ev2Session {
 
   /** MACt over Cmd ‖ CmdCtr ‖ TI ‖ header ‖ data, with the counter before the command. */
   commandMac(cmd: number, header: Buffer, data: Buffer): Buffer {
-    return truncateMac(aesCmac(this.macKey, Buffer.concat([Buffer.from([cmd]), le16(this.cmdCtr), this.ti, header, data])));
+    return truncateMac(
+      aesCmac(this.macKey, Buffer.concat([Buffer.from([cmd]), le16(this.cmdCtr), this.ti, header, data])),
+    );
   }
 
   /** MACt over RC ‖ CmdCtr ‖ TI ‖ data, with the counter after the command. */
@@ -60,6 +78,6 @@ export class Ev2Session {
 /** DESFire's CRC32 of a new key in ChangeKey: IEEE 802.3 polynomial, no final complement, LSB first. */
 export function crc32nk(data: Buffer): Buffer {
   const b = Buffer.alloc(4);
-  b.writeUInt32LE((~crc32(data)) >>> 0);
+  b.writeUInt32LE(~crc32(data) >>> 0);
   return b;
 }

@@ -20,7 +20,9 @@ export function sdmMacSessionKey(k: Buffer, uid: string | Buffer, ctr: number): 
 
 /** The SUN's `cmac`: the truncated AES-CMAC(K_ses, empty message), 16 upper-case hex. */
 export function sunCmac(k: Buffer, uid: string | Buffer, ctr: number): string {
-  return truncateMac(aesCmac(sdmMacSessionKey(k, uid, ctr), Buffer.alloc(0))).toString('hex').toUpperCase();
+  return truncateMac(aesCmac(sdmMacSessionKey(k, uid, ctr), Buffer.alloc(0)))
+    .toString('hex')
+    .toUpperCase();
 }
 
 /** Whether `cmac` is the one card K made for this uid and counter (constant-time compare). */

@@ -4,12 +4,24 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface FramebufferGeometry { width: number; height: number; bitsPerPixel: 16 | 32; stride: number }
+export interface FramebufferGeometry {
+  width: number;
+  height: number;
+  bitsPerPixel: 16 | 32;
+  stride: number;
+}
 /** Pixels as the UI has them: RGBA, 4 bytes a pixel, row by row. */
-export interface RgbaImage { width: number; height: number; data: Uint8Array }
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
 
 const readInt = (dir: string, name: string): number[] =>
-  readFileSync(join(dir, name), 'utf8').trim().split(',').map((v) => Number.parseInt(v, 10));
+  readFileSync(join(dir, name), 'utf8')
+    .trim()
+    .split(',')
+    .map((v) => Number.parseInt(v, 10));
 
 /** Reads bits_per_pixel, stride and virtual_size; throws with the reason when they do not make sense. */
 export function readGeometry(sysfsDir: string): FramebufferGeometry {
@@ -27,21 +39,34 @@ export function readGeometry(sysfsDir: string): FramebufferGeometry {
 export function encodeRow(src: Uint8Array, from: number, count: number, bpp: 16 | 32, out: Buffer): void {
   for (let i = 0; i < count; i++) {
     const s = (from + i) * 4;
-    const r = src[s], g = src[s + 1], b = src[s + 2];
+    const r = src[s],
+      g = src[s + 1],
+      b = src[s + 2];
     if (bpp === 32) {
       const o = i * 4;
-      out[o] = b; out[o + 1] = g; out[o + 2] = r; out[o + 3] = 0xff;
+      out[o] = b;
+      out[o + 1] = g;
+      out[o + 2] = r;
+      out[o + 3] = 0xff;
     } else {
       out.writeUInt16LE(((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3), i * 2);
     }
   }
 }
 
-export interface FramebufferPaths { device: string; sysfs: string }
+export interface FramebufferPaths {
+  device: string;
+  sysfs: string;
+}
 
 export class Framebuffer {
   readonly #fd: number;
-  private constructor(readonly geometry: FramebufferGeometry, fd: number) { this.#fd = fd; }
+  private constructor(
+    readonly geometry: FramebufferGeometry,
+    fd: number,
+  ) {
+    this.#fd = fd;
+  }
 
   /** Opens the device for writing; throws (ENOENT, EACCES, bad geometry) when it cannot be used. */
   static open(paths: FramebufferPaths): Framebuffer {
@@ -53,7 +78,8 @@ export class Framebuffer {
   blit(x: number, y: number, img: RgbaImage): void {
     const g = this.geometry;
     const bytes = g.bitsPerPixel / 8;
-    const x0 = Math.max(0, x), x1 = Math.min(g.width, x + img.width);
+    const x0 = Math.max(0, x),
+      x1 = Math.min(g.width, x + img.width);
     if (x1 <= x0) return;
     const row = Buffer.alloc((x1 - x0) * bytes);
     for (let iy = 0; iy < img.height; iy++) {

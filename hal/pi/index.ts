@@ -2,7 +2,16 @@
 // The keypad is the UI's tty (see hal/keypad-map.ts) and the display its terminal, so neither is here.
 import { createLogger, type Logger } from '../../lib/log.ts';
 import type { PiHardwareConfig } from './config/config.ts';
-import { Acr122uReader, importNfcPcsc, loadNfcPcsc, nfcFactory, PCSCD_SOCKET, probePcscd, type NfcFactory, type NfcPcscModule } from './reader/acr122u-reader.ts';
+import {
+  Acr122uReader,
+  importNfcPcsc,
+  loadNfcPcsc,
+  nfcFactory,
+  PCSCD_SOCKET,
+  probePcscd,
+  type NfcFactory,
+  type NfcPcscModule,
+} from './reader/acr122u-reader.ts';
 import { checkGpio, openOutputPins, type GpioModules, type GpioOptions } from './gpio/gpio.ts';
 import type { GpiodRunner } from './gpio/gpio-gpiod.ts';
 import { GpioIndicators } from './gpio/gpio-indicators.ts';
@@ -53,8 +62,13 @@ export interface PiPrerequisites {
 
 /** The GPIO driver's options for this config and these deps. */
 export const gpioOptions = (cfg: PiHardwareConfig, deps: PiDeps): GpioOptions => ({
-  driver: cfg.gpio.driver, base: cfg.gpio.base, sysfsRoot: deps.sysfsRoot, modules: deps.gpioModules,
-  gpiod: deps.gpiod, devRoot: deps.devRoot, log: deps.log,
+  driver: cfg.gpio.driver,
+  base: cfg.gpio.base,
+  sysfsRoot: deps.sysfsRoot,
+  modules: deps.gpioModules,
+  gpiod: deps.gpiod,
+  devRoot: deps.devRoot,
+  log: deps.log,
 });
 
 export async function checkPiPrerequisites(cfg: PiHardwareConfig, deps: PiDeps = {}): Promise<PiPrerequisites> {
@@ -66,7 +80,9 @@ export async function checkPiPrerequisites(cfg: PiHardwareConfig, deps: PiDeps =
     errors.push((err as Error).message);
   }
   if (!(await (deps.pcscdAvailable ?? probePcscd)())) {
-    warnings.push(`pcscd is not running (no ${PCSCD_SOCKET}): apt-get install pcscd && systemctl enable --now pcscd.socket`);
+    warnings.push(
+      `pcscd is not running (no ${PCSCD_SOCKET}): apt-get install pcscd && systemctl enable --now pcscd.socket`,
+    );
   }
   const gpio = await checkGpio(gpioOptions(cfg, deps));
   return { ok: errors.length === 0, errors, warnings, gpio };

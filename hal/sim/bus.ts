@@ -12,12 +12,25 @@ export class SimBus {
   #retained = new Map<string, string>();
   #users = 0;
 
-  constructor(private readonly url: string, private readonly clientId: string, private readonly log: Logger, private readonly opts: IClientOptions = {}) {}
+  constructor(
+    private readonly url: string,
+    private readonly clientId: string,
+    private readonly log: Logger,
+    private readonly opts: IClientOptions = {},
+  ) {}
 
   /** Reference-counted: the first device to start connects, the last to stop disconnects. */
   start(): void {
     if (this.#users++ > 0) return;
-    const c = noDelay(mqtt.connect(this.url, { ...this.opts, clientId: this.clientId, clean: true, reconnectPeriod: 1000, connectTimeout: 5000 }));
+    const c = noDelay(
+      mqtt.connect(this.url, {
+        ...this.opts,
+        clientId: this.clientId,
+        clean: true,
+        reconnectPeriod: 1000,
+        connectTimeout: 5000,
+      }),
+    );
     this.#client = c;
     c.on('connect', () => {
       for (const t of this.#handlers.keys()) c.subscribe(t, { qos: 1 });

@@ -1,13 +1,29 @@
 // Simulated card reader, keypad, display and indicators, driven and observed over the contract's
 // simulator control topics, so any MQTT client can operate a simulated terminal.
 import { TypedEmitter } from '../../lib/emitter.ts';
-import type { CardReader, CardReaderEvents, ReaderStatus, Display, Indicators, IndicatorState, Keypad, KeypadEvents, ScreenModel } from '../types.ts';
+import type {
+  CardReader,
+  CardReaderEvents,
+  ReaderStatus,
+  Display,
+  Indicators,
+  IndicatorState,
+  Keypad,
+  KeypadEvents,
+  ScreenModel,
+} from '../types.ts';
 import type { Logger } from '../../lib/log.ts';
 import { topics } from '../../contract/index.ts';
 import { SimReaderMsg, SimKeyMsg, parsePayload } from '../../contract/index.ts';
 import type { SimBus } from './bus.ts';
 
-function listen<T>(bus: SimBus, topic: string, schema: Parameters<typeof parsePayload<T>>[0], log: Logger, fn: (v: T) => void): void {
+function listen<T>(
+  bus: SimBus,
+  topic: string,
+  schema: Parameters<typeof parsePayload<T>>[0],
+  log: Logger,
+  fn: (v: T) => void,
+): void {
   bus.subscribe(topic, (payload) => {
     const r = parsePayload(schema, payload);
     if (r.ok) fn(r.value);
@@ -18,9 +34,19 @@ function listen<T>(bus: SimBus, topic: string, schema: Parameters<typeof parsePa
 export class SimReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   #attached = true;
   #present = false;
-  constructor(private readonly bus: SimBus, private readonly terminalId: string, private readonly log: Logger) { super(); }
-  get attached(): boolean { return this.#attached; }
-  get status(): ReaderStatus { return this.#attached ? 'ready' : 'unplugged'; }
+  constructor(
+    private readonly bus: SimBus,
+    private readonly terminalId: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+  get attached(): boolean {
+    return this.#attached;
+  }
+  get status(): ReaderStatus {
+    return this.#attached ? 'ready' : 'unplugged';
+  }
 
   #emitAttachment(): void {
     this.emit(this.#attached ? 'attached' : 'detached');
@@ -34,9 +60,15 @@ export class SimReader extends TypedEmitter<CardReaderEvents> implements CardRea
         case 'tap':
           if (!this.#attached) return;
           this.#present = true;
-          return this.emit('card', { uid: m.uid, sun: m.sun ? { uid: m.sun.uid ?? m.uid, ctr: m.sun.ctr, cmac: m.sun.cmac } : null });
+          return this.emit('card', {
+            uid: m.uid,
+            sun: m.sun ? { uid: m.sun.uid ?? m.uid, ctr: m.sun.ctr, cmac: m.sun.cmac } : null,
+          });
         case 'remove':
-          if (this.#present) { this.#present = false; this.emit('removed'); }
+          if (this.#present) {
+            this.#present = false;
+            this.emit('removed');
+          }
           return;
         case 'unplug':
           if (!this.#attached) return;
@@ -51,24 +83,41 @@ export class SimReader extends TypedEmitter<CardReaderEvents> implements CardRea
     });
     this.#emitAttachment();
   }
-  async stop(): Promise<void> { await this.bus.stop(); }
+  async stop(): Promise<void> {
+    await this.bus.stop();
+  }
 }
 
 export class SimKeypad extends TypedEmitter<KeypadEvents> implements Keypad {
-  constructor(private readonly bus: SimBus, private readonly terminalId: string, private readonly log: Logger) { super(); }
+  constructor(
+    private readonly bus: SimBus,
+    private readonly terminalId: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
   async start(): Promise<void> {
     this.bus.start();
     listen(this.bus, topics.simKeys(this.terminalId), SimKeyMsg, this.log, (m) => this.emit('key', m.key));
   }
-  async stop(): Promise<void> { await this.bus.stop(); }
+  async stop(): Promise<void> {
+    await this.bus.stop();
+  }
 }
 
 /** Publishes each changed screen model, retained, on the sim `screen` topic. */
 export class HeadlessDisplay implements Display {
   #last = '';
-  constructor(private readonly bus: SimBus, private readonly terminalId: string) {}
-  async start(): Promise<void> { this.bus.start(); }
-  async stop(): Promise<void> { await this.bus.stop(); }
+  constructor(
+    private readonly bus: SimBus,
+    private readonly terminalId: string,
+  ) {}
+  async start(): Promise<void> {
+    this.bus.start();
+  }
+  async stop(): Promise<void> {
+    await this.bus.stop();
+  }
   draw(model: ScreenModel): void {
     const json = JSON.stringify(model);
     if (json === this.#last) return;
@@ -79,8 +128,13 @@ export class HeadlessDisplay implements Display {
 
 export class SimIndicators implements Indicators {
   #last = '';
-  constructor(private readonly bus: SimBus, private readonly terminalId: string) {}
-  async start(): Promise<void> { this.bus.start(); }
+  constructor(
+    private readonly bus: SimBus,
+    private readonly terminalId: string,
+  ) {}
+  async start(): Promise<void> {
+    this.bus.start();
+  }
   async stop(): Promise<void> {
     this.show({ led: 'off', buzzer: null });
     await this.bus.stop();

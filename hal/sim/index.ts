@@ -5,7 +5,12 @@ import type { Logger } from '../../lib/log.ts';
 import { SimBus } from './bus.ts';
 import { SimReader, SimKeypad, HeadlessDisplay, SimIndicators } from './devices.ts';
 
-export function createSimHardware(o: { brokerUrl: string; terminalId: string; log: Logger; mqtt?: IClientOptions }): Hardware & { bus: SimBus } {
+export function createSimHardware(o: {
+  brokerUrl: string;
+  terminalId: string;
+  log: Logger;
+  mqtt?: IClientOptions;
+}): Hardware & { bus: SimBus } {
   const log = o.log.child({ part: 'sim-hw' });
   const bus = new SimBus(o.brokerUrl, `${o.terminalId}-sim`, log, o.mqtt);
   return {

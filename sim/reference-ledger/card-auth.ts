@@ -5,12 +5,19 @@ import type { CardAuth, CardRecord } from '../../contract/index.ts';
 import { diversifyKey, SDM_FILE_READ_KEY, sunCmacValid } from '../../hal/ntag424/index.ts';
 
 /** The ledger's key material: the master key and the system id the cards were diversified with. */
-export interface SunKeys { masterKey: Buffer; systemId: string }
+export interface SunKeys {
+  masterKey: Buffer;
+  systemId: string;
+}
 
 /** `none`: a `uid` card (1.0 rules); `ok`: the SUN proves the card and is newer than any accepted. */
 export type SunCheck = 'none' | 'ok' | 'fail';
 
-export function checkSun(card: Pick<CardRecord, 'cardUid' | 'auth' | 'sunCounter'> | null, auth: CardAuth | undefined, keys: SunKeys | null): SunCheck {
+export function checkSun(
+  card: Pick<CardRecord, 'cardUid' | 'auth' | 'sunCounter'> | null,
+  auth: CardAuth | undefined,
+  keys: SunKeys | null,
+): SunCheck {
   if (card?.auth !== 'sun') return 'none';
   // No key, no SUN, a counter not above the accepted one, or a wrong cmac: the card is not proven.
   if (!keys || !auth || !/^[0-9A-F]{14}$/.test(card.cardUid)) return 'fail';

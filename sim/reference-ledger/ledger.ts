@@ -4,7 +4,15 @@
 import type { IClientOptions } from 'mqtt';
 import type { Db, Queryable } from '../../firmware/journal/db.ts';
 import {
-  CardRules, Catalog, CONTRACT_DEFAULTS, TerminalConfigMsg, TxMsg, parsePayload, type CardRecord, type Roster, type StaffRecord,
+  CardRules,
+  Catalog,
+  CONTRACT_DEFAULTS,
+  TerminalConfigMsg,
+  TxMsg,
+  parsePayload,
+  type CardRecord,
+  type Roster,
+  type StaffRecord,
 } from '../../contract/index.ts';
 import { localDay } from '../../firmware/rules/local-day.ts';
 import { parseTerminalTopic, topics } from '../../contract/index.ts';
@@ -119,7 +127,11 @@ class ReferenceLedger implements Ledger {
       () => void this.#serial(() => this.#publishAll()),
       // Contract 1.1 § Ledger status: retained, the will says offline. A pause (a ledger that
       // stops answering) keeps saying online; a stop says offline.
-      { topic: topics.ledgerStatus(), online: () => JSON.stringify({ state: 'online', since: this.#now() }), offline: JSON.stringify({ state: 'offline' }) },
+      {
+        topic: topics.ledgerStatus(),
+        online: () => JSON.stringify({ state: 'online', since: this.#now() }),
+        offline: JSON.stringify({ state: 'offline' }),
+      },
     );
   }
 
@@ -130,7 +142,9 @@ class ReferenceLedger implements Ledger {
     await this.#settled();
   }
 
-  #now(): string { return this.#clock().toISOString(); }
+  #now(): string {
+    return this.#clock().toISOString();
+  }
 
   /** Runs jobs one at a time. A job never waits for the broker: it would hold up the inbound stream. */
   #serial<T>(job: () => Promise<T>): Promise<T> {
@@ -165,14 +179,18 @@ class ReferenceLedger implements Ledger {
   async #publishAll(): Promise<void> {
     const q = this.#db;
     for (const p of await store.listPhotos(q)) this.#publish(topics.photo(p.club_id, p.sha), p.bytes, true);
-    for (const c of await store.listCards(q)) this.#publish(topics.card(c.clubId, c.card.cardUid), JSON.stringify(c.card), true);
-    for (const s of await store.listStaff(q)) this.#publish(topics.staff(s.clubId, s.staff.cardUid), JSON.stringify(s.staff), true);
+    for (const c of await store.listCards(q))
+      this.#publish(topics.card(c.clubId, c.card.cardUid), JSON.stringify(c.card), true);
+    for (const s of await store.listStaff(q))
+      this.#publish(topics.staff(s.clubId, s.staff.cardUid), JSON.stringify(s.staff), true);
     for (const clubId of await store.listClubs(q)) {
       const r = await store.getRoster(q, clubId);
       if (r) this.#publish(topics.roster(clubId), JSON.stringify(r), true);
     }
-    for (const c of await store.listCatalogs(q)) this.#publish(topics.catalog(c.clubId), JSON.stringify(c.catalog), true);
-    for (const t of await store.listTerminalConfigs(q)) this.#publish(topics.config(t.terminalId), JSON.stringify(t.config), true);
+    for (const c of await store.listCatalogs(q))
+      this.#publish(topics.catalog(c.clubId), JSON.stringify(c.catalog), true);
+    for (const t of await store.listTerminalConfigs(q))
+      this.#publish(topics.config(t.terminalId), JSON.stringify(t.config), true);
   }
 
   async #onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -184,7 +202,11 @@ class ReferenceLedger implements Ledger {
 
   async #onTx(terminalId: string, payload: Buffer): Promise<void> {
     const parsed = parsePayload(TxMsg, payload);
-    const error = parsed.ok ? (parsed.value.terminalId === terminalId ? null : 'terminalId differs from topic') : parsed.error;
+    const error = parsed.ok
+      ? parsed.value.terminalId === terminalId
+        ? null
+        : 'terminalId differs from topic'
+      : parsed.error;
     if (!parsed.ok || error !== null) {
       this.counters.rejected++;
       this.#log.warn({ terminalId: terminalId.slice(0, 64), error }, 'tx rejected');
@@ -193,10 +215,17 @@ class ReferenceLedger implements Ledger {
     const msg = parsed.value;
     this.counters.accepted++;
     // Declined below (Access); said here so that the club office sees the terminal it has to register.
-    if (this.#mirror.terminalClub(terminalId) === null) this.#log.warn({ terminalId }, 'tx from a terminal not registered with any club: declined');
+    if (this.#mirror.terminalClub(terminalId) === null)
+      this.#log.warn({ terminalId }, 'tx from a terminal not registered with any club: declined');
     // One statement, committed when it returns (see booking.ts); jobs run one at a time, as it needs.
     const at = this.#clock();
-    const outcome = await bookTx(this.#db, this.#mirror, msg, { now: at.toISOString(), today: localDay(at, this.#timeZone) }, this.#sunKeys);
+    const outcome = await bookTx(
+      this.#db,
+      this.#mirror,
+      msg,
+      { now: at.toISOString(), today: localDay(at, this.#timeZone) },
+      this.#sunKeys,
+    );
     this.#mirror.addTxId(msg.txId); // whatever was stored under it, it is committed now
     this.#mirror.addEntries(outcome.entries);
     // The card record first: the result names its version. Records are never delayed, so the
@@ -204,18 +233,31 @@ class ReferenceLedger implements Ledger {
     for (const c of outcome.changed) this.#cardChanged(c.clubId, c.card);
     const result = JSON.stringify(outcome.result);
     const copies = this.#duplicateResults ? 2 : 1;
-    this.#later(() => { for (let i = 0; i < copies; i++) this.#publish(topics.results(terminalId), result, false); });
+    this.#later(() => {
+      for (let i = 0; i < copies; i++) this.#publish(topics.results(terminalId), result, false);
+    });
     const r = outcome.result;
-    this.#log.info({
-      txId: msg.txId, type: msg.type, terminalId, card: 'cardUid' in msg ? maskUid(msg.cardUid) : undefined,
-      status: r.status, reason: r.reason, cashier: msg.type !== 'reversal' ? msg.cashierId ?? null : undefined,
-    }, 'tx answered');
+    this.#log.info(
+      {
+        txId: msg.txId,
+        type: msg.type,
+        terminalId,
+        card: 'cardUid' in msg ? maskUid(msg.cardUid) : undefined,
+        status: r.status,
+        reason: r.reason,
+        cashier: msg.type !== 'reversal' ? (msg.cashierId ?? null) : undefined,
+      },
+      'tx answered',
+    );
   }
 
   /** Runs `send` after the reply delay; later messages are booked and answered meanwhile. */
   #later(send: () => void): void {
     if (this.#replyDelay <= 0) return send();
-    const timer = setTimeout(() => { this.#delayed.delete(timer); send(); }, this.#replyDelay);
+    const timer = setTimeout(() => {
+      this.#delayed.delete(timer);
+      send();
+    }, this.#replyDelay);
     this.#delayed.add(timer);
   }
 
@@ -227,7 +269,8 @@ class ReferenceLedger implements Ledger {
       const raw: unknown = JSON.parse(payload.toString('utf8'));
       if (raw && typeof raw === 'object' && 'id' in raw && typeof raw.id === 'string') id = raw.id;
       const cmd = AdminCommand.safeParse(raw);
-      if (!cmd.success) throw new Error(`bad command: ${cmd.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
+      if (!cmd.success)
+        throw new Error(`bad command: ${cmd.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
       cmdName = cmd.data.cmd;
       reply = { ok: true, data: await this.#runAdmin(cmd.data) };
     } catch (err) {
@@ -240,27 +283,35 @@ class ReferenceLedger implements Ledger {
   async #runAdmin(c: AdminCommand): Promise<unknown> {
     if (c.cmd === 'list') return this.cards(c.clubId);
     if (c.cmd === 'staff-list') return this.staff(c.clubId);
-    if (c.cmd === 'terminal-list') return this.terminals(c.clubId).map((terminalId) => ({ terminalId, clubId: c.clubId }));
+    if (c.cmd === 'terminal-list')
+      return this.terminals(c.clubId).map((terminalId) => ({ terminalId, clubId: c.clubId }));
     if (c.cmd === 'terminal-add') {
       if (c.terminalId === undefined) throw new Error('terminalId missing');
       return this.#addTerminal(c.clubId, c.terminalId);
     }
     if (c.uid === undefined) throw new Error('uid missing');
     switch (c.cmd) {
-      case 'rules': return this.#setRules(c.clubId, c.uid, c.rules ?? {});
+      case 'rules':
+        return this.#setRules(c.clubId, c.uid, c.rules ?? {});
       case 'staff-add':
         if (!c.staff) throw new Error('staff missing');
         return this.#addStaff(c.clubId, { cardUid: c.uid, ...c.staff });
-      case 'staff-remove': await this.#removeStaff(c.clubId, c.uid); return { cardUid: c.uid };
+      case 'staff-remove':
+        await this.#removeStaff(c.clubId, c.uid);
+        return { cardUid: c.uid };
       case 'topup':
         if (c.amount === undefined) throw new Error('amount missing');
         return this.#topUp(c.clubId, c.uid, c.amount);
       case 'auth':
         if (!c.auth) throw new Error('auth missing');
         return this.#setAuth(c.clubId, c.uid, c.auth);
-      case 'block': return this.#setStatus(c.clubId, c.uid, 'blocked');
-      case 'unblock': return this.#setStatus(c.clubId, c.uid, 'active');
-      case 'close': await this.#close(c.clubId, c.uid); return { cardUid: c.uid };
+      case 'block':
+        return this.#setStatus(c.clubId, c.uid, 'blocked');
+      case 'unblock':
+        return this.#setStatus(c.clubId, c.uid, 'active');
+      case 'close':
+        await this.#close(c.clubId, c.uid);
+        return { cardUid: c.uid };
     }
   }
 
@@ -303,7 +354,10 @@ class ReferenceLedger implements Ledger {
       const card = await this.#existing(q, clubId, uid);
       const { auth: _a, sunCounter: _s, ...rest } = changedCard(card, {}, this.#now());
       // A card already `sun` keeps its counter: the chip's never goes back.
-      const next: CardRecord = auth === 'sun' ? { ...rest, auth, sunCounter: card.auth === 'sun' ? card.sunCounter ?? 0 : 0 } : { ...rest, auth };
+      const next: CardRecord =
+        auth === 'sun'
+          ? { ...rest, auth, sunCounter: card.auth === 'sun' ? (card.sunCounter ?? 0) : 0 }
+          : { ...rest, auth };
       await store.putCard(q, clubId, next);
       return next;
     });
@@ -334,7 +388,8 @@ class ReferenceLedger implements Ledger {
     // A category the catalog does not have would block nothing: a typo the parent must hear of.
     const known = this.#mirror.categories(clubId);
     const missing = (change.block ?? []).filter((c) => !known.includes(c));
-    if (missing.length) throw new Error(`the club's catalog has no category ${missing.join(', ')}; it has ${known.join(', ') || 'none'}`);
+    if (missing.length)
+      throw new Error(`the club's catalog has no category ${missing.join(', ')}; it has ${known.join(', ') || 'none'}`);
     const after = await this.#db.tx(async (q) => {
       const card = await this.#existing(q, clubId, uid);
       const r = card.rules ?? {};
@@ -342,9 +397,9 @@ class ReferenceLedger implements Ledger {
       for (const c of change.block ?? []) blocked.add(c);
       for (const c of change.unblock ?? []) blocked.delete(c);
       const rules = CardRules.parse({
-        dailyLimit: change.dailyLimit !== undefined ? change.dailyLimit : r.dailyLimit ?? null,
+        dailyLimit: change.dailyLimit !== undefined ? change.dailyLimit : (r.dailyLimit ?? null),
         blockedCategories: [...blocked],
-        note: change.note !== undefined ? change.note : r.note ?? null,
+        note: change.note !== undefined ? change.note : (r.note ?? null),
       });
       const next = changedCard(card, { rules }, this.#now());
       await store.putCard(q, clubId, next);
@@ -383,10 +438,18 @@ class ReferenceLedger implements Ledger {
 
   // --- Ledger ---
 
-  topUp(clubId: string, uid: string, amount: number) { return this.#hook(() => this.#topUp(clubId, uid, amount)); }
-  block(clubId: string, uid: string) { return this.#hook(() => this.#setStatus(clubId, uid, 'blocked')); }
-  unblock(clubId: string, uid: string) { return this.#hook(() => this.#setStatus(clubId, uid, 'active')); }
-  closeCard(clubId: string, uid: string) { return this.#hook(() => this.#close(clubId, uid)); }
+  topUp(clubId: string, uid: string, amount: number) {
+    return this.#hook(() => this.#topUp(clubId, uid, amount));
+  }
+  block(clubId: string, uid: string) {
+    return this.#hook(() => this.#setStatus(clubId, uid, 'blocked'));
+  }
+  unblock(clubId: string, uid: string) {
+    return this.#hook(() => this.#setStatus(clubId, uid, 'active'));
+  }
+  closeCard(clubId: string, uid: string) {
+    return this.#hook(() => this.#close(clubId, uid));
+  }
 
   addCard(clubId: string, seed: CardSeed): Promise<CardRecord> {
     return this.#hook(async () => {
@@ -402,7 +465,10 @@ class ReferenceLedger implements Ledger {
   setCatalog(clubId: string, catalog: Catalog): Promise<void> {
     const valid = Catalog.parse(catalog);
     return this.#hook(async () => {
-      await this.#db.tx(async (q) => { await store.addClub(q, clubId); await store.putCatalog(q, clubId, valid); });
+      await this.#db.tx(async (q) => {
+        await store.addClub(q, clubId);
+        await store.putCatalog(q, clubId, valid);
+      });
       this.#mirror.addClub(clubId);
       this.#mirror.setCatalog(clubId, valid);
       this.#publish(topics.catalog(clubId), JSON.stringify(valid), true);
@@ -418,22 +484,44 @@ class ReferenceLedger implements Ledger {
     });
   }
 
-  async addTerminal(clubId: string, terminalId: string): Promise<void> { await this.#hook(() => this.#addTerminal(clubId, terminalId)); }
-  terminals(clubId: string): string[] { return this.#mirror.terminalsOf(clubId); }
+  async addTerminal(clubId: string, terminalId: string): Promise<void> {
+    await this.#hook(() => this.#addTerminal(clubId, terminalId));
+  }
+  terminals(clubId: string): string[] {
+    return this.#mirror.terminalsOf(clubId);
+  }
 
-  setAuth(clubId: string, uid: string, auth: 'uid' | 'sun') { return this.#hook(() => this.#setAuth(clubId, uid, auth)); }
-  setRules(clubId: string, uid: string, change: RulesChange) { return this.#hook(() => this.#setRules(clubId, uid, change)); }
-  addStaff(clubId: string, staff: StaffSeed) { return this.#hook(() => this.#addStaff(clubId, staff)); }
-  removeStaff(clubId: string, uid: string) { return this.#hook(() => this.#removeStaff(clubId, uid)); }
-  staff(clubId: string): StaffRecord[] { return this.#mirror.staffOf(clubId); }
-  roster(clubId: string): Roster | null { return this.#mirror.roster(clubId); }
+  setAuth(clubId: string, uid: string, auth: 'uid' | 'sun') {
+    return this.#hook(() => this.#setAuth(clubId, uid, auth));
+  }
+  setRules(clubId: string, uid: string, change: RulesChange) {
+    return this.#hook(() => this.#setRules(clubId, uid, change));
+  }
+  addStaff(clubId: string, staff: StaffSeed) {
+    return this.#hook(() => this.#addStaff(clubId, staff));
+  }
+  removeStaff(clubId: string, uid: string) {
+    return this.#hook(() => this.#removeStaff(clubId, uid));
+  }
+  staff(clubId: string): StaffRecord[] {
+    return this.#mirror.staffOf(clubId);
+  }
+  roster(clubId: string): Roster | null {
+    return this.#mirror.roster(clubId);
+  }
 
-  card(clubId: string, uid: string): CardRecord | null { return this.#mirror.card(clubId, uid); }
-  cards(clubId: string): CardRecord[] { return this.#mirror.cards(clubId); }
+  card(clubId: string, uid: string): CardRecord | null {
+    return this.#mirror.card(clubId, uid);
+  }
+  cards(clubId: string): CardRecord[] {
+    return this.#mirror.cards(clubId);
+  }
   bookings(txId: string): number {
     return this.#mirror.entries().filter((e) => e.txId === txId && e.type !== 'reversal').length;
   }
-  history(): LedgerEntry[] { return [...this.#mirror.entries()]; }
+  history(): LedgerEntry[] {
+    return [...this.#mirror.entries()];
+  }
 
   async pause(): Promise<void> {
     await this.#serial(async () => undefined);
@@ -445,12 +533,18 @@ class ReferenceLedger implements Ledger {
     await this.#settled();
   }
 
-  setReplyDelay(ms: number): void { this.#replyDelay = Math.max(0, ms); }
-  setDuplicateResults(on: boolean): void { this.#duplicateResults = on; }
+  setReplyDelay(ms: number): void {
+    this.#replyDelay = Math.max(0, ms);
+  }
+  setDuplicateResults(on: boolean): void {
+    this.#duplicateResults = on;
+  }
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
-    await this.#serial(async () => { this.#stopped = true; });
+    await this.#serial(async () => {
+      this.#stopped = true;
+    });
     for (const timer of this.#delayed) clearTimeout(timer); // those answers are lost, as in a crash
     await this.#link.close(JSON.stringify({ state: 'offline' }));
     this.#link.discardPending();

@@ -5,7 +5,12 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../../firmware/log.ts';
 import { noDelay } from '../../lib/mqtt-socket.ts';
 
-interface Pending { topic: string; payload: Buffer | string; retain: boolean; settle: () => void }
+interface Pending {
+  topic: string;
+  payload: Buffer | string;
+  retain: boolean;
+  settle: () => void;
+}
 
 export class MqttLink {
   #client: MqttClient | null = null;
@@ -25,7 +30,9 @@ export class MqttLink {
     private readonly status?: { topic: string; online: () => string; offline: string },
   ) {}
 
-  get isOpen(): boolean { return this.#client !== null; }
+  get isOpen(): boolean {
+    return this.#client !== null;
+  }
 
   /**
    * QoS 1. Resolves when the broker has the message; while the link is closed the message waits
@@ -41,7 +48,10 @@ export class MqttLink {
   #send(client: MqttClient, p: Pending): void {
     client.publishAsync(p.topic, p.payload, { qos: 1, retain: p.retain }).then(
       () => p.settle(),
-      (err: Error) => { this.log.error({ err: err.message }, 'publish failed'); p.settle(); },
+      (err: Error) => {
+        this.log.error({ err: err.message }, 'publish failed');
+        p.settle();
+      },
     );
   }
 
@@ -55,14 +65,16 @@ export class MqttLink {
     // Queued messages arrive right after CONNACK; they wait until the pending publishes went first.
     client.handleMessage = (packet, done) => {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      connected.then(() => this.onMessage(packet.topic, payload)).then(
-        () => done(),
-        // Not acknowledged: the broker delivers it again when the session resumes.
-        (err: unknown) => {
-          this.log.error({ err: String(err) }, 'message handler failed');
-          done(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+      connected
+        .then(() => this.onMessage(packet.topic, payload))
+        .then(
+          () => done(),
+          // Not acknowledged: the broker delivers it again when the session resumes.
+          (err: unknown) => {
+            this.log.error({ err: String(err) }, 'message handler failed');
+            done(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
     };
     // mqtt.js retries by itself; one line per outage, not one per attempt.
     client.on('error', (err) => this.log.debug({ err: err.message }, 'mqtt error'));
@@ -92,7 +104,8 @@ export class MqttLink {
     if (!client) return;
     this.#client = null;
     // Without a broker the status cannot go out (the will says it); a QoS 1 publish would wait for one forever.
-    if (saying !== undefined && this.status && client.connected) await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
+    if (saying !== undefined && this.status && client.connected)
+      await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
     await client.endAsync(false);
   }
 

@@ -61,41 +61,96 @@ export class Mirror implements Committed {
     return m;
   }
 
-  card(clubId: string, uid: string): CardRecord | null { return this.#cards.get(cardKey(clubId, uid)) ?? null; }
+  card(clubId: string, uid: string): CardRecord | null {
+    return this.#cards.get(cardKey(clubId, uid)) ?? null;
+  }
   /** The club's cards in the order they were first mirrored (the seed's order after a start). */
   cards(clubId: string): CardRecord[] {
     return [...this.#cards].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, card]) => card);
   }
-  clubKnown(clubId: string): boolean { return this.#clubs.has(clubId); }
-  terminalConfig(terminalId: string): TerminalConfigMsg | null { return this.#configs.get(terminalId) ?? null; }
-  txIdSeen(txId: string): boolean { return this.#txIds.has(txId); }
-  nextEntrySeq(): number { return (this.#entries.at(-1)?.seq ?? 0) + 1; }
-  categoryOf(clubId: string, sku: string): string | null { return this.#categories.get(clubId)?.get(sku) ?? null; }
+  clubKnown(clubId: string): boolean {
+    return this.#clubs.has(clubId);
+  }
+  terminalConfig(terminalId: string): TerminalConfigMsg | null {
+    return this.#configs.get(terminalId) ?? null;
+  }
+  txIdSeen(txId: string): boolean {
+    return this.#txIds.has(txId);
+  }
+  nextEntrySeq(): number {
+    return (this.#entries.at(-1)?.seq ?? 0) + 1;
+  }
+  categoryOf(clubId: string, sku: string): string | null {
+    return this.#categories.get(clubId)?.get(sku) ?? null;
+  }
   /** The categories of the club's catalog, each once. */
-  categories(clubId: string): string[] { return [...new Set(this.#categories.get(clubId)?.values() ?? [])]; }
-  saleBookedDay(txId: string): string | null { return this.#saleDays.get(txId) ?? null; }
-  terminalClub(terminalId: string): string | null { return this.#terminals.get(terminalId) ?? null; }
-  terminalsOf(clubId: string): string[] { return [...this.#terminals].filter(([, c]) => c === clubId).map(([t]) => t).sort(); }
-  cardClosed(clubId: string, uid: string): boolean { return this.#closed.has(cardKey(clubId, uid)); }
-  staff(clubId: string, uid: string): StaffRecord | null { return this.#staff.get(cardKey(clubId, uid)) ?? null; }
-  staffOf(clubId: string): StaffRecord[] { return [...this.#staff].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, s]) => s); }
-  roster(clubId: string): Roster | null { return this.#rosters.get(clubId) ?? null; }
+  categories(clubId: string): string[] {
+    return [...new Set(this.#categories.get(clubId)?.values() ?? [])];
+  }
+  saleBookedDay(txId: string): string | null {
+    return this.#saleDays.get(txId) ?? null;
+  }
+  terminalClub(terminalId: string): string | null {
+    return this.#terminals.get(terminalId) ?? null;
+  }
+  terminalsOf(clubId: string): string[] {
+    return [...this.#terminals]
+      .filter(([, c]) => c === clubId)
+      .map(([t]) => t)
+      .sort();
+  }
+  cardClosed(clubId: string, uid: string): boolean {
+    return this.#closed.has(cardKey(clubId, uid));
+  }
+  staff(clubId: string, uid: string): StaffRecord | null {
+    return this.#staff.get(cardKey(clubId, uid)) ?? null;
+  }
+  staffOf(clubId: string): StaffRecord[] {
+    return [...this.#staff].filter(([key]) => key.startsWith(`${clubId}/`)).map(([, s]) => s);
+  }
+  roster(clubId: string): Roster | null {
+    return this.#rosters.get(clubId) ?? null;
+  }
   /** Every money movement for a tx message, in order. */
-  entries(): readonly LedgerEntry[] { return this.#entries; }
+  entries(): readonly LedgerEntry[] {
+    return this.#entries;
+  }
 
   // --- only after the change committed ---
-  setCard(clubId: string, card: CardRecord): void { this.#cards.set(cardKey(clubId, card.cardUid), card); }
-  deleteCard(clubId: string, uid: string): void { this.#cards.delete(cardKey(clubId, uid)); this.#closed.add(cardKey(clubId, uid)); }
-  addClub(clubId: string): void { this.#clubs.add(clubId); }
-  setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): void { this.#configs.set(terminalId, cfg); }
-  addTxId(txId: string): void { this.#txIds.add(txId); }
+  setCard(clubId: string, card: CardRecord): void {
+    this.#cards.set(cardKey(clubId, card.cardUid), card);
+  }
+  deleteCard(clubId: string, uid: string): void {
+    this.#cards.delete(cardKey(clubId, uid));
+    this.#closed.add(cardKey(clubId, uid));
+  }
+  addClub(clubId: string): void {
+    this.#clubs.add(clubId);
+  }
+  setTerminalConfig(terminalId: string, cfg: TerminalConfigMsg): void {
+    this.#configs.set(terminalId, cfg);
+  }
+  addTxId(txId: string): void {
+    this.#txIds.add(txId);
+  }
   addEntries(entries: LedgerEntry[]): void {
     this.#entries.push(...entries);
     for (const e of entries) if (e.type === 'sale') this.#saleDays.set(e.txId, this.dayOf(e.at));
   }
-  setCatalog(clubId: string, c: Catalog): void { this.#categories.set(clubId, new Map(c.items.map((i) => [i.sku, i.category]))); }
-  setStaff(clubId: string, s: StaffRecord): void { this.#staff.set(cardKey(clubId, s.cardUid), s); }
-  deleteStaff(clubId: string, uid: string): void { this.#staff.delete(cardKey(clubId, uid)); this.#closed.add(cardKey(clubId, uid)); }
-  setTerminalClub(terminalId: string, clubId: string): void { this.#terminals.set(terminalId, clubId); }
-  setRoster(clubId: string, r: Roster): void { this.#rosters.set(clubId, r); }
+  setCatalog(clubId: string, c: Catalog): void {
+    this.#categories.set(clubId, new Map(c.items.map((i) => [i.sku, i.category])));
+  }
+  setStaff(clubId: string, s: StaffRecord): void {
+    this.#staff.set(cardKey(clubId, s.cardUid), s);
+  }
+  deleteStaff(clubId: string, uid: string): void {
+    this.#staff.delete(cardKey(clubId, uid));
+    this.#closed.add(cardKey(clubId, uid));
+  }
+  setTerminalClub(terminalId: string, clubId: string): void {
+    this.#terminals.set(terminalId, clubId);
+  }
+  setRoster(clubId: string, r: Roster): void {
+    this.#rosters.set(clubId, r);
+  }
 }

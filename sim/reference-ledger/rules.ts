@@ -1,7 +1,15 @@
 // Booking decisions of the reference ledger as pure functions (contract v1, "Terminal → ledger").
 // They only say what to do; booking.ts reads the state, asks here, and writes the outcome.
 import { ITEM_PRICE_CEILING, CONTRACT_DEFAULTS } from '../../contract/index.ts';
-import type { CardRecord, DeclineReason, ResultMsg, ReversalMsg, SaleMsg, TxMsg, VoidMsg } from '../../contract/index.ts';
+import type {
+  CardRecord,
+  DeclineReason,
+  ResultMsg,
+  ReversalMsg,
+  SaleMsg,
+  TxMsg,
+  VoidMsg,
+} from '../../contract/index.ts';
 import type { SunCheck } from './card-auth.ts';
 import { checkParentRules, spentAfter, spentInRecord } from '../../firmware/rules/parents.ts';
 
@@ -48,7 +56,11 @@ const isFinal = (s: TxIdState) => s.reversal?.status === 'approved';
  * declined `invalid` before anything else is looked at, so its answer tells nothing of the other
  * club (no balance, no repeat of that club's answer).
  */
-export function foreignMessage(msg: TxMsg, terminalClub: string | null, txIdClubs: readonly (string | null)[]): boolean {
+export function foreignMessage(
+  msg: TxMsg,
+  terminalClub: string | null,
+  txIdClubs: readonly (string | null)[],
+): boolean {
   if (terminalClub === null) return true;
   if (msg.type !== 'reversal' && msg.clubId !== terminalClub) return true;
   return txIdClubs.some((c) => c !== terminalClub);
@@ -56,11 +68,18 @@ export function foreignMessage(msg: TxMsg, terminalClub: string | null, txIdClub
 
 /** The answer to a message `foreignMessage` refuses: nothing but the decline. */
 export const foreignAnswer = (msg: TxMsg): ResultMsg => ({
-  txId: msg.txId, type: msg.type, status: 'declined', reason: 'invalid', ...(msg.type === 'sale' ? { offline: msg.offline } : {}),
+  txId: msg.txId,
+  type: msg.type,
+  status: 'declined',
+  reason: 'invalid',
+  ...(msg.type === 'sale' ? { offline: msg.offline } : {}),
 });
 
 /** A well-formed sale whose content the ledger will not book, whatever the card. */
-export function saleContentProblem(msg: SaleMsg, ctx: { clubKnown: boolean; maxPurchase: number }): DeclineReason | null {
+export function saleContentProblem(
+  msg: SaleMsg,
+  ctx: { clubKnown: boolean; maxPurchase: number },
+): DeclineReason | null {
   if (!ctx.clubKnown) return 'invalid';
   if (msg.items.some((l) => l.unitPrice >= ITEM_PRICE_CEILING)) return 'invalid';
   if (msg.items.reduce((sum, l) => sum + l.unitPrice * l.qty, 0) !== msg.total) return 'invalid';

@@ -6,19 +6,30 @@ import * as store from './store.ts';
 import type { CardSeed, ClubSeed, StaffSeed } from './types.ts';
 
 /** Version a new record with this UID starts at: above a closed card's or removed staff card's. */
-const firstVersion = async (q: Queryable, clubId: string, uid: string) => ((await store.closedVersion(q, clubId, uid)) ?? 0) + 1;
+const firstVersion = async (q: Queryable, clubId: string, uid: string) =>
+  ((await store.closedVersion(q, clubId, uid)) ?? 0) + 1;
 
 /** Adds a new card (version 1, or above the one a closed card with that UID reached); throws if it exists. */
-export async function insertCard(q: Queryable, clubId: string, seed: CardSeed, now: string): Promise<{ card: CardRecord; newPhoto: boolean }> {
+export async function insertCard(
+  q: Queryable,
+  clubId: string,
+  seed: CardSeed,
+  now: string,
+): Promise<{ card: CardRecord; newPhoto: boolean }> {
   if (await store.getCard(q, clubId, seed.cardUid)) throw new Error('card exists');
   if (await store.getStaff(q, clubId, seed.cardUid)) throw new Error('a staff card has this UID');
   const sha = seed.photo ? sha256Hex(seed.photo) : null;
   const newPhoto = seed.photo !== null && sha !== null && !(await store.hasPhoto(q, clubId, sha));
   if (newPhoto && sha !== null && seed.photo) await store.putPhoto(q, clubId, sha, seed.photo);
   const card = CardRecord.parse({
-    cardUid: seed.cardUid, holderId: seed.holderId, name: seed.name, photo: sha,
-    status: seed.status ?? 'active', balance: seed.balance,
-    version: await firstVersion(q, clubId, seed.cardUid), updatedAt: now,
+    cardUid: seed.cardUid,
+    holderId: seed.holderId,
+    name: seed.name,
+    photo: sha,
+    status: seed.status ?? 'active',
+    balance: seed.balance,
+    version: await firstVersion(q, clubId, seed.cardUid),
+    updatedAt: now,
     ...(seed.rules ? { rules: seed.rules } : {}),
     ...(seed.auth === 'sun' ? { auth: 'sun', sunCounter: 0 } : {}),
   });
@@ -39,7 +50,8 @@ export async function insertStaff(q: Queryable, clubId: string, seed: StaffSeed,
 
 /** Contract § Access: registers a terminal with its club (a valid terminalId, never moved to another club). */
 export async function registerTerminal(q: Queryable, terminalId: string, clubId: string): Promise<void> {
-  if (!TerminalId.safeParse(terminalId).success) throw new Error(`not a terminalId: ${JSON.stringify(terminalId).slice(0, 80)}`);
+  if (!TerminalId.safeParse(terminalId).success)
+    throw new Error(`not a terminalId: ${JSON.stringify(terminalId).slice(0, 80)}`);
   await store.registerTerminal(q, terminalId, clubId);
 }
 
@@ -50,17 +62,26 @@ export function seedClubs(db: Db, clubs: ClubSeed[], now: string): Promise<void>
       await store.putCatalog(q, club.clubId, Catalog.parse(club.catalog), true);
       for (const terminalId of club.terminals ?? []) await registerTerminal(q, terminalId, club.clubId);
       for (const [terminalId, cfg] of Object.entries(club.terminalConfigs ?? {})) {
-        if (!club.terminals?.includes(terminalId)) throw new Error(`a config for terminal ${terminalId}, which is not one of club ${club.clubId}'s terminals`);
+        if (!club.terminals?.includes(terminalId))
+          throw new Error(`a config for terminal ${terminalId}, which is not one of club ${club.clubId}'s terminals`);
         await store.putTerminalConfig(q, terminalId, TerminalConfigMsg.parse(cfg), true);
       }
       let added = false;
-      const known = async (uid: string) => (await store.getCard(q, club.clubId, uid)) ?? (await store.getStaff(q, club.clubId, uid))
-        ?? (await store.closedVersion(q, club.clubId, uid));
+      const known = async (uid: string) =>
+        (await store.getCard(q, club.clubId, uid)) ??
+        (await store.getStaff(q, club.clubId, uid)) ??
+        (await store.closedVersion(q, club.clubId, uid));
       for (const card of club.cards) {
-        if ((await known(card.cardUid)) === null) { await insertCard(q, club.clubId, card, now); added = true; }
+        if ((await known(card.cardUid)) === null) {
+          await insertCard(q, club.clubId, card, now);
+          added = true;
+        }
       }
       for (const staff of club.staff ?? []) {
-        if ((await known(staff.cardUid)) === null) { await insertStaff(q, club.clubId, staff, now); added = true; }
+        if ((await known(staff.cardUid)) === null) {
+          await insertStaff(q, club.clubId, staff, now);
+          added = true;
+        }
       }
       if (added || !(await store.getRoster(q, club.clubId))) await store.bumpRoster(q, club.clubId, now);
     }

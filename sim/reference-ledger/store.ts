@@ -2,7 +2,15 @@
 // and every movement of money. Functions take a Queryable so a caller can group them in one transaction;
 // a booking is written by a single statement (putBooking), which is a transaction of its own.
 import { Db, type Queryable } from '../../firmware/journal/db.ts';
-import type { CardRecord, CardRules, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
+import type {
+  CardRecord,
+  CardRules,
+  Catalog,
+  ResultMsg,
+  Roster,
+  StaffRecord,
+  TerminalConfigMsg,
+} from '../../contract/index.ts';
 import type { SaleState, TxIdState } from './rules.ts';
 import type { LedgerEntry } from './types.ts';
 import { must } from '../../lib/must.ts';
@@ -85,8 +93,12 @@ const SCHEMA = `
 
 /** Columns 1.1 added to tables a 1.0 simulator's ledger.db already has (CREATE IF NOT EXISTS keeps the old ones). */
 const ADDED_COLUMNS: [table: string, column: string, type: string][] = [
-  ['cards', 'rules', 'TEXT'], ['cards', 'spent_day', 'TEXT'], ['cards', 'spent_total', 'INTEGER'], ['entries', 'cashier_id', 'TEXT'],
-  ['cards', 'auth', 'TEXT'], ['cards', 'sun_counter', 'INTEGER'],
+  ['cards', 'rules', 'TEXT'],
+  ['cards', 'spent_day', 'TEXT'],
+  ['cards', 'spent_total', 'INTEGER'],
+  ['entries', 'cashier_id', 'TEXT'],
+  ['cards', 'auth', 'TEXT'],
+  ['cards', 'sun_counter', 'INTEGER'],
 ];
 
 export async function openStore(path: string): Promise<Db> {
@@ -106,15 +118,31 @@ export async function openStore(path: string): Promise<Db> {
 // --- clubs, cards, photos ---
 
 interface CardRow {
-  uid: string; holder_id: string; name: string; photo: string | null; status: 'active' | 'blocked'; balance: number; version: number; updated_at: string;
-  rules: string | null; spent_day: string | null; spent_total: number | null;
-  auth: 'uid' | 'sun' | null; sun_counter: number | null;
+  uid: string;
+  holder_id: string;
+  name: string;
+  photo: string | null;
+  status: 'active' | 'blocked';
+  balance: number;
+  version: number;
+  updated_at: string;
+  rules: string | null;
+  spent_day: string | null;
+  spent_total: number | null;
+  auth: 'uid' | 'sun' | null;
+  sun_counter: number | null;
 }
 
 /** A 1.1 field the card does not have is left out of the record (absent: no rule). */
 const toCard = (r: CardRow): CardRecord => ({
-  cardUid: r.uid, holderId: r.holder_id, name: r.name, photo: r.photo, status: r.status,
-  balance: r.balance, version: r.version, updatedAt: r.updated_at,
+  cardUid: r.uid,
+  holderId: r.holder_id,
+  name: r.name,
+  photo: r.photo,
+  status: r.status,
+  balance: r.balance,
+  version: r.version,
+  updatedAt: r.updated_at,
   ...(r.rules ? { rules: JSON.parse(r.rules) as CardRules } : {}),
   ...(r.spent_day !== null && r.spent_total !== null ? { spent: { day: r.spent_day, total: r.spent_total } } : {}),
   ...(r.auth ? { auth: r.auth } : {}),
@@ -148,26 +176,62 @@ export async function putCard(q: Queryable, clubId: string, c: CardRecord): Prom
        status = excluded.status, balance = excluded.balance, version = excluded.version, updated_at = excluded.updated_at,
        rules = excluded.rules, spent_day = excluded.spent_day, spent_total = excluded.spent_total,
        auth = excluded.auth, sun_counter = excluded.sun_counter`,
-    [clubId, c.cardUid, c.holderId, c.name, c.photo, c.status, c.balance, c.version, c.updatedAt,
-      c.rules ? JSON.stringify(c.rules) : null, c.spent?.day ?? null, c.spent?.total ?? null, c.auth ?? null, c.sunCounter ?? null],
+    [
+      clubId,
+      c.cardUid,
+      c.holderId,
+      c.name,
+      c.photo,
+      c.status,
+      c.balance,
+      c.version,
+      c.updatedAt,
+      c.rules ? JSON.stringify(c.rules) : null,
+      c.spent?.day ?? null,
+      c.spent?.total ?? null,
+      c.auth ?? null,
+      c.sunCounter ?? null,
+    ],
   );
 }
 
 /** Version a closed card with this UID reached, or null if none was closed. */
 export async function closedVersion(q: Queryable, clubId: string, uid: string): Promise<number | null> {
-  const r = await q.get<{ version: number }>('SELECT version FROM closed_cards WHERE club_id = ? AND uid = ?', [clubId, uid]);
+  const r = await q.get<{ version: number }>('SELECT version FROM closed_cards WHERE club_id = ? AND uid = ?', [
+    clubId,
+    uid,
+  ]);
   return r ? r.version : null;
 }
 
 export async function deleteCard(q: Queryable, clubId: string, c: CardRecord): Promise<void> {
   await q.run('DELETE FROM cards WHERE club_id = ? AND uid = ?', [clubId, c.cardUid]);
-  await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [clubId, c.cardUid, c.version]);
+  await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [
+    clubId,
+    c.cardUid,
+    c.version,
+  ]);
 }
 
 // --- staff cards and rosters ---
 
-interface StaffRow { club_id: string; uid: string; staff_id: string; name: string; role: 'cashier' | 'lead'; version: number; updated_at: string }
-const toStaff = (r: StaffRow): StaffRecord => ({ cardUid: r.uid, staffId: r.staff_id, name: r.name, role: r.role, version: r.version, updatedAt: r.updated_at });
+interface StaffRow {
+  club_id: string;
+  uid: string;
+  staff_id: string;
+  name: string;
+  role: 'cashier' | 'lead';
+  version: number;
+  updated_at: string;
+}
+const toStaff = (r: StaffRow): StaffRecord => ({
+  cardUid: r.uid,
+  staffId: r.staff_id,
+  name: r.name,
+  role: r.role,
+  version: r.version,
+  updatedAt: r.updated_at,
+});
 
 export async function getStaff(q: Queryable, clubId: string, uid: string): Promise<StaffRecord | null> {
   const r = await q.get<StaffRow>('SELECT * FROM staff WHERE club_id = ? AND uid = ?', [clubId, uid]);
@@ -182,28 +246,42 @@ export async function listStaff(q: Queryable): Promise<{ clubId: string; staff: 
 export async function putStaff(q: Queryable, clubId: string, s: StaffRecord): Promise<void> {
   await q.run(
     `INSERT OR REPLACE INTO staff (club_id, uid, staff_id, name, role, version, updated_at) VALUES (?,?,?,?,?,?,?)`,
-    [clubId, s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt]);
+    [clubId, s.cardUid, s.staffId, s.name, s.role, s.version, s.updatedAt],
+  );
 }
 
 /** Removes a staff card; its version is kept like a closed card's, so a UID given out again continues above it. */
 export async function deleteStaff(q: Queryable, clubId: string, s: StaffRecord): Promise<void> {
   await q.run('DELETE FROM staff WHERE club_id = ? AND uid = ?', [clubId, s.cardUid]);
-  await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [clubId, s.cardUid, s.version]);
+  await q.run('INSERT OR REPLACE INTO closed_cards (club_id, uid, version) VALUES (?,?,?)', [
+    clubId,
+    s.cardUid,
+    s.version,
+  ]);
 }
 
 /** Raises the club's roster version and gives the roster as it is now (cards and staff in the tables). */
 export async function bumpRoster(q: Queryable, clubId: string, now: string): Promise<Roster> {
   await q.run(
     `INSERT INTO rosters (club_id, version, updated_at) VALUES (?, 1, ?)
-     ON CONFLICT (club_id) DO UPDATE SET version = rosters.version + 1, updated_at = excluded.updated_at`, [clubId, now]);
+     ON CONFLICT (club_id) DO UPDATE SET version = rosters.version + 1, updated_at = excluded.updated_at`,
+    [clubId, now],
+  );
   return must(await getRoster(q, clubId), 'the roster just upserted');
 }
 
 export async function getRoster(q: Queryable, clubId: string): Promise<Roster | null> {
-  const r = await q.get<{ version: number; updated_at: string }>('SELECT version, updated_at FROM rosters WHERE club_id = ?', [clubId]);
+  const r = await q.get<{ version: number; updated_at: string }>(
+    'SELECT version, updated_at FROM rosters WHERE club_id = ?',
+    [clubId],
+  );
   if (!r) return null;
-  const cards = (await q.all<{ uid: string }>('SELECT uid FROM cards WHERE club_id = ? ORDER BY uid', [clubId])).map((x) => x.uid);
-  const staff = (await q.all<{ uid: string }>('SELECT uid FROM staff WHERE club_id = ? ORDER BY uid', [clubId])).map((x) => x.uid);
+  const cards = (await q.all<{ uid: string }>('SELECT uid FROM cards WHERE club_id = ? ORDER BY uid', [clubId])).map(
+    (x) => x.uid,
+  );
+  const staff = (await q.all<{ uid: string }>('SELECT uid FROM staff WHERE club_id = ? ORDER BY uid', [clubId])).map(
+    (x) => x.uid,
+  );
   return { version: r.version, updatedAt: r.updated_at, cards, staff };
 }
 
@@ -243,14 +321,19 @@ export async function registerTerminal(q: Queryable, terminalId: string, clubId:
 }
 
 export async function listTerminals(q: Queryable): Promise<{ terminalId: string; clubId: string }[]> {
-  const rows = await q.all<{ terminal_id: string; club_id: string }>('SELECT terminal_id, club_id FROM terminals ORDER BY terminal_id');
+  const rows = await q.all<{ terminal_id: string; club_id: string }>(
+    'SELECT terminal_id, club_id FROM terminals ORDER BY terminal_id',
+  );
   return rows.map((r) => ({ terminalId: r.terminal_id, clubId: r.club_id }));
 }
 
 // --- catalogs, terminal configs ---
 
 export async function putCatalog(q: Queryable, clubId: string, c: Catalog, onlyIfMissing = false): Promise<void> {
-  await q.run(`INSERT OR ${onlyIfMissing ? 'IGNORE' : 'REPLACE'} INTO catalogs (club_id, json) VALUES (?,?)`, [clubId, JSON.stringify(c)]);
+  await q.run(`INSERT OR ${onlyIfMissing ? 'IGNORE' : 'REPLACE'} INTO catalogs (club_id, json) VALUES (?,?)`, [
+    clubId,
+    JSON.stringify(c),
+  ]);
 }
 
 export async function listCatalogs(q: Queryable): Promise<{ clubId: string; catalog: Catalog }[]> {
@@ -258,45 +341,76 @@ export async function listCatalogs(q: Queryable): Promise<{ clubId: string; cata
   return rows.map((r) => ({ clubId: r.club_id, catalog: JSON.parse(r.json) as Catalog }));
 }
 
-export async function putTerminalConfig(q: Queryable, terminalId: string, cfg: TerminalConfigMsg, onlyIfMissing = false): Promise<void> {
-  await q.run(`INSERT OR ${onlyIfMissing ? 'IGNORE' : 'REPLACE'} INTO terminal_configs (terminal_id, json) VALUES (?,?)`, [terminalId, JSON.stringify(cfg)]);
+export async function putTerminalConfig(
+  q: Queryable,
+  terminalId: string,
+  cfg: TerminalConfigMsg,
+  onlyIfMissing = false,
+): Promise<void> {
+  await q.run(
+    `INSERT OR ${onlyIfMissing ? 'IGNORE' : 'REPLACE'} INTO terminal_configs (terminal_id, json) VALUES (?,?)`,
+    [terminalId, JSON.stringify(cfg)],
+  );
 }
 
 export async function listTerminalConfigs(q: Queryable): Promise<{ terminalId: string; config: TerminalConfigMsg }[]> {
-  const rows = await q.all<{ terminal_id: string; json: string }>('SELECT terminal_id, json FROM terminal_configs ORDER BY terminal_id');
+  const rows = await q.all<{ terminal_id: string; json: string }>(
+    'SELECT terminal_id, json FROM terminal_configs ORDER BY terminal_id',
+  );
   return rows.map((r) => ({ terminalId: r.terminal_id, config: JSON.parse(r.json) as TerminalConfigMsg }));
 }
 
 // --- answered txIds ---
 
 interface TxIdRow {
-  terminal_id: string | null; club_id: string; card_uid: string; total: number; booked: 'online' | 'offline' | null;
-  sale_answer: string; voided_by: string | null; reversal_answer: string | null; void_answer: string | null;
-  reversal_terminal: string | null; void_terminal: string | null;
+  terminal_id: string | null;
+  club_id: string;
+  card_uid: string;
+  total: number;
+  booked: 'online' | 'offline' | null;
+  sale_answer: string;
+  voided_by: string | null;
+  reversal_answer: string | null;
+  void_answer: string | null;
+  reversal_terminal: string | null;
+  void_terminal: string | null;
 }
 
 /** Everything the ledger holds under one txId, in one statement (each is a thread-pool round trip). */
 export async function getTxIdState(q: Queryable, txId: string): Promise<TxIdState> {
   // One row always: the txId itself, with what each table holds under it (nulls where nothing).
-  const r = must(await q.get<TxIdRow>(
-    `SELECT s.terminal_id, s.club_id, s.card_uid, s.total, s.booked, s.answer AS sale_answer, s.voided_by,
+  const r = must(
+    await q.get<TxIdRow>(
+      `SELECT s.terminal_id, s.club_id, s.card_uid, s.total, s.booked, s.answer AS sale_answer, s.voided_by,
        r.answer AS reversal_answer, v.answer AS void_answer, r.terminal_id AS reversal_terminal, v.terminal_id AS void_terminal
      FROM (SELECT ? AS tx_id) k LEFT JOIN sales s USING (tx_id) LEFT JOIN reversals r USING (tx_id) LEFT JOIN voids v USING (tx_id)`,
-    [txId],
-  ), 'the txId row');
+      [txId],
+    ),
+    'the txId row',
+  );
   const answer = (json: string | null) => (json === null ? null : (JSON.parse(json) as ResultMsg));
   // terminal_id is NOT NULL in sales: null here means no sale row joined.
-  const sale: SaleState | null = r.terminal_id === null ? null : {
-    terminalId: r.terminal_id, clubId: r.club_id, cardUid: r.card_uid, total: r.total,
-    booked: r.booked, answer: must(answer(r.sale_answer), 'the answer of a sale row'), voidedBy: r.voided_by,
-  };
+  const sale: SaleState | null =
+    r.terminal_id === null
+      ? null
+      : {
+          terminalId: r.terminal_id,
+          clubId: r.club_id,
+          cardUid: r.card_uid,
+          total: r.total,
+          booked: r.booked,
+          answer: must(answer(r.sale_answer), 'the answer of a sale row'),
+          voidedBy: r.voided_by,
+        };
   const sentBy = [r.reversal_terminal, r.void_terminal].filter((t): t is string => t !== null);
   return { sale, reversal: answer(r.reversal_answer), void: answer(r.void_answer), sentBy };
 }
 
 /** Every txId something is stored under. */
 export async function listTxIds(q: Queryable): Promise<string[]> {
-  const rows = await q.all<{ tx_id: string }>('SELECT tx_id FROM sales UNION ALL SELECT tx_id FROM reversals UNION ALL SELECT tx_id FROM voids');
+  const rows = await q.all<{ tx_id: string }>(
+    'SELECT tx_id FROM sales UNION ALL SELECT tx_id FROM reversals UNION ALL SELECT tx_id FROM voids',
+  );
   return rows.map((r) => r.tx_id);
 }
 
@@ -311,7 +425,14 @@ export interface Booking {
   /** The money moved (a void's also marks its sale voided), and the card before and after it (null: no record to change). */
   moved: { entry: LedgerEntry; card: { before: CardRecord; after: CardRecord } | null } | null;
 }
-export interface StoredSale { clubId: string; cardUid: string; total: number; items: unknown; createdAt: string; booked: 'online' | 'offline' | null }
+export interface StoredSale {
+  clubId: string;
+  cardUid: string;
+  total: number;
+  items: unknown;
+  createdAt: string;
+  booked: 'online' | 'offline' | null;
+}
 
 /** Writes a booking with one statement: outside a transaction it is its own, durable when this resolves. */
 export async function putBooking(q: Queryable, b: Booking): Promise<void> {
@@ -320,13 +441,37 @@ export async function putBooking(q: Queryable, b: Booking): Promise<void> {
   const e = b.moved?.entry;
   const c = b.moved?.card;
   await q.run('INSERT INTO bookings VALUES (?,?,?,?, ?,?,?,?,?,?, ?, ?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?)', [
-    s?.in ?? null, s?.txId ?? null, s?.terminalId ?? null, s ? JSON.stringify(s.answer) : null,
-    sale?.clubId ?? null, sale?.cardUid ?? null, sale?.total ?? null, sale ? JSON.stringify(sale.items) : null, sale?.createdAt ?? null, sale?.booked ?? null,
+    s?.in ?? null,
+    s?.txId ?? null,
+    s?.terminalId ?? null,
+    s ? JSON.stringify(s.answer) : null,
+    sale?.clubId ?? null,
+    sale?.cardUid ?? null,
+    sale?.total ?? null,
+    sale ? JSON.stringify(sale.items) : null,
+    sale?.createdAt ?? null,
+    sale?.booked ?? null,
     s?.in === 'voids' ? s.voids : null,
-    e?.seq ?? null, e?.at ?? null, e?.type ?? null, e?.txId ?? null, e?.ref ?? null, e?.clubId ?? null, e?.cardUid ?? null,
-    e?.amount ?? null, e ? (e.offline ? 1 : 0) : null, e?.terminalId ?? null, e?.cashierId ?? null,
-    c?.after.cardUid ?? null, c?.after.balance ?? null, c?.after.version ?? null, c?.after.updatedAt ?? null, c?.before.version ?? null,
-    c?.after.spent?.day ?? null, c?.after.spent?.total ?? null, c?.after.status ?? null, c?.after.sunCounter ?? null,
+    e?.seq ?? null,
+    e?.at ?? null,
+    e?.type ?? null,
+    e?.txId ?? null,
+    e?.ref ?? null,
+    e?.clubId ?? null,
+    e?.cardUid ?? null,
+    e?.amount ?? null,
+    e ? (e.offline ? 1 : 0) : null,
+    e?.terminalId ?? null,
+    e?.cashierId ?? null,
+    c?.after.cardUid ?? null,
+    c?.after.balance ?? null,
+    c?.after.version ?? null,
+    c?.after.updatedAt ?? null,
+    c?.before.version ?? null,
+    c?.after.spent?.day ?? null,
+    c?.after.spent?.total ?? null,
+    c?.after.status ?? null,
+    c?.after.sunCounter ?? null,
   ]);
 }
 
@@ -337,14 +482,32 @@ export async function addTopUp(q: Queryable, clubId: string, uid: string, amount
 }
 
 interface EntryRow {
-  seq: number; at: string; type: LedgerEntry['type']; tx_id: string; ref: string | null; club_id: string; card_uid: string;
-  amount: number; offline: number; terminal_id: string; cashier_id: string | null;
+  seq: number;
+  at: string;
+  type: LedgerEntry['type'];
+  tx_id: string;
+  ref: string | null;
+  club_id: string;
+  card_uid: string;
+  amount: number;
+  offline: number;
+  terminal_id: string;
+  cashier_id: string | null;
 }
 
 export async function listEntries(q: Queryable): Promise<LedgerEntry[]> {
   const rows = await q.all<EntryRow>('SELECT * FROM entries ORDER BY seq');
   return rows.map((r) => ({
-    seq: r.seq, at: r.at, type: r.type, txId: r.tx_id, ref: r.ref, clubId: r.club_id, cardUid: r.card_uid,
-    amount: r.amount, offline: r.offline === 1, terminalId: r.terminal_id, cashierId: r.cashier_id,
+    seq: r.seq,
+    at: r.at,
+    type: r.type,
+    txId: r.tx_id,
+    ref: r.ref,
+    clubId: r.club_id,
+    cardUid: r.card_uid,
+    amount: r.amount,
+    offline: r.offline === 1,
+    terminalId: r.terminal_id,
+    cashierId: r.cashier_id,
   }));
 }

@@ -17,7 +17,12 @@ export interface CardSeed {
 }
 
 /** A staff card as the club office hands it over. */
-export interface StaffSeed { cardUid: string; staffId: string; name: string; role: StaffRole }
+export interface StaffSeed {
+  cardUid: string;
+  staffId: string;
+  name: string;
+  role: StaffRole;
+}
 
 export interface ClubSeed {
   clubId: string;

@@ -25,15 +25,29 @@ const photos = Array.from({ length: PHOTOS }, (_, i) => {
   bytes.writeUInt32BE(i);
   return { sha: sha(bytes), bytes };
 });
-const card = (i: number) => JSON.stringify({
-  cardUid: uid(i), holderId: `holder-${i}`, name: `Barn Nummer ${i} Testesen`, photo: photos[i]?.sha ?? null,
-  status: 'active', balance: 5000 + i, version: 1, updatedAt: '2026-11-24T10:00:00.000Z',
-});
-const clubTopics = [...Array.from({ length: CARDS }, (_, i) => topics.card(CLUB, uid(i))), ...photos.map((p) => topics.photo(CLUB, p.sha))];
+const card = (i: number) =>
+  JSON.stringify({
+    cardUid: uid(i),
+    holderId: `holder-${i}`,
+    name: `Barn Nummer ${i} Testesen`,
+    photo: photos[i]?.sha ?? null,
+    status: 'active',
+    balance: 5000 + i,
+    version: 1,
+    updatedAt: '2026-11-24T10:00:00.000Z',
+  });
+const clubTopics = [
+  ...Array.from({ length: CARDS }, (_, i) => topics.card(CLUB, uid(i))),
+  ...photos.map((p) => topics.photo(CLUB, p.sha)),
+];
 
 let pki: string;
-test.before(() => { pki = makePki([[TERMINAL, CLUB]]); });
-test.after.always(() => { if (pki) rmSync(pki, { recursive: true, force: true }); });
+test.before(() => {
+  pki = makePki([[TERMINAL, CLUB]]);
+});
+test.after.always(() => {
+  if (pki) rmSync(pki, { recursive: true, force: true });
+});
 
 /** The ledger publishes the whole club retained; then a fresh terminal subscribes as the firmware does. */
 async function freshSync(b: TlsBroker): Promise<{ club: Map<string, Buffer>; log: string }> {
@@ -50,7 +64,9 @@ async function freshSync(b: TlsBroker): Promise<{ club: Map<string, Buffer>; log
     // the rest: send another until one gets through.
     for (let n = 0; ; n++) {
       await ledger.publish(topics.results(TERMINAL), `marker-${n}`);
-      const arrived = await until(() => terminal.received(topics.results(TERMINAL)).length > 0, 'a marker', 1000).catch(() => false);
+      const arrived = await until(() => terminal.received(topics.results(TERMINAL)).length > 0, 'a marker', 1000).catch(
+        () => false,
+      );
       if (arrived) break;
       if (n === 29) throw new Error('no marker got through to the terminal');
     }
@@ -68,8 +84,15 @@ test('the example config: a fresh terminal gets every retained card and photo of
   t.teardown(() => b.broker.close());
   const { club, log } = await freshSync(b);
   const missing = clubTopics.filter((topic) => !club.has(topic));
-  t.is(missing.length, 0, `${club.size} of ${clubTopics.length} arrived; missing e.g. ${missing.slice(0, 3).join(', ')}`);
-  t.true(photos.every((p) => club.get(topics.photo(CLUB, p.sha))?.equals(p.bytes)), 'every photo whole');
+  t.is(
+    missing.length,
+    0,
+    `${club.size} of ${clubTopics.length} arrived; missing e.g. ${missing.slice(0, 3).join(', ')}`,
+  );
+  t.true(
+    photos.every((p) => club.get(topics.photo(CLUB, p.sha))?.equals(p.bytes)),
+    'every photo whole',
+  );
   t.false(log.includes(DROP_NOTICE));
 });
 

@@ -25,11 +25,24 @@ const PASSWORD = 'hemmelig-1';
 
 test('the reconnect wait doubles from 1 s and never exceeds 30 s; refusals and socket errors are told apart', (t) => {
   const { reconnectDelay, troubleOf, RECONNECT_MIN_MS, RECONNECT_MAX_MS } = link;
-  t.is(reconnectDelay(0, () => 0.5), RECONNECT_MIN_MS);
-  t.is(reconnectDelay(1, () => 0.5), 2 * RECONNECT_MIN_MS);
+  t.is(
+    reconnectDelay(0, () => 0.5),
+    RECONNECT_MIN_MS,
+  );
+  t.is(
+    reconnectDelay(1, () => 0.5),
+    2 * RECONNECT_MIN_MS,
+  );
   for (let n = 0; n < 100; n++) for (const r of [0, 0.5, 0.999]) t.true(reconnectDelay(n, () => r) <= RECONNECT_MAX_MS);
-  t.is(reconnectDelay(1000, () => 0.5), RECONNECT_MAX_MS);
-  t.is(reconnectDelay(1000, () => 0.999, 2000), 2000, "the config's broker.reconnectMaxSeconds bounds it");
+  t.is(
+    reconnectDelay(1000, () => 0.5),
+    RECONNECT_MAX_MS,
+  );
+  t.is(
+    reconnectDelay(1000, () => 0.999, 2000),
+    2000,
+    "the config's broker.reconnectMaxSeconds bounds it",
+  );
   const coded = (code: unknown) => Object.assign(new Error('x'), { code });
   t.is(troubleOf(coded(5)), 'not_authorized');
   t.is(troubleOf(coded(4)), 'not_authorized');
@@ -52,9 +65,16 @@ test('a broker that refuses the terminal for a while: offline sales meanwhile, t
     chmodSync(passwords, 0o644);
     return [
       'per_listener_settings true',
-      `listener ${port} 127.0.0.1`, 'allow_anonymous true',
-      `listener ${terminalPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwords}`,
-      'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', `log_dest file ${join(dir, 'mosquitto.log')}`, '',
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      `listener ${terminalPort} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${passwords}`,
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'autosave_interval 1',
+      `log_dest file ${join(dir, 'mosquitto.log')}`,
+      '',
     ].join('\n');
   });
   t.teardown(() => mq.close());
@@ -62,11 +82,22 @@ test('a broker that refuses the terminal for a while: offline sales meanwhile, t
 
   const lines: string[] = [];
   const sink = logSink('kasse-1');
-  const tee = new Writable({ write(chunk: Buffer, _e, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); sink.write(chunk, done); } });
+  const tee = new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      sink.write(chunk, done);
+    },
+  });
   const log = createLogger({ level: 'debug', destination: tee }).child({ test: 'broker-refusal' });
-  const { terminal } = await w.startTerminal('kasse-1', { broker: { url: `mqtt://127.0.0.1:${terminalPort}`, username: USER, password: PASSWORD } }, { log });
+  const { terminal } = await w.startTerminal(
+    'kasse-1',
+    { broker: { url: `mqtt://127.0.0.1:${terminalPort}`, username: USER, password: PASSWORD } },
+    { log },
+  );
   await inStep(w, terminal);
-  const child = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 2000)!;
+  const child = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 2000)!;
 
   // The broker restarts with a password file that does not hold the terminal yet.
   await mq.stop();
@@ -75,12 +106,20 @@ test('a broker that refuses the terminal for a while: offline sales meanwhile, t
   const refusals = () => readFileSync(brokerLog, 'utf8').split('disconnected, not authorised').length - 1;
   await until(() => refusals() >= 1, 'the broker refusing the terminal', 30_000);
   // What the cashier and the log were told while refused (checked below).
-  await until(() => terminal.link.trouble === 'not_authorized', 'the terminal knowing why', 30_000).catch(() => undefined);
+  await until(() => terminal.link.trouble === 'not_authorized', 'the terminal knowing why', 30_000).catch(
+    () => undefined,
+  );
   const said = {
     connected: terminal.link.connected,
     online: terminal.controller.screen!.online,
     reason: terminal.controller.screen!.view.offlineReason,
-    bar: renderFrame(terminal.controller.screen!, 100, 30, { lang: 'da', now: new Date(), photo: () => ({ kind: 'missing' }) }).plain().at(-1)!,
+    bar: renderFrame(terminal.controller.screen!, 100, 30, {
+      lang: 'da',
+      now: new Date(),
+      photo: () => ({ kind: 'missing' }),
+    })
+      .plain()
+      .at(-1)!,
     logged: lines.some((l) => /broker connection failed/.test(l) && /"trouble":"not_authorized"/.test(l)),
   };
 

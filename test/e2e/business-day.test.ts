@@ -14,14 +14,21 @@ import type { ReportView, VoidView } from '../../contract/index.ts';
 
 const C = DEMO_CLUB_ID;
 const HOUR = 3600_000;
-const active = (w: World) => demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 3000).map((c) => c.cardUid);
+const active = (w: World) =>
+  demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .filter((c) => c.status === 'active' && c.balance >= 3000)
+    .map((c) => c.cardUid);
 
 /** Presses `key` on idle and waits for what it loads (the controller's own event). */
 async function load(terminal: Terminal, key: 'f2' | 'f3'): Promise<{ sale: VoidView | null } | { report: ReportView }> {
   const c = terminal.controller;
   const seen: SaleEvent['type'][] = [];
   const dispatch = c.dispatch.bind(c);
-  c.dispatch = (ev) => { seen.push(ev.type); dispatch(ev); };
+  c.dispatch = (ev) => {
+    seen.push(ev.type);
+    dispatch(ev);
+  };
   try {
     c.onKey(key);
     await until(() => seen.includes(key === 'f2' ? 'voidLoaded' : 'reportLoaded'), `${key} loaded`);
@@ -51,7 +58,11 @@ test('sold with the clock 26 h behind, then stepped forward: the report and the 
   const named = (await terminal.businessDay.today()).date;
   clock.step(26 * HOUR); // NTP
   const r = await report(terminal);
-  t.deepEqual((await terminal.businessDay.today()).names, [named, localDay(clock.now(), 'Europe/Copenhagen')], 'the day keeps the name it had (the daily limit counts a record of it)');
+  t.deepEqual(
+    (await terminal.businessDay.today()).names,
+    [named, localDay(clock.now(), 'Europe/Copenhagen')],
+    'the day keeps the name it had (the daily limit counts a record of it)',
+  );
   t.like(r, { sales: 2, salesTotal: before.salesTotal, date: localDay(clock.now(), 'Europe/Copenhagen') });
   t.is((await lastSale(terminal))?.txId ?? null, sold[1]!.result!.txId);
 

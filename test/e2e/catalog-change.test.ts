@@ -15,7 +15,10 @@ const SOFIE = '04F1A2B3C4D5E6'; // 'slik' blocked, 100 kr
 const SLOW_RESULT = { sale: { resultScreenMs: 60000, replyTimeoutMs: 2000, maxPurchase: 19999 } };
 
 /** The demo catalog with `change` applied to the item with sku `sku`, at `version`. */
-function catalogWith(version: number, changes: Record<string, Partial<CatalogItem>>): { version: number; items: CatalogItem[] } {
+function catalogWith(
+  version: number,
+  changes: Record<string, Partial<CatalogItem>>,
+): { version: number; items: CatalogItem[] } {
   return { version, items: demoClub().catalog.items.map((i) => ({ ...i, ...changes[i.sku] })) };
 }
 
@@ -26,7 +29,10 @@ async function pay(sim: SimClient, uid: string): Promise<ScreenModel> {
   await sim.key('enter');
   await sim.waitScreen('tap');
   await sim.tap(uid);
-  return sim.waitFor(() => (sim.screen?.screen === 'confirm' || sim.screen?.screen === 'result') && sim.screen, 'confirm or result');
+  return sim.waitFor(
+    () => (sim.screen?.screen === 'confirm' || sim.screen?.screen === 'result') && sim.screen,
+    'confirm or result',
+  );
 }
 
 /** The sale entries the ledger booked on Sofie's card. */
@@ -49,19 +55,32 @@ test("a sku renamed with its item in the basket: the line is taken out with a no
   await sim.key('8'); // the new "Is", at the new price
   await sim.waitScreen('basket', (s) => s.basket!.items.length === 2);
   const refused = await pay(sim, SOFIE);
-  t.like(refused, { result: { status: 'declined', reason: 'category_blocked', txId: null }, view: { rules: { blockedItem: 'Is' } } });
+  t.like(refused, {
+    result: { status: 'declined', reason: 'category_blocked', txId: null },
+    view: { rules: { blockedItem: 'Is' } },
+  });
   t.is(sim.tx.length, 0, 'a refusal sends nothing');
 
   await sim.key('backspace'); // back to the kept basket
-  t.deepEqual(lines(await sim.waitScreen('basket')), [['juice', 1, 900], ['is-2', 1, 1500]]);
+  t.deepEqual(lines(await sim.waitScreen('basket')), [
+    ['juice', 1, 900],
+    ['is-2', 1, 1500],
+  ]);
   await sim.key('backspace');
   await sim.waitScreen('basket', (s) => s.basket!.items.length === 1);
   t.like(await pay(sim, SOFIE), { screen: 'confirm', basket: { total: 900 } });
   await sim.key('enter');
   const approved = await sim.waitScreen('result');
   t.like(approved.result, { status: 'approved', balance: 10000 - 900 });
-  t.deepEqual(sofieSales(w).map((e) => e.amount), [-900], 'the ledger booked the sale at the new price');
-  t.deepEqual(sim.tx.filter((m) => m.type === 'sale').map((m) => m.type === 'sale' && m.items.map((l) => [l.sku, l.unitPrice])), [[['juice', 900]]]);
+  t.deepEqual(
+    sofieSales(w).map((e) => e.amount),
+    [-900],
+    'the ledger booked the sale at the new price',
+  );
+  t.deepEqual(
+    sim.tx.filter((m) => m.type === 'sale').map((m) => m.type === 'sale' && m.items.map((l) => [l.sku, l.unitPrice])),
+    [[['juice', 900]]],
+  );
 });
 
 test('a price changed while the confirm screen is open goes back to the basket with the new total and an English notice; a category changed on confirm is refused at once', async (t) => {
@@ -78,7 +97,11 @@ test('a price changed while the confirm screen is open goes back to the basket w
   t.deepEqual(lines(back), [['kakao', 1, 1200]]);
   t.is(sim.tx.length, 0, 'nothing was approved meanwhile');
 
-  t.like(await pay(sim, SOFIE), { screen: 'confirm', basket: { total: 1200 } }, 'the new total is shown before it can be approved');
+  t.like(
+    await pay(sim, SOFIE),
+    { screen: 'confirm', basket: { total: 1200 } },
+    'the new total is shown before it can be approved',
+  );
   // Same price, new category: the parents' rules judge it at once.
   await w.ledger.setCatalog(C, catalogWith(3, { kakao: { price: 1200, category: 'slik' } }));
   const refused = await sim.waitScreen('result');
@@ -86,13 +109,19 @@ test('a price changed while the confirm screen is open goes back to the basket w
   t.is(sim.tx.length, 0);
 
   await w.ledger.setCatalog(C, catalogWith(4, { kakao: { price: 1200 } }));
-  await until(() => terminal.controller.catalog.find((i) => i.sku === 'kakao')?.category === 'drikke', 'catalog 4 on the till');
+  await until(
+    () => terminal.controller.catalog.find((i) => i.sku === 'kakao')?.category === 'drikke',
+    'catalog 4 on the till',
+  );
   await sim.key('backspace'); // back to the kept basket
   await sim.waitScreen('basket');
   t.like(await pay(sim, SOFIE), { screen: 'confirm', basket: { total: 1200 } });
   await sim.key('enter');
   t.like((await sim.waitScreen('result')).result, { status: 'approved', balance: 10000 - 1200 });
-  t.deepEqual(sofieSales(w).map((e) => e.amount), [-1200]);
+  t.deepEqual(
+    sofieSales(w).map((e) => e.amount),
+    [-1200],
+  );
 });
 
 test('a catalog arriving between Enter and the decision: the basket of the old catalog is refused, nothing is sent, and the kept basket comes back resolved with the notice', async (t) => {

@@ -21,23 +21,47 @@ const BIN = join(process.cwd(), 'bin/klubkort.js');
 test('run --config: retained status online with version and queue, status and forward commands, clean SIGTERM, will on a kill', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-cli-'));
   const broker = await startBroker();
-  const ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub()], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
+  const ledger = await startLedger({
+    brokerUrl: broker.url,
+    dbPath: join(dir, 'ledger.db'),
+    clubs: [demoClub()],
+    logger: createLogger({ level: 'warn', destination: logSink('ledger') }),
+  });
   const watcher = await mqtt.connectAsync(broker.url, { clientId: 'cli-test-watcher' });
-  t.teardown(async () => { await watcher.endAsync(); await ledger.stop(); await broker.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await watcher.endAsync();
+    await ledger.stop();
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const statuses: Record<string, unknown>[] = [];
-  watcher.on('message', (topic, p) => { if (topic === topics.status('kasse-cli') && p.length) statuses.push(JSON.parse(p.toString())); });
+  watcher.on('message', (topic, p) => {
+    if (topic === topics.status('kasse-cli') && p.length) statuses.push(JSON.parse(p.toString()));
+  });
   await watcher.subscribeAsync(topics.status('kasse-cli'), { qos: 1 });
 
   const dataDir = join(dir, 'terminal');
   const cfgFile = join(dir, 'config.json');
   // Credentials in the URL (the embedded broker takes any): the log must not repeat the password.
   const url = broker.url.replace('mqtt://', 'mqtt://kasse-cli:hemmeligt@');
-  writeFileSync(cfgFile, JSON.stringify({ terminalId: 'kasse-cli', clubId: DEMO_CLUB_ID, broker: { url }, dataDir, hardware: 'sim', headless: true }));
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      terminalId: 'kasse-cli',
+      clubId: DEMO_CLUB_ID,
+      broker: { url },
+      dataDir,
+      hardware: 'sim',
+      headless: true,
+    }),
+  );
   let stderr = '';
   const start = () => {
     const child = spawn(process.execPath, [BIN, 'run', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.pipe(logSink('cli'), { end: false });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     return child;
   };
 
@@ -69,7 +93,9 @@ test('run --config: retained status online with version and queue, status and fo
 });
 
 test('run with no usable settings exits 78 with a readable message', async (t) => {
-  const err = await run(process.execPath, [BIN, 'run', '--sim', '--headless', '--terminal-id', 'Bad Id']).catch((e: { code: number; stderr: string }) => e);
+  const err = await run(process.execPath, [BIN, 'run', '--sim', '--headless', '--terminal-id', 'Bad Id']).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
   t.is((err as { code: number }).code, 78);
   t.regex((err as { stderr: string }).stderr, /terminalId/);
 });
@@ -79,14 +105,35 @@ test('hardware "pi" without GPIO keeps running and says so; without nfc-pcsc it 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cfgFile = join(dir, 'config.json');
   const dataDir = join(dir, 'data');
-  writeFileSync(cfgFile, JSON.stringify({ terminalId: 'kasse-pi', clubId: DEMO_CLUB_ID, broker: { url: 'mqtt://127.0.0.1:1' }, dataDir, hardware: 'pi', headless: true }));
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      terminalId: 'kasse-pi',
+      clubId: DEMO_CLUB_ID,
+      broker: { url: 'mqtt://127.0.0.1:1' },
+      dataDir,
+      hardware: 'pi',
+      headless: true,
+    }),
+  );
   const child = spawn(process.execPath, [BIN, 'run', '--config', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  t.teardown(() => { child.kill('SIGKILL'); });
-  const status = () => run(process.execPath, [BIN, 'status', '--data-dir', dataDir]).then((r) => r.stdout, () => null);
-  const first = await Promise.race([exited.then((code) => ({ code })), until(status, 'the daemon answering', 20000).then((out) => ({ out }))]);
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const status = () =>
+    run(process.execPath, [BIN, 'status', '--data-dir', dataDir]).then(
+      (r) => r.stdout,
+      () => null,
+    );
+  const first = await Promise.race([
+    exited.then((code) => ({ code })),
+    until(status, 'the daemon answering', 20000).then((out) => ({ out })),
+  ]);
   if ('code' in first) {
     // nfc-pcsc left out by npm (no libpcsclite here): the only thing that stops a Pi terminal.
     t.is(first.code, 69);
@@ -106,8 +153,23 @@ test('hardware "pi" refuses a journal in RAM (tmpfs), exit 73, saying where to p
   const dir = mkdtempSync(join('/dev/shm', 'klubkort-cli-tmpfs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cfgFile = join(dir, 'config.json');
-  writeFileSync(cfgFile, JSON.stringify({ terminalId: 'kasse-pi', clubId: DEMO_CLUB_ID, broker: { url: 'mqtt://127.0.0.1:1' }, dataDir: join(dir, 'data'), hardware: 'pi', headless: true }));
-  const err = await run(process.execPath, [BIN, 'run', '--config', cfgFile], { timeout: 20000 }).catch((e: { code: number; stderr: string }) => e);
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      terminalId: 'kasse-pi',
+      clubId: DEMO_CLUB_ID,
+      broker: { url: 'mqtt://127.0.0.1:1' },
+      dataDir: join(dir, 'data'),
+      hardware: 'pi',
+      headless: true,
+    }),
+  );
+  const err = await run(process.execPath, [BIN, 'run', '--config', cfgFile], { timeout: 20000 }).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
   t.is((err as { code: number }).code, 73);
-  t.regex((err as { stderr: string }).stderr, /^klubkort: refusing to keep the journal of sales where a reboot erases it: \/dev\/shm\/klubkort-cli-tmpfs-\w+\/data is on a tmpfs \(mounted at \/dev\/shm\), which lives in RAM; put the data directory on a writable partition/);
+  t.regex(
+    (err as { stderr: string }).stderr,
+    /^klubkort: refusing to keep the journal of sales where a reboot erases it: \/dev\/shm\/klubkort-cli-tmpfs-\w+\/data is on a tmpfs \(mounted at \/dev\/shm\), which lives in RAM; put the data directory on a writable partition/,
+  );
 });

@@ -10,26 +10,53 @@ const dir = mkdtempSync(join(tmpdir(), 'klubkort-config-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 const dataDir = join(dir, 'data');
-const valid = { terminalId: 'kasse-1', clubId: 'demo-klub', broker: { url: 'mqtt://127.0.0.1:1' }, dataDir, hardware: 'sim', headless: true };
+const valid = {
+  terminalId: 'kasse-1',
+  clubId: 'demo-klub',
+  broker: { url: 'mqtt://127.0.0.1:1' },
+  dataDir,
+  hardware: 'sim',
+  headless: true,
+};
 
 /** [what, file contents (or a path to pass as it is), what the message must say] */
 const cases: [string, string | { path: string }, RegExp][] = [
   ['not JSON', '{"terminalId": "kasse-1",', /is not valid JSON/],
-  ['not JSON near a password', '{"broker": {"url": "mqtt://kasse:hemmeligt@broker:1883"}, "dataDir": data}', /is not valid JSON: Unexpected token/],
+  [
+    'not JSON near a password',
+    '{"broker": {"url": "mqtt://kasse:hemmeligt@broker:1883"}, "dataDir": data}',
+    /is not valid JSON: Unexpected token/,
+  ],
   ['an empty file', '', /is not valid JSON/],
   ['JSON but no object', '["kasse-1"]', /must hold a JSON object/],
   ['a wrong type', JSON.stringify({ ...valid, terminalId: 5 }), /terminalId: .*expected string/],
   ['an unknown key', JSON.stringify({ ...valid, colour: 'blue' }), /Unrecognized key: "colour"/],
   ['an unknown nested key', JSON.stringify({ ...valid, sale: { maxPurchse: 100 } }), /sale: .*"maxPurchse"/],
-  ['no hardware named (a terminal must never run simulated devices by default)', JSON.stringify({ ...valid, hardware: undefined }), /hardware: must be named: "pi" on a terminal/],
+  [
+    'no hardware named (a terminal must never run simulated devices by default)',
+    JSON.stringify({ ...valid, hardware: undefined }),
+    /hardware: must be named: "pi" on a terminal/,
+  ],
   ['missing ids', JSON.stringify({ broker: valid.broker, dataDir }), /terminalId: [^\n]*\n\s+clubId: /],
   ['a malformed id', JSON.stringify({ ...valid, terminalId: 'Kasse 1' }), /terminalId: /],
-  ['a URL of another scheme', JSON.stringify({ ...valid, broker: { url: 'http://broker.example' } }), /broker\.url: must be mqtt:\/\/host:port/],
-  ['a URL with a port out of range', JSON.stringify({ ...valid, broker: { url: 'mqtt://broker.example:99999' } }), /broker\.url: /],
+  [
+    'a URL of another scheme',
+    JSON.stringify({ ...valid, broker: { url: 'http://broker.example' } }),
+    /broker\.url: must be mqtt:\/\/host:port/,
+  ],
+  [
+    'a URL with a port out of range',
+    JSON.stringify({ ...valid, broker: { url: 'mqtt://broker.example:99999' } }),
+    /broker\.url: /,
+  ],
   ['a URL without a host', JSON.stringify({ ...valid, broker: { url: 'mqtt:///klubkort' } }), /broker\.url: /],
   ['money as a float', JSON.stringify({ ...valid, sale: { maxPurchase: 12.5 } }), /sale\.maxPurchase: .*int/],
   ['money as a string', JSON.stringify({ ...valid, offline: { perCardLimit: '100' } }), /offline\.perCardLimit: /],
-  ['a CA file that is not there', JSON.stringify({ ...valid, broker: { url: 'mqtts://broker.example:8883', caFile: join(dir, 'no-ca.pem') } }), /broker\.caFile: cannot read .*ENOENT/],
+  [
+    'a CA file that is not there',
+    JSON.stringify({ ...valid, broker: { url: 'mqtts://broker.example:8883', caFile: join(dir, 'no-ca.pem') } }),
+    /broker\.caFile: cannot read .*ENOENT/,
+  ],
   ['a config file that is not there', { path: join(dir, 'missing.json') }, /cannot read config file .*ENOENT/],
   ['a directory as config file', { path: dir }, /cannot read config file .*EISDIR/],
 ];
@@ -59,10 +86,31 @@ for (const [what, contents, says] of cases) {
 
 /** [what, how to spoil the data directory, what the message must say] */
 const dataDirCases: [string, (dir: string) => string, RegExp][] = [
-  ['a file where the data directory should be', (d) => { writeFileSync(join(d, 'file'), 'x'); return join(d, 'file'); }, /data directory .* is not usable \((ENOTDIR|EEXIST)\)/],
-  ['a data directory under a file', (d) => { writeFileSync(join(d, 'file'), 'x'); return join(d, 'file', 'data'); }, /data directory .* is not usable \(ENOTDIR\)/],
-  ['a journal that is not a database', (d) => { mkdirSync(join(d, 'data')); writeFileSync(join(d, 'data', 'journal.db'), 'sales, but not SQLite '.repeat(200)); return join(d, 'data'); },
-    /the journal in .* cannot be opened \(SQLITE_NOTADB.*\); it is left as it is/],
+  [
+    'a file where the data directory should be',
+    (d) => {
+      writeFileSync(join(d, 'file'), 'x');
+      return join(d, 'file');
+    },
+    /data directory .* is not usable \((ENOTDIR|EEXIST)\)/,
+  ],
+  [
+    'a data directory under a file',
+    (d) => {
+      writeFileSync(join(d, 'file'), 'x');
+      return join(d, 'file', 'data');
+    },
+    /data directory .* is not usable \(ENOTDIR\)/,
+  ],
+  [
+    'a journal that is not a database',
+    (d) => {
+      mkdirSync(join(d, 'data'));
+      writeFileSync(join(d, 'data', 'journal.db'), 'sales, but not SQLite '.repeat(200));
+      return join(d, 'data');
+    },
+    /the journal in .* cannot be opened \(SQLITE_NOTADB.*\); it is left as it is/,
+  ],
 ];
 
 for (const [what, spoil, says] of dataDirCases) {
@@ -71,7 +119,19 @@ for (const [what, spoil, says] of dataDirCases) {
     const bad = spoil(sub);
     const journal = join(bad, 'journal.db');
     const before = existsSync(journal) ? readFileSync(journal) : null;
-    const r = await runCli(['run', '--sim', '--headless', '--broker', 'mqtt://127.0.0.1:1', '--terminal-id', 'kasse-1', '--club-id', 'demo-klub', '--data-dir', bad]);
+    const r = await runCli([
+      'run',
+      '--sim',
+      '--headless',
+      '--broker',
+      'mqtt://127.0.0.1:1',
+      '--terminal-id',
+      'kasse-1',
+      '--club-id',
+      'demo-klub',
+      '--data-dir',
+      bad,
+    ]);
     t.is(r.code, 73, r.stderr);
     t.regex(r.stderr, says);
     t.is(r.stderr.match(/^klubkort: /gm)?.length, 1, 'exactly one message');

@@ -28,14 +28,23 @@ test('killed with SIGKILL at random moments, the terminal loses no approved sale
 
 test('a sale decided on disk but never shown (power cut before the screen) is shown after the restart, once', async (t) => {
   const w = await world(t);
-  const child = demoChildren().map((d) => w.ledger.card(DEMO_CLUB_ID, d.uid)!).find((c) => c.status === 'active' && c.balance >= 1000)!;
+  const child = demoChildren()
+    .map((d) => w.ledger.card(DEMO_CLUB_ID, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 1000)!;
   // What a terminal leaves behind when it dies right after committing an offline approval.
   const j = await Journal.open(join(w.dir, 'kasse-1'));
   await j.cards.put(child);
   const txId = randomUUID();
   await j.sales.approveOffline({
-    type: 'sale', txId, terminalId: 'kasse-1', clubId: DEMO_CLUB_ID, cardUid: child.cardUid,
-    items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: true,
+    type: 'sale',
+    txId,
+    terminalId: 'kasse-1',
+    clubId: DEMO_CLUB_ID,
+    cardUid: child.cardUid,
+    items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }],
+    total: 800,
+    createdAt: new Date().toISOString(),
+    offline: true,
   });
   await j.close();
 
@@ -51,7 +60,10 @@ test('a sale decided on disk but never shown (power cut before the screen) is sh
 
   const second = await w.startTerminal('kasse-1');
   await second.sim.waitScreen('idle', (s) => s.online);
-  t.false(second.sim.screens.some((s) => s.screen === 'result'), 'a result the cashier has seen is not shown again');
+  t.false(
+    second.sim.screens.some((s) => s.screen === 'result'),
+    'a result the cashier has seen is not shown again',
+  );
   t.is(w.ledger.bookings(txId), 1);
   t.is(w.ledger.card(DEMO_CLUB_ID, child.cardUid)!.balance, child.balance - 800);
 });

@@ -21,10 +21,16 @@ const KARLA = '04D15C00A1B201'; // a genuine (sun) card
 
 test('a scripted day: the report shows the sales, the refusals by reason, the voids and the net, as the ledger booked them', async (t) => {
   const w = await world(t);
-  const { terminal, sim } = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 } });
+  const { terminal, sim } = await w.startTerminal('kasse-1', {
+    sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 },
+  });
   await inStep(w, terminal);
   const hand = await DemoCards.issue(demoChildren(), DEMO_SUN_KEYS, DEMO_CARD_URL);
-  const sell = async (keys: Parameters<typeof sellDirect>[1], tap: Parameters<typeof sellDirect>[2], expect: Partial<NonNullable<ScreenModel['result']>>) => {
+  const sell = async (
+    keys: Parameters<typeof sellDirect>[1],
+    tap: Parameters<typeof sellDirect>[2],
+    expect: Partial<NonNullable<ScreenModel['result']>>,
+  ) => {
     const r = await sellDirect(terminal, keys, tap);
     t.like(r.result, expect, JSON.stringify(keys));
     return r;
@@ -41,8 +47,14 @@ test('a scripted day: the report shows the sales, the refusals by reason, the vo
   await sell(['5', '5'], EMIL, { status: 'declined', reason: 'daily_limit', txId: null });
   // Declined by the ledger: a forged SUN (only the ledger holds the card's key).
   const read = await hand.tap(KARLA);
-  await sell(['1'], { uid: KARLA, sun: { uid: KARLA, ctr: read.sun!.ctr, cmac: read.sun!.cmac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } },
-    { status: 'declined', reason: 'card_auth' });
+  await sell(
+    ['1'],
+    {
+      uid: KARLA,
+      sun: { uid: KARLA, ctr: read.sun!.ctr, cmac: read.sun!.cmac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) },
+    },
+    { status: 'declined', reason: 'card_auth' },
+  );
   // The last sale (Emil's Kakao) voided online.
   t.like((await voidLast(terminal)).result, { status: 'approved' });
 
@@ -54,27 +66,47 @@ test('a scripted day: the report shows the sales, the refusals by reason, the vo
   await sell(['5', '5', '5', '5'], FREJA, { status: 'declined', reason: 'offline_limit' });
   t.like((await voidLast(terminal)).result, { status: 'approved' }, 'the Toast voided while the ledger is away');
   await w.ledger.resume();
-  await until(async () => (await terminal.journal.sales.queueLength()) === 0 && terminal.status.queue === 0, 'every tx answered', 30000);
+  await until(
+    async () => (await terminal.journal.sales.queueLength()) === 0 && terminal.status.queue === 0,
+    'every tx answered',
+    30000,
+  );
 
   // F3, as the cashier sees it.
   await sim.key('f3');
   const report = (await sim.waitScreen('report', (s) => (s.view.report?.date ?? '') !== '')).view.report!;
   const expected = {
-    sales: 4, salesTotal: 1600 + 1000 + 600 + 1500, offlineSales: 2, offlineTotal: 600 + 1500,
-    voids: 2, voidsTotal: 1000 + 1500, net: 1600 + 600,
+    sales: 4,
+    salesTotal: 1600 + 1000 + 600 + 1500,
+    offlineSales: 2,
+    offlineTotal: 600 + 1500,
+    voids: 2,
+    voidsTotal: 1000 + 1500,
+    net: 1600 + 600,
     declined: 7,
     queue: 0,
   };
   t.like(report, expected);
   t.deepEqual(
     [...report.declinedBy].sort((a, b) => a.reason.localeCompare(b.reason)),
-    ['blocked', 'card_auth', 'category_blocked', 'daily_limit', 'insufficient_funds', 'offline_limit', 'unknown_card'].map((reason) => ({ reason, count: 1 })),
+    [
+      'blocked',
+      'card_auth',
+      'category_blocked',
+      'daily_limit',
+      'insufficient_funds',
+      'offline_limit',
+      'unknown_card',
+    ].map((reason) => ({ reason, count: 1 })),
   );
   // What the ledger booked for this terminal from the same rows: the sales and voids, the net.
   const booked = w.ledger.history().filter((e) => e.terminalId === 'kasse-1' && e.clubId === C);
   t.is(-booked.reduce((a, e) => a + e.amount, 0), report.net, 'the net is the money the ledger moved');
   t.is(booked.filter((e) => e.type === 'void').length, report.voids);
-  t.is(booked.filter((e) => e.type === 'void').reduce((a, e) => a + e.amount, 0), report.voidsTotal);
+  t.is(
+    booked.filter((e) => e.type === 'void').reduce((a, e) => a + e.amount, 0),
+    report.voidsTotal,
+  );
   await sim.key('escape');
   await sim.waitScreen('idle');
 });

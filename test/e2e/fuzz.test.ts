@@ -46,7 +46,14 @@ const inProcess = (terminal: Terminal) => (sql: string) => terminal.journal.db.r
 const countIn = (file: string, needle: string) => readFileSync(file, 'utf8').split(needle).length - 1;
 
 function tally(payloads: Hostile[]): Record<Expect, number> {
-  const n: Record<Expect, number> = { link: 0, staleRecord: 0, staleCatalog: 0, photoDropped: 0, ignoredResult: 0, sim: 0 };
+  const n: Record<Expect, number> = {
+    link: 0,
+    staleRecord: 0,
+    staleCatalog: 0,
+    photoDropped: 0,
+    ignoredResult: 0,
+    sim: 0,
+  };
   for (const p of payloads) n[p.expect]++;
   return n;
 }
@@ -69,33 +76,68 @@ test(`${N} malformed and hostile payloads on every subscribed topic: the daemon 
   const log = createLogger({ level: 'debug', destination: tee }).child({ test: 'fuzz' });
   const { terminal, sim } = await w.startTerminal('kasse-1', FAST, { log });
   // The same club's other terminal as a real `klubkort run` process.
-  const daemon = DaemonProcess.spawn({ brokerUrl: w.broker.url, terminalId: 'kasse-2', clubId: C, dataDir: join(w.dir, 'kasse-2'), config: FAST });
+  const daemon = DaemonProcess.spawn({
+    brokerUrl: w.broker.url,
+    terminalId: 'kasse-2',
+    clubId: C,
+    dataDir: join(w.dir, 'kasse-2'),
+    config: FAST,
+  });
   t.teardown(() => daemon.kill().then(() => undefined));
   const sim2 = await SimClient.connect(w.broker.url, 'kasse-2');
   t.teardown(() => sim2.close());
-  await until(async () => (await terminal.journal.cards.count()) === demoChildren().length && terminal.link.connected, 'kasse-1 synced');
+  await until(
+    async () => (await terminal.journal.cards.count()) === demoChildren().length && terminal.link.connected,
+    'kasse-1 synced',
+  );
   await sim2.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0);
-  await until(async () => (await readJournal<{ n: number }>(daemon.spec.dataDir, 'SELECT count(*) AS n FROM cards'))[0]!.n === demoChildren().length, 'kasse-2 synced');
+  await until(
+    async () =>
+      (await readJournal<{ n: number }>(daemon.spec.dataDir, 'SELECT count(*) AS n FROM cards'))[0]!.n ===
+      demoChildren().length,
+    'kasse-2 synced',
+  );
 
   // A sale approved offline and still queued (the ledger is away): results must not settle it.
-  const child = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 1000)!;
+  const child = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 1000)!;
   await w.ledger.pause();
   const queued = await sellDirect(terminal, ['1'], child.cardUid);
   t.like(queued.result, { status: 'approved' });
   const queuedTxId = queued.result!.txId!;
 
-  const cards = (await Promise.all(demoChildren().map((d) => terminal.journal.cards.get(d.uid)))).filter((c) => c !== null);
-  const target = { clubId: C, terminalId: 'kasse-1', cards, catalog: (await terminal.journal.cards.catalog())!, queuedOfflineTxId: queuedTxId };
+  const cards = (await Promise.all(demoChildren().map((d) => terminal.journal.cards.get(d.uid)))).filter(
+    (c) => c !== null,
+  );
+  const target = {
+    clubId: C,
+    terminalId: 'kasse-1',
+    cards,
+    catalog: (await terminal.journal.cards.catalog())!,
+    queuedOfflineTxId: queuedTxId,
+  };
   const payloads = [...hostilePayloads(r, target, N), hugePhoto(target)];
   const expected = tally(payloads);
   t.log(`payloads: ${JSON.stringify(expected)}`);
   // The same terminal-addressed payloads go to kasse-2; for it only the link's and the simulator's rejections are exact.
-  const forKasse2 = payloads.filter((p) => /\/(terminals|sim)\/kasse-1\//.test(p.topic)).map((p) => ({ ...p, topic: p.topic.replace('/kasse-1/', '/kasse-2/') }));
+  const forKasse2 = payloads
+    .filter((p) => /\/(terminals|sim)\/kasse-1\//.test(p.topic))
+    .map((p) => ({ ...p, topic: p.topic.replace('/kasse-1/', '/kasse-2/') }));
   const expected2 = tally([...payloads.filter((p) => !/\/(terminals|sim)\/kasse-1\//.test(p.topic)), ...forKasse2]);
 
   await terminal.sync.idle();
-  const before = { journal: await journalState(inProcess(terminal)), screen: terminal.controller.screen, simScreen: sim.screen, limits: terminal.limits() };
-  const before2 = { journal: await journalState((sql) => readJournal(daemon.spec.dataDir, sql)), screen: sim2.screen, status: await daemon.status() };
+  const before = {
+    journal: await journalState(inProcess(terminal)),
+    screen: terminal.controller.screen,
+    simScreen: sim.screen,
+    limits: terminal.limits(),
+  };
+  const before2 = {
+    journal: await journalState((sql) => readJournal(daemon.spec.dataDir, sql)),
+    screen: sim2.screen,
+    status: await daemon.status(),
+  };
   const link0 = { ...terminal.link.counters };
   const sync0 = { ...terminal.sync.counters };
   const sim0 = simRejected;
@@ -108,10 +150,19 @@ test(`${N} malformed and hostile payloads on every subscribed topic: the daemon 
   const cardsAtLedger = w.ledger.cards(C);
   // The retained messages of one connection: the ledger's status, the club's cards, their photos, catalog, roster and
   // staff cards (not the terminal's own status: its own, not counted as received).
-  const retainedPerConnection = 1 + cardsAtLedger.length + new Set(cardsAtLedger.map((c) => c.photo).filter(Boolean)).size + 1
-    + (w.ledger.roster(C) ? 1 : 0) + w.ledger.staff(C).length;
+  const retainedPerConnection =
+    1 +
+    cardsAtLedger.length +
+    new Set(cardsAtLedger.map((c) => c.photo).filter(Boolean)).size +
+    1 +
+    (w.ledger.roster(C) ? 1 : 0) +
+    w.ledger.staff(C).length;
   t.is(await terminal.journal.cards.ledgerConfig(), null, 'no config retained (else it counts too)');
-  const expectedNow = () => ({ ...expected, staleRecord: expected.staleRecord + reconnects * cards.length, staleCatalog: expected.staleCatalog + reconnects });
+  const expectedNow = () => ({
+    ...expected,
+    staleRecord: expected.staleRecord + reconnects * cards.length,
+    staleCatalog: expected.staleCatalog + reconnects,
+  });
 
   const t0 = Date.now();
   const all = [...payloads, ...forKasse2];
@@ -132,22 +183,42 @@ test(`${N} malformed and hostile payloads on every subscribed topic: the daemon 
     ignoredResult: terminal.sync.counters.ignoredResults - sync0.ignoredResults,
     sim: simRejected - sim0,
   });
-  await until(async () => { await terminal.sync.idle(); return JSON.stringify(counted()) === JSON.stringify(expectedNow()); }, 'every payload counted', 120_000)
-    .catch(() => t.deepEqual(counted(), expectedNow()));
+  await until(
+    async () => {
+      await terminal.sync.idle();
+      return JSON.stringify(counted()) === JSON.stringify(expectedNow());
+    },
+    'every payload counted',
+    120_000,
+  ).catch(() => t.deepEqual(counted(), expectedNow()));
   t.deepEqual(counted(), expectedNow());
   const received = terminal.link.counters.received - link0.received;
   const retained = terminal.link.counters.retained - link0.retained;
   t.true(reconnects >= 1);
-  t.is(received - retained, payloads.length - expected.sim, 'every ledger-topic payload reached the link once, nothing else did');
+  t.is(
+    received - retained,
+    payloads.length - expected.sim,
+    'every ledger-topic payload reached the link once, nothing else did',
+  );
   t.is(retained, reconnects * retainedPerConnection, 'each reconnect brought every retained message once');
-  t.log(`kasse-1 reconnected ${reconnects}× during the run; ${terminal.link.counters.redelivered - link0.redelivered} copies sent again were dropped`);
-  await until(async () => (await daemon.status()).rejected - before2.status.rejected === expected2.link, 'kasse-2 counted', 120_000)
-    .catch(async () => t.is((await daemon.status()).rejected - before2.status.rejected, expected2.link));
-  await until(() => countIn(daemon.logFile, SIM_REJECTED) - simLog0 === expected2.sim, 'kasse-2 logged the simulator rejections', 30_000)
-    .catch(() => t.is(countIn(daemon.logFile, SIM_REJECTED) - simLog0, expected2.sim));
+  t.log(
+    `kasse-1 reconnected ${reconnects}× during the run; ${terminal.link.counters.redelivered - link0.redelivered} copies sent again were dropped`,
+  );
+  await until(
+    async () => (await daemon.status()).rejected - before2.status.rejected === expected2.link,
+    'kasse-2 counted',
+    120_000,
+  ).catch(async () => t.is((await daemon.status()).rejected - before2.status.rejected, expected2.link));
+  await until(
+    () => countIn(daemon.logFile, SIM_REJECTED) - simLog0 === expected2.sim,
+    'kasse-2 logged the simulator rejections',
+    30_000,
+  ).catch(() => t.is(countIn(daemon.logFile, SIM_REJECTED) - simLog0, expected2.sim));
 
   // Up, connected (again: aedes may have dropped it once more, and the backoff waits up to 30 s), and exactly as before.
-  await until(() => terminal.link.connected, 'kasse-1 connected again', 60_000).catch(() => t.true(terminal.link.connected));
+  await until(() => terminal.link.connected, 'kasse-1 connected again', 60_000).catch(() =>
+    t.true(terminal.link.connected),
+  );
   t.true(daemon.alive, 'the daemon process is still running');
   t.deepEqual(await journalState(inProcess(terminal)), before.journal);
   t.deepEqual(terminal.controller.screen, before.screen);

@@ -17,14 +17,29 @@ test('a tap carries its SUN; the mirrored uid defaults to the tapped one; a malf
   reader.on('card', (tap) => taps.push(tap));
   await reader.start();
   const client = await mqtt.connectAsync(broker.url);
-  t.teardown(async () => { await client.endAsync(); await reader.stop(); await broker.close(); });
+  t.teardown(async () => {
+    await client.endAsync();
+    await reader.stop();
+    await broker.close();
+  });
   const topic = topics.simReader('hal-sim-reader');
-  const waitSubscribed = async () => { for (let i = 0; i < 100 && taps.length === 0; i++) { await client.publishAsync(topic, JSON.stringify({ action: 'tap', uid: '04AABBCCDDEE01' }), { qos: 1 }); await new Promise((r) => setTimeout(r, 50)); } };
+  const waitSubscribed = async () => {
+    for (let i = 0; i < 100 && taps.length === 0; i++) {
+      await client.publishAsync(topic, JSON.stringify({ action: 'tap', uid: '04AABBCCDDEE01' }), { qos: 1 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   await waitSubscribed();
   taps.length = 0;
-  const send = async (m: unknown) => { await client.publishAsync(topic, JSON.stringify(m), { qos: 1 }); };
+  const send = async (m: unknown) => {
+    await client.publishAsync(topic, JSON.stringify(m), { qos: 1 });
+  };
   await send({ action: 'tap', uid: '04DE5F1EACC040', sun: { ctr: 61, cmac: '94EED9EE65337086' } });
-  await send({ action: 'tap', uid: '04DE5F1EACC040', sun: { ctr: 62, cmac: '94EED9EE65337086', uid: '04DE5F1EACC041' } });
+  await send({
+    action: 'tap',
+    uid: '04DE5F1EACC040',
+    sun: { ctr: 62, cmac: '94EED9EE65337086', uid: '04DE5F1EACC041' },
+  });
   await send({ action: 'tap', uid: '04DE5F1EACC040', sun: { ctr: 63, cmac: 'lowercase' } });
   await send({ action: 'tap', uid: '04DE5F1EACC040' });
   for (let i = 0; i < 100 && taps.length < 3; i++) await new Promise((r) => setTimeout(r, 20));

@@ -30,18 +30,42 @@ const FREJA = '04A23B5C7D2E80';
 test('a ledger that stops answering: "not answering since 14:05" after the first timeout, sales still asked online, "Online" once it answers; its status offline says so too', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-silent-'));
   const broker = await startBroker({ port: 0 });
-  const ledgerAt = (n: number) => spawnLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), logFile: join(dir, `ledger-${n}.log`), terminals: ['kasse-1'] });
+  const ledgerAt = (n: number) =>
+    spawnLedger({
+      brokerUrl: broker.url,
+      dbPath: join(dir, 'ledger.db'),
+      logFile: join(dir, `ledger-${n}.log`),
+      terminals: ['kasse-1'],
+    });
   let ledger: LedgerProcess = await ledgerAt(1);
   // Wall time: 13:05:30 UTC, 14:05 in the club's zone (Copenhagen, winter). It moves only when the test moves it.
   let wall = Date.parse('2026-11-24T13:05:30.000Z');
-  const clock: Clock = { now: () => new Date(wall), mono: () => performance.now(), boot: () => null, wallTrusted: () => true, timers: systemTimers };
+  const clock: Clock = {
+    now: () => new Date(wall),
+    mono: () => performance.now(),
+    boot: () => null,
+    wallTrusted: () => true,
+    timers: systemTimers,
+  };
   const config = parseConfig({
-    terminalId: 'kasse-1', clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dir, 'kasse-1'), hardware: 'sim', headless: true,
-    lang: 'en', logLevel: 'debug', sale: { replyTimeoutMs: 1500, resultScreenMs: 60000 },
+    terminalId: 'kasse-1',
+    clubId: DEMO_CLUB_ID,
+    broker: { url: broker.url },
+    dataDir: join(dir, 'kasse-1'),
+    hardware: 'sim',
+    headless: true,
+    lang: 'en',
+    logLevel: 'debug',
+    sale: { replyTimeoutMs: 1500, resultScreenMs: 60000 },
   });
   const log = createLogger({ level: 'debug', destination: logSink('kasse-1') }).child({ test: 'ledger-silent' });
   const sim = await SimClient.connect(broker.url, 'kasse-1');
-  const terminal = await Terminal.start({ config, hardware: createSimHardware({ brokerUrl: broker.url, terminalId: 'kasse-1', log }), log, clock });
+  const terminal = await Terminal.start({
+    config,
+    hardware: createSimHardware({ brokerUrl: broker.url, terminalId: 'kasse-1', log }),
+    log,
+    clock,
+  });
   t.teardown(async () => {
     ledger.proc.kill('SIGCONT');
     await terminal.stop().catch(() => undefined);
@@ -52,12 +76,24 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
   });
 
   /** The status bar of a model as the cashier's screen draws it (80×24, the club's zone). */
-  const bar = (m: ScreenModel) => renderFrame(m, 80, 24, { lang: 'en', now: clock.now(), timeZone: config.timeZone, photo: () => ({ kind: 'missing' }) }).plain()[23]!.trim();
+  const bar = (m: ScreenModel) =>
+    renderFrame(m, 80, 24, {
+      lang: 'en',
+      now: clock.now(),
+      timeZone: config.timeZone,
+      photo: () => ({ kind: 'missing' }),
+    })
+      .plain()[23]!
+      .trim();
   const shown = () => bar(terminal.controller.screen!);
   /** One juice for Freja, approved by the cashier: the result screen, its status bar, and what was sent for it (false: online). */
   const sell = async () => {
     const r = await sellDirect(terminal, ['1'], FREJA);
-    return { r, onResult: bar(r), sent: () => sim.tx.filter((m) => m.txId === r.result!.txId).map((m) => (m.type === 'sale' ? m.offline : m.type)) };
+    return {
+      r,
+      onResult: bar(r),
+      sent: () => sim.tx.filter((m) => m.txId === r.result!.txId).map((m) => (m.type === 'sale' ? m.offline : m.type)),
+    };
   };
   const queue = (n: number) => until(() => terminal.controller.screen?.view.queue === n, `queue ${n}`, 30_000);
 
@@ -74,7 +110,7 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
   const second = await sell();
   t.like(second.r.result, { status: 'approved' });
   t.is(second.r.message, 'Approved (offline)');
-  t.true(second.r.online, 'connected and the ledger\'s status online: the contract\'s screen.online');
+  t.true(second.r.online, "connected and the ledger's status online: the contract's screen.online");
   t.is(second.r.view.ledgerSilentSince, '2026-11-24T13:05:30.000Z');
   t.regex(second.onResult, /^\* Ledger not answering since 14:05 {3}Queue: /, 'the result already says it');
   await queue(1);
@@ -105,12 +141,12 @@ test('a ledger that stops answering: "not answering since 14:05" after the first
   // The ledger stops for good at 14:30 (its status offline, retained): not answering since the terminal was last live.
   wall = Date.parse('2026-11-24T13:30:10.000Z');
   await ledger.stop();
-  await until(() => terminal.controller.screen?.online === false, 'the ledger\'s status offline seen');
+  await until(() => terminal.controller.screen?.online === false, "the ledger's status offline seen");
   wall += 10 * 60_000;
   t.regex(shown(), /^\* Ledger not answering since 14:30 {3}Queue: 0/, 'at 14:40');
   t.is(terminal.controller.screen!.view.offlineReason, 'ledger_offline');
   // It comes back (its status online): online again.
   ledger = await ledgerAt(2);
-  await until(() => terminal.controller.screen?.online === true, 'the ledger\'s status online again');
+  await until(() => terminal.controller.screen?.online === true, "the ledger's status online again");
   t.regex(shown(), /^\* Online {3}Queue: 0/);
 });

@@ -20,12 +20,18 @@ const WORKSHOP_KIT: KeyName[] = ['down', '2'];
 /** Rings up `keys`, asks for the card, taps `uid`; returns the next screen: confirm or a refusal. */
 async function tapFor(sim: SimClient, keys: KeyName[], uid: string): Promise<ScreenModel> {
   for (const k of keys) await sim.key(k);
-  await sim.waitScreen('basket', (s) => s.basket!.items.length > 0 && s.view.catalog!.page === 1 + keys.filter((k) => k === 'down').length);
+  await sim.waitScreen(
+    'basket',
+    (s) => s.basket!.items.length > 0 && s.view.catalog!.page === 1 + keys.filter((k) => k === 'down').length,
+  );
   await sim.key('enter');
   await sim.waitScreen('tap');
   const seen = sim.screens.length;
   await sim.tap(uid);
-  return sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'confirm' || s.screen === 'result'), 'confirm or result');
+  return sim.waitFor(
+    () => sim.screens.slice(seen).find((s) => s.screen === 'confirm' || s.screen === 'result'),
+    'confirm or result',
+  );
 }
 
 function refusedForMoney(t: import('ava').ExecutionContext, s: ScreenModel, available: number, total: number): void {
@@ -46,7 +52,11 @@ test('a 150 kr basket for a card with 42,50 kr is refused at the tap, online and
   t.true(sim.indications.some((i) => i.led === 'red' && i.buzzer === 'decline'));
   await sim.key('enter');
   const back = await sim.waitScreen('basket');
-  t.deepEqual(back.basket!.items.map((l) => [l.name, l.qty]), [['Værkstedssæt', 1]], 'the basket is kept');
+  t.deepEqual(
+    back.basket!.items.map((l) => [l.name, l.qty]),
+    [['Værkstedssæt', 1]],
+    'the basket is kept',
+  );
   await sim.key('escape');
   await sim.waitScreen('idle');
 
@@ -58,7 +68,11 @@ test('a 150 kr basket for a card with 42,50 kr is refused at the tap, online and
   await sim.waitScreen('basket', (s) => s.basket!.total === 15000);
 
   t.is(sim.tx.length, 0, 'nothing sent for either refusal');
-  t.like(await terminal.journal.sales.report({ sale: 0, void: 0 }), { sales: 0, declined: 2, declinedBy: [{ reason: 'insufficient_funds', count: 2 }] }, 'both counted for the report');
+  t.like(
+    await terminal.journal.sales.report({ sale: 0, void: 0 }),
+    { sales: 0, declined: 2, declinedBy: [{ reason: 'insufficient_funds', count: 2 }] },
+    'both counted for the report',
+  );
 });
 
 test('money spent at another terminal while the card is on confirm refuses it at once; money gone by Enter refuses it at Enter; nothing is sent', async (t) => {
@@ -89,7 +103,10 @@ test('money spent at another terminal while the card is on confirm refuses it at
   await sim.key('enter');
   const atEnter = await sim.waitScreen('result', (s) => !s.view.busy);
   refusedForMoney(t, atEnter, 1000, 2500);
-  await until(async () => (await terminal.journal.sales.report({ sale: 0, void: 0 })).declined === 2, 'both refusals recorded');
+  await until(
+    async () => (await terminal.journal.sales.report({ sale: 0, void: 0 })).declined === 2,
+    'both refusals recorded',
+  );
   t.is(sim.tx.length, 0, 'nothing sent: the terminal refused on its own');
   t.is(w.ledger.card(C, OLIVER)!.balance, 4250, 'the ledger booked nothing');
 });

@@ -9,7 +9,10 @@ import { coalesceWrites, noDelay } from '../../lib/mqtt-socket.ts';
 const N = 200;
 
 /** Subscribes, takes a burst of N QoS 1 messages and says how many socket writes acknowledged them. */
-async function writesForBurst(url: string, wrap: (c: MqttClient) => MqttClient): Promise<{ writes: number; got: number }> {
+async function writesForBurst(
+  url: string,
+  wrap: (c: MqttClient) => MqttClient,
+): Promise<{ writes: number; got: number }> {
   const sub = wrap(noDelay(mqtt.connect(url, { clientId: `sub-${Math.random()}`, clean: true })));
   const connected = new Promise<void>((r) => sub.once('connect', () => r()));
   const pub = await mqtt.connectAsync(url, { clientId: `pub-${Math.random()}` });
@@ -21,10 +24,18 @@ async function writesForBurst(url: string, wrap: (c: MqttClient) => MqttClient):
     let writes = 0;
     for (const k of ['_write', '_writev'] as const) {
       const f = s[k];
-      if (f) s[k] = function (this: unknown, ...a: unknown[]) { writes++; return f.apply(this, a); };
+      if (f)
+        s[k] = function (this: unknown, ...a: unknown[]) {
+          writes++;
+          return f.apply(this, a);
+        };
     }
     let got = 0;
-    const all = new Promise<void>((r) => sub.on('message', () => { if (++got === N) r(); }));
+    const all = new Promise<void>((r) =>
+      sub.on('message', () => {
+        if (++got === N) r();
+      }),
+    );
     await Promise.all(Array.from({ length: N }, (_, i) => pub.publishAsync(`burst/${i}`, 'x', { qos: 1 })));
     await all;
     // The last PUBACKs go out when the loop turns.

@@ -19,7 +19,11 @@ const CFG: Partial<TerminalConfigInput> = { offline: { maxAgeSeconds: MAX_AGE },
 /** Nothing listens there: the terminal starts without a broker. */
 const NO_BROKER: Partial<TerminalConfigInput> = { ...CFG, broker: { url: 'mqtt://127.0.0.1:1' } };
 
-const active = (w: World) => demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 2000).map((c) => c.cardUid);
+const active = (w: World) =>
+  demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .filter((c) => c.status === 'active' && c.balance >= 2000)
+    .map((c) => c.cardUid);
 
 /** Starts the terminal without a broker, sells item 1 to `uid` and stops it again. */
 async function offlineSale(w: World, clock: FakeClock, uid: string) {
@@ -41,12 +45,14 @@ test('restarted within the same boot with the clock set back: the time really of
   await first.stop();
 
   // Off for 10 s, booted without network with the clock at the shutdown time: still within the age.
-  clock.pass(10_000); clock.step(-10_000);
+  clock.pass(10_000);
+  clock.step(-10_000);
   t.like((await offlineSale(w, clock, a!)).result, { status: 'approved' });
 
   // The card is blocked while the terminal is off for 30 s; the clock again shows the shutdown time.
   await w.ledger.block(C, b!);
-  clock.pass(30_000); clock.step(-30_000);
+  clock.pass(30_000);
+  clock.step(-30_000);
   t.like((await offlineSale(w, clock, b!)).result, { status: 'declined', reason: 'stale' });
 });
 
@@ -58,12 +64,14 @@ test('after a new boot the time off is unknown without a trusted clock; with one
   await inStep(w, first.terminal);
   await first.stop();
 
-  clock.reboot(); clock.pass(5_000);
+  clock.reboot();
+  clock.pass(5_000);
   clock.trusted = false; // fake-hwclock's saved time, no NTP yet
   t.like((await offlineSale(w, clock, a!)).result, { status: 'declined', reason: 'stale' });
   clock.trusted = true; // an RTC set the clock at boot
   t.like((await offlineSale(w, clock, a!)).result, { status: 'approved' });
-  clock.reboot(); clock.pass((MAX_AGE + 1) * 1000);
+  clock.reboot();
+  clock.pass((MAX_AGE + 1) * 1000);
   t.like((await offlineSale(w, clock, a!)).result, { status: 'declined', reason: 'stale' });
 });
 
@@ -85,24 +93,39 @@ test("while the ledger's status is offline a sale is decided offline at once, an
   t.false(r.online);
   const txId = r.result!.txId!;
   await until(() => sim.tx.some((m) => m.txId === txId), 'the offline sale sent');
-  t.deepEqual(sim.tx.filter((m) => m.txId === txId).map((m) => m.type === 'sale' && m.offline), [true], 'never asked online first');
+  t.deepEqual(
+    sim.tx.filter((m) => m.txId === txId).map((m) => m.type === 'sale' && m.offline),
+    [true],
+    'never asked online first',
+  );
 
   clock.pass((MAX_AGE + 1) * 1000);
   t.like((await sellDirect(terminal, ['1'], a!)).result, { status: 'declined', reason: 'stale' });
 
-  await will.publishAsync(topics.ledgerStatus(), JSON.stringify({ state: 'online', since: new Date().toISOString() }), { qos: 1, retain: true });
+  await will.publishAsync(topics.ledgerStatus(), JSON.stringify({ state: 'online', since: new Date().toISOString() }), {
+    qos: 1,
+    retain: true,
+  });
   await until(() => terminal.offlineClock.online, 'ledger online again');
   const online = await sellDirect(terminal, ['1'], a!);
   t.like(online.result, { status: 'approved' });
-  t.deepEqual(sim.tx.filter((m) => m.txId === online.result!.txId).map((m) => m.type === 'sale' && m.offline), [false]);
+  t.deepEqual(
+    sim.tx.filter((m) => m.txId === online.result!.txId).map((m) => m.type === 'sale' && m.offline),
+    [false],
+  );
 });
 
 test('the reference ledger keeps its status retained: online while connected, offline by its will when the connection dies', async (t) => {
   const w = await world(t);
   const got: string[] = [];
-  const observer = await mqtt.connectAsync(w.broker.url, { clientId: `observer-${randomUUID().slice(0, 6)}`, clean: false });
+  const observer = await mqtt.connectAsync(w.broker.url, {
+    clientId: `observer-${randomUUID().slice(0, 6)}`,
+    clean: false,
+  });
   t.teardown(() => observer.endAsync(true));
-  observer.on('message', (topic, p) => { if (topic === topics.ledgerStatus()) got.push(JSON.parse(p.toString()).state); });
+  observer.on('message', (topic, p) => {
+    if (topic === topics.ledgerStatus()) got.push(JSON.parse(p.toString()).state);
+  });
   await observer.subscribeAsync(topics.ledgerStatus(), { qos: 1 });
   await until(() => got.includes('online'), 'retained online');
   w.broker.dropClients(); // the ledger's connection dies (so does the observer's; its session keeps what comes)
@@ -134,8 +157,14 @@ test('restarted while the ledger is offline: the age goes on from when the ledge
 
   // The same journal, the same boot: the age is still more than 5 s.
   const second = await w.startTerminal('kasse-1', cfg, { clock });
-  await until(() => second.terminal.link.connected && second.terminal.offlineClock.ledgerOffline, 'restarted, the ledger seen offline');
-  t.true(second.terminal.offlineClock.offlineForSeconds() > 5, `offline for ${second.terminal.offlineClock.offlineForSeconds()} s`);
+  await until(
+    () => second.terminal.link.connected && second.terminal.offlineClock.ledgerOffline,
+    'restarted, the ledger seen offline',
+  );
+  t.true(
+    second.terminal.offlineClock.offlineForSeconds() > 5,
+    `offline for ${second.terminal.offlineClock.offlineForSeconds()} s`,
+  );
   t.like((await sellDirect(second.terminal, ['1'], a!)).result, { status: 'declined', reason: 'stale' });
 });
 
@@ -151,7 +180,10 @@ test('a broker that keeps no ledger status (a 1.0 ledger): the connection is liv
   clock.pass(60_000); // off for a minute: more than the age allows
 
   const { terminal } = await w.startTerminal('kasse-1', cfg, { clock });
-  await until(() => terminal.link.connected && terminal.offlineClock.offlineForSeconds() === 0, 'live without a ledger status');
+  await until(
+    () => terminal.link.connected && terminal.offlineClock.offlineForSeconds() === 0,
+    'live without a ledger status',
+  );
   // Nobody answers online (the ledger is away): decided offline on a cache the broker keeps current.
   const r = await sellDirect(terminal, ['1'], a!);
   t.like(r.result, { status: 'approved' });

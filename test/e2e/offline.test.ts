@@ -20,7 +20,10 @@ async function mosquittoWorld(t: import('ava').ExecutionContext): Promise<{ w: W
 
 /** Active demo children topped up to `balance` øre exactly, with their start balances. */
 async function children(w: World, n: number, balance = 5000): Promise<{ uid: string; start: number }[]> {
-  const active = demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && !c.rules).slice(0, n);
+  const active = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .filter((c) => c.status === 'active' && !c.rules)
+    .slice(0, n);
   if (active.length < n) throw new Error('not enough active demo children');
   for (const c of active) if (c.balance < balance) await w.ledger.topUp(C, c.cardUid, balance - c.balance);
   return active.map((c) => ({ uid: c.cardUid, start: w.ledger.card(C, c.cardUid)!.balance }));
@@ -59,8 +62,10 @@ async function sell(sim: SimClient, uid: string, key: '1' | '2' = '1') {
   return r;
 }
 
-const priceOf = (sim: SimClient, key = '1') => sim.screens.find((s) => s.view.catalog?.items.length)!.view.catalog!.items.find((i) => i.key === key)!.price;
-const queueEmpty = (terminal: Terminal) => until(async () => (await terminal.journal.sales.queueLength()) === 0, 'outbox answered', 20000);
+const priceOf = (sim: SimClient, key = '1') =>
+  sim.screens.find((s) => s.view.catalog?.items.length)!.view.catalog!.items.find((i) => i.key === key)!.price;
+const queueEmpty = (terminal: Terminal) =>
+  until(async () => (await terminal.journal.sales.queueLength()) === 0, 'outbox answered', 20000);
 
 test('with the broker down, sales within the caps are approved offline and booked exactly once after reconnect', async (t) => {
   const { w, mq } = await mosquittoWorld(t);
@@ -76,10 +81,13 @@ test('with the broker down, sales within the caps are approved offline and booke
     const s = await offlineSale(terminal, uid);
     results.push(`${s.result?.status}:${s.message}`);
   }
-  t.true(results.every((r) => r.startsWith('approved')), results.join());
+  t.true(
+    results.every((r) => r.startsWith('approved')),
+    results.join(),
+  );
   t.is(terminal.controller.screen!.view.queue, 3);
   t.false(terminal.controller.screen!.online);
-  const report = (await terminal.journal.sales.report({ sale: 0, void: 0 }));
+  const report = await terminal.journal.sales.report({ sale: 0, void: 0 });
   t.is(report.offlineSales, 3);
   await mq.start();
   await queueEmpty(terminal);
@@ -95,7 +103,9 @@ async function offlineSale(terminal: Terminal, uid: string) {
   c.onKey('enter');
   await c.onCard({ uid, sun: null });
   // A declined sale's basket is kept: escape empties it too.
-  const toIdle = () => { for (let i = 0; i < 2 && c.state.screen !== 'idle'; i++) c.onKey('escape'); };
+  const toIdle = () => {
+    for (let i = 0; i < 2 && c.state.screen !== 'idle'; i++) c.onKey('escape');
+  };
   if (c.state.screen !== 'confirm') {
     const refused = c.screen!;
     toIdle();
@@ -116,7 +126,10 @@ test('past a cap or the cache age, offline sales are declined with the reason sh
   const p = priceOf(sim);
   const perCard = p + Math.floor(p / 2);
   const total = 2 * p + Math.floor(p / 2);
-  await w.ledger.setTerminalConfig('kasse-1', { maxPurchase: 19999, offline: { perCardLimit: perCard, terminalLimit: total, maxAgeSeconds: 2 } });
+  await w.ledger.setTerminalConfig('kasse-1', {
+    maxPurchase: 19999,
+    offline: { perCardLimit: perCard, terminalLimit: total, maxAgeSeconds: 2 },
+  });
   await until(() => terminal.limits().offline.perCardLimit === perCard, 'ledger config applied');
   await mq.stop();
   await until(() => !terminal.link.connected, 'offline');
@@ -152,7 +165,10 @@ test('no answer in time: approved offline, sent again with the same txId, booked
   t.regex(r.message, /offline/);
   const txId = r.result!.txId!;
   await until(() => sim.tx.filter((m) => m.txId === txId).length === 2, 'online then offline message');
-  t.deepEqual(sim.tx.filter((m) => m.txId === txId).map((m) => m.type === 'sale' && m.offline), [false, true]);
+  t.deepEqual(
+    sim.tx.filter((m) => m.txId === txId).map((m) => m.type === 'sale' && m.offline),
+    [false, true],
+  );
   await w.ledger.resume();
   await queueEmpty(terminal);
   t.is(w.ledger.bookings(txId), 1);
@@ -165,7 +181,10 @@ test('no answer in time and no offline approval: declined, reversed, nothing boo
   await ready(terminal, sim, w);
   const [a] = await children(w, 1);
   const p = priceOf(sim);
-  await w.ledger.setTerminalConfig('kasse-1', { maxPurchase: 19999, offline: { perCardLimit: p - 1, terminalLimit: 300000, maxAgeSeconds: 86400 } });
+  await w.ledger.setTerminalConfig('kasse-1', {
+    maxPurchase: 19999,
+    offline: { perCardLimit: p - 1, terminalLimit: 300000, maxAgeSeconds: 86400 },
+  });
   await until(() => terminal.limits().offline.perCardLimit === p - 1, 'ledger config applied');
   await w.ledger.pause();
   const r = await sell(sim, a!.uid);
@@ -192,7 +211,10 @@ test('a late online answer is ignored after the offline switch; answers sent twi
   t.like(onTime.result, { status: 'approved' });
   t.regex(onTime.message, /^Godkendt$/);
   await queueEmpty(terminal);
-  await until(() => sim.results.filter((r) => r.txId === late.result!.txId).length >= 3, 'late + duplicate answers seen');
+  await until(
+    () => sim.results.filter((r) => r.txId === late.result!.txId).length >= 3,
+    'late + duplicate answers seen',
+  );
   await terminal.sync.idle();
   t.true(terminal.sync.counters.ignoredResults >= 2);
   t.is(w.ledger.bookings(late.result!.txId!), 1);

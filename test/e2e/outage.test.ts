@@ -32,36 +32,75 @@ async function ready(w: World, terminal: Terminal): Promise<void> {
   }, 'terminal in step with the ledger');
 }
 
-interface Chaos { broker: number; ledger: number; both: number; blip: number; topUps: number }
+interface Chaos {
+  broker: number;
+  ledger: number;
+  both: number;
+  blip: number;
+  topUps: number;
+}
 
 /**
  * Takes the broker and the ledger away at random until `done()`, then leaves both up. A pause of
  * the ledger waits until the broker has been back a while: the ledger's MQTT client ends cleanly
  * only once it has reconnected (mqtt.js waits for unacknowledged publishes).
  */
-async function chaos(r: Rng, mq: Mosquitto, w: World, done: () => boolean, topUp: (uid: string, amount: number) => Promise<void>): Promise<Chaos> {
+async function chaos(
+  r: Rng,
+  mq: Mosquitto,
+  w: World,
+  done: () => boolean,
+  topUp: (uid: string, amount: number) => Promise<void>,
+): Promise<Chaos> {
   const n: Chaos = { broker: 0, ledger: 0, both: 0, blip: 0, topUps: 0 };
   const away = () => sleep(r.int(100, 1500));
   let brokerBack = 0;
-  const brokerStart = async () => { await mq.start(); brokerBack = Date.now(); };
+  const brokerStart = async () => {
+    await mq.start();
+    brokerBack = Date.now();
+  };
   const ledgerMayPause = () => sleep(Math.max(0, brokerBack + 1500 - Date.now()));
   while (!done()) {
     await sleep(r.int(0, 600));
     switch (r.int(0, 4)) {
-      case 0: await mq.stop(); await away(); await brokerStart(); n.broker++; break;
-      case 1: await ledgerMayPause(); await w.ledger.pause(); await away(); await w.ledger.resume(); n.ledger++; break;
-      case 2:
-        await ledgerMayPause(); await w.ledger.pause(); await mq.stop(); await away();
-        await brokerStart(); await sleep(r.int(0, 500)); await w.ledger.resume(); n.both++;
+      case 0:
+        await mq.stop();
+        await away();
+        await brokerStart();
+        n.broker++;
         break;
-      case 3: await mq.stop(); await brokerStart(); n.blip++; break;
-      case 4: await topUp(r.pick(demoChildren().slice(0, 3)).uid, r.int(1, 30) * 100); n.topUps++; break;
+      case 1:
+        await ledgerMayPause();
+        await w.ledger.pause();
+        await away();
+        await w.ledger.resume();
+        n.ledger++;
+        break;
+      case 2:
+        await ledgerMayPause();
+        await w.ledger.pause();
+        await mq.stop();
+        await away();
+        await brokerStart();
+        await sleep(r.int(0, 500));
+        await w.ledger.resume();
+        n.both++;
+        break;
+      case 3:
+        await mq.stop();
+        await brokerStart();
+        n.blip++;
+        break;
+      case 4:
+        await topUp(r.pick(demoChildren().slice(0, 3)).uid, r.int(1, 30) * 100);
+        n.topUps++;
+        break;
     }
   }
   return n;
 }
 
-test('broker and ledger outages during two terminals\' sales: the ledger books exactly what the cashiers saw', async (t) => {
+test("broker and ledger outages during two terminals' sales: the ledger books exactly what the cashiers saw", async (t) => {
   t.timeout(5 * 60_000);
   const r = rng(process.env.KLUBKORT_OUTAGE_SEED === undefined ? undefined : Number(process.env.KLUBKORT_OUTAGE_SEED));
   t.log(`seed=${r.seed} (rerun with KLUBKORT_OUTAGE_SEED=${r.seed})`);
@@ -81,24 +120,34 @@ test('broker and ledger outages during two terminals\' sales: the ledger books e
   const outages = chaos(r, mq, w, () => selling === 0, give);
   const seen: SeenResult[] = [];
   let offlineApproved = 0;
-  await Promise.all(terminals.map(async ({ terminal }) => {
-    try {
-      for (let i = 0; i < SALES_PER_TERMINAL; i++) {
-        const keys = Array.from({ length: r.int(1, 3) }, () => r.pick(DIGITS));
-        // mostly the two children with money; now and then one without, blocked or unknown
-        const uid = r.chance(0.7) ? r.pick(demoChildren().slice(0, 2)).uid : r.chance(0.9) ? r.pick(demoChildren()).uid : 'DEADBEEF';
-        const s = await sellDirect(terminal, keys, uid);
-        if (s.result?.txId) seen.push({ status: s.result.status, txId: s.result.txId });
-        if (s.result?.status === 'approved' && /offline/.test(s.message)) offlineApproved++;
-        await sleep(r.int(50, 600));
+  await Promise.all(
+    terminals.map(async ({ terminal }) => {
+      try {
+        for (let i = 0; i < SALES_PER_TERMINAL; i++) {
+          const keys = Array.from({ length: r.int(1, 3) }, () => r.pick(DIGITS));
+          // mostly the two children with money; now and then one without, blocked or unknown
+          const uid = r.chance(0.7)
+            ? r.pick(demoChildren().slice(0, 2)).uid
+            : r.chance(0.9)
+              ? r.pick(demoChildren()).uid
+              : 'DEADBEEF';
+          const s = await sellDirect(terminal, keys, uid);
+          if (s.result?.txId) seen.push({ status: s.result.status, txId: s.result.txId });
+          if (s.result?.status === 'approved' && /offline/.test(s.message)) offlineApproved++;
+          await sleep(r.int(50, 600));
+        }
+      } finally {
+        selling--;
       }
-    } finally {
-      selling--;
-    }
-  }));
+    }),
+  );
   const n = await outages;
   for (const { terminal } of terminals) {
-    await until(async () => (await terminal.journal.sales.outbox()).length === 0, 'every queued message answered', 90000);
+    await until(
+      async () => (await terminal.journal.sales.outbox()).length === 0,
+      'every queued message answered',
+      90000,
+    );
   }
 
   const sales = (await Promise.all(terminals.map(({ terminal }) => journalSales(terminal.journal.db)))).flat();

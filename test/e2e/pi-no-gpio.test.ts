@@ -26,8 +26,12 @@ class FakeAcr122u extends EventEmitter {
   autoProcessing = true;
   uid: Buffer | null = null;
   commands: string[] = [];
-  async connect() { return {}; }
-  async disconnect() { return true; }
+  async connect() {
+    return {};
+  }
+  async disconnect() {
+    return true;
+  }
   async transmit(data: Buffer) {
     this.commands.push(`transmit ${data.toString('hex')}`);
     return data.toString('hex') === 'ffca000000' && this.uid ? Buffer.concat([this.uid, OK]) : OK;
@@ -41,13 +45,21 @@ class FakeAcr122u extends EventEmitter {
     this.uid = Buffer.from(uid, 'hex');
     this.emit('card', { atr: Buffer.alloc(0), standard: 'TAG_ISO_14443_3' });
   }
-  lift() { this.emit('card.off', {}); this.uid = null; }
+  lift() {
+    this.emit('card.off', {});
+    this.uid = null;
+  }
 }
 
 test('with no GPIO at all the daemon still starts, sells, and says what is missing', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-nogpio-'));
   const broker = await startBroker();
-  const ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub(['kasse-pi'])], logger: createLogger({ level: 'warn', destination: logSink('ledger') }) });
+  const ledger = await startLedger({
+    brokerUrl: broker.url,
+    dbPath: join(dir, 'ledger.db'),
+    clubs: [demoClub(['kasse-pi'])],
+    logger: createLogger({ level: 'warn', destination: logSink('ledger') }),
+  });
   t.teardown(async () => {
     await ledger.stop().catch(() => undefined);
     await broker.close().catch(() => undefined);
@@ -56,14 +68,22 @@ test('with no GPIO at all the daemon still starts, sells, and says what is missi
   const acr = new FakeAcr122u();
   const nfc = Object.assign(new EventEmitter(), { close() {} });
   const cfg = parseConfig({
-    terminalId: 'kasse-pi', clubId: DEMO_CLUB_ID, broker: { url: broker.url }, dataDir: join(dir, 'data'),
-    hardware: 'pi', headless: true, logLevel: 'debug',
+    terminalId: 'kasse-pi',
+    clubId: DEMO_CLUB_ID,
+    broker: { url: broker.url },
+    dataDir: join(dir, 'data'),
+    hardware: 'pi',
+    headless: true,
+    logLevel: 'debug',
   });
   const daemon = await startDaemon(cfg, {
     logFile: join(dir, 'daemon.log'),
     pi: {
       importNfcPcsc: async () => ({ NFC: class {} }) as unknown as NfcPcscModule,
-      createNfc: () => { setImmediate(() => nfc.emit('reader', acr)); return nfc; },
+      createNfc: () => {
+        setImmediate(() => nfc.emit('reader', acr));
+        return nfc;
+      },
       pcscdAvailable: async () => true,
       // A kernel without sysfs GPIO and a device policy that hides the chips: nothing to drive.
       sysfsRoot: join(dir, 'no-sysfs'),
@@ -74,12 +94,19 @@ test('with no GPIO at all the daemon still starts, sells, and says what is missi
   t.teardown(() => daemon.stop());
   const { terminal } = daemon;
   const snap = await terminal.snapshot();
-  t.like(snap.indicators, { problem: `GPIO not accessible: not a Raspberry Pi or user not in group gpio (no GPIO character device ${join(dir, 'no-dev')}/gpiochip*)` });
+  t.like(snap.indicators, {
+    problem: `GPIO not accessible: not a Raspberry Pi or user not in group gpio (no GPIO character device ${join(dir, 'no-dev')}/gpiochip*)`,
+  });
   const fallback = snap.indicators!.fallback;
   t.regex(formatStatus(snap), /^lights {5}LEDs and buzzer MISSING, feedback on the screen.*: GPIO not accessible/m);
 
-  await until(() => terminal.controller.screen?.online && terminal.controller.screen.view.catalog?.items.length, 'online with a catalog');
-  const child = demoChildren().map((d) => ledger.card(DEMO_CLUB_ID, d.uid)!).find((c) => c.status === 'active' && c.balance >= 5000)!;
+  await until(
+    () => terminal.controller.screen?.online && terminal.controller.screen.view.catalog?.items.length,
+    'online with a catalog',
+  );
+  const child = demoChildren()
+    .map((d) => ledger.card(DEMO_CLUB_ID, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 5000)!;
   await until(async () => (await terminal.journal.cards.count()) === demoChildren().length, 'cards synced');
   await until(() => terminal.controller.screen?.view.reader === 'ready', 'reader attached');
   t.is(terminal.controller.screen!.view.indicators, fallback, 'the status bar says it too');

@@ -35,17 +35,22 @@ function traces(dir: string, needles: Record<string, Buffer>): string[] {
   const found: string[] = [];
   for (const file of filesUnder(dir)) {
     const bytes = readFileSync(file);
-    for (const [what, needle] of Object.entries(needles)) if (bytes.includes(needle)) found.push(`${what} in ${file.slice(dir.length + 1)}`);
+    for (const [what, needle] of Object.entries(needles))
+      if (bytes.includes(needle)) found.push(`${what} in ${file.slice(dir.length + 1)}`);
   }
   return found;
 }
 
 /** A card UID as text (as the journal keeps it) and as the bytes it stands for. */
-const uidNeedles = (uid: string): Record<string, Buffer> => ({ uid: Buffer.from(uid), uidBinary: Buffer.from(uid, 'hex') });
+const uidNeedles = (uid: string): Record<string, Buffer> => ({
+  uid: Buffer.from(uid),
+  uidBinary: Buffer.from(uid, 'hex'),
+});
 
 /** Windows of `photo` that none of `others` has (photos share their format's header). */
 function photoNeedles(t: import('ava').ExecutionContext, photo: Buffer, others: Buffer[]): Record<string, Buffer> {
-  const windows = [0.2, 0.4, 0.6, 0.8].map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 24))
+  const windows = [0.2, 0.4, 0.6, 0.8]
+    .map((f) => photo.subarray(Math.floor(photo.length * f), Math.floor(photo.length * f) + 24))
     .filter((win) => !others.some((o) => o.includes(win)));
   t.true(windows.length >= 2);
   return Object.fromEntries(windows.map((win, i) => [`photo window ${i}`, win]));
@@ -54,9 +59,15 @@ function photoNeedles(t: import('ava').ExecutionContext, photo: Buffer, others: 
 /** Every byte pattern of a card that must leave the terminal with it: name, note, holder id, UID, photo windows. */
 function cardNeedles(t: import('ava').ExecutionContext, seed: CardSeed, seeds: CardSeed[]): Record<string, Buffer> {
   return {
-    name: Buffer.from(seed.name), holderId: Buffer.from(seed.holderId), ...uidNeedles(seed.cardUid),
+    name: Buffer.from(seed.name),
+    holderId: Buffer.from(seed.holderId),
+    ...uidNeedles(seed.cardUid),
     ...(seed.rules?.note ? { note: Buffer.from(seed.rules.note) } : {}),
-    ...photoNeedles(t, seed.photo!, seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!)),
+    ...photoNeedles(
+      t,
+      seed.photo!,
+      seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!),
+    ),
   };
 }
 
@@ -64,7 +75,8 @@ function cardNeedles(t: import('ava').ExecutionContext, seed: CardSeed, seeds: C
 async function inStep(w: World, terminal: Terminal): Promise<void> {
   await until(async () => {
     if ((await terminal.journal.sales.outbox()).length > 0) return false;
-    for (const c of w.ledger.cards(C)) if ((await terminal.journal.cards.get(c.cardUid))?.version !== c.version) return false;
+    for (const c of w.ledger.cards(C))
+      if ((await terminal.journal.cards.get(c.cardUid))?.version !== c.version) return false;
     return terminal.controller.catalog.length > 0;
   }, 'terminal in step with the ledger');
 }
@@ -88,15 +100,32 @@ test('a closed card leaves nothing behind: not in journal.db, -wal or -shm, not 
   await inStep(w, terminal);
 
   const needles = cardNeedles(t, seed, seeds);
-  t.true(traces(dataDir, needles).some((f) => f.startsWith('name')), 'the scan finds the name before the card is closed');
-  t.true(traces(dataDir, needles).some((f) => f.startsWith('photo')), 'and the photo');
+  t.true(
+    traces(dataDir, needles).some((f) => f.startsWith('name')),
+    'the scan finds the name before the card is closed',
+  );
+  t.true(
+    traces(dataDir, needles).some((f) => f.startsWith('photo')),
+    'and the photo',
+  );
 
   await w.ledger.closeCard(C, uid);
   await until(async () => (await terminal.journal.cards.get(uid)) === null, 'card erased');
   await terminal.sync.idle();
   t.deepEqual(traces(dataDir, needles), []);
-  t.is(await terminal.journal.db.read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM sales WHERE card_uid = ?', [uid])).then((r) => r!.n), 0);
-  t.deepEqual(filesUnder(dataDir).map((f) => f.slice(dataDir.length + 1)).sort(), ['journal.db', 'journal.db-shm', 'journal.db-wal'], 'no photo files or caches');
+  t.is(
+    await terminal.journal.db
+      .read((q) => q.get<{ n: number }>('SELECT count(*) AS n FROM sales WHERE card_uid = ?', [uid]))
+      .then((r) => r!.n),
+    0,
+  );
+  t.deepEqual(
+    filesUnder(dataDir)
+      .map((f) => f.slice(dataDir.length + 1))
+      .sort(),
+    ['journal.db', 'journal.db-shm', 'journal.db-wal'],
+    'no photo files or caches',
+  );
   // The other children's data is still there: the erasure was of this card only.
   const other = seeds.find((c) => c !== seed && c.photo)!;
   t.truthy(await terminal.journal.cards.get(other.cardUid));
@@ -116,8 +145,14 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
   first.terminal.controller.onKey('escape');
   await inStep(w, first.terminal);
   const needles = { ...cardNeedles(t, seed, seeds), staffName: Buffer.from(staff.name) };
-  t.true(traces(dataDir, needles).some((f) => f.startsWith('note')), 'the scan finds the note before');
-  t.true(traces(dataDir, needles).some((f) => f.startsWith('staffName')), 'and the staff name');
+  t.true(
+    traces(dataDir, needles).some((f) => f.startsWith('note')),
+    'the scan finds the note before',
+  );
+  t.true(
+    traces(dataDir, needles).some((f) => f.startsWith('staffName')),
+    'and the staff name',
+  );
   await first.stop();
 
   await w.ledger.closeCard(C, seed.cardUid);
@@ -128,8 +163,12 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
   await intruder.endAsync();
 
   const second = await w.startTerminal();
-  await until(async () => (await second.terminal.journal.cards.get(seed.cardUid)) === null
-    && (await second.terminal.journal.cards.staff(staff.cardUid)) === null, 'erased by the roster');
+  await until(
+    async () =>
+      (await second.terminal.journal.cards.get(seed.cardUid)) === null &&
+      (await second.terminal.journal.cards.staff(staff.cardUid)) === null,
+    'erased by the roster',
+  );
   t.true(second.terminal.sync.counters.rosterErased >= 2, 'the roster did it (the session was gone)');
   await second.terminal.sync.idle();
   t.deepEqual(traces(dataDir, needles), []);
@@ -137,12 +176,16 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
   t.truthy(await second.terminal.journal.cards.staff(demoStaff()[0]!.cardUid));
 });
 
-test('issue 24: a closed card\'s queued sale keeps its UID until answered; once answered, the UID leaves every file', async (t) => {
+test("issue 24: a closed card's queued sale keeps its UID until answered; once answered, the UID leaves every file", async (t) => {
   const w = await world(t);
-  const { terminal } = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 } });
+  const { terminal } = await w.startTerminal('kasse-1', {
+    sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 60000 },
+  });
   const dataDir = join(w.dir, 'kasse-1');
   const seeds = demoClub().cards;
-  const seed = seeds.find((c) => c.photo && c.balance >= 5000 && (c.status ?? 'active') === 'active' && !c.rules && !c.auth)!;
+  const seed = seeds.find(
+    (c) => c.photo && c.balance >= 5000 && (c.status ?? 'active') === 'active' && !c.rules && !c.auth,
+  )!;
   await inStep(w, terminal);
   const needles = cardNeedles(t, seed, seeds);
 
@@ -161,7 +204,7 @@ test('issue 24: a closed card\'s queued sale keeps its UID until answered; once 
   t.deepEqual(traces(dataDir, needles), []);
 });
 
-test('issue 24: a replaced photo leaves no byte behind when the card\'s record names its successor', async (t) => {
+test("issue 24: a replaced photo leaves no byte behind when the card's record names its successor", async (t) => {
   const w = await world(t);
   const { terminal } = await w.startTerminal();
   const dataDir = join(w.dir, 'kasse-1');
@@ -169,7 +212,11 @@ test('issue 24: a replaced photo leaves no byte behind when the card\'s record n
   const seed = seeds.find((c) => c.photo && seeds.filter((o) => o.photo?.equals(c.photo!)).length === 1)!;
   await inStep(w, terminal);
   const old = w.ledger.card(C, seed.cardUid)!;
-  const oldPhoto = photoNeedles(t, seed.photo!, seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!));
+  const oldPhoto = photoNeedles(
+    t,
+    seed.photo!,
+    seeds.filter((c) => c !== seed && c.photo).map((c) => c.photo!),
+  );
   t.true(traces(dataDir, oldPhoto).length > 0, 'the scan finds the photo before');
 
   // The parents' portal uploads a new photo: the ledger publishes it, then the record naming it.
@@ -179,10 +226,14 @@ test('issue 24: a replaced photo leaves no byte behind when the card\'s record n
   const portal = await mqtt.connectAsync(w.broker.url, { clientId: 'portal-test' });
   t.teardown(() => portal.endAsync());
   await portal.publishAsync(topics.photo(C, sha), fresh, { qos: 1, retain: true });
-  await portal.publishAsync(topics.card(C, seed.cardUid), JSON.stringify({ ...old, photo: sha, version: old.version + 1, updatedAt: new Date().toISOString() }), { qos: 1, retain: true });
+  await portal.publishAsync(
+    topics.card(C, seed.cardUid),
+    JSON.stringify({ ...old, photo: sha, version: old.version + 1, updatedAt: new Date().toISOString() }),
+    { qos: 1, retain: true },
+  );
   await until(async () => (await terminal.journal.cards.get(seed.cardUid))?.photo === sha, 'the new photo named');
   await terminal.sync.idle();
-  t.is(await terminal.journal.cards.photo(old.photo!), null, 'the old photo is no card\'s: dropped');
+  t.is(await terminal.journal.cards.photo(old.photo!), null, "the old photo is no card's: dropped");
   t.truthy(await terminal.journal.cards.photo(sha));
   t.deepEqual(traces(dataDir, oldPhoto), []);
   t.true(traces(dataDir, { name: Buffer.from(seed.name) }).length > 0, 'the card itself stays');
@@ -193,7 +244,16 @@ test('an erasure cut short by a power cut (committed, not yet checkpointed) is f
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const j = await Journal.open(join(dir, 'live'));
   const seed = demoClub().cards[0]!;
-  const rec = { cardUid: seed.cardUid, holderId: seed.holderId, name: seed.name, photo: null, status: 'active' as const, balance: 100, version: 1, updatedAt: new Date().toISOString() };
+  const rec = {
+    cardUid: seed.cardUid,
+    holderId: seed.holderId,
+    name: seed.name,
+    photo: null,
+    status: 'active' as const,
+    balance: 100,
+    version: 1,
+    updatedAt: new Date().toISOString(),
+  };
   for (let v = 1; v <= 5; v++) await j.cards.put({ ...rec, version: v, balance: 100 * v });
   // What CardCache.close commits, without the checkpoint that follows it.
   await j.db.tx((q) => q.run('DELETE FROM cards WHERE uid = ?', [seed.cardUid]));
@@ -210,8 +270,15 @@ test('an erasure cut short by a power cut (committed, not yet checkpointed) is f
 });
 
 const saleAt = (createdAt: string, cardUid: string, offline = false): SaleMsg => ({
-  type: 'sale', txId: randomUUID(), terminalId: 'kasse-1', clubId: C, cardUid,
-  items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt, offline,
+  type: 'sale',
+  txId: randomUUID(),
+  terminalId: 'kasse-1',
+  clubId: C,
+  cardUid,
+  items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }],
+  total: 800,
+  createdAt,
+  offline,
 });
 
 test('answered sales and voids older than the retention period are deleted at start; unanswered and recent ones stay', async (t) => {
@@ -223,20 +290,52 @@ test('answered sales and voids older than the retention period are deleted at st
   const onlyHere = '0A1B2C3D4E5F6A';
   const answeredOnline = saleAt(ago(100), onlyHere);
   await j.sales.beginOnline(answeredOnline);
-  await j.sales.settle({ txId: answeredOnline.txId, type: 'sale', status: 'approved', balance: 100, cardVersion: 2, offline: false });
+  await j.sales.settle({
+    txId: answeredOnline.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 100,
+    cardVersion: 2,
+    offline: false,
+  });
   const answeredOffline = saleAt(ago(95), uid, true);
   await j.sales.approveOffline(answeredOffline);
-  await j.sales.settle({ txId: answeredOffline.txId, type: 'sale', status: 'approved', balance: 100, cardVersion: 3, offline: true });
+  await j.sales.settle({
+    txId: answeredOffline.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 100,
+    cardVersion: 3,
+    offline: true,
+  });
   const refused = saleAt(ago(120), uid);
   await j.sales.recordRefusal(refused, 'blocked');
   const voidTx = randomUUID();
-  await j.sales.recordVoid({ type: 'void', txId: voidTx, voids: answeredOnline.txId, terminalId: 'kasse-1', clubId: C, cardUid: onlyHere, createdAt: ago(99) }, 800);
+  await j.sales.recordVoid(
+    {
+      type: 'void',
+      txId: voidTx,
+      voids: answeredOnline.txId,
+      terminalId: 'kasse-1',
+      clubId: C,
+      cardUid: onlyHere,
+      createdAt: ago(99),
+    },
+    800,
+  );
   await j.sales.settle({ txId: voidTx, type: 'void', status: 'approved' });
   const unanswered = saleAt(ago(100), uid, true);
   await j.sales.approveOffline(unanswered);
   const recent = saleAt(ago(89), uid);
   await j.sales.beginOnline(recent);
-  await j.sales.settle({ txId: recent.txId, type: 'sale', status: 'approved', balance: 100, cardVersion: 4, offline: false });
+  await j.sales.settle({
+    txId: recent.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 100,
+    cardVersion: 4,
+    offline: false,
+  });
   await j.close();
 
   const { terminal } = await w.startTerminal('kasse-1'); // retentionDays: 90 by default
@@ -259,7 +358,9 @@ test('with the clock past retentionDays, the sales of the day are deleted at the
   const first = await w.startTerminal('kasse-1', cfg, { clock });
   await inStep(w, first.terminal);
   const uid = demoClub().cards[0]!.cardUid;
-  const sold = [await sellDirect(first.terminal, ['1'], uid), await sellDirect(first.terminal, ['3'], uid)].map((s) => s.result!.txId!);
+  const sold = [await sellDirect(first.terminal, ['1'], uid), await sellDirect(first.terminal, ['3'], uid)].map(
+    (s) => s.result!.txId!,
+  );
   await inStep(w, first.terminal);
   await first.stop();
 

@@ -25,18 +25,30 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
   t.timeout(5 * 60_000);
   const w = await world(t);
   const { terminal, sim } = await w.startTerminal('kasse-1', FAST);
-  const daemon = DaemonProcess.spawn({ brokerUrl: w.broker.url, terminalId: 'kasse-2', clubId: C, dataDir: join(w.dir, 'kasse-2'), config: FAST });
+  const daemon = DaemonProcess.spawn({
+    brokerUrl: w.broker.url,
+    terminalId: 'kasse-2',
+    clubId: C,
+    dataDir: join(w.dir, 'kasse-2'),
+    config: FAST,
+  });
   t.teardown(() => daemon.kill().then(() => undefined));
   const sim2 = await SimClient.connect(w.broker.url, 'kasse-2');
   t.teardown(() => sim2.close());
-  await until(async () => terminal.link.connected && (await terminal.journal.cards.count()) === demoChildren().length, 'kasse-1 synced');
+  await until(
+    async () => terminal.link.connected && (await terminal.journal.cards.count()) === demoChildren().length,
+    'kasse-1 synced',
+  );
   await sim2.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0);
   const kids = demoChildren();
 
   // kasse-1, in process: every outcome of a sale, balance looks, a void, the report, offline.
   for (const kid of kids) await sellDirect(terminal, ['1', '4'], kid.uid);
   await sellDirect(terminal, ['1'], 'DEADBEEF');
-  for (const kid of kids) { await terminal.controller.onCard({ uid: kid.uid, sun: null }); terminal.controller.onKey('escape'); }
+  for (const kid of kids) {
+    await terminal.controller.onCard({ uid: kid.uid, sun: null });
+    terminal.controller.onKey('escape');
+  }
   await voidLast(terminal);
   // Cashiers sign in and out, and sell.
   for (const s of demoStaff()) await terminal.controller.onCard({ uid: s.cardUid, sun: null });
@@ -57,21 +69,43 @@ test('no log line holds a name, a photo or a whole card UID', async (t) => {
     await sim2.key('enter');
     await sim2.waitScreen('tap');
     await sim2.tap(uid);
-    const s = await sim2.waitFor(() => (sim2.screen?.screen === 'confirm' && !sim2.screen.view.busy) || sim2.screen?.screen === 'result' ? sim2.screen : null, 'confirm');
-    if (s.screen === 'confirm') { await sim2.key('enter'); await sim2.waitScreen('result'); }
+    const s = await sim2.waitFor(
+      () =>
+        (sim2.screen?.screen === 'confirm' && !sim2.screen.view.busy) || sim2.screen?.screen === 'result'
+          ? sim2.screen
+          : null,
+      'confirm',
+    );
+    if (s.screen === 'confirm') {
+      await sim2.key('enter');
+      await sim2.waitScreen('result');
+    }
     await sim2.leave();
   }
 
   // Hostile input, some of it carrying real UIDs and names where they do not belong.
   const cards = w.ledger.cards(C);
   const r = rng(1);
-  const hostile = hostilePayloads(r, { clubId: C, terminalId: 'kasse-1', cards, catalog: (await terminal.journal.cards.catalog())!, queuedOfflineTxId: crypto.randomUUID() }, 400);
+  const hostile = hostilePayloads(
+    r,
+    {
+      clubId: C,
+      terminalId: 'kasse-1',
+      cards,
+      catalog: (await terminal.journal.cards.catalog())!,
+      queuedOfflineTxId: crypto.randomUUID(),
+    },
+    400,
+  );
   for (const p of hostile) await sim.publish(p.topic, p.payload);
   for (const kid of kids) {
     await sim.publish(topics.card(C, kid.name), JSON.stringify({ name: kid.name }));
     await sim.publish(topics.card(C, kid.uid.toLowerCase()), JSON.stringify({ cardUid: kid.uid, name: kid.name }));
     await sim.publish(`${topics.card(C, kid.uid)}/${kid.name}`, JSON.stringify({ name: kid.name }));
-    await sim.publish(topics.card(C, kid.uid), JSON.stringify({ cardUid: kid.uid, name: kid.name, balance: 'all of it' }));
+    await sim.publish(
+      topics.card(C, kid.uid),
+      JSON.stringify({ cardUid: kid.uid, name: kid.name, balance: 'all of it' }),
+    );
   }
 
   // A top-up, a block and a closed card.

@@ -14,7 +14,10 @@ test.before(async () => {
   broker = await startMosquitto();
   // The club's retained catalog, as a ledger would have published it.
   const c = await mqtt.connectAsync(broker.url);
-  await c.publishAsync(topics.catalog('demo-klub'), JSON.stringify({ version: 1, items: [] }), { qos: 1, retain: true });
+  await c.publishAsync(topics.catalog('demo-klub'), JSON.stringify({ version: 1, items: [] }), {
+    qos: 1,
+    retain: true,
+  });
   await c.endAsync();
 });
 test.after.always(() => broker?.close());
@@ -29,18 +32,25 @@ class Tty {
   #waiters = new Set<() => void>();
   readonly exit: Promise<number>;
   private constructor(readonly proc: ChildProcess) {
-    proc.stdout!.on('data', (c: Buffer) => { this.out += c.toString(); for (const w of this.#waiters) w(); });
+    proc.stdout!.on('data', (c: Buffer) => {
+      this.out += c.toString();
+      for (const w of this.#waiters) w();
+    });
     this.exit = new Promise((r) => proc.once('exit', (code) => r(code ?? -1)));
   }
 
   static run(t: ExecutionContext, args: string[]): Tty {
     const cmd = `stty cols 100 rows 30; exec ${[process.execPath, 'bin/klubkort.js', 'provision', ...args].map(quote).join(' ')}`;
     const tty = new Tty(spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] }));
-    t.teardown(() => { if (tty.proc.exitCode === null) tty.proc.kill('SIGKILL'); });
+    t.teardown(() => {
+      if (tty.proc.exitCode === null) tty.proc.kill('SIGKILL');
+    });
     return tty;
   }
 
-  get text(): string { return plain(this.out); }
+  get text(): string {
+    return plain(this.out);
+  }
 
   /** Waits for `re` in what came after the last match. */
   expect(re: RegExp, ms = 20000): Promise<void> {
@@ -53,8 +63,14 @@ class Tty {
         done();
         resolve();
       };
-      const timer = setTimeout(() => { done(); reject(new Error(`timed out waiting for ${re}; screen ends with:\n${this.text.slice(-600)}`)); }, ms);
-      const done = () => { clearTimeout(timer); this.#waiters.delete(check); };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${re}; screen ends with:\n${this.text.slice(-600)}`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+      };
       this.#waiters.add(check);
       check();
     });
@@ -100,7 +116,11 @@ test('a new terminal: every question answered on the tty, bad answers asked agai
 
   t.is(mode(config), 0o600);
   t.deepEqual(JSON.parse(readFileSync(config, 'utf8')), {
-    terminalId: 'kasse-7', clubId: 'demo-klub', lang: 'en', hardware: 'sim', dataDir: join(dir, 'data'),
+    terminalId: 'kasse-7',
+    clubId: 'demo-klub',
+    lang: 'en',
+    hardware: 'sim',
+    dataDir: join(dir, 'data'),
     broker: { url: broker.url, username: 'kasse-7', password: 's3cret!' },
   });
   t.regex(tty.text, /broker +mqtt:\/\/127\.0\.0\.1:\d+ \(connected, club catalog received\)/);
@@ -111,12 +131,21 @@ test('a new terminal: every question answered on the tty, bad answers asked agai
 test('re-running edits the existing file: current values are the defaults, the rest of the file stays', async (t) => {
   const dir = tempDir(t);
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({
-    terminalId: 'kasse-7', clubId: 'demo-klub', lang: 'en', hardware: 'sim', dataDir: join(dir, 'data'),
-    broker: { url: broker.url, username: 'kasse-7', password: 's3cret!' },
-    pi: { gpio: { pins: { green: { pin: 5, activeLow: true } } } },
-    sale: { maxPurchase: 5000 }, logLevel: 'debug',
-  }), { mode: 0o644 });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      terminalId: 'kasse-7',
+      clubId: 'demo-klub',
+      lang: 'en',
+      hardware: 'sim',
+      dataDir: join(dir, 'data'),
+      broker: { url: broker.url, username: 'kasse-7', password: 's3cret!' },
+      pi: { gpio: { pins: { green: { pin: 5, activeLow: true } } } },
+      sale: { maxPurchase: 5000 },
+      logLevel: 'debug',
+    }),
+    { mode: 0o644 },
+  );
   const tty = Tty.run(t, ['--config', config, '--club-id', 'other-klub', '--skip-selftest']);
   await tty.expect(/Editing .*config\.json: Enter keeps the value in brackets\./);
   await tty.answer(/Terminal id \[kasse-7\]: $/, '');
@@ -135,17 +164,31 @@ test('re-running edits the existing file: current values are the defaults, the r
   t.false(tty.text.includes('MQTT password'), 'no password without a username');
   t.is(mode(config), 0o600);
   t.deepEqual(JSON.parse(readFileSync(config, 'utf8')), {
-    terminalId: 'kasse-7', clubId: 'other-klub', lang: 'da', hardware: 'pi', dataDir: join(dir, 'data'),
+    terminalId: 'kasse-7',
+    clubId: 'other-klub',
+    lang: 'da',
+    hardware: 'pi',
+    dataDir: join(dir, 'data'),
     broker: { url: broker.url },
-    pi: { gpio: { pins: { green: { pin: 5, activeLow: true }, red: { pin: 27 }, yellow: { pin: 22 }, buzzer: { pin: 24 } } } },
-    sale: { maxPurchase: 5000 }, logLevel: 'debug',
+    pi: {
+      gpio: {
+        pins: { green: { pin: 5, activeLow: true }, red: { pin: 27 }, yellow: { pin: 22 }, buzzer: { pin: 24 } },
+      },
+    },
+    sale: { maxPurchase: 5000 },
+    logLevel: 'debug',
   });
 });
 
 test('Ctrl-C aborts and leaves the existing file as it was', async (t) => {
   const dir = tempDir(t);
   const config = join(dir, 'config.json');
-  const before = JSON.stringify({ terminalId: 'kasse-7', clubId: 'demo-klub', broker: { url: broker.url }, dataDir: dir });
+  const before = JSON.stringify({
+    terminalId: 'kasse-7',
+    clubId: 'demo-klub',
+    broker: { url: broker.url },
+    dataDir: dir,
+  });
   writeFileSync(config, before, { mode: 0o600 });
   const tty = Tty.run(t, ['--config', config]);
   await tty.expect(/Terminal id \[kasse-7\]: $/);
@@ -158,15 +201,39 @@ test('Ctrl-C aborts and leaves the existing file as it was', async (t) => {
 test('--yes on a tty: nothing is asked, and the selftest runs on the configured (sim) devices', async (t) => {
   const dir = tempDir(t);
   const config = join(dir, 'config.json');
-  const tty = Tty.run(t, ['--config', config, '--yes', '--terminal-id', 'kasse-3', '--club-id', 'demo-klub', '--broker', broker.url,
-    '--hardware', 'sim', '--lang', 'da', '--data-dir', join(dir, 'data')]);
+  const tty = Tty.run(t, [
+    '--config',
+    config,
+    '--yes',
+    '--terminal-id',
+    'kasse-3',
+    '--club-id',
+    'demo-klub',
+    '--broker',
+    broker.url,
+    '--hardware',
+    'sim',
+    '--lang',
+    'da',
+    '--data-dir',
+    join(dir, 'data'),
+  ]);
   // It says how to leave the selftest out (it waits for a card tap).
   await tty.expect(/Selftest \(--skip-selftest leaves it out\)/);
   await tty.expect(/tap a card on the reader/);
   // The technician taps (again, until the simulated reader has subscribed).
   const hand = await mqtt.connectAsync(broker.url);
-  const tap = setInterval(() => void hand.publishAsync(topics.simReader('kasse-3'), JSON.stringify({ action: 'tap', uid: '04A23B5C7D2E80' }), { qos: 1 }), 200);
-  t.teardown(async () => { clearInterval(tap); await hand.endAsync(); });
+  const tap = setInterval(
+    () =>
+      void hand.publishAsync(topics.simReader('kasse-3'), JSON.stringify({ action: 'tap', uid: '04A23B5C7D2E80' }), {
+        qos: 1,
+      }),
+    200,
+  );
+  t.teardown(async () => {
+    clearInterval(tap);
+    await hand.endAsync();
+  });
   await tty.expect(/selftest passed/);
   t.is(await tty.exit, 0, tty.text);
   t.regex(tty.text, /card reader +PASS +card \*+2E80/);
@@ -182,8 +249,26 @@ test('--password-file: the password comes from the file, never from the command 
   const config = join(dir, 'config.json');
   const secret = join(dir, 'mqtt-password');
   writeFileSync(secret, 'kodeord-7\n', { mode: 0o600 });
-  const args = ['--config', config, '--yes', '--skip-selftest', '--terminal-id', 'kasse-7', '--club-id', 'demo-klub', '--broker', broker.url,
-    '--username', 'kasse-7', '--password-file', secret, '--hardware', 'sim', '--data-dir', join(dir, 'data')];
+  const args = [
+    '--config',
+    config,
+    '--yes',
+    '--skip-selftest',
+    '--terminal-id',
+    'kasse-7',
+    '--club-id',
+    'demo-klub',
+    '--broker',
+    broker.url,
+    '--username',
+    'kasse-7',
+    '--password-file',
+    secret,
+    '--hardware',
+    'sim',
+    '--data-dir',
+    join(dir, 'data'),
+  ];
   const tty = Tty.run(t, args);
   t.is(await tty.exit, 0, tty.text);
   t.like(JSON.parse(readFileSync(config, 'utf8')).broker, { username: 'kasse-7', password: 'kodeord-7' });
@@ -193,7 +278,10 @@ test('--password-file: the password comes from the file, never from the command 
   const both = Tty.run(t, [...args, '--password', 'x']);
   t.is(await both.exit, 64);
   t.regex(both.text, /give --password or --password-file, not both/);
-  const missing = Tty.run(t, args.map((a) => (a === secret ? join(dir, 'nope') : a)));
+  const missing = Tty.run(
+    t,
+    args.map((a) => (a === secret ? join(dir, 'nope') : a)),
+  );
   t.is(await missing.exit, 65);
   t.regex(missing.text, /--password-file: cannot read .*nope \(ENOENT\)/);
 });
@@ -205,16 +293,51 @@ test('--yes: a bad or missing value exits non-zero with a clear message and writ
     const tty = Tty.run(t, ['--config', config, '--yes', '--skip-selftest', ...args]);
     return { code: await tty.exit, text: tty.text };
   };
-  const bad = await run(['--terminal-id', 'Kasse 1', '--club-id', 'demo-klub', '--broker', broker.url, '--hardware', 'sim', '--data-dir', dir]);
+  const bad = await run([
+    '--terminal-id',
+    'Kasse 1',
+    '--club-id',
+    'demo-klub',
+    '--broker',
+    broker.url,
+    '--hardware',
+    'sim',
+    '--data-dir',
+    dir,
+  ]);
   t.is(bad.code, 65);
   t.regex(bad.text, /klubkort provision: --terminal-id: a terminal id is 1–64 lower-case letters/);
   const missing = await run(['--terminal-id', 'kasse-1', '--broker', broker.url]);
   t.is(missing.code, 65);
   t.regex(missing.text, /--club-id is needed/);
-  const notPem = await run(['--terminal-id', 'kasse-1', '--club-id', 'demo-klub', '--broker', 'mqtts://127.0.0.1:8883', '--ca', config + '.nope', '--hardware', 'sim', '--data-dir', dir]);
+  const notPem = await run([
+    '--terminal-id',
+    'kasse-1',
+    '--club-id',
+    'demo-klub',
+    '--broker',
+    'mqtts://127.0.0.1:8883',
+    '--ca',
+    config + '.nope',
+    '--hardware',
+    'sim',
+    '--data-dir',
+    dir,
+  ]);
   t.is(notPem.code, 65);
   t.regex(notPem.text, /--ca: cannot read .*config\.json\.nope: no such file/);
-  const unreachable = await run(['--terminal-id', 'kasse-1', '--club-id', 'demo-klub', '--broker', 'mqtt://127.0.0.1:1', '--hardware', 'sim', '--data-dir', dir]);
+  const unreachable = await run([
+    '--terminal-id',
+    'kasse-1',
+    '--club-id',
+    'demo-klub',
+    '--broker',
+    'mqtt://127.0.0.1:1',
+    '--hardware',
+    'sim',
+    '--data-dir',
+    dir,
+  ]);
   t.is(unreachable.code, 69);
   t.regex(unreachable.text, /cannot connect to the broker: nothing listens at 127\.0\.0\.1:1/);
   t.false(existsSync(config));

@@ -62,7 +62,12 @@ for (const broker of ['aedes', 'mosquitto'] as const) {
 
     // The journal busy: the sync's inbox fills and the link holds the next message unacknowledged.
     let release!: () => void;
-    const busy = terminal.journal.db.tx(() => new Promise<void>((r) => { release = r; }));
+    const busy = terminal.journal.db.tx(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     const link0 = { ...terminal.link.counters };
     const stale0 = terminal.sync.counters.staleRecords;
     const N = MAX_BATCH + 100;
@@ -70,9 +75,14 @@ for (const broker of ['aedes', 'mosquitto'] as const) {
     t.teardown(() => ledger.endAsync());
     // Records older than the cached one (each a different payload): every one counts as stale, once.
     for (let i = 0; i < N; i++) {
-      await ledger.publishAsync(topics.card(C, card.cardUid), JSON.stringify({ ...card, version: 0, balance: i }), { qos: 1 });
+      await ledger.publishAsync(topics.card(C, card.cardUid), JSON.stringify({ ...card, version: 0, balance: i }), {
+        qos: 1,
+      });
     }
-    await until(() => terminal.link.counters.received - link0.received >= MAX_BATCH, 'the inbox full, the link holding');
+    await until(
+      () => terminal.link.counters.received - link0.received >= MAX_BATCH,
+      'the inbox full, the link holding',
+    );
     terminal.link.reconnect();
     await until(() => reconnects >= 1 && terminal.link.connected, 'connected again');
     release();
@@ -80,8 +90,14 @@ for (const broker of ['aedes', 'mosquitto'] as const) {
 
     // Each reconnect also brings every retained card record again (stale too).
     const expected = () => N + reconnects * cards.length;
-    await until(async () => { await terminal.sync.idle(); return terminal.sync.counters.staleRecords - stale0 >= expected(); }, 'all applied', 30_000)
-      .catch(() => undefined);
+    await until(
+      async () => {
+        await terminal.sync.idle();
+        return terminal.sync.counters.staleRecords - stale0 >= expected();
+      },
+      'all applied',
+      30_000,
+    ).catch(() => undefined);
     await terminal.sync.idle();
     t.is(terminal.sync.counters.staleRecords - stale0, expected(), 'each record applied once');
     const c = terminal.link.counters;

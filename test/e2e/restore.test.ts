@@ -26,17 +26,23 @@ function backup(from: string, to: string): Promise<void> {
 test('restored from a backup taken mid-sale: the sale the cashier saw approved is sent again, not reversed, and booked once', async (t) => {
   const w = await world(t);
   const dataDir = join(w.dir, 'kasse-1');
-  const uid = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const uid = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
   const before = w.ledger.card(C, uid)!.balance;
 
   const first = await w.startTerminal('kasse-1', CFG);
   await inStep(w, first.terminal);
   w.ledger.setReplyDelay(1500);
   const c = first.terminal.controller;
-  c.onKey('1'); c.onKey('enter');
+  c.onKey('1');
+  c.onKey('enter');
   await c.onCard({ uid, sun: null });
   c.onKey('enter');
-  await until(async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline), 'the online sale pending');
+  await until(
+    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
+    'the online sale pending',
+  );
   const saved = join(w.dir, 'backup.db');
   await backup(join(dataDir, 'journal.db'), saved);
   await until(() => c.state.screen === 'result', 'the sale decided');
@@ -57,8 +63,14 @@ test('restored from a backup taken mid-sale: the sale the cashier saw approved i
   const third = await w.startTerminal('kasse-1', CFG);
   await until(async () => (await third.terminal.journal.sales.queueLength()) === 0, 'the resent sale answered', 20000);
   t.is((await third.terminal.journal.sales.sale(txId))?.status, 'approved');
-  t.false(third.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'), 'no reversal');
-  t.true(third.sim.tx.some((m) => m.txId === txId && m.type === 'sale' && !m.offline), 'sent again, the same txId');
+  t.false(
+    third.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'),
+    'no reversal',
+  );
+  t.true(
+    third.sim.tx.some((m) => m.txId === txId && m.type === 'sale' && !m.offline),
+    'sent again, the same txId',
+  );
   t.is(w.ledger.bookings(txId), 1);
   t.true((await third.terminal.snapshot()).journalRestored);
   t.is(w.ledger.card(C, uid)!.balance, before - third.terminal.controller.screen!.view.catalog!.items[0]!.price);
@@ -66,15 +78,21 @@ test('restored from a backup taken mid-sale: the sale the cashier saw approved i
 
 test('a plain restart with an online sale unanswered still reverses it (not a restored journal)', async (t) => {
   const w = await world(t);
-  const uid = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const uid = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
   const first = await w.startTerminal('kasse-1', CFG);
   await inStep(w, first.terminal);
   await w.ledger.pause(); // no answer will come
   const c = first.terminal.controller;
-  c.onKey('1'); c.onKey('enter');
+  c.onKey('1');
+  c.onKey('enter');
   await c.onCard({ uid, sun: null });
   c.onKey('enter');
-  await until(async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline), 'the online sale pending');
+  await until(
+    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
+    'the online sale pending',
+  );
   const txId = (await first.terminal.journal.sales.outbox()).find((e) => e.type === 'sale')!.txId;
   await first.stop();
   await w.ledger.resume();

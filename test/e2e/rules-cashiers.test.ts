@@ -21,7 +21,9 @@ const HOUR = 3600_000;
 const EMIL = '04E1A2B3C4D5E6'; // daily limit 30 kr
 const SOFIE = '04F1A2B3C4D5E6'; // 'slik' blocked, a note
 const [METTE, LARS] = demoStaff() as [ReturnType<typeof demoStaff>[number], ReturnType<typeof demoStaff>[number]];
-const SLOW_RESULT: Partial<TerminalConfigInput> = { sale: { resultScreenMs: 60000, replyTimeoutMs: 2000, maxPurchase: 19999 } };
+const SLOW_RESULT: Partial<TerminalConfigInput> = {
+  sale: { resultScreenMs: 60000, replyTimeoutMs: 2000, maxPurchase: 19999 },
+};
 
 /**
  * A clock both the ledger and the terminal read, its wall clock set to `startIso`; `until` lets
@@ -34,9 +36,17 @@ function clock(startIso: string) {
 
 async function ready(w: World, terminal: Terminal, sim: SimClient): Promise<void> {
   await sim.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0);
-  await until(async () => (await terminal.journal.cards.count()) === demoChildren().length
-    && (await terminal.journal.cards.staff(METTE.cardUid)) !== null && (await terminal.journal.cards.staff(LARS.cardUid)) !== null, 'cards and staff synced');
-  await until(async () => (await terminal.journal.cards.get(EMIL))?.version === w.ledger.card(C, EMIL)!.version, 'in step');
+  await until(
+    async () =>
+      (await terminal.journal.cards.count()) === demoChildren().length &&
+      (await terminal.journal.cards.staff(METTE.cardUid)) !== null &&
+      (await terminal.journal.cards.staff(LARS.cardUid)) !== null,
+    'cards and staff synced',
+  );
+  await until(
+    async () => (await terminal.journal.cards.get(EMIL))?.version === w.ledger.card(C, EMIL)!.version,
+    'in step',
+  );
 }
 
 /** Rings up `keys`, asks for the card, taps `uid`, and returns the confirm or result screen. */
@@ -46,7 +56,11 @@ async function ringUp(sim: SimClient, keys: KeyName[], uid: string): Promise<Scr
   await sim.key('enter');
   await sim.waitScreen('tap');
   await sim.tap(uid);
-  return sim.waitFor(() => ((sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result') && sim.screen, 'confirm or result');
+  return sim.waitFor(
+    () =>
+      ((sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result') && sim.screen,
+    'confirm or result',
+  );
 }
 
 async function approve(sim: SimClient): Promise<ScreenModel> {
@@ -71,7 +85,11 @@ test('daily limit online: refused at the tap with the basket kept, confirm shows
   const sent = sim.tx.length;
 
   const refused = await ringUp(sim, ['3'], EMIL); // 6 kr: 25 + 6 > 30
-  t.like(refused, { screen: 'result', result: { status: 'declined', reason: 'daily_limit', txId: null }, view: { rules: { leftToday: 500 } } });
+  t.like(refused, {
+    screen: 'result',
+    result: { status: 'declined', reason: 'daily_limit', txId: null },
+    view: { rules: { leftToday: 500 } },
+  });
   t.regex(refused.message, /daglige grænse/);
   t.is(sim.tx.length, sent, 'a refusal sends nothing');
   await sim.key('1'); // any key: back to the basket with the same lines
@@ -82,11 +100,18 @@ test('daily limit online: refused at the tap with the basket kept, confirm shows
 
   clk.until('2026-12-01T23:00:30.000Z'); // 00:00:30 on 2 December in Copenhagen
   const next = await ringUp(sim, ['5'], EMIL);
-  t.like(next, { screen: 'confirm', view: { rules: { leftToday: 500 } } }, 'a new day: yesterday\'s spending does not count');
+  t.like(
+    next,
+    { screen: 'confirm', view: { rules: { leftToday: 500 } } },
+    "a new day: yesterday's spending does not count",
+  );
   t.like((await approve(sim)).result, { status: 'approved' });
   t.deepEqual(w.ledger.card(C, EMIL)!.spent, { day: '2026-12-02', total: 2500 }, 'the ledger counts its own day');
   const tx = sim.tx.filter((m) => m.type === 'sale');
-  t.true(tx.every((m) => m.type === 'sale' && m.cashierId === null), 'nobody signed in: cashierId null');
+  t.true(
+    tx.every((m) => m.type === 'sale' && m.cashierId === null),
+    'nobody signed in: cashierId null',
+  );
 });
 
 test("a blocked category names the item and keeps the basket; the parent's note shows on confirm and balance without control characters", async (t) => {
@@ -94,11 +119,22 @@ test("a blocked category names the item and keeps the basket; the parent's note 
   const { terminal, sim } = await w.startTerminal('kasse-1', SLOW_RESULT);
   await ready(w, terminal, sim);
   const refused = await ringUp(sim, ['1', '8'], SOFIE); // juice + is (slik)
-  t.like(refused, { screen: 'result', result: { status: 'declined', reason: 'category_blocked' }, view: { rules: { blockedItem: 'Is' } } });
+  t.like(refused, {
+    screen: 'result',
+    result: { status: 'declined', reason: 'category_blocked' },
+    view: { rules: { blockedItem: 'Is' } },
+  });
   t.is(sim.tx.length, 0);
   await sim.key('backspace');
   const kept = await sim.waitScreen('basket');
-  t.deepEqual(lines(kept), [['juice', 1], ['is', 1]], 'the next key goes back to the basket with the same lines');
+  t.deepEqual(
+    lines(kept),
+    [
+      ['juice', 1],
+      ['is', 1],
+    ],
+    'the next key goes back to the basket with the same lines',
+  );
   await sim.key('backspace');
   await sim.waitScreen('basket', (s) => s.basket!.items.length === 1);
   await sim.key('enter');
@@ -110,9 +146,16 @@ test("a blocked category names the item and keeps the basket; the parent's note 
 
   // The parents change the rules and the note in the portal; the terminal follows the record.
   await w.ledger.setRules(C, SOFIE, { block: ['drikke'], note: 'Ring til mor\u001b[2J\r\nefter kl. 16\u0007' });
-  await until(async () => (await terminal.journal.cards.get(SOFIE))?.rules?.blockedCategories?.includes('drikke'), 'new rules cached');
+  await until(
+    async () => (await terminal.journal.cards.get(SOFIE))?.rules?.blockedCategories?.includes('drikke'),
+    'new rules cached',
+  );
   const again = await ringUp(sim, ['2'], SOFIE); // kakao (drikke)
-  t.like(again, { screen: 'result', result: { reason: 'category_blocked' }, view: { rules: { blockedItem: 'Kakao' } } });
+  t.like(again, {
+    screen: 'result',
+    result: { reason: 'category_blocked' },
+    view: { rules: { blockedItem: 'Kakao' } },
+  });
   await sim.leave();
   await sim.tap(SOFIE);
   const balance = await sim.waitScreen('balance');
@@ -120,7 +163,7 @@ test("a blocked category names the item and keeps the basket; the parent's note 
   t.false(JSON.stringify(sim.screens).includes('\\u001b'), 'no control character reaches the screen');
 });
 
-test('offline, both rules hold from the cache with this terminal\'s unbooked sales of today, and the day turns at local midnight', async (t) => {
+test("offline, both rules hold from the cache with this terminal's unbooked sales of today, and the day turns at local midnight", async (t) => {
   const mq = await startMosquitto();
   t.teardown(() => mq.close());
   const clk = clock('2026-06-30T21:50:00.000Z'); // 23:50 in Copenhagen (summer time)
@@ -136,7 +179,8 @@ test('offline, both rules hold from the cache with this terminal\'s unbooked sal
   t.like((await sellDirect(terminal, ['8'], SOFIE)).result, { status: 'declined', reason: 'category_blocked' });
   // The kept basket after an offline refusal.
   const c = terminal.controller;
-  c.onKey('3'); c.onKey('enter');
+  c.onKey('3');
+  c.onKey('enter');
   await c.onCard({ uid: EMIL, sun: null });
   t.like(c.state, { screen: 'result' });
   c.onKey('escape');
@@ -146,12 +190,24 @@ test('offline, both rules hold from the cache with this terminal\'s unbooked sal
   // The wall clock steps a day forward (a saved time, then NTP): the same real day goes on, and so
   // does what was spent in it; stepped back, the same.
   clk.step(26 * HOUR);
-  t.like((await sellDirect(terminal, ['3'], EMIL)).result, { status: 'declined', reason: 'daily_limit' }, 'a step forward does not begin a new day');
+  t.like(
+    (await sellDirect(terminal, ['3'], EMIL)).result,
+    { status: 'declined', reason: 'daily_limit' },
+    'a step forward does not begin a new day',
+  );
   clk.step(-50 * HOUR);
-  t.like((await sellDirect(terminal, ['3'], EMIL)).result, { status: 'declined', reason: 'daily_limit' }, 'nor a step back');
+  t.like(
+    (await sellDirect(terminal, ['3'], EMIL)).result,
+    { status: 'declined', reason: 'daily_limit' },
+    'nor a step back',
+  );
   clk.step(24 * HOUR);
   clk.until('2026-06-30T22:00:05.000Z'); // 00:00:05 on 1 July
-  t.like((await sellDirect(terminal, ['5'], EMIL)).result, { status: 'approved' }, 'yesterday\'s offline sale no longer counts');
+  t.like(
+    (await sellDirect(terminal, ['5'], EMIL)).result,
+    { status: 'approved' },
+    "yesterday's offline sale no longer counts",
+  );
   await mq.start();
   await until(async () => (await terminal.journal.sales.queueLength()) === 0, 'queue forwarded');
   t.is(w.ledger.card(C, EMIL)!.balance, 20000 - 5000, 'offline sales are booked whatever the rules');
@@ -198,7 +254,10 @@ test('cashiers: a staff tap signs in and out, cashierId on sales and voids, a vo
   await sim.key('enter');
   const refused = await sim.waitScreen('void', (s) => /leder/.test(s.message));
   t.is(refused.view.void!.txId, sale.txId);
-  t.false(sim.tx.some((m) => m.type === 'void'), 'the refused void sent nothing');
+  t.false(
+    sim.tx.some((m) => m.type === 'void'),
+    'the refused void sent nothing',
+  );
   await sim.key('escape');
   await sim.waitScreen('idle');
   await sim.tap(LARS.cardUid);
@@ -208,12 +267,18 @@ test('cashiers: a staff tap signs in and out, cashierId on sales and voids, a vo
   await sim.key('enter');
   const voided = await sim.waitScreen('result');
   t.like(voided.result, { status: 'approved' });
-  t.like(await sim.waitFor(() => sim.tx.find((m) => m.type === 'void'), 'the void sent'), { voids: sale.txId, cashierId: LARS.staffId });
+  t.like(await sim.waitFor(() => sim.tx.find((m) => m.type === 'void'), 'the void sent'), {
+    voids: sale.txId,
+    cashierId: LARS.staffId,
+  });
   await sim.leave();
 
   // The report shows the lead's own figures since sign-in (one void, no sales).
   await sim.key('f3');
-  const report = await sim.waitScreen('report', (s) => s.view.report?.cashier !== undefined && s.view.report.cashier !== null);
+  const report = await sim.waitScreen(
+    'report',
+    (s) => s.view.report?.cashier !== undefined && s.view.report.cashier !== null,
+  );
   t.like(report.view.report!.cashier, { name: LARS.name, sales: 0, voids: 1 });
   await sim.key('escape');
   await sim.waitScreen('idle');
@@ -242,7 +307,11 @@ test('requireCashier from the config topic: the basket keys answer with a notice
   }, 'retained status');
   t.like(status, { state: 'online', contract: '1.2' });
 
-  await w.ledger.setTerminalConfig('kasse-1', { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 }, requireCashier: true });
+  await w.ledger.setTerminalConfig('kasse-1', {
+    maxPurchase: 19999,
+    offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 },
+    requireCashier: true,
+  });
   await until(() => first.terminal.limits().requireCashier, 'config applied');
   const { sim } = first;
   await sim.key('1');
@@ -272,10 +341,44 @@ test('a card record whose rules break the schema, and a bad staff record, are re
   const rejected = terminal.link.counters.rejected;
   const good = w.ledger.card(C, SOFIE)!;
   const secret = 'Hemmelig note 4711';
-  await sim.publish(topics.card(C, SOFIE), JSON.stringify({ ...good, version: good.version + 5, rules: { dailyLimit: -5, blockedCategories: 'slik', note: secret } }), false);
-  await sim.publish(topics.card(C, SOFIE), JSON.stringify({ ...good, version: good.version + 6, rules: { note: 'x'.repeat(201) } }), false);
-  await sim.publish(topics.staff(C, METTE.cardUid), JSON.stringify({ cardUid: METTE.cardUid, staffId: 'mette', name: 'Mette Falsk', role: 'boss', version: 99, updatedAt: new Date().toISOString() }), false);
-  await sim.publish(topics.staff(C, METTE.cardUid), JSON.stringify({ cardUid: LARS.cardUid, staffId: 'x', name: 'X', role: 'lead', version: 99, updatedAt: new Date().toISOString() }), false);
+  await sim.publish(
+    topics.card(C, SOFIE),
+    JSON.stringify({
+      ...good,
+      version: good.version + 5,
+      rules: { dailyLimit: -5, blockedCategories: 'slik', note: secret },
+    }),
+    false,
+  );
+  await sim.publish(
+    topics.card(C, SOFIE),
+    JSON.stringify({ ...good, version: good.version + 6, rules: { note: 'x'.repeat(201) } }),
+    false,
+  );
+  await sim.publish(
+    topics.staff(C, METTE.cardUid),
+    JSON.stringify({
+      cardUid: METTE.cardUid,
+      staffId: 'mette',
+      name: 'Mette Falsk',
+      role: 'boss',
+      version: 99,
+      updatedAt: new Date().toISOString(),
+    }),
+    false,
+  );
+  await sim.publish(
+    topics.staff(C, METTE.cardUid),
+    JSON.stringify({
+      cardUid: LARS.cardUid,
+      staffId: 'x',
+      name: 'X',
+      role: 'lead',
+      version: 99,
+      updatedAt: new Date().toISOString(),
+    }),
+    false,
+  );
   await until(() => terminal.link.counters.rejected >= rejected + 4, 'rejected');
   await terminal.sync.idle();
   t.deepEqual(await terminal.journal.cards.get(SOFIE), before);

@@ -13,7 +13,9 @@ import type { Terminal } from '../../firmware/terminal/terminal.ts';
 const C = DEMO_CLUB_ID;
 
 function pick(w: World, pred: (c: CardRecord) => boolean): CardRecord {
-  const c = demoChildren().map((d) => w.ledger.card(C, d.uid)).find((r): r is CardRecord => !!r && pred(r));
+  const c = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid))
+    .find((r): r is CardRecord => !!r && pred(r));
   if (!c) throw new Error('no demo child fits');
   return c;
 }
@@ -96,14 +98,21 @@ test('blocked, closed and unknown cards are refused at once and nothing is sent'
   const toClose = pick(w, (c) => c.status === 'active');
   await w.ledger.closeCard(C, toClose.cardUid);
   await until(async () => (await terminal.journal.cards.get(toClose.cardUid)) === null, 'card closed on the terminal');
-  for (const [uid, reason] of [[blocked.cardUid, 'blocked'], [toClose.cardUid, 'unknown_card'], ['DEADBEEF', 'unknown_card']] as const) {
+  for (const [uid, reason] of [
+    [blocked.cardUid, 'blocked'],
+    [toClose.cardUid, 'unknown_card'],
+    ['DEADBEEF', 'unknown_card'],
+  ] as const) {
     await ringUpAndTap(sim, ['1'], uid);
     const r = await sim.waitScreen('result');
     t.like(r.result, { status: 'declined', reason, txId: null }, uid);
     await sim.key('escape');
     // The basket is kept after a decline, with the same lines.
     const back = await sim.waitScreen('basket');
-    t.deepEqual(back.basket!.items.map((l) => l.qty), [1]);
+    t.deepEqual(
+      back.basket!.items.map((l) => l.qty),
+      [1],
+    );
     await sim.key('escape');
     await sim.waitScreen('idle');
   }
@@ -115,7 +124,13 @@ test('an item of 200 kr is never sold', async (t) => {
   const w = await world(t);
   const { terminal, sim } = await w.startTerminal();
   await ready(terminal, sim);
-  await w.ledger.setCatalog(C, { version: 1000, items: [{ sku: 'cykel', name: 'Cykelhjelm', price: 20000, category: 'værksted' }, { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }] });
+  await w.ledger.setCatalog(C, {
+    version: 1000,
+    items: [
+      { sku: 'cykel', name: 'Cykelhjelm', price: 20000, category: 'værksted' },
+      { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' },
+    ],
+  });
   await sim.waitScreen('idle', (s) => s.view.catalog!.items[0]!.sku === 'cykel');
   await sim.key('1');
   const s = await sim.waitFor(() => sim.screen?.message.includes('200 kr') && sim.screen, 'refusal notice');
@@ -139,7 +154,9 @@ test('a tap on an empty basket shows the balance', async (t) => {
 
 test('a restart between offline approval and the answer resends the same txId and the ledger books it once', async (t) => {
   const w = await world(t);
-  const first = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 4000 } });
+  const first = await w.startTerminal('kasse-1', {
+    sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 4000 },
+  });
   await ready(first.terminal, first.sim);
   const child = pick(w, (c) => c.status === 'active' && c.balance >= 2000);
   await w.ledger.pause();
@@ -149,13 +166,18 @@ test('a restart between offline approval and the answer resends the same txId an
   t.like(r.result, { status: 'approved' });
   const txId = r.result!.txId!;
   await first.stop();
-  const second = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 4000 } });
+  const second = await w.startTerminal('kasse-1', {
+    sale: { replyTimeoutMs: 300, maxPurchase: 19999, resultScreenMs: 4000 },
+  });
   await w.ledger.resume();
   await until(async () => (await second.terminal.journal.sales.queueLength()) === 0, 'queue answered after restart');
   t.is(w.ledger.bookings(txId), 1);
   const price = first.sim.screens.find((s) => s.basket)!.basket!.total;
   t.is(w.ledger.card(C, child.cardUid)!.balance, child.balance - price);
-  t.true(second.sim.tx.some((m) => m.txId === txId && m.type === 'sale' && m.offline), 'resent after restart with the same txId');
+  t.true(
+    second.sim.tx.some((m) => m.txId === txId && m.type === 'sale' && m.offline),
+    'resent after restart with the same txId',
+  );
 });
 
 test('malformed payloads on every subscribed topic change nothing; a photo with a wrong hash is dropped', async (t) => {
@@ -163,9 +185,16 @@ test('malformed payloads on every subscribed topic change nothing; a photo with 
   const { terminal, sim } = await w.startTerminal();
   await ready(terminal, sim);
   const child = pick(w, (c) => c.status === 'active' && c.photo !== null);
-  const before = { card: await terminal.journal.cards.get(child.cardUid), catalog: await terminal.journal.cards.catalog(), count: await terminal.journal.cards.count() };
+  const before = {
+    card: await terminal.journal.cards.get(child.cardUid),
+    catalog: await terminal.journal.cards.catalog(),
+    count: await terminal.journal.cards.count(),
+  };
   const rejected = terminal.link.counters.rejected;
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not the photo')]);
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    Buffer.from('not the photo'),
+  ]);
   const otherSha = createHash('sha256').update('something else').digest('hex');
   const bad: [string, string | Buffer][] = [
     [topics.card(C, child.cardUid), 'not json'],
@@ -196,7 +225,7 @@ test('malformed payloads on every subscribed topic change nothing; a photo with 
   t.like((await sim.waitScreen('result')).result, { status: 'approved' });
 });
 
-test('a closed card leaves no row and no photo in the terminal\'s SQLite', async (t) => {
+test("a closed card leaves no row and no photo in the terminal's SQLite", async (t) => {
   const w = await world(t);
   const { terminal, sim } = await w.startTerminal();
   await ready(terminal, sim);

@@ -36,20 +36,34 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 function shell(cmd: string): { out: () => string; done: Promise<number | null>; kill: () => void } {
   const child = spawn('sh', ['-c', `exec ${cmd}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
   return { out: () => out, done: new Promise((r) => child.once('exit', r)), kill: () => child.kill('SIGKILL') };
 }
 
 test('headless: the guide on stdout uses npx mqtt and works; logs go to files; status finds the simulator; the portal says what is wrong', async (t) => {
   const dir = tempDir(t);
   // Started in a folder of its own: its state goes to ./data/sim there, as `npm run sim` does in the project.
-  const sim = spawn(process.execPath, [BIN, 'sim', '--headless', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  sim.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-  sim.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const sim = spawn(process.execPath, [BIN, 'sim', '--headless', '--port', '0'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '',
+    stderr = '';
+  sim.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  sim.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
   const exited = new Promise<number | null>((r) => sim.once('exit', r));
-  t.teardown(() => { sim.kill('SIGKILL'); });
+  t.teardown(() => {
+    sim.kill('SIGKILL');
+  });
   await until(() => stdout.includes('Ctrl+C stops'), 'the guide', 30000);
 
   t.false(/mosquitto_(pub|sub)/.test(stdout), 'no mosquitto-clients needed');
@@ -108,14 +122,28 @@ test('with no simulator running, the portal and status say to start it', async (
   const port = await freePort();
   const portal = await klubkort(['ledger', '--broker', `mqtt://127.0.0.1:${port}`, 'list']);
   t.is(portal.code, 1);
-  t.regex(portal.stderr, /nothing listens at mqtt:\/\/127\.0\.0\.1:\d+: is the simulator running\? Start it with npm run sim/);
+  t.regex(
+    portal.stderr,
+    /nothing listens at mqtt:\/\/127\.0\.0\.1:\d+: is the simulator running\? Start it with npm run sim/,
+  );
   const status = await klubkort(['status'], tempDir(t));
   t.is(status.code, 1);
   t.regex(status.stderr, /no running daemon found in \/var\/lib\/klubkort: start one \(npm run sim/);
 });
 
 test('every command answers --help on stdout with exit 0', async (t) => {
-  const commands = [['run'], ['sim'], ['status'], ['forward'], ['ledger'], ['provision'], ['selftest'], ['outputs-off'], ['card'], ['card', 'personalise']];
+  const commands = [
+    ['run'],
+    ['sim'],
+    ['status'],
+    ['forward'],
+    ['ledger'],
+    ['provision'],
+    ['selftest'],
+    ['outputs-off'],
+    ['card'],
+    ['card', 'personalise'],
+  ];
   for (const cmd of commands) {
     for (const flag of ['--help', '-h']) {
       const r = await klubkort([...cmd, flag]);

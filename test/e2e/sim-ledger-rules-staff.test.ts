@@ -21,12 +21,23 @@ const STAFF = '04AA0000000C01';
 
 const club = (): ClubSeed => ({
   clubId: CLUB,
-  catalog: { version: 1, items: [
-    { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' },
-    { sku: 'is', name: 'Is', price: 1000, category: 'slik' },
-  ] },
-  cards: [{ cardUid: KID, holderId: 'h-1', name: 'Test Barn', balance: 10000, photo: null,
-    rules: { dailyLimit: 2000, blockedCategories: ['slik'], note: 'Nøddeallergi' } }],
+  catalog: {
+    version: 1,
+    items: [
+      { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' },
+      { sku: 'is', name: 'Is', price: 1000, category: 'slik' },
+    ],
+  },
+  cards: [
+    {
+      cardUid: KID,
+      holderId: 'h-1',
+      name: 'Test Barn',
+      balance: 10000,
+      photo: null,
+      rules: { dailyLimit: 2000, blockedCategories: ['slik'], note: 'Nøddeallergi' },
+    },
+  ],
   staff: [{ cardUid: STAFF, staffId: 'mette', name: 'Mette', role: 'cashier' }],
   terminals: [T],
 });
@@ -34,18 +45,38 @@ const club = (): ClubSeed => ({
 const juice = (qty = 1): SaleLine => ({ sku: 'juice', name: 'Juice', unitPrice: 800, qty });
 const ice: SaleLine = { sku: 'is', name: 'Is', unitPrice: 1000, qty: 1 };
 const sale = (items: SaleLine[], over: Record<string, unknown> = {}) => ({
-  type: 'sale', txId: randomUUID(), terminalId: T, clubId: CLUB, cardUid: KID, items,
-  total: items.reduce((s, l) => s + l.unitPrice * l.qty, 0), createdAt: new Date().toISOString(), offline: false, cashierId: 'mette', ...over,
+  type: 'sale',
+  txId: randomUUID(),
+  terminalId: T,
+  clubId: CLUB,
+  cardUid: KID,
+  items,
+  total: items.reduce((s, l) => s + l.unitPrice * l.qty, 0),
+  createdAt: new Date().toISOString(),
+  offline: false,
+  cashierId: 'mette',
+  ...over,
 });
 
-interface W { broker: EmbeddedBroker; ledger: Ledger; client: MqttClient; got: Map<string, Buffer>; results: ResultMsg[]; clock: { t: number } }
+interface W {
+  broker: EmbeddedBroker;
+  ledger: Ledger;
+  client: MqttClient;
+  got: Map<string, Buffer>;
+  results: ResultMsg[];
+  clock: { t: number };
+}
 
 async function world(t: ExecutionContext, startAt: string): Promise<W> {
   const dir = await mkdtemp(join(tmpdir(), 'klubkort-ledger11-'));
   const broker = await startBroker();
   const clock = { t: Date.parse(startAt) };
   const ledger = await startLedger({
-    brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [club()], logger: createLogger({ level: 'silent' }), now: () => new Date(clock.t),
+    brokerUrl: broker.url,
+    dbPath: join(dir, 'ledger.db'),
+    clubs: [club()],
+    logger: createLogger({ level: 'silent' }),
+    now: () => new Date(clock.t),
   });
   const client = await mqtt.connectAsync(broker.url, { clientId: `t-${randomUUID().slice(0, 8)}`, clean: true });
   const got = new Map<string, Buffer>();
@@ -81,13 +112,17 @@ async function ask(w: W, msg: { txId: string }): Promise<ResultMsg> {
 const retained = <S extends { parse(v: unknown): unknown }>(w: W, topic: string, schema: S) =>
   until(() => w.got.get(topic), topic).then((b) => (b.length ? schema.parse(JSON.parse(b.toString())) : null));
 
-test('daily limit: the ledger counts the club\'s local day, publishes spent, and starts again at midnight in Copenhagen', async (t) => {
+test("daily limit: the ledger counts the club's local day, publishes spent, and starts again at midnight in Copenhagen", async (t) => {
   // 23:40 in Copenhagen (UTC+1 in December): 22:40Z; local midnight is 23:00Z.
   const w = await world(t, '2026-12-01T22:40:00.000Z');
   t.like(await ask(w, sale([juice(2)])), { status: 'approved' });
   const rec = w.ledger.card(CLUB, KID)!;
   t.deepEqual(rec.spent, { day: '2026-12-01', total: 1600 });
-  t.deepEqual((await retained(w, topics.card(CLUB, KID), CardRecord) as CardRecord).spent, rec.spent, 'spent is in the published record');
+  t.deepEqual(
+    ((await retained(w, topics.card(CLUB, KID), CardRecord)) as CardRecord).spent,
+    rec.spent,
+    'spent is in the published record',
+  );
   t.like(await ask(w, sale([juice()])), { status: 'declined', reason: 'daily_limit' }, '1600 + 800 > 2000');
   t.is(w.ledger.card(CLUB, KID)!.balance, 10000 - 1600, 'a declined sale books nothing');
   // An offline sale is booked whatever the rules.
@@ -98,18 +133,38 @@ test('daily limit: the ledger counts the club\'s local day, publishes spent, and
   t.like(await ask(w, next), { status: 'approved' });
   t.deepEqual(w.ledger.card(CLUB, KID)!.spent, { day: '2026-12-02', total: 1600 });
   // A void of today's sale gives its money back to today's spending too, and books the cashier.
-  const v = { type: 'void', txId: randomUUID(), voids: next.txId, terminalId: T, clubId: CLUB, cardUid: KID, createdAt: new Date().toISOString(), cashierId: 'lars' };
+  const v = {
+    type: 'void',
+    txId: randomUUID(),
+    voids: next.txId,
+    terminalId: T,
+    clubId: CLUB,
+    cardUid: KID,
+    createdAt: new Date().toISOString(),
+    cashierId: 'lars',
+  };
   t.like(await ask(w, v), { status: 'approved' });
   t.deepEqual(w.ledger.card(CLUB, KID)!.spent, { day: '2026-12-02', total: 0 });
   const h = w.ledger.history();
-  t.deepEqual(h.map((e) => [e.type, e.cashierId]), [['sale', 'mette'], ['sale', 'mette'], ['sale', 'mette'], ['void', 'lars']]);
+  t.deepEqual(
+    h.map((e) => [e.type, e.cashierId]),
+    [
+      ['sale', 'mette'],
+      ['sale', 'mette'],
+      ['sale', 'mette'],
+      ['void', 'lars'],
+    ],
+  );
 });
 
 test('a blocked category declines an online sale; an offline one is booked; a 1.0 sale without cashierId books null', async (t) => {
   const w = await world(t, '2026-12-01T10:00:00.000Z');
   t.like(await ask(w, sale([juice(), ice])), { status: 'declined', reason: 'category_blocked' });
   t.like(await ask(w, sale([ice], { offline: true, cashierId: undefined })), { status: 'approved' });
-  t.deepEqual(w.ledger.history().map((e) => e.cashierId), [null]);
+  t.deepEqual(
+    w.ledger.history().map((e) => e.cashierId),
+    [null],
+  );
   await w.ledger.setRules(CLUB, KID, { unblock: ['slik'], dailyLimit: null });
   t.like(await ask(w, sale([ice])), { status: 'approved' });
   t.deepEqual(w.ledger.card(CLUB, KID)!.rules, { dailyLimit: null, blockedCategories: [], note: 'Nøddeallergi' });
@@ -118,24 +173,43 @@ test('a blocked category declines an online sale; an offline one is booked; a 1.
 test('the ledger judges an online sale by its own catalog: an item no longer in it is declined invalid (not passed as having no category); an offline one is booked', async (t) => {
   const w = await world(t, '2026-12-01T10:00:00.000Z');
   // The club renames the ice cream's sku: a terminal that rang "is" up before the change sends the old one.
-  await w.ledger.setCatalog(CLUB, { version: 2, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }, { sku: 'is-2', name: 'Is', price: 1500, category: 'slik' }] });
+  await w.ledger.setCatalog(CLUB, {
+    version: 2,
+    items: [
+      { sku: 'juice', name: 'Juice', price: 800, category: 'drikke' },
+      { sku: 'is-2', name: 'Is', price: 1500, category: 'slik' },
+    ],
+  });
   t.like(await ask(w, sale([ice])), { status: 'declined', reason: 'invalid' });
   t.like(await ask(w, sale([juice(), ice])), { status: 'declined', reason: 'invalid' });
-  t.like(await ask(w, sale([{ sku: 'is-2', name: 'Is', unitPrice: 1500, qty: 1 }])), { status: 'declined', reason: 'category_blocked' }, 'the new sku has the category');
+  t.like(
+    await ask(w, sale([{ sku: 'is-2', name: 'Is', unitPrice: 1500, qty: 1 }])),
+    { status: 'declined', reason: 'category_blocked' },
+    'the new sku has the category',
+  );
   t.is(w.ledger.card(CLUB, KID)!.balance, 10000, 'nothing booked online');
-  t.like(await ask(w, sale([ice], { offline: true })), { status: 'approved', offline: true }, 'offline sales are booked whatever');
+  t.like(
+    await ask(w, sale([ice], { offline: true })),
+    { status: 'approved', offline: true },
+    'offline sales are booked whatever',
+  );
   t.is(w.ledger.card(CLUB, KID)!.balance, 9000);
 });
 
 test('staff cards and the roster are retained; the roster is published again after every change', async (t) => {
   const w = await world(t, '2026-12-01T10:00:00.000Z');
-  const r1 = await retained(w, topics.roster(CLUB), Roster) as Roster;
+  const r1 = (await retained(w, topics.roster(CLUB), Roster)) as Roster;
   t.deepEqual({ cards: r1.cards, staff: r1.staff }, { cards: [KID], staff: [STAFF] });
   t.like(await retained(w, topics.staff(CLUB, STAFF), StaffRecord), { staffId: 'mette', role: 'cashier', version: 1 });
-  await t.throwsAsync(w.ledger.addStaff(CLUB, { cardUid: KID, staffId: 'x', name: 'X', role: 'lead' }), { message: /payment card/ });
+  await t.throwsAsync(w.ledger.addStaff(CLUB, { cardUid: KID, staffId: 'x', name: 'X', role: 'lead' }), {
+    message: /payment card/,
+  });
   w.clock.t += 1000;
   await w.ledger.addStaff(CLUB, { cardUid: '04AA0000000D01', staffId: 'lars', name: 'Lars', role: 'lead' });
-  const r2 = await until(() => { const r = w.ledger.roster(CLUB); return r && r.version > r1.version && r; }, 'roster 2');
+  const r2 = await until(() => {
+    const r = w.ledger.roster(CLUB);
+    return r && r.version > r1.version && r;
+  }, 'roster 2');
   t.deepEqual(r2.staff, ['04AA0000000C01', '04AA0000000D01']);
   t.true(r2.updatedAt > r1.updatedAt);
   await w.ledger.removeStaff(CLUB, STAFF);
@@ -169,7 +243,10 @@ test('klubkort ledger sets and clears rules and notes and adds and removes staff
   t.is(w.ledger.card(CLUB, KID)!.rules!.note, null);
   t.is(await run('note', KID, 'x'.repeat(201)), 1, 'a note longer than the contract allows is refused');
   t.is(await run('staff-add', '04aa0000000e01', 'ole', 'lead', 'Ole', 'Lund'), 0);
-  t.like(w.ledger.staff(CLUB).find((s) => s.staffId === 'ole'), { name: 'Ole Lund', role: 'lead', cardUid: '04AA0000000E01' });
+  t.like(
+    w.ledger.staff(CLUB).find((s) => s.staffId === 'ole'),
+    { name: 'Ole Lund', role: 'lead', cardUid: '04AA0000000E01' },
+  );
   t.is(await run('staff-add', '04AA0000000F01', 'x', 'boss', 'X'), 1, 'only cashier or lead');
   out.length = 0;
   t.is(await run('staff'), 0);

@@ -23,22 +23,32 @@ async function world(t: ExecutionContext) {
   const dir = await mkdtemp(join(tmpdir(), 'klubkort-ledger-sun-'));
   const broker = await startBroker();
   const ledger = await startLedger({
-    brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), sun: keys, logger: createLogger({ level: 'silent' }),
-    clubs: [{
-      clubId: CLUB,
-      terminals: [T],
-      catalog: { version: 1, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }] },
-      cards: [
-        { cardUid: SUN, holderId: 'h-1', name: 'Sun Test', balance: 10000, photo: null, auth: 'sun' },
-        { cardUid: UIDCARD, holderId: 'h-2', name: 'Uid Test', balance: 10000, photo: null },
-      ],
-    }],
+    brokerUrl: broker.url,
+    dbPath: join(dir, 'ledger.db'),
+    sun: keys,
+    logger: createLogger({ level: 'silent' }),
+    clubs: [
+      {
+        clubId: CLUB,
+        terminals: [T],
+        catalog: { version: 1, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }] },
+        cards: [
+          { cardUid: SUN, holderId: 'h-1', name: 'Sun Test', balance: 10000, photo: null, auth: 'sun' },
+          { cardUid: UIDCARD, holderId: 'h-2', name: 'Uid Test', balance: 10000, photo: null },
+        ],
+      },
+    ],
   });
   const client = await mqtt.connectAsync(broker.url, { clientId: `${T}-${randomUUID().slice(0, 6)}` });
   const results: ResultMsg[] = [];
   client.on('message', (_t, p) => results.push(ResultMsg.parse(JSON.parse(p.toString()))));
   await client.subscribeAsync(topics.results(T), { qos: 1 });
-  t.teardown(async () => { await client.endAsync(); await ledger.stop(); await broker.close(); await rm(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await client.endAsync();
+    await ledger.stop();
+    await broker.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   const card = new Ntag424Card({ uid: SUN });
   card.powerOn();
   await personalise(async (a) => card.transmit(a), { ...keys, baseUrl: 'https://klubkort.example/k' });
@@ -49,8 +59,16 @@ async function world(t: ExecutionContext) {
   };
   const sell = async (cardUid: string, cardAuth: CardAuth | undefined, offline = false, txId = randomUUID()) => {
     const msg = {
-      type: 'sale', txId, terminalId: T, clubId: CLUB, cardUid, items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }],
-      total: 800, createdAt: new Date().toISOString(), offline, ...(cardAuth ? { cardAuth } : {}),
+      type: 'sale',
+      txId,
+      terminalId: T,
+      clubId: CLUB,
+      cardUid,
+      items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }],
+      total: 800,
+      createdAt: new Date().toISOString(),
+      offline,
+      ...(cardAuth ? { cardAuth } : {}),
     };
     await client.publishAsync(topics.tx(T), JSON.stringify(msg), { qos: 1 });
     for (let i = 0; i < 500; i++) {
@@ -71,7 +89,10 @@ test('online: a genuine SUN is approved and raises sunCounter; a replay, a forge
   const replay = await sell(SUN, first);
   t.deepEqual([replay.status, replay.reason], ['declined', 'card_auth'], 'the same SUN again');
   const next = await tap();
-  const forged = await sell(SUN, { ctr: next.ctr, cmac: next.cmac.slice(0, 15) + (next.cmac.endsWith('0') ? '1' : '0') });
+  const forged = await sell(SUN, {
+    ctr: next.ctr,
+    cmac: next.cmac.slice(0, 15) + (next.cmac.endsWith('0') ? '1' : '0'),
+  });
   t.deepEqual([forged.status, forged.reason], ['declined', 'card_auth'], 'a forged cmac');
   t.deepEqual([(await sell(SUN, undefined)).reason], ['card_auth'], 'no SUN');
   t.is((await sell(SUN, next)).status, 'approved', 'the genuine read still works after the forgery');

@@ -31,11 +31,20 @@ function testClub(): ClubSeed {
     catalog: { version: 3, items: [{ sku: 'juice', name: 'Juice', price: 800, category: 'drikke' }] },
     cards: [
       { cardUid: RICH, holderId: 'h-1', name: 'Rig Test', balance: 10000, photo: PHOTO },
-      { cardUid: BLOCKED, holderId: 'h-2', name: 'Spærret Test', balance: 5000, status: 'blocked', photo: portraitPng('blocked') },
+      {
+        cardUid: BLOCKED,
+        holderId: 'h-2',
+        name: 'Spærret Test',
+        balance: 5000,
+        status: 'blocked',
+        photo: portraitPng('blocked'),
+      },
       { cardUid: POOR, holderId: 'h-3', name: 'Fattig Test', balance: 300, photo: null },
     ],
     terminals: [T],
-    terminalConfigs: { [T]: { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 } } },
+    terminalConfigs: {
+      [T]: { maxPurchase: 19999, offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 86400 } },
+    },
   };
 }
 
@@ -43,15 +52,33 @@ const line = (unitPrice: number, qty = 1): SaleLine => ({ sku: 'juice', name: 'J
 
 function sale(cardUid: string, lines: SaleLine[], over: Record<string, unknown> = {}) {
   return {
-    type: 'sale', txId: randomUUID(), terminalId: T, clubId: CLUB, cardUid, items: lines,
-    total: lines.reduce((s, l) => s + l.unitPrice * l.qty, 0), createdAt: new Date().toISOString(), offline: false, ...over,
+    type: 'sale',
+    txId: randomUUID(),
+    terminalId: T,
+    clubId: CLUB,
+    cardUid,
+    items: lines,
+    total: lines.reduce((s, l) => s + l.unitPrice * l.qty, 0),
+    createdAt: new Date().toISOString(),
+    offline: false,
+    ...over,
   };
 }
 const reversal = (txId: string) => ({ type: 'reversal', txId, terminalId: T, createdAt: new Date().toISOString() });
-const voidOf = (s: { txId: string; cardUid: string }, txId = randomUUID()) =>
-  ({ type: 'void', txId, voids: s.txId, terminalId: T, clubId: CLUB, cardUid: s.cardUid, createdAt: new Date().toISOString() });
+const voidOf = (s: { txId: string; cardUid: string }, txId = randomUUID()) => ({
+  type: 'void',
+  txId,
+  voids: s.txId,
+  terminalId: T,
+  clubId: CLUB,
+  cardUid: s.cardUid,
+  createdAt: new Date().toISOString(),
+});
 
-interface Msg { topic: string; payload: Buffer }
+interface Msg {
+  topic: string;
+  payload: Buffer;
+}
 
 /** A terminal: sends tx, and records everything it receives in arrival order. */
 class Terminal {
@@ -64,7 +91,10 @@ class Terminal {
     });
   }
 
-  static async connect(url: string, subs: string[] = [topics.results(T), topics.clubAll(CLUB), topics.config(T)]): Promise<Terminal> {
+  static async connect(
+    url: string,
+    subs: string[] = [topics.results(T), topics.clubAll(CLUB), topics.config(T)],
+  ): Promise<Terminal> {
     const client = await mqtt.connectAsync(url, { clientId: `${T}-${randomUUID().slice(0, 8)}`, clean: true });
     const term = new Terminal(client);
     await client.subscribeAsync(subs, { qos: 1 });
@@ -76,7 +106,8 @@ class Terminal {
   }
 
   results(txId?: string): ResultMsg[] {
-    return this.received.filter((m) => m.topic === topics.results(T))
+    return this.received
+      .filter((m) => m.topic === topics.results(T))
       .map((m) => ResultMsg.parse(JSON.parse(m.payload.toString())))
       .filter((r) => txId === undefined || r.txId === txId);
   }
@@ -91,7 +122,10 @@ class Terminal {
         clearTimeout(timer);
         resolve(v);
       };
-      const timer = setTimeout(() => { this.#waiters.delete(done); reject(new Error(`timed out waiting for ${what}`)); }, 15000);
+      const timer = setTimeout(() => {
+        this.#waiters.delete(done);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, 15000);
       this.#waiters.add(done);
       done();
     });
@@ -103,10 +137,18 @@ class Terminal {
     return this.waitFor(() => this.results(msg.txId)[nth - 1], `answer ${nth} to ${msg.txId}`);
   }
 
-  close(): Promise<void> { return this.client.endAsync(); }
+  close(): Promise<void> {
+    return this.client.endAsync();
+  }
 }
 
-interface World { broker: EmbeddedBroker; dbPath: string; ledger: Ledger; term: Terminal; start(): Promise<Ledger> }
+interface World {
+  broker: EmbeddedBroker;
+  dbPath: string;
+  ledger: Ledger;
+  term: Terminal;
+  start(): Promise<Ledger>;
+}
 
 async function world(t: ExecutionContext, clubs: ClubSeed[] = [testClub()]): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'klubkort-ledger-'));
@@ -134,11 +176,20 @@ test('on start the ledger publishes every card, photo, catalog and terminal conf
   const late = await Terminal.connect(w.broker.url); // subscribes after start: sees only what is retained
   t.teardown(() => late.close());
   const club = testClub();
-  await late.waitFor(() => late.received.length >= 3 + 2 + 1 + 1 + 1, 'retained state (cards, photos, catalog, config, roster)');
+  await late.waitFor(
+    () => late.received.length >= 3 + 2 + 1 + 1 + 1,
+    'retained state (cards, photos, catalog, config, roster)',
+  );
   const byTopic = new Map(late.received.map((m) => [m.topic, m.payload]));
   for (const seed of club.cards) {
     const rec = CardRecord.parse(JSON.parse(byTopic.get(topics.card(CLUB, seed.cardUid))!.toString()));
-    t.like(rec, { cardUid: seed.cardUid, name: seed.name, balance: seed.balance, status: seed.status ?? 'active', version: 1 });
+    t.like(rec, {
+      cardUid: seed.cardUid,
+      name: seed.name,
+      balance: seed.balance,
+      status: seed.status ?? 'active',
+      version: 1,
+    });
     t.is(rec.photo, seed.photo ? sha256Hex(seed.photo) : null);
     if (seed.photo) t.deepEqual(byTopic.get(topics.photo(CLUB, rec.photo!)), seed.photo);
   }
@@ -150,12 +201,20 @@ test('an approved online sale books the exact total, bumps the version and publi
   const w = await world(t);
   const s = sale(RICH, [line(800, 2), line(1250)]);
   const r = await w.term.ask(s);
-  t.deepEqual(r, { txId: s.txId, type: 'sale', status: 'approved', balance: 10000 - 2850, cardVersion: 2, offline: false });
+  t.deepEqual(r, {
+    txId: s.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 10000 - 2850,
+    cardVersion: 2,
+    offline: false,
+  });
   t.like(w.ledger.card(CLUB, RICH), { balance: 7150, version: 2 });
   t.is(w.ledger.bookings(s.txId), 1);
   t.like(w.ledger.history()[0], { type: 'sale', txId: s.txId, amount: -2850, offline: false, terminalId: T });
-  const recordAt = w.term.received.findIndex((m) =>
-    m.topic === topics.card(CLUB, RICH) && CardRecord.parse(JSON.parse(m.payload.toString())).version === 2);
+  const recordAt = w.term.received.findIndex(
+    (m) => m.topic === topics.card(CLUB, RICH) && CardRecord.parse(JSON.parse(m.payload.toString())).version === 2,
+  );
   const resultAt = w.term.received.findIndex((m) => m.topic === topics.results(T));
   t.true(recordAt >= 0 && recordAt < resultAt, 'record v2 before the result');
 });
@@ -194,10 +253,21 @@ test('a reversal undoes a booked online sale and makes its txId final', async (t
   await w.term.ask(s);
   const r = await w.term.ask(reversal(s.txId));
   t.deepEqual(r, { txId: s.txId, type: 'reversal', status: 'approved', balance: 10000, cardVersion: 3 });
-  t.like(await w.term.ask({ ...s, offline: true }), { type: 'sale', status: 'declined', reason: 'reversed', offline: true });
+  t.like(await w.term.ask({ ...s, offline: true }), {
+    type: 'sale',
+    status: 'declined',
+    reason: 'reversed',
+    offline: true,
+  });
   t.deepEqual(await w.term.ask(reversal(s.txId)), r, 'a repeated reversal gets the same answer');
   t.like(w.ledger.card(CLUB, RICH), { balance: 10000, version: 3 });
-  t.deepEqual(w.ledger.history().map((e) => [e.type, e.amount]), [['sale', -700], ['reversal', 700]]);
+  t.deepEqual(
+    w.ledger.history().map((e) => [e.type, e.amount]),
+    [
+      ['sale', -700],
+      ['reversal', 700],
+    ],
+  );
 });
 
 test('a reversal that comes before its sale makes the sale declined as reversed', async (t) => {
@@ -233,7 +303,10 @@ test('offline sales are booked on a blocked card and below zero', async (t) => {
   const s = sale(RICH, [line(100)]);
   t.like(await w.term.ask(s), { status: 'declined', reason: 'blocked' });
   t.like(await w.term.ask({ ...s, offline: true }), { status: 'approved', balance: 9900, offline: true });
-  t.deepEqual([onBlocked, belowZero, s].map((x) => w.ledger.bookings(x.txId)), [1, 1, 1]);
+  t.deepEqual(
+    [onBlocked, belowZero, s].map((x) => w.ledger.bookings(x.txId)),
+    [1, 1, 1],
+  );
 });
 
 test('a void refunds one approved sale once; its own txId is idempotent', async (t) => {
@@ -244,12 +317,24 @@ test('a void refunds one approved sale once; its own txId is idempotent', async 
   const r = await w.term.ask(v);
   t.deepEqual(r, { txId: v.txId, type: 'void', status: 'approved', balance: 10000, cardVersion: 3 });
   t.deepEqual(await w.term.ask(v), r);
-  t.like(await w.term.ask(voidOf(s)), { type: 'void', status: 'declined', reason: 'invalid' }, 'a second void of the sale');
-  t.like(await w.term.ask(voidOf({ txId: randomUUID(), cardUid: RICH })), { status: 'declined', reason: 'invalid' }, 'unknown sale');
+  t.like(
+    await w.term.ask(voidOf(s)),
+    { type: 'void', status: 'declined', reason: 'invalid' },
+    'a second void of the sale',
+  );
+  t.like(
+    await w.term.ask(voidOf({ txId: randomUUID(), cardUid: RICH })),
+    { status: 'declined', reason: 'invalid' },
+    'unknown sale',
+  );
   const declined = sale(POOR, [line(900)]);
   await w.term.ask(declined);
   t.like(await w.term.ask(voidOf(declined)), { status: 'declined', reason: 'invalid' }, 'declined sale');
-  t.like(await w.term.ask(reversal(s.txId)), { status: 'approved', balance: 10000 }, 'a reversal after the void moves nothing');
+  t.like(
+    await w.term.ask(reversal(s.txId)),
+    { status: 'approved', balance: 10000 },
+    'a reversal after the void moves nothing',
+  );
   t.is(w.ledger.bookings(v.txId), 1);
   t.like(w.ledger.card(CLUB, RICH), { balance: 10000, version: 3 });
 });
@@ -263,7 +348,10 @@ test('well-formed sales with unacceptable content are declined invalid or limit'
     [sale(RICH, [line(10000, 2)]), 'limit'],
   ] as const;
   for (const [s, reason] of cases) t.like(await w.term.ask(s), { status: 'declined', reason }, reason);
-  await w.ledger.setTerminalConfig(T, { maxPurchase: 500, offline: { perCardLimit: 0, terminalLimit: 0, maxAgeSeconds: 0 } });
+  await w.ledger.setTerminalConfig(T, {
+    maxPurchase: 500,
+    offline: { perCardLimit: 0, terminalLimit: 0, maxAgeSeconds: 0 },
+  });
   const overConfigured = sale(RICH, [line(600)], { offline: true });
   t.like(await w.term.ask(overConfigured), { status: 'declined', reason: 'limit', offline: true });
   t.like(w.ledger.card(CLUB, RICH), { balance: 10000, version: 1 });
@@ -286,7 +374,10 @@ test('malformed payloads are counted and ignored: no answer, no state change', a
   // Messages are handled in order: once the probe is answered, every bad one was handled.
   const probe = sale(POOR, [line(100)]);
   await w.term.ask(probe);
-  t.deepEqual(w.term.results().map((r) => r.txId), [probe.txId]);
+  t.deepEqual(
+    w.term.results().map((r) => r.txId),
+    [probe.txId],
+  );
   t.deepEqual(w.ledger.counters, { accepted: 1, rejected: bad.length });
   t.like(w.ledger.card(CLUB, RICH), { balance: 10000, version: 1 });
   t.is(w.ledger.bookings(good.txId), 0);
@@ -297,13 +388,21 @@ test('closing a card publishes empty retained payloads for its record and its ph
   await w.term.waitFor(() => w.term.received.some((m) => m.topic === topics.card(CLUB, RICH)), 'record');
   await w.ledger.closeCard(CLUB, RICH);
   const photoTopic = topics.photo(CLUB, sha256Hex(PHOTO));
-  await w.term.waitFor(() => [topics.card(CLUB, RICH), photoTopic]
-    .every((topic) => w.term.received.some((m) => m.topic === topic && m.payload.length === 0)), 'empty payloads');
+  await w.term.waitFor(
+    () =>
+      [topics.card(CLUB, RICH), photoTopic].every((topic) =>
+        w.term.received.some((m) => m.topic === topic && m.payload.length === 0),
+      ),
+    'empty payloads',
+  );
   t.is(w.ledger.card(CLUB, RICH), null);
   const late = await Terminal.connect(w.broker.url);
   t.teardown(() => late.close());
   await late.waitFor(() => late.received.some((m) => m.topic === topics.card(CLUB, POOR)), 'the other records');
-  t.false(late.received.some((m) => m.topic === topics.card(CLUB, RICH) || m.topic === photoTopic), 'nothing retained');
+  t.false(
+    late.received.some((m) => m.topic === topics.card(CLUB, RICH) || m.topic === photoTopic),
+    'nothing retained',
+  );
   // Sales of a closed card still queued at a terminal are money: an offline one is recorded.
   const s = sale(RICH, [line(300)], { offline: true });
   t.deepEqual(await w.term.ask(s), { txId: s.txId, type: 'sale', status: 'approved', offline: true });
@@ -320,7 +419,10 @@ test('state survives a ledger restart on the same database, and the seed does no
   await w.term.send(whileDown); // kept in the ledger's persistent session
   const again = await w.start();
   t.is(again.card(CLUB, POOR), null, 'a closed card is not seeded again');
-  t.like(await w.term.waitFor(() => w.term.results(whileDown.txId)[0], 'answer after restart'), { status: 'approved', balance: 7000 });
+  t.like(await w.term.waitFor(() => w.term.results(whileDown.txId)[0], 'answer after restart'), {
+    status: 'approved',
+    balance: 7000,
+  });
   t.deepEqual(await w.term.ask(s), first);
   t.is(again.bookings(s.txId), 1);
   t.like(again.card(CLUB, RICH), { balance: 7000, version: 3 });
@@ -338,8 +440,14 @@ test('pause and resume: tx sent while the ledger is away are queued and answered
   await w.term.waitFor(() => w.term.results(s.txId)[0], 'queued answer');
   t.is(w.ledger.bookings(s.txId), 1);
   t.like(w.ledger.card(CLUB, POOR), { balance: 1300, version: 2 });
-  await w.term.waitFor(() => w.term.received.some((m) => m.topic === topics.card(CLUB, POOR)
-    && CardRecord.parse(JSON.parse(m.payload.toString())).balance === 1300), 'top-up record');
+  await w.term.waitFor(
+    () =>
+      w.term.received.some(
+        (m) =>
+          m.topic === topics.card(CLUB, POOR) && CardRecord.parse(JSON.parse(m.payload.toString())).balance === 1300,
+      ),
+    'top-up record',
+  );
 });
 
 test('duplicate and delayed results: every answer is sent twice and still booked once', async (t) => {
@@ -348,7 +456,10 @@ test('duplicate and delayed results: every answer is sent twice and still booked
   w.ledger.setReplyDelay(50);
   const s = sale(RICH, [line(800)]);
   await w.term.send(s);
-  const [a, b] = await w.term.waitFor(() => w.term.results(s.txId).length >= 2 && w.term.results(s.txId), 'two answers');
+  const [a, b] = await w.term.waitFor(
+    () => w.term.results(s.txId).length >= 2 && w.term.results(s.txId),
+    'two answers',
+  );
   t.deepEqual(a, b);
   t.is(w.ledger.bookings(s.txId), 1);
 });
@@ -360,7 +471,7 @@ test('bookings read what hooks and earlier bookings committed, also after a rest
   const newcomer = () => sale(NEW, [line(500)], { offline: true });
   t.like(await w.term.ask(newcomer()), { status: 'declined', reason: 'invalid' }, 'a card the club never had');
   await w.ledger.addCard(CLUB, { cardUid: NEW, holderId: 'h-4', name: 'Ny Test', balance: 1000, photo: null });
-  t.like(await w.term.ask(newcomer()), { status: 'approved', balance: 500 }, 'the card is the club\'s now');
+  t.like(await w.term.ask(newcomer()), { status: 'approved', balance: 500 }, "the card is the club's now");
   await w.ledger.closeCard(CLUB, POOR);
   const config = testClub().terminalConfigs![T]!;
   await w.ledger.setTerminalConfig(T, { ...config, maxPurchase: 400 });
@@ -370,26 +481,70 @@ test('bookings read what hooks and earlier bookings committed, also after a rest
   t.like(await w.term.ask(s), { status: 'approved', balance: 9000, cardVersion: 2 });
   await w.ledger.stop();
   const again = await w.start();
-  t.like(await w.term.ask(voidOf(s)), { status: 'approved', balance: 10000, cardVersion: 3 }, 'voids the sale booked before');
+  t.like(
+    await w.term.ask(voidOf(s)),
+    { status: 'approved', balance: 10000, cardVersion: 3 },
+    'voids the sale booked before',
+  );
   const closed = await w.term.ask(sale(POOR, [line(100)], { offline: true }));
-  t.deepEqual([closed.status, closed.balance], ['approved', undefined], 'a card closed before the restart is still the club\'s: its debt is recorded');
-  t.deepEqual(again.history().map((e) => [e.seq, e.type]), [[1, 'sale'], [2, 'sale'], [3, 'void'], [4, 'sale']]);
+  t.deepEqual(
+    [closed.status, closed.balance],
+    ['approved', undefined],
+    "a card closed before the restart is still the club's: its debt is recorded",
+  );
+  t.deepEqual(
+    again.history().map((e) => [e.seq, e.type]),
+    [
+      [1, 'sale'],
+      [2, 'sale'],
+      [3, 'void'],
+      [4, 'sale'],
+    ],
+  );
 });
 
 test('a booking is written whole or not at all, and only onto the card version it was decided on', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'klubkort-ledger-'));
   const db = await store.openStore(join(dir, 'ledger.db'));
-  t.teardown(async () => { await db.close(); await rm(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   await seedClubs(db, [testClub()], new Date().toISOString());
   const card = (await store.getCard(db, CLUB, RICH))!;
   const booking = (before: CardRecord): store.Booking => {
     const s = sale(RICH, [line(800)]);
     const after = { ...before, balance: before.balance - 800, version: before.version + 1 };
-    const answer = ResultMsg.parse({ txId: s.txId, type: 'sale', status: 'approved', balance: after.balance, cardVersion: after.version, offline: false });
+    const answer = ResultMsg.parse({
+      txId: s.txId,
+      type: 'sale',
+      status: 'approved',
+      balance: after.balance,
+      cardVersion: after.version,
+      offline: false,
+    });
     return {
-      stored: { in: 'sales', txId: s.txId, terminalId: T, answer, sale: { clubId: CLUB, cardUid: RICH, total: 800, items: s.items, createdAt: s.createdAt, booked: 'online' } },
+      stored: {
+        in: 'sales',
+        txId: s.txId,
+        terminalId: T,
+        answer,
+        sale: { clubId: CLUB, cardUid: RICH, total: 800, items: s.items, createdAt: s.createdAt, booked: 'online' },
+      },
       moved: {
-        entry: { seq: 1, at: s.createdAt, type: 'sale', txId: s.txId, ref: null, clubId: CLUB, cardUid: RICH, amount: -800, offline: false, terminalId: T, cashierId: null },
+        entry: {
+          seq: 1,
+          at: s.createdAt,
+          type: 'sale',
+          txId: s.txId,
+          ref: null,
+          clubId: CLUB,
+          cardUid: RICH,
+          amount: -800,
+          offline: false,
+          terminalId: T,
+          cashierId: null,
+        },
         card: { before, after },
       },
     };
@@ -397,12 +552,21 @@ test('a booking is written whole or not at all, and only onto the card version i
   const stale = booking({ ...card, version: card.version - 1 });
   await t.throwsAsync(store.putBooking(db, stale), { message: /card changed under a booking/ });
   t.deepEqual(await store.listEntries(db), [], 'no entry');
-  t.deepEqual(await store.getTxIdState(db, stale.stored!.txId), { sale: null, reversal: null, void: null, sentBy: [] }, 'no answer stored');
+  t.deepEqual(
+    await store.getTxIdState(db, stale.stored!.txId),
+    { sale: null, reversal: null, void: null, sentBy: [] },
+    'no answer stored',
+  );
   t.deepEqual(await store.getCard(db, CLUB, RICH), card);
   const b = booking(card);
   await store.putBooking(db, b);
   t.deepEqual(await store.listEntries(db), [b.moved!.entry]);
-  t.like((await store.getTxIdState(db, b.stored!.txId)).sale, { booked: 'online', total: 800, answer: b.stored!.answer, voidedBy: null });
+  t.like((await store.getTxIdState(db, b.stored!.txId)).sale, {
+    booked: 'online',
+    total: 800,
+    answer: b.stored!.answer,
+    voidedBy: null,
+  });
   t.deepEqual(await store.getCard(db, CLUB, RICH), b.moved!.card!.after);
 });
 
@@ -413,12 +577,20 @@ test('admin commands over MQTT top up, block and list like the parents portal', 
   const admin = (...args: string[]) => runAdmin(['--broker', w.broker.url, '--club', CLUB, ...args], io);
   t.is(await admin('topup', POOR.toLowerCase(), '12,50'), 0);
   t.like(w.ledger.card(CLUB, POOR), { balance: 1550, version: 2 });
-  await w.term.waitFor(() => w.term.received.some((m) => m.topic === topics.card(CLUB, POOR)
-    && CardRecord.parse(JSON.parse(m.payload.toString())).version === 2), 'published top-up');
+  await w.term.waitFor(
+    () =>
+      w.term.received.some(
+        (m) => m.topic === topics.card(CLUB, POOR) && CardRecord.parse(JSON.parse(m.payload.toString())).version === 2,
+      ),
+    'published top-up',
+  );
   t.is(await admin('block', POOR), 0);
   t.is(w.ledger.card(CLUB, POOR)!.status, 'blocked');
   t.is(await admin('list'), 0);
-  t.true(lines.some((l) => l.includes(POOR) && l.includes('15,50 kr') && l.includes('blocked')), lines.join('\n'));
+  t.true(
+    lines.some((l) => l.includes(POOR) && l.includes('15,50 kr') && l.includes('blocked')),
+    lines.join('\n'),
+  );
   t.is(await admin('topup', 'DEADBEEF', '5'), 1, 'unknown card');
   t.is(await admin('topup', POOR, '-5'), 1, 'not an amount');
   t.is(await admin('frobnicate'), 1);
@@ -426,14 +598,22 @@ test('admin commands over MQTT top up, block and list like the parents portal', 
 });
 
 test('the club office registers terminals: klubkort ledger terminal-add and terminals; a seed and a registration never move a terminal to another club', async (t) => {
-  const w = await world(t, [testClub(), { clubId: 'nabo-klub', catalog: { version: 1, items: [] }, cards: [], terminals: ['kasse-9'] }]);
+  const w = await world(t, [
+    testClub(),
+    { clubId: 'nabo-klub', catalog: { version: 1, items: [] }, cards: [], terminals: ['kasse-9'] },
+  ]);
   const lines: string[] = [];
   const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`ERR ${l}`) };
   const admin = (...args: string[]) => runAdmin(['--broker', w.broker.url, '--club', CLUB, ...args], io);
   t.is(await admin('terminal-add', 'kasse-2'), 0);
   t.is(await admin('terminal-add', 'kasse-2'), 0, 'again: no change');
   t.is(await admin('terminals'), 0);
-  t.deepEqual(lines, [`kasse-2  club ${CLUB}`, `kasse-2  club ${CLUB}`, `kasse-1  club ${CLUB}`, `kasse-2  club ${CLUB}`]);
+  t.deepEqual(lines, [
+    `kasse-2  club ${CLUB}`,
+    `kasse-2  club ${CLUB}`,
+    `kasse-1  club ${CLUB}`,
+    `kasse-2  club ${CLUB}`,
+  ]);
   t.is(await admin('terminal-add', 'kasse-9'), 1);
   t.is(lines.at(-1), 'ERR refused: terminal kasse-9 is registered with club nabo-klub');
   t.is(await admin('terminal-add', 'Kasse 3'), 1, 'not a terminalId');
@@ -443,8 +623,12 @@ test('the club office registers terminals: klubkort ledger terminal-add and term
   t.deepEqual((await w.start()).terminals(CLUB), ['kasse-1', 'kasse-2']);
   const db = await store.openStore(w.dbPath);
   t.teardown(() => db.close());
-  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [T, 'kasse-9'] }], new Date().toISOString()), { message: /kasse-9 is registered with club nabo-klub/ });
-  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [] }], new Date().toISOString()), { message: /config for terminal kasse-1, which is not one of/ });
+  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [T, 'kasse-9'] }], new Date().toISOString()), {
+    message: /kasse-9 is registered with club nabo-klub/,
+  });
+  await t.throwsAsync(seedClubs(db, [{ ...testClub(), terminals: [] }], new Date().toISOString()), {
+    message: /config for terminal kasse-1, which is not one of/,
+  });
 });
 
 test('portraits are deterministic photo-like PNGs (grain: tens of KB, far below the 256 KiB limit) that differ per child', (t) => {
@@ -463,7 +647,10 @@ test('the demo club has a paged catalog under 200 kr, nine children covering the
   t.true(club.catalog.items.length > 9);
   t.true(club.catalog.items.every((i) => i.price < ITEM_PRICE_CEILING));
   t.is(club.cards.length, 9);
-  t.deepEqual(club.cards.filter((c) => c.auth === 'sun').map((c) => c.cardUid.length), [14, 14]);
+  t.deepEqual(
+    club.cards.filter((c) => c.auth === 'sun').map((c) => c.cardUid.length),
+    [14, 14],
+  );
   t.true(club.cards.every((c) => CARD_UID.test(c.cardUid)));
   t.truthy(club.cards.find((c) => c.rules?.dailyLimit));
   t.truthy(club.cards.find((c) => c.rules?.blockedCategories?.length && c.rules.note));
@@ -471,7 +658,10 @@ test('the demo club has a paged catalog under 200 kr, nine children covering the
   t.is(club.cards.filter((c) => c.status === 'blocked').length, 1);
   t.is(club.cards.filter((c) => c.photo === null).length, 1);
   t.is(new Set(club.cards.flatMap((c) => (c.photo ? [sha256Hex(c.photo)] : []))).size, 8);
-  t.deepEqual(demoChildren().map((c) => c.uid), club.cards.map((c) => c.cardUid));
+  t.deepEqual(
+    demoChildren().map((c) => c.uid),
+    club.cards.map((c) => c.cardUid),
+  );
   const w = await world(t, [club]);
   t.is(w.ledger.cards(DEMO_CLUB_ID).length, 9);
   t.is(w.ledger.staff(DEMO_CLUB_ID).length, 2);

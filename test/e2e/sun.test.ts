@@ -23,7 +23,8 @@ async function setup(t: import('ava').ExecutionContext) {
   return { w, terminal, sim, hand };
 }
 
-const tapWith = (sim: SimClient, msg: SimReaderMsg) => sim.publish(topics.simReader(sim.terminalId), JSON.stringify(msg));
+const tapWith = (sim: SimClient, msg: SimReaderMsg) =>
+  sim.publish(topics.simReader(sim.terminalId), JSON.stringify(msg));
 
 /** Rings up one item, taps with `msg`; confirms if the terminal asks. Returns the result screen. */
 async function sell(sim: SimClient, msg: SimReaderMsg): Promise<ScreenModel> {
@@ -33,11 +34,23 @@ async function sell(sim: SimClient, msg: SimReaderMsg): Promise<ScreenModel> {
   await sim.key('enter');
   await sim.waitScreen('tap');
   await tapWith(sim, msg);
-  const next = await sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'confirm' || s.screen === 'result'), 'confirm or result');
+  const next = await sim.waitFor(
+    () => sim.screens.slice(seen).find((s) => s.screen === 'confirm' || s.screen === 'result'),
+    'confirm or result',
+  );
   if (next.screen === 'confirm') await sim.key('enter');
-  const result = await sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'result' && s.result!.status !== undefined && !(s as { busy?: boolean }).busy), 'result');
+  const result = await sim.waitFor(
+    () =>
+      sim.screens
+        .slice(seen)
+        .find((s) => s.screen === 'result' && s.result!.status !== undefined && !(s as { busy?: boolean }).busy),
+    'result',
+  );
   // Back to an empty idle for the next sale (a declined sale keeps its basket).
-  for (let i = 0; i < 3 && sim.screen?.screen !== 'idle'; i++) { await sim.key('escape'); await new Promise((r) => setTimeout(r, 100)); }
+  for (let i = 0; i < 3 && sim.screen?.screen !== 'idle'; i++) {
+    await sim.key('escape');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await sim.waitScreen('idle');
   return result;
 }
@@ -50,14 +63,18 @@ async function direct(terminal: Terminal, msg: SimReaderMsg & { action: 'tap' })
   const c = terminal.controller;
   c.onKey('1');
   c.onKey('enter');
-  await c.onCard({ uid: msg.uid, sun: msg.sun ? { uid: msg.sun.uid ?? msg.uid, ctr: msg.sun.ctr, cmac: msg.sun.cmac } : null });
+  await c.onCard({
+    uid: msg.uid,
+    sun: msg.sun ? { uid: msg.sun.uid ?? msg.uid, ctr: msg.sun.ctr, cmac: msg.sun.cmac } : null,
+  });
   if (c.state.screen === 'confirm') c.onKey('enter');
   await until(() => c.state.screen === 'result', 'result');
   const screen = c.screen!;
   for (let i = 0; i < 3 && c.state.screen !== 'idle'; i++) c.onKey('escape');
   return screen;
 }
-const queueEmpty = (terminal: Terminal) => until(async () => (await terminal.journal.sales.queueLength()) === 0, 'outbox answered', 20000);
+const queueEmpty = (terminal: Terminal) =>
+  until(async () => (await terminal.journal.sales.queueLength()) === 0, 'outbox answered', 20000);
 
 /** The ledger stops answering: each sale is decided offline when its answer does not come in time. */
 async function offline(w: World, _sim: SimClient) {
@@ -81,7 +98,10 @@ test('a genuine card is approved online and offline; its SUN travels with the sa
   t.like(off.result, { status: 'approved' });
   // The online attempt timed out; its offline fallback kept the same counter and is not a replay of it.
   const fallback = sim.tx.filter((m) => m.type === 'sale' && m.offline);
-  t.deepEqual(fallback.map((m) => m.type === 'sale' && m.cardAuth?.ctr), [tap2.sun!.ctr]);
+  t.deepEqual(
+    fallback.map((m) => m.type === 'sale' && m.cardAuth?.ctr),
+    [tap2.sun!.ctr],
+  );
   await w.ledger.resume();
   await queueEmpty(terminal);
   const after = w.ledger.card(C, SUN_CARD)!;
@@ -112,14 +132,19 @@ test('a clone and a replay are refused on the terminal with nothing sent; the sc
   t.like(replay.result, { status: 'declined', reason: 'card_auth' });
   t.is(await terminal.journal.sales.queueLength(), 1, 'the replay was not queued');
   // An older read (its counter below one already used) is a replay too; a fresh one sells.
-  t.like((await direct(terminal, { ...read, sun: { ...read.sun!, ctr: read.sun!.ctr - 1 } })).result, { reason: 'card_auth' });
+  t.like((await direct(terminal, { ...read, sun: { ...read.sun!, ctr: read.sun!.ctr - 1 } })).result, {
+    reason: 'card_auth',
+  });
   t.like((await direct(terminal, await hand.tap(SUN_CARD))).result, { status: 'approved' });
   t.is(await terminal.journal.sales.queueLength(), 2);
 });
 
 test('a forged cmac is declined by the ledger online; offline it is booked and the card then blocked', async (t) => {
   const { w, terminal, sim, hand } = await setup(t);
-  const forge = (m: SimReaderMsg & { action: 'tap' }): SimReaderMsg => ({ ...m, sun: { ...m.sun!, cmac: m.sun!.cmac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } });
+  const forge = (m: SimReaderMsg & { action: 'tap' }): SimReaderMsg => ({
+    ...m,
+    sun: { ...m.sun!, cmac: m.sun!.cmac.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) },
+  });
   const start = w.ledger.card(C, SUN_CARD)!.balance;
   const online = await sell(sim, forge(await hand.tap(SUN_CARD)));
   t.like(online.result, { status: 'declined', reason: 'card_auth' });
@@ -154,7 +179,10 @@ test('a forged tap declined card_auth online leaves no counter behind: the genui
   t.true(next.sun!.ctr > (w.ledger.card(C, SUN_CARD)!.sunCounter ?? 0));
   const off = await sell(sim, next);
   t.like(off.result, { status: 'approved' }, 'the genuine card sells offline');
-  t.true(sim.tx.some((m) => m.type === 'sale' && m.offline && m.cardAuth?.ctr === next.sun!.ctr), 'approved offline, with its own counter');
+  t.true(
+    sim.tx.some((m) => m.type === 'sale' && m.offline && m.cardAuth?.ctr === next.sun!.ctr),
+    'approved offline, with its own counter',
+  );
   await w.ledger.resume();
   await queueEmpty(terminal);
   t.is(w.ledger.card(C, SUN_CARD)!.status, 'active', 'the ledger accepts the genuine read');

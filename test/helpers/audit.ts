@@ -6,10 +6,18 @@ import type { Queryable } from '../../firmware/journal/db.ts';
 import type { Ledger } from '../../sim/reference-ledger/ledger.ts';
 
 /** One result screen as the cashier saw it. */
-export interface SeenResult { status: 'approved' | 'declined'; txId: string | null }
+export interface SeenResult {
+  status: 'approved' | 'declined';
+  txId: string | null;
+}
 
 /** A terminal's own record of one sale (from its journal). */
-export interface SaleRecord { txId: string; cardUid: string | null; total: number; status: string }
+export interface SaleRecord {
+  txId: string;
+  cardUid: string | null;
+  total: number;
+  status: string;
+}
 
 export interface Audit {
   /** Distinct txIds the cashier saw approved / declined. */
@@ -36,14 +44,21 @@ export interface Audit {
 }
 
 /** Tops a card up at the ledger and adds the amount to `topUps` (the audit's expected balances). */
-export async function topUp(ledger: Ledger, clubId: string, topUps: Map<string, number>, uid: string, amount: number): Promise<void> {
+export async function topUp(
+  ledger: Ledger,
+  clubId: string,
+  topUps: Map<string, number>,
+  uid: string,
+  amount: number,
+): Promise<void> {
   await ledger.topUp(clubId, uid, amount);
   topUps.set(uid, (topUps.get(uid) ?? 0) + amount);
 }
 
 export async function journalSales(db: Queryable): Promise<SaleRecord[]> {
   const rows = await db.all<{ tx_id: string; card_uid: string | null; total: number; status: string }>(
-    'SELECT tx_id, card_uid, total, status FROM sales');
+    'SELECT tx_id, card_uid, total, status FROM sales',
+  );
   return rows.map((r) => ({ txId: r.tx_id, cardUid: r.card_uid, total: r.total, status: r.status }));
 }
 
@@ -73,33 +88,60 @@ export function audit(i: AuditInput): Audit {
   }
 
   const a: Audit = {
-    approved: seenApproved.size, declined: 0, bookedOnce: 0, lost: 0, double: 0,
-    declinedBooked: 0, unseenBooked: 0, reversed: 0, conflicts: [], details: [], balanceErrors: [],
+    approved: seenApproved.size,
+    declined: 0,
+    bookedOnce: 0,
+    lost: 0,
+    double: 0,
+    declinedBooked: 0,
+    unseenBooked: 0,
+    reversed: 0,
+    conflicts: [],
+    details: [],
+    balanceErrors: [],
   };
   const spent = new Map<string, number>();
-  const detail = (what: string, txId: string) => a.details.push(
-    `${what}: ${txId} journal=${sales.get(txId)?.status ?? 'none'} debits=${debits.get(txId) ?? 0} net=${net.get(txId) ?? 0}`);
+  const detail = (what: string, txId: string) =>
+    a.details.push(
+      `${what}: ${txId} journal=${sales.get(txId)?.status ?? 'none'} debits=${debits.get(txId) ?? 0} net=${net.get(txId) ?? 0}`,
+    );
   for (const txId of seenApproved) {
     const sale = sales.get(txId);
     if (seenDeclined.has(txId)) a.conflicts.push(`${txId} seen approved and declined`);
-    if (!sale) { a.conflicts.push(`${txId} seen approved, not in any journal`); a.lost++; continue; }
+    if (!sale) {
+      a.conflicts.push(`${txId} seen approved, not in any journal`);
+      a.lost++;
+      continue;
+    }
     if (sale.status !== 'approved') a.conflicts.push(`${txId} seen approved, journal says ${sale.status}`);
     if (sale.cardUid) spent.set(sale.cardUid, (spent.get(sale.cardUid) ?? 0) + sale.total);
     if ((debits.get(txId) ?? 0) === 1 && net.get(txId) === -sale.total) a.bookedOnce++;
-    else if ((debits.get(txId) ?? 0) <= 1) { a.lost++; detail('lost', txId); }
+    else if ((debits.get(txId) ?? 0) <= 1) {
+      a.lost++;
+      detail('lost', txId);
+    }
   }
   for (const txId of seenDeclined) {
     if (seenApproved.has(txId)) continue;
     a.declined++;
     const sale = sales.get(txId);
     if (sale && sale.status !== 'declined') a.conflicts.push(`${txId} seen declined, journal says ${sale.status}`);
-    if ((net.get(txId) ?? 0) !== 0) { a.declinedBooked++; detail('declined but booked', txId); }
+    if ((net.get(txId) ?? 0) !== 0) {
+      a.declinedBooked++;
+      detail('declined but booked', txId);
+    }
   }
   for (const [txId, n] of debits) {
-    if (n > 1) { a.double++; detail('double', txId); }
+    if (n > 1) {
+      a.double++;
+      detail('double', txId);
+    }
     if (seenApproved.has(txId)) continue;
     if ((net.get(txId) ?? 0) === 0) a.reversed++;
-    else if (!seenDeclined.has(txId)) { a.unseenBooked++; detail('booked unseen', txId); }
+    else if (!seenDeclined.has(txId)) {
+      a.unseenBooked++;
+      detail('booked unseen', txId);
+    }
   }
   for (const [uid, start] of i.start) {
     const expected = start + (i.topUps.get(uid) ?? 0) - (spent.get(uid) ?? 0);
@@ -120,6 +162,8 @@ export function problems(a: Audit): string[] {
 }
 
 export function auditLine(a: Audit): string {
-  return `approved=${a.approved} declined=${a.declined} booked_once=${a.bookedOnce} reversed=${a.reversed} `
-    + `unseen_booked=${a.unseenBooked} declined_booked=${a.declinedBooked} lost=${a.lost} double=${a.double}`;
+  return (
+    `approved=${a.approved} declined=${a.declined} booked_once=${a.bookedOnce} reversed=${a.reversed} ` +
+    `unseen_booked=${a.unseenBooked} declined_booked=${a.declinedBooked} lost=${a.lost} double=${a.double}`
+  );
 }

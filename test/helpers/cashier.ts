@@ -11,7 +11,12 @@ import { until } from './until.ts';
  * confirms, and returns the result screen the cashier saw (a refusal on tap included), leaving the
  * terminal idle again.
  */
-export async function sellDirect(terminal: Terminal, keys: KeyName[], uid: string | CardTap, ms = 30000): Promise<ScreenModel> {
+export async function sellDirect(
+  terminal: Terminal,
+  keys: KeyName[],
+  uid: string | CardTap,
+  ms = 30000,
+): Promise<ScreenModel> {
   const c = terminal.controller;
   const screen = () => c.state.screen;
   if (screen() !== 'idle') throw new Error(`the terminal is not idle but on ${screen()}`);

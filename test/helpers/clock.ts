@@ -26,9 +26,16 @@ export function fakeClock(o: { wallOffsetMs?: number; trusted?: boolean } = {}):
     mono,
     boot: () => ({ id: bootId, ms: Math.round(60_000 + mono() - bootZero) }),
     wallTrusted: () => c.trusted,
-    step(ms) { wall += ms; },
-    pass(ms) { passed += ms; },
-    reboot() { bootId = randomUUID(); bootZero = mono(); },
+    step(ms) {
+      wall += ms;
+    },
+    pass(ms) {
+      passed += ms;
+    },
+    reboot() {
+      bootId = randomUUID();
+      bootZero = mono();
+    },
   };
   return c;
 }

@@ -32,7 +32,13 @@ const CONFIG: Partial<TerminalConfigInput> = {
 
 /** When, in a cycle, the daemon is killed. */
 type KillAt = 'startup' | 'enter' | 'soon' | 'busy' | 'result';
-const KILL_AT: readonly [KillAt, number][] = [['startup', 0.1], ['enter', 0.2], ['soon', 0.3], ['busy', 0.2], ['result', 0.2]];
+const KILL_AT: readonly [KillAt, number][] = [
+  ['startup', 0.1],
+  ['enter', 0.2],
+  ['soon', 0.3],
+  ['busy', 0.2],
+  ['result', 0.2],
+];
 
 export interface CrashOptions {
   kills: number;
@@ -64,30 +70,51 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
   let sim: SimClient | null = null;
   let daemon: DaemonProcess | null = null;
   try {
-    ledger = await startLedger({ brokerUrl: broker.url, dbPath: join(dir, 'ledger.db'), clubs: [demoClub([TERMINAL])], logger: log });
+    ledger = await startLedger({
+      brokerUrl: broker.url,
+      dbPath: join(dir, 'ledger.db'),
+      clubs: [demoClub([TERMINAL])],
+      logger: log,
+    });
     sim = await SimClient.connect(broker.url, TERMINAL);
-    const world: CrashWorld = { ledger, sim, r, topUps: new Map(), dataDir: join(dir, TERMINAL), brokerUrl: broker.url };
+    const world: CrashWorld = {
+      ledger,
+      sim,
+      r,
+      topUps: new Map(),
+      dataDir: join(dir, TERMINAL),
+      brokerUrl: broker.url,
+    };
     const start = new Map(cardsOf(ledger).map((c) => [c.cardUid, c.balance]));
     // Two children with plenty of money, the rest as seeded: a little, almost none, none, blocked.
     for (const uid of [...start.keys()].slice(0, 2)) await topUp(ledger, C, world.topUps, uid, 50000);
 
     const killsAt: Record<KillAt, number> = { startup: 0, enter: 0, soon: 0, busy: 0, result: 0 };
     let sales = 0;
-    for (let kills = 0; kills < o.kills;) {
+    for (let kills = 0; kills < o.kills; ) {
       const at = pickWeighted(r, KILL_AT);
       daemon = await restart(world, daemon);
       if (at === 'startup') {
         await sleep(r.int(30, 900));
       } else {
         await ready(world);
-        for (let n = r.int(0, 1); n > 0; n--) if (await sell(world)) { sales++; await finish(world); }
-        if (await sell(world)) { sales++; await killMoment(world, at); }
+        for (let n = r.int(0, 1); n > 0; n--)
+          if (await sell(world)) {
+            sales++;
+            await finish(world);
+          }
+        if (await sell(world)) {
+          sales++;
+          await killMoment(world, at);
+        }
       }
-      if (!daemon.alive) throw new Error(`the daemon exited by itself: ${JSON.stringify(await daemon.exited)}; see ${daemon.logFile}`);
+      if (!daemon.alive)
+        throw new Error(`the daemon exited by itself: ${JSON.stringify(await daemon.exited)}; see ${daemon.logFile}`);
       await daemon.kill();
       kills++;
       killsAt[at]++;
-      if (r.chance(0.15)) await topUp(ledger, C, world.topUps, r.pick([...start.keys()].slice(0, 3)), r.int(1, 40) * 100);
+      if (r.chance(0.15))
+        await topUp(ledger, C, world.topUps, r.pick([...start.keys()].slice(0, 3)), r.int(1, 40) * 100);
       if (kills % 25 === 0) progress(`kills=${kills} sales=${sales} (${Math.round((Date.now() - t0) / 1000)} s)`);
     }
 
@@ -102,7 +129,8 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
 
     const db = await Db.open(join(world.dataDir, 'journal.db'));
     const [journal, integrity] = await Promise.all([
-      journalSales(db), db.get<{ integrity_check: string }>('PRAGMA integrity_check'),
+      journalSales(db),
+      db.get<{ integrity_check: string }>('PRAGMA integrity_check'),
     ]).finally(() => db.close());
     const a = audit({ seen: seenResults(sim.screens), sales: journal, ledger, clubId: C, start, topUps: world.topUps });
     if (integrity?.integrity_check !== 'ok') a.conflicts.push(`journal integrity_check: ${integrity?.integrity_check}`);
@@ -116,9 +144,19 @@ export async function runCrashTest(o: CrashOptions): Promise<CrashReport> {
   }
 }
 
-interface CrashWorld { ledger: Ledger; sim: SimClient; r: Rng; topUps: Map<string, number>; dataDir: string; brokerUrl: string }
+interface CrashWorld {
+  ledger: Ledger;
+  sim: SimClient;
+  r: Rng;
+  topUps: Map<string, number>;
+  dataDir: string;
+  brokerUrl: string;
+}
 
-const cardsOf = (ledger: Ledger) => demoChildren().map((d) => ledger.card(C, d.uid)!).filter((c) => c.status === 'active');
+const cardsOf = (ledger: Ledger) =>
+  demoChildren()
+    .map((d) => ledger.card(C, d.uid)!)
+    .filter((c) => c.status === 'active');
 
 function pickWeighted<T>(r: Rng, choices: readonly [T, number][]): T {
   let x = r.next() * choices.reduce((s, [, w]) => s + w, 0);
@@ -133,18 +171,28 @@ async function restart(w: CrashWorld, old: DaemonProcess | null): Promise<Daemon
   if (old) await old.kill();
   await sleep(20); // screens the killed daemon published may still be on their way
   w.sim.screen = null;
-  return DaemonProcess.spawn({ brokerUrl: w.brokerUrl, terminalId: TERMINAL, clubId: C, dataDir: w.dataDir, config: CONFIG });
+  return DaemonProcess.spawn({
+    brokerUrl: w.brokerUrl,
+    terminalId: TERMINAL,
+    clubId: C,
+    dataDir: w.dataDir,
+    config: CONFIG,
+  });
 }
 
 /** Waits for the idle screen of the new daemon, online with its catalog; a result recovered after the restart is read and left. */
 async function ready(w: CrashWorld): Promise<void> {
   const { sim } = w;
   for (;;) {
-    const s = await sim.waitFor(() => {
-      const s = sim.screen;
-      if (!s?.online) return null;
-      return (s.screen === 'idle' && (s.view.catalog?.items.length ?? 0) > 0) || s.screen === 'result' ? s : null;
-    }, 'the restarted daemon ready', 30000);
+    const s = await sim.waitFor(
+      () => {
+        const s = sim.screen;
+        if (!s?.online) return null;
+        return (s.screen === 'idle' && (s.view.catalog?.items.length ?? 0) > 0) || s.screen === 'result' ? s : null;
+      },
+      'the restarted daemon ready',
+      30000,
+    );
     if (s.screen === 'idle') return;
     await sim.key('escape');
     await sim.waitFor(() => sim.screen !== s, 'the recovered result left', 30000).catch(() => undefined);
@@ -167,7 +215,13 @@ async function sell(w: CrashWorld): Promise<boolean> {
   const children = demoChildren();
   const uid = r.chance(0.05) ? 'DEADBEEF' : r.pick(children).uid;
   await sim.tap(uid);
-  const s = await sim.waitFor(() => (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result' ? sim.screen : null, 'confirm or refusal');
+  const s = await sim.waitFor(
+    () =>
+      (sim.screen?.screen === 'confirm' && !sim.screen.view.busy) || sim.screen?.screen === 'result'
+        ? sim.screen
+        : null,
+    'confirm or refusal',
+  );
   if (s.screen === 'result') {
     await sim.leave();
     return false;
@@ -185,24 +239,33 @@ async function finish(w: CrashWorld): Promise<void> {
 async function killMoment(w: CrashWorld, at: KillAt): Promise<void> {
   const { sim, r } = w;
   switch (at) {
-    case 'enter': return; // Enter may not even have reached the daemon
-    case 'soon': return sleep(r.int(0, 40));
+    case 'enter':
+      return; // Enter may not even have reached the daemon
+    case 'soon':
+      return sleep(r.int(0, 40));
     case 'busy':
       await sim.waitFor(() => (sim.screen?.view.busy || sim.screen?.screen === 'result') && sim.screen, 'busy');
       return sleep(r.int(0, 10));
     case 'result':
       await sim.waitScreen('result');
       return sleep(r.int(0, 10));
-    case 'startup': return;
+    case 'startup':
+      return;
   }
 }
 
 /** Polls the journal read-only (the daemon keeps writing it) until the outbox is empty. */
 async function outboxDrained(dataDir: string, ms = 60000): Promise<void> {
-  await until(async () => (await readJournal<{ n: number }>(dataDir, 'SELECT count(*) AS n FROM outbox'))[0]!.n === 0, 'every queued message answered', ms);
+  await until(
+    async () => (await readJournal<{ n: number }>(dataDir, 'SELECT count(*) AS n FROM outbox'))[0]!.n === 0,
+    'every queued message answered',
+    ms,
+  );
 }
 
 /** The result screens the cashier saw (a result without txId sent nothing). */
 export function seenResults(screens: readonly ScreenModel[]): SeenResult[] {
-  return screens.filter((s) => s.screen === 'result' && s.result?.txId).map((s) => ({ status: s.result!.status, txId: s.result!.txId }));
+  return screens
+    .filter((s) => s.screen === 'result' && s.result?.txId)
+    .map((s) => ({ status: s.result!.status, txId: s.result!.txId }));
 }

@@ -24,14 +24,26 @@ export interface DaemonSpec {
   launch?: Launch;
 }
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export class DaemonProcess {
   readonly exited: Promise<Exit>;
   #exit: Exit | null = null;
 
-  private constructor(readonly proc: ChildProcess, readonly spec: DaemonSpec, readonly logFile: string) {
-    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => { this.#exit = { code, signal }; resolve(this.#exit); }));
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly spec: DaemonSpec,
+    readonly logFile: string,
+  ) {
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      }),
+    );
   }
 
   /** `node <the unit's flags> bin/klubkort.js run --config … --sim --headless --broker … --terminal-id … --club-id … --data-dir …` */
@@ -40,20 +52,49 @@ export class DaemonProcess {
     mkdirSync(spec.dataDir, { recursive: true });
     mkdirSync(LOG_DIR, { recursive: true });
     const configFile = join(spec.dataDir, '..', `${spec.terminalId}.config.json`);
-    writeFileSync(configFile, JSON.stringify({
-      terminalId: spec.terminalId, clubId: spec.clubId, broker: { url: spec.brokerUrl }, dataDir: spec.dataDir,
-      hardware: 'sim', headless: true, logLevel: 'debug', ...spec.config,
-    }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        terminalId: spec.terminalId,
+        clubId: spec.clubId,
+        broker: { url: spec.brokerUrl },
+        dataDir: spec.dataDir,
+        hardware: 'sim',
+        headless: true,
+        logLevel: 'debug',
+        ...spec.config,
+      }),
+    );
     const logFile = join(LOG_DIR, `child-${spec.terminalId}-${process.pid}.log`);
     const fd = openSync(logFile, 'a');
-    const proc = spawn(process.execPath, [...launch.nodeArgs, KLUBKORT_BIN, 'run', '--config', configFile, '--sim', '--headless',
-      '--broker', spec.brokerUrl, '--terminal-id', spec.terminalId, '--club-id', spec.clubId, '--data-dir', spec.dataDir],
-    { stdio: ['ignore', fd, fd], env: { ...process.env, ...launch.env } });
+    const proc = spawn(
+      process.execPath,
+      [
+        ...launch.nodeArgs,
+        KLUBKORT_BIN,
+        'run',
+        '--config',
+        configFile,
+        '--sim',
+        '--headless',
+        '--broker',
+        spec.brokerUrl,
+        '--terminal-id',
+        spec.terminalId,
+        '--club-id',
+        spec.clubId,
+        '--data-dir',
+        spec.dataDir,
+      ],
+      { stdio: ['ignore', fd, fd], env: { ...process.env, ...launch.env } },
+    );
     closeSync(fd);
     return new DaemonProcess(proc, spec, logFile);
   }
 
-  get alive(): boolean { return this.#exit === null; }
+  get alive(): boolean {
+    return this.#exit === null;
+  }
 
   /** SIGKILL by default: no stop(), no flush, no last will sent cleanly — a power cut. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<Exit> {
@@ -72,10 +113,14 @@ export class DaemonProcess {
 /** Reads a running daemon's journal through a read-only connection of its own (WAL lets both work). */
 export async function readJournal<T>(dataDir: string, sql: string): Promise<T[]> {
   const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(join(dataDir, 'journal.db'), sqlite3.OPEN_READONLY, (err) => (err ? reject(err) : resolve(d)));
+    const d = new sqlite3.Database(join(dataDir, 'journal.db'), sqlite3.OPEN_READONLY, (err) =>
+      err ? reject(err) : resolve(d),
+    );
   });
   try {
-    return await new Promise<T[]>((resolve, reject) => db.all<T>(sql, (err, rows) => (err ? reject(err) : resolve(rows))));
+    return await new Promise<T[]>((resolve, reject) =>
+      db.all<T>(sql, (err, rows) => (err ? reject(err) : resolve(rows))),
+    );
   } finally {
     await new Promise<void>((resolve) => db.close(() => resolve()));
   }
@@ -87,10 +132,20 @@ export function runCli(args: string[], timeoutMs = 30000): Promise<Exit & { stdo
     const p = spawn(process.execPath, [KLUBKORT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`klubkort ${args.join(' ')} did not exit; stderr: ${stderr}`)); }, timeoutMs);
+    p.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`klubkort ${args.join(' ')} did not exit; stderr: ${stderr}`));
+    }, timeoutMs);
     // 'close', not 'exit': all output has been read by then.
-    p.once('close', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+    p.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }

@@ -26,12 +26,19 @@ export function installShPackages(installSh: string): string[] {
   return list.split(/\s+/).filter((p) => p && !BUILD_ONLY.has(p));
 }
 
-export interface DebianRoot { dir: string; built: boolean; packages: string[] }
+export interface DebianRoot {
+  dir: string;
+  built: boolean;
+  packages: string[];
+}
 
 /** The cached root for these packages, built first if missing. */
 export async function debianRoot(installSh: string, log: (line: string) => void): Promise<DebianRoot> {
   const packages = [...new Set([...BASE, ...installShPackages(installSh)])].sort();
-  const key = createHash('sha256').update(`${SUITE} apt ${packages.join(',')}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${SUITE} apt ${packages.join(',')}`)
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(CACHE, `debian-${SUITE}-${key}`);
   if (existsSync(join(dir, COMPLETE))) return { dir, built: false, packages };
   mkdirSync(CACHE, { recursive: true });
@@ -40,15 +47,21 @@ export async function debianRoot(installSh: string, log: (line: string) => void)
   rmSync(tmp, { recursive: true, force: true });
   log(`building ${dir} with mmdebstrap (${packages.join(' ')})`);
   try {
-    await promisify(execFile)('mmdebstrap', ['--variant=apt', `--include=${packages.join(',')}`, SUITE, tmp], { maxBuffer: 64 << 20 });
+    await promisify(execFile)('mmdebstrap', ['--variant=apt', `--include=${packages.join(',')}`, SUITE, tmp], {
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     const err = e as Error & { stderr?: string };
-    throw new Error(`mmdebstrap ${SUITE} failed (Debian packages mmdebstrap, systemd-container): ${err.stderr?.slice(-3000) ?? err.message}`);
+    throw new Error(
+      `mmdebstrap ${SUITE} failed (Debian packages mmdebstrap, systemd-container): ${err.stderr?.slice(-3000) ?? err.message}`,
+    );
   }
   writeFileSync(join(tmp, COMPLETE), `${packages.join('\n')}\n`);
   renameSync(tmp, dir);
   // Roots for lists of packages no longer asked for only take room.
-  for (const old of readdirSync(CACHE)) if (old.startsWith('debian-') && join(CACHE, old) !== dir) rmSync(join(CACHE, old), { recursive: true, force: true });
+  for (const old of readdirSync(CACHE))
+    if (old.startsWith('debian-') && join(CACHE, old) !== dir)
+      rmSync(join(CACHE, old), { recursive: true, force: true });
   return { dir, built: true, packages };
 }

@@ -3,7 +3,10 @@
 // and the kernel's rule that a line requested by one process is busy for every other.
 import type { GpiodRunner, HeldTool, ToolResult } from '../../hal/pi/gpio/gpio-gpiod.ts';
 
-export interface FakeChip { name: string; lines: (string | null)[] }
+export interface FakeChip {
+  name: string;
+  lines: (string | null)[];
+}
 export interface FakeGpiodOptions {
   major: 1 | 2;
   chips: FakeChip[];
@@ -17,15 +20,23 @@ export interface FakeGpiodOptions {
 /** BCM names of the 40-pin header as the Pi's device tree gives them: GPIO0…GPIO27, then SoC-specific names. */
 export const headerLines = (n: number) => Array.from({ length: n }, (_, i) => (i < 28 ? `GPIO${i}` : `ID_SD${i}`));
 /** Pi 4 (any kernel): one chip for the header, plus the firmware's expander. */
-export const PI4_CHIPS: FakeChip[] = [{ name: 'gpiochip0', lines: headerLines(58) }, { name: 'gpiochip1', lines: ['BT_ON', 'WL_ON', 'PWR_LED_OFF', null, null, 'CAM_GPIO', null, null] }];
+export const PI4_CHIPS: FakeChip[] = [
+  { name: 'gpiochip0', lines: headerLines(58) },
+  { name: 'gpiochip1', lines: ['BT_ON', 'WL_ON', 'PWR_LED_OFF', null, null, 'CAM_GPIO', null, null] },
+];
 /** Pi 5 on kernel 6.1: the SoC's chips first, the header's RP1 as gpiochip4. */
 export const PI5_CHIPS_61: FakeChip[] = [
   { name: 'gpiochip0', lines: Array.from({ length: 32 }, (_, i) => (i === 20 ? 'PWR_GPIO' : null)) },
-  { name: 'gpiochip1', lines: Array(4).fill(null) }, { name: 'gpiochip2', lines: Array(17).fill(null) }, { name: 'gpiochip3', lines: Array(6).fill(null) },
+  { name: 'gpiochip1', lines: Array(4).fill(null) },
+  { name: 'gpiochip2', lines: Array(17).fill(null) },
+  { name: 'gpiochip3', lines: Array(6).fill(null) },
   { name: 'gpiochip4', lines: headerLines(54) },
 ];
 /** Pi 5 on kernel 6.6+: the RP1 is gpiochip0. */
-export const PI5_CHIPS_66: FakeChip[] = [{ name: 'gpiochip0', lines: headerLines(54) }, ...PI5_CHIPS_61.slice(0, 4).map((c, i) => ({ ...c, name: `gpiochip${i + 10}` }))];
+export const PI5_CHIPS_66: FakeChip[] = [
+  { name: 'gpiochip0', lines: headerLines(54) },
+  ...PI5_CHIPS_61.slice(0, 4).map((c, i) => ({ ...c, name: `gpiochip${i + 10}` })),
+];
 
 const DENIED = { EACCES: 'Permission denied', EPERM: 'Operation not permitted' } as const;
 
@@ -47,7 +58,10 @@ export function fakeGpiod(o: FakeGpiodOptions) {
   };
 
   /** Parses a gpioset call as the installed version would; returns what to set or why it fails. */
-  function parseSet(args: string[], oneShot: boolean): { chip: string; values: [number, 0 | 1][]; banner: boolean } | string {
+  function parseSet(
+    args: string[],
+    oneShot: boolean,
+  ): { chip: string; values: [number, 0 | 1][]; banner: boolean } | string {
     let rest = [...args];
     let chip: string | undefined;
     let wantsBanner = false;
@@ -59,8 +73,10 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       while (rest[0]?.startsWith('-')) {
         const flag = rest.shift()!;
         if (flag === '--banner' && banner) wantsBanner = true;
-        else if (flag === '--consumer' || flag === '--chip') { const v = rest.shift(); if (flag === '--chip') chip = v; }
-        else if (flag === '-t' && oneShot && rest.shift() === '0') continue;
+        else if (flag === '--consumer' || flag === '--chip') {
+          const v = rest.shift();
+          if (flag === '--chip') chip = v;
+        } else if (flag === '-t' && oneShot && rest.shift() === '0') continue;
         else return `gpioset: unrecognized option '${flag}'`;
       }
       if (!chip) return 'gpioset: this fake expects --chip';
@@ -75,7 +91,8 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       values.push([Number(m[1]), Number(m[2]) as 0 | 1]);
     }
     rest = [];
-    if (values.some(([off]) => held.has(`${chip}/${off}`))) return `gpioset: unable to request lines on chip '/dev/${chip}': Device or resource busy`;
+    if (values.some(([off]) => held.has(`${chip}/${off}`)))
+      return `gpioset: unable to request lines on chip '/dev/${chip}': Device or resource busy`;
     return { chip: c.name, values, banner: wantsBanner };
   }
 
@@ -92,8 +109,16 @@ export function fakeGpiod(o: FakeGpiodOptions) {
     async run(cmd, args) {
       calls.push([cmd, ...args].join(' '));
       if (o.installed === false) return notInstalled;
-      if (cmd === 'gpioset' && args[0] === '--version') return ok(`gpioset (libgpiod) v${o.major === 1 ? '1.6.3' : '2.2.1'}\nCopyright (C) 2017-2023 Bartosz Golaszewski\n`);
-      if (cmd === 'gpioset' && args[0] === '--help') return ok(o.major === 1 ? 'Usage: gpioset [OPTIONS] <chip name/number> <offset1>=<value1> ...\n' : `Usage: gpioset [OPTIONS] <line=value>...\n${banner ? '      --banner\t\tdisplay a banner on successful startup\n' : ''}`);
+      if (cmd === 'gpioset' && args[0] === '--version')
+        return ok(
+          `gpioset (libgpiod) v${o.major === 1 ? '1.6.3' : '2.2.1'}\nCopyright (C) 2017-2023 Bartosz Golaszewski\n`,
+        );
+      if (cmd === 'gpioset' && args[0] === '--help')
+        return ok(
+          o.major === 1
+            ? 'Usage: gpioset [OPTIONS] <chip name/number> <offset1>=<value1> ...\n'
+            : `Usage: gpioset [OPTIONS] <line=value>...\n${banner ? '      --banner\t\tdisplay a banner on successful startup\n' : ''}`,
+        );
       if (cmd === 'gpiofind' && o.major === 1) {
         if (o.deny) return fail(`gpiofind: unable to access GPIO chips: ${DENIED[o.deny]}\n`);
         const f = find(args[0]!);
@@ -102,7 +127,10 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       if (cmd === 'gpioinfo' && o.major === 2) {
         if (o.deny) return fail(`gpioinfo: unable to open chip '/dev/${o.chips[0]!.name}': ${DENIED[o.deny]}\n`);
         const found = args.map((n) => [n, find(n)] as const);
-        const out = found.filter(([, f]) => f).map(([n, f]) => `${f!.chip} ${f!.offset}\t"${n}"          \tinput\n`).join('');
+        const out = found
+          .filter(([, f]) => f)
+          .map(([n, f]) => `${f!.chip} ${f!.offset}\t"${n}"          \tinput\n`)
+          .join('');
         const missing = found.find(([, f]) => !f);
         return missing ? { code: 1, stdout: out, stderr: `gpioinfo: cannot find line '${missing[0]}'\n` } : ok(out);
       }
@@ -116,7 +144,9 @@ export function fakeGpiod(o: FakeGpiodOptions) {
       calls.push(`hold ${[cmd, ...args].join(' ')}`);
       const lineFns: ((l: string) => void)[] = [];
       let resolveClosed!: (r: ToolResult) => void;
-      const closed = new Promise<ToolResult>((r) => { resolveClosed = r; });
+      const closed = new Promise<ToolResult>((r) => {
+        resolveClosed = r;
+      });
       const id = nextId++;
       const p = o.installed === false ? null : parseSet(args, false);
       // Killed before it got going (a busy machine runs the driver's settle timer first): it never holds.
@@ -137,20 +167,32 @@ export function fakeGpiod(o: FakeGpiodOptions) {
         if (p.banner) for (const fn of lineFns) fn('Setting lines ...');
       });
       return {
-        onLine: (fn) => { lineFns.push(fn); },
+        onLine: (fn) => {
+          lineFns.push(fn);
+        },
         closed,
-        kill: () => { killed = true; live.get(id)?.(); },
+        kill: () => {
+          killed = true;
+          live.get(id)?.();
+        },
       };
     },
   };
   return {
-    runner, calls,
+    runner,
+    calls,
     /** Physical level of the line with this name (as the last process left it). */
-    level: (name: string) => { const f = find(name); return f ? levels.get(`${f.chip}/${f.offset}`) : undefined; },
+    level: (name: string) => {
+      const f = find(name);
+      return f ? levels.get(`${f.chip}/${f.offset}`) : undefined;
+    },
     /** gpioset processes holding lines now. */
     holders: () => live.size,
     /** Another program requests the line. */
-    occupy: (name: string) => { const f = find(name)!; held.set(`${f.chip}/${f.offset}`, -1); },
+    occupy: (name: string) => {
+      const f = find(name)!;
+      held.set(`${f.chip}/${f.offset}`, -1);
+    },
     holds: () => calls.filter((c) => c.startsWith('hold ')),
   };
 }

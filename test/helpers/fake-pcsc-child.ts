@@ -7,8 +7,12 @@ const send = (m: unknown) => process.send!(m);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { t: string; id: number; call?: { op: string; data?: string } }) => {
   if (m.t === 'ping') send({ t: 'pong', id: m.id });
-  if (m.t === 'call' && mode === 'frozen') for (;;) { /* a native call that never returns */ }
-  if (m.t === 'call' && mode !== 'mute') send({ t: 'result', id: m.id, ...(m.call?.op === 'transmit' ? { data: m.call.data } : {}) });
+  if (m.t === 'call' && mode === 'frozen')
+    for (;;) {
+      /* a native call that never returns */
+    }
+  if (m.t === 'call' && mode !== 'mute')
+    send({ t: 'result', id: m.id, ...(m.call?.op === 'transmit' ? { data: m.call.data } : {}) });
 });
 if (mode === 'garbage') {
   send('not an object');

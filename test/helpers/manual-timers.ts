@@ -8,8 +8,12 @@ export class ManualTimers implements Timers {
   #nextId = 1;
   readonly #due = new Map<number, { at: number; fn: () => void }>();
 
-  get now(): number { return this.#now; }
-  get pending(): number { return this.#due.size; }
+  get now(): number {
+    return this.#now;
+  }
+  get pending(): number {
+    return this.#due.size;
+  }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#nextId++;

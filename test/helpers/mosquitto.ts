@@ -6,7 +6,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface Mosquitto { port: number; url: string; readonly pid: number | undefined; start(): Promise<void>; stop(): Promise<void>; close(): Promise<void> }
+export interface Mosquitto {
+  port: number;
+  url: string;
+  readonly pid: number | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export async function freePort(): Promise<number> {
   const srv = net.createServer();
@@ -19,11 +26,17 @@ export async function freePort(): Promise<number> {
 async function waitPort(port: number, exited: Promise<never>, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    const ok = await Promise.race([exited, new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    })]);
+    const ok = await Promise.race([
+      exited,
+      new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      }),
+    ]);
     if (ok) return;
     if (Date.now() > end) throw new Error(`mosquitto did not listen on ${port}`);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 50))]);
@@ -33,26 +46,42 @@ async function waitPort(port: number, exited: Promise<never>, ms = 10000): Promi
 /** Rejects when `proc` ends (or cannot be spawned) with what mosquitto said: its stderr and the end of its log file. */
 function exitOf(proc: ChildProcess, conf: string): Promise<never> {
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   const logFile = readFileSync(conf, 'utf8').match(/^log_dest file (.+)$/m)?.[1];
   const why = () => {
     let log = '';
-    try { log = logFile ? readFileSync(logFile, 'utf8').slice(-2000) : ''; } catch { /* not written yet */ }
+    try {
+      log = logFile ? readFileSync(logFile, 'utf8').slice(-2000) : '';
+    } catch {
+      /* not written yet */
+    }
     return [stderr.trim(), log.trim()].filter(Boolean).join('\n') || '(no output)';
   };
   const exited = new Promise<never>((_, reject) => {
     proc.once('error', (err) => reject(new Error(`cannot start mosquitto: ${err.message}`)));
-    proc.once('exit', (code, signal) => reject(new Error(`mosquitto -c ${conf} exited (${signal ?? code}):\n${why()}`)));
+    proc.once('exit', (code, signal) =>
+      reject(new Error(`mosquitto -c ${conf} exited (${signal ?? code}):\n${why()}`)),
+    );
   });
   exited.catch(() => undefined); // only a start that is waiting for the port cares
   return exited;
 }
 
 export async function startMosquitto(extraConf = ''): Promise<Mosquitto> {
-  return startMosquittoConf((dir, port) => [
-    `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
-    'autosave_interval 1', 'log_dest file ' + join(dir, 'mosquitto.log'), extraConf,
-  ].join('\n') + '\n');
+  return startMosquittoConf(
+    (dir, port) =>
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'autosave_interval 1',
+        'log_dest file ' + join(dir, 'mosquitto.log'),
+        extraConf,
+      ].join('\n') + '\n',
+  );
 }
 
 /** A mosquitto with the whole config from `build`, given its temp dir and a free port to listen on (waited for). */
@@ -67,7 +96,9 @@ export async function startMosquittoConf(build: (dir: string, port: number) => s
   const m: Mosquitto = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
-    get pid() { return proc?.pid; },
+    get pid() {
+      return proc?.pid;
+    },
     async start() {
       // stderr is read (and kept short) so that a broker that refuses its config fails the start
       // with mosquitto's own words at once, instead of a wait for a port nobody opens.
@@ -79,9 +110,15 @@ export async function startMosquittoConf(build: (dir: string, port: number) => s
       const p = proc;
       proc = null;
       if (!p || p.exitCode !== null || p.signalCode !== null) return; // already gone (a killed one has no exit code)
-      await new Promise<void>((r) => { p.once('exit', () => r()); p.kill('SIGTERM'); });
+      await new Promise<void>((r) => {
+        p.once('exit', () => r());
+        p.kill('SIGTERM');
+      });
     },
-    async close() { await m.stop(); rmSync(dir, { recursive: true, force: true }); },
+    async close() {
+      await m.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
   await m.start();
   return m;

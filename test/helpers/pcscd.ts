@@ -22,9 +22,12 @@ export async function requireVirtualPcsc(): Promise<void> {
   try {
     await import('nfc-pcsc');
   } catch (err) {
-    missing.push(`nfc-pcsc with its native part (${(err as Error).message.split('\n')[0]}; needs libpcsclite-dev before npm install)`);
+    missing.push(
+      `nfc-pcsc with its native part (${(err as Error).message.split('\n')[0]}; needs libpcsclite-dev before npm install)`,
+    );
   }
-  if (missing.length) throw new Error(`the virtual PC/SC stack is incomplete: ${missing.join('; ')}. Install: ${INSTALL}`);
+  if (missing.length)
+    throw new Error(`the virtual PC/SC stack is incomplete: ${missing.join('; ')}. Install: ${INSTALL}`);
 }
 
 let namespaces: boolean | undefined;
@@ -35,18 +38,22 @@ function canUnshare(): boolean {
 }
 
 async function portPairFree(base: number): Promise<boolean> {
-  const free = (port: number) => new Promise<boolean>((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-  });
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
+    });
   return (await free(base)) && (await free(base + 1));
 }
 
 function accepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -98,7 +105,20 @@ export async function startVirtualPcsc(): Promise<VirtualPcsc> {
     if (reader) writeFileSync(join(conf, 'vpcd'), readerConf);
     else rmSync(join(conf, 'vpcd'), { force: true });
     const [cmd, args] = isolated
-      ? ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /run/pcscd && exec pcscd -f -c "$2"', 'sh', run, conf]]
+      ? [
+          'unshare',
+          [
+            '--mount',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            'mount --bind "$1" /run/pcscd && exec pcscd -f -c "$2"',
+            'sh',
+            run,
+            conf,
+          ],
+        ]
       : ['flock', ['-F', join(tmpdir(), 'klubkort-pcscd.lock'), 'pcscd', '-f', '-c', conf]];
     const p = spawn(cmd, args as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
@@ -107,14 +127,18 @@ export async function startVirtualPcsc(): Promise<VirtualPcsc> {
       p.once('exit', (code, signal) => reject(new Error(`pcscd exited (${signal ?? code}):\n${out.slice(-3000)}`)));
     });
     gone.catch(() => undefined);
-    const onData = (d: Buffer) => { out = (out + d.toString()).slice(-20_000); };
+    const onData = (d: Buffer) => {
+      out = (out + d.toString()).slice(-20_000);
+    };
     p.stdout!.on('data', onData);
     p.stderr!.on('data', onData);
     // Ready once its socket takes connections (a stale socket file of a killed one does not).
     const ready = (async () => {
       while (proc === p && !(await accepts(socket))) await new Promise((r) => setTimeout(r, 50));
     })();
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`pcscd not ready in 15 s:\n${out.slice(-3000)}`)), 15_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`pcscd not ready in 15 s:\n${out.slice(-3000)}`)), 15_000).unref(),
+    );
     await Promise.race([ready, gone, timeout]);
   };
 
@@ -129,8 +153,12 @@ export async function startVirtualPcsc(): Promise<VirtualPcsc> {
 
   await start();
   return {
-    port, socket, env: { PCSCLITE_CSOCK_NAME: socket },
-    get pid() { return proc?.pid; },
+    port,
+    socket,
+    env: { PCSCLITE_CSOCK_NAME: socket },
+    get pid() {
+      return proc?.pid;
+    },
     output: () => out,
     start,
     kill: () => end('SIGKILL'),

@@ -24,32 +24,65 @@ export const READER = 'Virtual PCD 00 00';
  * `onLeft`: PC/SC saw the field empty (pcscd polls vpcd, so a card swapped between two polls would
  * be no change to it; a real card never comes back without an empty field between).
  */
-const piReader = (pcsc: VirtualPcsc, dir: string, onLeft: () => void): ReaderFactory => async (config) => {
-  const sink = logSink('kasse-pi');
-  const log = createLogger({
-    level: 'debug',
-    destination: new Writable({ write(chunk, _enc, cb) { if (String(chunk).includes('"card left the field"')) onLeft(); sink.write(chunk, cb); } }),
-  });
-  return (await createPiHardware(config.pi, {
-    pcscdAvailable: () => probePcscd(pcsc.socket),
-    restartPcscd: async () => { await pcsc.kill(); await pcsc.start(); },
-    sysfsRoot: join(dir, 'no-sysfs'), devRoot: join(dir, 'no-dev'), gpiod: fakeGpiod({ major: 2, chips: [] }).runner,
-    log,
-  })).reader;
-};
+const piReader =
+  (pcsc: VirtualPcsc, dir: string, onLeft: () => void): ReaderFactory =>
+  async (config) => {
+    const sink = logSink('kasse-pi');
+    const log = createLogger({
+      level: 'debug',
+      destination: new Writable({
+        write(chunk, _enc, cb) {
+          if (String(chunk).includes('"card left the field"')) onLeft();
+          sink.write(chunk, cb);
+        },
+      }),
+    });
+    return (
+      await createPiHardware(config.pi, {
+        pcscdAvailable: () => probePcscd(pcsc.socket),
+        restartPcscd: async () => {
+          await pcsc.kill();
+          await pcsc.start();
+        },
+        sysfsRoot: join(dir, 'no-sysfs'),
+        devRoot: join(dir, 'no-dev'),
+        gpiod: fakeGpiod({ major: 2, chips: [] }).runner,
+        log,
+      })
+    ).reader;
+  };
 
 export async function piTerminal(t: ExecutionContext, pcsc: VirtualPcsc) {
   const w = await world(t);
   const cards: VirtualCard[] = [];
-  t.teardown(() => { for (const c of cards) c.remove(); });
+  t.teardown(() => {
+    for (const c of cards) c.remove();
+  });
   let left = 0;
-  const { terminal, sim } = await w.startTerminal('kasse-pi', {
-    hardware: 'pi', pi: { reader: { name: READER } }, sale: { replyTimeoutMs: 2000, maxPurchase: 19999, resultScreenMs: 60000 },
-  }, { reader: piReader(pcsc, w.dir, () => { left++; }) });
-  await sim.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0 && s.view.reader === 'ready', 20_000);
+  const { terminal, sim } = await w.startTerminal(
+    'kasse-pi',
+    {
+      hardware: 'pi',
+      pi: { reader: { name: READER } },
+      sale: { replyTimeoutMs: 2000, maxPurchase: 19999, resultScreenMs: 60000 },
+    },
+    {
+      reader: piReader(pcsc, w.dir, () => {
+        left++;
+      }),
+    },
+  );
+  await sim.waitScreen(
+    'idle',
+    (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0 && s.view.reader === 'ready',
+    20_000,
+  );
   await until(async () => (await terminal.journal.cards.count()) === demoChildren().length, 'cards synced');
   /** A virtual card the test's end takes away whatever happened. */
-  const card = (c: VirtualCard) => { cards.push(c); return c; };
+  const card = (c: VirtualCard) => {
+    cards.push(c);
+    return c;
+  };
   /** Takes the card away (or it went by itself) and waits until PC/SC saw the field empty. */
   const lift = async (c: VirtualCard, n = left) => {
     c.remove();
@@ -64,7 +97,11 @@ export const readerStatuses = (screens: ScreenModel[]): ReaderStatus[] =>
   screens.map((s) => s.view.reader).filter((r, i, a) => i === 0 || r !== a[i - 1]);
 
 /** Rings up item 1, puts `card` on the reader, confirms, takes it away: the result screen. */
-async function sellWith(sim: SimClient, card: VirtualCard, lift: (c: VirtualCard) => Promise<void>): Promise<ScreenModel> {
+async function sellWith(
+  sim: SimClient,
+  card: VirtualCard,
+  lift: (c: VirtualCard) => Promise<void>,
+): Promise<ScreenModel> {
   const seen = sim.screens.length;
   await sim.key('1');
   await sim.waitScreen('basket');
@@ -76,14 +113,28 @@ async function sellWith(sim: SimClient, card: VirtualCard, lift: (c: VirtualCard
   for (let attempt = 0; !next; attempt++) {
     const from = sim.screens.length;
     await card.insert();
-    const seenNow = await sim.waitFor(() => sim.screens.slice(from).find((s) => s.screen === 'confirm' || s.screen === 'result'
-      || (attempt < 2 && s.screen === 'tap' && s.message === text(s.view.lang, 'readError'))), 'confirm or result', 15_000);
+    const seenNow = await sim.waitFor(
+      () =>
+        sim.screens
+          .slice(from)
+          .find(
+            (s) =>
+              s.screen === 'confirm' ||
+              s.screen === 'result' ||
+              (attempt < 2 && s.screen === 'tap' && s.message === text(s.view.lang, 'readError')),
+          ),
+      'confirm or result',
+      15_000,
+    );
     await lift(card);
     if (seenNow.screen !== 'tap') next = seenNow;
   }
   if (next.screen === 'confirm') await sim.key('enter');
-  const result = await sim.waitFor(() => sim.screens.slice(seen).find((s) => s.screen === 'result' && s.result?.status !== undefined && !s.view.busy), 'result', 15_000);
+  const result = await sim.waitFor(
+    () => sim.screens.slice(seen).find((s) => s.screen === 'result' && s.result?.status !== undefined && !s.view.busy),
+    'result',
+    15_000,
+  );
   await sim.leave();
   return result;
 }
-

@@ -2,7 +2,16 @@
 // machine's architecture, its addons reused from npm install), and tools to make bad ones from it:
 // a byte changed, the manifest changed, signed by another key.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { Arch, manifestBytes, Manifest } from '../../firmware/release/manifest.ts';
@@ -10,7 +19,11 @@ import { signManifest, writeReleaseKey } from '../../firmware/release/signing.ts
 import { readTar, tarPieces, type TarFile } from '../../firmware/release/tar.ts';
 import { buildRelease, type BuildResult } from '../../scripts/release-build.ts';
 
-export interface TestKey { keyId: string; privatePem: string; pubDir: string }
+export interface TestKey {
+  keyId: string;
+  privatePem: string;
+  pubDir: string;
+}
 
 /** A release key; `pubDir` holds only its public key (a terminal's release-keys dir). */
 export function testKey(dir: string): TestKey {
@@ -23,7 +36,13 @@ export function testKey(dir: string): TestKey {
 
 /** Builds the bundle of this checkout for this machine, signed with `key`. */
 export async function buildTestBundle(dir: string, key: TestKey, version = '0.1.0-test.1'): Promise<BuildResult> {
-  return buildRelease({ arch: Arch.parse(process.arch), keyPem: key.privatePem, outDir: dir, version, workDir: join(dir, '.work') });
+  return buildRelease({
+    arch: Arch.parse(process.arch),
+    keyPem: key.privatePem,
+    outDir: dir,
+    version,
+    workDir: join(dir, '.work'),
+  });
 }
 
 /** The bundle's entries (manifest.json, manifest.sig, the files), in order. */
@@ -48,9 +67,16 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * A bundle made from `entries`: the files changed by `files`, the manifest by `manifest` (hashes of
  * changed files brought up to date first), signed with `key` unless `sign` is false (the old sig kept).
  */
-export function remake(entries: readonly TarFile[], o: {
-  key: TestKey; manifest?: (m: Manifest) => Manifest; files?: (fs: TarFile[]) => TarFile[]; sign?: boolean; rehash?: boolean;
-}): TarFile[] {
+export function remake(
+  entries: readonly TarFile[],
+  o: {
+    key: TestKey;
+    manifest?: (m: Manifest) => Manifest;
+    files?: (fs: TarFile[]) => TarFile[];
+    sign?: boolean;
+    rehash?: boolean;
+  },
+): TarFile[] {
   const [m, sig, ...rest] = entries;
   const files = o.files ? o.files(rest.map((f) => ({ ...f }))) : [...rest];
   let manifest = Manifest.parse(JSON.parse(m!.data.toString()));
@@ -58,14 +84,21 @@ export function remake(entries: readonly TarFile[], o: {
     // Only what `files` changed (a new data buffer) is hashed again.
     const was = new Map(rest.map((f) => [f.path, f.data]));
     const changed = new Map(files.filter((f) => was.get(f.path) !== f.data).map((f) => [f.path, f.data]));
-    manifest = { ...manifest, files: manifest.files.map((f) => {
-      const data = changed.get(f.path);
-      return data ? { ...f, size: data.length, sha256: sha(data) } : f;
-    }) };
+    manifest = {
+      ...manifest,
+      files: manifest.files.map((f) => {
+        const data = changed.get(f.path);
+        return data ? { ...f, size: data.length, sha256: sha(data) } : f;
+      }),
+    };
   }
   if (o.manifest) manifest = o.manifest(manifest);
   const bytes = manifestBytes(manifest);
-  return [{ ...m!, data: bytes }, { ...sig!, data: o.sign === false ? sig!.data : signManifest(bytes, o.key.privatePem) }, ...files];
+  return [
+    { ...m!, data: bytes },
+    { ...sig!, data: o.sign === false ? sig!.data : signManifest(bytes, o.key.privatePem) },
+    ...files,
+  ];
 }
 
 /** Every path under `root` with what it is: a directory, a link and its target, a file's size and bytes' hash. */
@@ -73,13 +106,20 @@ export function tree(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string) => {
     let names: string[];
-    try { names = readdirSync(dir); } catch { return; }
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
     for (const n of names.sort()) {
       const p = join(dir, n);
       const st = lstatSync(p);
       const key = relative(root, p);
       if (st.isSymbolicLink()) out[key] = `link ${readlinkSync(p)}`;
-      else if (st.isDirectory()) { out[key] = 'dir'; walk(p); } else out[key] = `file ${st.size} ${st.mtimeMs}`;
+      else if (st.isDirectory()) {
+        out[key] = 'dir';
+        walk(p);
+      } else out[key] = `file ${st.size} ${st.mtimeMs}`;
     }
   };
   walk(root);
@@ -90,6 +130,7 @@ export function tree(root: string): Record<string, string> {
 export function terminalRoot(base: string, key: TestKey): string {
   const root = mkdtempSync(join(base, 'root-'));
   mkdirSync(join(root, 'etc/klubkort/release-keys'), { recursive: true });
-  for (const f of readdirSync(key.pubDir)) writeFileSync(join(root, 'etc/klubkort/release-keys', f), readFileSync(join(key.pubDir, f)));
+  for (const f of readdirSync(key.pubDir))
+    writeFileSync(join(root, 'etc/klubkort/release-keys', f), readFileSync(join(key.pubDir, f)));
   return root;
 }

@@ -14,14 +14,26 @@ import { Authoriser, type AuthoriserDeps } from '../../firmware/sale/authoriser.
 import type { BasketLine, CardRecord, CatalogItem } from '../../contract/index.ts';
 
 export const UID = '04A1B2C3';
-export const CATALOG: CatalogItem[] = [{ sku: 'juice', name: 'Juice', price: 800, category: 'drink' }, { sku: 'toast', name: 'Toast', price: 1500, category: 'food' }];
+export const CATALOG: CatalogItem[] = [
+  { sku: 'juice', name: 'Juice', price: 800, category: 'drink' },
+  { sku: 'toast', name: 'Toast', price: 1500, category: 'food' },
+];
 export const juice = (qty = 1): BasketLine[] => [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty }];
 export const record = (over: Partial<CardRecord> = {}): CardRecord => ({
-  cardUid: UID, holderId: 'h1', name: 'Astrid Nørgaard', photo: null, status: 'active', balance: 5000, version: 3,
-  updatedAt: '2026-11-24T09:00:00.000Z', ...over,
+  cardUid: UID,
+  holderId: 'h1',
+  name: 'Astrid Nørgaard',
+  photo: null,
+  status: 'active',
+  balance: 5000,
+  version: 3,
+  updatedAt: '2026-11-24T09:00:00.000Z',
+  ...over,
 });
 export const LIMITS: Limits = {
-  maxPurchase: 20000, replyTimeoutMs: 60_000, requireCashier: false,
+  maxPurchase: 20000,
+  replyTimeoutMs: 60_000,
+  requireCashier: false,
   offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 3600 },
 };
 
@@ -34,19 +46,39 @@ export interface Setup {
 }
 
 /** An authoriser over a fresh journal holding `card`; `over` replaces any dependency (it may use the setup). */
-export async function setup(t: ExecutionContext, card: CardRecord | null, over: Partial<AuthoriserDeps> | ((s: Setup) => Partial<AuthoriserDeps>) = {}): Promise<Setup> {
+export async function setup(
+  t: ExecutionContext,
+  card: CardRecord | null,
+  over: Partial<AuthoriserDeps> | ((s: Setup) => Partial<AuthoriserDeps>) = {},
+): Promise<Setup> {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-authoriser-'));
   const j = await Journal.open(dir);
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   if (card) await j.cards.put(card);
   const sync = new EventEmitter();
   const s: Setup = { a: null as unknown as Authoriser, j, sync, forwards: 0, noAnswers: 0 };
   s.a = new Authoriser({
-    terminalId: 'kasse-1', clubId: 'club-1', journal: j, sync: sync as unknown as LedgerSync,
-    forward: () => { s.forwards++; }, online: () => false, offlineForSeconds: () => 10,
-    noAnswer: () => { s.noAnswers++; }, limits: () => LIMITS, now: () => new Date('2026-11-24T10:00:00.000Z'),
+    terminalId: 'kasse-1',
+    clubId: 'club-1',
+    journal: j,
+    sync: sync as unknown as LedgerSync,
+    forward: () => {
+      s.forwards++;
+    },
+    online: () => false,
+    offlineForSeconds: () => 10,
+    noAnswer: () => {
+      s.noAnswers++;
+    },
+    limits: () => LIMITS,
+    now: () => new Date('2026-11-24T10:00:00.000Z'),
     today: async () => ({ date: '2026-11-24', names: ['2026-11-24'], mark: { sale: 0, void: 0 } }),
-    cashierId: () => null, log: pino({ level: 'silent' }), ...(typeof over === 'function' ? over(s) : over),
+    cashierId: () => null,
+    log: pino({ level: 'silent' }),
+    ...(typeof over === 'function' ? over(s) : over),
   });
   return s;
 }

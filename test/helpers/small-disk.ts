@@ -61,6 +61,8 @@ export function smallDisk(t: Pick<ExecutionContext, 'teardown'>, at?: string, si
       }
       return n;
     },
-    free() { rmSync(filler, { force: true }); },
+    free() {
+      rmSync(filler, { force: true });
+    },
   };
 }

@@ -14,4 +14,9 @@ export async function issuedChip(uid: string): Promise<Ntag424Card> {
 
 /** Whether a SUN is one the issued chip `uid` made (its SDM file-read key, the demo master's). */
 export const genuineSun = (uid: string, sun: SunRead): boolean =>
-  sunCmacValid(cardKeys(DEMO_SUN_KEYS.masterKey, uid, DEMO_SUN_KEYS.systemId)[SDM_FILE_READ_KEY]!, uid, sun.ctr, sun.cmac);
+  sunCmacValid(
+    cardKeys(DEMO_SUN_KEYS.masterKey, uid, DEMO_SUN_KEYS.systemId)[SDM_FILE_READ_KEY]!,
+    uid,
+    sun.ctr,
+    sun.cmac,
+  );

@@ -29,7 +29,17 @@ export function layOut(root: string, args: string[], log: (line: string) => void
   const out = execFileSync(INSTALL_SH, ['--root', root, ...args], { encoding: 'utf8' });
   for (const [, step] of out.matchAll(/^install: skipped \(--root\): (.+)$/gm)) {
     if (/^systemctl (set-default|mask|enable) /.test(step!)) {
-      execFileSync('systemctl', [`--root=${root}`, ...step!.split(' ').slice(1).filter((a) => a !== '--now')], { stdio: 'ignore' });
+      execFileSync(
+        'systemctl',
+        [
+          `--root=${root}`,
+          ...step!
+            .split(' ')
+            .slice(1)
+            .filter((a) => a !== '--now'),
+        ],
+        { stdio: 'ignore' },
+      );
     } else if (step === 'create_user') {
       execFileSync('chroot', [root, 'bash', '-c', installShFunction('create_user')]);
     } else if (/^chown /.test(step!)) {
@@ -53,9 +63,20 @@ TTYVTDisallocate=no
 ${extra}`;
 }
 
-export const CONFIG = { terminalId: 'kasse-1', clubId: 'demo-klub', broker: { url: 'mqtt://127.0.0.1:1883' }, dataDir: '/var/lib/klubkort', hardware: 'sim' };
+export const CONFIG = {
+  terminalId: 'kasse-1',
+  clubId: 'demo-klub',
+  broker: { url: 'mqtt://127.0.0.1:1883' },
+  dataDir: '/var/lib/klubkort',
+  hardware: 'sim',
+};
 
-export interface TerminalRoot { root: string; work: string; machine: string; bindRo: ReadonlyArray<readonly [string, string]> }
+export interface TerminalRoot {
+  root: string;
+  work: string;
+  machine: string;
+  bindRo: ReadonlyArray<readonly [string, string]>;
+}
 
 const LOCK = '/run/klubkort-test-container.lock';
 
@@ -69,9 +90,19 @@ async function containerLock(): Promise<() => void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       let holder = NaN;
-      try { holder = Number(readFileSync(join(LOCK, 'pid'), 'utf8')); } catch { /* being written or removed */ }
+      try {
+        holder = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+      } catch {
+        /* being written or removed */
+      }
       let alive = true;
-      if (Number.isInteger(holder)) { try { process.kill(holder, 0); } catch { alive = false; } }
+      if (Number.isInteger(holder)) {
+        try {
+          process.kill(holder, 0);
+        } catch {
+          alive = false;
+        }
+      }
       if (!alive) rmSync(LOCK, { recursive: true, force: true });
       else await new Promise((r) => setTimeout(r, 1000));
     }
@@ -79,7 +110,10 @@ async function containerLock(): Promise<() => void> {
 }
 
 /** The cached Debian root under an overlay of this test's, removed (with the container) at teardown. */
-export async function terminalRoot(t: ExecutionContext, stamp: (what: string) => void): Promise<TerminalRoot & { boot(): Promise<Container> }> {
+export async function terminalRoot(
+  t: ExecutionContext,
+  stamp: (what: string) => void,
+): Promise<TerminalRoot & { boot(): Promise<Container> }> {
   t.is(process.getuid?.(), 0, 'runs as root (as CI does): mmdebstrap, mount and systemd-nspawn');
   // One container test at a time on a machine: ava runs two test files at once, and two of them
   // building the cached root together, or two containers sharing nspawn's cgroups (no systemd as
@@ -91,7 +125,14 @@ export async function terminalRoot(t: ExecutionContext, stamp: (what: string) =>
   const work = mkdtempSync('/var/tmp/klubkort-nspawn-');
   const root = join(work, 'root');
   for (const d of ['upper', 'work', 'root']) mkdirSync(join(work, d));
-  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${base.dir},upperdir=${join(work, 'upper')},workdir=${join(work, 'work')}`, root]);
+  execFileSync('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${base.dir},upperdir=${join(work, 'upper')},workdir=${join(work, 'work')}`,
+    root,
+  ]);
   let container: Container | null = null;
   t.teardown(async () => {
     await container?.stop();
@@ -114,7 +155,11 @@ export async function terminalRoot(t: ExecutionContext, stamp: (what: string) =>
 export async function buildCheckoutRelease(r: TerminalRoot): Promise<void> {
   const rel = join('/opt/klubkort', readlinkSync(join(r.root, 'opt/klubkort/current')));
   (r.bindRo as (readonly [string, string])[]).push([realpathSync('node_modules'), join(rel, 'node_modules')]);
-  await Container.exec(r.root, ['node', '--import', 'tsx', 'scripts/build.ts'], { machine: r.machine, bindRo: r.bindRo, chdir: rel });
+  await Container.exec(r.root, ['node', '--import', 'tsx', 'scripts/build.ts'], {
+    machine: r.machine,
+    bindRo: r.bindRo,
+    chdir: rel,
+  });
 }
 
 /** The config and the test drop-in. */
@@ -127,11 +172,26 @@ export function configure(root: string, dropInText: string): void {
 /** Looking at klubkort.service in a booted container. */
 export function unitView(c: Container) {
   const show = async (...props: string[]): Promise<Record<string, string>> =>
-    Object.fromEntries((await c.run(['systemctl', 'show', 'klubkort.service', ...props.map((p) => `--property=${p}`)])).stdout
-      .trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  const journal = async (...args: string[]) => (await c.run(['journalctl', '--no-pager', '-u', 'klubkort.service', ...args])).stdout;
-  const daemonPid = async () => Number((await c.run(['pgrep', '-u', 'klubkort', '-f', String.raw`^/usr/bin/node .*klubkort\.js run`]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n')[0]) || null;
-  const cursor = async () => /cursor: (\S+)/.exec((await c.run(['journalctl', '--no-pager', '-n', '0', '--show-cursor'])).stdout)![1]!;
+    Object.fromEntries(
+      (await c.run(['systemctl', 'show', 'klubkort.service', ...props.map((p) => `--property=${p}`)])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+  const journal = async (...args: string[]) =>
+    (await c.run(['journalctl', '--no-pager', '-u', 'klubkort.service', ...args])).stdout;
+  const daemonPid = async () =>
+    Number(
+      (
+        await c
+          .run(['pgrep', '-u', 'klubkort', '-f', String.raw`^/usr/bin/node .*klubkort\.js run`])
+          .catch(() => ({ stdout: '' }))
+      ).stdout
+        .trim()
+        .split('\n')[0],
+    ) || null;
+  const cursor = async () =>
+    /cursor: (\S+)/.exec((await c.run(['journalctl', '--no-pager', '-n', '0', '--show-cursor'])).stdout)![1]!;
   return { show, journal, daemonPid, cursor };
 }
 
@@ -146,8 +206,15 @@ export async function queueOfflineSales(c: Container, root: string, n: number): 
   try {
     for (let i = 0; i < n; i++) {
       const s: SaleMsg = {
-        type: 'sale', txId: randomUUID(), terminalId: CONFIG.terminalId, clubId: CONFIG.clubId, cardUid: '04A1B2C3',
-        items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: true,
+        type: 'sale',
+        txId: randomUUID(),
+        terminalId: CONFIG.terminalId,
+        clubId: CONFIG.clubId,
+        cardUid: '04A1B2C3',
+        items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
+        total: 800,
+        createdAt: new Date().toISOString(),
+        offline: true,
       };
       if (!(await j.sales.approveOffline(s, true))) throw new Error(`sale ${i} was not approved offline`);
       txIds.push(s.txId);

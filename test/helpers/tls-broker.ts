@@ -11,7 +11,8 @@ import { startMosquittoConf, freePort, type Mosquitto } from './mosquitto.ts';
 
 export const SYSTEMD = join(process.cwd(), 'systemd');
 
-export const sh = (script: string, ...args: string[]) => execFileSync(join(SYSTEMD, script), args, { encoding: 'utf8' });
+export const sh = (script: string, ...args: string[]) =>
+  execFileSync(join(SYSTEMD, script), args, { encoding: 'utf8' });
 
 /** A temp dir with a CA, the broker's and the ledger's certificates, and for each [terminal, club] its
  *  certificate (in dir/terminal) and its club in the copy of the example ACL (dir/klubkort.acl) and
@@ -20,7 +21,8 @@ export function makePki(terminals: readonly (readonly [terminalId: string, clubI
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-acl-'));
   sh('make-ca.sh', join(dir, 'ca'), '127.0.0.1', 'localhost');
   copyFileSync(join(SYSTEMD, 'mosquitto/klubkort.acl'), join(dir, 'klubkort.acl'));
-  for (const [t, c] of terminals) sh('issue-terminal-cert.sh', '--acl', join(dir, 'klubkort.acl'), join(dir, 'ca'), t, c, join(dir, t));
+  for (const [t, c] of terminals)
+    sh('issue-terminal-cert.sh', '--acl', join(dir, 'klubkort.acl'), join(dir, 'ca'), t, c, join(dir, t));
   // mosquitto reads these after dropping root to its own user (only in this throw-away dir).
   chmodSync(dir, 0o755);
   chmodSync(join(dir, 'ca'), 0o755);
@@ -30,19 +32,36 @@ export function makePki(terminals: readonly (readonly [terminalId: string, clubI
 
 /** CA, certificate and key of 'ledger' or of a terminal issued by makePki. */
 export function tlsFiles(pki: string, identity: string): { ca: Buffer; cert: Buffer; key: Buffer } {
-  const [d, ca, base] = identity === 'ledger' ? [join(pki, 'ca'), 'ca.crt', 'ledger'] : [join(pki, identity), 'ca.pem', identity];
-  return { ca: readFileSync(join(d, ca)), cert: readFileSync(join(d, `${base}.crt`)), key: readFileSync(join(d, `${base}.key`)) };
+  const [d, ca, base] =
+    identity === 'ledger' ? [join(pki, 'ca'), 'ca.crt', 'ledger'] : [join(pki, identity), 'ca.pem', identity];
+  return {
+    ca: readFileSync(join(d, ca)),
+    cert: readFileSync(join(d, `${base}.crt`)),
+    key: readFileSync(join(d, `${base}.key`)),
+  };
 }
 
 /** `tlsUrl`: the terminals' and the ledger's port (8883 in the example); `checkUrl`: the check port (8884). */
-export interface TlsBroker { pki: string; broker: Mosquitto; tlsUrl: string; checkUrl: string; plainUrl: string; logFile: string }
+export interface TlsBroker {
+  pki: string;
+  broker: Mosquitto;
+  tlsUrl: string;
+  checkUrl: string;
+  plainUrl: string;
+  logFile: string;
+}
 
 /**
  * The example config with the PKI's paths and free ports; each directive replaced (every line of
  * it, by its value there) or dropped (`without`, e.g. a control run on mosquitto's default) must be
  * in the example.
  */
-function brokerConf(pki: string, ports: { tls: number; check: number; plain: number }, stateDir: string, without: readonly string[]): string {
+function brokerConf(
+  pki: string,
+  ports: { tls: number; check: number; plain: number },
+  stateDir: string,
+  without: readonly string[],
+): string {
   let conf = readFileSync(join(SYSTEMD, 'mosquitto/klubkort.conf'), 'utf8');
   const swap = (directive: string, value: (old: string) => string | null) => {
     if (!new RegExp(`^${directive} `, 'm').test(conf)) throw new Error(`the example config has no ${directive} line`);
@@ -63,10 +82,18 @@ function brokerConf(pki: string, ports: { tls: number; check: number; plain: num
   for (const d of without) swap(d, () => null);
   // Test-only third listener, anonymous and unrestricted: the simulated devices and the test's
   // observer use the sim topics there (per_listener_settings keeps the ACLs to the TLS listeners).
-  return conf + [
-    '', `listener ${ports.plain} 127.0.0.1`, 'allow_anonymous true',
-    'persistence true', `persistence_location ${stateDir}/`, `log_dest file ${join(stateDir, 'mosquitto.log')}`, '',
-  ].join('\n');
+  return (
+    conf +
+    [
+      '',
+      `listener ${ports.plain} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${stateDir}/`,
+      `log_dest file ${join(stateDir, 'mosquitto.log')}`,
+      '',
+    ].join('\n')
+  );
 }
 
 export async function startTlsBroker(pki: string, opts: { without?: readonly string[] } = {}): Promise<TlsBroker> {
@@ -77,7 +104,14 @@ export async function startTlsBroker(pki: string, opts: { without?: readonly str
     logFile = join(stateDir, 'mosquitto.log');
     return brokerConf(pki, { tls, check, plain }, stateDir, opts.without ?? []);
   });
-  return { pki, broker, tlsUrl: `mqtts://127.0.0.1:${tls}`, checkUrl: `mqtts://127.0.0.1:${check}`, plainUrl: broker.url, logFile };
+  return {
+    pki,
+    broker,
+    tlsUrl: `mqtts://127.0.0.1:${tls}`,
+    checkUrl: `mqtts://127.0.0.1:${check}`,
+    plainUrl: broker.url,
+    logFile,
+  };
 }
 
 /** An MQTT 3.1.1 client with a certificate of the PKI, recording what it receives. */
@@ -88,10 +122,15 @@ export class Identity {
   /** The CONNACK's session-present flag. */
   sessionPresent = false;
 
-  private constructor(readonly id: string, readonly client: MqttClient) {
+  private constructor(
+    readonly id: string,
+    readonly client: MqttClient,
+  ) {
     // Listening before the CONNACK: a resumed session's queued messages follow it at once.
     client.on('message', (topic, payload) => this.got.push({ topic, payload }));
-    this.#lost = new Promise((_, reject) => client.once('close', () => reject(new Error(`the broker closed the connection of ${id}`))));
+    this.#lost = new Promise((_, reject) =>
+      client.once('close', () => reject(new Error(`the broker closed the connection of ${id}`))),
+    );
     this.#lost.catch(() => undefined);
   }
 
@@ -100,10 +139,17 @@ export class Identity {
    * `identity`, asking for `clientId` (default: a probe id of its own), a clean session unless
    * `clean` is false.
    */
-  static async connect(b: TlsBroker, identity: string, o: { clientId?: string; clean?: boolean; url?: string } = {}): Promise<Identity> {
+  static async connect(
+    b: TlsBroker,
+    identity: string,
+    o: { clientId?: string; clean?: boolean; url?: string } = {},
+  ): Promise<Identity> {
     const client = mqtt.connect(o.url ?? b.tlsUrl, {
-      clientId: o.clientId ?? `probe-${identity}-${randomUUID().slice(0, 6)}`, clean: o.clean ?? true,
-      protocolVersion: 4, reconnectPeriod: 0, ...tlsFiles(b.pki, identity),
+      clientId: o.clientId ?? `probe-${identity}-${randomUUID().slice(0, 6)}`,
+      clean: o.clean ?? true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...tlsFiles(b.pki, identity),
     });
     const id = new Identity(identity, client);
     try {
@@ -120,12 +166,20 @@ export class Identity {
   }
 
   /** Resolves once the connection is closed (by the broker, unless `close` came first). */
-  closed(): Promise<void> { return this.#lost.catch(() => undefined); }
-  received(topic: string): string[] { return this.got.filter((m) => m.topic === topic).map((m) => m.payload.toString()); }
+  closed(): Promise<void> {
+    return this.#lost.catch(() => undefined);
+  }
+  received(topic: string): string[] {
+    return this.got.filter((m) => m.topic === topic).map((m) => m.payload.toString());
+  }
   async publish(topic: string, payload: string | Buffer, retain = false) {
     await Promise.race([this.client.publishAsync(topic, payload, { qos: 1, retain }), this.#lost]);
   }
-  async subscribe(...t: string[]) { await Promise.race([this.client.subscribeAsync(t, { qos: 1 }), this.#lost]); }
+  async subscribe(...t: string[]) {
+    await Promise.race([this.client.subscribeAsync(t, { qos: 1 }), this.#lost]);
+  }
   /** Forced once the connection is gone: a clean end would wait for acks of what was left unanswered. */
-  close() { return this.client.endAsync(!this.client.connected); }
+  close() {
+    return this.client.endAsync(!this.client.connected);
+  }
 }

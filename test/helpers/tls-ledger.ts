@@ -7,14 +7,22 @@ import { logSink } from './log-sink.ts';
 import { startLedger, type ClubSeed, type Ledger } from '../../sim/reference-ledger/ledger.ts';
 import { createLogger } from '../../firmware/log.ts';
 
-export interface TlsLedgerWorld extends TlsBroker { dir: string; ledger: Ledger }
+export interface TlsLedgerWorld extends TlsBroker {
+  dir: string;
+  ledger: Ledger;
+}
 
 /** `terminals`: the certificates to issue (terminalId, clubId); `clubs`: the ledger's seed. */
-export async function startTlsLedgerWorld(terminals: readonly (readonly [string, string])[], clubs: ClubSeed[]): Promise<TlsLedgerWorld> {
+export async function startTlsLedgerWorld(
+  terminals: readonly (readonly [string, string])[],
+  clubs: ClubSeed[],
+): Promise<TlsLedgerWorld> {
   const dir = makePki(terminals);
   const b = await startTlsBroker(dir);
   const ledger = await startLedger({
-    brokerUrl: b.tlsUrl, dbPath: join(dir, 'ledger.db'), clubs,
+    brokerUrl: b.tlsUrl,
+    dbPath: join(dir, 'ledger.db'),
+    clubs,
     logger: createLogger({ level: 'debug', destination: logSink('ledger') }),
     mqttOptions: tlsFiles(dir, 'ledger'),
   });

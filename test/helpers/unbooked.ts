@@ -5,7 +5,12 @@ import type { Journal } from '../../firmware/journal/journal.ts';
 import { EXPOSURE_SQL, UNBOOKED_SQL } from '../../firmware/journal/sales-book.ts';
 
 export async function unbooked(j: Journal, uid: string, recordVersion: number): Promise<number> {
-  const r = await j.db.read((q) => q.get<{ s: number }>(
-    `SELECT ${UNBOOKED_SQL('e.card', '?', '?')} AS s FROM (SELECT ${EXPOSURE_SQL('?')}) e`, [uid, recordVersion, uid]));
+  const r = await j.db.read((q) =>
+    q.get<{ s: number }>(`SELECT ${UNBOOKED_SQL('e.card', '?', '?')} AS s FROM (SELECT ${EXPOSURE_SQL('?')}) e`, [
+      uid,
+      recordVersion,
+      uid,
+    ]),
+  );
   return r?.s ?? 0;
 }

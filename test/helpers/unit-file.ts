@@ -10,14 +10,20 @@ export function unitSection(text: string, section: string): Map<string, string[]
   const m = new Map<string, string[]>();
   let inside = false;
   for (const line of text.split('\n')) {
-    if (/^\[.*\]$/.test(line)) { inside = line === `[${section}]`; continue; }
+    if (/^\[.*\]$/.test(line)) {
+      inside = line === `[${section}]`;
+      continue;
+    }
     const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
     if (inside && kv) m.set(kv[1]!, [...(m.get(kv[1]!) ?? []), kv[2]!]);
   }
   return m;
 }
 
-export interface Launch { nodeArgs: string[]; env: Record<string, string> }
+export interface Launch {
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
 
 /** The Node flags between the node binary and bin/klubkort.js in ExecStart=, and the Environment= settings. */
 export function serviceLaunch(unit = join(SYSTEMD_DIR, 'klubkort.service')): Launch {

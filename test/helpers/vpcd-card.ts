@@ -11,7 +11,26 @@ export type ApduResponder = (apdu: Buffer) => Buffer | Promise<Buffer>;
 
 /** PC/SC part 3 ATR of a storage card (NXP NTAG / MIFARE Ultralight), TCK computed. */
 export function contactlessAtr(cardName = [0x00, 0x03]): Buffer {
-  const body = [0x3b, 0x8f, 0x80, 0x01, 0x80, 0x4f, 0x0c, 0xa0, 0x00, 0x00, 0x03, 0x06, 0x03, ...cardName, 0x00, 0x00, 0x00, 0x00];
+  const body = [
+    0x3b,
+    0x8f,
+    0x80,
+    0x01,
+    0x80,
+    0x4f,
+    0x0c,
+    0xa0,
+    0x00,
+    0x00,
+    0x03,
+    0x06,
+    0x03,
+    ...cardName,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+  ];
   const tck = body.slice(1).reduce((a, b) => a ^ b, 0);
   return Buffer.from([...body, tck]);
 }
@@ -22,23 +41,36 @@ const SW_INS_NOT_SUPPORTED = Buffer.from([0x6d, 0x00]);
 /** A card that has a UID and answers PC/SC's GET DATA (FF CA 00 00 00) with it. */
 export function uidCard(uidHex: string, other: ApduResponder = () => SW_INS_NOT_SUPPORTED): ApduResponder {
   const uid = Buffer.from(uidHex, 'hex');
-  return (apdu) => (apdu.subarray(0, 4).equals(Buffer.from([0xff, 0xca, 0x00, 0x00])) ? Buffer.concat([uid, SW_OK]) : other(apdu));
+  return (apdu) =>
+    apdu.subarray(0, 4).equals(Buffer.from([0xff, 0xca, 0x00, 0x00])) ? Buffer.concat([uid, SW_OK]) : other(apdu);
 }
 
 /** What a card does when the reader powers it (vpcd's 1 on, 2 reset, 0 off), and when taken away. */
-export interface CardPower { on(): void; off(): void }
+export interface CardPower {
+  on(): void;
+  off(): void;
+}
 
 export class VirtualCard {
   /** Every command APDU the card was sent, in order. */
   readonly received: Buffer[] = [];
   #sock: net.Socket | null = null;
 
-  constructor(private readonly port: number, private respond: ApduResponder, private readonly atr = contactlessAtr(), private readonly power?: CardPower) {}
+  constructor(
+    private readonly port: number,
+    private respond: ApduResponder,
+    private readonly atr = contactlessAtr(),
+    private readonly power?: CardPower,
+  ) {}
 
-  get inserted(): boolean { return this.#sock !== null; }
+  get inserted(): boolean {
+    return this.#sock !== null;
+  }
 
   /** What the card answers from now on. */
-  setResponder(respond: ApduResponder): void { this.respond = respond; }
+  setResponder(respond: ApduResponder): void {
+    this.respond = respond;
+  }
 
   /** Puts the card on the reader (vpcd must be listening: pcscd is up). */
   insert(): Promise<void> {
@@ -47,9 +79,14 @@ export class VirtualCard {
       this.power?.on();
       const sock = net.connect(this.port, '127.0.0.1');
       sock.setNoDelay(true);
-      sock.once('connect', () => { this.#sock = sock; resolve(); });
+      sock.once('connect', () => {
+        this.#sock = sock;
+        resolve();
+      });
       sock.once('error', reject);
-      sock.on('close', () => { if (this.#sock === sock) this.#sock = null; });
+      sock.on('close', () => {
+        if (this.#sock === sock) this.#sock = null;
+      });
       let buf = Buffer.alloc(0);
       sock.on('data', (d) => {
         buf = Buffer.concat([buf, d]);
@@ -94,7 +131,13 @@ export class VirtualCard {
  * with its UID (the reader's part on a real one), every other APDU by the chip, powered as vpcd says.
  * `wrap` puts a test's twist on its answers (a card pulled away at some APDU).
  */
-export function ntag424Card(port: number, chip: Ntag424Card, wrap = (respond: ApduResponder): ApduResponder => respond): VirtualCard {
-  const respond = uidCard(chip.uid.toString('hex'), (apdu) => (chip.powered ? chip.transmit(apdu) : Buffer.from('6f00', 'hex')));
+export function ntag424Card(
+  port: number,
+  chip: Ntag424Card,
+  wrap = (respond: ApduResponder): ApduResponder => respond,
+): VirtualCard {
+  const respond = uidCard(chip.uid.toString('hex'), (apdu) =>
+    chip.powered ? chip.transmit(apdu) : Buffer.from('6f00', 'hex'),
+  );
   return new VirtualCard(port, wrap(respond), NTAG424_ATR, { on: () => chip.powerOn(), off: () => chip.powerOff() });
 }

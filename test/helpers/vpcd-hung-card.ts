@@ -9,7 +9,9 @@ import { VirtualCard } from './vpcd-card.ts';
 
 /** Starts the hung card; resolves once it is on the reader, with a promise of it gone again. */
 export function hungCardFor(port: number, ms: number): Promise<{ gone: Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(port), String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(port), String(ms)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     child.stdout.once('data', () => resolve({ gone }));
@@ -22,5 +24,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const card = new VirtualCard(port!, () => new Promise<Buffer>(() => undefined));
   await card.insert();
   process.stdout.write('inserted\n');
-  setTimeout(() => { card.remove(); process.exit(0); }, ms);
+  setTimeout(() => {
+    card.remove();
+    process.exit(0);
+  }, ms);
 }

@@ -18,7 +18,9 @@ test.before(async () => {
   pcsc = await startVirtualPcsc();
   process.env.PCSCLITE_CSOCK_NAME = pcsc.socket;
 });
-test.after.always(async () => { await pcsc?.close(); });
+test.after.always(async () => {
+  await pcsc?.close();
+});
 
 const UID = '04C0FFEE00AB77';
 
@@ -26,25 +28,48 @@ test.serial('personalise over pcscd + vpcd, then read a SUN that verifies; a sec
   const chip = new Ntag424Card({ uid: UID });
   chip.powerOn();
   // The ACR122U-style GET DATA answered like a reader would; everything else goes to the chip.
-  const card = new VirtualCard(pcsc.port, uidCard(UID, (apdu) => chip.transmit(apdu)));
+  const card = new VirtualCard(
+    pcsc.port,
+    uidCard(UID, (apdu) => chip.transmit(apdu)),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-card-pcscd-'));
   const keyFile = join(dir, 'master.key');
   writeFileSync(keyFile, DEMO_SUN_KEYS.masterKey.toString('hex'), { mode: 0o600 });
-  t.teardown(() => { card.remove(); rmSync(dir, { recursive: true, force: true }); });
-  const hold = (o: { waitMs: number; readerName?: string }) => holdCard({ ...o, readerName: 'Virtual PCD 00 00', pcscdAvailable: () => probePcscd(pcsc.socket) });
+  t.teardown(() => {
+    card.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const hold = (o: { waitMs: number; readerName?: string }) =>
+    holdCard({ ...o, readerName: 'Virtual PCD 00 00', pcscdAvailable: () => probePcscd(pcsc.socket) });
   await card.insert();
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), hold };
-  const argv = ['personalise', '--master-key-file', keyFile, '--url', DEMO_CARD_URL, '--system-id', DEMO_SUN_KEYS.systemId, '--wait', '10'];
+  const argv = [
+    'personalise',
+    '--master-key-file',
+    keyFile,
+    '--url',
+    DEMO_CARD_URL,
+    '--system-id',
+    DEMO_SUN_KEYS.systemId,
+    '--wait',
+    '10',
+  ];
   t.is(await cardCommand(argv, io), 0, err.join('\n'));
   t.regex(out.join('\n'), new RegExp(`Virtual PCD 00 00: UID ${UID}`));
-  t.false(card.received.some((a) => a.equals(Buffer.from('ffca000000', 'hex'))), 'nfc-pcsc read no UID of its own');
+  t.false(
+    card.received.some((a) => a.equals(Buffer.from('ffca000000', 'hex'))),
+    'nfc-pcsc read no UID of its own',
+  );
 
   const held = await hold({ waitMs: 10_000 });
   try {
     const sun = await readSun(held.transmit);
     t.is(sun?.uid, UID);
-    t.true(sunCmacValid(diversifyKey(DEMO_SUN_KEYS.masterKey, UID, 2, DEMO_SUN_KEYS.systemId), UID, sun!.ctr, sun!.cmac));
+    t.true(
+      sunCmacValid(diversifyKey(DEMO_SUN_KEYS.masterKey, UID, 2, DEMO_SUN_KEYS.systemId), UID, sun!.ctr, sun!.cmac),
+    );
   } finally {
     held.release();
   }

@@ -19,24 +19,44 @@ import { topics } from '../../contract/index.ts';
 /** nfc-pcsc's Reader as far as the holder uses it: a card in the field answers through `card`. */
 class FakeReader extends EventEmitter {
   autoProcessing = true;
-  constructor(readonly name: string, readonly card: Ntag424Card | null) { super(); }
-  async transmit(apdu: Buffer, _max: number): Promise<Buffer> { return this.card!.transmit(apdu); }
+  constructor(
+    readonly name: string,
+    readonly card: Ntag424Card | null,
+  ) {
+    super();
+  }
+  async transmit(apdu: Buffer, _max: number): Promise<Buffer> {
+    return this.card!.transmit(apdu);
+  }
   present(): void {
     this.card?.powerOn();
     // With autoProcessing on, nfc-pcsc would read the UID itself; the holder must have turned it off.
     this.emit('card', this.autoProcessing ? { uid: 'read by nfc-pcsc' } : { atr: this.card?.powerOn() });
   }
 }
-class FakeNfc extends EventEmitter { closed = false; close() { this.closed = true; } }
+class FakeNfc extends EventEmitter {
+  closed = false;
+  close() {
+    this.closed = true;
+  }
+}
 
 function fakePcsc(card: Ntag424Card | null, name = 'ACS ACR122U PICC Interface 00 00') {
   const nfc = new FakeNfc();
   const reader = new FakeReader(name, card);
   const createNfc = () => {
-    setImmediate(() => { nfc.emit('reader', reader); if (card) setImmediate(() => reader.present()); });
+    setImmediate(() => {
+      nfc.emit('reader', reader);
+      if (card) setImmediate(() => reader.present());
+    });
     return nfc as unknown as NfcLike;
   };
-  return { nfc, reader, hold: (o: { waitMs: number; readerName?: string }) => holdCard({ ...o, createNfc, pcscdAvailable: async () => true }) };
+  return {
+    nfc,
+    reader,
+    hold: (o: { waitMs: number; readerName?: string }) =>
+      holdCard({ ...o, createNfc, pcscdAvailable: async () => true }),
+  };
 }
 
 function keyFile(t: import('ava').ExecutionContext, hex = DEMO_SUN_KEYS.masterKey.toString('hex')): string {
@@ -48,12 +68,24 @@ function keyFile(t: import('ava').ExecutionContext, hex = DEMO_SUN_KEYS.masterKe
 }
 
 async function run(argv: string[], hold?: ReturnType<typeof fakePcsc>['hold']) {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const code = await cardCommand(argv, { out: (l) => out.push(l), err: (l) => err.push(l), hold });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-const args = (file: string, ...more: string[]) => ['personalise', '--master-key-file', file, '--url', DEMO_CARD_URL, '--system-id', DEMO_SUN_KEYS.systemId, '--wait', '2', ...more];
+const args = (file: string, ...more: string[]) => [
+  'personalise',
+  '--master-key-file',
+  file,
+  '--url',
+  DEMO_CARD_URL,
+  '--system-id',
+  DEMO_SUN_KEYS.systemId,
+  '--wait',
+  '2',
+  ...more,
+];
 
 test('a personalised simulated card sells on a terminal; a second personalisation is refused', async (t) => {
   const file = keyFile(t);
@@ -74,7 +106,14 @@ test('a personalised simulated card sells on a terminal; a second personalisatio
 
   // The desk registers it; the child pays with it.
   const w = await world(t);
-  await w.ledger.addCard(DEMO_CLUB_ID, { cardUid: uid, holderId: 'new-1', name: 'Ny Elev', balance: 5000, photo: null, auth: 'sun' });
+  await w.ledger.addCard(DEMO_CLUB_ID, {
+    cardUid: uid,
+    holderId: 'new-1',
+    name: 'Ny Elev',
+    balance: 5000,
+    photo: null,
+    auth: 'sun',
+  });
   const { terminal, sim } = await w.startTerminal('kasse-1');
   await sim.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0);
   await until(async () => (await terminal.journal.cards.count()) === demoChildren().length + 1, 'cards synced');
@@ -84,7 +123,10 @@ test('a personalised simulated card sells on a terminal; a second personalisatio
   await sim.waitScreen('tap');
   chip.powerOn();
   const sun = (await readSun(async (a) => chip.transmit(a)))!;
-  await sim.publish(topics.simReader('kasse-1'), JSON.stringify({ action: 'tap', uid, sun: { ctr: sun.ctr, cmac: sun.cmac } }));
+  await sim.publish(
+    topics.simReader('kasse-1'),
+    JSON.stringify({ action: 'tap', uid, sun: { ctr: sun.ctr, cmac: sun.cmac } }),
+  );
   await sim.waitScreen('confirm');
   await sim.key('enter');
   const result = await sim.waitScreen('result');
@@ -94,16 +136,25 @@ test('a personalised simulated card sells on a terminal; a second personalisatio
 
 test('refused with nothing written: another chip, a changed key 0; no card, no key file, bad flags', async (t) => {
   const file = keyFile(t);
-  const desfire = new Ntag424Card({ uid: '04D0D0D0D0D0D0', version: { hw: Buffer.from('04010133001A05', 'hex'), sw: NTAG424_VERSION.sw } });
+  const desfire = new Ntag424Card({
+    uid: '04D0D0D0D0D0D0',
+    version: { hw: Buffer.from('04010133001A05', 'hex'), sw: NTAG424_VERSION.sw },
+  });
   const r1 = await run(args(file), fakePcsc(desfire).hold);
   t.is(r1.code, 1);
   t.regex(r1.err, /not an NTAG 424 DNA/);
-  const foreign = new Ntag424Card({ uid: '04E0E0E0E0E0E0', keys: Array.from({ length: 5 }, () => Buffer.alloc(16, 0x5a)) });
+  const foreign = new Ntag424Card({
+    uid: '04E0E0E0E0E0E0',
+    keys: Array.from({ length: 5 }, () => Buffer.alloc(16, 0x5a)),
+  });
   const r2 = await run(args(file), fakePcsc(foreign).hold);
   t.is(r2.code, 1);
   t.regex(r2.err, /wrong key/);
   t.is(foreign.fileSettings(2)!.sdm, null, 'nothing written');
-  t.deepEqual(foreign.keys(), Array.from({ length: 5 }, () => Buffer.alloc(16, 0x5a)));
+  t.deepEqual(
+    foreign.keys(),
+    Array.from({ length: 5 }, () => Buffer.alloc(16, 0x5a)),
+  );
 
   const none = await run(args(file, '--wait', '0.2'), fakePcsc(null).hold);
   t.is(none.code, 69);
@@ -121,7 +172,10 @@ test('a card pulled away mid-personalisation is an error, not a crash', async (t
   const pcsc = fakePcsc(chip);
   let n = 0;
   const transmit = pcsc.reader.transmit.bind(pcsc.reader);
-  pcsc.reader.transmit = async (apdu: Buffer, max: number) => { if (++n === 3) throw new Error('Card was removed'); return transmit(apdu, max); };
+  pcsc.reader.transmit = async (apdu: Buffer, max: number) => {
+    if (++n === 3) throw new Error('Card was removed');
+    return transmit(apdu, max);
+  };
   const r = await run(args(file), pcsc.hold);
   t.is(r.code, 1);
   t.regex(r.err, /pulled away/);

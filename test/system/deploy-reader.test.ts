@@ -11,10 +11,18 @@ import { SYSTEMD_DIR as SYSTEMD } from '../helpers/unit-file.ts';
 type Action = { id: string; lookup(k: string): string | undefined };
 function polkitRule() {
   let rule: ((action: Action, subject: { user: string }) => unknown) | null = null;
-  const polkit = { Result: { YES: 'yes' }, addRule: (f: typeof rule) => { rule = f; } };
+  const polkit = {
+    Result: { YES: 'yes' },
+    addRule: (f: typeof rule) => {
+      rule = f;
+    },
+  };
   runInNewContext(readFileSync(join(SYSTEMD, '50-klubkort-pcscd.rules'), 'utf8'), { polkit });
   return (user: string, unit: string, verb: string) =>
-    rule!({ id: 'org.freedesktop.systemd1.manage-units', lookup: (k) => ({ unit, verb })[k as 'unit' | 'verb'] }, { user });
+    rule!(
+      { id: 'org.freedesktop.systemd1.manage-units', lookup: (k) => ({ unit, verb })[k as 'unit' | 'verb'] },
+      { user },
+    );
 }
 
 test('polkit lets the klubkort user restart pcscd.service and do nothing else with units', (t) => {
@@ -26,13 +34,16 @@ test('polkit lets the klubkort user restart pcscd.service and do nothing else wi
   t.is(ask('pi', 'pcscd.service', 'restart'), undefined);
 });
 
-test('install.sh sets ifdDriverOptions 0x0001 in libccid\'s Info.plist and installs the autosuspend rule', (t) => {
+test("install.sh sets ifdDriverOptions 0x0001 in libccid's Info.plist and installs the autosuspend rule", (t) => {
   const root = mkdtempSync(join(tmpdir(), 'klubkort-install-reader-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'etc'));
   const plist = join(root, 'etc/libccid_Info.plist');
   // The lines around the key as Debian's libccid ships them (the comment lists the values).
-  writeFileSync(plist, '<dict>\n\t<key>ifdDriverOptions</key>\n\t<string>0x0000</string>\n\n\t<!-- Possible values for ifdDriverOptions\n\t0x01: DRIVER_OPTION_CCID_EXCHANGE_AUTHORIZED\n\t-->\n\t<key>ifdVendorID</key>\n\t<string>0x072F</string>\n</dict>\n');
+  writeFileSync(
+    plist,
+    '<dict>\n\t<key>ifdDriverOptions</key>\n\t<string>0x0000</string>\n\n\t<!-- Possible values for ifdDriverOptions\n\t0x01: DRIVER_OPTION_CCID_EXCHANGE_AUTHORIZED\n\t-->\n\t<key>ifdVendorID</key>\n\t<string>0x072F</string>\n</dict>\n',
+  );
   const out = execFileSync(join(SYSTEMD, 'install.sh'), ['--root', root], { encoding: 'utf8' });
   const after = readFileSync(plist, 'utf8');
   t.regex(after, /<key>ifdDriverOptions<\/key>\n\t<string>0x0001<\/string>/);

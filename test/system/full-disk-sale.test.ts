@@ -27,11 +27,16 @@ type Cfg = Partial<TerminalConfigInput>;
  * against it); resends every second, so the reversal written once there is room goes again soon.
  */
 const onDisk = (disk: SmallDisk): Cfg => ({
-  dataDir: join(disk.dir, 'kasse-1'), sale: { replyTimeoutMs: 5000, maxPurchase: 19999, resultScreenMs: 60000 }, outbox: { resendAfterMs: 1000 },
+  dataDir: join(disk.dir, 'kasse-1'),
+  sale: { replyTimeoutMs: 5000, maxPurchase: 19999, resultScreenMs: 60000 },
+  outbox: { resendAfterMs: 1000 },
 });
 
 /** A terminal in step with the ledger, on a small disk of its own. */
-async function setup(t: ExecutionContext, cfg: Cfg = {}): Promise<{ disk: SmallDisk; w: World; terminal: Terminal; sim: SimClient; stop(): Promise<void> }> {
+async function setup(
+  t: ExecutionContext,
+  cfg: Cfg = {},
+): Promise<{ disk: SmallDisk; w: World; terminal: Terminal; sim: SimClient; stop(): Promise<void> }> {
   const disk = smallDisk(t);
   const w = await world(t);
   const started = await w.startTerminal('kasse-1', { ...onDisk(disk), ...cfg });
@@ -65,8 +70,13 @@ async function f3(sim: SimClient): Promise<NonNullable<ScreenModel['view']['repo
 
 const txOf = (sim: SimClient, txId: string): TxMsg[] => sim.tx.filter((m) => m.txId === txId);
 /** The money the ledger moved for a txId, all entries together (a sale and its reversal: 0). */
-const net = (w: World, txId: string) => w.ledger.history().filter((e) => e.txId === txId).reduce((a, e) => a + e.amount, 0);
-const outboxEmpty = (terminal: Terminal) => until(async () => (await terminal.journal.sales.outbox()).length === 0, 'every tx answered', 30000);
+const net = (w: World, txId: string) =>
+  w.ledger
+    .history()
+    .filter((e) => e.txId === txId)
+    .reduce((a, e) => a + e.amount, 0);
+const outboxEmpty = (terminal: Terminal) =>
+  until(async () => (await terminal.journal.sales.outbox()).length === 0, 'every tx answered', 30000);
 
 /**
  * The ledger does not answer (paused: its status stays online, so the sale goes online); the disk
@@ -84,20 +94,36 @@ async function timeoutOnFullDisk(t: ExecutionContext, cfg: Cfg, expectedReason: 
 
   // While the disk still refuses every write: F3 counts it declined, and its reversal goes out.
   t.like(await f3(sim), { sales: 0, declined: 1 }, 'F3 counts the sale declined while it is only in memory');
-  const reversedWhileFull = await sim.waitFor(() => txOf(sim, sale.txId).find((m) => m.type === 'reversal'), 'the reversal sent with the disk full').then(() => true, () => false);
+  const reversedWhileFull = await sim
+    .waitFor(() => txOf(sim, sale.txId).find((m) => m.type === 'reversal'), 'the reversal sent with the disk full')
+    .then(
+      () => true,
+      () => false,
+    );
 
   // Room again, the ledger back: it gets the online attempt and then the reversal.
   disk.free();
   await w.ledger.resume();
   await outboxEmpty(terminal);
-  t.is(w.ledger.card(C, FREJA)!.balance, before, 'the ledger\'s balance is unchanged');
+  t.is(w.ledger.card(C, FREJA)!.balance, before, "the ledger's balance is unchanged");
   t.is(net(w, sale.txId), 0, 'nothing of the sale stays booked');
   const sent = txOf(sim, sale.txId).map((m) => (m.type === 'sale' ? `sale:${m.offline}` : m.type));
-  t.false(sent.slice(sent.indexOf('reversal')).includes('sale:false'), `never sent as a sale after its decline: ${sent.join(', ')}`);
+  t.false(
+    sent.slice(sent.indexOf('reversal')).includes('sale:false'),
+    `never sent as a sale after its decline: ${sent.join(', ')}`,
+  );
   t.false(sent.includes('sale:true'), 'never sent as an offline sale');
   t.true(reversedWhileFull, 'the reversal went out while the disk was full');
-  t.like(shown.result, { reason: expectedReason, txId: sale.txId }, 'the screen named the reason and the txId its reversal carries');
-  t.like(await terminal.journal.sales.sale(sale.txId), { status: 'declined', cardUid: null }, 'the decline is on disk now');
+  t.like(
+    shown.result,
+    { reason: expectedReason, txId: sale.txId },
+    'the screen named the reason and the txId its reversal carries',
+  );
+  t.like(
+    await terminal.journal.sales.sale(sale.txId),
+    { status: 'declined', cardUid: null },
+    'the decline is on disk now',
+  );
   t.like(await f3(sim), { sales: 0, salesTotal: 0, declined: 1 }, 'F3 after the disk had room');
 }
 
@@ -119,8 +145,15 @@ test('disk full at the online attempt itself (beginOnline refused): declined, no
   t.like(shown.result, { status: 'declined', reason: 'invalid' });
   t.like(await f3(sim), { sales: 0, declined: 1 }, 'F3 counts it while it is only in memory');
   disk.free();
-  await until(async () => terminal.journal.sales.unrecorded.size === 0 && (await terminal.journal.sales.outbox()).length === 0, 'recorded and answered', 30000);
-  t.false(sim.tx.some((m) => m.type === 'sale'), 'the sale never left the terminal');
+  await until(
+    async () => terminal.journal.sales.unrecorded.size === 0 && (await terminal.journal.sales.outbox()).length === 0,
+    'recorded and answered',
+    30000,
+  );
+  t.false(
+    sim.tx.some((m) => m.type === 'sale'),
+    'the sale never left the terminal',
+  );
   t.is(w.ledger.card(C, FREJA)!.balance, before);
   t.like(await f3(sim), { sales: 0, declined: 1 });
 });
@@ -167,10 +200,21 @@ test('disk full at a void (recordVoid refused): the void screen says declined, t
   await sim.waitScreen('void', (s) => s.view.void?.txId === sale.result!.txId);
   disk.fill();
   await sim.key('enter');
-  t.like((await resultScreen(sim)).result, { status: 'declined', reason: 'invalid' }, 'the cashier is told the void did not happen');
+  t.like(
+    (await resultScreen(sim)).result,
+    { status: 'declined', reason: 'invalid' },
+    'the cashier is told the void did not happen',
+  );
   disk.free();
-  t.false(sim.tx.some((m) => m.type === 'void'), 'no void sent');
-  t.like(await terminal.journal.sales.sale(sale.result!.txId!), { status: 'approved', voidedBy: null }, 'the sale stands, voidable again');
+  t.false(
+    sim.tx.some((m) => m.type === 'void'),
+    'no void sent',
+  );
+  t.like(
+    await terminal.journal.sales.sale(sale.result!.txId!),
+    { status: 'approved', voidedBy: null },
+    'the sale stands, voidable again',
+  );
   t.is(w.ledger.card(C, FREJA)!.balance, booked);
   t.like(await f3(sim), { sales: 1, voids: 0 });
 });
@@ -187,8 +231,14 @@ test('a restart while the reversal is only in memory: the restarted terminal rev
   await stop();
   disk.free();
   const again = await w.startTerminal('kasse-1', onDisk(disk));
-  await again.sim.waitFor(() => txOf(again.sim, sale.txId).find((m) => m.type === 'reversal'), 'the reversal sent after the restart');
-  t.false(txOf(again.sim, sale.txId).some((m) => m.type === 'sale'), 'never sent as a sale after the restart');
+  await again.sim.waitFor(
+    () => txOf(again.sim, sale.txId).find((m) => m.type === 'reversal'),
+    'the reversal sent after the restart',
+  );
+  t.false(
+    txOf(again.sim, sale.txId).some((m) => m.type === 'sale'),
+    'never sent as a sale after the restart',
+  );
   await w.ledger.resume();
   await outboxEmpty(again.terminal);
   t.is(w.ledger.card(C, FREJA)!.balance, before);
@@ -200,19 +250,51 @@ test('journal: the reversals of a restart that the disk refuses go from memory, 
   const disk = smallDisk(t);
   const j = await Journal.open(disk.dir, 't1');
   t.teardown(() => j.close().catch(() => undefined));
-  const sale = { type: 'sale' as const, txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: FREJA, items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: false, cashierId: null };
+  const sale = {
+    type: 'sale' as const,
+    txId: randomUUID(),
+    terminalId: 't1',
+    clubId: 'c1',
+    cardUid: FREJA,
+    items: [{ sku: 'juice', name: 'Juice', unitPrice: 800, qty: 1 }],
+    total: 800,
+    createdAt: new Date().toISOString(),
+    offline: false,
+    cashierId: null,
+  };
   await j.sales.beginOnline(sale);
   disk.fill();
   await t.throwsAsync(j.sales.reverseUnansweredOnline(new Date().toISOString(), 't1'), { message: /SQLITE_FULL/ });
-  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.type]), [[sale.txId, 'reversal']], 'the reversal takes the sale\'s place');
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => [e.txId, e.type]),
+    [[sale.txId, 'reversal']],
+    "the reversal takes the sale's place",
+  );
   t.is(await j.sales.queueLength(), 0);
   t.like(await j.sales.report({ sale: 0, void: 0 }), { sales: 0, declined: 1 });
-  t.is(await j.sales.settle({ txId: sale.txId, type: 'sale', status: 'approved', offline: false, balance: 14200, cardVersion: 9 }), 'declined_unrecorded',
-    'the online attempt\'s late answer does not make it approved');
+  t.is(
+    await j.sales.settle({
+      txId: sale.txId,
+      type: 'sale',
+      status: 'approved',
+      offline: false,
+      balance: 14200,
+      cardVersion: 9,
+    }),
+    'declined_unrecorded',
+    "the online attempt's late answer does not make it approved",
+  );
   disk.free();
   await until(() => j.sales.unrecorded.size === 0, 'written');
   t.like(await j.sales.sale(sale.txId), { status: 'declined', reason: 'reversed', cardUid: null });
-  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.type]), [[sale.txId, 'reversal']], 'queued on disk');
-  t.like(await j.sales.settle({ txId: sale.txId, type: 'reversal', status: 'approved' }), { kind: 'reversal', status: 'approved' });
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => [e.txId, e.type]),
+    [[sale.txId, 'reversal']],
+    'queued on disk',
+  );
+  t.like(await j.sales.settle({ txId: sale.txId, type: 'reversal', status: 'approved' }), {
+    kind: 'reversal',
+    status: 'approved',
+  });
   t.deepEqual(await j.sales.outbox(), []);
 });

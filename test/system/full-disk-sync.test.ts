@@ -25,7 +25,9 @@ test('a card closed while the disk is full: no offline approval while the cache 
   const first = await w.startTerminal('kasse-1', cfg);
   let terminal = first.terminal;
   await inStep(w, terminal);
-  const rich = demoChildren().map((d) => w.ledger.card(C, d.uid)!).filter((c) => c.status === 'active' && c.balance >= 2000);
+  const rich = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .filter((c) => c.status === 'active' && c.balance >= 2000);
   const closed = rich.find((c) => c.photo)!;
   const other = rich.find((c) => c !== closed)!;
   t.truthy(await terminal.journal.cards.photo(closed.photo!), 'the photo cached');
@@ -45,17 +47,29 @@ test('a card closed while the disk is full: no offline approval while the cache 
   disk.free();
   const closedSale = await sellDirect(terminal, ['1'], closed.cardUid);
   t.like(closedSale.result, { status: 'declined', reason: 'stale' }, 'the closed card is not approved offline');
-  t.like((await sellDirect(terminal, ['1'], other.cardUid)).result, { status: 'declined', reason: 'stale' }, 'nor any card while the cache is behind');
+  t.like(
+    (await sellDirect(terminal, ['1'], other.cardUid)).result,
+    { status: 'declined', reason: 'stale' },
+    'nor any card while the cache is behind',
+  );
 
   // Restarted meanwhile (still offline): the journal says the cache is behind (written once there was room).
   await until(async () => (await terminal.journal.meta('cache_behind')) === '1', 'the journal marked behind');
   await first.stop();
   terminal = (await w.startTerminal('kasse-1', cfg, { brokerDown: true })).terminal;
-  t.like((await sellDirect(terminal, ['1'], closed.cardUid)).result, { status: 'declined', reason: 'stale' }, 'not after a restart either');
+  t.like(
+    (await sellDirect(terminal, ['1'], closed.cardUid)).result,
+    { status: 'declined', reason: 'stale' },
+    'not after a restart either',
+  );
 
   // The broker back: the retained records are fetched again; the newer roster erases the closed card.
   await mq.start();
-  await until(async () => !terminal.sync.behind && (await terminal.journal.cards.get(closed.cardUid)) === null, 'fetched again, the card erased', 60_000);
+  await until(
+    async () => !terminal.sync.behind && (await terminal.journal.cards.get(closed.cardUid)) === null,
+    'fetched again, the card erased',
+    60_000,
+  );
   t.is(await terminal.journal.cards.photo(closed.photo!), null, 'its photo erased');
 
   // Offline again: the closed card is unknown, the others sell offline again.
@@ -76,7 +90,9 @@ for (const broker of ['mosquitto', 'aedes'] as const) {
     const disk = smallDisk(t, join(w.dir, 'kasse-1'));
     const { terminal } = await w.startTerminal('kasse-1', { sale: { replyTimeoutMs: 500 } });
     await inStep(w, terminal);
-    const card = demoChildren().map((d) => w.ledger.card(C, d.uid)!).find((c) => c.status === 'active' && c.balance >= 2000)!;
+    const card = demoChildren()
+      .map((d) => w.ledger.card(C, d.uid)!)
+      .find((c) => c.status === 'active' && c.balance >= 2000)!;
     let connections = 0;
     terminal.link.on('connected', () => connections++);
 
@@ -89,7 +105,11 @@ for (const broker of ['mosquitto', 'aedes'] as const) {
     t.is((await terminal.journal.cards.get(card.cardUid))?.status, 'active', 'it failed to store (the disk is full)');
 
     disk.free();
-    await until(async () => !terminal.sync.behind && (await terminal.journal.cards.get(card.cardUid))?.status === 'blocked', 'fetched again: blocked', 60_000);
+    await until(
+      async () => !terminal.sync.behind && (await terminal.journal.cards.get(card.cardUid))?.status === 'blocked',
+      'fetched again: blocked',
+      60_000,
+    );
     t.is(connections, 0, 'on the same connection');
 
     // The ledger goes away (its status: offline): decided offline at once, on the cache.

@@ -4,9 +4,13 @@ import test from 'ava';
 import { findLine, probeGpiod, systemGpiodRunner } from '../../hal/pi/gpio/gpio-gpiod.ts';
 
 test('the real Debian tools: version probe and a lookup on a machine without GPIO chips', async (t) => {
-  const tools = await probeGpiod(systemGpiodRunner).catch((e: Error) => t.fail(`${e.message} (the test command installs Debian's gpiod)`));
+  const tools = await probeGpiod(systemGpiodRunner).catch((e: Error) =>
+    t.fail(`${e.message} (the test command installs Debian's gpiod)`),
+  );
   if (!tools) return;
   t.true(tools.major === 1 || tools.major === 2);
   t.regex(tools.version, /^\d+\.\d+/);
-  await t.throwsAsync(findLine(systemGpiodRunner, tools, 'GPIO17'), { message: /^no GPIO line named GPIO17|unable to/ });
+  await t.throwsAsync(findLine(systemGpiodRunner, tools, 'GPIO17'), {
+    message: /^no GPIO line named GPIO17|unable to/,
+  });
 });

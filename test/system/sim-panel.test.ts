@@ -45,7 +45,11 @@ test('the panel taps the cards the ledger has now, an unknown card, and shows q;
 
   // The club office adds a staff card, the portal closes one card and blocks another: the list follows.
   const out: string[] = [];
-  const admin = (...a: string[]) => runAdmin(['--broker', `mqtt://127.0.0.1:${port}`, ...a], { out: (l) => out.push(l), err: (l) => out.push(`ERR ${l}`) });
+  const admin = (...a: string[]) =>
+    runAdmin(['--broker', `mqtt://127.0.0.1:${port}`, ...a], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(`ERR ${l}`),
+    });
   t.is(await admin('staff-add', '04AA0000000E01', 'ole', 'cashier', 'Ole', 'Lund'), 0, out.join('\n'));
   t.is(await admin('close', '8E3F2A10'), 0, out.join('\n'));
   t.is(await admin('block', '04A23B5C7D2E80'), 0, out.join('\n'));
@@ -80,7 +84,20 @@ test('an item key before the catalog has come says it is on its way; the notice 
   // A terminal with its console in tmux and no ledger yet: no catalog.
   const s = new TmuxSession({ cols: 80, rows: 24 });
   t.teardown(() => s.kill());
-  s.run(['node', 'bin/klubkort.js', 'run', '--sim', '--broker', broker.url, '--terminal-id', 'kasse-9', '--club-id', DEMO_CLUB_ID, '--data-dir', join(s.dir, 't')]);
+  s.run([
+    'node',
+    'bin/klubkort.js',
+    'run',
+    '--sim',
+    '--broker',
+    broker.url,
+    '--terminal-id',
+    'kasse-9',
+    '--club-id',
+    DEMO_CLUB_ID,
+    '--data-dir',
+    join(s.dir, 't'),
+  ]);
   await s.screen(['Ingen varer endnu', 'Vælg varer']);
   s.keys('1');
   await s.screen(['Varerne hentes stadig', 'vent et øjeblik']);

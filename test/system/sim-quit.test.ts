@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { startSimInTmux } from '../fixtures/tui-sim.ts';
 
 const alive = (session: string): boolean => {
-  try { execFileSync('tmux', ['has-session', '-t', session], { stdio: 'ignore' }); return true; } catch { return false; }
+  try {
+    execFileSync('tmux', ['has-session', '-t', session], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 test('q on the simulator quits it', async (t) => {
@@ -13,6 +18,11 @@ test('q on the simulator quits it', async (t) => {
   t.teardown(() => s.kill());
   await s.screen(['Vælg varer', '* Online']);
   s.keys('q');
-  await s.until(() => alive(s.session), (a) => !a, 'the simulator to end', 20000);
+  await s.until(
+    () => alive(s.session),
+    (a) => !a,
+    'the simulator to end',
+    20000,
+  );
   t.pass();
 });

@@ -28,13 +28,20 @@ test('l cuts the ledger: the panel says "nede", a sale waits in vain and the sta
   const since = /\* Hovedbogen svarer ikke siden (\d\d:\d\d) {3}Kø: [01]/.exec(offline);
   t.truthy(since, offline);
   const clock = /(\d\d:\d\d) *$/m.exec(offline.split('\n')[0]!)![1]!;
-  t.true([0, 1].includes((minutes(clock) - minutes(since![1]!) + 1440) % 1440), `since ${since![1]} by the header's clock ${clock}`);
+  t.true(
+    [0, 1].includes((minutes(clock) - minutes(since![1]!) + 1440) % 1440),
+    `since ${since![1]} by the header's clock ${clock}`,
+  );
   t.false(offline.includes('* Online'));
 
   // Back on idle it still says so, with the sale in the queue; the idle screen's own status too.
   s.keys('Escape');
   const idleCut = await s.screen(['Vælg varer', `* Hovedbogen svarer ikke siden ${since![1]}   Kø: 1`], ['* Online']);
-  t.is(idleCut.split(`* Hovedbogen svarer ikke siden ${since![1]}`).length - 1, 2, 'in the status bar and on the idle screen');
+  t.is(
+    idleCut.split(`* Hovedbogen svarer ikke siden ${since![1]}`).length - 1,
+    2,
+    'in the status bar and on the idle screen',
+  );
 
   // The ledger runs again: it answers the queue, and the status bar is "Online" again.
   s.keys('l');

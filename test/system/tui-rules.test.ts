@@ -7,7 +7,8 @@ import type { TmuxSession } from '../fixtures/ui/tmux.ts';
 
 // The sim panel's list: the demo children (Emil 6th, Sofie 7th, then the genuine cards), the
 // unknown card, then the cashier and the lead last.
-const EMIL = 6, SOFIE = 7;
+const EMIL = 6,
+  SOFIE = 7;
 const STAFF = { METTE: 0, LARS: 1 } as const;
 
 /** The idle screen whatever its message (after a sign-in it says so). */
@@ -29,7 +30,7 @@ async function tapStaff(s: TmuxSession, which: number): Promise<void> {
   s.keys('Enter');
 }
 
-test('a cashier signs in, each parents\' rule refuses with the basket kept, and a void is refused to a cashier and allowed to a lead', async (t) => {
+test("a cashier signs in, each parents' rule refuses with the basket kept, and a void is refused to a cashier and allowed to a lead", async (t) => {
   const s = startSimInTmux();
   t.teardown(() => s.kill());
   await s.screen(['demo-klub', '* Online', 'Læser: klar', '1 Juice', '8,00 kr', 'Side 1/2']);
@@ -57,7 +58,12 @@ test('a cashier signs in, each parents\' rule refuses with the basket kept, and 
   // category_blocked: the blocked item named, the basket kept; one key (0, named on the screen)
   // takes the blocked line out of the middle of the basket (issue 26, item 6).
   await ringUpAndTap(s, ['1', '8', '2'], SOFIE);
-  await s.screen(['Forældrene har spærret en vare', 'Spærret vare: Is', 'Tryk 0 for at tage de spærrede varer ud af kurven.', '0  Fjern spærrede varer']);
+  await s.screen([
+    'Forældrene har spærret en vare',
+    'Spærret vare: Is',
+    'Tryk 0 for at tage de spærrede varer ud af kurven.',
+    '0  Fjern spærrede varer',
+  ]);
   s.keys('0');
   const rest = await s.screen(['Spærrede varer taget ud af kurven: Is', '1× Juice', '1× Kakao']);
   t.false(rest.includes('1× Is'));

@@ -22,7 +22,10 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
 
   // basket → tap → confirm with the child's photo
   await ringUpAndTap(s, ['1', '1', '2'], 1);
-  const confirm = await s.screen(['Freja Nielsen', 'Saldo', '150,00 kr', 'Efter køb', '124,00 kr', 'Enter', 'Esc'], ['Henter foto']);
+  const confirm = await s.screen(
+    ['Freja Nielsen', 'Saldo', '150,00 kr', 'Efter køb', '124,00 kr', 'Enter', 'Esc'],
+    ['Henter foto'],
+  );
   t.true(photoRows(confirm) >= 10, `photo drawn:\n${confirm}`);
 
   // approve → result with the new balance and a reference
@@ -41,7 +44,16 @@ test('a cashier sells, sees the photo, refuses a blocked card, reads the report 
   // a card without the money for the basket is refused at the tap (issue 26, item 3): no confirm,
   // what is available against the sale, what to do next; the basket is kept
   await ringUpAndTap(s, ['6'], 4);
-  await s.screen(['Ikke penge nok på kortet', 'Noah Pedersen', 'Til rådighed: 0,00 kr · Købet: 5,00 kr', 'Tag varer ud af kurven', 'Enter  Tilbage til kurven'], ['Ny saldo']);
+  await s.screen(
+    [
+      'Ikke penge nok på kortet',
+      'Noah Pedersen',
+      'Til rådighed: 0,00 kr · Købet: 5,00 kr',
+      'Tag varer ud af kurven',
+      'Enter  Tilbage til kurven',
+    ],
+    ['Ny saldo'],
+  );
   s.keys('Escape');
   await s.screen(['1× Frugt', 'Esc: ryd']);
   s.keys('Escape');

@@ -21,7 +21,16 @@ test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color;
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-kiosk-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // nobody may not reach this checkout (a home directory): the probe goes bundled, with foot.ini, into the temp dir.
-  await build({ entryPoints: ['test/fixtures/ui/probe.ts'], outfile: join(dir, 'probe.cjs'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', external: ['sixel', 'sixel/*'] });
+  await build({
+    entryPoints: ['test/fixtures/ui/probe.ts'],
+    outfile: join(dir, 'probe.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+    external: ['sixel', 'sixel/*'],
+  });
   // sixel's bundled upng is sloppy-mode code that a bundle breaks: it comes along as a package.
   cpSync('node_modules/sixel', join(dir, 'node_modules/sixel'), { recursive: true });
   copyFileSync('systemd/foot.ini', join(dir, 'foot.ini'));
@@ -29,27 +38,62 @@ test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color;
   if (root) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
   chmodSync(dir, 0o700);
   const out = join(dir, 'probe.json');
-  const argv = ['cage', '-d', '--', 'foot', `--config=${join(dir, 'foot.ini')}`, process.execPath, join(dir, 'probe.cjs'), out];
+  const argv = [
+    'cage',
+    '-d',
+    '--',
+    'foot',
+    `--config=${join(dir, 'foot.ini')}`,
+    process.execPath,
+    join(dir, 'probe.cjs'),
+    out,
+  ];
   const cmd = root ? ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', ...argv] : argv;
   let log = '';
   const code = await new Promise<number | null>((resolve, reject) => {
     const p = spawn(cmd[0]!, cmd.slice(1), {
       cwd: dir,
-      env: { ...process.env, XDG_RUNTIME_DIR: dir, HOME: dir, WLR_BACKENDS: 'headless', WLR_RENDERER: 'pixman', WLR_LIBINPUT_NO_DEVICES: '1' },
+      env: {
+        ...process.env,
+        XDG_RUNTIME_DIR: dir,
+        HOME: dir,
+        WLR_BACKENDS: 'headless',
+        WLR_RENDERER: 'pixman',
+        WLR_LIBINPUT_NO_DEVICES: '1',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    p.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
     p.on('error', reject);
     const timer = setTimeout(() => p.kill(), 60_000);
-    p.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+    p.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
-  t.true(existsSync(out), `no answer from the probe in foot (exit ${code}; Debian packages cage, foot, xwayland):\n${log}`);
-  const got = JSON.parse(readFileSync(out, 'utf8')) as { abilities: { sixel: boolean; cell: { w: number; h: number } | null }; term: string; photo: string; why: string };
+  t.true(
+    existsSync(out),
+    `no answer from the probe in foot (exit ${code}; Debian packages cage, foot, xwayland):\n${log}`,
+  );
+  const got = JSON.parse(readFileSync(out, 'utf8')) as {
+    abilities: { sixel: boolean; cell: { w: number; h: number } | null };
+    term: string;
+    photo: string;
+    why: string;
+  };
   t.log(`foot: ${got.why}, TERM=${got.term}`);
   t.true(got.abilities.sixel, 'foot says it has sixel (DA1 attribute 4)');
   t.truthy(got.abilities.cell, 'foot gives its cell size');
   // foot.ini's 17 px DejaVu Sans Mono: about 10×20 pixels a cell, ~80×24 cells on an 800×480 panel.
-  t.true(got.abilities.cell!.w >= 8 && got.abilities.cell!.w <= 12 && got.abilities.cell!.h >= 17 && got.abilities.cell!.h <= 24, JSON.stringify(got.abilities.cell));
+  t.true(
+    got.abilities.cell!.w >= 8 &&
+      got.abilities.cell!.w <= 12 &&
+      got.abilities.cell!.h >= 17 &&
+      got.abilities.cell!.h <= 24,
+    JSON.stringify(got.abilities.cell),
+  );
   t.is(got.term, 'xterm-256color');
   t.is(got.photo, 'sixel');
 });
@@ -72,7 +116,16 @@ test('the kiosk on an 800×480 panel (foot.ini in cage): the photo is at least 2
   writePng(join(process.cwd(), '.tmp', 'kiosk-confirm.png'), shot);
   // The photo box (colour 235) on the left, under the header (24) and above the message (236); the
   // row through the middle of the panel crosses it.
-  const at = photoAcross(shot, 240, [38, 38, 38], [[0, 95, 135], [48, 48, 48], [28, 28, 28]]);
+  const at = photoAcross(
+    shot,
+    240,
+    [38, 38, 38],
+    [
+      [0, 95, 135],
+      [48, 48, 48],
+      [28, 28, 28],
+    ],
+  );
   t.truthy(at, 'the photo on screen');
   const db = psnr(crop(shot, at!), scaled(photo, at!.w, at!.h));
   t.log(`photo ${at!.w}×${at!.h} px at (${at!.x},${at!.y}); PSNR ${db.toFixed(1)} dB`);

@@ -35,7 +35,13 @@ function readBig(shot: Rgba, box: Box, cell: { w: number; h: number }): string[]
     let row = '';
     for (let x = box.x + cell.w / 2; x < box.x + box.w; x += cell.w) {
       const i = (Math.floor(y) * shot.width + Math.floor(x)) * 4;
-      row += Math.abs(shot.data[i]! - YELLOW[0]) + Math.abs(shot.data[i + 1]! - YELLOW[1]) + Math.abs(shot.data[i + 2]! - YELLOW[2]) < 30 ? '#' : ' ';
+      row +=
+        Math.abs(shot.data[i]! - YELLOW[0]) +
+          Math.abs(shot.data[i + 1]! - YELLOW[1]) +
+          Math.abs(shot.data[i + 2]! - YELLOW[2]) <
+        30
+          ? '#'
+          : ' ';
     }
     rows.push(row);
   }
@@ -46,7 +52,8 @@ function readBig(shot: Rgba, box: Box, cell: { w: number; h: number }): string[]
 function trimmedBig(s: string): string[] {
   const rows = bigText(s)!;
   const used = (x: number) => rows.some((r) => r[x] === '#');
-  let a = 0, b = rows[0]!.length - 1;
+  let a = 0,
+    b = rows[0]!.length - 1;
   while (!used(a)) a++;
   while (!used(b)) b--;
   return rows.map((r) => r.slice(a, b + 1));
@@ -69,7 +76,9 @@ test('xterm -ti vt340 (sixel): the photo is at least 240×320 and matches its so
   }, 'the photo on screen');
   writePng(join(process.cwd(), '.tmp', 'xterm-confirm.png'), crop(shot, { x: 0, y: 0, w: 792, h: 480 }));
   const db = psnr(crop(shot, at), scaled(src.file, at.w, at.h));
-  t.log(`photo on screen ${at.w}×${at.h} px at (${at.x},${at.y}); PSNR ${db.toFixed(1)} dB against the source scaled to that size by ImageMagick`);
+  t.log(
+    `photo on screen ${at.w}×${at.h} px at (${at.x},${at.y}); PSNR ${db.toFixed(1)} dB against the source scaled to that size by ImageMagick`,
+  );
   t.true(at.w >= 240 && at.h >= 320, `${at.w}×${at.h}`);
   t.true(Math.abs(at.w / at.h - 300 / 375) < 0.02, 'aspect kept');
   t.true(db >= 25, `${db} dB`);
@@ -88,7 +97,7 @@ test('xterm -ti vt340 (sixel): the photo is at least 240×320 and matches its so
   const left2 = crop(gone.shot, { x: 20, y: 40, w: 80, h: 360 });
   writePng(join(process.cwd(), '.tmp', 'xterm-declined.png'), crop(gone.shot, { x: 0, y: 0, w: 792, h: 480 }));
   const notRed = bboxOf(left2, [175, 0, 0], undefined, true, 3);
-  t.is(notRed, null, 'the photo\'s area is the declined screen\'s red, not the photo');
+  t.is(notRed, null, "the photo's area is the declined screen's red, not the photo");
 });
 
 /** A framebuffer file of w×h at bpp, its sysfs geometry beside it. */
@@ -96,10 +105,10 @@ function fakeFramebuffer(dir: string, w: number, h: number, bpp: 16 | 32): { dev
   const sysfs = join(dir, 'sys-fb0');
   mkdirSync(sysfs);
   writeFileSync(join(sysfs, 'bits_per_pixel'), `${bpp}\n`);
-  writeFileSync(join(sysfs, 'stride'), `${w * bpp / 8}\n`);
+  writeFileSync(join(sysfs, 'stride'), `${(w * bpp) / 8}\n`);
   writeFileSync(join(sysfs, 'virtual_size'), `${w},${h}\n`);
   const device = join(dir, 'fb0');
-  writeFileSync(device, Buffer.alloc(w * h * bpp / 8));
+  writeFileSync(device, Buffer.alloc((w * h * bpp) / 8));
   return { device, sysfs };
 }
 
@@ -108,28 +117,45 @@ function readFramebuffer(device: string, w: number, h: number, bpp: 16 | 32): Rg
   const b = readFileSync(device);
   const out = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) {
-    if (bpp === 32) { out[i * 4] = b[i * 4 + 2]!; out[i * 4 + 1] = b[i * 4 + 1]!; out[i * 4 + 2] = b[i * 4]!; }
-    else {
+    if (bpp === 32) {
+      out[i * 4] = b[i * 4 + 2]!;
+      out[i * 4 + 1] = b[i * 4 + 1]!;
+      out[i * 4 + 2] = b[i * 4]!;
+    } else {
       const v = b.readUInt16LE(i * 2);
-      out[i * 4] = ((v >> 11) & 31) * 255 / 31; out[i * 4 + 1] = ((v >> 5) & 63) * 255 / 63; out[i * 4 + 2] = (v & 31) * 255 / 31;
+      out[i * 4] = (((v >> 11) & 31) * 255) / 31;
+      out[i * 4 + 1] = (((v >> 5) & 63) * 255) / 63;
+      out[i * 4 + 2] = ((v & 31) * 255) / 31;
     }
     out[i * 4 + 3] = 255;
   }
   return { width: w, height: h, data: out };
 }
 
-for (const [bpp, how] of [[32, 'auto'], [16, 'framebuffer']] as const) {
+for (const [bpp, how] of [
+  [32, 'auto'],
+  [16, 'framebuffer'],
+] as const) {
   test(`framebuffer ${bpp === 32 ? 'XRGB8888' : 'RGB565'} (display.photo ${how}, TERM=linux): the photo is written into the photo box's pixels`, async (t) => {
     const dir = tempDir(t);
     const src = sourcePhoto(dir);
     // 800×480 with a 100×30 console: cells of 8×16, as the Terminus 16 font gives.
     const fb = fakeFramebuffer(dir, 800, 480, bpp);
-    const h = new TmuxHarness({ cols: 100, rows: 30, term: 'linux', args: ['--photo', how, '--fb-device', fb.device, '--fb-sysfs', fb.sysfs, '--photo-png', src.file] });
+    const h = new TmuxHarness({
+      cols: 100,
+      rows: 30,
+      term: 'linux',
+      args: ['--photo', how, '--fb-device', fb.device, '--fb-sysfs', fb.sysfs, '--photo-png', src.file],
+    });
     t.teardown(() => h.kill());
     h.start();
     h.show('confirm');
     await h.screen(['Ida Sørensen', 'Enter  Godkend'], ['Henter foto']);
-    const img = await h.until(() => readFramebuffer(fb.device, 800, 480, bpp), (i) => (bboxOf(i, [0, 0, 0], undefined, true, 0)?.h ?? 0) >= 320, 'the photo in the framebuffer');
+    const img = await h.until(
+      () => readFramebuffer(fb.device, 800, 480, bpp),
+      (i) => (bboxOf(i, [0, 0, 0], undefined, true, 0)?.h ?? 0) >= 320,
+      'the photo in the framebuffer',
+    );
     const at = bboxOf(img, [0, 0, 0], undefined, true, 0)!;
     const db = psnr(crop(img, at), scaled(src.file, at.w, at.h));
     t.log(`photo ${at.w}×${at.h} px at (${at.x},${at.y}) of 800×480; PSNR ${db.toFixed(1)} dB`);
@@ -151,7 +177,10 @@ test('TERM=linux without a pixel path: 8 colours only, and the photo is plainly 
   const screen = await h.screen(['Ida Sørensen', 'FOTOET KAN IKKE VISES', 'BARNETS NAVN']);
   t.false(screen.includes('▀'), 'no photo drawn in cells');
   const sgr = h.capture(true);
-  const codes = [...sgr.matchAll(/\x1b\[([\d;]*)m/g)].flatMap((m) => m[1]!.split(';')).filter(Boolean).map(Number);
+  const codes = [...sgr.matchAll(/\x1b\[([\d;]*)m/g)]
+    .flatMap((m) => m[1]!.split(';'))
+    .filter(Boolean)
+    .map(Number);
   t.false(codes.includes(38) || codes.includes(48), 'no 256-colour codes');
   // The total keeps its yellow, not the red that blessed's reduction made of it: the console's
   // yellow background (brown, 4:1 on black) is too dark for it, so it is bright yellow '#' (1;33).

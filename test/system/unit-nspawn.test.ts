@@ -7,7 +7,14 @@
 // Costs: the root once (40–120 s, ~610 MB in /var/cache/klubkort-test), then ~1 min a run.
 import test from 'ava';
 import { until } from '../helpers/until.ts';
-import { buildCheckoutRelease, configure, dropIn, layOut, terminalRoot, unitView } from '../helpers/terminal-container.ts';
+import {
+  buildCheckoutRelease,
+  configure,
+  dropIn,
+  layOut,
+  terminalRoot,
+  unitView,
+} from '../helpers/terminal-container.ts';
 
 const WATCHDOG_SEC = 4;
 const PERIOD_USEC = BigInt(WATCHDOG_SEC) * 1_000_000n;
@@ -26,30 +33,47 @@ test('klubkort.service booted under systemd: READY and the watchdog come from th
   const { show, journal, daemonPid, cursor: journalCursor } = unitView(c);
   const proc = async (pid: number) => {
     const stat = (await c.run(['cat', `/proc/${pid}/stat`])).stdout;
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]),
+    };
   };
   // No restart is waited out: one is a failure at once, with what the journal says.
   const noRestart = async (restarts: number) => {
     const s = await show('NRestarts');
-    if (Number(s.NRestarts) > restarts) throw new Error(`klubkort.service was restarted (NRestarts=${s.NRestarts}):\n${(await journal('-o', 'short-monotonic')).split('\n').slice(-40).join('\n')}`);
+    if (Number(s.NRestarts) > restarts)
+      throw new Error(
+        `klubkort.service was restarted (NRestarts=${s.NRestarts}):\n${(await journal('-o', 'short-monotonic')).split('\n').slice(-40).join('\n')}`,
+      );
   };
 
   // READY=1: a Type=notify unit is active only once systemd accepted it, and only the daemon sends it.
-  await until(async () => (await show('ActiveState', 'SubState')).SubState === 'running', 'klubkort.service running (READY=1)', 120_000);
+  await until(
+    async () => (await show('ActiveState', 'SubState')).SubState === 'running',
+    'klubkort.service running (READY=1)',
+    120_000,
+  );
   const ready = await show('MainPID', 'ActiveEnterTimestampMonotonic', 'WatchdogUSec', 'StatusText');
   t.is(ready.WatchdogUSec, `${WATCHDOG_SEC}s`);
-  t.is(ready.StatusText, 'terminal kasse-1', 'the daemon\'s READY=1 and STATUS= reached systemd through cage and foot');
-  const daemon = (await until(daemonPid, 'the daemon\'s pid'))!;
+  t.is(ready.StatusText, 'terminal kasse-1', "the daemon's READY=1 and STATUS= reached systemd through cage and foot");
+  const daemon = (await until(daemonPid, "the daemon's pid"))!;
   const foot = await proc((await proc(daemon)).ppid);
   t.is(foot.comm, 'foot');
-  t.is(foot.ppid, Number(ready.MainPID), 'the daemon is the grandchild of the unit\'s main process');
+  t.is(foot.ppid, Number(ready.MainPID), "the daemon is the grandchild of the unit's main process");
   t.is((await proc(foot.ppid)).comm, 'cage');
 
   // Several watchdog periods: systemd saw a ping five periods after READY, with no restart on the way.
-  await until(async () => {
-    await noRestart(0);
-    return BigInt((await show('WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic!) > BigInt(ready.ActiveEnterTimestampMonotonic!) + 5n * PERIOD_USEC;
-  }, 'a watchdog ping five periods after READY', 120_000);
+  await until(
+    async () => {
+      await noRestart(0);
+      return (
+        BigInt((await show('WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic!) >
+        BigInt(ready.ActiveEnterTimestampMonotonic!) + 5n * PERIOD_USEC
+      );
+    },
+    'a watchdog ping five periods after READY',
+    120_000,
+  );
   stamp('five watchdog periods pinged');
   const after = await show('NRestarts', 'MainPID', 'ActiveState');
   t.like(after, { NRestarts: '0', MainPID: ready.MainPID, ActiveState: 'active' });
@@ -61,7 +85,11 @@ test('klubkort.service booted under systemd: READY and the watchdog come from th
   t.regex(lines, /"msg":"terminal started"/);
   t.regex(lines, /"owner":"kiosk".*"msg":"systemd watchdog pings on"/);
   t.regex(await journal('--identifier=klubkort', '--priority=info', '-o', 'cat'), /"msg":"connected to broker"/);
-  t.is((await c.sh('ls /var/lib/klubkort')).split('\n').filter((f) => f.startsWith('klubkort.log')).length, 0, 'no log file in the data dir');
+  t.is(
+    (await c.sh('ls /var/lib/klubkort')).split('\n').filter((f) => f.startsWith('klubkort.log')).length,
+    0,
+    'no log file in the data dir',
+  );
 
   // A hung daemon: its event loop stopped (SIGSTOP), the pings stop, systemd's watchdog restarts the unit.
   const cursor = await journalCursor();
@@ -76,19 +104,42 @@ test('klubkort.service booted under systemd: READY and the watchdog come from th
   await until(async () => (await show('SubState')).SubState === 'running', 'klubkort.service running again', 120_000);
   const again = await show('ActiveEnterTimestampMonotonic', 'NRestarts');
   t.is(again.NRestarts, '1');
-  const second = (await until(daemonPid, 'the new daemon\'s pid'))!;
+  const second = (await until(daemonPid, "the new daemon's pid"))!;
   t.not(second, daemon);
-  t.is((await c.sh(`test -e /proc/${daemon} && echo alive || echo gone`)).trim(), 'gone', 'the hung daemon was killed with its unit');
-  await until(async () => {
-    await noRestart(1);
-    return BigInt((await show('WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic!) > BigInt(again.ActiveEnterTimestampMonotonic!) + 2n * PERIOD_USEC;
-  }, 'the new daemon pinging two periods after its READY', 120_000);
+  t.is(
+    (await c.sh(`test -e /proc/${daemon} && echo alive || echo gone`)).trim(),
+    'gone',
+    'the hung daemon was killed with its unit',
+  );
+  await until(
+    async () => {
+      await noRestart(1);
+      return (
+        BigInt((await show('WatchdogTimestampMonotonic')).WatchdogTimestampMonotonic!) >
+        BigInt(again.ActiveEnterTimestampMonotonic!) + 2n * PERIOD_USEC
+      );
+    },
+    'the new daemon pinging two periods after its READY',
+    120_000,
+  );
 
   // A clean stop: the daemon's last lines still reach the journal (systemd-cat outlives the stop's SIGTERM).
   const stopCursor = await journalCursor();
   await c.run(['systemctl', 'stop', 'klubkort.service']);
-  await until(async () => /"msg":"terminal stopped"/.test(await journal(`--after-cursor=${stopCursor}`, '--identifier=klubkort', '-o', 'cat')), 'the daemon\'s last line in the journal', 30_000)
-    .catch(async (e: Error) => { throw new Error(`${e.message}:\n${await journal(`--after-cursor=${stopCursor}`, '-o', 'short-monotonic')}`); });
-  t.notRegex(await journal(`--after-cursor=${stopCursor}`), /Aborted|Segmentation fault|Unhandled 'error'/, 'the daemon ended without a crash');
+  await until(
+    async () =>
+      /"msg":"terminal stopped"/.test(
+        await journal(`--after-cursor=${stopCursor}`, '--identifier=klubkort', '-o', 'cat'),
+      ),
+    "the daemon's last line in the journal",
+    30_000,
+  ).catch(async (e: Error) => {
+    throw new Error(`${e.message}:\n${await journal(`--after-cursor=${stopCursor}`, '-o', 'short-monotonic')}`);
+  });
+  t.notRegex(
+    await journal(`--after-cursor=${stopCursor}`),
+    /Aborted|Segmentation fault|Unhandled 'error'/,
+    'the daemon ended without a crash',
+  );
   stamp('done');
 });

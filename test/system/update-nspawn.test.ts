@@ -16,7 +16,16 @@
 // Costs: two release bundles built (~1 min each under load), then ~3 min in the container.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Db } from '../../firmware/journal/db.ts';
 import { Journal } from '../../firmware/journal/journal.ts';
@@ -41,7 +50,13 @@ function checkoutWithMigration(dir: string): string {
   const text = readFileSync(file, 'utf8');
   const end = '];\n\n/** The schema this release';
   if (!text.includes(end)) throw new Error(`${file}: the end of the migrations list moved`);
-  writeFileSync(file, text.replace(end, `  // test release C: an additive migration\n  \`CREATE TABLE test_release_c (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\`,\n${end}`));
+  writeFileSync(
+    file,
+    text.replace(
+      end,
+      `  // test release C: an additive migration\n  \`CREATE TABLE test_release_c (id INTEGER PRIMARY KEY, note TEXT NOT NULL);\`,\n${end}`,
+    ),
+  );
   return dir;
 }
 
@@ -56,20 +71,43 @@ test('an update to a release that crashes at start, then to one that hangs: each
   const entries = await readBundle(a);
   const faulty = (fault: keyof typeof FAULTS) => {
     const version = `0.1.0-upd.${fault}`;
-    return writeBundle(join(out, `klubkort-${version}.tar.gz`), remake(entries, {
-      key,
-      files: (fs) => fs.map((f) => (f.path === 'dist/main.js' ? { ...f, data: Buffer.concat([Buffer.from(FAULTS[fault]), f.data]) }
-        : f.path === 'package.json' ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version })) } : f)),
-      manifest: (m: Manifest) => ({ ...m, version }),
-    }));
+    return writeBundle(
+      join(out, `klubkort-${version}.tar.gz`),
+      remake(entries, {
+        key,
+        files: (fs) =>
+          fs.map((f) =>
+            f.path === 'dist/main.js'
+              ? { ...f, data: Buffer.concat([Buffer.from(FAULTS[fault]), f.data]) }
+              : f.path === 'package.json'
+                ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version })) }
+                : f,
+          ),
+        manifest: (m: Manifest) => ({ ...m, version }),
+      }),
+    );
   };
   const C = '0.2.0-upd.c';
   const copy = checkoutWithMigration(mkdtempSync('/var/tmp/klubkort-release-c-'));
   t.teardown(() => rmSync(copy, { recursive: true, force: true }));
-  const { buildRelease } = await import(join(copy, 'scripts/release-build.ts')) as typeof import('../../scripts/release-build.ts');
-  const cBundle = (await buildRelease({ arch: Arch.parse(process.arch), keyPem: key.privatePem, outDir: out, version: C, workDir: join(out, '.work-c') })).file;
+  const { buildRelease } = (await import(
+    join(copy, 'scripts/release-build.ts')
+  )) as typeof import('../../scripts/release-build.ts');
+  const cBundle = (
+    await buildRelease({
+      arch: Arch.parse(process.arch),
+      keyPem: key.privatePem,
+      outDir: out,
+      version: C,
+      workDir: join(out, '.work-c'),
+    })
+  ).file;
   const cManifest = JSON.parse((await readBundle(cBundle))[0]!.data.toString()) as Manifest;
-  t.deepEqual(cManifest.journal, { writes: JOURNAL_SCHEMA + 1, readsFrom: 0, readableBy: JOURNAL_READABLE_BY }, 'C migrates one further, additively');
+  t.deepEqual(
+    cManifest.journal,
+    { writes: JOURNAL_SCHEMA + 1, readsFrom: 0, readableBy: JOURNAL_READABLE_BY },
+    'C migrates one further, additively',
+  );
   stamp('bundles built');
 
   const r = await terminalRoot(t, stamp);
@@ -79,7 +117,8 @@ test('an update to a release that crashes at start, then to one that hangs: each
   configure(r.root, dropIn(4, 'TimeoutStartSec=10\n'));
   const c = await r.boot();
   const { show, journal, cursor } = unitView(c);
-  const link = async (name: string) => (await c.run(['readlink', `/opt/klubkort/${name}`]).catch(() => ({ stdout: '' }))).stdout.trim();
+  const link = async (name: string) =>
+    (await c.run(['readlink', `/opt/klubkort/${name}`]).catch(() => ({ stdout: '' }))).stdout.trim();
   const running = async () => (await show('ActiveState', 'SubState')).SubState === 'running';
   await until(running, 'release A running (READY=1)', 120_000);
   await until(async () => (await link('committed')) === `releases/${A}`, 'A committed after READY', 30_000);
@@ -88,32 +127,60 @@ test('an update to a release that crashes at start, then to one that hangs: each
   const mqtt = `/opt/klubkort/releases/${A}/node_modules/mqtt`;
   const seenFile = '/root/forwarded.txt';
   // Its own unit: it lives until the container powers off.
-  await c.run(['systemd-run', '--unit=test-subscriber', '/usr/bin/node', '-e', `const m = require(${JSON.stringify(mqtt)}); const fs = require('fs');
+  await c.run([
+    'systemd-run',
+    '--unit=test-subscriber',
+    '/usr/bin/node',
+    '-e',
+    `const m = require(${JSON.stringify(mqtt)}); const fs = require('fs');
     const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-sub' });
     c.on('connect', () => c.subscribe('klubkort/v1/terminals/kasse-1/tx', { qos: 1 }));
-    c.on('message', (_t, p) => { try { fs.appendFileSync(${JSON.stringify(seenFile)}, JSON.parse(p).txId + '\\n'); } catch {} });`]);
+    c.on('message', (_t, p) => { try { fs.appendFileSync(${JSON.stringify(seenFile)}, JSON.parse(p).txId + '\\n'); } catch {} });`,
+  ]);
   /** The terminal's retained status, as the broker keeps it. */
-  const status = async () => JSON.parse((await c.run(['node', '-e', `const m = require(${JSON.stringify(mqtt)});
+  const status = async () =>
+    JSON.parse(
+      (
+        await c.run([
+          'node',
+          '-e',
+          `const m = require(${JSON.stringify(mqtt)});
     const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-status' });
     c.on('connect', () => c.subscribe('klubkort/v1/terminals/kasse-1/status'));
-    c.on('message', (_t, p) => { process.stdout.write(p.toString()); process.exit(0); });`])).stdout) as Record<string, unknown>;
-  const forwarded = async () => new Set((await c.sh(`cat ${seenFile} 2>/dev/null || true`)).split('\n').filter(Boolean));
+    c.on('message', (_t, p) => { process.stdout.write(p.toString()); process.exit(0); });`,
+        ])
+      ).stdout,
+    ) as Record<string, unknown>;
+  const forwarded = async () =>
+    new Set((await c.sh(`cat ${seenFile} 2>/dev/null || true`)).split('\n').filter(Boolean));
 
   const queued: string[] = [];
   const dataDir = join(r.root, 'var/lib/klubkort');
   /** Two sales the ledger never answered, queued in the journal (the daemon stopped to write them here). */
-  const queueSales = async () => { queued.push(...await queueOfflineSales(c, r.root, 2)); };
+  const queueSales = async () => {
+    queued.push(...(await queueOfflineSales(c, r.root, 2)));
+  };
   /** Every queued sale forwarded since the last start, and still queued in the journal (no ledger answered). */
   const noSaleLost = async (who: string) => {
-    await until(async () => { const f = await forwarded(); return queued.every((tx) => f.has(tx)); }, `the queued sales forwarded by ${who}`, 60_000);
+    await until(
+      async () => {
+        const f = await forwarded();
+        return queued.every((tx) => f.has(tx));
+      },
+      `the queued sales forwarded by ${who}`,
+      60_000,
+    );
     await c.run(['systemctl', 'stop', 'klubkort.service']);
     const after = await Journal.open(dataDir, 'kasse-1');
     const outbox = new Set((await after.sales.outbox()).map((e) => e.txId));
     await after.close();
     await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
     for (const tx of queued) t.true(outbox.has(tx), `sale ${tx} still queued (no ledger answered it)`);
-    await c.run(['systemctl', 'start', 'klubkort.service'])
-      .catch(async (e: Error) => { throw new Error(`${e.message}\n${(await c.run(['journalctl', '--no-pager', '-n', '80', '-o', 'short-monotonic'])).stdout}`); });
+    await c.run(['systemctl', 'start', 'klubkort.service']).catch(async (e: Error) => {
+      throw new Error(
+        `${e.message}\n${(await c.run(['journalctl', '--no-pager', '-n', '80', '-o', 'short-monotonic'])).stdout}`,
+      );
+    });
   };
   const update = async (bundle: string) => {
     copyFileSync(bundle, join(r.root, 'root/bundle.tar.gz'));
@@ -125,31 +192,76 @@ test('an update to a release that crashes at start, then to one that hangs: each
     await c.run(['systemctl', 'start', '--no-block', 'klubkort.service']);
     return from;
   };
-  const startedVersions = async (from: string) => [...(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')).matchAll(/"version":"([^"]+)".*"msg":"terminal started"/g)].map((m) => m[1]);
+  const startedVersions = async (from: string) =>
+    [
+      ...(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')).matchAll(
+        /"version":"([^"]+)".*"msg":"terminal started"/g,
+      ),
+    ].map((m) => m[1]);
   for (const fault of ['crash', 'hang'] as const) {
     const b = faulty(fault);
     const bVersion = `0.1.0-upd.${fault}`;
     await queueSales();
-    t.regex(await update(b), new RegExp(`current → ${bVersion.replace(/\./g, '\\.')}, previous → ${A.replace(/\./g, '\\.')}`));
+    t.regex(
+      await update(b),
+      new RegExp(`current → ${bVersion.replace(/\./g, '\\.')}, previous → ${A.replace(/\./g, '\\.')}`),
+    );
     const from = await restarted();
     stamp(`B (${fault}) started`);
 
-    await until(async () => (await link('current')) === `releases/${A}` && await running(), `A running again after B (${fault})`, 300_000)
-      .catch(async (e: Error) => { throw new Error(`${e.message}:\n${(await c.run(['journalctl', '--no-pager', `--after-cursor=${from}`, '-o', 'short-monotonic'])).stdout.slice(-6000)}`); });
+    await until(
+      async () => (await link('current')) === `releases/${A}` && (await running()),
+      `A running again after B (${fault})`,
+      300_000,
+    ).catch(async (e: Error) => {
+      throw new Error(
+        `${e.message}:\n${(await c.run(['journalctl', '--no-pager', `--after-cursor=${from}`, '-o', 'short-monotonic'])).stdout.slice(-6000)}`,
+      );
+    });
     stamp(`rolled back from B (${fault})`);
     const log = (await c.run(['journalctl', '--no-pager', `--after-cursor=${from}`, '-o', 'cat'])).stdout;
-    t.regex(log, fault === 'crash' ? /klubkort\.service: Main process exited, code=exited, status=70/ : /klubkort\.service: (Watchdog timeout|start operation timed out)/);
+    t.regex(
+      log,
+      fault === 'crash'
+        ? /klubkort\.service: Main process exited, code=exited, status=70/
+        : /klubkort\.service: (Watchdog timeout|start operation timed out)/,
+    );
     t.regex(log, /klubkort\.service: Triggering OnFailure= dependencies/);
-    t.log(`B (${fault}): ${log.split('\n').filter((l) => /klubkort\.service: (Main process exited|Watchdog timeout|start operation timed out|Failed with result)/.test(l)).join('; ')}`);
-    t.regex(log, new RegExp(`release ${bVersion.replace(/\./g, '\\.')} failed before it proved itself: rolled back to ${A.replace(/\./g, '\\.')}`));
+    t.log(
+      `B (${fault}): ${log
+        .split('\n')
+        .filter((l) =>
+          /klubkort\.service: (Main process exited|Watchdog timeout|start operation timed out|Failed with result)/.test(
+            l,
+          ),
+        )
+        .join('; ')}`,
+    );
+    t.regex(
+      log,
+      new RegExp(
+        `release ${bVersion.replace(/\./g, '\\.')} failed before it proved itself: rolled back to ${A.replace(/\./g, '\\.')}`,
+      ),
+    );
     t.is(await link('previous'), `releases/${bVersion}`);
     t.is(await link('committed'), `releases/${A}`, 'B never proved itself');
     t.true(readFileSync(join(r.root, 'opt/klubkort/rolled-back'), 'utf8').split('\n').includes(bVersion));
     // The fleet sees it: A's retained status names the version it rolled back from.
-    await until(async () => (await status()).update !== undefined && JSON.stringify((await status()).update).includes(bVersion), 'the status naming the rollback', 60_000);
+    await until(
+      async () => (await status()).update !== undefined && JSON.stringify((await status()).update).includes(bVersion),
+      'the status naming the rollback',
+      60_000,
+    );
     t.like((await status()).update, { version: bVersion, state: 'rolled_back' });
     // A's daemon, READY: its own start line names its version.
-    await until(async () => /"msg":"health gate passed: READY"/.test(await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat')), 'A\'s READY', 60_000);
+    await until(
+      async () =>
+        /"msg":"health gate passed: READY"/.test(
+          await journal(`--after-cursor=${from}`, '--identifier=klubkort', '-o', 'cat'),
+        ),
+      "A's READY",
+      60_000,
+    );
     const starts = await startedVersions(from);
     t.is(starts.at(-1), A, `the till runs A (terminal started lines: ${starts.join(', ')})`);
     // Every sale queued before the update: still in the journal, and forwarded by A.
@@ -166,9 +278,13 @@ test('an update to a release that crashes at start, then to one that hangs: each
   const schema = async () => {
     const db = await Db.open(join(dataDir, 'journal.db'));
     try {
-      return { version: (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version,
-        tables: (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'test_release_c'")).length };
-    } finally { await db.close(); }
+      return {
+        version: (await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version,
+        tables: (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE name = 'test_release_c'")).length,
+      };
+    } finally {
+      await db.close();
+    }
   };
   await c.run(['systemctl', 'stop', 'klubkort.service']);
   t.deepEqual(await schema(), { version: JOURNAL_SCHEMA + 1, tables: 1 }, 'C migrated the journal');
@@ -176,8 +292,12 @@ test('an update to a release that crashes at start, then to one that hangs: each
   await queueSales();
   t.regex(await update(a), /current → 0\.1\.0-upd\.a, previous → 0\.2\.0-upd\.c/);
   from = await restarted();
-  await until(async () => (await link('current')) === `releases/${A}` && await running(), 'A running on the journal C migrated', 120_000);
-  await noSaleLost('A on C\'s journal');
+  await until(
+    async () => (await link('current')) === `releases/${A}` && (await running()),
+    'A running on the journal C migrated',
+    120_000,
+  );
+  await noSaleLost("A on C's journal");
   t.is((await startedVersions(from)).at(-1), A);
   await c.run(['systemctl', 'stop', 'klubkort.service']);
   t.deepEqual(await schema(), { version: JOURNAL_SCHEMA + 1, tables: 1 }, 'A left the journal as C made it');

@@ -11,19 +11,29 @@ const LAYERS = ['lib', 'contract', 'hal', 'firmware', 'sim', 'bin'];
 
 /** The depcruise command line with the project's rule set (its own process: no TypeScript loader in the way). */
 async function cruiseProject(): Promise<ICruiseResult> {
-  const { stdout } = await promisify(execFile)(process.execPath,
-    ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', ...LAYERS, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'],
-    { maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      'node_modules/dependency-cruiser/bin/dependency-cruise.mjs',
+      ...LAYERS,
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'json',
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  ).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   return JSON.parse(stdout) as ICruiseResult;
 }
 
 const folder = (path: string): string => path.slice(0, path.lastIndexOf('/'));
 
-
 test('imports point down the layers, with no module cycle and nothing unresolved', async (t) => {
   const r = await cruiseProject();
   t.true(r.summary.totalCruised > 100, `cruised ${r.summary.totalCruised} modules`);
-  const violations = r.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (${v.cycle.map((c) => c.name).join(' → ')})` : ''}`);
+  const violations = r.summary.violations.map(
+    (v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (${v.cycle.map((c) => c.name).join(' → ')})` : ''}`,
+  );
   t.deepEqual(violations, []);
 });
 
@@ -45,6 +55,11 @@ test('no cycle between folders', async (t) => {
 });
 
 test('the folder-cycle check finds a cycle (it can fail)', (t) => {
-  const g = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])], ['d', new Set(['a'])]]);
+  const g = new Map([
+    ['a', new Set(['b'])],
+    ['b', new Set(['c'])],
+    ['c', new Set(['a'])],
+    ['d', new Set(['a'])],
+  ]);
   t.deepEqual(folderCycles(g), [['a', 'b', 'c']]);
 });

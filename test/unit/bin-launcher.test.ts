@@ -13,14 +13,24 @@ const run = promisify(execFile);
 function project(t: import('ava').ExecutionContext): { dir: string; which: () => Promise<string> } {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-bin-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const d of ['bin', 'dist', 'lib', 'contract', 'firmware/cli', 'hal', 'sim']) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ['bin', 'dist', 'lib', 'contract', 'firmware/cli', 'hal', 'sim'])
+    mkdirSync(join(dir, d), { recursive: true });
   copyFileSync(join(process.cwd(), 'bin/klubkort.js'), join(dir, 'bin/klubkort.js'));
   symlinkSync(join(process.cwd(), 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module","engines":{"node":">=20.17.0"}}');
-  const main = (what: string) => `export async function main(argv: string[]): Promise<number> { process.stdout.write('${what} ' + argv.join(' ')); return 0; }\n`;
+  const main = (what: string) =>
+    `export async function main(argv: string[]): Promise<number> { process.stdout.write('${what} ' + argv.join(' ')); return 0; }\n`;
   writeFileSync(join(dir, 'bin/commands.ts'), main('sources'));
   writeFileSync(join(dir, 'dist/main.js'), main('bundle').replace(/: string\[\]|: Promise<number>/g, ''));
-  return { dir, which: async () => (await run(process.execPath, [join(dir, 'bin/klubkort.js'), 'status'], { env: { ...process.env, KLUBKORT_FROM_SOURCE: '' } })).stdout };
+  return {
+    dir,
+    which: async () =>
+      (
+        await run(process.execPath, [join(dir, 'bin/klubkort.js'), 'status'], {
+          env: { ...process.env, KLUBKORT_FROM_SOURCE: '' },
+        })
+      ).stdout,
+  };
 }
 
 const age = (path: string, secondsAgo: number) => {
@@ -45,7 +55,8 @@ test('a source edited after the build (any folder, any depth) runs the sources i
 test('a helper in lib/ edited after the build runs the sources too', async (t) => {
   const p = project(t);
   // Every source folder older than the build, so only the edit can make the sources newer.
-  for (const d of ['bin/commands.ts', 'bin', 'lib', 'contract', 'firmware/cli', 'firmware', 'hal', 'sim']) age(join(p.dir, d), 60);
+  for (const d of ['bin/commands.ts', 'bin', 'lib', 'contract', 'firmware/cli', 'firmware', 'hal', 'sim'])
+    age(join(p.dir, d), 60);
   age(join(p.dir, 'dist/main.js'), 30);
   t.is(await p.which(), 'bundle status');
   writeFileSync(join(p.dir, 'lib/edited.ts'), 'export {};\n');

@@ -16,23 +16,29 @@ const OVERLAY_ROOT = [
 const DATA_PARTITION = `${OVERLAY_ROOT}\n41 24 179:3 / /var/lib/klubkort rw,noatime - ext4 /dev/mmcblk0p3 rw`;
 
 test('raspi-config overlay root: refused; a data partition under it: kept', (t) => {
-  t.is(volatileStorage('/var/lib/klubkort', parseMountinfo(OVERLAY_ROOT)),
-    "/var/lib/klubkort is on an overlay file system (mounted at /) whose changes go to /media/root-rw/overlay on a tmpfs, which lives in RAM (raspi-config's overlay file system?)");
+  t.is(
+    volatileStorage('/var/lib/klubkort', parseMountinfo(OVERLAY_ROOT)),
+    "/var/lib/klubkort is on an overlay file system (mounted at /) whose changes go to /media/root-rw/overlay on a tmpfs, which lives in RAM (raspi-config's overlay file system?)",
+  );
   t.is(volatileStorage('/var/lib/klubkort', parseMountinfo(DATA_PARTITION)), null);
   t.is(mountOf('/var/lib/klubkort/journal', parseMountinfo(DATA_PARTITION))?.fsType, 'ext4');
   t.is(mountOf('/var/lib/klubkortX', parseMountinfo(DATA_PARTITION))?.fsType, 'overlay', 'a prefix is not a parent');
 });
 
 test('a tmpfs is refused; ext4 and a container overlay whose upper dir is not visible are not', (t) => {
-  const m = parseMountinfo([
-    '1 0 254:0 / / rw - ext4 /dev/vda rw',
-    '2 1 0:30 / /tmp rw,nosuid - tmpfs tmpfs rw,size=1g',
-    '3 1 0:31 / /srv/a\\040b rw - ext4 /dev/vdb rw',
-  ].join('\n'));
+  const m = parseMountinfo(
+    [
+      '1 0 254:0 / / rw - ext4 /dev/vda rw',
+      '2 1 0:30 / /tmp rw,nosuid - tmpfs tmpfs rw,size=1g',
+      '3 1 0:31 / /srv/a\\040b rw - ext4 /dev/vdb rw',
+    ].join('\n'),
+  );
   t.is(volatileStorage('/tmp/x', m), '/tmp/x is on a tmpfs (mounted at /tmp), which lives in RAM');
   t.is(volatileStorage('/var/lib/klubkort', m), null);
   t.is(mountOf('/srv/a b/c', m)?.mountPoint, '/srv/a b', 'escaped spaces');
-  const docker = parseMountinfo('100 90 0:50 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A,upperdir=/var/lib/docker/overlay2/x/diff,workdir=/var/lib/docker/overlay2/x/work');
+  const docker = parseMountinfo(
+    '100 90 0:50 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A,upperdir=/var/lib/docker/overlay2/x/diff,workdir=/var/lib/docker/overlay2/x/work',
+  );
   t.is(volatileStorage('/var/lib/klubkort', docker), null);
 });
 

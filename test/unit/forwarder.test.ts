@@ -15,7 +15,13 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
   out.on('data', (b: Buffer) => lines.push(...b.toString().trim().split('\n')));
   let fail = true;
   const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), { connected: true, sendTx: async (m: { txId: string }) => { sent.push(m.txId); return true; } });
+  const link = Object.assign(new EventEmitter(), {
+    connected: true,
+    sendTx: async (m: { txId: string }) => {
+      sent.push(m.txId);
+      return true;
+    },
+  });
   const journal = {
     sales: {
       outbox: async () => {
@@ -24,7 +30,12 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
       },
     },
   };
-  const f = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'error', destination: out }), 60_000);
+  const f = new Forwarder(
+    link as unknown as LedgerLink,
+    journal as unknown as Journal,
+    createLogger({ level: 'error', destination: out }),
+    60_000,
+  );
   t.teardown(() => f.stop());
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -35,7 +46,10 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
   await f.forward();
   await new Promise((r) => setImmediate(r));
   t.deepEqual(unhandled, []);
-  t.true(lines.some((l) => l.includes('forwarding the outbox failed') && l.includes('Database is closed')), lines.join('\n'));
+  t.true(
+    lines.some((l) => l.includes('forwarding the outbox failed') && l.includes('Database is closed')),
+    lines.join('\n'),
+  );
   t.deepEqual(sent, []);
 
   fail = false;
@@ -45,11 +59,26 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
 
 test('resends go on after the wall clock steps back an hour (issue 13 item 2: waits are monotonic)', async (t) => {
   const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), { connected: true, sendTx: async (m: { txId: string }) => { sent.push(m.txId); return true; } });
-  const journal = { sales: { outbox: async () => [{ seq: 1, txId: 'tx-1', type: 'sale', offline: true, message: { txId: 'tx-1' } }] } };
+  const link = Object.assign(new EventEmitter(), {
+    connected: true,
+    sendTx: async (m: { txId: string }) => {
+      sent.push(m.txId);
+      return true;
+    },
+  });
+  const journal = {
+    sales: { outbox: async () => [{ seq: 1, txId: 'tx-1', type: 'sale', offline: true, message: { txId: 'tx-1' } }] },
+  };
   const realNow = Date.now;
-  t.teardown(() => { Date.now = realNow; });
-  const f = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'silent' }), 200);
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  const f = new Forwarder(
+    link as unknown as LedgerLink,
+    journal as unknown as Journal,
+    createLogger({ level: 'silent' }),
+    200,
+  );
   t.teardown(() => f.stop());
   await f.forward();
   t.deepEqual(sent, ['tx-1']);
@@ -63,13 +92,39 @@ test('resends go on after the wall clock steps back an hour (issue 13 item 2: wa
 });
 
 test('a long queue goes out at the pace of the answers: in order, page by page, never more than `ahead` unanswered; a ledger that answers nothing still gets all of it', async (t) => {
-  const queue = Array.from({ length: 2500 }, (_, i) => ({ seq: i + 1, txId: `tx-${i + 1}`, type: 'sale', offline: true, message: { txId: `tx-${i + 1}` } }));
+  const queue = Array.from({ length: 2500 }, (_, i) => ({
+    seq: i + 1,
+    txId: `tx-${i + 1}`,
+    type: 'sale',
+    offline: true,
+    message: { txId: `tx-${i + 1}` },
+  }));
   const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), { connected: true, sendTx: async (m: { txId: string }) => { sent.push(m.txId); return true; } });
-  const journal = { sales: { outbox: async (after = 0, limit = -1) => queue.filter((e) => e.seq > after).slice(0, limit < 0 ? undefined : limit) } };
-  const answer = (n: number) => { for (const id of sent.slice(0, n)) link.emit('result', { txId: id }); };
-  const patient = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'silent' }), 600_000,
-    undefined, undefined, { ahead: 100, waitMs: 600_000 });
+  const link = Object.assign(new EventEmitter(), {
+    connected: true,
+    sendTx: async (m: { txId: string }) => {
+      sent.push(m.txId);
+      return true;
+    },
+  });
+  const journal = {
+    sales: {
+      outbox: async (after = 0, limit = -1) =>
+        queue.filter((e) => e.seq > after).slice(0, limit < 0 ? undefined : limit),
+    },
+  };
+  const answer = (n: number) => {
+    for (const id of sent.slice(0, n)) link.emit('result', { txId: id });
+  };
+  const patient = new Forwarder(
+    link as unknown as LedgerLink,
+    journal as unknown as Journal,
+    createLogger({ level: 'silent' }),
+    600_000,
+    undefined,
+    undefined,
+    { ahead: 100, waitMs: 600_000 },
+  );
   t.teardown(() => patient.stop());
   const done = patient.forward();
   await until(() => sent.length === 100, 'the first 100 sent');
@@ -82,12 +137,23 @@ test('a long queue goes out at the pace of the answers: in order, page by page, 
     await until(() => sent.length > n, 'more sent after answers');
   }
   await done;
-  t.deepEqual(sent, queue.map((e) => e.txId), 'all of it, in order, across the pages');
+  t.deepEqual(
+    sent,
+    queue.map((e) => e.txId),
+    'all of it, in order, across the pages',
+  );
 
   // A ledger that answers nothing: after each wait the rest goes on anyway.
   sent.length = 0;
-  const quick = new Forwarder(link as unknown as LedgerLink, journal as unknown as Journal, createLogger({ level: 'silent' }), 600_000,
-    undefined, undefined, { ahead: 100, waitMs: 50 });
+  const quick = new Forwarder(
+    link as unknown as LedgerLink,
+    journal as unknown as Journal,
+    createLogger({ level: 'silent' }),
+    600_000,
+    undefined,
+    undefined,
+    { ahead: 100, waitMs: 50 },
+  );
   t.teardown(() => quick.stop());
   await quick.forward();
   t.is(sent.length, queue.length);

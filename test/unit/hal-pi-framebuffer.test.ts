@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { Framebuffer, readGeometry } from '../../hal/pi/framebuffer.ts';
 import { parseReplies } from '../../firmware/ui/draw/terminal-probe.ts';
 
-function fake(t: import('ava').ExecutionContext, files: Record<string, string>, bytes = 0): { device: string; sysfs: string } {
+function fake(
+  t: import('ava').ExecutionContext,
+  files: Record<string, string>,
+  bytes = 0,
+): { device: string; sysfs: string } {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-fb-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sysfs = join(dir, 'fb0');
@@ -17,9 +21,18 @@ function fake(t: import('ava').ExecutionContext, files: Record<string, string>, 
 }
 
 test('geometry from sysfs; unsupported depths and impossible strides are refused with the reason', (t) => {
-  t.deepEqual(readGeometry(fake(t, { bits_per_pixel: '32\n', stride: '3200\n', virtual_size: '800,480\n' }).sysfs), { width: 800, height: 480, bitsPerPixel: 32, stride: 3200 });
-  t.throws(() => readGeometry(fake(t, { bits_per_pixel: '24\n', stride: '2400\n', virtual_size: '800,480\n' }).sysfs), { message: /24 bits per pixel/ });
-  t.throws(() => readGeometry(fake(t, { bits_per_pixel: '16\n', stride: '100\n', virtual_size: '800,480\n' }).sysfs), { message: /does not fit/ });
+  t.deepEqual(readGeometry(fake(t, { bits_per_pixel: '32\n', stride: '3200\n', virtual_size: '800,480\n' }).sysfs), {
+    width: 800,
+    height: 480,
+    bitsPerPixel: 32,
+    stride: 3200,
+  });
+  t.throws(() => readGeometry(fake(t, { bits_per_pixel: '24\n', stride: '2400\n', virtual_size: '800,480\n' }).sysfs), {
+    message: /24 bits per pixel/,
+  });
+  t.throws(() => readGeometry(fake(t, { bits_per_pixel: '16\n', stride: '100\n', virtual_size: '800,480\n' }).sysfs), {
+    message: /does not fit/,
+  });
   t.throws(() => Framebuffer.open({ device: '/nonexistent', sysfs: '/nonexistent' }), { code: 'ENOENT' });
 });
 
@@ -27,11 +40,19 @@ test('blit writes RGB565 and XRGB8888 little-endian at the stride, clipped to th
   // 4×2 pixels with a padded stride; a 2×2 image put at (3, 1): only its left column fits.
   const f = fake(t, { bits_per_pixel: '16', stride: '10', virtual_size: '4,2' }, 20);
   const fb = Framebuffer.open(f);
-  fb.blit(3, 1, { width: 2, height: 2, data: new Uint8Array([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 9, 9, 9, 255]) });
+  fb.blit(3, 1, {
+    width: 2,
+    height: 2,
+    data: new Uint8Array([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 9, 9, 9, 255]),
+  });
   fb.close();
   const b = readFileSync(f.device);
   t.is(b.readUInt16LE(10 + 3 * 2), 0xf800, 'red at (3,1)');
-  t.is(b.subarray(0, 10 + 6).reduce((a, v) => a + v, 0), 0, 'nothing else written');
+  t.is(
+    b.subarray(0, 10 + 6).reduce((a, v) => a + v, 0),
+    0,
+    'nothing else written',
+  );
   t.is(b.readUInt16LE(18), 0);
   const f32 = fake(t, { bits_per_pixel: '32', stride: '16', virtual_size: '4,1' }, 16);
   const fb32 = Framebuffer.open(f32);
@@ -43,7 +64,11 @@ test('blit writes RGB565 and XRGB8888 little-endian at the stride, clipped to th
 test('terminal replies: sixel from DA1 attribute 4, the cell size from CSI 16 t, colour registers', (t) => {
   const xterm = parseReplies('\x1b[6;15;9t\x1b[?1;0;1024S\x1b[?63;1;2;4;6;9;15;16;22;28c');
   t.deepEqual(xterm, { done: true, abilities: { sixel: true, cell: { w: 9, h: 15 }, colorRegisters: 1024 } });
-  t.deepEqual(parseReplies('\x1b[?62;1;6;9;15;22c').abilities, { sixel: false, cell: null, colorRegisters: null }, 'a terminal without sixel');
+  t.deepEqual(
+    parseReplies('\x1b[?62;1;6;9;15;22c').abilities,
+    { sixel: false, cell: null, colorRegisters: null },
+    'a terminal without sixel',
+  );
   t.false(parseReplies('\x1b[6;20;10t').done, 'DA1 not here yet');
   t.false(parseReplies('\x1b[?64;14c').abilities.sixel, '14 is not 4');
 });

@@ -5,7 +5,13 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkGpio, openOutputPins, resolveGpioBase, type OnoffModule, type RpiGpioModule } from '../../hal/pi/gpio/gpio.ts';
+import {
+  checkGpio,
+  openOutputPins,
+  resolveGpioBase,
+  type OnoffModule,
+  type RpiGpioModule,
+} from '../../hal/pi/gpio/gpio.ts';
 import { GpioIndicators, switchOffOnExit } from '../../hal/pi/gpio/gpio-indicators.ts';
 import { PiHardwareConfig } from '../../hal/pi/config/config.ts';
 import { PiHardwareError } from '../../lib/load-optional.ts';
@@ -28,7 +34,10 @@ async function sysfs(chips: { base: number; label: string; ngpio: number }[]): P
   }
   return root;
 }
-const PI4_KERNEL_66 = [{ base: 512, label: 'pinctrl-bcm2711', ngpio: 58 }, { base: 570, label: 'raspberrypi-exp-gpio', ngpio: 8 }];
+const PI4_KERNEL_66 = [
+  { base: 512, label: 'pinctrl-bcm2711', ngpio: 58 },
+  { base: 570, label: 'raspberrypi-exp-gpio', ngpio: 8 },
+];
 const PI5 = [
   { base: 512, label: 'gpio-brcmstb@107d508500', ngpio: 32 },
   { base: 544, label: 'gpio-brcmstb@107d517c00', ngpio: 27 },
@@ -42,12 +51,22 @@ function fakeOnoff(accessible = true) {
   const unexported: number[] = [];
   class Gpio {
     static accessible = accessible;
-    constructor(readonly gpio: number, direction: 'high' | 'low') {
-      if (!accessible) throw Object.assign(new Error("ENOENT: no such file or directory, open '/sys/class/gpio/export'"), { code: 'ENOENT' });
+    constructor(
+      readonly gpio: number,
+      direction: 'high' | 'low',
+    ) {
+      if (!accessible)
+        throw Object.assign(new Error("ENOENT: no such file or directory, open '/sys/class/gpio/export'"), {
+          code: 'ENOENT',
+        });
       level.set(gpio, direction === 'high' ? 1 : 0);
     }
-    writeSync(value: 0 | 1) { level.set(this.gpio, value); }
-    unexport() { unexported.push(this.gpio); }
+    writeSync(value: 0 | 1) {
+      level.set(this.gpio, value);
+    }
+    unexport() {
+      unexported.push(this.gpio);
+    }
   }
   const mod: OnoffModule = { Gpio };
   return { onoff: async () => mod, level, unexported };
@@ -57,16 +76,24 @@ function fakeOnoff(accessible = true) {
 function fakeRpiGpio(setupError?: string) {
   const log: string[] = [];
   const mod: RpiGpioModule = {
-    MODE_BCM: 'mode_bcm', DIR_HIGH: 'high', DIR_LOW: 'low',
-    setMode: (m) => { log.push(`mode ${m}`); },
+    MODE_BCM: 'mode_bcm',
+    DIR_HIGH: 'high',
+    DIR_LOW: 'low',
+    setMode: (m) => {
+      log.push(`mode ${m}`);
+    },
     promise: {
       setup: async (ch, dir) => {
         if (setupError) throw new Error(setupError);
         log.push(`setup ${ch} ${dir}`);
       },
-      write: async (ch, v) => { log.push(`write ${ch} ${v}`); },
+      write: async (ch, v) => {
+        log.push(`write ${ch} ${v}`);
+      },
       read: async () => false,
-      destroy: async () => { log.push('destroy'); },
+      destroy: async () => {
+        log.push('destroy');
+      },
     },
   };
   return { rpiGpio: async () => mod, log };
@@ -80,25 +107,68 @@ test('the GPIO base is read from the header chip: 512 on Pi 4 / kernel 6.6, 571 
   t.is(await resolveGpioBase('auto', await sysfs(PI4_KERNEL_66)), 512);
   t.is(await resolveGpioBase('auto', await sysfs(PI5)), 571);
   t.is(await resolveGpioBase('auto', await sysfs(PI3_OLD_KERNEL)), 0);
-  t.is(await resolveGpioBase('auto', await sysfs([{ base: 100, label: 'some-gpio', ngpio: 40 }])), 100, 'a lone chip is the one');
-  await t.throwsAsync(resolveGpioBase('auto', await sysfs([{ base: 0, label: 'a', ngpio: 8 }, { base: 8, label: 'b', ngpio: 8 }])), {
-    instanceOf: PiHardwareError, message: /cannot tell which GPIO chip.*gpiochip0 "a".*set gpio\.base/,
+  t.is(
+    await resolveGpioBase('auto', await sysfs([{ base: 100, label: 'some-gpio', ngpio: 40 }])),
+    100,
+    'a lone chip is the one',
+  );
+  await t.throwsAsync(
+    resolveGpioBase(
+      'auto',
+      await sysfs([
+        { base: 0, label: 'a', ngpio: 8 },
+        { base: 8, label: 'b', ngpio: 8 },
+      ]),
+    ),
+    {
+      instanceOf: PiHardwareError,
+      message: /cannot tell which GPIO chip.*gpiochip0 "a".*set gpio\.base/,
+    },
+  );
+  await t.throwsAsync(resolveGpioBase('auto', '/nonexistent/gpio'), {
+    message:
+      /^GPIO not accessible: not a Raspberry Pi or user not in group gpio \(no \/nonexistent\/gpio: a kernel without GPIO sysfs, e\.g\. Raspberry Pi OS Trixie; set pi\.gpio\.driver to "auto" or "gpiod"\)$/,
   });
-  await t.throwsAsync(resolveGpioBase('auto', '/nonexistent/gpio'), { message: /^GPIO not accessible: not a Raspberry Pi or user not in group gpio \(no \/nonexistent\/gpio: a kernel without GPIO sysfs, e\.g\. Raspberry Pi OS Trixie; set pi\.gpio\.driver to "auto" or "gpiod"\)$/ });
 });
 
 test('onoff: pins are BCM numbers plus the base, opened as outputs already off', async (t) => {
   const fake = fakeOnoff();
-  const out = await openOutputPins({ led: { pin: 17, activeLow: false }, lamp: { pin: 27, activeLow: true } }, {
-    driver: 'onoff', base: 'auto', sysfsRoot: await sysfs(PI4_KERNEL_66), modules: { onoff: fake.onoff },
-  });
-  t.deepEqual([...fake.level], [[529, 0], [539, 1]]);
+  const out = await openOutputPins(
+    { led: { pin: 17, activeLow: false }, lamp: { pin: 27, activeLow: true } },
+    {
+      driver: 'onoff',
+      base: 'auto',
+      sysfsRoot: await sysfs(PI4_KERNEL_66),
+      modules: { onoff: fake.onoff },
+    },
+  );
+  t.deepEqual(
+    [...fake.level],
+    [
+      [529, 0],
+      [539, 1],
+    ],
+  );
   out.led.write(true);
   out.lamp.write(true);
-  t.deepEqual([...fake.level], [[529, 1], [539, 0]], 'active-low: on is low');
+  t.deepEqual(
+    [...fake.level],
+    [
+      [529, 1],
+      [539, 0],
+    ],
+    'active-low: on is low',
+  );
   out.led.close();
   out.lamp.close();
-  t.deepEqual([...fake.level], [[529, 0], [539, 1]], 'closed pins are left off');
+  t.deepEqual(
+    [...fake.level],
+    [
+      [529, 0],
+      [539, 1],
+    ],
+    'closed pins are left off',
+  );
   t.deepEqual(fake.unexported, [529, 539]);
   out.led.write(true);
   t.is(fake.level.get(529), 0, 'a closed pin ignores writes');
@@ -106,7 +176,10 @@ test('onoff: pins are BCM numbers plus the base, opened as outputs already off',
 
 test('onoff off a Raspberry Pi: a clear message instead of ENOENT', async (t) => {
   const opts = { driver: 'onoff' as const, base: 0, modules: { onoff: fakeOnoff(false).onoff } };
-  await t.throwsAsync(openOutputPins(pins, opts), { instanceOf: PiHardwareError, message: /^GPIO not accessible: not a Raspberry Pi or user not in group gpio/ });
+  await t.throwsAsync(openOutputPins(pins, opts), {
+    instanceOf: PiHardwareError,
+    message: /^GPIO not accessible: not a Raspberry Pi or user not in group gpio/,
+  });
   t.regex((await checkGpio(opts)) ?? '', /^GPIO not accessible/);
   t.is(await checkGpio({ ...opts, modules: { onoff: fakeOnoff().onoff } }), null);
 });
@@ -122,41 +195,86 @@ test('a pin that cannot be opened closes the ones already opened', async (t) => 
       }
     },
   };
-  await t.throwsAsync(openOutputPins(pins, { driver: 'onoff', base: 0, modules: { onoff: async () => flaky } }), { message: /GPIO line 22 could not be opened \(EBUSY/ });
+  await t.throwsAsync(openOutputPins(pins, { driver: 'onoff', base: 0, modules: { onoff: async () => flaky } }), {
+    message: /GPIO line 22 could not be opened \(EBUSY/,
+  });
   t.deepEqual(fake.unexported, [17, 27]);
 });
 
 test('rpi-gpio: BCM mode, outputs set up off, writes in order, destroy after the last close', async (t) => {
   const fake = fakeRpiGpio();
-  const out = await openOutputPins({ a: { pin: 17, activeLow: false }, b: { pin: 27, activeLow: true } }, {
-    driver: 'rpi-gpio', base: 'auto', sysfsRoot: await sysfs(PI3_OLD_KERNEL), modules: { rpiGpio: fake.rpiGpio },
-  });
+  const out = await openOutputPins(
+    { a: { pin: 17, activeLow: false }, b: { pin: 27, activeLow: true } },
+    {
+      driver: 'rpi-gpio',
+      base: 'auto',
+      sysfsRoot: await sysfs(PI3_OLD_KERNEL),
+      modules: { rpiGpio: fake.rpiGpio },
+    },
+  );
   out.a.write(true);
   out.a.write(false);
   out.b.write(true);
   out.a.close();
   out.b.close();
   await flush();
-  t.deepEqual(fake.log, ['mode mode_bcm', 'setup 17 low', 'setup 27 high', 'write 17 true', 'write 17 false', 'write 27 false', 'write 17 false', 'write 27 true', 'destroy']);
+  t.deepEqual(fake.log, [
+    'mode mode_bcm',
+    'setup 17 low',
+    'setup 27 high',
+    'write 17 true',
+    'write 17 false',
+    'write 27 false',
+    'write 17 false',
+    'write 27 true',
+    'destroy',
+  ]);
 });
 
 test('rpi-gpio cannot use a GPIO base and says so; its cpuinfo error is reported', async (t) => {
   const root = await sysfs(PI4_KERNEL_66);
-  await t.throwsAsync(openOutputPins(pins, { driver: 'rpi-gpio', base: 'auto', sysfsRoot: root, modules: { rpiGpio: fakeRpiGpio().rpiGpio } }), {
-    message: 'rpi-gpio cannot drive GPIO lines numbered from 512 (kernel 6.6 and later): it exports BCM numbers unchanged, which only works where the base is 0; set pi.gpio.driver to "auto" (or "gpiod", "onoff")',
-  });
+  await t.throwsAsync(
+    openOutputPins(pins, {
+      driver: 'rpi-gpio',
+      base: 'auto',
+      sysfsRoot: root,
+      modules: { rpiGpio: fakeRpiGpio().rpiGpio },
+    }),
+    {
+      message:
+        'rpi-gpio cannot drive GPIO lines numbered from 512 (kernel 6.6 and later): it exports BCM numbers unchanged, which only works where the base is 0; set pi.gpio.driver to "auto" (or "gpiod", "onoff")',
+    },
+  );
   const old = await sysfs(PI3_OLD_KERNEL);
-  await t.throwsAsync(openOutputPins(pins, { driver: 'rpi-gpio', base: 0, sysfsRoot: old, modules: { rpiGpio: fakeRpiGpio('Unable to match Revision in /proc/cpuinfo: processor : 0').rpiGpio } }), {
-    message: /^rpi-gpio could not set up GPIO 17 \(Unable to match Revision in \/proc\/cpuinfo.*\): GPIO not accessible/,
-  });
+  await t.throwsAsync(
+    openOutputPins(pins, {
+      driver: 'rpi-gpio',
+      base: 0,
+      sysfsRoot: old,
+      modules: { rpiGpio: fakeRpiGpio('Unable to match Revision in /proc/cpuinfo: processor : 0').rpiGpio },
+    }),
+    {
+      message:
+        /^rpi-gpio could not set up GPIO 17 \(Unable to match Revision in \/proc\/cpuinfo.*\): GPIO not accessible/,
+    },
+  );
 });
 
 test('a GPIO library that fails to load names the fix', async (t) => {
-  const missing = async (): Promise<OnoffModule> => { throw Object.assign(new Error("Cannot find package 'onoff' imported from /x.ts"), { code: 'ERR_MODULE_NOT_FOUND' }); };
-  t.is(await checkGpio({ driver: 'onoff', base: 0, modules: { onoff: missing } }), 'onoff is not installed: apt-get install build-essential && npm install');
-  const broken = async (): Promise<OnoffModule> => { throw new Error('Could not locate the bindings file. Tried:\n → /x/epoll.node'); };
-  t.is(await checkGpio({ driver: 'onoff', base: 0, modules: { onoff: broken } }),
-    'onoff could not be loaded (Could not locate the bindings file. Tried:): apt-get install build-essential && npm rebuild epoll');
+  const missing = async (): Promise<OnoffModule> => {
+    throw Object.assign(new Error("Cannot find package 'onoff' imported from /x.ts"), { code: 'ERR_MODULE_NOT_FOUND' });
+  };
+  t.is(
+    await checkGpio({ driver: 'onoff', base: 0, modules: { onoff: missing } }),
+    'onoff is not installed: apt-get install build-essential && npm install',
+  );
+  const broken = async (): Promise<OnoffModule> => {
+    throw new Error('Could not locate the bindings file. Tried:\n → /x/epoll.node');
+  };
+  t.is(
+    await checkGpio({ driver: 'onoff', base: 0, modules: { onoff: broken } }),
+    'onoff could not be loaded (Could not locate the bindings file. Tried:): apt-get install build-essential && npm rebuild epoll',
+  );
 });
 
 // --- indicators ---
@@ -165,10 +283,15 @@ async function indicators(activeLow = false) {
   const fake = fakeOnoff();
   const timers = new ManualTimers();
   const cfg = PiHardwareConfig.parse({ gpio: { base: 512, pins: { buzzer: { pin: 23, activeLow } } } }).gpio;
-  const ind = new GpioIndicators({ open: () => openOutputPins(cfg.pins, { driver: 'onoff', base: cfg.base, modules: { onoff: fake.onoff } }), timers });
+  const ind = new GpioIndicators({
+    open: () => openOutputPins(cfg.pins, { driver: 'onoff', base: cfg.base, modules: { onoff: fake.onoff } }),
+    timers,
+  });
   await ind.start();
   const lit = () => ({
-    green: fake.level.get(529) === 1, red: fake.level.get(539) === 1, yellow: fake.level.get(534) === 1,
+    green: fake.level.get(529) === 1,
+    red: fake.level.get(539) === 1,
+    yellow: fake.level.get(534) === 1,
     buzzer: fake.level.get(535) === (activeLow ? 0 : 1),
   });
   /** Buzzer on/off over time: [ms since the call, on] at every change. */
@@ -199,17 +322,55 @@ test('one LED at a time', async (t) => {
 
 test('buzzer patterns: tap short, approve two short, decline one long, error three short', async (t) => {
   const { ind, trace, timers } = await indicators();
-  t.deepEqual(trace(() => ind.show({ led: 'yellow', buzzer: 'tap' }), 2000), [[0, true], [60, false]]);
-  t.deepEqual(trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 2000), [[0, true], [80, false], [160, true], [240, false]]);
-  t.deepEqual(trace(() => ind.show({ led: 'red', buzzer: 'decline' }), 2000), [[0, true], [700, false]]);
-  t.deepEqual(trace(() => ind.show({ led: 'red', buzzer: 'error' }), 2000), [[0, true], [80, false], [160, true], [240, false], [320, true], [400, false]]);
+  t.deepEqual(
+    trace(() => ind.show({ led: 'yellow', buzzer: 'tap' }), 2000),
+    [
+      [0, true],
+      [60, false],
+    ],
+  );
+  t.deepEqual(
+    trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 2000),
+    [
+      [0, true],
+      [80, false],
+      [160, true],
+      [240, false],
+    ],
+  );
+  t.deepEqual(
+    trace(() => ind.show({ led: 'red', buzzer: 'decline' }), 2000),
+    [
+      [0, true],
+      [700, false],
+    ],
+  );
+  t.deepEqual(
+    trace(() => ind.show({ led: 'red', buzzer: 'error' }), 2000),
+    [
+      [0, true],
+      [80, false],
+      [160, true],
+      [240, false],
+      [320, true],
+      [400, false],
+    ],
+  );
   t.is(timers.pending, 0);
 });
 
 test('an active-low buzzer plays the same pattern', async (t) => {
   const { ind, trace, fake } = await indicators(true);
   t.is(fake.level.get(535), 1, 'off at start is high');
-  t.deepEqual(trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 1000), [[0, true], [80, false], [160, true], [240, false]]);
+  t.deepEqual(
+    trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 1000),
+    [
+      [0, true],
+      [80, false],
+      [160, true],
+      [240, false],
+    ],
+  );
 });
 
 test('show() returns at once, and a new show() cancels a running pattern', async (t) => {
@@ -217,7 +378,15 @@ test('show() returns at once, and a new show() cancels a running pattern', async
   ind.show({ led: 'red', buzzer: 'decline' });
   timers.advance(300);
   t.true(lit().buzzer);
-  t.deepEqual(trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 2000), [[0, true], [80, false], [160, true], [240, false]]);
+  t.deepEqual(
+    trace(() => ind.show({ led: 'green', buzzer: 'approve' }), 2000),
+    [
+      [0, true],
+      [80, false],
+      [160, true],
+      [240, false],
+    ],
+  );
   ind.show({ led: 'red', buzzer: 'error' });
   timers.advance(100);
   ind.show({ led: 'off', buzzer: null });
@@ -252,9 +421,14 @@ test('the exit hook switches everything off; it can be removed', async (t) => {
 });
 
 test('a failing pin write is logged, not thrown into the sale', async (t) => {
-  const fail = () => { throw new Error('EIO: i/o error, write'); };
+  const fail = () => {
+    throw new Error('EIO: i/o error, write');
+  };
   const failing = { write: fail, writeSync: fail, close: () => undefined };
-  const ind = new GpioIndicators({ open: async () => ({ green: failing, red: failing, yellow: failing, buzzer: failing }), timers: new ManualTimers() });
+  const ind = new GpioIndicators({
+    open: async () => ({ green: failing, red: failing, yellow: failing, buzzer: failing }),
+    timers: new ManualTimers(),
+  });
   await ind.start();
   t.notThrows(() => ind.show({ led: 'green', buzzer: 'tap' }));
   await t.notThrowsAsync(ind.stop());

@@ -30,14 +30,28 @@ const NO_SYSFS = '/nonexistent/sys/class/gpio';
 const pins = PiHardwareConfig.parse({}).gpio.pins;
 async function setup(o: FakeGpiodOptions, over: Partial<GpioOptions> = {}) {
   const fake = fakeGpiod(o);
-  const opts: GpioOptions = { driver: 'auto', base: 'auto', sysfsRoot: NO_SYSFS, gpiod: fake.runner, devRoot: await devRoot([0, 1, 4]), ...over };
+  const opts: GpioOptions = {
+    driver: 'auto',
+    base: 'auto',
+    sysfsRoot: NO_SYSFS,
+    gpiod: fake.runner,
+    devRoot: await devRoot([0, 1, 4]),
+    ...over,
+  };
   return { fake, opts };
 }
 const lit = (fake: ReturnType<typeof fakeGpiod>) => ({
-  green: fake.level('GPIO17'), red: fake.level('GPIO27'), yellow: fake.level('GPIO22'), buzzer: fake.level('GPIO23'),
+  green: fake.level('GPIO17'),
+  red: fake.level('GPIO27'),
+  yellow: fake.level('GPIO22'),
+  buzzer: fake.level('GPIO23'),
 });
 const settled = (fake: ReturnType<typeof fakeGpiod>, want: Record<string, 0 | 1>) =>
-  until(() => JSON.stringify(lit(fake)) === JSON.stringify(want), `levels ${JSON.stringify(want)}, have ${JSON.stringify(lit(fake))}`, 3000);
+  until(
+    () => JSON.stringify(lit(fake)) === JSON.stringify(want),
+    `levels ${JSON.stringify(want)}, have ${JSON.stringify(lit(fake))}`,
+    3000,
+  );
 
 test('"auto" takes onoff where /sys/class/gpio exists and the character device where it does not', async (t) => {
   const sysfs = await mkdtemp(join(tmpdir(), 'klubkort-sysfs-'));
@@ -50,8 +64,16 @@ test('"auto" takes onoff where /sys/class/gpio exists and the character device w
 });
 
 test('the tools tell their libgpiod version apart: 1.6 (Bookworm) and 2.x (Trixie)', async (t) => {
-  t.deepEqual(await probeGpiod(fakeGpiod({ major: 1, chips: PI4_CHIPS }).runner), { major: 1, version: '1.6.3', banner: false });
-  t.deepEqual(await probeGpiod(fakeGpiod({ major: 2, chips: PI4_CHIPS }).runner), { major: 2, version: '2.2.1', banner: true });
+  t.deepEqual(await probeGpiod(fakeGpiod({ major: 1, chips: PI4_CHIPS }).runner), {
+    major: 1,
+    version: '1.6.3',
+    banner: false,
+  });
+  t.deepEqual(await probeGpiod(fakeGpiod({ major: 2, chips: PI4_CHIPS }).runner), {
+    major: 2,
+    version: '2.2.1',
+    banner: true,
+  });
   await t.throwsAsync(probeGpiod(fakeGpiod({ major: 2, chips: PI4_CHIPS, installed: false }).runner), {
     message: 'the gpiod tools are not installed (no gpioset): apt-get install gpiod',
   });
@@ -70,9 +92,12 @@ for (const [label, o] of [
     t.is(fake.holders(), 1, 'one gpioset holds the chip');
     const header = o.chips.find((c) => c.lines[17] === 'GPIO17')!.name;
     const hold = fake.holds().at(-1)!;
-    t.is(hold, o.major === 1
-      ? `hold gpioset --mode=signal ${header} 17=0 27=1 22=0 23=0`
-      : `hold gpioset --banner --consumer klubkort --chip ${header} 17=0 27=1 22=0 23=0`);
+    t.is(
+      hold,
+      o.major === 1
+        ? `hold gpioset --mode=signal ${header} 17=0 27=1 22=0 23=0`
+        : `hold gpioset --banner --consumer klubkort --chip ${header} 17=0 27=1 22=0 23=0`,
+    );
     out.green.write(true);
     out.red.write(true);
     await settled(fake, { green: 1, red: 0, yellow: 0, buzzer: 0 });
@@ -110,7 +135,10 @@ test('the exit hook leaves every line off synchronously, with a one-shot gpioset
     proc.emit('exit', 1);
     t.deepEqual(lit(fake), { green: 0, red: 0, yellow: 0, buzzer: 0 }, `v${major}: off before the hook returned`);
     t.is(fake.holders(), 0);
-    t.regex(fake.calls.filter((c) => c.startsWith('sync ')).at(-1)!, major === 1 ? /^sync gpioset --mode=exit gpiochip0 17=0/ : /^sync gpioset -t 0 --chip gpiochip0 17=0/);
+    t.regex(
+      fake.calls.filter((c) => c.startsWith('sync ')).at(-1)!,
+      major === 1 ? /^sync gpioset --mode=exit gpiochip0 17=0/ : /^sync gpioset -t 0 --chip gpiochip0 17=0/,
+    );
     await ind.stop();
   }
 });
@@ -123,27 +151,43 @@ test('errors name the fix: no chip, no tools, no access, the DevicePolicy, a bus
     return err?.message;
   };
   const empty = await devRoot([]);
-  t.is(await message({ major: 2, chips: PI4_CHIPS }, { devRoot: empty }),
-    `GPIO not accessible: not a Raspberry Pi or user not in group gpio (no GPIO character device ${empty}/gpiochip*)`);
-  t.is(await message({ major: 2, chips: PI4_CHIPS, installed: false }), 'the gpiod tools are not installed (no gpioset): apt-get install gpiod');
-  t.is(await message({ major: 1, chips: PI4_CHIPS, deny: 'EACCES' }),
-    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (GPIO17: unable to access GPIO chips: Permission denied): /dev/gpiochip* must belong to group gpio (systemd/60-klubkort-gpio.rules)');
-  t.is(await message({ major: 2, chips: PI4_CHIPS, deny: 'EPERM' }),
-    "GPIO17: unable to open chip '/dev/gpiochip0': Operation not permitted: the service's DevicePolicy forbids the GPIO chip; klubkort.service needs DeviceAllow=char-gpiochip rw");
+  t.is(
+    await message({ major: 2, chips: PI4_CHIPS }, { devRoot: empty }),
+    `GPIO not accessible: not a Raspberry Pi or user not in group gpio (no GPIO character device ${empty}/gpiochip*)`,
+  );
+  t.is(
+    await message({ major: 2, chips: PI4_CHIPS, installed: false }),
+    'the gpiod tools are not installed (no gpioset): apt-get install gpiod',
+  );
+  t.is(
+    await message({ major: 1, chips: PI4_CHIPS, deny: 'EACCES' }),
+    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (GPIO17: unable to access GPIO chips: Permission denied): /dev/gpiochip* must belong to group gpio (systemd/60-klubkort-gpio.rules)',
+  );
+  t.is(
+    await message({ major: 2, chips: PI4_CHIPS, deny: 'EPERM' }),
+    "GPIO17: unable to open chip '/dev/gpiochip0': Operation not permitted: the service's DevicePolicy forbids the GPIO chip; klubkort.service needs DeviceAllow=char-gpiochip rw",
+  );
   const busy = fakeGpiod({ major: 2, chips: PI4_CHIPS });
   busy.occupy('GPIO22');
   const s = await setup({ major: 2, chips: PI4_CHIPS });
   const err = await t.throwsAsync(openOutputPins(pins, { ...s.opts, gpiod: busy.runner }));
-  t.is(err?.message, "GPIO22 is in use by another program (unable to request lines on chip '/dev/gpiochip0': Device or resource busy; `gpioinfo GPIO22` names it)");
+  t.is(
+    err?.message,
+    "GPIO22 is in use by another program (unable to request lines on chip '/dev/gpiochip0': Device or resource busy; `gpioinfo GPIO22` names it)",
+  );
   await until(() => busy.holders() === 0, 'the lines opened before are released');
   const noHeader = [{ name: 'gpiochip0', lines: ['A', 'B'] }];
   for (const major of [1, 2] as const) {
-    t.is(await message({ major, chips: noHeader }), 'no GPIO line named GPIO17 (`gpioinfo` lists them): not a Raspberry Pi, or a pin number the header does not have');
+    t.is(
+      await message({ major, chips: noHeader }),
+      'no GPIO line named GPIO17 (`gpioinfo` lists them): not a Raspberry Pi, or a pin number the header does not have',
+    );
   }
 });
 
 test('the hold script ends its tool when the daemon side closes stdin, and on a signal to the group', async (t) => {
-  const run = () => spawn('sh', ['-c', HOLD_SCRIPT, 'sh', 'sleep', '600'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  const run = () =>
+    spawn('sh', ['-c', HOLD_SCRIPT, 'sh', 'sleep', '600'], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   const closed = (c: ReturnType<typeof run>) => new Promise<void>((r) => c.once('close', () => r()));
   const a = run();
   const aClosed = closed(a);

@@ -2,7 +2,13 @@
 // libraries is told.
 import test from 'ava';
 import { EventEmitter } from 'node:events';
-import { checkPiPrerequisites, createPiHardware, PiHardwareConfig, PiHardwareError, type PiDeps } from '../../hal/pi/index.ts';
+import {
+  checkPiPrerequisites,
+  createPiHardware,
+  PiHardwareConfig,
+  PiHardwareError,
+  type PiDeps,
+} from '../../hal/pi/index.ts';
 import { keyToken, mapKey } from '../../hal/keypad-map.ts';
 import type { OnoffModule } from '../../hal/pi/gpio/gpio.ts';
 import type { NfcPcscModule } from '../../hal/pi/reader/acr122u-reader.ts';
@@ -28,7 +34,11 @@ test('config defaults fill the whole pi section', (t) => {
     reader: {},
     keypad: {},
   });
-  const cfg = PiHardwareConfig.parse({ gpio: { base: 512, pins: { red: { pin: 5, activeLow: true } } }, reader: { name: 'ACR122' }, keypad: { map: { '*': 'escape' } } });
+  const cfg = PiHardwareConfig.parse({
+    gpio: { base: 512, pins: { red: { pin: 5, activeLow: true } } },
+    reader: { name: 'ACR122' },
+    keypad: { map: { '*': 'escape' } },
+  });
   t.deepEqual(cfg.gpio.pins.red, { pin: 5, activeLow: true });
   t.is(cfg.gpio.pins.green.pin, 17);
   t.is(cfg.gpio.base, 512);
@@ -56,7 +66,14 @@ test('keypad keys map to contract keys, by name, character or raw sequence', (t)
   t.is(mapKey('pagedown', '\x1b[6~'), 'down');
   t.is(mapKey('f2', '\x1bOQ'), 'f2');
   t.is(mapKey('f12', '\x1b[24~'), 'f12');
-  for (const [seq, key] of [['+', 'down'], ['-', 'escape'], ['/', 'f2'], ['*', 'f3'], ['.', 'backspace'], [',', 'backspace']] as const) {
+  for (const [seq, key] of [
+    ['+', 'down'],
+    ['-', 'escape'],
+    ['/', 'f2'],
+    ['*', 'f3'],
+    ['.', 'backspace'],
+    [',', 'backspace'],
+  ] as const) {
     t.is(mapKey(undefined, seq), key, seq);
   }
   // Numpad in application keypad mode (raw SS3 sequences; blessed names them 'undefined').
@@ -73,7 +90,8 @@ test('keypad keys map to contract keys, by name, character or raw sequence', (t)
 });
 
 test('keypad overrides from the config win over the defaults', (t) => {
-  const map = PiHardwareConfig.parse({ keypad: { map: { '*': 'escape', '/': 'f1', insert: '0', return: 'enter' } } }).keypad.map;
+  const map = PiHardwareConfig.parse({ keypad: { map: { '*': 'escape', '/': 'f1', insert: '0', return: 'enter' } } })
+    .keypad.map;
   t.is(mapKey(undefined, '*', map), 'escape');
   t.is(mapKey('undefined', '\x1bOo', map), 'f1');
   t.is(mapKey('insert', '\x1b[2~', map), '0');
@@ -84,18 +102,45 @@ test('keypad overrides from the config win over the defaults', (t) => {
 // --- prerequisites ---
 
 const cfg = PiHardwareConfig.parse({ gpio: { driver: 'onoff', base: 0 } });
-const onoffOk = async (): Promise<OnoffModule> => ({ Gpio: Object.assign(class { writeSync() {} unexport() {} }, { accessible: true }) });
-const onoffNotPi = async (): Promise<OnoffModule> => ({ Gpio: Object.assign(class { writeSync() {} unexport() {} }, { accessible: false }) });
-const nfcOk = async () => ({ NFC: class extends EventEmitter { close() {} } }) as unknown as NfcPcscModule;
+const onoffOk = async (): Promise<OnoffModule> => ({
+  Gpio: Object.assign(
+    class {
+      writeSync() {}
+      unexport() {}
+    },
+    { accessible: true },
+  ),
+});
+const onoffNotPi = async (): Promise<OnoffModule> => ({
+  Gpio: Object.assign(
+    class {
+      writeSync() {}
+      unexport() {}
+    },
+    { accessible: false },
+  ),
+});
+const nfcOk = async () =>
+  ({
+    NFC: class extends EventEmitter {
+      close() {}
+    },
+  }) as unknown as NfcPcscModule;
 const nfcMissing = async (): Promise<NfcPcscModule> => {
-  throw Object.assign(new Error("Cannot find package 'nfc-pcsc' imported from /work/main/hal/pi/acr122u-reader.ts"), { code: 'ERR_MODULE_NOT_FOUND' });
+  throw Object.assign(new Error("Cannot find package 'nfc-pcsc' imported from /work/main/hal/pi/acr122u-reader.ts"), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
 };
 const nfcNoLib = async (): Promise<NfcPcscModule> => {
   throw new Error('libpcsclite.so.1: cannot open shared object file: No such file or directory');
 };
 const deps = (over: PiDeps): PiDeps => ({
-  importNfcPcsc: nfcOk, pcscdAvailable: async () => true, gpioModules: { onoff: onoffOk },
-  log: createLogger({ level: 'silent' }), timers: new ManualTimers(), ...over,
+  importNfcPcsc: nfcOk,
+  pcscdAvailable: async () => true,
+  gpioModules: { onoff: onoffOk },
+  log: createLogger({ level: 'silent' }),
+  timers: new ManualTimers(),
+  ...over,
 });
 
 test('all there: no errors, no warnings', async (t) => {
@@ -114,18 +159,28 @@ test('nfc-pcsc not installed, or its native part broken: the message names the p
 test('pcscd not running is a warning: the reader waits for it', async (t) => {
   const pre = await checkPiPrerequisites(cfg, deps({ pcscdAvailable: async () => false }));
   t.true(pre.ok);
-  t.deepEqual(pre.warnings, ['pcscd is not running (no /run/pcscd/pcscd.comm): apt-get install pcscd && systemctl enable --now pcscd.socket']);
+  t.deepEqual(pre.warnings, [
+    'pcscd is not running (no /run/pcscd/pcscd.comm): apt-get install pcscd && systemctl enable --now pcscd.socket',
+  ]);
 });
 
 test('createPiHardware without the reader library throws one clear message; missing GPIO is not in it', async (t) => {
-  const err = await t.throwsAsync(createPiHardware(cfg, deps({ importNfcPcsc: nfcMissing, gpioModules: { onoff: onoffNotPi } })), { instanceOf: PiHardwareError });
+  const err = await t.throwsAsync(
+    createPiHardware(cfg, deps({ importNfcPcsc: nfcMissing, gpioModules: { onoff: onoffNotPi } })),
+    { instanceOf: PiHardwareError },
+  );
   t.is(err?.message, 'nfc-pcsc is not installed: apt-get install libpcsclite-dev pcscd && npm install');
-  t.is((await checkPiPrerequisites(cfg, deps({ gpioModules: { onoff: onoffNotPi } }))).gpio,
-    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)');
+  t.is(
+    (await checkPiPrerequisites(cfg, deps({ gpioModules: { onoff: onoffNotPi } }))).gpio,
+    'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)',
+  );
 });
 
 test('missing GPIO never stops selling: the indicators start anyway, say why, and speak through the reader', async (t) => {
-  const hw = await createPiHardware(cfg, deps({ gpioModules: { onoff: onoffNotPi }, createNfc: () => Object.assign(new EventEmitter(), { close() {} }) }));
+  const hw = await createPiHardware(
+    cfg,
+    deps({ gpioModules: { onoff: onoffNotPi }, createNfc: () => Object.assign(new EventEmitter(), { close() {} }) }),
+  );
   await t.notThrowsAsync(hw.indicators.start());
   t.deepEqual(hw.indicators.fault, {
     problem: 'GPIO not accessible: not a Raspberry Pi or user not in group gpio (cannot write /sys/class/gpio/export)',
@@ -136,8 +191,16 @@ test('missing GPIO never stops selling: the indicators start anyway, say why, an
 
   // With a reader that offers its LED and beeper, the feedback goes there.
   const sent: IndicatorState[] = [];
-  const gpio = new GpioIndicators({ open: async () => { throw new PiHardwareError('no GPIO here'); } });
-  const ind = new PiIndicators(gpio, { signal: async (s) => { sent.push(s); } });
+  const gpio = new GpioIndicators({
+    open: async () => {
+      throw new PiHardwareError('no GPIO here');
+    },
+  });
+  const ind = new PiIndicators(gpio, {
+    signal: async (s) => {
+      sent.push(s);
+    },
+  });
   await ind.start();
   t.deepEqual(ind.fault, { problem: 'no GPIO here', fallback: 'reader' });
   ind.show({ led: 'red', buzzer: 'decline' });
@@ -145,7 +208,14 @@ test('missing GPIO never stops selling: the indicators start anyway, say why, an
   const failing = new PiIndicators(gpio, { signal: () => Promise.reject(new Error('no reader')) });
   await failing.start();
   t.notThrows(() => failing.show({ led: 'green', buzzer: 'tap' }), 'a reader that does not answer changes nothing');
-  t.is((await (async () => { const s = new PiIndicators(gpio, {}); await s.start(); return s.fault?.fallback; })()), 'screen');
+  t.is(
+    await (async () => {
+      const s = new PiIndicators(gpio, {});
+      await s.start();
+      return s.fault?.fallback;
+    })(),
+    'screen',
+  );
 });
 
 test("the ACR122U's LED and buzzer command (FF 00 40): colours as final states, beeps as T1 repetitions", (t) => {

@@ -14,8 +14,21 @@ const FAKE = fileURLToPath(new URL('../helpers/fake-pcsc-child.ts', import.meta.
 
 async function open(mode: string, o: Partial<PcscChildOptions> = {}) {
   let logs = '';
-  const log = createLogger({ level: 'debug', destination: new Writable({ write(c, _e, cb) { logs += String(c); cb(); } }) });
-  const nfc = await childNfcFactory({ log, heartbeatMs: 250, ...o, entry: { path: FAKE, execArgv: ['--import', 'tsx'], args: [mode] } })() as NfcLike & { pid: number };
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(c, _e, cb) {
+        logs += String(c);
+        cb();
+      },
+    }),
+  });
+  const nfc = (await childNfcFactory({
+    log,
+    heartbeatMs: 250,
+    ...o,
+    entry: { path: FAKE, execArgv: ['--import', 'tsx'], args: [mode] },
+  })()) as NfcLike & { pid: number };
   const events: string[] = [];
   const readers: NfcReaderLike[] = [];
   nfc.on('error', (err) => events.push(`error ${err.message}`));
@@ -27,7 +40,14 @@ async function open(mode: string, o: Partial<PcscChildOptions> = {}) {
   return { nfc, events, readers, logs: () => logs };
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 test('malformed messages from the child are logged and change nothing; the good ones after them work', async (t) => {
   const c = await open('garbage');
@@ -53,7 +73,9 @@ test('a child whose event loop stops is killed: its readers end, the context err
 test('a reader call the child never answers is rejected at its deadline; the child lives on; closing the context ends it', async (t) => {
   const c = await open('mute', { callTimeoutMs: 300 });
   await until(() => c.readers.length === 1, 'the reader');
-  await t.throwsAsync(c.readers[0]!.transmit(Buffer.from('00', 'hex'), 2), { message: /no answer from the PC\/SC child process within 300 ms/ });
+  await t.throwsAsync(c.readers[0]!.transmit(Buffer.from('00', 'hex'), 2), {
+    message: /no answer from the PC\/SC child process within 300 ms/,
+  });
   t.true(alive(c.nfc.pid));
   c.nfc.close();
   await until(() => !alive(c.nfc.pid), 'the child gone', 10_000);

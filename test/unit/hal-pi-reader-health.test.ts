@@ -3,7 +3,13 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { healthTransition, initialHealth, readerStatus, type HealthEvent, type HealthState } from '../../hal/pi/reader/reader-health.ts';
+import {
+  healthTransition,
+  initialHealth,
+  readerStatus,
+  type HealthEvent,
+  type HealthState,
+} from '../../hal/pi/reader/reader-health.ts';
 import { usbDevicePresent } from '../../hal/pi/reader/usb.ts';
 
 const ctx = { timeoutsToHeal: 3, missingMs: 30_000 };
@@ -21,21 +27,52 @@ const run = (events: HealthEvent[], s: HealthState = initialHealth()) => {
 const timeout: HealthEvent = { type: 'timeout' };
 
 test('the ladder: three timeouts rebuild, three more restart pcscd and ask for a re-plug, then rebuilds', (t) => {
-  const r = run([{ type: 'present' }, timeout, timeout, timeout, { type: 'absent' }, { type: 'present' }, timeout, timeout, timeout, timeout, timeout, timeout]);
+  const r = run([
+    { type: 'present' },
+    timeout,
+    timeout,
+    timeout,
+    { type: 'absent' },
+    { type: 'present' },
+    timeout,
+    timeout,
+    timeout,
+    timeout,
+    timeout,
+    timeout,
+  ]);
   t.deepEqual(r.effects, ['rebuild', 'restartPcscd', 'rebuild']);
-  t.deepEqual(r.statuses, ['ready', 'not_answering', 'not_answering', 'not_answering', 'not_answering', 'not_answering', 'not_answering', 'not_answering', 'replug', 'replug', 'replug', 'replug']);
+  t.deepEqual(r.statuses, [
+    'ready',
+    'not_answering',
+    'not_answering',
+    'not_answering',
+    'not_answering',
+    'not_answering',
+    'not_answering',
+    'not_answering',
+    'replug',
+    'replug',
+    'replug',
+    'replug',
+  ]);
   t.is(readerStatus(run([{ type: 'answered' }], r.state).state), 'ready');
 });
 
 test('missing from PC/SC while on USB: watched, healed when the time runs out, watch stops when found', (t) => {
-  const r = run([{ type: 'usb', onUsb: true }, { type: 'missingElapsed' }, { type: 'missingElapsed' }, { type: 'present' }]);
+  const r = run([
+    { type: 'usb', onUsb: true },
+    { type: 'missingElapsed' },
+    { type: 'missingElapsed' },
+    { type: 'present' },
+  ]);
   t.deepEqual(r.effects, ['watch', 'rebuild', 'watch', 'restartPcscd', 'watch', 'cancelWatch']);
   t.deepEqual(r.statuses, ['not_answering', 'not_answering', 'replug', 'replug']);
   // A late elapsed after the reader was found changes nothing.
   t.deepEqual(run([{ type: 'missingElapsed' }], r.state).effects, []);
 });
 
-test('off USB is unplugged and starts healing over; an unknown USB view keeps PC/SC\'s word', (t) => {
+test("off USB is unplugged and starts healing over; an unknown USB view keeps PC/SC's word", (t) => {
   const r = run([{ type: 'present' }, timeout, timeout, timeout, { type: 'absent' }, { type: 'usb', onUsb: false }]);
   t.is(readerStatus(r.state), 'unplugged');
   t.is(r.state.heals, 0);

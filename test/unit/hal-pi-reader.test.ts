@@ -16,7 +16,10 @@ const ATR_14443_3 = Buffer.from('3b8f8001804f0ca000000306030001000000006a', 'hex
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -32,7 +35,9 @@ class FakeReader extends EventEmitter {
   /** What the card answers to any other APDU (an ISO 14443-4 card's SELECT, READ BINARY). */
   respond: (apdu: Buffer) => Buffer | Promise<Buffer> = () => Buffer.from('6d00', 'hex');
   controlAnswer: () => Promise<Buffer> = async () => OK;
-  constructor(readonly name = 'ACS ACR122U PICC Interface 00 00') { super(); }
+  constructor(readonly name = 'ACS ACR122U PICC Interface 00 00') {
+    super();
+  }
 
   connect(mode = 'CONNECT_MODE_CARD') {
     this.calls.push(`connect ${mode}`);
@@ -57,7 +62,9 @@ class FakeReader extends EventEmitter {
     this.calls.push(`control ${data.toString('hex')}`);
     return this.controlAnswer();
   }
-  close() { this.closed = true; }
+  close() {
+    this.closed = true;
+  }
 
   // What the library does on a PC/SC status change:
   /** A card enters the field: it connects, then emits 'card' (autoProcessing off). */
@@ -68,19 +75,27 @@ class FakeReader extends EventEmitter {
     if (!this.autoProcessing) this.emit('card', { ...this.card });
   }
   /** A card enters and leaves before the connect completes: the library swallows the error. */
-  insertFailingConnect() { this.card = { atr: ATR_14443_3, standard: 'TAG_ISO_14443_3' }; }
+  insertFailingConnect() {
+    this.card = { atr: ATR_14443_3, standard: 'TAG_ISO_14443_3' };
+  }
   remove() {
     if (this.card) this.emit('card.off', { ...this.card });
     this.card = null;
     this.connection = null;
   }
-  unplug() { this.emit('end'); }
+  unplug() {
+    this.emit('end');
+  }
 }
 
 class FakeNfc extends EventEmitter {
   closed = false;
-  close() { this.closed = true; }
-  plug(r: FakeReader) { this.emit('reader', r); }
+  close() {
+    this.closed = true;
+  }
+  plug(r: FakeReader) {
+    this.emit('reader', r);
+  }
 }
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -90,14 +105,26 @@ function setup(opts: Acr122uReaderOptions = {}) {
   const nfcs: FakeNfc[] = [];
   const state = { pcscd: true, usb: null as boolean | null, restarts: 0, restartFails: false };
   let logs = '';
-  const sink = new Writable({ write(chunk, _enc, cb) { logs += String(chunk); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs += String(chunk);
+      cb();
+    },
+  });
   const reader = new Acr122uReader({
     timers,
     log: createLogger({ level: 'debug', destination: sink }),
-    createNfc: () => { const n = new FakeNfc(); nfcs.push(n); return n; },
+    createNfc: () => {
+      const n = new FakeNfc();
+      nfcs.push(n);
+      return n;
+    },
     pcscdAvailable: async () => state.pcscd,
     usbPresent: async () => state.usb,
-    restartPcscd: async () => { state.restarts++; if (state.restartFails) throw new Error('Interactive authentication required.'); },
+    restartPcscd: async () => {
+      state.restarts++;
+      if (state.restartFails) throw new Error('Interactive authentication required.');
+    },
     ...opts,
   });
   const events: string[] = [];
@@ -142,7 +169,10 @@ test('4, 7 and 10 byte UIDs are read; logs carry only masked UIDs', async (t) =>
     await flush();
     r.remove();
   }
-  t.deepEqual(s.events.filter((e) => e !== 'removed'), ['card DEADBEEF', 'card 04112233445566', 'card 04112233445566778899']);
+  t.deepEqual(
+    s.events.filter((e) => e !== 'removed'),
+    ['card DEADBEEF', 'card 04112233445566', 'card 04112233445566778899'],
+  );
   t.is(s.events.filter((e) => e === 'removed').length, 3);
   await flush();
   t.true(s.logs().includes('"****BEEF"'));
@@ -364,7 +394,12 @@ test('a pcscd failure drops the context and a new one is made once pcscd is back
 
 test('a failing NFC constructor is retried, not thrown', async (t) => {
   let calls = 0;
-  const s = setup({ createNfc: () => { calls++; throw new Error('SCardEstablishContext error'); } });
+  const s = setup({
+    createNfc: () => {
+      calls++;
+      throw new Error('SCardEstablishContext error');
+    },
+  });
   await s.reader.start();
   t.deepEqual(s.events, ['detached']);
   s.timers.advance(1000);
@@ -436,8 +471,15 @@ test('stop() during a pcscd wait cancels the retry', async (t) => {
 test('a throwing listener or an error nobody listens to does not crash the driver', async (t) => {
   const timers = new ManualTimers();
   const nfc = new FakeNfc();
-  const reader = new Acr122uReader({ timers, log: createLogger({ level: 'silent' }), createNfc: () => nfc, pcscdAvailable: async () => true });
-  reader.on('card', () => { throw new Error('listener bug'); });
+  const reader = new Acr122uReader({
+    timers,
+    log: createLogger({ level: 'silent' }),
+    createNfc: () => nfc,
+    pcscdAvailable: async () => true,
+  });
+  reader.on('card', () => {
+    throw new Error('listener bug');
+  });
   await reader.start();
   const r = new FakeReader();
   nfc.plug(r);
@@ -502,7 +544,11 @@ test('timeouts in a row: not answering, context rebuilt, then pcscd restarted an
   await flush();
   t.deepEqual(s.statuses, ['ready', 'not_answering', 'replug', 'ready']);
   t.is(s.events.filter((e) => e.startsWith('card')).at(-1), 'card 04A1B2C3');
-  t.is(s.events.filter((e) => e.includes('no answer from the reader')).length, 5, 'each timeout of a read is still a failed read (the beeper setup\'s is not a tap)');
+  t.is(
+    s.events.filter((e) => e.includes('no answer from the reader')).length,
+    5,
+    "each timeout of a read is still a failed read (the beeper setup's is not a tap)",
+  );
 });
 
 test('an answer between timeouts starts the count again; a refused read is an answer', async (t) => {
@@ -608,7 +654,11 @@ const SELECT_NDEF = '00a4000c02e10400';
 const sunChip = () => issuedChip(SUN_UID);
 
 /** The chip enters the field: the reader builds its ISO 14443-4 ATR, GET DATA answers its UID. */
-async function tapChip(r: FakeReader, chip: Ntag424Card, wrap = (respond: (a: Buffer) => Buffer | Promise<Buffer>) => respond) {
+async function tapChip(
+  r: FakeReader,
+  chip: Ntag424Card,
+  wrap = (respond: (a: Buffer) => Buffer | Promise<Buffer>) => respond,
+) {
   chip.powerOn();
   r.respond = wrap((a) => chip.transmit(a));
   await r.insert(chip.uid.toString('hex'), NTAG424_ATR);
@@ -628,12 +678,18 @@ test('an NTAG 424 DNA tap: UID, then SELECT app, SELECT E104, READ BINARY length
   const chip = await sunChip();
   await tapChip(r, chip);
   const reads = r.calls.filter((c) => c.startsWith('transmit 00b0'));
-  t.deepEqual(r.calls.slice(0, 5), ['connect CONNECT_MODE_CARD', 'transmit ffca000000', `transmit ${SELECT_APP}`, `transmit ${SELECT_NDEF}`, 'transmit 00b0000002']);
+  t.deepEqual(r.calls.slice(0, 5), [
+    'connect CONNECT_MODE_CARD',
+    'transmit ffca000000',
+    `transmit ${SELECT_APP}`,
+    `transmit ${SELECT_NDEF}`,
+    'transmit 00b0000002',
+  ]);
   t.is(reads.length, 2, 'NDEF length, then the record in one read');
   t.deepEqual(s.events, [`card ${SUN_UID}`]);
   const first = got[0]!;
   t.like(first, { uid: SUN_UID, sun: { uid: SUN_UID, ctr: chip.sdmCounter } });
-  t.true(genuineSun(SUN_UID, first.sun!), 'the cmac is the chip\'s');
+  t.true(genuineSun(SUN_UID, first.sun!), "the cmac is the chip's");
   r.remove();
   await tapChip(r, chip);
   t.is(got[1]!.sun!.ctr, first.sun!.ctr + 1, 'each tap reads a fresh counter');
@@ -648,7 +704,8 @@ test('a card with no SUN is a UID card with sun null, no error: no NDEF applicat
   const got = taps(s.reader);
   const sw = (hex: string) => Buffer.from(hex, 'hex');
   /** A card whose application and NDEF file select, with this file behind READ BINARY. */
-  const ndefFile = (file: Buffer) => (a: Buffer) => a[1] === 0xa4 ? OK : Buffer.concat([file.subarray(a.readUInt16BE(2), a.readUInt16BE(2) + (a[4] || 256)), OK]);
+  const ndefFile = (file: Buffer) => (a: Buffer) =>
+    a[1] === 0xa4 ? OK : Buffer.concat([file.subarray(a.readUInt16BE(2), a.readUInt16BE(2) + (a[4] || 256)), OK]);
   const plainUri = Buffer.concat([Buffer.from([0xd1, 0x01, 12, 0x55, 0x04]), Buffer.from('kort.example', 'ascii')]);
   const cards: [string, (a: Buffer) => Buffer][] = [
     ['04111111111111', () => sw('6a82')],
@@ -662,15 +719,23 @@ test('a card with no SUN is a UID card with sun null, no error: no NDEF applicat
     r.remove();
   }
   await tapChip(r, new Ntag424Card({ uid: '04333333333333' }));
-  t.deepEqual(s.events.filter((e) => e !== 'removed'), ['card 04111111111111', 'card 04222222222222', 'card 04444444444444', 'card 04333333333333']);
-  t.deepEqual(got.map((x) => x.sun), [null, null, null, null]);
+  t.deepEqual(
+    s.events.filter((e) => e !== 'removed'),
+    ['card 04111111111111', 'card 04222222222222', 'card 04444444444444', 'card 04333333333333'],
+  );
+  t.deepEqual(
+    got.map((x) => x.sun),
+    [null, null, null, null],
+  );
   t.true(r.calls.includes(`transmit ${SELECT_APP}`));
 });
 
 test('a storage card (MIFARE, NTAG 21x ATR) is read for its UID alone: no SELECT', async (t) => {
   const s = setup();
   const r = await s.startWithReader();
-  r.respond = () => { throw new Error('a storage card was sent an ISO 7816-4 APDU'); };
+  r.respond = () => {
+    throw new Error('a storage card was sent an ISO 7816-4 APDU');
+  };
   await r.insert('04a1b2c3d4e5f6');
   await flush();
   t.deepEqual(r.calls, ['connect CONNECT_MODE_CARD', 'transmit ffca000000']);
@@ -688,7 +753,7 @@ test('short reads: a card answering READ BINARY with fewer bytes than asked is a
     return a[1] === 0xb0 && res.length > 18 ? Buffer.concat([res.subarray(0, 16), res.subarray(-2)]) : res;
   });
   t.true(r.calls.filter((c) => c.startsWith('transmit 00b0')).length > 3);
-  t.true(genuineSun(SUN_UID, got[0]!.sun!), 'the SUN assembled from the pieces is the chip\'s');
+  t.true(genuineSun(SUN_UID, got[0]!.sun!), "the SUN assembled from the pieces is the chip's");
   t.deepEqual(s.events, [`card ${SUN_UID}`]);
 });
 
@@ -717,19 +782,33 @@ test('a SUN read that breaks is a read error: no answer in time, no status word,
   const s = setup({ removeDebounceMs: 0, readTimeoutMs: 2000 });
   const r = await s.startWithReader();
   const chip = await sunChip();
-  const breakAt = (answer: () => Promise<Buffer> | Buffer) => (respond: (a: Buffer) => Buffer | Promise<Buffer>) => (a: Buffer) => (a[1] === 0xb0 ? answer() : respond(a));
-  await tapChip(r, chip, breakAt(() => new Promise<Buffer>(() => undefined)));
+  const breakAt =
+    (answer: () => Promise<Buffer> | Buffer) => (respond: (a: Buffer) => Buffer | Promise<Buffer>) => (a: Buffer) =>
+      a[1] === 0xb0 ? answer() : respond(a);
+  await tapChip(
+    r,
+    chip,
+    breakAt(() => new Promise<Buffer>(() => undefined)),
+  );
   s.timers.advance(2000);
   await flush();
   t.is(s.reader.status, 'not_answering', 'silence counts against the reader');
   r.remove();
-  await tapChip(r, chip, breakAt(() => Buffer.from([0x90])));
+  await tapChip(
+    r,
+    chip,
+    breakAt(() => Buffer.from([0x90])),
+  );
   r.remove();
-  await tapChip(r, chip, breakAt(() => Buffer.from('6581', 'hex')));
+  await tapChip(
+    r,
+    chip,
+    breakAt(() => Buffer.from('6581', 'hex')),
+  );
   r.remove();
   t.deepEqual(s.events, [
     'error SUN read: no answer from the reader within 2000 ms (USB timeout?)',
-    'error READ BINARY: no status word in the card\'s answer',
+    "error READ BINARY: no status word in the card's answer",
     'error READ BINARY: status 6581',
   ]);
   t.is(s.reader.status, 'ready', 'a garbled answer is still an answer');

@@ -1,17 +1,28 @@
 // The reader's pure tap machine: card / card.off and read results in, events and timers out.
 import test from 'ava';
-import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from '../../hal/pi/reader/tap-machine.ts';
+import {
+  initialTapState,
+  tapTransition,
+  type TapEffect,
+  type TapEvent,
+  type TapState,
+} from '../../hal/pi/reader/tap-machine.ts';
 
 const ctx = { removeDebounceMs: 300 };
 type Shown = string;
 /** Effects as short strings: `read 1`, `card 04A1B2C3`, `error …`, `debounce 300`. */
 const show = (e: TapEffect): Shown => {
   switch (e.type) {
-    case 'read': return `read ${e.read}`;
-    case 'card': return `card ${e.tap.uid}`;
-    case 'error': return `error ${e.err.message}`;
-    case 'debounce': return `debounce ${e.ms}`;
-    default: return e.type;
+    case 'read':
+      return `read ${e.read}`;
+    case 'card':
+      return `card ${e.tap.uid}`;
+    case 'error':
+      return `error ${e.err.message}`;
+    case 'debounce':
+      return `debounce ${e.ms}`;
+    default:
+      return e.type;
   }
 };
 const run = (events: TapEvent[], s: TapState = initialTapState(), c = ctx) => {
@@ -26,7 +37,11 @@ const run = (events: TapEvent[], s: TapState = initialTapState(), c = ctx) => {
 const cardIn: TapEvent = { type: 'cardIn' };
 const cardOff: TapEvent = { type: 'cardOff' };
 const done = (read: number, uid = '04A1B2C3'): TapEvent => ({ type: 'readDone', read, tap: { uid, sun: null } });
-const failed = (read: number, message = 'transmit failed'): TapEvent => ({ type: 'readFailed', read, err: new Error(message) });
+const failed = (read: number, message = 'transmit failed'): TapEvent => ({
+  type: 'readFailed',
+  read,
+  err: new Error(message),
+});
 const elapsed: TapEvent = { type: 'debounceElapsed' };
 
 test('a tap: one read, one card; leaving is debounced into one removed', (t) => {
@@ -53,7 +68,11 @@ test('another card within the debounce: the first is removed before the second i
 });
 
 test('without a debounce, removed comes at once', (t) => {
-  t.deepEqual(run([cardIn, done(1), cardOff], initialTapState(), { removeDebounceMs: 0 }).effects, ['read 1', 'card 04A1B2C3', 'removed']);
+  t.deepEqual(run([cardIn, done(1), cardOff], initialTapState(), { removeDebounceMs: 0 }).effects, [
+    'read 1',
+    'card 04A1B2C3',
+    'removed',
+  ]);
 });
 
 test('a failed read is one error; the card.off after it adds nothing', (t) => {
@@ -93,7 +112,11 @@ test('a card that may carry a SUN is read for it; the card effect carries the SU
     { type: 'cardIn', sun: true },
     { type: 'readDone', read: 2, tap: { uid: '04C1C2C3C4C5C6', sun: sun(8) } },
   ];
-  for (const ev of events) { const step = tapTransition(s, ev, ctx); s = step.state; steps.push(...step.effects); }
+  for (const ev of events) {
+    const step = tapTransition(s, ev, ctx);
+    s = step.state;
+    steps.push(...step.effects);
+  }
   t.deepEqual(steps[0], { type: 'read', read: 1, sun: true });
   t.deepEqual(steps[1], { type: 'card', tap: { uid: '04C1C2C3C4C5C6', sun: sun(7) } });
   t.deepEqual(steps.slice(2).map(show), ['debounce 300', 'read 2', 'cancelDebounce']);

@@ -13,11 +13,35 @@ import type { CardRecord, ResultMsg, SaleMsg } from '../../contract/index.ts';
 async function open(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
   const j = await Journal.open(dir);
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { j, dir };
 }
-const rec = (over: Partial<CardRecord> = {}): CardRecord => ({ cardUid: '04A1B2C3', holderId: 'h1', name: 'Astrid Nørgaard', photo: null, status: 'active', balance: 5000, version: 3, updatedAt: '2026-11-24T09:00:00.000Z', ...over });
-const sale = (over: Partial<SaleMsg> = {}): SaleMsg => ({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: '04A1B2C3', items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: false, ...over });
+const rec = (over: Partial<CardRecord> = {}): CardRecord => ({
+  cardUid: '04A1B2C3',
+  holderId: 'h1',
+  name: 'Astrid Nørgaard',
+  photo: null,
+  status: 'active',
+  balance: 5000,
+  version: 3,
+  updatedAt: '2026-11-24T09:00:00.000Z',
+  ...over,
+});
+const sale = (over: Partial<SaleMsg> = {}): SaleMsg => ({
+  type: 'sale',
+  txId: randomUUID(),
+  terminalId: 't1',
+  clubId: 'c1',
+  cardUid: '04A1B2C3',
+  items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
+  total: 800,
+  createdAt: new Date().toISOString(),
+  offline: false,
+  ...over,
+});
 
 test('migrations set WAL, synchronous=FULL and secure_delete', async (t) => {
   const { j } = await open(t);
@@ -37,10 +61,14 @@ test('a journal from before migration 3 keeps its queue, in order, and sells on 
   await old.exec('PRAGMA user_version = 2');
   const queued = [sale({ offline: true }), sale({ offline: true }), sale({ offline: true })];
   for (const s of queued) {
-    await old.run("INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, shown) VALUES (?,?,?,?,?,1,'approved',1)",
-      [s.txId, s.cardUid, JSON.stringify(s.items), s.total, s.createdAt]);
-    await old.run("INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at) VALUES (?,'sale',1,?,?,?,?)",
-      [s.txId, s.cardUid, s.total, JSON.stringify(s), s.createdAt]);
+    await old.run(
+      "INSERT INTO sales (tx_id, card_uid, items, total, created_at, offline, status, shown) VALUES (?,?,?,?,?,1,'approved',1)",
+      [s.txId, s.cardUid, JSON.stringify(s.items), s.total, s.createdAt],
+    );
+    await old.run(
+      "INSERT INTO outbox (tx_id, type, offline, card_uid, total, payload, created_at) VALUES (?,'sale',1,?,?,?,?)",
+      [s.txId, s.cardUid, s.total, JSON.stringify(s), s.createdAt],
+    );
   }
   await old.run('DELETE FROM outbox WHERE tx_id = ?', [queued[1]!.txId]);
   await old.run('UPDATE sales SET answered = 1, result_version = 9 WHERE tx_id = ?', [queued[1]!.txId]);
@@ -49,13 +77,20 @@ test('a journal from before migration 3 keeps its queue, in order, and sells on 
   const j = await Journal.open(dir);
   t.teardown(() => j.close().catch(() => undefined));
   t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
-  t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId]);
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => e.txId),
+    [queued[0]!.txId, queued[2]!.txId],
+  );
   // Unanswered (0 and 2) through the outbox, answered above the record's version (1) through the index.
   t.is(await unbooked(j, '04A1B2C3', 8), 3 * 800);
   t.is(await unbooked(j, '04A1B2C3', 9), 2 * 800);
   const next = sale({ offline: true });
   t.true(await j.sales.approveOffline(next));
-  t.deepEqual((await j.sales.outbox()).map((e) => e.txId), [queued[0]!.txId, queued[2]!.txId, next.txId], 'a new sale queues last');
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => e.txId),
+    [queued[0]!.txId, queued[2]!.txId, next.txId],
+    'a new sale queues last',
+  );
   t.is(await migrate(j.db), migrations.length, 'nothing left to apply');
 });
 
@@ -64,15 +99,27 @@ test('a sale is written with its outbox entry or not at all; a pending online ro
   const online = sale();
   await j.sales.beginOnline(online);
   t.like(await j.sales.sale(online.txId), { status: 'pending', offline: false });
-  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.offline]), [[online.txId, false]]);
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => [e.txId, e.offline]),
+    [[online.txId, false]],
+  );
   t.true(await j.sales.approveOffline({ ...online, offline: true }));
   t.like(await j.sales.sale(online.txId), { status: 'approved', offline: true });
-  t.deepEqual((await j.sales.outbox()).map((e) => [e.txId, e.offline]), [[online.txId, true]], 'the same entry, now offline');
+  t.deepEqual(
+    (await j.sales.outbox()).map((e) => [e.txId, e.offline]),
+    [[online.txId, true]],
+    'the same entry, now offline',
+  );
   // The outbox half failing (no payload) after the sale row went in leaves neither row.
   const bad = sale({ offline: true });
-  await t.throwsAsync(() => j.db.writeOne(
-    "INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending) VALUES (?,?,?,?,?,1,'approved',NULL,1)",
-    [bad.txId, bad.cardUid, '[]', 800, bad.createdAt]), { message: /NOT NULL constraint failed: outbox.payload/ });
+  await t.throwsAsync(
+    () =>
+      j.db.writeOne(
+        "INSERT INTO sale_entry (tx_id, card_uid, items, total, created_at, offline, status, payload, only_over_pending) VALUES (?,?,?,?,?,1,'approved',NULL,1)",
+        [bad.txId, bad.cardUid, '[]', 800, bad.createdAt],
+      ),
+    { message: /NOT NULL constraint failed: outbox.payload/ },
+  );
   t.is(await j.sales.sale(bad.txId), null);
   t.is((await j.sales.outbox()).length, 1);
 });
@@ -103,10 +150,37 @@ test('a result settles its outbox entry once; a late online answer after the off
   await j.sales.beginOnline(s);
   t.is(await j.sales.queueLength(), 1);
   t.true(await j.sales.approveOffline({ ...s, offline: true }));
-  t.is(await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 4, offline: false }), 'stale_online_answer');
-  const settled = await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 4, offline: true });
+  t.is(
+    await j.sales.settle({
+      txId: s.txId,
+      type: 'sale',
+      status: 'approved',
+      balance: 4200,
+      cardVersion: 4,
+      offline: false,
+    }),
+    'stale_online_answer',
+  );
+  const settled = await j.sales.settle({
+    txId: s.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 4200,
+    cardVersion: 4,
+    offline: true,
+  });
   t.like(settled, { kind: 'sale', status: 'approved' });
-  t.is(await j.sales.settle({ txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 4, offline: true }), 'no_entry');
+  t.is(
+    await j.sales.settle({
+      txId: s.txId,
+      type: 'sale',
+      status: 'approved',
+      balance: 4200,
+      cardVersion: 4,
+      offline: true,
+    }),
+    'no_entry',
+  );
   t.is(await j.sales.queueLength(), 0);
   // booked at version 4, record still at 3: the money is not available
   t.is(await unbooked(j, '04A1B2C3', 3), 800);
@@ -117,7 +191,13 @@ test('when the answer was stored first, the offline switch does not happen', asy
   const { j } = await open(t);
   const s = sale();
   await j.sales.beginOnline(s);
-  await j.sales.settle({ txId: s.txId, type: 'sale', status: 'declined', reason: 'insufficient_funds', offline: false });
+  await j.sales.settle({
+    txId: s.txId,
+    type: 'sale',
+    status: 'declined',
+    reason: 'insufficient_funds',
+    offline: false,
+  });
   t.false(await j.sales.approveOffline({ ...s, offline: true }));
   t.is((await j.sales.sale(s.txId))!.status, 'declined');
   t.is(await j.sales.queueLength(), 0);
@@ -136,7 +216,10 @@ test('after a restart an unanswered online sale becomes a reversal with the same
 
 test('closing a card erases its record, photo and UID, keeps its queued sale, and leaves no bytes in the file', async (t) => {
   const { j, dir } = await open(t);
-  const photo = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('PHOTO-BYTES-OF-ASTRID'.repeat(50))]);
+  const photo = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    Buffer.from('PHOTO-BYTES-OF-ASTRID'.repeat(50)),
+  ]);
   const sha = createHash('sha256').update(photo).digest('hex');
   await j.cards.putPhoto(sha, photo);
   await j.cards.put(rec({ photo: sha }));
@@ -147,7 +230,11 @@ test('closing a card erases its record, photo and UID, keeps its queued sale, an
   t.is(await j.cards.photo(sha), null);
   t.is((await j.sales.sale(s.txId))!.cardUid, null);
   t.is((await j.sales.outbox()).length, 1, 'the ledger must still book the queued sale');
-  const bytes = Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('journal.db')).map((f) => readFileSync(join(dir, f))));
+  const bytes = Buffer.concat(
+    readdirSync(dir)
+      .filter((f) => f.startsWith('journal.db'))
+      .map((f) => readFileSync(join(dir, f))),
+  );
   t.false(bytes.includes(Buffer.from('Astrid')), 'name bytes gone');
   t.false(bytes.includes(Buffer.from('PHOTO-BYTES-OF-ASTRID')), 'photo bytes gone');
 });
@@ -166,15 +253,41 @@ test('answers settled together end as the same answers settled one by one: dupli
     await j.sales.approveOffline(offline, true);
     await j.sales.beginOnline(stale);
     for (const s of [voided, keptVoid]) await j.sales.approveOffline(s, true);
-    const v1 = { type: 'void' as const, txId: randomUUID(), voids: voided.txId, terminalId: 't1', clubId: 'c1', cardUid: voided.cardUid, createdAt: new Date().toISOString() };
+    const v1 = {
+      type: 'void' as const,
+      txId: randomUUID(),
+      voids: voided.txId,
+      terminalId: 't1',
+      clubId: 'c1',
+      cardUid: voided.cardUid,
+      createdAt: new Date().toISOString(),
+    };
     const v2 = { ...v1, txId: randomUUID(), voids: keptVoid.txId };
     await j.sales.recordVoid(v1, voided.total);
     await j.sales.recordVoid(v2, keptVoid.total);
     await j.sales.beginOnline(reversed);
-    await j.sales.declineAndReverse(reversed.txId, 'timeout', { type: 'reversal', txId: reversed.txId, terminalId: 't1', createdAt: new Date().toISOString() });
+    await j.sales.declineAndReverse(reversed.txId, 'timeout', {
+      type: 'reversal',
+      txId: reversed.txId,
+      terminalId: 't1',
+      createdAt: new Date().toISOString(),
+    });
     const results: ResultMsg[] = [
-      { txId: online.txId, type: 'sale' as const, status: 'approved' as const, balance: 4200, cardVersion: 4, offline: false },
-      { txId: online.txId, type: 'sale' as const, status: 'declined' as const, reason: 'insufficient_funds', offline: false }, // a repeat: changes nothing
+      {
+        txId: online.txId,
+        type: 'sale' as const,
+        status: 'approved' as const,
+        balance: 4200,
+        cardVersion: 4,
+        offline: false,
+      },
+      {
+        txId: online.txId,
+        type: 'sale' as const,
+        status: 'declined' as const,
+        reason: 'insufficient_funds',
+        offline: false,
+      }, // a repeat: changes nothing
       { txId: offline.txId, type: 'sale' as const, status: 'declined' as const, reason: 'blocked', offline: true }, // stays approved
       { txId: stale.txId, type: 'sale' as const, status: 'approved' as const, offline: true }, // an answer to another form
       { txId: v1.txId, type: 'void' as const, status: 'approved' as const },
@@ -185,41 +298,95 @@ test('answers settled together end as the same answers settled one by one: dupli
     ];
     const outcomes = together ? await j.sales.settleMany(results) : [];
     if (!together) for (const r of results) outcomes.push(await j.sales.settle(r));
-    const rows = await j.db.all('SELECT status, reason, answered, result_version, voided_by IS NOT NULL AS voided FROM sales ORDER BY rowid');
+    const rows = await j.db.all(
+      'SELECT status, reason, answered, result_version, voided_by IS NOT NULL AS voided FROM sales ORDER BY rowid',
+    );
     const voids = await j.db.all('SELECT status, reason FROM voids ORDER BY rowid');
-    return { outcomes: outcomes.map((o) => (typeof o === 'string' ? o : { ...o, txId: results.findIndex((r) => r.txId === o.txId) })), rows, voids, queue: (await j.sales.outbox()).length };
+    return {
+      outcomes: outcomes.map((o) =>
+        typeof o === 'string' ? o : { ...o, txId: results.findIndex((r) => r.txId === o.txId) },
+      ),
+      rows,
+      voids,
+      queue: (await j.sales.outbox()).length,
+    };
   }
   const one = await answered(false);
   const all = await answered(true);
   t.deepEqual(all, one);
-  t.deepEqual(one.outcomes.filter((o) => typeof o === 'string'), ['no_entry', 'stale_online_answer', 'type_mismatch', 'no_entry']);
-  t.like(one.rows, [{ status: 'approved', result_version: 4 }, { status: 'approved', answered: 1 }, { status: 'pending', answered: 0 }, { voided: 1 }, { voided: 0 }, { status: 'declined' }]);
+  t.deepEqual(
+    one.outcomes.filter((o) => typeof o === 'string'),
+    ['no_entry', 'stale_online_answer', 'type_mismatch', 'no_entry'],
+  );
+  t.like(one.rows, [
+    { status: 'approved', result_version: 4 },
+    { status: 'approved', answered: 1 },
+    { status: 'pending', answered: 0 },
+    { voided: 1 },
+    { voided: 0 },
+    { status: 'declined' },
+  ]);
   t.is(one.queue, 3, 'left: the sale answered in another form, and the two voided sales (not answered here)');
 });
 
-test('issue 26 item 5: the day\'s report counts the declines by reason (one still only in memory by the reason shown), the voids and the net; a sale in flight is neither', async (t) => {
+test("issue 26 item 5: the day's report counts the declines by reason (one still only in memory by the reason shown), the voids and the net; a sale in flight is neither", async (t) => {
   const { j } = await open(t);
   const mark = await j.sales.mark();
   const online = sale({ total: 1600, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 2 }] });
   await j.sales.beginOnline(online);
-  await j.sales.settle({ txId: online.txId, type: 'sale', status: 'approved', balance: 3400, cardVersion: 4, offline: false });
+  await j.sales.settle({
+    txId: online.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 3400,
+    cardVersion: 4,
+    offline: false,
+  });
   const offline = sale({ offline: true, total: 600, items: [{ sku: 'v', name: 'Vand', unitPrice: 600, qty: 1 }] });
   t.true(await j.sales.approveOffline(offline, true));
   const byLedger = sale();
   await j.sales.beginOnline(byLedger);
   await j.sales.settle({ txId: byLedger.txId, type: 'sale', status: 'declined', reason: 'card_auth', offline: false });
-  for (const reason of ['blocked', 'insufficient_funds', 'insufficient_funds']) await j.sales.recordRefusal(sale(), reason);
+  for (const reason of ['blocked', 'insufficient_funds', 'insufficient_funds'])
+    await j.sales.recordRefusal(sale(), reason);
   j.sales.declineUnrecorded({ sale: sale(), reason: 'daily_limit', reversal: null });
   const inFlight = sale();
   await j.sales.beginOnline(inFlight);
-  t.true(await j.sales.recordVoid({ type: 'void', txId: randomUUID(), voids: offline.txId, terminalId: 't1', clubId: 'c1', cardUid: '04A1B2C3', createdAt: new Date().toISOString() }, 600));
+  t.true(
+    await j.sales.recordVoid(
+      {
+        type: 'void',
+        txId: randomUUID(),
+        voids: offline.txId,
+        terminalId: 't1',
+        clubId: 'c1',
+        cardUid: '04A1B2C3',
+        createdAt: new Date().toISOString(),
+      },
+      600,
+    ),
+  );
   t.deepEqual(await j.sales.report(mark), {
-    sales: 2, salesTotal: 2200, offlineSales: 1, offlineTotal: 600, voids: 1, voidsTotal: 600, net: 1600,
+    sales: 2,
+    salesTotal: 2200,
+    offlineSales: 1,
+    offlineTotal: 600,
+    voids: 1,
+    voidsTotal: 600,
+    net: 1600,
     declined: 5,
-    declinedBy: [{ reason: 'insufficient_funds', count: 2 }, { reason: 'blocked', count: 1 }, { reason: 'card_auth', count: 1 }, { reason: 'daily_limit', count: 1 }],
+    declinedBy: [
+      { reason: 'insufficient_funds', count: 2 },
+      { reason: 'blocked', count: 1 },
+      { reason: 'card_auth', count: 1 },
+      { reason: 'daily_limit', count: 1 },
+    ],
   });
   // An online attempt shown declined while the disk refused to say so: declined for the reason shown.
   j.sales.declineUnrecorded({ sale: inFlight, reason: 'invalid', reversal: null });
   t.like(await j.sales.report(mark), { declined: 6, sales: 2 });
-  t.deepEqual((await j.sales.report(mark)).declinedBy.find((d) => d.reason === 'invalid'), { reason: 'invalid', count: 1 });
+  t.deepEqual(
+    (await j.sales.report(mark)).declinedBy.find((d) => d.reason === 'invalid'),
+    { reason: 'invalid', count: 1 },
+  );
 });

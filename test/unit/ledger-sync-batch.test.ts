@@ -18,8 +18,12 @@ import { until } from '../helpers/until.ts';
 class FakeLink extends TypedEmitter<LinkEvents> {
   /** The sync's flow control: a promise while the link must hold further messages. */
   hold: () => Promise<void> | null = () => null;
-  throttle(hold: () => Promise<void> | null): void { this.hold = hold; }
-  deliver<K extends keyof LinkEvents & string>(event: K, ...args: LinkEvents[K]): void { this.emit(event, ...args); }
+  throttle(hold: () => Promise<void> | null): void {
+    this.hold = hold;
+  }
+  deliver<K extends keyof LinkEvents & string>(event: K, ...args: LinkEvents[K]): void {
+    this.emit(event, ...args);
+  }
 }
 
 async function setup(t: import('ava').ExecutionContext) {
@@ -33,17 +37,38 @@ async function setup(t: import('ava').ExecutionContext) {
   sync.on('queueChanged', () => events.push('queue'));
   let commits = 0;
   const run = j.db.run.bind(j.db);
-  j.db.run = (sql, params) => { if (sql === 'COMMIT') commits++; return run(sql, params); };
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  j.db.run = (sql, params) => {
+    if (sql === 'COMMIT') commits++;
+    return run(sql, params);
+  };
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { j, link, sync, events, commits: () => commits };
 }
 
 const rec = (uid: string, version: number, over: Partial<CardRecord> = {}): CardRecord => ({
-  cardUid: uid, holderId: `h-${uid}`, name: 'Test Barn', photo: null, status: 'active', balance: 5000, version, updatedAt: '2026-11-24T09:00:00.000Z', ...over,
+  cardUid: uid,
+  holderId: `h-${uid}`,
+  name: 'Test Barn',
+  photo: null,
+  status: 'active',
+  balance: 5000,
+  version,
+  updatedAt: '2026-11-24T09:00:00.000Z',
+  ...over,
 });
 const sale = (uid: string): SaleMsg => ({
-  type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: uid, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
-  total: 800, createdAt: new Date().toISOString(), offline: false,
+  type: 'sale',
+  txId: randomUUID(),
+  terminalId: 't1',
+  clubId: 'c1',
+  cardUid: uid,
+  items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
+  total: 800,
+  createdAt: new Date().toISOString(),
+  offline: false,
 });
 
 test('a burst is one transaction, in order: stale versions ignored, the result stored with the record it names', async (t) => {
@@ -58,7 +83,14 @@ test('a burst is one transaction, in order: stale versions ignored, the result s
   link.deliver('card', '04A1B2C3', rec('04A1B2C3', 2, { balance: 1 }));
   link.deliver('photo', sha, photo);
   link.deliver('card', '04A1B2C3', rec('04A1B2C3', 4, { photo: sha, balance: 4200 }));
-  link.deliver('result', { txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 4, offline: false });
+  link.deliver('result', {
+    txId: s.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 4200,
+    cardVersion: 4,
+    offline: false,
+  });
   await sync.idle();
 
   t.is(commits() - before, 1);
@@ -121,13 +153,23 @@ test('a queue answered as a flow (a record and a result per booking, one after a
   // As the ledger answers a long queue: one booking every millisecond or so.
   for (const [i, s] of sales.entries()) {
     link.deliver('card', s.cardUid, rec(s.cardUid, 2, { balance: 4200 }));
-    link.deliver('result', { txId: s.txId, type: 'sale', status: 'approved', balance: 4200, cardVersion: 2, offline: true });
+    link.deliver('result', {
+      txId: s.txId,
+      type: 'sale',
+      status: 'approved',
+      balance: 4200,
+      cardVersion: 2,
+      offline: true,
+    });
     if (i % 2) await new Promise((r) => setTimeout(r, 1));
   }
   await sync.idle();
   await until(async () => (await j.sales.queueLength()) === 0, 'every answer stored');
   // One commit per pair or two was an fsync each; gathering while they keep coming makes it a handful.
   t.true(commits() - before <= 30, `${commits() - before} commits for ${sales.length} bookings`);
-  t.deepEqual(events.filter((e) => e.startsWith('settled')), sales.map((s) => `settled ${s.txId}`));
+  t.deepEqual(
+    events.filter((e) => e.startsWith('settled')),
+    sales.map((s) => `settled ${s.txId}`),
+  );
   t.is(events.filter((e) => e.startsWith('card')).length, sales.length);
 });

@@ -6,14 +6,48 @@ import { readFileSync } from 'node:fs';
 import { localDay, localMidnight, isTimeZone } from '../../firmware/rules/local-day.ts';
 import { offsetAt, parsePosixTz, parseTzif } from '../../firmware/rules/tzif.ts';
 
-const ZONES = ['Europe/Copenhagen', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Chatham',
-  'UTC', 'Africa/Casablanca', 'America/Santiago', 'Asia/Tehran', 'America/Nuuk', 'Pacific/Apia', 'Europe/Dublin', 'Atlantic/Azores'];
+const ZONES = [
+  'Europe/Copenhagen',
+  'America/New_York',
+  'Australia/Sydney',
+  'Asia/Kolkata',
+  'America/St_Johns',
+  'Pacific/Chatham',
+  'UTC',
+  'Africa/Casablanca',
+  'America/Santiago',
+  'Asia/Tehran',
+  'America/Nuuk',
+  'Pacific/Apia',
+  'Europe/Dublin',
+  'Atlantic/Azores',
+];
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 const intlOffset = (timeZone: string, at: Date): number => {
-  const f = formats.get(timeZone) ?? formats.set(timeZone, new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })).get(timeZone)!;
+  const f =
+    formats.get(timeZone) ??
+    formats
+      .set(
+        timeZone,
+        new Intl.DateTimeFormat('en-US', {
+          timeZone,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: 'numeric',
+          day: 'numeric',
+          hour: 'numeric',
+          minute: 'numeric',
+          second: 'numeric',
+        }),
+      )
+      .get(timeZone)!;
   const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
-  return (Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) - Math.floor(at.getTime() / 1000) * 1000) / 1000;
+  return (
+    (Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) -
+      Math.floor(at.getTime() / 1000) * 1000) /
+    1000
+  );
 };
 
 /** A fixed pseudo-random walk, so a failure names an instant that comes again. */
@@ -33,10 +67,16 @@ for (const zone of ZONES) {
     if (!z) return t.fail('not parsed');
     const checks = [...instants(3000)];
     // Just before and after each listed change, and the changes the rule makes after them (2037–2100).
-    for (const tt of z.times) if (tt > 0 && tt < 4102444800) checks.push(new Date(tt * 1000 - 1000), new Date(tt * 1000));
-    for (let y = 2030; y < 2100; y += 7) for (let d = 0; d < 366; d += 1) checks.push(new Date(Date.UTC(y, 0, 1) + d * 86_400_000 + (d % 24) * 3600_000));
+    for (const tt of z.times)
+      if (tt > 0 && tt < 4102444800) checks.push(new Date(tt * 1000 - 1000), new Date(tt * 1000));
+    for (let y = 2030; y < 2100; y += 7)
+      for (let d = 0; d < 366; d += 1) checks.push(new Date(Date.UTC(y, 0, 1) + d * 86_400_000 + (d % 24) * 3600_000));
     const bad = checks.filter((at) => offsetAt(z, Math.floor(at.getTime() / 1000)) !== intlOffset(zone, at));
-    t.deepEqual(bad.slice(0, 3).map((d) => d.toISOString()), [], `${bad.length} of ${checks.length} instants differ`);
+    t.deepEqual(
+      bad.slice(0, 3).map((d) => d.toISOString()),
+      [],
+      `${bad.length} of ${checks.length} instants differ`,
+    );
     const fmt = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
     t.deepEqual(checks.filter((at) => localDay(at, zone) !== fmt.format(at)).slice(0, 3), []);
     // Midnight: the first instant of the day, whatever the zone did at 00:00.
@@ -51,7 +91,12 @@ for (const zone of ZONES) {
 
 test('POSIX rules: the footer forms tzdata uses; names that are no zone are refused', (t) => {
   t.deepEqual(parsePosixTz('CET-1CEST,M3.5.0,M10.5.0/3'), {
-    std: 3600, dst: { offset: 7200, start: { kind: 'M', month: 3, week: 5, day: 0, at: 7200 }, end: { kind: 'M', month: 10, week: 5, day: 0, at: 10800 } },
+    std: 3600,
+    dst: {
+      offset: 7200,
+      start: { kind: 'M', month: 3, week: 5, day: 0, at: 7200 },
+      end: { kind: 'M', month: 10, week: 5, day: 0, at: 10800 },
+    },
   });
   t.deepEqual(parsePosixTz('<+0530>-5:30'), { std: 19800, dst: null });
   t.like(parsePosixTz('<-02>2<-01>,M3.5.0/-1,M10.5.0/0'), { std: -7200, dst: { offset: -3600, start: { at: -3600 } } });
@@ -59,5 +104,6 @@ test('POSIX rules: the footer forms tzdata uses; names that are no zone are refu
   t.is(parsePosixTz('garbage'), null);
   t.is(parseTzif(Buffer.from('not a zone file at all, but long enough to have a header....')), null);
   for (const name of ['Europe/Copenhagen', 'UTC']) t.true(isTimeZone(name));
-  for (const name of ['Mars/Olympus', '../../etc/passwd', '/etc/passwd', 'Europe/../../../etc/passwd', '']) t.false(isTimeZone(name), name);
+  for (const name of ['Mars/Olympus', '../../etc/passwd', '/etc/passwd', 'Europe/../../../etc/passwd', ''])
+    t.false(isTimeZone(name), name);
 });

@@ -20,11 +20,12 @@ test('a log file past its size at start becomes .1 and a new one begins; a small
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-log-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'klubkort.log');
-  const write = (line: string) => new Promise<void>((resolve) => {
-    const s = openLogFile(file, 100);
-    s.write(line);
-    s.end(resolve);
-  });
+  const write = (line: string) =>
+    new Promise<void>((resolve) => {
+      const s = openLogFile(file, 100);
+      s.write(line);
+      s.end(resolve);
+    });
   await write('first\n');
   await write('second\n');
   t.is(readFileSync(file, 'utf8'), 'first\nsecond\n');

@@ -1,7 +1,14 @@
 // The simulated NTAG 424 DNA against the reader's SUN read and the personaliser, APDU by APDU.
 import test from 'ava';
 import {
-  cardKeys, diversifyKey, Ntag424Card, personalise, PersonaliseRefused, readSun, sunCmacValid, sunTemplate,
+  cardKeys,
+  diversifyKey,
+  Ntag424Card,
+  personalise,
+  PersonaliseRefused,
+  readSun,
+  sunCmacValid,
+  sunTemplate,
   type Transmit,
 } from '../../hal/ntag424/index.ts';
 import { NTAG424_VERSION } from '../../hal/ntag424/emulator.ts';
@@ -18,7 +25,12 @@ function field(card: Ntag424Card) {
   const log: string[] = [];
   const transmit: Transmit = async (apdu) => {
     const r = card.transmit(apdu);
-    log.push(`${apdu.toString('hex').toUpperCase()} -> ${r.subarray(r.length - 2).toString('hex').toUpperCase()}`);
+    log.push(
+      `${apdu.toString('hex').toUpperCase()} -> ${r
+        .subarray(r.length - 2)
+        .toString('hex')
+        .toUpperCase()}`,
+    );
     return r;
   };
   return { transmit, log };
@@ -32,12 +44,19 @@ async function issued(uid = UID): Promise<Ntag424Card> {
   return card;
 }
 
-test('a blank card has no SUN; its files answer with the datasheet\'s status words', async (t) => {
+test("a blank card has no SUN; its files answer with the datasheet's status words", async (t) => {
   const card = new Ntag424Card({ uid: UID });
   const { transmit, log } = field(card);
   t.is(await readSun(transmit), null, 'an empty NDEF file');
-  t.deepEqual(log.map((l) => l.slice(-4)), ['9000', '9000', '9000']);
-  const sw = (r: Buffer) => r.subarray(r.length - 2).toString('hex').toUpperCase();
+  t.deepEqual(
+    log.map((l) => l.slice(-4)),
+    ['9000', '9000', '9000'],
+  );
+  const sw = (r: Buffer) =>
+    r
+      .subarray(r.length - 2)
+      .toString('hex')
+      .toUpperCase();
   t.is(sw(card.transmit(Buffer.from('00A4040C07D276000085010200', 'hex'))), '6A82', 'another application');
   t.is(sw(card.transmit(Buffer.from('00A4040C07D276000085010100', 'hex'))), '9000');
   t.is(sw(card.transmit(Buffer.from('00A4000C02E10900', 'hex'))), '6A82', 'no such file');
@@ -75,14 +94,23 @@ test('a second personalisation, a wrong key and another chip are refused with no
   const e1 = await t.throwsAsync(personalise(field(card).transmit, opts), { instanceOf: PersonaliseRefused });
   t.is(e1.reason, 'personalised');
 
-  const foreign = new Ntag424Card({ uid: '04A1A2A3A4A5A6', keys: Array.from({ length: 5 }, () => Buffer.alloc(16, 7)) });
+  const foreign = new Ntag424Card({
+    uid: '04A1A2A3A4A5A6',
+    keys: Array.from({ length: 5 }, () => Buffer.alloc(16, 7)),
+  });
   const f = field(foreign);
   const e2 = await t.throwsAsync(personalise(f.transmit, opts), { instanceOf: PersonaliseRefused });
   t.is(e2.reason, 'wrong_key');
-  t.false(f.log.some((l) => l.startsWith('908D') || l.startsWith('905F') || l.startsWith('90C4')), 'no write command was sent');
+  t.false(
+    f.log.some((l) => l.startsWith('908D') || l.startsWith('905F') || l.startsWith('90C4')),
+    'no write command was sent',
+  );
   t.is(foreign.fileSettings(2)!.sdm, null);
 
-  const desfire = new Ntag424Card({ uid: '04B1B2B3B4B5B6', version: { hw: Buffer.from('04010133001A05', 'hex'), sw: NTAG424_VERSION.sw } });
+  const desfire = new Ntag424Card({
+    uid: '04B1B2B3B4B5B6',
+    version: { hw: Buffer.from('04010133001A05', 'hex'), sw: NTAG424_VERSION.sw },
+  });
   const e3 = await t.throwsAsync(personalise(field(desfire).transmit, opts), { instanceOf: PersonaliseRefused });
   t.is(e3.reason, 'not_ntag424');
   const classic: Transmit = async () => Buffer.from('6A82', 'hex');
@@ -121,15 +149,28 @@ test('the SUN read copes with short reads, refuses garbled answers and reports a
 
   card.powerOn();
   let n = 0;
-  const pulled: Transmit = async (apdu) => { if (++n === 4) throw new Error('Card was removed'); return card.transmit(apdu); };
+  const pulled: Transmit = async (apdu) => {
+    if (++n === 4) throw new Error('Card was removed');
+    return card.transmit(apdu);
+  };
   await t.throwsAsync(readSun(pulled), { message: /removed/ });
-  await t.throwsAsync(readSun(async () => Buffer.from([0x90])), { message: /no status word/ });
-  await t.throwsAsync(readSun(async () => Buffer.from('6F00', 'hex')), { message: /6F00/ });
+  await t.throwsAsync(
+    readSun(async () => Buffer.from([0x90])),
+    { message: /no status word/ },
+  );
+  await t.throwsAsync(
+    readSun(async () => Buffer.from('6F00', 'hex')),
+    { message: /6F00/ },
+  );
   t.is(await readSun(async () => Buffer.from('6E00', 'hex')), null, 'a card that speaks no ISO 7816-4');
-  t.is(await readSun(async () => Buffer.from('9000', 'hex')), null, 'a card that says OK to everything and gives nothing');
+  t.is(
+    await readSun(async () => Buffer.from('9000', 'hex')),
+    null,
+    'a card that says OK to everything and gives nothing',
+  );
 });
 
-test('the template has the contract\'s query and the mirror offsets point into it', (t) => {
+test("the template has the contract's query and the mirror offsets point into it", (t) => {
   const tpl = sunTemplate(URL);
   const text = tpl.file.toString('latin1');
   t.is(text.slice(tpl.uidOffset - 5, tpl.uidOffset), '?uid=');

@@ -49,7 +49,7 @@ test('diversified keys: one per card, per key number and per system; the master 
   t.throws(() => diversifyKey(master, '04DE5F1EACC040', 0, 'x'.repeat(24)), { message: /system id/ });
 });
 
-test('EV2 session keys: NXP AN12196\'s AuthenticateEV2First example (key 0 = 16 zero bytes)', (t) => {
+test("EV2 session keys: NXP AN12196's AuthenticateEV2First example (key 0 = 16 zero bytes)", (t) => {
   const k = Buffer.alloc(16);
   const rndB = cbcDecrypt(k, Buffer.alloc(16), h('A04C124213C186F22399D33AC2A30215'));
   t.is(rndB.toString('hex'), 'b9e2fc789b64bf237cccaa20ec7e6e48');

@@ -30,7 +30,9 @@ const decoded = async (): Promise<Rgba[]> => {
 /** The warnings logged, as a pino logger's `warn(obj, msg)` is called. */
 const warnings = () => {
   const lines: { o: object; msg: string }[] = [];
-  const warn = (o: object, msg: string) => { lines.push({ o, msg }); };
+  const warn = (o: object, msg: string) => {
+    lines.push({ o, msg });
+  };
   return { lines, log: { warn } as unknown as Pick<Logger, 'warn'> };
 };
 
@@ -38,12 +40,24 @@ test('the worker prepares the same sixel and pixels as the main thread, for ever
   const prep = new PhotoPreparer();
   t.teardown(() => prep.close());
   for (const img of await decoded()) {
-    for (const [w, h, colors] of [[300, 400, 256], [240, 320, 256], [97, 61, 16], [img.width, img.height, 256]] as const) {
+    for (const [w, h, colors] of [
+      [300, 400, 256],
+      [240, 320, 256],
+      [97, 61, 16],
+      [img.width, img.height, 256],
+    ] as const) {
       const main = sixelImage(img, w, h, colors);
-      t.deepEqual(await prep.sixel(img, w, h, colors), main, `${img.width}×${img.height} into ${w}×${h}, ${colors} colours`);
+      t.deepEqual(
+        await prep.sixel(img, w, h, colors),
+        main,
+        `${img.width}×${img.height} into ${w}×${h}, ${colors} colours`,
+      );
       const px = await prep.scale(img, w, h);
       const ref = scaleToFit(img, w, h);
-      t.deepEqual({ width: px.width, height: px.height, data: Buffer.from(px.data) }, { width: ref.width, height: ref.height, data: Buffer.from(ref.data) });
+      t.deepEqual(
+        { width: px.width, height: px.height, data: Buffer.from(px.data) },
+        { width: ref.width, height: ref.height, data: Buffer.from(ref.data) },
+      );
     }
   }
   // The main thread's reference is the resampler the frame always used.
@@ -62,7 +76,9 @@ test('off the thread, the display draws the frame without waiting: the photo com
 
   const written: string[] = [];
   let redraw: () => void = () => undefined;
-  const asked = new Promise<void>((resolve) => { redraw = resolve; });
+  const asked = new Promise<void>((resolve) => {
+    redraw = resolve;
+  });
   const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 }, 256, { preparer: prep, ready: () => redraw() });
   out.paint(place);
   t.deepEqual(written, [], 'nothing written in the frame: the photo is being prepared');
@@ -83,12 +99,21 @@ test('a preparer whose worker dies: a clear log line, a grey placeholder where t
   t.teardown(() => prep.close());
   const [img] = await decoded();
   await t.throwsAsync(prep.sixel(img!, 100, 100, 256), { instanceOf: PhotoPrepFailed });
-  t.true(w.lines.some((l) => l.msg.startsWith('photo preparer died')), JSON.stringify(w.lines));
+  t.true(
+    w.lines.some((l) => l.msg.startsWith('photo preparer died')),
+    JSON.stringify(w.lines),
+  );
 
   const written: string[] = [];
   let redraw: () => void = () => undefined;
-  const asked = new Promise<void>((resolve) => { redraw = resolve; });
-  const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 }, 256, { preparer: prep, ready: () => redraw(), log: w.log });
+  const asked = new Promise<void>((resolve) => {
+    redraw = resolve;
+  });
+  const out = new SixelOutput((s) => written.push(s), { w: 10, h: 20 }, 256, {
+    preparer: prep,
+    ready: () => redraw(),
+    log: w.log,
+  });
   const place: PhotoPlacement = { rect: { x: 0, y: 0, w: 10, h: 10 }, img: img! };
   out.paint(place);
   await asked;
@@ -98,7 +123,11 @@ test('a preparer whose worker dies: a clear log line, a grey placeholder where t
   t.true(w.lines.some((l) => l.msg === 'photo not prepared: a placeholder shown'));
   // Nothing of the child in the log: no photo bytes, no name.
   t.false(JSON.stringify(w.lines).includes('Barn'));
-  await t.throwsAsync(prep.sixel(img!, 50, 50, 16), { instanceOf: PhotoPrepFailed }, 'a new worker (dies again with this cap), no stuck promise');
+  await t.throwsAsync(
+    prep.sixel(img!, 50, 50, 16),
+    { instanceOf: PhotoPrepFailed },
+    'a new worker (dies again with this cap), no stuck promise',
+  );
 });
 
 test('the framebuffer path too: scaled off the thread, blitted with the redraw, the same pixels as scaled in the frame', async (t) => {
@@ -125,7 +154,9 @@ test('the framebuffer path too: scaled off the thread, blitted with the redraw, 
 
   const off = open('fb-worker');
   let redraw: () => void = () => undefined;
-  const asked = new Promise<void>((resolve) => { redraw = resolve; });
+  const asked = new Promise<void>((resolve) => {
+    redraw = resolve;
+  });
   const out = new FramebufferOutput(off.fb, { preparer: prep, ready: () => redraw() });
   t.teardown(() => out.close());
   const blank = off.bytes();

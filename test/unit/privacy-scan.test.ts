@@ -18,7 +18,10 @@ function logDir(t: { teardown(f: () => void): void }, files: Record<string, stri
 
 const line = (o: object) => JSON.stringify({ level: 30, time: 1, ...o });
 const kid = demoClub().cards[0];
-const clean = [line({ msg: 'sale approved', uid: maskUid(kid.cardUid), total: 1500 }), line({ msg: 'terminal started' })];
+const clean = [
+  line({ msg: 'sale approved', uid: maskUid(kid.cardUid), total: 1500 }),
+  line({ msg: 'terminal started' }),
+];
 
 test('clean logs pass, and every line is counted', (t) => {
   const r = scanLogs(logDir(t, { 'a.log': clean, 'b.log': clean, 'notes.txt': [kid.name] }));
@@ -30,14 +33,16 @@ test('clean logs pass, and every line is counted', (t) => {
 test('a planted name, first name, whole UID (any case), staff name or photo bytes is found, by file', (t) => {
   const staff = demoStaff()[0];
   const first = kid.name.split(' ')[0];
-  const r = scanLogs(logDir(t, {
-    'clean.log': clean,
-    'name.log': [...clean, line({ msg: `card of ${kid.name}` })],
-    'first.log': [line({ msg: `hello ${first}` })],
-    'uid.log': [line({ msg: 'tap', uid: kid.cardUid.toLowerCase() })],
-    'staff.log': [line({ msg: 'signed in', who: staff.name })],
-    'photo.log': [line({ photo: 'iVBORw0KGgoAAAANSUhEUg' })],
-  }));
+  const r = scanLogs(
+    logDir(t, {
+      'clean.log': clean,
+      'name.log': [...clean, line({ msg: `card of ${kid.name}` })],
+      'first.log': [line({ msg: `hello ${first}` })],
+      'uid.log': [line({ msg: 'tap', uid: kid.cardUid.toLowerCase() })],
+      'staff.log': [line({ msg: 'signed in', who: staff.name })],
+      'photo.log': [line({ photo: 'iVBORw0KGgoAAAANSUhEUg' })],
+    }),
+  );
   const files = new Set(r.leaks.map((l) => l.split(':')[0]));
   t.deepEqual([...files].sort(), ['first.log', 'name.log', 'photo.log', 'staff.log', 'uid.log']);
   t.true(r.leaks.some((l) => l.startsWith(`name.log: name of ${kid.holderId} (1×)`)));
@@ -45,7 +50,8 @@ test('a planted name, first name, whole UID (any case), staff name or photo byte
 });
 
 test('the command fails on a leak and on an empty log directory, and passes clean logs', (t) => {
-  const run = (dir: string) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/privacy-scan.ts', dir], { encoding: 'utf8' });
+  const run = (dir: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'scripts/privacy-scan.ts', dir], { encoding: 'utf8' });
   const ok = run(logDir(t, { 'a.log': clean }));
   t.is(ok.status, 0, ok.stderr);
   const leak = run(logDir(t, { 'a.log': [...clean, line({ msg: kid.name })] }));

@@ -11,15 +11,28 @@ import { linkGate } from '../../firmware/systemd/ready-gate.ts';
 
 test('a failed release goes back only when it never proved itself, and only to the one that did', (t) => {
   t.like(planRollback({ current: 'b', previous: 'a', committed: 'a' }), { action: 'roll_back', from: 'b', to: 'a' });
-  t.like(planRollback({ current: 'b', previous: 'a', committed: null }), { action: 'roll_back', from: 'b', to: 'a' }, 'before any commit (a layout from before commits)');
-  t.like(planRollback({ current: 'b', previous: 'a', committed: 'b' }), { action: 'none' }, 'committed: restarted as it is');
+  t.like(
+    planRollback({ current: 'b', previous: 'a', committed: null }),
+    { action: 'roll_back', from: 'b', to: 'a' },
+    'before any commit (a layout from before commits)',
+  );
+  t.like(
+    planRollback({ current: 'b', previous: 'a', committed: 'b' }),
+    { action: 'none' },
+    'committed: restarted as it is',
+  );
   t.like(planRollback({ current: 'a', previous: null, committed: null }), { action: 'none' }, 'nothing to go back to');
-  t.like(planRollback({ current: 'c', previous: 'b', committed: 'a' }), { action: 'none' }, 'b never proved itself either: no ping-pong');
+  t.like(
+    planRollback({ current: 'c', previous: 'b', committed: 'a' }),
+    { action: 'none' },
+    'b never proved itself either: no ping-pong',
+  );
   t.like(planRollback({ current: null, previous: null, committed: null }), { action: 'none' });
 });
 
 test('READY waits for the link only as long as the broker can be reached; a refused link fails only a release on trial', (t) => {
-  const g = (o: Partial<Parameters<typeof linkGate>[0]>) => linkGate({ connected: false, trouble: null, elapsedMs: 0, trial: true, boundMs: 1000, ...o }).verdict;
+  const g = (o: Partial<Parameters<typeof linkGate>[0]>) =>
+    linkGate({ connected: false, trouble: null, elapsedMs: 0, trial: true, boundMs: 1000, ...o }).verdict;
   t.is(g({ connected: true }), 'ready');
   t.is(g({ trouble: 'unreachable' }), 'ready', 'no network: sells offline');
   t.is(g({}), 'wait');
@@ -27,7 +40,11 @@ test('READY waits for the link only as long as the broker can be reached; a refu
   t.is(g({ trouble: 'tls' }), 'wait');
   t.is(g({ trouble: 'tls', elapsedMs: 1000 }), 'fail');
   t.is(g({ trouble: 'not_authorized', elapsedMs: 1000 }), 'fail');
-  t.is(g({ trouble: 'not_authorized', trial: false }), 'ready', 'a committed release sells offline whatever the broker says');
+  t.is(
+    g({ trouble: 'not_authorized', trial: false }),
+    'ready',
+    'a committed release sells offline whatever the broker says',
+  );
 });
 
 test('klubkort commit marks current; klubkort rollback leaves an unproved release for the committed one, once, and remembers it', async (t) => {
@@ -54,7 +71,11 @@ test('klubkort commit marks current; klubkort rollback leaves an unproved releas
   t.is(readlinkSync(l.current), 'releases/a');
   t.is(readlinkSync(l.previous), 'releases/b');
   t.is(readFileSync(l.rolledBack, 'utf8'), 'b\n');
-  t.like(updateReportOf(l, 'a'), { version: 'b', state: 'rolled_back', error: 'failed before it proved itself' }, 'the status names the version left');
+  t.like(
+    updateReportOf(l, 'a'),
+    { version: 'b', state: 'rolled_back', error: 'failed before it proved itself' },
+    'the status names the version left',
+  );
   t.is(updateReportOf(l, null), null, 'outside the release layout: nothing to say');
   // a is committed: a second failure changes nothing.
   t.is(await rollbackCommand(['--root', root]), 0);

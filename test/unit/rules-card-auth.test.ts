@@ -9,13 +9,25 @@ import { offlineAuthProblem, saleCardAuth, tapAuthProblem } from '../../firmware
 import type { CardRecord, SaleMsg } from '../../contract/index.ts';
 
 const UID = '04DE5F1EACC040';
-const rec = (over: Partial<CardRecord> = {}): CardRecord => ({ cardUid: UID, holderId: 'h1', name: 'Sun Test', photo: null, status: 'active', balance: 5000, version: 3, updatedAt: '2026-11-24T09:00:00.000Z', auth: 'sun', sunCounter: 10, ...over });
+const rec = (over: Partial<CardRecord> = {}): CardRecord => ({
+  cardUid: UID,
+  holderId: 'h1',
+  name: 'Sun Test',
+  photo: null,
+  status: 'active',
+  balance: 5000,
+  version: 3,
+  updatedAt: '2026-11-24T09:00:00.000Z',
+  auth: 'sun',
+  sunCounter: 10,
+  ...over,
+});
 const sun = (ctr: number, uid = UID) => ({ uid, ctr, cmac: '94EED9EE65337086' });
 
 test('at the tap: a sun card needs its own SUN; a uid card needs none', (t) => {
   t.is(tapAuthProblem(rec(), sun(11)), null);
   t.is(tapAuthProblem(rec(), null), 'card_auth', 'a clone: same UID, no SUN');
-  t.is(tapAuthProblem(rec(), sun(11, '04DE5F1EACC041')), 'card_auth', 'another card\'s SUN');
+  t.is(tapAuthProblem(rec(), sun(11, '04DE5F1EACC041')), 'card_auth', "another card's SUN");
   t.is(tapAuthProblem(rec({ auth: 'uid' }), null), null);
   t.is(tapAuthProblem(rec({ auth: undefined }), null), null, 'absent auth: a uid card');
   t.deepEqual(saleCardAuth(rec(), sun(11)), { ctr: 11, cmac: '94EED9EE65337086' });
@@ -35,10 +47,25 @@ test('offline: the counter must be above sunCounter and every counter used in an
 test('journal: counters of sent sales are kept per card, a fallback of the same sale is not counted against itself, pruned and erased with the card', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-sun-journal-'));
   const j = await Journal.open(dir);
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   await j.cards.put(rec());
   t.deepEqual(await j.cards.get(UID), rec(), 'auth and sunCounter cached');
-  const sale = (ctr: number, over: Partial<SaleMsg> = {}): SaleMsg => ({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: UID, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: false, cardAuth: { ctr, cmac: '94EED9EE65337086' }, ...over });
+  const sale = (ctr: number, over: Partial<SaleMsg> = {}): SaleMsg => ({
+    type: 'sale',
+    txId: randomUUID(),
+    terminalId: 't1',
+    clubId: 'c1',
+    cardUid: UID,
+    items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
+    total: 800,
+    createdAt: new Date().toISOString(),
+    offline: false,
+    cardAuth: { ctr, cmac: '94EED9EE65337086' },
+    ...over,
+  });
   const first = sale(12);
   await j.sales.beginOnline(first);
   t.is(await j.sales.highestSunCounter(UID, randomUUID()), 12);
@@ -58,12 +85,32 @@ test('journal: counters of sent sales are kept per card, a fallback of the same 
 test('journal: a counter the ledger declined with card_auth is forgotten when that answer is stored; one declined for another reason stays', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-sun-journal-'));
   const j = await Journal.open(dir);
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   await j.cards.put(rec());
-  const sale = (ctr: number): SaleMsg => ({ type: 'sale', txId: randomUUID(), terminalId: 't1', clubId: 'c1', cardUid: UID, items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }], total: 800, createdAt: new Date().toISOString(), offline: false, cardAuth: { ctr, cmac: '94EED9EE65337086' } });
+  const sale = (ctr: number): SaleMsg => ({
+    type: 'sale',
+    txId: randomUUID(),
+    terminalId: 't1',
+    clubId: 'c1',
+    cardUid: UID,
+    items: [{ sku: 'j', name: 'Juice', unitPrice: 800, qty: 1 }],
+    total: 800,
+    createdAt: new Date().toISOString(),
+    offline: false,
+    cardAuth: { ctr, cmac: '94EED9EE65337086' },
+  });
   const poor = sale(20);
   await j.sales.beginOnline(poor);
-  await j.sales.settle({ txId: poor.txId, type: 'sale', status: 'declined', reason: 'insufficient_funds', offline: false });
+  await j.sales.settle({
+    txId: poor.txId,
+    type: 'sale',
+    status: 'declined',
+    reason: 'insufficient_funds',
+    offline: false,
+  });
   t.is(await j.sales.highestSunCounter(UID, randomUUID()), 20, 'a read the ledger did not call forged is kept');
   const forged = sale(0xffffff);
   await j.sales.beginOnline(forged);

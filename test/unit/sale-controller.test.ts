@@ -13,7 +13,14 @@ import { Authoriser } from '../../firmware/sale/authoriser.ts';
 import { CATALOG, record, type Setup, setup, UID } from '../helpers/sale-parts.ts';
 import { until } from '../helpers/until.ts';
 
-const STATUS: TerminalStatus = { lang: 'en', clubId: 'club-1', terminalId: 'kasse-1', online: false, queue: 0, indicators: 'ok' };
+const STATUS: TerminalStatus = {
+  lang: 'en',
+  clubId: 'club-1',
+  terminalId: 'kasse-1',
+  online: false,
+  queue: 0,
+  indicators: 'ok',
+};
 
 interface Rig {
   c: SaleController;
@@ -29,15 +36,39 @@ function rig(parts: Setup, over: Partial<ControllerDeps> = {}, draw: (m: ScreenM
   const device = { start: async () => undefined, stop: async () => undefined };
   // The controller drives only the display and the indicators; reader and keypad feed it from outside.
   const hw = {
-    display: { ...device, draw: (m: ScreenModel) => { drawn.push(m); draw(m); } },
-    indicators: { ...device, show: (s: IndicatorState) => { shown.push(s); } },
+    display: {
+      ...device,
+      draw: (m: ScreenModel) => {
+        drawn.push(m);
+        draw(m);
+      },
+    },
+    indicators: {
+      ...device,
+      show: (s: IndicatorState) => {
+        shown.push(s);
+      },
+    },
   } as unknown as Hardware;
   let mono = 0;
   const c = new SaleController({
-    hw, journal: parts.j, authoriser: parts.a, status: () => STATUS, maxPurchase: () => 20000, resultScreenMs: 60_000,
-    forward: () => undefined, businessDay: async () => ({ date: '2026-11-24', names: ['2026-11-24'], mark: { sale: 0, void: 0 } }),
-    session: new CashierSession(600_000, () => ++mono, async () => ({ sale: 0, void: 0 })), requireCashier: () => false,
-    lowBalance: 0, log: pino({ level: 'silent' }), ...over,
+    hw,
+    journal: parts.j,
+    authoriser: parts.a,
+    status: () => STATUS,
+    maxPurchase: () => 20000,
+    resultScreenMs: 60_000,
+    forward: () => undefined,
+    businessDay: async () => ({ date: '2026-11-24', names: ['2026-11-24'], mark: { sale: 0, void: 0 } }),
+    session: new CashierSession(
+      600_000,
+      () => ++mono,
+      async () => ({ sale: 0, void: 0 }),
+    ),
+    requireCashier: () => false,
+    lowBalance: 0,
+    log: pino({ level: 'silent' }),
+    ...over,
   });
   c.setReaderStatus('ready');
   c.setCatalog(CATALOG);
@@ -52,7 +83,11 @@ async function ringUp(r: Rig, keys: KeyName[], uid = UID): Promise<void> {
 
 const screens = (r: Rig) => r.drawn.map((m) => m.screen).filter((s, i, all) => s !== all[i - 1]);
 
-async function fresh(t: ExecutionContext, over: Parameters<typeof rig>[1] = {}, draw?: (m: ScreenModel) => void): Promise<Rig> {
+async function fresh(
+  t: ExecutionContext,
+  over: Parameters<typeof rig>[1] = {},
+  draw?: (m: ScreenModel) => void,
+): Promise<Rig> {
   return rig(await setup(t, record()), over, draw);
 }
 
@@ -68,7 +103,10 @@ test('a sale: every state drawn in order, the approval on disk, green and the bu
   t.deepEqual(screens(r), ['idle', 'basket', 'tap', 'confirm', 'result']);
   t.is(r.c.screen?.screen, 'result', 'the last model drawn is the one the controller holds');
   t.like(await r.parts.j.sales.sale(s.result.txId ?? ''), { status: 'approved', total: 2300 });
-  t.true(r.shown.some((i) => i.led === 'green'), 'the approval lit green');
+  t.true(
+    r.shown.some((i) => i.led === 'green'),
+    'the approval lit green',
+  );
   t.truthy(await r.parts.j.sales.lastUnshown(), 'not yet seen while the result is on screen');
   r.c.onKey('enter');
   t.is(r.c.state.screen, 'idle');
@@ -89,7 +127,9 @@ test('an authorisation that fails shows a decline, never an approval', async (t)
   const parts = await setup(t, record());
   const failing = Object.assign(Object.create(Authoriser.prototype) as Authoriser, parts.a, {
     lookup: parts.a.lookup.bind(parts.a),
-    authorise: async () => { throw new Error('disk on fire'); },
+    authorise: async () => {
+      throw new Error('disk on fire');
+    },
   });
   const r = rig({ ...parts, a: failing }, { authoriser: failing });
   await ringUp(r, ['1']);
@@ -100,7 +140,9 @@ test('an authorisation that fails shows a decline, never an approval', async (t)
 });
 
 test('a display that throws stops no sale', async (t) => {
-  const r = await fresh(t, {}, () => { throw new Error('framebuffer gone'); });
+  const r = await fresh(t, {}, () => {
+    throw new Error('framebuffer gone');
+  });
   await ringUp(r, ['1']);
   r.c.onKey('enter');
   await until(() => r.c.state.screen === 'result', 'the sale decided');

@@ -16,7 +16,9 @@ import { createLogger } from '../../firmware/log.ts';
 /** mqtt.js's way: each message emitted, then the next at once unless the consumer's hold is a promise. */
 class BurstLink extends TypedEmitter<LinkEvents> {
   #hold: () => Promise<void> | null = () => null;
-  throttle(hold: () => Promise<void> | null): void { this.#hold = hold; }
+  throttle(hold: () => Promise<void> | null): void {
+    this.#hold = hold;
+  }
   delivered = 0;
   async deliver(records: CardRecord[]): Promise<void> {
     for (const r of records) {
@@ -30,8 +32,15 @@ class BurstLink extends TypedEmitter<LinkEvents> {
 
 const uid = (i: number) => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
 const rec = (i: number, over: Partial<CardRecord> = {}): CardRecord => ({
-  cardUid: uid(i), holderId: `h-${i}`, name: 'Test Barn', photo: null, status: 'active', balance: 5000, version: 1,
-  updatedAt: '2026-11-24T09:00:00.000Z', ...over,
+  cardUid: uid(i),
+  holderId: `h-${i}`,
+  name: 'Test Barn',
+  photo: null,
+  status: 'active',
+  balance: 5000,
+  version: 1,
+  updatedAt: '2026-11-24T09:00:00.000Z',
+  ...over,
 });
 
 async function setup(t: import('ava').ExecutionContext) {
@@ -39,7 +48,10 @@ async function setup(t: import('ava').ExecutionContext) {
   const j = await Journal.open(dir);
   const link = new BurstLink();
   const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }));
-  t.teardown(async () => { await j.close().catch(() => undefined); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { j, link, sync };
 }
 
@@ -48,14 +60,20 @@ test('a burst of 2,000 records is taken a few dozen at a time: the loop turns in
   // A turn of the loop: an immediate, as the tty's and the reader's I/O is read in the same phase.
   const seen: number[] = [];
   let done = false;
-  const tick = () => { seen.push(link.delivered); if (!done) setImmediate(tick); };
+  const tick = () => {
+    seen.push(link.delivered);
+    if (!done) setImmediate(tick);
+  };
   setImmediate(tick);
   await link.deliver(Array.from({ length: 2000 }, (_, i) => rec(i)));
   await sync.idle();
   done = true;
   const gaps = seen.slice(1).map((n, i) => n - seen[i]!);
   // On the starting commit a turn came only once 200 were in (the inbox full): 200 parses and checks in one go.
-  t.true(Math.max(seen[0]!, ...gaps) <= 50, `messages taken between two turns of the loop: at most ${Math.max(seen[0]!, ...gaps)}`);
+  t.true(
+    Math.max(seen[0]!, ...gaps) <= 50,
+    `messages taken between two turns of the loop: at most ${Math.max(seen[0]!, ...gaps)}`,
+  );
   t.is(await j.cards.count(), 2000);
 });
 
@@ -86,7 +104,11 @@ test('a block in the middle of a 10,000-card sync is never lost, nor overtaken b
   t.like(x, { status: 'blocked', version: 2, balance: 0 });
   t.is(await j.cards.count(), 10_000);
   t.true(reads.length > 0);
-  t.deepEqual([...new Set(reads)].filter((r) => r !== '1:active:5000' && r !== '2:blocked:0'), [], 'no half-applied record');
+  t.deepEqual(
+    [...new Set(reads)].filter((r) => r !== '1:active:5000' && r !== '2:blocked:0'),
+    [],
+    'no half-applied record',
+  );
   // Once blocked, never active again in any read.
   const firstBlocked = reads.indexOf('2:blocked:0');
   if (firstBlocked >= 0) t.false(reads.slice(firstBlocked).includes('1:active:5000'));

@@ -26,24 +26,55 @@ test('every screen in both languages uses only glyphs the console and xterm font
   for (const [, photoMode] of MODES) {
     for (const lang of ['da', 'en'] as const) {
       for (const m of Object.values(demoModels(lang))) {
-        for (const [w, h] of [[50, 16], [80, 24], [100, 30]] as const) {
-          const c = renderFrame(m, w, h, { lang, now: new Date(2026, 10, 24, 14, 5), photoMode, photo: (sha) => (sha === PHOTO_SHA ? { kind: 'ready', img } : { kind: 'missing' }) });
+        for (const [w, h] of [
+          [50, 16],
+          [80, 24],
+          [100, 30],
+        ] as const) {
+          const c = renderFrame(m, w, h, {
+            lang,
+            now: new Date(2026, 10, 24, 14, 5),
+            photoMode,
+            photo: (sha) => (sha === PHOTO_SHA ? { kind: 'ready', img } : { kind: 'missing' }),
+          });
           for (const row of c.plain()) for (const ch of row) drawn.add(ch);
         }
       }
     }
   }
   // The simulator's panel with its card list open (a framed popup).
-  const panel = new SimPanel({ cards: [{ uid: '04A1', label: 'Ida Sørensen' }], tap: () => {}, remove: () => {}, togglePlug: () => {}, toggleLedger: () => {}, ledgerRunning: true }, () => {});
+  const panel = new SimPanel(
+    {
+      cards: [{ uid: '04A1', label: 'Ida Sørensen' }],
+      tap: () => {},
+      remove: () => {},
+      togglePlug: () => {},
+      toggleLedger: () => {},
+      ledgerRunning: true,
+    },
+    () => {},
+  );
   panel.handle('k', { name: 'k' });
-  const withPanel = renderFrame(demoModels('da').idle!, 80, 24, { lang: 'da', now: new Date(), photo: () => ({ kind: 'missing' }), overlay: panel });
+  const withPanel = renderFrame(demoModels('da').idle!, 80, 24, {
+    lang: 'da',
+    now: new Date(),
+    photo: () => ({ kind: 'missing' }),
+    overlay: panel,
+  });
   for (const row of withPanel.plain()) for (const ch of row) drawn.add(ch);
-  t.true(drawn.has('#') && drawn.has('ø') && drawn.has('│') && drawn.has('┌'), 'the big font, Danish letters, the rule and the panel\'s frame are drawn');
+  t.true(
+    drawn.has('#') && drawn.has('ø') && drawn.has('│') && drawn.has('┌'),
+    "the big font, Danish letters, the rule and the panel's frame are drawn",
+  );
   for (const f of FONTS) {
     const has = psfCharacters(`/usr/share/consolefonts/${f}.psf.gz`);
     t.false(has.has('▀'), `${f} lacks the half block (why the big font is not made of them)`);
     const missing = [...drawn].filter((c) => !has.has(c));
     t.deepEqual(missing, [], `${f} (Debian package console-setup-linux) lacks ${missing.join(' ')}`);
   }
-  t.deepEqual([...drawn].filter((c) => !XTERM_9X15(c)), [], 'xterm 9x15 (ISO 8859-1 + line drawing)');
+  t.deepEqual(
+    [...drawn].filter((c) => !XTERM_9X15(c)),
+    [],
+    'xterm 9x15 (ISO 8859-1 + line drawing)',
+  );
 });

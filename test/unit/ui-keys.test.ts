@@ -37,7 +37,12 @@ test('letters, modified keys and everything else are not cashier keys', (t) => {
 });
 
 test('every key name the mapping produces is in the contract', (t) => {
-  const produced = ['0', '5', '/', '*', '-'].map((c) => mapKey(c, {}))
-    .concat(['enter', 'escape', 'backspace', 'up', 'down', 'f1', 'f12', 'pageup', 'delete'].map((n) => mapKey(undefined, { name: n })));
+  const produced = ['0', '5', '/', '*', '-']
+    .map((c) => mapKey(c, {}))
+    .concat(
+      ['enter', 'escape', 'backspace', 'up', 'down', 'f1', 'f12', 'pageup', 'delete'].map((n) =>
+        mapKey(undefined, { name: n }),
+      ),
+    );
   for (const k of produced) t.true((KEY_NAMES as readonly string[]).includes(k!), String(k));
 });

@@ -2,19 +2,32 @@ import test from 'ava';
 import { LABELS, keyCap, reasonLabel, tooSmallText, errorTitle } from '../../firmware/ui/labels.ts';
 import { text } from '../../firmware/words.ts';
 
-const REASONS = ['insufficient_funds', 'blocked', 'unknown_card', 'limit', 'reversed', 'invalid', 'offline_limit', 'stale'];
+const REASONS = [
+  'insufficient_funds',
+  'blocked',
+  'unknown_card',
+  'limit',
+  'reversed',
+  'invalid',
+  'offline_limit',
+  'stale',
+];
 
 test('Danish and English have the same labels, none empty', (t) => {
   t.deepEqual(Object.keys(LABELS.en).sort(), Object.keys(LABELS.da).sort());
-  for (const lang of ['da', 'en'] as const) for (const [k, v] of Object.entries(LABELS[lang])) t.true(v.length > 0, `${lang}.${k}`);
+  for (const lang of ['da', 'en'] as const)
+    for (const [k, v] of Object.entries(LABELS[lang])) t.true(v.length > 0, `${lang}.${k}`);
   t.is(LABELS.da.noPhoto, 'Intet foto — tjek barnet');
   t.is(LABELS.en.noPhoto, 'No photo — check the child');
 });
 
 test('every refusal reason of the contract is translated in both languages', (t) => {
   for (const r of REASONS) {
-    const da = reasonLabel('da', r), en = reasonLabel('en', r);
-    t.not(da, r); t.not(en, r); t.not(da, en);
+    const da = reasonLabel('da', r),
+      en = reasonLabel('en', r);
+    t.not(da, r);
+    t.not(en, r);
+    t.not(da, en);
   }
   t.is(reasonLabel('da', 'insufficient_funds'), 'Ikke penge nok på kortet');
   t.is(reasonLabel('en', 'something_new'), 'something_new');

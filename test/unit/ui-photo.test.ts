@@ -67,7 +67,10 @@ test('the decoder thread reads PNG and JPEG and rejects anything else', async (t
 });
 
 /** The cache's state for `sha` once it stops loading (its first answer must be 'loading'). */
-function settle(make: (onChange: () => void) => PhotoCache, sha: string): Promise<{ cache: PhotoCache; state: PhotoState }> {
+function settle(
+  make: (onChange: () => void) => PhotoCache,
+  sha: string,
+): Promise<{ cache: PhotoCache; state: PhotoState }> {
   return new Promise((resolve, reject) => {
     const cache = make(() => {
       const s = cache.get(sha);
@@ -79,7 +82,14 @@ function settle(make: (onChange: () => void) => PhotoCache, sha: string): Promis
 
 test('the cache answers at once (loading), then holds the decoded photo by sha', async (t) => {
   let lookups = 0;
-  const { cache, state } = await settle((cb) => new PhotoCache(async () => { lookups++; return facePng(); }, cb), 'abc');
+  const { cache, state } = await settle(
+    (cb) =>
+      new PhotoCache(async () => {
+        lookups++;
+        return facePng();
+      }, cb),
+    'abc',
+  );
   t.teardown(() => cache.close());
   t.is(state.kind, 'ready');
   if (state.kind === 'ready') t.deepEqual([state.img.width, state.img.height], [120, 160]);
@@ -96,14 +106,24 @@ test('a photo the journal lacks, or cannot decode, is missing and looked up agai
   t.teardown(() => cache.close());
   t.is(state.kind, 'missing');
   const next = await new Promise<PhotoState>((resolve) => {
-    const poll = () => { const s = cache.get('x'); if (s.kind === 'ready') resolve(s); else setTimeout(poll, 5); };
+    const poll = () => {
+      const s = cache.get('x');
+      if (s.kind === 'ready') resolve(s);
+      else setTimeout(poll, 5);
+    };
     poll();
   });
   t.is(next.kind, 'ready');
   const broken = await settle((cb) => new PhotoCache(async () => Buffer.from('junk'), cb), 'y');
   t.teardown(() => broken.cache.close());
   t.is(broken.state.kind, 'missing');
-  const failing = await settle((cb) => new PhotoCache(async () => { throw new Error('db gone'); }, cb), 'z');
+  const failing = await settle(
+    (cb) =>
+      new PhotoCache(async () => {
+        throw new Error('db gone');
+      }, cb),
+    'z',
+  );
   t.teardown(() => failing.cache.close());
   t.is(failing.state.kind, 'missing');
 });
@@ -115,7 +135,15 @@ test('the sixel palette is fitted to the photo: exact for few colours, at most 2
   img.data.set([0, 0, 255, 255], 8);
   const q = fitPalette(img, 256);
   t.is(q.palette.length, 3);
-  t.deepEqual([...q.indices].map((i) => q.palette[i]), [[10, 20, 30], [200, 100, 0], [0, 0, 255], [10, 20, 30]]);
+  t.deepEqual(
+    [...q.indices].map((i) => q.palette[i]),
+    [
+      [10, 20, 30],
+      [200, 100, 0],
+      [0, 0, 255],
+      [10, 20, 30],
+    ],
+  );
   const noisy = solid(64, 64, [0, 0, 0]);
   for (let i = 0; i < 64 * 64; i++) noisy.data.set([(i * 7) & 255, (i * 13) & 255, (i * 29) & 255], i * 4);
   const many = fitPalette(noisy, 256);

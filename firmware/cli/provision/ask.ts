@@ -5,7 +5,12 @@ import type { Prompter } from './prompt.ts';
 
 /** Bad input that cannot be asked again (a flag under --yes, a missing value): exit with `exitCode`. */
 export class InputError extends Error {
-  constructor(message: string, readonly exitCode = 65) { super(message); }
+  constructor(
+    message: string,
+    readonly exitCode = 65,
+  ) {
+    super(message);
+  }
 }
 
 export interface Question<T> {
@@ -22,7 +27,11 @@ export interface Question<T> {
 export class Asker {
   readonly #flags: Map<string, string>;
 
-  constructor(private readonly p: Prompter, flags: Record<string, unknown>, private readonly configPath: string) {
+  constructor(
+    private readonly p: Prompter,
+    flags: Record<string, unknown>,
+    private readonly configPath: string,
+  ) {
     this.#flags = new Map(Object.entries(flags).filter((e): e is [string, string] => typeof e[1] === 'string'));
   }
 

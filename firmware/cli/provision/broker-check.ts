@@ -25,7 +25,9 @@ export interface BrokerCheckOptions {
 }
 
 /** A check connects once: no reconnect wait to know. */
-type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId'> & { broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'> };
+type Cfg = Pick<TerminalConfig, 'terminalId' | 'clubId'> & {
+  broker: Omit<TerminalConfig['broker'], 'reconnectMaxSeconds'>;
+};
 
 /** The example broker's check port (systemd/mosquitto/klubkort.conf). */
 export const CHECK_PORT = 8884;
@@ -61,19 +63,37 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
   const client = mqtt.connect(url, {
     ...options,
     clientId: `${cfg.terminalId}-check-${randomBytes(3).toString('hex')}`,
-    clean: true, will: undefined, reconnectPeriod: 0, connectTimeout: timeoutMs,
+    clean: true,
+    will: undefined,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
   });
   const found = await new Promise<string | null>((resolve) => {
-    const timer = setTimeout(() => resolve(`no answer from ${hostOf(url)} within ${timeoutMs / 1000} s`), timeoutMs + 500);
-    const done = (p: string | null) => { clearTimeout(timer); resolve(p); };
+    const timer = setTimeout(
+      () => resolve(`no answer from ${hostOf(url)} within ${timeoutMs / 1000} s`),
+      timeoutMs + 500,
+    );
+    const done = (p: string | null) => {
+      clearTimeout(timer);
+      resolve(p);
+    };
     client.once('connect', () => done(null));
     client.once('error', (err) => done(explain(err, url)));
-    client.once('close', () => done(`${hostOf(url)} closed the connection before accepting it${isTls(url)
-      ? ': it may not accept this client certificate' : ' (a TLS port? then use mqtts://)'}`));
+    client.once('close', () =>
+      done(
+        `${hostOf(url)} closed the connection before accepting it${
+          isTls(url) ? ': it may not accept this client certificate' : ' (a TLS port? then use mqtts://)'
+        }`,
+      ),
+    );
   });
-  const problem = found !== null && url !== cfg.broker.url ? `${found}; tested on the broker's check port ${url} (docs/deploy.md)` : found;
+  const problem =
+    found !== null && url !== cfg.broker.url
+      ? `${found}; tested on the broker's check port ${url} (docs/deploy.md)`
+      : found;
   const catalogWaitMs = o.catalogWaitMs ?? 3000;
-  const warning = problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
+  const warning =
+    problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
   await client.endAsync(true).catch(() => undefined);
   return { problem, warning };
 }
@@ -81,14 +101,20 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
 async function catalogWarning(client: mqtt.MqttClient, clubId: string, ms: number): Promise<string | null> {
   const got = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
-    client.on('message', (topic) => { if (topic === topics.catalog(clubId)) { clearTimeout(timer); resolve(true); } });
+    client.on('message', (topic) => {
+      if (topic === topics.catalog(clubId)) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
   });
   try {
     await client.subscribeAsync(topics.catalog(clubId), { qos: 1 });
   } catch (e) {
     return `cannot subscribe to the club's topics: ${(e as Error).message}`;
   }
-  return (await got) ? null
+  return (await got)
+    ? null
     : `no catalog for club ${clubId} arrived within ${ms / 1000} s: check the club id, that the ledger has published this club, and that the broker's ACL gives this terminal the club`;
 }
 
@@ -103,7 +129,13 @@ function hostOf(url: string): string {
   }
 }
 
-const TLS_CA = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+const TLS_CA = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+]);
 
 /** The technician's reading of a connect error (a socket, TLS or CONNACK error). */
 export function explain(err: Error & { code?: string | number }, url: string): string {
@@ -114,15 +146,19 @@ export function explain(err: Error & { code?: string | number }, url: string): s
   if (typeof code === 'number') return `the broker refused the connection: ${err.message}`;
   if (code === 'ECONNREFUSED') return `nothing listens at ${host} (connection refused)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host ${host.replace(/:\d+$/, '')} not found (DNS)`;
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `${host} cannot be reached (${code})`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return `${host} cannot be reached (${code})`;
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return `${host} dropped the connection: ${isTls(url) ? 'not its TLS port, or it does not accept this client certificate' : 'a TLS port? then use mqtts://'}`;
   }
   if (code && TLS_CA.has(code)) return `the broker's certificate is not signed by the CA file given (${code})`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the broker's certificate is not made out for ${host.replace(/:\d+$/, '')}`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `the broker's certificate is not made out for ${host.replace(/:\d+$/, '')}`;
   if (code === 'CERT_HAS_EXPIRED') return "the broker's certificate has expired";
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return `${host} does not speak TLS on this port (use mqtt:// or the TLS port)`;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER')
+    return `${host} does not speak TLS on this port (use mqtt:// or the TLS port)`;
   if (/CERTIFICATE_REQUIRED/.test(String(code))) return 'the broker requires a client certificate';
-  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(String(code))) return 'the broker rejects this client certificate (not from its CA?)';
+  if (/UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN/.test(String(code)))
+    return 'the broker rejects this client certificate (not from its CA?)';
   return `${err.message}${code ? ` (${code})` : ''}`;
 }

@@ -1,6 +1,17 @@
 // The config file on disk for provisioning: read what is there (to edit it), write atomically
 // with mode 0600, and place the TLS files next to it, owned by the daemon's user.
-import { chmodSync, chownSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorCode } from '../../error-code.ts';
 
@@ -23,11 +34,15 @@ export function readRawConfig(path: string): RawConfig | null {
   } catch (e) {
     throw new ConfigFileError(`${path} is not valid JSON (${(e as Error).message}): fix or remove it first`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigFileError(`${path} must hold a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigFileError(`${path} must hold a JSON object`);
   return json as RawConfig;
 }
 
-export interface Owner { uid: number; gid: number }
+export interface Owner {
+  uid: number;
+  gid: number;
+}
 
 /** uid/gid of a local user from /etc/passwd, or null when there is none. */
 export function lookupUser(name: string, passwd = '/etc/passwd'): Owner | null {
@@ -37,7 +52,10 @@ export function lookupUser(name: string, passwd = '/etc/passwd'): Owner | null {
   } catch {
     return null;
   }
-  const f = text.split('\n').map((l) => l.split(':')).find((x) => x[0] === name);
+  const f = text
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find((x) => x[0] === name);
   return f && f.length >= 4 ? { uid: Number(f[2]), gid: Number(f[3]) } : null;
 }
 
@@ -65,7 +83,11 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
     throw new ConfigFileError(`cannot write ${path}: ${errorCode(e)}`);
   }
   const dfd = openSync(dir, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
 
 export function writeConfig(path: string, raw: RawConfig, owner: Owner | null): void {
@@ -76,7 +98,13 @@ export function writeConfig(path: string, raw: RawConfig, owner: Owner | null): 
  * A TLS file from elsewhere (a USB stick, a home directory) is copied next to the config as `name`,
  * so the daemon's user can read it and ProtectHome= does not hide it; returns the path to use.
  */
-export function placeNextToConfig(src: string, configPath: string, name: string, mode: number, owner: Owner | null): string {
+export function placeNextToConfig(
+  src: string,
+  configPath: string,
+  name: string,
+  mode: number,
+  owner: Owner | null,
+): string {
   const dir = dirname(resolve(configPath));
   if (dirname(resolve(src)) === dir) {
     chmodSync(src, mode);

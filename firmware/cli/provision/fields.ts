@@ -15,7 +15,9 @@ function withZod<T>(schema: z.ZodType<T>) {
   };
 }
 
-export const parseTerminalId = withZod(z.string().regex(TERMINAL_ID, 'a terminal id is 1–64 lower-case letters, digits or "-"'));
+export const parseTerminalId = withZod(
+  z.string().regex(TERMINAL_ID, 'a terminal id is 1–64 lower-case letters, digits or "-"'),
+);
 export const parseClubId = withZod(z.string().regex(CLUB_ID, 'a club id is 1–32 lower-case letters, digits or "-"'));
 export const parseLang = withZod(z.enum(['da', 'en'], 'da or en'));
 export const parseHardware = withZod(z.enum(['pi', 'sim'], 'pi (the real terminal) or sim (simulated devices)'));
@@ -29,18 +31,42 @@ const PIN_NAMES = ['green', 'red', 'yellow', 'buzzer'] as const;
 export type PinName = (typeof PIN_NAMES)[number];
 export type Pins = Record<PinName, number>;
 
-const PinList = z.string()
-  .regex(/^\s*[a-z]+\s*=\s*\d+\s*(,\s*[a-z]+\s*=\s*\d+\s*)*$/, 'name=pin pairs, e.g. green=17,red=27,yellow=22,buzzer=23')
-  .transform((s) => Object.fromEntries(s.split(',').map((p) => p.split('=').map((x) => x.trim())).map(([k, v]) => [k, Number(v)])))
-  .pipe(z.strictObject({ green: z.number(), red: z.number(), yellow: z.number(), buzzer: z.number() }, 'the parts are green, red, yellow and buzzer').partial());
+const PinList = z
+  .string()
+  .regex(
+    /^\s*[a-z]+\s*=\s*\d+\s*(,\s*[a-z]+\s*=\s*\d+\s*)*$/,
+    'name=pin pairs, e.g. green=17,red=27,yellow=22,buzzer=23',
+  )
+  .transform((s) =>
+    Object.fromEntries(
+      s
+        .split(',')
+        .map((p) => p.split('=').map((x) => x.trim()))
+        .map(([k, v]) => [k, Number(v)]),
+    ),
+  )
+  .pipe(
+    z
+      .strictObject(
+        { green: z.number(), red: z.number(), yellow: z.number(), buzzer: z.number() },
+        'the parts are green, red, yellow and buzzer',
+      )
+      .partial(),
+  );
 
 /** Pins given (all or some) on top of `base`; the result is checked by the `pi` config schema. */
 export function parsePins(input: string, base: Pins): Parsed<Pins> {
   const list = PinList.safeParse(input);
   if (!list.success) return { ok: false, error: list.error.issues[0]?.message ?? 'invalid' };
   const pins = { ...base, ...list.data } as Pins;
-  const r = PiHardwareConfig.safeParse({ gpio: { pins: Object.fromEntries(PIN_NAMES.map((n) => [n, { pin: pins[n] }])) } });
-  if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.slice(2).join('.') || 'pins'}: ${i.message}`).join('; ') };
+  const r = PiHardwareConfig.safeParse({
+    gpio: { pins: Object.fromEntries(PIN_NAMES.map((n) => [n, { pin: pins[n] }])) },
+  });
+  if (!r.success)
+    return {
+      ok: false,
+      error: r.error.issues.map((i) => `${i.path.slice(2).join('.') || 'pins'}: ${i.message}`).join('; '),
+    };
   return { ok: true, value: pins };
 }
 

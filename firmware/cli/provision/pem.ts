@@ -9,14 +9,18 @@ function readText(path: string): Parsed<string> {
     return { ok: true, value: readFileSync(path, 'utf8') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return { ok: false, error: `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code ?? String(e)}` };
+    return {
+      ok: false,
+      error: `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(e))}`,
+    };
   }
 }
 
 function certificate(path: string): Parsed<X509Certificate> {
   const text = readText(path);
   if (!text.ok) return text;
-  if (!text.value.includes('-----BEGIN CERTIFICATE-----')) return { ok: false, error: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` };
+  if (!text.value.includes('-----BEGIN CERTIFICATE-----'))
+    return { ok: false, error: `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` };
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(text.value);
@@ -24,8 +28,10 @@ function certificate(path: string): Parsed<X509Certificate> {
     return { ok: false, error: `${path}: not a readable certificate (${(e as Error).message})` };
   }
   const now = Date.now();
-  if (Date.parse(cert.validTo) < now) return { ok: false, error: `${path}: the certificate expired on ${cert.validTo}` };
-  if (Date.parse(cert.validFrom) > now) return { ok: false, error: `${path}: the certificate is valid only from ${cert.validFrom} (is the clock right?)` };
+  if (Date.parse(cert.validTo) < now)
+    return { ok: false, error: `${path}: the certificate expired on ${cert.validTo}` };
+  if (Date.parse(cert.validFrom) > now)
+    return { ok: false, error: `${path}: the certificate is valid only from ${cert.validFrom} (is the clock right?)` };
   return { ok: true, value: cert };
 }
 
@@ -46,21 +52,25 @@ export function checkCaFile(path: string): Parsed<X509Certificate> {
 
 export function checkCertFile(path: string): Parsed<X509Certificate> {
   const cert = certificate(path);
-  if (cert.ok && cert.value.ca) return { ok: false, error: `${path}: this is a CA certificate, not the terminal's own` };
+  if (cert.ok && cert.value.ca)
+    return { ok: false, error: `${path}: this is a CA certificate, not the terminal's own` };
   return cert;
 }
 
 export function checkKeyFile(path: string, cert: X509Certificate | null): Parsed<KeyObject> {
   const text = readText(path);
   if (!text.ok) return text;
-  if (!/-----BEGIN (EC |RSA |ENCRYPTED )?PRIVATE KEY-----/.test(text.value)) return { ok: false, error: `${path} holds no PEM private key` };
-  if (text.value.includes('ENCRYPTED')) return { ok: false, error: `${path}: the key is encrypted; the terminal needs it without a passphrase` };
+  if (!/-----BEGIN (EC |RSA |ENCRYPTED )?PRIVATE KEY-----/.test(text.value))
+    return { ok: false, error: `${path} holds no PEM private key` };
+  if (text.value.includes('ENCRYPTED'))
+    return { ok: false, error: `${path}: the key is encrypted; the terminal needs it without a passphrase` };
   let key: KeyObject;
   try {
     key = createPrivateKey(text.value);
   } catch (e) {
     return { ok: false, error: `${path}: not a readable private key (${(e as Error).message})` };
   }
-  if (cert && !cert.checkPrivateKey(key)) return { ok: false, error: `${path}: this key does not belong to the certificate (${commonName(cert)})` };
+  if (cert && !cert.checkPrivateKey(key))
+    return { ok: false, error: `${path}: this key does not belong to the certificate (${commonName(cert)})` };
   return { ok: true, value: key };
 }

@@ -23,10 +23,18 @@ export function silentPrompter(out: (line: string) => void): Prompter {
   };
 }
 
-export function ttyPrompter(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stdout): Prompter {
+export function ttyPrompter(
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stdout,
+): Prompter {
   let muted = false;
   // readline echoes every key through its output; while muted that echo is dropped (passwords).
-  const echo = new Writable({ write(chunk, _enc, done) { if (!muted) output.write(chunk); done(); } });
+  const echo = new Writable({
+    write(chunk, _enc, done) {
+      if (!muted) output.write(chunk);
+      done();
+    },
+  });
   const rl = createInterface({ input, output: echo, terminal: true, historySize: 0 });
   let pending: ((err: Error) => void) | null = null;
   rl.on('SIGINT', () => pending?.(new Aborted('interrupted')));
@@ -35,7 +43,12 @@ export function ttyPrompter(input: NodeJS.ReadStream = process.stdin, output: No
     interactive: true,
     ask(question, opts = {}) {
       return new Promise((resolve, reject) => {
-        pending = (err) => { pending = null; muted = false; output.write('\n'); reject(err); };
+        pending = (err) => {
+          pending = null;
+          muted = false;
+          output.write('\n');
+          reject(err);
+        };
         // A hidden question is written here, as readline's prompt would be muted with the echo.
         if (opts.hidden) output.write(question);
         muted = opts.hidden === true;
@@ -47,7 +60,11 @@ export function ttyPrompter(input: NodeJS.ReadStream = process.stdin, output: No
         });
       });
     },
-    say(line) { output.write(line + '\n'); },
-    close() { rl.close(); },
+    say(line) {
+      output.write(line + '\n');
+    },
+    close() {
+      rl.close();
+    },
   };
 }

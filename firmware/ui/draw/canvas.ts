@@ -4,8 +4,17 @@
 import { COLORS, consoleCell, type Color } from './theme.ts';
 
 export { COLORS, type Color };
-export interface Style { fg?: Color; bg?: Color; bold?: boolean }
-export interface Rect { x: number; y: number; w: number; h: number }
+export interface Style {
+  fg?: Color;
+  bg?: Color;
+  bold?: boolean;
+}
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
 // C0/C1 control characters (ESC above all) from ledger data must never reach the terminal.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -15,13 +24,35 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 // What texts (and the ledger's names) have beyond Latin-1 is spelled with what is there.
 export const SAFE_GLYPHS = /^[\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]$/u;
 const SUBSTITUTES: Record<string, string> = {
-  '—': '-', '–': '-', '‐': '-', '−': '-', '…': '...', '●': '*', '•': '*', '↑': '^', '↓': 'v', '←': '<-', '→': '->',
-  '‘': "'", '’': "'", '‚': ',', '“': '"', '”': '"', '„': '"', '€': 'EUR', '\u00ad': '',
+  '—': '-',
+  '–': '-',
+  '‐': '-',
+  '−': '-',
+  '…': '...',
+  '●': '*',
+  '•': '*',
+  '↑': '^',
+  '↓': 'v',
+  '←': '<-',
+  '→': '->',
+  '‘': "'",
+  '’': "'",
+  '‚': ',',
+  '“': '"',
+  '”': '"',
+  '„': '"',
+  '€': 'EUR',
+  '\u00ad': '',
 };
 const UNSAFE = /[^\u0020-\u007e\u00a0-\u00ff─│┌┐└┘├┤┬┴┼]/gu;
 
 export function sanitize(s: string): string {
-  return s.replace(CONTROL, ' ').replace(UNSAFE, (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0] : '?'));
+  return s
+    .replace(CONTROL, ' ')
+    .replace(
+      UNSAFE,
+      (c) => SUBSTITUTES[c] ?? (c.normalize('NFD')[0]?.match(SAFE_GLYPHS) ? c.normalize('NFD')[0] : '?'),
+    );
 }
 
 /** Code points, so 'ø' is one cell (the screen uses no double-width characters). */
@@ -42,7 +73,10 @@ export function wrap(s: string, w: number): string[] {
     let line = '';
     for (const word of para.split(/\s+/).filter(Boolean)) {
       const next = line ? `${line} ${word}` : word;
-      if (width(next) <= w) { line = next; continue; }
+      if (width(next) <= w) {
+        line = next;
+        continue;
+      }
       if (line) out.push(line);
       line = fit(word, w);
     }
@@ -62,7 +96,10 @@ export class Canvas {
   readonly #ground: Int16Array;
 
   /** Every cell starts as the screen's own background and text colour, never the terminal's default. */
-  constructor(readonly w: number, readonly h: number) {
+  constructor(
+    readonly w: number,
+    readonly h: number,
+  ) {
     const n = Math.max(0, w * h);
     this.#ch = new Array<string>(n).fill(' ');
     this.#fg = new Int16Array(n).fill(COLORS.white);
@@ -71,7 +108,9 @@ export class Canvas {
     this.#ground = new Int16Array(n).fill(-1);
   }
 
-  get rect(): Rect { return { x: 0, y: 0, w: this.w, h: this.h }; }
+  get rect(): Rect {
+    return { x: 0, y: 0, w: this.w, h: this.h };
+  }
 
   /** One cell; style fields left out keep what the cell had (text over a filled panel keeps its colour). */
   put(x: number, y: number, ch: string, st: Style = {}): void {
@@ -94,7 +133,9 @@ export class Canvas {
   }
 
   /** The background of a cell (what text or a pixel drawn there is seen against). */
-  bgAt(x: number, y: number): Color { return this.#bg[y * this.w + x] ?? COLORS.bg; }
+  bgAt(x: number, y: number): Color {
+    return this.#bg[y * this.w + x] ?? COLORS.bg;
+  }
 
   fill(r: Rect, st: Style, ch = ' '): void {
     for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) this.put(x, y, ch, st);
@@ -140,7 +181,8 @@ export class Canvas {
       let last = '';
       for (let x = 0; x < this.w; x++) {
         const i = y * this.w + x;
-        let ch = this.#ch[i], code: string;
+        let ch = this.#ch[i],
+          code: string;
         if (few) {
           const k = consoleCell(ch, this.#fg[i], this.#bg[i], this.#ground[i] >= 0 ? this.#ground[i] : null);
           ch = k.ch;
@@ -148,7 +190,10 @@ export class Canvas {
         } else {
           code = `\x1b[${this.#bold[i] ? '1' : '22'};38;5;${this.#fg[i]};48;5;${this.#bg[i]}m`;
         }
-        if (code !== last) { row += code; last = code; }
+        if (code !== last) {
+          row += code;
+          last = code;
+        }
         row += ch;
       }
       rows.push(row + '\x1b[0m');
@@ -160,11 +205,21 @@ export class Canvas {
 /** Rect helpers: split off columns or rows, shrink by a margin. */
 export const cols = (r: Rect, leftW: number, gap = 0): [Rect, Rect] => {
   const lw = Math.max(0, Math.min(r.w, leftW));
-  return [{ ...r, w: lw }, { ...r, x: r.x + lw + gap, w: Math.max(0, r.w - lw - gap) }];
+  return [
+    { ...r, w: lw },
+    { ...r, x: r.x + lw + gap, w: Math.max(0, r.w - lw - gap) },
+  ];
 };
 export const rows = (r: Rect, topH: number, gap = 0): [Rect, Rect] => {
   const th = Math.max(0, Math.min(r.h, topH));
-  return [{ ...r, h: th }, { ...r, y: r.y + th + gap, h: Math.max(0, r.h - th - gap) }];
+  return [
+    { ...r, h: th },
+    { ...r, y: r.y + th + gap, h: Math.max(0, r.h - th - gap) },
+  ];
 };
-export const inset = (r: Rect, dx: number, dy = 0): Rect =>
-  ({ x: r.x + dx, y: r.y + dy, w: Math.max(0, r.w - 2 * dx), h: Math.max(0, r.h - 2 * dy) });
+export const inset = (r: Rect, dx: number, dy = 0): Rect => ({
+  x: r.x + dx,
+  y: r.y + dy,
+  w: Math.max(0, r.w - 2 * dx),
+  h: Math.max(0, r.h - 2 * dy),
+});

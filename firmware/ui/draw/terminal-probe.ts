@@ -22,7 +22,8 @@ export function parseReplies(text: string): { abilities: TerminalAbilities; done
   const da = /\x1b\[\?([\d;]*)c/.exec(text);
   const cell = /\x1b\[6;(\d+);(\d+)t/.exec(text);
   const regs = /\x1b\[\?1;0;(\d+)S/.exec(text);
-  const ch = cell ? Number(cell[1]) : 0, cw = cell ? Number(cell[2]) : 0;
+  const ch = cell ? Number(cell[1]) : 0,
+    cw = cell ? Number(cell[2]) : 0;
   return {
     done: da !== null,
     abilities: {
@@ -35,12 +36,17 @@ export function parseReplies(text: string): { abilities: TerminalAbilities; done
 
 // Node's tty module reads TIOCGWINSZ but drops ws_xpixel/ws_ypixel; python3 (already needed for
 // sd_notify, firmware/systemd/notify.ts) reads the whole struct of the tty given as its stdin.
-const WINSIZE_PY = 'import fcntl,termios,struct;print(*struct.unpack("HHHH",fcntl.ioctl(0,termios.TIOCGWINSZ,bytes(8))))';
+const WINSIZE_PY =
+  'import fcntl,termios,struct;print(*struct.unpack("HHHH",fcntl.ioctl(0,termios.TIOCGWINSZ,bytes(8))))';
 
 /** A cell in pixels from TIOCGWINSZ (xterm and foot fill in the pixel size; the console leaves 0). */
 export function winsizeCell(fd: number): { w: number; h: number } | null {
   try {
-    const r = spawnSync('python3', ['-c', WINSIZE_PY], { stdio: [fd, 'pipe', 'ignore'], encoding: 'utf8', timeout: 3000 });
+    const r = spawnSync('python3', ['-c', WINSIZE_PY], {
+      stdio: [fd, 'pipe', 'ignore'],
+      encoding: 'utf8',
+      timeout: 3000,
+    });
     const [rows, cols, xpx, ypx] = (r.stdout ?? '').trim().split(/\s+/).map(Number);
     return rows && cols && xpx && ypx ? { w: Math.floor(xpx / cols), h: Math.floor(ypx / rows) } : null;
   } catch {
@@ -49,7 +55,11 @@ export function winsizeCell(fd: number): { w: number; h: number } | null {
 }
 
 /** Sends the query and reads the replies (raw mode for the while); never throws. */
-export async function probeTerminal(input: NodeJS.ReadStream, output: NodeJS.WriteStream, timeoutMs = 1500): Promise<TerminalAbilities> {
+export async function probeTerminal(
+  input: NodeJS.ReadStream,
+  output: NodeJS.WriteStream,
+  timeoutMs = 1500,
+): Promise<TerminalAbilities> {
   if (!input.isTTY || !output.isTTY || typeof input.setRawMode !== 'function') return NO_ABILITIES;
   const wasRaw = input.isRaw;
   let text = '';
@@ -57,7 +67,11 @@ export async function probeTerminal(input: NodeJS.ReadStream, output: NodeJS.Wri
     const finish = () => {
       clearTimeout(timer);
       input.off('data', onData);
-      try { input.setRawMode(wasRaw); } catch { /* a closed tty */ }
+      try {
+        input.setRawMode(wasRaw);
+      } catch {
+        /* a closed tty */
+      }
       input.pause();
       const a = parseReplies(text).abilities;
       const fd = (input as { fd?: number }).fd;

@@ -11,29 +11,62 @@ export type Rgb = readonly [number, number, number];
 /** The palette, by role. Text on `bg`, `panel` and `photoBg` has at least 4.5:1 (test/system/ui-contrast.test.ts). */
 export const COLORS = {
   /** The screen's background, and the text colours on it. */
-  bg: 234, white: 231, grey: 250, dim: 247, line: 245, black: 16,
-  header: 24, panel: 236, photoBg: 235,
-  green: 40, okBg: 28, red: 210, errBg: 124, yellow: 220, warnBg: 214, blue: 39,
+  bg: 234,
+  white: 231,
+  grey: 250,
+  dim: 247,
+  line: 245,
+  black: 16,
+  header: 24,
+  panel: 236,
+  photoBg: 235,
+  green: 40,
+  okBg: 28,
+  red: 210,
+  errBg: 124,
+  yellow: 220,
+  warnBg: 214,
+  blue: 39,
 } as const;
 
 const CUBE = [0, 95, 135, 175, 215, 255];
 
 /** The RGB an xterm-256 index (16–255) has in xterm, foot and tmux. */
 export function rgb256(c: Color): Rgb {
-  if (c >= 232) { const g = 8 + 10 * (c - 232); return [g, g, g]; }
+  if (c >= 232) {
+    const g = 8 + 10 * (c - 232);
+    return [g, g, g];
+  }
   const i = Math.max(0, c - 16);
   return [CUBE[Math.floor(i / 36)], CUBE[Math.floor(i / 6) % 6], CUBE[i % 6]];
 }
 
 /** The Linux console's palette (drivers/tty/vt/vt.c): 0–7 for backgrounds, 8–15 are 0–7 in bold. */
 export const CONSOLE_RGB: readonly Rgb[] = [
-  [0, 0, 0], [170, 0, 0], [0, 170, 0], [170, 85, 0], [0, 0, 170], [170, 0, 170], [0, 170, 170], [170, 170, 170],
-  [85, 85, 85], [255, 85, 85], [85, 255, 85], [255, 255, 85], [85, 85, 255], [255, 85, 255], [85, 255, 255], [255, 255, 255],
+  [0, 0, 0],
+  [170, 0, 0],
+  [0, 170, 0],
+  [170, 85, 0],
+  [0, 0, 170],
+  [170, 0, 170],
+  [0, 170, 170],
+  [170, 170, 170],
+  [85, 85, 85],
+  [255, 85, 85],
+  [85, 255, 85],
+  [255, 255, 85],
+  [85, 85, 255],
+  [255, 85, 255],
+  [85, 255, 255],
+  [255, 255, 255],
 ];
 
 /** WCAG 2.x relative luminance of an sRGB colour. */
 export function luminance([r, g, b]: Rgb): number {
-  const lin = (v: number) => { const s = v / 255; return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+  const lin = (v: number) => {
+    const s = v / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
   return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
 }
 
@@ -48,20 +81,36 @@ export const MIN_CONTRAST = 4.5;
 
 // Each UI colour's stand-in on the console: as text (0–15; 8–15 are drawn bold) and as a background (0–7).
 const CONSOLE: ReadonlyMap<Color, { fg: number; bg: number }> = new Map([
-  [COLORS.bg, { fg: 0, bg: 0 }], [COLORS.white, { fg: 15, bg: 7 }], [COLORS.grey, { fg: 7, bg: 7 }], [COLORS.dim, { fg: 7, bg: 7 }],
-  [COLORS.line, { fg: 7, bg: 7 }], [COLORS.black, { fg: 0, bg: 0 }], [COLORS.header, { fg: 12, bg: 4 }], [COLORS.panel, { fg: 8, bg: 0 }],
-  [COLORS.photoBg, { fg: 8, bg: 0 }], [COLORS.green, { fg: 10, bg: 2 }], [COLORS.okBg, { fg: 2, bg: 2 }], [COLORS.red, { fg: 9, bg: 1 }],
-  [COLORS.errBg, { fg: 1, bg: 1 }], [COLORS.yellow, { fg: 11, bg: 3 }], [COLORS.warnBg, { fg: 11, bg: 3 }], [COLORS.blue, { fg: 14, bg: 6 }],
+  [COLORS.bg, { fg: 0, bg: 0 }],
+  [COLORS.white, { fg: 15, bg: 7 }],
+  [COLORS.grey, { fg: 7, bg: 7 }],
+  [COLORS.dim, { fg: 7, bg: 7 }],
+  [COLORS.line, { fg: 7, bg: 7 }],
+  [COLORS.black, { fg: 0, bg: 0 }],
+  [COLORS.header, { fg: 12, bg: 4 }],
+  [COLORS.panel, { fg: 8, bg: 0 }],
+  [COLORS.photoBg, { fg: 8, bg: 0 }],
+  [COLORS.green, { fg: 10, bg: 2 }],
+  [COLORS.okBg, { fg: 2, bg: 2 }],
+  [COLORS.red, { fg: 9, bg: 1 }],
+  [COLORS.errBg, { fg: 1, bg: 1 }],
+  [COLORS.yellow, { fg: 11, bg: 3 }],
+  [COLORS.warnBg, { fg: 11, bg: 3 }],
+  [COLORS.blue, { fg: 14, bg: 6 }],
 ]);
 
 /** The nearest console colour among `of` (for colours outside the palette, e.g. a photo's). */
 function nearest(c: Color, of: number[]): number {
   const [r, g, b] = rgb256(c);
-  let best = of[0], bestD = Infinity;
+  let best = of[0],
+    bestD = Infinity;
   for (const i of of) {
     const [R, G, B] = CONSOLE_RGB[i];
     const d = (R - r) ** 2 + (G - g) ** 2 + (B - b) ** 2;
-    if (d < bestD) { bestD = d; best = i; }
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
   }
   return best;
 }
@@ -77,7 +126,11 @@ function readableOn(fg: number, bg: number): number {
 }
 
 /** A cell as the console shows it: background 0–7, text 0–15 (8–15 by bold), the character. */
-export interface ConsoleCell { fg: number; bg: number; ch: string }
+export interface ConsoleCell {
+  fg: number;
+  bg: number;
+  ch: string;
+}
 
 /**
  * A cell on the console. Text keeps 4.5:1 against its background (else white or black); a pixel of
@@ -89,7 +142,8 @@ export function consoleCell(ch: string, fg: Color, bg: Color, ground: Color | nu
     const b = consoleBg(bg);
     return { ch, bg: b, fg: readableOn(consoleFg(fg), b) };
   }
-  const px = consoleBg(bg), g = consoleBg(ground);
+  const px = consoleBg(bg),
+    g = consoleBg(ground);
   if (contrast(CONSOLE_RGB[px], CONSOLE_RGB[g]) >= MIN_CONTRAST) return { ch, fg: px, bg: px };
   return { ch: '#', bg: g, fg: readableOn(consoleFg(bg), g) };
 }

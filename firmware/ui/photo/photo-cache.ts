@@ -8,7 +8,14 @@ import { createRequire } from 'node:module';
 import type { PhotoLookup } from '../../../hal/types.ts';
 import type { Logger } from '../../log.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
-import { checkImage, IMAGE_LIMITS, ImageRefused, type ImageHeader, type ImageLimits, type RefusalReason } from './image-header.ts';
+import {
+  checkImage,
+  IMAGE_LIMITS,
+  ImageRefused,
+  type ImageHeader,
+  type ImageLimits,
+  type RefusalReason,
+} from './image-header.ts';
 
 export type PhotoState = { kind: 'loading' } | { kind: 'ready'; img: Rgba } | { kind: 'missing' };
 
@@ -30,13 +37,19 @@ const MB = 2 ** 20;
  * their 8-bit copy. jpeg-js keeps its own count of the memory it allocates and stops at its cap:
  * given what is left after the thumbnail. The thumbnail: its horizontal pass in floats, and its pixels.
  */
-export function decodeMemory(h: ImageHeader, fileBytes: number, maxSide = THUMB_SIDE): { decoder: number; thumbnail: number } {
+export function decodeMemory(
+  h: ImageHeader,
+  fileBytes: number,
+  maxSide = THUMB_SIDE,
+): { decoder: number; thumbnail: number } {
   const pixels = h.width * h.height;
-  const { w, h: th } = h.width > maxSide || h.height > maxSide ? fitSize(h.width, h.height, maxSide, maxSide) : { w: 0, h: 0 };
+  const { w, h: th } =
+    h.width > maxSide || h.height > maxSide ? fitSize(h.width, h.height, maxSide, maxSide) : { w: 0, h: 0 };
   const thumbnail = w * h.height * 3 * 4 + w * th * 4;
   if (h.format === 'jpeg') return { decoder: 0, thumbnail };
   const wide = h.bitDepth === 16;
-  const decoder = fileBytes + h.rawBytes * (h.interlaced ? 5 : 4) + pixels * 4 * (wide ? 2 : 1) + (wide ? pixels * 4 : 0);
+  const decoder =
+    fileBytes + h.rawBytes * (h.interlaced ? 5 : 4) + pixels * 4 * (wide ? 2 : 1) + (wide ? pixels * 4 : 0);
   return { decoder, thumbnail };
 }
 
@@ -84,11 +97,15 @@ parentPort.on('message', ({ id, bytes, maxSide, maxPixels, jpegMemoryMb, inflate
   }
 });`;
 
-type Reply = { id: number; width: number; height: number; data: Uint8Array; error?: undefined } | { id: number; error: string; reason?: RefusalReason };
+type Reply =
+  | { id: number; width: number; height: number; data: Uint8Array; error?: undefined }
+  | { id: number; error: string; reason?: RefusalReason };
 
 /** A decode that a newer one replaced; not a fault of the photo. */
 export class DecodeCancelled extends Error {
-  constructor() { super('cancelled by a newer photo'); }
+  constructor() {
+    super('cancelled by a newer photo');
+  }
 }
 
 export interface DecoderOptions {
@@ -103,7 +120,12 @@ export interface DecoderOptions {
   timeoutMs?: number;
 }
 
-interface Job { id: number; resolve: (img: Rgba) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+interface Job {
+  id: number;
+  resolve: (img: Rgba) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
 
 /**
  * One decoder thread, one photo at a time: a new decode cancels the one running (the worker is
@@ -136,7 +158,10 @@ export class PhotoDecoder {
       const need = memory.decoder + memory.thumbnail;
       // jpeg-js counts its own: it gets what the thumbnail leaves.
       if (need > this.#memoryMb * MB) {
-        throw new ImageRefused('memory', `decoding ${header.width}×${header.height} needs up to ${Math.ceil(need / MB)} MB > ${this.#memoryMb} MB`);
+        throw new ImageRefused(
+          'memory',
+          `decoding ${header.width}×${header.height} needs up to ${Math.ceil(need / MB)} MB > ${this.#memoryMb} MB`,
+        );
       }
     } catch (e) {
       return Promise.reject(e as Error);
@@ -145,13 +170,20 @@ export class PhotoDecoder {
     const w = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#fail(new ImageRefused('timeout', `still decoding after ${this.#timeoutMs} ms`)), this.#timeoutMs);
+      const timer = setTimeout(
+        () => this.#fail(new ImageRefused('timeout', `still decoding after ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
       timer.unref();
       this.#job = { id, resolve, reject, timer };
       w.postMessage({
-        id, bytes, maxSide: this.#maxSide, maxPixels: this.#limits.maxPixels,
+        id,
+        bytes,
+        maxSide: this.#maxSide,
+        maxPixels: this.#limits.maxPixels,
         jpegMemoryMb: Math.floor((this.#memoryMb * MB - memory.thumbnail) / MB),
-        inflateBound: header.format === 'png' && header.interlaced ? { bytes: header.rawBytes, idat: header.idat } : null,
+        inflateBound:
+          header.format === 'png' && header.interlaced ? { bytes: header.rawBytes, idat: header.idat } : null,
       });
     });
   }
@@ -172,7 +204,10 @@ export class PhotoDecoder {
   #fail(e: Error): void {
     const job = this.#job;
     this.#job = null;
-    if (job) { clearTimeout(job.timer); job.reject(e); }
+    if (job) {
+      clearTimeout(job.timer);
+      job.reject(e);
+    }
     const w = this.#worker;
     this.#worker = null;
     if (w) void w.terminate();
@@ -200,10 +235,18 @@ export class PhotoDecoder {
       this.#worker = null;
       const job = this.#job;
       this.#job = null;
-      if (job) { clearTimeout(job.timer); job.reject(e); }
+      if (job) {
+        clearTimeout(job.timer);
+        job.reject(e);
+      }
     };
     w.on('error', (e: Error & { code?: string }) =>
-      gone(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ImageRefused('memory', `decoder passed its ${this.#heapMb} MB heap`) : new ImageRefused('decode_failed', e.message)));
+      gone(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new ImageRefused('memory', `decoder passed its ${this.#heapMb} MB heap`)
+          : new ImageRefused('decode_failed', e.message),
+      ),
+    );
     w.on('exit', (code) => gone(new ImageRefused('decode_failed', `photo decoder exited (${code})`)));
     this.#worker = w;
     return w;
@@ -230,7 +273,11 @@ export class PhotoCache {
   readonly #log: Pick<Logger, 'warn'> | undefined;
   #generation = 0;
 
-  constructor(private readonly lookup: PhotoLookup, private readonly onChange: () => void, opts: PhotoCacheOptions = {}) {
+  constructor(
+    private readonly lookup: PhotoLookup,
+    private readonly onChange: () => void,
+    opts: PhotoCacheOptions = {},
+  ) {
     this.#retryMs = opts.retryMs ?? 3000;
     this.#log = opts.log;
     this.#decoder = new PhotoDecoder(opts);
@@ -267,7 +314,8 @@ export class PhotoCache {
     try {
       const bytes = await this.lookup(sha);
       if (gen !== this.#generation || this.#entries.get(sha) !== asked) return;
-      state = bytes && bytes.length > 0 ? { kind: 'ready', img: await this.#decoder.decode(bytes) } : { kind: 'missing' };
+      state =
+        bytes && bytes.length > 0 ? { kind: 'ready', img: await this.#decoder.decode(bytes) } : { kind: 'missing' };
     } catch (e) {
       if (e instanceof DecodeCancelled) {
         // A newer photo took the decoder: asked again, this one starts over.
@@ -287,7 +335,10 @@ export class PhotoCache {
       // The photo may not have been synced yet: look again if it is still wanted.
       const t = setTimeout(() => {
         this.#timers.delete(t);
-        if (this.#entries.get(sha) === entry) { entry.retry = true; this.onChange(); }
+        if (this.#entries.get(sha) === entry) {
+          entry.retry = true;
+          this.onChange();
+        }
       }, this.#retryMs);
       t.unref();
       this.#timers.add(t);

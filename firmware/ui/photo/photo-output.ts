@@ -10,9 +10,15 @@ import type { Rect } from '../draw/canvas.ts';
 import { fitSize, type Rgba } from './photo.ts';
 import type { TerminalAbilities } from '../draw/terminal-probe.ts';
 
-export interface CellSize { w: number; h: number }
+export interface CellSize {
+  w: number;
+  h: number;
+}
 /** Where the photo goes, in cells (the photo box less its margin). */
-export interface PhotoPlacement { rect: Rect; img: Rgba }
+export interface PhotoPlacement {
+  rect: Rect;
+  img: Rgba;
+}
 
 export interface PixelOutput {
   readonly kind: 'sixel' | 'framebuffer';
@@ -29,10 +35,15 @@ export interface PixelOutput {
  * Off the event loop: photos prepared by `preparer` (a worker); `ready` asks for the frame again
  * once one is (the display's redraw). Without it the photo is prepared in the frame (tests, bench).
  */
-export interface OffThread { preparer: PhotoPreparer; ready: () => void; log?: Pick<Logger, 'warn'> }
+export interface OffThread {
+  preparer: PhotoPreparer;
+  ready: () => void;
+  log?: Pick<Logger, 'warn'>;
+}
 
 type Box = { img: Rgba; maxW: number; maxH: number };
-const sameBox = (a: Box | null, b: Box): a is Box => a !== null && a.img === b.img && a.maxW === b.maxW && a.maxH === b.maxH;
+const sameBox = (a: Box | null, b: Box): a is Box =>
+  a !== null && a.img === b.img && a.maxW === b.maxW && a.maxH === b.maxH;
 
 /**
  * The photo prepared for its box (maxW×maxH pixels), kept for the next frames until the photo or
@@ -43,8 +54,12 @@ class Prepared<T> {
   #done: (Box & { value: T }) | null = null;
   #pending: Box | null = null;
 
-  constructor(private readonly inFrame: (b: Box) => T, private readonly offThread: OffThread | undefined,
-    private readonly inWorker: (p: PhotoPreparer, b: Box) => Promise<T>, private readonly failed: (b: Box) => T) {}
+  constructor(
+    private readonly inFrame: (b: Box) => T,
+    private readonly offThread: OffThread | undefined,
+    private readonly inWorker: (p: PhotoPreparer, b: Box) => Promise<T>,
+    private readonly failed: (b: Box) => T,
+  ) {}
 
   get(box: Box): T | null {
     if (sameBox(this.#done, box)) return this.#done.value;
@@ -74,7 +89,10 @@ class Prepared<T> {
     });
   }
 
-  forget(): void { this.#done = null; this.#pending = null; }
+  forget(): void {
+    this.#done = null;
+    this.#pending = null;
+  }
 }
 
 /** Sixel: the photo quantised to `colors` registers; the encoded sequence is kept until the photo or its size changes. */
@@ -82,17 +100,29 @@ export class SixelOutput implements PixelOutput {
   readonly kind = 'sixel';
   readonly #image: Prepared<SixelImage>;
 
-  constructor(private readonly write: (s: string) => void, private readonly cellSize: CellSize, colors = 256, offThread?: OffThread) {
-    this.#image = new Prepared((b) => sixelImage(b.img, b.maxW, b.maxH, colors), offThread,
-      (p, b) => p.sixel(b.img, b.maxW, b.maxH, colors), (b) => placeholderSixel(b.img, b.maxW, b.maxH));
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly cellSize: CellSize,
+    colors = 256,
+    offThread?: OffThread,
+  ) {
+    this.#image = new Prepared(
+      (b) => sixelImage(b.img, b.maxW, b.maxH, colors),
+      offThread,
+      (p, b) => p.sixel(b.img, b.maxW, b.maxH, colors),
+      (b) => placeholderSixel(b.img, b.maxW, b.maxH),
+    );
   }
 
-  cell(): CellSize { return this.cellSize; }
+  cell(): CellSize {
+    return this.cellSize;
+  }
 
   /** The escape sequence drawing `p` (cursor saved and restored around it, so blessed's idea of it holds); null while it is prepared off the thread. */
   sequence(p: PhotoPlacement): string | null {
     const { w: cw, h: ch } = this.cellSize;
-    const maxW = p.rect.w * cw, maxH = p.rect.h * ch;
+    const maxW = p.rect.w * cw,
+      maxH = p.rect.h * ch;
     const e = this.#image.get({ img: p.img, maxW, maxH });
     if (!e) return null;
     // A sixel image starts at the cursor's cell: centred to the cell.
@@ -106,8 +136,12 @@ export class SixelOutput implements PixelOutput {
     if (seq !== null) this.write(seq);
   }
 
-  forget(): void { this.#image.forget(); }
-  close(): void { this.forget(); }
+  forget(): void {
+    this.#image.forget();
+  }
+  close(): void {
+    this.forget();
+  }
 }
 
 /** A grey box of the photo's size in the box (the framebuffer's placeholder). */
@@ -122,24 +156,44 @@ function greyBox(b: Box): Rgba {
 export class FramebufferOutput implements PixelOutput {
   readonly kind = 'framebuffer';
   readonly #scaled: Prepared<Rgba>;
-  constructor(private readonly fb: Framebuffer, offThread?: OffThread) {
-    this.#scaled = new Prepared((b) => scaleToFit(b.img, b.maxW, b.maxH), offThread, (p, b) => p.scale(b.img, b.maxW, b.maxH), greyBox);
+  constructor(
+    private readonly fb: Framebuffer,
+    offThread?: OffThread,
+  ) {
+    this.#scaled = new Prepared(
+      (b) => scaleToFit(b.img, b.maxW, b.maxH),
+      offThread,
+      (p, b) => p.scale(b.img, b.maxW, b.maxH),
+      greyBox,
+    );
   }
 
   cell(cols: number, rows: number): CellSize {
     const g = this.fb.geometry;
-    return { w: Math.max(1, Math.floor(g.width / Math.max(1, cols))), h: Math.max(1, Math.floor(g.height / Math.max(1, rows))) };
+    return {
+      w: Math.max(1, Math.floor(g.width / Math.max(1, cols))),
+      h: Math.max(1, Math.floor(g.height / Math.max(1, rows))),
+    };
   }
 
   paint(p: PhotoPlacement, cols: number, rows: number): void {
     const { w: cw, h: ch } = this.cell(cols, rows);
     const px = this.#scaled.get({ img: p.img, maxW: p.rect.w * cw, maxH: p.rect.h * ch });
     if (!px) return;
-    this.fb.blit(p.rect.x * cw + Math.floor((p.rect.w * cw - px.width) / 2), p.rect.y * ch + Math.floor((p.rect.h * ch - px.height) / 2), px);
+    this.fb.blit(
+      p.rect.x * cw + Math.floor((p.rect.w * cw - px.width) / 2),
+      p.rect.y * ch + Math.floor((p.rect.h * ch - px.height) / 2),
+      px,
+    );
   }
 
-  forget(): void { this.#scaled.forget(); }
-  close(): void { this.forget(); this.fb.close(); }
+  forget(): void {
+    this.#scaled.forget();
+  }
+  close(): void {
+    this.forget();
+    this.fb.close();
+  }
 }
 
 export interface OutputChoice {
@@ -152,17 +206,29 @@ export interface OutputChoice {
  * Picks the photo path for `display.photo`: auto = sixel if the terminal said it has it and its
  * cell size, else the framebuffer on the bare console (TERM=linux) if it opens, else cells.
  */
-export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term: string | undefined, write: (s: string) => void, offThread?: OffThread): OutputChoice {
+export function choosePhotoOutput(
+  cfg: DisplayConfig,
+  t: TerminalAbilities,
+  term: string | undefined,
+  write: (s: string) => void,
+  offThread?: OffThread,
+): OutputChoice {
   const sixel = (): OutputChoice | string => {
     if (!t.sixel) return 'the terminal does not report sixel graphics';
     if (!t.cell) return 'the terminal does not report its cell size (CSI 16 t)';
-    return { output: new SixelOutput(write, t.cell, Math.max(2, Math.min(256, t.colorRegisters ?? 256)), offThread), why: `sixel, cells of ${t.cell.w}×${t.cell.h} px` };
+    return {
+      output: new SixelOutput(write, t.cell, Math.max(2, Math.min(256, t.colorRegisters ?? 256)), offThread),
+      why: `sixel, cells of ${t.cell.w}×${t.cell.h} px`,
+    };
   };
   const framebuffer = (): OutputChoice | string => {
     try {
       const fb = Framebuffer.open(cfg.framebuffer as FramebufferPaths);
       const g = fb.geometry;
-      return { output: new FramebufferOutput(fb, offThread), why: `framebuffer ${g.width}×${g.height} at ${g.bitsPerPixel} bpp` };
+      return {
+        output: new FramebufferOutput(fb, offThread),
+        why: `framebuffer ${g.width}×${g.height} at ${g.bitsPerPixel} bpp`,
+      };
     } catch (e) {
       return `framebuffer ${cfg.framebuffer.device}: ${(e as Error).message}`;
     }
@@ -170,9 +236,12 @@ export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term
   const cells = (why: string): OutputChoice => ({ output: null, why: `cells (${why})` });
   const pick = (r: OutputChoice | string) => (typeof r === 'string' ? cells(r) : r);
   switch (cfg.photo) {
-    case 'cells': return cells('display.photo is cells');
-    case 'sixel': return pick(sixel());
-    case 'framebuffer': return pick(framebuffer());
+    case 'cells':
+      return cells('display.photo is cells');
+    case 'sixel':
+      return pick(sixel());
+    case 'framebuffer':
+      return pick(framebuffer());
     default: {
       const s = sixel();
       if (typeof s !== 'string') return s;
@@ -187,11 +256,19 @@ export function choosePhotoOutput(cfg: DisplayConfig, t: TerminalAbilities, term
  * For `klubkort selftest`: which photo path this terminal gets, and whether it can show a photo
  * at all (a pixel path, or half blocks in 256 colours). Asks the terminal as the display does.
  */
-export async function photoPathCheck(cfg: DisplayConfig, colors: number, probe: () => Promise<TerminalAbilities>, term = process.env.TERM): Promise<[boolean, string]> {
+export async function photoPathCheck(
+  cfg: DisplayConfig,
+  colors: number,
+  probe: () => Promise<TerminalAbilities>,
+  term = process.env.TERM,
+): Promise<[boolean, string]> {
   const choice = choosePhotoOutput(cfg, await probe(), term, () => {});
   const kind = choice.output?.kind;
   choice.output?.close();
   if (kind) return [true, choice.why];
   if (colors >= 256) return [true, `${choice.why}; half blocks in ${colors} colours`];
-  return [false, `cannot be shown: ${choice.why}; the terminal has ${colors} colours (256 needed for cells). Use the kiosk (cage + foot) or the framebuffer (docs/deploy.md)`];
+  return [
+    false,
+    `cannot be shown: ${choice.why}; the terminal has ${colors} colours (256 needed for cells). Use the kiosk (cage + foot) or the framebuffer (docs/deploy.md)`,
+  ];
 }

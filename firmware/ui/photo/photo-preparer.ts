@@ -84,7 +84,8 @@ export class PhotoPreparer {
       }, this.#timeoutMs);
       timer.unref();
       this.#pending.set(id, {
-        timer, reject,
+        timer,
+        reject,
         resolve: (r) => (r.kind === 'error' ? reject(new PhotoPrepFailed(r.error)) : resolve(r)),
       });
       // The photo stays the display's (it is drawn again at every frame): the worker gets a copy.
@@ -93,7 +94,10 @@ export class PhotoPreparer {
   }
 
   #failAll(e: Error): void {
-    for (const p of this.#pending.values()) { clearTimeout(p.timer); p.reject(e); }
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
     this.#pending.clear();
   }
 

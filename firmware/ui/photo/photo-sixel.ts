@@ -8,7 +8,11 @@ import { fitPalette } from './palette.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
 
 /** An encoded image: the DCS sequence and its size in pixels. */
-export interface SixelImage { seq: string; width: number; height: number }
+export interface SixelImage {
+  seq: string;
+  width: number;
+  height: number;
+}
 
 /** `img` scaled to fit maxW×maxH (unchanged when it fits exactly). */
 export function scaleToFit(img: Rgba, maxW: number, maxH: number): Rgba {
@@ -19,7 +23,15 @@ export function scaleToFit(img: Rgba, maxW: number, maxH: number): Rgba {
 export function sixelImage(img: Rgba, maxW: number, maxH: number, colors: number): SixelImage {
   const px = scaleToFit(img, maxW, maxH);
   const q = fitPalette(px, colors);
-  const seq = introducer(0) + sixelEncodeIndexed(q.indices, px.width, px.height, q.palette.map(([r, g, b]) => toRGBA8888(r, g, b))) + FINALIZER;
+  const seq =
+    introducer(0) +
+    sixelEncodeIndexed(
+      q.indices,
+      px.width,
+      px.height,
+      q.palette.map(([r, g, b]) => toRGBA8888(r, g, b)),
+    ) +
+    FINALIZER;
   return { seq, width: px.width, height: px.height };
 }
 

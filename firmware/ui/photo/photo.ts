@@ -4,7 +4,11 @@
 import type { Canvas, Rect } from '../draw/canvas.ts';
 
 /** Decoded pixels, 4 bytes (RGBA) a pixel, row by row. */
-export interface Rgba { width: number; height: number; data: Uint8Array }
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
 
 /** The largest size within maxW×maxH with the source's aspect ratio (at least 1×1). */
 export function fitSize(w: number, h: number, maxW: number, maxH: number): { w: number; h: number } {
@@ -22,19 +26,28 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
   // Per axis, for each target index: its source indices and weights (x first, then y).
   const taps: { idx: number[]; wt: number[] }[][] = [[], []];
   for (let ax = 0; ax < 2; ax++) {
-    const n = ax === 0 ? img.width : img.height, t = ax === 0 ? tw : th, s = n / t;
+    const n = ax === 0 ? img.width : img.height,
+      t = ax === 0 ? tw : th,
+      s = n / t;
     for (let k = 0; k < t; k++) {
-      const idx: number[] = [], wt: number[] = [];
+      const idx: number[] = [],
+        wt: number[] = [];
       if (s >= 1) {
-        const a = k * s, b = (k + 1) * s;
+        const a = k * s,
+          b = (k + 1) * s;
         for (let i = Math.floor(a); i < Math.min(n, Math.ceil(b)); i++) {
           const w = Math.min(b, i + 1) - Math.max(a, i);
-          if (w > 1e-9) { idx.push(i); wt.push(w / s); }
+          if (w > 1e-9) {
+            idx.push(i);
+            wt.push(w / s);
+          }
         }
       } else {
         const c = Math.max(0, Math.min(n - 1, (k + 0.5) * s - 0.5));
-        const i0 = Math.floor(c), i1 = Math.min(n - 1, i0 + 1);
-        idx.push(i0, i1); wt.push(1 - (c - i0), c - i0);
+        const i0 = Math.floor(c),
+          i1 = Math.min(n - 1, i0 + 1);
+        idx.push(i0, i1);
+        wt.push(1 - (c - i0), c - i0);
       }
       taps[ax].push({ idx, wt });
     }
@@ -44,26 +57,41 @@ export function resample(img: Rgba, tw: number, th: number): Rgba {
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < tw; x++) {
       const tap = taps[0][x];
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let j = 0; j < tap.idx.length; j++) {
-        const i = (y * img.width + tap.idx[j]) * 4, w = tap.wt[j] * img.data[i + 3] / 255;
-        r += img.data[i] * w; g += img.data[i + 1] * w; b += img.data[i + 2] * w;
+        const i = (y * img.width + tap.idx[j]) * 4,
+          w = (tap.wt[j] * img.data[i + 3]) / 255;
+        r += img.data[i] * w;
+        g += img.data[i + 1] * w;
+        b += img.data[i + 2] * w;
       }
       const o = (y * tw + x) * 3;
-      tmp[o] = r; tmp[o + 1] = g; tmp[o + 2] = b;
+      tmp[o] = r;
+      tmp[o + 1] = g;
+      tmp[o + 2] = b;
     }
   }
   const out = new Uint8Array(tw * th * 4);
   for (let y = 0; y < th; y++) {
     const tap = taps[1][y];
     for (let x = 0; x < tw; x++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let j = 0; j < tap.idx.length; j++) {
-        const i = (tap.idx[j] * tw + x) * 3, w = tap.wt[j];
-        r += tmp[i] * w; g += tmp[i + 1] * w; b += tmp[i + 2] * w;
+        const i = (tap.idx[j] * tw + x) * 3,
+          w = tap.wt[j];
+        r += tmp[i] * w;
+        g += tmp[i + 1] * w;
+        b += tmp[i + 2] * w;
       }
       const o = (y * tw + x) * 4;
-      out[o] = Math.round(r); out[o + 1] = Math.round(g); out[o + 2] = Math.round(b); out[o + 3] = 255;
+      out[o] = Math.round(r);
+      out[o + 1] = Math.round(g);
+      out[o + 2] = Math.round(b);
+      out[o + 3] = 255;
     }
   }
   return { width: tw, height: th, data: out };
@@ -88,7 +116,12 @@ export function xterm256(r: number, g: number, b: number): number {
 }
 
 /** The cells a photo takes in a box of cols×rows, aspect kept; a cell is 1×2 pixels in half blocks, or its real size in pixels. */
-export function photoCellSize(img: { width: number; height: number }, cols: number, rows: number, cell = { w: 1, h: 2 }): { cols: number; rows: number } {
+export function photoCellSize(
+  img: { width: number; height: number },
+  cols: number,
+  rows: number,
+  cell = { w: 1, h: 2 },
+): { cols: number; rows: number } {
   const { w, h } = fitSize(img.width, img.height, cols * cell.w, rows * cell.h);
   return { cols: Math.ceil(w / cell.w), rows: Math.ceil(h / cell.h) };
 }
@@ -99,7 +132,8 @@ export function drawPhoto(c: Canvas, r: Rect, img: Rgba): Rect {
   if (w === 0) return { ...r, w: 0, h: 0 };
   const px = resample(img, w, h);
   const cellRows = Math.ceil(h / 2);
-  const x0 = r.x + Math.floor((r.w - w) / 2), y0 = r.y + Math.floor((r.h - cellRows) / 2);
+  const x0 = r.x + Math.floor((r.w - w) / 2),
+    y0 = r.y + Math.floor((r.h - cellRows) / 2);
   const colour = (x: number, y: number): number => {
     const i = (y * w + x) * 4;
     return xterm256(px.data[i], px.data[i + 1], px.data[i + 2]);

@@ -48,33 +48,47 @@ export const HOLD_SCRIPT = 'exec 3<&0; "$@" & p=$!; { read -r _ <&3; kill "$p"; 
 
 const toolResult = (err: { code?: string | number | null } | null, stdout: string, stderr: string): ToolResult => ({
   code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
-  stdout, stderr,
+  stdout,
+  stderr,
   errno: err && typeof err.code === 'string' ? err.code : undefined,
 });
 
 export const systemGpiodRunner: GpiodRunner = {
-  run: (cmd, args) => new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: 5000 }, (err, stdout, stderr) => resolve(toolResult(err, stdout, stderr)));
-  }),
+  run: (cmd, args) =>
+    new Promise((resolve) => {
+      execFile(cmd, args, { encoding: 'utf8', timeout: 5000 }, (err, stdout, stderr) =>
+        resolve(toolResult(err, stdout, stderr)),
+      );
+    }),
   runSync(cmd, args) {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 2000 });
     const errno = (r.error as NodeJS.ErrnoException | undefined)?.code;
     return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', errno };
   },
   hold(cmd, args) {
-    const child = spawn('sh', ['-c', HOLD_SCRIPT, 'sh', cmd, ...args], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', HOLD_SCRIPT, 'sh', cmd, ...args], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const listeners: ((line: string) => void)[] = [];
-    createInterface({ input: child.stdout }).on('line', (l) => { stdout += `${l}\n`; for (const fn of listeners) fn(l); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      stdout += `${l}\n`;
+      for (const fn of listeners) fn(l);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.stdin.on('error', () => undefined);
     const closed = new Promise<ToolResult>((resolve) => {
       child.once('error', (err: NodeJS.ErrnoException) => resolve({ code: null, stdout, stderr, errno: err.code }));
       child.once('close', (code) => resolve({ code, stdout, stderr }));
     });
     return {
-      onLine: (fn) => { listeners.push(fn); },
+      onLine: (fn) => {
+        listeners.push(fn);
+      },
       closed,
       kill(signal) {
         try {
@@ -102,7 +116,10 @@ export async function probeGpiod(runner: GpiodRunner = systemGpiodRunner): Promi
   const v = await runner.run('gpioset', ['--version']);
   if (v.errno === 'ENOENT') throw new PiHardwareError(`the gpiod tools are not installed (no gpioset): ${INSTALL}`);
   const m = /\bv(\d+)\.(\d+)(?:\.\d+)?/.exec(v.stdout);
-  if (v.code !== 0 || !m) throw new PiHardwareError(`gpioset --version failed (${firstLine(v.stderr || v.stdout) || `exit ${v.code}`}): ${INSTALL}`);
+  if (v.code !== 0 || !m)
+    throw new PiHardwareError(
+      `gpioset --version failed (${firstLine(v.stderr || v.stdout) || `exit ${v.code}`}): ${INSTALL}`,
+    );
   const major = Number(m[1]);
   if (major !== 1 && major !== 2) throw new PiHardwareError(`libgpiod ${m[0]} is not supported (1.x or 2.x)`);
   const help = major === 2 ? (await runner.run('gpioset', ['--help'])).stdout : '';
@@ -125,7 +142,10 @@ export interface GpiodOptions {
 export async function gpiodOpener(opts: GpiodOptions = {}): Promise<LineOpener> {
   const runner = opts.runner ?? systemGpiodRunner;
   const devRoot = opts.devRoot ?? DEV_ROOT;
-  const chipsPresent = await readdir(devRoot).then((n) => n.some((f) => /^gpiochip\d+$/.test(f)), () => false);
+  const chipsPresent = await readdir(devRoot).then(
+    (n) => n.some((f) => /^gpiochip\d+$/.test(f)),
+    () => false,
+  );
   if (!chipsPresent) throw new PiHardwareError(`${NOT_ACCESSIBLE} (no GPIO character device ${devRoot}/gpiochip*)`);
   const tools = await probeGpiod(runner);
   const holders = new Map<string, ChipHolder>();
@@ -139,35 +159,54 @@ export async function gpiodOpener(opts: GpiodOptions = {}): Promise<LineOpener> 
     }
     await holder.add(offset, name, initialHigh);
     const h = holder;
-    return { set: (high) => h.set(offset, high), setSync: (high) => h.setSync(offset, high), release: () => h.remove(offset) };
+    return {
+      set: (high) => h.set(offset, high),
+      setSync: (high) => h.setSync(offset, high),
+      release: () => h.remove(offset),
+    };
   };
 }
 
 /** The chip and offset of the line named `name`: v1 `gpiofind NAME`, v2 `gpioinfo NAME`. */
-export async function findLine(runner: GpiodRunner, tools: GpiodTools, name: string): Promise<{ chip: string; offset: number }> {
+export async function findLine(
+  runner: GpiodRunner,
+  tools: GpiodTools,
+  name: string,
+): Promise<{ chip: string; offset: number }> {
   const r = tools.major === 1 ? await runner.run('gpiofind', [name]) : await runner.run('gpioinfo', [name]);
   const m = /^(\S+)\s+(\d+)\b/.exec(r.stdout);
   if (r.code === 0 && m) return { chip: m[1], offset: Number(m[2]) };
   const why = firstLine(r.stderr);
   if (why && !/cannot find line|not found/i.test(why)) throw toolError(name, why);
-  throw new PiHardwareError(`no GPIO line named ${name} (\`gpioinfo\` lists them): not a Raspberry Pi, or a pin number the header does not have`);
+  throw new PiHardwareError(
+    `no GPIO line named ${name} (\`gpioinfo\` lists them): not a Raspberry Pi, or a pin number the header does not have`,
+  );
 }
 
 /** A tool's complaint, with what to do about it. */
 function toolError(name: string, stderr: string): PiHardwareError {
   const why = firstLine(stderr);
   if (/permission denied/i.test(why)) {
-    return new PiHardwareError(`${NOT_ACCESSIBLE} (${name}: ${why}): /dev/gpiochip* must belong to group gpio (systemd/60-klubkort-gpio.rules)`);
+    return new PiHardwareError(
+      `${NOT_ACCESSIBLE} (${name}: ${why}): /dev/gpiochip* must belong to group gpio (systemd/60-klubkort-gpio.rules)`,
+    );
   }
   if (/operation not permitted/i.test(why)) {
-    return new PiHardwareError(`${name}: ${why}: the service's DevicePolicy forbids the GPIO chip; klubkort.service needs DeviceAllow=char-gpiochip rw`);
+    return new PiHardwareError(
+      `${name}: ${why}: the service's DevicePolicy forbids the GPIO chip; klubkort.service needs DeviceAllow=char-gpiochip rw`,
+    );
   }
-  if (/busy/i.test(why)) return new PiHardwareError(`${name} is in use by another program (${why}; \`gpioinfo ${name}\` names it)`);
+  if (/busy/i.test(why))
+    return new PiHardwareError(`${name} is in use by another program (${why}; \`gpioinfo ${name}\` names it)`);
   return new PiHardwareError(`${name} could not be set (${why})`);
 }
 
 const assignments = (values: Map<number, boolean>) => [...values].map(([o, v]) => `${o}=${v ? 1 : 0}`);
-const firstLine = (s: string) => s.trim().split('\n')[0]?.replace(/^\S+: /, '') ?? '';
+const firstLine = (s: string) =>
+  s
+    .trim()
+    .split('\n')[0]
+    ?.replace(/^\S+: /, '') ?? '';
 
 /** The lines of one chip and the gpioset process holding them at their values. */
 class ChipHolder {
@@ -179,7 +218,12 @@ class ChipHolder {
   #pump: Promise<void> | null = null;
   #dirty = false;
 
-  constructor(readonly chip: string, readonly runner: GpiodRunner, readonly tools: GpiodTools, readonly opts: GpiodOptions) {
+  constructor(
+    readonly chip: string,
+    readonly runner: GpiodRunner,
+    readonly tools: GpiodTools,
+    readonly opts: GpiodOptions,
+  ) {
     this.#timers = opts.timers ?? systemTimers;
   }
 
@@ -224,11 +268,15 @@ class ChipHolder {
 
   /** gpioset arguments that set the values and exit. */
   #oneShot(values: Map<number, boolean>): string[] {
-    return this.tools.major === 1 ? ['--mode=exit', this.chip, ...assignments(values)] : ['-t', '0', '--chip', this.chip, ...assignments(values)];
+    return this.tools.major === 1
+      ? ['--mode=exit', this.chip, ...assignments(values)]
+      : ['-t', '0', '--chip', this.chip, ...assignments(values)];
   }
 
   #kick(): void {
-    this.#apply().catch((err: Error) => this.opts.log?.warn({ chip: this.chip, err: err.message }, 'GPIO write failed'));
+    this.#apply().catch((err: Error) =>
+      this.opts.log?.warn({ chip: this.chip, err: err.message }, 'GPIO write failed'),
+    );
   }
 
   /** Brings the holder in line with the wanted values; calls meanwhile coalesce into one more round. */
@@ -258,20 +306,28 @@ class ChipHolder {
       const leaving = new Map(this.#leaving);
       this.#leaving.clear();
       const r = await this.runner.run('gpioset', this.#oneShot(leaving));
-      if (r.code !== 0) this.opts.log?.warn({ chip: this.chip, err: firstLine(r.stderr) }, 'GPIO lines released without their last value');
+      if (r.code !== 0)
+        this.opts.log?.warn(
+          { chip: this.chip, err: firstLine(r.stderr) },
+          'GPIO lines released without their last value',
+        );
     }
     if (this.#values.size === 0) return;
     const values = assignments(this.#values);
-    const args = this.tools.major === 1
-      ? ['--mode=signal', this.chip, ...values]
-      : [...(this.tools.banner ? ['--banner'] : []), '--consumer', 'klubkort', '--chip', this.chip, ...values];
+    const args =
+      this.tools.major === 1
+        ? ['--mode=signal', this.chip, ...values]
+        : [...(this.tools.banner ? ['--banner'] : []), '--consumer', 'klubkort', '--chip', this.chip, ...values];
     const proc = this.runner.hold('gpioset', args);
     this.#proc = proc;
     await this.#ready(proc);
     void proc.closed.then((r) => {
       if (this.#proc !== proc) return;
       this.#proc = null;
-      this.opts.log?.warn({ chip: this.chip, code: r.code, err: firstLine(r.stderr) }, 'gpioset stopped holding the GPIO lines');
+      this.opts.log?.warn(
+        { chip: this.chip, code: r.code, err: firstLine(r.stderr) },
+        'gpioset stopped holding the GPIO lines',
+      );
     });
   }
 
@@ -290,7 +346,8 @@ class ChipHolder {
       if (this.tools.banner) proc.onLine(() => finish());
       void proc.closed.then((r) => {
         // add() names the line; a later change only logs this.
-        if (r.errno === 'ENOENT') finish(new PiHardwareError(`the gpiod tools are not installed (no gpioset): ${INSTALL}`));
+        if (r.errno === 'ENOENT')
+          finish(new PiHardwareError(`the gpiod tools are not installed (no gpioset): ${INSTALL}`));
         else finish(new Error(r.stderr.trim() || `gpioset exited (${r.code})`));
       });
     });

@@ -108,8 +108,13 @@ export class GpioIndicators implements Indicators {
  * synchronous code: onoff writes synchronously, the gpiod driver runs a one-shot gpioset. A SIGTERM handler of the composition root should
  * still call stop(). Returns a function that removes the hook.
  */
-export function switchOffOnExit(indicators: Pick<GpioIndicators, 'allOff'>, proc: Pick<NodeJS.Process, 'once' | 'off'> = process): () => void {
+export function switchOffOnExit(
+  indicators: Pick<GpioIndicators, 'allOff'>,
+  proc: Pick<NodeJS.Process, 'once' | 'off'> = process,
+): () => void {
   const off = () => indicators.allOff();
   proc.once('exit', off);
-  return () => { proc.off('exit', off); };
+  return () => {
+    proc.off('exit', off);
+  };
 }

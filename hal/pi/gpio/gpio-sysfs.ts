@@ -16,7 +16,10 @@ export interface OnoffModule {
   };
 }
 /** What hal/pi uses of rpi-gpio's module (one shared instance). */
-export type RpiGpioModule = Pick<typeof import('rpi-gpio').default, 'MODE_BCM' | 'DIR_HIGH' | 'DIR_LOW' | 'setMode' | 'promise'>;
+export type RpiGpioModule = Pick<
+  typeof import('rpi-gpio').default,
+  'MODE_BCM' | 'DIR_HIGH' | 'DIR_LOW' | 'setMode' | 'promise'
+>;
 
 export interface SysfsModules {
   onoff: () => Promise<OnoffModule>;
@@ -35,7 +38,10 @@ const HEADER_CHIP = /^pinctrl-(bcm2835|bcm2711|bcm2712|rp1)$/;
 
 /** True when this kernel has the sysfs GPIO interface (CONFIG_GPIO_SYSFS). */
 export async function hasSysfsGpio(sysfsRoot = SYSFS_GPIO): Promise<boolean> {
-  return access(join(sysfsRoot, 'export')).then(() => true, () => false);
+  return access(join(sysfsRoot, 'export')).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -49,17 +55,32 @@ export async function resolveGpioBase(base: number | 'auto', sysfsRoot = SYSFS_G
   try {
     names = (await readdir(sysfsRoot)).filter((n) => /^gpiochip\d+$/.test(n));
   } catch {
-    throw new PiHardwareError(`${NOT_ACCESSIBLE} (no ${sysfsRoot}: a kernel without GPIO sysfs, e.g. Raspberry Pi OS Trixie; set pi.gpio.driver to "auto" or "gpiod")`);
+    throw new PiHardwareError(
+      `${NOT_ACCESSIBLE} (no ${sysfsRoot}: a kernel without GPIO sysfs, e.g. Raspberry Pi OS Trixie; set pi.gpio.driver to "auto" or "gpiod")`,
+    );
   }
-  const chips = await Promise.all(names.map(async (name) => {
-    const read = (f: string) => readFile(join(sysfsRoot, name, f), 'utf8').then((s) => s.trim(), () => '');
-    return { name, base: Number.parseInt(await read('base'), 10), label: await read('label'), ngpio: Number.parseInt(await read('ngpio'), 10) || 0 };
-  }));
+  const chips = await Promise.all(
+    names.map(async (name) => {
+      const read = (f: string) =>
+        readFile(join(sysfsRoot, name, f), 'utf8').then(
+          (s) => s.trim(),
+          () => '',
+        );
+      return {
+        name,
+        base: Number.parseInt(await read('base'), 10),
+        label: await read('label'),
+        ngpio: Number.parseInt(await read('ngpio'), 10) || 0,
+      };
+    }),
+  );
   const header = chips.filter((c) => HEADER_CHIP.test(c.label)).sort((a, b) => b.ngpio - a.ngpio);
   const chip = header[0] ?? (chips.length === 1 ? chips[0] : undefined);
   if (!chip || !Number.isInteger(chip.base)) {
     const found = chips.map((c) => `${c.name} "${c.label}"`).join(', ') || 'none';
-    throw new PiHardwareError(`cannot tell which GPIO chip drives the pin header (found: ${found}): set gpio.base in the config`);
+    throw new PiHardwareError(
+      `cannot tell which GPIO chip drives the pin header (found: ${found}): set gpio.base in the config`,
+    );
   }
   return chip.base;
 }
@@ -89,7 +110,9 @@ async function onoffOpener(mods: SysfsModules, base: number): Promise<LineOpener
       // 'high'/'low' makes it an output already at that level: no glitch on an active-low part.
       gpio = new Gpio(line, initialHigh ? 'high' : 'low');
     } catch (err) {
-      throw new PiHardwareError(`GPIO line ${line} could not be opened (${(err as Error).message}): ${NOT_ACCESSIBLE}, or wrong gpio.base`);
+      throw new PiHardwareError(
+        `GPIO line ${line} could not be opened (${(err as Error).message}): ${NOT_ACCESSIBLE}, or wrong gpio.base`,
+      );
     }
     const set = (high: boolean) => gpio.writeSync(high ? 1 : 0);
     return { set, setSync: set, release: () => gpio.unexport() };
@@ -123,7 +146,9 @@ async function rpiGpioOpener(mods: SysfsModules, base: number, sysfsRoot: string
     try {
       await gpio.promise.setup(line, initialHigh ? gpio.DIR_HIGH : gpio.DIR_LOW);
     } catch (err) {
-      throw new PiHardwareError(`rpi-gpio could not set up GPIO ${line} (${(err as Error).message.split('\n')[0]}): ${NOT_ACCESSIBLE}`);
+      throw new PiHardwareError(
+        `rpi-gpio could not set up GPIO ${line} (${(err as Error).message.split('\n')[0]}): ${NOT_ACCESSIBLE}`,
+      );
     }
     open++;
     const set = (high: boolean) => enqueue(() => gpio.promise.write(line, high));
@@ -132,7 +157,9 @@ async function rpiGpioOpener(mods: SysfsModules, base: number, sysfsRoot: string
       // The library has no synchronous write: an exit hook can only queue it (docs/hardware.md).
       setSync: set,
       // destroy() unexports every pin of the shared instance, so only after the last one closes.
-      release: () => { if (--open === 0) enqueue(() => gpio.promise.destroy()); },
+      release: () => {
+        if (--open === 0) enqueue(() => gpio.promise.destroy());
+      },
     };
   };
 }

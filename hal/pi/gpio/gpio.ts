@@ -45,9 +45,10 @@ export async function chooseGpioDriver(setting: GpioDriverSetting, sysfsRoot = S
 
 async function lineOpener(opts: GpioOptions): Promise<{ driver: GpioDriver; open: LineOpener }> {
   const driver = await chooseGpioDriver(opts.driver, opts.sysfsRoot);
-  const open = driver === 'gpiod'
-    ? await gpiodOpener({ runner: opts.gpiod, devRoot: opts.devRoot, timers: opts.timers, log: opts.log })
-    : await sysfsOpener({ driver, base: opts.base, sysfsRoot: opts.sysfsRoot, modules: opts.modules, log: opts.log });
+  const open =
+    driver === 'gpiod'
+      ? await gpiodOpener({ runner: opts.gpiod, devRoot: opts.devRoot, timers: opts.timers, log: opts.log })
+      : await sysfsOpener({ driver, base: opts.base, sysfsRoot: opts.sysfsRoot, modules: opts.modules, log: opts.log });
   return { driver, open };
 }
 
@@ -62,7 +63,10 @@ export async function checkGpio(opts: GpioOptions): Promise<string | null> {
 }
 
 /** Opens every pin as an output, switched off; closes those already opened if one fails. */
-export async function openOutputPins<K extends string>(pins: Record<K, PinConfig>, opts: GpioOptions): Promise<Record<K, OutputPin>> {
+export async function openOutputPins<K extends string>(
+  pins: Record<K, PinConfig>,
+  opts: GpioOptions,
+): Promise<Record<K, OutputPin>> {
   const { driver, open } = await lineOpener(opts);
   opts.log?.info({ driver }, 'GPIO driver');
   const opened = {} as Record<K, OutputPin>;

@@ -10,9 +10,15 @@ import type { ReaderSignal } from '../reader/acr122u-led.ts';
 export class PiIndicators implements Indicators {
   #fault: IndicatorFault | null = null;
 
-  constructor(private readonly gpio: GpioIndicators, private readonly reader: Partial<ReaderSignal>, private readonly log?: Logger) {}
+  constructor(
+    private readonly gpio: GpioIndicators,
+    private readonly reader: Partial<ReaderSignal>,
+    private readonly log?: Logger,
+  ) {}
 
-  get fault(): IndicatorFault | null { return this.#fault; }
+  get fault(): IndicatorFault | null {
+    return this.#fault;
+  }
 
   async start(): Promise<void> {
     try {
@@ -21,7 +27,11 @@ export class PiIndicators implements Indicators {
     } catch (err) {
       const fallback = typeof this.reader.signal === 'function' ? 'reader' : 'screen';
       this.#fault = { problem: (err as Error).message, fallback };
-      this.log?.error({ err: this.#fault.problem, fallback }, 'LEDs and buzzer missing: selling goes on with feedback on the screen' + (fallback === 'reader' ? " and the reader's LED and beeper" : ''));
+      this.log?.error(
+        { err: this.#fault.problem, fallback },
+        'LEDs and buzzer missing: selling goes on with feedback on the screen' +
+          (fallback === 'reader' ? " and the reader's LED and beeper" : ''),
+      );
     }
   }
 
@@ -30,7 +40,9 @@ export class PiIndicators implements Indicators {
       this.gpio.show(state);
       return;
     }
-    this.reader.signal?.(state).catch((err: Error) => this.log?.debug({ err: err.message }, 'reader LED/beeper not reached'));
+    this.reader
+      .signal?.(state)
+      .catch((err: Error) => this.log?.debug({ err: err.message }, 'reader LED/beeper not reached'));
   }
 
   /** Synchronous, for the exit hook: only the GPIO outputs can be left on by a dying process. */

@@ -60,8 +60,16 @@ export async function call<T>(fn: () => Promise<T>): Promise<T> {
  */
 export async function sendEscape(r: ControlTarget, command: Buffer, what: string, guard: Guard): Promise<void> {
   try {
-    await guard(call(() => r.connect('CONNECT_MODE_DIRECT')), what);
-    checkReaderAnswer(await guard(call(() => r.control(command, 2)), what));
+    await guard(
+      call(() => r.connect('CONNECT_MODE_DIRECT')),
+      what,
+    );
+    checkReaderAnswer(
+      await guard(
+        call(() => r.control(command, 2)),
+        what,
+      ),
+    );
   } finally {
     await call(() => r.disconnect()).catch(() => undefined);
   }

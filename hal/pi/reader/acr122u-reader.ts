@@ -8,7 +8,16 @@ import { TypedEmitter } from '../../../lib/emitter.ts';
 import type { CardReader, CardReaderEvents, CardTap, IndicatorState, ReaderStatus } from '../../types.ts';
 import { createLogger, maskUid, type Logger } from '../../../lib/log.ts';
 import { readSun } from '../../ntag424/index.ts';
-import { BEEPER_OFF, call, CARD_RESPONSE_MAX, checkReaderAnswer, GET_UID, mayCarrySun, parseUidResponse, sendEscape } from './acr122u-commands.ts';
+import {
+  BEEPER_OFF,
+  call,
+  CARD_RESPONSE_MAX,
+  checkReaderAnswer,
+  GET_UID,
+  mayCarrySun,
+  parseUidResponse,
+  sendEscape,
+} from './acr122u-commands.ts';
 import { ledBuzzerCommand, type ReaderSignal } from './acr122u-led.ts';
 import { PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
 import { childNfcFactory } from './pcsc-proxy.ts';
@@ -18,8 +27,16 @@ import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers
 
 export { BEEPER_OFF, parseUidResponse } from './acr122u-commands.ts';
 export {
-  importNfcPcsc, loadNfcPcsc, nfcFactory, NFC_PCSC, PCSCD_SOCKET, probePcscd,
-  type NfcFactory, type NfcLike, type NfcPcscModule, type NfcReaderLike,
+  importNfcPcsc,
+  loadNfcPcsc,
+  nfcFactory,
+  NFC_PCSC,
+  PCSCD_SOCKET,
+  probePcscd,
+  type NfcFactory,
+  type NfcLike,
+  type NfcPcscModule,
+  type NfcReaderLike,
 } from './pcsc-session.ts';
 
 export interface Acr122uReaderOptions {
@@ -53,7 +70,6 @@ export interface Acr122uReaderOptions {
 export class ReaderTimeout extends Error {
   override name = 'ReaderTimeout';
 }
-
 
 export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader, ReaderSignal {
   readonly #session: PcscSession;
@@ -100,13 +116,20 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     });
     this.#session.on('active', (r) => this.#onActive(r));
     this.#session.on('inactive', () => this.#onInactive());
-    this.#session.on('detached', () => { this.#markDetached(); this.#healer.dispatch({ type: 'absent' }); });
+    this.#session.on('detached', () => {
+      this.#markDetached();
+      this.#healer.dispatch({ type: 'absent' });
+    });
     this.#session.on('card', (r, card) => this.#dispatch({ type: 'cardIn', sun: mayCarrySun(card) }, r));
     this.#session.on('cardOff', (r) => this.#dispatch({ type: 'cardOff' }, r));
   }
 
-  get attached(): boolean { return this.#state === 'attached'; }
-  get status(): ReaderStatus { return this.#healer.status; }
+  get attached(): boolean {
+    return this.#state === 'attached';
+  }
+  get status(): ReaderStatus {
+    return this.#healer.status;
+  }
 
   /** Never throws: a missing pcscd or reader is reported by `detached` and retried. */
   async start(): Promise<void> {
@@ -137,7 +160,9 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
 
   /** Runs `fn` (which connects directly) after any escape before it; a read waits for them all. */
   #escape(fn: () => Promise<void>): Promise<void> {
-    const op: Promise<void> = (this.#escapeOp ?? Promise.resolve()).then(fn).finally(() => { if (this.#escapeOp === op) this.#escapeOp = null; });
+    const op: Promise<void> = (this.#escapeOp ?? Promise.resolve()).then(fn).finally(() => {
+      if (this.#escapeOp === op) this.#escapeOp = null;
+    });
     this.#escapeOp = op;
     return op;
   }
@@ -152,11 +177,20 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     if (!r) throw new Error('no card reader attached');
     const cmd = ledBuzzerCommand(state);
     if (this.#tap.tap) {
-      checkReaderAnswer(await this.#timed(call(() => r.transmit(cmd, 2)), 'LED command'));
+      checkReaderAnswer(
+        await this.#timed(
+          call(() => r.transmit(cmd, 2)),
+          'LED command',
+        ),
+      );
       return;
     }
     let failure: Error | null = null;
-    await this.#escape(() => sendEscape(r, cmd, 'LED command', (p, what) => this.#timed(p, what)).catch((err: Error) => { failure = err; }));
+    await this.#escape(() =>
+      sendEscape(r, cmd, 'LED command', (p, what) => this.#timed(p, what)).catch((err: Error) => {
+        failure = err;
+      }),
+    );
     if (failure) throw failure;
   }
 
@@ -182,7 +216,10 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
       // Silence counts against the reader; a refusal does not prove it well (pcscd may say it).
       if (err instanceof ReaderTimeout) this.#healthFrom(r, { type: 'timeout' });
       this.#beeperOnNextCard = true;
-      this.#log.warn({ err: (err as Error).message }, 'could not switch the reader beeper off by escape command: trying again with the first card');
+      this.#log.warn(
+        { err: (err as Error).message },
+        'could not switch the reader beeper off by escape command: trying again with the first card',
+      );
     }
   }
 
@@ -203,16 +240,22 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
         if (r) void this.#read(r, e.read, e.sun);
         return;
       }
-      case 'card': return this.#onTapCard(e.tap);
-      case 'removed': return this.#emitSafe('removed');
+      case 'card':
+        return this.#onTapCard(e.tap);
+      case 'removed':
+        return this.#emitSafe('removed');
       case 'error':
         this.#log.warn({ err: e.err.message }, 'card read failed');
         return this.#emitSafe('error', e.err);
       case 'debounce':
         this.#cancelDebounce();
-        this.#debounce = this.#timers.setTimeout(() => { this.#debounce = null; this.#dispatch({ type: 'debounceElapsed' }); }, e.ms);
+        this.#debounce = this.#timers.setTimeout(() => {
+          this.#debounce = null;
+          this.#dispatch({ type: 'debounceElapsed' });
+        }, e.ms);
         return;
-      case 'cancelDebounce': return this.#cancelDebounce();
+      case 'cancelDebounce':
+        return this.#cancelDebounce();
     }
   }
 
@@ -225,14 +268,27 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
         await this.#escapeOp;
         await call(() => r.connect('CONNECT_MODE_CARD'));
       }
-      const res = await this.#timed(call(() => r.transmit(GET_UID, 12)), 'UID read');
+      const res = await this.#timed(
+        call(() => r.transmit(GET_UID, 12)),
+        'UID read',
+      );
       // Bytes back, even a refusal: the reader answers. Before the tap machine, so that the status
       // says ready before the card is reported.
       this.#healthFrom(r, { type: 'answered' });
       const uid = parseUidResponse(res);
       // A card without the NDEF application or file (SELECT refused) is a UID card: sun null. A
       // transfer that breaks (card pulled away, garbled answer) throws: the tap is a read error.
-      tap = { uid, sun: sun ? await readSun((apdu) => this.#timed(call(() => r.transmit(apdu, CARD_RESPONSE_MAX)), 'SUN read')) : null };
+      tap = {
+        uid,
+        sun: sun
+          ? await readSun((apdu) =>
+              this.#timed(
+                call(() => r.transmit(apdu, CARD_RESPONSE_MAX)),
+                'SUN read',
+              ),
+            )
+          : null,
+      };
     } catch (err) {
       // The failed read is reported before healing drops this reader. Only silence counts
       // against it; an error from pcscd (card gone, cannot connect) proves nothing either way.
@@ -254,10 +310,12 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     const r = this.#session.active;
     if (!this.#beeperOnNextCard || !r) return;
     this.#beeperOnNextCard = false;
-    call(() => r.transmit(BEEPER_OFF, 2)).then(checkReaderAnswer).then(
-      () => this.#log.info('reader beeper switched off'),
-      (err: Error) => this.#log.warn({ err: err.message }, 'could not switch the reader beeper off'),
-    );
+    call(() => r.transmit(BEEPER_OFF, 2))
+      .then(checkReaderAnswer)
+      .then(
+        () => this.#log.info('reader beeper switched off'),
+        (err: Error) => this.#log.warn({ err: err.message }, 'could not switch the reader beeper off'),
+      );
   }
 
   // --- helpers ---
@@ -291,8 +349,23 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
   /** A call into the reader that rejects with a ReaderTimeout if it takes too long. */
   #timed<T>(p: Promise<T>, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = this.#timers.setTimeout(() => reject(new ReaderTimeout(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`)), this.#readTimeoutMs);
-      p.then((v) => { this.#timers.clearTimeout(t); resolve(v); }, (e: unknown) => { this.#timers.clearTimeout(t); reject(e as Error); });
+      const t = this.#timers.setTimeout(
+        () =>
+          reject(
+            new ReaderTimeout(`${what}: no answer from the reader within ${this.#readTimeoutMs} ms (USB timeout?)`),
+          ),
+        this.#readTimeoutMs,
+      );
+      p.then(
+        (v) => {
+          this.#timers.clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.#timers.clearTimeout(t);
+          reject(e as Error);
+        },
+      );
     });
   }
 }

@@ -26,29 +26,42 @@ export interface HoldOptions {
 export class HoldError extends Error {}
 
 export async function holdCard(o: HoldOptions): Promise<HeldCard> {
-  if (!(await (o.pcscdAvailable ?? (() => probePcscd()))())) throw new HoldError('pcscd is not running (sudo systemctl start pcscd)');
+  if (!(await (o.pcscdAvailable ?? (() => probePcscd()))()))
+    throw new HoldError('pcscd is not running (sudo systemctl start pcscd)');
   const nfc = await (o.createNfc ?? nfcFactory())();
   const max = o.maxResponse ?? CARD_RESPONSE_MAX;
   const readers: NfcReaderLike[] = [];
   // Every reader, and then the context: a reader left open reports the context's end as an error.
-  const release = () => { for (const r of readers) closeQuietly(r); closeQuietly(nfc); };
+  const release = () => {
+    for (const r of readers) closeQuietly(r);
+    closeQuietly(nfc);
+  };
   return new Promise<HeldCard>((resolve, reject) => {
     let done = false;
     const finish = (err: Error | null, r?: NfcReaderLike) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      if (err || !r) { release(); reject(err); return; }
+      if (err || !r) {
+        release();
+        reject(err);
+        return;
+      }
       resolve({ reader: r.name, transmit: (apdu) => r.transmit(apdu, max), release });
     };
-    const timer = setTimeout(() => finish(new HoldError(`no card on the reader within ${Math.round(o.waitMs / 1000)} s`)), o.waitMs);
+    const timer = setTimeout(
+      () => finish(new HoldError(`no card on the reader within ${Math.round(o.waitMs / 1000)} s`)),
+      o.waitMs,
+    );
     nfc.on('error', (err) => finish(new HoldError(`PC/SC: ${err.message}`)));
     nfc.on('reader', (r) => {
       readers.push(r);
       const chosen = !o.readerName || r.name.toLowerCase().includes(o.readerName.toLowerCase());
       // Every reader gets a listener (an 'error' nobody listens to would end the process); only the
       // chosen one's error fails the wait, and after the card is handed over the transmit reports it.
-      r.on('error', (err: Error) => { if (chosen) finish(new HoldError(`reader ${r.name}: ${err.message}`)); });
+      r.on('error', (err: Error) => {
+        if (chosen) finish(new HoldError(`reader ${r.name}: ${err.message}`));
+      });
       if (!chosen) return;
       // Our own APDUs only: nfc-pcsc would otherwise send its GET DATA and emit the UID.
       r.autoProcessing = false;

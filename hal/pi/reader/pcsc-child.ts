@@ -16,10 +16,16 @@ let nextReader = 0;
 
 async function perform(r: Reader, c: ReaderCall): Promise<Buffer | undefined> {
   switch (c.op) {
-    case 'connect': await r.connect(c.mode); return undefined;
-    case 'disconnect': await r.disconnect(); return undefined;
-    case 'transmit': return r.transmit(fromHex(c.data), c.max);
-    case 'control': return r.control(fromHex(c.data), c.max);
+    case 'connect':
+      await r.connect(c.mode);
+      return undefined;
+    case 'disconnect':
+      await r.disconnect();
+      return undefined;
+    case 'transmit':
+      return r.transmit(fromHex(c.data), c.max);
+    case 'control':
+      return r.control(fromHex(c.data), c.max);
   }
 }
 
@@ -31,11 +37,16 @@ function onMessage(raw: unknown): void {
   }
   const m = parsed.data;
   switch (m.t) {
-    case 'ping': return send({ t: 'pong', id: m.id });
+    case 'ping':
+      return send({ t: 'pong', id: m.id });
     case 'closeReader': {
       const r = readers.get(m.reader);
       readers.delete(m.reader);
-      try { r?.close(); } catch { /* already closed, or pcscd gone */ }
+      try {
+        r?.close();
+      } catch {
+        /* already closed, or pcscd gone */
+      }
       return;
     }
     case 'call': {
@@ -62,14 +73,20 @@ function watch(nfc: NFC): void {
     readers.set(n, r);
     // Before any card can come: the driver reads UIDs itself, and none may pass through here unasked.
     r.autoProcessing = false;
-    r.on('card', (card) => send({
-      t: 'card', reader: n,
-      ...(card?.atr ? { atr: toHex(card.atr) } : {}),
-      ...(card?.standard ? { standard: card.standard } : {}),
-    }));
+    r.on('card', (card) =>
+      send({
+        t: 'card',
+        reader: n,
+        ...(card?.atr ? { atr: toHex(card.atr) } : {}),
+        ...(card?.standard ? { standard: card.standard } : {}),
+      }),
+    );
     r.on('card.off', () => send({ t: 'cardOff', reader: n }));
     r.on('error', (err) => send({ t: 'readerError', reader: n, message: messageOf(err) }));
-    r.on('end', () => { readers.delete(n); send({ t: 'end', reader: n }); });
+    r.on('end', () => {
+      readers.delete(n);
+      send({ t: 'end', reader: n });
+    });
     send({ t: 'reader', reader: n, name: r.name });
   });
 }
@@ -85,6 +102,9 @@ try {
   watch(nfc);
   send({ t: 'ready' });
 } catch (err) {
-  if (process.connected) process.send?.({ t: 'fatal', message: messageOf(err) } satisfies FromChild, undefined, undefined, () => process.exit(1));
+  if (process.connected)
+    process.send?.({ t: 'fatal', message: messageOf(err) } satisfies FromChild, undefined, undefined, () =>
+      process.exit(1),
+    );
   else process.exit(1);
 }

@@ -5,7 +5,10 @@ import { z } from 'zod';
 
 /** Largest APDU or answer either side accepts (an extended APDU is at most 65 544 bytes). */
 const MAX_BYTES = 65_544;
-const hex = z.string().max(2 * MAX_BYTES).regex(/^(?:[0-9a-f]{2})*$/);
+const hex = z
+  .string()
+  .max(2 * MAX_BYTES)
+  .regex(/^(?:[0-9a-f]{2})*$/);
 const id = z.number().int().nonnegative();
 const message = z.string().max(2000);
 
@@ -34,7 +37,12 @@ export const FromChild = z.discriminatedUnion('t', [
   z.object({ t: z.literal('pong'), id }),
   z.object({ t: z.literal('reader'), reader: id, name: z.string().max(256) }),
   /** What nfc-pcsc knows of the card (its automatic UID read is off in the child: no UID here). */
-  z.object({ t: z.literal('card'), reader: id, atr: hex.optional(), standard: z.enum(['TAG_ISO_14443_3', 'TAG_ISO_14443_4']).optional() }),
+  z.object({
+    t: z.literal('card'),
+    reader: id,
+    atr: hex.optional(),
+    standard: z.enum(['TAG_ISO_14443_3', 'TAG_ISO_14443_4']).optional(),
+  }),
   z.object({ t: z.literal('cardOff'), reader: id }),
   z.object({ t: z.literal('readerError'), reader: id, message }),
   z.object({ t: z.literal('end'), reader: id }),

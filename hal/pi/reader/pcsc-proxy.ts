@@ -14,7 +14,11 @@ import { FromChild, fromHex, toHex, type ReaderCall, type ToChild } from './pcsc
 import type { NfcFactory } from './pcsc-session.ts';
 
 /** How to start the child: its module, Node's flags for it, and its arguments. */
-export interface ChildEntry { path: string; execArgv: string[]; args?: string[] }
+export interface ChildEntry {
+  path: string;
+  execArgv: string[];
+  args?: string[];
+}
 
 /**
  * From the sources (tsx), the .ts module through tsx's loader; from the built dist/, the bundle's
@@ -22,7 +26,8 @@ export interface ChildEntry { path: string; execArgv: string[]; args?: string[] 
  */
 export function childEntry(): ChildEntry {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { path: join(dirname(here), 'pcsc-child.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
+  if (here.endsWith('.ts'))
+    return { path: join(dirname(here), 'pcsc-child.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
   return { path: join(dirname(here), 'pcsc-child.js'), execArgv: CHILD_FLAGS };
 }
 
@@ -47,16 +52,18 @@ export interface PcscChildOptions {
 }
 
 /** Contexts each in a child process of their own. */
-export const childNfcFactory = (o: PcscChildOptions): NfcFactory => async () => {
-  const ctx = new ChildContext(o);
-  try {
-    await ctx.ready;
-  } catch (err) {
-    ctx.close();
-    throw err;
-  }
-  return ctx;
-};
+export const childNfcFactory =
+  (o: PcscChildOptions): NfcFactory =>
+  async () => {
+    const ctx = new ChildContext(o);
+    try {
+      await ctx.ready;
+    } catch (err) {
+      ctx.close();
+      throw err;
+    }
+    return ctx;
+  };
 
 /** Children still running, killed when this process exits however it ends (short of SIGKILL). */
 const live = new Set<ChildProcess>();
@@ -66,10 +73,16 @@ function keep(p: ChildProcess): void {
   p.once('exit', () => live.delete(p));
   if (exitHook) return;
   exitHook = true;
-  process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
 }
 
-interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
 
 class ChildContext extends EventEmitter {
   readonly ready: Promise<void>;
@@ -91,9 +104,15 @@ class ChildContext extends EventEmitter {
   constructor(o: PcscChildOptions) {
     super();
     this.#o = { heartbeatMs: 1000, heartbeatTimeoutMs: 3000, bootTimeoutMs: 15_000, callTimeoutMs: 5000, ...o };
-    this.ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
+    this.ready = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
     const entry = o.entry ?? childEntry();
-    this.#proc = fork(entry.path, entry.args ?? [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    this.#proc = fork(entry.path, entry.args ?? [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
     keep(this.#proc);
     this.#o.log.info({ pid: this.#proc.pid }, 'PC/SC child process started');
     this.#proc.on('message', (raw) => this.#onMessage(raw));
@@ -107,7 +126,9 @@ class ChildContext extends EventEmitter {
     this.#beat = setInterval(() => this.#heartbeat(), this.#o.heartbeatMs);
   }
 
-  get pid(): number | undefined { return this.#proc.pid; }
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
 
   close(): void {
     if (this.#closed) return;
@@ -142,7 +163,9 @@ class ChildContext extends EventEmitter {
   #send(m: ToChild): void {
     if (!this.#proc.connected) return;
     // A child that went away meanwhile: its exit is handled by #onExit.
-    this.#proc.send(m, (err) => { if (err) this.#o.log.debug({ err: err.message }, 'message to the PC/SC child process not sent'); });
+    this.#proc.send(m, (err) => {
+      if (err) this.#o.log.debug({ err: err.message }, 'message to the PC/SC child process not sent');
+    });
   }
 
   #heartbeat(): void {
@@ -154,9 +177,12 @@ class ChildContext extends EventEmitter {
     const silent = now - (this.#lastPong ?? this.#started);
     const bound = this.#lastPong === null ? this.#o.bootTimeoutMs : this.#o.heartbeatTimeoutMs;
     if (silent > bound) {
-      this.#o.log.error({ pid: this.#proc.pid, silentMs: Math.round(silent) }, this.#lastPong === null
-        ? 'PC/SC child process did not start answering in time: killed'
-        : 'PC/SC child process stopped answering its heartbeat (pcscd or the reader hung?): killed');
+      this.#o.log.error(
+        { pid: this.#proc.pid, silentMs: Math.round(silent) },
+        this.#lastPong === null
+          ? 'PC/SC child process did not start answering in time: killed'
+          : 'PC/SC child process stopped answering its heartbeat (pcscd or the reader hung?): killed',
+      );
       this.#kill();
       return;
     }
@@ -172,21 +198,33 @@ class ChildContext extends EventEmitter {
     this.#gone = true;
     clearInterval(this.#beat);
     const why = new Error(`the PC/SC child process ended (${signal ?? `exit ${code}`})`);
-    for (const p of this.#pending.values()) { clearTimeout(p.timer); p.reject(why); }
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(why);
+    }
     this.#pending.clear();
     this.#settle?.reject(why);
     this.#settle = null;
     if (this.#closed) return;
-    this.#o.log.warn({ pid: this.#proc.pid, code, signal }, 'PC/SC child process ended: its readers and context are gone');
+    this.#o.log.warn(
+      { pid: this.#proc.pid, code, signal },
+      'PC/SC child process ended: its readers and context are gone',
+    );
     this.#held = null;
-    for (const [n, r] of this.#readers) { this.#readers.delete(n); r.emit('end'); }
+    for (const [n, r] of this.#readers) {
+      this.#readers.delete(n);
+      r.emit('end');
+    }
     if (this.listenerCount('error') > 0) this.emit('error', why);
   }
 
   #onMessage(raw: unknown): void {
     const parsed = FromChild.safeParse(raw);
     if (!parsed.success) {
-      this.#o.log.warn({ err: parsed.error.issues[0]?.message }, 'malformed message from the PC/SC child process ignored');
+      this.#o.log.warn(
+        { err: parsed.error.issues[0]?.message },
+        'malformed message from the PC/SC child process ignored',
+      );
       return;
     }
     const m = parsed.data;
@@ -236,9 +274,14 @@ class ChildContext extends EventEmitter {
         return;
       }
       case 'card':
-        r?.emit('card', { ...(m.atr !== undefined ? { atr: fromHex(m.atr) } : {}), ...(m.standard ? { standard: m.standard } : {}) });
+        r?.emit('card', {
+          ...(m.atr !== undefined ? { atr: fromHex(m.atr) } : {}),
+          ...(m.standard ? { standard: m.standard } : {}),
+        });
         return;
-      case 'cardOff': r?.emit('card.off', {}); return;
+      case 'cardOff':
+        r?.emit('card.off', {});
+        return;
       case 'readerError':
         if (r && r.listenerCount('error') > 0) r.emit('error', new Error(m.message));
         return;
@@ -256,10 +299,26 @@ class ChildContext extends EventEmitter {
 /** nfc-pcsc's Reader, over IPC. The child reads with autoProcessing off whatever this says. */
 class ChildReader extends EventEmitter {
   autoProcessing = false;
-  constructor(private readonly ctx: ChildContext, private readonly n: number, readonly name: string) { super(); }
-  connect(mode: 'CONNECT_MODE_CARD' | 'CONNECT_MODE_DIRECT' = 'CONNECT_MODE_CARD'): Promise<unknown> { return this.ctx.call(this.n, { op: 'connect', mode }); }
-  disconnect(): Promise<unknown> { return this.ctx.call(this.n, { op: 'disconnect' }); }
-  transmit(data: Buffer, max: number): Promise<Buffer> { return this.ctx.call(this.n, { op: 'transmit', data: toHex(data), max }) as Promise<Buffer>; }
-  control(data: Buffer, max: number): Promise<Buffer> { return this.ctx.call(this.n, { op: 'control', data: toHex(data), max }) as Promise<Buffer>; }
-  close(): void { this.ctx.closeReader(this.n); }
+  constructor(
+    private readonly ctx: ChildContext,
+    private readonly n: number,
+    readonly name: string,
+  ) {
+    super();
+  }
+  connect(mode: 'CONNECT_MODE_CARD' | 'CONNECT_MODE_DIRECT' = 'CONNECT_MODE_CARD'): Promise<unknown> {
+    return this.ctx.call(this.n, { op: 'connect', mode });
+  }
+  disconnect(): Promise<unknown> {
+    return this.ctx.call(this.n, { op: 'disconnect' });
+  }
+  transmit(data: Buffer, max: number): Promise<Buffer> {
+    return this.ctx.call(this.n, { op: 'transmit', data: toHex(data), max }) as Promise<Buffer>;
+  }
+  control(data: Buffer, max: number): Promise<Buffer> {
+    return this.ctx.call(this.n, { op: 'control', data: toHex(data), max }) as Promise<Buffer>;
+  }
+  close(): void {
+    this.ctx.closeReader(this.n);
+  }
 }

@@ -36,7 +36,10 @@ export const loadNfcPcsc = (importer = importNfcPcsc) => loadOptional(NFC_PCSC, 
  * tests' fakes; the daemon's are in a child process (pcsc-proxy.ts). No logger is passed:
  * nfc-pcsc's debug output carries whole UIDs.
  */
-export const nfcFactory = (importer = importNfcPcsc): NfcFactory => async () => new (await loadNfcPcsc(importer)).NFC();
+export const nfcFactory =
+  (importer = importNfcPcsc): NfcFactory =>
+  async () =>
+    new (await loadNfcPcsc(importer)).NFC();
 
 /**
  * True when pcscd accepts a connection on its socket. `new NFC()` retries forever, blocking the
@@ -45,7 +48,10 @@ export const nfcFactory = (importer = importNfcPcsc): NfcFactory => async () => 
 export function probePcscd(path = PCSCD_SOCKET, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createConnection({ path });
-    const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
     sock.setTimeout(timeoutMs, () => done(false));
     sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
@@ -64,17 +70,26 @@ export function closeQuietly(x: { close(): void }): void {
 class Backoff {
   #attempt = 0;
   #timer: TimerHandle | null = null;
-  constructor(private readonly timers: Timers, private readonly minMs: number, private readonly maxMs: number) {}
+  constructor(
+    private readonly timers: Timers,
+    private readonly minMs: number,
+    private readonly maxMs: number,
+  ) {}
   schedule(fn: () => void): void {
     this.cancel();
     const ms = Math.min(this.maxMs, this.minMs * 2 ** this.#attempt++);
-    this.#timer = this.timers.setTimeout(() => { this.#timer = null; fn(); }, ms);
+    this.#timer = this.timers.setTimeout(() => {
+      this.#timer = null;
+      fn();
+    }, ms);
   }
   cancel(): void {
     if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
     this.#timer = null;
   }
-  reset(): void { this.#attempt = 0; }
+  reset(): void {
+    this.#attempt = 0;
+  }
 }
 
 export type PcscSessionEvents = {
@@ -127,7 +142,9 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     this.#backoff = new Backoff(o.timers, o.retryMinMs, o.retryMaxMs);
   }
 
-  get active(): NfcReaderLike | null { return this.#active; }
+  get active(): NfcReaderLike | null {
+    return this.#active;
+  }
 
   async start(): Promise<void> {
     if (this.#running) return;
@@ -185,7 +202,9 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     this.#waitTimer = this.#o.timers.setTimeout(() => {
       this.#waitTimer = null;
       if (this.#active) return;
-      this.#o.log.warn('no card reader found: check the USB cable, `pcsc_scan`, and that pn533_usb is blacklisted (docs/hardware.md)');
+      this.#o.log.warn(
+        'no card reader found: check the USB cable, `pcsc_scan`, and that pn533_usb is blacklisted (docs/hardware.md)',
+      );
       this.emit('detached');
     }, this.#o.readerWaitMs);
   }
@@ -242,7 +261,9 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
       (r as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
         const p = orig.apply(r, args);
         this.#inflight.add(p);
-        const done = () => { this.#inflight.delete(p); };
+        const done = () => {
+          this.#inflight.delete(p);
+        };
         p.then(done, done);
         return p;
       };
@@ -263,8 +284,14 @@ export class PcscSession extends TypedEmitter<PcscSessionEvents> {
     // Read the UID ourselves: works for ISO 14443-3 and -4 cards alike, needs no AID, and
     // avoids the library's error paths that swallow or half-report a failed read.
     r.autoProcessing = false;
-    r.on('card', (card) => { this.#o.log.debug({ reader: r.name }, 'card in the field'); if (r === this.#active) this.emit('card', r, card ?? {}); });
-    r.on('card.off', () => { this.#o.log.debug({ reader: r.name }, 'card left the field'); if (r === this.#active) this.emit('cardOff', r); });
+    r.on('card', (card) => {
+      this.#o.log.debug({ reader: r.name }, 'card in the field');
+      if (r === this.#active) this.emit('card', r, card ?? {});
+    });
+    r.on('card.off', () => {
+      this.#o.log.debug({ reader: r.name }, 'card left the field');
+      if (r === this.#active) this.emit('cardOff', r);
+    });
     r.on('error', (err) => this.#o.log.warn({ reader: r.name, err: err.message }, 'reader error'));
     r.on('end', () => this.#onReaderEnd(r));
     if (this.#active) {

@@ -3,7 +3,14 @@
 import { execFile } from 'node:child_process';
 import type { Logger } from '../../../lib/log.ts';
 import type { ReaderStatus } from '../../types.ts';
-import { healthTransition, initialHealth, readerStatus, type HealthContext, type HealthEvent, type HealthState } from './reader-health.ts';
+import {
+  healthTransition,
+  initialHealth,
+  readerStatus,
+  type HealthContext,
+  type HealthEvent,
+  type HealthState,
+} from './reader-health.ts';
 import type { TimerHandle, Timers } from '../../../lib/timers.ts';
 import { usbDevicePresent } from './usb.ts';
 
@@ -13,10 +20,15 @@ import { usbDevicePresent } from './usb.ts';
  */
 export function systemctlRestartPcscd(timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('systemctl', ['--no-ask-password', 'restart', 'pcscd.service'], { timeout: timeoutMs }, (err, _out, stderr) => {
-      if (err) reject(new Error(`systemctl restart pcscd.service failed: ${String(stderr).trim() || err.message}`));
-      else resolve();
-    });
+    execFile(
+      'systemctl',
+      ['--no-ask-password', 'restart', 'pcscd.service'],
+      { timeout: timeoutMs },
+      (err, _out, stderr) => {
+        if (err) reject(new Error(`systemctl restart pcscd.service failed: ${String(stderr).trim() || err.message}`));
+        else resolve();
+      },
+    );
   });
 }
 
@@ -47,7 +59,9 @@ export class ReaderHealer {
     this.#ctx = { timeoutsToHeal: o.timeoutsToHeal ?? 3, missingMs: o.missingMs ?? 30_000 };
   }
 
-  get status(): ReaderStatus { return this.#status; }
+  get status(): ReaderStatus {
+    return this.#status;
+  }
 
   async start(): Promise<void> {
     this.#running = true;
@@ -74,12 +88,18 @@ export class ReaderHealer {
           this.#o.rebuild();
           break;
         case 'restartPcscd':
-          this.#o.log.error({ trouble: this.#trouble() }, 'card reader still not answering: restarting pcscd; the cashier is asked to re-plug it');
+          this.#o.log.error(
+            { trouble: this.#trouble() },
+            'card reader still not answering: restarting pcscd; the cashier is asked to re-plug it',
+          );
           void this.#restartPcscd();
           break;
         case 'watch':
           this.#clear();
-          this.#watch = this.#o.timers.setTimeout(() => { this.#watch = null; this.dispatch({ type: 'missingElapsed' }); }, e.ms);
+          this.#watch = this.#o.timers.setTimeout(() => {
+            this.#watch = null;
+            this.dispatch({ type: 'missingElapsed' });
+          }, e.ms);
           break;
         case 'cancelWatch':
           this.#clear();
@@ -112,7 +132,10 @@ export class ReaderHealer {
     const onUsb = await (this.#o.usbPresent ?? usbDevicePresent)().catch(() => null);
     if (!this.#running) return;
     if (onUsb !== this.#s.onUsb) this.dispatch({ type: 'usb', onUsb });
-    this.#poll = this.#o.timers.setTimeout(() => { this.#poll = null; void this.#pollUsb(); }, this.#o.usbPollMs ?? 5000);
+    this.#poll = this.#o.timers.setTimeout(() => {
+      this.#poll = null;
+      void this.#pollUsb();
+    }, this.#o.usbPollMs ?? 5000);
   }
 
   #clear(): void {

@@ -41,9 +41,19 @@ export interface HealthContext {
   missingMs: number;
 }
 
-export interface HealthStep { state: HealthState; effects: HealthEffect[] }
+export interface HealthStep {
+  state: HealthState;
+  effects: HealthEffect[];
+}
 
-export const initialHealth = (): HealthState => ({ present: false, answering: true, timeouts: 0, onUsb: null, watching: false, heals: 0 });
+export const initialHealth = (): HealthState => ({
+  present: false,
+  answering: true,
+  timeouts: 0,
+  onUsb: null,
+  watching: false,
+  heals: 0,
+});
 
 export function readerStatus(s: HealthState): ReaderStatus {
   // Mid-healing the reader is out of PC/SC on purpose: that is not the cashier's unplugging.
@@ -62,21 +72,28 @@ function heal(s: HealthState): HealthStep {
 function watch(s: HealthState, effects: HealthEffect[], ctx: HealthContext): HealthStep {
   const want = !s.present && s.onUsb === true;
   if (want === s.watching) return { state: s, effects };
-  return { state: { ...s, watching: want }, effects: [...effects, want ? { type: 'watch', ms: ctx.missingMs } : { type: 'cancelWatch' }] };
+  return {
+    state: { ...s, watching: want },
+    effects: [...effects, want ? { type: 'watch', ms: ctx.missingMs } : { type: 'cancelWatch' }],
+  };
 }
 
 export function healthTransition(s: HealthState, ev: HealthEvent, ctx: HealthContext): HealthStep {
   switch (ev.type) {
-    case 'present': return watch({ ...s, present: true }, [], ctx);
-    case 'absent': return watch({ ...s, present: false }, [], ctx);
-    case 'answered': return { state: { ...s, answering: true, timeouts: 0, heals: 0 }, effects: [] };
+    case 'present':
+      return watch({ ...s, present: true }, [], ctx);
+    case 'absent':
+      return watch({ ...s, present: false }, [], ctx);
+    case 'answered':
+      return { state: { ...s, answering: true, timeouts: 0, heals: 0 }, effects: [] };
     case 'timeout': {
       const next = { ...s, answering: false, timeouts: s.timeouts + 1 };
       return next.timeouts >= ctx.timeoutsToHeal ? heal(next) : { state: next, effects: [] };
     }
     case 'usb': {
       // Off USB: pulled out, which is what a re-plug starts with; healing starts over.
-      const next = ev.onUsb === false ? { ...s, onUsb: false, answering: true, timeouts: 0, heals: 0 } : { ...s, onUsb: ev.onUsb };
+      const next =
+        ev.onUsb === false ? { ...s, onUsb: false, answering: true, timeouts: 0, heals: 0 } : { ...s, onUsb: ev.onUsb };
       return watch(next, [], ctx);
     }
     case 'missingElapsed': {

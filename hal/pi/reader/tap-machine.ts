@@ -4,10 +4,7 @@
 import type { CardTap } from '../../types.ts';
 
 /** A read in flight is known by its number, so a late answer to an earlier read is told apart. */
-export type Tap =
-  | { phase: 'reading'; read: number }
-  | { phase: 'present'; uid: string }
-  | { phase: 'failed' };
+export type Tap = { phase: 'reading'; read: number } | { phase: 'present'; uid: string } | { phase: 'failed' };
 
 export interface TapState {
   /** The card in the field as far as PC/SC said last; null when the field is empty. */
@@ -48,7 +45,10 @@ export interface TapContext {
   removeDebounceMs: number;
 }
 
-export interface TapStep { state: TapState; effects: TapEffect[] }
+export interface TapStep {
+  state: TapState;
+  effects: TapEffect[];
+}
 
 export const initialTapState = (): TapState => ({ tap: null, leaving: null, reads: 0 });
 
@@ -66,7 +66,10 @@ export function tapTransition(s: TapState, ev: TapEvent, ctx: TapContext): TapSt
       // One report per tap: a repeat without card.off is ignored.
       if (s.tap) return stay(s);
       const read = s.reads + 1;
-      return { state: { ...s, tap: { phase: 'reading', read }, reads: read }, effects: [{ type: 'read', read, sun: ev.sun ?? false }] };
+      return {
+        state: { ...s, tap: { phase: 'reading', read }, reads: read },
+        effects: [{ type: 'read', read, sun: ev.sun ?? false }],
+      };
     }
     case 'readFailed': {
       const own = s.tap?.phase === 'reading' && s.tap.read === ev.read;
@@ -88,12 +91,20 @@ export function tapTransition(s: TapState, ev: TapEvent, ctx: TapContext): TapSt
       const empty: TapState = { ...s, tap: null };
       // nfc-pcsc drops a failed connect silently (it emits the error object as an event name), so a
       // card.off that no card preceded is a card pulled away before it could be read.
-      if (!tap) return { state: empty, effects: [{ type: 'error', err: new Error('card left the field before it could be read') }] };
+      if (!tap)
+        return {
+          state: empty,
+          effects: [{ type: 'error', err: new Error('card left the field before it could be read') }],
+        };
       // 'reading': the pending read reports it; 'failed': already reported.
       if (tap.phase !== 'present') return stay(empty);
       const flushed = flushLeaving(empty);
-      if (ctx.removeDebounceMs <= 0) return { state: flushed.state, effects: [...flushed.effects, { type: 'removed' }] };
-      return { state: { ...flushed.state, leaving: tap.uid }, effects: [...flushed.effects, { type: 'debounce', ms: ctx.removeDebounceMs }] };
+      if (ctx.removeDebounceMs <= 0)
+        return { state: flushed.state, effects: [...flushed.effects, { type: 'removed' }] };
+      return {
+        state: { ...flushed.state, leaving: tap.uid },
+        effects: [...flushed.effects, { type: 'debounce', ms: ctx.removeDebounceMs }],
+      };
     }
     case 'debounceElapsed':
       return s.leaving === null ? stay(s) : { state: { ...s, leaving: null }, effects: [{ type: 'removed' }] };
