@@ -2,6 +2,7 @@
 // as root before the till starts (firmware/firstboot/firstboot.ts). Exit 0: nothing to do or done;
 // 1: the files are wrong (said on the console and in ERROR.txt beside them); 64 usage.
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BOOT_DIR } from '../firstboot/boot-dir.ts';
 import { firstBoot, type FirstBootSystem } from '../firstboot/firstboot.ts';
@@ -20,7 +21,8 @@ function system(root: string): FirstBootSystem {
     if (live) run('systemctl', 'start', '--no-block', unit);
   };
   return {
-    setHostname: (name) => { if (live) run('hostname', name); },
+    // The kernel's hostname now; /etc/hostname (written by firstBoot) from the next boot on.
+    setHostname: (name) => { if (live) writeFileSync('/proc/sys/kernel/hostname', name); },
     enableSsh: () => {
       run('ssh-keygen', '-A', ...(live ? [] : ['-f', root]));
       enable('ssh.service');
