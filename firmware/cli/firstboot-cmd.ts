@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BOOT_DIR } from '../firstboot/boot-dir.ts';
+import { BOOT_DIR } from './provision/boot-files.ts';
 import { firstBoot, type FirstBootSystem } from '../firstboot/firstboot.ts';
 
 const USAGE = `usage: klubkort firstboot [--boot-dir DIR] [--root DIR]

@@ -10,7 +10,7 @@ import { ConfigError, parseConfig } from '../config/load.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { Asker, InputError } from './provision/ask.ts';
 import { checkBroker, checkUrlOf, defaultCheckUrl } from './provision/broker-check.ts';
-import { BOOT_FILES } from '../firstboot/boot-dir.ts';
+import { BOOT_FILES } from './provision/boot-files.ts';
 import { localPaths, placeBrokerFiles, writeBootExtras, writeBootFile } from './provision/boot-dir.ts';
 import { ConfigFileError, lookupUser, placeNextToConfig, readRawConfig, writeConfig, type RawConfig } from './provision/config-file.ts';
 import {

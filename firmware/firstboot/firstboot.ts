@@ -1,4 +1,4 @@
-// `klubkort firstboot`: takes in the first-boot directory (boot-dir.ts) once, at boot, before the
+// `klubkort firstboot`: takes in the first-boot directory (cli/provision/boot-files.ts) once, at boot, before the
 // till starts (klubkort-firstboot.service, on the image): the config, the broker's CA, the
 // terminal's certificate and key and the release keys go to /etc/klubkort with the daemon's owners
 // and modes, an ssh key to root's authorized_keys (ssh enabled only then), Wi-Fi and time servers to
@@ -12,7 +12,7 @@ import { ConfigError, loadConfigFile } from '../config/load.ts';
 import type { TerminalConfigInput } from '../config/schema.ts';
 import { ConfigFileError, writeFileAtomic, lookupUser, type Owner } from '../cli/provision/config-file.ts';
 import { errorCode } from '../error-code.ts';
-import { BOOT_FILES, DONE_NOTE, ETC_DIR, SetupFile } from './boot-dir.ts';
+import { BOOT_FILES, DONE_NOTE, ETC_DIR, SetupFile } from '../cli/provision/boot-files.ts';
 
 /** What changes the running machine (not files): given by the caller, recorded by the tests. */
 export interface FirstBootSystem {

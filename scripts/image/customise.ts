@@ -3,7 +3,7 @@
 // of sales on its own partition, the first-boot and grow units, the network, ssh keys only, no
 // password login, no host keys baked in (every terminal makes its own), and the boot files' cmdline.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BOOT_LABEL, ROOT_LABEL } from './layout.ts';
 
@@ -59,6 +59,10 @@ export function customise(root: string): void {
   execFileSync('chroot', [root, 'usermod', '--lock', 'root']);
   rmSync(join(root, 'etc/resolv.conf'), { force: true });
   execFileSync('ln', ['-s', '../run/systemd/resolve/stub-resolv.conf', join(root, 'etc/resolv.conf')]);
+  // The image's release counts as proved (the image is booted in the tests before it ships): the
+  // till's commit at start then writes nothing to the read-only root.
+  const app = join(root, 'opt/klubkort');
+  if (!existsSync(join(app, 'committed'))) symlinkSync(readlinkSync(join(app, 'current')), join(app, 'committed'));
   // The data partition is mounted over /var/lib/klubkort; its own root directory carries owner and mode.
   mkdirSync(join(root, 'var/lib/klubkort'), { recursive: true });
 }

@@ -5,7 +5,7 @@
 // files are written whole (temp file, fsync, rename) without chmod, which vfat may refuse.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BOOT_FILES, ETC_DIR, SetupFile, certName, keyName } from '../../firstboot/boot-dir.ts';
+import { BOOT_FILES, ETC_DIR, SetupFile, certName, keyName } from './boot-files.ts';
 import type { z } from 'zod';
 import { errorCode } from '../../error-code.ts';
 import type { Asker } from './ask.ts';
