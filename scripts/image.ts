@@ -5,7 +5,7 @@
 // layout in an overlay over the cached root, the partitions' file systems without loop devices
 // (mkfs.vfat + mcopy, mkfs.ext4 -d), the disk (sfdisk on a file), bmap, xz and SHA-256.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { imageBundle } from './image/bundle.ts';
@@ -67,7 +67,14 @@ try {
   // The bundle is checked against the release key the image trusts (its own signer's).
   mkdirSync(join(merged, 'etc/klubkort/release-keys'), { recursive: true });
   writeFileSync(join(merged, 'etc/klubkort/release-keys', `klubkort-release-${bundle.keyId}.pub`), bundle.publicKeyPem);
-  layOut(merged, ['--bundle', bundle.file, '--data-label', DATA_LABEL], say);
+  // In the arm64 root with its own Node: `klubkort update` loads the bundle's arm64 addons.
+  const inside = '/tmp/klubkort-release.tar.gz';
+  copyFileSync(bundle.file, join(merged, inside));
+  try {
+    layOut(merged, ['--bundle', inside, '--data-label', DATA_LABEL], say, { inRoot: true });
+  } finally {
+    rmSync(join(merged, inside), { force: true });
+  }
   customise(merged);
   const forbidden = ['usr/bin/gcc', 'usr/bin/cc', 'usr/bin/npm', 'usr/bin/make'].filter((f) => existsSync(join(merged, f)));
   if (forbidden.length) throw new Error(`the image must hold no compiler and no npm: ${forbidden.join(', ')}`);

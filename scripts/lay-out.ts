@@ -2,7 +2,8 @@
 // ownership, the units' links): how an image (scripts/image.ts) and the container tests lay klubkort
 // out in a Debian root exactly as install.sh does it on a machine.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export const INSTALL_SH = 'systemd/install.sh';
 
@@ -15,9 +16,26 @@ function installShFunction(name: string, installSh = INSTALL_SH): string {
   return [...arrays, body, name].join('\n');
 }
 
-/** install.sh --root (ARGS), then what it prints instead of doing: the user, ownership and the units' links, in the root. */
-export function layOut(root: string, args: string[], log: (line: string) => void, installSh = INSTALL_SH): void {
-  const out = execFileSync(installSh, ['--root', root, ...args], { encoding: 'utf8' });
+/**
+ * install.sh --root (ARGS), then what it prints instead of doing: the user, ownership and the units'
+ * links, in the root. `inRoot`: install.sh runs chrooted with the root's own Node (`--root /`), for a
+ * root of another architecture, whose bundle's addons this machine's Node cannot load (ARGS then
+ * name paths inside the root).
+ */
+export function layOut(root: string, args: string[], log: (line: string) => void, o: { installSh?: string; inRoot?: boolean } = {}): void {
+  const installSh = o.installSh ?? INSTALL_SH;
+  let out: string;
+  if (o.inRoot) {
+    const inside = '/tmp/klubkort-install';
+    cpSync(dirname(installSh), join(root, inside, 'systemd'), { recursive: true });
+    try {
+      out = execFileSync('chroot', [root, 'bash', join(inside, 'systemd', basename(installSh)), '--root', '/', ...args], { encoding: 'utf8' });
+    } finally {
+      rmSync(join(root, inside), { recursive: true, force: true });
+    }
+  } else {
+    out = execFileSync(installSh, ['--root', root, ...args], { encoding: 'utf8' });
+  }
   for (const [, step] of out.matchAll(/^install: skipped \(--root\): (.+)$/gm)) {
     if (/^systemctl (set-default|mask|enable) /.test(step!)) {
       execFileSync('systemctl', [`--root=${root}`, ...step!.split(' ').slice(1).filter((a) => a !== '--now')], { stdio: 'ignore' });
