@@ -192,6 +192,7 @@ install_system_files() {
   install -D -m 0644 "$src/systemd/50-klubkort-pcscd.rules" "$root/etc/polkit-1/rules.d/50-klubkort-pcscd.rules"
   install -D -m 0644 "$src/systemd/klubkort.service" "$root/etc/systemd/system/klubkort.service"
   install -D -m 0644 "$src/systemd/klubkort-rollback.service" "$root/etc/systemd/system/klubkort-rollback.service"
+  install -D -m 0644 "$src/systemd/klubkort-commit.service" "$root/etc/systemd/system/klubkort-commit.service"
   install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
   install -D -m 0644 "$src/systemd/60-klubkort-gpio.rules" "$root/etc/udev/rules.d/60-klubkort-gpio.rules"
   install -D -m 0644 "$src/systemd/90-klubkort-console.conf" "$root/etc/sysctl.d/90-klubkort-console.conf"

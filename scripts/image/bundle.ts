@@ -9,10 +9,14 @@ import { keyIdOf } from '../../firmware/release/signing.ts';
 import { buildRelease, PROJECT } from '../release-build.ts';
 import { CACHE } from './root.ts';
 
-/** A hash of every file of the tree a release is made from (tracked or new, not ignored; tests and the image scripts left out). */
+/** What a release is not made of: the tests, and the scripts other than the build's. */
+const notInRelease = (f: string): boolean => f.startsWith('test/') || (f.startsWith('scripts/') && !['scripts/build.ts', 'scripts/release-build.ts'].includes(f));
+
+/** A hash of every file of the tree a release is made from (tracked or new, not ignored). */
 export function treeKey(): string {
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: PROJECT, encoding: 'utf8' })
-    .split('\0').filter((f) => f && !f.startsWith('test/') && !f.startsWith('scripts/image/') && existsSync(join(PROJECT, f)) && lstatSync(join(PROJECT, f)).isFile()).sort();
+    .split('\0')
+    .filter((f) => f && !notInRelease(f) && existsSync(join(PROJECT, f)) && lstatSync(join(PROJECT, f)).isFile()).sort();
   const h = createHash('sha256');
   for (const f of files) h.update(f).update('\0').update(readFileSync(join(PROJECT, f))).update('\0');
   return h.digest('hex').slice(0, 16);
