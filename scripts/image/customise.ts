@@ -3,9 +3,9 @@
 // of sales on its own partition, the first-boot and grow units, the network, ssh keys only, no
 // password login, no host keys baked in (every terminal makes its own), and the boot files' cmdline.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BOOT_LABEL, ROOT_LABEL } from './layout.ts';
+import { BOOT_LABEL, DATA_LABEL, ROOT_LABEL } from './layout.ts';
 
 const FILES = new URL('files/', import.meta.url).pathname;
 
@@ -25,11 +25,16 @@ const copy = (root: string, file: string, path: string, mode = 0o644) => {
 const systemctl = (root: string, ...args: string[]) => execFileSync('systemctl', [`--root=${root}`, ...args], { stdio: 'ignore' });
 
 export function customise(root: string): void {
-  // fstab: the data partition's line is install.sh's (--data-label); / stays read-only.
+  // fstab: / read-only and the boot partition, before the data partition's line that install.sh
+  // wrote (--data-label), which stays.
+  const fstab = join(root, 'etc/fstab');
+  const kept = (existsSync(fstab) ? readFileSync(fstab, 'utf8') : '').split('\n').filter((l) => l.trim() && !l.startsWith('#') && !/^\S+\s+(\/|\/boot\/firmware)\s/.test(l));
+  if (!kept.some((l) => l.includes(`LABEL=${DATA_LABEL} /var/lib/klubkort `))) throw new Error('install.sh --data-label wrote no fstab line for the data partition');
   put(root, 'etc/fstab', [
     `LABEL=${ROOT_LABEL} / ext4 ro,noatime 0 1`,
     // umask 0077: the first-boot files (a private key until taken in) are root's alone.
     `LABEL=${BOOT_LABEL} /boot/firmware vfat rw,noatime,umask=0077,flush 0 2`,
+    ...kept,
     '',
   ].join('\n'));
   put(root, 'etc/hostname', 'klubkort\n');
