@@ -18,6 +18,7 @@ import { startLedger } from '../../sim/ledger/ledger.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { mdir, mtype, putBootDir, Vm } from '../helpers/qemu-vm.ts';
 import { SimClient } from '../helpers/sim-client.ts';
+import { until } from '../helpers/until.ts';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 const OUT = '.tmp/image';
@@ -73,7 +74,8 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   putBootDir(img, boot);
 
   const vmOpts = { img, dir, brokerPort: broker.port, append: 'systemd.setenv=WLR_RENDERER=pixman systemd.setenv=WLR_LIBINPUT_NO_DEVICES=1 systemd.journald.forward_to_console=1' };
-  const online = (after: number) => sim.waitFor(() => statuses.slice(after).find((s) => s.state === 'online'), `${TERMINAL} online`, BOOT_MS);
+  // Polled: the statuses come on another client than the sim's, whose messages wake sim.waitFor.
+  const online = (after: number) => until(() => statuses.slice(after).find((s) => s.state === 'online'), `${TERMINAL} online`, BOOT_MS);
   let vm = new Vm(vmOpts, 'boot1');
   t.teardown(async () => { await vm.kill(); for (const f of ['boot1', 'boot2', 'boot3']) { try { writeFileSync(join(keep, `${f}.serial.log`), readFileSync(join(dir, `${f}.serial.log`))); } catch { /* not booted */ } } });
   vm.start();
@@ -97,8 +99,8 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   const result = await sim.waitScreen('result', () => true, 60_000);
   t.is(result.result?.status, 'approved');
   const txId = result.result!.txId!;
-  await sim.waitFor(() => ledger.bookings(txId) === 1, 'the ledger booked the sale', 60_000);
-  await sim.waitFor(() => statuses.at(-1)?.state === 'online' && (statuses.at(-1) as { queue: number }).queue === 0, 'queue empty', 60_000);
+  await until(() => ledger.bookings(txId) === 1, 'the ledger booked the sale', 60_000);
+  await until(() => statuses.at(-1)?.state === 'online' && (statuses.at(-1) as { queue: number }).queue === 0, 'queue empty', 60_000);
   stamp('sale approved and booked by the ledger');
 
   // A power cut, then power on again: the journal (data partition) is the one of before.
@@ -123,7 +125,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   vm = new Vm(vmOpts, 'boot3');
   vm.start();
   const words = 'klubkort: config file /etc/klubkort/config.json is not valid:';
-  await sim.waitFor(() => vm.serial().includes(words) && vm.serial().includes('broker.url: must be mqtt://host:port'), 'the error on the console', BOOT_MS);
+  await until(() => vm.serial().includes(words) && vm.serial().includes('broker.url: must be mqtt://host:port'), 'the error on the console', BOOT_MS);
   stamp('config with a mistake → said on the console');
   t.regex(vm.serial(), /Kontakt teknikeren/);
   await new Promise((r) => setTimeout(r, 20_000)); // the kiosk draws the failed start
