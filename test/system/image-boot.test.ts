@@ -94,7 +94,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   await sim.waitScreen('tap', () => true, 60_000);
   await sim.tap(child.cardUid);
   await sim.waitScreen('confirm', () => true, 60_000);
-  await vm.screendump(join(keep, 'confirm.ppm'));
+  await vm.screendump(join(keep, 'sale.ppm')); // the kiosk may be a screen behind the sim topic
   await sim.key('enter');
   const result = await sim.waitScreen('result', () => true, 60_000);
   t.is(result.result?.status, 'approved');
@@ -128,9 +128,9 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   await until(() => vm.serial().includes(words) && vm.serial().includes('broker.url: must be mqtt://host:port'), 'the error on the console', BOOT_MS);
   stamp('config with a mistake → said on the console');
   t.regex(vm.serial(), /Kontakt teknikeren/);
-  await new Promise((r) => setTimeout(r, 20_000)); // the kiosk draws the failed start
+  await new Promise((r) => setTimeout(r, 60_000)); // the kiosk (cage, foot, node under emulation) draws the failed start
   await vm.screendump(join(keep, 'config-error.ppm'));
   await vm.kill();
   t.regex(mtype(img, 'klubkort/ERROR.txt'), /broker\.url: must be mqtt:\/\/host:port/);
-  t.log(`screens: ${join(keep, 'confirm.ppm')}, ${join(keep, 'config-error.ppm')}; consoles: ${keep}/boot*.serial.log`);
+  t.log(`screens: ${join(keep, 'sale.ppm')}, ${join(keep, 'config-error.ppm')}; consoles: ${keep}/boot*.serial.log`);
 });
