@@ -7,10 +7,11 @@
 // partition → a klubkort/ with a mistake, said on the console in the failed start's words.
 // Every stage's time is printed (t.log); none is asserted.
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { topics, type StatusMsg } from '../../contract/index.ts';
 import { demoClub, demoChildren, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
@@ -35,9 +36,11 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   const stamp = (what: string) => { const now = performance.now(); t.log(`${what}: ${((now - lapAt) / 1000).toFixed(1)} s (total ${((now - started) / 1000).toFixed(0)} s)`); lapAt = now; };
 
   if (!existsSync(IMAGE)) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/image.ts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not spawnSync: a cold build takes tens of minutes, and the worker stays responsive meanwhile.
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/image.ts'], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      .catch((e: { code: number; stderr: string }) => ({ failed: e.code, stderr: e.stderr }));
     t.log(r.stderr);
-    if (r.status !== 0) return void t.fail(`npm run image failed (${r.status})`);
+    if ('failed' in r) return void t.fail(`npm run image failed (${r.failed})`);
     stamp('image built (npm run image)');
   }
   const dir = mkdtempSync('/var/tmp/klubkort-image-test-');
