@@ -1,11 +1,11 @@
 // `npm run release -- --arch arm64|x64 [--key FILE] [--out DIR] [--version V] [--from-source]`:
 // a signed release bundle (scripts/release-build.ts; docs/deploy.md, "Releases").
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Arch } from '../firmware/release/manifest.ts';
-import { writeReleaseKey } from '../firmware/release/signing.ts';
 import { buildRelease, PROJECT } from './release-build.ts';
+import { releaseKeyFile } from './release-key.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,21 +22,8 @@ if (!arch.success) {
   process.exit(64);
 }
 
-/**
- * The signing key: --key, else KLUBKORT_RELEASE_KEY, else a development key made once in
- * release/dev-key/ (gitignored), which only terminals told to trust it accept.
- */
-function keyFile(): string {
-  const given = values.key ?? process.env.KLUBKORT_RELEASE_KEY;
-  if (given) return given;
-  const dir = join(values.out, 'dev-key');
-  const existing = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.key')) : undefined;
-  const file = existing ? join(dir, existing) : writeReleaseKey(dir).privateFile;
-  process.stderr.write(
-    `release: no --key: signing with the development key ${file}; terminals accept it only with its .pub in /etc/klubkort/release-keys/\n`,
-  );
-  return file;
-}
+const keyFile = (): string =>
+  releaseKeyFile(values.key, values.out, (line) => process.stderr.write(`release: ${line}\n`));
 
 const started = Date.now();
 const r = await buildRelease({

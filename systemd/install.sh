@@ -197,6 +197,7 @@ install_system_files() {
   for unit in klubkort-update.path klubkort-update.service; do
     [[ -f $src/systemd/$unit ]] && install -D -m 0644 "$src/systemd/$unit" "$root/etc/systemd/system/$unit"
   done
+  install -D -m 0644 "$src/systemd/klubkort-commit.service" "$root/etc/systemd/system/klubkort-commit.service"
   install -D -m 0644 "$src/systemd/92-klubkort-acr122u.rules" "$root/etc/udev/rules.d/92-klubkort-acr122u.rules"
   install -D -m 0644 "$src/systemd/60-klubkort-gpio.rules" "$root/etc/udev/rules.d/60-klubkort-gpio.rules"
   install -D -m 0644 "$src/systemd/90-klubkort-console.conf" "$root/etc/sysctl.d/90-klubkort-console.conf"

@@ -53,7 +53,7 @@ Exit 0: installed (or already current); 65: the bundle was refused; 73: it could
 or switched (the current release is unchanged); 78: no trusted release key.`,
   commit: `usage: klubkort commit [--root DIR]
   Marks the current release as proved (/opt/klubkort/committed): a later failure of the unit no
-  longer rolls it back. klubkort.service runs it (ExecStartPost=) once the daemon said READY=1.
+  longer rolls it back. klubkort-commit.service runs it once the daemon said READY=1.
 Exit 0: committed; 73: no current release.`,
   rollback: `usage: klubkort rollback [--root DIR] [--restart UNIT]
   After klubkort.service failed (klubkort-rollback.service, its OnFailure=): when the current

@@ -26,6 +26,8 @@ export const USAGE = `usage: klubkort <command> [options]
   forward [--data-dir DIR]               send the unanswered queue to the ledger now
   ledger --broker URL <cmd> …            the simulator's ledger admin (top up, block, close…)
   provision [--config FILE] [flags…]     set up or edit this terminal's config (asks; --help)
+  provision --boot-dir DIR [flags…]      the same, as the first-boot files of a flashed card
+  firstboot [--boot-dir DIR]             take in the first-boot files (the image's unit runs it)
   selftest [--config FILE]               check LEDs, buzzer, card reader, screen and broker
   outputs-off [--config FILE]            drive the LEDs and buzzer low (the unit's ExecStopPost)
   card personalise --master-key-file F --url URL   make a blank NTAG 424 DNA a sun card (--help)
@@ -120,6 +122,10 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
     case 'provision': {
       const { provisionCommand } = await import('./provision.ts');
       return provisionCommand(rest);
+    }
+    case 'firstboot': {
+      const { firstbootCommand } = await import('./firstboot-cmd.ts');
+      return firstbootCommand(rest);
     }
     case 'selftest': {
       const { selftestCommand } = await import('./selftest-cmd.ts');

@@ -2,14 +2,16 @@
 // value not given as a flag, with the existing config's value as the default, validates each on
 // the spot, proves the broker settings by connecting, writes the file atomically (0600), runs the
 // selftest and prints a summary (never the password).
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { X509Certificate } from 'node:crypto';
 import { ConfigError, parseConfig } from '../config/load.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { Asker, InputError } from './provision/ask.ts';
 import { checkBroker, checkUrlOf, defaultCheckUrl } from './provision/broker-check.ts';
+import { BOOT_FILES } from './provision/boot-files.ts';
+import { localPaths, placeBrokerFiles, writeBootExtras, writeBootFile } from './provision/boot-dir.ts';
 import {
   ConfigFileError,
   lookupUser,
@@ -58,6 +60,13 @@ const OPTIONS = {
   pins: { type: 'string' },
   'data-dir': { type: 'string' },
   hardware: { type: 'string' },
+  'boot-dir': { type: 'string' },
+  'wifi-ssid': { type: 'string' },
+  'wifi-password': { type: 'string' },
+  'wifi-country': { type: 'string' },
+  'time-server': { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'release-key': { type: 'string', multiple: true },
   yes: { type: 'boolean' },
   'skip-selftest': { type: 'boolean' },
   'skip-broker-check': { type: 'boolean' },
@@ -68,10 +77,15 @@ const USAGE = `usage: klubkort provision [--config FILE] [--terminal-id ID] [--c
          [--ca FILE] [--cert FILE] [--key FILE] [--check-url URL] [--username U] [--password-file FILE] [--lang da|en]
          [--hardware pi|sim] [--pins green=17,red=27,yellow=22,buzzer=23] [--data-dir DIR]
          [--yes] [--skip-selftest] [--skip-broker-check]
+       klubkort provision --boot-dir DIR [the same flags] [--wifi-ssid S --wifi-password P --wifi-country DK]
+         [--time-server HOST,…] [--ssh-key FILE.pub] [--release-key FILE.pub …]
 Asks for every value not given (Enter keeps the value in brackets); --yes asks nothing.
 The password is asked for hidden, or read from the first line of --password-file (--password P
 works too, but every user on the machine sees it in ps).
 The config file defaults to ${DEFAULT_CONFIG}.
+--boot-dir DIR writes the first-boot directory of a flashed card instead (DIR is klubkort/ on its
+boot partition, from any PC): the config, the broker's files, Wi-Fi, time servers, an ssh key and
+the release keys; the terminal takes them in at its next start. No selftest then.
 After writing it, the selftest runs on the configured devices (klubkort selftest: watch the LEDs,
 listen to the buzzer, tap a card within 15 s):
   --skip-selftest      leave it out (no hardware at hand, or a scripted set-up); run it later
@@ -112,7 +126,13 @@ export async function provisionCommand(argv: string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(line + '\n');
   const p = !flags.yes && process.stdin.isTTY ? ttyPrompter() : silentPrompter(out);
   try {
-    return await provision(p, flags, resolve(flags.config ?? DEFAULT_CONFIG));
+    const bootDir = flags['boot-dir'] === undefined ? undefined : resolve(flags['boot-dir']);
+    return await provision(
+      p,
+      flags,
+      bootDir ? join(bootDir, BOOT_FILES.config) : resolve(flags.config ?? DEFAULT_CONFIG),
+      bootDir,
+    );
   } catch (e) {
     if (e instanceof Aborted) {
       process.stderr.write('klubkort provision: aborted, nothing written\n');
@@ -136,8 +156,13 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const obj = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
-async function provision(p: Prompter, flags: Flags, configPath: string): Promise<number> {
-  const old = readRawConfig(configPath);
+async function provision(p: Prompter, flags: Flags, configPath: string, bootDir?: string): Promise<number> {
+  const old = bootDir
+    ? (() => {
+        const r = readRawConfig(configPath);
+        return r && localPaths(bootDir, r);
+      })()
+    : readRawConfig(configPath);
   const cur = old ?? {};
   if (p.interactive)
     p.say(old ? `Editing ${configPath}: Enter keeps the value in brackets.` : `Creating ${configPath}.`);
@@ -212,6 +237,17 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
     }
   }
 
+  if (bootDir)
+    return writeBootDir(
+      p,
+      a,
+      bootDir,
+      configPath,
+      { ...cur, terminalId, clubId, dataDir, hardware, lang, ...(pi === undefined ? {} : { pi }) },
+      answers,
+      brokerNote,
+      flags['release-key'] ?? [],
+    );
   const owner = process.getuid?.() === 0 ? lookupUser(DAEMON_USER) : null;
   const broker = { ...answers.broker };
   if (broker.caFile) broker.caFile = placeNextToConfig(broker.caFile, configPath, 'ca.pem', 0o644, owner);
@@ -249,6 +285,37 @@ async function provision(p: Prompter, flags: Flags, configPath: string): Promise
   }
   summary(p, configPath, cfg, answers, brokerNote, selftest);
   return selftest.startsWith('FAILED') ? 1 : 0;
+}
+
+/** provision --boot-dir: the config (its files where the terminal keeps them) and the extras in DIR. */
+async function writeBootDir(
+  p: Prompter,
+  a: Asker,
+  bootDir: string,
+  configPath: string,
+  base: RawConfig,
+  answers: BrokerAnswers,
+  brokerNote: string,
+  releaseKeys: readonly string[],
+): Promise<number> {
+  const broker = placeBrokerFiles(bootDir, base.terminalId as string, answers.broker);
+  const next: RawConfig = { ...base, broker: compact(broker) };
+  let cfg: TerminalConfig;
+  try {
+    cfg = parseConfig(localPaths(bootDir, next), configPath);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new InputError(e.message, 78);
+    throw e;
+  }
+  writeBootFile(configPath, JSON.stringify(next, null, 2) + '\n');
+  rmSync(join(bootDir, BOOT_FILES.error), { force: true });
+  p.say(`Wrote ${configPath}.`);
+  await writeBootExtras(a, bootDir, releaseKeys, (l) => p.say(l));
+  summary(p, configPath, cfg, answers, brokerNote, "at the terminal's first start");
+  p.say(
+    `Next: put ${bootDir} on the card's boot partition as klubkort/ (if it is not there already) and power the terminal on.`,
+  );
+  return 0;
 }
 
 interface BrokerAnswers {

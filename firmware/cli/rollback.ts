@@ -1,5 +1,5 @@
 // `klubkort commit` and `klubkort rollback`, run by systemd (not by hand, though they may be):
-// klubkort.service's ExecStartPost= commits the release once the daemon said READY=1 (it proved
+// klubkort-commit.service commits the release once klubkort.service's daemon said READY=1 (it proved
 // itself), and klubkort-rollback.service (the unit's OnFailure=) goes back to the previous release
 // when the one that failed was never committed (releases.ts planRollback) and restarts the unit.
 import { execFileSync } from 'node:child_process';

@@ -13,42 +13,8 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { debianRoot } from './debian-root.ts';
 import { Container } from './nspawn.ts';
 
-export const INSTALL_SH = 'systemd/install.sh';
-
-/** A shell function (and the arrays it reads) from install.sh, to run in the root as install.sh would on the machine. */
-function installShFunction(name: string): string {
-  const text = readFileSync(INSTALL_SH, 'utf8');
-  const arrays = text.match(/^[a-z_]+=\([^)]*\)$/gm) ?? [];
-  const body = new RegExp(`^${name}\\(\\) \\{\\n[\\s\\S]*?^\\}$`, 'm').exec(text)?.[0];
-  if (!body) throw new Error(`${INSTALL_SH}: no function ${name}`);
-  return [...arrays, body, name].join('\n');
-}
-
-/** install.sh --root (ARGS), then what it prints instead of doing: the user, ownership and the units' links, in the root. */
-export function layOut(root: string, args: string[], log: (line: string) => void): void {
-  const out = execFileSync(INSTALL_SH, ['--root', root, ...args], { encoding: 'utf8' });
-  for (const [, step] of out.matchAll(/^install: skipped \(--root\): (.+)$/gm)) {
-    if (/^systemctl (set-default|mask|enable) /.test(step!)) {
-      execFileSync(
-        'systemctl',
-        [
-          `--root=${root}`,
-          ...step!
-            .split(' ')
-            .slice(1)
-            .filter((a) => a !== '--now'),
-        ],
-        { stdio: 'ignore' },
-      );
-    } else if (step === 'create_user') {
-      execFileSync('chroot', [root, 'bash', '-c', installShFunction('create_user')]);
-    } else if (/^chown /.test(step!)) {
-      execFileSync('chroot', [root, ...step!.split(' ')]);
-    } else {
-      log(`not in a container: ${step}`); // packages (in the root already), npm ci (the caller's), kernel, udev, reloads
-    }
-  }
-}
+export { INSTALL_SH, layOut } from '../../scripts/lay-out.ts';
+import { INSTALL_SH } from '../../scripts/lay-out.ts';
 
 /** Test only: what a container lacks. The unit's other settings stay as they are; `extra` adds to [Service]. */
 export function dropIn(watchdogSec: number, extra = ''): string {

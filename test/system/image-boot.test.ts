@@ -1,0 +1,229 @@
+// Issue 30, item 3: the flashable image proved by booting it. The card image (`npm run image`, built
+// here if .tmp/image holds none) boots in qemu-system-aarch64 -M virt with its own kernel, initrd and
+// cmdline.txt; the guest reaches only the test's mosquitto on this machine's loopback. A first-boot
+// directory written by `klubkort provision --boot-dir` (hardware: sim) is put on its FAT partition:
+// power-on → the terminal's retained status `online` → a sale through the simulator topics, booked
+// by the reference ledger → a power cut and a boot again, the journal of sales kept on the data
+// partition → a klubkort/ with a mistake, said on the console in the failed start's words.
+// Every stage's time is printed (t.log); none is asserted.
+import test from 'ava';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { topics, type StatusMsg } from '../../contract/index.ts';
+import { demoClub, demoChildren, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
+import { startLedger } from '../../sim/reference-ledger/ledger.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
+import { mdir, mtype, putBootDir, Vm } from '../helpers/qemu-vm.ts';
+import { SimClient } from '../helpers/sim-client.ts';
+import { until } from '../helpers/until.ts';
+
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+const OUT = '.tmp/image';
+const IMAGE = process.env.KLUBKORT_IMAGE ?? join(OUT, `klubkort-${VERSION}-rpi-arm64.img.xz`);
+const TERMINAL = 'kasse-q';
+/** Emulated arm64: a boot takes minutes, the daemon's start under cage tens of seconds. */
+const BOOT_MS = 10 * 60_000;
+
+test('the image boots, provisions itself from klubkort/, sells, keeps its journal across a power cut, and says what is wrong with a bad config', async (t) => {
+  t.timeout(75 * 60_000);
+  t.is(process.getuid?.(), 0, 'runs as root (as CI does): the image build needs mmdebstrap and mount');
+  const started = performance.now();
+  let lapAt = started;
+  const stamp = (what: string) => {
+    const now = performance.now();
+    t.log(`${what}: ${((now - lapAt) / 1000).toFixed(1)} s (total ${((now - started) / 1000).toFixed(0)} s)`);
+    lapAt = now;
+  };
+
+  if (!existsSync(IMAGE)) {
+    // Not spawnSync: a cold build takes tens of minutes, and the worker stays responsive meanwhile.
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/image.ts'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    }).catch((e: { code: number; stderr: string }) => ({ failed: e.code, stderr: e.stderr }));
+    t.log(r.stderr);
+    if ('failed' in r) return void t.fail(`npm run image failed (${r.failed})`);
+    stamp('image built (npm run image)');
+  }
+  const dir = mkdtempSync('/var/tmp/klubkort-image-test-');
+  const keep = join(OUT, 'boot-test');
+  mkdirSync(keep, { recursive: true });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // The card: the image as flashed, on a card 512 MiB larger (the data partition grows into it).
+  const img = join(dir, 'card.img');
+  // KLUBKORT_IMAGE may name the uncompressed .img of `npm run image -- --no-xz`.
+  execFileSync('sh', [
+    '-c',
+    IMAGE.endsWith('.xz')
+      ? `xz -dc '${IMAGE}' | cp --sparse=always /dev/stdin '${img}'`
+      : `cp --sparse=always '${IMAGE}' '${img}'`,
+  ]);
+  const flashed = statSync(img).size;
+  execFileSync('truncate', ['-s', `+512M`, img]);
+  stamp(`image decompressed (${(flashed / 2 ** 20).toFixed(0)} MiB)`);
+
+  const broker = await startMosquitto();
+  await broker.start();
+  t.teardown(() => broker.close());
+  const ledger = await startLedger({
+    brokerUrl: broker.url,
+    dbPath: join(dir, 'ledger.db'),
+    clubs: [demoClub()],
+    sun: DEMO_SUN_KEYS,
+  });
+  t.teardown(() => ledger.stop());
+  await ledger.addTerminal(DEMO_CLUB_ID, TERMINAL);
+  const statuses: StatusMsg[] = [];
+  const watcher = await mqtt.connectAsync(broker.url, { clientId: 'image-test-status' });
+  t.teardown(() => watcher.endAsync(true));
+  watcher.on('message', (_topic, payload) => {
+    try {
+      statuses.push(JSON.parse(payload.toString()));
+    } catch {
+      /* not ours */
+    }
+  });
+  await watcher.subscribeAsync(topics.status(TERMINAL), { qos: 1 });
+  const sim = await SimClient.connect(broker.url, TERMINAL);
+  t.teardown(() => sim.close());
+
+  // The technician's file, written as on a PC, onto the card's boot partition.
+  const boot = join(dir, 'good', 'klubkort');
+  mkdirSync(join(dir, 'good'));
+  execFileSync(
+    process.execPath,
+    [
+      'bin/klubkort.js',
+      'provision',
+      '--boot-dir',
+      boot,
+      '--yes',
+      '--skip-broker-check',
+      '--terminal-id',
+      TERMINAL,
+      '--club-id',
+      DEMO_CLUB_ID,
+      '--hardware',
+      'sim',
+      '--broker',
+      'mqtt://10.0.2.100:1883',
+      '--time-server',
+      '10.0.2.100',
+    ],
+    { stdio: 'ignore' },
+  );
+  putBootDir(img, boot);
+
+  const vmOpts = {
+    img,
+    dir,
+    brokerPort: broker.port,
+    append:
+      'systemd.setenv=WLR_RENDERER=pixman systemd.setenv=WLR_LIBINPUT_NO_DEVICES=1 systemd.journald.forward_to_console=1',
+  };
+  // Polled: the statuses come on another client than the sim's, whose messages wake sim.waitFor.
+  const online = (after: number) =>
+    until(() => statuses.slice(after).find((s) => s.state === 'online'), `${TERMINAL} online`, BOOT_MS);
+  let vm = new Vm(vmOpts, 'boot1');
+  t.teardown(async () => {
+    await vm.kill();
+    for (const f of ['boot1', 'boot2', 'boot3']) {
+      try {
+        writeFileSync(join(keep, `${f}.serial.log`), readFileSync(join(dir, `${f}.serial.log`)));
+      } catch {
+        /* not booted */
+      }
+    }
+  });
+  vm.start();
+  const first = await online(0).catch((e: Error) => {
+    t.log(vm.serial().slice(-6000));
+    throw e;
+  });
+  stamp('power-on → retained status online');
+  const serial1 = vm.serial();
+  t.regex(
+    serial1,
+    new RegExp(`klubkort: terminal ${TERMINAL} set up from /boot/firmware/klubkort`),
+    'first boot took the files in',
+  );
+  t.regex(serial1, /klubkort: data partition \S+ grown from 64 MiB to \d+ MiB/);
+
+  // A sale, driven through the simulator topics, booked by the reference ledger.
+  await sim.waitScreen('idle', (s) => s.online && (s.view.catalog?.items.length ?? 0) > 0, BOOT_MS);
+  const child = demoChildren()
+    .map((d) => ledger.card(DEMO_CLUB_ID, d.uid))
+    .find((c) => c && c.status === 'active' && c.balance >= 5000)!;
+  await sim.key('1');
+  await sim.waitScreen('basket', () => true, 60_000);
+  await sim.key('enter');
+  await sim.waitScreen('tap', () => true, 60_000);
+  await sim.tap(child.cardUid);
+  await sim.waitScreen('confirm', () => true, 60_000);
+  await vm.screendump(join(keep, 'sale.ppm')); // the kiosk may be a screen behind the sim topic
+  await sim.key('enter');
+  const result = await sim.waitScreen('result', () => true, 60_000);
+  t.is(result.result?.status, 'approved');
+  const txId = result.result!.txId!;
+  await until(() => ledger.bookings(txId) === 1, 'the ledger booked the sale', 60_000);
+  await until(
+    () => statuses.at(-1)?.state === 'online' && (statuses.at(-1) as { queue: number }).queue === 0,
+    'queue empty',
+    60_000,
+  );
+  stamp('sale approved and booked by the ledger');
+
+  // A power cut, then power on again: the journal (data partition) is the one of before.
+  await vm.kill();
+  const before = statuses.length;
+  vm = new Vm(vmOpts, 'boot2');
+  vm.start();
+  const second = await online(before);
+  stamp('power cut → online again');
+  t.true(
+    (second as { starts?: number }).starts! > (first as { starts?: number }).starts!,
+    'the same journal started again',
+  );
+  t.is(ledger.bookings(txId), 1, 'booked once, across the reboot');
+  t.notRegex(vm.serial(), /set up from/, 'the first-boot files were taken in once');
+
+  // A klubkort/ with a mistake: the console says what is wrong, in the failed start's words.
+  await vm.kill();
+  t.true(mdir(img).includes('klubkort-provisioned.txt'));
+  t.false(
+    mdir(img).some((f) => /^klubkort\/?$/.test(f)),
+    'klubkort/ left the FAT partition',
+  );
+  const bad = join(dir, 'bad', 'klubkort');
+  mkdirSync(bad, { recursive: true });
+  writeFileSync(
+    join(bad, 'config.json'),
+    JSON.stringify({
+      terminalId: TERMINAL,
+      clubId: DEMO_CLUB_ID,
+      broker: { url: 'mqtt://10.0.2.100:99999' },
+      dataDir: '/var/lib/klubkort',
+      hardware: 'sim',
+    }),
+  );
+  putBootDir(img, bad);
+  vm = new Vm(vmOpts, 'boot3');
+  vm.start();
+  const words = 'klubkort: config file /etc/klubkort/config.json is not valid:';
+  await until(
+    () => vm.serial().includes(words) && vm.serial().includes('broker.url: must be mqtt://host:port'),
+    'the error on the console',
+    BOOT_MS,
+  );
+  stamp('config with a mistake → said on the console');
+  t.regex(vm.serial(), /Kontakt teknikeren/);
+  await new Promise((r) => setTimeout(r, 60_000)); // the kiosk (cage, foot, node under emulation) draws the failed start
+  await vm.screendump(join(keep, 'config-error.ppm'));
+  await vm.kill();
+  t.regex(mtype(img, 'klubkort/ERROR.txt'), /broker\.url: must be mqtt:\/\/host:port/);
+  t.log(`screens: ${join(keep, 'sale.ppm')}, ${join(keep, 'config-error.ppm')}; consoles: ${keep}/boot*.serial.log`);
+});
