@@ -167,3 +167,19 @@ test('the framebuffer path too: scaled off the thread, blitted with the redraw, 
   t.false(off.bytes().equals(blank));
   t.true(off.bytes().equals(ref.bytes()), 'the same pixels as scaled in the frame');
 });
+
+test.serial(
+  'a worker still starting is not a hung one: the deadline counts from its start, so the first photo is prepared, not a placeholder',
+  async (t) => {
+    // 30 ms is far less than a worker takes to load its modules (from the sources through tsx here,
+    // from dist/ on a Pi at a quarter of a core), and far more than preparing a small photo takes.
+    const w = warnings();
+    const prep = new PhotoPreparer({ timeoutMs: 30, log: w.log });
+    t.teardown(() => prep.close());
+    const [img] = await decoded();
+    const small = resample(img!, 40, 50);
+    const got = await prep.sixel(small, 40, 50, 16);
+    t.is(got.seq, sixelImage(small, 40, 50, 16).seq);
+    t.deepEqual(w.lines, []);
+  },
+);

@@ -8,4 +8,6 @@ export type PrepareJob =
 export type PrepareReply =
   | { id: number; kind: 'sixel'; seq: string; width: number; height: number }
   | { id: number; kind: 'scaled'; img: Rgba }
-  | { id: number; kind: 'error'; error: string };
+  | { id: number; kind: 'error'; error: string }
+  /** Sent once, when the worker's modules are loaded: preparations are timed from then. */
+  | { id: 0; kind: 'ready' };

@@ -25,3 +25,4 @@ port?.on('message', (job: PrepareJob) => {
   }
   port?.postMessage(reply, reply.kind === 'scaled' ? [reply.img.data.buffer as ArrayBuffer] : []);
 });
+port?.postMessage({ id: 0, kind: 'ready' } satisfies PrepareReply);

@@ -24,7 +24,10 @@ export interface PreparerOptions {
   log?: Pick<Logger, 'warn'>;
 }
 
-type Pending = { resolve: (r: PrepareReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+/** How long a worker may take to load its modules (from the sources through tsx, on a busy machine). */
+const START_MS = 60_000;
+
+type Pending = { resolve: (r: PrepareReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | null };
 
 /**
  * From the sources (tsx), the .ts module through tsx's loader; from the built dist/, the bundle's
@@ -43,6 +46,9 @@ export class PhotoPreparer {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, Pending>();
   #next = 1;
+  readonly #ready = new WeakSet<Worker>();
+  /** Deadlines to start once the worker has loaded its modules. */
+  #waiting: (() => void)[] = [];
   readonly #heapMb: number;
   readonly #timeoutMs: number;
   readonly #log: Pick<Logger, 'warn'> | undefined;
@@ -78,16 +84,24 @@ export class PhotoPreparer {
     const w = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#log?.warn({ timeoutMs: this.#timeoutMs }, 'photo preparer hung: stopped, a placeholder shown');
-        this.#end(w, new PhotoPrepFailed(`still preparing after ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-      timer.unref();
-      this.#pending.set(id, {
-        timer,
+      const pending: Pending = {
+        timer: null,
         reject,
         resolve: (r) => (r.kind === 'error' ? reject(new PhotoPrepFailed(r.error)) : resolve(r)),
-      });
+      };
+      // The deadline is the preparation's, not the worker's start: a worker loading its modules on a
+      // busy (or slow) machine is not a hung one, and a deadline missed shows a placeholder for the whole tap.
+      const arm = () => {
+        if (!this.#pending.has(id)) return;
+        pending.timer = setTimeout(() => {
+          this.#log?.warn({ timeoutMs: this.#timeoutMs }, 'photo preparer hung: stopped, a placeholder shown');
+          this.#end(w, new PhotoPrepFailed(`still preparing after ${this.#timeoutMs} ms`));
+        }, this.#timeoutMs);
+        pending.timer.unref();
+      };
+      this.#pending.set(id, pending);
+      if (this.#ready.has(w)) arm();
+      else this.#waiting.push(arm);
       // The photo stays the display's (it is drawn again at every frame): the worker gets a copy.
       w.postMessage({ ...job, id });
     });
@@ -95,10 +109,11 @@ export class PhotoPreparer {
 
   #failAll(e: Error): void {
     for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
+      if (p.timer) clearTimeout(p.timer);
       p.reject(e);
     }
     this.#pending.clear();
+    this.#waiting = [];
   }
 
   /** Ends `w` and what it had; the next photo starts a new worker. */
@@ -114,11 +129,21 @@ export class PhotoPreparer {
     const w = startWorker(this.#heapMb);
     // Never keeps the daemon alive by itself.
     w.unref();
+    // A worker that never finishes loading is a broken release: fail its photos, do not wait for ever.
+    const loading = setTimeout(() => this.#end(w, new PhotoPrepFailed('photo preparer did not start')), START_MS);
+    loading.unref();
+    w.once('exit', () => clearTimeout(loading));
     w.on('message', (r: PrepareReply) => {
+      if (r.kind === 'ready') {
+        clearTimeout(loading);
+        this.#ready.add(w);
+        for (const arm of this.#waiting.splice(0)) arm();
+        return;
+      }
       const p = this.#pending.get(r.id);
       if (!p) return;
       this.#pending.delete(r.id);
-      clearTimeout(p.timer);
+      if (p.timer) clearTimeout(p.timer);
       p.resolve(r);
     });
     w.on('error', (e: Error & { code?: string }) => {
