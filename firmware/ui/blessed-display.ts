@@ -39,6 +39,7 @@ export class BlessedDisplay implements Display {
   #painted: PhotoPlacement | null = null;
   /** Scales and encodes photos off the event loop (a worker), so keys and taps never wait for one. */
   readonly #preparer: PhotoPreparer;
+  #repaintBeforePhoto = false;
 
   constructor(
     private readonly console: ConsoleScreen,
@@ -62,7 +63,7 @@ export class BlessedDisplay implements Display {
         this.console.abilities,
         this.console.term,
         (d) => this.console.writeRaw(d),
-        { preparer: this.#preparer, ready: () => this.redraw(), ...(this.opts.log ? { log: this.opts.log } : {}) },
+        { preparer: this.#preparer, ready: () => this.#photoReady(), ...(this.opts.log ? { log: this.opts.log } : {}) },
       );
       this.#output = choice.output;
       const colors = this.console.colors;
@@ -110,6 +111,12 @@ export class BlessedDisplay implements Display {
     return this.#model;
   }
 
+  /** A photo prepared off the thread: the next frame draws every cell again before it paints the photo. */
+  #photoReady(): void {
+    this.#repaintBeforePhoto = true;
+    this.redraw();
+  }
+
   /** Schedules one frame for everything that changed in this turn of the event loop. */
   redraw(): void {
     if (this.#scheduled) return;
@@ -148,7 +155,8 @@ export class BlessedDisplay implements Display {
     if (!out) return;
     const p = placed as PhotoPlacement | null;
     // Pixels of a photo that moved or went stay on screen until every cell is drawn again.
-    if (this.#painted && !samePlacement(this.#painted, p)) this.console.repaint();
+    if ((this.#painted && !samePlacement(this.#painted, p)) || (p && this.#repaintBeforePhoto)) this.console.repaint();
+    this.#repaintBeforePhoto = false;
     this.#painted = p;
     if (p) out.paint(p, cols, rows);
   }
