@@ -40,7 +40,7 @@ const UNIT_OF: Record<PauseStep, string> = {
   'after-previous': 'klubkort-update.service',
   'after-current': 'klubkort-update.service',
   'before-ready': 'klubkort.service',
-  'before-commit': 'klubkort.service',
+  'before-commit': 'klubkort-commit.service', // the commit runs in its own unit (it must not take tty1)
 };
 
 test('announcement → download (cut halfway, resumed) → path unit → update → READY → commit; then power lost at each step of the switch: the till runs a working release, the update completes, no queued sale lost', async (t) => {
