@@ -100,6 +100,10 @@ export async function startMosquittoConf(build: (dir: string, port: number) => s
       return proc?.pid;
     },
     async start() {
+      // A second start would orphan the running broker (its port taken, the new one exits): stop()
+      // would then leave it running and keep the test's worker alive for ever.
+      if (proc && proc.exitCode === null && proc.signalCode === null)
+        throw new Error('mosquitto is already running: stop() it first');
       // stderr is read (and kept short) so that a broker that refuses its config fails the start
       // with mosquitto's own words at once, instead of a wait for a port nobody opens.
       const p = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -67,7 +67,6 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   stamp(`image decompressed (${(flashed / 2 ** 20).toFixed(0)} MiB)`);
 
   const broker = await startMosquitto();
-  await broker.start();
   t.teardown(() => broker.close());
   const ledger = await startLedger({
     brokerUrl: broker.url,
