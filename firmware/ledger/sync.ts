@@ -145,6 +145,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.throttle(() => {
       if (this.#inbox.length >= MAX_BATCH) return this.#roomPromise();
       if (++this.#taken < TURN_MESSAGES) return null;
+      // setImmediate, not Clock.timers: a turn of the event loop is no wait, there is nothing to step.
       this.#turn ??= new Promise((resolve) =>
         setImmediate(() => {
           this.#taken = 0;
