@@ -9,6 +9,7 @@ import { ConsoleScreen } from '../firmware/ui/console-screen.ts';
 import type { TerminalAbilities } from '../firmware/ui/draw/terminal-probe.ts';
 import type { Logger } from '../firmware/log.ts';
 import { now } from './stats.ts';
+import { systemTimers } from '../lib/timers.ts';
 
 const PANEL = { cols: 80, rows: 24, cell: { w: 10, h: 20 } };
 
@@ -64,11 +65,12 @@ export interface KioskDisplay {
 
 /** The display of a kiosk; `photos` as the terminal looks them up (the journal). */
 export function kioskDisplay(photos: PhotoLookup, log: Pick<Logger, 'warn' | 'info'>): KioskDisplay {
-  const console = new KioskConsole({ output: nowhere(), input: noKeys(), probe: false });
+  const console = new KioskConsole({ output: nowhere(), input: noKeys(), probe: false, timers: systemTimers });
   const display = new BlessedDisplay(console, {
     lang: 'da',
     photos,
     log,
+    timers: systemTimers,
     display: { photo: 'sixel', framebuffer: { device: '/dev/null', sysfs: '/nonexistent' } },
   });
   return { display, nextSixel: () => console.nextSixel() };

@@ -4,7 +4,8 @@
 export type TimerHandle = unknown;
 
 export interface Timers {
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** `unref`: one that alone does not keep the process alive. */
+  setTimeout(fn: () => void, ms: number, unref?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -15,7 +16,11 @@ export interface Intervals {
 }
 
 export const systemTimers: Timers & Intervals = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms, unref = false) => {
+    const t = setTimeout(fn, ms);
+    if (unref) t.unref();
+    return t;
+  },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   setInterval: (fn, ms, unref = false) => {
     const t = setInterval(fn, ms);

@@ -12,7 +12,8 @@ import {
   PersonaliseRefused,
   sunTemplate,
 } from '../../hal/ntag424/index.ts';
-import type { HeldCard } from '../../hal/pi/reader/card-holder.ts';
+import type { HeldCard, HoldRequest } from '../../hal/pi/reader/card-holder.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 export const CARD_USAGE = `usage: klubkort card personalise --master-key-file FILE --url URL [--system-id ID] [--reader NAME] [--wait SECONDS]
   Personalises the blank NTAG 424 DNA on the reader (factory keys) as a klubkort sun card:
@@ -30,7 +31,7 @@ export interface CardIo {
   out: (line: string) => void;
   err: (line: string) => void;
   /** The card on the reader; the real one by default. */
-  hold?: (o: { waitMs: number; readerName?: string }) => Promise<HeldCard>;
+  hold?: (o: HoldRequest) => Promise<HeldCard>;
 }
 
 const stdio: CardIo = {
@@ -102,7 +103,7 @@ export async function cardCommand(argv: string[], io: CardIo = stdio): Promise<n
   io.out(`hold the blank card on the reader (waiting ${wait.data} s)`);
   let card: HeldCard;
   try {
-    card = await hold({ waitMs: wait.data * 1000, readerName: values.reader });
+    card = await hold({ waitMs: wait.data * 1000, readerName: values.reader, timers: systemTimers });
   } catch (e) {
     io.err(`klubkort card personalise: ${(e as Error).message}`);
     return 69;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
-import type { Clock } from '../clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 export interface Daemon {
   terminal: Terminal;
@@ -77,8 +77,11 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     ? createLogger({ level: cfg.logLevel, destination: openLogFile(opts.logFile) })
     : processLog(cfg.logLevel, { headless: cfg.headless, dataDir: cfg.dataDir });
   let terminal: Terminal | null = null;
+  // The composition root: every wait of the daemon runs on this clock's timers.
+  const clock = opts.clock ?? systemClock();
   const hw = await createHardware(cfg, log, {
     ...opts,
+    timers: clock.timers,
     // The console draws photos from the journal, which opens with the terminal below.
     photos: (sha) => (terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null)),
   });
@@ -90,7 +93,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
       config: cfg,
       hardware: hw,
       log,
-      clock: opts.clock,
+      clock,
       update: () => updateReportOf(layout, release.version),
       release: {
         running: release.version,
@@ -121,7 +124,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     return t.snapshot();
   });
   // systemd (Type=notify): READY=1 once the health gate passes (ready-gate.ts); a no-op outside systemd.
-  const notifier = createNotifier(log, opts.notifyEnv);
+  const notifier = createNotifier(log, clock.timers, opts.notifyEnv);
   let stopping: Promise<void> | null = null;
   const daemon: Daemon = {
     terminal: t,
@@ -141,7 +144,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   };
   if (notifier.active) {
     notifier.watchdog();
-    void awaitLinkGate(t.link, release.trial).then(async (v) => {
+    void awaitLinkGate(t.link, release.trial, clock.timers).then(async (v) => {
       if (stopping !== null) return;
       if (v.verdict === 'ready') {
         await testPause('before-ready', (line) => log.warn(line));

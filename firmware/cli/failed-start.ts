@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { createNotifier, type Notifier } from '../systemd/notify.ts';
 import type { Logger } from '../log.ts';
+import type { Intervals } from '../../lib/timers.ts';
 
 /** How often the files are looked at; how long at most before a start is tried again anyway. */
 export const HOLD_POLL_MS = 2000;
@@ -20,7 +21,9 @@ export interface HoldOptions {
   env?: NodeJS.ProcessEnv;
   pollMs?: number;
   maxMs?: number;
-  notifier?: (log: Logger, env: NodeJS.ProcessEnv) => Notifier;
+  notifier?: (log: Logger, timers: Intervals, env: NodeJS.ProcessEnv) => Notifier;
+  /** The watchdog's and the poll's. */
+  timers: Intervals;
 }
 
 const stamp = (path: string): string => {
@@ -38,7 +41,7 @@ const stamp = (path: string): string => {
  */
 export async function holdFailedStart(message: string, code: number, o: HoldOptions): Promise<number> {
   const env = o.env ?? process.env;
-  const notifier = (o.notifier ?? createNotifier)(o.log, env);
+  const notifier = (o.notifier ?? createNotifier)(o.log, o.timers, env);
   if (!notifier.active) return code;
   // The cashier reads this on the kiosk screen (stderr is foot's terminal there).
   process.stderr.write(
@@ -52,10 +55,10 @@ export async function holdFailedStart(message: string, code: number, o: HoldOpti
   const before = o.watch.map(stamp);
   const started = performance.now();
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
+    const timer = o.timers.setInterval(() => {
       const changed = o.watch.some((p, i) => stamp(p) !== before[i]);
       if (changed || performance.now() - started >= (o.maxMs ?? HOLD_MAX_MS)) {
-        clearInterval(timer);
+        o.timers.clearInterval(timer);
         resolve();
       }
     }, o.pollMs ?? HOLD_POLL_MS);

@@ -1,13 +1,14 @@
 // `klubkort status` and `forward` without --data-dir: the daemon that answers among the places one
 // usually runs (the installed terminal's data dir, a simulator's terminals).
 import { askControl } from '../control/socket.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export type Found = { dir: string } | { error: string };
 
-export async function findDaemon(candidates: string[], timeoutMs = 2000): Promise<Found> {
+export async function findDaemon(candidates: string[], timers: Timers, timeoutMs = 2000): Promise<Found> {
   const answers = await Promise.all(
     candidates.map((d) =>
-      askControl(d, 'status', timeoutMs).then(
+      askControl(d, 'status', timers, timeoutMs).then(
         (r) => r.ok,
         () => false,
       ),

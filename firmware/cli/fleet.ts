@@ -11,6 +11,7 @@ import { fleetProblems, fleetRows, fleetTable, nextOfflineSince } from '../fleet
 import { Manifest, MANIFEST_NAME } from '../release/manifest.ts';
 import { readTar } from '../release/tar.ts';
 import { HELP } from './help.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 const CONNECTION = {
   broker: { type: 'string' },
@@ -77,10 +78,10 @@ async function list(argv: string[]): Promise<number> {
     queueMinutes: minutes(v['queue-minutes'], '--queue-minutes', 60),
     version: v.version,
   };
-  const client = await connectFleet(b);
+  const client = await connectFleet(b, systemTimers);
   let statuses;
   try {
-    statuses = await readStatuses(client);
+    statuses = await readStatuses(client, systemTimers);
   } finally {
     await client.endAsync(true).catch(() => undefined);
   }
@@ -155,11 +156,11 @@ async function update(argv: string[]): Promise<number> {
       );
     a = parsed.data;
   }
-  const client = await connectFleet(b);
+  const client = await connectFleet(b, systemTimers);
   try {
     let terminals = v.terminal ?? [];
     if (!v.terminal) {
-      const rows = fleetRows(await readStatuses(client));
+      const rows = fleetRows(await readStatuses(client, systemTimers));
       terminals = rows.filter((r) => v.all || r.club === v.club).map((r) => r.terminal);
       if (terminals.length === 0) {
         process.stderr.write(

@@ -6,6 +6,7 @@ import type { CardReader, Display, Hardware, Indicators, Keypad, PhotoLookup } f
 import { FanoutDisplay, MergedKeypad } from '../../hal/fanout.ts';
 import type { SimPanelActions } from '../ui/console.ts';
 import type { PiDeps } from '../../hal/pi/index.ts';
+import type { Intervals, Timers } from '../../lib/timers.ts';
 
 export interface HardwareOptions {
   photos: PhotoLookup;
@@ -16,6 +17,8 @@ export interface HardwareOptions {
   pi?: PiDeps;
   /** The simulator topics on a broker of their own (the explorer faults the club's broker under a cashier who keeps selling). */
   simBrokerUrl?: string;
+  /** The daemon's clock's: the console's and the simulator's waits. */
+  timers: Timers & Intervals;
 }
 
 export interface Devices {
@@ -26,7 +29,10 @@ export interface Devices {
 }
 
 export async function createHardware(cfg: TerminalConfig, log: Logger, o: HardwareOptions): Promise<Hardware> {
-  const d = cfg.hardware === 'sim' ? await simDevices(cfg, log, o.simBrokerUrl) : await piDevices(cfg, log, o.pi);
+  const d =
+    cfg.hardware === 'sim'
+      ? await simDevices(cfg, log, o.timers, o.simBrokerUrl)
+      : await piDevices(cfg, log, { timers: o.timers, ...o.pi });
   if (!cfg.headless) {
     const { createConsole } = await import('../ui/console.ts');
     const c = createConsole({
@@ -38,6 +44,7 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
       log: log.child({ part: 'ui' }),
       display: cfg.display,
       timeZone: cfg.timeZone,
+      timers: o.timers,
     });
     d.displays.push(c.display);
     d.keypads.push(c.keypad);
@@ -51,9 +58,14 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
   };
 }
 
-export async function simDevices(cfg: TerminalConfig, log: Logger, brokerUrl = cfg.broker.url): Promise<Devices> {
+export async function simDevices(
+  cfg: TerminalConfig,
+  log: Logger,
+  timers: Timers,
+  brokerUrl = cfg.broker.url,
+): Promise<Devices> {
   const { createSimHardware } = await import('../../hal/sim/index.ts');
-  const hw = createSimHardware({ brokerUrl, terminalId: cfg.terminalId, log });
+  const hw = createSimHardware({ brokerUrl, terminalId: cfg.terminalId, log, timers });
   return { reader: hw.reader, indicators: hw.indicators, displays: [hw.display], keypads: [hw.keypad] };
 }
 

@@ -16,6 +16,7 @@ import { formatStatus } from './status-format.ts';
 import type { TerminalSnapshot } from '../terminal/terminal.ts';
 import { asksHelp, DEFAULT_DATA_DIR, HELP } from './help.ts';
 import { findDaemon } from './find-daemon.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 export const USAGE = `usage: klubkort <command> [options]
   run --config FILE                      run the terminal daemon from a config file
@@ -58,7 +59,12 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
         process.stderr.write(`klubkort: ${e.message}\n`);
         const watch = [configFile, dataDir && join(dataDir, 'journal.db')].filter((p): p is string => !!p);
         // In the kiosk stderr is the screen (the message above is for the cashier): the log goes to the journal.
-        return holdFailedStart(e.message, code, { watch, env: notifyEnv, log: processLog('info', { headless: true }) });
+        return holdFailedStart(e.message, code, {
+          watch,
+          env: notifyEnv,
+          log: processLog('info', { headless: true }),
+          timers: systemTimers,
+        });
       };
       let cfg;
       try {
@@ -100,13 +106,13 @@ export async function main(argv: string[], usage = USAGE, o: MainOptions = {}): 
       const found =
         values['data-dir'] !== undefined
           ? { dir: values['data-dir'] }
-          : await findDaemon([DEFAULT_DATA_DIR, ...(o.dataDirs?.() ?? [])]);
+          : await findDaemon([DEFAULT_DATA_DIR, ...(o.dataDirs?.() ?? [])], systemTimers);
       if ('error' in found) {
         process.stderr.write(`klubkort ${cmd}: ${found.error}\n`);
         return 1;
       }
       try {
-        const r = await askControl(found.dir, cmd);
+        const r = await askControl(found.dir, cmd, systemTimers);
         const readable = r.ok && !values.json && r.data !== undefined;
         process.stdout.write(
           (readable

@@ -39,6 +39,7 @@ import { checkCaFile, checkCertFile, checkKeyFile, commonName, describeCert } fr
 import { Aborted, silentPrompter, ttyPrompter, type Prompter } from './provision/prompt.ts';
 import { DEFAULT_CONFIG, selftestForConfig } from './selftest-cmd.ts';
 import { errorCode } from '../error-code.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 /** The user the daemon runs as (klubkort.service): it must be able to read what we write. */
 const DAEMON_USER = 'klubkort';
@@ -210,11 +211,14 @@ async function provision(p: Prompter, flags: Flags, configPath: string, bootDir?
   let brokerNote = 'not checked (--skip-broker-check)';
   while (!flags['skip-broker-check']) {
     if (p.interactive) p.say(`Connecting to ${checkUrlOf(answers.broker)} …`);
-    const r = await checkBroker({
-      terminalId,
-      clubId,
-      broker: { ...answers.broker, rejectUnauthorized: answers.broker.rejectUnauthorized !== false },
-    });
+    const r = await checkBroker(
+      {
+        terminalId,
+        clubId,
+        broker: { ...answers.broker, rejectUnauthorized: answers.broker.rejectUnauthorized !== false },
+      },
+      systemTimers,
+    );
     if (r.problem === null) {
       if (r.warning) p.say(`  warning: ${r.warning}`);
       brokerNote = r.warning ? 'connected, but no catalog for the club yet' : 'connected, club catalog received';

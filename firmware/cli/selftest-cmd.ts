@@ -11,6 +11,7 @@ import { piDevices, simDevices } from './hardware.ts';
 import { runSelftest } from './selftest.ts';
 import { systemChecks } from './selftest-system.ts';
 import { checkBroker } from './provision/broker-check.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 export const DEFAULT_CONFIG = '/etc/klubkort/config.json';
 
@@ -48,9 +49,11 @@ export async function selftestForConfig(
   out: (line: string) => void,
   o: { waitCardMs?: number } = {},
 ): Promise<boolean> {
+  // The selftest's composition root: its waits run on the system's timers.
+  const timers = systemTimers;
   // The running daemon holds the reader and the GPIO pins.
   if (
-    await askControl(cfg.dataDir, 'status', 1000).then(
+    await askControl(cfg.dataDir, 'status', timers, 1000).then(
       () => true,
       () => false,
     )
@@ -62,7 +65,7 @@ export async function selftestForConfig(
   const log = createLogger({ level: 'warn' });
   let devices;
   try {
-    devices = cfg.hardware === 'sim' ? await simDevices(cfg, log) : await piDevices(cfg, log);
+    devices = cfg.hardware === 'sim' ? await simDevices(cfg, log, timers) : await piDevices(cfg, log);
   } catch (e) {
     if ((e as Error).name !== 'PiHardwareError') throw e;
     out(`cannot open the terminal's devices:\n${(e as Error).message}`);
@@ -76,11 +79,12 @@ export async function selftestForConfig(
       reader,
       indicators,
       out,
+      timers,
       waitCardMs: o.waitCardMs,
       displaySize: () => displaySize(cfg.hardware),
       // The photo path is the Pi's screen's; a simulator on a laptop draws where it runs.
       ...(cfg.hardware === 'pi' ? { photoPath: () => photoPath(cfg) } : {}),
-      checkBroker: async () => (await checkBroker(cfg, { catalogWaitMs: 0 })).problem,
+      checkBroker: async () => (await checkBroker(cfg, timers, { catalogWaitMs: 0 })).problem,
       systemChecks: cfg.hardware === 'pi' ? () => systemChecks(cfg.dataDir) : undefined,
     });
   } finally {
@@ -101,7 +105,7 @@ async function photoPath(cfg: TerminalConfig): Promise<[boolean, string]> {
   } catch {
     // no terminfo entry for TERM: assume the plain console
   }
-  return photoPathCheck(cfg.display, colors, () => probeTerminal(process.stdin, process.stdout));
+  return photoPathCheck(cfg.display, colors, () => probeTerminal(process.stdin, process.stdout, systemTimers));
 }
 
 /** The size the cashier screen gets: the Pi's console (tty1), else the terminal this runs in. */

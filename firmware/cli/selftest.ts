@@ -4,6 +4,7 @@
 import type { CardReader, CardTap, Indicators } from '../../hal/types.ts';
 import type { SystemCheck } from './selftest-system.ts';
 import { maskUid } from '../log.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export const MIN_DISPLAY = { cols: 60, rows: 20 } as const;
 
@@ -23,6 +24,8 @@ export interface SelftestDeps {
   /** How long each LED stays lit and the buzzer check lasts. */
   stepMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The card wait's deadline and the default sleep. */
+  timers: Timers;
 }
 
 interface Check {
@@ -34,7 +37,7 @@ interface Check {
 type Outcome = [ok: boolean, detail: string, fix?: string];
 
 export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => deps.timers.setTimeout(r, ms)));
   const stepMs = deps.stepMs ?? 700;
   const checks: Check[] = [];
   const check = async (name: string, run: () => Outcome | Promise<Outcome>) => {
@@ -70,7 +73,7 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
     return fault ? missing(fault) : [true, 'driven: check it beeped twice'];
   });
   await check('card reader', async () => {
-    const outcome = await waitForCard(deps.reader, deps.waitCardMs ?? 15000, deps.out);
+    const outcome = await waitForCard(deps.reader, deps.waitCardMs ?? 15000, deps.out, deps.timers);
     if (outcome[0]) deps.indicators.show({ led: 'green', buzzer: 'tap' });
     return outcome;
   });
@@ -107,7 +110,7 @@ export async function runSelftest(deps: SelftestDeps): Promise<boolean> {
 }
 
 /** Waits for one readable tap; read errors are shown and the wait goes on. */
-function waitForCard(reader: CardReader, ms: number, out: (line: string) => void): Promise<Outcome> {
+function waitForCard(reader: CardReader, ms: number, out: (line: string) => void, timers: Timers): Promise<Outcome> {
   out(`tap a card on the reader within ${ms / 1000} s${reader.attached ? '' : ' (no reader attached yet)'}`);
   return new Promise((resolve) => {
     let lastError: string | null = null;
@@ -116,7 +119,7 @@ function waitForCard(reader: CardReader, ms: number, out: (line: string) => void
       lastError = err.message;
       out(`read failed (${err.message}): tap again`);
     };
-    const timer = setTimeout(
+    const timer = timers.setTimeout(
       () =>
         finish([
           false,
@@ -127,7 +130,7 @@ function waitForCard(reader: CardReader, ms: number, out: (line: string) => void
       ms,
     );
     function finish(outcome: Outcome) {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       reader.off('card', onCard);
       reader.off('error', onError);
       resolve(outcome);

@@ -19,6 +19,7 @@ import { must } from '../../lib/must.ts';
 import { DEFAULT_DATA_DIR, HELP } from './help.ts';
 import { readRawConfig } from './provision/config-file.ts';
 import { DEFAULT_CONFIG } from './selftest-cmd.ts';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 const say = (line: string) => process.stderr.write(`klubkort update: ${line}\n`);
 
@@ -95,12 +96,12 @@ async function install(o: InstallRun): Promise<{ code: number; installed: boolea
  * but a cashier may have opened a sale while the bundle was verified and unpacked here, and the
  * restart must not cut it. No daemon answering (or one before this command existed): no wait.
  */
-async function untilTillIdle(dataDir: string): Promise<void> {
+async function untilTillIdle(dataDir: string, timers: Timers): Promise<void> {
   let told = false;
   for (;;) {
     let answer;
     try {
-      answer = await askControl(dataDir, 'idle', 5000);
+      answer = await askControl(dataDir, 'idle', timers, 5000);
     } catch {
       return;
     }
@@ -109,7 +110,7 @@ async function untilTillIdle(dataDir: string): Promise<void> {
       say('a sale is open at the till: the restart waits until it is idle');
       told = true;
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => timers.setTimeout(() => resolve(undefined), 1000));
   }
 }
 
@@ -154,7 +155,7 @@ async function applyRequest(file: string, o: { root: string; keysDir: string; re
   rmSync(file, { force: true });
   // Only a switch restarts: `already_current` after a power cut is running already (booted from current).
   if (r.installed && o.restart) {
-    await untilTillIdle(dirname(dir));
+    await untilTillIdle(dirname(dir), systemTimers);
     execFileSync('systemctl', ['--no-block', 'restart', o.restart], { stdio: 'inherit' });
     process.stdout.write(`${o.restart} restarted to run release ${req.version}\n`);
   }

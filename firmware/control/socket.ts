@@ -4,6 +4,7 @@ import net from 'node:net';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Timers } from '../../lib/timers.ts';
 
 export const socketPath = (dataDir: string): string => join(dataDir, 'control.sock');
 
@@ -47,12 +48,13 @@ export async function serveControl(dataDir: string, handle: ControlHandler): Pro
 export function askControl(
   dataDir: string,
   cmd: ControlCommand,
+  timers: Timers,
   timeoutMs = 5000,
 ): Promise<{ ok: boolean; data?: unknown; error?: string }> {
   return new Promise((resolve, reject) => {
     const sock = net.createConnection(socketPath(dataDir));
     let buf = '';
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       sock.destroy();
       reject(new Error('the daemon did not answer'));
     }, timeoutMs);
@@ -62,7 +64,7 @@ export function askControl(
       buf += c;
     });
     sock.on('end', () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       try {
         resolve(JSON.parse(buf));
       } catch {
@@ -70,7 +72,7 @@ export function askControl(
       }
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       reject(
         new Error(
           err.code === 'ENOENT' || err.code === 'ECONNREFUSED'

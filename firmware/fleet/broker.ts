@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { parseTerminalTopic, topics, type UpdateAnnouncement } from '../../contract/index.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export interface BrokerAccess {
   url: string;
@@ -18,7 +19,7 @@ export interface BrokerAccess {
 /** How long the retained statuses may keep arriving after the broker acknowledged the subscriptions. */
 const SETTLE_MS = 300;
 
-export async function connectFleet(b: BrokerAccess, timeoutMs = 10_000): Promise<MqttClient> {
+export async function connectFleet(b: BrokerAccess, timers: Timers, timeoutMs = 10_000): Promise<MqttClient> {
   const read = (f?: string) => (f ? readFileSync(f) : undefined);
   const options: IClientOptions = {
     clientId: `klubkort-fleet-${randomBytes(4).toString('hex')}`,
@@ -35,20 +36,20 @@ export async function connectFleet(b: BrokerAccess, timeoutMs = 10_000): Promise
   const client = mqtt.connect(b.url, options);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
+      const timer = timers.setTimeout(
         () => reject(new Error(`no answer from ${b.url} within ${timeoutMs / 1000} s`)),
         timeoutMs + 500,
       );
       client.once('connect', () => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         resolve();
       });
       client.once('error', (e) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         reject(e);
       });
       client.once('close', () => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         reject(new Error(`${b.url} closed the connection (is this certificate allowed?)`));
       });
     });
@@ -64,7 +65,7 @@ export async function connectFleet(b: BrokerAccess, timeoutMs = 10_000): Promise
  * messages out as it handles the subscription, before it handles the next one; the SUBACK of a
  * second subscription (to a topic nothing is published on) marks the end, plus a short settle.
  */
-export async function readStatuses(client: MqttClient): Promise<Map<string, Buffer>> {
+export async function readStatuses(client: MqttClient, timers: Timers): Promise<Map<string, Buffer>> {
   const got = new Map<string, Buffer>();
   // Monotonic: the wall clock may jump.
   let last = performance.now();
@@ -79,7 +80,8 @@ export async function readStatuses(client: MqttClient): Promise<Map<string, Buff
   try {
     await client.subscribeAsync(topics.allStatuses(), { qos: 0 });
     await client.subscribeAsync(`${topics.allStatuses()}/fence-${randomBytes(4).toString('hex')}`, { qos: 0 });
-    while (performance.now() - last < SETTLE_MS) await new Promise((r) => setTimeout(r, SETTLE_MS / 3));
+    while (performance.now() - last < SETTLE_MS)
+      await new Promise((r) => timers.setTimeout(() => r(undefined), SETTLE_MS / 3));
     await client.unsubscribeAsync(topics.allStatuses());
   } finally {
     client.off('message', onMessage);

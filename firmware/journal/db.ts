@@ -1,6 +1,7 @@
 // Promise wrapper over one sqlite3 connection. Transactions are queued so that statements of two
 // async flows never interleave inside one BEGIN…COMMIT.
 import sqlite3 from 'sqlite3';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 export type Row = Record<string, unknown>;
 export type Param = string | number | bigint | Buffer | null;
@@ -50,6 +51,8 @@ export class Db implements Queryable {
 
   private constructor(
     db: sqlite3.Database,
+    /** The waits between tries (a checkpoint's, a refused write's). */
+    readonly timers: Timers,
     prepared: Prepared = { ready: new Map(), pending: new Map() },
     joined = false,
     writes: Writes = { n: 0 },
@@ -62,9 +65,9 @@ export class Db implements Queryable {
     this.#joined = joined;
   }
 
-  static open(path: string): Promise<Db> {
+  static open(path: string, timers: Timers = systemTimers): Promise<Db> {
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(new Db(db))));
+      const db = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(new Db(db, timers))));
     });
   }
 
@@ -167,7 +170,7 @@ export class Db implements Queryable {
         }).then((done) => {
           if (done) return resolve();
           // Fast at first (a statement finishing), then at most once a second until done.
-          setTimeout(attempt, Math.min(1000, 2 ** Math.min(tries++, 10)));
+          this.timers.setTimeout(attempt, Math.min(1000, 2 ** Math.min(tries++, 10)));
         });
       };
       attempt();
@@ -216,7 +219,7 @@ export class Db implements Queryable {
    */
   batch<T>(fn: (joined: Db) => Promise<T>): Promise<T> {
     if (this.#joined) return fn(this);
-    return this.tx(() => fn(new Db(this.#db, this.#prepared, true, this.#writes, this.#erasure)));
+    return this.tx(() => fn(new Db(this.#db, this.timers, this.#prepared, true, this.#writes, this.#erasure)));
   }
 
   close(): Promise<void> {

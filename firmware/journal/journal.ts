@@ -6,6 +6,7 @@ import { migrate, JournalTooNewError } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 const TERMINAL_ID = 'terminal_id';
 
@@ -35,10 +36,11 @@ export class Journal {
   ) {}
 
   /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
-  static async open(dataDir: string, terminalId?: string): Promise<Journal> {
+  /** `timers`: the waits between tries of a checkpoint or a refused write (the daemon's clock's). */
+  static async open(dataDir: string, terminalId?: string, timers: Timers = systemTimers): Promise<Journal> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, 'journal.db');
-    const db = await Db.open(file);
+    const db = await Db.open(file, timers);
     // WAL + FULL: a COMMIT is on disk (fsync'd) before it returns. secure_delete: erased
     // personal data is overwritten, not just unlinked from the b-tree.
     await db.exec(

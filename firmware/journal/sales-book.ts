@@ -110,7 +110,7 @@ export class SalesBook {
     private readonly db: Db,
     unrecorded?: Unrecorded,
   ) {
-    this.unrecorded = unrecorded ?? new Unrecorded((d) => this.#record(d));
+    this.unrecorded = unrecorded ?? new Unrecorded((d) => this.#record(d), db.timers);
   }
 
   /** This book on `db`, a batch's view of the same journal: it sees the same declines in memory. */

@@ -5,6 +5,7 @@
 // that books the online attempt meanwhile would keep the money of a sale shown declined.
 import type { ReversalMsg, SaleMsg } from '../../contract/index.ts';
 import type { OutboxEntry } from './types.ts';
+import type { TimerHandle, Timers } from '../../lib/timers.ts';
 
 export interface UnrecordedDecline {
   /** The sale as it was decided. */
@@ -23,13 +24,16 @@ const RETRY_MAX_MS = 1000;
 
 export class Unrecorded {
   readonly #declines = new Map<string, UnrecordedDecline>();
-  #timer: NodeJS.Timeout | null = null;
+  #timer: TimerHandle | null = null;
   #tries = 0;
   #stopped = false;
   #writing = false;
 
   /** `write`: records one decline on disk, so that the journal then says what the memory said. */
-  constructor(private readonly write: (d: UnrecordedDecline) => Promise<void>) {}
+  constructor(
+    private readonly write: (d: UnrecordedDecline) => Promise<void>,
+    private readonly timers: Timers,
+  ) {}
 
   get size(): number {
     return this.#declines.size;
@@ -83,14 +87,14 @@ export class Unrecorded {
   /** No more tries (the journal is closing); what is left is resolved at the next start. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) this.timers.clearTimeout(this.#timer);
     this.#timer = null;
   }
 
   #schedule(): void {
     if (this.#stopped || this.#writing || this.#timer || this.#declines.size === 0) return;
-    // setTimeout is monotonic: a step of the wall clock neither hurries nor stalls the tries.
-    this.#timer = setTimeout(
+    // Timers are monotonic: a step of the wall clock neither hurries nor stalls the tries.
+    this.#timer = this.timers.setTimeout(
       () => {
         this.#timer = null;
         void this.#flush();

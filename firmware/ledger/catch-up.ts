@@ -11,6 +11,7 @@ import { TypedEmitter } from '../../lib/emitter.ts';
 import { Wakeable } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 const BEHIND = 'cache_behind';
 /** Waits between tries while there is no room (or a try failed again): doubling, bounded. */
@@ -24,6 +25,7 @@ export interface CatchUpDeps {
   /** Resolves when everything the sync received so far is applied. */
   idle: () => Promise<void>;
   log: Logger;
+  timers: Timers;
 }
 
 export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
@@ -32,10 +34,11 @@ export class CatchUp extends TypedEmitter<{ behind: [behind: boolean] }> {
   #missed = 0;
   #running = false;
   #stopped = false;
-  readonly #pause = new Wakeable();
+  readonly #pause: Wakeable;
 
   constructor(private readonly d: CatchUpDeps) {
     super();
+    this.#pause = new Wakeable(d.timers);
   }
 
   /** The cache is known to lack something the ledger sent. */

@@ -9,7 +9,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { LedgerLink } from './link.ts';
 import { Wakeable } from '../../lib/within.ts';
 import type { OutboxEntry } from '../journal/types.ts';
-import { type Intervals, systemTimers, type TimerHandle } from '../../lib/timers.ts';
+import { type Intervals, systemTimers, type TimerHandle, type Timers } from '../../lib/timers.ts';
 
 /** Publishes in flight at once: enough to fill the link, few enough to stop soon when it drops. */
 const WINDOW = 200;
@@ -31,7 +31,7 @@ export class Forwarder {
   /** txIds sent on this connection whose answer has not come. */
   #unanswered = new Set<string>();
   /** Woken when enough answers came for the window to send on. */
-  readonly #room = new Wakeable();
+  readonly #room: Wakeable;
   #running: Promise<void> | null = null;
   #again = false;
   #timer: TimerHandle;
@@ -45,8 +45,9 @@ export class Forwarder {
     /** Nothing is sent before this resolves (a restart's unanswered online sales are being resolved). */
     private readonly ready: () => Promise<void> = () => Promise.resolve(),
     private readonly pace: { ahead: number; waitMs: number } = PACE,
-    private readonly timers: Intervals = systemTimers,
+    private readonly timers: Timers & Intervals = systemTimers,
   ) {
+    this.#room = new Wakeable(timers);
     link.on('connected', () => {
       this.#sent.clear();
       this.#unanswered.clear();

@@ -28,6 +28,7 @@ import {
 } from '../../contract/index.ts';
 import type { TerminalConfig } from '../config/schema.ts';
 import { FIRMWARE_VERSION } from '../version.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export type LinkEvents = {
   connected: [];
@@ -175,6 +176,7 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
   constructor(
     private readonly cfg: Pick<TerminalConfig, 'terminalId' | 'clubId' | 'broker'>,
     private readonly log: Logger,
+    private readonly timers: Timers,
   ) {
     super();
   }
@@ -355,12 +357,16 @@ export class LedgerLink extends TypedEmitter<LinkEvents> {
     if (!c) return;
     // A clean stop says offline itself (the will only speaks for an unclean end).
     if (c.connected)
-      await within(this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true), 1000);
+      await within(
+        this.#publish(topics.status(this.cfg.terminalId), JSON.stringify(this.#offline()), true),
+        1000,
+        this.timers,
+      );
     this.#client = null;
     for (const w of this.#waiting.splice(0)) w(null);
     this.#conn?.refetched?.(false);
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
-    if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
+    if (!(await within(c.endAsync(!c.connected), 2000, this.timers))) c.end(true);
   }
 
   /** Publishes a tx message; false when not connected (the outbox keeps it for the next connection). */

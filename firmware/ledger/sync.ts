@@ -15,6 +15,7 @@ import type { SalesBook, Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
 import { CatchUp } from './catch-up.ts';
 import type { CardRecord, Catalog, ResultMsg, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
+import type { TimerHandle, Timers } from '../../lib/timers.ts';
 
 export type SyncEvents = {
   cardChanged: [uid: string];
@@ -121,16 +122,18 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   /** Batches in a row after which the inbox was not empty. */
   #streak = 0;
   /** Wakes a gathering drain when the inbox is full. */
-  readonly #full = new Wakeable();
+  readonly #full: Wakeable;
   readonly #catchUp: CatchUp;
 
   constructor(
     link: LedgerSource,
     private readonly journal: Journal,
     private readonly log: Logger,
+    private readonly timers: Timers,
   ) {
     super();
-    this.#catchUp = new CatchUp({ refetch: link.refetch?.bind(link), journal, idle: () => this.idle(), log });
+    this.#full = new Wakeable(timers);
+    this.#catchUp = new CatchUp({ refetch: link.refetch?.bind(link), journal, idle: () => this.idle(), log, timers });
     this.#catchUp.on('behind', (behind) => this.emit('behind', behind));
     link.on('card', (uid, record) => this.#receive({ kind: 'card', uid, record }));
     link.on('photo', (sha, bytes) => this.#receive({ kind: 'photo', sha, bytes }));
@@ -142,6 +145,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.throttle(() => {
       if (this.#inbox.length >= MAX_BATCH) return this.#roomPromise();
       if (++this.#taken < TURN_MESSAGES) return null;
+      // setImmediate, not Clock.timers: a turn of the event loop is no wait, there is nothing to step.
       this.#turn ??= new Promise((resolve) =>
         setImmediate(() => {
           this.#taken = 0;
@@ -296,16 +300,19 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
       return;
     }
     this.emit('queueChanged');
-    this.#queueTimer = setTimeout(() => {
-      this.#queueTimer = null;
-      if (this.#queueDirty) {
-        this.#queueDirty = false;
-        this.#queueChanged();
-      }
-    }, QUEUE_TELL_MS);
-    this.#queueTimer.unref();
+    this.#queueTimer = this.timers.setTimeout(
+      () => {
+        this.#queueTimer = null;
+        if (this.#queueDirty) {
+          this.#queueDirty = false;
+          this.#queueChanged();
+        }
+      },
+      QUEUE_TELL_MS,
+      true,
+    );
   };
-  #queueTimer: NodeJS.Timeout | null = null;
+  #queueTimer: TimerHandle | null = null;
   #queueDirty = false;
 
   /** Card records in one statement; each stored one is told as changed, each older one counted. */

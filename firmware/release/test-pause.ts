@@ -20,6 +20,7 @@ export function testPause(
 ): Promise<void> {
   if (env[PAUSE_ENV] !== step) return Promise.resolve();
   say(`test pause at ${step}`);
-  // A timer keeps the process (and its event loop: the watchdog pings go on) alive.
+  // A timer keeps the process (and its event loop: the watchdog pings go on) alive. The global one:
+  // it never fires, so there is no wait for an injected clock to step.
   return new Promise(() => setInterval(() => undefined, 1 << 30));
 }

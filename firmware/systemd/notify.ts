@@ -53,6 +53,7 @@ while True:
         print("sd_notify failed: %s" % e, file=sys.stderr, flush=True)
 `;
 import { must } from '../../lib/must.ts';
+import type { Intervals, TimerHandle } from '../../lib/timers.ts';
 
 const NOTIFY_VARS = ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'] as const;
 
@@ -93,6 +94,7 @@ const inactive: Notifier = { active: false, ready() {}, watchdog() {}, stopping(
 
 export function createNotifier(
   log: Logger,
+  timers: Intervals,
   env: NodeJS.ProcessEnv = process.env,
   tree: ProcessTree = procTree,
 ): Notifier {
@@ -126,7 +128,7 @@ export function createNotifier(
   createInterface({ input: must(helper.stderr, 'the piped stderr') }).on('line', (line) =>
     log.warn({ helper: line }, 'sd_notify'),
   );
-  let timer: NodeJS.Timeout | null = null;
+  let timer: TimerHandle | null = null;
 
   const send = (msg: string) => {
     helper?.stdin?.write(JSON.stringify(msg) + '\n');
@@ -135,7 +137,7 @@ export function createNotifier(
     if (interval === null || timer) return;
     log.info({ intervalMs: interval, owner, watchdogPid: env.WATCHDOG_PID }, 'systemd watchdog pings on');
     // Not unref'd on purpose: it must keep firing as long as the loop runs.
-    timer = setInterval(() => send('WATCHDOG=1'), interval);
+    timer = timers.setInterval(() => send('WATCHDOG=1'), interval);
   };
   return {
     active: true,
@@ -148,7 +150,7 @@ export function createNotifier(
       send('STOPPING=1');
     },
     close() {
-      if (timer) clearInterval(timer);
+      if (timer) timers.clearInterval(timer);
       timer = null;
       const h = helper;
       helper = null;

@@ -7,6 +7,7 @@
 // previous one back (klubkort rollback). A committed release is READY regardless: it proved it can
 // link, and a till that must sell does not stop for the broker's reasons.
 import type { LinkTrouble } from '../ledger/link.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export const LINK_GATE_MS = 20_000;
 
@@ -44,6 +45,7 @@ interface LinkLike {
 export function awaitLinkGate(
   link: LinkLike,
   trial: boolean,
+  timers: Timers,
   boundMs = LINK_GATE_MS,
 ): Promise<Exclude<GateVerdict, { verdict: 'wait' }>> {
   const start = performance.now();
@@ -52,13 +54,13 @@ export function awaitLinkGate(
       const elapsedMs = timedOut ? boundMs : performance.now() - start;
       const v = linkGate({ connected: link.connected, trouble: link.trouble, elapsedMs, trial, boundMs });
       if (v.verdict === 'wait') return;
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       link.off('connected', onEvent);
       link.off('trouble', onEvent);
       resolve(v);
     };
     const onEvent = () => check();
-    const timer = setTimeout(() => check(true), boundMs);
+    const timer = timers.setTimeout(() => check(true), boundMs);
     link.on('connected', onEvent);
     link.on('trouble', onEvent);
     check();

@@ -106,8 +106,8 @@ export class Terminal {
     // the parts before it report a change of the status bar to `redraw`, bound to it once it exists.
     const redraw = new Redraw();
     this.journal = journal;
-    this.link = new LedgerLink(config, log.child({ part: 'link' }));
-    this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }));
+    this.link = new LedgerLink(config, log.child({ part: 'link' }), timers);
+    this.sync = new LedgerSync(this.link, journal, log.child({ part: 'sync' }), timers);
     const restoreCheck = new RestoreCheck(this.link, journal, clock, config.terminalId, log);
     this.restoreCheck = restoreCheck;
     this.forwarder = new Forwarder(
@@ -227,7 +227,7 @@ export class Terminal {
   }
 
   static async start(d: TerminalDeps): Promise<Terminal> {
-    const journal = await Journal.open(d.config.dataDir, d.config.terminalId);
+    const journal = await Journal.open(d.config.dataDir, d.config.terminalId, d.clock?.timers);
     const t = new Terminal(d, journal);
     await t.#start();
     return t;
@@ -268,7 +268,7 @@ export class Terminal {
     this.silence.stop();
     await this.offlineClock.stop();
     await this.link.stop();
-    if (!(await within(this.sync.idle(), 3000)))
+    if (!(await within(this.sync.idle(), 3000, this.#timers)))
       this.d.log.warn('stopping with ledger messages not yet applied (they come again)');
     await stopHardware(hardware);
     await this.journal.close();

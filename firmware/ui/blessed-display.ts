@@ -13,6 +13,7 @@ import { PhotoCache } from './photo/photo-cache.ts';
 import { PhotoPreparer } from './photo/photo-preparer.ts';
 import { formatClock } from './format.ts';
 import { renderFrame } from './frame.ts';
+import type { Intervals, TimerHandle, Timers } from '../../lib/timers.ts';
 
 export interface BlessedDisplayOptions {
   lang: Lang;
@@ -26,6 +27,8 @@ export interface BlessedDisplayOptions {
   now?: () => Date;
   /** The club's time zone (config `timeZone`): the times on screen are its. */
   timeZone?: string;
+  /** The clock's ticker and the photo deadlines. */
+  timers: Timers & Intervals;
 }
 
 export class BlessedDisplay implements Display {
@@ -34,7 +37,7 @@ export class BlessedDisplay implements Display {
   #model: ScreenModel | null = null;
   #scheduled = false;
   #clockShown = '';
-  #ticker: NodeJS.Timeout | null = null;
+  #ticker: TimerHandle | null = null;
   #output: PixelOutput | null = null;
   #painted: PhotoPlacement | null = null;
   /** Scales and encodes photos off the event loop (a worker), so keys and taps never wait for one. */
@@ -45,8 +48,9 @@ export class BlessedDisplay implements Display {
     private readonly console: ConsoleScreen,
     private readonly opts: BlessedDisplayOptions,
   ) {
-    this.#photos = new PhotoCache(opts.photos, () => this.redraw(), opts.log ? { log: opts.log } : {});
-    this.#preparer = new PhotoPreparer(opts.log ? { log: opts.log } : {});
+    const { log, timers } = opts;
+    this.#photos = new PhotoCache(opts.photos, () => this.redraw(), log ? { log, timers } : { timers });
+    this.#preparer = new PhotoPreparer(log ? { log, timers } : { timers });
     this.#now = opts.now ?? (() => new Date());
     console.onResize(() => this.redraw());
   }
@@ -73,15 +77,18 @@ export class BlessedDisplay implements Display {
       );
     }
     // The clock on screen changes once a minute; look every second so it is never late.
-    this.#ticker ??= setInterval(() => {
-      if (formatClock(this.#now(), this.opts.timeZone) !== this.#clockShown) this.redraw();
-    }, 1000);
-    this.#ticker.unref();
+    this.#ticker ??= this.opts.timers.setInterval(
+      () => {
+        if (formatClock(this.#now(), this.opts.timeZone) !== this.#clockShown) this.redraw();
+      },
+      1000,
+      true,
+    );
     this.redraw();
   }
 
   async stop(): Promise<void> {
-    if (this.#ticker) clearInterval(this.#ticker);
+    if (this.#ticker) this.opts.timers.clearInterval(this.#ticker);
     this.#ticker = null;
     this.console.stop();
     this.#output?.close();
@@ -121,6 +128,7 @@ export class BlessedDisplay implements Display {
   redraw(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
+    // A turn of the event loop, not a wait: every change of this turn makes one frame.
     setImmediate(() => {
       this.#scheduled = false;
       this.#frame();

@@ -3,6 +3,7 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './draw/terminal-probe.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 /** What blessed reports for a key press (the fields the mapping reads). */
 export interface KeyPress {
@@ -22,6 +23,8 @@ export interface ConsoleOptions {
   onQuit?: () => void;
   /** Ask the terminal about sixel and its cell size before blessed takes the input (default true). */
   probe?: boolean;
+  /** The probe's deadline. */
+  timers: Timers;
 }
 
 export class ConsoleScreen {
@@ -32,7 +35,7 @@ export class ConsoleScreen {
   #starting: Promise<void> | null = null;
   #abilities: TerminalAbilities = NO_ABILITIES;
 
-  constructor(private readonly opts: ConsoleOptions = {}) {}
+  constructor(private readonly opts: ConsoleOptions) {}
 
   get started(): boolean {
     return this.#screen !== null;
@@ -64,7 +67,11 @@ export class ConsoleScreen {
   start(): Promise<void> {
     this.#starting ??= (async () => {
       if (this.opts.probe !== false) {
-        this.#abilities = await probeTerminal(this.opts.input ?? process.stdin, this.opts.output ?? process.stdout);
+        this.#abilities = await probeTerminal(
+          this.opts.input ?? process.stdin,
+          this.opts.output ?? process.stdout,
+          this.opts.timers,
+        );
       }
       this.#open();
     })();

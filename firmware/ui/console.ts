@@ -7,6 +7,7 @@ import { TtyKeypad } from './tty-keypad.ts';
 import type { Lang } from './labels.ts';
 import type { Logger } from '../log.ts';
 import type { DisplayConfig } from '../config/schema.ts';
+import type { Intervals, Timers } from '../../lib/timers.ts';
 
 export type { SimPanelActions };
 export { BlessedDisplay, TtyKeypad };
@@ -28,6 +29,8 @@ export interface ConsoleOptions {
   display?: DisplayConfig;
   /** The config's `timeZone`: the clock and times on screen. */
   timeZone?: string;
+  /** The probe's deadline, the clock's ticker and the photo deadlines. */
+  timers: Timers & Intervals;
 }
 
 /** A display and a keypad sharing one screen: start() of either opens it, stop() of either restores the tty. */
@@ -36,6 +39,7 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
     ...(opts.input ? { input: opts.input } : {}),
     ...(opts.output ? { output: opts.output } : {}),
     ...(opts.onQuit ? { onQuit: opts.onQuit } : {}),
+    timers: opts.timers,
   });
   let display: BlessedDisplay | null = null;
   // The panel sees keys first: letters are its own, and every key while its list is open.
@@ -48,6 +52,7 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.display ? { display: opts.display } : {}),
     ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+    timers: opts.timers,
   });
   return { display, keypad: new TtyKeypad(screen, opts.keyMap) };
 }

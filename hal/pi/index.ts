@@ -18,7 +18,7 @@ import { GpioIndicators } from './gpio/gpio-indicators.ts';
 import { PiIndicators } from './gpio/pi-indicators.ts';
 import type { ReaderSignal } from './reader/acr122u-led.ts';
 import { PiHardwareError } from '../../lib/load-optional.ts';
-import type { Timers } from '../../lib/timers.ts';
+import type { Intervals, Timers } from '../../lib/timers.ts';
 
 export { PiHardwareConfig, type PiHardwareConfigInput } from './config/config.ts';
 export { Acr122uReader } from './reader/acr122u-reader.ts';
@@ -30,7 +30,7 @@ export { PiHardwareError };
 /** Everything the drivers reach outside the process; tests replace these with fakes. */
 export interface PiDeps {
   log?: Logger;
-  timers?: Timers;
+  timers?: Timers & Intervals;
   importNfcPcsc?: () => Promise<NfcPcscModule>;
   createNfc?: NfcFactory;
   pcscdAvailable?: () => Promise<boolean>;

@@ -4,6 +4,7 @@ import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from '../../lib/log.ts';
 import { within } from '../../lib/within.ts';
 import { noDelay } from '../../lib/mqtt-socket.ts';
+import type { Timers } from '../../lib/timers.ts';
 
 export class SimBus {
   #client: MqttClient | null = null;
@@ -16,6 +17,7 @@ export class SimBus {
     private readonly url: string,
     private readonly clientId: string,
     private readonly log: Logger,
+    private readonly timers: Timers,
     private readonly opts: IClientOptions = {},
   ) {}
 
@@ -45,7 +47,7 @@ export class SimBus {
     const c = this.#client;
     this.#client = null;
     // Without a connection nothing is in flight worth waiting for (the journal keeps the outbox).
-    if (!(await within(c.endAsync(!c.connected), 2000))) c.end(true);
+    if (!(await within(c.endAsync(!c.connected), 2000, this.timers))) c.end(true);
   }
 
   subscribe(topic: string, handler: (payload: Buffer) => void): void {

@@ -4,15 +4,18 @@ import type { Hardware } from '../types.ts';
 import type { Logger } from '../../lib/log.ts';
 import { SimBus } from './bus.ts';
 import { SimReader, SimKeypad, HeadlessDisplay, SimIndicators } from './devices.ts';
+import { systemTimers, type Timers } from '../../lib/timers.ts';
 
 export function createSimHardware(o: {
   brokerUrl: string;
   terminalId: string;
   log: Logger;
   mqtt?: IClientOptions;
+  /** The simulator's waits; the system's unless a test steps them. */
+  timers?: Timers;
 }): Hardware & { bus: SimBus } {
   const log = o.log.child({ part: 'sim-hw' });
-  const bus = new SimBus(o.brokerUrl, `${o.terminalId}-sim`, log, o.mqtt);
+  const bus = new SimBus(o.brokerUrl, `${o.terminalId}-sim`, log, o.timers ?? systemTimers, o.mqtt);
   return {
     bus,
     reader: new SimReader(bus, o.terminalId, log),

@@ -7,11 +7,12 @@ import { SimReader } from '../../hal/sim/devices.ts';
 import { createLogger } from '../../lib/log.ts';
 import { topics } from '../../contract/index.ts';
 import type { CardTap } from '../../hal/types.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 test('a tap carries its SUN; the mirrored uid defaults to the tapped one; a malformed sun is rejected', async (t) => {
   const broker = await startBroker();
   const log = createLogger({ level: 'silent' });
-  const bus = new SimBus(broker.url, 'hal-sim-reader-sim', log);
+  const bus = new SimBus(broker.url, 'hal-sim-reader-sim', log, systemTimers);
   const reader = new SimReader(bus, 'hal-sim-reader', log);
   const taps: CardTap[] = [];
   reader.on('card', (tap) => taps.push(tap));

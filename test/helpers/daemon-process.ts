@@ -10,6 +10,7 @@ import { askControl } from '../../firmware/control/socket.ts';
 import type { TerminalSnapshot } from '../../firmware/terminal/terminal.ts';
 import { LOG_DIR } from './log-sink.ts';
 import { serviceLaunch, type Launch } from './unit-file.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 export const KLUBKORT_BIN = join(process.cwd(), 'bin', 'klubkort.js');
 
@@ -104,7 +105,7 @@ export class DaemonProcess {
 
   /** The running daemon's snapshot over its control socket (`klubkort status`). */
   async status(): Promise<TerminalSnapshot> {
-    const r = await askControl(this.spec.dataDir, 'status');
+    const r = await askControl(this.spec.dataDir, 'status', systemTimers);
     if (!r.ok) throw new Error(`status failed: ${r.error}`);
     return r.data as TerminalSnapshot;
   }

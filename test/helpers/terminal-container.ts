@@ -191,3 +191,24 @@ export async function queueOfflineSales(c: Container, root: string, n: number): 
   await c.run(['chown', '-R', 'klubkort:klubkort', '/var/lib/klubkort']);
   return txIds;
 }
+
+/**
+ * A subscriber in the container on its broker, a unit of its own (it lives until the container
+ * powers off): each message on a topic of `files` is appended to that topic's file as a line, a
+ * tx message's txId, any other message whole. `mqtt`: the mqtt module of a release in the container.
+ */
+export async function watchTopics(
+  c: Container,
+  o: { unit: string; mqtt: string; files: Record<string, string> },
+): Promise<void> {
+  await c.run([
+    'systemd-run',
+    `--unit=${o.unit}`,
+    '/usr/bin/node',
+    '-e',
+    `const m = require(${JSON.stringify(o.mqtt)}); const fs = require('fs'); const files = ${JSON.stringify(o.files)};
+    const c = m.connect('mqtt://127.0.0.1:1883', { clientId: ${JSON.stringify(o.unit)} });
+    c.on('connect', () => c.subscribe(Object.keys(files), { qos: 1 }));
+    c.on('message', (t, p) => { try { fs.appendFileSync(files[t], (t.endsWith('/tx') ? JSON.parse(p).txId : p.toString()) + '\\n'); } catch {} });`,
+  ]);
+}

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cardCommand } from '../../firmware/cli/card.ts';
-import { holdCard } from '../../hal/pi/reader/card-holder.ts';
+import { holdCard, type HoldRequest } from '../../hal/pi/reader/card-holder.ts';
+import { systemTimers } from '../../lib/timers.ts';
 import { probePcscd } from '../../hal/pi/reader/pcsc-session.ts';
 import { diversifyKey, Ntag424Card, readSun, sunCmacValid } from '../../hal/ntag424/index.ts';
 import { DEMO_CARD_URL, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
@@ -39,7 +40,7 @@ test.serial('personalise over pcscd + vpcd, then read a SUN that verifies; a sec
     card.remove();
     rmSync(dir, { recursive: true, force: true });
   });
-  const hold = (o: { waitMs: number; readerName?: string }) =>
+  const hold = (o: HoldRequest) =>
     holdCard({ ...o, readerName: 'Virtual PCD 00 00', pcscdAvailable: () => probePcscd(pcsc.socket) });
   await card.insert();
   const out: string[] = [],
@@ -63,7 +64,7 @@ test.serial('personalise over pcscd + vpcd, then read a SUN that verifies; a sec
     'nfc-pcsc read no UID of its own',
   );
 
-  const held = await hold({ waitMs: 10_000 });
+  const held = await hold({ waitMs: 10_000, timers: systemTimers });
   try {
     const sun = await readSun(held.transmit);
     t.is(sun?.uid, UID);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cardCommand } from '../../firmware/cli/card.ts';
-import { holdCard } from '../../hal/pi/reader/card-holder.ts';
+import { holdCard, type HoldRequest } from '../../hal/pi/reader/card-holder.ts';
 import type { NfcLike } from '../../hal/pi/reader/pcsc-session.ts';
 import { Ntag424Card, readSun } from '../../hal/ntag424/index.ts';
 import { NTAG424_VERSION } from '../../hal/ntag424/emulator.ts';
@@ -54,8 +54,7 @@ function fakePcsc(card: Ntag424Card | null, name = 'ACS ACR122U PICC Interface 0
   return {
     nfc,
     reader,
-    hold: (o: { waitMs: number; readerName?: string }) =>
-      holdCard({ ...o, createNfc, pcscdAvailable: async () => true }),
+    hold: (o: HoldRequest) => holdCard({ ...o, createNfc, pcscdAvailable: async () => true }),
   };
 }
 

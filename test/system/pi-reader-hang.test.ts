@@ -18,6 +18,7 @@ import { askControl } from '../../firmware/control/socket.ts';
 import { maskUid } from '../../lib/log.ts';
 import type { TerminalSnapshot } from '../../firmware/terminal/terminal.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 const C = DEMO_CLUB_ID;
 const UID_CHILD = demoChildren().find((c) => c.auth === 'uid')!.uid;
@@ -176,7 +177,7 @@ function piDaemon(t: ExecutionContext) {
       p.kill('SIGKILL');
     });
     const status = async () => {
-      const r = await askControl(dataDir, 'status').catch(() => null);
+      const r = await askControl(dataDir, 'status', systemTimers).catch(() => null);
       return r?.ok ? (r.data as TerminalSnapshot) : null;
     };
     /** The PC/SC child processes it started, in order (its log says each one's pid). */

@@ -27,6 +27,7 @@ import {
   queueOfflineSales,
   terminalRoot,
   unitView,
+  watchTopics,
 } from '../helpers/terminal-container.ts';
 import type { Container } from '../helpers/nspawn.ts';
 import { sh } from '../helpers/tls-broker.ts';
@@ -120,17 +121,14 @@ test('announcement → download (cut halfway, resumed) → path unit → update 
       '/root/requests.log',
       ...(cut ? ['--cut', String(cut)] : []),
     ]);
-    await c.run([
-      'systemd-run',
-      '--unit=test-watch',
-      '/usr/bin/node',
-      '-e',
-      `const m = require(${JSON.stringify(mqtt)}); const fs = require('fs');
-      const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-watch' });
-      c.on('connect', () => c.subscribe(['klubkort/v1/terminals/kasse-1/tx', 'klubkort/v1/terminals/kasse-1/status'], { qos: 1 }));
-      c.on('message', (t, p) => { try { fs.appendFileSync(t.endsWith('/tx') ? '/root/forwarded.txt' : '/root/statuses.txt',
-        (t.endsWith('/tx') ? JSON.parse(p).txId : p.toString()) + '\\n'); } catch {} });`,
-    ]);
+    await watchTopics(c, {
+      unit: 'test-watch',
+      mqtt,
+      files: {
+        'klubkort/v1/terminals/kasse-1/tx': '/root/forwarded.txt',
+        'klubkort/v1/terminals/kasse-1/status': '/root/statuses.txt',
+      },
+    });
     await until(
       async () => (await c.sh('cat /run/bundle-port 2>/dev/null || true')).trim() === String(PORT),
       'the bundle server',

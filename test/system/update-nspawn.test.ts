@@ -33,7 +33,15 @@ import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../../firmware/journal/migr
 import type { Manifest } from '../../firmware/release/manifest.ts';
 import { Arch } from '../../firmware/release/manifest.ts';
 import { buildTestBundle, readBundle, remake, testKey, writeBundle } from '../helpers/release-bundle.ts';
-import { configure, dropIn, layOut, queueOfflineSales, terminalRoot, unitView } from '../helpers/terminal-container.ts';
+import {
+  configure,
+  dropIn,
+  layOut,
+  queueOfflineSales,
+  terminalRoot,
+  unitView,
+  watchTopics,
+} from '../helpers/terminal-container.ts';
 import { until } from '../helpers/until.ts';
 
 const A = '0.1.0-upd.a';
@@ -126,17 +134,7 @@ test('an update to a release that crashes at start, then to one that hangs: each
   // A subscriber in the container: every sale the terminal forwards, by txId.
   const mqtt = `/opt/klubkort/releases/${A}/node_modules/mqtt`;
   const seenFile = '/root/forwarded.txt';
-  // Its own unit: it lives until the container powers off.
-  await c.run([
-    'systemd-run',
-    '--unit=test-subscriber',
-    '/usr/bin/node',
-    '-e',
-    `const m = require(${JSON.stringify(mqtt)}); const fs = require('fs');
-    const c = m.connect('mqtt://127.0.0.1:1883', { clientId: 'test-sub' });
-    c.on('connect', () => c.subscribe('klubkort/v1/terminals/kasse-1/tx', { qos: 1 }));
-    c.on('message', (_t, p) => { try { fs.appendFileSync(${JSON.stringify(seenFile)}, JSON.parse(p).txId + '\\n'); } catch {} });`,
-  ]);
+  await watchTopics(c, { unit: 'test-subscriber', mqtt, files: { 'klubkort/v1/terminals/kasse-1/tx': seenFile } });
   /** The terminal's retained status, as the broker keeps it. */
   const status = async () =>
     JSON.parse(

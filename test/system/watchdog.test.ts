@@ -21,6 +21,7 @@ print(json.dumps("listening"), flush=True)
 while True:
     print(json.dumps(s.recv(4096).decode()), flush=True)
 `;
+import { systemTimers } from '../../lib/timers.ts';
 // Test-only, loaded into the child with --import: SIGUSR2 blocks its event loop for good.
 const BLOCK_HOOK =
   'data:text/javascript,process.on("SIGUSR2",()=>{process.stderr.write("event loop blocked\\n");for(;;){}})';
@@ -146,7 +147,7 @@ test('`klubkort status` asks the running daemon: readable lines, or JSON with --
 });
 
 test('outside systemd (no NOTIFY_SOCKET) nothing is sent and nothing is started', (t) => {
-  const n = createNotifier(createLogger({ level: 'silent' }), {});
+  const n = createNotifier(createLogger({ level: 'silent' }), systemTimers, {});
   t.false(n.active);
   n.ready();
   n.stopping();

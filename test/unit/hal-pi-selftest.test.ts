@@ -4,6 +4,7 @@ import { TypedEmitter } from '../../lib/emitter.ts';
 import type { CardReader, CardReaderEvents, Indicators, IndicatorState } from '../../hal/types.ts';
 import { runSelftest, type SelftestDeps } from '../../firmware/cli/selftest.ts';
 import { systemChecks, type SystemProbes } from '../../firmware/cli/selftest-system.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 class FakeReader extends TypedEmitter<CardReaderEvents> implements CardReader {
   attached = true;
@@ -44,6 +45,7 @@ function setup(over: Partial<SelftestDeps> = {}) {
       if (line.startsWith('tap a card')) setImmediate(() => reader.tap('04A1B2C3D4E5F6'));
     },
     sleep: async () => undefined,
+    timers: systemTimers,
     ...over,
   };
   return { deps, reader, indicators, lines, table: () => lines.slice(lines.indexOf('') + 1) };

@@ -12,6 +12,7 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { LedgerSync, type LedgerSource } from '../../firmware/ledger/sync.ts';
 import { createLogger } from '../../firmware/log.ts';
 import type { CardRecord, SaleMsg } from '../../contract/index.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 const ROUNDS = 200;
 const uidOf = (i: number) => (0x10000000 + i).toString(16).toUpperCase();
@@ -87,7 +88,7 @@ async function syncedJournal(t: ExecutionContext) {
   });
   const link = Object.assign(new EventEmitter(), { throttle: () => undefined }) as unknown as LedgerSource &
     EventEmitter;
-  return { dir, j, link, sync: new LedgerSync(link, j, createLogger({ level: 'silent' })) };
+  return { dir, j, link, sync: new LedgerSync(link, j, createLogger({ level: 'silent' }), systemTimers) };
 }
 
 test('the sync tells the screen of every closed card, also when closes meet concurrent writes', async (t) => {

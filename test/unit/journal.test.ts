@@ -8,7 +8,8 @@ import { checkPhoto } from '../../firmware/journal/card-cache.ts';
 import { migrate, migrations } from '../../firmware/journal/migrations.ts';
 import { Db } from '../../firmware/journal/db.ts';
 import { unbooked } from '../helpers/unbooked.ts';
-import type { CardRecord, ResultMsg, SaleMsg } from '../../contract/index.ts';
+import { record as rec } from '../helpers/sale-parts.ts';
+import type { ResultMsg, SaleMsg } from '../../contract/index.ts';
 
 async function open(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
@@ -19,17 +20,6 @@ async function open(t: import('ava').ExecutionContext) {
   });
   return { j, dir };
 }
-const rec = (over: Partial<CardRecord> = {}): CardRecord => ({
-  cardUid: '04A1B2C3',
-  holderId: 'h1',
-  name: 'Astrid Nørgaard',
-  photo: null,
-  status: 'active',
-  balance: 5000,
-  version: 3,
-  updatedAt: '2026-11-24T09:00:00.000Z',
-  ...over,
-});
 const sale = (over: Partial<SaleMsg> = {}): SaleMsg => ({
   type: 'sale',
   txId: randomUUID(),

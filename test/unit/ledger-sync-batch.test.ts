@@ -13,6 +13,7 @@ import { TypedEmitter } from '../../lib/emitter.ts';
 import { createLogger } from '../../firmware/log.ts';
 import { portraitPng, sha256Hex } from '../../sim/photos.ts';
 import { until } from '../helpers/until.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 /** Stands in for the MQTT link: what it emits is what the broker delivered, in that order. */
 class FakeLink extends TypedEmitter<LinkEvents> {
@@ -30,7 +31,7 @@ async function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-sync-'));
   const j = await Journal.open(dir);
   const link = new FakeLink();
-  const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }));
+  const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }), systemTimers);
   const events: string[] = [];
   sync.on('cardChanged', (uid) => events.push(`card ${uid}`));
   sync.on('settled', (s) => events.push(`settled ${s.txId}`));

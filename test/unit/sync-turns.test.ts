@@ -12,6 +12,7 @@ import type { LinkEvents } from '../../firmware/ledger/link.ts';
 import type { CardRecord } from '../../contract/index.ts';
 import { TypedEmitter } from '../../lib/emitter.ts';
 import { createLogger } from '../../firmware/log.ts';
+import { systemTimers } from '../../lib/timers.ts';
 
 /** mqtt.js's way: each message emitted, then the next at once unless the consumer's hold is a promise. */
 class BurstLink extends TypedEmitter<LinkEvents> {
@@ -47,7 +48,7 @@ async function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-sync-turns-'));
   const j = await Journal.open(dir);
   const link = new BurstLink();
-  const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }));
+  const sync = new LedgerSync(link, j, createLogger({ level: 'silent' }), systemTimers);
   t.teardown(async () => {
     await j.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import mqtt, { type IClientOptions } from 'mqtt';
 import { mqttOptions } from '../../ledger/link.ts';
 import { topics } from '../../../contract/index.ts';
 import type { TerminalConfig } from '../../config/schema.ts';
+import type { Timers } from '../../../lib/timers.ts';
 
 export interface BrokerCheck {
   /** Null when connected, else why not. */
@@ -49,7 +50,7 @@ export function checkUrlOf(b: Pick<Cfg['broker'], 'url' | 'checkUrl' | 'certFile
   return b.certFile && /^mqtts:/.test(b.url) ? defaultCheckUrl(b.url) : b.url;
 }
 
-export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise<BrokerCheck> {
+export async function checkBroker(cfg: Cfg, timers: Timers, o: BrokerCheckOptions = {}): Promise<BrokerCheck> {
   const timeoutMs = o.timeoutMs ?? 8000;
   let options: IClientOptions;
   try {
@@ -69,12 +70,12 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
     connectTimeout: timeoutMs,
   });
   const found = await new Promise<string | null>((resolve) => {
-    const timer = setTimeout(
+    const timer = timers.setTimeout(
       () => resolve(`no answer from ${hostOf(url)} within ${timeoutMs / 1000} s`),
       timeoutMs + 500,
     );
     const done = (p: string | null) => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       resolve(p);
     };
     client.once('connect', () => done(null));
@@ -93,17 +94,22 @@ export async function checkBroker(cfg: Cfg, o: BrokerCheckOptions = {}): Promise
       : found;
   const catalogWaitMs = o.catalogWaitMs ?? 3000;
   const warning =
-    problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs) : null;
+    problem === null && catalogWaitMs > 0 ? await catalogWarning(client, cfg.clubId, catalogWaitMs, timers) : null;
   await client.endAsync(true).catch(() => undefined);
   return { problem, warning };
 }
 
-async function catalogWarning(client: mqtt.MqttClient, clubId: string, ms: number): Promise<string | null> {
+async function catalogWarning(
+  client: mqtt.MqttClient,
+  clubId: string,
+  ms: number,
+  timers: Timers,
+): Promise<string | null> {
   const got = new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
+    const timer = timers.setTimeout(() => resolve(false), ms);
     client.on('message', (topic) => {
       if (topic === topics.catalog(clubId)) {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         resolve(true);
       }
     });

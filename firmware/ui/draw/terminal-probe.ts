@@ -3,6 +3,7 @@
 // terminal gives the tty, TIOCGWINSZ) and the sixel colour registers (XTSMGRAPHICS). Every
 // terminal answers DA1, so its reply ends the wait; one that answers nothing is given up on.
 import { spawnSync } from 'node:child_process';
+import type { Timers } from '../../../lib/timers.ts';
 
 export interface TerminalAbilities {
   sixel: boolean;
@@ -58,6 +59,7 @@ export function winsizeCell(fd: number): { w: number; h: number } | null {
 export async function probeTerminal(
   input: NodeJS.ReadStream,
   output: NodeJS.WriteStream,
+  timers: Timers,
   timeoutMs = 1500,
 ): Promise<TerminalAbilities> {
   if (!input.isTTY || !output.isTTY || typeof input.setRawMode !== 'function') return NO_ABILITIES;
@@ -65,7 +67,7 @@ export async function probeTerminal(
   let text = '';
   return new Promise((resolve) => {
     const finish = () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       input.off('data', onData);
       try {
         input.setRawMode(wasRaw);
@@ -81,7 +83,7 @@ export async function probeTerminal(
       text += d.toString('latin1');
       if (parseReplies(text).done) finish();
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = timers.setTimeout(finish, timeoutMs);
     try {
       input.setRawMode(true);
       input.on('data', onData);

@@ -16,6 +16,7 @@ import {
   type ImageLimits,
   type RefusalReason,
 } from './image-header.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 export type PhotoState = { kind: 'loading' } | { kind: 'ready'; img: Rgba } | { kind: 'missing' };
 
@@ -118,13 +119,15 @@ export interface DecoderOptions {
   memoryMb?: number;
   /** A decode still running after this is stopped and the photo refused. */
   timeoutMs?: number;
+  /** The decode deadline's and the retry's; the system's unless given. */
+  timers?: Timers;
 }
 
 interface Job {
   id: number;
   resolve: (img: Rgba) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 /**
@@ -140,8 +143,10 @@ export class PhotoDecoder {
   readonly #heapMb: number;
   readonly #memoryMb: number;
   readonly #timeoutMs: number;
+  readonly #clock: Timers;
 
   constructor(o: DecoderOptions = {}) {
+    this.#clock = o.timers ?? systemTimers;
     this.#limits = o.limits ?? IMAGE_LIMITS;
     this.#maxSide = o.maxSide ?? THUMB_SIDE;
     this.#heapMb = o.heapMb ?? 96;
@@ -170,11 +175,11 @@ export class PhotoDecoder {
     const w = this.#start();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
+      const timer = this.#clock.setTimeout(
         () => this.#fail(new ImageRefused('timeout', `still decoding after ${this.#timeoutMs} ms`)),
         this.#timeoutMs,
+        true,
       );
-      timer.unref();
       this.#job = { id, resolve, reject, timer };
       w.postMessage({
         id,
@@ -205,7 +210,7 @@ export class PhotoDecoder {
     const job = this.#job;
     this.#job = null;
     if (job) {
-      clearTimeout(job.timer);
+      this.#clock.clearTimeout(job.timer);
       job.reject(e);
     }
     const w = this.#worker;
@@ -226,7 +231,7 @@ export class PhotoDecoder {
       const job = this.#job;
       if (!job || job.id !== m.id) return;
       this.#job = null;
-      clearTimeout(job.timer);
+      this.#clock.clearTimeout(job.timer);
       if (m.error !== undefined) job.reject(new ImageRefused(m.reason ?? 'decode_failed', m.error));
       else job.resolve({ width: m.width, height: m.height, data: m.data });
     });
@@ -236,7 +241,7 @@ export class PhotoDecoder {
       const job = this.#job;
       this.#job = null;
       if (job) {
-        clearTimeout(job.timer);
+        this.#clock.clearTimeout(job.timer);
         job.reject(e);
       }
     };
@@ -268,7 +273,8 @@ export class PhotoCache {
   // `retry` marks a missing photo due for another lookup, done when it is next asked for.
   readonly #entries = new Map<string, { state: PhotoState; retry: boolean }>();
   readonly #decoder: PhotoDecoder;
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Set<TimerHandle>();
+  readonly #clock: Timers;
   readonly #retryMs: number;
   readonly #log: Pick<Logger, 'warn'> | undefined;
   #generation = 0;
@@ -279,6 +285,7 @@ export class PhotoCache {
     opts: PhotoCacheOptions = {},
   ) {
     this.#retryMs = opts.retryMs ?? 3000;
+    this.#clock = opts.timers ?? systemTimers;
     this.#log = opts.log;
     this.#decoder = new PhotoDecoder(opts);
   }
@@ -298,7 +305,7 @@ export class PhotoCache {
     this.#generation++;
     this.#entries.clear();
     this.#decoder.cancel();
-    for (const t of this.#timers) clearTimeout(t);
+    for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers.clear();
   }
 
@@ -333,14 +340,17 @@ export class PhotoCache {
     this.#entries.set(sha, entry);
     if (state.kind === 'missing' && retry) {
       // The photo may not have been synced yet: look again if it is still wanted.
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        if (this.#entries.get(sha) === entry) {
-          entry.retry = true;
-          this.onChange();
-        }
-      }, this.#retryMs);
-      t.unref();
+      const t = this.#clock.setTimeout(
+        () => {
+          this.#timers.delete(t);
+          if (this.#entries.get(sha) === entry) {
+            entry.retry = true;
+            this.onChange();
+          }
+        },
+        this.#retryMs,
+        true,
+      );
       this.#timers.add(t);
     }
     this.onChange();

@@ -11,6 +11,7 @@ import type { Logger } from '../../log.ts';
 import type { Rgba } from './photo.ts';
 import type { SixelImage } from './photo-sixel.ts';
 import type { PrepareJob, PrepareReply } from './photo-prepare-types.ts';
+import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 /** The preparation failed (the worker died, hung, or threw): the display shows a placeholder. */
 export class PhotoPrepFailed extends Error {}
@@ -22,12 +23,14 @@ export interface PreparerOptions {
   timeoutMs?: number;
   /** The worker's death and deadlines, without whose photo it was. */
   log?: Pick<Logger, 'warn'>;
+  /** The start and preparation deadlines'; the system's unless given. */
+  timers?: Timers;
 }
 
 /** How long a worker may take to load its modules (from the sources through tsx, on a busy machine). */
 const START_MS = 60_000;
 
-type Pending = { resolve: (r: PrepareReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | null };
+type Pending = { resolve: (r: PrepareReply) => void; reject: (e: Error) => void; timer: TimerHandle | null };
 
 /**
  * From the sources (tsx), the .ts module through tsx's loader; from the built dist/, the bundle's
@@ -52,8 +55,10 @@ export class PhotoPreparer {
   readonly #heapMb: number;
   readonly #timeoutMs: number;
   readonly #log: Pick<Logger, 'warn'> | undefined;
+  readonly #timers: Timers;
 
   constructor(o: PreparerOptions = {}) {
+    this.#timers = o.timers ?? systemTimers;
     this.#heapMb = o.heapMb ?? 64;
     this.#timeoutMs = o.timeoutMs ?? 5000;
     this.#log = o.log;
@@ -93,11 +98,14 @@ export class PhotoPreparer {
       // busy (or slow) machine is not a hung one, and a deadline missed shows a placeholder for the whole tap.
       const arm = () => {
         if (!this.#pending.has(id)) return;
-        pending.timer = setTimeout(() => {
-          this.#log?.warn({ timeoutMs: this.#timeoutMs }, 'photo preparer hung: stopped, a placeholder shown');
-          this.#end(w, new PhotoPrepFailed(`still preparing after ${this.#timeoutMs} ms`));
-        }, this.#timeoutMs);
-        pending.timer.unref();
+        pending.timer = this.#timers.setTimeout(
+          () => {
+            this.#log?.warn({ timeoutMs: this.#timeoutMs }, 'photo preparer hung: stopped, a placeholder shown');
+            this.#end(w, new PhotoPrepFailed(`still preparing after ${this.#timeoutMs} ms`));
+          },
+          this.#timeoutMs,
+          true,
+        );
       };
       this.#pending.set(id, pending);
       if (this.#ready.has(w)) arm();
@@ -109,7 +117,7 @@ export class PhotoPreparer {
 
   #failAll(e: Error): void {
     for (const p of this.#pending.values()) {
-      if (p.timer) clearTimeout(p.timer);
+      if (p.timer) this.#timers.clearTimeout(p.timer);
       p.reject(e);
     }
     this.#pending.clear();
@@ -130,12 +138,15 @@ export class PhotoPreparer {
     // Never keeps the daemon alive by itself.
     w.unref();
     // A worker that never finishes loading is a broken release: fail its photos, do not wait for ever.
-    const loading = setTimeout(() => this.#end(w, new PhotoPrepFailed('photo preparer did not start')), START_MS);
-    loading.unref();
-    w.once('exit', () => clearTimeout(loading));
+    const loading = this.#timers.setTimeout(
+      () => this.#end(w, new PhotoPrepFailed('photo preparer did not start')),
+      START_MS,
+      true,
+    );
+    w.once('exit', () => this.#timers.clearTimeout(loading));
     w.on('message', (r: PrepareReply) => {
       if (r.kind === 'ready') {
-        clearTimeout(loading);
+        this.#timers.clearTimeout(loading);
         this.#ready.add(w);
         for (const arm of this.#waiting.splice(0)) arm();
         return;
@@ -143,7 +154,7 @@ export class PhotoPreparer {
       const p = this.#pending.get(r.id);
       if (!p) return;
       this.#pending.delete(r.id);
-      if (p.timer) clearTimeout(p.timer);
+      if (p.timer) this.#timers.clearTimeout(p.timer);
       p.resolve(r);
     });
     w.on('error', (e: Error & { code?: string }) => {

@@ -23,7 +23,7 @@ import { PcscSession, probePcscd, type NfcFactory, type NfcReaderLike } from './
 import { childNfcFactory } from './pcsc-proxy.ts';
 import { ReaderHealer } from './reader-healer.ts';
 import { initialTapState, tapTransition, type TapEffect, type TapEvent, type TapState } from './tap-machine.ts';
-import { systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
+import { type Intervals, systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 export { BEEPER_OFF, parseUidResponse } from './acr122u-commands.ts';
 export {
@@ -45,7 +45,8 @@ export interface Acr122uReaderOptions {
   /** PC/SC contexts each in a child process of their own (pcsc-proxy.ts) by default. */
   createNfc?: NfcFactory;
   pcscdAvailable?: () => Promise<boolean>;
-  timers?: Timers;
+  /** The reader's deadlines and debounce, and its PC/SC child's heartbeat. */
+  timers?: Timers & Intervals;
   log?: Logger;
   /** A read that takes longer is reported as an error (a hung USB transfer). */
   readTimeoutMs?: number;
@@ -74,7 +75,7 @@ export class ReaderTimeout extends Error {
 export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements CardReader, ReaderSignal {
   readonly #session: PcscSession;
   readonly #healer: ReaderHealer;
-  readonly #timers: Timers;
+  readonly #timers: Timers & Intervals;
   readonly #log: Logger;
   readonly #readTimeoutMs: number;
   readonly #removeDebounceMs: number;
@@ -95,7 +96,7 @@ export class Acr122uReader extends TypedEmitter<CardReaderEvents> implements Car
     this.#removeDebounceMs = opts.removeDebounceMs ?? 300;
     this.#session = new PcscSession({
       readerName: opts.readerName,
-      createNfc: opts.createNfc ?? childNfcFactory({ log: this.#log }),
+      createNfc: opts.createNfc ?? childNfcFactory({ log: this.#log, timers: this.#timers }),
       pcscdAvailable: opts.pcscdAvailable ?? (() => probePcscd()),
       timers: this.#timers,
       log: this.#log,

@@ -4,6 +4,7 @@
 import type { Transmit } from '../../ntag424/index.ts';
 import { CARD_RESPONSE_MAX } from './acr122u-commands.ts';
 import { closeQuietly, nfcFactory, probePcscd, type NfcFactory, type NfcReaderLike } from './pcsc-session.ts';
+import type { Timers } from '../../../lib/timers.ts';
 
 export interface HeldCard {
   /** The reader's name, for the technician. */
@@ -21,7 +22,11 @@ export interface HoldOptions {
   pcscdAvailable?: () => Promise<boolean>;
   /** Largest answer a card APDU may bring (data + SW): short APDUs. */
   maxResponse?: number;
+  timers: Timers;
 }
+
+/** What a caller that has no say over the reader's PC/SC set-up gives (`klubkort card`). */
+export type HoldRequest = Pick<HoldOptions, 'waitMs' | 'readerName' | 'timers'>;
 
 export class HoldError extends Error {}
 
@@ -41,7 +46,7 @@ export async function holdCard(o: HoldOptions): Promise<HeldCard> {
     const finish = (err: Error | null, r?: NfcReaderLike) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      o.timers.clearTimeout(timer);
       if (err || !r) {
         release();
         reject(err);
@@ -49,7 +54,7 @@ export async function holdCard(o: HoldOptions): Promise<HeldCard> {
       }
       resolve({ reader: r.name, transmit: (apdu) => r.transmit(apdu, max), release });
     };
-    const timer = setTimeout(
+    const timer = o.timers.setTimeout(
       () => finish(new HoldError(`no card on the reader within ${Math.round(o.waitMs / 1000)} s`)),
       o.waitMs,
     );

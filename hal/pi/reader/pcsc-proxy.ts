@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../../lib/log.ts';
 import { FromChild, fromHex, toHex, type ReaderCall, type ToChild } from './pcsc-ipc.ts';
 import type { NfcFactory } from './pcsc-session.ts';
+import { type Intervals, systemTimers, type TimerHandle, type Timers } from '../../../lib/timers.ts';
 
 /** How to start the child: its module, Node's flags for it, and its arguments. */
 export interface ChildEntry {
@@ -49,6 +50,8 @@ export interface PcscChildOptions {
   /** A reader call unanswered this long is rejected (5 s; the driver's own read timeout is shorter). */
   callTimeoutMs?: number;
   entry?: ChildEntry;
+  /** The heartbeat's and the deadlines' (the system's unless a test steps them). */
+  timers?: Timers & Intervals;
 }
 
 /** Contexts each in a child process of their own. */
@@ -81,7 +84,7 @@ function keep(p: ChildProcess): void {
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 class ChildContext extends EventEmitter {
@@ -90,7 +93,7 @@ class ChildContext extends EventEmitter {
   readonly #proc: ChildProcess;
   readonly #readers = new Map<number, ChildReader>();
   readonly #pending = new Map<number, Pending>();
-  readonly #beat: NodeJS.Timeout;
+  readonly #beat: TimerHandle;
   readonly #started = performance.now();
   #lastPong: number | null = null;
   #lastBeat = performance.now();
@@ -103,7 +106,14 @@ class ChildContext extends EventEmitter {
 
   constructor(o: PcscChildOptions) {
     super();
-    this.#o = { heartbeatMs: 1000, heartbeatTimeoutMs: 3000, bootTimeoutMs: 15_000, callTimeoutMs: 5000, ...o };
+    this.#o = {
+      heartbeatMs: 1000,
+      heartbeatTimeoutMs: 3000,
+      bootTimeoutMs: 15_000,
+      callTimeoutMs: 5000,
+      timers: systemTimers,
+      ...o,
+    };
     this.ready = new Promise((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
@@ -123,7 +133,7 @@ class ChildContext extends EventEmitter {
       else this.#kill();
     });
     this.#proc.once('exit', (code, signal) => this.#onExit(code, signal));
-    this.#beat = setInterval(() => this.#heartbeat(), this.#o.heartbeatMs);
+    this.#beat = this.#o.timers.setInterval(() => this.#heartbeat(), this.#o.heartbeatMs);
   }
 
   get pid(): number | undefined {
@@ -133,7 +143,7 @@ class ChildContext extends EventEmitter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#beat);
+    this.#o.timers.clearInterval(this.#beat);
     if (this.#gone) return;
     this.#o.log.debug({ pid: this.#proc.pid }, 'PC/SC context closed: its child process is stopped');
     this.#kill();
@@ -145,7 +155,7 @@ class ChildContext extends EventEmitter {
     const id = this.#nextId++;
     const ms = this.#o.callTimeoutMs;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#o.timers.setTimeout(() => {
         this.#pending.delete(id);
         this.#o.log.warn({ op: call.op, ms }, 'PC/SC call not answered in time by the child process');
         reject(new Error(`${call.op}: no answer from the PC/SC child process within ${ms} ms`));
@@ -196,10 +206,10 @@ class ChildContext extends EventEmitter {
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#gone) return;
     this.#gone = true;
-    clearInterval(this.#beat);
+    this.#o.timers.clearInterval(this.#beat);
     const why = new Error(`the PC/SC child process ended (${signal ?? `exit ${code}`})`);
     for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
+      this.#o.timers.clearTimeout(p.timer);
       p.reject(why);
     }
     this.#pending.clear();
@@ -252,7 +262,7 @@ class ChildContext extends EventEmitter {
         const p = this.#pending.get(m.id);
         if (!p) return; // answered after its deadline
         this.#pending.delete(m.id);
-        clearTimeout(p.timer);
+        this.#o.timers.clearTimeout(p.timer);
         if (m.error !== undefined) p.reject(new Error(m.error));
         else p.resolve(m.data === undefined ? undefined : fromHex(m.data));
         return;
