@@ -1,6 +1,7 @@
-// The photo prepared off the event loop (firmware/ui/photo-preparer.ts): the worker's sixel is the
-// very sequence the frame used to encode on the main thread, the display asks for a redraw instead
-// of waiting for it, and a worker that dies costs a grey placeholder and a log line, never the daemon.
+// The photo prepared off the event loop (firmware/ui/photo/photo-preparer.ts): the worker's sixel is
+// the very sequence the frame used to encode on the main thread, the display asks for a redraw
+// instead of waiting for it, and a worker that dies costs a grey placeholder and a log line, never
+// the daemon. Deadlines run on manual time: a busy machine never makes a slow worker a hung one here.
 import test from 'ava';
 import { portraitJpeg, portraitPng } from '../../sim/photos.ts';
 import { PhotoDecoder } from '../../firmware/ui/photo/photo-cache.ts';
@@ -13,9 +14,10 @@ import { PhotoPreparer, PhotoPrepFailed } from '../../firmware/ui/photo/photo-pr
 import { placeholderSixel, scaleToFit, sixelImage } from '../../firmware/ui/photo/photo-sixel.ts';
 import { resample, type Rgba } from '../../firmware/ui/photo/photo.ts';
 import type { Logger } from '../../firmware/log.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
 
 const decoded = async (): Promise<Rgba[]> => {
-  const d = new PhotoDecoder();
+  const d = new PhotoDecoder({ timers: new ManualTimers() });
   try {
     return [
       await d.decode(portraitJpeg('pixels-a', { width: 240, height: 320 })),
@@ -37,7 +39,7 @@ const warnings = () => {
 };
 
 test('the worker prepares the same sixel and pixels as the main thread, for every fixture photo and box', async (t) => {
-  const prep = new PhotoPreparer();
+  const prep = new PhotoPreparer({ timers: new ManualTimers() });
   t.teardown(() => prep.close());
   for (const img of await decoded()) {
     for (const [w, h, colors] of [
@@ -66,7 +68,7 @@ test('the worker prepares the same sixel and pixels as the main thread, for ever
 });
 
 test('off the thread, the display draws the frame without waiting: the photo comes with the redraw it asks for, identical to the in-frame one', async (t) => {
-  const prep = new PhotoPreparer();
+  const prep = new PhotoPreparer({ timers: new ManualTimers() });
   t.teardown(() => prep.close());
   const [img] = await decoded();
   const place: PhotoPlacement = { rect: { x: 2, y: 3, w: 30, h: 20 }, img: img! };
@@ -95,7 +97,7 @@ test('off the thread, the display draws the frame without waiting: the photo com
 test('a preparer whose worker dies: a clear log line, a grey placeholder where the photo goes, and the next photo tries a new worker', async (t) => {
   // A heap far too small for the worker: it dies as a hostile photo's would past its cap.
   const w = warnings();
-  const prep = new PhotoPreparer({ heapMb: 1, log: w.log });
+  const prep = new PhotoPreparer({ heapMb: 1, log: w.log, timers: new ManualTimers() });
   t.teardown(() => prep.close());
   const [img] = await decoded();
   await t.throwsAsync(prep.sixel(img!, 100, 100, 256), { instanceOf: PhotoPrepFailed });
@@ -143,7 +145,7 @@ test('the framebuffer path too: scaled off the thread, blitted with the redraw, 
     writeFileSync(join(dir, name), Buffer.alloc(800 * 480 * 4));
     return { fb: Framebuffer.open({ device: join(dir, name), sysfs }), bytes: () => readFileSync(join(dir, name)) };
   };
-  const prep = new PhotoPreparer();
+  const prep = new PhotoPreparer({ timers: new ManualTimers() });
   t.teardown(() => prep.close());
   const [img] = await decoded();
   const place: PhotoPlacement = { rect: { x: 10, y: 2, w: 30, h: 20 }, img: img! };
@@ -171,14 +173,17 @@ test('the framebuffer path too: scaled off the thread, blitted with the redraw, 
 test.serial(
   'a worker still starting is not a hung one: the deadline counts from its start, so the first photo is prepared, not a placeholder',
   async (t) => {
-    // 30 ms is far less than a worker takes to load its modules (from the sources through tsx here,
-    // from dist/ on a Pi at a quarter of a core), and far more than preparing a small photo takes.
+    // On manual time: a second passes (thirty deadlines of 30 ms) while the worker is still loading
+    // its modules (it cannot have said "ready": no turn of the event loop yet), and no more after.
     const w = warnings();
-    const prep = new PhotoPreparer({ timeoutMs: 30, log: w.log });
+    const timers = new ManualTimers();
+    const prep = new PhotoPreparer({ timeoutMs: 30, log: w.log, timers });
     t.teardown(() => prep.close());
     const [img] = await decoded();
     const small = resample(img!, 40, 50);
-    const got = await prep.sixel(small, 40, 50, 16);
+    const preparing = prep.sixel(small, 40, 50, 16);
+    timers.advance(1000);
+    const got = await preparing;
     t.is(got.seq, sixelImage(small, 40, 50, 16).seq);
     t.deepEqual(w.lines, []);
   },
