@@ -35,6 +35,24 @@ export function seenResults(w: World): Map<string, Seen> {
   return out;
 }
 
+/**
+ * What the cashier saw decided in one history, by kind: sales approved online or offline (as the
+ * ledger booked them), sales declined, voids approved (how dense in money a history is).
+ */
+export function decisions(w: World): Record<string, number> {
+  const entries = ledgerOf(w)?.history() ?? [];
+  const booked = new Map(entries.filter((e) => e.type !== 'reversal').map((e) => [e.txId, e]));
+  const out: Record<string, number> = {};
+  const count = (k: string) => (out[k] = (out[k] ?? 0) + 1);
+  for (const [txId, s] of seenResults(w)) {
+    const e = booked.get(txId);
+    if (e?.type === 'void') count(s.approved ? 'void approved' : 'void declined');
+    else if (!s.approved) count('sale declined');
+    else count(e?.offline ? 'sale approved offline' : 'sale approved online');
+  }
+  return out;
+}
+
 /** The spans in which the terminal said it was online (screen.online), each cut short by the process's end. */
 export function onlineSpans(w: World, m: Model): Span[] {
   const spans: Span[] = [];

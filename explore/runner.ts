@@ -7,7 +7,7 @@ import { DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS, demoChildren, demoClub } fr
 import { DemoCards } from '../sim/demo-cards.ts';
 import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
-import { checkEnd } from './invariants.ts';
+import { checkEnd, decisions } from './invariants.ts';
 import { initialModel, type Model } from './model.ts';
 import { World, WorldError } from './world.ts';
 
@@ -39,6 +39,8 @@ export interface Totals {
   steps: number;
   faults: Record<string, number>;
   checks: Record<string, number>;
+  /** Decisions the cashier saw: sales approved online / offline, declined, voids approved (money density). */
+  decided: Record<string, number>;
 }
 
 export interface ExploreReport {
@@ -77,7 +79,7 @@ async function startModel(w: World): Promise<Model> {
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   const t0 = Date.now();
-  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {} };
+  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {}, decided: {} };
   let failure: ExploreReport['failure'];
   let firstFailAt = 0;
   let firstHistory = '';
@@ -128,6 +130,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
           add(totals.faults, model.faults);
           add(totals.checks, model.checks);
         }
+        add(totals.decided, decisions(w));
         o.log(
           `history ${n}${shrinking ? ' (shrinking)' : ''} ended: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s`,
         );

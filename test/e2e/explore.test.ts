@@ -31,6 +31,7 @@ test('random club days with faults break no money or privacy rule', async (t) =>
   const r = await explore({ seed, steps: 30, runs: 1000, minutes: MINUTES, shrinkMinutes: 3, log: () => undefined });
   t.log(`histories=${r.totals.histories} steps=${r.totals.steps} faults=${JSON.stringify(r.totals.faults)}`);
   t.log(`invariants checked: ${JSON.stringify(r.totals.checks)}`);
+  t.log(`decided: ${JSON.stringify(r.totals.decided)}`);
   t.true(r.totals.histories > 0 && r.totals.steps > 0, 'it ran');
   t.true(r.ok, failureText(r));
 });
