@@ -294,18 +294,57 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
     if (card.balance !== want)
       v.push(`balance: card …${uid.slice(-4)} ledger ${card.balance} øre, what the cashier saw makes ${want} øre`);
   }
-  v.push(
-    ...catalogPrices(
-      w,
-      m,
-      seen,
-      await readJournal<{ tx_id: string; items: string }>(
-        w.dataDir,
-        "SELECT tx_id, items FROM sales WHERE status = 'approved'",
-      ),
-    ),
+  const approvedRows = await readJournal<{ tx_id: string; items: string }>(
+    w.dataDir,
+    "SELECT tx_id, items FROM sales WHERE status = 'approved'",
   );
+  v.push(...catalogPrices(w, m, seen, approvedRows));
+  v.push(...offlineCategories(w, m, seen, entries, approvedRows));
   v.push(...closedCardsErased(w, m, true), ...logLeaks(w, m));
+  return v;
+}
+
+/**
+ * No offline approval of an item whose category the card's parents had blocked, as the terminal
+ * knew it: the block was published and the terminal online KNOW_MS after it before the sale, and no
+ * unblock of that category was asked before the sale (the terminal might hold it).
+ */
+function offlineCategories(
+  w: World,
+  m: Model,
+  seen: Map<string, Seen>,
+  entries: LedgerEntry[],
+  rows: { tx_id: string; items: string }[],
+): string[] {
+  const online = onlineSpans(w, m);
+  const offline = new Map(entries.filter((e) => e.type === 'sale' && e.offline).map((e) => [e.txId, e.cardUid]));
+  const categoryOf = (sku: string) =>
+    m.catalogs.flatMap((c) => c.catalog.items).find((i) => i.sku === sku)?.category ?? null;
+  const initial = new Map(demoClub().cards.map((c) => [c.cardUid, c.rules?.blockedCategories ?? []]));
+  const v: string[] = [];
+  for (const row of rows) {
+    const uid = offline.get(row.tx_id);
+    const s = seen.get(row.tx_id);
+    if (!uid || !s?.approved) continue;
+    const t = decidedAt(m, s.firstSeen);
+    const changes = m.rules.filter((r) => r.uid === uid);
+    const blockedForSure = (cat: string): boolean => {
+      if (changes.some((r) => r.unblock.includes(cat) && r.from < t)) return false;
+      return (
+        (initial.get(uid) ?? []).includes(cat) ||
+        changes.some((r) => r.block.includes(cat) && knewBy(online, r.at, t))
+      );
+    };
+    for (const line of JSON.parse(row.items) as { sku: string }[]) {
+      const cat = categoryOf(line.sku);
+      if (!cat) continue;
+      checked(m, 'offline category rules');
+      if (blockedForSure(cat))
+        v.push(
+          `offline-category: sale ${row.tx_id} (card …${uid.slice(-4)}) approved ${line.sku} offline, of category ${cat} its parents had blocked, as the terminal knew`,
+        );
+    }
+  }
   return v;
 }
 
@@ -355,6 +394,7 @@ function logLeaks(w: World, m: Model): string[] {
   }
   for (const s of demoStaff()) secrets.push([`staff name ${s.staffId}`, s.name], [`staff UID ${s.staffId}`, s.cardUid]);
   for (const a of m.added) secrets.push([`name of added card`, a.name], ['UID of added card', a.uid]);
+  for (const a of m.staffAdded) secrets.push([`name of added staff`, a.name], ['UID of added staff', a.uid]);
   const v: string[] = [];
   const lower = text.toLowerCase();
   for (const [what, secret] of secrets) {

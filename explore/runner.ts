@@ -41,6 +41,8 @@ export interface Totals {
   checks: Record<string, number>;
   /** Decisions the cashier saw: sales approved online / offline, declined, voids approved (money density). */
   decided: Record<string, number>;
+  /** Seconds spent in each kind of step. */
+  stepSeconds: Record<string, number>;
 }
 
 export interface ExploreReport {
@@ -79,7 +81,7 @@ async function startModel(w: World): Promise<Model> {
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   const t0 = Date.now();
-  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {}, decided: {} };
+  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {}, decided: {}, stepSeconds: {} };
   let failure: ExploreReport['failure'];
   let firstFailAt = 0;
   let firstHistory = '';
@@ -100,16 +102,19 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
           o.log(`[${n}] ${l.trim()}`);
         },
       };
+      const h0 = Date.now();
       const w = await World.create();
       r.w = w;
       let model: Model | null = null;
-      const h0 = Date.now();
       try {
         model = await startModel(w);
         const m = model;
+        m.stepMs['(world start)'] = Date.now() - h0;
         await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+        const e0 = Date.now();
         await settle(m, r);
         const broken = await checkEnd(w, m);
+        m.stepMs['(end checks)'] = Date.now() - e0;
         if (broken.length) throw new InvariantError(broken);
       } catch (e) {
         if (e instanceof WorldError) {
@@ -129,6 +134,9 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
         if (model) {
           add(totals.faults, model.faults);
           add(totals.checks, model.checks);
+          add(totals.decided, { 'sale refused at tap': model.refusedAtTap });
+          for (const [k, ms] of Object.entries(model.stepMs))
+            totals.stepSeconds[k] = Math.round((totals.stepSeconds[k] ?? 0) + ms / 1000);
         }
         add(totals.decided, decisions(w));
         o.log(

@@ -127,19 +127,31 @@ export class World {
   async startTerminal(): Promise<void> {
     if (this.terminal?.alive) return;
     await new Promise((r) => setTimeout(r, 20)); // the killed daemon's last screens on their way
-    this.terminal = TerminalProcess.spawn(
-      {
-        terminalId: TERMINAL,
-        clubId: CLUB,
-        dataDir: this.dataDir,
-        configFile: join(this.dir, 'terminal.json'),
-        logFile: this.logFile,
-        brokerUrl: this.mosquitto.url,
-        simBrokerUrl: this.simBroker.url,
-        config: TERMINAL_CONFIG,
-      },
-      this.clock,
-    );
+    this.terminal = TerminalProcess.spawn(this.#spec(), this.clock);
+  }
+
+  #spec() {
+    return {
+      terminalId: TERMINAL,
+      clubId: CLUB,
+      dataDir: this.dataDir,
+      configFile: join(this.dir, 'terminal.json'),
+      logFile: this.logFile,
+      brokerUrl: this.mosquitto.url,
+      simBrokerUrl: this.simBroker.url,
+      config: TERMINAL_CONFIG,
+    };
+  }
+
+  /**
+   * A second daemon started on the same data dir (a unit started twice, a technician's manual run):
+   * its exit, or null when it still ran after `ms` (then it is killed).
+   */
+  async secondDaemon(ms: number): Promise<{ code: number | null; signal: string | null } | null> {
+    const second = TerminalProcess.spawn(this.#spec(), this.clock);
+    const exit = await Promise.race([second.exited, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+    if (!exit) await second.kill();
+    return exit;
   }
 
   async killTerminal(): Promise<void> {
