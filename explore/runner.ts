@@ -90,6 +90,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max', replayPath: o.replayPath }),
     async (cmds) => {
       if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
+      // Shrinking's own budget spent: the candidates left pass unrun, the smallest failure so far stands.
+      if (shrinking && Date.now() - t0 - firstFailAt > o.shrinkMinutes * 60_000) return;
       const n = ++totals.histories;
       const lines: string[] = [];
       o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
@@ -151,7 +153,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     numRuns: o.runs,
     path: o.path,
     endOnFailure: false,
-    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes) * 60_000,
+    // A last resort only: the budgets above end the runs; a history under way is never cut (its world would be left behind).
+    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes + 15) * 60_000,
     markInterruptAsFailure: false,
   });
   if (details.failed && details.counterexample) {
