@@ -10,7 +10,7 @@ import { portraitJpeg } from '../sim/photos.ts';
 import { hostilePayloads } from '../test/helpers/hostile.ts';
 import { rng, sleep } from '../test/helpers/random.ts';
 import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
-import { checkStep } from './invariants.ts';
+import { checkStep, seenResults } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
 import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import type { DemoCards } from '../sim/demo-cards.ts';
@@ -569,6 +569,64 @@ class Moment extends Step {
 
 // --- the nemesis ---
 
+/** The terminal switched off and its journal copied aside (a technician's backup), then on again. */
+class JournalBackup extends Step {
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp && !m.diskFull;
+  }
+  toString(): string {
+    return 'JournalBackup';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    await r.w.killTerminal();
+    end(m.alive);
+    fault(m, 'terminal killed');
+    r.w.backupJournal();
+    m.backupAt = truthNow();
+    await r.w.startTerminal();
+    begin(m.alive);
+    await waitReady(r);
+  }
+}
+
+/**
+ * The backup put back in place of the journal and the terminal started on it (docs/deploy.md says
+ * never; the terminal must still not book twice nor lose a sale shown approved). Only when what a
+ * restore cannot help losing is not at stake: every sale shown approved since is booked already, and
+ * no card was blocked or closed, nor the catalog changed, since the backup (the restored cache
+ * would hold the old record until the ledger publishes the card again).
+ */
+class JournalRestore extends Step {
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp && !m.diskFull && m.backupAt !== null;
+  }
+  toString(): string {
+    return 'JournalRestore';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const since = m.backupAt!;
+    const ledger = r.w.ledger ?? r.w.lastLedger;
+    const booked = new Set((ledger?.history() ?? []).filter((e) => e.type !== 'reversal').map((e) => e.txId));
+    const unbooked = [...seenResults(r.w)].some(([txId, s]) => s.approved && !booked.has(txId));
+    const changed =
+      m.closed.some((c) => c.at > since) ||
+      [...m.blocked.values()].some((spans) => spans.some((b) => b.from > since || (b.to !== null && b.to > since))) ||
+      m.catalogs.some((c) => c.at > since) ||
+      m.rules.some((x) => x.from > since);
+    if (unbooked || changed) {
+      r.log(`    (not restored: ${unbooked ? 'a sale shown approved is not booked yet' : 'cards or catalog changed since the backup'})`);
+      return;
+    }
+    await r.w.killTerminal();
+    end(m.alive);
+    fault(m, 'journal restored');
+    r.w.restoreJournal();
+    await r.w.startTerminal();
+    begin(m.alive);
+    await waitReady(r);
+  }
+}
+
 /** A second daemon started on the running terminal's data dir: the data-dir lock must refuse it at once. */
 class SecondDaemon extends Step {
   check(m: Readonly<Model>): boolean {
@@ -999,7 +1057,8 @@ function momentArbs(): fc.Arbitrary<Step>[] {
         ),
         { minLength: 2, maxLength: 6 },
       ),
-      fc.boolean(),
+      // Mostly back at the moment's end: an away ledger makes every later sale stale.
+      fc.nat(3).map((n) => n > 0),
     )
     .map(([a, steps, comeBack]) => new Moment('LedgerAway', [a, ...steps, ...(comeBack ? [back(a)] : [])]));
   const forged = fc
@@ -1076,6 +1135,8 @@ export function commandArbs(): fc.Arbitrary<Cmd>[] {
     whoArb.map((w) => new Tap(w)),
     ...faultArbs,
     fc.constant(new SecondDaemon()),
+    fc.constant(new JournalBackup()),
+    fc.constant(new JournalRestore()),
     ...officeArbs,
     fc.tuple(fc.boolean(), fc.nat(3)).map(([a, i]) => new StaffChange(a, i)),
     fc.integer({ min: 1, max: 8 }).map((s) => new Wait(s * 1000)),

@@ -68,6 +68,8 @@ export interface Model {
   forgedApproved: Set<string>;
   faults: Record<string, number>;
   checks: Record<string, number>;
+  /** When the journal was last copied aside (null: never), and whether a restore happened since. */
+  backupAt: number | null;
   /** Sales the terminal refused at the tap (no txId, no money moved). */
   refusedAtTap: number;
   /** Real time each kind of step took, in ms (where a history's time goes). */
@@ -104,6 +106,7 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
     checks: {},
     stepMs: {},
     refusedAtTap: 0,
+    backupAt: null,
   };
 }
 
