@@ -1052,8 +1052,9 @@ function momentArbs(): fc.Arbitrary<Step>[] {
       fc.array(
         fc.oneof(
           { weight: 5, arbitrary: confirmed(payerArb) },
-          { weight: 1, arbitrary: fc.constant(new Kill(true)) },
-          { weight: 2, arbitrary: fc.integer({ min: 2, max: 6 }).map((s) => new Wait(s * 1000)) },
+          // A restart while the ledger is away (its offline age must survive it) and time passing.
+          { weight: 2, arbitrary: fc.constant(new Kill(true)) },
+          { weight: 2, arbitrary: fc.integer({ min: 3, max: 9 }).map((s) => new Wait(s * 1000)) },
         ),
         { minLength: 2, maxLength: 6 },
       ),
@@ -1123,7 +1124,7 @@ function momentArbs(): fc.Arbitrary<Step>[] {
     ],
     null,
   ).filter((x) => x.interlude !== null);
-  return [ledgerAway, ledgerAway, ledgerAway, forged, slowDecline, queuedClock, closeFull, underBasket];
+  return [ledgerAway, ledgerAway, ledgerAway, forged, forged, slowDecline, queuedClock, closeFull, underBasket];
 }
 
 /** Every command, weighted: mostly sales (alone or in moments), faults often, the office now and then. */

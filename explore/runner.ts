@@ -14,7 +14,7 @@ import { World, WorldError } from './world.ts';
 /** The config the ledger publishes when a history begins: a short offline age, so that it is reached within one. */
 export const START_CONFIG: TerminalConfigMsg = {
   maxPurchase: 19999,
-  offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 8 },
+  offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 12 },
 };
 
 export interface ExploreOptions {
