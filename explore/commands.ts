@@ -205,8 +205,7 @@ class Sale extends Step {
     await this.sell(m, r);
     const sc = r.w.sim.screen;
     // A refusal at the tap (no money, blocked, stale…) is a decision too, with no txId and no money.
-    if (r.w.sim.screens.slice(from).some((x) => x.screen === 'result' && x.result && !x.result.txId))
-      m.refusedAtTap++;
+    if (r.w.sim.screens.slice(from).some((x) => x.screen === 'result' && x.result && !x.result.txId)) m.refusedAtTap++;
     r.log(
       `    → ${sc?.screen}${sc?.result ? ` ${sc.result.status}${sc.result.reason ? ` ${sc.result.reason}` : ''}` : ''}${sc?.online ? '' : ' (offline)'}`,
     );
@@ -614,7 +613,9 @@ class JournalRestore extends Step {
       m.catalogs.some((c) => c.at > since) ||
       m.rules.some((x) => x.from > since);
     if (unbooked || changed) {
-      r.log(`    (not restored: ${unbooked ? 'a sale shown approved is not booked yet' : 'cards or catalog changed since the backup'})`);
+      r.log(
+        `    (not restored: ${unbooked ? 'a sale shown approved is not booked yet' : 'cards or catalog changed since the backup'})`,
+      );
       return;
     }
     await r.w.killTerminal();
@@ -1026,7 +1027,14 @@ function saleArb(
     );
   const aft = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: during }), { freq: 3 });
   return fc
-    .tuple(keysArb, who, fc.nat(6).map((n) => n > 0), interlude, aft, fc.boolean())
+    .tuple(
+      keysArb,
+      who,
+      fc.nat(6).map((n) => n > 0),
+      interlude,
+      aft,
+      fc.boolean(),
+    )
     .map(
       ([keys, w, confirm, inter, a, linger]) =>
         // The cashier lingers on confirm only when something happens meanwhile (it has the time to arrive).

@@ -331,8 +331,7 @@ function offlineCategories(
     const blockedForSure = (cat: string): boolean => {
       if (changes.some((r) => r.unblock.includes(cat) && r.from < t)) return false;
       return (
-        (initial.get(uid) ?? []).includes(cat) ||
-        changes.some((r) => r.block.includes(cat) && knewBy(online, r.at, t))
+        (initial.get(uid) ?? []).includes(cat) || changes.some((r) => r.block.includes(cat) && knewBy(online, r.at, t))
       );
     };
     for (const line of JSON.parse(row.items) as { sku: string }[]) {
