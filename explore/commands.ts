@@ -10,7 +10,7 @@ import { portraitJpeg } from '../sim/photos.ts';
 import { hostilePayloads } from '../test/helpers/hostile.ts';
 import { rng, sleep } from '../test/helpers/random.ts';
 import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
-import { checkStep } from './invariants.ts';
+import { checkStep, seenResults } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
 import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import type { DemoCards } from '../sim/demo-cards.ts';
@@ -43,8 +43,13 @@ abstract class Step implements Cmd {
   abstract check(m: Readonly<Model>): boolean;
   abstract act(m: Model, r: Real): Promise<void>;
   abstract toString(): string;
+  /** The step's kind, for the time each kind takes in the totals. */
+  kind(): string {
+    return this.toString().replace(/\(.*$/, '');
+  }
   async run(m: Model, r: Real): Promise<void> {
     r.log(`  ${this}`);
+    const t0 = truthNow();
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -57,6 +62,8 @@ abstract class Step implements Cmd {
     } finally {
       clearTimeout(timer);
     }
+    const took = truthNow() - t0;
+    m.stepMs[this.kind()] = (m.stepMs[this.kind()] ?? 0) + took;
     verify(m, r);
   }
 }
@@ -77,9 +84,16 @@ export type Who =
   | { kind: 'unknown' }
   | { kind: 'sun'; i: number; how: 'genuine' | 'replay' | 'forged' };
 const sunChildren = children.filter((c) => c.auth === 'sun');
+/** Children with money and a plain card (Freja, Oliver, Emil with a daily limit, Sofie with sweets blocked): most sales are theirs. */
+const PAYERS = [0, 1, 5, 6];
+const payerArb: fc.Arbitrary<Who> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...PAYERS).map((i) => ({ kind: 'child' as const, i })) },
+  { weight: 1, arbitrary: fc.nat(1).map((i) => ({ kind: 'sun' as const, i, how: 'genuine' as const })) },
+);
 const whoArb: fc.Arbitrary<Who> = fc.oneof(
+  { weight: 6, arbitrary: payerArb },
   {
-    weight: 8,
+    weight: 4,
     arbitrary: fc.integer({ min: 0, max: children.length - 1 }).map((i) => ({ kind: 'child' as const, i })),
   },
   { weight: 2, arbitrary: fc.nat(3).map((i) => ({ kind: 'added' as const, i })) },
@@ -187,6 +201,16 @@ class Sale extends Step {
     return `Sale(${this.keys.join('')}, ${whoText(this.who)}, ${this.confirm ? 'confirm' : 'cancel'}${this.interlude ? `, on confirm: ${this.interlude}` : ''}${this.lingerMs ? `, ${this.lingerMs} ms on confirm` : ''}${this.after && this.confirm ? `, ${this.after.ms} ms after Enter: ${this.after.step}` : ''})`;
   }
   async act(m: Model, r: Real): Promise<void> {
+    const from = r.w.sim.screens.length;
+    await this.sell(m, r);
+    const sc = r.w.sim.screen;
+    // A refusal at the tap (no money, blocked, stale…) is a decision too, with no txId and no money.
+    if (r.w.sim.screens.slice(from).some((x) => x.screen === 'result' && x.result && !x.result.txId)) m.refusedAtTap++;
+    r.log(
+      `    → ${sc?.screen}${sc?.result ? ` ${sc.result.status}${sc.result.reason ? ` ${sc.result.reason}` : ''}` : ''}${sc?.online ? '' : ' (offline)'}`,
+    );
+  }
+  async sell(m: Model, r: Real): Promise<void> {
     const sim = r.w.sim;
     await toIdle(r);
     await sim.keys(...this.keys);
@@ -410,9 +434,9 @@ class AddCard extends Step {
       .slice(0, 14);
     const name = `Explorer Barn${n} Testesen`;
     const photo = portraitJpeg(`explore-${n}`);
-    await office(m, r, (l) => l.addCard(CLUB, { cardUid: uid, holderId: `explore-${n}`, name, balance: 5000, photo }));
+    await office(m, r, (l) => l.addCard(CLUB, { cardUid: uid, holderId: `explore-${n}`, name, balance: 30000, photo }));
     m.added.push({ uid, name, photo });
-    m.start.set(uid, 5000);
+    m.start.set(uid, 30000);
   }
 }
 
@@ -432,7 +456,10 @@ class Rules extends Step {
   async act(m: Model, r: Real): Promise<void> {
     const uid = uidOf(m, this.who);
     if (!r.w.ledger!.card(CLUB, uid)) return;
+    const from = truthNow();
     await office(m, r, (l) => l.setRules(CLUB, uid, this.change));
+    if (this.change.block || this.change.unblock)
+      m.rules.push({ uid, from, at: truthNow(), block: this.change.block ?? [], unblock: this.change.unblock ?? [] });
   }
 }
 
@@ -480,7 +507,146 @@ class Config extends Step {
   }
 }
 
+/** The office adds a staff card (a new cashier) or takes one back: the roster changes, also under an open basket. */
+let staffSerial = 0;
+class StaffChange extends Step {
+  constructor(
+    readonly add: boolean,
+    readonly i: number,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && (!this.add || m.staffAdded.length < 3);
+  }
+  toString(): string {
+    return this.add ? 'StaffAdded' : `StaffRemoved(#${this.i})`;
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    if (this.add) {
+      const n = ++staffSerial;
+      const uid = `04CA${(0xb0000 + n).toString(16).toUpperCase()}`.padEnd(14, '0').slice(0, 14);
+      const name = `Explorer Voksen${n} Hansen`;
+      await office(m, r, (l) =>
+        l.addStaff(CLUB, { cardUid: uid, staffId: `explore-staff-${n}`, name, role: 'cashier' }),
+      );
+      m.staffAdded.push({ uid, name });
+      return;
+    }
+    const all = r.w.ledger!.staff(CLUB);
+    if (!all.length) return;
+    const uid = all[this.i % all.length].cardUid;
+    await office(m, r, (l) => l.removeStaff(CLUB, uid));
+  }
+}
+
+/**
+ * One moment of a club day, several steps in a row (the ledger going away while sales go on, a
+ * forged read then the genuine card…): the faults that need an order reach the terminal in it.
+ * Each step is done if it still makes sense then.
+ */
+class Moment extends Step {
+  constructor(
+    readonly name: string,
+    readonly steps: Step[],
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return this.steps[0].check(m);
+  }
+  toString(): string {
+    return `${this.name}[${this.steps.join('; ')}]`;
+  }
+  override kind(): string {
+    return this.name;
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    for (const s of this.steps) if (s.check(m)) await s.run(m, r);
+  }
+}
+
 // --- the nemesis ---
+
+/** The terminal switched off and its journal copied aside (a technician's backup), then on again. */
+class JournalBackup extends Step {
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp && !m.diskFull;
+  }
+  toString(): string {
+    return 'JournalBackup';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    await r.w.killTerminal();
+    end(m.alive);
+    fault(m, 'terminal killed');
+    r.w.backupJournal();
+    m.backupAt = truthNow();
+    await r.w.startTerminal();
+    begin(m.alive);
+    await waitReady(r);
+  }
+}
+
+/**
+ * The backup put back in place of the journal and the terminal started on it (docs/deploy.md says
+ * never; the terminal must still not book twice nor lose a sale shown approved). Only when what a
+ * restore cannot help losing is not at stake: every sale shown approved since is booked already, and
+ * no card was blocked or closed, nor the catalog changed, since the backup (the restored cache
+ * would hold the old record until the ledger publishes the card again).
+ */
+class JournalRestore extends Step {
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp && !m.diskFull && m.backupAt !== null;
+  }
+  toString(): string {
+    return 'JournalRestore';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const since = m.backupAt!;
+    const ledger = r.w.ledger ?? r.w.lastLedger;
+    const booked = new Set((ledger?.history() ?? []).filter((e) => e.type !== 'reversal').map((e) => e.txId));
+    const unbooked = [...seenResults(r.w)].some(([txId, s]) => s.approved && !booked.has(txId));
+    const changed =
+      m.closed.some((c) => c.at > since) ||
+      [...m.blocked.values()].some((spans) => spans.some((b) => b.from > since || (b.to !== null && b.to > since))) ||
+      m.catalogs.some((c) => c.at > since) ||
+      m.rules.some((x) => x.from > since);
+    if (unbooked || changed) {
+      r.log(
+        `    (not restored: ${unbooked ? 'a sale shown approved is not booked yet' : 'cards or catalog changed since the backup'})`,
+      );
+      return;
+    }
+    await r.w.killTerminal();
+    end(m.alive);
+    fault(m, 'journal restored');
+    r.w.restoreJournal();
+    await r.w.startTerminal();
+    begin(m.alive);
+    await waitReady(r);
+  }
+}
+
+/** A second daemon started on the running terminal's data dir: the data-dir lock must refuse it at once. */
+class SecondDaemon extends Step {
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return 'SecondDaemon';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    if (!r.w.terminal?.alive) return;
+    fault(m, 'second daemon');
+    checked(m, 'second daemon refused');
+    const exit = await r.w.secondDaemon(20_000);
+    if (!exit || exit.code === 0)
+      throw new InvariantError([
+        `two-daemons: a second daemon on the data dir ${exit ? 'exited 0' : 'still ran after 20 s'} (the lock must refuse it)`,
+      ]);
+  }
+}
 
 async function crash(m: Model, r: Real): Promise<void> {
   await r.w.killTerminal();
@@ -844,40 +1010,147 @@ const officeArbs: fc.Arbitrary<Step>[] = [
     ),
 ];
 
-/** Every command, weighted: mostly sales, faults often, the office now and then. */
-export function commandArbs(): fc.Arbitrary<Cmd>[] {
-  const interlude = fc.option(fc.oneof(...faultArbs, ...officeArbs), { freq: 4 });
-  // Most sales are confirmed; one in three has a fault while it is being decided, most often a kill.
-  const duringDecision = fc.oneof(
-    { weight: 3, arbitrary: fc.constant(new Kill(true)) },
-    { weight: 4, arbitrary: fc.oneof(...faultArbs) },
-  );
-  const after = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: duringDecision }), { freq: 2 });
-  const sale = fc
+/** A sale: 1–3 keys, a card, confirmed most often, sometimes with an interlude on confirm or a fault while it is decided. */
+function saleArb(
+  who: fc.Arbitrary<Who> = whoArb,
+  interludes: fc.Arbitrary<Step>[] = [...faultArbs, ...officeArbs],
+  after: fc.Arbitrary<Step> | null = null,
+): fc.Arbitrary<Sale> {
+  const interlude = fc.option(fc.oneof(...interludes), { freq: 4 });
+  // One in three has a fault while it is being decided, most often a kill or a disk filling.
+  const during =
+    after ??
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant(new Kill(true)) },
+      { weight: 2, arbitrary: fc.constant(new Disk(true)) },
+      { weight: 4, arbitrary: fc.oneof(...faultArbs) },
+    );
+  const aft = fc.option(fc.record({ ms: fc.integer({ min: 0, max: 800 }), step: during }), { freq: 3 });
+  return fc
     .tuple(
       keysArb,
-      whoArb,
+      who,
       fc.nat(6).map((n) => n > 0),
       interlude,
-      after,
-      fc.constantFrom(0, 0, 0, 5000),
+      aft,
+      fc.boolean(),
     )
-    .map(([keys, who, confirm, inter, aft, linger]) => new Sale(keys, who, confirm, inter, aft, linger));
+    .map(
+      ([keys, w, confirm, inter, a, linger]) =>
+        // The cashier lingers on confirm only when something happens meanwhile (it has the time to arrive).
+        new Sale(keys, w, confirm, inter, a, inter && linger ? 5000 : 0),
+    );
+}
+const confirmed = (who: fc.Arbitrary<Who> = whoArb) =>
+  fc.tuple(keysArb, who).map(([keys, w]) => new Sale(keys, w, true, null, null));
+const childArb = fc.integer({ min: 0, max: children.length - 1 }).map((i) => ({ kind: 'child' as const, i }));
+
+/**
+ * Moments: faults that need an order (the ledger away while sales go on, a restart meanwhile; a
+ * forged read, then the genuine card offline; a decline while the disk fills; a clock step while
+ * sales are queued; a closure with the disk full; the office changing things under an open basket).
+ */
+function momentArbs(): fc.Arbitrary<Step>[] {
+  const away = fc.constantFrom<Step>(new LedgerFault('stop'), new LedgerFault('pause'), new Broker('stop'));
+  const back = (a: Step): Step =>
+    a instanceof Broker ? new Broker('start') : new LedgerFault((a as LedgerFault).how === 'stop' ? 'start' : 'resume');
+  const ledgerAway = fc
+    .tuple(
+      away,
+      fc.array(
+        fc.oneof(
+          { weight: 5, arbitrary: confirmed(payerArb) },
+          // A restart while the ledger is away (its offline age must survive it) and time passing.
+          { weight: 2, arbitrary: fc.constant(new Kill(true)) },
+          { weight: 2, arbitrary: fc.integer({ min: 3, max: 9 }).map((s) => new Wait(s * 1000)) },
+        ),
+        { minLength: 2, maxLength: 6 },
+      ),
+      // Mostly back at the moment's end: an away ledger makes every later sale stale.
+      fc.nat(3).map((n) => n > 0),
+    )
+    .map(([a, steps, comeBack]) => new Moment('LedgerAway', [a, ...steps, ...(comeBack ? [back(a)] : [])]));
+  const forged = fc
+    .tuple(fc.nat(sunChildren.length - 1), fc.option(away, { freq: 4 }), keysArb, keysArb, fc.boolean())
+    .map(
+      ([i, a, k1, k2, replay]) =>
+        new Moment('ForgedThenGenuine', [
+          new Sale(k1, { kind: 'sun', i, how: replay ? 'replay' : 'forged' }, true, null, null),
+          ...(a ? [a] : []),
+          new Sale(k2, { kind: 'sun', i, how: 'genuine' }, true, null, null),
+          ...(a ? [back(a)] : []),
+        ]),
+    );
+  const slowDecline = fc
+    .tuple(
+      fc.constantFrom<Step>(new LedgerFault('slow'), new LedgerFault('pause')),
+      keysArb,
+      childArb,
+      fc.integer({ min: 0, max: 700 }),
+      fc.integer({ min: 0, max: 3 }),
+    )
+    .map(
+      ([slow, keys, who, ms, wait]) =>
+        new Moment('DeclineOnFullDisk', [
+          slow,
+          new Sale(keys, who, true, null, { ms, step: new Disk(true) }),
+          new Wait(wait * 1000 + 200),
+          new Disk(false),
+          (slow as LedgerFault).how === 'slow' ? new LedgerFault('fast') : new LedgerFault('resume'),
+        ]),
+    );
+  const clock = fc.constantFrom(-2, -1, 1, 3, -24 * 365, 24 * 365 * 2).map((h) => new ClockStep(h * HOUR));
+  const queuedClock = fc
+    .tuple(away, fc.array(confirmed(payerArb), { minLength: 1, maxLength: 3 }), clock, fc.integer({ min: 1, max: 4 }))
+    .map(
+      ([a, sales, step, wait]) =>
+        new Moment('ClockStepWhileQueued', [a, ...sales, step, back(a), new Wait(wait * 1000)]),
+    );
+  const closeFull = fc
+    .tuple(keysArb, childArb, fc.constantFrom('before', 'after', 'none'), fc.boolean())
+    .map(
+      ([keys, who, full, kill]) =>
+        new Moment('CloseOnFullDisk', [
+          new Sale(keys, who, true, null, null),
+          ...(full === 'before' ? [new Disk(true)] : []),
+          new Close(who),
+          ...(full === 'after' ? [new Disk(true)] : []),
+          ...(kill ? [new Kill(true)] : []),
+          new Wait(1500),
+          new Disk(false),
+        ]),
+    );
+  const underBasket = saleArb(
+    whoArb,
+    [
+      fc
+        .tuple(fc.constantFrom('price', 'rename', 'remove' as const), fc.nat(10))
+        .map(([h, i]) => new CatalogChange(h as 'price', i)),
+      fc.constantFrom('slik', 'mad', 'drikke').chain((c) => whoArb.map((w) => new Rules(w, { block: [c] }))),
+      whoArb.map((w) => new Block(w, true)),
+      fc.tuple(fc.boolean(), fc.nat(3)).map(([a, i]) => new StaffChange(a, i)),
+    ],
+    null,
+  ).filter((x) => x.interlude !== null);
+  return [ledgerAway, ledgerAway, ledgerAway, forged, forged, slowDecline, queuedClock, closeFull, underBasket];
+}
+
+/** Every command, weighted: mostly sales (alone or in moments), faults often, the office now and then. */
+export function commandArbs(): fc.Arbitrary<Cmd>[] {
+  const sale = saleArb();
   return [
-    sale,
-    sale,
-    sale,
-    sale,
-    sale,
-    sale,
+    ...Array.from({ length: 10 }, () => sale),
     fc.boolean().map((b) => new Void(b)),
     whoArb.map((w) => new Tap(w)),
     ...faultArbs,
-    ...faultArbs,
+    fc.constant(new SecondDaemon()),
+    fc.constant(new JournalBackup()),
+    fc.constant(new JournalRestore()),
     ...officeArbs,
-    fc.integer({ min: 1, max: 12 }).map((s) => new Wait(s * 1000)),
-    fc.integer({ min: 1, max: 12 }).map((s) => new Wait(s * 1000)),
+    fc.tuple(fc.boolean(), fc.nat(3)).map(([a, i]) => new StaffChange(a, i)),
+    fc.integer({ min: 1, max: 8 }).map((s) => new Wait(s * 1000)),
     fc.constant(new Settle()),
     fc.tuple(fc.integer(), fc.integer({ min: 1, max: 30 })).map(([s, n]) => new Hostile(s, n)),
+    ...momentArbs(),
   ];
 }

@@ -35,6 +35,24 @@ export function seenResults(w: World): Map<string, Seen> {
   return out;
 }
 
+/**
+ * What the cashier saw decided in one history, by kind: sales approved online or offline (as the
+ * ledger booked them), sales declined, voids approved (how dense in money a history is).
+ */
+export function decisions(w: World): Record<string, number> {
+  const entries = ledgerOf(w)?.history() ?? [];
+  const booked = new Map(entries.filter((e) => e.type !== 'reversal').map((e) => [e.txId, e]));
+  const out: Record<string, number> = {};
+  const count = (k: string) => (out[k] = (out[k] ?? 0) + 1);
+  for (const [txId, s] of seenResults(w)) {
+    const e = booked.get(txId);
+    if (e?.type === 'void') count(s.approved ? 'void approved' : 'void declined');
+    else if (!s.approved) count('sale declined');
+    else count(e?.offline ? 'sale approved offline' : 'sale approved online');
+  }
+  return out;
+}
+
 /** The spans in which the terminal said it was online (screen.online), each cut short by the process's end. */
 export function onlineSpans(w: World, m: Model): Span[] {
   const spans: Span[] = [];
@@ -276,18 +294,56 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
     if (card.balance !== want)
       v.push(`balance: card …${uid.slice(-4)} ledger ${card.balance} øre, what the cashier saw makes ${want} øre`);
   }
-  v.push(
-    ...catalogPrices(
-      w,
-      m,
-      seen,
-      await readJournal<{ tx_id: string; items: string }>(
-        w.dataDir,
-        "SELECT tx_id, items FROM sales WHERE status = 'approved'",
-      ),
-    ),
+  const approvedRows = await readJournal<{ tx_id: string; items: string }>(
+    w.dataDir,
+    "SELECT tx_id, items FROM sales WHERE status = 'approved'",
   );
+  v.push(...catalogPrices(w, m, seen, approvedRows));
+  v.push(...offlineCategories(w, m, seen, entries, approvedRows));
   v.push(...closedCardsErased(w, m, true), ...logLeaks(w, m));
+  return v;
+}
+
+/**
+ * No offline approval of an item whose category the card's parents had blocked, as the terminal
+ * knew it: the block was published and the terminal online KNOW_MS after it before the sale, and no
+ * unblock of that category was asked before the sale (the terminal might hold it).
+ */
+function offlineCategories(
+  w: World,
+  m: Model,
+  seen: Map<string, Seen>,
+  entries: LedgerEntry[],
+  rows: { tx_id: string; items: string }[],
+): string[] {
+  const online = onlineSpans(w, m);
+  const offline = new Map(entries.filter((e) => e.type === 'sale' && e.offline).map((e) => [e.txId, e.cardUid]));
+  const categoryOf = (sku: string) =>
+    m.catalogs.flatMap((c) => c.catalog.items).find((i) => i.sku === sku)?.category ?? null;
+  const initial = new Map(demoClub().cards.map((c) => [c.cardUid, c.rules?.blockedCategories ?? []]));
+  const v: string[] = [];
+  for (const row of rows) {
+    const uid = offline.get(row.tx_id);
+    const s = seen.get(row.tx_id);
+    if (!uid || !s?.approved) continue;
+    const t = decidedAt(m, s.firstSeen);
+    const changes = m.rules.filter((r) => r.uid === uid);
+    const blockedForSure = (cat: string): boolean => {
+      if (changes.some((r) => r.unblock.includes(cat) && r.from < t)) return false;
+      return (
+        (initial.get(uid) ?? []).includes(cat) || changes.some((r) => r.block.includes(cat) && knewBy(online, r.at, t))
+      );
+    };
+    for (const line of JSON.parse(row.items) as { sku: string }[]) {
+      const cat = categoryOf(line.sku);
+      if (!cat) continue;
+      checked(m, 'offline category rules');
+      if (blockedForSure(cat))
+        v.push(
+          `offline-category: sale ${row.tx_id} (card …${uid.slice(-4)}) approved ${line.sku} offline, of category ${cat} its parents had blocked, as the terminal knew`,
+        );
+    }
+  }
   return v;
 }
 
@@ -337,6 +393,7 @@ function logLeaks(w: World, m: Model): string[] {
   }
   for (const s of demoStaff()) secrets.push([`staff name ${s.staffId}`, s.name], [`staff UID ${s.staffId}`, s.cardUid]);
   for (const a of m.added) secrets.push([`name of added card`, a.name], ['UID of added card', a.uid]);
+  for (const a of m.staffAdded) secrets.push([`name of added staff`, a.name], ['UID of added staff', a.uid]);
   const v: string[] = [];
   const lower = text.toLowerCase();
   for (const [what, secret] of secrets) {

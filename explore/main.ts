@@ -46,6 +46,11 @@ log(
   `histories=${r.totals.histories} set_aside=${r.totals.setAside} steps=${r.totals.steps} ${Math.round(r.ms / 1000)} s`,
 );
 log(`faults: ${JSON.stringify(r.totals.faults)}`);
+const decided = Object.values(r.totals.decided).reduce((a, b) => a + b, 0);
+log(
+  `decided: ${JSON.stringify(r.totals.decided)} = ${decided} (${(decided / Math.max(1, r.totals.histories)).toFixed(1)} per history, ${((decided * 60_000) / Math.max(1, r.ms)).toFixed(1)} per minute)`,
+);
+log(`seconds by step: ${JSON.stringify(r.totals.stepSeconds)}`);
 log(`invariants checked: ${JSON.stringify(r.totals.checks)}`);
 if (r.failure) {
   log(`FAILED (seed ${r.seed}, first found after ${Math.round(r.failure.foundAfterMs / 1000)} s)`);

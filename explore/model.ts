@@ -57,10 +57,23 @@ export interface Model {
   added: { uid: string; name: string; photo: Buffer }[];
   /** Every catalog the ledger published, with when (the terminal prices a sale by the newest it holds). */
   catalogs: { at: number; catalog: Catalog }[];
+  /**
+   * Parents' category rules published by the ledger: `from` when the change was asked, `at` when it
+   * was committed (the terminal may hold it from `from`, and knows it once online a while after `at`).
+   */
+  rules: { uid: string; from: number; at: number; block: string[]; unblock: string[] }[];
+  /** Staff cards the office added (their names are personal data). */
+  staffAdded: { uid: string; name: string }[];
   /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
   forgedApproved: Set<string>;
   faults: Record<string, number>;
   checks: Record<string, number>;
+  /** When the journal was last copied aside (null: never), and whether a restore happened since. */
+  backupAt: number | null;
+  /** Sales the terminal refused at the tap (no txId, no money moved). */
+  refusedAtTap: number;
+  /** Real time each kind of step took, in ms (where a history's time goes). */
+  stepMs: Record<string, number>;
 }
 
 export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
@@ -85,10 +98,15 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
     start,
     topUps: new Map(),
     added: [],
+    rules: [],
+    staffAdded: [],
     forgedApproved: new Set(),
     catalogs: [{ at: -Infinity, catalog }],
     faults: {},
     checks: {},
+    stepMs: {},
+    refusedAtTap: 0,
+    backupAt: null,
   };
 }
 

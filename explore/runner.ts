@@ -7,14 +7,14 @@ import { DEMO_CARD_URL, DEMO_CLUB_ID, DEMO_SUN_KEYS, demoChildren, demoClub } fr
 import { DemoCards } from '../sim/demo-cards.ts';
 import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
-import { checkEnd } from './invariants.ts';
+import { checkEnd, decisions } from './invariants.ts';
 import { initialModel, type Model } from './model.ts';
 import { World, WorldError } from './world.ts';
 
 /** The config the ledger publishes when a history begins: a short offline age, so that it is reached within one. */
 export const START_CONFIG: TerminalConfigMsg = {
   maxPurchase: 19999,
-  offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 8 },
+  offline: { perCardLimit: 10000, terminalLimit: 300000, maxAgeSeconds: 12 },
 };
 
 export interface ExploreOptions {
@@ -39,6 +39,10 @@ export interface Totals {
   steps: number;
   faults: Record<string, number>;
   checks: Record<string, number>;
+  /** Decisions the cashier saw: sales approved online / offline, declined, voids approved (money density). */
+  decided: Record<string, number>;
+  /** Seconds spent in each kind of step. */
+  stepSeconds: Record<string, number>;
 }
 
 export interface ExploreReport {
@@ -77,7 +81,7 @@ async function startModel(w: World): Promise<Model> {
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
   const t0 = Date.now();
-  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {} };
+  const totals: Totals = { histories: 0, setAside: 0, steps: 0, faults: {}, checks: {}, decided: {}, stepSeconds: {} };
   let failure: ExploreReport['failure'];
   let firstFailAt = 0;
   let firstHistory = '';
@@ -86,6 +90,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     fc.commands(commandArbs(), { maxCommands: o.steps, size: 'max', replayPath: o.replayPath }),
     async (cmds) => {
       if (!shrinking && Date.now() - t0 > o.minutes * 60_000) return; // the budget is spent: the rest pass unrun
+      // Shrinking's own budget spent: the candidates left pass unrun, the smallest failure so far stands.
+      if (shrinking && Date.now() - t0 - firstFailAt > o.shrinkMinutes * 60_000) return;
       const n = ++totals.histories;
       const lines: string[] = [];
       o.log(`history ${n}${shrinking ? ' (shrinking)' : ''}:`);
@@ -98,16 +104,19 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
           o.log(`[${n}] ${l.trim()}`);
         },
       };
+      const h0 = Date.now();
       const w = await World.create();
       r.w = w;
       let model: Model | null = null;
-      const h0 = Date.now();
       try {
         model = await startModel(w);
         const m = model;
+        m.stepMs['(world start)'] = Date.now() - h0;
         await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+        const e0 = Date.now();
         await settle(m, r);
         const broken = await checkEnd(w, m);
+        m.stepMs['(end checks)'] = Date.now() - e0;
         if (broken.length) throw new InvariantError(broken);
       } catch (e) {
         if (e instanceof WorldError) {
@@ -127,7 +136,11 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
         if (model) {
           add(totals.faults, model.faults);
           add(totals.checks, model.checks);
+          add(totals.decided, { 'sale refused at tap': model.refusedAtTap });
+          for (const [k, ms] of Object.entries(model.stepMs))
+            totals.stepSeconds[k] = Math.round((totals.stepSeconds[k] ?? 0) + ms / 1000);
         }
+        add(totals.decided, decisions(w));
         o.log(
           `history ${n}${shrinking ? ' (shrinking)' : ''} ended: ${lines.length} steps, ${Math.round((Date.now() - h0) / 1000)} s`,
         );
@@ -140,7 +153,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     numRuns: o.runs,
     path: o.path,
     endOnFailure: false,
-    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes) * 60_000,
+    // A last resort only: the budgets above end the runs; a history under way is never cut (its world would be left behind).
+    interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes + 15) * 60_000,
     markInterruptAsFailure: false,
   });
   if (details.failed && details.counterexample) {

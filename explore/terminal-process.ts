@@ -4,6 +4,7 @@
 // file and the simulator broker's URL; the clock's state in the environment, updates over IPC.
 import { loadConfigFile } from '../firmware/config/load.ts';
 import { startDaemon, handleSignals, DataDirError } from '../firmware/cli/daemon.ts';
+import { DataDirLockedError } from '../firmware/cli/data-dir-lock.ts';
 import { explorerClock, ENV, type ClockState } from './clock.ts';
 
 const [configFile, simBrokerUrl] = process.argv.slice(2);
@@ -20,6 +21,11 @@ try {
 } catch (e) {
   // As `klubkort run` does: a data dir or journal that cannot be used (a full disk) ends the start
   // with 73, and systemd starts it again; the explorer does when the disk has room.
+  // Another daemon holds the data dir: 75 (EX_TEMPFAIL), as `klubkort run` exits.
+  if (e instanceof DataDirLockedError) {
+    process.stderr.write(`klubkort: ${e.message}\n`);
+    process.exit(75);
+  }
   if (!(e instanceof DataDirError)) throw e;
   process.stderr.write(`klubkort: ${e.message}\n`);
   process.exit(73);

@@ -3,7 +3,7 @@
 // the terminal's data dir on a small tmpfs of its own (filled and freed for a full disk), the
 // terminal in a process of its own, and the simulated devices on an embedded broker that no fault
 // touches (the cashier keeps working while the club's broker is down). Each fault is a method.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -127,23 +127,52 @@ export class World {
   async startTerminal(): Promise<void> {
     if (this.terminal?.alive) return;
     await new Promise((r) => setTimeout(r, 20)); // the killed daemon's last screens on their way
-    this.terminal = TerminalProcess.spawn(
-      {
-        terminalId: TERMINAL,
-        clubId: CLUB,
-        dataDir: this.dataDir,
-        configFile: join(this.dir, 'terminal.json'),
-        logFile: this.logFile,
-        brokerUrl: this.mosquitto.url,
-        simBrokerUrl: this.simBroker.url,
-        config: TERMINAL_CONFIG,
-      },
-      this.clock,
-    );
+    this.terminal = TerminalProcess.spawn(this.#spec(), this.clock);
+  }
+
+  #spec() {
+    return {
+      terminalId: TERMINAL,
+      clubId: CLUB,
+      dataDir: this.dataDir,
+      configFile: join(this.dir, 'terminal.json'),
+      logFile: this.logFile,
+      brokerUrl: this.mosquitto.url,
+      simBrokerUrl: this.simBroker.url,
+      config: TERMINAL_CONFIG,
+    };
+  }
+
+  /**
+   * A second daemon started on the same data dir (a unit started twice, a technician's manual run):
+   * its exit, or null when it still ran after `ms` (then it is killed).
+   */
+  async secondDaemon(ms: number): Promise<{ code: number | null; signal: string | null } | null> {
+    const second = TerminalProcess.spawn(this.#spec(), this.clock);
+    const exit = await Promise.race([second.exited, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+    if (!exit) await second.kill();
+    return exit;
   }
 
   async killTerminal(): Promise<void> {
     await this.terminal?.kill();
+  }
+
+  /** Copies the journal's files (journal.db, -wal, -shm) aside, as a backup taken while the terminal is off. */
+  backupJournal(): void {
+    const to = join(this.dir, 'backup');
+    rmSync(to, { recursive: true, force: true });
+    mkdirSync(to);
+    for (const f of readdirSync(this.dataDir).filter((n) => n.startsWith('journal')))
+      copyFileSync(join(this.dataDir, f), join(to, f));
+  }
+
+  /** Puts the backup's journal in place of the current one (the terminal off): a journal restored from a backup. */
+  restoreJournal(): void {
+    const from = join(this.dir, 'backup');
+    for (const f of readdirSync(this.dataDir).filter((n) => n.startsWith('journal')))
+      rmSync(join(this.dataDir, f), { force: true });
+    for (const f of readdirSync(from)) copyFileSync(join(from, f), join(this.dataDir, f));
   }
 
   // --- the disk ---

@@ -22,15 +22,16 @@ function failureText(r: ExploreReport): string {
 }
 
 test('random club days with faults break no money or privacy rule', async (t) => {
-  t.timeout((MINUTES + 6) * 60_000);
+  t.timeout((MINUTES + 10) * 60_000); // the last history started within MINUTES runs to its end
   const seed =
     process.env.KLUBKORT_EXPLORE_SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.KLUBKORT_EXPLORE_SEED);
   t.log(
     `seed ${seed} (rerun: KLUBKORT_EXPLORE_SEED=${seed} npx ava test/e2e/explore.test.ts, or npm run explore -- --seed ${seed} --steps 30)`,
   );
-  const r = await explore({ seed, steps: 30, runs: 1000, minutes: MINUTES, shrinkMinutes: 3, log: () => undefined });
+  const r = await explore({ seed, steps: 20, runs: 1000, minutes: MINUTES, shrinkMinutes: 3, log: () => undefined });
   t.log(`histories=${r.totals.histories} steps=${r.totals.steps} faults=${JSON.stringify(r.totals.faults)}`);
   t.log(`invariants checked: ${JSON.stringify(r.totals.checks)}`);
+  t.log(`decided: ${JSON.stringify(r.totals.decided)}`);
   t.true(r.totals.histories > 0 && r.totals.steps > 0, 'it ran');
   t.true(r.ok, failureText(r));
 });
