@@ -153,6 +153,8 @@ export class SalesBook {
       );
       if (reversal) await putOutbox(q, reversal, null, 0);
       else await q.run('DELETE FROM outbox WHERE tx_id = ?', [sale.txId]);
+      // As when such an answer is stored (settleMany): the ledger said the read was not the card's.
+      if (reason === 'card_auth') await q.run('DELETE FROM sun_counters WHERE tx_id = ?', [sale.txId]);
     });
   }
 
@@ -403,11 +405,13 @@ export class SalesBook {
    * (an offline fallback of a sale keeps its own counter); null when none is kept.
    */
   async highestSunCounter(uid: string, exceptTxId: string): Promise<number | null> {
+    // Nor a counter of a card_auth decline still in memory (the disk full): not the card's read either.
     const r = await this.db.read((q) =>
-      q.get<{ ctr: number | null }>('SELECT max(ctr) AS ctr FROM sun_counters WHERE card_uid = ? AND tx_id <> ?', [
-        uid,
-        exceptTxId,
-      ]),
+      q.get<{ ctr: number | null }>(
+        `SELECT max(ctr) AS ctr FROM sun_counters WHERE card_uid = ? AND tx_id <> ?
+           AND tx_id NOT IN (SELECT json_extract(value, '$[0]') FROM json_each(?) WHERE json_extract(value, '$[1]') = 'card_auth')`,
+        [uid, exceptTxId, this.unrecorded.reasonsJson()],
+      ),
     );
     return r?.ctr ?? null;
   }

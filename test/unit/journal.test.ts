@@ -8,6 +8,8 @@ import { checkPhoto } from '../../firmware/journal/card-cache.ts';
 import { migrate, migrations } from '../../firmware/journal/migrations.ts';
 import { Db } from '../../firmware/journal/db.ts';
 import { unbooked } from '../helpers/unbooked.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
+import { until } from '../helpers/until.ts';
 import { record as rec } from '../helpers/sale-parts.ts';
 import type { ResultMsg, SaleMsg } from '../../contract/index.ts';
 
@@ -379,4 +381,25 @@ test("issue 26 item 5: the day's report counts the declines by reason (one still
     (await j.sales.report(mark)).declinedBy.find((d) => d.reason === 'invalid'),
     { reason: 'invalid', count: 1 },
   );
+});
+
+test('a forged SUN read the ledger declined card_auth while the disk was full: its counter is forgotten at once (in memory) and when the decline is written', async (t) => {
+  const timers = new ManualTimers();
+  const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
+  const j = await Journal.open(dir, undefined, timers);
+  t.teardown(async () => {
+    await j.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const genuine = sale({ cardAuth: { ctr: 7, cmac: '0123456789ABCDEF' } });
+  await j.sales.beginOnline(genuine);
+  const forged = sale({ cardAuth: { ctr: 0xffffff, cmac: '0123456789ABCDEF' } });
+  await j.sales.beginOnline(forged);
+  t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 0xffffff, 'until answered, every counter sent counts');
+  // The answer came, the cashier saw it; the disk refused it: the decline is in force from memory.
+  j.sales.declineUnrecorded({ sale: forged, reason: 'card_auth', reversal: null });
+  t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 7, "in memory: the forged read is not the card's");
+  timers.advance(1000);
+  await until(() => j.sales.unrecorded.size === 0, 'the decline written', 10_000);
+  t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 7, 'written: the forged counter is gone from the disk too');
 });
