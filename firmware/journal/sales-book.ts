@@ -261,6 +261,7 @@ export class SalesBook {
       const voids: [string, string, string | null][] = [];
       const declinedVoids: string[] = [];
       const forged: string[] = [];
+      const fresh: string[] = [];
       const out = results.map((res): Settled | Ignored => {
         // Shown declined: its reversal is on its way; the disk takes the decline before any answer.
         if (this.unrecorded.has(res.txId)) return 'declined_unrecorded';
@@ -283,6 +284,11 @@ export class SalesBook {
           // A counter the ledger declined with card_auth was not the card's own read (a forged
           // tap): kept, it would refuse the genuine card's next reads offline.
           if (res.status === 'declined' && res.reason === 'card_auth') forged.push(res.txId);
+          // An online approval: the ledger found the read fresh and signed by the card, so no counter
+          // above it that this terminal holds from an earlier sale of the card was the card's (its
+          // counter only rises). Such a counter (a forged read whose card_auth answer was lost to a
+          // full disk and a restart) would refuse every later read of the genuine card offline.
+          if (res.status === 'approved' && entry.offline === 0) fresh.push(res.txId);
           return {
             kind: 'sale',
             txId: res.txId,
@@ -311,6 +317,16 @@ export class SalesBook {
       }
       if (forged.length)
         await q.run('DELETE FROM sun_counters WHERE tx_id IN (SELECT value FROM json_each(?))', each(forged));
+      if (fresh.length)
+        await q.run(
+          `DELETE FROM sun_counters WHERE tx_id IN (
+             SELECT o.tx_id FROM json_each(?) AS j
+               JOIN sun_counters a ON a.tx_id = j.value
+               JOIN sales sa ON sa.tx_id = a.tx_id
+               JOIN sun_counters o ON o.card_uid = a.card_uid AND o.ctr > a.ctr
+               JOIN sales so ON so.tx_id = o.tx_id AND so.rowid < sa.rowid)`,
+          each(fresh),
+        );
       if (voids.length)
         await q.run(
           `UPDATE voids SET status = ${col(1)}, reason = ${col(2)} FROM json_each(?) AS j WHERE voids.tx_id = ${col(0)}`,

@@ -403,3 +403,44 @@ test('a forged SUN read the ledger declined card_auth while the disk was full: i
   await until(() => j.sales.unrecorded.size === 0, 'the decline written', 10_000);
   t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 7, 'written: the forged counter is gone from the disk too');
 });
+
+test("an online approval of a card's SUN read forgets the higher counters of its earlier sales (none was the card's), never a later sale's", async (t) => {
+  const { j } = await open(t);
+  const auth = (ctr: number) => ({ cardAuth: { ctr, cmac: '0123456789ABCDEF' } });
+  // A forged read whose card_auth answer was lost (a full disk, a restart): its counter stays held.
+  const forged = sale(auth(0xffffff));
+  await j.sales.beginOnline(forged);
+  const other = sale({ ...auth(0xfffff0), cardUid: '04FFFFFF' });
+  await j.sales.beginOnline(other);
+  t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 0xffffff);
+  const genuine = sale(auth(9));
+  await j.sales.beginOnline(genuine);
+  await j.sales.settle({
+    txId: genuine.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 100,
+    cardVersion: 2,
+    offline: false,
+  });
+  t.is(
+    await j.sales.highestSunCounter('04A1B2C3', 'next'),
+    9,
+    'the ledger took 9 as fresh: 0xFFFFFF before it was not the card',
+  );
+  t.is(await j.sales.highestSunCounter('04FFFFFF', 'next'), 0xfffff0, "another card's counters stay");
+  // A later sale's counter (made after the approved one, its answer stored late) is never touched.
+  const approved = sale(auth(11));
+  await j.sales.beginOnline(approved);
+  const after = sale(auth(12));
+  await j.sales.beginOnline(after);
+  await j.sales.settle({
+    txId: approved.txId,
+    type: 'sale',
+    status: 'approved',
+    balance: 100,
+    cardVersion: 3,
+    offline: false,
+  });
+  t.is(await j.sales.highestSunCounter('04A1B2C3', 'x'), 12);
+});
