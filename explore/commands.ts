@@ -142,14 +142,25 @@ async function tap(m: Readonly<Model>, r: Real, who: Who): Promise<boolean> {
   return who.how === 'genuine';
 }
 
-/** A genuine card's fresh read is never refused card_auth, unless a forged read of it was approved offline before. */
+/**
+ * A genuine card's fresh read is never refused card_auth, unless a forged read of it was approved
+ * offline before, or declined while the disk was full and the terminal killed before the disk took
+ * it (model.ts `forgedKept`: until a read of the card is approved).
+ */
 function genuineNotRefused(m: Model, r: Real, who: Who, fromScreen: number): void {
   if (who.kind !== 'sun') return;
   const uid = uidOf(m, who);
   const screens = r.w.sim.screens.slice(fromScreen).filter((s) => s.screen === 'result');
   for (const s of screens) {
     if (s.result?.status === 'approved' && who.how !== 'genuine') m.forgedApproved.add(uid);
-    if (who.how !== 'genuine' || m.forgedApproved.has(uid)) continue;
+    if (
+      s.result?.reason === 'card_auth' &&
+      who.how !== 'genuine' &&
+      (m.diskFull || truthNow() - m.diskFreeSince < 3000)
+    )
+      m.forgedUnstored.add(uid);
+    if (s.result?.status === 'approved' && who.how === 'genuine') m.forgedKept.delete(uid);
+    if (who.how !== 'genuine' || m.forgedApproved.has(uid) || m.forgedKept.has(uid)) continue;
     checked(m, 'genuine card not refused');
     if (s.result?.reason === 'card_auth')
       throw new InvariantError([
@@ -578,6 +589,7 @@ class JournalBackup extends Step {
   }
   async act(m: Model, r: Real): Promise<void> {
     await r.w.killTerminal();
+    killed(m);
     end(m.alive);
     fault(m, 'terminal killed');
     r.w.backupJournal();
@@ -619,6 +631,7 @@ class JournalRestore extends Step {
       return;
     }
     await r.w.killTerminal();
+    killed(m);
     end(m.alive);
     fault(m, 'journal restored');
     r.w.restoreJournal();
@@ -648,8 +661,16 @@ class SecondDaemon extends Step {
   }
 }
 
+/** A kill takes from memory the declines the disk has not taken yet (unrecorded.ts retries within a second of room). */
+function killed(m: Model): void {
+  const unstored = m.diskFull || truthNow() - m.diskFreeSince < 3000;
+  for (const uid of m.forgedUnstored) if (unstored) m.forgedKept.add(uid);
+  m.forgedUnstored.clear();
+}
+
 async function crash(m: Model, r: Real): Promise<void> {
   await r.w.killTerminal();
+  killed(m);
   end(m.alive);
   fault(m, 'terminal killed');
   await r.w.startTerminal();
@@ -688,6 +709,7 @@ class Kill extends Step {
       return;
     }
     await r.w.killTerminal();
+    killed(m);
     end(m.alive);
     fault(m, 'terminal killed');
     m.terminalUp = false;

@@ -66,6 +66,14 @@ export interface Model {
   staffAdded: { uid: string; name: string }[];
   /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
   forgedApproved: Set<string>;
+  /** `sun` cards a forged or replayed read of which was shown declined card_auth while the disk was full (or just freed). */
+  forgedUnstored: Set<string>;
+  /**
+   * Of those, the ones whose decline a kill may have taken from memory before the disk took it: the
+   * terminal then holds the read's counter as sent, and refuses the genuine card offline until the
+   * ledger approves a read of it online (the journal then forgets the higher counter).
+   */
+  forgedKept: Set<string>;
   faults: Record<string, number>;
   checks: Record<string, number>;
   /** When the journal was last copied aside (null: never), and whether a restore happened since. */
@@ -101,6 +109,8 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
     rules: [],
     staffAdded: [],
     forgedApproved: new Set(),
+    forgedUnstored: new Set(),
+    forgedKept: new Set(),
     catalogs: [{ at: -Infinity, catalog }],
     faults: {},
     checks: {},
