@@ -13,8 +13,8 @@ const SERVER = join(process.cwd(), 'test/fixtures/bundle-server.mjs');
 
 export interface BundleServer {
   port: number;
-  /** The file's URL; `host` is how the terminal reaches this machine (127.0.0.1 unless a VM's address). */
-  url: (file: string, host?: string) => string;
+  /** The file's URL; `at`: how the terminal reaches the server (host:port), if not 127.0.0.1 and its port (a VM's forward). */
+  url: (file: string, at?: string) => string;
   /** Serves one more file. */
   add: (file: string) => void;
   requests: () => { path: string; range: string | null; status: number; from?: number; cutAt?: number }[];
@@ -59,7 +59,7 @@ export async function serveBundles(
   );
   return {
     port,
-    url: (file, host = '127.0.0.1') => `https://${host}:${port}/${basename(file)}`,
+    url: (file, at = `127.0.0.1:${port}`) => `https://${at}/${basename(file)}`,
     add,
     requests: () =>
       existsSync(log)

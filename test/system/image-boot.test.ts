@@ -231,7 +231,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   const announce = (file: string) =>
     watcher.publishAsync(
       topics.update(TERMINAL),
-      JSON.stringify(announcement(file, releases.url(file, '10.0.2.100'))),
+      JSON.stringify(announcement(file, releases.url(file, '10.0.2.100:8443'))),
       {
         qos: 1,
         retain: true,
