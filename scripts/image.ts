@@ -19,7 +19,18 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { imageBundle } from './image/bundle.ts';
 import { customise, writeCmdline } from './image/customise.ts';
-import { BOOT_LABEL, BOOT_MIB, DATA_LABEL, DATA_MIB, layout, MiB, ROOT_LABEL, sfdiskScript } from './image/layout.ts';
+import {
+  APP_LABEL,
+  APP_MIB,
+  BOOT_LABEL,
+  BOOT_MIB,
+  DATA_LABEL,
+  DATA_MIB,
+  layout,
+  MiB,
+  ROOT_LABEL,
+  sfdiskScript,
+} from './image/layout.ts';
 import { CACHE, imageRoot } from './image/root.ts';
 import { layOut } from './lay-out.ts';
 import { PROJECT } from './release-build.ts';
@@ -136,9 +147,16 @@ try {
     run('chroot', merged, 'id', '-u', 'klubkort').trim() + ':' + run('chroot', merged, 'id', '-g', 'klubkort').trim();
   const dataImg = join(work, 'data.ext4');
   run('mkfs.ext4', '-q', '-F', '-L', DATA_LABEL, '-E', `root_owner=${ids}`, dataImg, `${DATA_MIB}M`);
-  // The root: its files plus room for two releases and logs; ext4 made from the directory, no loop device.
+  // The releases (/opt/klubkort as install.sh laid it out, root's): a partition of their own, written
+  // by an update while the root stays read-only; the root keeps an empty directory to mount it on.
+  const app = join(merged, 'opt/klubkort');
+  const appImg = join(work, 'app.ext4');
+  run('mkfs.ext4', '-q', '-F', '-L', APP_LABEL, '-E', 'root_owner=0:0', '-d', app, appImg, `${APP_MIB}M`);
+  rmSync(app, { recursive: true, force: true });
+  mkdirSync(app, { mode: 0o755 });
+  // The root: its files plus room for logs; ext4 made from the directory, no loop device.
   const usedKiB = Number(run('du', '-sk', '--exclude=./proc', '--exclude=./sys', merged).split('\t')[0]);
-  const rootMiB = Math.ceil(((usedKiB / 1024) * 1.25) / 64) * 64 + 384;
+  const rootMiB = Math.ceil(((usedKiB / 1024) * 1.25) / 64) * 64 + 128;
   const rootImg = join(work, 'root.ext4');
   run('mkfs.ext4', '-q', '-F', '-L', ROOT_LABEL, '-d', merged, rootImg, `${rootMiB}M`);
   lap('file systems (mkfs.vfat + mcopy, mkfs.ext4 -d)', `root ${rootMiB} MiB, ${(usedKiB / 1024).toFixed(0)} MiB used`);
@@ -151,6 +169,7 @@ try {
   for (const [file, start] of [
     [bootImg, l.bootStart],
     [rootImg, l.rootStart],
+    [appImg, l.appStart],
     [dataImg, l.dataStart],
   ] as const) {
     run('dd', `if=${file}`, `of=${img}`, 'bs=1M', `seek=${start}`, 'conv=notrunc,sparse', 'status=none');
@@ -158,7 +177,11 @@ try {
   lap('disk image (sfdisk, dd)', `${mib(statSync(img).size)}`);
 
   run('bmaptool', 'create', '-o', `${img.replace(/\.img$/, '.img.bmap')}`, img);
-  const artefacts = [`${name}.img.bmap`];
+  // The release in the image, beside it: what `klubkort fleet update` announces to tills flashed
+  // with an older image (and what the boot test makes its updates from).
+  const release = `klubkort-${version}-linux-arm64.tar.gz`;
+  copyFileSync(bundle.file, join(out, release));
+  const artefacts = [`${name}.img.bmap`, release];
   if (!values['no-xz']) {
     run('xz', '-T0', '-6', '-k', '-f', img);
     artefacts.unshift(`${name}.img.xz`);

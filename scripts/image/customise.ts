@@ -1,6 +1,6 @@
 // What makes the Debian root a flashable terminal, on top of what install.sh lays out: the card's
-// file systems (fstab), a read-only root with /var in RAM (systemd.volatile=state) and the journal
-// of sales on its own partition, the first-boot and grow units, the network, ssh keys only, no
+// file systems (fstab), a read-only root with /var in RAM (systemd.volatile=state), the releases and
+// the journal of sales each on a partition of its own, the first-boot and grow units, the network, ssh keys only, no
 // password login, no host keys baked in (every terminal makes its own), and the boot files' cmdline.
 import { execFileSync } from 'node:child_process';
 import {
@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { BOOT_LABEL, DATA_LABEL, ROOT_LABEL } from './layout.ts';
+import { APP_LABEL, BOOT_LABEL, DATA_LABEL, ROOT_LABEL } from './layout.ts';
 
 const FILES = new URL('files/', import.meta.url).pathname;
 
@@ -42,7 +42,7 @@ export function customise(root: string): void {
   const fstab = join(root, 'etc/fstab');
   const kept = (existsSync(fstab) ? readFileSync(fstab, 'utf8') : '')
     .split('\n')
-    .filter((l) => l.trim() && !l.startsWith('#') && !/^\S+\s+(\/|\/boot\/firmware)\s/.test(l));
+    .filter((l) => l.trim() && !l.startsWith('#') && !/^\S+\s+(\/|\/boot\/firmware|\/opt\/klubkort)\s/.test(l));
   if (!kept.some((l) => l.includes(`LABEL=${DATA_LABEL} /var/lib/klubkort `)))
     throw new Error('install.sh --data-label wrote no fstab line for the data partition');
   put(
@@ -52,6 +52,10 @@ export function customise(root: string): void {
       `LABEL=${ROOT_LABEL} / ext4 ro,noatime 0 1`,
       // umask 0077: the first-boot files (a private key until taken in) are root's alone.
       `LABEL=${BOOT_LABEL} /boot/firmware vfat rw,noatime,umask=0077,flush 0 2`,
+      // The releases: writable, so that an update (root's klubkort-update.service) and a rollback can
+      // switch them; the daemon's unit sees /opt read-only (ProtectSystem=strict) all the same. Not
+      // noexec: the releases' native addons are mapped executable.
+      `LABEL=${APP_LABEL} /opt/klubkort ext4 rw,noatime,nodev,nosuid 0 2`,
       ...kept,
       '',
     ].join('\n'),

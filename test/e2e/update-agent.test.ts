@@ -5,7 +5,7 @@
 // data dir), which `klubkort update --request` then installs into a temp root as
 // klubkort-update.service would.
 import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -23,7 +23,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { topics, type StatusMsg, type UpdateAnnouncement } from '../../contract/index.ts';
+import { topics, type StatusMsg } from '../../contract/index.ts';
 import { loadTrustedKeys } from '../../firmware/release/signing.ts';
 import type { ReleaseFacts } from '../../firmware/terminal/terminal.ts';
 import { REQUEST_NAME, RESULT_NAME, spoolDir } from '../../firmware/update/spool.ts';
@@ -41,10 +41,10 @@ import {
   type TestKey,
 } from '../helpers/release-bundle.ts';
 import { sh } from '../helpers/tls-broker.ts';
+import { announcement, serveBundles, type BundleServer } from '../helpers/bundle-server.ts';
 import { until } from '../helpers/until.ts';
 
 const BIN = join(process.cwd(), 'bin/klubkort.js');
-const SERVER = join(process.cwd(), 'test/fixtures/bundle-server.mjs');
 const RUNNING = '0.1.0-e2e.a';
 const NEXT = '0.2.0-e2e.b';
 const base = mkdtempSync(join(tmpdir(), 'klubkort-agent-e2e-'));
@@ -81,51 +81,6 @@ test.after.always(() => rmSync(base, { recursive: true, force: true }));
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-interface Server {
-  url: (file: string) => string;
-  requests: () => { path: string; range: string | null; status: number; from?: number; cutAt?: number }[];
-}
-
-/** The bundle server on a free port, serving `files`; `cut`: the first whole answer of each file stops after that many bytes. */
-async function serve(t: ExecutionContext, files: string[], cut?: number): Promise<Server> {
-  const dir = mkdtempSync(join(base, 'srv-'));
-  for (const f of files) symlinkSync(f, join(dir, f.split('/').pop()!));
-  const portFile = join(dir, 'port');
-  const log = join(dir, 'requests.log');
-  const proc: ChildProcess = spawn(
-    process.execPath,
-    [
-      SERVER,
-      '--dir',
-      dir,
-      '--cert',
-      join(pki, 'broker.crt'),
-      '--key',
-      join(pki, 'broker.key'),
-      '--port-file',
-      portFile,
-      '--log',
-      log,
-      ...(cut ? ['--cut', String(cut)] : []),
-    ],
-    { stdio: 'inherit' },
-  );
-  t.teardown(() => {
-    proc.kill();
-  });
-  const port = await until(() => existsSync(portFile) && readFileSync(portFile, 'utf8'), 'the bundle server', 10_000);
-  return {
-    url: (file) => `https://127.0.0.1:${port}/${file.split('/').pop()}`,
-    requests: () =>
-      existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l))
-        : [],
-  };
-}
-
 /** The terminal as the daemon makes it: running release RUNNING, trusting the test's release key, the broker's CA = the test CA. */
 async function terminal(t: ExecutionContext, w: World, cfg: Record<string, unknown> = {}) {
   const release: ReleaseFacts = {
@@ -158,17 +113,11 @@ async function fleet(t: ExecutionContext, w: World) {
       const s = statuses.at(-1);
       return s?.state === 'online' ? (s.update ?? null) : null;
     },
-    announce: (file: string, server: Server) =>
-      c.publishAsync(
-        topics.update('kasse-1'),
-        JSON.stringify({
-          version: JSON.parse(spawnSync('tar', ['-xzOf', file, 'manifest.json']).stdout.toString()).version,
-          url: server.url(file),
-          sha256: sha256(file),
-          size: readFileSync(file).length,
-        } satisfies UpdateAnnouncement),
-        { qos: 1, retain: true },
-      ),
+    announce: (file: string, server: BundleServer) =>
+      c.publishAsync(topics.update('kasse-1'), JSON.stringify(announcement(file, server.url(file))), {
+        qos: 1,
+        retain: true,
+      }),
   };
 }
 
@@ -178,7 +127,7 @@ test.serial(
     t.timeout(180_000);
     const w = await world(t);
     const size = readFileSync(good).length;
-    const server = await serve(t, [good], Math.floor(size / 2));
+    const server = await serveBundles(t, { base, pki, files: [good], cut: Math.floor(size / 2) });
     await terminal(t, w);
     const f = await fleet(t, w);
     await f.announce(good, server);
@@ -228,7 +177,7 @@ test.serial(
   async (t) => {
     t.timeout(180_000);
     const w = await world(t);
-    const server = await serve(t, [good]);
+    const server = await serveBundles(t, { base, pki, files: [good] });
     // The result screen stays until a key: the test looks at it while it is there.
     const { terminal: term, sim } = await terminal(t, w, { sale: { resultScreenMs: 60_000 } });
     const f = await fleet(t, w);
@@ -267,7 +216,7 @@ test.serial(
   async (t) => {
     t.timeout(180_000);
     const w = await world(t);
-    const server = await serve(t, [forged]);
+    const server = await serveBundles(t, { base, pki, files: [forged] });
     const started = await terminal(t, w);
     const f = await fleet(t, w);
     const spool = spoolDir(join(w.dir, 'kasse-1'));
@@ -326,7 +275,7 @@ test.serial(
   async (t) => {
     t.timeout(120_000);
     const w = await world(t);
-    const server = await serve(t, [good]);
+    const server = await serveBundles(t, { base, pki, files: [good] });
     const release: ReleaseFacts = {
       running: RUNNING,
       rolledBack: () => [NEXT],

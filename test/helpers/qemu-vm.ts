@@ -55,8 +55,10 @@ export function kernelFiles(img: string, dir: string): { kernel: string; initrd:
 export interface VmOptions {
   img: string;
   dir: string;
-  /** The guest's 10.0.2.100:1883 reaches 127.0.0.1:brokerPort here, and nothing else does. */
+  /** The guest's 10.0.2.100:1883 reaches 127.0.0.1:brokerPort here. */
   brokerPort: number;
+  /** More of the same: the guest's 10.0.2.100:<key> reaches 127.0.0.1:<value>. Nothing else is reachable. */
+  forwards?: Record<number, number>;
   /** Appended to the image's own cmdline. */
   append?: string;
 }
@@ -80,10 +82,13 @@ export class Vm {
     // The Pi's serial0 is the PL011 ttyAMA0 here too; the last console= is the one systemd writes to.
     const cmdline = `${k.cmdline.replace(/console=serial0,\d+\s*/, '')} console=ttyAMA0 ${this.o.append ?? ''}`.trim();
     const fwd = join(this.o.dir, 'fwd.cjs');
-    // Each guest connection to 10.0.2.100:1883 spawns this, piped to the broker on this machine's loopback.
+    // Each guest connection to a forwarded port spawns this, piped to the port on this machine's loopback.
     writeFileSync(
       fwd,
-      `const s=require('net').connect(${this.o.brokerPort},'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('close',()=>process.exit(0));s.on('error',()=>process.exit(1));\n`,
+      `const s=require('net').connect(Number(process.argv[2]),'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('close',()=>process.exit(0));s.on('error',()=>process.exit(1));\n`,
+    );
+    const forwards = Object.entries({ 1883: this.o.brokerPort, ...this.o.forwards }).map(
+      ([guest, host]) => `guestfwd=tcp:10.0.2.100:${guest}-cmd:${process.execPath} ${fwd} ${host}`,
     );
     const args = [
       '-M',
@@ -105,7 +110,7 @@ export class Vm {
       '-drive',
       `if=virtio,format=raw,file=${this.o.img}`,
       '-netdev',
-      `user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:1883-cmd:${process.execPath} ${fwd}`,
+      ['user', 'id=n0', 'restrict=on', ...forwards].join(','),
       '-device',
       'virtio-net-pci,netdev=n0',
       '-device',

@@ -1,7 +1,7 @@
 // A real release bundle for the tests, built once per test file (scripts/release-build.ts, this
 // machine's architecture, its addons reused from npm install), and tools to make bad ones from it:
 // a byte changed, the manifest changed, signed by another key.
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   createReadStream,
   lstatSync,
@@ -15,7 +15,7 @@ import {
 import { join, relative } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { Arch, manifestBytes, Manifest } from '../../firmware/release/manifest.ts';
-import { signManifest, writeReleaseKey } from '../../firmware/release/signing.ts';
+import { keyIdOf, signManifest, writeReleaseKey } from '../../firmware/release/signing.ts';
 import { readTar, tarPieces, type TarFile } from '../../firmware/release/tar.ts';
 import { buildRelease, type BuildResult } from '../../scripts/release-build.ts';
 
@@ -133,4 +133,35 @@ export function terminalRoot(base: string, key: TestKey): string {
   for (const f of readdirSync(key.pubDir))
     writeFileSync(join(root, 'etc/klubkort/release-keys', f), readFileSync(join(key.pubDir, f)));
   return root;
+}
+
+/** The key a bundle was signed with, as a TestKey (its private PEM file, e.g. `npm run image`'s). */
+export function keyOfFile(privateFile: string): TestKey {
+  const privatePem = readFileSync(privateFile, 'utf8');
+  return { keyId: keyIdOf(createPublicKey(privatePem)), privatePem, pubDir: '' };
+}
+
+/**
+ * `entries` as release `version` (its manifest and package.json say so), signed by `key`; with
+ * `crashAtStart` its daemon exits 70 at once (a release that never proves itself).
+ */
+export function asRelease(
+  entries: readonly TarFile[],
+  o: { key: TestKey; version: string; crashAtStart?: boolean },
+): TarFile[] {
+  const crash = Buffer.from(
+    `if (process.argv[2] === 'run') { process.stderr.write('test fault: crash at start\\n'); process.exit(70); }\n`,
+  );
+  return remake(entries, {
+    key: o.key,
+    manifest: (m) => ({ ...m, version: o.version }),
+    files: (fs) =>
+      fs.map((f) =>
+        f.path === 'package.json'
+          ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version: o.version })) }
+          : f.path === 'dist/main.js' && o.crashAtStart
+            ? { ...f, data: Buffer.concat([crash, f.data]) }
+            : f,
+      ),
+  });
 }

@@ -121,7 +121,7 @@ test("the screen stays the cashier's: no wait for the network, NumLock, GPIO chi
   );
   t.true(s.get('DeviceAllow')!.includes('char-gpiochip rw'), 'the gpiod driver opens /dev/gpiochip*');
   t.deepEqual(s.get('ExecStopPost'), [
-    '-/usr/bin/node /opt/klubkort/current/bin/klubkort.js outputs-off --config /etc/klubkort/config.json',
+    `-/bin/sh -c 'test "$$SERVICE_RESULT" = success || exec /usr/bin/node /opt/klubkort/current/bin/klubkort.js outputs-off --config /etc/klubkort/config.json'`,
   ]);
 });
 

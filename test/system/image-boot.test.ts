@@ -4,21 +4,39 @@
 // directory written by `klubkort provision --boot-dir` (hardware: sim) is put on its FAT partition:
 // power-on → the terminal's retained status `online` → a sale through the simulator topics, booked
 // by the reference ledger → a power cut and a boot again, the journal of sales kept on the data
-// partition → a klubkort/ with a mistake, said on the console in the failed start's words.
+// partition → an update to release B announced at the broker, downloaded over HTTPS, installed on
+// the releases partition while the root stays read-only, committed → an update to C, which crashes at
+// start, rolled back to B → a klubkort/ with a mistake, said on the console in the failed start's words.
 // Every stage's time is printed (t.log); none is asserted.
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
-import { topics, type StatusMsg } from '../../contract/index.ts';
+import { topics, type StatusMsg, type UpdateReport } from '../../contract/index.ts';
+import { BOOT_FILES, ETC_DIR } from '../../firmware/cli/provision/boot-files.ts';
+import { imageBundle } from '../../scripts/image/bundle.ts';
+import { PROJECT } from '../../scripts/release-build.ts';
+import { releaseKeyFile } from '../../scripts/release-key.ts';
 import { demoClub, demoChildren, DEMO_CLUB_ID, DEMO_SUN_KEYS } from '../../sim/demo-club.ts';
 import { startLedger } from '../../sim/reference-ledger/ledger.ts';
+import { announcement, serveBundles } from '../helpers/bundle-server.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { mdir, mtype, putBootDir, Vm } from '../helpers/qemu-vm.ts';
+import { asRelease, keyOfFile, readBundle, writeBundle } from '../helpers/release-bundle.ts';
 import { SimClient } from '../helpers/sim-client.ts';
+import { sh } from '../helpers/tls-broker.ts';
 import { until } from '../helpers/until.ts';
 
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -90,6 +108,12 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   const sim = await SimClient.connect(broker.url, TERMINAL);
   t.teardown(() => sim.close());
 
+  // The release server: HTTPS with a certificate for the guest's view of this machine, of a CA the
+  // terminal trusts as its broker's (the update agent trusts the bundle server through it).
+  const pki = join(dir, 'pki');
+  sh('make-ca.sh', pki, '10.0.2.100');
+  const releases = await serveBundles(t, { base: dir, pki });
+
   // The technician's file, written as on a PC, onto the card's boot partition.
   const boot = join(dir, 'good', 'klubkort');
   mkdirSync(join(dir, 'good'));
@@ -115,12 +139,20 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
     ],
     { stdio: 'ignore' },
   );
+  // The update agent trusts a release server through the broker's CA (broker.caFile). The test's
+  // broker is plain MQTT (the simulated devices share it), for which provision writes no CA: the CA
+  // is named by hand, as a technician may edit the file, and firstboot takes it in like any other.
+  const config = JSON.parse(readFileSync(join(boot, BOOT_FILES.config), 'utf8')) as { broker: object };
+  config.broker = { ...config.broker, caFile: `${ETC_DIR}/${BOOT_FILES.ca}` };
+  writeFileSync(join(boot, BOOT_FILES.config), JSON.stringify(config, null, 2));
+  copyFileSync(join(pki, 'ca.crt'), join(boot, BOOT_FILES.ca));
   putBootDir(img, boot);
 
   const vmOpts = {
     img,
     dir,
     brokerPort: broker.port,
+    forwards: { 8443: releases.port },
     append:
       'systemd.setenv=WLR_RENDERER=pixman systemd.setenv=WLR_LIBINPUT_NO_DEVICES=1 systemd.journald.forward_to_console=1',
   };
@@ -130,7 +162,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   let vm = new Vm(vmOpts, 'boot1');
   t.teardown(async () => {
     await vm.kill();
-    for (const f of ['boot1', 'boot2', 'boot3']) {
+    for (const f of ['boot1', 'boot2', 'boot3', 'boot4']) {
       try {
         writeFileSync(join(keep, `${f}.serial.log`), readFileSync(join(dir, `${f}.serial.log`)));
       } catch {
@@ -190,6 +222,75 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   t.is(ledger.bookings(txId), 1, 'booked once, across the reboot');
   t.notRegex(vm.serial(), /set up from/, 'the first-boot files were taken in once');
 
+  // Issue 30, item 4: the till updates itself on its read-only root. B is the image's own release as
+  // another version, C one that crashes at start, both signed by the image's release key.
+  const key = keyOfFile(releaseKeyFile(undefined, join(PROJECT, 'release'), (l) => t.log(l)));
+  // The release `npm run image` put beside the image (else the one it would put in it).
+  const shipped = join(dirname(IMAGE), `klubkort-${VERSION}-linux-arm64.tar.gz`);
+  const entries = await readBundle(
+    existsSync(shipped) ? shipped : (await imageBundle(key.privatePem, (l) => t.log(l))).file,
+  );
+  const [major, minor, patch] = VERSION.split(/[.-]/).map(Number);
+  const versionB = `${major}.${minor}.${patch! + 1}-image.b`;
+  const versionC = `${major}.${minor}.${patch! + 2}-image.c`;
+  const bundleB = writeBundle(
+    join(dir, `klubkort-${versionB}-linux-arm64.tar.gz`),
+    asRelease(entries, { key, version: versionB }),
+  );
+  const bundleC = writeBundle(
+    join(dir, `klubkort-${versionC}-linux-arm64.tar.gz`),
+    asRelease(entries, { key, version: versionC, crashAtStart: true }),
+  );
+  releases.add(bundleB);
+  releases.add(bundleC);
+  const announce = (file: string) =>
+    watcher.publishAsync(
+      topics.update(TERMINAL),
+      JSON.stringify(announcement(file, releases.url(file, '10.0.2.100:8443'))),
+      {
+        qos: 1,
+        retain: true,
+      },
+    );
+  const lastOnline = () =>
+    [...statuses].reverse().find((s) => s.state === 'online') as
+      | (StatusMsg & { update?: UpdateReport | null })
+      | undefined;
+  const updated = (version: string, state: UpdateReport['state'], running: string) =>
+    until(
+      () => {
+        const s = lastOnline();
+        return s?.version === running && s.update?.version === version && s.update.state === state && s;
+      },
+      `${version} ${state}, ${running} running`,
+      BOOT_MS,
+    ).catch((e: Error) => {
+      t.log(vm.serial().slice(-6000));
+      throw e;
+    });
+  await announce(bundleB);
+  await updated(versionB, 'committed', versionB);
+  stamp(`update to ${versionB} announced → downloaded, installed, running, committed`);
+  t.true(
+    releases.requests().some((r) => r.path === `klubkort-${versionB}-linux-arm64.tar.gz` && r.status === 200),
+    'fetched from the release server',
+  );
+  await announce(bundleC);
+  await updated(versionC, 'rolled_back', versionB);
+  stamp(`update to ${versionC} (crashes at start) → rolled back, ${versionB} running`);
+  t.regex(vm.serial(), /test fault: crash at start|klubkort\.service: Main process exited, code=exited, status=70/);
+  // A power cut after the rollback: the releases partition keeps B as the one that runs.
+  await vm.kill();
+  const afterUpdates = statuses.length;
+  vm = new Vm(vmOpts, 'boot3');
+  vm.start();
+  await until(
+    () => statuses.slice(afterUpdates).find((s) => s.state === 'online' && s.version === versionB),
+    `${versionB} online after a power cut`,
+    BOOT_MS,
+  );
+  stamp(`power cut → ${versionB} online again`);
+
   // A klubkort/ with a mistake: the console says what is wrong, in the failed start's words.
   await vm.kill();
   t.true(mdir(img).includes('klubkort-provisioned.txt'));
@@ -210,7 +311,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
     }),
   );
   putBootDir(img, bad);
-  vm = new Vm(vmOpts, 'boot3');
+  vm = new Vm(vmOpts, 'boot4');
   vm.start();
   const words = 'klubkort: config file /etc/klubkort/config.json is not valid:';
   await until(
