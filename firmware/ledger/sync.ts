@@ -367,7 +367,10 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         told.push(() => this.emit('staffChanged', m.uid));
         return;
       case 'roster': {
-        const erased = await cards.applyRoster(m.roster);
+        // Each chunk's cards are told as soon as they are erased: a confirm screen must not keep one.
+        const erased = await cards.applyRoster(m.roster, (uids) =>
+          this.#tell(uids.map((uid) => () => this.emit('cardChanged', uid))),
+        );
         if (!erased) {
           told.push(() => {
             this.counters.staleRosters++;
@@ -382,7 +385,6 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
               { cards: erased.cards.length, staff: erased.staff.length, version: m.roster.version },
               'not on the roster: erased',
             );
-          for (const uid of erased.cards) this.emit('cardChanged', uid);
           for (const uid of erased.staff) this.emit('staffChanged', uid);
         });
         return;
