@@ -122,8 +122,8 @@ export const LEFT_OFF = (c: string): string =>
   `EXISTS (SELECT 1 FROM roster r WHERE ${c}.updated_at < r.updated_at
      AND NOT EXISTS (SELECT 1 FROM roster_members m WHERE m.list = 'cards' AND m.uid = ${c}.uid))`;
 
-/** Cards erased per transaction when a roster leaves many out (~5 statements each). */
-export const ERASE_CHUNK = 25;
+/** Cards erased per transaction when a roster leaves many out (a scan of the sales each, a few ms). */
+export const ERASE_CHUNK = 100;
 
 export class CardCache {
   constructor(private readonly db: Db) {}
@@ -191,7 +191,7 @@ export class CardCache {
    * its sales. Outbox entries keep the UID: they are money the ledger must still book.
    */
   close(uid: string): Promise<boolean> {
-    return this.db.tx((q) => eraseCard(q, uid));
+    return this.db.tx(async (q) => (await eraseCards(q, [uid])).length > 0);
   }
 
   // --- Staff cards and the roster ---
@@ -300,8 +300,7 @@ export class CardCache {
           `SELECT uid FROM cards c WHERE uid IN (SELECT value FROM json_each(?)) AND ${LEFT_OFF('c')}`,
           [JSON.stringify(uids.slice(i, i + ERASE_CHUNK))],
         );
-        for (const { uid } of still) await eraseCard(q, uid);
-        return still.map((x) => x.uid);
+        return still.length ? eraseCards(q, still.map((x) => x.uid)) : [];
       });
       erased.push(...chunk);
       if (chunk.length) erasing(chunk);
@@ -379,19 +378,29 @@ export class CardCache {
 }
 
 /**
- * Erases a card's record, its photo (unless another card uses it) and its UID from its sales.
+ * Erases cards' records, their photos (unless another card uses one) and their UIDs from their
+ * sales, in a few set-wide statements (a sales scan per statement: UPDATE … WHERE card_uid = ?
+ * per card scanned 20,000 sales a card, ten seconds for a roster of 1,000). Returns the UIDs erased.
  * secure_delete zeroes what is deleted; the checkpoint after the commit (erased) moves the zeroed
  * pages into journal.db and empties the WAL, whose older frames still hold the old ones.
  */
-async function eraseCard(q: Queryable, uid: string): Promise<boolean> {
+async function eraseCards(q: Queryable, uids: readonly string[]): Promise<string[]> {
   q.erased();
-  const before = await q.get<{ photo: string | null }>('SELECT photo FROM cards WHERE uid = ?', [uid]);
-  const r = await q.run('DELETE FROM cards WHERE uid = ?', [uid]);
-  await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid = ?', [uid]);
+  const list = JSON.stringify(uids);
+  const gone = await q.all<{ uid: string; photo: string | null }>(
+    'DELETE FROM cards WHERE uid IN (SELECT value FROM json_each(?)) RETURNING uid, photo',
+    [list],
+  );
+  await q.run('UPDATE sales SET card_uid = NULL WHERE card_uid IN (SELECT value FROM json_each(?))', [list]);
   // The roster's copy of the UID goes too: a closed card leaves no trace until the next roster.
-  await q.run('DELETE FROM roster_members WHERE uid = ?', [uid]);
-  await dropPhotoIfUnused(q, before?.photo);
-  return r.changes > 0;
+  await q.run('DELETE FROM roster_members WHERE uid IN (SELECT value FROM json_each(?))', [list]);
+  const photos = [...new Set(gone.flatMap((g) => (g.photo ? [g.photo] : [])))];
+  if (photos.length)
+    await q.run(
+      'DELETE FROM photos WHERE sha IN (SELECT value FROM json_each(?)) AND sha NOT IN (SELECT photo FROM cards WHERE photo IS NOT NULL)',
+      [JSON.stringify(photos)],
+    );
+  return gone.map((g) => g.uid);
 }
 
 /** The cached cards the stored roster leaves out: older than it and not on it (nothing before a roster). */
@@ -404,10 +413,4 @@ async function leftOffRoster(q: Queryable, uid: string, updatedAt: string, list:
   const r = await q.get<{ updated_at: string }>('SELECT updated_at FROM roster WHERE id = 1');
   if (!r || updatedAt >= r.updated_at) return false;
   return (await q.get('SELECT 1 FROM roster_members WHERE list = ? AND uid = ?', [list, uid])) === undefined;
-}
-
-/** Deletes `sha` unless a cached card still names it. */
-async function dropPhotoIfUnused(q: Queryable, sha: string | null | undefined): Promise<void> {
-  if (sha)
-    await q.run('DELETE FROM photos WHERE sha = ? AND NOT EXISTS (SELECT 1 FROM cards WHERE photo = ?)', [sha, sha]);
 }

@@ -12,7 +12,7 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { portraitJpeg, sha256Hex } from '../../sim/photos.ts';
 import type { CardRecord } from '../../contract/index.ts';
 
-const CARDS = 120;
+const CARDS = 420; // 400 closed: four transactions of the erasure
 /** The roster keeps the first KEPT cards; the rest (with photos) are closed. */
 const KEPT = 20;
 const T0 = '2026-11-24T09:00:00.000Z';
