@@ -1,7 +1,8 @@
 // Issue 28: the retention purge deletes a chunk of rows per transaction (a sale's write waits
 // behind one chunk, not a 90-day history). Chunked, it deletes exactly what the retention rule
 // says: answered sales and finished voids older than the cut, never a sale still in the outbox,
-// nor one written while it runs; and the deleted rows' card UIDs leave the files.
+// nor one written while it runs (between two of its chunks); and the deleted rows' card UIDs
+// leave the files.
 import test from 'ava';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -72,6 +73,10 @@ test('a chunked purge of 1,234 answered sales keeps the unanswered and the new o
     q.all<{ tx_id: string; rowid: number }>('SELECT rowid, tx_id FROM sales ORDER BY rowid'),
   );
   t.deepEqual(left.map((x) => x.tx_id).sort(), [...unanswered, recent.txId, during.txId].sort());
+  // The sale was queued behind the purge's first chunk and went in before its next: the purge held
+  // the write queue a chunk at a time (one transaction, it made the sale wait for all 1,234 rows
+  // and read its mark before the sale was there).
+  t.is(r.mark.sale, left.find((x) => x.tx_id === during.txId)!.rowid, 'the sale went in between two chunks');
   t.is(r.mark.sale, Math.max(...left.map((x) => x.rowid)), 'the mark is the newest row left');
   await j.close();
   const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
