@@ -3,6 +3,7 @@ import type { Db, Param, Queryable } from './db.ts';
 import type { CardRecord, CardRules, Catalog, Roster, StaffRecord, TerminalConfigMsg } from '../../contract/index.ts';
 import { MAX_PHOTO_BYTES, sha256Hex } from '../../contract/index.ts';
 import { must } from '../../lib/must.ts';
+import { restAfter } from './pace.ts';
 
 export interface CardRow {
   uid: string;
@@ -293,7 +294,10 @@ export class CardCache {
   /** Erases those of `uids` still left off, ERASE_CHUNK per transaction; returns the ones erased. */
   async #erase(uids: readonly string[], erasing: (uids: string[]) => void): Promise<string[]> {
     const erased: string[] = [];
+    let since = 0;
     for (let i = 0; i < uids.length; i += ERASE_CHUNK) {
+      if (i > 0) await restAfter(since);
+      since = performance.now();
       const chunk = await this.db.tx(async (q) => {
         // A record newer than the roster may have come meanwhile (the card given out again): kept.
         const still = await q.all<{ uid: string }>(

@@ -5,6 +5,7 @@ import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../cont
 import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
 import { must } from '../../lib/must.ts';
+import { restAfter } from './pace.ts';
 
 interface SaleRow {
   tx_id: string;
@@ -550,7 +551,9 @@ export class SalesBook {
       ['sales', "(answered = 1 OR status = 'declined') AND tx_id NOT IN (SELECT tx_id FROM outbox)"],
       ['voids', "status != 'pending'"],
     ] as const) {
-      for (let after = 0; ; ) {
+      for (let after = 0, since = -1; ; ) {
+        if (since >= 0) await restAfter(since);
+        since = performance.now();
         const rows = await this.db.writeRows<{ rowid: number }>(
           `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE rowid > ? AND created_at < ? AND ${which}
              ORDER BY rowid LIMIT ${PURGE_CHUNK}) RETURNING rowid`,
