@@ -304,7 +304,12 @@ export class CardCache {
           `SELECT uid FROM cards c WHERE uid IN (SELECT value FROM json_each(?)) AND ${LEFT_OFF('c')}`,
           [JSON.stringify(uids.slice(i, i + ERASE_CHUNK))],
         );
-        return still.length ? eraseCards(q, still.map((x) => x.uid)) : [];
+        return still.length
+          ? eraseCards(
+              q,
+              still.map((x) => x.uid),
+            )
+          : [];
       });
       erased.push(...chunk);
       if (chunk.length) erasing(chunk);
