@@ -4,7 +4,7 @@
 // made an offline approval wait six times the fsync itself.
 import type { Db } from './db.ts';
 import type { CardRecord } from '../../contract/index.ts';
-import { toRecord, type CardRow } from './card-cache.ts';
+import { LEFT_OFF, toRecord, type CardRow } from './card-cache.ts';
 import { EXPOSURE_SQL, UNBOOKED_SQL } from './sales-book.ts';
 
 export interface CardMoney {
@@ -37,7 +37,7 @@ export async function readCardMoney(db: Db, uid: string, dayMark: number | null 
            'c.version',
            '?1',
          )} END AS unbooked_today
-       FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2`,
+       FROM cards c, (SELECT ${EXPOSURE_SQL('?2')}) e WHERE c.uid = ?2 AND NOT ${LEFT_OFF('c')}`,
       [dayMark, uid],
     ),
   );

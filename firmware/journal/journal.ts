@@ -64,10 +64,13 @@ export class Journal {
     }
     if (terminalId !== undefined && owner === null)
       await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
+    // A roster's chunked erasure cut by a crash: the cards it left out go before anything reads them.
+    const cards = new CardCache(db);
+    await cards.eraseLeftOff();
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
     await db.checkpoint();
-    return new Journal(db, new CardCache(db), new SalesBook(db));
+    return new Journal(db, cards, new SalesBook(db));
   }
 
   /**

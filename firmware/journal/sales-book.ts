@@ -5,6 +5,7 @@ import type { ResultMsg, SaleMsg, TxMsg, VoidMsg, ReversalMsg } from '../../cont
 import type { DayReport, RowMark, OutboxEntry, StoredSale, SaleStatus } from './types.ts';
 import { Unrecorded, type UnrecordedDecline } from './unrecorded.ts';
 import { must } from '../../lib/must.ts';
+import { restAfter } from './pace.ts';
 
 interface SaleRow {
   tx_id: string;
@@ -101,6 +102,9 @@ export const EXPOSURE_SQL = (uid: string): string =>
 export const UNBOOKED_SQL = (pending: string, uid: string, version: string, afterRow?: string): string =>
   `(${pending} + (SELECT coalesce(sum(total), 0) FROM sales
       WHERE card_uid = ${uid} AND answered = 1 AND status = 'approved' AND result_version > ${version}${afterRow ? ` AND rowid > ${afterRow}` : ''}))`;
+
+/** Rows deleted per transaction by the retention purge (a few ms of the thread pool each). */
+const PURGE_CHUNK = 500;
 
 export class SalesBook {
   /** Declines the disk refused to record, in force over what it holds of their txIds (shared with `joined` views). */
@@ -557,17 +561,35 @@ export class SalesBook {
    * says the newest rows left (`mark`): a deleted newest row lets rowids start lower again.
    */
   async purgeOlderThan(beforeIso: string): Promise<{ sales: number; mark: RowMark }> {
-    const { sales, voids, mark } = await this.db.tx(async (q) => {
-      const a = await q.run(
-        `DELETE FROM sales WHERE created_at < ? AND (answered = 1 OR status = 'declined')
-                               AND tx_id NOT IN (SELECT tx_id FROM outbox)`,
-        [beforeIso],
-      );
-      const v = await q.run("DELETE FROM voids WHERE created_at < ? AND status != 'pending'", [beforeIso]);
+    // PURGE_CHUNK rows a transaction, from the oldest up (a rowid cursor: no chunk scans what the
+    // last one passed): a sale's write waits behind one chunk, not a 90-day history. A purge cut
+    // midway is finished by the next (at start, and hourly); the checkpoint at the next open
+    // empties the WAL of the rows deleted until then.
+    let sales = 0;
+    let voids = 0;
+    for (const [table, which] of [
+      ['sales', "(answered = 1 OR status = 'declined') AND tx_id NOT IN (SELECT tx_id FROM outbox)"],
+      ['voids', "status != 'pending'"],
+    ] as const) {
+      for (let after = 0, since = -1; ; ) {
+        if (since >= 0) await restAfter(since, this.db.timers);
+        since = performance.now();
+        const rows = await this.db.writeRows<{ rowid: number }>(
+          `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE rowid > ? AND created_at < ? AND ${which}
+             ORDER BY rowid LIMIT ${PURGE_CHUNK}) RETURNING rowid`,
+          [after, beforeIso],
+        );
+        if (table === 'sales') sales += rows.length;
+        else voids += rows.length;
+        if (rows.length < PURGE_CHUNK) break;
+        after = Math.max(...rows.map((r) => r.rowid));
+      }
+    }
+    const mark = await this.db.read(async (q) => {
       const m = await q.get<{ s: number | null; v: number | null }>(
         'SELECT (SELECT max(rowid) FROM sales) AS s, (SELECT max(rowid) FROM voids) AS v',
       );
-      return { sales: a.changes, voids: v.changes, mark: { sale: m?.s ?? 0, void: m?.v ?? 0 } };
+      return { sale: m?.s ?? 0, void: m?.v ?? 0 };
     });
     // As for a closed card: the deleted rows' bytes (card UIDs) leave the database file and WAL now.
     if (sales + voids > 0) await this.db.checkpoint();
