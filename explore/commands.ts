@@ -153,12 +153,8 @@ function genuineNotRefused(m: Model, r: Real, who: Who, fromScreen: number): voi
   const screens = r.w.sim.screens.slice(fromScreen).filter((s) => s.screen === 'result');
   for (const s of screens) {
     if (s.result?.status === 'approved' && who.how !== 'genuine') m.forgedApproved.add(uid);
-    if (
-      s.result?.reason === 'card_auth' &&
-      who.how !== 'genuine' &&
-      (m.diskFull || truthNow() - m.diskFreeSince < 3000)
-    )
-      m.forgedUnstored.add(uid);
+    // Whether the disk took the decline is known only at a kill (the disk may fill right after Enter).
+    if (s.result?.reason === 'card_auth' && who.how !== 'genuine') m.forgedUnstored.add(uid);
     if (s.result?.status === 'approved' && who.how === 'genuine') m.forgedKept.delete(uid);
     if (who.how !== 'genuine' || m.forgedApproved.has(uid) || m.forgedKept.has(uid)) continue;
     checked(m, 'genuine card not refused');
@@ -663,9 +659,9 @@ class SecondDaemon extends Step {
 
 /** A kill takes from memory the declines the disk has not taken yet (unrecorded.ts retries within a second of room). */
 function killed(m: Model): void {
-  const unstored = m.diskFull || truthNow() - m.diskFreeSince < 3000;
-  for (const uid of m.forgedUnstored) if (unstored) m.forgedKept.add(uid);
-  m.forgedUnstored.clear();
+  if (m.diskFull || truthNow() - m.diskFreeSince < 3000) for (const uid of m.forgedUnstored) m.forgedKept.add(uid);
+  // Else the decline is on disk (or its answer stored): its counter is forgotten.
+  if (!m.diskFull) m.forgedUnstored.clear();
 }
 
 async function crash(m: Model, r: Real): Promise<void> {

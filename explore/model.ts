@@ -66,7 +66,7 @@ export interface Model {
   staffAdded: { uid: string; name: string }[];
   /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
   forgedApproved: Set<string>;
-  /** `sun` cards a forged or replayed read of which was shown declined card_auth while the disk was full (or just freed). */
+  /** `sun` cards a forged or replayed read of which was shown declined card_auth since the disk last had room at a kill. */
   forgedUnstored: Set<string>;
   /**
    * Of those, the ones whose decline a kill may have taken from memory before the disk took it: the
