@@ -413,16 +413,19 @@ test("an online approval of a card's SUN read forgets the higher counters of its
   const other = sale({ ...auth(0xfffff0), cardUid: '04FFFFFF' });
   await j.sales.beginOnline(other);
   t.is(await j.sales.highestSunCounter('04A1B2C3', 'next'), 0xffffff);
-  const genuine = sale(auth(9));
-  await j.sales.beginOnline(genuine);
-  await j.sales.settle({
-    txId: genuine.txId,
-    type: 'sale',
-    status: 'approved',
-    balance: 100,
-    cardVersion: 2,
-    offline: false,
-  });
+  /** Sent online and approved by the ledger. */
+  const approvedOnline = async (m: SaleMsg) => {
+    await j.sales.beginOnline(m);
+    await j.sales.settle({
+      txId: m.txId,
+      type: 'sale',
+      status: 'approved',
+      balance: 100,
+      cardVersion: 2,
+      offline: false,
+    });
+  };
+  await approvedOnline(sale(auth(9)));
   t.is(
     await j.sales.highestSunCounter('04A1B2C3', 'next'),
     9,
@@ -432,8 +435,7 @@ test("an online approval of a card's SUN read forgets the higher counters of its
   // A later sale's counter (made after the approved one, its answer stored late) is never touched.
   const approved = sale(auth(11));
   await j.sales.beginOnline(approved);
-  const after = sale(auth(12));
-  await j.sales.beginOnline(after);
+  await j.sales.beginOnline(sale(auth(12)));
   await j.sales.settle({
     txId: approved.txId,
     type: 'sale',
