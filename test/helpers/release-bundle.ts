@@ -141,17 +141,17 @@ export function keyOfFile(privateFile: string): TestKey {
   return { keyId: keyIdOf(createPublicKey(privatePem)), privatePem, pubDir: '' };
 }
 
+/** A `dist/main.js` prefix: the release's daemon exits 70 at once (a release that never proves itself). */
+export const CRASH_AT_START = `if (process.argv[2] === 'run') { process.stderr.write('test fault: crash at start\\n'); process.exit(70); }\n`;
+
 /**
- * `entries` as release `version` (its manifest and package.json say so), signed by `key`; with
- * `crashAtStart` its daemon exits 70 at once (a release that never proves itself).
+ * `entries` as release `version` (its manifest and package.json say so), signed by `key`;
+ * `mainPrefix` (e.g. CRASH_AT_START) runs before the release's own `dist/main.js`.
  */
 export function asRelease(
   entries: readonly TarFile[],
-  o: { key: TestKey; version: string; crashAtStart?: boolean },
+  o: { key: TestKey; version: string; mainPrefix?: string },
 ): TarFile[] {
-  const crash = Buffer.from(
-    `if (process.argv[2] === 'run') { process.stderr.write('test fault: crash at start\\n'); process.exit(70); }\n`,
-  );
   return remake(entries, {
     key: o.key,
     manifest: (m) => ({ ...m, version: o.version }),
@@ -159,8 +159,8 @@ export function asRelease(
       fs.map((f) =>
         f.path === 'package.json'
           ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version: o.version })) }
-          : f.path === 'dist/main.js' && o.crashAtStart
-            ? { ...f, data: Buffer.concat([crash, f.data]) }
+          : f.path === 'dist/main.js' && o.mainPrefix
+            ? { ...f, data: Buffer.concat([Buffer.from(o.mainPrefix), f.data]) }
             : f,
       ),
   });

@@ -34,7 +34,7 @@ import { startLedger } from '../../sim/reference-ledger/ledger.ts';
 import { announcement, serveBundles } from '../helpers/bundle-server.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { mdir, mtype, putBootDir, Vm } from '../helpers/qemu-vm.ts';
-import { asRelease, keyOfFile, readBundle, writeBundle } from '../helpers/release-bundle.ts';
+import { asRelease, CRASH_AT_START, keyOfFile, readBundle, writeBundle } from '../helpers/release-bundle.ts';
 import { SimClient } from '../helpers/sim-client.ts';
 import { sh } from '../helpers/tls-broker.ts';
 import { until } from '../helpers/until.ts';
@@ -239,7 +239,7 @@ test('the image boots, provisions itself from klubkort/, sells, keeps its journa
   );
   const bundleC = writeBundle(
     join(dir, `klubkort-${versionC}-linux-arm64.tar.gz`),
-    asRelease(entries, { key, version: versionC, crashAtStart: true }),
+    asRelease(entries, { key, version: versionC, mainPrefix: CRASH_AT_START }),
   );
   releases.add(bundleB);
   releases.add(bundleC);

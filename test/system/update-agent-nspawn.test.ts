@@ -18,7 +18,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { join } from 'node:path';
 import { Journal } from '../../firmware/journal/journal.ts';
 import { PAUSE_ENV, PAUSE_STEPS, type PauseStep } from '../../firmware/release/test-pause.ts';
-import { buildTestBundle, readBundle, remake, testKey, writeBundle } from '../helpers/release-bundle.ts';
+import { asRelease, buildTestBundle, readBundle, testKey, writeBundle } from '../helpers/release-bundle.ts';
 import {
   CONFIG,
   configure,
@@ -56,19 +56,7 @@ test('announcement → download (cut halfway, resumed) → path unit → update 
   const entries = await readBundle(a);
   /** A's files as release `version` (its package.json says so too), signed by the test's key. */
   const bundleOf = (version: string) =>
-    writeBundle(
-      join(out, `klubkort-${version}-linux-${process.arch}.tar.gz`),
-      remake(entries, {
-        key,
-        manifest: (m) => ({ ...m, version }),
-        files: (fs) =>
-          fs.map((f) =>
-            f.path === 'package.json'
-              ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version })) }
-              : f,
-          ),
-      }),
-    );
+    writeBundle(join(out, `klubkort-${version}-linux-${process.arch}.tar.gz`), asRelease(entries, { key, version }));
   const versions = ['0.1.1-agent.b', ...PAUSE_STEPS.map((_, i) => `0.1.${i + 2}-agent.p`)];
   const bundles = new Map(versions.map((v) => [v, bundleOf(v)]));
   stamp('bundles built');

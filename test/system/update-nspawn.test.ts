@@ -32,7 +32,14 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { JOURNAL_READABLE_BY, JOURNAL_SCHEMA } from '../../firmware/journal/migrations.ts';
 import type { Manifest } from '../../firmware/release/manifest.ts';
 import { Arch } from '../../firmware/release/manifest.ts';
-import { buildTestBundle, readBundle, remake, testKey, writeBundle } from '../helpers/release-bundle.ts';
+import {
+  asRelease,
+  buildTestBundle,
+  CRASH_AT_START,
+  readBundle,
+  testKey,
+  writeBundle,
+} from '../helpers/release-bundle.ts';
 import {
   configure,
   dropIn,
@@ -46,7 +53,7 @@ import { until } from '../helpers/until.ts';
 
 const A = '0.1.0-upd.a';
 const FAULTS = {
-  crash: `if (process.argv[2] === 'run') { process.stderr.write('test fault: crash at start\\n'); process.exit(70); }\n`,
+  crash: CRASH_AT_START,
   hang: `if (process.argv[2] === 'run') await new Promise(() => setInterval(() => undefined, 1 << 30));\n`,
 };
 
@@ -81,18 +88,7 @@ test('an update to a release that crashes at start, then to one that hangs: each
     const version = `0.1.0-upd.${fault}`;
     return writeBundle(
       join(out, `klubkort-${version}.tar.gz`),
-      remake(entries, {
-        key,
-        files: (fs) =>
-          fs.map((f) =>
-            f.path === 'dist/main.js'
-              ? { ...f, data: Buffer.concat([Buffer.from(FAULTS[fault]), f.data]) }
-              : f.path === 'package.json'
-                ? { ...f, data: Buffer.from(JSON.stringify({ ...JSON.parse(f.data.toString()), version })) }
-                : f,
-          ),
-        manifest: (m: Manifest) => ({ ...m, version }),
-      }),
+      asRelease(entries, { key, version, mainPrefix: FAULTS[fault] }),
     );
   };
   const C = '0.2.0-upd.c';
