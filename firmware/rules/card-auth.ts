@@ -20,13 +20,21 @@ export function saleCardAuth(record: Pick<CardRecord, 'auth'>, sun: SunRead | nu
 /**
  * For an offline approval: the counter must be above the record's `sunCounter` and above every
  * counter this terminal already put into another sale of the card (`highestUsed`, null: none).
+ * `sentAbove`: for the fallback of a sale sent online, the `sunCounter` the record had before it
+ * was sent. A record that has since reached exactly this read's counter is the ledger having
+ * accepted this very read while the terminal waited (its answer late): not a replay. A counter the
+ * record knew before, or one below a newer read accepted since, still is.
  */
 export function offlineAuthProblem(
   record: Pick<CardRecord, 'auth' | 'sunCounter'>,
   auth: CardAuth | undefined,
   highestUsed: number | null,
+  sentAbove?: number | null,
 ): 'card_auth' | null {
   if (!isSunCard(record)) return null;
   if (!auth) return 'card_auth';
-  return auth.ctr > Math.max(record.sunCounter ?? 0, highestUsed ?? -1) ? null : 'card_auth';
+  const now = record.sunCounter ?? 0;
+  if (sentAbove !== undefined && now === auth.ctr && auth.ctr > (sentAbove ?? 0) && auth.ctr > (highestUsed ?? -1))
+    return null;
+  return auth.ctr > Math.max(now, highestUsed ?? -1) ? null : 'card_auth';
 }

@@ -142,7 +142,7 @@ export class Authoriser {
       log.warn({ tx: msg.txId }, 'no answer from the ledger in time; deciding offline');
       // Told before the decision is shown, so the result screen's status bar already says it.
       this.d.noAnswer();
-      return await this.#offline(msg, card, true);
+      return await this.#offline(msg, card, true, undefined, money.record.sunCounter ?? null);
     } catch (err) {
       return this.#unrecorded(msg, card, 'invalid', true, err);
     }
@@ -187,13 +187,25 @@ export class Authoriser {
   }
 
   /** `known`: what was just read (not after waiting for the ledger: it may have changed meanwhile). */
-  async #offline(sale: SaleMsg, card: CardView, triedOnline: boolean, known?: CardMoney): Promise<Decided> {
+  /** `sentAbove`: the card's sunCounter before the sale was sent online (rules/card-auth.ts). */
+  async #offline(
+    sale: SaleMsg,
+    card: CardView,
+    triedOnline: boolean,
+    known?: CardMoney,
+    sentAbove?: number | null,
+  ): Promise<Decided> {
     const { journal, log } = this.d;
     const money = known ?? (await journal.cardMoney(card.uid));
     const msg: SaleMsg = { ...sale, offline: true };
     const authProblem =
       money && isSunCard(money.record)
-        ? offlineAuthProblem(money.record, msg.cardAuth, await journal.sales.highestSunCounter(card.uid, msg.txId))
+        ? offlineAuthProblem(
+            money.record,
+            msg.cardAuth,
+            await journal.sales.highestSunCounter(card.uid, msg.txId),
+            sentAbove,
+          )
         : null;
     const decision = authProblem
       ? { ok: false as const, reason: authProblem }

@@ -44,6 +44,16 @@ test('offline: the counter must be above sunCounter and every counter used in an
   t.is(offlineAuthProblem(rec({ auth: 'uid' }), undefined, 50), null);
 });
 
+test('offline fallback of a sale sent online: the ledger accepting this very read while the terminal waited is no replay; a read the record knew before, or an older one, is', (t) => {
+  const a = { ctr: 11, cmac: '94EED9EE65337086' };
+  // rec()'s sunCounter is 10: as before the sale was sent, the card's record said 10.
+  t.is(offlineAuthProblem(rec({ sunCounter: 11 }), a, null, 10), null, 'the ledger took 11 (this read) meanwhile');
+  t.is(offlineAuthProblem(rec({ sunCounter: 11 }), a, null), 'card_auth', 'not sent online: 11 is a replay');
+  t.is(offlineAuthProblem(rec({ sunCounter: 11 }), a, null, 11), 'card_auth', 'the record knew 11 before it was sent');
+  t.is(offlineAuthProblem(rec({ sunCounter: 12 }), a, null, 10), 'card_auth', 'a newer read was accepted meanwhile');
+  t.is(offlineAuthProblem(rec({ sunCounter: 11 }), a, 11, 10), 'card_auth', 'this terminal used 11 in another sale');
+});
+
 test('journal: counters of sent sales are kept per card, a fallback of the same sale is not counted against itself, pruned and erased with the card', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-sun-journal-'));
   const j = await Journal.open(dir);
