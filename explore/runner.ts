@@ -152,7 +152,8 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
     seed: o.seed,
     numRuns: o.runs,
     path: o.path,
-    endOnFailure: false,
+    // A replay shows its failure; shrinking it again from the replayed history can outrun its replay path.
+    endOnFailure: o.path !== undefined,
     // A last resort only: the budgets above end the runs; a history under way is never cut (its world would be left behind).
     interruptAfterTimeLimit: (o.minutes + o.shrinkMinutes + 15) * 60_000,
     markInterruptAsFailure: false,

@@ -49,7 +49,7 @@ export type Settled =
   | { kind: 'void' | 'reversal'; txId: string; status: 'approved' | 'declined' };
 
 /** Why a result changed nothing. `declined_unrecorded`: the sale was shown declined; the disk has not taken that yet. */
-export type Ignored = 'no_entry' | 'type_mismatch' | 'stale_online_answer' | 'declined_unrecorded';
+export type Ignored = 'no_entry' | 'type_mismatch' | 'stale_online_answer' | 'declined_unrecorded' | 'in_question';
 
 async function putOutbox(q: Queryable, msg: TxMsg, cardUid: string | null, total: number): Promise<void> {
   const offline = msg.type === 'sale' && msg.offline ? 1 : 0;
@@ -109,17 +109,36 @@ const PURGE_CHUNK = 500;
 export class SalesBook {
   /** Declines the disk refused to record, in force over what it holds of their txIds (shared with `joined` views). */
   readonly unrecorded: Unrecorded;
+  /**
+   * Online sales unanswered at this start, until the restart check has decided them (reversed, or
+   * sent again from a restored journal): an answer the broker kept for the session may come first,
+   * and stored it would book a sale the cashier never saw. Their answers change nothing; a sale
+   * sent again is answered again.
+   */
+  readonly #inQuestion: Set<string>;
 
   constructor(
     private readonly db: Db,
     unrecorded?: Unrecorded,
+    inQuestion?: Set<string>,
   ) {
     this.unrecorded = unrecorded ?? new Unrecorded((d) => this.#record(d), db.timers);
+    this.#inQuestion = inQuestion ?? new Set();
   }
 
   /** This book on `db`, a batch's view of the same journal: it sees the same declines in memory. */
   joined(db: Db): SalesBook {
-    return new SalesBook(db, this.unrecorded);
+    return new SalesBook(db, this.unrecorded, this.#inQuestion);
+  }
+
+  /** Answers to these txIds change nothing until `decided` (restore-check.ts). */
+  inQuestion(txIds: readonly string[]): void {
+    for (const t of txIds) this.#inQuestion.add(t);
+  }
+
+  /** The restart check has decided: answers count again. */
+  decided(): void {
+    this.#inQuestion.clear();
   }
 
   /** Stops retrying the writes of declines in memory (the journal is closing). */
@@ -269,6 +288,7 @@ export class SalesBook {
       const out = results.map((res): Settled | Ignored => {
         // Shown declined: its reversal is on its way; the disk takes the decline before any answer.
         if (this.unrecorded.has(res.txId)) return 'declined_unrecorded';
+        if (this.#inQuestion.has(res.txId)) return 'in_question';
         const entry = entries.get(res.txId);
         if (!entry) return 'no_entry';
         if (entry.type !== res.type) return 'type_mismatch';

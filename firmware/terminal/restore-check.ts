@@ -65,6 +65,7 @@ export class RestoreCheck {
     this.#unanswered = (await this.journal.sales.outbox())
       .filter((e) => e.type === 'sale' && !e.offline)
       .map((e) => e.txId);
+    this.journal.sales.inQuestion(this.#unanswered);
     const held = new Promise<void>((resolve) => {
       let done = false;
       this.#decide = (retained) => {
@@ -76,7 +77,10 @@ export class RestoreCheck {
           .catch((err: Error) =>
             this.log.error({ err: err.message }, 'recording the reversals of unanswered online sales failed'),
           )
-          .finally(resolve);
+          .finally(() => {
+            this.journal.sales.decided();
+            resolve();
+          });
       };
     });
     // Nothing in question: nothing waits (the check still tells the log and the status).

@@ -5,10 +5,13 @@
 import test from 'ava';
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import sqlite3 from 'sqlite3';
 import { inStep, world } from '../helpers/fixture.ts';
+import { startMosquitto } from '../helpers/mosquitto.ts';
 import { until } from '../helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
+import { topics } from '../../contract/topics.ts';
 
 const C = DEMO_CLUB_ID;
 const CFG = { sale: { replyTimeoutMs: 20000 } };
@@ -100,4 +103,53 @@ test('a plain restart with an online sale unanswered still reverses it (not a re
   await until(() => second.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'), 'the reversal');
   t.false((await second.terminal.snapshot()).journalRestored);
   t.is((await second.terminal.journal.sales.sale(txId))?.status, 'declined');
+});
+
+// Explorer seed 1328127823: killed 18 ms after Enter, the ledger's approval was queued by the broker
+// and reached the new process before its restart check decided, so it was stored, and a sale the
+// cashier never saw was booked.
+test('a plain restart reverses an unanswered online sale even when its approval arrives before the check decides', async (t) => {
+  // mosquitto, as in the explorer: it delivers what it queued for the session (the will or a
+  // clean stop's status, then the answer) before the retained status the check waits for.
+  const mq = await startMosquitto();
+  t.teardown(() => mq.close());
+  const w = await world(t, { brokerUrl: mq.url });
+  const uid = demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const before = w.ledger.card(C, uid)!.balance;
+  // Sees the ledger's answer go out while the terminal is down (the broker keeps it for the terminal).
+  const watcher = await mqtt.connectAsync(mq.url, { clientId: `watch-${Math.random()}` });
+  t.teardown(() => watcher.endAsync());
+  const answered = new Set<string>();
+  watcher.on('message', (_t, p) => answered.add(String(JSON.parse(p.toString()).txId)));
+  await watcher.subscribeAsync(topics.results('kasse-1'), { qos: 1 });
+  const first = await w.startTerminal('kasse-1', CFG);
+  await inStep(w, first.terminal);
+  w.ledger.setReplyDelay(1500);
+  const c = first.terminal.controller;
+  c.onKey('1');
+  c.onKey('enter');
+  await c.onCard({ uid, sun: null });
+  c.onKey('enter');
+  await until(
+    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
+    'the online sale pending',
+  );
+  const txId = (await first.terminal.journal.sales.outbox()).find((e) => e.type === 'sale')!.txId;
+  await first.stop();
+  await until(() => answered.has(txId), 'the approval published while the terminal was down', 10000);
+  t.is(w.ledger.bookings(txId), 1);
+  w.ledger.setReplyDelay(0);
+
+  const second = await w.startTerminal('kasse-1', CFG);
+  await until(() => second.sim.tx.some((m) => m.txId === txId && m.type === 'reversal'), 'the reversal');
+  await until(async () => (await second.terminal.journal.sales.queueLength()) === 0, 'the reversal answered');
+  t.like(await second.terminal.journal.sales.sale(txId), { status: 'declined', reason: 'reversed' });
+  t.false((await second.terminal.snapshot()).journalRestored);
+  t.is(w.ledger.card(C, uid)!.balance, before, 'nothing of it stays booked');
+  t.false(
+    second.sim.screens.some((s) => s.result?.txId === txId),
+    'never shown',
+  );
 });

@@ -206,6 +206,26 @@ test('after a restart an unanswered online sale becomes a reversal with the same
   t.is((await j.sales.sale(s.txId))!.status, 'declined');
 });
 
+test('an answer to an online sale in question at a restart changes nothing until the check has decided', async (t) => {
+  const { j } = await open(t);
+  const s = sale();
+  await j.sales.beginOnline(s);
+  j.sales.inQuestion([s.txId]);
+  const answer = {
+    txId: s.txId,
+    type: 'sale' as const,
+    status: 'approved' as const,
+    balance: 100,
+    cardVersion: 2,
+    offline: false,
+  };
+  t.is(await j.sales.settle(answer), 'in_question');
+  t.is((await j.sales.sale(s.txId))!.status, 'pending');
+  t.is((await j.sales.outbox()).length, 1, 'still queued, to be reversed or sent again');
+  j.sales.decided();
+  t.like(await j.sales.settle(answer), { kind: 'sale', status: 'approved' });
+});
+
 test('closing a card erases its record, photo and UID, keeps its queued sale, and leaves no bytes in the file', async (t) => {
   const { j, dir } = await open(t);
   const photo = Buffer.concat([
