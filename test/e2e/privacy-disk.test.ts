@@ -169,8 +169,9 @@ test('1.1: a card and a staff card removed while the terminal is off and its ses
       (await second.terminal.journal.cards.staff(staff.cardUid)) === null,
     'erased by the roster',
   );
-  t.true(second.terminal.sync.counters.rosterErased >= 2, 'the roster did it (the session was gone)');
+  // A card the roster leaves out is hidden at once and erased in chunks after: counted once all are.
   await second.terminal.sync.idle();
+  t.true(second.terminal.sync.counters.rosterErased >= 2, 'the roster did it (the session was gone)');
   t.deepEqual(traces(dataDir, needles), []);
   t.truthy(await second.terminal.journal.cards.get(seeds[0]!.cardUid), 'the others stay');
   t.truthy(await second.terminal.journal.cards.staff(demoStaff()[0]!.cardUid));
