@@ -7,7 +7,8 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sqlite3 from 'sqlite3';
-import { inStep, world } from '../helpers/fixture.ts';
+import { inStep, world, type World } from '../helpers/fixture.ts';
+import type { Terminal } from '../../firmware/terminal/terminal.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { until } from '../helpers/until.ts';
 import { demoChildren, DEMO_CLUB_ID } from '../../sim/demo-club.ts';
@@ -26,26 +27,36 @@ function backup(from: string, to: string): Promise<void> {
   });
 }
 
+/** A child with money enough. */
+const richChild = (w: World): string =>
+  demoChildren()
+    .map((d) => w.ledger.card(C, d.uid)!)
+    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+
+/** Rings up item 1, taps `uid` and confirms: resolves once the online sale waits for its answer, with its txId. */
+async function onlineSalePending(terminal: Terminal, uid: string): Promise<string> {
+  const c = terminal.controller;
+  c.onKey('1');
+  c.onKey('enter');
+  await c.onCard({ uid, sun: null });
+  c.onKey('enter');
+  const pending = async () =>
+    (await terminal.journal.sales.outbox()).find((e) => e.type === 'sale' && !e.offline)?.txId;
+  await until(pending, 'the online sale pending');
+  return (await pending())!;
+}
+
 test('restored from a backup taken mid-sale: the sale the cashier saw approved is sent again, not reversed, and booked once', async (t) => {
   const w = await world(t);
   const dataDir = join(w.dir, 'kasse-1');
-  const uid = demoChildren()
-    .map((d) => w.ledger.card(C, d.uid)!)
-    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const uid = richChild(w);
   const before = w.ledger.card(C, uid)!.balance;
 
   const first = await w.startTerminal('kasse-1', CFG);
   await inStep(w, first.terminal);
   w.ledger.setReplyDelay(1500);
+  await onlineSalePending(first.terminal, uid);
   const c = first.terminal.controller;
-  c.onKey('1');
-  c.onKey('enter');
-  await c.onCard({ uid, sun: null });
-  c.onKey('enter');
-  await until(
-    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
-    'the online sale pending',
-  );
   const saved = join(w.dir, 'backup.db');
   await backup(join(dataDir, 'journal.db'), saved);
   await until(() => c.state.screen === 'result', 'the sale decided');
@@ -81,22 +92,11 @@ test('restored from a backup taken mid-sale: the sale the cashier saw approved i
 
 test('a plain restart with an online sale unanswered still reverses it (not a restored journal)', async (t) => {
   const w = await world(t);
-  const uid = demoChildren()
-    .map((d) => w.ledger.card(C, d.uid)!)
-    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const uid = richChild(w);
   const first = await w.startTerminal('kasse-1', CFG);
   await inStep(w, first.terminal);
   await w.ledger.pause(); // no answer will come
-  const c = first.terminal.controller;
-  c.onKey('1');
-  c.onKey('enter');
-  await c.onCard({ uid, sun: null });
-  c.onKey('enter');
-  await until(
-    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
-    'the online sale pending',
-  );
-  const txId = (await first.terminal.journal.sales.outbox()).find((e) => e.type === 'sale')!.txId;
+  const txId = await onlineSalePending(first.terminal, uid);
   await first.stop();
   await w.ledger.resume();
   const second = await w.startTerminal('kasse-1', CFG);
@@ -114,9 +114,7 @@ test('a plain restart reverses an unanswered online sale even when its approval 
   const mq = await startMosquitto();
   t.teardown(() => mq.close());
   const w = await world(t, { brokerUrl: mq.url });
-  const uid = demoChildren()
-    .map((d) => w.ledger.card(C, d.uid)!)
-    .find((c) => c.status === 'active' && c.balance >= 3000)!.cardUid;
+  const uid = richChild(w);
   const before = w.ledger.card(C, uid)!.balance;
   // Sees the ledger's answer go out while the terminal is down (the broker keeps it for the terminal).
   const watcher = await mqtt.connectAsync(mq.url, { clientId: `watch-${Math.random()}` });
@@ -127,16 +125,7 @@ test('a plain restart reverses an unanswered online sale even when its approval 
   const first = await w.startTerminal('kasse-1', CFG);
   await inStep(w, first.terminal);
   w.ledger.setReplyDelay(1500);
-  const c = first.terminal.controller;
-  c.onKey('1');
-  c.onKey('enter');
-  await c.onCard({ uid, sun: null });
-  c.onKey('enter');
-  await until(
-    async () => (await first.terminal.journal.sales.outbox()).some((e) => e.type === 'sale' && !e.offline),
-    'the online sale pending',
-  );
-  const txId = (await first.terminal.journal.sales.outbox()).find((e) => e.type === 'sale')!.txId;
+  const txId = await onlineSalePending(first.terminal, uid);
   await first.stop();
   await until(() => answered.has(txId), 'the approval published while the terminal was down', 10000);
   t.is(w.ledger.bookings(txId), 1);
