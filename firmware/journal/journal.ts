@@ -5,6 +5,7 @@ import { Db } from './db.ts';
 import { migrate, JournalTooNewError } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
+import { PreparedPhotos } from './prepared-photos.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
 import { systemTimers, type Timers } from '../../lib/timers.ts';
 
@@ -33,6 +34,8 @@ export class Journal {
     readonly db: Db,
     readonly cards: CardCache,
     readonly sales: SalesBook,
+    /** Photos prepared ahead for the screen (the display fills and reads them). */
+    readonly prepared: PreparedPhotos,
   ) {}
 
   /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
@@ -65,12 +68,13 @@ export class Journal {
     if (terminalId !== undefined && owner === null)
       await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // A roster's chunked erasure cut by a crash: the cards it left out go before anything reads them.
-    const cards = new CardCache(db);
+    const prepared = new PreparedPhotos(db);
+    const cards = new CardCache(db, () => prepared.stored());
     await cards.eraseLeftOff();
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
     await db.checkpoint();
-    return new Journal(db, cards, new SalesBook(db));
+    return new Journal(db, cards, new SalesBook(db), prepared);
   }
 
   /**
