@@ -15,7 +15,7 @@ import { text } from '../words.ts';
 import { PhotoCache } from './photo/photo-cache.ts';
 import { PhotoPreparer } from './photo/photo-preparer.ts';
 import { formatClock } from './format.ts';
-import { renderFrame } from './frame.ts';
+import { PHOTO_SCREENS, renderFrame } from './frame.ts';
 import type { Intervals, TimerHandle, Timers } from '../../lib/timers.ts';
 
 export interface BlessedDisplayOptions {
@@ -132,6 +132,8 @@ export class BlessedDisplay implements Display {
       this.#output?.forget();
     }
     this.#model = model;
+    // The photo's load (a prepared row's read, or its decode) starts now, beside the frame's work.
+    if (model.card?.photo && PHOTO_SCREENS.has(model.screen) && this.#output) this.#photos.get(model.card.photo);
     this.redraw();
   }
 
