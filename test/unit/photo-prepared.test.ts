@@ -10,6 +10,9 @@ import { Journal } from '../../firmware/journal/journal.ts';
 import { migrations } from '../../firmware/journal/migrations.ts';
 import { Db } from '../../firmware/journal/db.ts';
 import { PhotoPreparer } from '../../firmware/ui/photo/photo-preparer.ts';
+import { PhotoPrefill } from '../../firmware/ui/photo/photo-prefill.ts';
+import { SixelOutput } from '../../firmware/ui/photo/photo-output.ts';
+import { ManualTimers } from '../helpers/manual-timers.ts';
 import { kioskDisplay, type KioskDisplay } from '../../bench/screen.ts';
 import { portraitJpeg, sha256Hex } from '../../sim/photos.ts';
 import { demoModels } from '../fixtures/ui/models.ts';
@@ -212,5 +215,27 @@ test('a journal of schema 6 migrates: its photos stay and get prepared ahead; a 
   t.false(
     await j.prepared.put(sha, 'sixel:256', { srcWidth: 1, srcHeight: 1, width: 1, height: 1, bytes: Buffer.from('x') }),
   );
+  t.is(await rows(j), 0);
+});
+
+test("stopping the display's preparation ahead never waits for its clock (the daemon's stop under a stepped clock)", async (t) => {
+  const { j } = await openJournal(t);
+  const photo = portraitJpeg('prepared-ahead-stop', { width: 240, height: 320 });
+  await j.cards.putPhoto(sha256Hex(photo), photo);
+  const prep = countingPreparer();
+  t.teardown(() => prep.close());
+  const prefill = new PhotoPrefill({
+    store: j.prepared,
+    lookup: (sha) => j.cards.photo(sha),
+    output: new SixelOutput(() => undefined, { w: 10, h: 20 }),
+    preparer: prep,
+    box: () => ({ maxW: 240, maxH: 320 }),
+    // A sale on screen all along: it waits for the screen, on a clock that never moves.
+    idle: () => false,
+    timers: new ManualTimers(),
+  });
+  prefill.kick();
+  await prefill.stop();
+  t.is(prep.calls, 0);
   t.is(await rows(j), 0);
 });

@@ -37,6 +37,8 @@ export class PhotoPrefill {
   #again = false;
   #stopped = false;
   #decoder: PhotoDecoder | null = null;
+  /** Ends the rest under way at once (stop: a clock that never fires must not hold the daemon's stop). */
+  #wake: (() => void) | null = null;
   /** Photos refused by the decoder (for good: a SHA-256's bytes never change): not tried again. */
   readonly #refused = new Set<string>();
 
@@ -65,6 +67,8 @@ export class PhotoPrefill {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#wake?.();
+    this.#decoder?.cancel();
     await this.#running;
   }
 
@@ -127,6 +131,14 @@ export class PhotoPrefill {
   }
 
   #rest(ms: number): Promise<void> {
-    return new Promise((resolve) => this.d.timers.setTimeout(resolve, Math.max(0, ms), true));
+    return new Promise<void>((resolve) => {
+      const t = this.d.timers.setTimeout(resolve, Math.max(0, ms), true);
+      this.#wake = () => {
+        this.d.timers.clearTimeout(t);
+        resolve();
+      };
+    }).finally(() => {
+      this.#wake = null;
+    });
   }
 }
