@@ -13,6 +13,7 @@ import { PhotoPreparer } from '../../firmware/ui/photo/photo-preparer.ts';
 import { PhotoPrefill } from '../../firmware/ui/photo/photo-prefill.ts';
 import { SixelOutput } from '../../firmware/ui/photo/photo-output.ts';
 import { ManualTimers } from '../helpers/manual-timers.ts';
+import { until } from '../helpers/until.ts';
 import { kioskDisplay, type KioskDisplay } from '../../bench/screen.ts';
 import { portraitJpeg, sha256Hex } from '../../sim/photos.ts';
 import { demoModels } from '../fixtures/ui/models.ts';
@@ -224,6 +225,7 @@ test("stopping the display's preparation ahead never waits for its clock (the da
   await j.cards.putPhoto(sha256Hex(photo), photo);
   const prep = countingPreparer();
   t.teardown(() => prep.close());
+  const clock = new ManualTimers();
   const prefill = new PhotoPrefill({
     store: j.prepared,
     lookup: (sha) => j.cards.photo(sha),
@@ -232,9 +234,10 @@ test("stopping the display's preparation ahead never waits for its clock (the da
     box: () => ({ maxW: 240, maxH: 320 }),
     // A sale on screen all along: it waits for the screen, on a clock that never moves.
     idle: () => false,
-    timers: new ManualTimers(),
+    timers: clock,
   });
   prefill.kick();
+  await until(async () => clock.pending > 0, 'the preparation waiting for the screen');
   await prefill.stop();
   t.is(prep.calls, 0);
   t.is(await rows(j), 0);
