@@ -3,11 +3,12 @@
 // here, so its answers to the probe are given and its output goes nowhere; everything the daemon
 // does to draw a frame and a photo runs as on the kiosk. `sixelAt` says when a photo was written.
 import { PassThrough, Writable } from 'node:stream';
-import type { PhotoLookup } from '../hal/types.ts';
+import type { PhotoLookup, PreparedPhotoStore } from '../hal/types.ts';
 import { BlessedDisplay } from '../firmware/ui/blessed-display.ts';
 import { ConsoleScreen } from '../firmware/ui/console-screen.ts';
 import type { TerminalAbilities } from '../firmware/ui/draw/terminal-probe.ts';
 import type { Logger } from '../firmware/log.ts';
+import type { Preparer } from '../firmware/ui/photo/photo-output.ts';
 import { now } from './stats.ts';
 import { systemTimers } from '../lib/timers.ts';
 
@@ -38,6 +39,8 @@ function noKeys(): NodeJS.ReadStream {
 
 class KioskConsole extends ConsoleScreen {
   readonly #wrote: ((at: bigint) => void)[] = [];
+  /** The last sixel image written (the whole write holding it). */
+  lastSixel: string | null = null;
   override get abilities(): TerminalAbilities {
     return { sixel: true, cell: PANEL.cell, colorRegisters: 256 };
   }
@@ -49,6 +52,7 @@ class KioskConsole extends ConsoleScreen {
     // A sixel image: DCS … q.
     if (data.includes('\x1bP')) {
       const at = now();
+      this.lastSixel = data;
       for (const w of this.#wrote.splice(0)) w(at);
     }
   }
@@ -61,17 +65,24 @@ class KioskConsole extends ConsoleScreen {
 export interface KioskDisplay {
   display: BlessedDisplay;
   nextSixel(): Promise<bigint>;
+  /** The last sixel image written, with the cursor moves around it. */
+  lastSixel(): string | null;
 }
 
 /** The display of a kiosk; `photos` as the terminal looks them up (the journal). */
-export function kioskDisplay(photos: PhotoLookup, log: Pick<Logger, 'warn' | 'info'>): KioskDisplay {
+export function kioskDisplay(
+  photos: PhotoLookup,
+  log: Pick<Logger, 'warn' | 'info'>,
+  ahead: { prepared?: PreparedPhotoStore; preparer?: Preparer & { close(): Promise<void> } } = {},
+): KioskDisplay {
   const console = new KioskConsole({ output: nowhere(), input: noKeys(), probe: false, timers: systemTimers });
   const display = new BlessedDisplay(console, {
     lang: 'da',
     photos,
+    ...ahead,
     log,
     timers: systemTimers,
     display: { photo: 'sixel', framebuffer: { device: '/dev/null', sysfs: '/nonexistent' } },
   });
-  return { display, nextSixel: () => console.nextSixel() };
+  return { display, nextSixel: () => console.nextSixel(), lastSixel: () => console.lastSixel };
 }

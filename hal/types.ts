@@ -71,6 +71,37 @@ export interface Display extends Device {
 /** Looks up stored photo bytes by SHA-256 (the display never reads the journal itself). */
 export type PhotoLookup = (sha256: string) => Promise<Buffer | null>;
 
+/**
+ * A photo prepared ahead for one pixel output (its encoded sixel, or its scaled framebuffer
+ * pixels) at one size: a tap reads it instead of decoding and encoding the photo.
+ */
+export interface PreparedPhoto {
+  /** The decoded photo's size: its shape lays the screen out as the decoded photo would. */
+  srcWidth: number;
+  srcHeight: number;
+  /** The size it was scaled to (the photo fitted into its box). */
+  width: number;
+  height: number;
+  bytes: Buffer;
+}
+
+/**
+ * Where prepared photos are kept (the journal's photo_prepared, erased with their photo). `output`
+ * names the pixel output and what shapes its bytes (e.g. "sixel:256", "framebuffer").
+ */
+export interface PreparedPhotoStore {
+  /** The sizes of `sha` prepared for `output`. */
+  get(sha: string, output: string): Promise<PreparedPhoto[]>;
+  /** Keeps `p`, unless the photo is gone meanwhile (then false: nothing of it is written). */
+  put(sha: string, output: string, p: PreparedPhoto): Promise<boolean>;
+  /** Up to `limit` stored photos with no size prepared for `output`, in SHA order after `after`. */
+  unprepared(output: string, after: string, limit: number): Promise<string[]>;
+  /** Drops what was prepared for any other output (the screen changed), and every size of `sha` but `keep`. */
+  prune(output: string): Promise<void>;
+  /** Calls `fn` whenever photos were stored (a sync, a photo arriving). */
+  onStored(fn: () => void): void;
+}
+
 export interface Hardware {
   reader: CardReader;
   indicators: Indicators;

@@ -7,6 +7,7 @@ import { Terminal } from '../terminal/terminal.ts';
 import { serveControl } from '../control/socket.ts';
 import { createHardware, type HardwareOptions } from './hardware.ts';
 import { stopHardware } from '../../hal/types.ts';
+import { storeOnceOpen } from '../journal/prepared-photos.ts';
 import { createNotifier } from '../systemd/notify.ts';
 import { awaitLinkGate } from '../systemd/ready-gate.ts';
 import { layoutOf, releaseOf, rolledBackVersions, updateReportOf } from '../release/releases.ts';
@@ -24,7 +25,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos'>> {
+export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos' | 'prepared'>> {
   /** Log to this file instead of stderr (a TUI owns the terminal). */
   logFile?: string;
   /** systemd's variables for sd_notify (default: this process's environment; notify.ts takeNotifyEnv). */
@@ -79,11 +80,14 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   let terminal: Terminal | null = null;
   // The composition root: every wait of the daemon runs on this clock's timers.
   const clock = opts.clock ?? systemClock();
+  // Photos prepared ahead, in the journal too (which opens with the terminal below).
+  const prepared = storeOnceOpen();
   const hw = await createHardware(cfg, log, {
     ...opts,
     timers: clock.timers,
     // The console draws photos from the journal, which opens with the terminal below.
     photos: (sha) => (terminal ? terminal.journal.cards.photo(sha) : Promise.resolve(null)),
+    prepared,
   });
   const layout = layoutOf(opts.root ?? '/');
   const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
@@ -115,6 +119,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     throw e;
   }
   const t = terminal;
+  prepared.open(t.journal.prepared);
   // The release layout changes under the daemon (its commit after READY, a rollback): the status
   // says so at once, not at its next count.
   const layoutWatch = watchLayout(layout.app, () => void t.status.refresh(), log);

@@ -2,7 +2,15 @@
 // libraries runs the simulator), and adds the cashier console unless headless.
 import type { TerminalConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { CardReader, Display, Hardware, Indicators, Keypad, PhotoLookup } from '../../hal/types.ts';
+import type {
+  CardReader,
+  Display,
+  Hardware,
+  Indicators,
+  Keypad,
+  PhotoLookup,
+  PreparedPhotoStore,
+} from '../../hal/types.ts';
 import { FanoutDisplay, MergedKeypad } from '../../hal/fanout.ts';
 import type { SimPanelActions } from '../ui/console.ts';
 import type { PiDeps } from '../../hal/pi/index.ts';
@@ -10,6 +18,8 @@ import type { Intervals, Timers } from '../../lib/timers.ts';
 
 export interface HardwareOptions {
   photos: PhotoLookup;
+  /** Photos prepared ahead for the console's pixel output. */
+  prepared?: PreparedPhotoStore;
   /** The simulator's letter-key panel on the console. */
   simPanel?: SimPanelActions;
   onQuit?: () => void;
@@ -38,6 +48,7 @@ export async function createHardware(cfg: TerminalConfig, log: Logger, o: Hardwa
     const c = createConsole({
       lang: cfg.lang,
       photos: o.photos,
+      ...(o.prepared ? { prepared: o.prepared } : {}),
       simPanel: o.simPanel,
       onQuit: o.onQuit,
       keyMap: cfg.pi.keypad.map,

@@ -127,7 +127,11 @@ export const LEFT_OFF = (c: string): string =>
 export const ERASE_CHUNK = 100;
 
 export class CardCache {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Photos were stored (after the commit): the display prepares them for the screen. */
+    private readonly photosStored: () => void = () => undefined,
+  ) {}
 
   async get(uid: string): Promise<CardRecord | null> {
     const r = await this.db.read((q) =>
@@ -331,12 +335,16 @@ export class CardCache {
 
   /** Checked photos in one statement (see putMany). */
   async putPhotos(photos: readonly (readonly [sha: string, bytes: Buffer])[]): Promise<void> {
+    let stored = 0;
     for (const chunk of chunks(photos)) {
-      await this.db.writeOne(
-        `INSERT OR IGNORE INTO photos (sha, bytes) VALUES ${chunk.map(() => '(?,?)').join(',')}`,
-        chunk.flat(),
-      );
+      stored += (
+        await this.db.writeOne(
+          `INSERT OR IGNORE INTO photos (sha, bytes) VALUES ${chunk.map(() => '(?,?)').join(',')}`,
+          chunk.flat(),
+        )
+      ).changes;
     }
+    if (stored > 0) this.photosStored();
   }
 
   async deletePhoto(sha: string): Promise<void> {

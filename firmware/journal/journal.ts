@@ -5,6 +5,7 @@ import { Db } from './db.ts';
 import { migrate, JournalTooNewError } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
+import { PreparedPhotos } from './prepared-photos.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
 import { systemTimers, type Timers } from '../../lib/timers.ts';
 
@@ -33,6 +34,8 @@ export class Journal {
     readonly db: Db,
     readonly cards: CardCache,
     readonly sales: SalesBook,
+    /** Photos prepared ahead for the screen (the display fills and reads them). */
+    readonly prepared: PreparedPhotos,
   ) {}
 
   /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
@@ -42,9 +45,11 @@ export class Journal {
     const file = join(dataDir, 'journal.db');
     const db = await Db.open(file, timers);
     // WAL + FULL: a COMMIT is on disk (fsync'd) before it returns. secure_delete: erased
-    // personal data is overwritten, not just unlinked from the b-tree.
+    // personal data is overwritten, not just unlinked from the b-tree. A page cache of 512 KiB, not
+    // SQLite's 2 MiB: a sale reads a few pages by key, and a synced club filled all 2 MiB (issue 28:
+    // the daemon's memory with 10,000 cards cached).
     await db.exec(
-      'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -512;',
     );
     // Before any migration: a journal of another terminal is not changed at all.
     const owner = terminalId === undefined ? null : await journalOwner(db);
@@ -65,12 +70,13 @@ export class Journal {
     if (terminalId !== undefined && owner === null)
       await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
     // A roster's chunked erasure cut by a crash: the cards it left out go before anything reads them.
-    const cards = new CardCache(db);
+    const prepared = new PreparedPhotos(db);
+    const cards = new CardCache(db, () => prepared.stored());
     await cards.eraseLeftOff();
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
     // older frames: move everything into the database file and empty the WAL now.
     await db.checkpoint();
-    return new Journal(db, cards, new SalesBook(db));
+    return new Journal(db, cards, new SalesBook(db), prepared);
   }
 
   /**

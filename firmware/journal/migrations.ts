@@ -166,6 +166,26 @@ export const migrations: string[] = [
     DELETE FROM sun_counters WHERE card_uid = OLD.uid;
   END;
   `,
+  // 7: photos prepared ahead (issue 28): a tap at a quarter of a Pi's core spent ~200 ms decoding
+  // and sixel-encoding the photo. The encoded sixel (or scaled framebuffer pixels) per photo, output
+  // and size, filled in the background; personal data like the photo, so its rows go with the
+  // photo's row by trigger, inside whatever statement erases it (a closed card, a roster, a replaced
+  // photo), and secure_delete and the erasure's checkpoint cover them.
+  `
+  CREATE TABLE photo_prepared (
+    sha TEXT NOT NULL,
+    output TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    src_width INTEGER NOT NULL,
+    src_height INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (sha, output, width, height)
+  );
+  CREATE TRIGGER photos_prepared_erased AFTER DELETE ON photos BEGIN
+    DELETE FROM photo_prepared WHERE sha = OLD.sha;
+  END;
+  `,
 ];
 
 /** The schema this release migrates a journal to (PRAGMA user_version). */

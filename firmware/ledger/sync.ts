@@ -234,7 +234,8 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     const told: (() => void)[] = [];
     try {
       await this.journal.db.batch(async (db) => {
-        const cards = new CardCache(db);
+        // Photos stored in the batch are told once it is committed (the display prepares them).
+        const cards = new CardCache(db, () => told.push(() => this.journal.prepared.stored()));
         const sales = this.journal.sales.joined(db);
         // Results change only the outbox, sales and voids, which nothing else here touches: they
         // are stored together after the rest, so the card records that came between them (one

@@ -1,23 +1,30 @@
 // Draws the screen model on the console with blessed. draw() only stores the model and schedules
 // a frame: the daemon never waits for the terminal, and photos arrive when they are decoded.
 // With a pixel path (sixel, framebuffer) the photo is painted into its box after each frame.
-import type { Display, PhotoLookup, ScreenModel } from '../../hal/types.ts';
+import type { Display, PhotoLookup, PreparedPhotoStore, ScreenModel } from '../../hal/types.ts';
 import type { ConsoleScreen } from './console-screen.ts';
 import type { Overlay } from './draw-context.ts';
 import type { Lang } from './labels.ts';
 import type { Logger } from '../log.ts';
 import type { DisplayConfig } from '../config/schema.ts';
 import type { PhotoMode } from './draw-context.ts';
-import { choosePhotoOutput, type PhotoPlacement, type PixelOutput } from './photo/photo-output.ts';
+import { choosePhotoOutput, type PhotoPlacement, type PixelOutput, type Preparer } from './photo/photo-output.ts';
+import { PhotoPrefill } from './photo/photo-prefill.ts';
+import type { Rect } from './draw/canvas.ts';
+import { text } from '../words.ts';
 import { PhotoCache } from './photo/photo-cache.ts';
 import { PhotoPreparer } from './photo/photo-preparer.ts';
 import { formatClock } from './format.ts';
-import { renderFrame } from './frame.ts';
+import { PHOTO_SCREENS, renderFrame } from './frame.ts';
 import type { Intervals, TimerHandle, Timers } from '../../lib/timers.ts';
 
 export interface BlessedDisplayOptions {
   lang: Lang;
   photos: PhotoLookup;
+  /** Photos prepared ahead for the pixel output (the journal's): filled in the background, read at a tap. */
+  prepared?: PreparedPhotoStore;
+  /** For tests: what prepares photos off the thread (a worker of its own otherwise). */
+  preparer?: Preparer & { close(): Promise<void> };
   overlay?: Overlay;
   /** Photo refusals (reason and size only), and the photo path chosen. */
   log?: Pick<Logger, 'warn' | 'info'>;
@@ -44,7 +51,8 @@ export class BlessedDisplay implements Display {
   #output: PixelOutput | null = null;
   #painted: PhotoPlacement | null = null;
   /** Scales and encodes photos off the event loop (a worker), so keys and taps never wait for one. */
-  readonly #preparer: PhotoPreparer;
+  readonly #preparer: Preparer & { close(): Promise<void> };
+  #prefill: PhotoPrefill | null = null;
   #repaintBeforePhoto = false;
   #again: TimerHandle | null = null;
 
@@ -53,8 +61,13 @@ export class BlessedDisplay implements Display {
     private readonly opts: BlessedDisplayOptions,
   ) {
     const { log, timers } = opts;
-    this.#photos = new PhotoCache(opts.photos, () => this.redraw(), log ? { log, timers } : { timers });
-    this.#preparer = new PhotoPreparer(log ? { log, timers } : { timers });
+    const store = opts.prepared;
+    this.#photos = new PhotoCache(opts.photos, () => this.redraw(), {
+      timers,
+      ...(log ? { log } : {}),
+      ...(store ? { prepared: { store, output: () => this.#output?.preparedKey ?? null } } : {}),
+    });
+    this.#preparer = opts.preparer ?? new PhotoPreparer(log ? { log, timers } : { timers });
     this.#now = opts.now ?? (() => new Date());
     console.onResize(() => this.redraw());
   }
@@ -71,9 +84,15 @@ export class BlessedDisplay implements Display {
         this.console.abilities,
         this.console.term,
         (d) => this.console.writeRaw(d),
-        { preparer: this.#preparer, ready: () => this.#photoReady(), ...(this.opts.log ? { log: this.opts.log } : {}) },
+        {
+          preparer: this.#preparer,
+          ready: () => this.#photoReady(),
+          needPixels: (sha) => this.#photos.needPixels(sha),
+          ...(this.opts.log ? { log: this.opts.log } : {}),
+        },
       );
       this.#output = choice.output;
+      this.#startPrefill();
       const colors = this.console.colors;
       this.opts.log?.info(
         { photo: choice.output?.kind ?? (colors < 256 ? 'none' : 'cells'), why: choice.why, colors },
@@ -96,6 +115,8 @@ export class BlessedDisplay implements Display {
     this.#again = null;
     if (this.#ticker) this.opts.timers.clearInterval(this.#ticker);
     this.#ticker = null;
+    await this.#prefill?.stop();
+    this.#prefill = null;
     this.console.stop();
     this.#output?.close();
     this.#output = null;
@@ -111,7 +132,59 @@ export class BlessedDisplay implements Display {
       this.#output?.forget();
     }
     this.#model = model;
+    // The photo's load (a prepared row's read, or its decode) starts now, beside the frame's work.
+    if (model.card?.photo && PHOTO_SCREENS.has(model.screen) && this.#output) this.#photos.get(model.card.photo);
     this.redraw();
+  }
+
+  /** Resolves when the photos stored so far are prepared ahead (tests, the bench). */
+  async photosPrepared(): Promise<void> {
+    await this.#prefill?.settled();
+  }
+
+  /** With a pixel output and a store: prepares the stored photos now and whenever photos are stored. */
+  #startPrefill(): void {
+    const out = this.#output;
+    const store = this.opts.prepared;
+    if (!out || !store || this.#prefill) return;
+    const prefill = new PhotoPrefill({
+      store,
+      lookup: this.opts.photos,
+      output: out,
+      preparer: this.#preparer,
+      box: (shape) => this.#photoBox(out, shape),
+      // Not before the terminal drew its first screen: the photo box is laid out like it.
+      idle: () => this.#model?.screen === 'idle',
+      timers: this.opts.timers,
+      ...(this.opts.log ? { log: this.opts.log } : {}),
+    });
+    this.#prefill = prefill;
+    store.onStored(() => {
+      if (this.#prefill === prefill) prefill.kick();
+    });
+    prefill.kick();
+  }
+
+  /**
+   * The box, in pixels, the confirm screen gives a photo of this shape on this console (as the
+   * frame lays it out; the prepared size is the one a tap would make).
+   */
+  #photoBox(out: PixelOutput, shape: { width: number; height: number }): { maxW: number; maxH: number } | null {
+    const model = this.#model;
+    if (!this.console.started || !model) return null;
+    const { cols, rows } = this.console.size;
+    const cell = out.cell(cols, rows);
+    const lang = model.view.lang;
+    let placed: Rect | null = null;
+    renderFrame(confirmOf(model, lang), cols, rows, {
+      lang,
+      now: this.#now(),
+      photo: () => ({ kind: 'ready', img: { ...shape, data: new Uint8Array(0) } }),
+      photoMode: { kind: 'pixels', cell, place: (rect) => (placed = rect) },
+      ...(this.opts.overlay ? { overlay: this.opts.overlay } : {}),
+    });
+    const r = placed as Rect | null;
+    return r ? { maxW: r.w * cell.w, maxH: r.h * cell.h } : null;
   }
 
   /** The photo path in use: 'sixel', 'framebuffer', 'cells', or 'none' (cannot be shown). */
@@ -199,3 +272,15 @@ const samePlacement = (a: PhotoPlacement, b: PhotoPlacement | null): boolean =>
   a.rect.y === b.rect.y &&
   a.rect.w === b.rect.w &&
   a.rect.h === b.rect.h;
+
+/** The screen drawn last as a confirm screen with nobody's card on it, for the photo box's layout only. */
+function confirmOf(model: ScreenModel, lang: 'da' | 'en'): ScreenModel {
+  return {
+    ...model,
+    screen: 'confirm',
+    basket: null,
+    result: null,
+    card: { name: '', balance: 0, photo: 'prepared-ahead' },
+    message: text(lang, 'confirm'),
+  };
+}

@@ -1,5 +1,5 @@
 // The cashier console: one blessed screen on the tty, seen as the terminal's Display and Keypad.
-import type { KeyName, PhotoLookup } from '../../hal/types.ts';
+import type { KeyName, PhotoLookup, PreparedPhotoStore } from '../../hal/types.ts';
 import { BlessedDisplay } from './blessed-display.ts';
 import { ConsoleScreen } from './console-screen.ts';
 import { SimPanel, type SimPanelActions } from './sim-panel.ts';
@@ -16,6 +16,8 @@ export { MIN_COLS, MIN_ROWS } from './frame.ts';
 export interface ConsoleOptions {
   lang: Lang;
   photos: PhotoLookup;
+  /** Photos prepared ahead for the pixel output (BlessedDisplay). */
+  prepared?: PreparedPhotoStore;
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
   /** The simulator's panel (letter keys); left out on a real terminal. */
@@ -48,6 +50,7 @@ export function createConsole(opts: ConsoleOptions): { display: BlessedDisplay; 
   display = new BlessedDisplay(screen, {
     lang: opts.lang,
     photos: opts.photos,
+    ...(opts.prepared ? { prepared: opts.prepared } : {}),
     ...(panel ? { overlay: panel } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.display ? { display: opts.display } : {}),

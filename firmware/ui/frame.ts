@@ -25,7 +25,7 @@ const RENDERERS: Record<ScreenName, ScreenRenderer> = {
   error: drawError,
 };
 
-const PHOTO_SCREENS = new Set<ScreenName>(['confirm', 'balance']);
+export const PHOTO_SCREENS = new Set<ScreenName>(['confirm', 'balance']);
 
 function tooSmall(c: Canvas, lang: Lang): Canvas {
   c.fill(c.rect, { bg: COLORS.errBg, fg: COLORS.white, bold: true });

@@ -3,7 +3,8 @@
 import test from 'ava';
 import { fakeClock } from '../helpers/clock.ts';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { filesUnder, traces } from '../helpers/disk-traces.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { world, type World } from '../helpers/fixture.ts';
@@ -22,24 +23,6 @@ import type { Terminal } from '../../firmware/terminal/terminal.ts';
 
 const C = DEMO_CLUB_ID;
 const DAY = 86400_000;
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
-
-/** Which of `needles` occur in any file under `dir`, by file. */
-function traces(dir: string, needles: Record<string, Buffer>): string[] {
-  const found: string[] = [];
-  for (const file of filesUnder(dir)) {
-    const bytes = readFileSync(file);
-    for (const [what, needle] of Object.entries(needles))
-      if (bytes.includes(needle)) found.push(`${what} in ${file.slice(dir.length + 1)}`);
-  }
-  return found;
-}
 
 /** A card UID as text (as the journal keeps it) and as the bytes it stands for. */
 const uidNeedles = (uid: string): Record<string, Buffer> => ({

@@ -451,9 +451,12 @@ test.serial(
     await (await Journal.open(dir, 'kasse-1')).close();
     await journalAt(root, JOURNAL_SCHEMA + 1, JOURNAL_SCHEMA + 1);
     const e = await t.throwsAsync(Journal.open(dir, 'kasse-1'), { instanceOf: JournalTooNewError });
-    t.regex(
+    const [newer, ours] = [JOURNAL_SCHEMA + 1, JOURNAL_SCHEMA];
+    t.true(
+      e!.message.includes(
+        `journal has schema ${newer}, which releases writing schema ${newer} or later can open; this release writes ${ours}`,
+      ),
       e!.message,
-      /journal has schema 7, which releases writing schema 7 or later can open; this release writes 6/,
     );
   },
 );

@@ -43,6 +43,11 @@ test('migrations set WAL, synchronous=FULL and secure_delete', async (t) => {
   t.is((await j.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version, migrations.length);
 });
 
+test("issue 28: the journal's page cache is 512 KiB, not SQLite's 2 MiB (the daemon's memory with a synced club)", async (t) => {
+  const { j } = await open(t);
+  t.is((await j.db.get<{ cache_size: number }>('PRAGMA cache_size'))!.cache_size, -512);
+});
+
 test('a journal from before migration 3 keeps its queue, in order, and sells on with the one-statement write', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

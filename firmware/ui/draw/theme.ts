@@ -61,13 +61,15 @@ export const CONSOLE_RGB: readonly Rgb[] = [
   [255, 255, 255],
 ];
 
+/** An sRGB channel (0–255) in linear light. */
+function linear(v: number): number {
+  const s = v / 255;
+  return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+}
+
 /** WCAG 2.x relative luminance of an sRGB colour. */
 export function luminance([r, g, b]: Rgb): number {
-  const lin = (v: number) => {
-    const s = v / 255;
-    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  };
-  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
 }
 
 /** WCAG 2.x contrast ratio (1–21). */
@@ -115,14 +117,24 @@ function nearest(c: Color, of: number[]): number {
   return best;
 }
 const BASE = [0, 1, 2, 3, 4, 5, 6, 7];
-const consoleBg = (c: Color): number => CONSOLE.get(c)?.bg ?? nearest(c, BASE);
-const consoleFg = (c: Color): number => CONSOLE.get(c)?.fg ?? nearest(c, [...BASE, 8, 9, 10, 11, 12, 13, 14, 15]);
+const ALL = [...BASE, 8, 9, 10, 11, 12, 13, 14, 15];
+// Every frame maps each of the screen's cells (a photo's too): the stand-ins and the console
+// colours' contrasts are worked out once, in tables, not per cell (that was a third of a frame).
+const CONSOLE_BG = Array.from({ length: 256 }, (_, c) => CONSOLE.get(c)?.bg ?? nearest(c, BASE));
+const CONSOLE_FG = Array.from({ length: 256 }, (_, c) => CONSOLE.get(c)?.fg ?? nearest(c, ALL));
+const consoleBg = (c: Color): number => CONSOLE_BG[c] ?? nearest(c, BASE);
+const consoleFg = (c: Color): number => CONSOLE_FG[c] ?? nearest(c, ALL);
+/** Whether console colour a (0–15) keeps 4.5:1 against b: CONTRASTING[a * 16 + b]. */
+const CONTRASTING = Array.from(
+  { length: 256 },
+  (_, i) => contrast(CONSOLE_RGB[i >> 4], CONSOLE_RGB[i & 15]) >= MIN_CONTRAST,
+);
+/** Per console background: white or black, whichever has more contrast on it. */
+const STRONGEST = CONSOLE_RGB.map((on) => (contrast(CONSOLE_RGB[15], on) >= contrast(CONSOLE_RGB[0], on) ? 15 : 0));
 
 /** The text colour with the most contrast on a console background, when the stand-in has too little. */
 function readableOn(fg: number, bg: number): number {
-  const on = CONSOLE_RGB[bg];
-  if (contrast(CONSOLE_RGB[fg], on) >= MIN_CONTRAST) return fg;
-  return contrast(CONSOLE_RGB[15], on) >= contrast(CONSOLE_RGB[0], on) ? 15 : 0;
+  return CONTRASTING[fg * 16 + bg] ? fg : STRONGEST[bg];
 }
 
 /** A cell as the console shows it: background 0–7, text 0–15 (8–15 by bold), the character. */
@@ -144,6 +156,6 @@ export function consoleCell(ch: string, fg: Color, bg: Color, ground: Color | nu
   }
   const px = consoleBg(bg),
     g = consoleBg(ground);
-  if (contrast(CONSOLE_RGB[px], CONSOLE_RGB[g]) >= MIN_CONTRAST) return { ch, fg: px, bg: px };
+  if (CONTRASTING[px * 16 + g]) return { ch, fg: px, bg: px };
   return { ch: '#', bg: g, fg: readableOn(consoleFg(bg), g) };
 }

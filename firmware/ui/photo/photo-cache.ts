@@ -5,7 +5,7 @@
 // kept is keyed by SHA-256 until the next idle.
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import type { PhotoLookup } from '../../../hal/types.ts';
+import type { PhotoLookup, PreparedPhotoStore } from '../../../hal/types.ts';
 import type { Logger } from '../../log.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
 import {
@@ -263,7 +263,14 @@ export interface PhotoCacheOptions extends DecoderOptions {
   retryMs?: number;
   /** Refusals are logged here with their reason and size only: never whose photo it is. */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * Photos prepared ahead (photo-prefill.ts) for the pixel output `output()` names (null: none, the
+   * cells need pixels): a photo found there is ready at once, without its bytes or a decode.
+   */
+  prepared?: { store: PreparedPhotoStore; output: () => string | null };
 }
+
+const NO_PIXELS = new Uint8Array(0);
 
 /**
  * `get(sha)` answers at once: the decoded photo, 'loading' (and starts the work), or 'missing'.
@@ -277,6 +284,9 @@ export class PhotoCache {
   readonly #clock: Timers;
   readonly #retryMs: number;
   readonly #log: Pick<Logger, 'warn'> | undefined;
+  readonly #prepared: PhotoCacheOptions['prepared'];
+  /** Photos whose pixels the output asked for (no size prepared fits its box): decoded, not read prepared. */
+  readonly #decodeOnly = new Set<string>();
   #generation = 0;
 
   constructor(
@@ -287,6 +297,7 @@ export class PhotoCache {
     this.#retryMs = opts.retryMs ?? 3000;
     this.#clock = opts.timers ?? systemTimers;
     this.#log = opts.log;
+    this.#prepared = opts.prepared;
     this.#decoder = new PhotoDecoder(opts);
   }
 
@@ -304,9 +315,21 @@ export class PhotoCache {
   clear(): void {
     this.#generation++;
     this.#entries.clear();
+    this.#decodeOnly.clear();
     this.#decoder.cancel();
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers.clear();
+  }
+
+  /** The output has no prepared size of `sha` for its box: it is decoded instead. */
+  needPixels(sha: string): void {
+    if (this.#decodeOnly.has(sha)) return;
+    this.#decodeOnly.add(sha);
+    const hit = this.#entries.get(sha);
+    if (hit?.state.kind === 'ready' && hit.state.img.prepared) {
+      this.#entries.delete(sha);
+      this.onChange();
+    }
   }
 
   async close(): Promise<void> {
@@ -314,11 +337,33 @@ export class PhotoCache {
     await this.#decoder.close();
   }
 
+  /** `sha` as prepared ahead for the output in use, or null (none, or cells). */
+  async #readPrepared(sha: string): Promise<PhotoState | null> {
+    const output = this.#prepared?.output();
+    if (!this.#prepared || !output || this.#decodeOnly.has(sha)) return null;
+    const sizes = await this.#prepared.store.get(sha, output);
+    const first = sizes[0];
+    if (!first) return null;
+    return {
+      kind: 'ready',
+      img: { width: first.srcWidth, height: first.srcHeight, data: NO_PIXELS, prepared: { sha, sizes } },
+    };
+  }
+
   async #load(sha: string, asked: { state: PhotoState }, gen: number): Promise<void> {
     let state: PhotoState;
     // A refused photo is refused for good (the bytes of a SHA-256 never change): no retry.
     let retry = true;
     try {
+      // One row read instead of a decode and an encode, when the photo was prepared ahead.
+      const ahead = await this.#readPrepared(sha).catch(() => null);
+      if (gen !== this.#generation || this.#entries.get(sha) !== asked) return;
+      if (ahead) {
+        const entry = { state: ahead, retry: false };
+        this.#entries.set(sha, entry);
+        this.onChange();
+        return;
+      }
       const bytes = await this.lookup(sha);
       if (gen !== this.#generation || this.#entries.get(sha) !== asked) return;
       state =

@@ -6,6 +6,7 @@ import type { PhotoPreparer } from './photo-preparer.ts';
 import type { Logger } from '../../log.ts';
 import { Framebuffer, type FramebufferPaths } from '../../../hal/pi/framebuffer.ts';
 import type { DisplayConfig } from '../../config/schema.ts';
+import type { PreparedPhoto } from '../../../hal/types.ts';
 import type { Rect } from '../draw/canvas.ts';
 import { fitSize, type Rgba } from './photo.ts';
 import type { TerminalAbilities } from '../draw/terminal-probe.ts';
@@ -26,6 +27,15 @@ export interface PixelOutput {
   cell(cols: number, rows: number): CellSize;
   /** Paints the photo as large as fits, centred in its rect. */
   paint(p: PhotoPlacement, cols: number, rows: number): void;
+  /** What its prepared photos are kept under (the output and what shapes their bytes). */
+  readonly preparedKey: string;
+  /** `img` prepared ahead for a box of maxW×maxH pixels, as a tap would paint it (photo-prefill.ts). */
+  prepareAhead(
+    preparer: Preparer,
+    img: Rgba,
+    maxW: number,
+    maxH: number,
+  ): Promise<Omit<PreparedPhoto, 'srcWidth' | 'srcHeight'>>;
   /** Drops the scaled and encoded photo it keeps for the next frame (back at idle: no face kept). */
   forget(): void;
   close(): void;
@@ -36,10 +46,15 @@ export interface PixelOutput {
  * once one is (the display's redraw). Without it the photo is prepared in the frame (tests, bench).
  */
 export interface OffThread {
-  preparer: PhotoPreparer;
+  preparer: Preparer;
   ready: () => void;
   log?: Pick<Logger, 'warn'>;
+  /** A photo read prepared ahead has no size for this box: its pixels are wanted (decoded). */
+  needPixels?: (sha: string) => void;
 }
+
+/** What prepares a photo off the thread (PhotoPreparer; a test may count its calls). */
+export type Preparer = Pick<PhotoPreparer, 'sixel' | 'scale'>;
 
 type Box = { img: Rgba; maxW: number; maxH: number };
 const sameBox = (a: Box | null, b: Box): a is Box =>
@@ -57,13 +72,26 @@ class Prepared<T> {
   constructor(
     private readonly inFrame: (b: Box) => T,
     private readonly offThread: OffThread | undefined,
-    private readonly inWorker: (p: PhotoPreparer, b: Box) => Promise<T>,
+    private readonly inWorker: (p: Preparer, b: Box) => Promise<T>,
     private readonly failed: (b: Box) => T,
+    private readonly stored: (p: PreparedPhoto) => T,
   ) {}
 
   get(box: Box): T | null {
     if (sameBox(this.#done, box)) return this.#done.value;
     const o = this.offThread;
+    const ahead = box.img.prepared;
+    if (ahead) {
+      // Read prepared: the size that fits this box is the one a decode would have made, or none fits.
+      const { w, h } = fitSize(box.img.width, box.img.height, box.maxW, box.maxH);
+      const size = ahead.sizes.find((s) => s.width === w && s.height === h);
+      if (size) {
+        this.#done = { ...box, value: this.stored(size) };
+        return this.#done.value;
+      }
+      o?.needPixels?.(ahead.sha);
+      return null;
+    }
     if (!o) {
       this.#done = { ...box, value: this.inFrame(box) };
       return this.#done.value;
@@ -111,7 +139,18 @@ export class SixelOutput implements PixelOutput {
       offThread,
       (p, b) => p.sixel(b.img, b.maxW, b.maxH, colors),
       (b) => placeholderSixel(b.img, b.maxW, b.maxH),
+      (p) => ({ seq: p.bytes.toString('latin1'), width: p.width, height: p.height }),
     );
+    this.preparedKey = `sixel:${colors}`;
+    this.#colors = colors;
+  }
+
+  readonly preparedKey: string;
+  readonly #colors: number;
+
+  async prepareAhead(preparer: Preparer, img: Rgba, maxW: number, maxH: number) {
+    const s = await preparer.sixel(img, maxW, maxH, this.#colors);
+    return { width: s.width, height: s.height, bytes: Buffer.from(s.seq, 'latin1') };
   }
 
   cell(): CellSize {
@@ -165,7 +204,23 @@ export class FramebufferOutput implements PixelOutput {
       offThread,
       (p, b) => p.scale(b.img, b.maxW, b.maxH),
       greyBox,
+      (p) => ({
+        width: p.width,
+        height: p.height,
+        data: new Uint8Array(p.bytes.buffer, p.bytes.byteOffset, p.bytes.length),
+      }),
     );
+  }
+
+  readonly preparedKey = 'framebuffer';
+
+  async prepareAhead(preparer: Preparer, img: Rgba, maxW: number, maxH: number) {
+    const px = await preparer.scale(img, maxW, maxH);
+    return {
+      width: px.width,
+      height: px.height,
+      bytes: Buffer.from(px.data.buffer, px.data.byteOffset, px.data.length),
+    };
   }
 
   cell(cols: number, rows: number): CellSize {

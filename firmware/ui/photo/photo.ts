@@ -2,12 +2,18 @@
 // the upper pixel and background the lower one, in the xterm 256-colour palette. A cell is about
 // twice as tall as wide, so one cell = 1×2 square pixels and the aspect ratio is kept.
 import type { Canvas, Rect } from '../draw/canvas.ts';
+import type { PreparedPhoto } from '../../../hal/types.ts';
 
 /** Decoded pixels, 4 bytes (RGBA) a pixel, row by row. */
 export interface Rgba {
   width: number;
   height: number;
   data: Uint8Array;
+  /**
+   * Set when the photo was read prepared ahead instead of decoded: `data` is then empty, the size
+   * is the decoded photo's, and the pixel output paints one of `sizes` (or asks for the pixels).
+   */
+  prepared?: { sha: string; sizes: readonly PreparedPhoto[] };
 }
 
 /** The largest size within maxW×maxH with the source's aspect ratio (at least 1×1). */
