@@ -136,7 +136,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
         if (model) {
           add(totals.faults, model.faults);
           add(totals.checks, model.checks);
-          add(totals.decided, { 'sale refused at tap': model.refusedAtTap });
+          add(totals.decided, {
+            'sale refused at tap': model.refusedAtTap,
+            'sale refused: nobody signed in': model.refusedNoCashier,
+          });
           for (const [k, ms] of Object.entries(model.stepMs))
             totals.stepSeconds[k] = Math.round((totals.stepSeconds[k] ?? 0) + ms / 1000);
         }
