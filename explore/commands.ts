@@ -1283,6 +1283,8 @@ function momentArbs(): fc.Arbitrary<Step>[] {
       ([i, sales, out, refused, j, voids, last]) =>
         new Moment('CashierShift', [
           new RequireCashier(true),
+          // The terminal's time to learn the rule, so that the shift's sales are judged by cashier-required.
+          new Wait(4500),
           new Cashier('in', i),
           ...sales,
           out,
