@@ -100,7 +100,13 @@ export interface Model {
   stepMs: Record<string, number>;
 }
 
-export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
+/** `spawned`: when the world started the terminal's first process (its screens from then on are its life's). */
+export function initialModel(
+  config: TerminalConfigMsg,
+  start: Map<string, number>,
+  catalog: Catalog,
+  spawned = truthNow(),
+): Model {
   const t = truthNow();
   return {
     terminalUp: true,
@@ -113,7 +119,7 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
     readerPlugged: true,
     diskFreeSince: t,
     cut: [],
-    alive: [{ from: t, to: null }],
+    alive: [{ from: spawned, to: null }],
     reboots: [],
     enters: [],
     configs: [config],
