@@ -6,10 +6,11 @@
 import fc from 'fast-check';
 import type { KeyName, TerminalConfigMsg } from '../contract/index.ts';
 import { demoChildren, demoClub, demoStaff } from '../sim/demo-club.ts';
-import { portraitJpeg } from '../sim/photos.ts';
+import { portraitJpeg, sha256Hex } from '../sim/photos.ts';
 import { hostilePayloads } from '../test/helpers/hostile.ts';
 import { rng, sleep } from '../test/helpers/random.ts';
-import { begin, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
+import { begin, cashierRequired, checked, end, fault, truthNow, updateCut, type Model } from './model.ts';
+import { text } from '../firmware/words.ts';
 import { checkStep, seenResults } from './invariants.ts';
 import { CLUB, TERMINAL, type World } from './world.ts';
 import type { Ledger } from '../sim/reference-ledger/ledger.ts';
@@ -165,9 +166,23 @@ function genuineNotRefused(m: Model, r: Real, who: Who, fromScreen: number): voi
   }
 }
 
+/** Enter on a confirm or void screen: when, and which cashier the screen showed then (the sale message's cashierId). */
+function enter(m: Model, r: Real): Promise<void> {
+  const t = truthNow();
+  m.enters.push(t);
+  m.shownCashier.push({ at: t, name: r.w.sim.screen?.cashier?.name ?? null });
+  return r.w.sim.key('enter');
+}
+
+/** The basket key's notice when nobody is signed in and the ledger's config requires a cashier. */
+const NO_CASHIER = new Set([text('da', 'cashierRequired'), text('en', 'cashierRequired')]);
+const refusedNoCashier = (r: Real): boolean =>
+  r.w.sim.screen?.screen === 'idle' && NO_CASHIER.has(r.w.sim.screen.message);
+
 async function toIdle(r: Real): Promise<void> {
   const sim = r.w.sim;
-  for (let i = 0; i < 4 && sim.screen?.screen !== 'idle'; i++) {
+  // A notice left on idle (nobody signed in) is cleared too: the next refusal must be a new one.
+  for (let i = 0; i < 4 && (sim.screen?.screen !== 'idle' || refusedNoCashier(r)); i++) {
     const before = sim.screen;
     await sim.key('escape');
     await sim.waitFor(() => sim.screen !== before, 'the next screen', 3000).catch(() => undefined);
@@ -214,14 +229,18 @@ class Sale extends Step {
     // A refusal at the tap (no money, blocked, stale…) is a decision too, with no txId and no money.
     if (r.w.sim.screens.slice(from).some((x) => x.screen === 'result' && x.result && !x.result.txId)) m.refusedAtTap++;
     r.log(
-      `    → ${sc?.screen}${sc?.result ? ` ${sc.result.status}${sc.result.reason ? ` ${sc.result.reason}` : ''}` : ''}${sc?.online ? '' : ' (offline)'}`,
+      `    → ${refusedNoCashier(r) ? 'refused: nobody signed in' : sc?.screen}${sc?.result ? ` ${sc.result.status}${sc.result.reason ? ` ${sc.result.reason}` : ''}` : ''}${sc?.online ? '' : ' (offline)'}`,
     );
   }
   async sell(m: Model, r: Real): Promise<void> {
     const sim = r.w.sim;
     await toIdle(r);
     await sim.keys(...this.keys);
-    if (!(await waitScreen(r, () => sim.screen?.screen === 'basket', 8000))) return;
+    if (!(await waitScreen(r, () => sim.screen?.screen === 'basket' || refusedNoCashier(r), 8000))) return;
+    if (refusedNoCashier(r)) {
+      m.refusedNoCashier++;
+      return;
+    }
     await sim.key('enter');
     if (!(await waitScreen(r, () => sim.screen?.screen === 'tap', 8000))) return;
     const from = sim.screens.length;
@@ -249,8 +268,7 @@ class Sale extends Step {
       return;
     }
     if (!m.terminalUp || !r.w.terminal?.alive) return;
-    m.enters.push(truthNow());
-    await sim.key('enter');
+    await enter(m, r);
     if (this.after?.step.check(m)) {
       await sleep(this.after.ms);
       await this.after.step.run(m, r);
@@ -289,8 +307,7 @@ class Void extends Step {
       await toIdle(r);
       return;
     }
-    m.enters.push(truthNow());
-    await sim.key('enter');
+    await enter(m, r);
     await waitScreen(r, () => sim.screen?.screen === 'result', 20000);
     await sleep(30);
   }
@@ -416,13 +433,41 @@ class Close extends Step {
     const uid = uidOf(m, this.who);
     const card = r.w.ledger!.card(CLUB, uid);
     if (!card) return;
-    const photo =
-      demoClub().cards.find((c) => c.cardUid === uid)?.photo ?? m.added.find((a) => a.uid === uid)?.photo ?? null;
+    const photo = photoOf(m, uid);
     const spans = m.blocked.get(uid) ?? [];
     m.blocked.set(uid, spans);
     await office(m, r, (l) => l.closeCard(CLUB, uid));
     begin(spans);
     m.closed.push({ uid, at: truthNow(), name: card.name, note: card.rules?.note ?? null, photo });
+  }
+}
+
+/** A card's photo now: the last one the office set, else the one it was added or seeded with. */
+function photoOf(m: Readonly<Model>, uid: string): Buffer | null {
+  const set = m.photos.filter((p) => p.uid === uid).at(-1);
+  if (set) return set.now;
+  return demoClub().cards.find((c) => c.cardUid === uid)?.photo ?? m.added.find((a) => a.uid === uid)?.photo ?? null;
+}
+
+/** The office replaces a child's photo (a new school photo), also while a confirm screen of that child is open. */
+let photoSerial = 0;
+class PhotoChange extends Step {
+  constructor(readonly who: Who) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && this.who.kind !== 'staff' && this.who.kind !== 'unknown';
+  }
+  toString(): string {
+    return `PhotoChange(${whoText(this.who)})`;
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const uid = uidOf(m, this.who);
+    if (!r.w.ledger!.card(CLUB, uid)) return;
+    const old = photoOf(m, uid);
+    const now = portraitJpeg(`explore-photo-${++photoSerial}`);
+    await office(m, r, (l) => l.setPhoto(CLUB, uid, now));
+    m.photos.push({ uid, at: truthNow(), old, oldSha: old && sha256Hex(old), now });
   }
 }
 
@@ -509,8 +554,72 @@ class Config extends Step {
     return `Config(${JSON.stringify(this.cfg.offline)})`;
   }
   async act(m: Model, r: Real): Promise<void> {
-    m.configs.push(this.cfg);
-    await office(m, r, (l) => l.setTerminalConfig(TERMINAL, this.cfg));
+    // The config topic is one record: a new one keeps the requireCashier the office set.
+    const cfg = cashierRequired(m) ? { ...this.cfg, requireCashier: true } : this.cfg;
+    m.configs.push(cfg);
+    await office(m, r, (l) => l.setTerminalConfig(TERMINAL, cfg));
+  }
+}
+
+/** The office turns `requireCashier` on or off in the terminal's config: nothing is sold while nobody is signed in. */
+class RequireCashier extends Step {
+  constructor(readonly on: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.ledgerUp && !m.ledgerPaused && cashierRequired(m) !== this.on;
+  }
+  toString(): string {
+    return `RequireCashier(${this.on})`;
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const { requireCashier: _, ...rest } = m.configs.at(-1)!;
+    const cfg = this.on ? { ...rest, requireCashier: true } : rest;
+    m.configs.push(cfg);
+    const from = truthNow();
+    await office(m, r, (l) => l.setTerminalConfig(TERMINAL, cfg));
+    m.cashierRule.push({ from, at: truthNow(), on: this.on });
+  }
+}
+
+/** The staff cards there are: the demo's and those the office added (removed ones too: their card still exists). */
+const staffCards = (m: Readonly<Model>): { uid: string; name: string }[] => [
+  ...staff.map((s) => ({ uid: s.cardUid, name: s.name })),
+  ...m.staffAdded,
+];
+
+/**
+ * A cashier signs in (their staff card tapped on idle; a tap of the one signed in would sign them
+ * out, so it is not tapped again) or the one signed in signs out (the same card tapped again).
+ */
+class Cashier extends Step {
+  constructor(
+    readonly how: 'in' | 'out',
+    readonly i: number,
+  ) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.terminalUp;
+  }
+  toString(): string {
+    return this.how === 'in' ? `SignIn(staff#${this.i})` : 'SignOut';
+  }
+  async act(m: Model, r: Real): Promise<void> {
+    const sim = r.w.sim;
+    await toIdle(r);
+    const now = sim.screen?.cashier?.name ?? null;
+    const cards = staffCards(m);
+    const card = this.how === 'in' ? cards[this.i % cards.length] : cards.find((c) => c.name === now);
+    if (!card || (this.how === 'in' && card.name === now)) {
+      r.log(`    (${now === null ? 'nobody' : 'that cashier'} signed in already)`);
+      return;
+    }
+    await sim.tap(card.uid);
+    const changed = await waitScreen(r, () => (sim.screen?.cashier?.name ?? null) !== now, 5000);
+    r.log(
+      `    → cashier: ${sim.screen?.cashier ? sim.screen.cashier.role : 'nobody'}${changed ? '' : ` (unchanged; screen ${sim.screen?.screen}: ${sim.screen?.message})`}`,
+    );
   }
 }
 
@@ -537,13 +646,16 @@ class StaffChange extends Step {
       await office(m, r, (l) =>
         l.addStaff(CLUB, { cardUid: uid, staffId: `explore-staff-${n}`, name, role: 'cashier' }),
       );
-      m.staffAdded.push({ uid, name });
+      m.staffAdded.push({ uid, name, staffId: `explore-staff-${n}` });
+      m.staffChanges.push(truthNow());
       return;
     }
     const all = r.w.ledger!.staff(CLUB);
     if (!all.length) return;
     const uid = all[this.i % all.length].cardUid;
+    m.staffChanges.push(truthNow());
     await office(m, r, (l) => l.removeStaff(CLUB, uid));
+    m.staffChanges.push(truthNow());
   }
 }
 
@@ -619,6 +731,7 @@ class JournalRestore extends Step {
       m.closed.some((c) => c.at > since) ||
       [...m.blocked.values()].some((spans) => spans.some((b) => b.from > since || (b.to !== null && b.to > since))) ||
       m.catalogs.some((c) => c.at > since) ||
+      m.photos.some((p) => p.at > since) ||
       m.rules.some((x) => x.from > since);
     if (unbooked || changed) {
       r.log(
@@ -1005,6 +1118,7 @@ const officeArbs: fc.Arbitrary<Step>[] = [
   fc.tuple(whoArb, fc.constantFrom(500, 2000, 10000)).map(([w, a]) => new TopUp(w, a)),
   fc.tuple(whoArb, fc.boolean()).map(([w, b]) => new Block(w, b)),
   whoArb.map((w) => new Close(w)),
+  whoArb.map((w) => new PhotoChange(w)),
   fc.constant(new AddCard()),
   fc
     .tuple(
@@ -1150,7 +1264,62 @@ function momentArbs(): fc.Arbitrary<Step>[] {
     ],
     null,
   ).filter((x) => x.interlude !== null);
-  return [ledgerAway, ledgerAway, ledgerAway, forged, forged, slowDecline, queuedClock, closeFull, underBasket];
+  // A shift with requireCashier: signed in, sales; signed out (or a restart, which signs out), a sale
+  // that must be refused; signed in again, a sale. A void on the way (only its seller or a lead may).
+  const shift = fc
+    .tuple(
+      fc.nat(3),
+      fc.array(confirmed(payerArb), { minLength: 1, maxLength: 3 }),
+      fc.constantFrom<Step>(new Cashier('out', 0), new Kill(true)),
+      confirmed(payerArb),
+      fc.nat(3),
+      fc.option(
+        fc.boolean().map((b) => new Void(b)),
+        { freq: 3 },
+      ),
+      confirmed(payerArb),
+    )
+    .map(
+      ([i, sales, out, refused, j, voids, last]) =>
+        new Moment('CashierShift', [
+          new RequireCashier(true),
+          // The terminal's time to learn the rule, so that the shift's sales are judged by cashier-required.
+          new Wait(4500),
+          new Cashier('in', i),
+          ...sales,
+          out,
+          refused,
+          new Cashier('in', j),
+          ...(voids ? [voids] : []),
+          last,
+        ]),
+    );
+  // A child's photo replaced while the child's confirm screen is open (a child with money, so that it
+  // opens; the cashier lingers: the new record has the time to arrive), maybe with the disk full or
+  // the terminal restarted after, then the child's confirm screen again.
+  const photoUnderConfirm = fc
+    .tuple(keysArb, payerArb, fc.boolean(), fc.constantFrom<Step | null>(null, new Disk(true), new Kill(true)))
+    .map(
+      ([keys, who, confirm, then]) =>
+        new Moment('PhotoUnderConfirm', [
+          new Sale(keys, who, confirm, new PhotoChange(who), null, 5000),
+          ...(then ? [then, new Wait(1500), new Disk(false)] : []),
+          new Sale(keys, who, false, null, null),
+        ]),
+    );
+  return [
+    ledgerAway,
+    ledgerAway,
+    ledgerAway,
+    forged,
+    forged,
+    slowDecline,
+    queuedClock,
+    closeFull,
+    underBasket,
+    shift,
+    photoUnderConfirm,
+  ];
 }
 
 /** Every command, weighted: mostly sales (alone or in moments), faults often, the office now and then. */
@@ -1166,6 +1335,11 @@ export function commandArbs(): fc.Arbitrary<Cmd>[] {
     fc.constant(new JournalRestore()),
     ...officeArbs,
     fc.tuple(fc.boolean(), fc.nat(3)).map(([a, i]) => new StaffChange(a, i)),
+    // Cashiers: requireCashier on and off, sign-ins (often: with it on, nothing sells without one), sign-outs.
+    fc.boolean().map((on) => new RequireCashier(on)),
+    fc.nat(4).map((i) => new Cashier('in', i)),
+    fc.nat(4).map((i) => new Cashier('in', i)),
+    fc.constant(new Cashier('out', 0)),
     fc.integer({ min: 1, max: 8 }).map((s) => new Wait(s * 1000)),
     fc.constant(new Settle()),
     fc.tuple(fc.integer(), fc.integer({ min: 1, max: 30 })).map(([s, n]) => new Hostile(s, n)),

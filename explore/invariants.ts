@@ -7,7 +7,7 @@ import type { LedgerEntry } from '../sim/reference-ledger/types.ts';
 import type { Ledger } from '../sim/reference-ledger/ledger.ts';
 import { demoClub, demoStaff } from '../sim/demo-club.ts';
 import { readJournal } from '../test/helpers/daemon-process.ts';
-import { checked, spanAt, truthNow, type ClosedCard, type Model, type Span } from './model.ts';
+import { checked, spanAt, truthNow, type Model, type Span } from './model.ts';
 import { CLUB, type World } from './world.ts';
 
 /** How long a record published while the terminal is live may take to be applied (a loaded CI machine). */
@@ -88,7 +88,7 @@ export function knewBy(spans: Span[], t: number, before: number, ms = KNOW_MS): 
  */
 export const ERASE_MS = 40_000;
 /** With room on the disk all along since the closure, the erasure is as quick as any record. */
-const eraseWithin = (m: Model, c: ClosedCard): number => (m.diskFreeSince <= c.at ? KNOW_MS : ERASE_MS);
+const eraseWithin = (m: Model, c: { at: number }): number => (m.diskFreeSince <= c.at ? KNOW_MS : ERASE_MS);
 
 const ledgerOf = (w: World): Ledger | null => w.ledger ?? w.lastLedger;
 
@@ -110,7 +110,13 @@ export function checkStep(w: World, m: Model): string[] {
   const ledger = ledgerOf(w);
   if (!ledger) return v;
   const entries = ledger.history();
-  v.push(...noDoubleBooking(m, entries), ...offlineRules(w, m, entries), ...closedCardsErased(w, m));
+  v.push(
+    ...noDoubleBooking(m, entries),
+    ...offlineRules(w, m, entries),
+    ...closedCardsErased(w, m),
+    ...oldPhotosErased(w, m),
+    ...oldPhotoShown(w, m),
+  );
   return v;
 }
 
@@ -191,27 +197,91 @@ function dataDirBytes(dir: string): { file: string; bytes: Buffer }[] {
   return out;
 }
 
-/** A closed card's name, note and photo bytes are in no file of the data dir once the terminal was online ERASE_MS with room on the disk. */
-function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
+/** A secret that must leave the data dir once the terminal was online long enough after `at` with room on the disk. */
+interface Secret {
+  at: number;
+  /** What the broken rule says, e.g. "closed-card-bytes: the name of closed card …0A11". */
+  label: (what: string) => string;
+  needles: [string, Buffer][];
+}
+
+/** A slice from the middle of a photo: its header is like every JPEG's. */
+const photoNeedle = (photo: Buffer): Buffer => photo.subarray(photo.length >> 1, (photo.length >> 1) + 48);
+
+/** Every secret due by now (the terminal online ERASE_MS after it with room on the disk) is in no file of the data dir. */
+function erased(w: World, m: Model, secrets: Secret[], check: string): string[] {
   const now = truthNow();
-  const due = m.closed.filter(
+  const due = secrets.filter(
     (c) => !m.diskFull && knewBy(onlineSpans(w, m), Math.max(c.at, m.diskFreeSince), now, eraseWithin(m, c)),
   );
   if (!due.length) return [];
   const files = dataDirBytes(w.dataDir);
   const v: string[] = [];
   for (const c of due) {
+    for (const [what, needle] of c.needles) {
+      checked(m, check);
+      for (const f of files) if (f.bytes.includes(needle)) v.push(`${c.label(what)} is still in ${f.file}`);
+    }
+  }
+  return v;
+}
+
+/** A closed card's name, note and photo bytes (and, at the end, its UID) are in no file of the data dir once due. */
+function closedCardsErased(w: World, m: Model, uidToo = false): string[] {
+  const secrets = m.closed.map((c): Secret => {
     const needles: [string, Buffer][] = [['name', Buffer.from(c.name)]];
     if (c.note) needles.push(['note', Buffer.from(c.note)]);
-    // A slice from the middle of the photo: its header is like every JPEG's.
-    if (c.photo) needles.push(['photo bytes', c.photo.subarray(c.photo.length >> 1, (c.photo.length >> 1) + 48)]);
+    if (c.photo) needles.push(['photo bytes', photoNeedle(c.photo)]);
     if (uidToo) needles.push(['UID', Buffer.from(c.uid)]);
-    for (const [what, needle] of needles) {
-      checked(m, 'closed card erased');
-      for (const f of files)
-        if (f.bytes.includes(needle))
-          v.push(`closed-card-bytes: the ${what} of closed card …${c.uid.slice(-4)} is still in ${f.file}`);
-    }
+    return { at: c.at, needles, label: (what) => `closed-card-bytes: the ${what} of closed card …${c.uid.slice(-4)}` };
+  });
+  return erased(w, m, secrets, 'closed card erased');
+}
+
+/** A replaced photo's bytes are in no file of the data dir once the new record was due at the terminal. */
+function oldPhotosErased(w: World, m: Model): string[] {
+  const secrets = m.photos
+    .filter((p) => p.old !== null)
+    .map(
+      (p): Secret => ({
+        at: p.at,
+        needles: [['old photo bytes', photoNeedle(p.old!)]],
+        label: (what) => `replaced-photo-bytes: the ${what} of card …${p.uid.slice(-4)}`,
+      }),
+    );
+  return erased(w, m, secrets, 'replaced photo erased');
+}
+
+/**
+ * No confirm screen shows a replaced photo once the terminal had the time to learn the new record
+ * (online KNOW_MS after it was published): a screen counts from when it was published until the next.
+ */
+function oldPhotoShown(w: World, m: Model): string[] {
+  const replaced = m.photos.filter((p) => p.oldSha !== null);
+  if (!replaced.length) return [];
+  const online = onlineSpans(w, m);
+  const { screens, screenTimes } = w.sim;
+  const v: string[] = [];
+  for (const p of replaced) {
+    // When the terminal had, for sure, learnt the new record.
+    const known = Math.min(
+      ...online
+        .map((s) => Math.max(s.from, p.at) + KNOW_MS)
+        .filter((t, i) => t <= (online[i].to ?? Number.POSITIVE_INFINITY)),
+    );
+    if (!Number.isFinite(known)) continue;
+    screens.forEach((s, i) => {
+      if (s.screen !== 'confirm') return;
+      checked(m, 'confirm shows no replaced photo');
+      const until = screenTimes[i + 1] ?? truthNow();
+      // A screen the process published on its way out, or one a killed process left standing, shows nothing.
+      const life = spanAt(m.alive, screenTimes[i]);
+      const shownUntil = Math.min(until, life?.to ?? Number.POSITIVE_INFINITY);
+      if (s.card?.photo === p.oldSha && shownUntil > known)
+        v.push(
+          `old-photo-shown: a confirm screen showed card …${p.uid.slice(-4)}'s replaced photo ${((shownUntil - known) / 1000).toFixed(1)} s after the terminal had the time to learn the new one`,
+        );
+    });
   }
   return v;
 }
@@ -232,7 +302,10 @@ interface JournalVoid {
 /** After every fault healed and the queue drained: the money to the øre, erasure of UIDs, the logs. */
 export async function checkEnd(w: World, m: Model): Promise<string[]> {
   // The terminal is online now (settled): give every closed card its time to be erased, then judge.
-  const dueAt = Math.max(0, ...m.closed.map((c) => Math.max(c.at, m.diskFreeSince) + eraseWithin(m, c)));
+  const dueAt = Math.max(
+    0,
+    ...[...m.closed, ...m.photos].map((c) => Math.max(c.at, m.diskFreeSince) + eraseWithin(m, c)),
+  );
   if (dueAt > truthNow()) await new Promise((r) => setTimeout(r, dueAt - truthNow() + 500));
   const v = checkStep(w, m);
   const ledger = ledgerOf(w)!;
@@ -300,6 +373,7 @@ export async function checkEnd(w: World, m: Model): Promise<string[]> {
   );
   v.push(...catalogPrices(w, m, seen, approvedRows));
   v.push(...offlineCategories(w, m, seen, entries, approvedRows));
+  v.push(...cashierRules(w, m, seen, entries));
   v.push(...closedCardsErased(w, m, true), ...logLeaks(w, m));
   return v;
 }
@@ -373,6 +447,46 @@ function catalogPrices(
           `catalog-price: sale ${row.tx_id} approved ${line.sku} at ${line.unitPrice} øre, which no catalog from version ${known.catalog.version} on (held by then) has`,
         );
       }
+    }
+  }
+  return v;
+}
+
+/**
+ * Cashiers (contract 1.1): a sale or void shown approved carries the cashier the screen showed at its
+ * Enter (`cashier-id`; not judged when the office changed a staff card within KNOW_MS before, as the
+ * screen may still show a removed cashier), and none is booked with nobody signed in while the terminal
+ * knew that the ledger's config required a cashier (`cashier-required`: the newest `requireCashier`
+ * asked before the decision is on, and the terminal was online KNOW_MS after it was committed).
+ */
+function cashierRules(w: World, m: Model, seen: Map<string, Seen>, entries: LedgerEntry[]): string[] {
+  const online = onlineSpans(w, m);
+  const nameOf = new Map<string, string>([
+    ...demoStaff().map((s): [string, string] => [s.staffId, s.name]),
+    ...m.staffAdded.map((s): [string, string] => [s.staffId, s.name]),
+  ]);
+  const v: string[] = [];
+  for (const e of entries) {
+    const s = seen.get(e.txId);
+    if (e.type === 'reversal' || !s?.approved) continue;
+    const t = decidedAt(m, s.firstSeen);
+    const shown = m.shownCashier.find((c) => c.at === t);
+    const tag = `${e.type} ${e.txId}`;
+    const booked = e.cashierId === null ? null : (nameOf.get(e.cashierId) ?? e.cashierId);
+    if (shown && !m.staffChanges.some((c) => c <= t && t - c < KNOW_MS)) {
+      checked(m, 'cashier of the sale as shown');
+      if (booked !== shown.name)
+        v.push(
+          `cashier-id: ${tag} was booked with cashier ${booked === null ? 'nobody' : `"${e.cashierId}"`}, the screen showed ${shown.name === null ? 'nobody' : 'another'} signed in at its Enter`,
+        );
+    }
+    const rule = m.cashierRule.filter((c) => c.from < t).at(-1);
+    if (e.type === 'sale' && rule?.on && knewBy(online, rule.at, t)) {
+      checked(m, 'no sale without a cashier when required');
+      if (e.cashierId === null)
+        v.push(
+          `cashier-required: ${tag} was booked with nobody signed in ${((t - rule.at) / 1000).toFixed(1)} s after the ledger required a cashier, which the terminal had the time to learn while online`,
+        );
     }
   }
   return v;

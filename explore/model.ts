@@ -50,6 +50,11 @@ export interface Model {
   /** uid → truth times the ledger blocked or closed it, and unblocked it. */
   blocked: Map<string, Span[]>;
   closed: ClosedCard[];
+  /**
+   * Photos the office replaced: the card, when the new record was published (truth time), the old
+   * photo's bytes and SHA-256 (null: it had none), the new bytes.
+   */
+  photos: { uid: string; at: number; old: Buffer | null; oldSha: string | null; now: Buffer }[];
   /** Balances when the history began and the top-ups since. */
   start: Map<string, number>;
   topUps: Map<string, number>;
@@ -63,7 +68,18 @@ export interface Model {
    */
   rules: { uid: string; from: number; at: number; block: string[]; unblock: string[] }[];
   /** Staff cards the office added (their names are personal data). */
-  staffAdded: { uid: string; name: string }[];
+  staffAdded: { uid: string; name: string; staffId: string }[];
+  /** Truth times the office added or removed a staff card (a removed cashier is signed out; the screen follows a moment later). */
+  staffChanges: number[];
+  /**
+   * `requireCashier` as the ledger published it: `from` when asked, `at` when committed (the terminal
+   * knows it once online a while after `at`). The history begins without it.
+   */
+  cashierRule: { from: number; at: number; on: boolean }[];
+  /** At each Enter on a confirm or void screen: the cashier the screen showed (null: nobody signed in). */
+  shownCashier: { at: number; name: string | null }[];
+  /** Sales the terminal refused before a basket because nobody was signed in (requireCashier). */
+  refusedNoCashier: number;
   /** `sun` cards a forged or replayed read of which was shown approved (offline: the terminal cannot tell). */
   forgedApproved: Set<string>;
   /** `sun` cards a forged or replayed read of which was shown declined card_auth since the disk last had room at a kill. */
@@ -84,7 +100,13 @@ export interface Model {
   stepMs: Record<string, number>;
 }
 
-export function initialModel(config: TerminalConfigMsg, start: Map<string, number>, catalog: Catalog): Model {
+/** `spawned`: when the world started the terminal's first process (its screens from then on are its life's). */
+export function initialModel(
+  config: TerminalConfigMsg,
+  start: Map<string, number>,
+  catalog: Catalog,
+  spawned = truthNow(),
+): Model {
   const t = truthNow();
   return {
     terminalUp: true,
@@ -97,17 +119,22 @@ export function initialModel(config: TerminalConfigMsg, start: Map<string, numbe
     readerPlugged: true,
     diskFreeSince: t,
     cut: [],
-    alive: [{ from: t, to: null }],
+    alive: [{ from: spawned, to: null }],
     reboots: [],
     enters: [],
     configs: [config],
     blocked: new Map(),
     closed: [],
+    photos: [],
     start,
     topUps: new Map(),
     added: [],
     rules: [],
     staffAdded: [],
+    staffChanges: [],
+    cashierRule: [],
+    shownCashier: [],
+    refusedNoCashier: 0,
     forgedApproved: new Set(),
     forgedUnstored: new Set(),
     forgedKept: new Set(),
@@ -137,6 +164,9 @@ export function updateCut(m: Model): void {
   if (!m.brokerUp || m.refusing || m.ledgerSaysOffline) begin(m.cut);
   else end(m.cut);
 }
+
+/** Whether `requireCashier` is on in the newest config the ledger published (the terminal may not know it yet). */
+export const cashierRequired = (m: Readonly<Model>): boolean => m.cashierRule.at(-1)?.on ?? false;
 
 export const fault = (m: Model, kind: string): void => {
   m.faults[kind] = (m.faults[kind] ?? 0) + 1;

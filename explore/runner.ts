@@ -8,7 +8,7 @@ import { DemoCards } from '../sim/demo-cards.ts';
 import type { TerminalConfigMsg } from '../contract/index.ts';
 import { commandArbs, InvariantError, settle, type Real } from './commands.ts';
 import { checkEnd, decisions } from './invariants.ts';
-import { initialModel, type Model } from './model.ts';
+import { initialModel, truthNow, type Model } from './model.ts';
 import { World, WorldError } from './world.ts';
 
 /** The config the ledger publishes when a history begins: a short offline age, so that it is reached within one. */
@@ -65,7 +65,12 @@ const add = (into: Record<string, number>, from: Record<string, number>) => {
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
 };
 
-async function startModel(w: World): Promise<Model> {
+/**
+ * `spawned`: before the world started the terminal. The model's first life must hold the first
+ * process's screens, else its online spans are cut to nothing and every invariant judged on
+ * "the terminal was online a while" holds vacuously until the first restart.
+ */
+async function startModel(w: World, spawned: number): Promise<Model> {
   await w.ledger!.setTerminalConfig('kasse-x', START_CONFIG);
   // Money on most cards, so that most sales get as far as a decision (the demo's poor and blocked cards stay as they are).
   for (const c of w.ledger!.cards(DEMO_CLUB_ID))
@@ -76,7 +81,7 @@ async function startModel(w: World): Promise<Model> {
     'the terminal ready',
     60_000,
   );
-  return initialModel(START_CONFIG, start, demoClub().catalog);
+  return initialModel(START_CONFIG, start, demoClub().catalog, spawned);
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreReport> {
@@ -108,11 +113,12 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
         },
       };
       const h0 = Date.now();
+      const spawned = truthNow();
       const w = await World.create();
       r.w = w;
       let model: Model | null = null;
       try {
-        model = await startModel(w);
+        model = await startModel(w, spawned);
         const m = model;
         m.stepMs['(world start)'] = Date.now() - h0;
         await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
@@ -139,7 +145,10 @@ export async function explore(o: ExploreOptions): Promise<ExploreReport> {
         if (model) {
           add(totals.faults, model.faults);
           add(totals.checks, model.checks);
-          add(totals.decided, { 'sale refused at tap': model.refusedAtTap });
+          add(totals.decided, {
+            'sale refused at tap': model.refusedAtTap,
+            'sale refused: nobody signed in': model.refusedNoCashier,
+          });
           for (const [k, ms] of Object.entries(model.stepMs))
             totals.stepSeconds[k] = Math.round((totals.stepSeconds[k] ?? 0) + ms / 1000);
         }

@@ -7,6 +7,7 @@ import {
   CardRules,
   Catalog,
   CONTRACT_DEFAULTS,
+  MAX_PHOTO_BYTES,
   TerminalConfigMsg,
   TxMsg,
   parsePayload,
@@ -22,7 +23,7 @@ import { applyToCard, bookTx } from './booking.ts';
 import { MqttLink } from './link.ts';
 import { Mirror } from './mirror.ts';
 import { changedCard } from './rules.ts';
-import { insertCard, insertStaff, registerTerminal, seedClubs } from './seed.ts';
+import { insertCard, insertStaff, registerTerminal, seedClubs, storePhoto } from './seed.ts';
 import * as store from './store.ts';
 import type { SunKeys } from './card-auth.ts';
 import type { CardSeed, ClubSeed, LedgerCounters, LedgerEntry, StaffSeed } from './types.ts';
@@ -64,6 +65,12 @@ export interface Ledger {
   addCard(clubId: string, card: CardSeed): Promise<CardRecord>;
   /** The card is now (or again) a `sun` card, e.g. after the desk personalised its NTAG 424 DNA; sunCounter starts at 0. */
   setAuth(clubId: string, uid: string, auth: 'uid' | 'sun'): Promise<CardRecord>;
+  /**
+   * The office replaces a card's photo (null: none). The new bytes are published before the record
+   * that names them; the old photo's topic is emptied when no card of the club shows it any more
+   * (contract: an empty payload deletes it), so no terminal keeps the old face.
+   */
+  setPhoto(clubId: string, uid: string, photo: Buffer | null): Promise<CardRecord>;
   /** The parents' portal changes a card's rules or note. */
   setRules(clubId: string, uid: string, change: RulesChange): Promise<CardRecord>;
   /** The club office adds or removes a staff card; the roster follows. */
@@ -365,6 +372,25 @@ class ReferenceLedger implements Ledger {
     return after;
   }
 
+  async #setPhoto(clubId: string, uid: string, photo: Buffer | null): Promise<CardRecord> {
+    if (photo && photo.length > MAX_PHOTO_BYTES) throw new Error(`a photo is at most ${MAX_PHOTO_BYTES} bytes`);
+    const changed = await this.#db.tx(async (q) => {
+      const before = await this.#existing(q, clubId, uid);
+      const { sha, newPhoto } = await storePhoto(q, clubId, photo);
+      if (before.photo === sha) return null;
+      const after: CardRecord = { ...changedCard(before, {}, this.#now()), photo: sha };
+      await store.putCard(q, clubId, after);
+      const dropped = before.photo !== null && (await store.dropPhotoIfUnused(q, clubId, before.photo));
+      return { after, newPhoto, dropped: dropped ? before.photo : null };
+    });
+    if (!changed) return this.#existing(this.#db, clubId, uid);
+    const { after, newPhoto, dropped } = changed;
+    if (newPhoto && photo && after.photo) this.#publish(topics.photo(clubId, after.photo), photo, true);
+    this.#cardChanged(clubId, after);
+    if (dropped) this.#publish(topics.photo(clubId, dropped), '', true);
+    return after;
+  }
+
   async #close(clubId: string, uid: string): Promise<void> {
     const droppedPhoto = await this.#db.tx(async (q) => {
       const card = await this.#existing(q, clubId, uid);
@@ -493,6 +519,9 @@ class ReferenceLedger implements Ledger {
 
   setAuth(clubId: string, uid: string, auth: 'uid' | 'sun') {
     return this.#hook(() => this.#setAuth(clubId, uid, auth));
+  }
+  setPhoto(clubId: string, uid: string, photo: Buffer | null) {
+    return this.#hook(() => this.#setPhoto(clubId, uid, photo));
   }
   setRules(clubId: string, uid: string, change: RulesChange) {
     return this.#hook(() => this.#setRules(clubId, uid, change));

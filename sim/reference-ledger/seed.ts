@@ -9,6 +9,19 @@ import type { CardSeed, ClubSeed, StaffSeed } from './types.ts';
 const firstVersion = async (q: Queryable, clubId: string, uid: string) =>
   ((await store.closedVersion(q, clubId, uid)) ?? 0) + 1;
 
+/** Stores a card's photo bytes under their SHA-256; `newPhoto`: they were not there yet (to be published). */
+export async function storePhoto(
+  q: Queryable,
+  clubId: string,
+  photo: Buffer | null,
+): Promise<{ sha: string | null; newPhoto: boolean }> {
+  if (!photo) return { sha: null, newPhoto: false };
+  const sha = sha256Hex(photo);
+  const newPhoto = !(await store.hasPhoto(q, clubId, sha));
+  if (newPhoto) await store.putPhoto(q, clubId, sha, photo);
+  return { sha, newPhoto };
+}
+
 /** Adds a new card (version 1, or above the one a closed card with that UID reached); throws if it exists. */
 export async function insertCard(
   q: Queryable,
@@ -18,9 +31,7 @@ export async function insertCard(
 ): Promise<{ card: CardRecord; newPhoto: boolean }> {
   if (await store.getCard(q, clubId, seed.cardUid)) throw new Error('card exists');
   if (await store.getStaff(q, clubId, seed.cardUid)) throw new Error('a staff card has this UID');
-  const sha = seed.photo ? sha256Hex(seed.photo) : null;
-  const newPhoto = seed.photo !== null && sha !== null && !(await store.hasPhoto(q, clubId, sha));
-  if (newPhoto && sha !== null && seed.photo) await store.putPhoto(q, clubId, sha, seed.photo);
+  const { sha, newPhoto } = await storePhoto(q, clubId, seed.photo);
   const card = CardRecord.parse({
     cardUid: seed.cardUid,
     holderId: seed.holderId,

@@ -409,6 +409,53 @@ test('closing a card publishes empty retained payloads for its record and its ph
   t.like(await w.term.ask(sale(RICH, [line(300)])), { status: 'declined', reason: 'unknown_card' });
 });
 
+test('replacing a photo publishes the new bytes before the record naming them, and empties the old photo', async (t) => {
+  const w = await world(t);
+  const cardTopic = topics.card(CLUB, RICH);
+  await w.term.waitFor(() => w.term.received.some((m) => m.topic === cardTopic), 'record');
+  const before = w.ledger.card(CLUB, RICH)!;
+  const NEW = portraitPng('replaced');
+  const oldTopic = topics.photo(CLUB, sha256Hex(PHOTO));
+  const newTopic = topics.photo(CLUB, sha256Hex(NEW));
+  const from = w.term.received.length;
+  const after = await w.ledger.setPhoto(CLUB, RICH, NEW);
+  t.is(after.photo, sha256Hex(NEW));
+  t.true(after.version > before.version, 'a higher version: the terminal replaces its record');
+  t.is(after.balance, before.balance);
+  await w.term.waitFor(
+    () => w.term.received.slice(from).some((m) => m.topic === oldTopic && m.payload.length === 0),
+    'the old photo emptied',
+  );
+  const got = w.term.received.slice(from).map((m) => m.topic);
+  t.true(got.indexOf(newTopic) >= 0 && got.indexOf(newTopic) < got.indexOf(cardTopic), 'bytes before the record');
+  t.deepEqual(w.term.received.find((m) => m.topic === newTopic)?.payload, NEW);
+  const rec = CardRecord.parse(
+    JSON.parse(
+      w.term.received
+        .filter((m) => m.topic === cardTopic)
+        .at(-1)!
+        .payload.toString(),
+    ),
+  );
+  t.is(rec.photo, sha256Hex(NEW));
+  // The same photo again changes nothing; too large a photo is refused and changes nothing.
+  t.is((await w.ledger.setPhoto(CLUB, RICH, NEW)).version, after.version);
+  await t.throwsAsync(w.ledger.setPhoto(CLUB, RICH, Buffer.alloc(300 * 1024)), { message: /at most/ });
+  // A late subscriber finds the new photo retained and not the old one; removing the photo empties it.
+  const late = await Terminal.connect(w.broker.url);
+  t.teardown(() => late.close());
+  await late.waitFor(() => late.received.some((m) => m.topic === newTopic), 'the new photo retained');
+  t.false(
+    late.received.some((m) => m.topic === oldTopic),
+    'the old photo not retained',
+  );
+  t.is((await w.ledger.setPhoto(CLUB, RICH, null)).photo, null);
+  await w.term.waitFor(
+    () => w.term.received.some((m) => m.topic === newTopic && m.payload.length === 0),
+    'the removed photo emptied',
+  );
+});
+
 test('state survives a ledger restart on the same database, and the seed does not overwrite it', async (t) => {
   const w = await world(t);
   const s = sale(RICH, [line(2500)]);
