@@ -1,6 +1,6 @@
 // Embedded MQTT broker (aedes) for the simulator and tests: loopback only, in memory.
 import net from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AedesOptions } from 'aedes';
 
 export interface EmbeddedBroker {
   port: number;
@@ -10,8 +10,11 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
-export async function startBroker(opts: { port?: number; host?: string } = {}): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker();
+/** `hooks`: aedes's own, for tests that hold a CONNACK or a PUBACK back. */
+export async function startBroker(
+  opts: { port?: number; host?: string; hooks?: Pick<AedesOptions, 'authenticate' | 'authorizePublish'> } = {},
+): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker(opts.hooks);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

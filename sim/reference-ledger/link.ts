@@ -14,7 +14,11 @@ interface Pending {
 
 export class MqttLink {
   #client: MqttClient | null = null;
+  /** Clients closed on purpose: mqtt.js may still finish a reconnect it had begun, and say so. */
+  readonly #ended = new WeakSet<MqttClient>();
   #pending: Pending[] = [];
+  /** Sent, not yet acknowledged: a close without a broker puts them back in `#pending`. */
+  readonly #inFlight = new Set<Pending>();
   #everConnected = false;
 
   constructor(
@@ -46,9 +50,13 @@ export class MqttLink {
   }
 
   #send(client: MqttClient, p: Pending): void {
+    this.#inFlight.add(p);
     client.publishAsync(p.topic, p.payload, { qos: 1, retain: p.retain }).then(
-      () => p.settle(),
+      () => {
+        if (this.#inFlight.delete(p)) p.settle();
+      },
       (err: Error) => {
+        if (!this.#inFlight.delete(p)) return; // put back by a close: it goes again
         this.log.error({ err: err.message }, 'publish failed');
         p.settle();
       },
@@ -80,6 +88,10 @@ export class MqttLink {
     client.on('error', (err) => this.log.debug({ err: err.message }, 'mqtt error'));
     client.on('offline', () => this.log.warn('broker unreachable; retrying'));
     client.on('connect', (connack) => {
+      // A client closed while mqtt.js reconnected it (a pause right after a broker restart) must not
+      // come back as the link's: its stores close once its end is through, and the next open
+      // would find the link open and do nothing.
+      if (this.#ended.has(client)) return;
       this.log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
       if (!connack.sessionPresent && this.#everConnected) this.onSessionLost();
       this.#everConnected = true;
@@ -103,14 +115,25 @@ export class MqttLink {
     const client = this.#client;
     if (!client) return;
     this.#client = null;
+    this.#ended.add(client);
+    // mqtt.js ended in the middle of a reconnect arms the next one when that attempt closes: a
+    // client reconnecting for ever under the ledger's id would take its session from the next one.
+    client.options.reconnectPeriod = 0;
     // Without a broker the status cannot go out (the will says it); a QoS 1 publish would wait for one forever.
     if (saying !== undefined && this.status && client.connected)
       await client.publishAsync(this.status.topic, saying, { qos: 1, retain: true }).catch(() => undefined);
-    await client.endAsync(false);
+    if (client.connected) return void (await client.endAsync(false));
+    // No broker: a clean end would wait for acknowledgements that cannot come (a pause then never
+    // ended). What is in flight goes again, first, after the next open: QoS 1 is at least once.
+    this.#pending.unshift(...this.#inFlight);
+    this.#inFlight.clear();
+    await client.endAsync(true);
   }
 
   /** Gives up publishes that are still waiting (on stop). */
   discardPending(): void {
     for (const p of this.#pending.splice(0)) p.settle();
+    for (const p of this.#inFlight) p.settle();
+    this.#inFlight.clear();
   }
 }
