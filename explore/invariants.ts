@@ -258,15 +258,18 @@ function oldPhotosErased(w: World, m: Model): string[] {
  */
 function oldPhotoShown(w: World, m: Model): string[] {
   const replaced = m.photos.filter((p) => p.oldSha !== null);
-  if (!replaced.length) return [];
+  // A full disk keeps the new record out (the cache is behind, fetched again once there is room):
+  // as for the erasure, the time to learn it counts from when the disk was freed.
+  if (!replaced.length || m.diskFull) return [];
   const online = onlineSpans(w, m);
   const { screens, screenTimes } = w.sim;
   const v: string[] = [];
   for (const p of replaced) {
     // When the terminal had, for sure, learnt the new record.
+    const from = Math.max(p.at, m.diskFreeSince);
     const known = Math.min(
       ...online
-        .map((s) => Math.max(s.from, p.at) + KNOW_MS)
+        .map((s) => Math.max(s.from, from) + eraseWithin(m, p))
         .filter((t, i) => t <= (online[i].to ?? Number.POSITIVE_INFINITY)),
     );
     if (!Number.isFinite(known)) continue;
