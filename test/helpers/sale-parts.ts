@@ -3,15 +3,13 @@
 // firmware/sale/authoriser.ts and controller.ts.
 import type { ExecutionContext } from 'ava';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
-import { Journal } from '../../firmware/journal/journal.ts';
+import type { Journal } from '../../firmware/journal/journal.ts';
 import type { LedgerSync } from '../../firmware/ledger/sync.ts';
 import type { Limits } from '../../firmware/rules/effective-limits.ts';
 import { Authoriser, type AuthoriserDeps } from '../../firmware/sale/authoriser.ts';
 import type { BasketLine, CardRecord, CatalogItem } from '../../contract/index.ts';
+import { tempJournal } from './temp-journal.ts';
 
 export const UID = '04A1B2C3';
 export const CATALOG: CatalogItem[] = [
@@ -51,12 +49,7 @@ export async function setup(
   card: CardRecord | null,
   over: Partial<AuthoriserDeps> | ((s: Setup) => Partial<AuthoriserDeps>) = {},
 ): Promise<Setup> {
-  const dir = mkdtempSync(join(tmpdir(), 'klubkort-authoriser-'));
-  const j = await Journal.open(dir);
-  t.teardown(async () => {
-    await j.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { j } = await tempJournal(t, 'authoriser');
   if (card) await j.cards.put(card);
   const sync = new EventEmitter();
   const s: Setup = { a: null as unknown as Authoriser, j, sync, forwards: 0, noAnswers: 0 };

@@ -10,18 +10,11 @@ import { Db } from '../../firmware/journal/db.ts';
 import { unbooked } from '../helpers/unbooked.ts';
 import { ManualTimers } from '../helpers/manual-timers.ts';
 import { until } from '../helpers/until.ts';
+import { tempJournal } from '../helpers/temp-journal.ts';
 import { record as rec } from '../helpers/sale-parts.ts';
 import type { ResultMsg, SaleMsg } from '../../contract/index.ts';
 
-async function open(t: import('ava').ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'klubkort-journal-'));
-  const j = await Journal.open(dir);
-  t.teardown(async () => {
-    await j.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { j, dir };
-}
+const open = (t: import('ava').ExecutionContext) => tempJournal(t);
 const sale = (over: Partial<SaleMsg> = {}): SaleMsg => ({
   type: 'sale',
   txId: randomUUID(),

@@ -19,6 +19,7 @@ import { portraitJpeg, sha256Hex } from '../../sim/photos.ts';
 import { demoModels } from '../fixtures/ui/models.ts';
 import { traces } from '../helpers/disk-traces.ts';
 import type { CardRecord, ScreenModel } from '../../contract/index.ts';
+import { tempJournal } from '../helpers/temp-journal.ts';
 
 const quiet = { warn: () => undefined, info: () => undefined };
 const confirmOf = (sha: string): ScreenModel => {
@@ -45,15 +46,7 @@ function countingPreparer() {
   return p;
 }
 
-async function openJournal(t: ExecutionContext): Promise<{ j: Journal; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'klubkort-prepared-'));
-  const j = await Journal.open(dir);
-  t.teardown(async () => {
-    await j.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { j, dir };
-}
+const openJournal = (t: ExecutionContext) => tempJournal(t, 'prepared');
 
 /** The kiosk's display (sixel, 80×24 cells of 10×20 px) over the journal's photos. */
 async function kiosk(
