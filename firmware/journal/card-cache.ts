@@ -244,7 +244,8 @@ export class CardCache {
 
   /**
    * Keeps a newer roster and erases, as if closed, every cached card and staff card not on it whose
-   * record is older than it. Returns the erased UIDs, or null when the roster was not newer.
+   * record is older than it. Returns the erased UIDs, or null when the roster was not newer and
+   * nothing the stored one left out was still there.
    *
    * The roster, its members and the staff erasure commit first; from then on the cards it leaves
    * out are invisible to a sale (get, readCardMoney: LEFT_OFF) and are erased ERASE_CHUNK per
@@ -283,7 +284,12 @@ export class CardCache {
       for (const uid of staff) await q.run('DELETE FROM staff WHERE uid = ?', [uid]);
       return { staff, cards: await leftOffCards(q) };
     });
-    if (!stored) return null;
+    if (!stored) {
+      // Not newer, but the stored one's erasure may have been cut short (the disk full in a chunk):
+      // the catch-up's refetch brings this same roster, and it finishes the erasure.
+      const cards = await this.eraseLeftOff(erasing);
+      return cards.length ? { cards, staff: [] } : null;
+    }
     return { cards: await this.#erase(stored.cards, erasing), staff: stored.staff };
   }
 

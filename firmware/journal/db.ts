@@ -158,22 +158,30 @@ export class Db implements Queryable {
    * stepping (SQLITE_LOCKED) or a reader (busy) only delays it. Between tries the queue moves on.
    */
   checkpoint(): Promise<void> {
-    if (this.#joined) throw new Error('checkpoint() inside a transaction');
     return new Promise((resolve) => {
       let tries = 0;
       const attempt = (): void => {
-        void this.#enqueue(async () => {
-          // Closed (the daemon stopping): the next open checkpoints first thing.
-          if (this.#closed) return true;
-          const r = await this.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => [{ busy: 1 }]);
-          return r[0]?.busy === 0;
-        }).then((done) => {
+        void this.checkpointOnce().then((done) => {
           if (done) return resolve();
           // Fast at first (a statement finishing), then at most once a second until done.
           this.timers.setTimeout(attempt, Math.min(1000, 2 ** Math.min(tries++, 10)));
         });
       };
       attempt();
+    });
+  }
+
+  /**
+   * One try of `checkpoint`: true when done. False while a statement or reader is in the way, or
+   * when the disk is full and the WAL holds pages past the database file's end.
+   */
+  checkpointOnce(): Promise<boolean> {
+    if (this.#joined) throw new Error('checkpoint() inside a transaction');
+    return this.#enqueue(async () => {
+      // Closed (the daemon stopping): the next open checkpoints first thing.
+      if (this.#closed) return true;
+      const r = await this.all<{ busy: number }>('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => [{ busy: 1 }]);
+      return r[0]?.busy === 0;
     });
   }
 

@@ -6,6 +6,7 @@ import { migrate, JournalTooNewError } from './migrations.ts';
 import { CardCache } from './card-cache.ts';
 import { SalesBook } from './sales-book.ts';
 import { PreparedPhotos } from './prepared-photos.ts';
+import { ErasureRetry, isDiskFull } from './erasure-retry.ts';
 import { readCardMoney, type CardMoney } from './card-money.ts';
 import { systemTimers, type Timers } from '../../lib/timers.ts';
 
@@ -36,7 +37,12 @@ export class Journal {
     readonly sales: SalesBook,
     /** Photos prepared ahead for the screen (the display fills and reads them). */
     readonly prepared: PreparedPhotos,
-  ) {}
+    erasure: ErasureRetry | null = null,
+  ) {
+    this.#erasure = erasure;
+  }
+
+  readonly #erasure: ErasureRetry | null;
 
   /** `terminalId`: the terminal opening it; a journal records the one it was made for and opens for no other. */
   /** `timers`: the waits between tries of a checkpoint or a refused write (the daemon's clock's). */
@@ -69,14 +75,31 @@ export class Journal {
     }
     if (terminalId !== undefined && owner === null)
       await db.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [TERMINAL_ID, terminalId]);
-    // A roster's chunked erasure cut by a crash: the cards it left out go before anything reads them.
+    // A roster's chunked erasure cut by a crash: the cards it left out go before anything reads
+    // them. On a full disk they stay closed to every sale, and the erasure waits for room.
     const prepared = new PreparedPhotos(db);
     const cards = new CardCache(db, () => prepared.stored());
-    await cards.eraseLeftOff();
+    let retry: ErasureRetry | null = null;
+    try {
+      await cards.eraseLeftOff();
+    } catch (e) {
+      if (!isDiskFull(e)) {
+        await db.close();
+        throw e;
+      }
+      retry = new ErasureRetry(() => cards.eraseLeftOff(), db.timers);
+    }
     // An erasure committed just before a power cut may still have the erased bytes in the WAL's
-    // older frames: move everything into the database file and empty the WAL now.
-    await db.checkpoint();
-    return new Journal(db, cards, new SalesBook(db), prepared);
+    // older frames: move everything into the database file and empty the WAL now. On a full disk
+    // (the WAL holding pages past the file's end) it goes on in the background, once a second:
+    // waiting for it here kept the terminal from starting at all.
+    if (!(await db.checkpointOnce())) void db.checkpoint();
+    return new Journal(db, cards, new SalesBook(db), prepared, retry);
+  }
+
+  /** A roster's erasure that the full disk cut short at the open is still waiting for room. */
+  get erasureWaiting(): boolean {
+    return this.#erasure?.pending ?? false;
   }
 
   /**
@@ -105,6 +128,7 @@ export class Journal {
 
   close(): Promise<void> {
     this.sales.stop();
+    this.#erasure?.stop();
     return this.db.close();
   }
 }

@@ -228,6 +228,11 @@ export class Terminal {
 
   static async start(d: TerminalDeps): Promise<Terminal> {
     const journal = await Journal.open(d.config.dataDir, d.config.terminalId, d.clock?.timers);
+    if (journal.erasureWaiting)
+      d.log.warn(
+        { part: 'journal' },
+        'the disk is full: cards a roster left out are closed to every sale and erased once there is room',
+      );
     const t = new Terminal(d, journal);
     await t.#start();
     return t;

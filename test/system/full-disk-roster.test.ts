@@ -1,0 +1,134 @@
+// Found by the explorer (seed 1341278073): a roster that closes a card while the disk is nearly
+// full. Its own small transaction (the roster and its members) fits in the WAL's old frames and
+// commits, but the erasure that follows (secure_delete zeroes the photo's pages: many frames)
+// meets ENOSPC. The sync counts the message as missed and fetches the retained records again once
+// there is room, but the retained roster is then no newer than the stored one, and nothing erased
+// the cards it had left out: the name, photo and UID stayed in journal.db until the next restart.
+// The same fault at the journal's open kept the terminal from starting at all: a left-off erasure
+// threw SQLITE_FULL, and the open's checkpoint waited for room for ever when the WAL held pages
+// past the database file's end (a photo synced just before the disk filled and the power went).
+// A real 4 MiB tmpfs, a real journal.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { Journal } from '../../firmware/journal/journal.ts';
+import { sha256Hex } from '../../contract/ledger-records.ts';
+import { smallDisk } from '../helpers/small-disk.ts';
+import { until } from '../helpers/until.ts';
+import type { CardRecord, Roster } from '../../contract/index.ts';
+
+const T0 = '2026-11-24T09:00:00.000Z';
+const T1 = '2026-11-24T10:00:00.000Z';
+const card = (uid: string, photo: string | null): CardRecord => ({
+  cardUid: uid,
+  holderId: `h-${uid}`,
+  name: `Barn ${uid}`,
+  photo,
+  status: 'active',
+  balance: 5000,
+  version: 1,
+  updatedAt: T0,
+});
+const roster = (version: number, updatedAt: string, cards: string[]): Roster => ({
+  version,
+  updatedAt,
+  cards,
+  staff: [],
+});
+
+/** A PNG of noise: it does not compress (side 256: about 260 KB, 64 pages; side 48: 9 KB). */
+function noisePng(side: number): Buffer {
+  const png = new PNG({ width: side, height: side });
+  png.data = randomBytes(side * side * 4);
+  return PNG.sync.write(png);
+}
+
+const inFiles = (dir: string, needle: Buffer): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.startsWith('journal'))
+    .filter((f) => readFileSync(join(dir, f)).includes(needle));
+
+test('a roster whose erasure the full disk cut short: the same roster fetched again once there is room erases what it left out', async (t) => {
+  const disk = smallDisk(t);
+  const j = await Journal.open(disk.dir);
+  t.teardown(() => j.close().catch(() => undefined));
+  const photo = noisePng(256);
+  const sha = sha256Hex(photo);
+  await j.cards.put(card('AAAAAAAA', sha));
+  await j.cards.put(card('BBBBBBBB', null));
+  await j.cards.putPhotos([[sha, photo]]);
+  t.deepEqual(await j.cards.applyRoster(roster(1, T0, ['AAAAAAAA', 'BBBBBBBB', 'CCCCCCCC'])), { cards: [], staff: [] });
+  // Another child's photo after the roster (whose checkpoint emptied the WAL): the WAL grows by its
+  // pages. Everything into the database file; the WAL keeps its length, and the next writes reuse
+  // its frames: a small transaction still fits once the disk is full, a large one does not.
+  const other = noisePng(48);
+  await j.cards.put(card('CCCCCCCC', sha256Hex(other)));
+  await j.cards.putPhotos([[sha256Hex(other), other]]);
+  await j.db.all('PRAGMA wal_checkpoint(PASSIVE)');
+  disk.fill();
+
+  const closing = roster(2, T1, ['BBBBBBBB', 'CCCCCCCC']);
+  await t.throwsAsync(j.cards.applyRoster(closing), { message: /SQLITE_FULL/ }, 'the erasure meets the full disk');
+  t.is((await j.cards.roster())?.version, 2, 'the roster itself was stored');
+  t.is(await j.cards.get('AAAAAAAA'), null, 'the card it leaves out is closed to a sale at once');
+  t.truthy(await j.cards.photo(sha), 'its photo is still on disk');
+
+  // Room again; the sync fetches the retained records again: the same roster.
+  disk.free();
+  t.deepEqual(await j.cards.applyRoster(closing), { cards: ['AAAAAAAA'], staff: [] }, 'erased now');
+  t.is(await j.cards.photo(sha), null);
+  t.deepEqual(inFiles(disk.dir, Buffer.from('Barn AAAAAAAA')), [], 'the name in no file');
+  t.deepEqual(inFiles(disk.dir, photo.subarray(photo.length - 200)), [], 'the photo bytes in no file');
+  t.deepEqual(inFiles(disk.dir, Buffer.from('AAAAAAAA')), [], 'the UID in no file');
+  t.is(await j.cards.applyRoster(closing), null, 'and then the same roster changes nothing');
+});
+
+test('the same, restarted while the disk is still full: the journal opens, the cards left out stay closed, and the erasure finishes by itself once there is room', async (t) => {
+  const disk = smallDisk(t);
+  let j = await Journal.open(disk.dir);
+  t.teardown(() => j.close().catch(() => undefined));
+  const photo = noisePng(256);
+  const sha = sha256Hex(photo);
+  await j.cards.put(card('AAAAAAAA', sha));
+  await j.cards.putPhotos([[sha, photo]]);
+  await j.cards.applyRoster(roster(1, T0, ['AAAAAAAA', 'CCCCCCCC']));
+  const other = noisePng(48);
+  await j.cards.put(card('CCCCCCCC', sha256Hex(other)));
+  await j.cards.putPhotos([[sha256Hex(other), other]]);
+  await j.db.all('PRAGMA wal_checkpoint(PASSIVE)');
+  disk.fill();
+  await t.throwsAsync(j.cards.applyRoster(roster(2, T1, ['CCCCCCCC'])), { message: /SQLITE_FULL/ });
+  await j.close();
+
+  // Before: Journal.open threw SQLITE_FULL (the daemon: "the journal cannot be opened").
+  j = await Journal.open(disk.dir);
+  t.true(j.erasureWaiting);
+  t.is(await j.cards.get('AAAAAAAA'), null, 'closed to a sale');
+  t.truthy(await j.cards.get('CCCCCCCC'));
+  disk.free();
+  await until(() => !j.erasureWaiting, 'the erasure finished once there was room');
+  t.is(await j.cards.photo(sha), null);
+  await until(() => inFiles(disk.dir, Buffer.from('Barn AAAAAAAA')).length === 0, 'the name in no file');
+  t.deepEqual(inFiles(disk.dir, photo.subarray(photo.length - 200)), [], 'the photo bytes in no file');
+});
+
+test('a restart on a full disk whose WAL holds pages past the database file: the journal opens (it waited for room for ever), and checkpoints once there is room', async (t) => {
+  const disk = smallDisk(t);
+  let j = await Journal.open(disk.dir);
+  t.teardown(() => j.close().catch(() => undefined));
+  const photo = noisePng(256);
+  await j.cards.putPhotos([[sha256Hex(photo), photo]]);
+  const wal = join(disk.dir, 'journal.db-wal');
+  t.true(statSync(wal).size > statSync(join(disk.dir, 'journal.db')).size, 'the photo is in the WAL only');
+  disk.fill();
+  await j.close(); // its checkpoint fails: no room to grow the database file
+  j = await Promise.race([
+    Journal.open(disk.dir),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the journal did not open in 60 s')), 60_000)),
+  ]);
+  t.truthy(await j.cards.photo(sha256Hex(photo)), 'it reads what the WAL holds');
+  disk.free();
+  await until(() => statSync(wal).size === 0, 'the WAL emptied into the database file once there was room');
+});
