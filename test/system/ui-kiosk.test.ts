@@ -14,6 +14,7 @@ import { portraitPng } from '../../sim/photos.ts';
 import { KioskHarness } from '../fixtures/ui/kiosk.ts';
 import { harnessStarted, photoShown, settledShot, writePng } from '../fixtures/ui/xterm.ts';
 import { crop, photoAcross, psnr, scaled } from '../fixtures/ui/pixels.ts';
+import type { Rgba } from '../../firmware/ui/photo/photo.ts';
 
 const NOBODY = 65534;
 
@@ -99,6 +100,7 @@ test('cage + foot (foot.ini) answer the probe: sixel, cell size, xterm-256color;
 });
 
 test('the kiosk on an 800×480 panel (foot.ini in cage): the photo is at least 240×320 px, also with the sim panel', async (t) => {
+  t.timeout(3 * 60_000);
   // Where nobody (cage's user) can read it: the demo portrait, 4:5.
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-kiosk-photo-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,12 +109,26 @@ test('the kiosk on an 800×480 panel (foot.ini in cage): the photo is at least 2
   writeFileSync(photo, portraitPng('demo-h-3', { width: 300, height: 375 }));
   chmodSync(photo, 0o644);
   // --sim: the simulator's panel takes a row, as in `npm run sim` in the kiosk (the photo was 252×315 there).
-  const k = new KioskHarness({ args: ['--sim', '--photo-png', photo] });
-  t.teardown(() => k.kill());
-  await k.start();
-  await harnessStarted(k);
-  t.regex(k.stderr(), /"photo":"sixel","why":"sixel, cells of 10×21 px"/);
-  const shot = await settledShot(k, 'confirmNote', { w: 800, h: 480 }, null, photoShown);
+  // Debian 12's foot (1.13, this machine's; a terminal runs Debian 13's) under a heavy load (the
+  // image test's QEMU beside it) now and then starts in a state in which it shows no sixel at all,
+  // for as long as it runs: the same bytes again, another screen and back, never (measured with
+  // every paint logged: the display writes the same sequence either way). Such a kiosk is started
+  // again, once.
+  let shot: Rgba | null = null;
+  for (let attempt = 1; !shot; attempt++) {
+    const k = new KioskHarness({ args: ['--sim', '--photo-png', photo] });
+    t.teardown(() => k.kill());
+    await k.start();
+    await harnessStarted(k);
+    t.regex(k.stderr(), /"photo":"sixel","why":"sixel, cells of 10×21 px"/);
+    try {
+      shot = await settledShot(k, 'confirmNote', { w: 800, h: 480 }, null, photoShown);
+    } catch (e) {
+      if (attempt === 2) throw e;
+      t.log(`foot showed no sixel; started again: ${(e as Error).message.split('\n')[0]}`);
+      k.kill();
+    }
+  }
   writePng(join(process.cwd(), '.tmp', 'kiosk-confirm.png'), shot);
   // The photo box (colour 235) on the left, under the header (24) and above the message (236); the
   // row through the middle of the panel crosses it.

@@ -80,7 +80,11 @@ test('a sixel photo is sent with the cursor saved, moved to its cell and restore
   const img = { width: 30, height: 40, data: new Uint8Array(30 * 40 * 4).fill(200) };
   const place = { rect: { x: 2, y: 1, w: 10, h: 5 }, img };
   const first = out.sequence(place)!;
-  t.regex(first, /^\x1b7\x1b\[\d+;\d+H\x1bP[\d;]*q.*\x1b\\\x1b8$/s, 'cursor saved, moved, sixel DCS, restored');
+  t.regex(
+    first,
+    /^\x1b\[\?2026h\x1b7\x1b\[\d+;\d+H\x1bP[\d;]*q.*\x1b\\\x1b8\x1b\[\?2026l$/s,
+    'one synchronized update: cursor saved, moved, sixel DCS, restored',
+  );
   t.is(out.sequence(place), first);
   out.forget();
   t.is(out.sequence(place), first, 'the same photo encodes the same after forgetting');
