@@ -8,7 +8,7 @@
 // threw SQLITE_FULL, and the open's checkpoint waited for room for ever when the WAL held pages
 // past the database file's end (a photo synced just before the disk filled and the power went).
 // A real 4 MiB tmpfs, a real journal.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,16 +50,18 @@ const inFiles = (dir: string, needle: Buffer): string[] =>
     .filter((f) => f.startsWith('journal'))
     .filter((f) => readFileSync(join(dir, f)).includes(needle));
 
-test('a roster whose erasure the full disk cut short: the same roster fetched again once there is room erases what it left out', async (t) => {
+/**
+ * A journal on a small disk in which a roster (closing card A, keeping C) was stored but its
+ * erasure of A met the full disk; the disk is still full.
+ */
+async function erasureCutShort(t: ExecutionContext) {
   const disk = smallDisk(t);
   const j = await Journal.open(disk.dir);
-  t.teardown(() => j.close().catch(() => undefined));
   const photo = noisePng(256);
   const sha = sha256Hex(photo);
   await j.cards.put(card('AAAAAAAA', sha));
-  await j.cards.put(card('BBBBBBBB', null));
   await j.cards.putPhotos([[sha, photo]]);
-  t.deepEqual(await j.cards.applyRoster(roster(1, T0, ['AAAAAAAA', 'BBBBBBBB', 'CCCCCCCC'])), { cards: [], staff: [] });
+  t.deepEqual(await j.cards.applyRoster(roster(1, T0, ['AAAAAAAA', 'CCCCCCCC'])), { cards: [], staff: [] });
   // Another child's photo after the roster (whose checkpoint emptied the WAL): the WAL grows by its
   // pages. Everything into the database file; the WAL keeps its length, and the next writes reuse
   // its frames: a small transaction still fits once the disk is full, a large one does not.
@@ -68,13 +70,17 @@ test('a roster whose erasure the full disk cut short: the same roster fetched ag
   await j.cards.putPhotos([[sha256Hex(other), other]]);
   await j.db.all('PRAGMA wal_checkpoint(PASSIVE)');
   disk.fill();
-
-  const closing = roster(2, T1, ['BBBBBBBB', 'CCCCCCCC']);
+  const closing = roster(2, T1, ['CCCCCCCC']);
   await t.throwsAsync(j.cards.applyRoster(closing), { message: /SQLITE_FULL/ }, 'the erasure meets the full disk');
   t.is((await j.cards.roster())?.version, 2, 'the roster itself was stored');
   t.is(await j.cards.get('AAAAAAAA'), null, 'the card it leaves out is closed to a sale at once');
   t.truthy(await j.cards.photo(sha), 'its photo is still on disk');
+  return { disk, j, photo, sha, closing };
+}
 
+test('a roster whose erasure the full disk cut short: the same roster fetched again once there is room erases what it left out', async (t) => {
+  const { disk, j, photo, sha, closing } = await erasureCutShort(t);
+  t.teardown(() => j.close().catch(() => undefined));
   // Room again; the sync fetches the retained records again: the same roster.
   disk.free();
   t.deepEqual(await j.cards.applyRoster(closing), { cards: ['AAAAAAAA'], staff: [] }, 'erased now');
@@ -82,28 +88,17 @@ test('a roster whose erasure the full disk cut short: the same roster fetched ag
   t.deepEqual(inFiles(disk.dir, Buffer.from('Barn AAAAAAAA')), [], 'the name in no file');
   t.deepEqual(inFiles(disk.dir, photo.subarray(photo.length - 200)), [], 'the photo bytes in no file');
   t.deepEqual(inFiles(disk.dir, Buffer.from('AAAAAAAA')), [], 'the UID in no file');
+  t.truthy(await j.cards.get('CCCCCCCC'));
   t.is(await j.cards.applyRoster(closing), null, 'and then the same roster changes nothing');
 });
 
 test('the same, restarted while the disk is still full: the journal opens, the cards left out stay closed, and the erasure finishes by itself once there is room', async (t) => {
-  const disk = smallDisk(t);
-  let j = await Journal.open(disk.dir);
-  t.teardown(() => j.close().catch(() => undefined));
-  const photo = noisePng(256);
-  const sha = sha256Hex(photo);
-  await j.cards.put(card('AAAAAAAA', sha));
-  await j.cards.putPhotos([[sha, photo]]);
-  await j.cards.applyRoster(roster(1, T0, ['AAAAAAAA', 'CCCCCCCC']));
-  const other = noisePng(48);
-  await j.cards.put(card('CCCCCCCC', sha256Hex(other)));
-  await j.cards.putPhotos([[sha256Hex(other), other]]);
-  await j.db.all('PRAGMA wal_checkpoint(PASSIVE)');
-  disk.fill();
-  await t.throwsAsync(j.cards.applyRoster(roster(2, T1, ['CCCCCCCC'])), { message: /SQLITE_FULL/ });
-  await j.close();
-
+  const first = await erasureCutShort(t);
+  const { disk, photo, sha } = first;
+  await first.j.close();
   // Before: Journal.open threw SQLITE_FULL (the daemon: "the journal cannot be opened").
-  j = await Journal.open(disk.dir);
+  const j = await Journal.open(disk.dir);
+  t.teardown(() => j.close().catch(() => undefined));
   t.true(j.erasureWaiting);
   t.is(await j.cards.get('AAAAAAAA'), null, 'closed to a sale');
   t.truthy(await j.cards.get('CCCCCCCC'));
