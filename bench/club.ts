@@ -1,35 +1,15 @@
 // A big club for the sync and memory cases: card records and photos published retained, as the
 // ledger does, straight from a bench client (seeding 10,000 cards through the reference ledger
 // would time the ledger, not the terminal).
-import { PNG } from 'pngjs';
 import mqtt from 'mqtt';
 import type { CardRecord } from '../contract/index.ts';
 import { topics } from '../contract/index.ts';
-import { sha256Hex } from '../sim/photos.ts';
+import { noisePhoto, sha256Hex } from '../sim/photos.ts';
 
 export const BIG_CLUB = 'bench-klub';
 
 /** A 7-byte UID per index: `04` and 12 hex digits. */
 export const benchUid = (i: number): string => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
-
-/**
- * A PNG of ~30 KB, like a school portrait as JPEG: 100×100 pixels of seeded noise, which does
- * not compress. (Drawing 1,000 real portraits would take minutes.)
- */
-export function noisePhoto(seed: number): Buffer {
-  const png = new PNG({ width: 100, height: 100 });
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < png.data.length; i++) {
-    // xorshift32: deterministic per seed.
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    png.data[i] = (i & 3) === 3 ? 255 : x & 0xff;
-  }
-  return PNG.sync.write(png, { colorType: 2 });
-}
 
 export interface BigClub {
   cards: CardRecord[];
