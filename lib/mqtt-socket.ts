@@ -10,25 +10,37 @@ export function noDelay(client: MqttClient): MqttClient {
 }
 
 /**
- * One socket write per read instead of one per packet: mqtt.js handles each packet of a read in
- * its own tick and writes each PUBACK (and each publish) as it goes, a syscall apiece, which was
- * over a quarter of the terminal's main thread while a queue of thousands was being answered.
- * Held only until the event loop turns (setImmediate), so none is ever late by more.
+ * One socket write per turn of the event loop instead of one per packet: mqtt.js writes each
+ * PUBACK (and each publish) as it goes, a syscall apiece, and on loopback a syscall that also runs
+ * the receiver's TCP path. That was over a quarter of the terminal's main thread while a queue of
+ * thousands was answered, and a fifth of the long turns of a first sync: the link acknowledges a
+ * message once it is stored (link.ts), so most PUBACKs go out after a commit, in a turn of their
+ * own, not in the socket read's. The first write of a turn corks the socket; it is uncorked when
+ * the event loop turns (setImmediate), so nothing is ever held longer.
  */
 export function coalesceWrites(client: MqttClient): MqttClient {
   return client.on('connect', () => {
     const s = client.stream as unknown as {
       cork?: () => void;
       uncork: () => void;
-      prependListener: (e: 'data', f: () => void) => void;
+      write: (...a: unknown[]) => boolean;
     };
     const cork = s.cork?.bind(s);
-    if (!cork || corked.has(s)) return;
-    corked.add(s);
-    s.prependListener('data', () => {
-      cork();
-      setImmediate(() => s.uncork());
-    });
+    if (!cork || held.has(s)) return;
+    held.add(s);
+    const write = s.write;
+    let corked = false;
+    s.write = function (this: unknown, ...a: unknown[]) {
+      if (!corked) {
+        corked = true;
+        cork();
+        setImmediate(() => {
+          corked = false;
+          s.uncork();
+        });
+      }
+      return write.apply(this, a);
+    };
   });
 }
-const corked = new WeakSet<object>();
+const held = new WeakSet<object>();
