@@ -148,6 +148,11 @@ async function during(
   const delays: Delay[] = [];
   const keys: number[] = [];
   let seconds = 0;
+  // BENCH_LOOP_PROFILE_JOB=<job> with BENCH_LOOP_PROFILE=<file>: a CPU profile of that job instead of the sales.
+  const profile =
+    process.env.BENCH_LOOP_PROFILE && process.env.BENCH_LOOP_PROFILE_JOB === job
+      ? await cpuProfile(process.env.BENCH_LOOP_PROFILE)
+      : null;
   for (let r = 0; r < rounds; r++) {
     await setup?.(r);
     // A monitor per round: one enabled again would count the setup between as one long delay.
@@ -163,6 +168,7 @@ async function during(
     delays.push({ p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 });
     keys.push(...cashier.samples);
   }
+  await profile?.stop();
   // Histograms of monitors cannot be added up: over rounds, the median p50 and the worst p99 and max.
   const loop = {
     p50: median(delays.map((d) => d.p50)),
@@ -179,9 +185,13 @@ const preparedCount = async (j: Journal): Promise<number> =>
 async function cpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
   const session = new Session();
   session.connect();
-  const post = (method: string) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, (err, r) => (err ? reject(err) : resolve(r))));
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))),
+    );
   await post('Profiler.enable');
+  // A sample every 250 µs: a long turn of the loop shows as a run of samples (bench/long-turns.ts).
+  await post('Profiler.setSamplingInterval', { interval: 250 });
   await post('Profiler.start');
   return {
     async stop() {
@@ -307,7 +317,10 @@ async function child(o: {
 
     // Sales offline (the ledger's status says offline): tap → confirm with the photo written, Enter → approved.
     // BENCH_LOOP_PROFILE=<file.cpuprofile>: a CPU profile of the terminal's thread over the sales.
-    const profile = process.env.BENCH_LOOP_PROFILE ? await cpuProfile(process.env.BENCH_LOOP_PROFILE) : null;
+    const profile =
+      process.env.BENCH_LOOP_PROFILE && !process.env.BENCH_LOOP_PROFILE_JOB
+        ? await cpuProfile(process.env.BENCH_LOOP_PROFILE)
+        : null;
     const tapPhoto: number[] = [];
     const enterOffline: number[] = [];
     if (process.env.BENCH_LOOP_DEBUG) process.stderr.write('loop: sales\n');
