@@ -37,6 +37,7 @@ import { cpuQuota, type Confinement } from './cpu-quota.ts';
 import { fsyncCounts, oneFsync, slowFsync } from './slow-fsync.ts';
 import { bareBulkInsert } from './floor.ts';
 import { MAX_BATCH as SYNC_BATCH } from '../firmware/ledger/sync.ts';
+import { serviceLaunch } from '../test/helpers/unit-file.ts';
 
 const KEY_EVERY_MS = 20;
 /** Answered sales in the journal for the retention purge: a busy club's 90 days. */
@@ -652,7 +653,12 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     await j2.cards.putCatalog(demoClub().catalog).finally(() => j2.close());
     await fillJournal(join(dir, T2), QUEUED, (i) => benchSale(uids[i % uids.length]!, T2, DEMO_CLUB_ID), false);
     const out = join(dir, 'child.json');
+    // As systemd starts the daemon: the unit's Node flags (a young generation of 1 MB changes how
+    // often and how long V8 collects) and malloc settings; BENCH_LOOP_NODE_FLAGS adds more (--trace-gc).
+    const launch = serviceLaunch();
     const args = [
+      ...launch.nodeArgs,
+      ...(process.env.BENCH_LOOP_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
       '--import',
       'tsx',
       fileURLToPath(import.meta.url),
@@ -673,7 +679,7 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     const cmd = conf ? conf.wrap([process.execPath, ...args]) : [process.execPath, ...args];
     const proc = spawn(cmd[0]!, cmd.slice(1), {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, ...conf?.env },
+      env: { ...process.env, ...launch.env, ...conf?.env },
     });
     defer(async () => {
       if (proc.exitCode === null) proc.kill('SIGKILL');

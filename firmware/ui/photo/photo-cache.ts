@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import type { PhotoLookup, PreparedPhotoStore } from '../../../hal/types.ts';
 import type { Logger } from '../../log.ts';
+import { PHOTO_THREAD_NICE } from './thread-priority.ts';
 import { fitSize, resample, type Rgba } from './photo.ts';
 import {
   checkImage,
@@ -64,6 +65,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { inflateSync } = require('node:zlib');
 const { PNG } = require(workerData.pngjs);
 const jpeg = require(workerData.jpegjs);
+// Below the event loop's priority (thread-priority.ts; this thread's own, as Linux keeps it per thread).
+try { require('node:os').setPriority(0, workerData.nice); } catch {}
 const resample = ${resample.toString()};
 parentPort.on('message', ({ id, bytes, maxSide, maxPixels, jpegMemoryMb, inflateBound }) => {
   try {
@@ -223,7 +226,7 @@ export class PhotoDecoder {
     const req = createRequire(import.meta.url);
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { pngjs: req.resolve('pngjs'), jpegjs: req.resolve('jpeg-js') },
+      workerData: { pngjs: req.resolve('pngjs'), jpegjs: req.resolve('jpeg-js'), nice: PHOTO_THREAD_NICE },
       resourceLimits: { maxOldGenerationSizeMb: this.#heapMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },
     });
     w.unref();

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { scaleToFit, sixelImage } from './photo-sixel.ts';
 import type { PrepareJob, PrepareReply } from './photo-prepare-types.ts';
+import { lowerThisThread } from './thread-priority.ts';
 
 function run(job: PrepareJob): PrepareReply {
   if (job.kind === 'sixel') {
@@ -16,6 +17,7 @@ function run(job: PrepareJob): PrepareReply {
 
 // Started as a worker by the preparer; imported anywhere else, it does nothing.
 const port = parentPort;
+if (port) lowerThisThread();
 port?.on('message', (job: PrepareJob) => {
   let reply: PrepareReply;
   try {
