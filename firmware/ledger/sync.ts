@@ -10,7 +10,7 @@ import { Wakeable } from '../../lib/within.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
-import { CardCache, checkPhoto } from '../journal/card-cache.ts';
+import { CardCache, checkPhoto, type PhotoCheck } from '../journal/card-cache.ts';
 import type { SalesBook, Settled } from '../journal/sales-book.ts';
 import type { LedgerLink, LinkEvents } from './link.ts';
 import { CatchUp } from './catch-up.ts';
@@ -40,7 +40,8 @@ export interface LedgerSource {
 
 type Inbound =
   | { kind: 'card'; uid: string; record: CardRecord | null }
-  | { kind: 'photo'; sha: string; bytes: Buffer | null }
+  | PhotoIn
+  | { kind: 'photo'; sha: string; bytes: null }
   | { kind: 'catalog'; catalog: Catalog }
   | { kind: 'staff'; uid: string; record: StaffRecord | null }
   | { kind: 'roster'; roster: Roster }
@@ -81,7 +82,12 @@ const FLOW_STREAK = 3;
 const QUEUE_TELL_MS = 100;
 
 type CardIn = { kind: 'card'; uid: string; record: CardRecord };
-type PhotoIn = { kind: 'photo'; sha: string; bytes: Buffer };
+/**
+ * A photo with its bytes, checked (kind, size, SHA-256) as it arrived: in the link's turn, which
+ * TURN_MS bounds. Checked later with its batch, 200 photos were hashed in one go (up to 50 MB:
+ * tens of milliseconds here, hundreds on a Pi 4, whose CPU has no SHA instructions).
+ */
+type PhotoIn = { kind: 'photo'; sha: string; bytes: Buffer; check: PhotoCheck };
 type ResultIn = { kind: 'result'; result: ResultMsg };
 
 /** The messages from `i` on that are card records (or photos with bytes) like `batch[i]`, in a row. */
@@ -140,7 +146,11 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     this.#catchUp = new CatchUp({ refetch: link.refetch?.bind(link), journal, idle: () => this.idle(), log, timers });
     this.#catchUp.on('behind', (behind) => this.emit('behind', behind));
     link.on('card', (uid, record) => this.#receive({ kind: 'card', uid, record }));
-    link.on('photo', (sha, bytes) => this.#receive({ kind: 'photo', sha, bytes }));
+    link.on('photo', (sha, bytes) =>
+      this.#receive(
+        bytes === null ? { kind: 'photo', sha, bytes } : { kind: 'photo', sha, bytes, check: checkPhoto(sha, bytes) },
+      ),
+    );
     link.on('catalog', (catalog) => this.#receive({ kind: 'catalog', catalog }));
     link.on('staff', (uid, record) => this.#receive({ kind: 'staff', uid, record }));
     link.on('roster', (roster) => this.#receive({ kind: 'roster', roster }));
@@ -347,7 +357,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
   async #putPhotos(run: PhotoIn[], cards: CardCache, told: (() => void)[]): Promise<void> {
     const ok: [string, Buffer][] = [];
     for (const m of run) {
-      const check = checkPhoto(m.sha, m.bytes);
+      const check = m.check;
       if (check === 'ok') {
         ok.push([m.sha, m.bytes]);
         continue;
@@ -374,7 +384,7 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
         return this.#putCards([{ kind: 'card', uid: m.uid, record: m.record }], cards, told);
       case 'photo':
         if (m.bytes === null) return cards.deletePhoto(m.sha);
-        return this.#putPhotos([{ kind: 'photo', sha: m.sha, bytes: m.bytes }], cards, told);
+        return this.#putPhotos([m], cards, told);
       case 'staff':
         if (m.record === null) {
           if (await cards.removeStaff(m.uid))
