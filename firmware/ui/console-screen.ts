@@ -4,6 +4,7 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import { NO_ABILITIES, probeTerminal, type TerminalAbilities } from './draw/terminal-probe.ts';
 import type { Timers } from '../../lib/timers.ts';
+import { rememberWidths } from './blessed-widths.ts';
 
 /** What blessed reports for a key press (the fields the mapping reads). */
 export interface KeyPress {
@@ -80,6 +81,7 @@ export class ConsoleScreen {
 
   #open(): void {
     if (this.#screen) return;
+    rememberWidths();
     const screen = blessed.screen({
       smartCSR: true,
       fullUnicode: true,
