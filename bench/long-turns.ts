@@ -31,8 +31,7 @@ const label = (n: Node) => {
   return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
 };
 const isOurs = (n: Node) => /\/(firmware|hal|contract)\//.test(n.callFrame.url);
-const top = (m: Map<string, number>, k: number): [string, number][] =>
-  [...m].sort((a, b) => b[1] - a[1]).slice(0, k);
+const top = (m: Map<string, number>, k: number): [string, number][] => [...m].sort((a, b) => b[1] - a[1]).slice(0, k);
 
 export function longTurns(raw: unknown, minMs: number, k: number): Turn[] {
   const p = Profile.parse(raw);

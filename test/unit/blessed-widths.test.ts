@@ -9,7 +9,10 @@ const freshUnicode = () => {
   const req = createRequire(import.meta.url);
   const path = req.resolve('blessed/lib/unicode.js');
   delete req.cache[path];
-  const m = req(path) as { charWidth(s: string | number, i?: number): number; codePointAt(s: string, i: number): number };
+  const m = req(path) as {
+    charWidth(s: string | number, i?: number): number;
+    codePointAt(s: string, i: number): number;
+  };
   delete req.cache[path];
   return m;
 };

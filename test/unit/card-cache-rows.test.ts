@@ -19,7 +19,9 @@ const record = (uid: fc.Arbitrary<string>) =>
         status: fc.constantFrom('active' as const, 'blocked' as const),
         balance: fc.maxSafeInteger().map((n) => n),
         version: fc.nat({ max: Number.MAX_SAFE_INTEGER }),
-        updatedAt: fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+        updatedAt: fc
+          .date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true })
+          .map((d) => d.toISOString()),
         rules: fc.record(
           {
             dailyLimit: fc.option(fc.nat({ max: Number.MAX_SAFE_INTEGER }), { nil: null }),
@@ -40,20 +42,25 @@ test('every field of every record reads back as sent, and a record says whether 
   const { j } = await tempJournal(t, 'card-rows');
   const uids = ['04A1B2C3D4E5F6', '04A1B2C3D4E5F7', '04A1B2C3D4E5F8'];
   await fc.assert(
-    fc.asyncProperty(fc.array(record(fc.constantFrom(...uids, '0A0B0C0D')), { minLength: 1, maxLength: 12 }), async (recs) => {
-      const before = new Map(await Promise.all([...uids, '0A0B0C0D'].map(async (u) => [u, await j.cards.get(u)] as const)));
-      const stored = await j.cards.putMany(recs);
-      // What each record should do, one after another: stored when newer than what is there.
-      const expect = new Map(before);
-      const said = recs.map((r) => {
-        const there = expect.get(r.cardUid);
-        if (there && there.version >= r.version) return false;
-        expect.set(r.cardUid, r);
-        return true;
-      });
-      t.deepEqual(stored, said);
-      for (const [uid, rec] of expect) t.deepEqual(await j.cards.get(uid), rec, uid);
-    }),
+    fc.asyncProperty(
+      fc.array(record(fc.constantFrom(...uids, '0A0B0C0D')), { minLength: 1, maxLength: 12 }),
+      async (recs) => {
+        const before = new Map(
+          await Promise.all([...uids, '0A0B0C0D'].map(async (u) => [u, await j.cards.get(u)] as const)),
+        );
+        const stored = await j.cards.putMany(recs);
+        // What each record should do, one after another: stored when newer than what is there.
+        const expect = new Map(before);
+        const said = recs.map((r) => {
+          const there = expect.get(r.cardUid);
+          if (there && there.version >= r.version) return false;
+          expect.set(r.cardUid, r);
+          return true;
+        });
+        t.deepEqual(stored, said);
+        for (const [uid, rec] of expect) t.deepEqual(await j.cards.get(uid), rec, uid);
+      },
+    ),
     { numRuns: 150 },
   );
 });
