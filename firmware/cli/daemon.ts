@@ -18,6 +18,7 @@ import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 import { systemClock, type Clock } from '../clock.ts';
+import { stdioTerminals } from './stdio-terminals.ts';
 
 export interface Daemon {
   terminal: Terminal;
@@ -188,13 +189,17 @@ function watchLayout(dir: string, changed: () => void, log: Logger): FSWatcher |
 export function handleSignals(d: Daemon, onStopped: () => void = () => process.exit(0)): void {
   let hungUp = false;
   let stopping = false;
+  const ttys = stdioTerminals();
+  // The terminal may hang up while the stop runs, its SIGHUP not yet handled when the stop ends
+  // (the kiosk's stop ends cage and foot at the same time): an exit then aborts as well.
+  const end = (exit: () => void) => (hungUp || ttys.gone() ? endHungUp() : exit());
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     d.log.info({ sig }, 'stopping');
     d.stop().then(
-      () => (hungUp ? endHungUp() : onStopped()),
-      () => process.exit(1),
+      () => end(onStopped),
+      () => end(() => process.exit(1)),
     );
   };
   const onHangUp = () => {
