@@ -149,11 +149,7 @@ async function during(
   const delays: Delay[] = [];
   const keys: number[] = [];
   let seconds = 0;
-  // BENCH_LOOP_PROFILE_JOB=<job> with BENCH_LOOP_PROFILE=<file>: a CPU profile of that job instead of the sales.
-  const profile =
-    process.env.BENCH_LOOP_PROFILE && process.env.BENCH_LOOP_PROFILE_JOB === job
-      ? await cpuProfile(process.env.BENCH_LOOP_PROFILE)
-      : null;
+  const profile = await profileOf(job);
   for (let r = 0; r < rounds; r++) {
     await setup?.(r);
     // A monitor per round: one enabled again would count the setup between as one long delay.
@@ -181,6 +177,15 @@ async function during(
 
 const preparedCount = async (j: Journal): Promise<number> =>
   (await j.db.read((q) => q.get<{ n: number }>('SELECT count(DISTINCT sha) AS n FROM photo_prepared')))?.n ?? 0;
+
+/**
+ * BENCH_LOOP_PROFILE=<file.cpuprofile>: a CPU profile of the terminal's thread over one job
+ * (BENCH_LOOP_PROFILE_JOB, the sales when unset); null for every other job.
+ */
+const profileOf = (job: string) => {
+  const file = process.env.BENCH_LOOP_PROFILE;
+  return file && (process.env.BENCH_LOOP_PROFILE_JOB ?? 'sales') === job ? cpuProfile(file) : null;
+};
 
 /** Starts the V8 profiler of this thread; `stop` writes the profile to `file` (Chrome's format). */
 async function cpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
@@ -317,11 +322,7 @@ async function child(o: {
     jobs.push({ ...fill, note: `one at a time, resting as long as each took` });
 
     // Sales offline (the ledger's status says offline): tap → confirm with the photo written, Enter → approved.
-    // BENCH_LOOP_PROFILE=<file.cpuprofile>: a CPU profile of the terminal's thread over the sales.
-    const profile =
-      process.env.BENCH_LOOP_PROFILE && !process.env.BENCH_LOOP_PROFILE_JOB
-        ? await cpuProfile(process.env.BENCH_LOOP_PROFILE)
-        : null;
+    const profile = await profileOf('sales');
     const tapPhoto: number[] = [];
     const enterOffline: number[] = [];
     if (process.env.BENCH_LOOP_DEBUG) process.stderr.write('loop: sales\n');
