@@ -18,7 +18,7 @@ import { errorCode } from '../error-code.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 import { systemClock, type Clock } from '../clock.ts';
-import { stdioTerminals } from './stdio-terminals.ts';
+import { processEnd, type ProcessEnd } from './stdio-terminals.ts';
 
 export interface Daemon {
   terminal: Terminal;
@@ -39,7 +39,7 @@ export interface DaemonOptions extends Partial<Omit<HardwareOptions, 'photos' | 
   mainFile?: string;
   /** Where /opt/klubkort is (default /). */
   root?: string;
-  /** The health gate failed (a release on trial the broker refuses): default, stop and exit 70 for the rollback. */
+  /** The health gate failed (a release on trial the broker refuses): default stopUnhealthy. */
   onUnhealthy?: (d: Daemon) => void;
 }
 
@@ -74,6 +74,8 @@ export async function startDaemon(cfg: TerminalConfig, opts: DaemonOptions = {})
 }
 
 async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataDirLock): Promise<Daemon> {
+  // Which of its stdio are terminals is known now, before any of them can hang up.
+  const end = processEnd();
   // Log lines on the cashier's screen would garble it: the journal or a file (daemon-log.ts).
   const log = opts.logFile
     ? createLogger({ level: cfg.logLevel, destination: openLogFile(opts.logFile) })
@@ -161,7 +163,7 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
           { release: release.version, why: v.why },
           'health gate failed: this release does not say READY and stops (the previous one is put back)',
         );
-        (opts.onUnhealthy ?? ((d) => void d.stop().finally(() => process.exit(70))))(daemon);
+        (opts.onUnhealthy ?? ((d) => stopUnhealthy(d, end)))(daemon);
       }
     });
   }
@@ -182,24 +184,31 @@ function watchLayout(dir: string, changed: () => void, log: Logger): FSWatcher |
 }
 
 /**
+ * A release that failed its health gate stops and exits 70, so that the unit fails and its rollback
+ * runs. Its terminal may hang up during that stop as during any other (see processEnd).
+ */
+export function stopUnhealthy(d: Daemon, end: ProcessEnd = processEnd()): void {
+  void d.stop().finally(() => end.exit(70));
+}
+
+/**
  * SIGTERM/SIGINT stop the daemon cleanly (outputs off, journal closed); so does SIGHUP, its terminal
  * gone: in the kiosk the unit's stop ends cage, foot closes the terminal, and the kernel's SIGHUP
  * would otherwise kill the daemon in the middle of its own stop. Stray rejections are logged.
+ * The terminal may also hang up while the stop runs, its SIGHUP not yet handled when the stop ends
+ * (the kiosk's stop ends cage and foot at the same time): processEnd's exit checks for that.
  */
-export function handleSignals(d: Daemon, onStopped: () => void = () => process.exit(0)): void {
+export function handleSignals(d: Daemon, end: ProcessEnd = processEnd()): void {
   let hungUp = false;
   let stopping = false;
-  const ttys = stdioTerminals();
-  // The terminal may hang up while the stop runs, its SIGHUP not yet handled when the stop ends
-  // (the kiosk's stop ends cage and foot at the same time): an exit then aborts as well.
-  const end = (exit: () => void) => (hungUp || ttys.gone() ? endHungUp() : exit());
+  const stopped = (code: number) => (hungUp ? end.hangUp() : end.exit(code));
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     d.log.info({ sig }, 'stopping');
     d.stop().then(
-      () => end(onStopped),
-      () => end(() => process.exit(1)),
+      () => stopped(0),
+      () => stopped(1),
     );
   };
   const onHangUp = () => {
@@ -207,12 +216,6 @@ export function handleSignals(d: Daemon, onStopped: () => void = () => process.e
     // The screen is gone: drawing the last frame fails (EIO), which must not end the stop half way.
     for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
     stop('SIGHUP');
-  };
-  // Stopped after a hang-up, the daemon ends as a hung-up process does. (An exit would abort:
-  // Node 20 asserts that the terminal's modes can be restored at exit, nodejs/node#51519.)
-  const endHungUp = () => {
-    process.removeListener('SIGHUP', onHangUp);
-    process.kill(process.pid, 'SIGHUP');
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
