@@ -7,6 +7,7 @@
 // again, and until then the cache is known to be behind.
 import { TypedEmitter } from '../../lib/emitter.ts';
 import { Wakeable } from '../../lib/within.ts';
+import { TurnBudget } from '../../lib/turn-budget.ts';
 import type { Logger } from '../log.ts';
 import { maskUid } from '../log.ts';
 import type { Journal } from '../journal/journal.ts';
@@ -159,31 +160,12 @@ export class LedgerSync extends TypedEmitter<SyncEvents> {
     link.on('result', (result) => this.#receive({ kind: 'result', result }));
     link.throttle(() => {
       if (this.#inbox.length >= MAX_BATCH) return this.#roomPromise();
-      if (this.#taken++ === 0) {
-        // The first message of a turn: the turn ends when the loop next reaches its check phase
-        // (setImmediate, not Clock.timers: a turn of the event loop is no wait, there is nothing to step).
-        this.#turnStart = performance.now();
-        setImmediate(this.#turned);
-        return null;
-      }
-      if (this.#taken < TURN_MESSAGES && performance.now() - this.#turnStart < TURN_MS) return null;
-      this.#turn ??= new Promise((resolve) => {
-        this.#turnEnded = resolve;
-      });
-      return this.#turn;
+      return this.#turn.take();
     });
   }
 
-  /** Messages taken in this turn of the loop, since when, and the turn the next waits for once it is used up. */
-  #taken = 0;
-  #turnStart = 0;
-  #turn: Promise<void> | null = null;
-  #turnEnded: () => void = () => undefined;
-  readonly #turned = (): void => {
-    this.#taken = 0;
-    this.#turn = null;
-    this.#turnEnded();
-  };
+  /** Messages taken in this turn of the loop. */
+  readonly #turn = new TurnBudget(TURN_MS, TURN_MESSAGES);
 
   /** Resolves when everything received so far is applied. */
   idle(): Promise<void> {

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import { Forwarder } from '../../firmware/ledger/forwarder.ts';
+import { Forwarder, PUBLISH_TURN } from '../../firmware/ledger/forwarder.ts';
 import { createLogger } from '../../firmware/log.ts';
 import type { Journal } from '../../firmware/journal/journal.ts';
 import type { LedgerLink } from '../../firmware/ledger/link.ts';
@@ -157,4 +157,52 @@ test('a long queue goes out at the pace of the answers: in order, page by page, 
   t.teardown(() => quick.stop());
   await quick.forward();
   t.is(sent.length, queue.length);
+});
+
+test('a long queue is published a bounded share of a turn at a time: the loop turns in between (keys and taps are read there)', async (t) => {
+  const queue = Array.from({ length: 2000 }, (_, i) => ({
+    seq: i + 1,
+    txId: `tx-${i + 1}`,
+    type: 'sale',
+    offline: true,
+    message: { txId: `tx-${i + 1}` },
+  }));
+  let sent = 0;
+  const link = Object.assign(new EventEmitter(), {
+    connected: true,
+    // A publish is synchronous work in mqtt.js (the packet built and written); its PUBACK comes later.
+    sendTx: (_m: { txId: string }) => {
+      sent++;
+      return new Promise<boolean>((r) => setTimeout(() => r(true), 5));
+    },
+  });
+  const journal = {
+    sales: {
+      outbox: async (after = 0, limit = -1) =>
+        queue.filter((e) => e.seq > after).slice(0, limit < 0 ? undefined : limit),
+    },
+  };
+  const f = new Forwarder(
+    link as unknown as LedgerLink,
+    journal as unknown as Journal,
+    createLogger({ level: 'silent' }),
+    600_000,
+    undefined,
+    undefined,
+    { ahead: 10_000, waitMs: 600_000 },
+  );
+  t.teardown(() => f.stop());
+  // A turn of the loop: an immediate, as the tty's and the reader's I/O is read in the same phase.
+  const seen: number[] = [];
+  let done = false;
+  const tick = () => {
+    seen.push(sent);
+    if (!done) setImmediate(tick);
+  };
+  setImmediate(tick);
+  await f.forward();
+  done = true;
+  t.is(sent, queue.length);
+  const most = Math.max(...seen.slice(1).map((n, i) => n - seen[i]!));
+  t.true(most <= PUBLISH_TURN.sales, `sales published between two turns of the loop: at most ${most}`);
 });
