@@ -28,6 +28,16 @@ export interface ConsoleOptions {
   timers: Timers;
 }
 
+/** blessed's screen as its draw() sees it: what is on the terminal (olines) and what is to be (lines). */
+interface CellBuffers {
+  rows: number;
+  cols: number;
+  dattr: number;
+  lines: ([number, string][] & { dirty?: boolean })[];
+  olines: [number, string][][];
+  program: { clear(): void };
+}
+
 export class ConsoleScreen {
   #screen: Widgets.Screen | null = null;
   #box: Widgets.BoxElement | null = null;
@@ -132,10 +142,31 @@ export class ConsoleScreen {
     program.output.write(data);
   }
 
-  /** Redraws every cell: pixels painted over the text (sixel, framebuffer) are gone after it. */
+  /**
+   * Redraws every cell: pixels painted over the text (sixel, framebuffer) are gone after it. What
+   * blessed's realloc() does (the terminal cleared, every cell drawn again), with the cell buffers
+   * kept: realloc builds ~4,000 new arrays for 80×24 cells, and their collection held the loop for
+   * milliseconds after every photo.
+   */
   repaint(): void {
-    this.#screen?.realloc();
-    this.#screen?.render();
+    const screen = this.#screen;
+    if (!screen) return;
+    const s = screen as unknown as CellBuffers;
+    const { rows, cols } = s;
+    if (s.olines.length !== rows || s.lines.length !== rows || s.olines.some((o) => o.length !== cols)) {
+      screen.realloc(); // sizes that do not match (a resize under way): blessed's own way
+    } else {
+      for (let y = 0; y < rows; y++) {
+        // As drawn on a cleared terminal: blank. The cells to show are kept and drawn in full.
+        for (const cell of s.olines[y]!) {
+          cell[0] = s.dattr;
+          cell[1] = ' ';
+        }
+        s.lines[y]!.dirty = true;
+      }
+      s.program.clear();
+    }
+    screen.render();
   }
 
   stop(): void {
