@@ -70,10 +70,11 @@ const GATHER_MS = 50;
  * reader's I/O run in between. By time, not by count: a turn every 25 messages cost the card sync
  * ~0.6 s of 11,000 messages on SD-card storage, while most turns had used a millisecond or two.
  * Only when the messages are read is changed, not how they are applied: each batch still commits
- * whole, in arrival order. 4 ms, not 8: what else a turn holds (the PUBACKs, a commit's callbacks,
- * a key's frame, a collection) comes on top, and with 8 the loop's p99 during a first sync was 15 ms.
+ * whole, in arrival order. 2 ms: what else a turn holds (the PUBACKs, a commit's callbacks, a key's
+ * frame, a collection) comes on top; with 8 the loop's p99 during a first sync was 15 ms, with 4
+ * 10–12 ms, and a key waited for the rest of the turn (its median during a sync near a millisecond).
  */
-export const TURN_MS = 4;
+export const TURN_MS = 2;
 /** Messages in one turn at most, however cheap: a turn's length is bounded on a slow clock too. */
 export const TURN_MESSAGES = 50;
 
