@@ -4,6 +4,14 @@
 // earlier one is still unacknowledged, which made every round trip ~40–90 ms on loopback.
 // mqtt-packet corks each packet, so this sends no extra segments. And coalesceWrites, below.
 import type { MqttClient } from 'mqtt';
+import { writeToStream } from 'mqtt-packet';
+
+// mqtt-packet's first packet builds a cache of a 2-byte Buffer for every number up to 65,535 (packet
+// ids, lengths): 65,536 objects, ~6 MB of the heap for the process's life, which every full
+// collection marks again. Without it, writing a number allocates its two bytes (README,
+// "cacheNumbers"). Set before any packet is written; it is process-wide, as every client here
+// (the link, the sim's bus, the reference ledger) imports this module first.
+writeToStream.cacheNumbers = false;
 
 export function noDelay(client: MqttClient): MqttClient {
   return client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => unknown }).setNoDelay?.(true));
