@@ -91,4 +91,7 @@ async function main(): Promise<void> {
   process.stdout.write('ready\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+// Run as its own source file only: bundled into the loop bench's child (bench/loop.ts), this module
+// shares the bundle's URL with the child's entry, which is no call to serve a ledger.
+const self = fileURLToPath(import.meta.url);
+if (self.endsWith('ledger-process.ts') && process.argv[1] === self) await main();

@@ -2,30 +2,21 @@
 // per lazily imported part (sim, console UI, Pi drivers, provisioning) so a headless terminal never
 // loads the UI. Dependencies stay in node_modules (native addons, optional hardware libraries).
 // The release builder (scripts/release-build.ts) builds the same into its own staging directory.
-import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { bundle, PHOTO_WORKER } from './bundle.ts';
+
+const source = (path: string) => new URL(`../${path}`, import.meta.url).pathname;
 
 export async function buildDist(outdir: string): Promise<void> {
-  // Chunk names carry hashes: old ones would pile up.
-  rmSync(outdir, { recursive: true, force: true });
-  await build({
-    // The PC/SC child process is an entry of its own: the reader driver forks dist/pcsc-child.js.
-    entryPoints: {
-      main: new URL('../bin/commands.ts', import.meta.url).pathname,
-      'pcsc-child': new URL('../hal/pi/reader/pcsc-child.ts', import.meta.url).pathname,
-      // The photo preparer's worker thread (firmware/ui/photo/photo-preparer.ts loads dist/photo-worker.js).
-      'photo-worker': new URL('../firmware/ui/photo/photo-prepare-worker.ts', import.meta.url).pathname,
+  await bundle(
+    {
+      main: source('bin/commands.ts'),
+      // The PC/SC child process is an entry of its own: the reader driver forks dist/pcsc-child.js.
+      'pcsc-child': source('hal/pi/reader/pcsc-child.ts'),
+      ...PHOTO_WORKER,
     },
     outdir,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
