@@ -9,19 +9,23 @@ import type { Journal } from '../../firmware/journal/journal.ts';
 import type { LedgerLink } from '../../firmware/ledger/link.ts';
 import { until } from '../helpers/until.ts';
 
-test('a journal that fails while forwarding is logged; forward() resolves and the next call works', async (t) => {
-  const lines: string[] = [];
-  const out = new PassThrough();
-  out.on('data', (b: Buffer) => lines.push(...b.toString().trim().split('\n')));
-  let fail = true;
-  const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), {
+/** A connected link whose publishes all succeed, recording each txId in `sent`. */
+const recordingLink = (sent: string[]) =>
+  Object.assign(new EventEmitter(), {
     connected: true,
     sendTx: async (m: { txId: string }) => {
       sent.push(m.txId);
       return true;
     },
   });
+
+test('a journal that fails while forwarding is logged; forward() resolves and the next call works', async (t) => {
+  const lines: string[] = [];
+  const out = new PassThrough();
+  out.on('data', (b: Buffer) => lines.push(...b.toString().trim().split('\n')));
+  let fail = true;
+  const sent: string[] = [];
+  const link = recordingLink(sent);
   const journal = {
     sales: {
       outbox: async () => {
@@ -59,13 +63,7 @@ test('a journal that fails while forwarding is logged; forward() resolves and th
 
 test('resends go on after the wall clock steps back an hour (issue 13 item 2: waits are monotonic)', async (t) => {
   const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), {
-    connected: true,
-    sendTx: async (m: { txId: string }) => {
-      sent.push(m.txId);
-      return true;
-    },
-  });
+  const link = recordingLink(sent);
   const journal = {
     sales: { outbox: async () => [{ seq: 1, txId: 'tx-1', type: 'sale', offline: true, message: { txId: 'tx-1' } }] },
   };
@@ -91,40 +89,44 @@ test('resends go on after the wall clock steps back an hour (issue 13 item 2: wa
   t.true(sent.length >= 3, `resent ${sent.length - 1} times after the step`);
 });
 
-test('a long queue goes out at the pace of the answers: in order, page by page, never more than `ahead` unanswered; a ledger that answers nothing still gets all of it', async (t) => {
-  const queue = Array.from({ length: 2500 }, (_, i) => ({
+/** An outbox of `n` offline sales, and a journal that pages through it. */
+function outbox(n: number) {
+  const queue = Array.from({ length: n }, (_, i) => ({
     seq: i + 1,
     txId: `tx-${i + 1}`,
     type: 'sale',
     offline: true,
     message: { txId: `tx-${i + 1}` },
   }));
-  const sent: string[] = [];
-  const link = Object.assign(new EventEmitter(), {
-    connected: true,
-    sendTx: async (m: { txId: string }) => {
-      sent.push(m.txId);
-      return true;
-    },
-  });
   const journal = {
     sales: {
       outbox: async (after = 0, limit = -1) =>
         queue.filter((e) => e.seq > after).slice(0, limit < 0 ? undefined : limit),
     },
   };
-  const answer = (n: number) => {
-    for (const id of sent.slice(0, n)) link.emit('result', { txId: id });
-  };
-  const patient = new Forwarder(
+  return { queue, journal: journal as unknown as Journal };
+}
+
+/** A forwarder on `link` and `journal` that resends after 10 minutes, paced by `pace`. */
+const forwarderOf = (link: EventEmitter, journal: Journal, pace: { ahead: number; waitMs: number }) =>
+  new Forwarder(
     link as unknown as LedgerLink,
-    journal as unknown as Journal,
+    journal,
     createLogger({ level: 'silent' }),
     600_000,
     undefined,
     undefined,
-    { ahead: 100, waitMs: 600_000 },
+    pace,
   );
+
+test('a long queue goes out at the pace of the answers: in order, page by page, never more than `ahead` unanswered; a ledger that answers nothing still gets all of it', async (t) => {
+  const { queue, journal } = outbox(2500);
+  const sent: string[] = [];
+  const link = recordingLink(sent);
+  const answer = (n: number) => {
+    for (const id of sent.slice(0, n)) link.emit('result', { txId: id });
+  };
+  const patient = forwarderOf(link, journal, { ahead: 100, waitMs: 600_000 });
   t.teardown(() => patient.stop());
   const done = patient.forward();
   await until(() => sent.length === 100, 'the first 100 sent');
@@ -145,28 +147,14 @@ test('a long queue goes out at the pace of the answers: in order, page by page, 
 
   // A ledger that answers nothing: after each wait the rest goes on anyway.
   sent.length = 0;
-  const quick = new Forwarder(
-    link as unknown as LedgerLink,
-    journal as unknown as Journal,
-    createLogger({ level: 'silent' }),
-    600_000,
-    undefined,
-    undefined,
-    { ahead: 100, waitMs: 50 },
-  );
+  const quick = forwarderOf(link, journal, { ahead: 100, waitMs: 50 });
   t.teardown(() => quick.stop());
   await quick.forward();
   t.is(sent.length, queue.length);
 });
 
 test('a long queue is published a bounded share of a turn at a time: the loop turns in between (keys and taps are read there)', async (t) => {
-  const queue = Array.from({ length: 2000 }, (_, i) => ({
-    seq: i + 1,
-    txId: `tx-${i + 1}`,
-    type: 'sale',
-    offline: true,
-    message: { txId: `tx-${i + 1}` },
-  }));
+  const { queue, journal } = outbox(2000);
   let sent = 0;
   const link = Object.assign(new EventEmitter(), {
     connected: true,
@@ -176,21 +164,7 @@ test('a long queue is published a bounded share of a turn at a time: the loop tu
       return new Promise<boolean>((r) => setTimeout(() => r(true), 5));
     },
   });
-  const journal = {
-    sales: {
-      outbox: async (after = 0, limit = -1) =>
-        queue.filter((e) => e.seq > after).slice(0, limit < 0 ? undefined : limit),
-    },
-  };
-  const f = new Forwarder(
-    link as unknown as LedgerLink,
-    journal as unknown as Journal,
-    createLogger({ level: 'silent' }),
-    600_000,
-    undefined,
-    undefined,
-    { ahead: 10_000, waitMs: 600_000 },
-  );
+  const f = forwarderOf(link, journal, { ahead: 10_000, waitMs: 600_000 });
   t.teardown(() => f.stop());
   // A turn of the loop: an immediate, as the tty's and the reader's I/O is read in the same phase.
   const seen: number[] = [];
