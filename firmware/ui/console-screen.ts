@@ -156,14 +156,13 @@ export class ConsoleScreen {
     if (s.olines.length !== rows || s.lines.length !== rows || s.olines.some((o) => o.length !== cols)) {
       screen.realloc(); // sizes that do not match (a resize under way): blessed's own way
     } else {
-      for (let y = 0; y < rows; y++) {
-        // As drawn on a cleared terminal: blank. The cells to show are kept and drawn in full.
-        for (const cell of s.olines[y]!) {
+      // As drawn on a cleared terminal: blank. The cells to show are kept and drawn in full.
+      for (const row of s.olines)
+        for (const cell of row) {
           cell[0] = s.dattr;
           cell[1] = ' ';
         }
-        s.lines[y]!.dirty = true;
-      }
+      for (const line of s.lines) line.dirty = true;
       s.program.clear();
     }
     screen.render();
