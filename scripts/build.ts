@@ -3,9 +3,7 @@
 // loads the UI. Dependencies stay in node_modules (native addons, optional hardware libraries).
 // The release builder (scripts/release-build.ts) builds the same into its own staging directory.
 import { pathToFileURL } from 'node:url';
-import { bundle, PHOTO_WORKER } from './bundle.ts';
-
-const source = (path: string) => new URL(`../${path}`, import.meta.url).pathname;
+import { bundle, PHOTO_WORKER, source } from './bundle.ts';
 
 export async function buildDist(outdir: string): Promise<void> {
   await bundle(

@@ -4,7 +4,8 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const source = (path: string) => new URL(`../${path}`, import.meta.url).pathname;
+/** A source file of the repository by its path from the root. */
+export const source = (path: string): string => new URL(`../${path}`, import.meta.url).pathname;
 /** The photo preparer's worker thread: firmware/ui/photo/photo-preparer.ts loads photo-worker.js beside its chunk. */
 export const PHOTO_WORKER = { 'photo-worker': source('firmware/ui/photo/photo-prepare-worker.ts') };
 
