@@ -31,7 +31,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 app=/opt/klubkort
 # What the app needs at run time (sim/ too: `klubkort sim` works on a terminal as a demo), and
 # the build script that `npm ci` runs (prepare) to make dist/, the bundle the daemon runs.
-app_items=(bin lib contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md)
+app_items=(bin lib contract firmware hal sim types docs systemd scripts/build.ts scripts/bundle.ts package.json package-lock.json README.md)
 # cage + foot (+ seatd, a font; Debian 12's cage will not start without xwayland): the kiosk the cashier screen runs in, with the photo as sixel pixels.
 packages=(pcscd libccid libpcsclite1 libpcsclite-dev pcsc-tools polkitd build-essential python3 cage foot xwayland seatd fonts-dejavu-core gpiod kbd)
 # gpio: LEDs and buzzer; video (seatd's group), render, input: the kiosk's display, GPU and keypad.

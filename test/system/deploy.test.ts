@@ -291,6 +291,7 @@ test('install.sh --root lays the files out, the same on a second run, keeping co
   t.truthy(first[`${rel}/lib/must.ts`], 'the build needs lib/ too');
   t.truthy(first[`${rel}/package-lock.json`], 'npm ci needs the lock file');
   t.truthy(first[`${rel}/scripts/build.ts`], 'npm ci builds dist/ with it (prepare)');
+  t.truthy(first[`${rel}/scripts/bundle.ts`], 'which the build imports');
   t.regex(out, new RegExp(`skipped \\(--root\\): npm ci --omit=dev in /${rel}`));
   t.false(
     Object.keys(first).some((p) => p.startsWith(`${rel}/dist`)),
@@ -325,7 +326,7 @@ test('install.sh moves an installation from a checkout aside, then installs the 
   const other = tempDir(t);
   execFileSync('sh', [
     '-c',
-    `git ls-files -z bin lib contract firmware hal sim types docs systemd scripts/build.ts package.json package-lock.json README.md | xargs -0 cp --parents -t ${other}`,
+    `git ls-files -z bin lib contract firmware hal sim types docs systemd scripts/build.ts scripts/bundle.ts package.json package-lock.json README.md | xargs -0 cp --parents -t ${other}`,
   ]);
   writeFileSync(join(other, 'README.md'), 'changed\n');
   t.notRegex(run(other), /checkout-old/);
