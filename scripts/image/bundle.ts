@@ -11,7 +11,8 @@ import { CACHE } from './root.ts';
 
 /** What a release is not made of: the tests, and the scripts other than the build's. */
 const notInRelease = (f: string): boolean =>
-  f.startsWith('test/') || (f.startsWith('scripts/') && !['scripts/build.ts', 'scripts/bundle.ts', 'scripts/release-build.ts'].includes(f));
+  f.startsWith('test/') ||
+  (f.startsWith('scripts/') && !['scripts/build.ts', 'scripts/bundle.ts', 'scripts/release-build.ts'].includes(f));
 
 /** A hash of every file of the tree a release is made from (tracked or new, not ignored). */
 export function treeKey(): string {
