@@ -228,7 +228,7 @@ async function publishRetained(url: string, msgs: [string, string][]): Promise<v
 }
 
 /**
- * How the child runs: bundled as the daemon is (scripts/build.ts), since the unit runs the bundle
+ * How the child runs: bundled as the daemon is (scripts/bundle.ts), since the unit runs the bundle
  * and not TypeScript through tsx, whose loader keeps every module's source and source map on the
  * heap (a bigger heap: longer collections). BENCH_LOOP_TSX=1 runs the source through tsx instead
  * (a CPU profile then names the project's files).

@@ -80,12 +80,15 @@ export function watchStalls(): { stop(): Stalls } {
   };
 }
 
+/** A sum that is unknown once one of its parts is. */
+const plus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a + b);
+
 export const addStalls = (a: Stalls, b: Stalls): Stalls => ({
   gcPauses: a.gcPauses + b.gcPauses,
   gcMs: a.gcMs + b.gcMs,
   gcMaxMs: Math.max(a.gcMaxMs, b.gcMaxMs),
-  cpuWaitMs: a.cpuWaitMs === null || b.cpuWaitMs === null ? null : a.cpuWaitMs + b.cpuWaitMs,
-  othersMs: a.othersMs === null || b.othersMs === null ? null : a.othersMs + b.othersMs,
+  cpuWaitMs: plus(a.cpuWaitMs, b.cpuWaitMs),
+  othersMs: plus(a.othersMs, b.othersMs),
 });
 
 /** For a figure's note: "… collections (… ms, the longest … ms); … ms waiting for a CPU; …". */
