@@ -15,12 +15,36 @@ export interface Mosquitto {
   close(): Promise<void>;
 }
 
+/** The kernel's range for the local ports of outgoing connections (and of `listen(0)`). */
+export function ephemeralPorts(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return { low, high };
+  } catch {}
+  return { low: 32768, high: 60999 };
+}
+
+/** Binds `port` on loopback, or says it is taken. */
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+/**
+ * A free loopback port below the kernel's ephemeral range. A port from that range (listen(0)) can
+ * be taken by any outgoing connection of the machine between this check and the broker's bind,
+ * or while a test has its broker stopped: CI saw mosquitto exit with "Address already in use".
+ */
 export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+  const top = ephemeralPorts().low - 1;
+  const bottom = Math.min(20_000, top - 1000);
+  for (let i = 0; i < 100; i++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${bottom}–${top}`);
 }
 
 async function waitPort(port: number, exited: Promise<never>, ms = 10000): Promise<void> {
