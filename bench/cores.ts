@@ -2,6 +2,7 @@
 // machine's: here they get a core of their own, and the terminal (this process) the others, so a
 // figure of the terminal against the ledger's pace is not one of two programs sharing two cores.
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 
 export interface CoreSplit {
@@ -42,4 +43,32 @@ export function splitCores(brokerPid: number | undefined): CoreSplit | null {
     ledger: (pid) => taskset(ledgerCore, pid),
     restore: () => taskset(all, process.pid),
   };
+}
+
+/**
+ * Puts every thread of each process at the lowest priority (nice 19), for a column where the
+ * terminal may use every core: the ledger and brokers then take only the CPU the terminal leaves, as
+ * another machine would take none of it. Threads started later inherit it from their creator.
+ * Returns how it went, for a figure's note; raising a nice value needs no privilege.
+ */
+export function background(pids: readonly (number | undefined)[]): string {
+  let threads = 0;
+  for (const pid of pids) {
+    if (pid === undefined) continue;
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited, or no /proc: left as it is
+    }
+    for (const tid of tids) {
+      try {
+        os.setPriority(Number(tid), 19);
+        threads++;
+      } catch {
+        /* the thread ended meanwhile */
+      }
+    }
+  }
+  return `ledger and brokers at nice 19 (${threads} threads), the terminal at 0 on every core`;
 }

@@ -8,7 +8,8 @@
 // The terminal runs in a child process (`node --import tsx bench/loop.ts --child …`) while the
 // brokers and the ledger stay here: `loop` runs it as it is, `pi` confined to a quarter of one core
 // (cgroup cpu quota, bench/cpu-quota.ts), `sd` with fsync costing what an SD card's does
-// (bench/slow-fsync.ts).
+// (bench/slow-fsync.ts). The brokers and the ledger are the club's server, another machine: at
+// nice 19 they run on what the terminal leaves of this one's cores (bench/cores.ts).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,9 @@ import { storeOnceOpen } from '../firmware/journal/prepared-photos.ts';
 import { median, msSince, now, percentile, type Figure } from './stats.ts';
 import { BenchLog, startBenchBroker, startBenchTerminal, using, type BenchTerminal } from './world.ts';
 import { cpuQuota, type Confinement } from './cpu-quota.ts';
+import { background } from './cores.ts';
 import { fsyncCounts, oneFsync, slowFsync } from './slow-fsync.ts';
+import type { KeySpan } from './long-turns.ts';
 import { addStalls, describeStalls, NO_STALLS, watchStalls, type Stalls } from './stalls.ts';
 import { bareBulkInsert } from './floor.ts';
 import { MAX_BATCH as SYNC_BATCH } from '../firmware/ledger/sync.ts';
@@ -98,6 +101,8 @@ const isIdle = (m: ScreenModel) => m.screen === 'idle';
  */
 class Cashier {
   readonly samples: number[] = [];
+  /** Each key's due and drawn time, µs of the monotonic clock (a CPU profile's clock). */
+  readonly spans: KeySpan[] = [];
   #on = false;
   #done: Promise<void> = Promise.resolve();
   constructor(private readonly probe: BenchTerminal['probe']) {}
@@ -128,6 +133,7 @@ class Cashier {
       }
       // A timer may fire a fraction of a millisecond before its due time by this clock.
       this.samples.push(Math.max(0, msSince(due, at)));
+      this.spans.push({ dueUs: Number(due / 1000n), drawnUs: Number(at / 1000n) });
       add = !add;
     }
     // Back to an empty basket: the next job's cashier (or sale) starts from idle.
@@ -154,6 +160,7 @@ async function during(
   let stalls = NO_STALLS;
   let seconds = 0;
   const profile = await profileOf(job);
+  const spans: KeySpan[] = [];
   for (let r = 0; r < rounds; r++) {
     await setup?.(r);
     // A monitor per round: one enabled again would count the setup between as one long delay.
@@ -170,8 +177,9 @@ async function during(
     h.disable();
     delays.push({ p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 });
     keys.push(...cashier.samples);
+    spans.push(...cashier.spans);
   }
-  await profile?.stop();
+  await profile?.stop(spans);
   if (process.env.BENCH_LOOP_DEBUG) process.stderr.write(`loop: ${job} done: ${describeStalls(stalls)}\n`);
   // Histograms of monitors cannot be added up: over rounds, the median p50 and the worst p99 and max.
   const loop = {
@@ -194,8 +202,11 @@ const profileOf = (job: string) => {
   return file && (process.env.BENCH_LOOP_PROFILE_JOB ?? 'sales') === job ? cpuProfile(file) : null;
 };
 
-/** Starts the V8 profiler of this thread; `stop` writes the profile to `file` (Chrome's format). */
-async function cpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
+/**
+ * Starts the V8 profiler of this thread; `stop` writes the profile to `file` (Chrome's format) and
+ * the keys' spans beside it (`file.keys.json`: bench/long-turns.ts --keys says what each slow key waited for).
+ */
+async function cpuProfile(file: string): Promise<{ stop(keys: KeySpan[]): Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
@@ -207,9 +218,10 @@ async function cpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
   await post('Profiler.setSamplingInterval', { interval: 250 });
   await post('Profiler.start');
   return {
-    async stop() {
+    async stop(keys) {
       const r = (await post('Profiler.stop')) as { profile: object };
       writeFileSync(file, JSON.stringify(r.profile));
+      writeFileSync(`${file}.keys.json`, JSON.stringify(keys));
       session.disconnect();
     },
   };
@@ -383,7 +395,7 @@ async function child(o: {
       }
     }
 
-    await profile?.stop();
+    await profile?.stop([]);
 
     // A photo arriving and prepared for the kiosk's screen: a new child's 240×320 JPEG each round,
     // shown before it could be prepared ahead (this display keeps none: the tap's own path).
@@ -567,8 +579,11 @@ function sdFigures(r: ChildResult): Figure[] {
   ];
 }
 
-/** The figures of one column (`prefix` '' or 'pi.'/'sd.'), judged by that column's targets. */
-function figures(r: ChildResult, column: Column): Figure[] {
+/**
+ * The figures of one column (`prefix` '' or 'pi.'/'sd.'), judged by that column's targets;
+ * `priority` says how the ledger and brokers were kept from the terminal's CPU.
+ */
+function figures(r: ChildResult, column: Column, priority: string): Figure[] {
   const idleP99 = percentile(r.idle.keys, 99);
   const out: Figure[] = [];
   const keyFigure = (x: JobResult): Figure => {
@@ -586,7 +601,7 @@ function figures(r: ChildResult, column: Column): Figure[] {
       return {
         ...base,
         label: `${column.label}key → screen, idle`,
-        note: `a key every ${KEY_EVERY_MS} ms: due → drawn; ${describeStalls(x.stalls)}`,
+        note: `a key every ${KEY_EVERY_MS} ms: due → drawn; ${priority}; ${describeStalls(x.stalls)}`,
       };
     const ratio = p99 / idleP99;
     const judged = column.keyP99Ms
@@ -667,6 +682,8 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
       terminals: [T2],
     });
     defer(() => ledger.stop());
+    // The brokers and the ledger stand for the club's server: they take the CPU the terminal leaves.
+    const priority = background([syncBroker.pid, fwdBroker.pid, ledger.proc.pid]);
     const uids = demoChildren().map((x) => x.uid);
     await fillJournal(join(dir, T1), HISTORY, (i) => benchSale(benchUid(i % 200), T1, BIG_CLUB), true);
     // The catalog cached already (a cache wiped and synced again): the cashier's keys work from the first moment.
@@ -710,7 +727,7 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     if (code !== 0) throw new Error(`the terminal's process exited with ${code}`);
     const r = JSON.parse(readFileSync(out, 'utf8')) as ChildResult;
     if (r.sd) return sdFigures(r);
-    const figs = figures(r, c);
+    const figs = figures(r, c, priority);
     if (conf) figs.unshift(...conf.figures(r));
     return figs;
   });
