@@ -24,27 +24,30 @@ export function ephemeralPorts(): { low: number; high: number } {
   return { low: 32768, high: 60999 };
 }
 
-/** Binds `port` on loopback, or says it is taken. */
-const bindable = (port: number): Promise<boolean> =>
+/** Binds `port` on `host`, or says it is taken. */
+const bindable = (port: number, host: string): Promise<boolean> =>
   new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 
 /**
- * A free loopback port below the kernel's ephemeral range. A port from that range (listen(0)) can
- * be taken by any outgoing connection of the machine between this check and the broker's bind,
- * or while a test has its broker stopped: CI saw mosquitto exit with "Address already in use".
+ * A free port below the kernel's ephemeral range (the first of `count` free consecutive ones, on
+ * `host`). A port from that range (listen(0)) can be taken by any outgoing connection of the
+ * machine between this check and the server's bind, or while a test has its server stopped: CI
+ * saw mosquitto exit with "Address already in use".
  */
-export async function freePort(): Promise<number> {
-  const top = ephemeralPorts().low - 1;
+export async function freePort(count = 1, host = '127.0.0.1'): Promise<number> {
+  const top = ephemeralPorts().low - count;
   const bottom = Math.min(20_000, top - 1000);
   for (let i = 0; i < 100; i++) {
     const port = bottom + Math.floor(Math.random() * (top - bottom + 1));
-    if (await bindable(port)) return port;
+    let free = true;
+    for (let k = 0; k < count && free; k++) free = await bindable(port + k, host);
+    if (free) return port;
   }
-  throw new Error(`no free port in ${bottom}–${top}`);
+  throw new Error(`no ${count} free port(s) in ${bottom}–${top + count - 1}`);
 }
 
 async function waitPort(port: number, exited: Promise<never>, ms = 10000): Promise<void> {

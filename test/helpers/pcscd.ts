@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './mosquitto.ts';
 
 export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
 const INSTALL = 'apt-get install -y pcscd vsmartcard-vpcd libpcsclite-dev && npm rebuild @pokusew/pcsclite';
@@ -35,16 +36,6 @@ let namespaces: boolean | undefined;
 function canUnshare(): boolean {
   namespaces ??= spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
   return namespaces;
-}
-
-async function portPairFree(base: number): Promise<boolean> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)));
-    });
-  return (await free(base)) && (await free(base + 1));
 }
 
 function accepts(path: string): Promise<boolean> {
@@ -81,12 +72,9 @@ export interface VirtualPcsc {
 export async function startVirtualPcsc(): Promise<VirtualPcsc> {
   await requireVirtualPcsc();
   const dir = mkdtempSync(join(tmpdir(), 'klubkort-pcscd-'));
-  let port = 0;
-  for (let i = 0; i < 50 && !port; i++) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    if (await portPairFree(base)) port = base;
-  }
-  if (!port) throw new Error('no two free consecutive ports for vpcd');
+  // Two readers, two ports (vpcd listens on every address), below the ephemeral range: pcscd
+  // binds them again after a kill, and no outgoing connection may take them meanwhile.
+  const port = await freePort(2, '0.0.0.0');
   const conf = join(dir, 'reader.conf.d');
   mkdirSync(conf);
   // vpcd's DEVICENAME: /dev/null:<port in hex> makes it listen for the virtual card on that port.

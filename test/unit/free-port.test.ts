@@ -17,3 +17,22 @@ test('a free port is below the ephemeral range and can be listened on', async (t
     await new Promise<void>((r) => srv.close(() => r()));
   }
 });
+
+test('two consecutive free ports on every address for the virtual card reader (pcscd.ts)', async (t) => {
+  const { low } = ephemeralPorts();
+  for (let i = 0; i < 10; i++) {
+    const port = await freePort(2, '0.0.0.0');
+    t.true(port + 1 < low, `ports ${port}, ${port + 1} below ${low}`);
+    const servers = [net.createServer(), net.createServer()];
+    await Promise.all(
+      servers.map(
+        (srv, k) =>
+          new Promise<void>((resolve, reject) => {
+            srv.once('error', reject);
+            srv.listen(port + k, '0.0.0.0', resolve);
+          }),
+      ),
+    );
+    await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+  }
+});
