@@ -2,7 +2,7 @@
 // The wall clock may be wrong and may step at any moment (a Raspberry Pi has no real-time clock:
 // after a boot it shows the last saved time until NTP steps it), so it only stamps what is shown
 // or sent. Every wait, interval and age is measured on the monotonic part.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +34,8 @@ export interface SystemClockPaths {
   timesyncFlag: string;
   /** An RTC whose `hctosys` is 1 set the system clock at boot (e.g. a DS3231 on I²C). */
   rtcDir: string;
+  /** Asked when neither tells (chrony or ntpd instead of timesyncd): systemd's `timedatectl`. */
+  timedatectl: string;
 }
 
 const LINUX: SystemClockPaths = {
@@ -41,14 +43,19 @@ const LINUX: SystemClockPaths = {
   uptime: '/proc/uptime',
   timesyncFlag: '/run/systemd/timesync/synchronized',
   rtcDir: '/sys/class/rtc',
+  timedatectl: 'timedatectl',
 };
 
-/** How long a finding of wallTrusted() stands (it runs a command when the files do not tell). */
+/** How long timedatectl's answer stands before wallTrusted() asks again. */
 const TRUST_CHECK_MS = 60_000;
+/** timedatectl asks systemd-timedated over D-Bus, which may first have to start. */
+const TRUST_CHECK_TIMEOUT_MS = 2000;
 
 export function systemClock(paths: SystemClockPaths = LINUX): Clock {
   let bootId: string | null | undefined;
-  let trusted: { at: number; value: boolean } | null = null;
+  /** timedatectl's last answer, and whether it is being asked now. */
+  let asked: { at: number; value: boolean } | null = null;
+  let asking = false;
   const read = (p: string): string | null => {
     try {
       return readFileSync(p, 'utf8').trim();
@@ -63,20 +70,25 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
       return false;
     }
   };
-  const ntpSynchronised = (): boolean => {
-    if (existsSync(paths.timesyncFlag)) return true;
+  // In the background: a command run synchronously held the event loop (the screen, the keys, the
+  // sale) for as long as it took, up to its timeout, at every ledger status change before NTP synced.
+  const askTimedatectl = (): void => {
+    if (asking) return;
+    asking = true;
+    const answer = (value: boolean) => {
+      asking = false;
+      asked = { at: performance.now(), value };
+    };
     try {
       // chrony or ntpd instead of timesyncd: systemd still knows through the kernel's sync status.
-      return (
-        execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
-          timeout: 2000,
-          stdio: ['ignore', 'pipe', 'ignore'],
-        })
-          .toString()
-          .trim() === 'yes'
+      execFile(
+        paths.timedatectl,
+        ['show', '-p', 'NTPSynchronized', '--value'],
+        { timeout: TRUST_CHECK_TIMEOUT_MS, encoding: 'utf8' },
+        (err, stdout) => answer(!err && stdout.trim() === 'yes'),
       );
     } catch {
-      return false;
+      answer(false);
     }
   };
   return {
@@ -89,10 +101,12 @@ export function systemClock(paths: SystemClockPaths = LINUX): Clock {
       const s = up ? Number(up.split(/\s+/)[0]) : NaN;
       return bootId && Number.isFinite(s) ? { id: bootId, ms: Math.round(s * 1000) } : null;
     },
+    // The files are cheap to read (/run, sysfs) and tell at once; timedatectl's answer comes later,
+    // and until it has, the clock is not trusted: a mark then only makes the offline age unknown.
     wallTrusted() {
-      const at = performance.now();
-      if (!trusted || at - trusted.at > TRUST_CHECK_MS) trusted = { at, value: rtcSetClock() || ntpSynchronised() };
-      return trusted.value;
+      if (existsSync(paths.timesyncFlag) || rtcSetClock()) return true;
+      if (!asked || performance.now() - asked.at > TRUST_CHECK_MS) askTimedatectl();
+      return asked?.value ?? false;
     },
   };
 }
