@@ -3,7 +3,7 @@
 import test from 'ava';
 import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
-import { Forwarder, PUBLISH_TURN } from '../../firmware/ledger/forwarder.ts';
+import { Forwarder, OUTBOX_PAGE, PUBLISH_TURN } from '../../firmware/ledger/forwarder.ts';
 import { createLogger } from '../../firmware/log.ts';
 import type { Journal } from '../../firmware/journal/journal.ts';
 import type { LedgerLink } from '../../firmware/ledger/link.ts';
@@ -179,4 +179,25 @@ test('a long queue is published a bounded share of a turn at a time: the loop tu
   t.is(sent, queue.length);
   const most = Math.max(...seen.slice(1).map((n, i) => n - seen[i]!));
   t.true(most <= PUBLISH_TURN.sales, `sales published between two turns of the loop: at most ${most}`);
+});
+
+test('a long queue is read a bounded page at a time: a page is built and parsed in one turn of the loop', async (t) => {
+  const { queue, journal } = outbox(1000);
+  const pages: number[] = [];
+  const read = journal.sales.outbox.bind(journal.sales);
+  journal.sales.outbox = async (after, limit) => {
+    const page = await read(after, limit);
+    pages.push(page.length);
+    return page;
+  };
+  const sent: string[] = [];
+  const f = forwarderOf(recordingLink(sent), journal, { ahead: 10_000, waitMs: 600_000 });
+  t.teardown(() => f.stop());
+  await f.forward();
+  t.deepEqual(
+    sent,
+    queue.map((e) => e.txId),
+  );
+  t.true(Math.max(...pages) <= 250, `the largest page: ${Math.max(...pages)} entries`);
+  t.is(OUTBOX_PAGE, Math.max(...pages), 'full pages until the last');
 });
