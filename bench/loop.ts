@@ -11,7 +11,6 @@
 // (bench/slow-fsync.ts). The brokers and the ledger are the club's server, another machine: at
 // nice 19 they run on what the terminal leaves of this one's cores (bench/cores.ts).
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +42,6 @@ import { addStalls, describeStalls, NO_STALLS, watchStalls, type Stalls } from '
 import { bareBulkInsert } from './floor.ts';
 import { MAX_BATCH as SYNC_BATCH } from '../firmware/ledger/sync.ts';
 import { serviceLaunch } from '../test/helpers/unit-file.ts';
-import { yieldToTheLoop } from '../firmware/systemd/helper-threads.ts';
-import { systemTimers } from '../lib/timers.ts';
 
 const KEY_EVERY_MS = 20;
 /** Answered sales in the journal for the retention purge: a busy club's 90 days. */
@@ -286,13 +283,6 @@ function childEntry(): Promise<string[]> {
 }
 
 /** In the child: the terminal and the jobs. */
-/** The daemon's helper threads below its loop's, as startDaemon puts them once its data dir is locked (libuv's pool started). */
-async function asTheDaemon(log: BenchLog, defer: (close: () => Promise<unknown>) => void): Promise<void> {
-  await stat(process.cwd());
-  const helpers = yieldToTheLoop({ timers: systemTimers, log: log.logger('threads') });
-  defer(async () => helpers.stop());
-}
-
 interface ChildOptions {
   syncUrl: string;
   forwardUrl: string;
@@ -321,7 +311,6 @@ async function syncOnly(o: ChildOptions, id: string): Promise<void> {
   const log = new BenchLog(o.logDir);
   const r = await using(async (defer) => {
     defer(() => log.close());
-    await asTheDaemon(log, defer);
     let journal: Journal | null = null;
     const kiosk = kioskDisplay(async (sha) => journal?.cards.photo(sha) ?? null, log.logger('kiosk'));
     const { t, r } = await firstSync(o, log, id, kiosk.display);
@@ -336,7 +325,6 @@ async function child(o: ChildOptions): Promise<void> {
   const log = new BenchLog(o.logDir);
   const result = await using(async (defer): Promise<ChildResult> => {
     defer(() => log.close());
-    await asTheDaemon(log, defer);
     let journal: BenchTerminal['terminal']['journal'] | null = null;
     // The kiosk prepares photos ahead into the journal, as the daemon's console does (it opens
     // below). Only the children's portraits: the sync's photos are 100×100 noise, the worst case of

@@ -19,7 +19,6 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { checkDataDirStorage, VOLATILE_FIX } from './data-dir-storage.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { processEnd, type ProcessEnd } from './stdio-terminals.ts';
-import { yieldToTheLoop } from '../systemd/helper-threads.ts';
 
 export interface Daemon {
   terminal: Terminal;
@@ -95,8 +94,6 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
   });
   const layout = layoutOf(opts.root ?? '/');
   const release = releaseOf(layout, opts.mainFile ?? process.argv[1] ?? '');
-  // The screen's thread before SQLite's pool (started by the lock) and the photo workers.
-  const helpers = yieldToTheLoop({ timers: clock.timers, log });
   try {
     const keysDir = join(opts.root ?? '/', RELEASE_KEYS_DIR);
     terminal = await Terminal.start({
@@ -116,7 +113,6 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
       },
     });
   } catch (e) {
-    helpers.stop();
     await stopHardware(hw);
     // SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_FULL…: never deleted or repaired here, it holds money.
     if (/^SQLITE_/.test(errorCode(e)))
@@ -144,7 +140,6 @@ async function startLocked(cfg: TerminalConfig, opts: DaemonOptions, lock: DataD
     stop() {
       stopping ??= (async () => {
         notifier.stopping();
-        helpers.stop();
         layoutWatch?.close();
         control.close();
         await t.stop();

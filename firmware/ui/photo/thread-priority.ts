@@ -3,8 +3,6 @@
 // on a loaded or slower one (the bench's Pi-class column: every thread shares a quarter of a core)
 // an equal share let a photo being prepared hold a cashier's key for over 100 ms. A photo can wait a
 // few milliseconds more; the background fill of prepared photos has no one waiting at all.
-// The daemon lowers its other helper threads from outside (firmware/systemd/helper-threads.ts);
-// a photo thread lowers itself at once, before its first photo, not at the next rescan.
 import { setPriority } from 'node:os';
 
 /** The photo threads' nice value (the event loop keeps 0): CFS gives a thread at 10 about a tenth of one at 0. */
