@@ -113,8 +113,7 @@ function fakeFramebuffer(dir: string, w: number, h: number, bpp: 16 | 32): { dev
 }
 
 /** The framebuffer file as RGBA. */
-function readFramebuffer(device: string, w: number, h: number, bpp: 16 | 32): Rgba {
-  const b = readFileSync(device);
+function readFramebuffer(device: string, w: number, h: number, bpp: 16 | 32, b = readFileSync(device)): Rgba {
   const out = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) {
     if (bpp === 32) {
@@ -151,11 +150,22 @@ for (const [bpp, how] of [
     h.start();
     h.show('confirm');
     await h.screen(['Ida Sørensen', 'Enter  Godkend'], ['Henter foto']);
-    const img = await h.until(
-      () => readFramebuffer(fb.device, 800, 480, bpp),
-      (i) => (bboxOf(i, [0, 0, 0], undefined, true, 0)?.h ?? 0) >= 320,
-      'the photo in the framebuffer',
-    );
+    // The photo goes into the file a row at a time: a read may catch it part written (CI once read
+    // 343 of its 416 rows, tall enough, and compared them with the whole photo). So the same bytes
+    // twice, 50 ms apart.
+    let last: Buffer | null = null;
+    const img = await h
+      .until(
+        () => {
+          const bytes = readFileSync(fb.device);
+          const same = last?.equals(bytes) ?? false;
+          last = bytes;
+          return { same, img: readFramebuffer(fb.device, 800, 480, bpp, bytes) };
+        },
+        (r) => r.same && (bboxOf(r.img, [0, 0, 0], undefined, true, 0)?.h ?? 0) >= 320,
+        'the photo in the framebuffer, written whole',
+      )
+      .then((r) => r.img);
     const at = bboxOf(img, [0, 0, 0], undefined, true, 0)!;
     const db = psnr(crop(img, at), scaled(src.file, at.w, at.h));
     t.log(`photo ${at.w}×${at.h} px at (${at.x},${at.y}) of 800×480; PSNR ${db.toFixed(1)} dB`);
