@@ -201,7 +201,7 @@ const overRounds = (ds: Delay[]): Delay => ({
 });
 
 /** Rounds of one job run by `during` apart (a terminal each): keys and stalls added, the median time. */
-function syncRounds(rs: JobResult[]): JobResult {
+function pooled(rs: JobResult[]): JobResult {
   const first = rs[0]!;
   return {
     ...first,
@@ -282,7 +282,6 @@ function childEntry(): Promise<string[]> {
   return bundled;
 }
 
-/** In the child: the terminal and the jobs. */
 interface ChildOptions {
   syncUrl: string;
   forwardUrl: string;
@@ -321,6 +320,7 @@ async function syncOnly(o: ChildOptions, id: string): Promise<void> {
   writeFileSync(o.out, JSON.stringify(r));
 }
 
+/** In the child: the terminal and the jobs. */
 async function child(o: ChildOptions): Promise<void> {
   const log = new BenchLog(o.logDir);
   const result = await using(async (defer): Promise<ChildResult> => {
@@ -761,10 +761,9 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
         stdio: ['ignore', 'inherit', 'inherit'],
         env: { ...process.env, ...launch.env, ...conf?.env },
       });
-      const kill = async () => {
+      defer(async () => {
         if (proc.exitCode === null) proc.kill('SIGKILL');
-      };
-      defer(kill);
+      });
       const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
       if (code !== 0) throw new Error(`the terminal's process exited with ${code}`);
       return JSON.parse(readFileSync(out, 'utf8')) as T;
@@ -774,7 +773,7 @@ async function column(dir: string, log: BenchLog, c: Column): Promise<Figure[]> 
     const r = await runChild<ChildResult>('child', []);
     // T1's sync with the others: their keys pooled (figures' note says how many).
     r.jobs[0] = {
-      ...syncRounds([...syncs, r.jobs[0]!]),
+      ...pooled([...syncs, r.jobs[0]!]),
       note: `${SYNC_ROUNDS} terminals, a process each: ${r.jobs[0]!.note}`,
     };
     if (r.sd) return sdFigures(r);

@@ -112,8 +112,8 @@ function fakeFramebuffer(dir: string, w: number, h: number, bpp: 16 | 32): { dev
   return { device, sysfs };
 }
 
-/** The framebuffer file as RGBA. */
-function readFramebuffer(device: string, w: number, h: number, bpp: 16 | 32, b = readFileSync(device)): Rgba {
+/** The framebuffer file's bytes as RGBA. */
+function framebufferRgba(b: Buffer, w: number, h: number, bpp: 16 | 32): Rgba {
   const out = new Uint8Array(w * h * 4);
   for (let i = 0; i < w * h; i++) {
     if (bpp === 32) {
@@ -160,7 +160,7 @@ for (const [bpp, how] of [
           const bytes = readFileSync(fb.device);
           const same = last?.equals(bytes) ?? false;
           last = bytes;
-          return { same, img: readFramebuffer(fb.device, 800, 480, bpp, bytes) };
+          return { same, img: framebufferRgba(bytes, 800, 480, bpp) };
         },
         (r) => r.same && (bboxOf(r.img, [0, 0, 0], undefined, true, 0)?.h ?? 0) >= 320,
         'the photo in the framebuffer, written whole',
